@@ -1,0 +1,311 @@
+"""The budget-pooling LP (shared/SPEC.md, "The model"), as a Pyomo model.
+
+Plain data in (`PlaceData`), a `pyomo.environ.ConcreteModel` out. Ring-fenced
+and pooled scenarios are the same builder with different data.
+
+Notation: years t = 0..H-1 with discount factor d_t; interventions i; streams s
+held by agency A(s) with ring-fence R(s); agencies a; outcomes k. Effective
+effects e_ik and savings g_ia already carry m_i = (1 - deadweight)(1 - optimism).
+
+The pool is modelled as one fund per year rather than a variable for every
+stream and intervention pair (SPEC allows it): stream s puts p_st into the pool
+(at most pool_share_s * budget_st), the pool pays q_it towards intervention i.
+Any such plan splits back into SPEC's f_sit (pro rata, or by a transport
+problem), and every SPEC plan aggregates into one, so the feasible allocations
+x and the optimum are the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+
+OBJECTIVES = ("net_benefit", "outcomes", "cost")
+
+
+@dataclass(frozen=True)
+class PlaceData:
+    """Everything one scenario's model needs, as arrays indexed by position.
+
+    Shapes: I interventions, S streams, A agencies, K outcomes, H years.
+    Per-year bounds use +inf for 'no limit'; targets, floors and reference
+    positions use NaN for 'none'.
+    """
+
+    years: int
+    discount: np.ndarray  # (H,) d_t = (1 + r)^-t
+    objective: str  # one of OBJECTIVES
+    interventions: list[str]
+    cost: np.ndarray  # (I, H) unit cost
+    min_units: np.ndarray  # (I, H)
+    max_units: np.ndarray  # (I, H), inf = unbounded
+    lag: np.ndarray  # (I,) whole years
+    outcomes: list[str]
+    effect: np.ndarray  # (I, K) effective effect e_ik
+    value: np.ndarray  # (K,) money per unit of outcome
+    weight: np.ndarray  # (K,) weight in the 'outcomes' objective
+    target: np.ndarray  # (K, H), NaN = no target
+    agencies: list[str]
+    saving: np.ndarray  # (I, A) effective saving g_ia
+    streams: list[str]
+    stream_agency: np.ndarray  # (S,) agency position
+    budget: np.ndarray  # (S, H)
+    fence: list[list[int]]  # (S,) interventions in R(s)
+    pool_share: np.ndarray  # (S,)
+    pooling: bool
+    floor: np.ndarray  # (A,) -max_net_cost_a, NaN = none
+    reference: np.ndarray  # (A,) Pref_a, NaN = no incentive constraint
+    transfers: bool
+    fenced_by: list[list[int]] = field(init=False)  # (I,) streams whose fence holds i
+
+    def __post_init__(self) -> None:
+        by: list[list[int]] = [[] for _ in self.interventions]
+        for s, members in enumerate(self.fence):
+            for i in members:
+                by[i].append(s)
+        object.__setattr__(self, "fenced_by", by)
+
+    def savings_weight(self) -> np.ndarray:
+        """(I, H) discount at which a unit delivered in year t saves: d_{t+lag_i}, 0 past H."""
+        t = np.arange(self.years)[None, :] + self.lag[:, None]
+        padded = np.concatenate([self.discount, np.zeros(int(self.lag.max(initial=0)) + 1)])
+        return np.where(t < self.years, padded[np.minimum(t, len(padded) - 1)], 0.0)
+
+
+def build_model(data: PlaceData) -> pyo.ConcreteModel:
+    """Build the scenario's LP: variables, the constraint families, the objective.
+
+    Besides the main objective `objective` (active), the model carries
+    deactivated objectives the solver uses for the lexicographic stages:
+    `least_pooling` and one `position[a]` per agency.
+    """
+    m = pyo.ConcreteModel(name="budget_pooling")
+    add_sets(m, data)
+    add_variables(m, data)
+    add_funding_balance(m, data)
+    add_budget_limits(m, data)
+    if data.pooling:
+        add_pool_balance(m, data)
+    add_targets(m, data)
+    add_positions(m, data)
+    add_floors(m, data)
+    add_incentives(m, data)
+    set_objective(m, data)
+    add_tiebreak_objectives(m, data)
+    return m
+
+
+def add_sets(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """Index sets: T years, I interventions, S streams, A agencies, K outcomes, F fence pairs."""
+    m.T = pyo.RangeSet(0, data.years - 1)
+    m.I = pyo.RangeSet(0, len(data.interventions) - 1)
+    m.S = pyo.RangeSet(0, len(data.streams) - 1)
+    m.A = pyo.RangeSet(0, len(data.agencies) - 1)
+    m.K = pyo.RangeSet(0, len(data.outcomes) - 1)
+    m.F = pyo.Set(
+        dimen=2, initialize=[(s, i) for s, members in enumerate(data.fence) for i in members]
+    )
+
+
+def add_variables(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """Decision variables.
+
+    x_it in [min_units_it, max_units_it]: units of i delivered in year t.
+    f_sit >= 0 for i in R(s): money stream s spends inside its ring-fence.
+    Pooled scenarios only: p_st in [0, pool_share_s * budget_st], the money
+    stream s puts into the pool (this bound is SPEC's pooling limit, 3);
+    q_it >= 0, the money the pool spends on i.
+    """
+    hi = np.where(np.isfinite(data.max_units), data.max_units, np.nan)
+
+    def unit_bounds(_m: pyo.ConcreteModel, i: int, t: int) -> tuple[float, float | None]:
+        upper = hi[i, t]
+        return float(data.min_units[i, t]), None if np.isnan(upper) else float(upper)
+
+    m.x = pyo.Var(m.I, m.T, bounds=unit_bounds)
+    m.f = pyo.Var(m.F, m.T, domain=pyo.NonNegativeReals)
+    if data.pooling:
+        poolable = data.pool_share[:, None] * data.budget
+        m.p = pyo.Var(m.S, m.T, bounds=lambda _m, s, t: (0.0, float(poolable[s, t])))
+        m.q = pyo.Var(m.I, m.T, domain=pyo.NonNegativeReals)
+
+
+def add_funding_balance(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """SPEC 1, funding: every unit is paid for.
+
+    sum_{s: i in R(s)} f_sit + q_it = unit_cost_it * x_it   for every i, t
+    (q_it only in pooled scenarios).
+    """
+
+    def rule(m: pyo.ConcreteModel, i: int, t: int) -> pyo.Expression:
+        paid = sum(m.f[s, i, t] for s in data.fenced_by[i])
+        if data.pooling:
+            paid = paid + m.q[i, t]
+        if isinstance(paid, int) and data.cost[i, t] == 0:
+            return pyo.Constraint.Skip
+        return paid == float(data.cost[i, t]) * m.x[i, t]
+
+    m.funding = pyo.Constraint(m.I, m.T, rule=rule)
+
+
+def add_budget_limits(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """SPEC 2, budget: no stream spends more than its budget.
+
+    sum_{i in R(s)} f_sit + p_st <= budget_st   for every s, t
+    (p_st only in pooled scenarios).
+    """
+
+    def rule(m: pyo.ConcreteModel, s: int, t: int) -> pyo.Expression:
+        spent = sum(m.f[s, i, t] for i in data.fence[s])
+        if data.pooling:
+            spent = spent + m.p[s, t]
+        if isinstance(spent, int):
+            return pyo.Constraint.Skip
+        return spent <= float(data.budget[s, t])
+
+    m.budget = pyo.Constraint(m.S, m.T, rule=rule)
+
+
+def add_pool_balance(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """SPEC 1-3 with a single pool: the pool spends what the streams put in.
+
+    sum_i q_it = sum_s p_st   for every t
+    """
+
+    def rule(m: pyo.ConcreteModel, t: int) -> pyo.Expression:
+        return sum(m.q[i, t] for i in m.I) == sum(m.p[s, t] for s in m.S)
+
+    m.pool_balance = pyo.Constraint(m.T, rule=rule)
+
+
+def add_targets(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """SPEC 4, targets: each targeted outcome reaches its minimum every year.
+
+    sum_i e_ik * x_it >= target_kt   for every k with a target, every t
+    """
+    index = [(k, t) for k in range(len(data.outcomes)) for t in range(data.years)
+             if not np.isnan(data.target[k, t])]
+    contributors = [np.flatnonzero(data.effect[:, k]).tolist() for k in range(len(data.outcomes))]
+
+    def rule(m: pyo.ConcreteModel, k: int, t: int) -> pyo.Expression:
+        achieved = sum(float(data.effect[i, k]) * m.x[i, t] for i in contributors[k])
+        if isinstance(achieved, int | float):
+            return pyo.Constraint.Feasible if achieved >= data.target[k, t] else (
+                pyo.Constraint.Infeasible)
+        return achieved >= float(data.target[k, t])
+
+    m.target = pyo.Constraint(pyo.Set(dimen=2, initialize=index), rule=rule)
+
+
+def add_positions(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """SPEC 5, agency position, as expressions.
+
+    savings_a = sum_i g_ia * sum_{t: t+lag_i < H} d_{t+lag_i} * x_it
+    spend_a   = sum_t d_t * sum_{s in S_a} (sum_{i in R(s)} f_sit + p_st)
+    P_a       = savings_a - spend_a
+    """
+    w = data.savings_weight()
+    held = [np.flatnonzero(data.stream_agency == a).tolist() for a in range(len(data.agencies))]
+    savers = [np.flatnonzero(data.saving[:, a]).tolist() for a in range(len(data.agencies))]
+
+    def savings(m: pyo.ConcreteModel, a: int) -> pyo.Expression:
+        return sum(float(data.saving[i, a] * w[i, t]) * m.x[i, t]
+                   for i in savers[a] for t in m.T if w[i, t] > 0)
+
+    def spend(m: pyo.ConcreteModel, a: int) -> pyo.Expression:
+        total = 0
+        for s in held[a]:
+            for t in m.T:
+                d = float(data.discount[t])
+                total += d * sum(m.f[s, i, t] for i in data.fence[s])
+                if data.pooling:
+                    total += d * m.p[s, t]
+        return total
+
+    m.savings = pyo.Expression(m.A, rule=savings)
+    m.spend = pyo.Expression(m.A, rule=spend)
+    m.position = pyo.Expression(m.A, rule=lambda m, a: m.savings[a] - m.spend[a])
+
+
+def add_floors(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """SPEC 5, floors: P_a >= -max_net_cost_a where the agency gives one."""
+    index = [a for a in range(len(data.agencies)) if not np.isnan(data.floor[a])]
+    m.floor = pyo.Constraint(
+        pyo.Set(initialize=index), rule=lambda m, a: m.position[a] >= float(data.floor[a])
+    )
+
+
+def add_incentives(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """SPEC 6, no_worse_off: every agency ends at least at its reference position.
+
+    Without transfers: P_a >= Pref_a for every agency.
+    With transfers z_ab >= 0: P_a + sum_b z_ba - sum_b z_ab >= Pref_a for every a.
+    Transfers only move money between agencies, so such z exist exactly when
+    sum_a P_a >= sum_a Pref_a (pay each shortfall out of the surpluses); the
+    model keeps that one row and the transfers are settled after the solve
+    (`optimiser.results.gain_share_transfers`).
+    """
+    protected = [a for a in range(len(data.agencies)) if not np.isnan(data.reference[a])]
+    if not protected:
+        return
+    if data.transfers:
+        m.no_worse_off_pooled = pyo.Constraint(
+            expr=sum(m.position[a] for a in protected)
+            >= float(sum(data.reference[a] for a in protected))
+        )
+    else:
+        m.no_worse_off = pyo.Constraint(
+            pyo.Set(initialize=protected),
+            rule=lambda m, a: m.position[a] >= float(data.reference[a]),
+        )
+
+
+def outcome_money(data: PlaceData) -> np.ndarray:
+    """(I,) money value of one unit's effective outcomes: sum_k value_k * e_ik."""
+    return data.effect @ data.value
+
+
+def set_objective(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """The scenario's objective.
+
+    net_benefit (max): sum_t d_t sum_i x_it (sum_k value_k e_ik - unit_cost_it)
+                       + sum_a sum_i sum_{t+lag_i<H} d_{t+lag_i} g_ia x_it
+    outcomes (max):    sum_t d_t sum_k w_k sum_i e_ik x_it
+    cost (min):        sum_t d_t sum_i unit_cost_it x_it
+    """
+    coef = objective_coefficients(data)
+    expr = sum(float(coef[i, t]) * m.x[i, t]
+               for i in range(len(data.interventions)) for t in range(data.years)
+               if coef[i, t] != 0)
+    sense = pyo.minimize if data.objective == "cost" else pyo.maximize
+    m.objective = pyo.Objective(expr=expr, sense=sense)
+
+
+def objective_coefficients(data: PlaceData) -> np.ndarray:
+    """(I, H) coefficient of x_it in the objective (see `set_objective`)."""
+    d = data.discount[None, :]
+    if data.objective == "cost":
+        return d * data.cost
+    if data.objective == "outcomes":
+        return d * (data.effect @ data.weight)[:, None] * np.ones((1, data.years))
+    total_saving = data.saving.sum(axis=1)[:, None]
+    return d * (outcome_money(data)[:, None] - data.cost) + total_saving * data.savings_weight()
+
+
+def add_tiebreak_objectives(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """Deactivated objectives for the lexicographic stages after the optimum.
+
+    least_pooling (min): sum_t d_t sum_s p_st, the money moved across ring-fences.
+    position[a]:         P_a, to find the range each agency's position can take
+                         among optimal plans.
+    """
+    if data.pooling:
+        m.least_pooling = pyo.Objective(
+            expr=sum(float(data.discount[t]) * m.p[s, t] for s in m.S for t in m.T),
+            sense=pyo.minimize,
+        )
+        m.least_pooling.deactivate()
+    m.position_objective = pyo.Objective(m.A, rule=lambda m, a: m.position[a])
+    m.position_objective.deactivate()

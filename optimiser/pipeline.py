@@ -1,0 +1,115 @@
+"""The pipeline: load -> validate -> scenarios -> build -> solve -> tidy results.
+
+Everything that can reject the input runs before anything is solved or
+written, so an invalid instance costs the user nothing but one message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from models.pooling import build_model
+from optimiser.results import ScenarioResult, tidy
+from optimiser.scenarios import ScenarioRun, place_data, scenario_runs
+from optimiser.schema import Instance
+from optimiser.solve import Solution, solve
+from optimiser.validate import validate
+from optimiser.yamlsource import Source, read_yaml
+
+
+@dataclass
+class Prepared:
+    """A validated instance and its scenarios, ready to solve."""
+
+    path: Path
+    sha256: str
+    source: Source
+    instance: Instance
+    runs: list[ScenarioRun]
+
+
+@dataclass
+class RunResult:
+    """Every scenario's result, in the order the instance declares them."""
+
+    prepared: Prepared
+    scenarios: list[ScenarioResult]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def instance(self) -> Instance:
+        """The instance as written (before any scenario's overrides)."""
+        return self.prepared.instance
+
+    def table(self, kind: str) -> pd.DataFrame:
+        """All scenarios' rows of one table ('allocation', 'funding', ...), concatenated."""
+        frames = [getattr(s, kind) for s in self.scenarios]
+        frames = [f for f in frames if not f.empty]
+        if not frames:
+            return getattr(self.scenarios[0], kind).iloc[0:0]
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def all_optimal(self) -> bool:
+        """True when every scenario solved to optimality (exit status 0)."""
+        return all(s.status == "optimal" for s in self.scenarios)
+
+
+def prepare(path: Path) -> Prepared:
+    """Load and validate an instance file and its scenarios; `InstanceError` if invalid."""
+    source = read_yaml(path)
+    instance = validate(source)
+    runs = scenario_runs(instance, source)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Prepared(path, digest, source, instance, runs)
+
+
+def solve_scenario(run: ScenarioRun, done: dict[str, ScenarioResult],
+                   ranges: bool = True) -> ScenarioResult:
+    """Build and solve one scenario, given the results of those solved before it."""
+    positions = None
+    if run.scenario.incentives == "no_worse_off" and run.reference is not None:
+        ref = done[run.reference]
+        if ref.status != "optimal":
+            return _unsolved(run, ref)
+        positions = ref.positions()
+    started = time.perf_counter()
+    data = place_data(run, positions)
+    model = build_model(data)
+    built = time.perf_counter()
+    solution = solve(model, ranges=ranges)
+    solution.timings["build"] = built - started
+    return tidy(run.name, data, solution, run.instance.start_year, run.reference)
+
+
+def _unsolved(run: ScenarioRun, ref: ScenarioResult) -> ScenarioResult:
+    """A scenario whose protected reference has no plan cannot have one either."""
+    data = place_data(run, dict.fromkeys(run.instance.agencies, 0.0))
+    message = (f"its reference scenario '{ref.name}' is {ref.status}, so there are no "
+               "positions to protect")
+    return tidy(run.name, data, Solution(ref.status, None, message=message),
+                run.instance.start_year, run.reference)
+
+
+def run(path: Path, ranges: bool = True) -> RunResult:
+    """Solve every scenario of the instance at `path`."""
+    started = time.perf_counter()
+    prepared = prepare(path)
+    loaded = time.perf_counter()
+    done: dict[str, ScenarioResult] = {}
+    for scenario in prepared.runs:
+        done[scenario.name] = solve_scenario(scenario, done, ranges=ranges)
+    declared = [done[name] for name in _declared_order(prepared)]
+    timings = {"load": loaded - started, "scenarios": time.perf_counter() - loaded}
+    return RunResult(prepared, declared, timings)
+
+
+def _declared_order(prepared: Prepared) -> list[str]:
+    names = [r.name for r in prepared.runs]
+    declared = list(prepared.instance.scenarios or names)
+    return [n for n in declared if n in names]

@@ -1,0 +1,151 @@
+"""The instance schema (first validation pass): field names, types and ranges.
+
+Every model forbids unknown fields, so a misspelt field is an error, never ignored.
+Cross-references (ids that must exist, per-year list lengths) are checked in
+`optimiser.validate`, the second pass.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
+"""An id: lower-case letters, digits and underscores."""
+
+Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
+PerYear = NonNegative | list[NonNegative]
+"""One figure for every year, or a list with one figure per year."""
+Text = Annotated[str, StringConstraints(min_length=1)]
+
+
+class Strict(BaseModel):
+    """Base for every schema model: unknown fields are errors; values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Agency(Strict):
+    """An organisation that holds budgets and gains or loses from the plan."""
+
+    name: Text = Field(description="Display name.")
+    max_net_cost: NonNegative | None = Field(
+        default=None,
+        description="Floor on the agency's position: P_a >= -max_net_cost (present value).",
+    )
+
+
+class Stream(Strict):
+    """A budget line, held by one agency, ring-fenced to some interventions."""
+
+    name: Text | None = Field(default=None, description="Display name; defaults to the id.")
+    agency: Id = Field(description="The agency that holds the stream.")
+    budget: PerYear = Field(description="Money available per year.")
+    ring_fence: list[Id] | None = Field(
+        default=None,
+        description="Interventions the stream may fund when ring-fenced; "
+        "default: every intervention its agency delivers.",
+    )
+    pool_share: Share = Field(
+        default=1.0, description="Share of the budget that may leave the ring-fence when pooled."
+    )
+    source: str | None = Field(default=None, description="Where the figure comes from.")
+
+
+class Intervention(Strict):
+    """Something money can buy, with its cost, effects and cashable savings."""
+
+    name: Text | None = Field(default=None, description="Display name; defaults to the id.")
+    agency: Id = Field(description="The agency that delivers it.")
+    unit: Text = Field(default="unit", description="What one unit is (e.g. person-year).")
+    unit_cost: PerYear = Field(description="Cost of one unit, per year.")
+    min_units: PerYear = Field(default=0.0, description="Minimum units per year.")
+    max_units: PerYear | None = Field(default=None, description="Maximum units per year.")
+    effects: dict[Id, Finite] = Field(
+        default_factory=dict, description="Outcome units per unit delivered."
+    )
+    savings: dict[Id, Finite] = Field(
+        default_factory=dict,
+        description="Cashable money per unit, to each agency; negative is a loss.",
+    )
+    lag: Annotated[int, Field(ge=0, strict=True)] = Field(
+        default=0, description="Whole years before the savings arrive."
+    )
+    deadweight: Share = Field(default=0.0, description="Share of the effect that happens anyway.")
+    optimism_bias: Share = Field(
+        default=0.0, description="Share by which the evidence overstates the effect."
+    )
+    source: str | None = Field(default=None, description="Where the figures come from.")
+
+
+class Outcome(Strict):
+    """Something the place wants to achieve, valued in money and possibly targeted."""
+
+    name: Text | None = Field(default=None, description="Display name; defaults to the id.")
+    unit: Text | None = Field(default=None, description="What one unit of outcome is.")
+    value: Finite = Field(default=0.0, description="Money per unit of outcome, in the objective.")
+    target: PerYear | None = Field(default=None, description="Minimum per year.")
+
+
+class Scenario(Strict):
+    """A way of running the place: ring-fenced or pooled, protected or not."""
+
+    description: str | None = Field(default=None, description="What the scenario asks.")
+    pooling: bool = Field(default=False, description="Whether money may leave ring-fences.")
+    pool_share: dict[Id, Share] = Field(
+        default_factory=dict, description="Stream -> share, overriding the stream's own."
+    )
+    incentives: Literal["none", "no_worse_off"] = Field(
+        default="none", description="no_worse_off: every agency at least its reference position."
+    )
+    reference: Id | None = Field(
+        default=None,
+        description="Scenario whose positions no_worse_off protects; "
+        "default the first scenario with pooling false.",
+    )
+    transfers: bool = Field(default=False, description="Whether gain-share transfers are allowed.")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="Dotted path -> value, applied before the model is built."
+    )
+
+
+class Instance(Strict):
+    """One place: its agencies, budgets, interventions, outcomes and scenarios."""
+
+    name: Text = Field(description="The place and theme.")
+    description: str | None = Field(default=None, description="Free text about the place.")
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
+        default="GBP", description="ISO currency code; money at constant prices."
+    )
+    start_year: Annotated[int, Field(strict=True)] = Field(
+        default=1, description="First year of the plan."
+    )
+    years: Annotated[int, Field(ge=1, le=100, strict=True)] = Field(
+        default=1, description="Horizon H, in years."
+    )
+    discount_rate: Annotated[float, Field(gt=-1, allow_inf_nan=False, strict=True)] = Field(
+        default=0.035, description="Annual discount rate (Green Book default 0.035)."
+    )
+    objective: Literal["net_benefit", "outcomes", "cost"] = Field(
+        default="net_benefit", description="What the plan optimises."
+    )
+    agencies: dict[Id, Agency] = Field(min_length=1, description="Who holds budgets.")
+    streams: dict[Id, Stream] = Field(default_factory=dict, description="Budget lines.")
+    interventions: dict[Id, Intervention] = Field(
+        default_factory=dict, description="What money can buy."
+    )
+    outcomes: dict[Id, Outcome] = Field(default_factory=dict, description="What is achieved.")
+    scenarios: dict[Id, Scenario] | None = Field(
+        default=None,
+        description="Named scenarios; default ring_fenced {pooling: false} and "
+        "pooled {pooling: true}.",
+    )
+
+
+DEFAULT_SCENARIOS: dict[str, dict[str, Any]] = {
+    "ring_fenced": {"pooling": False},
+    "pooled": {"pooling": True},
+}

@@ -1,0 +1,242 @@
+"""The one module that talks to the solver: a Pyomo model in, a `Solution` out.
+
+The model is compiled to matrices with Pyomo's standard-form compiler and
+handed to HiGHS through highspy, in memory (no model files). Solving is
+lexicographic, so that agency positions do not depend on the solver's whim:
+
+1. optimise the scenario's objective: z*;
+2. holding the objective at z* (to a relative 1e-9), minimise the money moved
+   across ring-fences (`least_pooling`, pooled scenarios only): pooled money
+   pays only for what the ring-fences would block;
+3. for every agency, the least and the greatest position P_a among plans that
+   reach z*: where they differ, the position was decided by rule 2 (and by
+   HiGHS's deterministic simplex where rule 2 leaves a choice), and the
+   reports say so.
+
+A non-optimal status is a result, not an exception.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+OBJECTIVE_HOLD = 1e-9
+"""Relative slack on z* while later stages choose among optimal plans."""
+
+
+class SolverError(RuntimeError):
+    """HiGHS stopped for a reason that is neither an answer nor a diagnosis."""
+
+
+@dataclass
+class Solution:
+    """What a solve found: status, objective, variable values and timings (seconds)."""
+
+    status: str  # optimal | infeasible | unbounded
+    objective: float | None
+    values: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
+    position_range: dict[int, tuple[float, float]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    message: str = ""
+    iterations: int = 0
+
+
+@dataclass
+class CompiledLP:
+    """The model as matrices, with the map back to Pyomo's variables."""
+
+    highs: highspy.Highs
+    costs: dict[str, np.ndarray]  # objective name -> dense cost vector
+    senses: dict[str, int]  # objective name -> pyo.minimize (1) or pyo.maximize (-1)
+    offsets: dict[str, float]
+    columns: list[tuple[str, tuple[int, ...]]]
+    n_rows: int
+
+
+def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
+    """Compile every objective and constraint of `model` and load it into a fresh HiGHS."""
+    objectives = list(model.component_data_objects(pyo.Objective, descend_into=True))
+    active = {id(o): o.active for o in objectives}
+    for o in objectives:
+        o.activate()
+    try:
+        repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    finally:
+        for o in objectives:
+            if not active[id(o)]:
+                o.deactivate()
+    n_cols = len(repn.columns)
+    c = repn.c.toarray() if n_cols else np.zeros((len(repn.objectives), 0))
+    costs = {o.name: c[n] for n, o in enumerate(repn.objectives)}
+    senses = {o.name: int(o.sense) for o in repn.objectives}
+    offsets = {o.name: float(repn.c_offset[n]) for n, o in enumerate(repn.objectives)}
+
+    lower = np.array([-highspy.kHighsInf if v.lb is None else v.lb for v in repn.columns], float)
+    upper = np.array([highspy.kHighsInf if v.ub is None else v.ub for v in repn.columns], float)
+    rhs = np.asarray(repn.rhs, dtype=float)
+    kinds = np.array([k for _, k in repn.rows], dtype=int)
+    row_lower = np.where(kinds <= 0, rhs, -highspy.kHighsInf)
+    row_upper = np.where(kinds >= 0, rhs, highspy.kHighsInf)
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = len(rhs)
+    lp.col_cost_ = np.zeros(n_cols)
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    a = repn.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.a_matrix_.num_col_ = n_cols
+    lp.a_matrix_.num_row_ = len(rhs)
+
+    highs = new_highs()
+    highs.setOptionValue("random_seed", 0)
+    highs.passModel(lp)
+    columns = [(v.parent_component().name, _index(v.index())) for v in repn.columns]
+    return CompiledLP(highs, costs, senses, offsets, columns, len(rhs))
+
+
+def new_highs() -> highspy.Highs:
+    """A silent HiGHS. Its first construction in a process prints a banner on the C
+    stdout before any option can be set, so that one is made with stdout muted."""
+    global _BANNER_SHOWN
+    if not _BANNER_SHOWN:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+_BANNER_SHOWN = False
+
+
+def _index(index: object) -> tuple[int, ...]:
+    if index is None:
+        return ()
+    return tuple(index) if isinstance(index, tuple) else (index,)  # type: ignore[arg-type]
+
+
+def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
+    """Solve `model` lexicographically (see the module's docstring)."""
+    started = time.perf_counter()
+    lp = compile_lp(model)
+    compiled = time.perf_counter()
+    status, z, x, iterations = _optimise(lp, "objective")
+    timings = {"compile": compiled - started}
+    if status != "optimal":
+        timings["solve"] = time.perf_counter() - compiled
+        return Solution(status, None, timings=timings, message=_why(lp, status))
+
+    hold = _hold_objective(lp, "objective", z, 0.0)
+    if "least_pooling" in lp.costs and np.any(lp.costs["least_pooling"]):
+        status2, _, x2, it2 = _optimise(lp, "least_pooling")
+        if status2 != "optimal":
+            _relax_hold(lp, hold, "objective", z)
+            status2, _, x2, it2 = _optimise(lp, "least_pooling")
+        iterations += it2
+        if status2 == "optimal":
+            x = x2
+    spread: dict[int, tuple[float, float]] = {}
+    if ranges:
+        for name in sorted(k for k in lp.costs if k.startswith("position_objective")):
+            agency = int(name[name.index("[") + 1:-1])
+            low = _extreme(lp, name, pyo.minimize)
+            high = _extreme(lp, name, pyo.maximize)
+            spread[agency] = (low, high)
+    lp.highs.deleteRows(1, np.array([hold], dtype=np.int32))
+    timings["solve"] = time.perf_counter() - compiled
+    objective = float(lp.costs["objective"] @ x + lp.offsets["objective"])
+    return Solution("optimal", objective, _values(lp, x), spread, timings, "", iterations)
+
+
+def _optimise(
+    lp: CompiledLP, name: str, sense: int | None = None
+) -> tuple[str, float, np.ndarray, int]:
+    """Run HiGHS on objective `name`: (status, objective, column values, iterations)."""
+    h = lp.highs
+    h.changeColsCost(len(lp.columns), np.arange(len(lp.columns), dtype=np.int32), lp.costs[name])
+    sense = lp.senses[name] if sense is None else sense
+    h.changeObjectiveSense(
+        highspy.ObjSense.kMinimize if sense == pyo.minimize else highspy.ObjSense.kMaximize)
+    h.run()
+    model_status = h.getModelStatus()
+    if model_status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+        h.setOptionValue("presolve", "off")
+        h.run()
+        h.setOptionValue("presolve", "choose")
+        model_status = h.getModelStatus()
+    info = h.getInfo()
+    iterations = int(info.simplex_iteration_count)
+    if model_status == highspy.HighsModelStatus.kOptimal:
+        x = np.array(h.getSolution().col_value, dtype=float)
+        return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
+    if model_status == highspy.HighsModelStatus.kInfeasible:
+        return "infeasible", float("nan"), np.empty(0), iterations
+    if model_status == highspy.HighsModelStatus.kUnbounded:
+        return "unbounded", float("nan"), np.empty(0), iterations
+    if model_status == highspy.HighsModelStatus.kModelEmpty:
+        return "optimal", lp.offsets[name], np.zeros(0), iterations
+    raise SolverError(f"HiGHS stopped with status {h.modelStatusToString(model_status)}")
+
+
+def _hold_objective(lp: CompiledLP, name: str, z: float, relative: float) -> int:
+    """Add the row that keeps objective `name` within `relative` of z*; its index."""
+    c = lp.costs[name]
+    nz = np.flatnonzero(c)
+    lp.highs.addRow(*_hold_bounds(lp, name, z, relative), len(nz), nz.astype(np.int32), c[nz])
+    lp.n_rows += 1
+    return lp.n_rows - 1
+
+
+def _relax_hold(lp: CompiledLP, row: int, name: str, z: float) -> None:
+    """Give the hold row OBJECTIVE_HOLD of slack, where holding z* exactly proves too tight."""
+    lo, hi = _hold_bounds(lp, name, z, OBJECTIVE_HOLD)
+    lp.highs.changeRowBounds(row, lo, hi)
+
+
+def _hold_bounds(lp: CompiledLP, name: str, z: float, relative: float) -> tuple[float, float]:
+    slack = relative * max(1.0, abs(z))
+    target = z - lp.offsets[name]
+    if lp.senses[name] == pyo.maximize:
+        return target - slack, highspy.kHighsInf
+    return -highspy.kHighsInf, target + slack
+
+
+def _extreme(lp: CompiledLP, name: str, sense: int) -> float:
+    status, value, _, _ = _optimise(lp, name, sense)
+    return value if status == "optimal" else float("nan")
+
+
+def _values(lp: CompiledLP, x: np.ndarray) -> dict[str, dict[tuple[int, ...], float]]:
+    values: dict[str, dict[tuple[int, ...], float]] = {}
+    for (var, index), v in zip(lp.columns, x.tolist(), strict=True):
+        values.setdefault(var, {})[index] = v
+    return values
+
+
+def _why(lp: CompiledLP, status: str) -> str:
+    if status == "infeasible":
+        return "no plan meets every constraint (targets, minimum units, floors and incentives)"
+    return "the objective can grow without limit: some intervention has no cost and no max_units"

@@ -1,0 +1,298 @@
+"""Tests for optimiser.yamlsource: safe YAML reading with line numbers."""
+
+from __future__ import annotations
+
+import math
+import os
+import pathlib
+import sys
+import time
+
+import pytest
+
+from optimiser.errors import InstanceError
+from optimiser.yamlsource import Source, dotted, parse_yaml, read_yaml
+
+VALID = """\
+# a comment
+name: Poole - older people
+start_year: 2010
+streams:
+  adult_social_care:
+    agency: dorset_cc
+    budget: [100, 200,
+      300]
+interventions:
+  night_contact:
+    max_units: 2000
+    effects: {admissions_avoided: 0.5}
+    lag: .inf
+    note: null
+    on_call: yes
+"""
+
+
+def write(tmp_path: pathlib.Path, text: str | bytes, name: str = "inst.yaml") -> pathlib.Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def fails(path: pathlib.Path, line: int | None, *words: str) -> InstanceError:
+    with pytest.raises(InstanceError) as info:
+        read_yaml(path)
+    err = info.value
+    text = str(err)
+    assert len(err.problems) == 1
+    assert str(path) in text
+    assert err.problems[0].line == line, text
+    if line is not None:
+        assert f"line {line}" in text
+    for word in words:
+        assert word in text, text
+    return err
+
+
+def test_valid_file_round_trips_with_lines(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, VALID)
+    src = read_yaml(path)
+    assert isinstance(src, Source)
+    assert src.file == str(path)
+    assert src.data == {
+        "name": "Poole - older people",
+        "start_year": 2010,
+        "streams": {"adult_social_care": {"agency": "dorset_cc", "budget": [100, 200, 300]}},
+        "interventions": {
+            "night_contact": {
+                "max_units": 2000,
+                "effects": {"admissions_avoided": 0.5},
+                "lag": math.inf,
+                "note": None,
+                "on_call": True,
+            }
+        },
+    }
+    assert src.lines[("name",)] == 2
+    assert src.lines[("streams", "adult_social_care")] == 5
+    assert src.lines[("streams", "adult_social_care", "budget")] == 7
+    assert src.lines[("streams", "adult_social_care", "budget", 0)] == 7
+    assert src.lines[("streams", "adult_social_care", "budget", 2)] == 8
+    assert src.lines[("interventions", "night_contact", "max_units")] == 11
+    assert src.lines[("interventions", "night_contact", "effects", "admissions_avoided")] == 12
+    # a path the file does not have falls back to its nearest ancestor
+    assert src.line(("interventions", "night_contact", "min_units")) == 10
+    assert src.line(("nope", "deeper")) == 2  # the root mapping starts on line 2
+    problem = src.problem(("streams", "adult_social_care", "budget", 2), "must not exceed 250")
+    assert problem.path == "streams.adult_social_care.budget[2]"
+    assert str(problem) == (
+        f"{path}, line 8, at streams.adult_social_care.budget[2]: must not exceed 250"
+    )
+
+
+def test_dotted() -> None:
+    assert dotted(("a", "b", 2)) == "a.b[2]"
+    assert dotted(("streams", "x", "budget", 2, "y")) == "streams.x.budget[2].y"
+    assert dotted(()) == ""
+    assert dotted((0, "a")) == "[0].a"
+
+
+def test_parse_yaml_from_text() -> None:
+    src = parse_yaml("a: 1\nb:\n  - x\n", "inline.yaml")
+    assert src.data == {"a": 1, "b": ["x"]}
+    assert src.lines[("b", 0)] == 3
+    with pytest.raises(InstanceError, match=r"inline\.yaml, line 2"):
+        parse_yaml("a: 1\na: 2\n", "inline.yaml")
+
+
+def test_scalar_keys_keep_their_python_value(tmp_path: pathlib.Path) -> None:
+    src = read_yaml(write(tmp_path, "m:\n  2010: a\n  x: b\n"))
+    assert src.data == {"m": {2010: "a", "x": "b"}}
+    assert src.lines[("m", 2010)] == 2
+
+
+def test_anchors_and_merge_keys(tmp_path: pathlib.Path) -> None:
+    text = """\
+base: &base {unit_cost: 10, lag: 1}
+extra: &extra {lag: 5, deadweight: 0.1}
+interventions:
+  a:
+    <<: [*base, *extra]
+    lag: 2
+  b: *base
+"""
+    src = read_yaml(write(tmp_path, text))
+    assert src.data["interventions"]["a"] == {"unit_cost": 10, "lag": 2, "deadweight": 0.1}
+    assert src.data["interventions"]["b"] == {"unit_cost": 10, "lag": 1}
+    assert src.lines[("interventions", "a", "lag")] == 6
+    assert src.lines[("interventions", "a", "unit_cost")] == 1  # where the merged value is written
+    assert src.lines[("interventions", "b", "lag")] == 1
+    assert list(src.data["interventions"]["a"]) == ["unit_cost", "deadweight", "lag"]
+
+
+def test_two_merge_keys(tmp_path: pathlib.Path) -> None:
+    fails(write(tmp_path, "x: &x {a: 1}\ny:\n  <<: *x\n  <<: *x\n"), 4, "two merge keys")
+
+
+def test_missing_file(tmp_path: pathlib.Path) -> None:
+    fails(tmp_path / "absent.yaml", None, "no such file")
+
+
+def test_directory(tmp_path: pathlib.Path) -> None:
+    fails(tmp_path, None, "directory")
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or (hasattr(os, "geteuid") and os.geteuid() == 0),
+    reason="file permissions do not apply",
+)
+def test_unreadable_file(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, "name: x\n")
+    path.chmod(0)
+    try:
+        fails(path, None, "cannot read")
+    finally:
+        path.chmod(0o644)
+
+
+def test_read_error(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "name: x\n")
+
+    def refuse(self: pathlib.Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
+    fails(path, None, "cannot read the file", "Permission denied")
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t\n", "# only a comment\n\n# another\n", "---\n"])
+def test_empty_file(tmp_path: pathlib.Path, text: str) -> None:
+    fails(write(tmp_path, text), None, "the file is empty")
+
+
+def test_binary_file(tmp_path: pathlib.Path) -> None:
+    fails(write(tmp_path, b"name: x\n\x00\x01\x02"), None, "not a text file")
+
+
+def test_not_utf8(tmp_path: pathlib.Path) -> None:
+    fails(write(tmp_path, b"name: x\ncurrency: \xa3\n"), 2, "not a text file", "UTF-8")
+
+
+def test_control_character(tmp_path: pathlib.Path) -> None:
+    fails(write(tmp_path, "name: x\nnote: a\x07b\n"), 2, "not a text file")
+
+
+def test_too_large(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(20 * 1024 * 1024 + 1)  # sparse: cheap to make
+    fails(path, None, "larger than 20 MB")
+
+
+def test_syntax_error(tmp_path: pathlib.Path) -> None:
+    fails(
+        write(tmp_path, "name: x\nstreams:\n  a: [1, 2\n  b: 3\nc: }\n"),
+        4,
+        "invalid YAML",
+        "flow sequence",
+    )
+
+
+def test_bad_indentation(tmp_path: pathlib.Path) -> None:
+    fails(write(tmp_path, "name: x\n  years: 5\n"), 2, "invalid YAML")
+
+
+def test_several_documents(tmp_path: pathlib.Path) -> None:
+    fails(write(tmp_path, "name: x\n---\nname: y\n"), 2, "single document")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"), [("- a\n- b\n", "found a list"), ("just text\n", "found a single value")]
+)
+def test_top_level_not_mapping(tmp_path: pathlib.Path, text: str, found: str) -> None:
+    fails(write(tmp_path, text), 1, "top level must be a mapping", found)
+
+
+def test_duplicate_key(tmp_path: pathlib.Path) -> None:
+    text = "name: x\nagencies:\n  a: {name: A}\n  b: {name: B}\n  a: {name: C}\n"
+    fails(write(tmp_path, text), 5, "duplicate key 'a'", "line 3", "line 5")
+
+
+def test_mapping_as_key(tmp_path: pathlib.Path) -> None:
+    fails(write(tmp_path, "name: x\nm:\n  ? [1, 2]\n  : v\n"), 3, "key must be a plain value")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "tag"),
+    [
+        ("name: x\ncmd: !!python/object/apply:os.system ['echo hi']\n", 2, "!!python/object"),
+        ("name: x\nagencies:\n  a: !custom {name: A}\n", 3, "!custom"),
+        ("name: x\nitems: !!set {a, b}\n", 2, "!!set"),
+        ("name: x\nb: !!binary aGVsbG8=\n", 2, "!!binary"),
+        ("name: x\n? !custom k\n: v\n", 2, "!custom"),
+    ],
+)
+def test_non_core_tags(tmp_path: pathlib.Path, text: str, line: int, tag: str) -> None:
+    fails(write(tmp_path, text), line, tag, "not allowed")
+
+
+def test_python_tag_runs_nothing(tmp_path: pathlib.Path) -> None:
+    marker = tmp_path / "ran"
+    text = f'name: x\ncmd: !!python/object/apply:os.system ["touch {marker}"]\n'
+    fails(write(tmp_path, text), 2, "!!python/object/apply:os.system")
+    assert not marker.exists()
+
+
+def test_bad_explicit_core_tag(tmp_path: pathlib.Path) -> None:
+    fails(write(tmp_path, "name: x\nyears: !!int five\n"), 2, "'five' is not a valid !!int")
+
+
+def test_dates_rejected(tmp_path: pathlib.Path) -> None:
+    fails(write(tmp_path, "name: x\nstart_year: 2010-04-01\n"), 2, "dates are not allowed")
+
+
+def test_billion_laughs_fails_fast(tmp_path: pathlib.Path) -> None:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    path = write(tmp_path, "\n".join(lines) + "\n")  # expands to 9**9 = 387 million values
+    start = time.perf_counter()
+    with pytest.raises(InstanceError) as info:
+        read_yaml(path)
+    assert time.perf_counter() - start < 1.0
+    text = str(info.value)
+    assert str(path) in text
+    assert "too many values (alias bomb?)" in text
+    assert info.value.problems[0].line in range(1, 10)
+
+
+@pytest.mark.parametrize(
+    "text", ["name: x\nloop: &a [1, *a]\n", "name: x\nloop: &a {k: 1, <<: *a}\n"]
+)
+def test_recursive_alias(tmp_path: pathlib.Path, text: str) -> None:
+    fails(write(tmp_path, text), 2, "recursive alias")
+
+
+def test_merge_of_non_mapping(tmp_path: pathlib.Path) -> None:
+    fails(write(tmp_path, "name: x\nm:\n  <<: [1, 2]\n"), 3, "merges mappings only")
+
+
+def test_deep_nesting_in_text(tmp_path: pathlib.Path) -> None:
+    depth = 5000
+    fails(write(tmp_path, "a: " + "[" * depth + "]" * depth + "\n"), 1, "nested too deeply")
+
+
+def test_deep_nesting_through_aliases(tmp_path: pathlib.Path) -> None:
+    lines = ["a0: &a0 " + "[" * 60 + "1" + "]" * 60]
+    for i in range(1, 4):
+        lines.append(f"a{i}: &a{i} " + "[" * 60 + f"*a{i - 1}" + "]" * 60)
+    # reported where the too-deep value is written (inside a0), at a short path
+    err = fails(write(tmp_path, "\n".join(lines) + "\n"), 1, "nested too deeply")
+    assert err.problems[0].path == "a1[0][0]"
+
+
+def test_deep_chain_of_merges(tmp_path: pathlib.Path) -> None:
+    lines = ["a0: &a0 {x: 1}"] + [f"a{i}: &a{i} {{<<: *a{i - 1}}}" for i in range(1, 500)]
+    fails(write(tmp_path, "\n".join(lines) + "\n"), 1, "nested too deeply")
