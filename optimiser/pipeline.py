@@ -10,6 +10,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,6 +41,12 @@ class RunResult:
     prepared: Prepared
     scenarios: list[ScenarioResult]
     timings: dict[str, float] = field(default_factory=dict)
+    analyses: dict[str, Any] = field(default_factory=dict)
+    """Top-level results.json entries added by the analyses (settlement, shapley, ...)."""
+
+    def scenario(self, name: str) -> ScenarioResult:
+        """One scenario's result by name."""
+        return next(s for s in self.scenarios if s.name == name)
 
     @property
     def instance(self) -> Instance:

@@ -13,7 +13,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ def results_document(result: RunResult) -> dict[str, Any]:
         "tool": {"name": "optimise", "version": __version__},
         "rules": RULES,
         "scenarios": {s.name: _scenario_document(s) for s in result.scenarios},
+        **result.analyses,
     }
 
 
@@ -104,15 +105,29 @@ def _num(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
+def write_json(result: RunResult, folder: Path) -> None:
+    """results.json."""
+    document = results_document(result)
+    (folder / "results.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+
+
+def write_tables(result: RunResult, folder: Path) -> None:
+    """One tidy CSV per table: a row per scenario, item and year."""
+    for kind in TABLES:
+        frame: pd.DataFrame = result.table(kind)
+        frame.to_csv(folder / f"{kind}.csv", index=False, float_format="%.10g",
+                     lineterminator="\n")
+
+
+WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables]
+"""Every report writer, called in turn on the staged folder."""
+
+
 def write_reports(result: RunResult, out: Path) -> Path:
-    """Write results.json and the CSV tables into `out`, replacing it as a whole."""
+    """Run every writer into a folder beside `out`, then move it into place as `out`."""
     with staged_folder(out) as stage:
-        document = results_document(result)
-        (stage / "results.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
-        for kind in TABLES:
-            frame: pd.DataFrame = result.table(kind)
-            frame.to_csv(stage / f"{kind}.csv", index=False, float_format="%.10g",
-                         lineterminator="\n")
+        for writer in WRITERS:
+            writer(result, stage)
     return out
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from models.pooling import PlaceData, objective_coefficients
-from optimiser.solve import Solution
+from optimiser.solve import CompiledLP, Solution
 
 MONEY_TOL = 1e-6
 """Money below this (a millionth of the currency unit) is reported as zero."""
@@ -40,6 +40,11 @@ class ScenarioResult:
     transfers: pd.DataFrame  # scenario, from, to, amount
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
+    """Further per-scenario figures for results.json (e.g. a diagnosis)."""
+    data: PlaceData | None = field(default=None, repr=False)
+    """The model's plain data, for analyses that re-solve."""
+    lp: CompiledLP | None = field(default=None, repr=False)
+    """The compiled model, still loaded in HiGHS, for warm re-solves."""
 
     def positions(self) -> dict[str, float]:
         """Agency -> P_a (savings - spend, before transfers), for scenarios that protect them."""
@@ -52,7 +57,7 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
     if solution.status != "optimal":
         empty = _empty_tables(name)
         return ScenarioResult(name, solution.status, None, solution.message, reference, *empty,
-                              timings=solution.timings)
+                              timings=solution.timings, data=data, lp=solution.lp)
     x = _array(solution, "x", (len(data.interventions), data.years), data.min_units)
     years = start_year + np.arange(data.years)
     allocation = _frame(name, "intervention", data.interventions, years,
@@ -72,7 +77,8 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
                        + agencies["transfers_in"] - agencies["transfers_out"])
     objective = float(np.sum(objective_coefficients(data) * x))
     return ScenarioResult(name, "optimal", objective, "", reference, allocation, funding,
-                          outcomes, agencies, transfers, timings=solution.timings)
+                          outcomes, agencies, transfers, timings=solution.timings, data=data,
+                          lp=solution.lp)
 
 
 def _array(solution: Solution, var: str, shape: tuple[int, ...],

@@ -37,6 +37,18 @@ class SolverError(RuntimeError):
 
 
 @dataclass
+class CompiledLP:
+    """The model as matrices, with the map back to Pyomo's variables."""
+
+    highs: highspy.Highs
+    costs: dict[str, np.ndarray]  # objective name -> dense cost vector
+    senses: dict[str, int]  # objective name -> pyo.minimize (1) or pyo.maximize (-1)
+    offsets: dict[str, float]
+    columns: list[tuple[str, tuple[int, ...]]]
+    n_rows: int
+
+
+@dataclass
 class Solution:
     """What a solve found: status, objective, variable values and timings (seconds)."""
 
@@ -47,18 +59,8 @@ class Solution:
     timings: dict[str, float] = field(default_factory=dict)
     message: str = ""
     iterations: int = 0
-
-
-@dataclass
-class CompiledLP:
-    """The model as matrices, with the map back to Pyomo's variables."""
-
-    highs: highspy.Highs
-    costs: dict[str, np.ndarray]  # objective name -> dense cost vector
-    senses: dict[str, int]  # objective name -> pyo.minimize (1) or pyo.maximize (-1)
-    offsets: dict[str, float]
-    columns: list[tuple[str, tuple[int, ...]]]
-    n_rows: int
+    lp: CompiledLP | None = field(default=None, repr=False)
+    """The compiled model, kept in HiGHS for warm re-solves (`reoptimise`)."""
 
 
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
@@ -168,7 +170,31 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
     lp.highs.deleteRows(1, np.array([hold], dtype=np.int32))
     timings["solve"] = time.perf_counter() - compiled
     objective = float(lp.costs["objective"] @ x + lp.offsets["objective"])
-    return Solution("optimal", objective, _values(lp, x), spread, timings, "", iterations)
+    return Solution("optimal", objective, _values(lp, x), spread, timings, "", iterations, lp)
+
+
+def column_lookup(lp: CompiledLP) -> dict[tuple[str, tuple[int, ...]], int]:
+    """(variable name, index) -> column position in the compiled model."""
+    return {col: n for n, col in enumerate(lp.columns)}
+
+
+def reoptimise(
+    lp: CompiledLP, bounds: dict[int, tuple[float, float]] | None = None
+) -> tuple[str, float | None, np.ndarray]:
+    """Re-solve the main objective warm, after setting some columns' bounds.
+
+    `bounds` maps column positions to (lower, upper); HiGHS keeps its basis
+    across the change, so each re-solve starts from the last optimum. The
+    bounds stay set: pass the originals back to undo them.
+    Returns (status, objective or None, column values).
+    """
+    if bounds:
+        cols = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
+        lo = np.array([bounds[c][0] for c in cols.tolist()], dtype=float)
+        hi = np.array([bounds[c][1] for c in cols.tolist()], dtype=float)
+        lp.highs.changeColsBounds(len(cols), cols, lo, hi)
+    status, z, x, _ = _optimise(lp, "objective")
+    return status, (z if status == "optimal" else None), x
 
 
 def _optimise(

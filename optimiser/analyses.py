@@ -1,0 +1,22 @@
+"""Analyses that run after the scenarios are solved, each adding top-level entries to results.json.
+
+Each analysis is a function `(RunResult) -> Any`, registered in `ANALYSES` under
+the results.json key it fills. `--analyses` chooses which run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from optimiser.pipeline import RunResult
+
+ANALYSES: dict[str, Callable[[RunResult], Any]] = {}
+"""results.json key -> the analysis that computes it, in the order they run."""
+
+
+def run_analyses(result: RunResult, names: Iterable[str] | None = None) -> None:
+    """Run the named analyses (all when None) and store their figures on `result`."""
+    chosen = list(ANALYSES) if names is None else list(names)
+    for name in chosen:
+        result.analyses[name] = ANALYSES[name](result)
