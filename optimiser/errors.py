@@ -42,3 +42,7 @@ class InstanceError(Exception):
 
 class OutputError(Exception):
     """The output folder cannot be written (for example, `--out` names a file): exit status 2."""
+
+
+class UsageError(Exception):
+    """The command line asks for something that does not exist: exit status 2."""
