@@ -45,6 +45,9 @@ class CompiledLP:
     senses: dict[str, int]  # objective name -> pyo.minimize (1) or pyo.maximize (-1)
     offsets: dict[str, float]
     columns: list[tuple[str, tuple[int, ...]]]
+    rows: list[tuple[str, tuple[int, ...], int]]
+    """(constraint name, index, kind) per row: kind 1 is <=, -1 is >=, 0 is ==.
+    A ranged constraint takes two rows. Rows added later (the objective hold) are not listed."""
     n_rows: int
 
 
@@ -108,7 +111,8 @@ def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     highs.setOptionValue("random_seed", 0)
     highs.passModel(lp)
     columns = [(v.parent_component().name, _index(v.index())) for v in repn.columns]
-    return CompiledLP(highs, costs, senses, offsets, columns, len(rhs))
+    rows = [(c.parent_component().name, _index(c.index()), int(k)) for c, k in repn.rows]
+    return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs))
 
 
 def new_highs() -> highspy.Highs:
