@@ -9,9 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from optimiser.gains import settlement_payments, settlement_shortfall
 from optimiser.pipeline import RunResult
+from optimiser.shapley import shapley
 
-ANALYSES: dict[str, Callable[[RunResult], Any]] = {}
+ANALYSES: dict[str, Callable[[RunResult], Any]] = {
+    "settlement": settlement_payments,
+    "settlement_shortfall": settlement_shortfall,
+    "shapley": shapley,
+}
 """results.json key -> the analysis that computes it, in the order they run."""
 
 

@@ -17,10 +17,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import pandas as pd
 
 from optimiser import __version__
 from optimiser.errors import OutputError
+from optimiser.gains import combined_graph, wrong_pockets
 from optimiser.pipeline import RunResult
 from optimiser.results import ScenarioResult
 
@@ -40,6 +42,20 @@ RULES = {
     "decided_by_rule": "An agency's position is marked decided_by_rule where plans with the same "
                        "optimal objective give it different positions (position_min to "
                        "position_max); the rules above chose the figure reported.",
+    "settlement": "For each pooled scenario without transfers: the payments that bring every "
+                  "agency back to at least its net position in the reference scenario, straight "
+                  "from the agencies above theirs to those below, so exactly the total shortfall "
+                  "moves (whole pence, present value). Where it has a choice it pays back along "
+                  "wrong pockets (a gainer pays an agency whose delivery saved it money). Where "
+                  "the gains cannot cover every loser, each is made good in the same proportion "
+                  "and settlement_shortfall says what is left uncovered.",
+    "shapley": "For each pooled scenario without incentives: each agency's Shapley value of the "
+               "pooling game, whose players are the agencies and where a coalition's value is "
+               "the scenario's objective with every stream held outside it unable to pool "
+               "(pool_share 0); the gain is the improvement on ring-fencing (a fall in cost for "
+               "the cost objective), and the shares add up to it. Exact up to 12 agencies with "
+               "poolable money, sampled permutations beyond (standard errors in the scenario's "
+               "pooling_game).",
 }
 
 
@@ -119,7 +135,24 @@ def write_tables(result: RunResult, folder: Path) -> None:
                      lineterminator="\n")
 
 
-WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables]
+def write_gains(result: RunResult, folder: Path) -> None:
+    """gains.graphml (every optimal scenario's agency graph in one) and wrong_pockets.csv."""
+    if not any(s.status == "optimal" for s in result.scenarios):
+        return
+    nx.write_graphml(combined_graph(result), folder / "gains.graphml")
+    wrong_pockets(result).to_csv(folder / "wrong_pockets.csv", index=False,
+                                 float_format="%.10g", lineterminator="\n")
+
+
+def write_gains_pictures(result: RunResult, folder: Path) -> None:
+    """gains.png and gains-<scenario>.png (matplotlib is loaded only here: it is slow to import)."""
+    from optimiser import gainsplot
+
+    gainsplot.write_gains_pictures(result, folder)
+
+
+WRITERS: list[Callable[[RunResult, Path], None]] = [
+    write_json, write_tables, write_gains, write_gains_pictures]
 """Every report writer, called in turn on the staged folder."""
 
 
