@@ -189,12 +189,16 @@ def add_targets(m: pyo.ConcreteModel, data: PlaceData) -> None:
              if not np.isnan(data.target[k, t])]
     contributors = [np.flatnonzero(data.effect[:, k]).tolist() for k in range(len(data.outcomes))]
 
+    if any(not c for c in contributors):
+        m.nothing = pyo.Var(bounds=(0.0, 0.0))
+
     def rule(m: pyo.ConcreteModel, k: int, t: int) -> pyo.Expression:
-        achieved = sum(float(data.effect[i, k]) * m.x[i, t] for i in contributors[k])
-        if isinstance(achieved, int | float):
-            return pyo.Constraint.Feasible if achieved >= data.target[k, t] else (
-                pyo.Constraint.Infeasible)
-        return achieved >= float(data.target[k, t])
+        if not contributors[k]:
+            # No intervention moves outcome k: the row stays (0 >= target) so that
+            # the solver, not Pyomo, reports an unmet target as infeasible.
+            return m.nothing >= float(data.target[k, t])
+        return sum(float(data.effect[i, k]) * m.x[i, t] for i in contributors[k]) >= float(
+            data.target[k, t])
 
     m.target = pyo.Constraint(pyo.Set(dimen=2, initialize=index), rule=rule)
 
