@@ -1,7 +1,7 @@
 """How long exact Shapley shares take: warm Gray-code re-solves of one model against
 solving each coalition afresh.
 
-    PYTHONPATH=$PWD python benchmarks/shapley_warm.py [AGENCIES]
+    PYTHONPATH=$PWD python benchmarks/shapley_warm.py [AGENCIES [STREAMS INTERVENTIONS]]
 
 Prints seconds and HiGHS simplex iterations per coalition for: the Gray-code walk
 used by optimiser.shapley (one agency's bounds change per re-solve); the same
@@ -19,10 +19,11 @@ import tempfile
 import time
 
 import numpy as np
+import yaml
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from gains_instances import random_place, write_place
+from generate import generate_place
 
 from models.pooling import build_model
 from optimiser.pipeline import run
@@ -32,8 +33,11 @@ from optimiser.solve import solve
 
 def main() -> None:
     agencies = int(sys.argv[1]) if len(sys.argv) > 1 else 12
-    folder = pathlib.Path(tempfile.mkdtemp())
-    result = run(write_place(random_place(agencies, agencies), folder), ranges=False)
+    streams = int(sys.argv[2]) if len(sys.argv) > 2 else 2 * agencies
+    items = int(sys.argv[3]) if len(sys.argv) > 3 else 5 * agencies
+    path = pathlib.Path(tempfile.mkdtemp()) / "place.yaml"
+    path.write_text(yaml.safe_dump(generate_place(agencies, streams, items, 6, 5)))
+    result = run(path, ranges=False)
     s = result.scenario("pooled")
     lp = s.lp
     assert lp is not None and s.data is not None

@@ -53,10 +53,10 @@ def draw_gains(result: RunResult, scenario: str) -> Figure:
     at = {a: np.array([np.cos(t), np.sin(t)]) for a, t in zip(ids, angle, strict=True)}
     radius = min(0.1, 0.75 * np.sin(np.pi / n)) if n > 1 else 0.1
 
-    fig = Figure(figsize=(13, 12), dpi=100)
-    ax = fig.add_axes((0.01, 0.13, 0.98, 0.77))
-    ax.set_xlim(-1.8, 1.8)
-    ax.set_ylim(-1.4, 1.4)
+    fig = Figure(figsize=(13, 13), dpi=100)
+    ax = fig.add_axes((0.01, 0.12, 0.98, 0.8))
+    ax.set_xlim(-1.85, 1.85)
+    ax.set_ylim(-1.5, 1.5)
     ax.set_aspect("equal")
     ax.axis("off")
 
@@ -83,7 +83,7 @@ def draw_gains(result: RunResult, scenario: str) -> Figure:
                  f"{against}", fontsize=14, y=0.97)
     fig.legend(handles=_legend(graph), loc="lower center", ncol=2, fontsize=10, frameon=False,
                bbox_to_anchor=(0.5, 0.01))
-    fig.text(0.5, 0.115, "Present values; each agency's change in net position against the "
+    fig.text(0.5, 0.1, "Present values; each agency's change in net position against the "
              "reference, and its fair (Shapley) share of the pooling gain where computed.\n"
              f"Arrow width in proportion to money (widest {money(biggest, cur)}); arrows under "
              f"{money(SMALLEST_DRAWN * biggest, cur)} not drawn.", ha="center", fontsize=9,

@@ -53,6 +53,9 @@ EXACT_LIMIT = 12
 SAMPLE_SOLVES = 4096
 """Re-solves spent on sampled permutations beyond EXACT_LIMIT (SAMPLE_SOLVES / n of them)."""
 
+SHARE_TOL = 1e-9
+"""Shares smaller than this fraction of the gain are solver noise, reported as 0."""
+
 SEED = 0
 """Seed of the permutation sampler: the same shares on every run."""
 
@@ -208,13 +211,19 @@ def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
                           game.solves, permutations, why)
     finally:
         game.restore()
+    gain = game.sign * (pooled - ring_fenced) + 0.0
     shares = dict.fromkeys(agencies, 0.0)
-    shares.update(zip(players, phi.tolist(), strict=True))
+    shares.update(zip(players, _clean(phi, gain).tolist(), strict=True))
     null = [a for a in agencies if a not in players]
     note = (f"{len(null)} agencies can put nothing into the pool and get 0: {', '.join(null)}"
             if null else "")
-    return FairShares(s.name, method, shares, error, game.sign * (pooled - ring_fenced),
-                      ring_fenced, pooled, players, game.solves, permutations, note)
+    return FairShares(s.name, method, shares, error, gain, ring_fenced, pooled, players,
+                      game.solves, permutations, note)
+
+
+def _clean(phi: np.ndarray, gain: float) -> np.ndarray:
+    """Shares within the solver's tolerance of zero (a billionth of the gain) as 0.0."""
+    return np.where(np.abs(phi) <= SHARE_TOL * max(1.0, abs(gain)), 0.0, phi)
 
 
 def exact_shapley(game: PoolingGame) -> np.ndarray:
