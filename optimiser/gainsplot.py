@@ -154,16 +154,10 @@ def headline(result: RunResult) -> str | None:
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:
-    """gains.png for the headline scenario, gains-<scenario>.png for every other optimal
-    scenario compared with an optimal reference."""
+    """gains.png: the headline scenario's picture (`draw_gains` draws any other)."""
     first = headline(result)
-    if first is None:
-        return
-    _save(draw_gains(result, first), folder / "gains.png")
-    for s in result.scenarios:
-        if (s.name != first and s.status == "optimal" and s.reference is not None
-                and result.scenario(s.reference).status == "optimal"):
-            _save(draw_gains(result, s.name), folder / f"gains-{s.name}.png")
+    if first is not None:
+        _save(draw_gains(result, first), folder / "gains.png")
 
 
 def _save(fig: Figure, path: Path) -> None:

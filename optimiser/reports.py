@@ -145,7 +145,7 @@ def write_gains(result: RunResult, folder: Path) -> None:
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:
-    """gains.png and gains-<scenario>.png (matplotlib is loaded only here: it is slow to import)."""
+    """gains.png (matplotlib is loaded only here: it is slow to import)."""
     from optimiser import gainsplot
 
     gainsplot.write_gains_pictures(result, folder)
