@@ -215,8 +215,7 @@ def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
     shares = dict.fromkeys(agencies, 0.0)
     shares.update(zip(players, _clean(phi, gain).tolist(), strict=True))
     null = [a for a in agencies if a not in players]
-    note = (f"{len(null)} agencies can put nothing into the pool and get 0: {', '.join(null)}"
-            if null else "")
+    note = f"nothing to put into the pool, so a share of 0: {', '.join(null)}" if null else ""
     return FairShares(s.name, method, shares, error, gain, ring_fenced, pooled, players,
                       game.solves, permutations, note)
 
