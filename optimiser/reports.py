@@ -62,6 +62,8 @@ def results_document(result: RunResult) -> dict[str, Any]:
             "years": inst.years,
             "discount_rate": inst.discount_rate,
             "objective": inst.objective,
+            **({"tables": result.prepared.source.tables} if result.prepared.source.tables
+               else {}),
         },
         "tool": {"name": "optimise", "version": __version__},
         "rules": RULES,
