@@ -38,7 +38,7 @@ def optimise(
 
     `optimise template [FOLDER]` writes a starter workbook and a YAML that names it.
     """
-    console = Console(stderr=False)
+    console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
     errors = Console(stderr=True)
     target = out if out is not None else default_out(instance)
     try:
