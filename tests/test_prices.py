@@ -209,6 +209,30 @@ def test_lift_gain_matches_an_independent_resolve(tmp_path: Path, seed: int) -> 
                                                       reverse=True)
 
 
+SHIPPED = sorted((Path(__file__).parent.parent / "instances").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_lift_gains_match_an_independent_resolve(path: Path) -> None:
+    """The shipped places' prices against the test oracle, scenario by scenario."""
+    instance = yaml.safe_load(path.read_text())
+    result = solved(path)
+    prices = result.analyses["ring_fence_prices"]
+    reference = next(iter(prices.values()))["reference"]
+    body = instance["scenarios"][reference]
+    lifts = {f"lift_{s}": {**body, "pooling": True, "pool_share": {
+        **body.get("pool_share", {}), **{o: 0.0 for o in instance["streams"] if o != s}}}
+        for s in instance["streams"]}
+    oracle = solve_reference(dict(instance, scenarios={reference: body, **lifts}))
+    base = oracle[reference]["objective"]
+    assert base == pytest.approx(result.scenario(reference).objective, rel=1e-9)
+    for s in instance["streams"]:
+        expected = gain(instance, oracle[f"lift_{s}"]["objective"], base)
+        assert prices[s]["lift_gain"] == pytest.approx(expected, rel=1e-6,
+                                                       abs=1e-7 * max(1.0, abs(base)))
+    assert sum(e["lift_gain"] > 0 for e in prices.values()) >= 2
+
+
 @pytest.mark.parametrize("seed", [2, 3, 7, 11])
 def test_marginal_value_matches_finite_differences(tmp_path: Path, seed: int) -> None:
     """The dual is a supergradient of the gain: the pound after is worth at most the marginal
