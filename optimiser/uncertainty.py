@@ -254,8 +254,9 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
                  for i, a in pairs for t in range(h) if row(name, a) >= 0 and weight[i, t] > 0]
         if found:
             r, c, at, w = (np.array(v) for v in zip(*found, strict=True))
+            at = at.astype(int)
             updates.append((r.astype(int), c.astype(int),
-                            lambda d, at=at.astype(int), w=w: d.saving.flat[at] * w))
+                            lambda d, at=at, w=w: d.saving.flat[at] * w))
     pooled_row = row("no_worse_off_pooled")
     if pooled_row >= 0 and pairs:
         items = sorted({int(i) for i, _ in pairs})
@@ -263,8 +264,9 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
                  for i in items for t in range(h) if weight[i, t] > 0]
         if found:
             c, at, w = (np.array(v) for v in zip(*found, strict=True))
+            at = at.astype(int)
             updates.append((np.full(len(c), pooled_row), c.astype(int),
-                            lambda d, at=at.astype(int), w=w: d.saving.sum(axis=1)[at] * w))
+                            lambda d, at=at, w=w: d.saving.sum(axis=1)[at] * w))
     protect_rows = (np.array([pooled_row]) if pooled_row >= 0
                     else np.array([row("no_worse_off", a) for a in range(n_a)
                                    if row("no_worse_off", a) >= 0], dtype=int))
@@ -632,8 +634,8 @@ def run_uncertainty(
     """Solve every scenario for `draws` draws and the tornado's points; store and return it.
 
     `workers` local processes (default: the machine's cores, when the run is
-    long enough to be worth starting them), or the Dask cluster at `scheduler`. `progress` is told how many points finish, of
-    draws + 2 * (uncertain figures).
+    long enough to be worth starting them), or the Dask cluster at `scheduler`.
+    `progress` is told how many points finish, of draws + 2 * (uncertain figures).
     """
     started = time.perf_counter()
     plan = make_plan(result)
