@@ -151,6 +151,8 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
     compiled = time.perf_counter()
     status, z, x, iterations = _optimise(lp, "objective")
     timings = {"compile": compiled - started}
+    if status not in ("optimal", "infeasible", "unbounded"):
+        raise SolverError(f"HiGHS stopped with status '{status}'")
     if status != "optimal":
         timings["solve"] = time.perf_counter() - compiled
         return Solution(status, None, timings=timings, message=_why(lp, status))
@@ -160,11 +162,11 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
     iterations += it2
     spread: dict[int, tuple[float, float]] = {}
     if ranges:
-        for name in sorted(k for k in lp.costs if k.startswith("position_objective")):
+        for name in (k for k in lp.costs if k.startswith("position_objective")):
             agency = int(name[name.index("[") + 1:-1])
-            low = _extreme(lp, name, pyo.minimize)
-            high = _extreme(lp, name, pyo.maximize)
-            spread[agency] = (low, high)
+            low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
+            high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
+            spread[agency] = (low[1], high[1])
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
     objective = float(lp.costs["objective"] @ x + lp.offsets["objective"])
@@ -179,11 +181,7 @@ def _least_pooling(lp: CompiledLP, hold: int, z: float, x: np.ndarray) -> tuple[
     """
     if "least_pooling" not in lp.costs or not np.any(lp.costs["least_pooling"]):
         return x, 0
-    status, _, x2, iterations = _optimise(lp, "least_pooling")
-    if status != "optimal":
-        _relax_hold(lp, hold, "objective", z)
-        status, _, x2, more = _optimise(lp, "least_pooling")
-        iterations += more
+    status, _, x2, iterations = _on_optimal_face(lp, hold, z, "least_pooling")
     return (x2 if status == "optimal" else x), iterations
 
 
@@ -235,6 +233,8 @@ def resolve(
     else:
         lp.highs.clearSolver()
     status, z, x, _ = _optimise(lp, "objective")
+    if status not in ("optimal", "infeasible", "unbounded"):
+        raise SolverError(f"HiGHS stopped with status '{status}'")
     if status != "optimal":
         return status, None, x
     hold = _hold_objective(lp, "objective", z, 0.0)
@@ -264,6 +264,8 @@ def reoptimise(
         hi = np.array([bounds[c][1] for c in cols.tolist()], dtype=float)
         lp.highs.changeColsBounds(len(cols), cols, lo, hi)
     status, z, x, _ = _optimise(lp, "objective")
+    if status not in ("optimal", "infeasible", "unbounded"):
+        raise SolverError(f"HiGHS stopped with status '{status}'")
     return status, (z if status == "optimal" else None), x
 
 
@@ -294,7 +296,7 @@ def _optimise(
         return "unbounded", float("nan"), np.empty(0), iterations
     if model_status == highspy.HighsModelStatus.kModelEmpty:
         return "optimal", lp.offsets[name], np.zeros(0), iterations
-    raise SolverError(f"HiGHS stopped with status {h.modelStatusToString(model_status)}")
+    return h.modelStatusToString(model_status), float("nan"), np.empty(0), iterations
 
 
 def _hold_objective(lp: CompiledLP, name: str, z: float, relative: float) -> int:
@@ -320,9 +322,23 @@ def _hold_bounds(lp: CompiledLP, name: str, z: float, relative: float) -> tuple[
     return -highspy.kHighsInf, target + slack
 
 
-def _extreme(lp: CompiledLP, name: str, sense: int) -> float:
-    status, value, _, _ = _optimise(lp, name, sense)
-    return value if status == "optimal" else float("nan")
+def _on_optimal_face(
+    lp: CompiledLP, hold: int, z: float, name: str, sense: int | None = None
+) -> tuple[str, float, np.ndarray, int]:
+    """Optimise `name` among plans holding the main objective at z*.
+
+    Holding z* exactly can leave HiGHS in numerical trouble; then the hold row
+    gets OBJECTIVE_HOLD of relative slack (for this and every later stage) and
+    the stage runs again. A stage that still fails gives NaN, never a crash.
+    """
+    status, value, x, iterations = _optimise(lp, name, sense)
+    if status != "optimal":
+        _relax_hold(lp, hold, "objective", z)
+        status, value, x, more = _optimise(lp, name, sense)
+        iterations += more
+    if status != "optimal":
+        return status, float("nan"), x, iterations
+    return status, value, x, iterations
 
 
 def _values(lp: CompiledLP, x: np.ndarray) -> dict[str, dict[tuple[int, ...], float]]:
