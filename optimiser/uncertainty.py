@@ -90,6 +90,10 @@ CHUNK = 25
 START_COST = 5.0
 """Seconds that starting local worker processes is reckoned to cost (they import the
 solver stack afresh); an automatic --workers only starts them for runs longer than that."""
+PRELOAD = ["optimiser.uncertainty", "scipy.stats"]
+"""What the fork server imports once, so that each local worker starts at once (a fresh
+process importing the solver stack takes seconds; forking the process that solved the
+plain run could inherit HiGHS's threads, so workers fork from a clean server instead)."""
 CONNECT_TIMEOUT = "20s"
 """How long `--scheduler` waits for the Dask scheduler to answer."""
 
@@ -437,7 +441,11 @@ def run_points(
             keep(start, solve_points(engine, u[start:end]))
         return out, "1 process"
     count = min(workers, len(spans))
-    context = multiprocessing.get_context("spawn")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+    else:
+        context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(count, mp_context=context, initializer=_pool_start,
                              initargs=(plan,)) as pool:
         futures = {pool.submit(_pool_chunk, u[start:end]): start for start, end in spans}
@@ -469,7 +477,7 @@ def _on_dask(
         futures = {client.submit(solve_chunk, shared, u[start:end], pure=False): start
                    for start, end in spans}
         try:
-            for future in dask_completed(list(futures)):
+            for future in dask_completed(list(futures), loop=client.loop):
                 yield futures[future], future.result()
         finally:
             client.cancel(list(futures))

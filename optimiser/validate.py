@@ -68,6 +68,9 @@ def _message(e: dict[str, Any], loc: Sequence[str | int]) -> str:
     if kind == "finite_number":
         return prefix + "must be a finite number (not NaN or infinity)"
     value = e.get("input")
+    if kind == "float_type" and isinstance(value, dict):
+        return (prefix + "must be a number; a range {low, central, high} is allowed only for "
+                "unit_cost, effects and savings")
     shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
     return f"{prefix}{e['msg'].rstrip('.')} (got {shown})"
 
