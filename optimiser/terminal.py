@@ -133,7 +133,7 @@ def print_uncertainty(result: RunResult, console: Console) -> None:
         for r in rows.itertuples(index=False):
             at_low = shown(r.objective_low) if r.status_low == "optimal" else r.status_low
             at_high = shown(r.objective_high) if r.status_high == "optimal" else r.status_high
-            table.add_row(r.figure.removeprefix("interventions."), f"{r.low:,.4g}",
-                          f"{r.high:,.4g}", at_low, at_high,
+            table.add_row(r.figure.removeprefix("interventions."), f"{r.low:,.6g}",
+                          f"{r.high:,.6g}", at_low, at_high,
                           shown(r.swing) if pd.notna(r.swing) else "-")
         console.print(table)

@@ -38,7 +38,7 @@ def draw_tornado(result: RunResult, top: int = MAX_BARS) -> Figure | None:
         ends = [(r.objective_low, r.status_low, "#1f77b4"), (r.objective_high, r.status_high,
                                                              "#d62728")]
         unsolved = [status for _, status, _ in ends if status != "optimal"]
-        labels.append(f"{name} (low {r.low:,.4g}, high {r.high:,.4g})"
+        labels.append(f"{name} (low {r.low:,.6g}, high {r.high:,.6g})"
                       + (f": {' / '.join(unsolved)} at an end" if unsolved else ""))
         for value, status, colour in ends:
             if status == "optimal":
