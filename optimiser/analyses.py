@@ -11,9 +11,11 @@ from typing import Any
 
 from optimiser.gains import settlement_payments, settlement_shortfall
 from optimiser.pipeline import RunResult
+from optimiser.prices import ring_fence_prices
 from optimiser.shapley import shapley
 
 ANALYSES: dict[str, Callable[[RunResult], Any]] = {
+    "ring_fence_prices": ring_fence_prices,
     "settlement": settlement_payments,
     "settlement_shortfall": settlement_shortfall,
     "shapley": shapley,

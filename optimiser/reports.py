@@ -24,6 +24,7 @@ from optimiser import __version__
 from optimiser.errors import OutputError
 from optimiser.gains import combined_graph, wrong_pockets
 from optimiser.pipeline import RunResult
+from optimiser.prices import price_table
 from optimiser.results import ScenarioResult
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
@@ -77,6 +78,8 @@ def results_document(result: RunResult) -> dict[str, Any]:
             "years": inst.years,
             "discount_rate": inst.discount_rate,
             "objective": inst.objective,
+            **({"tables": result.prepared.source.tables} if result.prepared.source.tables
+               else {}),
         },
         "tool": {"name": "optimise", "version": __version__},
         "rules": RULES,
@@ -135,6 +138,26 @@ def write_tables(result: RunResult, folder: Path) -> None:
                      lineterminator="\n")
 
 
+def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
+    """ring_fence_prices.csv: rank, stream, agency, reference, lift_gain, marginal_value.
+
+    Written when the `ring_fence_prices` analysis ran; one row per stream, in rank order.
+    """
+    if "ring_fence_prices" not in result.analyses:
+        return
+    price_table(result).to_csv(folder / "ring_fence_prices.csv", index=False,
+                               float_format="%.10g", lineterminator="\n")
+
+
+def write_uncertainty(result: RunResult, folder: Path) -> None:
+    """draws.csv (scenario, draw, status, objective) and tornado.csv, after `--draws`."""
+    if result.uncertainty is None:
+        return
+    options: dict[str, Any] = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
+    result.uncertainty.draws_table().to_csv(folder / "draws.csv", **options)
+    result.uncertainty.tornado().to_csv(folder / "tornado.csv", **options)
+
+
 def write_gains(result: RunResult, folder: Path) -> None:
     """gains.graphml (every optimal scenario's agency graph in one) and wrong_pockets.csv."""
     if not any(s.status == "optimal" for s in result.scenarios):
@@ -152,7 +175,8 @@ def write_gains_pictures(result: RunResult, folder: Path) -> None:
 
 
 WRITERS: list[Callable[[RunResult, Path], None]] = [
-    write_json, write_tables, write_gains, write_gains_pictures]
+    write_json, write_tables, write_ring_fence_prices, write_uncertainty, write_gains,
+    write_gains_pictures]
 """Every report writer, called in turn on the staged folder."""
 
 

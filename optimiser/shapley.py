@@ -169,14 +169,16 @@ def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
     assert s.data is not None and s.lp is not None
     data, lp = s.data, s.lp
     lookup = column_lookup(lp)
-    upper = np.asarray(lp.highs.getLp().col_upper_, dtype=float)
+    poolable = data.pool_share[:, None] * data.budget  # (S, H): p_st's upper bound in the model
     columns, bounds, players = [], [], []
     for a, agency in enumerate(data.agencies):
-        cols = np.array([lookup[("p", (st, t))] for st in np.flatnonzero(data.stream_agency == a)
-                         for t in range(data.years) if ("p", (st, t)) in lookup], dtype=np.int64)
-        if cols.size and np.any(upper[cols] > 0):
+        held = [(st, t) for st in np.flatnonzero(data.stream_agency == a)
+                for t in range(data.years) if ("p", (int(st), t)) in lookup]
+        cols = np.array([lookup[("p", (int(st), t))] for st, t in held], dtype=np.int64)
+        upper = np.array([poolable[st, t] for st, t in held], dtype=float)
+        if np.any(upper > 0):
             columns.append(cols)
-            bounds.append(upper[cols])
+            bounds.append(upper)
             players.append(agency)
     sign = -1.0 if data.objective == "cost" else 1.0
     game = PoolingGame(lp, columns, bounds, sign, current=(1 << len(players)) - 1)

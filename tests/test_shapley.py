@@ -120,7 +120,7 @@ def test_agencies_with_nothing_to_pool_get_nothing_and_are_not_played(
     assert found.players == ["a", "b", "c", "d"]
     assert found.shares["e"] == 0.0
     assert found.shares["b"] == pytest.approx(380 / 3)
-    assert "e" in found.note
+    assert found.note.endswith(": e")
 
 
 def test_model_is_left_as_it_was(tmp_path: pathlib.Path) -> None:
