@@ -247,7 +247,8 @@ def coverage(rollup: Rollup, scenario: str) -> dict[str, Any]:
 
 
 def headline(rollup: Rollup) -> list[str]:
-    """The Treasury's sentences: each scenario against ring-fenced, added over the places."""
+    """The Treasury's sentences: each scenario against ring-fenced, added over the places
+    that have both (scenarios of a single place among several are left to its own report)."""
     lines = []
     cur = rollup.currency
     for scenario in rollup.scenarios():
@@ -255,7 +256,7 @@ def headline(rollup: Rollup) -> list[str]:
             continue
         cover = coverage(rollup, scenario)
         n, of = len(cover["compared_with_ring_fenced"]), len(rollup.places)
-        if n == 0:
+        if n == 0 or (n == 1 < of):
             continue
         took = "pooled" if scenario == POOLED else f"took '{scenario}'"
         pilots = "pilot" if n == 1 else "pilots"
@@ -264,7 +265,7 @@ def headline(rollup: Rollup) -> list[str]:
         parts = [_objective_phrase(kind, v, cur)
                  for kind, v in changes(rollup, scenario, "objective").items()]
         parts += [f"{abs(v):,.0f} {_word(v, 'more', 'fewer')} {item.replace('_', ' ')} a year"
-                  for item, v in changes(rollup, scenario, "outcome").items()]
+                  for item, v in changes(rollup, scenario, "outcome").items() if abs(v) >= 0.5]
         kinds = changes(rollup, scenario, "kind_net")
         who = [f"{KIND_NAMES.get(k, k)} {_signed_money(v, cur)}"
                for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])
