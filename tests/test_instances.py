@@ -41,7 +41,7 @@ STORIES: dict[str, dict[str, list[str]]] = {
         "gain": ["pcts", "neas", "probation"],
     },
     "bradford": {"lose": ["bradford_mdc", "pct"], "gain": ["acute", "noms", "jcp"]},
-    "birmingham": {"lose": ["acute", "police", "fire", "probation", "bcht"],
+    "birmingham": {"lose": ["acute", "pcts", "police", "fire", "probation", "bcht"],
                    "gain": ["bcc", "wmas"]},
     "worcestershire": {"lose": ["jcp", "worcs_cc"], "gain": ["pct", "police"]},
 }
