@@ -1,4 +1,4 @@
-"""The command line: `optimise INSTANCE.yaml [--out DIR]`.
+"""The command line: `optimise INSTANCE.yaml... [--out DIR]`, and `optimise template [FOLDER]`.
 
 Thin on purpose: parse, call the pipeline and the writers, map domain errors
 to one line and an exit status (0 all optimal, 1 some scenario infeasible or
@@ -19,6 +19,7 @@ from optimiser.errors import InstanceError, OutputError, UsageError
 from optimiser.pipeline import prepare_many, run, run_prepared
 from optimiser.reports import ROLLUP_OUT, check_out, default_out, write_reports, write_rollup
 from optimiser.rollup import Rollup, check_addable, roll_up
+from optimiser.template import write_template
 from optimiser.terminal import print_comparison, print_rollup
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -40,8 +41,9 @@ def optimise(
     """Solve every scenario of INSTANCE and compare ring-fenced with pooled plans.
 
     Given several instances, solve each into DIR/<stem>/ and add them up.
+    `optimise template [FOLDER]` writes a starter workbook and a YAML that names it.
     """
-    console = Console(stderr=False)
+    console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
     errors = Console(stderr=True)
     several = len(instances) > 1
     default = ROLLUP_OUT if several else default_out(instances[0])
@@ -106,10 +108,34 @@ def choose_analyses(spec: str) -> list[str]:
     return [n for n in ANALYSES if n in names]
 
 
+template_app = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+
+@template_app.command()
+def template(
+    folder: Annotated[Path, typer.Argument(
+        help="Folder for place.yaml and place.xlsx (default: the current folder).")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> None:
+    """Write a starter workbook (every column explained) and a YAML instance that names it."""
+    try:
+        written = write_template(folder, force)
+    except OutputError as err:
+        Console(stderr=True).print(f"optimise: {err}", markup=False, highlight=False,
+                                   soft_wrap=True)
+        raise typer.Exit(2) from None
+    Console().print(f"Wrote {written[0]} and {written[1]}. Edit the workbook (its README sheet "
+                    f"explains every column), then run: optimise {written[0]}",
+                    markup=False, highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `optimise` console script."""
+    """Entry point of the `optimise` console script (`optimise template` or an instance)."""
     args = sys.argv[1:] if argv is None else argv
-    app(args=args, prog_name="optimise")
+    if args[:1] == ["template"]:
+        template_app(args=args[1:], prog_name="optimise template")
+    else:
+        app(args=args, prog_name="optimise")
 
 
 if __name__ == "__main__":

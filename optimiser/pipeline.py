@@ -20,8 +20,9 @@ from optimiser.results import ScenarioResult, tidy
 from optimiser.scenarios import ScenarioRun, place_data, scenario_runs
 from optimiser.schema import Instance
 from optimiser.solve import Solution, solve
+from optimiser.tables import read_instance
 from optimiser.validate import validate
-from optimiser.yamlsource import Source, read_yaml
+from optimiser.yamlsource import Source
 
 
 @dataclass
@@ -69,8 +70,9 @@ class RunResult:
 
 
 def prepare(path: Path) -> Prepared:
-    """Load and validate an instance file and its scenarios; `InstanceError` if invalid."""
-    source = read_yaml(path)
+    """Load and validate an instance file (and the tables it names) and its scenarios;
+    `InstanceError` if invalid."""
+    source = read_instance(path)
     instance = validate(source)
     runs = scenario_runs(instance, source)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -22,6 +22,7 @@ import pandas as pd
 from optimiser import __version__
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
+from optimiser.prices import price_table
 from optimiser.results import ScenarioResult
 from optimiser.rollup import Rollup, rollup_document
 
@@ -62,6 +63,8 @@ def results_document(result: RunResult) -> dict[str, Any]:
             "years": inst.years,
             "discount_rate": inst.discount_rate,
             "objective": inst.objective,
+            **({"tables": result.prepared.source.tables} if result.prepared.source.tables
+               else {}),
         },
         "tool": {"name": "optimise", "version": __version__},
         "rules": RULES,
@@ -120,7 +123,19 @@ def write_tables(result: RunResult, folder: Path) -> None:
                      lineterminator="\n")
 
 
-WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables]
+def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
+    """ring_fence_prices.csv: rank, stream, agency, reference, lift_gain, marginal_value.
+
+    Written when the `ring_fence_prices` analysis ran; one row per stream, in rank order.
+    """
+    if "ring_fence_prices" not in result.analyses:
+        return
+    price_table(result).to_csv(folder / "ring_fence_prices.csv", index=False,
+                               float_format="%.10g", lineterminator="\n")
+
+
+WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables,
+                                                    write_ring_fence_prices]
 """Every report writer, called in turn on the staged folder."""
 
 

@@ -192,14 +192,29 @@ def reoptimise(
     Returns (status, objective or None, column values).
     """
     if bounds:
-        cols = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
-        lo = np.array([bounds[c][0] for c in cols.tolist()], dtype=float)
-        hi = np.array([bounds[c][1] for c in cols.tolist()], dtype=float)
-        lp.highs.changeColsBounds(len(cols), cols, lo, hi)
+        set_bounds(lp, bounds)
     status, z, x, _ = _optimise(lp, "objective")
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     return status, (z if status == "optimal" else None), x
+
+
+def set_bounds(lp: CompiledLP, bounds: dict[int, tuple[float, float]]) -> None:
+    """Set some columns' (lower, upper) bounds without solving; HiGHS keeps its basis."""
+    cols = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
+    lo = np.array([bounds[c][0] for c in cols.tolist()], dtype=float)
+    hi = np.array([bounds[c][1] for c in cols.tolist()], dtype=float)
+    lp.highs.changeColsBounds(len(cols), cols, lo, hi)
+
+
+def row_duals(lp: CompiledLP) -> np.ndarray:
+    """HiGHS's dual value of every row at the last solve, in the order of `lp.rows`.
+
+    A row's dual is d z* / d (its bound) in the objective's own sense: for a
+    maximised objective a binding <= row has a dual >= 0 (relaxing it raises z*),
+    for a minimised one <= 0 (relaxing it lowers z*).
+    """
+    return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
 
 
 def _optimise(

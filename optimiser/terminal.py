@@ -14,11 +14,16 @@ if TYPE_CHECKING:
     from optimiser.rollup import Rollup
 
 
+def currency_symbol(currency: str) -> str:
+    """£ for GBP, € for EUR, $ for USD; otherwise the code and a space."""
+    return {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
+
+
 def money(value: float | None, currency: str = "GBP") -> str:
     """Money for people: GBP 1.23m, GBP 45.6k, GBP 789."""
     if value is None or pd.isna(value):
         return "-"
-    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
+    symbol = currency_symbol(currency)
     sign = "-" if value < 0 else ""
     v = abs(value)
     if v >= 1e9:
@@ -28,6 +33,11 @@ def money(value: float | None, currency: str = "GBP") -> str:
     if v >= 1e4:
         return f"{sign}{symbol}{v / 1e3:,.1f}k"
     return f"{sign}{symbol}{v:,.0f}"
+
+
+def pence(value: float, currency: str = "GBP") -> str:
+    """A rate per pound, to the penny: £0.36, -£1,204.50."""
+    return f"{'-' if value < 0 else ''}{currency_symbol(currency)}{abs(value):,.2f}"
 
 
 def print_comparison(result: RunResult, console: Console) -> None:
@@ -90,6 +100,41 @@ def print_comparison(result: RunResult, console: Console) -> None:
                 row.append(money(float(hit["net"].iloc[0]), cur) + mark)
             table.add_row(*row)
         console.print(table)
+    print_ring_fence_prices(result, console)
+
+
+def print_ring_fence_prices(result: RunResult, console: Console) -> None:
+    """The price of each ring-fence, ranked (when the `ring_fence_prices` analysis ran)."""
+    prices = result.analyses.get("ring_fence_prices")
+    if not prices:
+        return
+    inst = result.instance
+    reference = next(iter(prices.values()))["reference"]
+    gain = {"net_benefit": "net benefit", "outcomes": "weighted outcomes",
+            "cost": "cost saved"}[inst.objective]
+    table = Table(title=f"Price of each ring-fence: {gain} from lifting it alone, against "
+                        f"'{reference}' (PV)")
+    table.add_column("rank", justify="right")
+    table.add_column("stream")
+    table.add_column("agency")
+    table.add_column("lift gain", justify="right")
+    table.add_column("one more £ a year", justify="right")
+    ranked = sorted(prices.items(), key=lambda kv: (kv[1]["rank"] is None, kv[1]["rank"] or 0))
+    for stream, entry in ranked:
+        spec = inst.streams[stream]
+        row = [str(entry["rank"] or "-"), spec.name or stream, inst.agencies[spec.agency].name]
+        for key in ("lift_gain", "marginal_value"):
+            value = entry[key]
+            if value is None:
+                row.append("-")
+            elif inst.objective == "outcomes":
+                row.append(f"{value:,.4g}")
+            elif key == "lift_gain":
+                row.append(money(value, inst.currency))
+            else:
+                row.append(pence(value, inst.currency))
+        table.add_row(*row)
+    console.print(table)
 
 
 def print_rollup(rollup: Rollup, console: Console) -> None:
