@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -186,26 +187,13 @@ def print_rollup(rollup: Rollup, console: Console) -> None:
             ", ".join(_shown(v, k, cur) for k, v in change.items()) or "-")
     console.print(added)
 
-    kinds = sorted({k for n in names for k in totals(rollup, n, "kind_net")})
-    if kinds:
-        who = Table(title="Net position by kind of agency (PV: savings - spend + transfers)")
-        who.add_column("kind")
-        for n in names:
-            who.add_column(n, justify="right")
-        for kind in kinds:
-            who.add_row(KIND_NAMES.get(kind, kind),
-                        *(money(totals(rollup, n, "kind_net").get(kind), cur) for n in names))
-        console.print(who)
-
-    outcomes = sorted({k for n in names for k in totals(rollup, n, "outcome")})
-    if outcomes:
-        shared = Table(title="Outcomes a year, added up where places share them")
-        shared.add_column("outcome")
-        for n in names:
-            shared.add_column(n, justify="right")
-        for k in outcomes:
-            shared.add_row(k, *(_count(totals(rollup, n, "outcome").get(k)) for n in names))
-        console.print(shared)
+    by_scenario = {n: totals(rollup, n, "kind_net") for n in names}
+    _print_by_scenario(console, "Net position by kind of agency (PV: savings - spend + "
+                       "transfers)", "kind", by_scenario,
+                       lambda k: KIND_NAMES.get(k, k), lambda v: money(v, cur))
+    by_scenario = {n: totals(rollup, n, "outcome") for n in names}
+    _print_by_scenario(console, "Outcomes a year, added up where places share them",
+                       "outcome", by_scenario, str, _count)
 
     for line in headline(rollup):
         console.print(line, markup=False, highlight=False)
@@ -214,6 +202,22 @@ def print_rollup(rollup: Rollup, console: Console) -> None:
             if s.status != "optimal":
                 console.print(f"{stem}: {s.name} is {s.status}: {s.message}", markup=False,
                               highlight=False)
+
+
+def _print_by_scenario(console: Console, title: str, first: str,
+                       by_scenario: dict[str, dict[str, float]],
+                       label: Callable[[str], str], shown: Callable[[float | None], str]) -> None:
+    """A table of items (rows) by scenario (columns), when there are any items."""
+    items = sorted({k for values in by_scenario.values() for k in values})
+    if not items:
+        return
+    table = Table(title=title)
+    table.add_column(first)
+    for name in by_scenario:
+        table.add_column(name, justify="right")
+    for item in items:
+        table.add_row(label(item), *(shown(values.get(item)) for values in by_scenario.values()))
+    console.print(table)
 
 
 def _shown(value: float | None, objective: str, currency: str) -> str:
