@@ -16,11 +16,12 @@ from rich.console import Console
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
-from optimiser.pipeline import prepare_many, run, run_prepared
+from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
+from optimiser.progress import progress_bar
 from optimiser.reports import ROLLUP_OUT, check_out, default_out, write_reports, write_rollup
 from optimiser.rollup import Rollup, check_addable, roll_up
 from optimiser.template import write_template
-from optimiser.terminal import print_comparison, print_rollup
+from optimiser.terminal import print_comparison, print_rollup, print_uncertainty
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -36,6 +37,17 @@ def optimise(
     analyses: Annotated[str, typer.Option(
         "--analyses", help="Which analyses run after the scenarios: 'all', 'none', or a "
         "comma-separated list of: " + ", ".join(ANALYSES) + ".")] = "all",
+    draws: Annotated[int | None, typer.Option(
+        "--draws", help="Solve every scenario for N draws of the instance's ranges "
+        "({low, central, high}) and report the spread.")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Seed of the draws (default 0): same seed, same figures.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="Local processes solving the draws (default: the machine's "
+        "cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Solve the draws on the Dask cluster at this address "
+        "(e.g. tcp://10.0.0.5:8786).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Solve every scenario of INSTANCE and compare ring-fenced with pooled plans.
@@ -50,13 +62,19 @@ def optimise(
     target = out if out is not None else default
     try:
         chosen = choose_analyses(analyses)
+        check_draws(draws, seed, workers, scheduler)
         check_out(target)
         if several:
+            if draws is not None:
+                raise UsageError("--draws works on one instance at a time; run each place "
+                                 "on its own for its uncertainty")
             rollup = solve_places(instances, chosen)
             write_rollup(rollup, target)
         else:
             result = run(instances[0])
             run_analyses(result, chosen)
+            if draws is not None:
+                run_draws(result, draws, seed or 0, workers, scheduler, errors)
             write_reports(result, target)
     except (InstanceError, OutputError, UsageError) as err:
         if debug:
@@ -77,6 +95,7 @@ def optimise(
         all_optimal = rollup.all_optimal
     else:
         print_comparison(result, console)
+        print_uncertainty(result, console)
         all_optimal = result.all_optimal
     console.print(f"Results written to {target}/", markup=False, highlight=False)
     raise typer.Exit(0 if all_optimal else 1)
@@ -106,6 +125,35 @@ def choose_analyses(spec: str) -> list[str]:
         raise UsageError(f"--analyses: unknown analysis {', '.join(unknown)}; choose from "
                          f"all, none, {', '.join(ANALYSES)}")
     return [n for n in ANALYSES if n in names]
+
+
+def check_draws(draws: int | None, seed: int | None, workers: int | None,
+                scheduler: str | None) -> None:
+    """UsageError unless the draw options make sense together."""
+    if draws is None:
+        given = [name for name, v in (("--seed", seed), ("--workers", workers),
+                                      ("--scheduler", scheduler)) if v is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} only apply with --draws N")
+        return
+    if draws < 1:
+        raise UsageError(f"--draws: give at least 1 draw (got {draws})")
+    if seed is not None and seed < 0:
+        raise UsageError(f"--seed: give a whole number >= 0 (got {seed})")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers: give at least 1 (got {workers})")
+    if workers is not None and scheduler is not None:
+        raise UsageError("--workers and --scheduler: choose one (the cluster has its own "
+                         "workers)")
+
+
+def run_draws(result: RunResult, draws: int, seed: int, workers: int | None,
+              scheduler: str | None, console: Console) -> None:
+    """Run the draws with a progress bar on `console` (once they take a couple of seconds)."""
+    from optimiser.uncertainty import run_uncertainty, total_points
+
+    with progress_bar(total_points(result, draws), "Draws", console) as advance:
+        run_uncertainty(result, draws, seed, workers, scheduler, advance)
 
 
 template_app = typer.Typer(add_completion=False, rich_markup_mode=None)

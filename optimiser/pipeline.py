@@ -10,7 +10,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -23,6 +23,9 @@ from optimiser.solve import Solution, solve
 from optimiser.tables import read_instance
 from optimiser.validate import validate
 from optimiser.yamlsource import Source
+
+if TYPE_CHECKING:
+    from optimiser.uncertainty import UncertaintyResult
 
 
 @dataclass
@@ -45,6 +48,8 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     analyses: dict[str, Any] = field(default_factory=dict)
     """Top-level results.json entries added by the analyses (settlement, shapley, ...)."""
+    uncertainty: UncertaintyResult | None = None
+    """The draws of `optimise --draws`, when asked for (`optimiser.uncertainty`)."""
 
     def scenario(self, name: str) -> ScenarioResult:
         """One scenario's result by name."""

@@ -134,8 +134,18 @@ def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
                                float_format="%.10g", lineterminator="\n")
 
 
+
+def write_uncertainty(result: RunResult, folder: Path) -> None:
+    """draws.csv (scenario, draw, status, objective) and tornado.csv, after `--draws`."""
+    if result.uncertainty is None:
+        return
+    options: dict[str, Any] = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
+    result.uncertainty.draws_table().to_csv(folder / "draws.csv", **options)
+    result.uncertainty.tornado().to_csv(folder / "tornado.csv", **options)
+
+
 WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables,
-                                                    write_ring_fence_prices]
+                                                    write_ring_fence_prices, write_uncertainty]
 """Every report writer, called in turn on the staged folder."""
 
 
