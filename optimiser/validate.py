@@ -6,15 +6,25 @@ listing them, each naming the file, the path in it and the line.
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import pydantic
 
 from optimiser.errors import InstanceError, Problem
-from optimiser.schema import Instance
-from optimiser.yamlsource import Source
+from optimiser.schema import (
+    MAX_FIGURE,
+    Agency,
+    Instance,
+    Intervention,
+    Outcome,
+    Scenario,
+    Stream,
+)
+from optimiser.yamlsource import Path, Source
 
 PER_YEAR_FIELDS = {
     "streams": ("budget",),
@@ -32,23 +42,82 @@ def validate(source: Source) -> Instance:
     return instance
 
 
-def check_schema(
-    data: dict[str, Any], source: Source, at: Sequence[str | int] = ()
-) -> Instance:
-    """First pass: pydantic with unknown fields forbidden.
-
-    `at` is where the data's problems should point instead (for a scenario's
-    overrides, the override that caused them).
-    """
+def check_schema(data: dict[str, Any], source: Source) -> Instance:
+    """First pass: pydantic with unknown fields forbidden, its errors in plain English."""
     try:
         return Instance.model_validate(data)
     except pydantic.ValidationError as err:
-        problems = []
-        for e in err.errors(include_url=False):
-            loc = [part for part in e["loc"] if not _is_union_tag(part)]
-            path = tuple(at) or tuple(loc)
-            problems.append(source.problem(path, _message(e, loc if at else [])))
-        raise InstanceError(_unique(problems)) from None
+        located = schema_problems(err.errors(include_url=False), data)
+        raise InstanceError([source.problem(path, message) for path, message in located]) from None
+
+
+SECTION_MODELS: dict[str, type[pydantic.BaseModel]] = {
+    "agencies": Agency, "streams": Stream, "interventions": Intervention,
+    "outcomes": Outcome, "scenarios": Scenario,
+}
+SHARES = {"pool_share", "deadweight", "optimism_bias"}
+"""Fields (and the scenario map) that hold a share between 0 and 1."""
+YEARS = {"lag", "years"}
+
+
+def schema_problems(errors: Sequence[Any], data: Any) -> list[tuple[Path, str]]:
+    """Pydantic's errors as (path, plain message), one per place, in the file's terms.
+
+    A per-year figure is a number or a list: only the errors of the form the
+    file used are kept. A misspelt field is reported once, as the unknown field
+    with the known one it resembles, not also as the known one missing.
+    """
+    located: dict[Path, str] = {}
+    for e in errors:
+        loc = tuple(e["loc"])
+        tag = next((n for n, part in enumerate(loc) if _is_union_tag(part)), None)
+        if tag is not None:
+            written_list = isinstance(_get(data, loc[:tag]), list)
+            if written_list != str(loc[tag]).startswith("list["):
+                continue
+            loc = loc[:tag] + loc[tag + 1:]
+        if loc and loc[-1] == "[key]":
+            located.setdefault(loc[:-1], _bad_id(e["input"]))
+            continue
+        located.setdefault(loc, _plain(e, loc, data))
+    return _merge_misspellings(located, data)
+
+
+def _merge_misspellings(located: dict[Path, str], data: Any) -> list[tuple[Path, str]]:
+    """Turn 'X missing' plus 'unknown Y' (Y a misspelling of X) into one problem about Y."""
+    missing = {loc for loc, m in located.items() if m == MISSING}
+    out = dict(located)
+    for loc, message in located.items():
+        if not message.startswith(UNKNOWN):
+            continue
+        allowed = _fields_at(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        if close:
+            out[loc] = f"{message}; did you mean '{close[0]}'?"
+            if (*loc[:-1], close[0]) in missing:
+                del out[(*loc[:-1], close[0])]
+        elif allowed:
+            out[loc] = f"{message}; the fields here are: {', '.join(allowed)}"
+    return list(out.items())
+
+
+def _fields_at(parent: Path) -> list[str]:
+    """The field names allowed in the mapping at `parent` (empty if not a schema mapping)."""
+    if parent == ():
+        return list(Instance.model_fields)
+    if len(parent) == 2 and parent[0] in SECTION_MODELS:
+        return list(SECTION_MODELS[str(parent[0])].model_fields)
+    return []
+
+
+def _get(data: Any, path: Path) -> Any:
+    """The value at `path` in plain data, or None where the path does not lead."""
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _is_union_tag(part: str | int) -> bool:
@@ -57,26 +126,96 @@ def _is_union_tag(part: str | int) -> bool:
         "float", "int", "constrained-float", "constrained-int"})
 
 
-def _message(e: dict[str, Any], loc: Sequence[str | int]) -> str:
-    kind = e["type"]
-    prefix = ".".join(str(p) for p in loc) + ": " if loc else ""
-    if kind == "extra_forbidden":
-        return prefix + "unknown field (misspelt?); see the instance format in README.md"
-    if kind == "missing":
-        return prefix + "required field is missing"
-    if kind == "finite_number":
-        return prefix + "must be a finite number (not NaN or infinity)"
+MISSING = "is required but missing"
+UNKNOWN = "unknown field"
+_KINDS = {
+    "dict": "a mapping (key: value lines)", "list": "a list", "str": "text",
+    "bool": "true or false", "int": "a whole number", "float": "a number",
+}
+
+
+def _shown(value: Any) -> str:
+    """A value as the file would write it: -10, 'lots', .nan, a list."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
+    if isinstance(value, float | int):
+        return repr(value)
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict | list):
+        return _KINDS[type(value).__name__]
+    return repr(value)
+
+
+def _plain(e: dict[str, Any], loc: Path, data: Any) -> str:
+    """One pydantic error in words a finance lead reads: what is wanted, and what was given."""
+    kind, ctx = e["type"], e.get("ctx") or {}
     value = e.get("input")
-    shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
-    return f"{prefix}{e['msg'].rstrip('.')} (got {shown})"
+    got = f" (got {_shown(value)})"
+    names = [p for p in loc if isinstance(p, str)]
+    field = names[-1] if names else ""
+    if kind == "missing":
+        return MISSING
+    if kind == "extra_forbidden":
+        return f"{UNKNOWN} '{field}' (misspelt?)"
+    if kind == "finite_number":
+        return "must be an ordinary number, not NaN or infinity" + got
+    is_share = field in SHARES or "pool_share" in names
+    if kind in {"greater_than_equal", "less_than_equal"} and is_share:
+        return "must be a share between 0 and 1" + got
+    if kind in {"greater_than_equal", "less_than_equal"} and abs(
+            ctx.get("le", ctx.get("ge", 0))) == MAX_FIGURE:
+        return f"is too large to be a real figure (at most {MAX_FIGURE:g})" + got
+    if kind == "greater_than_equal":
+        bound = ctx.get("ge")
+        if bound == 0:
+            return "must not be negative" + got
+        return f"must be at least {bound:g}" + got
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le'):g}" + got
+    if kind == "greater_than" and field == "discount_rate":
+        return ("must be above -1: a rate of -1 (-100%) or below has no meaning; "
+                "the Green Book rate is 0.035" + got)
+    if kind == "greater_than":
+        return f"must be above {ctx.get('gt'):g}" + got
+    if kind in {"int_type", "int_from_float", "int_parsing"}:
+        return ("must be a whole number of years" if field in YEARS
+                else "must be a whole number") + got
+    if kind in {"float_type", "float_parsing"}:
+        return "must be a number" + got
+    if kind in {"bool_type", "bool_parsing"}:
+        return "must be true or false" + got
+    if kind == "string_type":
+        return "must be text" + got
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        if field == "currency":
+            return "must be a three-letter currency code in capitals, such as GBP" + got
+        return _bad_id(value)
+    if kind == "literal_error":
+        allowed = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        close = difflib.get_close_matches(str(value), allowed.split(", "), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"must be one of: {allowed}" + got + hint
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return f"must be {_KINDS['dict']}" + got
+    if kind == "list_type":
+        return "must be a list, such as [a, b]" + got
+    if kind == "too_short":
+        return "must have at least one entry"
+    return e["msg"][:1].lower() + e["msg"][1:].rstrip(".") + got
 
 
-def _unique(problems: list[Problem]) -> list[Problem]:
-    """Union types report one problem per member; keep one per place."""
-    seen: dict[tuple[str, int | None], Problem] = {}
-    for p in problems:
-        seen.setdefault((p.path, p.line), p)
-    return list(seen.values())
+def _bad_id(value: Any) -> str:
+    """Why `value` is not an id, with the id it could be."""
+    rule = "ids use only lower-case letters, digits and underscores"
+    if not isinstance(value, str):
+        return f"{_shown(value)} is not a valid id: {rule}, written as text (quote numbers)"
+    fixed = re.sub(r"[^a-z0-9_]+", "_", value.lower()).strip("_")
+    return f"'{value}' is not a valid id: {rule}" + (f" (e.g. '{fixed}')" if fixed else "")
 
 
 def check_references(instance: Instance, source: Source) -> list[Problem]:
@@ -91,25 +230,26 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
     outcomes, streams = set(instance.outcomes), set(instance.streams)
     for sid, stream in instance.streams.items():
         need(stream.agency in agencies, ("streams", sid, "agency"),
-             f"unknown agency '{stream.agency}'{_suggest(stream.agency, agencies)}")
+             f"unknown agency '{stream.agency}'{suggest(stream.agency, agencies)}")
         for n, iid in enumerate(stream.ring_fence or []):
             need(iid in interventions, ("streams", sid, "ring_fence", n),
-                 f"unknown intervention '{iid}'{_suggest(iid, interventions)}")
+                 f"unknown intervention '{iid}'{suggest(iid, interventions)}")
     for iid, item in instance.interventions.items():
         need(item.agency in agencies, ("interventions", iid, "agency"),
-             f"unknown agency '{item.agency}'{_suggest(item.agency, agencies)}")
+             f"unknown agency '{item.agency}'{suggest(item.agency, agencies)}")
         for kid in item.effects:
             need(kid in outcomes, ("interventions", iid, "effects", kid),
-                 f"unknown outcome '{kid}'{_suggest(kid, outcomes)}")
+                 f"unknown outcome '{kid}'{suggest(kid, outcomes)}")
         for aid in item.savings:
             need(aid in agencies, ("interventions", iid, "savings", aid),
-                 f"unknown agency '{aid}'{_suggest(aid, agencies)}")
+                 f"unknown agency '{aid}'{suggest(aid, agencies)}")
         low, high = (per_year(item.min_units, instance.years),
                      per_year(item.max_units, instance.years))
         for t, (lo, hi) in enumerate(zip(low, high, strict=False)):
             if lo > hi:
                 need(False, ("interventions", iid, "min_units"),
-                     f"min_units {lo:g} is above max_units {hi:g} in year {t + 1}")
+                     f"min_units {lo:g} is above max_units {hi:g} in "
+                     f"{instance.start_year + t}")
                 break
     for section, fields in PER_YEAR_FIELDS.items():
         for key, item in getattr(instance, section).items():
@@ -122,12 +262,12 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
     for name, scenario in (instance.scenarios or {}).items():
         for sid in scenario.pool_share:
             need(sid in streams, ("scenarios", name, "pool_share", sid),
-                 f"unknown stream '{sid}'{_suggest(sid, streams)}")
+                 f"unknown stream '{sid}'{suggest(sid, streams)}")
         if scenario.reference is not None:
-            need(scenario.reference in (instance.scenarios or {}) and scenario.reference != name,
-                 ("scenarios", name, "reference"),
-                 f"unknown scenario '{scenario.reference}'" if scenario.reference != name
-                 else "a scenario cannot be its own reference")
+            declared = set(instance.scenarios or {}) - {name}
+            need(scenario.reference in declared, ("scenarios", name, "reference"),
+                 f"unknown scenario '{scenario.reference}'{suggest(scenario.reference, declared)}"
+                 if scenario.reference != name else "a scenario cannot be its own reference")
     return problems
 
 
@@ -140,10 +280,8 @@ def per_year(value: float | list[float] | None, years: int) -> list[float]:
     return [float(value)] * years
 
 
-def _suggest(word: str, known: set[str]) -> str:
+def suggest(word: str, known: set[str]) -> str:
     """'; did you mean X?' for the closest known id, or a list of the known ids."""
-    import difflib
-
     close = difflib.get_close_matches(word, sorted(known), n=1)
     if close:
         return f"; did you mean '{close[0]}'?"
