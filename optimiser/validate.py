@@ -184,7 +184,7 @@ def _plain(e: dict[str, Any], loc: Path, data: Any) -> str:
         return ("must be a whole number of years" if field in YEARS
                 else "must be a whole number") + got
     if kind in {"float_type", "float_parsing"}:
-        return "must be a number" + got
+        return "must be a number" + got + _percent_hint(value)
     if kind in {"bool_type", "bool_parsing"}:
         return "must be true or false" + got
     if kind == "string_type":
@@ -207,6 +207,16 @@ def _plain(e: dict[str, Any], loc: Path, data: Any) -> str:
     if kind == "too_short":
         return "must have at least one entry"
     return e["msg"][:1].lower() + e["msg"][1:].rstrip(".") + got
+
+
+def _percent_hint(value: Any) -> str:
+    """'; write 3.5% as 0.035' for a percentage given as text, else nothing."""
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else None
+    except ValueError:
+        share = None
+    return f"; write {text} as {share:g}" if share is not None else ""
 
 
 def _bad_id(value: Any) -> str:
@@ -257,8 +267,8 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
                 value = getattr(item, name)
                 if isinstance(value, list) and len(value) != instance.years:
                     need(False, (section, key, name),
-                         f"has {len(value)} figures; give one figure, or a list of "
-                         f"{instance.years} (one per year)")
+                         f"has {len(value)} figure{'s' if len(value) != 1 else ''}; give one "
+                         f"figure, or a list of {instance.years} (one per year)")
     for name, scenario in (instance.scenarios or {}).items():
         for sid in scenario.pool_share:
             need(sid in streams, ("scenarios", name, "pool_share", sid),
