@@ -74,26 +74,39 @@ class PlaceData:
         return np.where(t < self.years, padded[np.minimum(t, len(padded) - 1)], 0.0)
 
 
-def build_model(data: PlaceData) -> pyo.ConcreteModel:
+def build_model(data: PlaceData, elastic: bool = False) -> pyo.ConcreteModel:
     """Build the scenario's LP: variables, the constraint families, the objective.
 
     Besides the main objective `objective` (active), the model carries
     deactivated objectives the solver uses for the lexicographic stages:
     `least_pooling` and one `position[a]` per agency.
+
+    `elastic=True` builds the diagnosis model of an infeasible scenario
+    instead: every requirement a plan may fail (targets, minimum units,
+    max_net_cost floors, no_worse_off) gets a shortfall variable u >= 0 on its
+    row, and `objective` minimises the weighted total shortfall
+    (`set_shortfall_objective`). Budgets, ring-fences, pool limits and
+    max_units stay hard: they are the money and capacity there is. The elastic
+    model is always feasible (buy nothing, fall short of everything).
     """
-    m = pyo.ConcreteModel(name="budget_pooling")
+    m = pyo.ConcreteModel(name="budget_pooling_elastic" if elastic else "budget_pooling")
     add_sets(m, data)
-    add_variables(m, data)
+    add_variables(m, data, elastic)
     add_funding_balance(m, data)
     add_budget_limits(m, data)
     if data.pooling:
         add_pool_balance(m, data)
-    add_targets(m, data)
+    if elastic:
+        add_minimum_units(m, data)
+    add_targets(m, data, elastic)
     add_positions(m, data)
-    add_floors(m, data)
-    add_incentives(m, data)
-    set_objective(m, data)
-    add_tiebreak_objectives(m, data)
+    add_floors(m, data, elastic)
+    add_incentives(m, data, elastic)
+    if elastic:
+        set_shortfall_objective(m, data)
+    else:
+        set_objective(m, data)
+        add_tiebreak_objectives(m, data)
     return m
 
 
@@ -109,20 +122,23 @@ def add_sets(m: pyo.ConcreteModel, data: PlaceData) -> None:
     )
 
 
-def add_variables(m: pyo.ConcreteModel, data: PlaceData) -> None:
+def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
     """Decision variables.
 
-    x_it in [min_units_it, max_units_it]: units of i delivered in year t.
+    x_it in [min_units_it, max_units_it]: units of i delivered in year t
+    (in [0, max_units_it] in the elastic model, where `add_minimum_units` holds
+    the minimum with a shortfall).
     f_sit >= 0 for i in R(s): money stream s spends inside its ring-fence.
     Pooled scenarios only: p_st in [0, pool_share_s * budget_st], the money
     stream s puts into the pool (this bound is SPEC's pooling limit, 3);
     q_it >= 0, the money the pool spends on i.
     """
     hi = np.where(np.isfinite(data.max_units), data.max_units, np.nan)
+    lo = np.zeros_like(data.min_units) if elastic else data.min_units
 
     def unit_bounds(_m: pyo.ConcreteModel, i: int, t: int) -> tuple[float, float | None]:
         upper = hi[i, t]
-        return float(data.min_units[i, t]), None if np.isnan(upper) else float(upper)
+        return float(lo[i, t]), None if np.isnan(upper) else float(upper)
 
     m.x = pyo.Var(m.I, m.T, bounds=unit_bounds)
     m.f = pyo.Var(m.F, m.T, domain=pyo.NonNegativeReals)
@@ -180,23 +196,43 @@ def add_pool_balance(m: pyo.ConcreteModel, data: PlaceData) -> None:
     m.pool_balance = pyo.Constraint(m.T, rule=rule)
 
 
-def add_targets(m: pyo.ConcreteModel, data: PlaceData) -> None:
+def add_minimum_units(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """Elastic model only: the minimum units as rows that may fall short.
+
+    x_it + u_it >= min_units_it,  u_it >= 0   for every i, t with min_units_it > 0
+    """
+    index = [(int(i), int(t)) for i, t in zip(*np.nonzero(data.min_units > 0), strict=True)]
+    m.short_min_units = pyo.Var(pyo.Set(dimen=2, initialize=index), domain=pyo.NonNegativeReals)
+    m.min_units = pyo.Constraint(
+        m.short_min_units.index_set(),
+        rule=lambda m, i, t: m.x[i, t] + m.short_min_units[i, t]
+        >= float(data.min_units[i, t]),
+    )
+
+
+def add_targets(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
     """SPEC 4, targets: each targeted outcome reaches its minimum every year.
 
     sum_i e_ik * x_it >= target_kt   for every k with a target, every t
+    Elastic: sum_i e_ik * x_it + u_kt >= target_kt with shortfall u_kt >= 0.
     """
     index = [(k, t) for k in range(len(data.outcomes)) for t in range(data.years)
              if not np.isnan(data.target[k, t])]
     contributors = [np.flatnonzero(data.effect[:, k]).tolist() for k in range(len(data.outcomes))]
+    rows = pyo.Set(dimen=2, initialize=index)
+    if elastic:
+        m.short_target = pyo.Var(rows, domain=pyo.NonNegativeReals)
 
     def rule(m: pyo.ConcreteModel, k: int, t: int) -> pyo.Expression:
         achieved = sum(float(data.effect[i, k]) * m.x[i, t] for i in contributors[k])
+        if elastic:
+            achieved = achieved + m.short_target[k, t]
         if isinstance(achieved, int | float):
             return pyo.Constraint.Feasible if achieved >= data.target[k, t] else (
                 pyo.Constraint.Infeasible)
         return achieved >= float(data.target[k, t])
 
-    m.target = pyo.Constraint(pyo.Set(dimen=2, initialize=index), rule=rule)
+    m.target = pyo.Constraint(rows, rule=rule)
 
 
 def add_positions(m: pyo.ConcreteModel, data: PlaceData) -> None:
@@ -229,15 +265,22 @@ def add_positions(m: pyo.ConcreteModel, data: PlaceData) -> None:
     m.position = pyo.Expression(m.A, rule=lambda m, a: m.savings[a] - m.spend[a])
 
 
-def add_floors(m: pyo.ConcreteModel, data: PlaceData) -> None:
-    """SPEC 5, floors: P_a >= -max_net_cost_a where the agency gives one."""
-    index = [a for a in range(len(data.agencies)) if not np.isnan(data.floor[a])]
+def add_floors(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
+    """SPEC 5, floors: P_a >= -max_net_cost_a where the agency gives one.
+
+    Elastic: P_a + u_a >= -max_net_cost_a with shortfall u_a >= 0 (money, PV).
+    """
+    rows = pyo.Set(initialize=[a for a in range(len(data.agencies))
+                               if not np.isnan(data.floor[a])])
+    if elastic:
+        m.short_floor = pyo.Var(rows, domain=pyo.NonNegativeReals)
     m.floor = pyo.Constraint(
-        pyo.Set(initialize=index), rule=lambda m, a: m.position[a] >= float(data.floor[a])
+        rows, rule=lambda m, a: m.position[a] + (m.short_floor[a] if elastic else 0)
+        >= float(data.floor[a])
     )
 
 
-def add_incentives(m: pyo.ConcreteModel, data: PlaceData) -> None:
+def add_incentives(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
     """SPEC 6, no_worse_off: every agency ends at least at its reference position.
 
     Without transfers: P_a >= Pref_a for every agency.
@@ -246,20 +289,68 @@ def add_incentives(m: pyo.ConcreteModel, data: PlaceData) -> None:
     sum_a P_a >= sum_a Pref_a (pay each shortfall out of the surpluses); the
     model keeps that one row and the transfers are settled after the solve
     (`optimiser.results.gain_share_transfers`).
+    Elastic: each row's left side gains a shortfall u >= 0 (money, PV).
     """
     protected = [a for a in range(len(data.agencies)) if not np.isnan(data.reference[a])]
     if not protected:
         return
     if data.transfers:
+        if elastic:
+            m.short_no_worse_off_pooled = pyo.Var(domain=pyo.NonNegativeReals)
+        short = m.short_no_worse_off_pooled if elastic else 0
         m.no_worse_off_pooled = pyo.Constraint(
-            expr=sum(m.position[a] for a in protected)
+            expr=sum(m.position[a] for a in protected) + short
             >= float(sum(data.reference[a] for a in protected))
         )
     else:
+        rows = pyo.Set(initialize=protected)
+        if elastic:
+            m.short_no_worse_off = pyo.Var(rows, domain=pyo.NonNegativeReals)
         m.no_worse_off = pyo.Constraint(
-            pyo.Set(initialize=protected),
-            rule=lambda m, a: m.position[a] >= float(data.reference[a]),
+            rows, rule=lambda m, a: m.position[a] + (m.short_no_worse_off[a] if elastic else 0)
+            >= float(data.reference[a]),
         )
+
+
+def money_yardstick(data: PlaceData) -> float:
+    """M = sum_s sum_t d_t * budget_st, the place's money over the plan (PV); 1 if it has none."""
+    total = float((data.budget @ data.discount).sum())
+    return total if total > 0 else 1.0
+
+
+def shortfall_scales(data: PlaceData) -> dict[str, np.ndarray | float]:
+    """What each kind of shortfall is measured against in the elastic objective.
+
+    targets: the target (1 where the target is 0); minimum units: the minimum;
+    money rows (floors, no_worse_off): the yardstick M of `money_yardstick`, so
+    money shortfalls compare pound for pound, and with the others as a share of
+    all the place's money.
+    """
+    return {
+        "target": np.where(data.target > 0, data.target, 1.0),
+        "min_units": np.where(data.min_units > 0, data.min_units, 1.0),
+        "money": money_yardstick(data),
+    }
+
+
+def set_shortfall_objective(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """Elastic model's objective: the least total shortfall, each as a share of its scale.
+
+    min  sum_kt u_kt / target_kt + sum_it u_it / min_units_it
+         + (sum_a u_floor_a + sum_a u_nwo_a + u_nwo) / M
+    (scales in `shortfall_scales`): a shortfall of 10% on any target or minimum
+    weighs the same, and money shortfalls weigh pound for pound.
+    """
+    scale = shortfall_scales(data)
+    money = float(scale["money"])
+    expr = sum(m.short_target[k, t] / float(scale["target"][k, t]) for k, t in m.short_target)
+    expr += sum(m.short_min_units[i, t] / float(scale["min_units"][i, t])
+                for i, t in m.short_min_units)
+    for name in ("short_floor", "short_no_worse_off", "short_no_worse_off_pooled"):
+        var = getattr(m, name, None)
+        if var is not None:
+            expr += sum(var[index] for index in var) / money
+    m.objective = pyo.Objective(expr=expr, sense=pyo.minimize)
 
 
 def outcome_money(data: PlaceData) -> np.ndarray:

@@ -14,7 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from models.pooling import build_model
+from models.pooling import PlaceData, build_model
+from optimiser.diagnose import (
+    explain_infeasible,
+    explain_unbounded,
+    records,
+    shortfalls,
+    unlimited,
+)
 from optimiser.results import ScenarioResult, tidy
 from optimiser.scenarios import ScenarioRun, place_data, scenario_runs
 from optimiser.schema import Instance
@@ -91,7 +98,31 @@ def solve_scenario(run: ScenarioRun, done: dict[str, ScenarioResult],
     built = time.perf_counter()
     solution = solve(model, ranges=ranges)
     solution.timings["build"] = built - started
-    return tidy(run.name, data, solution, run.instance.start_year, run.reference)
+    result = tidy(run.name, data, solution, run.instance.start_year, run.reference)
+    if solution.status != "optimal":
+        explain(result, run, data, solution)
+    return result
+
+
+def explain(result: ScenarioResult, run: ScenarioRun, data: PlaceData,
+            solution: Solution) -> None:
+    """Say why a scenario has no plan: its message, and `diagnosis` or `unlimited` in results.
+
+    Infeasible: the least shortfall, from the elastic re-solve. Unbounded: the
+    interventions with no limit.
+    """
+    start = run.instance.start_year
+    if solution.status == "infeasible":
+        started = time.perf_counter()
+        elastic = solve(build_model(data, elastic=True), ranges=False)
+        found = shortfalls(data, elastic, start)
+        result.message = explain_infeasible(found, run.instance, run.reference)
+        result.extra["diagnosis"] = records(found)
+        result.timings["diagnose"] = time.perf_counter() - started
+    elif solution.status == "unbounded":
+        unlimited_items = unlimited(data, solution, start)
+        result.message = explain_unbounded(unlimited_items, run.instance)
+        result.extra["unlimited"] = unlimited_items
 
 
 def _unsolved(run: ScenarioRun, ref: ScenarioResult) -> ScenarioResult:

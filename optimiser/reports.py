@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from optimiser import __version__
+from optimiser.diagnose import COLUMNS as DIAGNOSIS_COLUMNS
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
 from optimiser.results import ScenarioResult
@@ -122,7 +123,17 @@ def write_tables(result: RunResult, folder: Path) -> None:
                      lineterminator="\n")
 
 
-WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables]
+def write_diagnosis(result: RunResult, folder: Path) -> None:
+    """diagnosis.csv: every infeasible scenario's least shortfall, a row per requirement."""
+    columns = ["scenario", *DIAGNOSIS_COLUMNS]
+    rows = [{"scenario": s.name, **entry} for s in result.scenarios
+            for entry in s.extra.get("diagnosis", [])]  # type: ignore[attr-defined]
+    frame = pd.DataFrame(rows, columns=columns).astype({"year": "Int64"})
+    frame.to_csv(folder / "diagnosis.csv", index=False, float_format="%.10g",
+                 lineterminator="\n")
+
+
+WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables, write_diagnosis]
 """Every report writer, called in turn on the staged folder."""
 
 

@@ -64,6 +64,8 @@ class Solution:
     iterations: int = 0
     lp: CompiledLP | None = field(default=None, repr=False)
     """The compiled model, kept in HiGHS for warm re-solves (`reoptimise`)."""
+    ray: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
+    """Unbounded only: a direction in which the plan improves without limit, by variable."""
 
 
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
@@ -153,7 +155,8 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
     timings = {"compile": compiled - started}
     if status != "optimal":
         timings["solve"] = time.perf_counter() - compiled
-        return Solution(status, None, timings=timings, message=_why(lp, status))
+        ray = _values(lp, _primal_ray(lp)) if status == "unbounded" else {}
+        return Solution(status, None, timings=timings, message=_why(lp, status), ray=ray)
 
     hold = _hold_objective(lp, "objective", z, 0.0)
     if "least_pooling" in lp.costs and np.any(lp.costs["least_pooling"]):
@@ -231,6 +234,18 @@ def _optimise(
     raise SolverError(f"HiGHS stopped with status {h.modelStatusToString(model_status)}")
 
 
+def _primal_ray(lp: CompiledLP) -> np.ndarray:
+    """HiGHS's unbounded direction (column values), found again without presolve if need be."""
+    h = lp.highs
+    _, has_ray, ray = h.getPrimalRay()
+    if not has_ray:
+        h.setOptionValue("presolve", "off")
+        h.run()
+        h.setOptionValue("presolve", "choose")
+        _, has_ray, ray = h.getPrimalRay()
+    return np.asarray(ray, dtype=float) if has_ray else np.zeros(len(lp.columns))
+
+
 def _hold_objective(lp: CompiledLP, name: str, z: float, relative: float) -> int:
     """Add the row that keeps objective `name` within `relative` of z*; its index."""
     c = lp.costs[name]
@@ -260,6 +275,7 @@ def _extreme(lp: CompiledLP, name: str, sense: int) -> float:
 
 
 def _values(lp: CompiledLP, x: np.ndarray) -> dict[str, dict[tuple[int, ...], float]]:
+    """Column values by variable name and index."""
     values: dict[str, dict[tuple[int, ...], float]] = {}
     for (var, index), v in zip(lp.columns, x.tolist(), strict=True):
         values.setdefault(var, {})[index] = v

@@ -42,9 +42,12 @@ def print_comparison(result: RunResult, console: Console) -> None:
         saved = s.agencies["savings"].sum() if s.status == "optimal" else None
         shown = money(s.objective, cur) if inst.objective != "outcomes" else (
             "-" if s.objective is None else f"{s.objective:,.1f}")
-        status = s.status if s.status == "optimal" else f"{s.status}: {s.message}"
-        head.add_row(s.name, status, shown, money(spend, cur), money(saved, cur))
+        head.add_row(s.name, s.status, shown, money(spend, cur), money(saved, cur))
     console.print(head)
+    for s in result.scenarios:
+        if s.status != "optimal":
+            console.print(f"{s.name} is {s.status}: {s.message}", markup=False,
+                          highlight=False)
 
     outcomes = result.table("outcomes")
     if not outcomes.empty:
