@@ -58,6 +58,8 @@ class PlaceData:
     floor: np.ndarray  # (A,) -max_net_cost_a, NaN = none
     reference: np.ndarray  # (A,) Pref_a, NaN = no incentive constraint
     transfers: bool
+    reference_allowance: float = 0.0
+    """Relative rounding allowed on reference positions in no_worse_off (`add_incentives`)."""
     fenced_by: list[list[int]] = field(init=False)  # (I,) streams whose fence holds i
 
     def __post_init__(self) -> None:
@@ -127,13 +129,16 @@ def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) 
 
     x_it in [min_units_it, max_units_it]: units of i delivered in year t
     (in [0, max_units_it] in the elastic model, where `add_minimum_units` holds
-    the minimum with a shortfall).
+    the minimum with a shortfall). The upper bound is tightened to what all the
+    place's money could buy (`affordable_units`), which changes no plan but
+    spares HiGHS unbounded columns beside budgets in the billions.
     f_sit >= 0 for i in R(s): money stream s spends inside its ring-fence.
     Pooled scenarios only: p_st in [0, pool_share_s * budget_st], the money
     stream s puts into the pool (this bound is SPEC's pooling limit, 3);
     q_it >= 0, the money the pool spends on i.
     """
-    hi = np.where(np.isfinite(data.max_units), data.max_units, np.nan)
+    hi = np.minimum(data.max_units, affordable_units(data))
+    hi = np.where(np.isfinite(hi), hi, np.nan)
     lo = np.zeros_like(data.min_units) if elastic else data.min_units
 
     def unit_bounds(_m: pyo.ConcreteModel, i: int, t: int) -> tuple[float, float | None]:
@@ -146,6 +151,15 @@ def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) 
         poolable = data.pool_share[:, None] * data.budget
         m.p = pyo.Var(m.S, m.T, bounds=lambda _m, s, t: (0.0, float(poolable[s, t])))
         m.q = pyo.Var(m.I, m.T, domain=pyo.NonNegativeReals)
+
+
+def affordable_units(data: PlaceData) -> np.ndarray:
+    """(I, H) the most units of i that every budget together could pay for in year t:
+    sum_s budget_st / unit_cost_it (+inf where the unit costs nothing). Funding (SPEC 1)
+    and budgets (SPEC 2) imply x_it <= this in every scenario."""
+    total = data.budget.sum(axis=0)[None, :]
+    with np.errstate(divide="ignore"):
+        return np.where(data.cost > 0, total / np.where(data.cost > 0, data.cost, 1.0), np.inf)
 
 
 def add_funding_balance(m: pyo.ConcreteModel, data: PlaceData) -> None:
@@ -199,34 +213,36 @@ def add_pool_balance(m: pyo.ConcreteModel, data: PlaceData) -> None:
 def add_minimum_units(m: pyo.ConcreteModel, data: PlaceData) -> None:
     """Elastic model only: the minimum units as rows that may fall short.
 
-    x_it + u_it >= min_units_it,  u_it >= 0   for every i, t with min_units_it > 0
+    x_it + min_units_it * u_it >= min_units_it, u_it >= 0, for every i, t with
+    min_units_it > 0 (u is the share of the minimum missed).
     """
-    index = [(int(i), int(t)) for i, t in zip(*np.nonzero(data.min_units > 0), strict=True)]
-    m.short_min_units = pyo.Var(pyo.Set(dimen=2, initialize=index), domain=pyo.NonNegativeReals)
-    m.min_units = pyo.Constraint(
-        m.short_min_units.index_set(),
-        rule=lambda m, i, t: m.x[i, t] + m.short_min_units[i, t]
-        >= float(data.min_units[i, t]),
-    )
+    rows = pyo.Set(dimen=2, initialize=[
+        (int(i), int(t)) for i, t in zip(*np.nonzero(data.min_units > 0), strict=True)])
+    m.short_min_units = pyo.Var(rows, domain=pyo.NonNegativeReals)
+    m.min_units = pyo.Constraint(rows, rule=lambda m, i, t: (
+        m.x[i, t] + float(data.min_units[i, t]) * m.short_min_units[i, t]
+        >= float(data.min_units[i, t])))
 
 
 def add_targets(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
     """SPEC 4, targets: each targeted outcome reaches its minimum every year.
 
     sum_i e_ik * x_it >= target_kt   for every k with a target, every t
-    Elastic: sum_i e_ik * x_it + u_kt >= target_kt with shortfall u_kt >= 0.
+    Elastic: sum_i e_ik * x_it + s_kt * u_kt >= target_kt, u_kt >= 0, the share
+    missed of the scale s_kt (`shortfall_scales`: the target, or 1 if it is 0).
     """
     index = [(k, t) for k in range(len(data.outcomes)) for t in range(data.years)
              if not np.isnan(data.target[k, t])]
     contributors = [np.flatnonzero(data.effect[:, k]).tolist() for k in range(len(data.outcomes))]
     rows = pyo.Set(dimen=2, initialize=index)
+    scale = shortfall_scales(data)["target"]
     if elastic:
         m.short_target = pyo.Var(rows, domain=pyo.NonNegativeReals)
 
     def rule(m: pyo.ConcreteModel, k: int, t: int) -> pyo.Expression:
         achieved = sum(float(data.effect[i, k]) * m.x[i, t] for i in contributors[k])
         if elastic:
-            achieved = achieved + m.short_target[k, t]
+            achieved = achieved + float(scale[k, t]) * m.short_target[k, t]
         if isinstance(achieved, int | float):
             return pyo.Constraint.Feasible if achieved >= data.target[k, t] else (
                 pyo.Constraint.Infeasible)
@@ -268,48 +284,53 @@ def add_positions(m: pyo.ConcreteModel, data: PlaceData) -> None:
 def add_floors(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
     """SPEC 5, floors: P_a >= -max_net_cost_a where the agency gives one.
 
-    Elastic: P_a + u_a >= -max_net_cost_a with shortfall u_a >= 0 (money, PV).
+    Elastic: P_a + M * u_a >= -max_net_cost_a, u_a >= 0, the share missed of the
+    place's money M (`money_yardstick`).
     """
     rows = pyo.Set(initialize=[a for a in range(len(data.agencies))
                                if not np.isnan(data.floor[a])])
+    money = money_yardstick(data)
     if elastic:
         m.short_floor = pyo.Var(rows, domain=pyo.NonNegativeReals)
-    m.floor = pyo.Constraint(
-        rows, rule=lambda m, a: m.position[a] + (m.short_floor[a] if elastic else 0)
-        >= float(data.floor[a])
-    )
+    m.floor = pyo.Constraint(rows, rule=lambda m, a: (
+        m.position[a] + (money * m.short_floor[a] if elastic else 0) >= float(data.floor[a])))
 
 
 def add_incentives(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
     """SPEC 6, no_worse_off: every agency ends at least at its reference position.
 
-    Without transfers: P_a >= Pref_a for every agency.
-    With transfers z_ab >= 0: P_a + sum_b z_ba - sum_b z_ab >= Pref_a for every a.
+    Without transfers: P_a >= Pref_a - eps_a for every agency.
+    With transfers z_ab >= 0: P_a + sum_b z_ba - sum_b z_ab >= Pref_a - eps_a for every a.
     Transfers only move money between agencies, so such z exist exactly when
-    sum_a P_a >= sum_a Pref_a (pay each shortfall out of the surpluses); the
+    sum_a P_a >= sum_a (Pref_a - eps_a) (pay each shortfall out of the surpluses); the
     model keeps that one row and the transfers are settled after the solve
     (`optimiser.results.gain_share_transfers`).
-    Elastic: each row's left side gains a shortfall u >= 0 (money, PV).
+    eps_a = reference_allowance * max(1, |Pref_a|), zero unless the pipeline finds the
+    exact rows infeasible: Pref_a comes from another solve, exact only to its
+    rounding, and the reference plan itself must pass.
+    Elastic: each row's left side gains M * u, u >= 0, the share missed of the
+    place's money M (`money_yardstick`).
     """
     protected = [a for a in range(len(data.agencies)) if not np.isnan(data.reference[a])]
     if not protected:
         return
+    eps = data.reference_allowance * np.maximum(1.0, np.abs(data.reference))
+    money = money_yardstick(data)
     if data.transfers:
         if elastic:
             m.short_no_worse_off_pooled = pyo.Var(domain=pyo.NonNegativeReals)
-        short = m.short_no_worse_off_pooled if elastic else 0
+        short = money * m.short_no_worse_off_pooled if elastic else 0
         m.no_worse_off_pooled = pyo.Constraint(
             expr=sum(m.position[a] for a in protected) + short
-            >= float(sum(data.reference[a] for a in protected))
+            >= float(sum(data.reference[a] - eps[a] for a in protected))
         )
     else:
         rows = pyo.Set(initialize=protected)
         if elastic:
             m.short_no_worse_off = pyo.Var(rows, domain=pyo.NonNegativeReals)
-        m.no_worse_off = pyo.Constraint(
-            rows, rule=lambda m, a: m.position[a] + (m.short_no_worse_off[a] if elastic else 0)
-            >= float(data.reference[a]),
-        )
+        m.no_worse_off = pyo.Constraint(rows, rule=lambda m, a: (
+            m.position[a] + (money * m.short_no_worse_off[a] if elastic else 0)
+            >= float(data.reference[a] - eps[a])))
 
 
 def money_yardstick(data: PlaceData) -> float:
@@ -319,7 +340,7 @@ def money_yardstick(data: PlaceData) -> float:
 
 
 def shortfall_scales(data: PlaceData) -> dict[str, np.ndarray | float]:
-    """What each kind of shortfall is measured against in the elastic objective.
+    """What each kind of shortfall is measured against in the elastic model.
 
     targets: the target (1 where the target is 0); minimum units: the minimum;
     money rows (floors, no_worse_off): the yardstick M of `money_yardstick`, so
@@ -336,20 +357,16 @@ def shortfall_scales(data: PlaceData) -> dict[str, np.ndarray | float]:
 def set_shortfall_objective(m: pyo.ConcreteModel, data: PlaceData) -> None:
     """Elastic model's objective: the least total shortfall, each as a share of its scale.
 
-    min  sum_kt u_kt / target_kt + sum_it u_it / min_units_it
-         + (sum_a u_floor_a + sum_a u_nwo_a + u_nwo) / M
-    (scales in `shortfall_scales`): a shortfall of 10% on any target or minimum
-    weighs the same, and money shortfalls weigh pound for pound.
+    min  sum of every shortfall variable u (targets, minimum units, floors,
+         no_worse_off), each the share missed of its scale (`shortfall_scales`):
+    a shortfall of 10% on any target or minimum weighs the same, and money
+    shortfalls weigh pound for pound. Keeping every coefficient 1 spares HiGHS
+    costs too small for its tolerances when M is in the billions.
     """
-    scale = shortfall_scales(data)
-    money = float(scale["money"])
-    expr = sum(m.short_target[k, t] / float(scale["target"][k, t]) for k, t in m.short_target)
-    expr += sum(m.short_min_units[i, t] / float(scale["min_units"][i, t])
-                for i, t in m.short_min_units)
-    for name in ("short_floor", "short_no_worse_off", "short_no_worse_off_pooled"):
-        var = getattr(m, name, None)
-        if var is not None:
-            expr += sum(var[index] for index in var) / money
+    names = ("short_target", "short_min_units", "short_floor", "short_no_worse_off",
+             "short_no_worse_off_pooled")
+    expr = sum(var[index] for name in names if (var := getattr(m, name, None)) is not None
+               for index in var)
     m.objective = pyo.Objective(expr=expr, sense=pyo.minimize)
 
 

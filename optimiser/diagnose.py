@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, money_yardstick, objective_coefficients
+from models.pooling import PlaceData, objective_coefficients, shortfall_scales
 from optimiser.schema import Instance
 from optimiser.solve import Solution
 
@@ -35,20 +35,23 @@ def shortfalls(data: PlaceData, elastic: Solution, start_year: int) -> pd.DataFr
     """The requirements the least-shortfall plan misses: constraint, item, year, required,
     achievable, shortfall. Money rows (floors, no_worse_off) are present values over the
     plan and have no year."""
-    money = money_yardstick(data)
+    scale = shortfall_scales(data)
+    money = float(scale["money"])
     rows: list[tuple[str, str, int | None, float, float]] = []  # constraint, item, year, req, u
     for (k, t), u in elastic.values.get("short_target", {}).items():
-        rows.append(("target", data.outcomes[k], start_year + t, float(data.target[k, t]), u))
+        rows.append(("target", data.outcomes[k], start_year + t, float(data.target[k, t]),
+                     u * float(scale["target"][k, t])))
     for (i, t), u in elastic.values.get("short_min_units", {}).items():
         rows.append(("min_units", data.interventions[i], start_year + t,
-                     float(data.min_units[i, t]), u))
+                     float(data.min_units[i, t]), u * float(data.min_units[i, t])))
     for (a,), u in elastic.values.get("short_floor", {}).items():
-        rows.append(("max_net_cost", data.agencies[a], None, float(data.floor[a]), u))
+        rows.append(("max_net_cost", data.agencies[a], None, float(data.floor[a]), u * money))
     for (a,), u in elastic.values.get("short_no_worse_off", {}).items():
-        rows.append(("no_worse_off", data.agencies[a], None, float(data.reference[a]), u))
+        rows.append(("no_worse_off", data.agencies[a], None, float(data.reference[a]),
+                     u * money))
     for u in elastic.values.get("short_no_worse_off_pooled", {}).values():
         rows.append(("no_worse_off", "all agencies", None,
-                     float(np.nansum(data.reference)), u))
+                     float(np.nansum(data.reference)), u * money))
     frame = pd.DataFrame(rows, columns=["constraint", "item", "year", "required", "shortfall"])
     scale = np.where(frame["year"].isna(), money, np.maximum(1.0, frame["required"].abs()))
     frame = frame[frame["shortfall"] > RELATIVE_TOL * scale].copy()
@@ -150,6 +153,14 @@ def explain_unbounded(found: list[dict[str, object]], instance: Instance) -> str
         named.append(f"{called} {cost} and has no max_units {when}")
     return ("the objective can grow without limit: " + "; ".join(named)
             + "; give it a max_units")
+
+
+def explain_accuracy(accuracy: dict[str, float]) -> str:
+    """The message of an optimal plan that HiGHS could hold only approximately."""
+    return ("numerically approximate: the plan misses a constraint or bound by up to "
+            f"{accuracy['max_violation']:.3g} ({accuracy['max_relative_violation']:.1e} of its "
+            "size), so the figures are exact only to that degree; the instance mixes very "
+            "large and very small figures (check its units)")
 
 
 def _free(unit_cost: float | list[float]) -> bool:
