@@ -76,7 +76,8 @@ class PlaceData:
         return np.where(t < self.years, padded[np.minimum(t, len(padded) - 1)], 0.0)
 
 
-def build_model(data: PlaceData, elastic: bool = False) -> pyo.ConcreteModel:
+def build_model(data: PlaceData, elastic: bool = False,
+                implied_bounds: bool = False) -> pyo.ConcreteModel:
     """Build the scenario's LP: variables, the constraint families, the objective.
 
     Besides the main objective `objective` (active), the model carries
@@ -90,10 +91,11 @@ def build_model(data: PlaceData, elastic: bool = False) -> pyo.ConcreteModel:
     (`set_shortfall_objective`). Budgets, ring-fences, pool limits and
     max_units stay hard: they are the money and capacity there is. The elastic
     model is always feasible (buy nothing, fall short of everything).
+    `implied_bounds`: see `add_variables`.
     """
     m = pyo.ConcreteModel(name="budget_pooling_elastic" if elastic else "budget_pooling")
     add_sets(m, data)
-    add_variables(m, data, elastic)
+    add_variables(m, data, elastic, implied_bounds)
     add_funding_balance(m, data)
     add_budget_limits(m, data)
     if data.pooling:
@@ -124,33 +126,47 @@ def add_sets(m: pyo.ConcreteModel, data: PlaceData) -> None:
     )
 
 
-def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
+def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False,
+                  implied_bounds: bool = False) -> None:
     """Decision variables.
 
-    x_it in [min_units_it, max_units_it]: units of i delivered in year t
-    (in [0, max_units_it] in the elastic model, where `add_minimum_units` holds
-    the minimum with a shortfall). The upper bound is tightened to what all the
-    place's money could buy (`affordable_units`), which changes no plan but
-    spares HiGHS unbounded columns beside budgets in the billions.
+    x_it in [min_units_it, max_units_it]: units of i delivered in year t.
     f_sit >= 0 for i in R(s): money stream s spends inside its ring-fence.
     Pooled scenarios only: p_st in [0, pool_share_s * budget_st], the money
     stream s puts into the pool (this bound is SPEC's pooling limit, 3);
     q_it >= 0, the money the pool spends on i.
+
+    `implied_bounds` tightens x_it <= affordable_units_it (what all the place's
+    money could buy), which changes no plan of this data but spares HiGHS
+    unbounded columns beside budgets in the billions; a model whose unit costs
+    are later changed in place must not use it.
+    Elastic model: x_it = s_it * y_it with y_it in [0, max_units_it / s_it] (the
+    minimum is held by `add_minimum_units`), s_it = `unit_scale`, so that an
+    intervention bought by the billion (a text at a penny) counts in the least
+    shortfall as much as one bought by the dozen; x is then an expression.
     """
-    hi = np.minimum(data.max_units, affordable_units(data))
-    hi = np.where(np.isfinite(hi), hi, np.nan)
-    lo = np.zeros_like(data.min_units) if elastic else data.min_units
-
-    def unit_bounds(_m: pyo.ConcreteModel, i: int, t: int) -> tuple[float, float | None]:
-        upper = hi[i, t]
-        return float(lo[i, t]), None if np.isnan(upper) else float(upper)
-
-    m.x = pyo.Var(m.I, m.T, bounds=unit_bounds)
+    hi = np.minimum(data.max_units, affordable_units(data)) if (
+        implied_bounds or elastic) else data.max_units
+    if elastic:
+        scale = unit_scale(data)
+        m.y = pyo.Var(m.I, m.T, bounds=lambda _m, i, t: (
+            0.0, float(hi[i, t] / scale[i, t]) if np.isfinite(hi[i, t]) else None))
+        m.x = pyo.Expression(m.I, m.T, rule=lambda m, i, t: float(scale[i, t]) * m.y[i, t])
+    else:
+        m.x = pyo.Var(m.I, m.T, bounds=lambda _m, i, t: (
+            float(data.min_units[i, t]), float(hi[i, t]) if np.isfinite(hi[i, t]) else None))
     m.f = pyo.Var(m.F, m.T, domain=pyo.NonNegativeReals)
     if data.pooling:
         poolable = data.pool_share[:, None] * data.budget
         m.p = pyo.Var(m.S, m.T, bounds=lambda _m, s, t: (0.0, float(poolable[s, t])))
         m.q = pyo.Var(m.I, m.T, domain=pyo.NonNegativeReals)
+
+
+def unit_scale(data: PlaceData) -> np.ndarray:
+    """(I, H) the power of two nearest the most units of i that year t allows (1 if no limit)."""
+    most = np.minimum(data.max_units, affordable_units(data))
+    usable = np.isfinite(most) & (most > 0)
+    return np.where(usable, 2.0 ** np.round(np.log2(np.where(usable, most, 1.0))), 1.0)
 
 
 def affordable_units(data: PlaceData) -> np.ndarray:

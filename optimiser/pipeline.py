@@ -95,7 +95,7 @@ def solve_scenario(run: ScenarioRun, done: dict[str, ScenarioResult],
         positions = ref.positions()
     started = time.perf_counter()
     data = place_data(run, positions)
-    model = build_model(data)
+    model = build_model(data, implied_bounds=True)
     built = time.perf_counter()
     solution = solve(model, ranges=ranges)
     solution.timings["build"] = built - started
@@ -119,7 +119,7 @@ def _within_rounding(solution: Solution, data: PlaceData,
     REFERENCE_ALLOWANCE is not, the scenario is feasible and said to be so.
     """
     relaxed = replace(data, reference_allowance=REFERENCE_ALLOWANCE)
-    retried = solve(build_model(relaxed), ranges=ranges)
+    retried = solve(build_model(relaxed, implied_bounds=True), ranges=ranges)
     if retried.status != "optimal":
         return solution, data
     note = (f"the reference positions are held to within {REFERENCE_ALLOWANCE:g} of their "

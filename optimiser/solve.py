@@ -303,7 +303,8 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
     """How far the plan `x` misses the model's rows and bounds, checked apart from HiGHS.
 
     For each row a violation v = max(lower - a.x, a.x - upper, 0), relative to the
-    row's size max(1, |bound|, sum_j |a_j x_j|); for each column, to max(1, |bound|).
+    row's size max(1, |bound|, sum_j |a_j| max(1, |x_j|)) (each term as if its
+    variable were at least one unit or one pound); for each column, to max(1, |bound|).
     Returns the largest absolute and relative violations. Rows added after
     compiling (the objective hold) count only with `every_row`.
     """
@@ -314,7 +315,7 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
     rows = n_rows if every_row else len(lp.rows)
     a = kind((np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_)),
              shape=(n_rows, n_cols))[:rows]
-    activity, size = a @ x, abs(a) @ np.abs(x)
+    activity, size = a @ x, abs(a) @ np.maximum(1.0, np.abs(x))
     worst_abs, worst_rel = 0.0, 0.0
     for value, scale, lower, upper in (
             (activity, size, np.asarray(model.row_lower_)[:rows],

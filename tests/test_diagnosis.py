@@ -162,7 +162,7 @@ def test_elastic_model_relaxes_only_the_requirements(tmp_path: Path) -> None:
     text = PROTECTED.replace("{name: Council}", "{name: Council, max_net_cost: 5}")
     minimum = next(r for r in prepare(write(tmp_path, MINIMUM)).runs if r.name == "pooled")
     relaxed = build_model(place_data(minimum), elastic=True)
-    assert relaxed.x[0, 0].lb == 0 and relaxed.min_units[0, 0].lower == 20
+    assert relaxed.y[0, 0].lb == 0 and relaxed.min_units[0, 0].lower == 20
     assert build_model(place_data(minimum)).x[0, 0].lb == 20
     prepared = prepare(write(tmp_path, text))
     capped = next(r for r in prepared.runs if r.name == "capped")
