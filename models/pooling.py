@@ -255,13 +255,16 @@ def add_targets(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) ->
     if elastic:
         m.short_target = pyo.Var(rows, domain=pyo.NonNegativeReals)
 
+    if any(not c for c in contributors):
+        m.nothing = pyo.Var(bounds=(0.0, 0.0))
+
     def rule(m: pyo.ConcreteModel, k: int, t: int) -> pyo.Expression:
-        achieved = sum(float(data.effect[i, k]) * m.x[i, t] for i in contributors[k])
+        # No intervention moves outcome k: the row stays (0 >= target) so that
+        # the solver, not Pyomo, reports an unmet target as infeasible.
+        achieved = (sum(float(data.effect[i, k]) * m.x[i, t] for i in contributors[k])
+                    if contributors[k] else m.nothing)
         if elastic:
             achieved = achieved + float(scale[k, t]) * m.short_target[k, t]
-        if isinstance(achieved, int | float):
-            return pyo.Constraint.Feasible if achieved >= data.target[k, t] else (
-                pyo.Constraint.Infeasible)
         return achieved >= float(data.target[k, t])
 
     m.target = pyo.Constraint(rows, rule=rule)

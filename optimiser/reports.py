@@ -26,6 +26,7 @@ from optimiser import __version__
 from optimiser.diagnose import COLUMNS as DIAGNOSIS_COLUMNS
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
+from optimiser.prices import price_table
 from optimiser.results import ScenarioResult
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
@@ -65,6 +66,8 @@ def results_document(result: RunResult) -> dict[str, Any]:
             "years": inst.years,
             "discount_rate": inst.discount_rate,
             "objective": inst.objective,
+            **({"tables": result.prepared.source.tables} if result.prepared.source.tables
+               else {}),
         },
         "tool": {"name": "optimise", "version": __version__},
         "rules": RULES,
@@ -124,16 +127,42 @@ def write_tables(result: RunResult, folder: Path) -> None:
 
 
 def write_diagnosis(result: RunResult, folder: Path) -> None:
-    """diagnosis.csv: every infeasible scenario's least shortfall, a row per requirement."""
+    """diagnosis.csv: every infeasible scenario's least shortfall, a row per requirement.
+
+    Written when some scenario is infeasible.
+    """
     columns = ["scenario", *DIAGNOSIS_COLUMNS]
     rows = [{"scenario": s.name, **entry} for s in result.scenarios
             for entry in s.extra.get("diagnosis", [])]  # type: ignore[attr-defined]
+    if not rows:
+        return
     frame = pd.DataFrame(rows, columns=columns).astype({"year": "Int64"})
     frame.to_csv(folder / "diagnosis.csv", index=False, float_format="%.10g",
                  lineterminator="\n")
 
 
-WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables, write_diagnosis]
+def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
+    """ring_fence_prices.csv: rank, stream, agency, reference, lift_gain, marginal_value.
+
+    Written when the `ring_fence_prices` analysis ran; one row per stream, in rank order.
+    """
+    if "ring_fence_prices" not in result.analyses:
+        return
+    price_table(result).to_csv(folder / "ring_fence_prices.csv", index=False,
+                               float_format="%.10g", lineterminator="\n")
+
+
+def write_uncertainty(result: RunResult, folder: Path) -> None:
+    """draws.csv (scenario, draw, status, objective) and tornado.csv, after `--draws`."""
+    if result.uncertainty is None:
+        return
+    options: dict[str, Any] = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
+    result.uncertainty.draws_table().to_csv(folder / "draws.csv", **options)
+    result.uncertainty.tornado().to_csv(folder / "tornado.csv", **options)
+
+
+WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables, write_diagnosis,
+                                                    write_ring_fence_prices, write_uncertainty]
 """Every report writer, called in turn on the staged folder."""
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from models.pooling import PlaceData
 from optimiser.errors import InstanceError, Problem
+from optimiser.ranges import central_instance
 from optimiser.schema import DEFAULT_SCENARIOS, Instance, Scenario
 from optimiser.validate import check_references, check_schema, per_year, suggest
 from optimiser.yamlsource import Source, dotted
@@ -156,9 +157,10 @@ def place_data(
     """The model's plain data for one scenario.
 
     `reference_positions` (agency -> P_a in the reference scenario's solution)
-    is needed when the scenario's incentives are no_worse_off.
+    is needed when the scenario's incentives are no_worse_off. Uncertain
+    figures take their central values (`optimiser.ranges.sample_place` draws them).
     """
-    inst, sc = run.instance, run.scenario
+    inst, sc = central_instance(run.instance), run.scenario
     years = inst.years
     agencies = list(inst.agencies)
     interventions = list(inst.interventions)
@@ -207,8 +209,9 @@ def place_data(
         lag=np.array([v.lag for v in items], dtype=int),
         outcomes=outcomes,
         effect=effect,
-        value=np.array([o.value for o in inst.outcomes.values()], dtype=float),
-        weight=np.array([o.value or 1.0 for o in inst.outcomes.values()], dtype=float),
+        value=np.array([o.value or 0.0 for o in inst.outcomes.values()], dtype=float),
+        weight=np.array([1.0 if o.value is None else o.value for o in inst.outcomes.values()],
+                        dtype=float),
         target=np.array([per_year(o.target, years) if o.target is not None
                          else [np.nan] * years for o in inst.outcomes.values()],
                         dtype=float).reshape(len(outcomes), years),

@@ -50,12 +50,6 @@ class CompiledLP:
     """(constraint name, index, kind) per row: kind 1 is <=, -1 is >=, 0 is ==.
     A ranged constraint takes two rows. Rows added later (the objective hold) are not listed."""
     n_rows: int
-    accuracy: dict[str, float] = field(default_factory=dict)
-    """HiGHS's measures of the last optimal solve (`ACCURACY`), unscaled model."""
-
-
-ACCURACY = ("max_primal_infeasibility", "max_dual_infeasibility",
-            "max_relative_primal_infeasibility", "max_relative_dual_infeasibility")
 
 
 @dataclass
@@ -74,8 +68,8 @@ class Solution:
     ray: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
     """Unbounded only: a direction in which the plan improves without limit, by variable."""
     accuracy: dict[str, float] = field(default_factory=dict)
-    """How exactly the plan reported holds: HiGHS's measures (`ACCURACY`) for the stage
-    that found it, and `plan_accuracy`'s own check of it."""
+    """How exactly the plan reported holds the model (`plan_accuracy`, checked apart from
+    HiGHS, whose own checks an accepted solve has passed: `_optimise`)."""
 
 
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
@@ -173,33 +167,101 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
         ray = _values(lp, _primal_ray(lp)) if status == "unbounded" else {}
         return Solution(status, None, timings=timings, message=_why(lp, status), ray=ray)
 
-    accuracy, message = dict(lp.accuracy), ""
+    message = ""
     hold = _hold_objective(lp, "objective", z, 0.0)
-    if "least_pooling" in lp.costs and np.any(lp.costs["least_pooling"]):
-        status2, _, x2, it2 = _optimise(lp, "least_pooling")
-        if status2 != "optimal":
-            _relax_hold(lp, hold, "objective", z)
-            status2, _, x2, it2 = _optimise(lp, "least_pooling")
-        iterations += it2
-        if status2 == "optimal" and _as_exact(lp, x2, x):
-            x = x2
-            accuracy = dict(lp.accuracy)
-        else:
-            message = ("rule 2 (least pooling) could not be applied reliably (numerical "
-                       "trouble), so HiGHS chose among the optimal plans")
+    x, it2, exact = _least_pooling(lp, hold, z, x)
+    iterations += it2
+    if not exact:
+        message = ("rule 2 (least pooling) could not be applied reliably (numerical "
+                   "trouble), so HiGHS chose among the optimal plans")
     spread: dict[int, tuple[float, float]] = {}
     if ranges:
-        for name in sorted(k for k in lp.costs if k.startswith("position_objective")):
+        for name in (k for k in lp.costs if k.startswith("position_objective")):
             agency = int(name[name.index("[") + 1:-1])
-            low = _extreme(lp, name, pyo.minimize)
-            high = _extreme(lp, name, pyo.maximize)
-            spread[agency] = (low, high)
-    accuracy.update(plan_accuracy(lp, x))
-    lp.highs.deleteRows(1, np.array([hold], dtype=np.int32))
+            low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
+            high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
+            spread[agency] = (low[1], high[1])
+    accuracy = plan_accuracy(lp, x)
+    _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
     objective = float(lp.costs["objective"] @ x + lp.offsets["objective"])
     return Solution("optimal", objective, _values(lp, x), spread, timings, message, iterations,
                     lp, accuracy=accuracy)
+
+
+def _least_pooling(
+    lp: CompiledLP, hold: int, z: float, x: np.ndarray
+) -> tuple[np.ndarray, int, bool]:
+    """Stage 2 (pooled models): the plan moving least money across ring-fences at z*.
+
+    Returns the plan (`x` unchanged where there is no pool, or where stage 2
+    fails or holds the model less exactly than `x` does: `_as_exact`), the
+    simplex iterations it took, and whether stage 2 was applied where it applies.
+    """
+    if "least_pooling" not in lp.costs or not np.any(lp.costs["least_pooling"]):
+        return x, 0, True
+    status, _, x2, iterations = _on_optimal_face(lp, hold, z, "least_pooling")
+    if status == "optimal" and _as_exact(lp, x2, x):
+        return x2, iterations, True
+    return x, iterations, False
+
+
+def _drop_hold(lp: CompiledLP, hold: int) -> None:
+    """Remove the objective-hold row added by `_hold_objective`."""
+    lp.highs.deleteRows(1, np.array([hold], dtype=np.int32))
+    lp.n_rows -= 1
+
+
+def basis(lp: CompiledLP) -> highspy.HighsBasis | None:
+    """The loaded model's current simplex basis (a copy), or None when HiGHS has none."""
+    found = lp.highs.getBasis()
+    return found if found.valid else None
+
+
+def set_objective_costs(lp: CompiledLP, columns: np.ndarray, values: np.ndarray) -> None:
+    """Set the main objective's coefficients of some columns (used at the next solve)."""
+    lp.costs["objective"][columns] = values
+
+
+def set_coefficients(
+    lp: CompiledLP, rows: np.ndarray, columns: np.ndarray, values: np.ndarray
+) -> None:
+    """Set matrix coefficients A[row, column] in the loaded model (0 removes an entry)."""
+    change = lp.highs.changeCoeff
+    for r, c, v in zip(rows.tolist(), columns.tolist(), values.tolist(), strict=True):
+        change(r, c, v)
+
+
+def set_row_lower(lp: CompiledLP, rows: np.ndarray, values: np.ndarray) -> None:
+    """Set the lower bounds of some >= rows (their upper bound stays +inf)."""
+    if len(rows):
+        lp.highs.changeRowsBounds(len(rows), rows.astype(np.int32), values.astype(float),
+                                  np.full(len(rows), highspy.kHighsInf))
+
+
+def resolve(
+    lp: CompiledLP, start: highspy.HighsBasis | None
+) -> tuple[str, float | None, np.ndarray]:
+    """Stages 1 and 2 of `solve` on the loaded model, after its data changed.
+
+    The solve starts from `start` (a basis saved with `basis`), or cold when
+    None, never from whatever the last solve left: the answer then depends only
+    on the model's data, not on what was solved before. Position ranges
+    (stage 3) are skipped. Returns (status, objective or None, column values).
+    """
+    if start is not None:
+        lp.highs.setBasis(start)
+    else:
+        lp.highs.clearSolver()
+    status, z, x, _ = _optimise(lp, "objective")
+    if status not in ("optimal", "infeasible", "unbounded"):
+        raise SolverError(f"HiGHS stopped with status '{status}'")
+    if status != "optimal":
+        return status, None, x
+    hold = _hold_objective(lp, "objective", z, 0.0)
+    x, _, _ = _least_pooling(lp, hold, z, x)
+    _drop_hold(lp, hold)
+    return status, float(lp.costs["objective"] @ x + lp.offsets["objective"]), x
 
 
 def column_lookup(lp: CompiledLP) -> dict[tuple[str, tuple[int, ...]], int]:
@@ -218,14 +280,29 @@ def reoptimise(
     Returns (status, objective or None, column values).
     """
     if bounds:
-        cols = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
-        lo = np.array([bounds[c][0] for c in cols.tolist()], dtype=float)
-        hi = np.array([bounds[c][1] for c in cols.tolist()], dtype=float)
-        lp.highs.changeColsBounds(len(cols), cols, lo, hi)
+        set_bounds(lp, bounds)
     status, z, x, _ = _optimise(lp, "objective")
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     return status, (z if status == "optimal" else None), x
+
+
+def set_bounds(lp: CompiledLP, bounds: dict[int, tuple[float, float]]) -> None:
+    """Set some columns' (lower, upper) bounds without solving; HiGHS keeps its basis."""
+    cols = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
+    lo = np.array([bounds[c][0] for c in cols.tolist()], dtype=float)
+    hi = np.array([bounds[c][1] for c in cols.tolist()], dtype=float)
+    lp.highs.changeColsBounds(len(cols), cols, lo, hi)
+
+
+def row_duals(lp: CompiledLP) -> np.ndarray:
+    """HiGHS's dual value of every row at the last solve, in the order of `lp.rows`.
+
+    A row's dual is d z* / d (its bound) in the objective's own sense: for a
+    maximised objective a binding <= row has a dual >= 0 (relaxing it raises z*),
+    for a minimised one <= 0 (relaxing it lowers z*).
+    """
+    return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
 
 
 def _optimise(
@@ -260,7 +337,6 @@ def _optimise(
     iterations = int(info.simplex_iteration_count)
     if model_status == highspy.HighsModelStatus.kOptimal or (
             model_status not in _FINAL and _near_optimal(lp)):
-        lp.accuracy = {k: float(getattr(info, k)) for k in ACCURACY}
         x = np.array(h.getSolution().col_value, dtype=float)
         return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
     if model_status == highspy.HighsModelStatus.kInfeasible:
@@ -366,9 +442,23 @@ def _hold_bounds(lp: CompiledLP, name: str, z: float, relative: float) -> tuple[
     return -highspy.kHighsInf, target + slack
 
 
-def _extreme(lp: CompiledLP, name: str, sense: int) -> float:
-    status, value, _, _ = _optimise(lp, name, sense)
-    return value if status == "optimal" else float("nan")
+def _on_optimal_face(
+    lp: CompiledLP, hold: int, z: float, name: str, sense: int | None = None
+) -> tuple[str, float, np.ndarray, int]:
+    """Optimise `name` among plans holding the main objective at z*.
+
+    Holding z* exactly can leave HiGHS in numerical trouble; then the hold row
+    gets OBJECTIVE_HOLD of relative slack (for this and every later stage) and
+    the stage runs again. A stage that still fails gives NaN, never a crash.
+    """
+    status, value, x, iterations = _optimise(lp, name, sense)
+    if status != "optimal":
+        _relax_hold(lp, hold, "objective", z)
+        status, value, x, more = _optimise(lp, name, sense)
+        iterations += more
+    if status != "optimal":
+        return status, float("nan"), x, iterations
+    return status, value, x, iterations
 
 
 def _values(lp: CompiledLP, x: np.ndarray) -> dict[str, dict[tuple[int, ...], float]]:

@@ -15,12 +15,15 @@ from typing import Any
 import pydantic
 
 from optimiser.errors import InstanceError, Problem
+from optimiser.ranges import ranges_of
 from optimiser.schema import (
     MAX_FIGURE,
+    UNION_TAGS,
     Agency,
     Instance,
     Intervention,
     Outcome,
+    Range,
     Scenario,
     Stream,
 )
@@ -63,19 +66,23 @@ YEARS = {"lag", "years"}
 def schema_problems(errors: Sequence[Any], data: Any) -> list[tuple[Path, str]]:
     """Pydantic's errors as (path, plain message), one per place, in the file's terms.
 
-    A per-year figure is a number or a list: only the errors of the form the
-    file used are kept. A misspelt field is reported once, as the unknown field
+    A per-year figure is a number or a list (or a range): only the errors of
+    the form the file used are kept. A misspelt field is reported once, as the unknown field
     with the known one it resembles, not also as the known one missing.
     """
     located: dict[Path, str] = {}
     for e in errors:
-        loc = tuple(e["loc"])
-        tag = next((n for n, part in enumerate(loc) if _is_union_tag(part)), None)
-        if tag is not None:
-            written_list = isinstance(_get(data, loc[:tag]), list)
-            if written_list != str(loc[tag]).startswith("list["):
-                continue
-            loc = loc[:tag] + loc[tag + 1:]
+        clean: list[str | int] = []
+        other_member = False
+        for part in e["loc"]:
+            if not _is_union_tag(part):
+                clean.append(part)
+            elif part not in UNION_TAGS:  # a plain union: keep the member the file wrote
+                written_list = isinstance(_get(data, tuple(clean)), list)
+                other_member = other_member or written_list != str(part).startswith("list[")
+        if other_member:
+            continue
+        loc = tuple(clean)
         if loc and loc[-1] == "[key]":
             located.setdefault(loc[:-1], _bad_id(e["input"]))
             continue
@@ -90,7 +97,7 @@ def _merge_misspellings(located: dict[Path, str], data: Any) -> list[tuple[Path,
     for loc, message in located.items():
         if not message.startswith(UNKNOWN):
             continue
-        allowed = _fields_at(loc[:-1])
+        allowed = _fields_at(loc[:-1], data)
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         if close:
             out[loc] = f"{message}; did you mean '{close[0]}'?"
@@ -101,12 +108,15 @@ def _merge_misspellings(located: dict[Path, str], data: Any) -> list[tuple[Path,
     return list(out.items())
 
 
-def _fields_at(parent: Path) -> list[str]:
+def _fields_at(parent: Path, data: Any) -> list[str]:
     """The field names allowed in the mapping at `parent` (empty if not a schema mapping)."""
     if parent == ():
         return list(Instance.model_fields)
     if len(parent) == 2 and parent[0] in SECTION_MODELS:
         return list(SECTION_MODELS[str(parent[0])].model_fields)
+    written = _get(data, parent)
+    if isinstance(written, dict) and set(written) & set(Range.model_fields):
+        return list(Range.model_fields)
     return []
 
 
@@ -123,7 +133,7 @@ def _get(data: Any, path: Path) -> Any:
 def _is_union_tag(part: str | int) -> bool:
     """Pydantic puts the union member's name in the location; it means nothing to a user."""
     return isinstance(part, str) and (part.startswith(("list[", "function-")) or part in {
-        "float", "int", "constrained-float", "constrained-int"})
+        "float", "int", "constrained-float", "constrained-int"} or part in UNION_TAGS)
 
 
 MISSING = "is required but missing"
@@ -183,6 +193,9 @@ def _plain(e: dict[str, Any], loc: Path, data: Any) -> str:
     if kind in {"int_type", "int_from_float", "int_parsing"}:
         return ("must be a whole number of years" if field in YEARS
                 else "must be a whole number") + got
+    if kind == "float_type" and isinstance(value, dict):
+        return ("must be a number; a range {low, central, high} is allowed only for "
+                "unit_cost, effects and savings")
     if kind in {"float_type", "float_parsing"}:
         return "must be a number" + got + _percent_hint(value)
     if kind in {"bool_type", "bool_parsing"}:
@@ -229,30 +242,31 @@ def _bad_id(value: Any) -> str:
 
 
 def check_references(instance: Instance, source: Source) -> list[Problem]:
-    """Second pass: every id resolves, lists have one figure per year, bounds are ordered."""
+    """Second pass: every id resolves, lists have one figure per year, bounds and ranges
+    are ordered."""
     problems: list[Problem] = []
 
     def need(ok: bool, path: Sequence[str | int], message: str) -> None:
         if not ok:
             problems.append(source.problem(path, message))
 
+    def unknown(kind: str, word: str, known: set[str], path: Sequence[str | int]) -> None:
+        """An id that must name a known one: a problem, with a suggestion, when it does not."""
+        if word not in known:
+            problems.append(source.problem(path, f"unknown {kind} '{word}'{suggest(word, known)}"))
+
     agencies, interventions = set(instance.agencies), set(instance.interventions)
     outcomes, streams = set(instance.outcomes), set(instance.streams)
     for sid, stream in instance.streams.items():
-        need(stream.agency in agencies, ("streams", sid, "agency"),
-             f"unknown agency '{stream.agency}'{suggest(stream.agency, agencies)}")
+        unknown("agency", stream.agency, agencies, ("streams", sid, "agency"))
         for n, iid in enumerate(stream.ring_fence or []):
-            need(iid in interventions, ("streams", sid, "ring_fence", n),
-                 f"unknown intervention '{iid}'{suggest(iid, interventions)}")
+            unknown("intervention", iid, interventions, ("streams", sid, "ring_fence", n))
     for iid, item in instance.interventions.items():
-        need(item.agency in agencies, ("interventions", iid, "agency"),
-             f"unknown agency '{item.agency}'{suggest(item.agency, agencies)}")
+        unknown("agency", item.agency, agencies, ("interventions", iid, "agency"))
         for kid in item.effects:
-            need(kid in outcomes, ("interventions", iid, "effects", kid),
-                 f"unknown outcome '{kid}'{suggest(kid, outcomes)}")
+            unknown("outcome", kid, outcomes, ("interventions", iid, "effects", kid))
         for aid in item.savings:
-            need(aid in agencies, ("interventions", iid, "savings", aid),
-                 f"unknown agency '{aid}'{suggest(aid, agencies)}")
+            unknown("agency", aid, agencies, ("interventions", iid, "savings", aid))
         low, high = (per_year(item.min_units, instance.years),
                      per_year(item.max_units, instance.years))
         for t, (lo, hi) in enumerate(zip(low, high, strict=False)):
@@ -261,6 +275,9 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
                      f"min_units {lo:g} is above max_units {hi:g} in "
                      f"{instance.start_year + t}")
                 break
+        for path, figure in ranges_of(iid, item.unit_cost, item.effects, item.savings):
+            problem = range_problem(figure)
+            need(problem is None, path, problem or "")
     for section, fields in PER_YEAR_FIELDS.items():
         for key, item in getattr(instance, section).items():
             for name in fields:
@@ -271,14 +288,24 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
                          f"figure, or a list of {instance.years} (one per year)")
     for name, scenario in (instance.scenarios or {}).items():
         for sid in scenario.pool_share:
-            need(sid in streams, ("scenarios", name, "pool_share", sid),
-                 f"unknown stream '{sid}'{suggest(sid, streams)}")
+            unknown("stream", sid, streams, ("scenarios", name, "pool_share", sid))
         if scenario.reference is not None:
             declared = set(instance.scenarios or {}) - {name}
             need(scenario.reference in declared, ("scenarios", name, "reference"),
                  f"unknown scenario '{scenario.reference}'{suggest(scenario.reference, declared)}"
                  if scenario.reference != name else "a scenario cannot be its own reference")
     return problems
+
+
+def range_problem(figure: Range) -> str | None:
+    """What is wrong with a range's order, or None: low <= central <= high."""
+    if figure.low > figure.central:
+        return (f"low {figure.low:g} is above central {figure.central:g}; "
+                "a range is {low, central, high} with low <= central <= high")
+    if figure.central > figure.high:
+        return (f"central {figure.central:g} is above high {figure.high:g}; "
+                "a range is {low, central, high} with low <= central <= high")
+    return None
 
 
 def per_year(value: float | list[float] | None, years: int) -> list[float]:

@@ -109,20 +109,26 @@ def scenarios_of(instance: Mapping[str, Any]) -> dict[str, Scenario]:
     return out
 
 
+def _central(value: Any) -> Any:
+    """An uncertain figure `{low, central, high}` counts as its central value."""
+    return value["central"] if isinstance(value, dict) else value
+
+
 def _per_year(value: Any, years: int, default: float) -> list[float]:
     """One figure for every year, or a list with one figure per year."""
+    value = _central(value)
     if value is None:
         return [default] * years
     if isinstance(value, list):
         if len(value) != years:
             raise ValueError(f"per-year list of length {len(value)}, expected {years}")
-        return [math.inf if v is None else float(v) for v in value]
+        return [math.inf if v is None else float(_central(v)) for v in value]
     return [float(value)] * years
 
 
 @dataclass(frozen=True)
 class Data:
-    """The instance after a scenario's overrides, as plain numbers (effects and savings effective)."""
+    """The instance after a scenario's overrides, as numbers (effects and savings effective)."""
 
     years: int
     discount: list[float]
@@ -202,8 +208,10 @@ def prepare(instance: Mapping[str, Any], scenario: Scenario) -> Data:
         min_units[i] = _per_year(body.get("min_units"), years, 0.0)
         max_units[i] = _per_year(body.get("max_units"), years, math.inf)
         lag[i] = int(body.get("lag") or 0)
-        effects[i] = {str(k): m * float(v) for k, v in (body.get("effects") or {}).items()}
-        savings[i] = {str(a): m * float(v) for a, v in (body.get("savings") or {}).items()}
+        effects[i] = {str(k): m * float(_central(v))
+                      for k, v in (body.get("effects") or {}).items()}
+        savings[i] = {str(a): m * float(_central(v))
+                      for a, v in (body.get("savings") or {}).items()}
 
     outcomes = [str(k) for k in outcomes_raw]
     weight: dict[str, float] = {}
@@ -446,7 +454,10 @@ def _plan(data: Data, lp: _Lp, v: np.ndarray, objective: float) -> dict[str, Any
             if any(x > 0.0 for x in series):
                 funding.setdefault(s, {})[i] = series
     outcomes = {
-        k: [sum(data.effects[i].get(k, 0.0) * units[i][t] for i in data.interventions) for t in years]
+        k: [
+            sum(data.effects[i].get(k, 0.0) * units[i][t] for i in data.interventions)
+            for t in years
+        ]
         for k in data.outcomes
     }
     agencies: dict[str, dict[str, float]] = {}
@@ -564,7 +575,11 @@ def solve_reference(
             elif ref_result["status"] == "optimal":
                 pref = dict(ref_result["positions"])
             else:
-                results[name] = {"status": "infeasible", "objective": None, "reference_unsolved": True}
+                results[name] = {
+                    "status": "infeasible",
+                    "objective": None,
+                    "reference_unsolved": True,
+                }
                 in_progress.discard(name)
                 return results[name]
         results[name] = solve_scenario(instance, scenario, pref)
@@ -711,7 +726,9 @@ def check_plan(
             got = sum(terms)
             gross = sum(abs(x) for x in terms)
             if k in data.target and not _at_most(data.target[k][t], got, tol, gross):
-                problems.append(f"outcome {k} in year {t} is {got}, below target {data.target[k][t]}")
+                problems.append(
+                    f"outcome {k} in year {t} is {got}, below target {data.target[k][t]}"
+                )
             if k not in reported_outcomes:
                 problems.append(f"outcomes.{k}: missing")
             elif not _near(reported_outcomes[k][t], got, tol, gross):
@@ -732,9 +749,14 @@ def check_plan(
             problems.append(f"agencies.{a}: missing")
             continue
         try:
-            rep = {k: float(body[k]) for k in ("spend", "savings", "transfers_in", "transfers_out", "net")}
+            rep = {
+                k: float(body[k])
+                for k in ("spend", "savings", "transfers_in", "transfers_out", "net")
+            }
         except (KeyError, TypeError, ValueError):
-            problems.append(f"agencies.{a}: lacks spend, savings, transfers_in, transfers_out or net")
+            problems.append(
+                f"agencies.{a}: lacks spend, savings, transfers_in, transfers_out or net"
+            )
             continue
         spend = _spend(data, funding, a)
         saved = _savings(data, units, a)

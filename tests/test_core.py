@@ -153,7 +153,7 @@ def test_accounts_add_up(tmp_path: Path) -> None:
 
 
 def test_pooled_model_has_one_pool_not_pairs(tmp_path: Path) -> None:
-    """Pooled: x, in-fence f, p per stream-year, q per intervention-year; no stream x intervention."""
+    """Pooled: x, in-fence f, p per stream-year, q per intervention-year; no stream-item pairs."""
     prepared = prepare(write(tmp_path, TOY))
     run_ = next(r for r in prepared.runs if r.name == "pooled")
     model = build_model(place_data(run_))
