@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_core import TOY
 from typer.testing import CliRunner
 
 from optimiser import reports
 from optimiser.cli import app
-from tests.test_core import TOY
 
 DRIVER = """
 import os, signal, sys

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference import check_plan, solve_reference
 
 from models.pooling import build_model
 from optimiser.pipeline import explain, prepare, run
@@ -18,7 +19,6 @@ from optimiser.results import tidy
 from optimiser.scenarios import place_data
 from optimiser.solve import TRUSTED, Solution, compile_lp, plan_accuracy, solve
 from optimiser.yamlsource import parse_yaml
-from tests.reference import check_plan, solve_reference
 
 HERE = Path(__file__).parent
 
