@@ -577,28 +577,16 @@ def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_real_process_messages(tmp_path: Path) -> None:
-    """The same through a real process: exit 2, one line on stderr, nothing on stdout."""
-    (tmp_path / "bad.yaml").write_text(edit("pool_share: 0.5", "pool_share: 1.5"))
-    (tmp_path / "dir.yaml").mkdir()
-    for path, fragment in [
-        (
-            tmp_path / "bad.yaml",
-            "line 16, at streams.asc.pool_share: must be a share between 0 and 1 (got 1.5)",
-        ),
-        (tmp_path / "dir.yaml", "directory"),
-        (tmp_path / "none.yaml", "no such file"),
-    ]:
-        done = cli(path, "--out", tmp_path / "out")
-        assert done.returncode == 2, done.stderr
-        assert (
-            done.stderr == f"optimise: {path}{', ' if 'line' in fragment else ': '}{fragment}\n"
-            or fragment in done.stderr
-        )
-        assert fragment in done.stderr and str(path) in done.stderr
-        assert done.stdout == ""
-        assert "Traceback" not in done.stderr
-        assert not (tmp_path / "out").exists()
+def test_real_process_message(tmp_path: Path) -> None:
+    """The same through a real process: exit 2, exactly one line on stderr, nothing on stdout."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(edit("pool_share: 0.5", "pool_share: 1.5"))
+    done = cli(path, "--out", tmp_path / "out")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (f"optimise: {path}, line 16, at streams.asc.pool_share: must be a "
+                           "share between 0 and 1 (got 1.5)\n")
+    assert done.stdout == ""
+    assert not (tmp_path / "out").exists()
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
