@@ -14,8 +14,11 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstrai
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
 """An id: lower-case letters, digits and underscores."""
 
-Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+MAX_FIGURE = 1e15
+"""The largest figure an instance may give (HiGHS reads 1e20 and above as 'no limit')."""
+
+Finite = Annotated[float, Field(ge=-MAX_FIGURE, le=MAX_FIGURE, allow_inf_nan=False, strict=True)]
+NonNegative = Annotated[float, Field(ge=0, le=MAX_FIGURE, allow_inf_nan=False, strict=True)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
 PerYear = NonNegative | list[NonNegative]
 """One figure for every year, or a list with one figure per year."""

@@ -65,6 +65,8 @@ def print_comparison(result: RunResult, console: Console) -> None:
     for s in result.scenarios:
         if s.status != "optimal":
             console.print(f"{s.name} is {s.status}: {s.message}", markup=False, highlight=False)
+        elif s.message:
+            console.print(f"{s.name}: {s.message}", markup=False, highlight=False)
 
     outcomes = result.table("outcomes")
     if not outcomes.empty:
