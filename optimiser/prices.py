@@ -18,11 +18,13 @@ instance as written, ring-fenced.
   dual is one of the valid rates: at most the gain from the pound before, at
   least the gain from the pound after.
 
-One persistent pooled model does all the work: R's pooled `PlaceData` is built
-and compiled once; every pool contribution p[s, t] is capped at 0 (the model
-is then R exactly), solved for z(R) and the duals; then for each stream its
-p[s, t] caps are opened to `pool_share_s * budget_st`, the model re-solved warm
-from the last basis, and the caps closed again.
+One persistent pooled model does all the work: the place's model the scenarios
+were solved on (`optimiser.placemodel`; R's pooled `PlaceData` is built and
+compiled only when no scenario's model fits it); every pool contribution p[s, t]
+is capped at 0 (the model is then R exactly), solved from scratch for z(R) and
+the duals (so they depend only on R's data); then for each stream its p[s, t]
+caps are opened to `pool_share_s * budget_st`, the model re-solved warm from the
+last basis, and the caps closed again.
 
 Ranked: `rank` 1 is the costliest ring-fence (largest lift_gain, then largest
 marginal_value, then the order the instance declares the streams); the dict is
@@ -37,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, build_model
+from models.pooling import PlaceData
 from optimiser.pipeline import Prepared, RunResult
 from optimiser.scenarios import ScenarioRun, place_data
 from optimiser.schema import Instance, Scenario
@@ -45,7 +47,6 @@ from optimiser.solve import (
     CompiledLP,
     SolverError,
     column_lookup,
-    compile_lp,
     reoptimise,
     row_duals,
     set_bounds,
@@ -79,7 +80,9 @@ def ring_fence_prices(result: RunResult) -> dict[str, dict[str, Any]]:
     data = _pooled_reference(result, run)
     priced = None
     if data is not None and streams:
-        priced = price_ring_fences(compile_lp(build_model(data)), data)
+        model = result.models.for_data(data)
+        model.load(data)
+        priced = price_ring_fences(model.lp, data)
     if priced is None:
         return {s: {"lift_gain": None, "marginal_value": None, "rank": None,
                     "reference": run.name} for s in streams}
@@ -112,14 +115,14 @@ def price_ring_fences(lp: CompiledLP, data: PlaceData) -> tuple[np.ndarray, np.n
     """
     cols = pool_columns(lp, data)
     caps = data.pool_share[:, None] * data.budget
-    status, base, _ = reoptimise(lp, _caps(cols, np.zeros_like(caps)))
+    status, base, _ = reoptimise(lp, _caps(cols, np.zeros_like(caps)), cold=True)
     if status != "optimal" or base is None:
         return None
     gain_sign = -lp.senses["objective"]  # maximise (-1) -> +1, minimise (+1) -> -1
     marginal = gain_sign * budget_duals(lp, data).sum(axis=1) + 0.0  # + 0.0: no -0.0
     gains = np.zeros(len(data.streams))
     for s in range(len(data.streams)):
-        status, lifted, _ = reoptimise(lp, _caps(cols[s], caps[s]))
+        status, lifted, _ = reoptimise(lp, _caps(cols[s], caps[s]), values=False)
         if status != "optimal" or lifted is None:
             raise SolverError(f"lifting the ring-fence of {data.streams[s]} left the model "
                               f"{status}, though it only relaxes the reference")

@@ -114,7 +114,7 @@ class PoolingGame:
                 hi = self.upper[n] if coalition >> n & 1 else np.zeros_like(self.upper[n])
                 bounds.update({int(c): (0.0, float(u))
                                for c, u in zip(self.columns[n], hi, strict=True)})
-        status, z, _ = reoptimise(self.lp, bounds)
+        status, z, _ = reoptimise(self.lp, bounds, values=False)
         self.current = coalition
         self.solves += 1
         return status, z
@@ -165,9 +165,12 @@ def game_scenarios(result: RunResult) -> list[ScenarioResult]:
 
 
 def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
-    """The game of a pooled scenario, and its players (agencies with poolable money)."""
+    """The game of a pooled scenario, and its players (agencies with poolable money),
+    on the scenario's model loaded with its bounds."""
     assert s.data is not None and s.lp is not None
     data, lp = s.data, s.lp
+    if s.model is not None:
+        s.model.load(data)
     lookup = column_lookup(lp)
     poolable = data.pool_share[:, None] * data.budget  # (S, H): p_st's upper bound in the model
     columns, bounds, players = [], [], []
