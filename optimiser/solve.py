@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import numpy as np
@@ -94,8 +95,9 @@ def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     senses = {o.name: int(o.sense) for o in repn.objectives}
     offsets = {o.name: float(repn.c_offset[n]) for n, o in enumerate(repn.objectives)}
 
-    lower = np.array([-highspy.kHighsInf if v.lb is None else v.lb for v in repn.columns], float)
-    upper = np.array([highspy.kHighsInf if v.ub is None else v.ub for v in repn.columns], float)
+    bounds = np.array([v.bounds for v in repn.columns], dtype=float).reshape(n_cols, 2)
+    lower = np.where(np.isnan(bounds[:, 0]), -highspy.kHighsInf, bounds[:, 0])
+    upper = np.where(np.isnan(bounds[:, 1]), highspy.kHighsInf, bounds[:, 1])
     rhs = np.asarray(repn.rhs, dtype=float)
     kinds = np.array([k for _, k in repn.rows], dtype=int)
     row_lower = np.where(kinds <= 0, rhs, -highspy.kHighsInf)
@@ -120,8 +122,9 @@ def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     highs = new_highs()
     highs.setOptionValue("random_seed", 0)
     highs.passModel(lp)
-    columns = [(v.parent_component().name, _index(v.index())) for v in repn.columns]
-    rows = [(c.parent_component().name, _index(c.index()), int(k)) for c, k in repn.rows]
+    name = _Names()
+    columns = [(name(v), _index(v.index())) for v in repn.columns]
+    rows = [(name(c), _index(c.index()), int(k)) for c, k in repn.rows]
     return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs))
 
 
@@ -146,6 +149,21 @@ def new_highs() -> highspy.Highs:
 
 
 _BANNER_SHOWN = False
+
+
+class _Names:
+    """A component data's parent's name, each parent's looked up once (Pyomo builds a
+    name afresh on every call, which cost more than compiling the model)."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, str] = {}
+
+    def __call__(self, data: Any) -> str:
+        parent = data.parent_component()
+        found = self.known.get(id(parent))
+        if found is None:
+            found = self.known[id(parent)] = parent.name
+        return found
 
 
 def _index(index: object) -> tuple[int, ...]:
