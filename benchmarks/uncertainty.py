@@ -22,7 +22,7 @@ import yaml
 from rich.console import Console
 
 from optimiser.pipeline import run
-from optimiser.progress import progress_bar
+from optimiser.progress import RunProgress
 from optimiser.terminal import print_uncertainty
 from optimiser.uncertainty import run_uncertainty, total_points
 
@@ -89,10 +89,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = ranged_copy(Path(folder))
         started = time.perf_counter()
-        result = run(path)
+        progress = RunProgress(Console(stderr=True))
+        result = run(path, progress=progress)
         plain = time.perf_counter() - started
-        with progress_bar(total_points(result, args.draws), "Draws", Console(stderr=True)) as bar:
-            run_uncertainty(result, args.draws, args.seed, args.workers, args.scheduler, bar)
+        progress.stage("Draws", total_points(result, args.draws))
+        run_uncertainty(result, args.draws, args.seed, args.workers, args.scheduler,
+                        progress.advance)
+        progress.close()
         total = time.perf_counter() - started
     u = result.uncertainty
     assert u is not None

@@ -25,6 +25,7 @@ from optimiser.diagnose import (
 )
 from optimiser.errors import InstanceError, Problem
 from optimiser.placemodel import PlaceModel, PlaceModels
+from optimiser.progress import RunProgress
 from optimiser.results import ScenarioResult, tidy
 from optimiser.scenarios import ScenarioRun, place_data, scenario_runs
 from optimiser.schema import Instance
@@ -61,6 +62,8 @@ class RunResult:
     """The draws of `optimise --draws`, when asked for (`optimiser.uncertainty`)."""
     models: PlaceModels = field(default_factory=PlaceModels)
     """The place's compiled models, still loaded in HiGHS, for analyses that re-solve."""
+    progress: RunProgress = field(default_factory=RunProgress)
+    """Where the run's stages report their progress (silent unless on a terminal)."""
 
     def scenario(self, name: str) -> ScenarioResult:
         """One scenario's result by name."""
@@ -197,26 +200,31 @@ def prepare_many(paths: list[Path]) -> list[Prepared]:
     return prepared
 
 
-def run(path: Path, ranges: bool = True) -> RunResult:
+def run(path: Path, ranges: bool = True, progress: RunProgress | None = None) -> RunResult:
     """Solve every scenario of the instance at `path`."""
     started = time.perf_counter()
     prepared = prepare(path)
     loaded = time.perf_counter()
-    result = run_prepared(prepared, ranges)
+    result = run_prepared(prepared, ranges, progress)
     result.timings = {"load": loaded - started, **result.timings}
     return result
 
 
-def run_prepared(prepared: Prepared, ranges: bool = True) -> RunResult:
-    """Solve every scenario of an instance already loaded and validated."""
+def run_prepared(prepared: Prepared, ranges: bool = True,
+                 progress: RunProgress | None = None) -> RunResult:
+    """Solve every scenario of an instance already loaded and validated (on one model per
+    place where the scenarios allow: `optimiser.placemodel`)."""
     started = time.perf_counter()
+    progress = RunProgress() if progress is None else progress
+    progress.stage("Scenarios", len(prepared.runs))
     done: dict[str, ScenarioResult] = {}
     models = PlaceModels()
     for scenario in prepared.runs:
         done[scenario.name] = solve_scenario(scenario, done, ranges=ranges, models=models)
+        progress.advance()
     declared = [done[name] for name in _declared_order(prepared)]
     return RunResult(prepared, declared, {"scenarios": time.perf_counter() - started},
-                     models=models)
+                     models=models, progress=progress)
 
 
 def _declared_order(prepared: Prepared) -> list[str]:

@@ -34,6 +34,7 @@ in rank order too.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -80,9 +81,10 @@ def ring_fence_prices(result: RunResult) -> dict[str, dict[str, Any]]:
     data = _pooled_reference(result, run)
     priced = None
     if data is not None and streams:
+        result.progress.expect(len(streams) + 1)
         model = result.models.for_data(data)
         model.load(data)
-        priced = price_ring_fences(model.lp, data)
+        priced = price_ring_fences(model.lp, data, result.progress.advance)
     if priced is None:
         return {s: {"lift_gain": None, "marginal_value": None, "rank": None,
                     "reference": run.name} for s in streams}
@@ -105,18 +107,23 @@ def _pooled_reference(result: RunResult, run: ScenarioRun) -> PlaceData | None:
     return place_data(pooled, positions)
 
 
-def price_ring_fences(lp: CompiledLP, data: PlaceData) -> tuple[np.ndarray, np.ndarray] | None:
+def price_ring_fences(
+    lp: CompiledLP, data: PlaceData, progress: Callable[[int], None] | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
     """(lift_gain, marginal_value) per stream, from the compiled pooled model of the reference.
 
     None when the reference (every p[s, t] capped at 0) has no optimal plan.
     Lifting a fence only relaxes the reference, so each lifted model is
     optimal too. The p[s, t] caps are restored to `pool_share_s * budget_st`
-    afterwards.
+    afterwards. `progress(1)` is called after each solve.
     """
+    done = progress or (lambda _n: None)
     cols = pool_columns(lp, data)
     caps = data.pool_share[:, None] * data.budget
     status, base, _ = reoptimise(lp, _caps(cols, np.zeros_like(caps)), cold=True)
+    done(1)
     if status != "optimal" or base is None:
+        set_bounds(lp, _caps(cols, caps))
         return None
     gain_sign = -lp.senses["objective"]  # maximise (-1) -> +1, minimise (+1) -> -1
     marginal = gain_sign * budget_duals(lp, data).sum(axis=1) + 0.0  # + 0.0: no -0.0
@@ -128,6 +135,7 @@ def price_ring_fences(lp: CompiledLP, data: PlaceData) -> tuple[np.ndarray, np.n
                               f"{status}, though it only relaxes the reference")
         gains[s] = gain_sign * (lifted - base)
         set_bounds(lp, _caps(cols[s], np.zeros(data.years)))
+        done(1)
     gains[np.abs(gains) <= GAIN_TOL * max(1.0, abs(base))] = 0.0
     set_bounds(lp, _caps(cols, caps))
     return gains, marginal

@@ -38,6 +38,7 @@ shares and results.json says why.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,8 @@ class PoolingGame:
     current: int
     values: dict[int, float] = field(default_factory=dict)
     solves: int = 0
+    progress: Callable[[int], None] | None = None
+    """Told of every re-solve (the run's progress bar)."""
 
     @property
     def players(self) -> int:
@@ -117,6 +120,8 @@ class PoolingGame:
         status, z, _ = reoptimise(self.lp, bounds, values=False)
         self.current = coalition
         self.solves += 1
+        if self.progress is not None:
+            self.progress(1)
         return status, z
 
     def restore(self) -> None:
@@ -164,6 +169,15 @@ def game_scenarios(result: RunResult) -> list[ScenarioResult]:
             and bool(np.all(np.isnan(s.data.reference))) and s.lp is not None]
 
 
+def expected_solves(s: ScenarioResult) -> int:
+    """About how many re-solves `fair_shares` makes for `s`: 2^n exact, else SAMPLE_SOLVES."""
+    assert s.data is not None
+    data = s.data
+    poolable = (data.pool_share[:, None] * data.budget > 0).any(axis=1)
+    n = len(np.unique(data.stream_agency[poolable]))
+    return (1 << n) + 1 if n <= EXACT_LIMIT else SAMPLE_SOLVES + 1
+
+
 def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
     """The game of a pooled scenario, and its players (agencies with poolable money),
     on the scenario's model loaded with its bounds."""
@@ -189,10 +203,13 @@ def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
 
 
 def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
-                sample_solves: int = SAMPLE_SOLVES, seed: int = SEED) -> FairShares:
-    """The Shapley shares of scenario `s` (module doc): exact or sampled."""
+                sample_solves: int = SAMPLE_SOLVES, seed: int = SEED,
+                progress: Callable[[int], None] | None = None) -> FairShares:
+    """The Shapley shares of scenario `s` (module doc): exact or sampled; `progress(1)`
+    after each re-solve."""
     assert s.data is not None
     game, players = pooling_game(s)
+    game.progress = progress
     agencies = s.data.agencies
     n = game.players
     permutations = None
@@ -278,8 +295,10 @@ def shapley(result: RunResult) -> dict[str, dict[str, float]]:
     """results.json `shapley`: {scenario: {agency: share}} for each pooled scenario
     without incentives; how each was found goes in the scenario's `pooling_game`."""
     out: dict[str, dict[str, float]] = {}
-    for s in game_scenarios(result):
-        found = fair_shares(s)
+    games = game_scenarios(result)
+    result.progress.expect(sum(expected_solves(s) for s in games))
+    for s in games:
+        found = fair_shares(s, progress=result.progress.advance)
         s.extra["pooling_game"] = found.document()
         if found.method != "skipped":
             out[s.name] = found.shares
