@@ -69,6 +69,14 @@ class CostRange(Range):
     high: NonNegative = Field(description="Greatest plausible cost.")
 
 
+class ShareRange(Range):
+    """An uncertain share (deadweight, optimism bias): a `Range` within [0, 1]."""
+
+    low: Share = Field(description="Least plausible share.")
+    central: Share = Field(description="Most likely share; what a plain run uses.")
+    high: Share = Field(description="Greatest plausible share.")
+
+
 UNION_TAGS = frozenset({"one-figure", "low-central-high", "per-year-list"})
 """The names a figure's shapes go by in pydantic's error locations (never a valid id)."""
 
@@ -92,6 +100,11 @@ UncertainCost = Annotated[
     Discriminator(_shape),
 ]
 """A unit cost that may be uncertain (never negative)."""
+UncertainShare = Annotated[
+    Annotated[Share, Tag("one-figure")] | Annotated[ShareRange, Tag("low-central-high")],
+    Discriminator(_shape),
+]
+"""A share that may be uncertain (deadweight, optimism bias): in [0, 1], or a range within it."""
 UncertainPerYear = Annotated[
     Annotated[NonNegative, Tag("one-figure")]
     | Annotated[CostRange, Tag("low-central-high")]
@@ -153,9 +166,15 @@ class Intervention(Strict):
     lag: Annotated[int, Field(ge=0, strict=True)] = Field(
         default=0, description="Whole years before the savings arrive."
     )
-    deadweight: Share = Field(default=0.0, description="Share of the effect that happens anyway.")
-    optimism_bias: Share = Field(
-        default=0.0, description="Share by which the evidence overstates the effect."
+    deadweight: UncertainShare = Field(
+        default=0.0,
+        description="Share of the effect that happens anyway; may be a range (it scales the "
+        "effects and the savings together).",
+    )
+    optimism_bias: UncertainShare = Field(
+        default=0.0,
+        description="Share by which the evidence overstates the effect; may be a range (it "
+        "scales the effects and the savings together).",
     )
     source: str | None = Field(default=None, description="Where the figures come from.")
 

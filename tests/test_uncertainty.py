@@ -351,7 +351,8 @@ def test_ranges_are_validated_with_their_place(tmp_path: Path) -> None:
     err = problems_in(tmp_path, bad)
     assert "2 problems" in err
     assert ("line 9, at streams.nhs_budget.budget: must be a number; a range {low, central, "
-            "high} is allowed only for unit_cost, effects and savings") in err
+            "high} is allowed only for unit_cost, effects, savings, deadweight and "
+            "optimism_bias") in err
     assert ("line 15, at interventions.prevention.savings.nhs.centre: unknown field 'centre' "
             "(misspelt?); did you mean 'central'?") in err
     order = (PLACE.replace("{low: 5, central: 10, high: 12}", "{low: 11, central: 10, high: 12}")
