@@ -21,8 +21,12 @@ import pandas as pd
 
 from optimiser import __version__
 from optimiser.errors import OutputError
+from optimiser.markdown import write_markdown
+from optimiser.page import write_page
 from optimiser.pipeline import RunResult
 from optimiser.results import ScenarioResult
+from optimiser.story import tell
+from optimiser.workbook import write_workbook
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
 
@@ -119,7 +123,15 @@ def write_tables(result: RunResult, folder: Path) -> None:
                      lineterminator="\n")
 
 
-WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables]
+def write_documents(result: RunResult, folder: Path) -> None:
+    """report.xlsx, report.html and summary.md: one story, from the figures in results.json."""
+    story = tell(result, RULES)
+    write_workbook(story, folder / "report.xlsx")
+    write_page(story, folder / "report.html")
+    write_markdown(story, folder / "summary.md")
+
+
+WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables, write_documents]
 """Every report writer, called in turn on the staged folder."""
 
 

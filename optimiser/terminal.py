@@ -8,12 +8,19 @@ from rich.table import Table
 
 from optimiser.pipeline import RunResult
 
+SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+def currency_symbol(currency: str) -> str:
+    """What goes before an amount: '£' for GBP, 'NOK ' for a currency without a symbol here."""
+    return SYMBOLS.get(currency, currency + " ")
+
 
 def money(value: float | None, currency: str = "GBP") -> str:
     """Money for people: GBP 1.23m, GBP 45.6k, GBP 789."""
     if value is None or pd.isna(value):
         return "-"
-    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
+    symbol = currency_symbol(currency)
     sign = "-" if value < 0 else ""
     v = abs(value)
     if v >= 1e9:
