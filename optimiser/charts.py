@@ -78,7 +78,8 @@ def svg(draw: Callable[[], Figure | None], prefix: str) -> str:
         if fig is None:
             return ""
         buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        tight = None if fig.get_layout_engine() is not None else "tight"
+        fig.savefig(buffer, format="svg", bbox_inches=tight, metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)

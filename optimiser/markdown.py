@@ -40,7 +40,8 @@ def summary(story: Story) -> str:
         f"# {inst.name}",
         f"**{story.headline.sentence}**",
         f"{years(inst.years)} from {inst.start_year}; objective "
-        f"{inst.objective.replace('_', ' ')}; {inst.currency} at constant prices; present values discounted at "
+        f"{inst.objective.replace('_', ' ')}; {inst.currency} at constant prices; present "
+        "values discounted at "
         f"{inst.discount_rate:.1%} a year.",
         "\n".join(f"- {s}" for s in narrative(story)),
         "## Scenarios",

@@ -7,7 +7,8 @@ several figures (a wildcard, or a list a year), `data-op` says how the page
 combined them (`sum` or `mean`). So a test, or a sceptical reader with a script,
 can check every figure against results.json. Figures taken from the instance
 itself (targets) carry `data-instance` instead; net benefit worked out for an
-objective other than net_benefit carries `data-op="computed"`.
+objective other than net_benefit carries `data-net-benefit` naming the scenario
+(or 'pooled - baseline' for a difference) whose plan it was worked out from.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def esc(text: object) -> str:
 
 
 def figure(value: float | None, text: str, src: str = "", op: str = "", tag: str = "td",
-           css: str = "num", instance: str = "") -> str:
+           css: str = "num", instance: str = "", computed: str = "") -> str:
     """A number: its formatted text, its exact value and where results.json holds it."""
     if value is None or pd.isna(value):
         return f'<{tag} class="{css}">-</{tag}>'
@@ -92,6 +93,7 @@ def figure(value: float | None, text: str, src: str = "", op: str = "", tag: str
     attrs += f' data-src="{esc(src)}"' if src else ""
     attrs += f' data-op="{esc(op)}"' if op else ""
     attrs += f' data-instance="{esc(instance)}"' if instance else ""
+    attrs += f' data-net-benefit="{esc(computed)}"' if computed else ""
     return f'<{tag} class="{css}"{attrs}>{esc(text)}</{tag}>'
 
 
@@ -146,13 +148,15 @@ def headline_section(story: Story) -> str:
     if head.net_benefit is not None:
         base, pool = head.baseline, head.pooled
         rows = story.scenarios.set_index("scenario")
-        src = ""
+        src = computed = ""
         if story.instance.objective == "net_benefit":
             src = f"scenarios/{pool}/objective - scenarios/{base}/objective"
+        else:
+            computed = f"{pool} - {base}"
         cards.append(_card(
             "Net benefit added by pooling (PV)",
             figure(head.net_benefit, signed(story, head.net_benefit), src, tag="div",
-                   css="big"),
+                   css="big", computed=computed),
             f"{story.money(rows.loc[base, 'net_benefit'])} ring-fenced, "
             f"{story.money(rows.loc[pool, 'net_benefit'])} pooled"))
         for k, change in head.outcomes.items():
@@ -193,7 +197,8 @@ def scenarios_section(story: Story) -> str:
             + figure(r.spend, story.full(r.spend), f"{base}/agencies/*/spend", "sum")
             + figure(r.savings, story.full(r.savings), f"{base}/agencies/*/savings", "sum")
             + figure(r.net_benefit, story.full(r.net_benefit),
-                     f"{base}/objective" if net_src else "", "" if net_src else "computed")
+                     f"{base}/objective" if net_src else "",
+                     computed="" if net_src else r.scenario)
             + figure(r.transferred, story.full(r.transferred), f"{base}/transfers/*/amount",
                      "sum")
             + "</tr>")
@@ -307,9 +312,10 @@ def gains_section(story: Story) -> str:
 
 
 def graph_section(story: Story) -> str:
-    """The gains graph of each pooled scenario with a plan."""
+    """The gains graph of the headline's pooled scenario, and of those with transfers."""
     runs = {r.name: r for r in story.result.prepared.runs}
-    pooled = [n for n in optimal(story) if runs[n].scenario.pooling]
+    pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
+              (n == story.headline.pooled or runs[n].scenario.transfers)]
     figures = [_chart(f"gains-graph-{n}", charts.svg(lambda n=n: charts.gains_graph(story, n),
                                                      f"graph{k}"),
                       f"Money between the agencies in {n}.")

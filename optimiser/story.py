@@ -408,11 +408,14 @@ def narrative(story: Story) -> list[str]:
              for row in story.scenarios.itertuples(index=False) if row.status != "optimal"]
     if not story.prices.empty and pd.notna(story.prices["lift_gain"].iloc[0]):
         top = story.prices.iloc[0]
-        said.append(f"The costliest ring-fence is {story.name('streams', top['stream'])}: "
-                    f"lifting it alone gains {story.objective_text(top['lift_gain'])}.")
-    for row in story.settlement.itertuples(index=False):
-        said.append(f"To settle {row.scenario}, {story.name('agencies', getattr(row, 'from'))} "
-                    f"pays {story.name('agencies', row.to)} {story.money(row.amount)}.")
+        what = {"net_benefit": "of net benefit", "cost": "in avoidable cost",
+                "outcomes": "of weighted outcomes"}[story.instance.objective]
+        said.append(f"The costliest ring-fence is {story.name('streams', top['stream'])}'s: it "
+                    f"costs {story.objective_text(top['lift_gain'])} {what} (the gain from "
+                    "lifting it alone).")
+    for row in story.settlement.to_dict("records"):
+        said.append(f"To settle {row['scenario']}, {story.name('agencies', row['from'])} "
+                    f"pays {story.name('agencies', row['to'])} {story.money(row['amount'])}.")
     return said
 
 

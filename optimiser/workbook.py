@@ -316,10 +316,8 @@ def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> No
     ]
     col = 0
     for title, frame, columns in blocks:
-        sheet.cell(0, col, title, "heading", fit=False)
-        if frame.empty:
-            sheet.cell(2, col, "none" if title.startswith("Gain") else "not computed", "prose",
-                       fit=False)
+        empty = ": none" if title.startswith("Gain") else ": not computed in this run"
+        sheet.cell(0, col, title + (empty if frame.empty else ""), "heading", fit=False)
         sheet.table(1, frame, columns, col=col)
         col += len(columns) + 1
     sheet.finish(2)
