@@ -34,7 +34,7 @@ def optimise(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Solve every scenario of INSTANCE and compare ring-fenced with pooled plans."""
-    console = Console(stderr=False)
+    console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
     errors = Console(stderr=True)
     target = out if out is not None else default_out(instance)
     try:

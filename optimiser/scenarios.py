@@ -194,8 +194,9 @@ def place_data(
         lag=np.array([v.lag for v in items], dtype=int),
         outcomes=outcomes,
         effect=effect,
-        value=np.array([o.value for o in inst.outcomes.values()], dtype=float),
-        weight=np.array([o.value or 1.0 for o in inst.outcomes.values()], dtype=float),
+        value=np.array([o.value or 0.0 for o in inst.outcomes.values()], dtype=float),
+        weight=np.array([1.0 if o.value is None else o.value for o in inst.outcomes.values()],
+                        dtype=float),
         target=np.array([per_year(o.target, years) if o.target is not None
                          else [np.nan] * years for o in inst.outcomes.values()],
                         dtype=float).reshape(len(outcomes), years),

@@ -86,7 +86,11 @@ class Outcome(Strict):
 
     name: Text | None = Field(default=None, description="Display name; defaults to the id.")
     unit: Text | None = Field(default=None, description="What one unit of outcome is.")
-    value: Finite = Field(default=0.0, description="Money per unit of outcome, in the objective.")
+    value: Finite | None = Field(
+        default=None,
+        description="Money per unit of outcome, in the objective (none: 0 in net_benefit, "
+        "weight 1 in the outcomes objective).",
+    )
     target: PerYear | None = Field(default=None, description="Minimum per year.")
 
 

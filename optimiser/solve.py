@@ -157,26 +157,25 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
     compiled = time.perf_counter()
     status, z, x, iterations = _optimise(lp, "objective")
     timings = {"compile": compiled - started}
+    if status not in ("optimal", "infeasible", "unbounded"):
+        raise SolverError(f"HiGHS stopped with status '{status}'")
     if status != "optimal":
         timings["solve"] = time.perf_counter() - compiled
         return Solution(status, None, timings=timings, message=_why(lp, status))
 
     hold = _hold_objective(lp, "objective", z, 0.0)
     if "least_pooling" in lp.costs and np.any(lp.costs["least_pooling"]):
-        status2, _, x2, it2 = _optimise(lp, "least_pooling")
-        if status2 != "optimal":
-            _relax_hold(lp, hold, "objective", z)
-            status2, _, x2, it2 = _optimise(lp, "least_pooling")
+        status2, _, x2, it2 = _on_optimal_face(lp, hold, z, "least_pooling")
         iterations += it2
         if status2 == "optimal":
             x = x2
     spread: dict[int, tuple[float, float]] = {}
     if ranges:
-        for name in sorted(k for k in lp.costs if k.startswith("position_objective")):
+        for name in (k for k in lp.costs if k.startswith("position_objective")):
             agency = int(name[name.index("[") + 1:-1])
-            low = _extreme(lp, name, pyo.minimize)
-            high = _extreme(lp, name, pyo.maximize)
-            spread[agency] = (low, high)
+            low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
+            high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
+            spread[agency] = (low[1], high[1])
     lp.highs.deleteRows(1, np.array([hold], dtype=np.int32))
     timings["solve"] = time.perf_counter() - compiled
     objective = float(lp.costs["objective"] @ x + lp.offsets["objective"])
@@ -204,6 +203,8 @@ def reoptimise(
         hi = np.array([bounds[c][1] for c in cols.tolist()], dtype=float)
         lp.highs.changeColsBounds(len(cols), cols, lo, hi)
     status, z, x, _ = _optimise(lp, "objective")
+    if status not in ("optimal", "infeasible", "unbounded"):
+        raise SolverError(f"HiGHS stopped with status '{status}'")
     return status, (z if status == "optimal" else None), x
 
 
@@ -234,7 +235,7 @@ def _optimise(
         return "unbounded", float("nan"), np.empty(0), iterations
     if model_status == highspy.HighsModelStatus.kModelEmpty:
         return "optimal", lp.offsets[name], np.zeros(0), iterations
-    raise SolverError(f"HiGHS stopped with status {h.modelStatusToString(model_status)}")
+    return h.modelStatusToString(model_status), float("nan"), np.empty(0), iterations
 
 
 def _hold_objective(lp: CompiledLP, name: str, z: float, relative: float) -> int:
@@ -260,9 +261,23 @@ def _hold_bounds(lp: CompiledLP, name: str, z: float, relative: float) -> tuple[
     return -highspy.kHighsInf, target + slack
 
 
-def _extreme(lp: CompiledLP, name: str, sense: int) -> float:
-    status, value, _, _ = _optimise(lp, name, sense)
-    return value if status == "optimal" else float("nan")
+def _on_optimal_face(
+    lp: CompiledLP, hold: int, z: float, name: str, sense: int | None = None
+) -> tuple[str, float, np.ndarray, int]:
+    """Optimise `name` among plans holding the main objective at z*.
+
+    Holding z* exactly can leave HiGHS in numerical trouble; then the hold row
+    gets OBJECTIVE_HOLD of relative slack (for this and every later stage) and
+    the stage runs again. A stage that still fails gives NaN, never a crash.
+    """
+    status, value, x, iterations = _optimise(lp, name, sense)
+    if status != "optimal":
+        _relax_hold(lp, hold, "objective", z)
+        status, value, x, more = _optimise(lp, name, sense)
+        iterations += more
+    if status != "optimal":
+        return status, float("nan"), x, iterations
+    return status, value, x, iterations
 
 
 def _values(lp: CompiledLP, x: np.ndarray) -> dict[str, dict[tuple[int, ...], float]]:

@@ -87,23 +87,23 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
         if not ok:
             problems.append(source.problem(path, message))
 
+    def unknown(kind: str, word: str, known: set[str], path: Sequence[str | int]) -> None:
+        """An id that must name a known one: a problem, with a suggestion, when it does not."""
+        if word not in known:
+            problems.append(source.problem(path, f"unknown {kind} '{word}'{_suggest(word, known)}"))
+
     agencies, interventions = set(instance.agencies), set(instance.interventions)
     outcomes, streams = set(instance.outcomes), set(instance.streams)
     for sid, stream in instance.streams.items():
-        need(stream.agency in agencies, ("streams", sid, "agency"),
-             f"unknown agency '{stream.agency}'{_suggest(stream.agency, agencies)}")
+        unknown("agency", stream.agency, agencies, ("streams", sid, "agency"))
         for n, iid in enumerate(stream.ring_fence or []):
-            need(iid in interventions, ("streams", sid, "ring_fence", n),
-                 f"unknown intervention '{iid}'{_suggest(iid, interventions)}")
+            unknown("intervention", iid, interventions, ("streams", sid, "ring_fence", n))
     for iid, item in instance.interventions.items():
-        need(item.agency in agencies, ("interventions", iid, "agency"),
-             f"unknown agency '{item.agency}'{_suggest(item.agency, agencies)}")
+        unknown("agency", item.agency, agencies, ("interventions", iid, "agency"))
         for kid in item.effects:
-            need(kid in outcomes, ("interventions", iid, "effects", kid),
-                 f"unknown outcome '{kid}'{_suggest(kid, outcomes)}")
+            unknown("outcome", kid, outcomes, ("interventions", iid, "effects", kid))
         for aid in item.savings:
-            need(aid in agencies, ("interventions", iid, "savings", aid),
-                 f"unknown agency '{aid}'{_suggest(aid, agencies)}")
+            unknown("agency", aid, agencies, ("interventions", iid, "savings", aid))
         low, high = (per_year(item.min_units, instance.years),
                      per_year(item.max_units, instance.years))
         for t, (lo, hi) in enumerate(zip(low, high, strict=False)):
@@ -121,8 +121,7 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
                          f"{instance.years} (one per year)")
     for name, scenario in (instance.scenarios or {}).items():
         for sid in scenario.pool_share:
-            need(sid in streams, ("scenarios", name, "pool_share", sid),
-                 f"unknown stream '{sid}'{_suggest(sid, streams)}")
+            unknown("stream", sid, streams, ("scenarios", name, "pool_share", sid))
         if scenario.reference is not None:
             need(scenario.reference in (instance.scenarios or {}) and scenario.reference != name,
                  ("scenarios", name, "reference"),

@@ -122,7 +122,7 @@ def _per_year(value: Any, years: int, default: float) -> list[float]:
 
 @dataclass(frozen=True)
 class Data:
-    """The instance after a scenario's overrides, as plain numbers (effects and savings effective)."""
+    """The instance after a scenario's overrides, as numbers (effects and savings effective)."""
 
     years: int
     discount: list[float]
@@ -446,7 +446,10 @@ def _plan(data: Data, lp: _Lp, v: np.ndarray, objective: float) -> dict[str, Any
             if any(x > 0.0 for x in series):
                 funding.setdefault(s, {})[i] = series
     outcomes = {
-        k: [sum(data.effects[i].get(k, 0.0) * units[i][t] for i in data.interventions) for t in years]
+        k: [
+            sum(data.effects[i].get(k, 0.0) * units[i][t] for i in data.interventions)
+            for t in years
+        ]
         for k in data.outcomes
     }
     agencies: dict[str, dict[str, float]] = {}
@@ -564,7 +567,11 @@ def solve_reference(
             elif ref_result["status"] == "optimal":
                 pref = dict(ref_result["positions"])
             else:
-                results[name] = {"status": "infeasible", "objective": None, "reference_unsolved": True}
+                results[name] = {
+                    "status": "infeasible",
+                    "objective": None,
+                    "reference_unsolved": True,
+                }
                 in_progress.discard(name)
                 return results[name]
         results[name] = solve_scenario(instance, scenario, pref)
@@ -711,7 +718,9 @@ def check_plan(
             got = sum(terms)
             gross = sum(abs(x) for x in terms)
             if k in data.target and not _at_most(data.target[k][t], got, tol, gross):
-                problems.append(f"outcome {k} in year {t} is {got}, below target {data.target[k][t]}")
+                problems.append(
+                    f"outcome {k} in year {t} is {got}, below target {data.target[k][t]}"
+                )
             if k not in reported_outcomes:
                 problems.append(f"outcomes.{k}: missing")
             elif not _near(reported_outcomes[k][t], got, tol, gross):
@@ -732,9 +741,14 @@ def check_plan(
             problems.append(f"agencies.{a}: missing")
             continue
         try:
-            rep = {k: float(body[k]) for k in ("spend", "savings", "transfers_in", "transfers_out", "net")}
+            rep = {
+                k: float(body[k])
+                for k in ("spend", "savings", "transfers_in", "transfers_out", "net")
+            }
         except (KeyError, TypeError, ValueError):
-            problems.append(f"agencies.{a}: lacks spend, savings, transfers_in, transfers_out or net")
+            problems.append(
+                f"agencies.{a}: lacks spend, savings, transfers_in, transfers_out or net"
+            )
             continue
         spend = _spend(data, funding, a)
         saved = _savings(data, units, a)
