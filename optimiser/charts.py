@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from collections.abc import Callable
 
 import matplotlib as mpl
@@ -102,21 +103,35 @@ def optimal_names(story: Story) -> list[str]:
     return table.loc[table["status"] == "optimal", "scenario"].tolist()
 
 
+def wrap(text: str, width: int = 30) -> str:
+    """A label on as many lines of `width` characters as it needs."""
+    return textwrap.fill(text, width, break_long_words=False)
+
+
+def compared(story: Story) -> list[str]:
+    """The headline's two scenarios when both have plans; otherwise every one with a plan."""
+    head = story.headline
+    if head.net_benefit is not None:
+        return [str(head.baseline), str(head.pooled)]
+    return optimal_names(story)
+
+
 def spending_chart(story: Story) -> Figure | None:
-    """Cash over the plan on each intervention, a bar per scenario; pooled money hatched."""
-    names = optimal_names(story)
+    """Cash over the plan on each intervention, ring-fenced against pooled; pool money hatched."""
+    names = compared(story)
     spend = story.spending
     if spend.empty or not names:
         return None
+    shown = spend[spend["scenario"].isin(names)]
     used = [i for i in story.instance.interventions
-            if spend.loc[spend["intervention"] == i, "amount"].sum() > 0]
+            if shown.loc[shown["intervention"] == i, "amount"].sum() > 0]
     fenced = spend.pivot(index="intervention", columns="scenario", values="fenced")
     pooled = spend.pivot(index="intervention", columns="scenario", values="pooled")
     fenced = fenced.reindex(index=used, columns=names).fillna(0.0)
     pooled = pooled.reindex(index=used, columns=names).fillna(0.0)
     n, m = len(used), len(names)
     height = 0.8 / m
-    fig = Figure(figsize=(WIDTH, 1.1 + n * (0.24 * m + 0.25)), layout="constrained")
+    fig = Figure(figsize=(WIDTH, 1.2 + n * (0.22 * m + 0.3)), layout="constrained")
     ax = fig.subplots()
     palette = colours(story.scenarios["scenario"].tolist())
     rows = np.arange(n)
@@ -125,7 +140,7 @@ def spending_chart(story: Story) -> Figure | None:
         ax.barh(y, fenced[name], height * 0.9, color=palette[name], label=name)
         ax.barh(y, pooled[name], height * 0.9, left=fenced[name], color=palette[name],
                 alpha=0.55, hatch="///", edgecolor=palette[name], linewidth=0)
-    ax.set_yticks(rows, [story.name("interventions", i) for i in used])
+    ax.set_yticks(rows, [wrap(story.name("interventions", i)) for i in used])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(money_axis(story))
     ax.set_xlabel("Spend over the plan (cash, constant prices)")
@@ -134,8 +149,8 @@ def spending_chart(story: Story) -> Figure | None:
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Patch(facecolor="#9AA5B1", hatch="///", edgecolor="#9AA5B1", linewidth=0))
     labels.append("paid through the pool")
-    ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(labels),
-              fontsize=8.5, handlelength=1.6, borderaxespad=0.3)
+    fig.legend(handles, labels, loc="outside upper left", ncols=min(len(labels), 5),
+               fontsize=8.5, handlelength=1.6)
     return fig
 
 
@@ -148,8 +163,8 @@ def outcomes_chart(story: Story) -> Figure | None:
         return None
     cols = min(3, len(outcomes))
     rows = -(-len(outcomes) // cols)
-    fig = Figure(figsize=(WIDTH, 0.5 + rows * (0.55 + 0.32 * len(names))), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    fig = Figure(figsize=(WIDTH, 0.5 + rows * (0.8 + 0.3 * len(names))), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False, sharey=True)).ravel()
     palette = colours(story.scenarios["scenario"].tolist())
     table = targets.set_index(["scenario", "outcome"])
     for ax, k in zip(axes, outcomes, strict=False):
@@ -157,20 +172,21 @@ def outcomes_chart(story: Story) -> Figure | None:
         target = table.loc[(names[0], k), "target"]
         ax.barh(range(len(names)), values, color=[palette[n] for n in names], height=0.7)
         ax.set_yticks(range(len(names)), names)
-        ax.invert_yaxis()
-        goal = "" if pd.isna(target) else f" (target {float(target):,.4g})"
-        ax.set_title(story.name("outcomes", k) + goal, fontsize=9.5)
+        goal = "" if pd.isna(target) else f"\ntarget {float(target):,.4g} a year"
+        ax.set_title(wrap(story.name("outcomes", k), 34) + goal, fontsize=9.5)
         top = max([*values, 0.0 if pd.isna(target) else float(target)]) or 1.0
-        ax.set_xlim(0, top * 1.28)
+        ax.set_xlim(0, top * 1.3)
         for y, v in enumerate(values):
             ax.text(v + top * 0.02, y, f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}",
                     va="center", fontsize=8.5, color=INK)
         if pd.notna(target):
             ax.axvline(float(target), color=INK, linestyle=(0, (4, 3)), linewidth=1.1)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         _sparse_axis(ax)
+    axes[0].invert_yaxis()
     for ax in axes[len(outcomes):]:
         ax.set_visible(False)
-    fig.supxlabel("a year, mean over the plan", fontsize=8.5, color=MUTED)
+    fig.supxlabel("a year, mean over the plan; dashed: the target", fontsize=8.5, color=MUTED)
     return fig
 
 
@@ -187,27 +203,32 @@ def gains_chart(story: Story) -> Figure | None:
     if not names:
         return None
     agencies = list(story.instance.agencies)
-    fig = Figure(figsize=(WIDTH, 1.1 + 0.34 * len(agencies)), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True, squeeze=False)).ravel()
+    cols = min(2, len(names))
+    rows = -(-len(names) // cols)
+    fig = Figure(figsize=(WIDTH, rows * (0.9 + 0.3 * len(agencies))), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, sharex=True,
+                                      squeeze=False)).ravel()
     scale = float(gains["gain"].abs().max()) or 1.0
-    for ax, name in zip(axes, names, strict=True):
-        rows = gains[gains["scenario"] == name].set_index("agency").reindex(agencies)
-        values = rows["gain"].fillna(0.0).to_numpy()
-        ruled = rows["decided_by_rule"].fillna(False).astype(bool).to_numpy()
-        y = np.arange(len(agencies))
+    y = np.arange(len(agencies))
+    for ax, name in zip(axes, names, strict=False):
+        rows_of = gains[gains["scenario"] == name].set_index("agency").reindex(agencies)
+        values = rows_of["gain"].fillna(0.0).to_numpy()
+        ruled = rows_of["decided_by_rule"].fillna(False).astype(bool).to_numpy()
         ax.barh(y, values, color=[GAIN if v >= 0 else LOSS for v in values], height=0.65,
                 hatch=["///" if r else "" for r in ruled], linewidth=0)
         ax.axvline(0, color=INK, linewidth=0.8)
-        ax.set_xlim(-scale * 1.45, scale * 1.45)
+        ax.set_xlim(-scale * 1.6, scale * 1.6)
         for yy, v in zip(y, values, strict=True):
             ax.text(v + (scale * 0.04 if v >= 0 else -scale * 0.04), yy, story.money(v),
                     va="center", ha="left" if v >= 0 else "right", fontsize=8, color=INK)
-        ax.set_title(f"{name} against {rows['reference'].dropna().iloc[0]}", fontsize=9.5)
+        ax.set_title(f"{name} against {rows_of['reference'].dropna().iloc[0]}", fontsize=9.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
         ax.xaxis.set_major_formatter(money_axis(story))
         ax.tick_params(axis="x", labelsize=8)
-        ax.set_yticks(y, [story.name("agencies", a) for a in agencies])
+        ax.set_yticks(y, [wrap(story.name("agencies", a), 28) for a in agencies])
     axes[0].invert_yaxis()
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
     fig.supxlabel("change in net position (PV); hatched: decided by rule", fontsize=8.5,
                   color=MUTED)
     return fig

@@ -52,6 +52,7 @@ p, li { max-width: 46rem; }
 .card .big { font-size: 1.6rem; font-weight: 700; font-variant-numeric: tabular-nums; }
 .card .from { font-size: .9rem; color: var(--muted); }
 .brief li { margin: .3rem 0; }
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; margin: .6rem 0 .4rem; font-size: .9rem;
   font-variant-numeric: tabular-nums; }
 th, td { padding: .45rem .6rem; text-align: left; vertical-align: top;
@@ -115,6 +116,9 @@ def page(story: Story) -> str:
                 allocation_section(story), outcomes_section(story), gains_section(story),
                 graph_section(story), prices_section(story), settlement_section(story),
                 rules_section(story), assumptions_section(story)]
+    body = "".join(s for s in sections if s)
+    body = body.replace("<table ", '<div class="scroll"><table ').replace(
+        "</table>", "</table></div>")
     objective = inst.objective.replace("_", " ")
     return f"""<!DOCTYPE html>
 <html lang="en-GB">
@@ -133,7 +137,7 @@ def page(story: Story) -> str:
 {inst.discount_rate:.1%} a year</p>
 </div></header>
 <main class="wrap">
-{"".join(s for s in sections if s)}
+{body}
 </main>
 {provenance_footer(story)}
 </body>
@@ -245,8 +249,9 @@ def allocation_section(story: Story) -> str:
              f"<tbody>{''.join(rows)}</tbody></table>") if names else ""
     return ('<section id="allocation"><h2>Where the money goes</h2>'
             + _chart("allocation", svg, "Spend on each intervention over the plan (cash at "
-                     "constant prices), by scenario. Hatched: money that came through the "
-                     "pool, out of another stream's ring-fence.")
+                     f"constant prices) in {', '.join(charts.compared(story))}. Hatched: money "
+                     "that came through the pool, out of another stream's ring-fence. The "
+                     "table gives every scenario.")
             + table + "</section>")
 
 
@@ -294,11 +299,11 @@ def gains_section(story: Story) -> str:
             change = float(gains.loc[(head.pooled, a), "gain"])
             tone = "gain" if change > 0 else "loss" if change < 0 else ""
             cells.append(figure(
-                change, signed(story, change),
+                change, ("+" if (snap(change) or 0) > 0 else "") + story.full(change),
                 f"scenarios/{head.pooled}/agencies/{a}/net - "
                 f"scenarios/{head.baseline}/agencies/{a}/net", css=f"num {tone}"))
         rows.append(f"<tr><td>{esc(story.name('agencies', a))}</td>{''.join(cells)}</tr>")
-    last = (f"<th class=num>Change, {esc(head.pooled)} against {esc(head.baseline)}</th>"
+    last = (f"<th class=num>Change<br>{esc(head.pooled)} against {esc(head.baseline)}</th>"
             if head.net_benefit is not None else "")
     return ('<section id="gains"><h2>Who gains and who loses</h2>'
             + _chart("gains", svg, "Each agency's change in net position (present value of "

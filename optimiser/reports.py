@@ -22,7 +22,6 @@ import pandas as pd
 from optimiser import __version__
 from optimiser.errors import OutputError
 from optimiser.markdown import write_markdown
-from optimiser.page import write_page
 from optimiser.pipeline import RunResult
 from optimiser.results import ScenarioResult
 from optimiser.story import tell
@@ -125,6 +124,10 @@ def write_tables(result: RunResult, folder: Path) -> None:
 
 def write_documents(result: RunResult, folder: Path) -> None:
     """report.xlsx, report.html and summary.md: one story, from the figures in results.json."""
+    # Loaded here, not at the top: matplotlib takes half a second to import, which runs
+    # that stop at invalid input need not pay.
+    from optimiser.page import write_page
+
     story = tell(result, RULES)
     write_workbook(story, folder / "report.xlsx")
     write_page(story, folder / "report.html")

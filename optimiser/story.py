@@ -420,19 +420,27 @@ def narrative(story: Story) -> list[str]:
 
 
 def _moved_sentence(story: Story, scenario: str) -> list[str]:
-    """How much cash the pool moves out of ring-fences, and from which streams."""
+    """How much cash the pool moves out of ring-fences, and from which agencies' streams."""
     funding = story.result.table("funding")
     if funding.empty:
         return []
     mine = funding[funding["scenario"] == scenario]
-    by_stream = mine.groupby("stream", sort=False)["pooled"].sum()
-    by_stream = by_stream[by_stream > TOLERANCE * max(1.0, float(by_stream.abs().max()))]
-    if by_stream.empty:
+    holder = {k: v.agency for k, v in story.instance.streams.items()}
+    by_agency = mine.groupby(mine["stream"].map(holder), sort=False)["pooled"].sum()
+    total = float(by_agency.sum())
+    by_agency = by_agency[by_agency > TOLERANCE * max(1.0, total)].sort_values(
+        ascending=False, kind="mergesort")
+    if by_agency.empty:
         return ["Pooling moves no money across ring-fences: every stream's money stays "
                 "inside its fence."]
-    parts = [f"{story.money(v)} from {story.name('streams', k)}" for k, v in by_stream.items()]
-    return [f"Pooling moves {story.money(by_stream.sum())} (cash over the plan) out of "
-            f"ring-fences: {_join(parts)}."]
+    shown = 5 if len(by_agency) == 5 else 4
+    parts = [f"{story.money(v)} from {story.name('agencies', k)}"
+             for k, v in by_agency.iloc[:shown].items()]
+    if len(by_agency) > shown:
+        parts.append(f"{story.money(by_agency.iloc[4:].sum())} from "
+                     f"{len(by_agency) - 4} other agencies")
+    return [f"Pooling moves {story.money(total)} (cash over the plan) out of ring-fences: "
+            f"{_join(parts)}."]
 
 
 def _outcome_sentences(story: Story, baseline: str, pooled: str) -> list[str]:

@@ -32,6 +32,8 @@ from optimiser.pipeline import RunResult, run
 from optimiser.reports import write_reports
 
 DATA = Path(__file__).parent / "data"
+HERE = DATA / "reports"
+INSTANCES = Path(__file__).parents[1] / "instances"
 REL = 1e-9
 DOCUMENTS = ("report.xlsx", "report.html", "summary.md")
 
@@ -61,7 +63,7 @@ def write(path: Path, out: Path, analyses: dict[str, Any] | None = None) -> RunR
 def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The four-agency place with every scenario kind, and the other analyses' figures."""
     out = tmp_path_factory.mktemp("place") / "out"
-    write(DATA / "reports_place.yaml", out, ANALYSES)
+    write(HERE / "place.yaml", out, ANALYSES)
     return out
 
 
@@ -69,7 +71,7 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hand-solved toy of test_core, through the command line."""
     out = tmp_path_factory.mktemp("toy") / "out"
-    done = subprocess.run([sys.executable, "-m", "optimiser", str(DATA / "toy.yaml"),
+    done = subprocess.run([sys.executable, "-m", "optimiser", str(HERE / "toy.yaml"),
                            "--out", str(out)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return out
@@ -242,7 +244,7 @@ def test_workbook_is_formatted(place: Path) -> None:
 
 
 def test_workbook_in_another_currency(tmp_path: Path) -> None:
-    text = (DATA / "toy.yaml").read_text().replace("name: toy", "name: toy\ncurrency: EUR")
+    text = (HERE / "toy.yaml").read_text().replace("name: toy", "name: toy\ncurrency: EUR")
     (tmp_path / "eur.yaml").write_text(text)
     write(tmp_path / "eur.yaml", tmp_path / "out")
     book = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx")
@@ -278,12 +280,12 @@ def test_comments_are_found_by_the_yaml_scanner() -> None:
 
 
 def test_same_figures_same_bytes(tmp_path: Path) -> None:
-    result = run(DATA / "toy.yaml")
+    result = run(HERE / "toy.yaml")
     write_reports(result, tmp_path / "one")
     write_reports(result, tmp_path / "two")
     for name in DOCUMENTS:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
-    again = run(DATA / "toy.yaml")
+    again = run(HERE / "toy.yaml")
     write_reports(again, tmp_path / "three")
     for name in ("report.html", "summary.md"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "three" / name).read_bytes()
@@ -401,7 +403,7 @@ def check_page(folder: Path, instance_file: Path) -> Figures:
 
 
 def test_page_figures_match_results(place: Path) -> None:
-    page = check_page(place, DATA / "reports_place.yaml")
+    page = check_page(place, HERE / "place.yaml")
     sources = {f.get("data-src", "") for f in page.figures}
     doc = results(place)
     for scenario, body in doc["scenarios"].items():
@@ -418,7 +420,7 @@ def test_toy_headline_hand_solved(toy: Path) -> None:
     # test_core's toy: ring-fenced 600, pooled 3000 (net benefit); admissions avoided
     # 10 a year ring-fenced, 50 pooled; NHS 800 -> 3200, council -200 either way.
     expected = "Pooling adds £2,400 of net benefit and 40 admissions avoided a year."
-    page = check_page(toy, DATA / "toy.yaml")
+    page = check_page(toy, HERE / "toy.yaml")
     text = " ".join(" ".join(page.text).split())
     assert expected in text
     assert "NHS gains £2,400 and Council is no worse and no better off" in text
@@ -451,10 +453,12 @@ def test_infeasible_scenarios_are_reported(tmp_path: Path) -> None:
 
 
 def instances() -> list[Path]:
-    return sorted(p for p in DATA.glob("*.yaml") if p.name != "expected.yaml")
+    """Every instance the project ships or tests with."""
+    found = [*DATA.glob("*.yaml"), *HERE.glob("*.yaml"), *INSTANCES.glob("*.yaml")]
+    return sorted(p for p in found if p.name != "expected.yaml")
 
 
-@pytest.mark.parametrize("instance", instances(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("instance", instances(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_instance_gets_both_reports(instance: Path, tmp_path: Path) -> None:
     try:
         write(instance, tmp_path / "out")
