@@ -10,8 +10,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from optimiser.pipeline import RunResult
+from optimiser.prices import ring_fence_prices
 
-ANALYSES: dict[str, Callable[[RunResult], Any]] = {}
+ANALYSES: dict[str, Callable[[RunResult], Any]] = {
+    "ring_fence_prices": ring_fence_prices,
+}
 """results.json key -> the analysis that computes it, in the order they run."""
 
 

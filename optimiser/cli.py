@@ -1,4 +1,4 @@
-"""The command line: `optimise INSTANCE.yaml [--out DIR]`.
+"""The command line: `optimise INSTANCE.yaml [--out DIR]`, and `optimise template [FOLDER]`.
 
 Thin on purpose: parse, call the pipeline and the writers, map domain errors
 to one line and an exit status (0 all optimal, 1 some scenario infeasible or
@@ -16,9 +16,11 @@ from rich.console import Console
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
-from optimiser.pipeline import run
+from optimiser.pipeline import RunResult, run
+from optimiser.progress import progress_bar
 from optimiser.reports import check_out, default_out, write_reports
-from optimiser.terminal import print_comparison
+from optimiser.template import write_template
+from optimiser.terminal import print_comparison, print_uncertainty
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -31,17 +33,34 @@ def optimise(
     analyses: Annotated[str, typer.Option(
         "--analyses", help="Which analyses run after the scenarios: 'all', 'none', or a "
         "comma-separated list of: " + ", ".join(ANALYSES) + ".")] = "all",
+    draws: Annotated[int | None, typer.Option(
+        "--draws", help="Solve every scenario for N draws of the instance's ranges "
+        "({low, central, high}) and report the spread.")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Seed of the draws (default 0): same seed, same figures.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="Local processes solving the draws (default: the machine's "
+        "cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Solve the draws on the Dask cluster at this address "
+        "(e.g. tcp://10.0.0.5:8786).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    """Solve every scenario of INSTANCE and compare ring-fenced with pooled plans."""
+    """Solve every scenario of INSTANCE and compare ring-fenced with pooled plans.
+
+    `optimise template [FOLDER]` writes a starter workbook and a YAML that names it.
+    """
     console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
     errors = Console(stderr=True)
     target = out if out is not None else default_out(instance)
     try:
         chosen = choose_analyses(analyses)
+        check_draws(draws, seed, workers, scheduler)
         check_out(target)
         result = run(instance)
         run_analyses(result, chosen)
+        if draws is not None:
+            run_draws(result, draws, seed or 0, workers, scheduler, errors)
         write_reports(result, target)
     except (InstanceError, OutputError, UsageError) as err:
         if debug:
@@ -58,6 +77,7 @@ def optimise(
                      "(run again with --debug for the traceback)", markup=False)
         raise typer.Exit(3) from None
     print_comparison(result, console)
+    print_uncertainty(result, console)
     console.print(f"Results written to {target}/", markup=False, highlight=False)
     raise typer.Exit(0 if result.all_optimal else 1)
 
@@ -76,10 +96,63 @@ def choose_analyses(spec: str) -> list[str]:
     return [n for n in ANALYSES if n in names]
 
 
+def check_draws(draws: int | None, seed: int | None, workers: int | None,
+                scheduler: str | None) -> None:
+    """UsageError unless the draw options make sense together."""
+    if draws is None:
+        given = [name for name, v in (("--seed", seed), ("--workers", workers),
+                                      ("--scheduler", scheduler)) if v is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} only apply with --draws N")
+        return
+    if draws < 1:
+        raise UsageError(f"--draws: give at least 1 draw (got {draws})")
+    if seed is not None and seed < 0:
+        raise UsageError(f"--seed: give a whole number >= 0 (got {seed})")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers: give at least 1 (got {workers})")
+    if workers is not None and scheduler is not None:
+        raise UsageError("--workers and --scheduler: choose one (the cluster has its own "
+                         "workers)")
+
+
+def run_draws(result: RunResult, draws: int, seed: int, workers: int | None,
+              scheduler: str | None, console: Console) -> None:
+    """Run the draws with a progress bar on `console` (once they take a couple of seconds)."""
+    from optimiser.uncertainty import run_uncertainty, total_points
+
+    with progress_bar(total_points(result, draws), "Draws", console) as advance:
+        run_uncertainty(result, draws, seed, workers, scheduler, advance)
+
+
+template_app = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+
+@template_app.command()
+def template(
+    folder: Annotated[Path, typer.Argument(
+        help="Folder for place.yaml and place.xlsx (default: the current folder).")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> None:
+    """Write a starter workbook (every column explained) and a YAML instance that names it."""
+    try:
+        written = write_template(folder, force)
+    except OutputError as err:
+        Console(stderr=True).print(f"optimise: {err}", markup=False, highlight=False,
+                                   soft_wrap=True)
+        raise typer.Exit(2) from None
+    Console().print(f"Wrote {written[0]} and {written[1]}. Edit the workbook (its README sheet "
+                    f"explains every column), then run: optimise {written[0]}",
+                    markup=False, highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `optimise` console script."""
+    """Entry point of the `optimise` console script (`optimise template` or an instance)."""
     args = sys.argv[1:] if argv is None else argv
-    app(args=args, prog_name="optimise")
+    if args[:1] == ["template"]:
+        template_app(args=args[1:], prog_name="optimise template")
+    else:
+        app(args=args, prog_name="optimise")
 
 
 if __name__ == "__main__":

@@ -13,9 +13,21 @@ class Problem:
     path: str
     line: int | None
     message: str
+    sheet: str | None = None
+    """For a value read from a spreadsheet table: the workbook's sheet (None for a CSV file)."""
+    row: int | None = None
+    """The table's row, counted as a spreadsheet does (the header is row 1)."""
+    column: str | None = None
+    """The table's column, e.g. 'D (unit_cost)'."""
 
     def __str__(self) -> str:
         where = self.file
+        if self.sheet is not None:
+            where += f", sheet {self.sheet}"
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column}"
         if self.line is not None:
             where += f", line {self.line}"
         if self.path:

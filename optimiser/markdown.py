@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.story import Story, count, narrative, years
+from optimiser.story import Story, count, narrative, ratio, years
 
 
 def cell(text: object) -> str:
@@ -99,8 +99,10 @@ def prices(story: Story) -> list[str]:
     """The price of each ring-fence, when computed."""
     if story.prices.empty:
         return []
-    rows = [[r.rank, story.name("streams", r.stream), story.objective_text(r.lift_gain, True),
-             f"{r.marginal_value:,.4f}"] for r in story.prices.itertuples(index=False)]
+    rows = [["-" if pd.isna(r.rank) else r.rank, story.name("streams", r.stream),
+             story.objective_text(r.lift_gain, True),
+             ratio(r.marginal_value)]
+            for r in story.prices.itertuples(index=False)]
     return ["## The price of each ring-fence",
             table(["Rank", "Stream", "Gain from lifting it alone",
                    "Value of one more unit of budget"], rows, right_from=2)]

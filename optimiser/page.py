@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from optimiser import charts
-from optimiser.story import Story, count, narrative, snap, years
+from optimiser.prices import price_sentences
+from optimiser.story import Story, count, narrative, ratio, snap, years
 
 STYLE = """
 :root { --ink:#1b1f24; --muted:#5f6b7a; --rule:#dfe3e8; --navy:#1f3b73; --soft:#f4f6f9;
@@ -341,16 +342,21 @@ def prices_section(story: Story) -> str:
     for r in prices.itertuples(index=False):
         src = f"ring_fence_prices/{r.stream}"
         rows.append(
-            f"<tr><td>{r.rank}</td><td>{esc(story.name('streams', r.stream))}</td>"
-            + figure(r.lift_gain, story.objective_text(r.lift_gain, full=True), f"{src}/lift_gain")
-            + figure(r.marginal_value, f"{r.marginal_value:,.4f}", f"{src}/marginal_value")
+            f"<tr><td>{'-' if pd.isna(r.rank) else r.rank}</td>"
+            f"<td>{esc(story.name('streams', r.stream))}</td>"
+            + figure(r.lift_gain, story.objective_text(r.lift_gain, full=True),
+                     f"{src}/lift_gain")
+            + figure(r.marginal_value, ratio(r.marginal_value), f"{src}/marginal_value")
             + "</tr>")
     head = ("<thead><tr><th>Rank</th><th>Stream</th><th class=num>Gain from lifting it "
             "alone</th><th class=num>Value of one more unit of budget</th></tr></thead>")
+    sentences = list(price_sentences(story.result).values())
+    reference = prices["reference"].iloc[0]
     return (f'<section id="prices"><h2>The price of each ring-fence</h2>'
             "<p>What the objective gains when one stream alone may pool (up to its own pool "
-            "share) while every other stays ring-fenced, and what one more unit of that "
-            "stream's budget is worth at the margin.</p>"
+            f"share) while every other stays ring-fenced as in {esc(reference)}, and what one "
+            "more unit of that stream's budget is worth at the margin.</p>"
+            f"<p><strong>{esc(sentences[0])}</strong></p>"
             f'<table id="prices-table">{head}<tbody>{"".join(rows)}</tbody></table></section>')
 
 
@@ -368,6 +374,10 @@ def settlement_section(story: Story) -> str:
         rows = [_payment(story, r["scenario"], r["from"], r["to"], r["amount"], r["src"])
                 for r in story.settlement.to_dict("records")]
         parts.append(_payments_table("Settlement", "settlement-table", rows))
+        parts += [f'<p class="note">In {esc(k)} the gain cannot make every loser whole: the '
+                  "settlement falls "
+                  + figure(v, story.full(v), f"settlement_shortfall/{k}", tag="span", css="")
+                  + " short.</p>" for k, v in story.shortfall.items() if (snap(v) or 0) > 0]
     if not story.shapley.empty:
         rows = [f"<tr><td>{esc(r.scenario)}</td><td>{esc(story.name('agencies', r.agency))}"
                 f"</td>{figure(r.value, story.objective_text(r.value, full=True), r.src)}</tr>"

@@ -10,7 +10,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,8 +19,12 @@ from optimiser.results import ScenarioResult, tidy
 from optimiser.scenarios import ScenarioRun, place_data, scenario_runs
 from optimiser.schema import Instance
 from optimiser.solve import Solution, solve
+from optimiser.tables import read_instance
 from optimiser.validate import validate
-from optimiser.yamlsource import Source, read_yaml
+from optimiser.yamlsource import Source
+
+if TYPE_CHECKING:
+    from optimiser.uncertainty import UncertaintyResult
 
 
 @dataclass
@@ -43,6 +47,8 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     analyses: dict[str, Any] = field(default_factory=dict)
     """Top-level results.json entries added by the analyses (settlement, shapley, ...)."""
+    uncertainty: UncertaintyResult | None = None
+    """The draws of `optimise --draws`, when asked for (`optimiser.uncertainty`)."""
 
     def scenario(self, name: str) -> ScenarioResult:
         """One scenario's result by name."""
@@ -68,8 +74,9 @@ class RunResult:
 
 
 def prepare(path: Path) -> Prepared:
-    """Load and validate an instance file and its scenarios; `InstanceError` if invalid."""
-    source = read_yaml(path)
+    """Load and validate an instance file (and the tables it names) and its scenarios;
+    `InstanceError` if invalid."""
+    source = read_instance(path)
     instance = validate(source)
     runs = scenario_runs(instance, source)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -23,6 +23,7 @@ from optimiser import __version__
 from optimiser.errors import OutputError
 from optimiser.markdown import write_markdown
 from optimiser.pipeline import RunResult
+from optimiser.prices import price_table
 from optimiser.results import ScenarioResult
 from optimiser.story import tell
 from optimiser.workbook import write_workbook
@@ -64,6 +65,8 @@ def results_document(result: RunResult) -> dict[str, Any]:
             "years": inst.years,
             "discount_rate": inst.discount_rate,
             "objective": inst.objective,
+            **({"tables": result.prepared.source.tables} if result.prepared.source.tables
+               else {}),
         },
         "tool": {"name": "optimise", "version": __version__},
         "rules": RULES,
@@ -122,6 +125,27 @@ def write_tables(result: RunResult, folder: Path) -> None:
                      lineterminator="\n")
 
 
+def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
+    """ring_fence_prices.csv: rank, stream, agency, reference, lift_gain, marginal_value.
+
+    Written when the `ring_fence_prices` analysis ran; one row per stream, in rank order.
+    """
+    if "ring_fence_prices" not in result.analyses:
+        return
+    price_table(result).to_csv(folder / "ring_fence_prices.csv", index=False,
+                               float_format="%.10g", lineterminator="\n")
+
+
+
+def write_uncertainty(result: RunResult, folder: Path) -> None:
+    """draws.csv (scenario, draw, status, objective) and tornado.csv, after `--draws`."""
+    if result.uncertainty is None:
+        return
+    options: dict[str, Any] = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
+    result.uncertainty.draws_table().to_csv(folder / "draws.csv", **options)
+    result.uncertainty.tornado().to_csv(folder / "tornado.csv", **options)
+
+
 def write_documents(result: RunResult, folder: Path) -> None:
     """report.xlsx, report.html and summary.md: one story, from the figures in results.json."""
     # Loaded here, not at the top: matplotlib takes half a second to import, which runs
@@ -134,7 +158,8 @@ def write_documents(result: RunResult, folder: Path) -> None:
     write_markdown(story, folder / "summary.md")
 
 
-WRITERS: list[Callable[[RunResult, Path], None]] = [write_json, write_tables, write_documents]
+WRITERS: list[Callable[[RunResult, Path], None]] = [
+    write_json, write_tables, write_ring_fence_prices, write_uncertainty, write_documents]
 """Every report writer, called in turn on the staged folder."""
 
 

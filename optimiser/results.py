@@ -171,16 +171,25 @@ def gain_share_transfers(name: str, data: PlaceData, agencies: pd.DataFrame) -> 
     columns = ["scenario", "from", "to", "amount"]
     if not data.transfers or np.all(np.isnan(data.reference)):
         return pd.DataFrame(columns=columns)
-    gap = agencies["position"].to_numpy() - data.reference
-    shortfall = np.where(gap < 0, -gap, 0.0)
-    surplus = np.where(gap > 0, gap, 0.0)
-    if shortfall.sum() <= MONEY_TOL or surplus.sum() <= 0:
+    pay = gain_share_payments(agencies["position"].to_numpy(), data.reference)
+    if not pay.any():
         return pd.DataFrame(columns=columns)
-    pay = np.outer(surplus / surplus.sum(), shortfall)
     rows = [(name, data.agencies[a], data.agencies[b], float(pay[a, b]))
             for a in range(len(data.agencies)) for b in range(len(data.agencies))
             if pay[a, b] > MONEY_TOL]
     return pd.DataFrame(rows, columns=columns)
+
+
+def gain_share_payments(position: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(A, A) gain-share payments: [a, b] is what agency a pays agency b (see
+    `gain_share_transfers`); all zero when no agency falls short (by more than
+    MONEY_TOL in all) or none has a surplus."""
+    gap = position - reference
+    shortfall = np.where(gap < 0, -gap, 0.0)
+    surplus = np.where(gap > 0, gap, 0.0)
+    if shortfall.sum() <= MONEY_TOL or surplus.sum() <= 0:
+        return np.zeros((len(position), len(position)))
+    return np.outer(surplus / surplus.sum(), shortfall)
 
 
 def _empty_tables(name: str) -> tuple[pd.DataFrame, ...]:

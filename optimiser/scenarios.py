@@ -16,6 +16,7 @@ import numpy as np
 
 from models.pooling import PlaceData
 from optimiser.errors import InstanceError, Problem
+from optimiser.ranges import central_instance
 from optimiser.schema import DEFAULT_SCENARIOS, Instance, Scenario
 from optimiser.validate import check_references, check_schema, per_year
 from optimiser.yamlsource import Source, dotted
@@ -143,9 +144,10 @@ def place_data(
     """The model's plain data for one scenario.
 
     `reference_positions` (agency -> P_a in the reference scenario's solution)
-    is needed when the scenario's incentives are no_worse_off.
+    is needed when the scenario's incentives are no_worse_off. Uncertain
+    figures take their central values (`optimiser.ranges.sample_place` draws them).
     """
-    inst, sc = run.instance, run.scenario
+    inst, sc = central_instance(run.instance), run.scenario
     years = inst.years
     agencies = list(inst.agencies)
     interventions = list(inst.interventions)

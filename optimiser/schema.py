@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
 """An id: lower-case letters, digits and underscores."""
@@ -26,6 +26,58 @@ class Strict(BaseModel):
     """Base for every schema model: unknown fields are errors; values are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Range(Strict):
+    """An uncertain figure: a triangular distribution from low to high, peaking at central.
+
+    A plain run uses `central`; `optimise --draws` samples it. `low <= central
+    <= high` is checked in the second pass (`optimiser.validate`).
+    """
+
+    low: Finite = Field(description="Least plausible value.")
+    central: Finite = Field(description="Most likely value; what a plain run uses.")
+    high: Finite = Field(description="Greatest plausible value.")
+
+
+class CostRange(Range):
+    """An uncertain unit cost: a `Range` that is never negative."""
+
+    low: NonNegative = Field(description="Least plausible cost.")
+    central: NonNegative = Field(description="Most likely cost; what a plain run uses.")
+    high: NonNegative = Field(description="Greatest plausible cost.")
+
+
+UNION_TAGS = frozenset({"one-figure", "low-central-high", "per-year-list"})
+"""The names a figure's shapes go by in pydantic's error locations (never a valid id)."""
+
+
+def _shape(value: Any) -> str:
+    """Which shape a figure is written in: a mapping is a range, a list is per year."""
+    if isinstance(value, dict | Range):
+        return "low-central-high"
+    if isinstance(value, list):
+        return "per-year-list"
+    return "one-figure"
+
+
+Uncertain = Annotated[
+    Annotated[Finite, Tag("one-figure")] | Annotated[Range, Tag("low-central-high")],
+    Discriminator(_shape),
+]
+"""A figure that may be uncertain: a number, or `{low: a, central: b, high: c}`."""
+UncertainCost = Annotated[
+    Annotated[NonNegative, Tag("one-figure")] | Annotated[CostRange, Tag("low-central-high")],
+    Discriminator(_shape),
+]
+"""A unit cost that may be uncertain (never negative)."""
+UncertainPerYear = Annotated[
+    Annotated[NonNegative, Tag("one-figure")]
+    | Annotated[CostRange, Tag("low-central-high")]
+    | Annotated[list[UncertainCost], Tag("per-year-list")],
+    Discriminator(_shape),
+]
+"""A per-year unit cost: one figure or range for every year, or a list of them, one a year."""
 
 
 class Agency(Strict):
@@ -61,15 +113,16 @@ class Intervention(Strict):
     name: Text | None = Field(default=None, description="Display name; defaults to the id.")
     agency: Id = Field(description="The agency that delivers it.")
     unit: Text = Field(default="unit", description="What one unit is (e.g. person-year).")
-    unit_cost: PerYear = Field(description="Cost of one unit, per year.")
+    unit_cost: UncertainPerYear = Field(
+        description="Cost of one unit, per year; each figure may be a range.")
     min_units: PerYear = Field(default=0.0, description="Minimum units per year.")
     max_units: PerYear | None = Field(default=None, description="Maximum units per year.")
-    effects: dict[Id, Finite] = Field(
-        default_factory=dict, description="Outcome units per unit delivered."
+    effects: dict[Id, Uncertain] = Field(
+        default_factory=dict, description="Outcome units per unit delivered; may be a range."
     )
-    savings: dict[Id, Finite] = Field(
+    savings: dict[Id, Uncertain] = Field(
         default_factory=dict,
-        description="Cashable money per unit, to each agency; negative is a loss.",
+        description="Cashable money per unit, to each agency; negative is a loss; may be a range.",
     )
     lag: Annotated[int, Field(ge=0, strict=True)] = Field(
         default=0, description="Whole years before the savings arrive."

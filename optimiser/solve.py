@@ -164,11 +164,8 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
         return Solution(status, None, timings=timings, message=_why(lp, status))
 
     hold = _hold_objective(lp, "objective", z, 0.0)
-    if "least_pooling" in lp.costs and np.any(lp.costs["least_pooling"]):
-        status2, _, x2, it2 = _on_optimal_face(lp, hold, z, "least_pooling")
-        iterations += it2
-        if status2 == "optimal":
-            x = x2
+    x, it2 = _least_pooling(lp, hold, z, x)
+    iterations += it2
     spread: dict[int, tuple[float, float]] = {}
     if ranges:
         for name in (k for k in lp.costs if k.startswith("position_objective")):
@@ -176,10 +173,80 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
             low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
             high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
             spread[agency] = (low[1], high[1])
-    lp.highs.deleteRows(1, np.array([hold], dtype=np.int32))
+    _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
     objective = float(lp.costs["objective"] @ x + lp.offsets["objective"])
     return Solution("optimal", objective, _values(lp, x), spread, timings, "", iterations, lp)
+
+
+def _least_pooling(lp: CompiledLP, hold: int, z: float, x: np.ndarray) -> tuple[np.ndarray, int]:
+    """Stage 2 (pooled models): the plan moving least money across ring-fences at z*.
+
+    Returns the plan (`x` unchanged where there is no pool or stage 2 fails) and
+    the simplex iterations it took.
+    """
+    if "least_pooling" not in lp.costs or not np.any(lp.costs["least_pooling"]):
+        return x, 0
+    status, _, x2, iterations = _on_optimal_face(lp, hold, z, "least_pooling")
+    return (x2 if status == "optimal" else x), iterations
+
+
+def _drop_hold(lp: CompiledLP, hold: int) -> None:
+    """Remove the objective-hold row added by `_hold_objective`."""
+    lp.highs.deleteRows(1, np.array([hold], dtype=np.int32))
+    lp.n_rows -= 1
+
+
+def basis(lp: CompiledLP) -> highspy.HighsBasis | None:
+    """The loaded model's current simplex basis (a copy), or None when HiGHS has none."""
+    found = lp.highs.getBasis()
+    return found if found.valid else None
+
+
+def set_objective_costs(lp: CompiledLP, columns: np.ndarray, values: np.ndarray) -> None:
+    """Set the main objective's coefficients of some columns (used at the next solve)."""
+    lp.costs["objective"][columns] = values
+
+
+def set_coefficients(
+    lp: CompiledLP, rows: np.ndarray, columns: np.ndarray, values: np.ndarray
+) -> None:
+    """Set matrix coefficients A[row, column] in the loaded model (0 removes an entry)."""
+    change = lp.highs.changeCoeff
+    for r, c, v in zip(rows.tolist(), columns.tolist(), values.tolist(), strict=True):
+        change(r, c, v)
+
+
+def set_row_lower(lp: CompiledLP, rows: np.ndarray, values: np.ndarray) -> None:
+    """Set the lower bounds of some >= rows (their upper bound stays +inf)."""
+    if len(rows):
+        lp.highs.changeRowsBounds(len(rows), rows.astype(np.int32), values.astype(float),
+                                  np.full(len(rows), highspy.kHighsInf))
+
+
+def resolve(
+    lp: CompiledLP, start: highspy.HighsBasis | None
+) -> tuple[str, float | None, np.ndarray]:
+    """Stages 1 and 2 of `solve` on the loaded model, after its data changed.
+
+    The solve starts from `start` (a basis saved with `basis`), or cold when
+    None, never from whatever the last solve left: the answer then depends only
+    on the model's data, not on what was solved before. Position ranges
+    (stage 3) are skipped. Returns (status, objective or None, column values).
+    """
+    if start is not None:
+        lp.highs.setBasis(start)
+    else:
+        lp.highs.clearSolver()
+    status, z, x, _ = _optimise(lp, "objective")
+    if status not in ("optimal", "infeasible", "unbounded"):
+        raise SolverError(f"HiGHS stopped with status '{status}'")
+    if status != "optimal":
+        return status, None, x
+    hold = _hold_objective(lp, "objective", z, 0.0)
+    x, _ = _least_pooling(lp, hold, z, x)
+    _drop_hold(lp, hold)
+    return status, float(lp.costs["objective"] @ x + lp.offsets["objective"]), x
 
 
 def column_lookup(lp: CompiledLP) -> dict[tuple[str, tuple[int, ...]], int]:
@@ -198,14 +265,29 @@ def reoptimise(
     Returns (status, objective or None, column values).
     """
     if bounds:
-        cols = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
-        lo = np.array([bounds[c][0] for c in cols.tolist()], dtype=float)
-        hi = np.array([bounds[c][1] for c in cols.tolist()], dtype=float)
-        lp.highs.changeColsBounds(len(cols), cols, lo, hi)
+        set_bounds(lp, bounds)
     status, z, x, _ = _optimise(lp, "objective")
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     return status, (z if status == "optimal" else None), x
+
+
+def set_bounds(lp: CompiledLP, bounds: dict[int, tuple[float, float]]) -> None:
+    """Set some columns' (lower, upper) bounds without solving; HiGHS keeps its basis."""
+    cols = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
+    lo = np.array([bounds[c][0] for c in cols.tolist()], dtype=float)
+    hi = np.array([bounds[c][1] for c in cols.tolist()], dtype=float)
+    lp.highs.changeColsBounds(len(cols), cols, lo, hi)
+
+
+def row_duals(lp: CompiledLP) -> np.ndarray:
+    """HiGHS's dual value of every row at the last solve, in the order of `lp.rows`.
+
+    A row's dual is d z* / d (its bound) in the objective's own sense: for a
+    maximised objective a binding <= row has a dual >= 0 (relaxing it raises z*),
+    for a minimised one <= 0 (relaxing it lowers z*).
+    """
+    return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
 
 
 def _optimise(

@@ -26,6 +26,7 @@ from models.pooling import objective_coefficients
 from optimiser import __version__
 from optimiser.assumptions import assumptions
 from optimiser.pipeline import RunResult
+from optimiser.prices import price_sentences, price_table
 from optimiser.results import ScenarioResult
 from optimiser.schema import Instance, Scenario
 from optimiser.solve import highs_version
@@ -66,7 +67,10 @@ class Story:
     spending: pd.DataFrame
     """scenario, intervention, fenced, pooled, amount (cash over the plan)"""
     prices: pd.DataFrame
-    """stream, lift_gain, marginal_value, rank (empty when not computed)"""
+    """rank, stream, agency, reference, lift_gain, marginal_value (optimiser.prices; empty
+    when not computed)"""
+    shortfall: dict[str, float]
+    """Scenario -> what its settlement cannot cover (when settlements were computed)."""
     settlement: pd.DataFrame
     """scenario, from, to, amount (empty when not computed)"""
     shapley: pd.DataFrame
@@ -128,8 +132,11 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         targets=targets_table(result),
         gains=gains,
         spending=spending_table(result),
-        prices=prices_table(result.analyses.get("ring_fence_prices")),
+        prices=price_table(result),
         settlement=settlement_table(result.analyses.get("settlement")),
+        shortfall={k: float(v) for k, v in
+                   (result.analyses.get("settlement_shortfall") or {}).items()
+                   if isinstance(v, int | float)},
         shapley=shapley_table(result.analyses.get("shapley")),
         assumptions=assumptions(result.prepared.path, result.prepared.source, inst),
         provenance=provenance(result),
@@ -287,6 +294,11 @@ def phrase(name: str) -> str:
     return name
 
 
+def ratio(value: float | None) -> str:
+    """A rate such as a marginal value per pound: 0.4500."""
+    return "-" if value is None or pd.isna(value) else f"{value:,.4f}"
+
+
 def years(n: int) -> str:
     """'1 year', '5 years'."""
     return f"{n} year" if n == 1 else f"{n} years"
@@ -310,22 +322,6 @@ def spending_table(result: RunResult) -> pd.DataFrame:
     table = funding.groupby(["scenario", "intervention"], sort=False)[["amount", "pooled"]].sum()
     table["fenced"] = table["amount"] - table["pooled"]
     return table.reset_index()[columns]
-
-
-def prices_table(prices: Mapping[str, Mapping[str, float]] | None) -> pd.DataFrame:
-    """The price of each ring-fence, largest lift gain first (ties by stream id)."""
-    columns = ["stream", "lift_gain", "marginal_value", "rank"]
-    if not prices:
-        return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame([
-        {"stream": stream, "lift_gain": _float(v.get("lift_gain")),
-         "marginal_value": _float(v.get("marginal_value"))}
-        for stream, v in prices.items()
-    ])
-    frame = frame.sort_values(["lift_gain", "stream"], ascending=[False, True],
-                              na_position="last", kind="mergesort").reset_index(drop=True)
-    frame["rank"] = np.arange(1, len(frame) + 1)
-    return frame[columns]
 
 
 def settlement_table(settlement: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -406,16 +402,14 @@ def narrative(story: Story) -> list[str]:
         said += _gainers_sentence(story, head.pooled)
     said += [f"Scenario {row.scenario} is {row.status}: {row.message.rstrip('.')}."
              for row in story.scenarios.itertuples(index=False) if row.status != "optimal"]
-    if not story.prices.empty and pd.notna(story.prices["lift_gain"].iloc[0]):
-        top = story.prices.iloc[0]
-        what = {"net_benefit": "of net benefit", "cost": "in avoidable cost",
-                "outcomes": "of weighted outcomes"}[story.instance.objective]
-        said.append(f"The costliest ring-fence is {story.name('streams', top['stream'])}'s: it "
-                    f"costs {story.objective_text(top['lift_gain'])} {what} (the gain from "
-                    "lifting it alone).")
+    said += list(price_sentences(story.result).values())[:1]
     for row in story.settlement.to_dict("records"):
         said.append(f"To settle {row['scenario']}, {story.name('agencies', row['from'])} "
                     f"pays {story.name('agencies', row['to'])} {story.money(row['amount'])}.")
+    for scenario, short in story.shortfall.items():
+        if (snap(short) or 0) > 0:
+            said.append(f"In {scenario} the gain cannot make every loser whole: the "
+                        f"settlement falls {story.money(short)} short.")
     return said
 
 

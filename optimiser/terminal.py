@@ -8,12 +8,10 @@ from rich.table import Table
 
 from optimiser.pipeline import RunResult
 
-SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
-
 
 def currency_symbol(currency: str) -> str:
-    """What goes before an amount: '£' for GBP, 'NOK ' for a currency without a symbol here."""
-    return SYMBOLS.get(currency, currency + " ")
+    """£ for GBP, € for EUR, $ for USD; otherwise the code and a space."""
+    return {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
 
 
 def money(value: float | None, currency: str = "GBP") -> str:
@@ -30,6 +28,11 @@ def money(value: float | None, currency: str = "GBP") -> str:
     if v >= 1e4:
         return f"{sign}{symbol}{v / 1e3:,.1f}k"
     return f"{sign}{symbol}{v:,.0f}"
+
+
+def pence(value: float, currency: str = "GBP") -> str:
+    """A rate per pound, to the penny: £0.36, -£1,204.50."""
+    return f"{'-' if value < 0 else ''}{currency_symbol(currency)}{abs(value):,.2f}"
 
 
 def print_comparison(result: RunResult, console: Console) -> None:
@@ -91,4 +94,91 @@ def print_comparison(result: RunResult, console: Console) -> None:
                 mark = "*" if bool(hit["decided_by_rule"].iloc[0]) else ""
                 row.append(money(float(hit["net"].iloc[0]), cur) + mark)
             table.add_row(*row)
+        console.print(table)
+    print_ring_fence_prices(result, console)
+
+
+def print_ring_fence_prices(result: RunResult, console: Console) -> None:
+    """The price of each ring-fence, ranked (when the `ring_fence_prices` analysis ran)."""
+    prices = result.analyses.get("ring_fence_prices")
+    if not prices:
+        return
+    inst = result.instance
+    reference = next(iter(prices.values()))["reference"]
+    gain = {"net_benefit": "net benefit", "outcomes": "weighted outcomes",
+            "cost": "cost saved"}[inst.objective]
+    table = Table(title=f"Price of each ring-fence: {gain} from lifting it alone, against "
+                        f"'{reference}' (PV)")
+    table.add_column("rank", justify="right")
+    table.add_column("stream")
+    table.add_column("agency")
+    table.add_column("lift gain", justify="right")
+    table.add_column("one more £ a year", justify="right")
+    ranked = sorted(prices.items(), key=lambda kv: (kv[1]["rank"] is None, kv[1]["rank"] or 0))
+    for stream, entry in ranked:
+        spec = inst.streams[stream]
+        row = [str(entry["rank"] or "-"), spec.name or stream, inst.agencies[spec.agency].name]
+        for key in ("lift_gain", "marginal_value"):
+            value = entry[key]
+            if value is None:
+                row.append("-")
+            elif inst.objective == "outcomes":
+                row.append(f"{value:,.4g}")
+            elif key == "lift_gain":
+                row.append(money(value, inst.currency))
+            else:
+                row.append(pence(value, inst.currency))
+        table.add_row(*row)
+    console.print(table)
+
+
+def print_uncertainty(result: RunResult, console: Console) -> None:
+    """The draws: each scenario's objective spread, its chance of beating its reference,
+    each agency's chance of ending worse off, and the tornado's top figures."""
+    u = result.uncertainty
+    if u is None:
+        return
+    cur = result.instance.currency
+    shown = (lambda v: money(v, cur)) if result.instance.objective != "outcomes" else (
+        lambda v: "-" if v is None else f"{v:,.1f}")
+    table = Table(title=f"Uncertainty: {u.draws} draws, seed {u.seed}, {len(u.figures)} "
+                        f"uncertain figures ({u.where}, {u.seconds:.1f} s)")
+    for name in ("scenario", "mean", "p5", "p50", "p95", "beats ref", "no plan"):
+        table.add_column(name, justify="left" if name == "scenario" else "right")
+    summaries = {name: u.summary(name) for name in u.scenarios}
+    for name, s in summaries.items():
+        beats = "-" if s["p_beats_reference"] is None else f"{s['p_beats_reference']:.0%}"
+        unsolved = s["infeasible"] + s["unbounded"]
+        table.add_row(name, shown(s["mean"]), shown(s["p5"]), shown(s["p50"]), shown(s["p95"]),
+                      beats, str(unsolved))
+    console.print(table)
+    references = sorted({s["reference"] for s in summaries.values() if s["reference"]})
+    console.print(
+        "beats ref: the share of draws in which the scenario does better than its reference "
+        f"({', '.join(references) or 'none'}) in the same draw. no plan: draws infeasible or "
+        "unbounded, counted and left out of the mean and percentiles.",
+        markup=False, highlight=False)
+    compared = [n for n, s in summaries.items() if s["p_worse_off"]]
+    if compared:
+        table = Table(title="Chance each agency ends worse off than under the reference "
+                            "(net position)")
+        table.add_column("agency")
+        for n in compared:
+            table.add_column(n, justify="right")
+        for a, spec in result.instance.agencies.items():
+            table.add_row(spec.name, *(f"{summaries[n]['p_worse_off'][a]:.0%}" for n in compared))
+        console.print(table)
+    rows = u.tornado().head(10)
+    if not rows.empty:
+        table = Table(title=f"What moves {u.main} most: its objective with one figure at its "
+                            f"low or high, the rest central (base {shown(u.base)})")
+        table.add_column("figure", overflow="fold")
+        for name in ("low", "high", "at low", "at high", "swing"):
+            table.add_column(name, justify="right")
+        for r in rows.itertuples(index=False):
+            at_low = shown(r.objective_low) if r.status_low == "optimal" else r.status_low
+            at_high = shown(r.objective_high) if r.status_high == "optimal" else r.status_high
+            table.add_row(r.figure.removeprefix("interventions."), f"{r.low:,.6g}",
+                          f"{r.high:,.6g}", at_low, at_high,
+                          shown(r.swing) if pd.notna(r.swing) else "-")
         console.print(table)

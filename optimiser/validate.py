@@ -13,7 +13,8 @@ from typing import Any
 import pydantic
 
 from optimiser.errors import InstanceError, Problem
-from optimiser.schema import Instance
+from optimiser.ranges import ranges_of
+from optimiser.schema import UNION_TAGS, Instance, Range
 from optimiser.yamlsource import Source
 
 PER_YEAR_FIELDS = {
@@ -54,7 +55,7 @@ def check_schema(
 def _is_union_tag(part: str | int) -> bool:
     """Pydantic puts the union member's name in the location; it means nothing to a user."""
     return isinstance(part, str) and (part.startswith(("list[", "function-")) or part in {
-        "float", "int", "constrained-float", "constrained-int"})
+        "float", "int", "constrained-float", "constrained-int"} or part in UNION_TAGS)
 
 
 def _message(e: dict[str, Any], loc: Sequence[str | int]) -> str:
@@ -67,6 +68,9 @@ def _message(e: dict[str, Any], loc: Sequence[str | int]) -> str:
     if kind == "finite_number":
         return prefix + "must be a finite number (not NaN or infinity)"
     value = e.get("input")
+    if kind == "float_type" and isinstance(value, dict):
+        return (prefix + "must be a number; a range {low, central, high} is allowed only for "
+                "unit_cost, effects and savings")
     shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
     return f"{prefix}{e['msg'].rstrip('.')} (got {shown})"
 
@@ -80,7 +84,8 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def check_references(instance: Instance, source: Source) -> list[Problem]:
-    """Second pass: every id resolves, lists have one figure per year, bounds are ordered."""
+    """Second pass: every id resolves, lists have one figure per year, bounds and ranges
+    are ordered."""
     problems: list[Problem] = []
 
     def need(ok: bool, path: Sequence[str | int], message: str) -> None:
@@ -111,6 +116,9 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
                 need(False, ("interventions", iid, "min_units"),
                      f"min_units {lo:g} is above max_units {hi:g} in year {t + 1}")
                 break
+        for path, figure in ranges_of(iid, item.unit_cost, item.effects, item.savings):
+            problem = range_problem(figure)
+            need(problem is None, path, problem or "")
     for section, fields in PER_YEAR_FIELDS.items():
         for key, item in getattr(instance, section).items():
             for name in fields:
@@ -128,6 +136,17 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
                  f"unknown scenario '{scenario.reference}'" if scenario.reference != name
                  else "a scenario cannot be its own reference")
     return problems
+
+
+def range_problem(figure: Range) -> str | None:
+    """What is wrong with a range's order, or None: low <= central <= high."""
+    if figure.low > figure.central:
+        return (f"low {figure.low:g} is above central {figure.central:g}; "
+                "a range is {low, central, high} with low <= central <= high")
+    if figure.central > figure.high:
+        return (f"central {figure.central:g} is above high {figure.high:g}; "
+                "a range is {low, central, high} with low <= central <= high")
+    return None
 
 
 def per_year(value: float | list[float] | None, years: int) -> list[float]:

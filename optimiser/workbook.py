@@ -11,7 +11,6 @@ zip timestamps are fixed, so the same figures give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from optimiser.story import Story, years
+from optimiser.story import Story, narrative, years
 from optimiser.terminal import currency_symbol
 
 CREATED = dt.datetime(2000, 1, 1)
@@ -51,7 +50,7 @@ class Sheet:
     def cell(self, row: int, col: int, value: Any, kind: str = "text", fit: bool = True) -> None:
         """Write one value through its kind's format; NaN and None are left blank."""
         fmt = self.formats[kind]
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
             self.sheet.write_blank(row, col, None, fmt)
             return
         if kind == "bool":
@@ -175,6 +174,11 @@ def summary_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None
     row = _targets_block(story, sheet, row + 1)
     row = _positions_block(story, sheet, row + 1)
     row += 1
+    sheet.cell(row, 0, "In brief", "heading", fit=False)
+    said = narrative(story)
+    for n, sentence in enumerate(said):
+        sheet.cell(row + 1 + n, 0, sentence, "prose", fit=False)
+    row += len(said) + 2
     sheet.cell(row, 0, "Figures chosen by rule", "heading", fit=False)
     for n, (key, text) in enumerate(story.rules.items()):
         sheet.cell(row + 1 + n, 0, f"{key}: {text}", "prose", fit=False)
@@ -310,6 +314,9 @@ def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> No
         ("Settlement payments (PV)", story.settlement,
          [Column("Scenario", "scenario"), Column("From", "from"), Column("To", "to"),
           Column("Amount", "amount", "money")]),
+        ("Settlement shortfall (PV)", pd.DataFrame(
+            list(story.shortfall.items()), columns=["scenario", "shortfall"]),
+         [Column("Scenario", "scenario"), Column("Shortfall", "shortfall", "money")]),
         ("Fair shares of the pooling gain (Shapley)", story.shapley,
          [Column("Scenario", "scenario"), Column("Agency", "agency"),
           Column("Share", "value", objective_kind(story))]),
@@ -329,8 +336,9 @@ def prices_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
     frame = _named(story, story.prices, "streams", "stream")
     row = sheet.table(0, frame, [
         Column("Rank", "rank", "int"), Column("Stream", "stream"),
-        Column("Name", "stream_name"), Column("Gain from lifting it alone", "lift_gain",
-                                              objective_kind(story)),
+        Column("Name", "stream_name"), Column("Agency", "agency"),
+        Column("Against", "reference"),
+        Column("Gain from lifting it alone", "lift_gain", objective_kind(story)),
         Column("Marginal value of one more unit of budget", "marginal_value", "ratio"),
     ])
     if frame.empty:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import yaml
@@ -52,12 +52,35 @@ def dotted(path: Sequence[str | int]) -> str:
 
 
 @dataclass(frozen=True)
+class Cell:
+    """Where a value read from a spreadsheet table sits: file, sheet, row and column."""
+
+    file: str
+    sheet: str | None  # None for a CSV file
+    row: int  # as the spreadsheet counts: the header is row 1
+    column: str | None = None  # e.g. "D (unit_cost)"; None for the whole row
+
+    def problem(self, path: Sequence[str | int], message: str, column: str | None = None
+                ) -> Problem:
+        """A Problem about ``path`` at this cell (or at `column` of its row)."""
+        return Problem(self.file, dotted(path), None, message, self.sheet, self.row,
+                       column or self.column)
+
+
+@dataclass(frozen=True)
 class Source:
-    """An instance file's plain data, with the line of every key, item and scalar."""
+    """An instance file's plain data, with the line of every key, item and scalar.
+
+    Sections read from spreadsheet tables (`optimiser.tables`) have no lines;
+    `cells` says where each of their rows and values sits instead, and
+    `tables` holds the SHA-256 of every table file read.
+    """
 
     file: str
     data: dict[str, Any]
     lines: dict[Path, int]
+    cells: dict[Path, Cell] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
 
     def line(self, path: Sequence[str | int]) -> int | None:
         """Line of ``path``, or of its nearest ancestor that has one; None if none has."""
@@ -68,7 +91,16 @@ class Source:
         return None
 
     def problem(self, path: Sequence[str | int], message: str) -> Problem:
-        """A Problem about ``path`` in this file, with its dotted path and line."""
+        """A Problem about ``path``, with its dotted path and line, or its table cell."""
+        path = tuple(path)
+        for end in range(len(path), 0, -1):
+            cell = self.cells.get(path[:end])
+            if cell is not None:
+                rest = path[end:]
+                column = None
+                if cell.column is None and rest:  # a field the row leaves out, or the id
+                    column = "id" if rest[0] == "[key]" else str(rest[0])
+                return cell.problem(path, message, column)
         return Problem(self.file, dotted(path), self.line(path), message)
 
 

@@ -109,14 +109,20 @@ def scenarios_of(instance: Mapping[str, Any]) -> dict[str, Scenario]:
     return out
 
 
+def _central(value: Any) -> Any:
+    """An uncertain figure `{low, central, high}` counts as its central value."""
+    return value["central"] if isinstance(value, dict) else value
+
+
 def _per_year(value: Any, years: int, default: float) -> list[float]:
     """One figure for every year, or a list with one figure per year."""
+    value = _central(value)
     if value is None:
         return [default] * years
     if isinstance(value, list):
         if len(value) != years:
             raise ValueError(f"per-year list of length {len(value)}, expected {years}")
-        return [math.inf if v is None else float(v) for v in value]
+        return [math.inf if v is None else float(_central(v)) for v in value]
     return [float(value)] * years
 
 
@@ -202,8 +208,10 @@ def prepare(instance: Mapping[str, Any], scenario: Scenario) -> Data:
         min_units[i] = _per_year(body.get("min_units"), years, 0.0)
         max_units[i] = _per_year(body.get("max_units"), years, math.inf)
         lag[i] = int(body.get("lag") or 0)
-        effects[i] = {str(k): m * float(v) for k, v in (body.get("effects") or {}).items()}
-        savings[i] = {str(a): m * float(v) for a, v in (body.get("savings") or {}).items()}
+        effects[i] = {str(k): m * float(_central(v))
+                      for k, v in (body.get("effects") or {}).items()}
+        savings[i] = {str(a): m * float(_central(v))
+                      for a, v in (body.get("savings") or {}).items()}
 
     outcomes = [str(k) for k in outcomes_raw]
     weight: dict[str, float] = {}

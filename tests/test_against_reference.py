@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +18,8 @@ import yaml
 from gen import random_instance
 from reference import check_plan, load_instance, positions_of, scenarios_of, solve_reference
 
-pytest.importorskip(
-    "optimiser.cli", reason="the optimiser core (optimiser.cli) cannot be imported yet"
-)
+from optimiser.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 DATA_FILES = sorted(p.name for p in DATA.glob("*.yaml") if p.name != "expected.yaml")
 EXPECTED: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load(
@@ -35,20 +30,20 @@ INVARIANT_SEEDS = range(100, 125)
 
 
 def run_cli(path: Path, out: Path) -> tuple[int, dict[str, Any]]:
-    """Run the CLI on one instance file; its exit status and results.json."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "optimiser", str(path), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-        check=False,
-    )
+    """Run the CLI in this process on one instance file; its exit status and results.json.
+
+    In-process (not a subprocess) to keep the suite fast; the analyses after the
+    scenarios are tested on their own. tests/test_core.py runs the real console
+    command.
+    """
+    try:
+        main([str(path), "--out", str(out), "--analyses", "none"])
+        code = 0
+    except SystemExit as stop:
+        code = int(stop.code or 0)
     results = out / "results.json"
-    assert results.is_file(), (
-        f"exit {proc.returncode}, no results.json\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    )
-    return proc.returncode, json.loads(results.read_text(encoding="utf-8"))
+    assert results.is_file(), f"exit {code}, no results.json"
+    return code, json.loads(results.read_text(encoding="utf-8"))
 
 
 def _same(a: float, b: float) -> bool:

@@ -1,0 +1,402 @@
+"""Ranges in the instance and `optimise --draws`: hand-checked figures, the persistent
+models against rebuilding, and the same figures however the work is split."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from optimiser.cli import check_draws
+from optimiser.errors import InstanceError, UsageError
+from optimiser.pipeline import RunResult, prepare, run
+from optimiser.ranges import draw_uniforms, triangular
+from optimiser.reports import write_reports
+from optimiser.uncertainty import (
+    STATUSES,
+    build_engine,
+    make_plan,
+    run_points,
+    run_uncertainty,
+    solve_points,
+)
+from optimiser.uncertaintyplot import draw_tornado
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# One year, no discounting. The NHS may pay for the council's prevention only
+# when pooled (ring-fenced, its stream fences nothing it can buy). A unit costs
+# C ~ Tri(5, 10, 12), saves the NHS S ~ Tri(0, 10, 40) and costs the acute
+# trust 5, so pooled buys all 50 units exactly when S - C - 5 > 0:
+#   pooled objective = 50 * max(S - C - 5, 0); ring-fenced 0.
+# pooled beats ring_fenced exactly when S - C - 5 > 0, and then the acute
+# trust ends worse off (-250 against 0); the NHS gains 50 (S - C) > 0.
+# fair (no_worse_off, transfers): the NHS pays the acute its 250: same
+# objective, nobody worse off. strict (no_worse_off, no transfers): the acute's
+# position must stay >= 0, so nothing is bought: objective 0, never beats.
+# At the central figures S - C - 5 = -5: nothing is bought (objective 0).
+# Tornado on pooled: S at 40 gives 50 * (40 - 10 - 5) = 1250, S at 0 gives 0;
+# C at 5 gives 50 * (10 - 5 - 5) = 0, at 12 gives 0: swing 1250 then 0.
+PLACE = """\
+name: hand-checked
+years: 1
+discount_rate: 0
+agencies:
+  council: {name: Council}
+  nhs: {name: NHS}
+  acute: {name: Acute trust}
+streams:
+  nhs_budget: {agency: nhs, budget: 1000, ring_fence: []}
+interventions:
+  prevention:
+    agency: council
+    unit_cost: {low: 5, central: 10, high: 12}
+    max_units: 50
+    savings: {nhs: {low: 0, central: 10, high: 40}, acute: -5}
+scenarios:
+  ring_fenced: {pooling: false}
+  pooled: {pooling: true}
+  fair: {pooling: true, incentives: no_worse_off, transfers: true}
+  strict: {pooling: true, incentives: no_worse_off}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "place.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "optimiser", *map(str, args)],
+                          capture_output=True, text=True, check=False)
+
+
+def with_ranges(text: str, figures: dict[str, dict[str, float]]) -> str:
+    """The instance text with some figures (dotted paths) replaced by ranges."""
+    data = yaml.safe_load(text)
+    for path, spread in figures.items():
+        *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+        node = data
+        for part in parents:
+            node = node[part]
+        node[last] = spread
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def draws_of(result: RunResult, n: int, seed: int, **options: object) -> dict[str, object]:
+    run_uncertainty(result, n, seed, **options)  # type: ignore[arg-type]
+    return {k: result.analyses[k] for k in ("uncertainty", "tornado", "uncertainty_method")}
+
+
+def test_hand_checked_probabilities_and_tornado(tmp_path: Path) -> None:
+    result = run(write(tmp_path, PLACE))
+    assert [s.objective for s in result.scenarios] == pytest.approx([0, 0, 0, 0])
+    n, seed = 400, 11
+    u = run_uncertainty(result, n, seed, workers=1)
+    draws = np.array([draw_uniforms(seed, d, 2) for d in range(n)])
+    # Figures in file order: unit_cost first, then savings.nhs.
+    cost = triangular(draws[:, 0], np.array(5.0), np.array(10.0), np.array(12.0))
+    saving = triangular(draws[:, 1], np.array(0.0), np.array(10.0), np.array(40.0))
+    exact = 50 * np.maximum(saving - cost - 5, 0)
+    buys = saving - cost - 5 > 0
+    pooled = u.points.objective[:, u.column("pooled")]
+    assert pooled == pytest.approx(exact, rel=1e-9, abs=1e-6)
+    doc = result.analyses["uncertainty"]
+    assert doc["pooled"]["mean"] == pytest.approx(exact.mean(), rel=1e-9)
+    assert doc["pooled"]["p95"] == pytest.approx(np.percentile(exact, 95), rel=1e-9)
+    assert doc["pooled"]["p_beats_reference"] == pytest.approx(buys.mean())
+    assert doc["pooled"]["p_worse_off"] == {"council": 0.0, "nhs": 0.0, "acute": buys.mean()}
+    assert doc["fair"]["p_beats_reference"] == pytest.approx(buys.mean())
+    assert doc["fair"]["p_worse_off"] == {"council": 0.0, "nhs": 0.0, "acute": 0.0}
+    assert doc["fair"]["mean"] == pytest.approx(exact.mean(), rel=1e-9)
+    assert doc["strict"]["p_beats_reference"] == 0.0
+    assert doc["strict"]["p95"] == pytest.approx(0.0, abs=1e-6)
+    assert doc["ring_fenced"]["p_beats_reference"] is None
+    assert 0.1 < buys.mean() < 0.6
+    tornado = result.analyses["tornado"]
+    assert tornado["scenario"] == "pooled"
+    assert [r["figure"] for r in tornado["figures"]] == [
+        "interventions.prevention.savings.nhs", "interventions.prevention.unit_cost"]
+    first, second = tornado["figures"]
+    assert (first["objective_low"], first["objective_high"]) == pytest.approx((0, 1250))
+    assert first["swing"] == pytest.approx(1250)
+    assert second["swing"] == pytest.approx(0, abs=1e-6)
+
+
+# One intervention bought at exactly 10 units (min = max), saving 100 a unit and
+# costing C ~ Tri(10, 20, 60): objective = 10 * (100 - C), linear in C. Its mean
+# is 10 * (100 - (10 + 20 + 60) / 3) = 700; C's standard deviation is
+# sqrt((10^2 + 20^2 + 60^2 - 10*20 - 10*60 - 20*60) / 18) = 10.8, so over 2,000
+# draws the mean of 10 C is within 4 * 108 / sqrt(2000) = 9.7 of 300.
+LINEAR = """\
+name: linear in the unit cost
+years: 1
+discount_rate: 0
+agencies:
+  council: {name: Council}
+streams:
+  asc: {agency: council, budget: 10000}
+interventions:
+  meals:
+    agency: council
+    unit_cost: {low: 10, central: 20, high: 60}
+    min_units: 10
+    max_units: 10
+    savings: {council: 100}
+"""
+
+
+def test_mean_of_a_linear_objective_is_known(tmp_path: Path) -> None:
+    result = run(write(tmp_path, LINEAR))
+    assert result.scenario("pooled").objective == pytest.approx(800)
+    n, seed = 2000, 5
+    run_uncertainty(result, n, seed, workers=1)
+    doc = result.analyses["uncertainty"]
+    cost = triangular(np.array([draw_uniforms(seed, d, 1)[0] for d in range(n)]),
+                      np.array(10.0), np.array(20.0), np.array(60.0))
+    objective = 10 * (100 - cost)
+    for name in ("ring_fenced", "pooled"):
+        assert doc[name]["mean"] == pytest.approx(objective.mean(), rel=1e-12)
+        assert doc[name]["p5"] == pytest.approx(10 * (100 - np.percentile(cost, 95)), rel=1e-12)
+        assert doc[name]["p50"] == pytest.approx(10 * (100 - np.percentile(cost, 50)), rel=1e-12)
+        assert doc[name]["mean"] == pytest.approx(700, abs=9.7)
+        assert doc[name]["optimal"] == n and doc[name]["infeasible"] == 0
+
+
+def test_degenerate_ranges_give_the_plain_objective(tmp_path: Path) -> None:
+    toy = (ROOT / "tests" / "data" / "transfers.yaml").read_text()
+    data = yaml.safe_load(toy)
+    figures = {}
+    for iid, item in data["interventions"].items():
+        cost = item["unit_cost"]
+        figures[f"interventions.{iid}.unit_cost"] = (
+            [{"low": c, "central": c, "high": c} for c in cost] if isinstance(cost, list)
+            else {"low": cost, "central": cost, "high": cost})
+        for kind in ("effects", "savings"):
+            for key, v in (item.get(kind) or {}).items():
+                figures[f"interventions.{iid}.{kind}.{key}"] = {"low": v, "central": v, "high": v}
+    plain = run(write(tmp_path, toy, "plain.yaml"))
+    result = run(write(tmp_path, with_ranges(toy, figures)))
+    doc = draws_of(result, 30, 3, workers=1)
+    assert len(result.analyses["uncertainty_method"]["figures"]) == len(figures)
+    for s in plain.scenarios:
+        assert s.status == "optimal"
+        entry = doc["uncertainty"][s.name]  # type: ignore[index]
+        for key in ("mean", "p5", "p50", "p95"):
+            assert entry[key] == pytest.approx(s.objective, rel=1e-9), (s.name, key)
+    assert all(r["swing"] == pytest.approx(0, abs=1e-6)
+               for r in doc["tornado"]["figures"])  # type: ignore[index]
+
+
+def bournemouth_with_ranges(tmp_path: Path) -> Path:
+    """A copy of the shipped instance with ranges on costs, effects (some with targets)
+    and savings (some to the acute trust, whose floor binds, and to every agency
+    protected by pooled_fair)."""
+    text = (ROOT / "instances" / "bournemouth-dorset-poole.yaml").read_text()
+    return write(tmp_path, with_ranges(text, {
+        "interventions.virtual_ward.effects.admissions_avoided":
+            {"low": 0.0, "central": 0.4, "high": 0.4},
+        "interventions.virtual_ward.savings.acute": {"low": -432, "central": -432, "high": 0},
+        "interventions.virtual_ward.unit_cost": {"low": 400, "central": 500, "high": 700},
+        "interventions.falls_exercise.effects.falls_prevented":
+            {"low": 0.255, "central": 0.345, "high": 0.435},
+        "interventions.night_contact.effects.admissions_avoided":
+            {"low": 0.0, "central": 1.5, "high": 7.0},
+        "interventions.intermediate_care.savings.acute":
+            {"low": 1500, "central": 2638, "high": 3000},
+        "interventions.reablement_dorset.savings.dorset_cc":
+            {"low": 1200, "central": 2100, "high": 2600},
+        "interventions.telecare.unit_cost": [
+            320, {"low": 250, "central": 320, "high": 500}, 320, 320, 320],
+    }), "bdp.yaml")
+
+
+def test_persistent_models_match_rebuilding(tmp_path: Path) -> None:
+    result = run(bournemouth_with_ranges(tmp_path))
+    plan = make_plan(result)
+    u = np.array([draw_uniforms(2024, d, len(plan.figures)) for d in range(3)])
+    u = np.vstack([u, np.zeros(len(plan.figures)), np.ones(len(plan.figures))])
+    engine = build_engine(plan)
+    assert all(m.lp is not None for m in engine.models)
+    kept = solve_points(engine, u)
+    rebuilt = solve_points(build_engine(plan, persistent=False), u)
+    assert np.array_equal(kept.status, rebuilt.status)
+    assert (kept.status == 0).mean() > 0.5
+    assert np.allclose(kept.objective, rebuilt.objective, rtol=1e-7, atol=0, equal_nan=True)
+    # The order the points come in changes nothing: each starts from the same basis.
+    again = solve_points(engine, u[::-1])
+    assert np.array_equal(again.objective[::-1], kept.objective, equal_nan=True)
+    assert np.array_equal(again.net[::-1], kept.net, equal_nan=True)
+
+
+def test_a_row_the_model_never_built_falls_back_to_rebuilding(tmp_path: Path) -> None:
+    # Ring-fenced, no stream can pay for 'outreach' and its central cost is 0, so the
+    # model has no funding row for it; a draw with a cost needs one (x must then be 0).
+    text = PLACE.replace("scenarios:", "").split("  ring_fenced")[0] + (
+        "  outreach: {agency: council, unit_cost: {low: 0, central: 0, high: 4}, "
+        "max_units: 10, savings: {nhs: 3}}\n")
+    result = run(write(tmp_path, text))
+    plan = make_plan(result)
+    engine = build_engine(plan)
+    assert [m.lp is None for m in engine.models] == [True, False]
+    u = np.array([draw_uniforms(1, d, len(plan.figures)) for d in range(4)])
+    kept, rebuilt = solve_points(engine, u), solve_points(build_engine(plan, False), u)
+    assert np.allclose(kept.objective, rebuilt.objective, rtol=1e-9)
+    assert kept.objective[:, 0] == pytest.approx(np.zeros(4), abs=1e-9)
+
+
+def test_same_figures_however_the_work_is_split(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    result = run(write(tmp_path, PLACE))
+    one = draws_of(result, 80, 9, workers=1)
+    assert draws_of(result, 80, 9, workers=2) == one
+    assert result.uncertainty is not None and result.uncertainty.where == "2 local processes"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        assert draws_of(result, 80, 9, scheduler=cluster.scheduler_address) == one
+    assert draws_of(result, 80, 10, workers=1) != one
+
+
+def test_infeasible_draws_are_counted_not_dropped(tmp_path: Path) -> None:
+    # A target of 25 admissions a year, with 50 units at most and an effect of
+    # E ~ Tri(0, 1, 1) a unit: met exactly when 50 E >= 25, i.e. E >= 0.5,
+    # with probability 1 - 0.5^2 = 0.75.
+    text = LINEAR.replace("savings: {council: 100}", "savings: {council: 100}\n"
+                          "    effects: {adm: {low: 0, central: 1, high: 1}}").replace(
+        "min_units: 10\n    max_units: 10", "max_units: 50").replace(
+        "unit_cost: {low: 10, central: 20, high: 60}", "unit_cost: 1") + (
+        "outcomes:\n  adm: {name: Admissions avoided, target: 25}\n")
+    result = run(write(tmp_path, text))
+    n, seed = 200, 2
+    u = run_uncertainty(result, n, seed, workers=1)
+    effect = triangular(np.array([draw_uniforms(seed, d, 1)[0] for d in range(n)]),
+                        np.array(0.0), np.array(1.0), np.array(1.0))
+    feasible = 50 * effect >= 25
+    doc = result.analyses["uncertainty"]["pooled"]
+    assert doc["infeasible"] == int((~feasible).sum()) > 0
+    assert doc["optimal"] == int(feasible.sum())
+    assert doc["draws"] == n
+    statuses = u.draws_table().query("scenario == 'pooled'")["status"]
+    assert (statuses == "infeasible").sum() == doc["infeasible"]
+    assert doc["mean"] == pytest.approx(50 * 99)
+
+
+def test_cli_writes_the_draws(tmp_path: Path) -> None:
+    place = write(tmp_path, PLACE)
+    done = cli(place, "--out", tmp_path / "out", "--draws", "40", "--seed", "3",
+               "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    for name in ("ring_fenced", "pooled", "fair", "strict"):
+        entry = doc["uncertainty"][name]
+        assert set(entry) >= {"mean", "p5", "p50", "p95", "draws", "infeasible",
+                              "p_beats_reference", "p_worse_off"}
+        assert entry["p5"] <= entry["p50"] <= entry["p95"]
+    assert doc["uncertainty_method"]["seed"] == 3
+    draws = (tmp_path / "out" / "draws.csv").read_text().splitlines()
+    assert draws[0] == "scenario,draw,status,objective"
+    assert len(draws) == 1 + 4 * 40
+    tornado = (tmp_path / "out" / "tornado.csv").read_text().splitlines()
+    assert tornado[0].startswith("scenario,figure,low,central,high,objective_low")
+    assert len(tornado) == 3
+    assert "Uncertainty: 40 draws, seed 3" in done.stdout
+    assert "prevention.savings.nhs" in done.stdout
+    again = cli(place, "--out", tmp_path / "again", "--draws", "40", "--seed", "3")
+    assert again.returncode == 0, again.stderr
+    for name in ("results.json", "draws.csv", "tornado.csv"):
+        assert ((tmp_path / "out" / name).read_bytes()
+                == (tmp_path / "again" / name).read_bytes())
+    plain = run(place)
+    write_reports(plain, tmp_path / "plain")
+    assert "uncertainty" not in json.loads((tmp_path / "plain" / "results.json").read_text())
+    assert not (tmp_path / "plain" / "draws.csv").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ((None, 3, None, None), "--seed only apply with --draws"),
+    ((0, None, None, None), "--draws: give at least 1"),
+    ((5, -1, None, None), "--seed: give a whole number >= 0"),
+    ((5, None, 0, None), "--workers: give at least 1"),
+    ((5, None, 2, "tcp://x:1"), "choose one"),
+])
+def test_draw_options_are_checked(args: tuple[int | None, int | None, int | None, str | None],
+                                  message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        check_draws(*args)
+
+
+def test_bad_draw_options_exit_2(tmp_path: Path) -> None:
+    done = cli(write(tmp_path, PLACE), "--out", tmp_path / "out", "--workers", "2")
+    assert done.returncode == 2
+    assert "--workers only apply with --draws" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def problems_in(tmp_path: Path, text: str) -> str:
+    with pytest.raises(InstanceError) as caught:
+        prepare(write(tmp_path, text))
+    return str(caught.value)
+
+
+def test_ranges_are_validated_with_their_place(tmp_path: Path) -> None:
+    bad = (PLACE.replace("{low: 0, central: 10, high: 40}", "{low: 0, centre: 10, high: 40}")
+           .replace("budget: 1000", "budget: {low: 1, central: 2, high: 3}"))
+    err = problems_in(tmp_path, bad)
+    assert "3 problems" in err
+    assert ("line 9, at streams.nhs_budget.budget: must be a number; a range {low, central, "
+            "high} is allowed only for unit_cost, effects and savings") in err
+    assert "line 15, at interventions.prevention.savings.nhs.centre: unknown field" in err
+    assert "line 15, at interventions.prevention.savings.nhs.central: required field" in err
+    order = (PLACE.replace("{low: 5, central: 10, high: 12}", "{low: 11, central: 10, high: 12}")
+             .replace("{low: 0, central: 10, high: 40}", "{low: 0, central: 50, high: 40}"))
+    err = problems_in(tmp_path, order)
+    assert "2 problems" in err
+    assert "line 13, at interventions.prevention.unit_cost: low 11 is above central 10" in err
+    assert "line 15, at interventions.prevention.savings.nhs: central 50 is above high 40" in err
+    negative = PLACE.replace("{low: 5, central: 10, high: 12}",
+                             "[{low: -5, central: 10, high: 12}]")
+    assert ("at interventions.prevention.unit_cost[0].low: Input should be greater than or "
+            "equal to 0") in problems_in(tmp_path, negative)
+    short = PLACE.replace("{low: 5, central: 10, high: 12}",
+                          "[{low: 5, central: 10, high: 12}, 3]")
+    assert "unit_cost: has 2 figures" in problems_in(tmp_path, short)
+
+
+def test_a_plain_run_uses_the_central_figures(tmp_path: Path) -> None:
+    central = PLACE.replace("{low: 5, central: 10, high: 12}", "10").replace(
+        "{low: 0, central: 10, high: 40}", "10")
+    ranged, plain = run(write(tmp_path, PLACE)), run(write(tmp_path, central, "central.yaml"))
+    for a, b in zip(ranged.scenarios, plain.scenarios, strict=True):
+        assert a.objective == b.objective
+        assert a.agencies.equals(b.agencies)
+
+
+def test_tornado_chart(tmp_path: Path) -> None:
+    result = run(write(tmp_path, PLACE))
+    assert draw_tornado(result) is None
+    run_uncertainty(result, 10, 1, workers=1)
+    figure = draw_tornado(result)
+    assert figure is not None
+    bars = figure.axes[0].patches
+    assert len(bars) == 4  # two figures, a bar to each end
+    assert max(abs(b.get_width()) for b in bars) == pytest.approx(1250)
+    figure.savefig(tmp_path / "tornado.png")
+    assert (tmp_path / "tornado.png").stat().st_size > 1000
+
+
+def test_chunks_reassemble_in_draw_order(tmp_path: Path) -> None:
+    result = run(write(tmp_path, PLACE))
+    plan = make_plan(result)
+    u = np.array([draw_uniforms(7, d, len(plan.figures)) for d in range(60)])
+    whole = solve_points(build_engine(plan), u)
+    chunked, where = run_points(plan, u, workers=1)
+    assert where == "1 process"
+    assert np.array_equal(whole.objective, chunked.objective, equal_nan=True)
+    assert set(np.unique(whole.status).tolist()) <= set(range(len(STATUSES)))
