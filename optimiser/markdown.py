@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.story import Story, count, narrative, ratio, years
+from optimiser.story import Story, count, narrative, years
 
 
 def cell(text: object) -> str:
@@ -101,7 +101,7 @@ def prices(story: Story) -> list[str]:
         return []
     rows = [["-" if pd.isna(r.rank) else r.rank, story.name("streams", r.stream),
              story.objective_text(r.lift_gain, True),
-             ratio(r.marginal_value)]
+             story.rate(r.marginal_value)]
             for r in story.prices.itertuples(index=False)]
     return ["## The price of each ring-fence",
             table(["Rank", "Stream", "Gain from lifting it alone",

@@ -20,7 +20,7 @@ import pandas as pd
 
 from optimiser import charts
 from optimiser.prices import price_sentences
-from optimiser.story import Story, count, narrative, ratio, snap, years
+from optimiser.story import Story, count, narrative, snap, years
 
 STYLE = """
 :root { --ink:#1b1f24; --muted:#5f6b7a; --rule:#dfe3e8; --navy:#1f3b73; --soft:#f4f6f9;
@@ -346,7 +346,7 @@ def prices_section(story: Story) -> str:
             f"<td>{esc(story.name('streams', r.stream))}</td>"
             + figure(r.lift_gain, story.objective_text(r.lift_gain, full=True),
                      f"{src}/lift_gain")
-            + figure(r.marginal_value, ratio(r.marginal_value), f"{src}/marginal_value")
+            + figure(r.marginal_value, story.rate(r.marginal_value), f"{src}/marginal_value")
             + "</tr>")
     head = ("<thead><tr><th>Rank</th><th>Stream</th><th class=num>Gain from lifting it "
             "alone</th><th class=num>Value of one more unit of budget</th></tr></thead>")

@@ -30,7 +30,7 @@ from optimiser.prices import price_sentences, price_table
 from optimiser.results import ScenarioResult
 from optimiser.schema import Instance, Scenario
 from optimiser.solve import highs_version
-from optimiser.terminal import currency_symbol, money
+from optimiser.terminal import currency_symbol, money, pence
 
 TOLERANCE = 1e-6
 """Relative tolerance for 'target met' and 'no change'."""
@@ -97,6 +97,13 @@ class Story:
     def money(self, value: float | None) -> str:
         """Short money for sentences: £1.23m."""
         return money(snap(value), self.currency)
+
+    def rate(self, value: float | None) -> str:
+        """A marginal value: money per unit of budget to the penny (£0.45), or weighted
+        outcome units per unit of budget for the 'outcomes' objective."""
+        if value is None or pd.isna(value) or self.instance.objective == "outcomes":
+            return ratio(value)
+        return pence(value, self.currency)
 
     def full(self, value: float | None) -> str:
         """Money in whole units for tables: £1,234,567."""

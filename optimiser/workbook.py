@@ -36,7 +36,8 @@ class Column:
 
     header: str
     field: str
-    kind: str = "text"  # text | money | number | count | int | share | ratio | seconds | bool
+    kind: str = "text"
+    """text, money, pence, number, count, int, share, ratio, seconds or bool"""
 
 
 @dataclass
@@ -85,14 +86,14 @@ class Sheet:
             self.sheet.set_column(col, col, min(MAX_WIDTH, width + 2))
 
 
-NUMERIC = {"money", "number", "count", "int", "share", "ratio", "seconds"}
+NUMERIC = {"money", "pence", "number", "count", "int", "share", "ratio", "seconds"}
 
 
 def shown_width(value: Any, kind: str, symbol: Any) -> float:
     """About how many characters a value takes once formatted."""
     if kind == "money":
         return len(f"{abs(float(value)):,.0f}") + len(str(symbol)) + (value < 0)
-    if kind in ("number", "ratio", "seconds"):
+    if kind in ("number", "ratio", "seconds", "pence"):
         return len(f"{float(value):,.4f}")
     if kind == "count":
         return len(f"{float(value):,.1f}")
@@ -108,6 +109,7 @@ def make_formats(book: Workbook, currency: str) -> dict[str, Any]:
     """The workbook's cell formats, money in the instance's currency."""
     symbol = currency_symbol(currency).replace('"', "")
     money_format = f'"{symbol}"#,##0;[Red]-"{symbol}"#,##0'
+    pence_format = f'"{symbol}"#,##0.00;[Red]-"{symbol}"#,##0.00'
     specs: dict[str, dict[str, Any]] = {
         "text": {"valign": "top"},
         "header": {"bold": True, "bottom": 1, "bg_color": "#E8ECF2", "valign": "top"},
@@ -121,6 +123,7 @@ def make_formats(book: Workbook, currency: str) -> dict[str, Any]:
         "int": {"num_format": "0"},
         "share": {"num_format": "0%"},
         "ratio": {"num_format": "0.0000"},
+        "pence": {"num_format": pence_format},
         "seconds": {"num_format": "0.000"},
         "bool": {"align": "center"},
     }
@@ -339,7 +342,8 @@ def prices_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
         Column("Name", "stream_name"), Column("Agency", "agency"),
         Column("Against", "reference"),
         Column("Gain from lifting it alone", "lift_gain", objective_kind(story)),
-        Column("Marginal value of one more unit of budget", "marginal_value", "ratio"),
+        Column("Marginal value of one more unit of budget", "marginal_value",
+               "ratio" if story.instance.objective == "outcomes" else "pence"),
     ])
     if frame.empty:
         sheet.cell(row + 1, 0, "Not computed in this run.", "prose", fit=False)
