@@ -140,9 +140,8 @@ def write_workbook(story: Story, path: Path) -> None:
     book.set_properties({"title": f"{story.instance.name}: pooled against ring-fenced budgets",
                          "author": "optimise", "created": CREATED})
     formats = make_formats(book, story.currency)
-    for write in (summary_sheet, allocation_sheet, funding_sheet, outcomes_sheet,
-                  agencies_sheet, transfers_sheet, prices_sheet, assumptions_sheet,
-                  provenance_sheet):
+    for write in (summary_sheet, tidy_sheets, agencies_sheet, transfers_sheet, prices_sheet,
+                  assumptions_sheet, provenance_sheet):
         write(story, book, formats)
     book.close()
 
@@ -249,42 +248,37 @@ def _named(story: Story, frame: pd.DataFrame, kind: str, key: str) -> pd.DataFra
     return out
 
 
-def allocation_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
-    """Units bought and their cost, per scenario, intervention and year (cash)."""
-    sheet = _sheet(book, "Allocation", formats)
-    frame = _named(story, story.result.table("allocation"), "interventions", "intervention")
-    sheet.table(0, frame, [
+TIDY_SHEETS: list[tuple[str, str, list[tuple[str, str]], list[Column]]] = [
+    ("Allocation", "allocation", [("interventions", "intervention")], [
         Column("Scenario", "scenario"), Column("Intervention", "intervention"),
         Column("Name", "intervention_name"), Column("Year", "year", "int"),
-        Column("Units", "units", "number"), Column("Cost (cash)", "cost", "money"),
-    ])
-    sheet.finish(1)
-
-
-def funding_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
-    """Money from each stream to each intervention a year, and the part through the pool."""
-    sheet = _sheet(book, "Funding", formats)
-    frame = _named(story, story.result.table("funding"), "streams", "stream")
-    frame = _named(story, frame, "interventions", "intervention")
-    sheet.table(0, frame, [
+        Column("Units", "units", "number"), Column("Cost (cash)", "cost", "money")]),
+    ("Funding", "funding", [("streams", "stream"), ("interventions", "intervention")], [
         Column("Scenario", "scenario"), Column("Stream", "stream"),
         Column("Stream name", "stream_name"), Column("Intervention", "intervention"),
         Column("Intervention name", "intervention_name"), Column("Year", "year", "int"),
-        Column("Amount (cash)", "amount", "money"), Column("Through the pool", "pooled", "money"),
-    ])
-    sheet.finish(1)
-
-
-def outcomes_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
-    """Outcomes achieved (effective) against targets, per scenario, outcome and year."""
-    sheet = _sheet(book, "Outcomes", formats)
-    frame = _named(story, story.result.table("outcomes"), "outcomes", "outcome")
-    sheet.table(0, frame, [
+        Column("Amount (cash)", "amount", "money"),
+        Column("Through the pool", "pooled", "money")]),
+    ("Outcomes", "outcomes", [("outcomes", "outcome")], [
         Column("Scenario", "scenario"), Column("Outcome", "outcome"),
         Column("Name", "outcome_name"), Column("Year", "year", "int"),
-        Column("Achieved", "achieved", "number"), Column("Target", "target", "number"),
-    ])
-    sheet.finish(1)
+        Column("Achieved", "achieved", "number"), Column("Target", "target", "number")]),
+]
+"""Sheets that show one tidy table as the CSV does, with display names beside the ids:
+(sheet, table, [(instance section, id column)], columns)."""
+
+
+def tidy_sheets(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Allocation (units and cash cost), Funding (stream to intervention, and the part
+    through the pool) and Outcomes (achieved against targets), a row per scenario, item
+    and year."""
+    for name, kind, ids, columns in TIDY_SHEETS:
+        sheet = _sheet(book, name, formats)
+        frame = story.result.table(kind)
+        for section, key in ids:
+            frame = _named(story, frame, section, key)
+        sheet.table(0, frame, columns)
+        sheet.finish(1)
 
 
 def agencies_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
