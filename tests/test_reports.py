@@ -513,3 +513,26 @@ def test_page_renders_in_a_browser(place: Path, tmp_path: Path) -> None:
     assert pixels.shape[:2] == (2400, 1100)
     colours = len(np.unique(pixels.reshape(-1, 3), axis=0))
     assert pixels.std() > 30 and colours > 50
+
+
+# ---------------------------------------------------------------- the words
+
+
+def test_headline_sentences() -> None:
+    from optimiser.schema import Agency, Instance, Outcome
+    from optimiser.story import _headline_sentence, count, phrase
+
+    inst = Instance(name="x", agencies={"a": Agency(name="A")},
+                    outcomes={"adm": Outcome(name="Admissions avoided"),
+                              "neet": Outcome(name="NEET young people helped")})
+    assert _headline_sentence(inst, 2400.0, {"adm": 40.0, "neet": 0.0}) == (
+        "Pooling adds £2,400 of net benefit and 40 admissions avoided a year.")
+    assert _headline_sentence(inst, -1.5e6, {"adm": -2.5, "neet": 12.25}) == (
+        "Pooling costs £1.50m of net benefit and 12.2 NEET young people helped a year, "
+        "but 2.5 fewer admissions avoided a year.")
+    assert _headline_sentence(inst, 1e-9, {"adm": 0.0, "neet": 0.0}) == (
+        "Pooling changes no net benefit.")
+    assert phrase("Unplanned admissions") == "unplanned admissions"
+    assert phrase("PCT referrals") == "PCT referrals"
+    assert [count(v) for v in (1234.4, 40.0, 12.25, 0.125, float("nan"))] == [
+        "1,234", "40", "12.2", "0.12", "-"]
