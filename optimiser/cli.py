@@ -1,4 +1,4 @@
-"""The command line: `optimise INSTANCE.yaml [--out DIR]`, and `optimise template [FOLDER]`.
+"""The command line: `optimise INSTANCE.yaml... [--out DIR]`, and `optimise template [FOLDER]`.
 
 Thin on purpose: parse, call the pipeline and the writers, map domain errors
 to one line and an exit status (0 all optimal, 1 some scenario infeasible or
@@ -16,20 +16,24 @@ from rich.console import Console
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
-from optimiser.pipeline import RunResult, run
+from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
 from optimiser.progress import progress_bar
-from optimiser.reports import check_out, default_out, write_reports
+from optimiser.reports import ROLLUP_OUT, check_out, default_out, write_reports, write_rollup
+from optimiser.rollup import Rollup, check_addable, roll_up
 from optimiser.template import write_template
-from optimiser.terminal import print_comparison, print_uncertainty
+from optimiser.terminal import print_comparison, print_rollup, print_uncertainty
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 
 @app.command()
 def optimise(
-    instance: Annotated[Path, typer.Argument(help="The place, as a YAML instance file.")],
+    instances: Annotated[list[Path], typer.Argument(
+        help="The place, as a YAML instance file; several places are solved and added up.",
+        metavar="INSTANCE.yaml...")],
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Folder for the results (default reports/<instance stem>/).")] = None,
+        "--out", help="Folder for the results (default reports/<instance stem>/, or "
+        "reports/rollup/ for several places).")] = None,
     analyses: Annotated[str, typer.Option(
         "--analyses", help="Which analyses run after the scenarios: 'all', 'none', or a "
         "comma-separated list of: " + ", ".join(ANALYSES) + ".")] = "all",
@@ -48,20 +52,30 @@ def optimise(
 ) -> None:
     """Solve every scenario of INSTANCE and compare ring-fenced with pooled plans.
 
+    Given several instances, solve each into DIR/<stem>/ and add them up.
     `optimise template [FOLDER]` writes a starter workbook and a YAML that names it.
     """
     console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
     errors = Console(stderr=True)
-    target = out if out is not None else default_out(instance)
+    several = len(instances) > 1
+    default = ROLLUP_OUT if several else default_out(instances[0])
+    target = out if out is not None else default
     try:
         chosen = choose_analyses(analyses)
         check_draws(draws, seed, workers, scheduler)
         check_out(target)
-        result = run(instance)
-        run_analyses(result, chosen)
-        if draws is not None:
-            run_draws(result, draws, seed or 0, workers, scheduler, errors)
-        write_reports(result, target)
+        if several:
+            if draws is not None:
+                raise UsageError("--draws works on one instance at a time; run each place "
+                                 "on its own for its uncertainty")
+            rollup = solve_places(instances, chosen)
+            write_rollup(rollup, target)
+        else:
+            result = run(instances[0])
+            run_analyses(result, chosen)
+            if draws is not None:
+                run_draws(result, draws, seed or 0, workers, scheduler, errors)
+            write_reports(result, target)
     except (InstanceError, OutputError, UsageError) as err:
         if debug:
             raise
@@ -76,10 +90,27 @@ def optimise(
         errors.print(f"optimise: internal error: {type(err).__name__}: {err} "
                      "(run again with --debug for the traceback)", markup=False)
         raise typer.Exit(3) from None
-    print_comparison(result, console)
-    print_uncertainty(result, console)
+    if several:
+        print_rollup(rollup, console)
+        all_optimal = rollup.all_optimal
+    else:
+        print_comparison(result, console)
+        print_uncertainty(result, console)
+        all_optimal = result.all_optimal
     console.print(f"Results written to {target}/", markup=False, highlight=False)
-    raise typer.Exit(0 if result.all_optimal else 1)
+    raise typer.Exit(0 if all_optimal else 1)
+
+
+def solve_places(paths: list[Path], analyses: list[str]) -> Rollup:
+    """Validate every place first (nothing is solved unless all are valid), then solve
+    each, run its analyses and add them up."""
+    prepared = prepare_many(paths)
+    check_addable(prepared)
+    places = {}
+    for place in prepared:
+        places[place.path.stem] = result = run_prepared(place)
+        run_analyses(result, analyses)
+    return roll_up(places)
 
 
 def choose_analyses(spec: str) -> list[str]:

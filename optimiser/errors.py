@@ -48,7 +48,9 @@ class InstanceError(Exception):
     def __str__(self) -> str:
         if len(self.problems) == 1:
             return str(self.problems[0])
-        head = f"{len(self.problems)} problems in the instance:"
+        files = len({p.file for p in self.problems})
+        where = "the instance" if files == 1 else f"{files} instances"
+        head = f"{len(self.problems)} problems in {where}:"
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])
 
 

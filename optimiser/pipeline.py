@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from models.pooling import build_model
+from optimiser.errors import InstanceError, Problem
 from optimiser.results import ScenarioResult, tidy
 from optimiser.scenarios import ScenarioRun, place_data, scenario_runs
 from optimiser.schema import Instance
@@ -110,17 +111,39 @@ def _unsolved(run: ScenarioRun, ref: ScenarioResult) -> ScenarioResult:
                 run.instance.start_year, run.reference)
 
 
+def prepare_many(paths: list[Path]) -> list[Prepared]:
+    """Load and validate several instance files; one `InstanceError` listing every problem
+    in every file, so that nothing is solved unless all of them are valid."""
+    prepared: list[Prepared] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            prepared.append(prepare(path))
+        except InstanceError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InstanceError(problems)
+    return prepared
+
+
 def run(path: Path, ranges: bool = True) -> RunResult:
     """Solve every scenario of the instance at `path`."""
     started = time.perf_counter()
     prepared = prepare(path)
     loaded = time.perf_counter()
+    result = run_prepared(prepared, ranges)
+    result.timings = {"load": loaded - started, **result.timings}
+    return result
+
+
+def run_prepared(prepared: Prepared, ranges: bool = True) -> RunResult:
+    """Solve every scenario of an instance already loaded and validated."""
+    started = time.perf_counter()
     done: dict[str, ScenarioResult] = {}
     for scenario in prepared.runs:
         done[scenario.name] = solve_scenario(scenario, done, ranges=ranges)
     declared = [done[name] for name in _declared_order(prepared)]
-    timings = {"load": loaded - started, "scenarios": time.perf_counter() - loaded}
-    return RunResult(prepared, declared, timings)
+    return RunResult(prepared, declared, {"scenarios": time.perf_counter() - started})
 
 
 def _declared_order(prepared: Prepared) -> list[str]:

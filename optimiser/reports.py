@@ -25,6 +25,7 @@ from optimiser.markdown import write_markdown
 from optimiser.pipeline import RunResult
 from optimiser.prices import price_table
 from optimiser.results import ScenarioResult
+from optimiser.rollup import Rollup, rollup_document
 from optimiser.story import tell
 from optimiser.workbook import write_workbook
 
@@ -214,3 +215,33 @@ def recover(out: Path) -> None:
         olds = olds[:-1]
     for leftover in [*olds, *out.parent.glob(f".{out.name}.new-*")]:
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+ROLLUP_OUT = Path("reports") / "rollup"
+"""Where `optimise` writes a roll-up of several places unless told otherwise."""
+
+
+def rollup_results(rollup: Rollup) -> dict[str, Any]:
+    """The roll-up's results.json: the totals, and where each place's own results are."""
+    return {
+        "tool": {"name": "optimise", "version": __version__},
+        "rollup": rollup_document(rollup),
+        "places": {stem: f"{stem}/results.json" for stem in rollup.places},
+    }
+
+
+def write_rollup(rollup: Rollup, out: Path) -> Path:
+    """Every place's reports in `out/<stem>/`, and `results.json` and `rollup.csv` beside
+    them; all written aside and moved into place together."""
+    with staged_folder(out) as stage:
+        for stem, result in rollup.places.items():
+            folder = stage / stem
+            folder.mkdir()
+            for writer in WRITERS:
+                writer(result, folder)
+        document = rollup_results(rollup)
+        (stage / "results.json").write_text(json.dumps(document, indent=2, allow_nan=False)
+                                            + "\n")
+        rollup.table.to_csv(stage / "rollup.csv", index=False, float_format="%.10g",
+                            lineterminator="\n")
+    return out

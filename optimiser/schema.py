@@ -28,6 +28,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+AgencyKind = Literal[
+    "council", "pct", "acute_trust", "mental_health_trust", "community_trust",
+    "ambulance_trust", "police", "fire", "probation", "jcp", "central_government",
+    "voluntary", "other",
+]
+"""Kinds of agency, as a national roll-up adds them up: councils (county, district,
+unitary, metropolitan and London boroughs alike), primary care trusts, NHS trusts by
+what they provide, police, fire and rescue, probation, Jobcentre Plus and the rest."""
+
+
 class Range(Strict):
     """An uncertain figure: a triangular distribution from low to high, peaking at central.
 
@@ -84,6 +94,11 @@ class Agency(Strict):
     """An organisation that holds budgets and gains or loses from the plan."""
 
     name: Text = Field(description="Display name.")
+    kind: AgencyKind | None = Field(
+        default=None,
+        description="What kind of agency it is, for adding places up nationally; "
+        "default: unclassified.",
+    )
     max_net_cost: NonNegative | None = Field(
         default=None,
         description="Floor on the agency's position: P_a >= -max_net_cost (present value).",

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from optimiser.pipeline import RunResult
+
+if TYPE_CHECKING:
+    from optimiser.rollup import Rollup
 
 
 def currency_symbol(currency: str) -> str:
@@ -182,3 +188,96 @@ def print_uncertainty(result: RunResult, console: Console) -> None:
                           f"{r.high:,.6g}", at_low, at_high,
                           shown(r.swing) if pd.notna(r.swing) else "-")
         console.print(table)
+
+
+def print_rollup(rollup: Rollup, console: Console) -> None:
+    """The roll-up: each place ring-fenced against pooled, the totals, who gains, the headline."""
+    # Imported here: the roll-up words its headline with `money` from this module.
+    from optimiser.rollup import (
+        KIND_NAMES,
+        POOLED,
+        RING_FENCED,
+        changes,
+        coverage,
+        headline,
+        totals,
+    )
+
+    cur = rollup.currency
+    table = rollup.table
+    names = rollup.scenarios()
+    places = Table(title="Places: objective (PV), ring-fenced against pooled")
+    for col, justify in (("place", "left"), ("theme", "left"), ("solved", "right"),
+                         (RING_FENCED, "right"), (POOLED, "right"), ("gain", "right")):
+        places.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for stem, result in rollup.places.items():
+        mine = table[(table["place"] == stem) & (table["measure"] == "objective")]
+        got = dict(zip(mine["scenario"], mine["value"], strict=True))
+        gain = mine[mine["scenario"] == POOLED]["vs_ring_fenced"]
+        solved = sum(s.status == "optimal" for s in result.scenarios)
+        places.add_row(stem, result.instance.name, f"{solved}/{len(result.scenarios)}",
+                       _shown(got.get(RING_FENCED), result.instance.objective, cur),
+                       _shown(got.get(POOLED), result.instance.objective, cur),
+                       _shown(gain.iloc[0] if len(gain) else None,
+                              result.instance.objective, cur))
+    console.print(places)
+
+    added = Table(title=f"Added up over {len(rollup.places)} places (PV; change against "
+                        "ring-fenced)")
+    for col in ("scenario", "places", "objective", "spend", "savings", "net", "objective change"):
+        added.add_column(col, justify="left" if col == "scenario" else "right")
+    for name in names:
+        cover = coverage(rollup, name)
+        objective = totals(rollup, name, "objective")
+        change = changes(rollup, name, "objective")
+        added.add_row(
+            name, f"{len(cover['places'])}/{len(rollup.places)}",
+            ", ".join(_shown(v, k, cur) for k, v in objective.items()) or "-",
+            money(totals(rollup, name, "spend").get("all"), cur),
+            money(totals(rollup, name, "savings").get("all"), cur),
+            money(totals(rollup, name, "net").get("all"), cur),
+            ", ".join(_shown(v, k, cur) for k, v in change.items()) or "-")
+    console.print(added)
+
+    by_scenario = {n: totals(rollup, n, "kind_net") for n in names}
+    _print_by_scenario(console, "Net position by kind of agency (PV: savings - spend + "
+                       "transfers)", "kind", by_scenario,
+                       lambda k: KIND_NAMES.get(k, k), lambda v: money(v, cur))
+    by_scenario = {n: totals(rollup, n, "outcome") for n in names}
+    _print_by_scenario(console, "Outcomes a year, added up where places share them",
+                       "outcome", by_scenario, str, _count)
+
+    for line in headline(rollup):
+        console.print(line, markup=False, highlight=False)
+    for stem, result in rollup.places.items():
+        for s in result.scenarios:
+            if s.status != "optimal":
+                console.print(f"{stem}: {s.name} is {s.status}: {s.message}", markup=False,
+                              highlight=False)
+
+
+def _print_by_scenario(console: Console, title: str, first: str,
+                       by_scenario: dict[str, dict[str, float]],
+                       label: Callable[[str], str], shown: Callable[[float | None], str]) -> None:
+    """A table of items (rows) by scenario (columns), when there are any items."""
+    items = sorted({k for values in by_scenario.values() for k in values})
+    if not items:
+        return
+    table = Table(title=title)
+    table.add_column(first)
+    for name in by_scenario:
+        table.add_column(name, justify="right")
+    for item in items:
+        table.add_row(label(item), *(shown(values.get(item)) for values in by_scenario.values()))
+    console.print(table)
+
+
+def _shown(value: float | None, objective: str, currency: str) -> str:
+    """An objective's value: money, or a count for the outcomes objective."""
+    if objective == "outcomes":
+        return _count(value)
+    return money(value, currency)
+
+
+def _count(value: float | None) -> str:
+    return "-" if value is None or pd.isna(value) else f"{value:,.0f}"

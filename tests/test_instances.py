@@ -1,0 +1,246 @@
+"""Every shipped place is a test: it solves, it agrees with the independent reference
+solver, and its headline behaves as its story says (instances/README.md). Then the
+national roll-up: its totals are the sums of the places, and the command's contract.
+
+Each place is solved once (module fixture) and shared by every test here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from reference import check_plan, load_instance, positions_of, solve_reference
+
+from optimiser.pipeline import RunResult, run
+from optimiser.reports import results_document
+from optimiser.rollup import TOTAL, headline, roll_up
+
+REPO = Path(__file__).resolve().parents[1]
+INSTANCES = sorted((REPO / "instances").glob("*.yaml"))
+STEMS = [p.stem for p in INSTANCES]
+
+# What each place's story says (instances/README.md and the comment at the top of each
+# file): pooling gains; these agencies end worse off pooled than ring-fenced (`lose`)
+# and these better off (`gain`). Only agencies the story names are checked.
+STORIES: dict[str, dict[str, list[str]]] = {
+    "bournemouth-dorset-poole": {
+        "lose": ["acute", "dorset_cc", "bournemouth_bc", "poole_bc", "dorset_fire"],
+        "gain": ["dorset_pct", "bp_pct"],
+    },
+    "leicester-leicestershire": {"lose": ["uhl"], "gain": ["emas"]},
+    "croydon": {"lose": ["nhs_croydon", "croydon_hospital"],
+                "gain": ["croydon_council", "jcp", "slam"]},
+    "south-tyneside-gateshead-sunderland": {
+        "lose": ["acute", "police", "south_tyneside", "gateshead", "sunderland"],
+        "gain": ["pcts", "neas", "probation"],
+    },
+    "bradford": {"lose": ["bradford_mdc", "pct"], "gain": ["acute", "noms", "jcp"]},
+    "birmingham": {"lose": ["acute", "pcts", "police", "fire", "probation", "bcht"],
+                   "gain": ["bcc", "wmas"]},
+    "worcestershire": {"lose": ["jcp", "worcs_cc"], "gain": ["pct", "police"]},
+}
+
+
+@pytest.fixture(scope="module")
+def solved() -> dict[str, RunResult]:
+    """Every shipped place, solved once."""
+    return {path.stem: run(path) for path in INSTANCES}
+
+
+def _documents(solved: dict[str, RunResult]) -> dict[str, dict[str, Any]]:
+    return {stem: results_document(result) for stem, result in solved.items()}
+
+
+def test_every_place_has_a_story() -> None:
+    assert set(STORIES) == set(STEMS)
+    assert len(STEMS) >= 7
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_place_solves_and_agrees_with_the_reference(stem: str,
+                                                    solved: dict[str, RunResult]) -> None:
+    path = REPO / "instances" / f"{stem}.yaml"
+    tool = results_document(solved[stem])["scenarios"]
+    assert all(entry["status"] == "optimal" for entry in tool.values()), stem
+    instance = load_instance(path)
+    positions = {name: positions_of(entry) for name, entry in tool.items()}
+    reference = solve_reference(instance, reference_positions=positions)
+    failures = []
+    for name, want in reference.items():
+        got = tool[name]
+        assert want["status"] == "optimal", f"{stem} {name}: reference says {want['status']}"
+        scale = max(1.0, abs(want["objective"]))
+        if abs(got["objective"] - want["objective"]) > 1e-6 * scale:
+            failures.append(f"{name}: objective {got['objective']}, reference {want['objective']}")
+        ref_name = solved[stem].scenario(name).reference
+        ref_entry = tool[ref_name] if instance["scenarios"][name].get("incentives") else None
+        failures += [f"{name}: {p}" for p in check_plan(instance, name, got, 1e-6, ref_entry)]
+    assert not failures, "\n".join(failures)
+
+
+def _net(result: RunResult, scenario: str) -> pd.Series:
+    return result.scenario(scenario).agencies.set_index("agency")["net"]
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_headline_behaves_as_the_story_says(stem: str, solved: dict[str, RunResult]) -> None:
+    result = solved[stem]
+    ring, pooled = result.scenario("ring_fenced"), result.scenario("pooled")
+    assert pooled.objective > ring.objective + 1e5, "pooling should gain at least GBP 0.1m"
+    before, after = _net(result, "ring_fenced"), _net(result, "pooled")
+    story = STORIES[stem]
+    for agency in story["lose"]:
+        assert after[agency] < before[agency] - 1.0, f"{agency} should lose under pooling"
+    for agency in story["gain"]:
+        assert after[agency] > before[agency] + 1.0, f"{agency} should gain under pooling"
+    fair = _net(result, "pooled_fair")
+    slack = 1e-6 * max(1.0, before.abs().max())
+    assert (fair >= before - slack).all(), "pooled_fair leaves some agency worse off"
+    assert result.scenario("pooled_fair").objective >= ring.objective - slack
+
+
+def test_bournemouth_acute_trusts_keep_their_floor(solved: dict[str, RunResult]) -> None:
+    """The trusts' max_net_cost 0 holds in every scenario."""
+    result = solved["bournemouth-dorset-poole"]
+    for s in result.scenarios:
+        assert _net(result, s.name)["acute"] >= -1e-6
+
+
+def test_every_agency_has_a_kind_of_its_time(solved: dict[str, RunResult]) -> None:
+    for stem, result in solved.items():
+        missing = [a for a, spec in result.instance.agencies.items() if spec.kind is None]
+        assert not missing, f"{stem}: no kind for {missing}"
+
+
+def test_birmingham_models_a_stated_share_of_its_count(solved: dict[str, RunResult]) -> None:
+    """GBP 112m a year of the GBP 7.3bn counted, as its header says (about 1.5%)."""
+    streams = solved["birmingham"].instance.streams.values()
+    total = sum(float(s.budget) for s in streams)  # type: ignore[arg-type]
+    assert total == pytest.approx(112e6)
+    assert total / 7.3e9 == pytest.approx(0.015, abs=0.001)
+    assert len(solved["birmingham"].instance.interventions) >= 25
+
+
+# ----------------------------------------------------------------------------- roll-up
+
+
+def test_rollup_totals_are_the_sums_of_the_places(solved: dict[str, RunResult]) -> None:
+    rollup = roll_up(solved)
+    table = rollup.table
+    places, totals = table[table["place"] != TOTAL], table[table["place"] == TOTAL]
+    keys = ["scenario", "measure", "item"]
+    summed = (places.groupby(keys)
+              .agg(value_sum=("value", "sum"),
+                   vs_ring_fenced_sum=("vs_ring_fenced", lambda v: v.sum(min_count=1)),
+                   counted=("place", "nunique"))
+              .reset_index())
+    joined = totals.merge(summed, on=keys, how="left")
+    assert len(joined) == len(totals)
+    assert joined["value"].to_numpy() == pytest.approx(joined["value_sum"].to_numpy())
+    both = joined["vs_ring_fenced"].notna()
+    assert joined.loc[both, "vs_ring_fenced"].to_numpy() == pytest.approx(
+        joined.loc[both, "vs_ring_fenced_sum"].to_numpy())
+    assert (joined["places"] == joined["counted"]).all()
+    # Against the places' own results, independently of the table:
+    docs = _documents(solved)
+    for scenario in ("ring_fenced", "pooled", "pooled_fair"):
+        want = sum(d["scenarios"][scenario]["objective"] for d in docs.values())
+        got = totals[(totals["scenario"] == scenario) & (totals["measure"] == "objective")]
+        assert float(got["value"].sum()) == pytest.approx(want)
+        spend = sum(a["spend"] for d in docs.values()
+                    for a in d["scenarios"][scenario]["agencies"].values())
+        got = totals[(totals["scenario"] == scenario) & (totals["measure"] == "spend")]
+        assert float(got["value"].iloc[0]) == pytest.approx(spend)
+    # Kinds: the councils' net is every council's net, summed.
+    council = sum(a["net"] for stem, d in docs.items()
+                  for name, a in d["scenarios"]["pooled"]["agencies"].items()
+                  if solved[stem].instance.agencies[name].kind == "council")
+    got = totals[(totals["scenario"] == "pooled") & (totals["measure"] == "kind_net")
+                 & (totals["item"] == "council")]
+    assert float(got["value"].iloc[0]) == pytest.approx(council)
+
+
+def test_rollup_adds_only_outcomes_that_share_an_id(solved: dict[str, RunResult]) -> None:
+    rollup = roll_up(solved)
+    table = rollup.table
+    outcomes = table[table["measure"] == "outcome"]
+    added = set(outcomes[outcomes["place"] == TOTAL]["item"])
+    per_place = outcomes[outcomes["place"] != TOTAL].groupby("item")["place"].nunique()
+    assert added == set(per_place[per_place >= 2].index)
+    assert "admissions_avoided" in added  # five places avoid admissions
+    mean_a_year = solved["croydon"].scenario("pooled").outcomes.groupby("outcome")[
+        "achieved"].mean()["school_ready"]
+    row = outcomes[(outcomes["place"] == "croydon") & (outcomes["scenario"] == "pooled")
+                   & (outcomes["item"] == "school_ready")]
+    assert float(row["value"].iloc[0]) == pytest.approx(mean_a_year)
+
+
+def test_rollup_headline_reads_as_the_treasury_would(solved: dict[str, RunResult]) -> None:
+    text = headline(roll_up(solved))
+    assert text[0].startswith("If every pilot pooled: £")
+    assert "more net benefit (PV)" in text[0]
+    assert "admissions avoided a year" in text[0]
+    assert all("took 'birmingham_budget'" not in line for line in text)  # one place only
+
+
+def cli(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "optimiser", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, check=False, timeout=300)
+
+
+def test_rollup_command_writes_places_results_and_csv(tmp_path: Path) -> None:
+    two = [REPO / "instances" / "croydon.yaml", REPO / "instances" / "worcestershire.yaml"]
+    done = cli(*two, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out"
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["places"] == {"croydon": "croydon/results.json",
+                             "worcestershire": "worcestershire/results.json"}
+    for stem in ("croydon", "worcestershire"):
+        place = json.loads((out / stem / "results.json").read_text())
+        assert set(place["scenarios"]) >= {"ring_fenced", "pooled"}
+    pooled = doc["rollup"]["scenarios"]["pooled"]
+    assert pooled["places"] == ["croydon", "worcestershire"]
+    want = sum(json.loads((out / s / "results.json").read_text())["scenarios"]["pooled"][
+        "objective"] for s in ("croydon", "worcestershire"))
+    assert pooled["objective"]["net_benefit"] == pytest.approx(want)
+    csv = pd.read_csv(out / "rollup.csv")
+    assert list(csv.columns) == ["scenario", "place", "measure", "item", "places", "value",
+                                 "vs_ring_fenced"]
+    assert "If every pilot pooled" in done.stdout
+
+
+def test_rollup_invalid_place_exit_2_nothing_written(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((REPO / "instances" / "croydon.yaml").read_text().replace(
+        "kind: pct", "kind: primary_care_trust"))
+    done = cli(REPO / "instances" / "worcestershire.yaml", bad, "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert "bad.yaml" in done.stderr and "agencies.nhs_croydon.kind" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_rollup_infeasible_somewhere_exit_1(tmp_path: Path) -> None:
+    done = cli(REPO / "tests" / "data" / "infeasible.yaml",
+               REPO / "tests" / "data" / "ringfence_vs_pooled.yaml", "--out", tmp_path / "out")
+    assert done.returncode == 1, done.stderr
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["rollup"]["scenarios"]["ring_fenced"]["not_optimal"]
+    assert (tmp_path / "out" / "infeasible" / "results.json").is_file()
+
+
+def test_rollup_refuses_two_files_with_one_name(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    copy = tmp_path / "a" / "croydon.yaml"
+    copy.write_text((REPO / "instances" / "croydon.yaml").read_text())
+    done = cli(REPO / "instances" / "croydon.yaml", copy, "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert "share the name croydon" in done.stderr
+    assert not (tmp_path / "out").exists()
