@@ -414,8 +414,10 @@ def test_page_figures_match_results(place: Path) -> None:
             assert f"scenarios/{scenario}/agencies/{agency}/net" in sources
     for stream in doc["ring_fence_prices"]:
         assert f"ring_fence_prices/{stream}/lift_gain" in sources
-    assert "settlement/pooled/0/amount" in sources
-    assert "settlement_shortfall/pooled" in sources
+    for scenario, payments in doc["settlement"].items():
+        assert {f"settlement/{scenario}/{n}/amount" for n in range(len(payments))} <= sources
+    for scenario, short in doc["settlement_shortfall"].items():
+        assert (f"settlement_shortfall/{scenario}" in sources) == (short >= 0.5)
     assert "shapley/pooled/acute" in sources
     assert page.tags.count("svg") >= 3
 
