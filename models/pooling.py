@@ -58,6 +58,8 @@ class PlaceData:
     floor: np.ndarray  # (A,) -max_net_cost_a, NaN = none
     reference: np.ndarray  # (A,) Pref_a, NaN = no incentive constraint
     transfers: bool
+    reference_allowance: float = 0.0
+    """Relative rounding allowed on reference positions in no_worse_off (`add_incentives`)."""
     fenced_by: list[list[int]] = field(init=False)  # (I,) streams whose fence holds i
 
     def __post_init__(self) -> None:
@@ -74,26 +76,41 @@ class PlaceData:
         return np.where(t < self.years, padded[np.minimum(t, len(padded) - 1)], 0.0)
 
 
-def build_model(data: PlaceData) -> pyo.ConcreteModel:
+def build_model(data: PlaceData, elastic: bool = False,
+                implied_bounds: bool = False) -> pyo.ConcreteModel:
     """Build the scenario's LP: variables, the constraint families, the objective.
 
     Besides the main objective `objective` (active), the model carries
     deactivated objectives the solver uses for the lexicographic stages:
     `least_pooling` and one `position[a]` per agency.
+
+    `elastic=True` builds the diagnosis model of an infeasible scenario
+    instead: every requirement a plan may fail (targets, minimum units,
+    max_net_cost floors, no_worse_off) gets a shortfall variable u >= 0 on its
+    row, and `objective` minimises the weighted total shortfall
+    (`set_shortfall_objective`). Budgets, ring-fences, pool limits and
+    max_units stay hard: they are the money and capacity there is. The elastic
+    model is always feasible (buy nothing, fall short of everything).
+    `implied_bounds`: see `add_variables`.
     """
-    m = pyo.ConcreteModel(name="budget_pooling")
+    m = pyo.ConcreteModel(name="budget_pooling_elastic" if elastic else "budget_pooling")
     add_sets(m, data)
-    add_variables(m, data)
+    add_variables(m, data, elastic, implied_bounds)
     add_funding_balance(m, data)
     add_budget_limits(m, data)
     if data.pooling:
         add_pool_balance(m, data)
-    add_targets(m, data)
+    if elastic:
+        add_minimum_units(m, data)
+    add_targets(m, data, elastic)
     add_positions(m, data)
-    add_floors(m, data)
-    add_incentives(m, data)
-    set_objective(m, data)
-    add_tiebreak_objectives(m, data)
+    add_floors(m, data, elastic)
+    add_incentives(m, data, elastic)
+    if elastic:
+        set_shortfall_objective(m, data)
+    else:
+        set_objective(m, data)
+        add_tiebreak_objectives(m, data)
     return m
 
 
@@ -109,7 +126,8 @@ def add_sets(m: pyo.ConcreteModel, data: PlaceData) -> None:
     )
 
 
-def add_variables(m: pyo.ConcreteModel, data: PlaceData) -> None:
+def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False,
+                  implied_bounds: bool = False) -> None:
     """Decision variables.
 
     x_it in [min_units_it, max_units_it]: units of i delivered in year t.
@@ -117,19 +135,47 @@ def add_variables(m: pyo.ConcreteModel, data: PlaceData) -> None:
     Pooled scenarios only: p_st in [0, pool_share_s * budget_st], the money
     stream s puts into the pool (this bound is SPEC's pooling limit, 3);
     q_it >= 0, the money the pool spends on i.
+
+    `implied_bounds` tightens x_it <= affordable_units_it (what all the place's
+    money could buy), which changes no plan of this data but spares HiGHS
+    unbounded columns beside budgets in the billions; a model whose unit costs
+    are later changed in place must not use it.
+    Elastic model: x_it = s_it * y_it with y_it in [0, max_units_it / s_it] (the
+    minimum is held by `add_minimum_units`), s_it = `unit_scale`, so that an
+    intervention bought by the billion (a text at a penny) counts in the least
+    shortfall as much as one bought by the dozen; x is then an expression.
     """
-    hi = np.where(np.isfinite(data.max_units), data.max_units, np.nan)
-
-    def unit_bounds(_m: pyo.ConcreteModel, i: int, t: int) -> tuple[float, float | None]:
-        upper = hi[i, t]
-        return float(data.min_units[i, t]), None if np.isnan(upper) else float(upper)
-
-    m.x = pyo.Var(m.I, m.T, bounds=unit_bounds)
+    hi = np.minimum(data.max_units, affordable_units(data)) if (
+        implied_bounds or elastic) else data.max_units
+    if elastic:
+        scale = unit_scale(data)
+        m.y = pyo.Var(m.I, m.T, bounds=lambda _m, i, t: (
+            0.0, float(hi[i, t] / scale[i, t]) if np.isfinite(hi[i, t]) else None))
+        m.x = pyo.Expression(m.I, m.T, rule=lambda m, i, t: float(scale[i, t]) * m.y[i, t])
+    else:
+        m.x = pyo.Var(m.I, m.T, bounds=lambda _m, i, t: (
+            float(data.min_units[i, t]), float(hi[i, t]) if np.isfinite(hi[i, t]) else None))
     m.f = pyo.Var(m.F, m.T, domain=pyo.NonNegativeReals)
     if data.pooling:
         poolable = data.pool_share[:, None] * data.budget
         m.p = pyo.Var(m.S, m.T, bounds=lambda _m, s, t: (0.0, float(poolable[s, t])))
         m.q = pyo.Var(m.I, m.T, domain=pyo.NonNegativeReals)
+
+
+def unit_scale(data: PlaceData) -> np.ndarray:
+    """(I, H) the power of two nearest the most units of i that year t allows (1 if no limit)."""
+    most = np.minimum(data.max_units, affordable_units(data))
+    usable = np.isfinite(most) & (most > 0)
+    return np.where(usable, 2.0 ** np.round(np.log2(np.where(usable, most, 1.0))), 1.0)
+
+
+def affordable_units(data: PlaceData) -> np.ndarray:
+    """(I, H) the most units of i that every budget together could pay for in year t:
+    sum_s budget_st / unit_cost_it (+inf where the unit costs nothing). Funding (SPEC 1)
+    and budgets (SPEC 2) imply x_it <= this in every scenario."""
+    total = data.budget.sum(axis=0)[None, :]
+    with np.errstate(divide="ignore"):
+        return np.where(data.cost > 0, total / np.where(data.cost > 0, data.cost, 1.0), np.inf)
 
 
 def add_funding_balance(m: pyo.ConcreteModel, data: PlaceData) -> None:
@@ -180,27 +226,48 @@ def add_pool_balance(m: pyo.ConcreteModel, data: PlaceData) -> None:
     m.pool_balance = pyo.Constraint(m.T, rule=rule)
 
 
-def add_targets(m: pyo.ConcreteModel, data: PlaceData) -> None:
+def add_minimum_units(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """Elastic model only: the minimum units as rows that may fall short.
+
+    x_it + min_units_it * u_it >= min_units_it, u_it >= 0, for every i, t with
+    min_units_it > 0 (u is the share of the minimum missed).
+    """
+    rows = pyo.Set(dimen=2, initialize=[
+        (int(i), int(t)) for i, t in zip(*np.nonzero(data.min_units > 0), strict=True)])
+    m.short_min_units = pyo.Var(rows, domain=pyo.NonNegativeReals)
+    m.min_units = pyo.Constraint(rows, rule=lambda m, i, t: (
+        m.x[i, t] + float(data.min_units[i, t]) * m.short_min_units[i, t]
+        >= float(data.min_units[i, t])))
+
+
+def add_targets(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
     """SPEC 4, targets: each targeted outcome reaches its minimum every year.
 
     sum_i e_ik * x_it >= target_kt   for every k with a target, every t
+    Elastic: sum_i e_ik * x_it + s_kt * u_kt >= target_kt, u_kt >= 0, the share
+    missed of the scale s_kt (`shortfall_scales`: the target, or 1 if it is 0).
     """
     index = [(k, t) for k in range(len(data.outcomes)) for t in range(data.years)
              if not np.isnan(data.target[k, t])]
     contributors = [np.flatnonzero(data.effect[:, k]).tolist() for k in range(len(data.outcomes))]
+    rows = pyo.Set(dimen=2, initialize=index)
+    scale = shortfall_scales(data)["target"]
+    if elastic:
+        m.short_target = pyo.Var(rows, domain=pyo.NonNegativeReals)
 
     if any(not c for c in contributors):
         m.nothing = pyo.Var(bounds=(0.0, 0.0))
 
     def rule(m: pyo.ConcreteModel, k: int, t: int) -> pyo.Expression:
-        if not contributors[k]:
-            # No intervention moves outcome k: the row stays (0 >= target) so that
-            # the solver, not Pyomo, reports an unmet target as infeasible.
-            return m.nothing >= float(data.target[k, t])
-        return sum(float(data.effect[i, k]) * m.x[i, t] for i in contributors[k]) >= float(
-            data.target[k, t])
+        # No intervention moves outcome k: the row stays (0 >= target) so that
+        # the solver, not Pyomo, reports an unmet target as infeasible.
+        achieved = (sum(float(data.effect[i, k]) * m.x[i, t] for i in contributors[k])
+                    if contributors[k] else m.nothing)
+        if elastic:
+            achieved = achieved + float(scale[k, t]) * m.short_target[k, t]
+        return achieved >= float(data.target[k, t])
 
-    m.target = pyo.Constraint(pyo.Set(dimen=2, initialize=index), rule=rule)
+    m.target = pyo.Constraint(rows, rule=rule)
 
 
 def add_positions(m: pyo.ConcreteModel, data: PlaceData) -> None:
@@ -233,37 +300,93 @@ def add_positions(m: pyo.ConcreteModel, data: PlaceData) -> None:
     m.position = pyo.Expression(m.A, rule=lambda m, a: m.savings[a] - m.spend[a])
 
 
-def add_floors(m: pyo.ConcreteModel, data: PlaceData) -> None:
-    """SPEC 5, floors: P_a >= -max_net_cost_a where the agency gives one."""
-    index = [a for a in range(len(data.agencies)) if not np.isnan(data.floor[a])]
-    m.floor = pyo.Constraint(
-        pyo.Set(initialize=index), rule=lambda m, a: m.position[a] >= float(data.floor[a])
-    )
+def add_floors(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
+    """SPEC 5, floors: P_a >= -max_net_cost_a where the agency gives one.
+
+    Elastic: P_a + M * u_a >= -max_net_cost_a, u_a >= 0, the share missed of the
+    place's money M (`money_yardstick`).
+    """
+    rows = pyo.Set(initialize=[a for a in range(len(data.agencies))
+                               if not np.isnan(data.floor[a])])
+    money = money_yardstick(data)
+    if elastic:
+        m.short_floor = pyo.Var(rows, domain=pyo.NonNegativeReals)
+    m.floor = pyo.Constraint(rows, rule=lambda m, a: (
+        m.position[a] + (money * m.short_floor[a] if elastic else 0) >= float(data.floor[a])))
 
 
-def add_incentives(m: pyo.ConcreteModel, data: PlaceData) -> None:
+def add_incentives(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
     """SPEC 6, no_worse_off: every agency ends at least at its reference position.
 
-    Without transfers: P_a >= Pref_a for every agency.
-    With transfers z_ab >= 0: P_a + sum_b z_ba - sum_b z_ab >= Pref_a for every a.
+    Without transfers: P_a >= Pref_a - eps_a for every agency.
+    With transfers z_ab >= 0: P_a + sum_b z_ba - sum_b z_ab >= Pref_a - eps_a for every a.
     Transfers only move money between agencies, so such z exist exactly when
-    sum_a P_a >= sum_a Pref_a (pay each shortfall out of the surpluses); the
+    sum_a P_a >= sum_a (Pref_a - eps_a) (pay each shortfall out of the surpluses); the
     model keeps that one row and the transfers are settled after the solve
     (`optimiser.results.gain_share_transfers`).
+    eps_a = reference_allowance * max(1, |Pref_a|), zero unless the pipeline finds the
+    exact rows infeasible: Pref_a comes from another solve, exact only to its
+    rounding, and the reference plan itself must pass.
+    Elastic: each row's left side gains M * u, u >= 0, the share missed of the
+    place's money M (`money_yardstick`).
     """
     protected = [a for a in range(len(data.agencies)) if not np.isnan(data.reference[a])]
     if not protected:
         return
+    eps = data.reference_allowance * np.maximum(1.0, np.abs(data.reference))
+    money = money_yardstick(data)
     if data.transfers:
+        if elastic:
+            m.short_no_worse_off_pooled = pyo.Var(domain=pyo.NonNegativeReals)
+        short = money * m.short_no_worse_off_pooled if elastic else 0
         m.no_worse_off_pooled = pyo.Constraint(
-            expr=sum(m.position[a] for a in protected)
-            >= float(sum(data.reference[a] for a in protected))
+            expr=sum(m.position[a] for a in protected) + short
+            >= float(sum(data.reference[a] - eps[a] for a in protected))
         )
     else:
-        m.no_worse_off = pyo.Constraint(
-            pyo.Set(initialize=protected),
-            rule=lambda m, a: m.position[a] >= float(data.reference[a]),
-        )
+        rows = pyo.Set(initialize=protected)
+        if elastic:
+            m.short_no_worse_off = pyo.Var(rows, domain=pyo.NonNegativeReals)
+        m.no_worse_off = pyo.Constraint(rows, rule=lambda m, a: (
+            m.position[a] + (money * m.short_no_worse_off[a] if elastic else 0)
+            >= float(data.reference[a] - eps[a])))
+
+
+def money_yardstick(data: PlaceData) -> float:
+    """M = sum_s sum_t d_t * budget_st, the place's money over the plan (PV); 1 if it has none."""
+    total = float((data.budget @ data.discount).sum())
+    return total if total > 0 else 1.0
+
+
+def shortfall_scales(data: PlaceData) -> dict[str, np.ndarray | float]:
+    """What each kind of shortfall is measured against in the elastic model.
+
+    targets: the target (1 where the target is 0); minimum units: the minimum;
+    money rows (floors, no_worse_off): the yardstick M of `money_yardstick`, so
+    money shortfalls compare pound for pound, and with the others as a share of
+    all the place's money.
+    """
+    return {
+        "target": np.where(data.target > 0, data.target, 1.0),
+        "min_units": np.where(data.min_units > 0, data.min_units, 1.0),
+        "money": money_yardstick(data),
+    }
+
+
+def set_shortfall_objective(m: pyo.ConcreteModel, data: PlaceData) -> None:
+    """Elastic model's objective: the least total shortfall, each as a share of its scale.
+
+    min  sum of every shortfall variable u (targets, minimum units, floors,
+         no_worse_off), each the share missed of its scale (`shortfall_scales`):
+    a shortfall of 10% on any target or minimum weighs the same, and money
+    shortfalls weigh pound for pound. Keeping every coefficient 1 spares HiGHS
+    costs too small for its tolerances when M is in the billions.
+    """
+    names = ("short_target", "short_min_units", "short_floor", "short_no_worse_off",
+             "short_no_worse_off_pooled")
+    expr = sum(var[index] for name in names if (var := getattr(m, name, None)) is not None
+               for index in var)
+    m.objective = pyo.Objective(expr=expr, sense=pyo.minimize)
 
 
 def outcome_money(data: PlaceData) -> np.ndarray:

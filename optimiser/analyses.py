@@ -9,11 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from optimiser.gains import settlement_payments, settlement_shortfall
 from optimiser.pipeline import RunResult
 from optimiser.prices import ring_fence_prices
+from optimiser.shapley import shapley
 
 ANALYSES: dict[str, Callable[[RunResult], Any]] = {
     "ring_fence_prices": ring_fence_prices,
+    "settlement": settlement_payments,
+    "settlement_shortfall": settlement_shortfall,
+    "shapley": shapley,
 }
 """results.json key -> the analysis that computes it, in the order they run."""
 

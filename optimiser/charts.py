@@ -20,22 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from optimiser.pipeline import RunResult
+from optimiser.gainsplot import draw_gains
 from optimiser.story import Story
-
-try:
-    from optimiser.gainsplot import draw_gains
-except ImportError:  # until the agency gains graph lands
-
-    def draw_gains(result: RunResult, scenario: str) -> Figure:
-        """Placeholder: each agency's change in net position, as labelled points."""
-        agencies = result.scenario(scenario).agencies
-        fig = Figure(figsize=(5, 1 + 0.25 * len(agencies)))
-        ax = fig.subplots()
-        ax.scatter(agencies["net"], agencies["agency"], color=INK)
-        ax.set_title(f"Agencies' net positions in {scenario}")
-        return fig
-
 
 WIDTH = 9.5
 """Chart width in inches: 684 pt, the page's text column at 96 dpi."""

@@ -213,7 +213,35 @@ def scenarios_section(story: Story) -> str:
     note = ("" if net_src else '<p class="note">Net benefit is the present value of outcomes '
             "plus savings minus cost, worked out from each plan whatever its objective.</p>")
     return (f'<section id="scenarios"><h2>The scenarios</h2><table id="scenario-table">'
-            f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>{note}</section>")
+            f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>{note}"
+            f"{diagnosis_table(story)}</section>")
+
+
+MONEY_REQUIREMENTS = {"max_net_cost", "no_worse_off"}
+"""Requirements measured in money (present value); the others count units or outcomes."""
+
+
+def diagnosis_table(story: Story) -> str:
+    """Each requirement an infeasible scenario cannot meet, and by how much at least."""
+    if story.diagnosis.empty:
+        return ""
+    numbered = story.diagnosis.assign(
+        n=story.diagnosis.groupby("scenario", sort=False).cumcount())
+    rows = []
+    for r in numbered.to_dict("records"):
+        shown = story.full if r["constraint"] in MONEY_REQUIREMENTS else count
+        base = f"scenarios/{r['scenario']}/diagnosis/{r['n']}"
+        year = "" if pd.isna(r["year"]) else r["year"]
+        rows.append(f"<tr><td>{esc(r['scenario'])}</td><td>{esc(r['constraint'])}</td>"
+                    f"<td>{esc(r['item'])}</td><td>{year}</td>"
+                    + "".join(figure(r[k], shown(r[k]), f"{base}/{k}")
+                              for k in ("required", "achievable", "shortfall"))
+                    + "</tr>")
+    return ("<h3>Why there is no plan</h3><p class=\"note\">The least shortfall in each "
+            "requirement that cannot hold (money in present value).</p>"
+            '<table id="diagnosis-table"><thead><tr><th>Scenario</th><th>Requirement</th>'
+            "<th>Of</th><th>Year</th><th class=num>Required</th><th class=num>Achievable</th>"
+            f"<th class=num>Shortfall</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def _chart(name: str, svg: str, caption: str) -> str:
@@ -374,10 +402,10 @@ def settlement_section(story: Story) -> str:
         rows = [_payment(story, r["scenario"], r["from"], r["to"], r["amount"], r["src"])
                 for r in story.settlement.to_dict("records")]
         parts.append(_payments_table("Settlement", "settlement-table", rows))
-        parts += [f'<p class="note">In {esc(k)} the gain cannot make every loser whole: the '
-                  "settlement falls "
-                  + figure(v, story.full(v), f"settlement_shortfall/{k}", tag="span", css="")
-                  + " short.</p>" for k, v in story.shortfall.items() if (snap(v) or 0) > 0]
+    parts += [f'<p class="note">In {esc(k)} the gain cannot make every loser whole: the '
+              "settlement falls "
+              + figure(v, story.full(v), f"settlement_shortfall/{k}", tag="span", css="")
+              + " short.</p>" for k, v in story.shortfall.items() if (snap(v) or 0) > 0]
     if not story.shapley.empty:
         rows = [f"<tr><td>{esc(r.scenario)}</td><td>{esc(story.name('agencies', r.agency))}"
                 f"</td>{figure(r.value, story.objective_text(r.value, full=True), r.src)}</tr>"

@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from models.pooling import build_model
+from models.pooling import PlaceData, build_model
+from optimiser.diagnose import (
+    explain_accuracy,
+    explain_infeasible,
+    explain_unbounded,
+    records,
+    shortfalls,
+    unlimited,
+)
 from optimiser.errors import InstanceError, Problem
 from optimiser.results import ScenarioResult, tidy
 from optimiser.scenarios import ScenarioRun, place_data, scenario_runs
 from optimiser.schema import Instance
-from optimiser.solve import Solution, solve
+from optimiser.solve import TRUSTED, Solution, solve
 from optimiser.tables import read_instance
 from optimiser.validate import validate
 from optimiser.yamlsource import Source
@@ -95,11 +103,68 @@ def solve_scenario(run: ScenarioRun, done: dict[str, ScenarioResult],
         positions = ref.positions()
     started = time.perf_counter()
     data = place_data(run, positions)
-    model = build_model(data)
+    model = build_model(data, implied_bounds=True)
     built = time.perf_counter()
     solution = solve(model, ranges=ranges)
     solution.timings["build"] = built - started
-    return tidy(run.name, data, solution, run.instance.start_year, run.reference)
+    if solution.status == "infeasible" and positions is not None:
+        solution, data = _within_rounding(solution, data, ranges)
+    result = tidy(run.name, data, solution, run.instance.start_year, run.reference)
+    explain(result, run, data, solution)
+    return result
+
+
+REFERENCE_ALLOWANCE = 1e-9
+"""Relative rounding allowed on reference positions where no_worse_off holds only so."""
+
+
+def _within_rounding(solution: Solution, data: PlaceData,
+                     ranges: bool) -> tuple[Solution, PlaceData]:
+    """Solve a no_worse_off scenario again, allowing each reference position its rounding.
+
+    The reference positions come from another solve, exact to about 1e-9 of
+    their size; where holding them exactly is infeasible but holding them to
+    REFERENCE_ALLOWANCE is not, the scenario is feasible and said to be so.
+    """
+    relaxed = replace(data, reference_allowance=REFERENCE_ALLOWANCE)
+    retried = solve(build_model(relaxed, implied_bounds=True), ranges=ranges)
+    if retried.status != "optimal":
+        return solution, data
+    note = (f"the reference positions are held to within {REFERENCE_ALLOWANCE:g} of their "
+            "size (the rounding of the reference solve)")
+    retried.message = "; ".join(m for m in (note, retried.message) if m)
+    retried.timings.update(build=solution.timings.get("build", 0.0))
+    return retried, relaxed
+
+
+def explain(result: ScenarioResult, run: ScenarioRun, data: PlaceData,
+            solution: Solution) -> None:
+    """Say what a plain status cannot: the scenario's message, and the figures behind it.
+
+    Infeasible: the least shortfall, from the elastic re-solve (`diagnosis`).
+    Unbounded: the interventions with no limit (`unlimited`). Optimal but held
+    less exactly than TRUSTED: by how much (`accuracy`), so no figure passes
+    for more exact than it is.
+    """
+    start = run.instance.start_year
+    if solution.status == "optimal":
+        notes = [solution.message] if solution.message else []
+        if solution.accuracy.get("max_relative_violation", 0.0) > TRUSTED:
+            notes.append(explain_accuracy(solution.accuracy))
+            result.extra["accuracy"] = solution.accuracy
+        result.message = "; ".join(notes)
+        return
+    if solution.status == "infeasible":
+        started = time.perf_counter()
+        elastic = solve(build_model(data, elastic=True), ranges=False)
+        found = shortfalls(data, elastic, start)
+        result.message = explain_infeasible(found, run.instance, run.reference)
+        result.extra["diagnosis"] = records(found)
+        result.timings["diagnose"] = time.perf_counter() - started
+    elif solution.status == "unbounded":
+        unlimited_items = unlimited(data, solution, start)
+        result.message = explain_unbounded(unlimited_items, run.instance)
+        result.extra["unlimited"] = unlimited_items
 
 
 def _unsolved(run: ScenarioRun, ref: ScenarioResult) -> ScenarioResult:

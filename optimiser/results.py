@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, objective_coefficients
+from models.pooling import PlaceData, money_yardstick, objective_coefficients
 from optimiser.solve import CompiledLP, Solution
 
 MONEY_TOL = 1e-6
 """Money below this (a millionth of the currency unit) is reported as zero."""
+MONEY_NOISE = 1e-12
+"""Funding below this share of the place's money (`money_yardstick`) is the solver's
+rounding in double precision, and is not listed (a third of a penny beside 3bn)."""
 
 
 @dataclass
@@ -118,7 +121,8 @@ def _funding(name: str, data: PlaceData, solution: Solution, years: np.ndarray) 
         share = np.divide(q, total, out=np.zeros_like(q), where=total > 0)
         pooled = p[:, None, :] * share[None, :, :]
     amount = fenced + pooled
-    s_idx, i_idx, t_idx = np.nonzero(amount > MONEY_TOL)
+    noise = max(MONEY_TOL, MONEY_NOISE * money_yardstick(data))
+    s_idx, i_idx, t_idx = np.nonzero(amount > noise)
     return pd.DataFrame({
         "scenario": name,
         "stream": np.array(data.streams, dtype=object)[s_idx] if len(s_idx) else [],

@@ -18,7 +18,7 @@ from models.pooling import PlaceData
 from optimiser.errors import InstanceError, Problem
 from optimiser.ranges import central_instance
 from optimiser.schema import DEFAULT_SCENARIOS, Instance, Scenario
-from optimiser.validate import check_references, check_schema, per_year
+from optimiser.validate import check_references, check_schema, per_year, suggest
 from optimiser.yamlsource import Source, dotted
 
 
@@ -111,9 +111,10 @@ def apply_overrides(source: Source, name: str, overrides: dict[str, Any]) -> Ins
             ok = (isinstance(node, dict) and part in node) or (
                 isinstance(node, list) and isinstance(part, int) and part < len(node))
             if not ok:
-                where = dotted(parts[: depth + 1])
-                problems.append(source.problem(at, f"override path '{key}': '{where}' is not in "
-                                                   "the instance"))
+                hint = suggest(str(part), set(node)) if isinstance(node, dict) else ""
+                where = dotted(parts[:depth]) or "the instance"
+                problems.append(source.problem(
+                    at, f"override path '{key}': there is no '{part}' in {where}{hint}"))
                 break
             node = node[part]
         else:
@@ -131,11 +132,23 @@ def apply_overrides(source: Source, name: str, overrides: dict[str, Any]) -> Ins
     except InstanceError as err:
         late = err.problems
     if late:
-        raise InstanceError([
-            source.problem(("scenarios", name, "overrides"),
-                           f"the overrides make the instance invalid: {p.path}: {p.message}")
-            for p in late])
+        raise InstanceError([_blame_override(source, name, list(overrides), p) for p in late])
     return changed
+
+
+def _blame_override(source: Source, name: str, keys: list[str], late: Problem) -> Problem:
+    """A problem the overrides caused, placed at the override that caused it.
+
+    The override whose path is the problem's path, or leads to it, or lies within
+    it; else the only override; else the scenario's `overrides` as a whole.
+    """
+    near = [k for k in keys if late.path == k or late.path.startswith((k + ".", k + "["))
+            or k.startswith((late.path + ".", late.path + "["))]
+    key = near[0] if near else (keys[0] if len(keys) == 1 else None)
+    at: tuple[str, ...] = ("scenarios", name, "overrides") + ((key,) if key else ())
+    if key == late.path:
+        return source.problem(at, f"this override is not valid: {late.message}")
+    return source.problem(at, f"with this override, {late.path} is not valid: {late.message}")
 
 
 def place_data(

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
 """An id: lower-case letters, digits and underscores."""
 
-Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+MAX_FIGURE = 1e15
+"""The largest figure an instance may give (HiGHS reads 1e20 and above as 'no limit')."""
+
+Finite = Annotated[float, Field(ge=-MAX_FIGURE, le=MAX_FIGURE, allow_inf_nan=False, strict=True)]
+NonNegative = Annotated[float, Field(ge=0, le=MAX_FIGURE, allow_inf_nan=False, strict=True)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
 PerYear = NonNegative | list[NonNegative]
 """One figure for every year, or a list with one figure per year."""
@@ -93,7 +104,7 @@ UncertainPerYear = Annotated[
 class Agency(Strict):
     """An organisation that holds budgets and gains or loses from the plan."""
 
-    name: Text = Field(description="Display name.")
+    name: Text = Field(description="Display name; defaults to the id.")
     kind: AgencyKind | None = Field(
         default=None,
         description="What kind of agency it is, for adding places up nationally; "
@@ -215,6 +226,20 @@ class Instance(Strict):
         description="Named scenarios; default ring_fenced {pooling: false} and "
         "pooled {pooling: true}.",
     )
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _agency_names_default_to_ids(cls, data: Any) -> Any:
+        """An agency written without a name (or as `id:` alone) is called by its id."""
+        if not isinstance(data, dict) or not isinstance(data.get("agencies"), dict):
+            return data
+        agencies = {
+            key: ({"name": key} if spec is None else
+                  {"name": key, **spec} if isinstance(spec, dict) and "name" not in spec else spec)
+            for key, spec in data["agencies"].items()
+        }
+        return {**data, "agencies": agencies}
 
 
 DEFAULT_SCENARIOS: dict[str, dict[str, Any]] = {

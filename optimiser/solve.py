@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 OBJECTIVE_HOLD = 1e-9
@@ -64,6 +65,11 @@ class Solution:
     iterations: int = 0
     lp: CompiledLP | None = field(default=None, repr=False)
     """The compiled model, kept in HiGHS for warm re-solves (`reoptimise`)."""
+    ray: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
+    """Unbounded only: a direction in which the plan improves without limit, by variable."""
+    accuracy: dict[str, float] = field(default_factory=dict)
+    """How exactly the plan reported holds the model (`plan_accuracy`, checked apart from
+    HiGHS, whose own checks an accepted solve has passed: `_optimise`)."""
 
 
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
@@ -158,14 +164,22 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
     status, z, x, iterations = _optimise(lp, "objective")
     timings = {"compile": compiled - started}
     if status not in ("optimal", "infeasible", "unbounded"):
-        raise SolverError(f"HiGHS stopped with status '{status}'")
+        raise SolverError(
+            f"HiGHS could not solve the model reliably (it stopped with status '{status}'): "
+            "the instance mixes figures too large and too small for double precision; "
+            "check its units (for example money in thousands, effects per thousand units)")
     if status != "optimal":
         timings["solve"] = time.perf_counter() - compiled
-        return Solution(status, None, timings=timings, message=_why(lp, status))
+        ray = _values(lp, _primal_ray(lp)) if status == "unbounded" else {}
+        return Solution(status, None, timings=timings, message=_why(lp, status), ray=ray)
 
+    message = ""
     hold = _hold_objective(lp, "objective", z, 0.0)
-    x, it2 = _least_pooling(lp, hold, z, x)
+    x, it2, exact = _least_pooling(lp, hold, z, x)
     iterations += it2
+    if not exact:
+        message = ("rule 2 (least pooling) could not be applied reliably (numerical "
+                   "trouble), so HiGHS chose among the optimal plans")
     spread: dict[int, tuple[float, float]] = {}
     if ranges:
         for name in (k for k in lp.costs if k.startswith("position_objective")):
@@ -173,22 +187,29 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
             low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
             high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
             spread[agency] = (low[1], high[1])
+    accuracy = plan_accuracy(lp, x)
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
     objective = float(lp.costs["objective"] @ x + lp.offsets["objective"])
-    return Solution("optimal", objective, _values(lp, x), spread, timings, "", iterations, lp)
+    return Solution("optimal", objective, _values(lp, x), spread, timings, message, iterations,
+                    lp, accuracy=accuracy)
 
 
-def _least_pooling(lp: CompiledLP, hold: int, z: float, x: np.ndarray) -> tuple[np.ndarray, int]:
+def _least_pooling(
+    lp: CompiledLP, hold: int, z: float, x: np.ndarray
+) -> tuple[np.ndarray, int, bool]:
     """Stage 2 (pooled models): the plan moving least money across ring-fences at z*.
 
-    Returns the plan (`x` unchanged where there is no pool or stage 2 fails) and
-    the simplex iterations it took.
+    Returns the plan (`x` unchanged where there is no pool, or where stage 2
+    fails or holds the model less exactly than `x` does: `_as_exact`), the
+    simplex iterations it took, and whether stage 2 was applied where it applies.
     """
     if "least_pooling" not in lp.costs or not np.any(lp.costs["least_pooling"]):
-        return x, 0
+        return x, 0, True
     status, _, x2, iterations = _on_optimal_face(lp, hold, z, "least_pooling")
-    return (x2 if status == "optimal" else x), iterations
+    if status == "optimal" and _as_exact(lp, x2, x):
+        return x2, iterations, True
+    return x, iterations, False
 
 
 def _drop_hold(lp: CompiledLP, hold: int) -> None:
@@ -244,7 +265,7 @@ def resolve(
     if status != "optimal":
         return status, None, x
     hold = _hold_objective(lp, "objective", z, 0.0)
-    x, _ = _least_pooling(lp, hold, z, x)
+    x, _, _ = _least_pooling(lp, hold, z, x)
     _drop_hold(lp, hold)
     return status, float(lp.costs["objective"] @ x + lp.offsets["objective"]), x
 
@@ -293,7 +314,15 @@ def row_duals(lp: CompiledLP) -> np.ndarray:
 def _optimise(
     lp: CompiledLP, name: str, sense: int | None = None
 ) -> tuple[str, float, np.ndarray, int]:
-    """Run HiGHS on objective `name`: (status, objective, column values, iterations)."""
+    """Run HiGHS on objective `name`: (status, objective, column values, iterations).
+
+    HiGHS holds its tolerances absolutely (1e-7), which double precision cannot
+    meet on rows in the billions beside costs in pence; it then stops with
+    'Unknown'. Such a solve is tried once more from scratch (a warm basis can
+    carry the trouble), and a solution within NEAR_OPTIMAL of feasibility and
+    optimality relative to the figures involved is accepted as optimal. Any
+    other outcome is returned as HiGHS's status, for the caller to handle.
+    """
     h = lp.highs
     h.changeColsCost(len(lp.columns), np.arange(len(lp.columns), dtype=np.int32), lp.costs[name])
     sense = lp.senses[name] if sense is None else sense
@@ -306,9 +335,14 @@ def _optimise(
         h.run()
         h.setOptionValue("presolve", "choose")
         model_status = h.getModelStatus()
+    if model_status not in _FINAL and not _near_optimal(lp):
+        h.clearSolver()
+        h.run()
+        model_status = h.getModelStatus()
     info = h.getInfo()
     iterations = int(info.simplex_iteration_count)
-    if model_status == highspy.HighsModelStatus.kOptimal:
+    if model_status == highspy.HighsModelStatus.kOptimal or (
+            model_status not in _FINAL and _near_optimal(lp)):
         x = np.array(h.getSolution().col_value, dtype=float)
         return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
     if model_status == highspy.HighsModelStatus.kInfeasible:
@@ -318,6 +352,77 @@ def _optimise(
     if model_status == highspy.HighsModelStatus.kModelEmpty:
         return "optimal", lp.offsets[name], np.zeros(0), iterations
     return h.modelStatusToString(model_status), float("nan"), np.empty(0), iterations
+
+
+NEAR_OPTIMAL = 1e-7
+"""Relative violation (`plan_accuracy`, every row) and HiGHS's relative dual infeasibility
+up to which a solve HiGHS left 'Unknown' is accepted: its own tolerance, made relative."""
+TRUSTED = 1e-6
+"""Relative violation of the reported plan above which its figures are called approximate."""
+_FINAL = {highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible,
+          highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kModelEmpty}
+
+
+def _near_optimal(lp: CompiledLP) -> bool:
+    """Whether HiGHS holds a plan feasible to NEAR_OPTIMAL by `plan_accuracy` (every row,
+    the objective hold included) and dual feasible to NEAR_OPTIMAL by its own measure."""
+    h = lp.highs
+    info = h.getInfo()
+    if info.primal_solution_status == 0 or info.dual_solution_status == 0:
+        return False
+    x = np.array(h.getSolution().col_value, dtype=float)
+    return (plan_accuracy(lp, x, every_row=True)["max_relative_violation"] <= NEAR_OPTIMAL
+            and info.max_relative_dual_infeasibility <= NEAR_OPTIMAL)
+
+
+def _as_exact(lp: CompiledLP, later: np.ndarray, first: np.ndarray) -> bool:
+    """Whether a later stage's plan holds the model as exactly as the first (or TRUSTED)."""
+    worst = plan_accuracy(lp, later)["max_relative_violation"]
+    return worst <= max(TRUSTED, plan_accuracy(lp, first)["max_relative_violation"])
+
+
+def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dict[str, float]:
+    """How far the plan `x` misses the model's rows and bounds, checked apart from HiGHS.
+
+    For each row a violation v = max(lower - a.x, a.x - upper, 0), relative to the
+    row's size max(1, |bound|, sum_j |a_j| max(1, |x_j|)) (each term as if its
+    variable were at least one unit or one pound); for each column, to max(1, |bound|).
+    Returns the largest absolute and relative violations. Rows added after
+    compiling (the objective hold) count only with `every_row`.
+    """
+    model = lp.highs.getLp()
+    m = model.a_matrix_
+    n_rows, n_cols = model.num_row_, model.num_col_
+    kind = sp.csc_matrix if m.format_ == highspy.MatrixFormat.kColwise else sp.csr_matrix
+    rows = n_rows if every_row else len(lp.rows)
+    a = kind((np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_)),
+             shape=(n_rows, n_cols))[:rows]
+    activity, size = a @ x, abs(a) @ np.maximum(1.0, np.abs(x))
+    worst_abs, worst_rel = 0.0, 0.0
+    for value, scale, lower, upper in (
+            (activity, size, np.asarray(model.row_lower_)[:rows],
+             np.asarray(model.row_upper_)[:rows]),
+            (x, np.zeros_like(x), np.asarray(model.col_lower_), np.asarray(model.col_upper_))):
+        with np.errstate(invalid="ignore"):
+            miss = np.maximum(np.maximum(lower - value, value - upper), 0.0)
+        bound = np.where(np.isfinite(lower), np.abs(lower), 0.0)
+        bound = np.maximum(bound, np.where(np.isfinite(upper), np.abs(upper), 0.0))
+        relative = miss / np.maximum(1.0, np.maximum(bound, scale))
+        worst_abs = max(worst_abs, float(miss.max(initial=0.0)))
+        worst_rel = max(worst_rel, float(relative.max(initial=0.0)))
+    return {"max_violation": worst_abs, "max_relative_violation": worst_rel}
+
+
+def _primal_ray(lp: CompiledLP) -> np.ndarray:
+    """HiGHS's unbounded direction (column values), found again without presolve if need be."""
+    h = lp.highs
+    _, has_ray, ray = h.getPrimalRay()
+    if not has_ray:
+        h.setOptionValue("presolve", "off")
+        h.run()
+        h.setOptionValue("presolve", "choose")
+        _, has_ray, ray = h.getPrimalRay()
+    return np.asarray(ray, dtype=float) if has_ray else np.zeros(len(lp.columns))
 
 
 def _hold_objective(lp: CompiledLP, name: str, z: float, relative: float) -> int:
@@ -363,6 +468,7 @@ def _on_optimal_face(
 
 
 def _values(lp: CompiledLP, x: np.ndarray) -> dict[str, dict[tuple[int, ...], float]]:
+    """Column values by variable name and index."""
     values: dict[str, dict[tuple[int, ...], float]] = {}
     for (var, index), v in zip(lp.columns, x.tolist(), strict=True):
         values.setdefault(var, {})[index] = v

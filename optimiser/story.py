@@ -25,6 +25,7 @@ import pandas as pd
 from models.pooling import objective_coefficients
 from optimiser import __version__
 from optimiser.assumptions import assumptions
+from optimiser.diagnose import COLUMNS as DIAGNOSIS_COLUMNS
 from optimiser.pipeline import RunResult
 from optimiser.prices import price_sentences, price_table
 from optimiser.results import ScenarioResult
@@ -59,6 +60,8 @@ class Story:
     scenarios: pd.DataFrame
     """scenario, description, pooling, status, message, reference, objective, spend, savings,
     net_benefit, transferred, solve_seconds"""
+    diagnosis: pd.DataFrame
+    """scenario, constraint, item, year, required, achievable, shortfall (infeasible ones)"""
     targets: pd.DataFrame
     """scenario, outcome, achieved (mean a year), target (mean a year), met (every year)"""
     gains: pd.DataFrame
@@ -136,6 +139,7 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         rules=rules,
         headline=headline,
         scenarios=scenarios,
+        diagnosis=diagnosis_table(result),
         targets=targets_table(result),
         gains=gains,
         spending=spending_table(result),
@@ -207,6 +211,15 @@ def scenario_table(result: RunResult) -> pd.DataFrame:
             "solve_seconds": float(sum(s.timings.values())),
         })
     return pd.DataFrame(rows)
+
+
+def diagnosis_table(result: RunResult) -> pd.DataFrame:
+    """Every infeasible scenario's least shortfall (optimiser.diagnose), a row per requirement:
+    scenario, constraint, item, year, required, achievable, shortfall."""
+    rows = [{"scenario": s.name, **entry} for s in result.scenarios
+            for entry in s.extra.get("diagnosis", [])]  # type: ignore[attr-defined]
+    frame = pd.DataFrame(rows, columns=["scenario", *DIAGNOSIS_COLUMNS])
+    return frame.astype({"year": "Int64"})
 
 
 def targets_table(result: RunResult) -> pd.DataFrame:
@@ -331,42 +344,23 @@ def spending_table(result: RunResult) -> pd.DataFrame:
     return table.reset_index()[columns]
 
 
-def settlement_table(settlement: Mapping[str, Any] | None) -> pd.DataFrame:
-    """Settlement payments (scenario, from, to, amount, src) from results.json's `settlement`.
-
-    `src` is where results.json holds each amount ('/'-separated path).
-    """
-    columns = ["scenario", "from", "to", "amount", "src"]
-    rows = []
-    for scenario, payments in (settlement or {}).items():
-        nested = isinstance(payments, Mapping)
-        listed = payments.get("payments", []) if nested else payments
-        base = f"settlement/{scenario}" + ("/payments" if nested else "")
-        rows += [{"scenario": scenario, "from": p.get("from"), "to": p.get("to"),
-                  "amount": _float(p.get("amount")), "src": f"{base}/{n}/amount"}
-                 for n, p in enumerate(listed or []) if isinstance(p, Mapping)]
-    return pd.DataFrame(rows, columns=columns)
+def settlement_table(settlement: Mapping[str, list[Mapping[str, Any]]] | None) -> pd.DataFrame:
+    """results.json's `settlement` as a table: scenario, from, to, amount, and `src`, where
+    results.json holds the amount ('/'-separated path)."""
+    rows = [{"scenario": scenario, "from": p["from"], "to": p["to"], "amount": float(p["amount"]),
+             "src": f"settlement/{scenario}/{n}/amount"}
+            for scenario, payments in (settlement or {}).items()
+            for n, p in enumerate(payments)]
+    return pd.DataFrame(rows, columns=["scenario", "from", "to", "amount", "src"])
 
 
-def shapley_table(shapley: Mapping[str, Any] | None) -> pd.DataFrame:
-    """Fair shares of the pooling gain (scenario, agency, value, src) from `shapley`."""
-    columns = ["scenario", "agency", "value", "src"]
-    rows = []
-    for scenario, shares in (shapley or {}).items():
-        if not isinstance(shares, Mapping):
-            continue
-        nested = isinstance(shares.get("values"), Mapping)
-        values = shares["values"] if nested else shares
-        base = f"shapley/{scenario}" + ("/values" if nested else "")
-        rows += [{"scenario": scenario, "agency": agency, "value": float(value),
-                  "src": f"{base}/{agency}"}
-                 for agency, value in values.items()
-                 if isinstance(value, int | float) and not isinstance(value, bool)]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _float(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) else float("nan")
+def shapley_table(shapley: Mapping[str, Mapping[str, float]] | None) -> pd.DataFrame:
+    """results.json's `shapley` (fair shares of the pooling gain) as a table: scenario, agency,
+    value, src."""
+    rows = [{"scenario": scenario, "agency": agency, "value": float(value),
+             "src": f"shapley/{scenario}/{agency}"}
+            for scenario, shares in (shapley or {}).items() for agency, value in shares.items()]
+    return pd.DataFrame(rows, columns=["scenario", "agency", "value", "src"])
 
 
 def provenance(result: RunResult) -> list[tuple[str, str]]:

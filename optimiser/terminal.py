@@ -9,7 +9,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from optimiser import gains
 from optimiser.pipeline import RunResult
+from optimiser.results import ScenarioResult
 
 if TYPE_CHECKING:
     from optimiser.rollup import Rollup
@@ -63,6 +65,8 @@ def print_comparison(result: RunResult, console: Console) -> None:
     for s in result.scenarios:
         if s.status != "optimal":
             console.print(f"{s.name} is {s.status}: {s.message}", markup=False, highlight=False)
+        elif s.message:
+            console.print(f"{s.name}: {s.message}", markup=False, highlight=False)
 
     outcomes = result.table("outcomes")
     if not outcomes.empty:
@@ -102,6 +106,7 @@ def print_comparison(result: RunResult, console: Console) -> None:
             table.add_row(*row)
         console.print(table)
     print_ring_fence_prices(result, console)
+    print_gains(result, console)
 
 
 def print_ring_fence_prices(result: RunResult, console: Console) -> None:
@@ -188,6 +193,84 @@ def print_uncertainty(result: RunResult, console: Console) -> None:
                           f"{r.high:,.6g}", at_low, at_high,
                           shown(r.swing) if pd.notna(r.swing) else "-")
         console.print(table)
+
+
+def print_gains(result: RunResult, console: Console) -> None:
+    """For each pooled scenario with a reference: every agency's change against it, its fair
+    (Shapley) share of the pooling gain and what the settlement pays or takes; the
+    settlement in words."""
+    for s in result.scenarios:
+        ref = gains.compared(result, s)
+        if s.status != "optimal" or s.data is None or not s.data.pooling or ref is None:
+            continue
+        console.print(gains_table(result, s, ref))
+        for line in settlement_sentences(result, s.name):
+            console.print(line, markup=False, highlight=False)
+
+
+def gains_table(result: RunResult, s: ScenarioResult, ref: ScenarioResult) -> Table:
+    """The gainers-and-losers table of one pooled scenario."""
+    cur = result.instance.currency
+    gap = gains.change(result, s)
+    assert gap is not None
+    shares = result.analyses.get("shapley", {}).get(s.name)
+    payments = result.analyses.get("settlement", {}).get(s.name)
+    settled = dict.fromkeys(gap.index, 0.0)
+    for p in payments or []:
+        settled[p["from"]] -= p["amount"]
+        settled[p["to"]] += p["amount"]
+    table = Table(title=f"Who gains and who loses in {s.name}, against {ref.name} "
+                        "(net position, PV)")
+    heads = ["agency", ref.name, s.name, "change"]
+    heads += [] if shares is None else ["Shapley share"]
+    heads += [] if payments is None else ["settlement"]
+    for head in heads:
+        table.add_column(head, justify="left" if head == "agency" else "right")
+    nets = s.agencies.set_index("agency")["net"]
+    for a, spec in result.instance.agencies.items():
+        row = [spec.name, money(nets[a] - gap[a], cur), money(nets[a], cur),
+               _coloured(gap[a], cur)]
+        if shares is not None:
+            row.append(money(shares.get(a, 0.0), cur))
+        if payments is not None:
+            moved = settled[a]
+            row.append("" if moved == 0 else ("receives " if moved > 0 else "pays ")
+                       + money(abs(moved), cur))
+        table.add_row(*row)
+    return table
+
+
+def _coloured(value: float, currency: str) -> str:
+    text = money(value, currency)
+    if value > 0:
+        return f"[green]+{text}[/green]"
+    return f"[red]{text}[/red]" if value < 0 else text
+
+
+def settlement_sentences(result: RunResult, scenario: str) -> list[str]:
+    """The scenario's settlement in plain English ('Agency A pays Agency B £x.'); empty
+    when the settlement analysis did not run for it."""
+    payments = result.analyses.get("settlement", {}).get(scenario)
+    if payments is None:
+        return []
+    cur = result.instance.currency
+    names = {a: spec.name for a, spec in result.instance.agencies.items()}
+    ref = result.scenario(scenario).reference
+    if not payments:
+        lines = [f"Settlement for {scenario}: no agency is worse off than in {ref}; "
+                 "no payments are needed."]
+    else:
+        total = sum(p["amount"] for p in payments)
+        lines = [f"Settlement for {scenario} (present value; {pence(total, cur)} "
+                 f"moves in all):"]
+        lines += [f"  {names[p['from']]} pays {names[p['to']]} "
+                  f"{pence(p['amount'], cur)}." for p in payments]
+    short = result.analyses.get("settlement_shortfall", {}).get(scenario, 0.0)
+    if short > 0:
+        lines.append(f"  The gains cannot cover every loser: together they stay "
+                     f"{pence(short, cur)} below their positions in {ref}, each "
+                     "made good in the same proportion.")
+    return lines
 
 
 def print_rollup(rollup: Rollup, console: Console) -> None:

@@ -173,6 +173,15 @@ def summary_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None
         Column("Net benefit (PV)", "net_benefit", "money"),
         Column("Transfers (PV)", "transferred", "money"), Column("Why not optimal", "message"),
     ])
+    if not story.diagnosis.empty:
+        sheet.cell(row + 1, 0, "Why there is no plan: the least shortfall in each requirement "
+                   "that cannot hold (money in present value)", "heading", fit=False)
+        row = sheet.table(row + 2, story.diagnosis, [
+            Column("Scenario", "scenario"), Column("Requirement", "constraint"),
+            Column("Of", "item"), Column("Year", "year", "int"),
+            Column("Required", "required", "number"),
+            Column("Achievable", "achievable", "number"),
+            Column("Shortfall", "shortfall", "number")])
     row = _targets_block(story, sheet, row + 1)
     row = _positions_block(story, sheet, row + 1)
     row += 1

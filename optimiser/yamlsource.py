@@ -11,6 +11,7 @@ mapping win over merged ones, and earlier merged mappings win over later ones.
 from __future__ import annotations
 
 import pathlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -128,6 +129,13 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+_Loader.add_implicit_resolver(  # YAML 1.2 floats such as 1e6, which YAML 1.1 reads as text
+    _CORE + "float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 def _fail(file: str, line: int | None, message: str, path: Sequence[str | int] = ()) -> NoReturn:

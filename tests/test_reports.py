@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from optimiser.analyses import ANALYSES, run_analyses
+from optimiser.analyses import run_analyses
 from optimiser.assumptions import comments
 from optimiser.errors import InstanceError
 from optimiser.pipeline import RunResult, run
@@ -38,31 +38,19 @@ INSTANCES = Path(__file__).parents[1] / "instances"
 REL = 1e-9
 DOCUMENTS = ("report.xlsx", "report.html", "summary.md")
 
-# Figures the gains analyses will add (their shapes per issue 3), for the runs where those
-# analyses are not yet registered, so the reports' handling of them is tested meanwhile.
-PENDING = {
-    "settlement": {"pooled": [{"from": "acute", "to": "county", "amount": 196861.5}]},
-    "settlement_shortfall": {"pooled": 1250.0},
-    "shapley": {"pooled": {"county": 50000.0, "pct": 40000.0, "acute": 90000.0,
-                           "police": 9244.0}},
-}
-
-
-def write(path: Path, out: Path, pending: bool = False) -> RunResult:
-    """Solve, run every analysis (and the pending ones' stand-ins), write the reports."""
+def write(path: Path, out: Path) -> RunResult:
+    """Solve, run every analysis, write the reports."""
     result = run(path)
     run_analyses(result)
-    if pending:
-        result.analyses.update({k: v for k, v in PENDING.items() if k not in ANALYSES})
     write_reports(result, out)
     return result
 
 
 @pytest.fixture(scope="module")
 def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The four-agency place with every scenario kind, and the other analyses' figures."""
+    """The four-agency place with every scenario kind, and every analysis."""
     out = tmp_path_factory.mktemp("place") / "out"
-    write(HERE / "place.yaml", out, pending=True)
+    write(HERE / "place.yaml", out)
     return out
 
 
@@ -452,6 +440,13 @@ def test_infeasible_scenarios_are_reported(tmp_path: Path) -> None:
     assert text.count("infeasible") >= 4
     assert message in text
     assert "Only pooling gives a plan that meets every constraint" in text
+    assert {f.get("data-src") for f in page.figures} >= {
+        "scenarios/ring_fenced/diagnosis/0/shortfall", "scenarios/pooled_20/diagnosis/0/shortfall"}
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    why = sheet_rows(book, "Summary", find_row(book, "Summary", "Scenario", "Requirement"))
+    # ring_fenced reaches 10 of the 15 admissions; pooled_20 reaches 100 + 20 = 120 / 10 = 12.
+    assert [(r["Scenario"], r["Of"], r["Achievable"], r["Shortfall"]) for r in why] == [
+        ("ring_fenced", "admissions_avoided", 10, 5), ("pooled_20", "admissions_avoided", 12, 3)]
     summary = (out / "summary.md").read_text()
     assert f"| ring_fenced | infeasible: {message} | - |" in summary
     assert "| pooled | optimal | -£150 | £150 | £0 | -£150 | 15 |" in summary
@@ -538,3 +533,14 @@ def test_headline_sentences() -> None:
     assert phrase("PCT referrals") == "PCT referrals"
     assert [count(v) for v in (1234.4, 40.0, 12.25, 0.125, float("nan"))] == [
         "1,234", "40", "12.2", "0.12", "-"]
+
+
+def test_settlement_shortfall_is_reported(tmp_path: Path) -> None:
+    # tests/data/transfers.yaml: pooled buys street triage (outcomes, no cash savings), so the
+    # council loses 150 and the nhs 120 against ring_fenced and nobody gains cash: a
+    # settlement without transfers can cover none of it, 270 short.
+    write(DATA / "transfers.yaml", tmp_path / "out")
+    assert "the settlement falls £270 short" in (tmp_path / "out" / "summary.md").read_text()
+    page = check_page(tmp_path / "out", DATA / "transfers.yaml")
+    short = [f for f in page.figures if f.get("data-src") == "settlement_shortfall/pooled"]
+    assert [float(f["data-value"]) for f in short] == [270.0]

@@ -213,7 +213,7 @@ def test_missing_id_column(tmp_path: Path) -> None:
      "sheet interventions, row 1, column G (efect.x), at interventions: unknown column "
      "'efect.x'; did you mean 'effect.x'?"),
     ({"interventions": {"C2": None}}, "sheet interventions, row 2, column unit_cost, at "
-     "interventions.prevention.unit_cost: required field is missing"),
+     "interventions.prevention.unit_cost: is required but missing"),
     ({"interventions": {"D3": "2020-01-01"}}, "sheet interventions, row 3, column D "
      "(max_units), at interventions.clinic.max_units: '2020-01-01' is not a number"),
     ({"streams": {"D2": "=C2*2"}}, "sheet streams, row 2, column D: the formula =C2*2 has no "
@@ -227,7 +227,7 @@ def test_missing_id_column(tmp_path: Path) -> None:
     ({"streams": {"G2": "half"}}, "sheet streams, row 2, column G (pool_share), at "
      "streams.asc.pool_share: 'half' is not a number"),
     ({"streams": {"G2": 1.5}}, "sheet streams, row 2, column G (pool_share), at "
-     "streams.asc.pool_share: Input should be less than or equal to 1 (got 1.5)"),
+     "streams.asc.pool_share: must be a share between 0 and 1 (got 1.5)"),
 ])
 def test_bad_cells(tmp_path: Path, edit: dict[str, dict[str, Any]], expected: str) -> None:
     found = problems(xlsx_place(tmp_path, edit))

@@ -1,0 +1,142 @@
+"""A run killed while writing (SIGKILL, Ctrl-C) leaves the previous report whole.
+
+Each test writes a report, then runs the command again in a fresh process whose
+report writers are patched to die half-way, and compares the folder byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_core import TOY
+from typer.testing import CliRunner
+
+from optimiser import reports
+from optimiser.cli import app
+
+DRIVER = """
+import os, signal, sys
+from pathlib import Path
+from optimiser import cli, reports
+
+mode, instance, out = sys.argv[1:4]
+
+
+def dying_writer(result, folder):
+    (Path(folder) / "half-written.csv").write_text("scenario,units\\nring_fenced,")
+    if mode == "sigkill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    raise KeyboardInterrupt
+
+
+def die_between_renames(stage, out):
+    os.replace(out, out.parent / f".{out.name}.old-{os.getpid()}")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+if mode == "swap":
+    reports._exchange = lambda a, b: False
+    reports._swap_by_renames = die_between_renames
+else:
+    reports.WRITERS.insert(1, dying_writer)  # after results.json, before the tables
+cli.main([instance, "--out", out])
+"""
+
+
+def optimise(instance: Path, out: Path) -> int:
+    """The command, in this process (only the runs that must die get their own)."""
+    return CliRunner().invoke(app, [str(instance), "--out", str(out)]).exit_code
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def first_report(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
+    instance = tmp_path / "place.yaml"
+    instance.write_text(TOY)
+    out = tmp_path / "out"
+    assert optimise(instance, out) == 0
+    before = snapshot(out)
+    assert {"results.json", "allocation.csv", "agencies.csv"} <= set(before)
+    # the second run solves a different plan, so a mixed folder would show
+    instance.write_text(TOY.replace("max_units: 50", "max_units: 40"))
+    return instance, out, before
+
+
+def killed(mode: str, instance: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", DRIVER, mode, str(instance), str(out)],
+                          capture_output=True, text=True, check=False)
+
+
+def test_sigkill_mid_write_leaves_the_previous_report(tmp_path: Path) -> None:
+    instance, out, before = first_report(tmp_path)
+    done = killed("sigkill", instance, out)
+    assert done.returncode == -signal.SIGKILL
+    assert snapshot(out) == before
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.new-")]
+    assert len(leftovers) == 1  # the killed run's staged folder, cleared by the next run
+    assert optimise(instance, out) == 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    after = snapshot(out)
+    assert set(after) == set(before) and after["results.json"] != before["results.json"]
+
+
+def test_ctrl_c_mid_write_leaves_the_previous_report(tmp_path: Path) -> None:
+    instance, out, before = first_report(tmp_path)
+    done = killed("interrupt", instance, out)
+    assert done.returncode == 130
+    assert "interrupted; the previous report is untouched" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert snapshot(out) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+def test_kill_between_the_two_renames_is_undone(tmp_path: Path) -> None:
+    """Where the folders cannot be exchanged atomically, the next run puts the old one back."""
+    instance, out, before = first_report(tmp_path)
+    done = killed("swap", instance, out)
+    assert done.returncode == -signal.SIGKILL
+    assert not out.exists()
+    reports.recover(out)
+    assert snapshot(out) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+def test_exchange_swaps_whole_folders(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x").write_text("a")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x").write_text("b")
+    if not reports._exchange(tmp_path / "a", tmp_path / "b"):
+        pytest.skip("this system cannot exchange two paths atomically")
+    assert (tmp_path / "a" / "x").read_text() == "b"
+    assert (tmp_path / "b" / "x").read_text() == "a"
+
+
+def test_report_folder_is_readable_like_any_other(tmp_path: Path) -> None:
+    """The staged folder is private while written; the report takes the usual permissions."""
+    instance = tmp_path / "place.yaml"
+    instance.write_text(TOY)
+    assert optimise(instance, tmp_path / "out") == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o777 & ~mask
+
+
+def test_leftovers_of_a_live_run_are_kept(tmp_path: Path) -> None:
+    """A second run does not delete the staged folder of a run still writing."""
+    out = tmp_path / "out"
+    out.mkdir()
+    live = tmp_path / f".out.new-{os.getppid()}-abc"
+    dead = tmp_path / ".out.new-999999999-abc"
+    live.mkdir()
+    dead.mkdir()
+    reports.recover(out)
+    assert live.exists() and not dead.exists()

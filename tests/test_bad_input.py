@@ -1,0 +1,596 @@
+"""Malformed instances, through the command line: exit 2, one message naming the file,
+the place and the line, no traceback, nothing written.
+
+Each case edits one line of BASE (a valid instance) or sets up a file situation,
+and names a fragment the message must hold and the line it must point at.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from optimiser.cli import app
+
+BASE = """\
+name: Test place
+start_year: 2010
+years: 2
+discount_rate: 0.035
+objective: net_benefit
+agencies:
+  council:
+    name: Council
+  nhs:
+    name: NHS
+    max_net_cost: 0
+streams:
+  asc:
+    agency: council
+    budget: 100
+    pool_share: 0.5
+  nhs_budget:
+    agency: nhs
+    budget: [1000, 1000]
+interventions:
+  prevention:
+    agency: council
+    unit_cost: 10
+    max_units: 50
+    effects: {adm: 1}
+    savings: {nhs: 40}
+    lag: 0
+    deadweight: 0.1
+    optimism_bias: 0.1
+  beds:
+    agency: nhs
+    unit_cost: 100
+    min_units: 0
+    max_units: 5
+outcomes:
+  adm:
+    name: Admissions avoided
+    target: 5
+scenarios:
+  ring_fenced: {pooling: false}
+  pooled: {pooling: true}
+  fair: {pooling: true, incentives: no_worse_off, reference: ring_fenced, transfers: true}
+  half: {pooling: true, pool_share: {asc: 0.25}}
+  bigger: {pooling: true, overrides: {interventions.prevention.max_units: 80}}
+"""
+
+
+def edit(old: str, new: str) -> str:
+    """BASE with the one occurrence of `old` replaced by `new`."""
+    assert BASE.count(old) == 1, old
+    return BASE.replace(old, new)
+
+
+# (case id, instance text, fragment of the message, line the message names)
+CASES: list[tuple[str, str, str, int | None]] = [
+    # not YAML, the wrong top-level type, empty, binary
+    ("not yaml", "name: x\nagencies: {a: [1, 2}\n", "invalid YAML", 2),
+    ("tab indentation", "name: x\nagencies:\n\tcouncil: 1\n", "invalid YAML", 3),
+    ("top-level list", "- name: x\n- years: 2\n", "top level must be a mapping", 1),
+    ("top-level scalar", "just some words\n", "top level must be a mapping", 1),
+    ("empty", "", "the file is empty", None),
+    ("only comments", "# nothing here\n\n", "the file is empty", None),
+    ("several documents", BASE + "---\nname: again\n", "invalid YAML", 45),
+    # missing and misspelt fields
+    ("missing name", edit("name: Test place\n", ""), "name: is required but missing", 1),
+    ("missing unit_cost", edit("    unit_cost: 100\n", ""), "unit_cost: is required", 30),
+    ("missing agencies", BASE.split("agencies:")[0] + "streams: {}\n", "agencies: is required", 1),
+    ("misspelt top field", edit("years: 2", "yeers: 2"), "did you mean 'years'?", 3),
+    (
+        "misspelt intervention field",
+        edit("unit_cost: 10\n", "unit_cots: 10\n"),
+        "unknown field 'unit_cots' (misspelt?); did you mean 'unit_cost'?",
+        23,
+    ),
+    ("misspelt agency field", edit("max_net_cost: 0", "max_netcost: 0"), "max_net_cost", 11),
+    ("misspelt scenario field", edit("{pooling: true}", "{poolling: true}"), "'pooling'", 41),
+    (
+        "unknown field",
+        edit("    lag: 0\n", "    lag: 0\n    colour: red\n"),
+        "unknown field 'colour'",
+        28,
+    ),
+    # unknown ids, wherever an id is named
+    (
+        "unknown stream agency",
+        edit("    agency: council\n    budget", "    agency: counsil\n    budget"),
+        "unknown agency 'counsil'; did you mean 'council'?",
+        14,
+    ),
+    (
+        "unknown intervention agency",
+        edit("    agency: nhs\n    unit_cost", "    agency: nsh\n    unit_cost"),
+        "unknown agency 'nsh'",
+        31,
+    ),
+    (
+        "unknown effect outcome",
+        edit("effects: {adm: 1}", "effects: {admissions: 1}"),
+        "unknown outcome 'admissions'",
+        25,
+    ),
+    (
+        "unknown savings agency",
+        edit("savings: {nhs: 40}", "savings: {police: 40}"),
+        "unknown agency 'police'",
+        26,
+    ),
+    (
+        "unknown ring-fence member",
+        edit("    pool_share: 0.5\n", "    ring_fence: [prevent]\n"),
+        "unknown intervention 'prevent'; did you mean 'prevention'?",
+        16,
+    ),
+    ("unknown pool_share stream", edit("{asc: 0.25}", "{acs: 0.25}"), "unknown stream 'acs'", 43),
+    (
+        "unknown reference",
+        edit("reference: ring_fenced", "reference: ringfenced"),
+        "unknown scenario 'ringfenced'; did you mean 'ring_fenced'?",
+        42,
+    ),
+    (
+        "own reference",
+        edit("reference: ring_fenced", "reference: fair"),
+        "cannot be its own reference",
+        42,
+    ),
+    (
+        "unknown override id",
+        edit("interventions.prevention.max_units", "interventions.prevent.max_units"),
+        "there is no 'prevent' in interventions; did you mean 'prevention'?",
+        44,
+    ),
+    (
+        "unknown override section",
+        edit("interventions.prevention.max_units", "intervention.prevention.max_units"),
+        "there is no 'intervention'",
+        44,
+    ),
+    (
+        "misspelt override field",
+        edit("prevention.max_units: 80", "prevention.max_unit: 80"),
+        "did you mean 'max_units'?",
+        44,
+    ),
+    (
+        "invalid override value",
+        edit("max_units: 80}", "max_units: -80}"),
+        "must not be negative (got -80)",
+        44,
+    ),
+    ("override to a text", edit("max_units: 80}", "max_units: lots}"), "must be a number", 44),
+    (
+        "override of scenarios",
+        edit("interventions.prevention.max_units: 80", "scenarios.pooled.pooling: false"),
+        "cannot be overridden",
+        44,
+    ),
+    # duplicate keys, odd ids
+    (
+        "duplicate key",
+        edit("    lag: 0\n", "    lag: 0\n    lag: 1\n"),
+        "duplicate key 'lag' (first on line 27, again on line 28)",
+        28,
+    ),
+    ("duplicate id", edit("  beds:\n", "  prevention:\n"), "duplicate key 'prevention'", 30),
+    (
+        "id with capitals",
+        edit("  nhs:\n    name: NHS", "  NHS:\n    name: NHS"),
+        "'NHS' is not a valid id",
+        9,
+    ),
+    (
+        "id with a hyphen",
+        edit("  asc:\n", "  adult-care:\n"),
+        "'adult-care' is not a valid id: ids use only lower-case letters, digits and underscores "
+        "(e.g. 'adult_care')",
+        13,
+    ),
+    (
+        "id with a space",
+        edit("  beds:\n", "  hospital beds:\n"),
+        "'hospital beds' is not a valid id",
+        30,
+    ),
+    ("number as id", edit("  beds:\n", "  12:\n"), "12 is not a valid id", 30),
+    (
+        "odd id as a reference",
+        edit("    agency: council\n    budget", "    agency: Council!\n    budget"),
+        "'Council!' is not a valid id",
+        14,
+    ),
+    ("odd scenario name", edit("  half:", "  half-pooled:"), "'half-pooled' is not a valid id", 43),
+    # per-year lists
+    (
+        "list too long",
+        edit("budget: [1000, 1000]", "budget: [1000, 1000, 1000]"),
+        "has 3 figures; give one figure, or a list of 2 (one per year)",
+        19,
+    ),
+    ("list too short", edit("budget: [1000, 1000]", "budget: [1000]"), "has 1 figure;", 19),
+    ("empty list", edit("budget: [1000, 1000]", "budget: []"), "has 0 figures", 19),
+    (
+        "bad figure in a list",
+        edit("budget: [1000, 1000]", "budget: [1000, -5]"),
+        "must not be negative (got -5)",
+        19,
+    ),
+    (
+        "text in a list",
+        edit("budget: [1000, 1000]", "budget: [1000, lots]"),
+        "must be a number (got 'lots')",
+        19,
+    ),
+    (
+        "list for a single figure",
+        edit("    lag: 0\n", "    lag: [0, 1]\n"),
+        "must be a whole number of years",
+        27,
+    ),
+    # NaN and infinities
+    ("nan budget", edit("budget: 100", "budget: .nan"), "not NaN or infinity (got .nan)", 15),
+    (
+        "infinite cost",
+        edit("unit_cost: 10\n", "unit_cost: .inf\n"),
+        "not NaN or infinity (got .inf)",
+        23,
+    ),
+    (
+        "minus infinity saving",
+        edit("savings: {nhs: 40}", "savings: {nhs: -.inf}"),
+        "not NaN or infinity (got -.inf)",
+        26,
+    ),
+    ("nan in a list", edit("budget: [1000, 1000]", "budget: [1000, .NaN]"), "not NaN", 19),
+    ("overflowing number", edit("budget: 100", "budget: 1e400"), "not NaN or infinity", 15),
+    ("implausibly large", edit("budget: 100", "budget: 1e25"), "too large to be a real figure", 15),
+    ("nan discount rate", edit("discount_rate: 0.035", "discount_rate: .nan"), "not NaN", 4),
+    # negative money or units
+    ("negative budget", edit("budget: 100", "budget: -100"), "must not be negative (got -100)", 15),
+    ("negative cost", edit("unit_cost: 10\n", "unit_cost: -10\n"), "must not be negative", 23),
+    ("negative max_units", edit("max_units: 5\n", "max_units: -5\n"), "must not be negative", 34),
+    ("negative min_units", edit("min_units: 0", "min_units: -1"), "must not be negative", 33),
+    ("negative target", edit("target: 5", "target: -5"), "must not be negative", 38),
+    (
+        "negative max_net_cost",
+        edit("max_net_cost: 0", "max_net_cost: -10"),
+        "must not be negative (got -10)",
+        11,
+    ),
+    ("text budget", edit("budget: 100", "budget: lots"), "must be a number (got 'lots')", 15),
+    ("true as a budget", edit("budget: 100", "budget: yes"), "must be a number (got true)", 15),
+    # shares, deadweight, optimism bias outside [0, 1]
+    (
+        "pool_share above 1",
+        edit("pool_share: 0.5", "pool_share: 1.5"),
+        "must be a share between 0 and 1 (got 1.5)",
+        16,
+    ),
+    ("negative pool_share", edit("pool_share: 0.5", "pool_share: -0.5"), "between 0 and 1", 16),
+    (
+        "scenario pool_share above 1",
+        edit("{asc: 0.25}", "{asc: 25}"),
+        "between 0 and 1 (got 25)",
+        43,
+    ),
+    (
+        "deadweight above 1",
+        edit("deadweight: 0.1", "deadweight: 10"),
+        "between 0 and 1 (got 10)",
+        28,
+    ),
+    (
+        "negative optimism bias",
+        edit("optimism_bias: 0.1", "optimism_bias: -0.1"),
+        "between 0 and 1 (got -0.1)",
+        29,
+    ),
+    (
+        "percentage as a share",
+        edit("deadweight: 0.1", "deadweight: 10%"),
+        "must be a number (got '10%')",
+        28,
+    ),
+    # lags, years, rates
+    ("fractional lag", edit("lag: 0", "lag: 1.5"), "must be a whole number of years (got 1.5)", 27),
+    ("negative lag", edit("lag: 0", "lag: -1"), "must not be negative (got -1)", 27),
+    ("zero years", edit("years: 2", "years: 0"), "must be at least 1 (got 0)", 3),
+    ("fractional years", edit("years: 2", "years: 2.5"), "whole number of years (got 2.5)", 3),
+    (
+        "discount rate of -1",
+        edit("discount_rate: 0.035", "discount_rate: -1"),
+        "must be above -1",
+        4,
+    ),
+    (
+        "discount rate below -1",
+        edit("discount_rate: 0.035", "discount_rate: -2.5"),
+        "(got -2.5)",
+        4,
+    ),
+    (
+        "discount rate as text",
+        edit("discount_rate: 0.035", "discount_rate: 3.5%"),
+        "must be a number (got '3.5%'); write 3.5% as 0.035",
+        4,
+    ),
+    (
+        "date as the start year",
+        edit("start_year: 2010", "start_year: 2010-04-01"),
+        "dates are not allowed",
+        2,
+    ),
+    # min above max
+    (
+        "min above max",
+        edit("min_units: 0", "min_units: 6"),
+        "min_units 6 is above max_units 5 in 2010",
+        33,
+    ),
+    (
+        "min above max in one year",
+        edit("min_units: 0", "min_units: [0, 7]"),
+        "min_units 7 is above max_units 5 in 2011",
+        33,
+    ),
+    (
+        "override makes min above max",
+        edit("max_units: 80}", "max_units: 80, interventions.beds.min_units: 9}"),
+        "min_units 9 is above max_units 5",
+        44,
+    ),
+    # unknown objectives and incentives
+    (
+        "unknown objective",
+        edit("objective: net_benefit", "objective: profit"),
+        "must be one of: net_benefit, outcomes, cost (got 'profit')",
+        5,
+    ),
+    (
+        "misspelt objective",
+        edit("objective: net_benefit", "objective: net_benefits"),
+        "did you mean 'net_benefit'?",
+        5,
+    ),
+    (
+        "unknown incentives",
+        edit("incentives: no_worse_off", "incentives: fair_shares"),
+        "must be one of: none, no_worse_off (got 'fair_shares')",
+        42,
+    ),
+    ("pooling as text", edit("{pooling: true}", "{pooling: maybe}"), "must be true or false", 41),
+    (
+        "no_worse_off without a reference",
+        BASE.replace("  ring_fenced: {pooling: false}\n", "").replace(
+            "reference: ring_fenced, ", ""
+        ),
+        "needs a reference scenario",
+        41,
+    ),
+    # wrong shapes
+    (
+        "agencies as a list",
+        edit(
+            "agencies:\n  council:\n    name: Council\n  nhs:\n    name: NHS\n"
+            "    max_net_cost: 0\n",
+            "agencies: [council, nhs]\n",
+        ),
+        "must be a mapping",
+        6,
+    ),
+    (
+        "no agencies",
+        edit(
+            "agencies:\n  council:\n    name: Council\n  nhs:\n    name: NHS\n"
+            "    max_net_cost: 0\n",
+            "agencies: {}\n",
+        ),
+        "at least one",
+        6,
+    ),
+    (
+        "empty intervention",
+        edit(
+            "  beds:\n    agency: nhs\n    unit_cost: 100\n    min_units: 0\n    max_units: 5\n",
+            "  beds:\n",
+        ),
+        "must be a mapping (key: value lines) (got nothing)",
+        30,
+    ),
+    (
+        "ring_fence not a list",
+        edit("    pool_share: 0.5\n", "    ring_fence: prevention\n"),
+        "must be a list",
+        16,
+    ),
+    ("empty name", edit("name: Test place", "name: ''"), "must not be empty", 1),
+    (
+        "currency in words",
+        edit("name: Test place\n", "name: Test place\ncurrency: pounds\n"),
+        "three-letter currency code",
+        2,
+    ),
+    # YAML that would construct objects, alias bombs
+    (
+        "python tag",
+        edit("budget: 100", "budget: !!python/object/apply:os.system [echo hi]"),
+        "the tag '!!python/object/apply:os.system' is not allowed",
+        15,
+    ),
+    (
+        "custom tag",
+        edit("budget: 100", "budget: !money 100"),
+        "the tag '!money' is not allowed",
+        15,
+    ),
+    ("set tag", edit("    lag: 0\n", "    lag: !!set {a: null}\n"), "is not allowed", 27),
+    (
+        "alias bomb",
+        "name: x\n"
+        + "\n".join(
+            ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+            + [
+                f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]"
+                for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+            ]
+        )
+        + "\n",
+        "too many values (alias bomb?)",
+        None,
+    ),
+    ("recursive alias", "name: x\nloop: &a [1, *a]\n", "recursive alias", 2),
+]
+
+SITUATIONS: dict[str, Callable[[Path], tuple[Path, str]]] = {}
+
+
+def situation(fn: Callable[[Path], tuple[Path, str]]) -> Callable[[Path], tuple[Path, str]]:
+    SITUATIONS[fn.__name__] = fn
+    return fn
+
+
+@situation
+def missing_file(tmp: Path) -> tuple[Path, str]:
+    return tmp / "nowhere.yaml", "no such file"
+
+
+@situation
+def directory(tmp: Path) -> tuple[Path, str]:
+    (tmp / "places").mkdir()
+    return tmp / "places", "this is a directory, not an instance file"
+
+
+@situation
+def binary_file(tmp: Path) -> tuple[Path, str]:
+    (tmp / "place.yaml").write_bytes(bytes(range(256)) * 4)
+    return tmp / "place.yaml", "not a text file"
+
+
+@situation
+def spreadsheet_renamed(tmp: Path) -> tuple[Path, str]:
+    (tmp / "place.yaml").write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00" + b"\xff\xfe" * 50)
+    return tmp / "place.yaml", "not a text file"
+
+
+@situation
+def latin1_file(tmp: Path) -> tuple[Path, str]:
+    (tmp / "place.yaml").write_bytes(BASE.replace("Test place", "Caf\xe9").encode("latin-1"))
+    return tmp / "place.yaml", "not UTF-8"
+
+
+runner = CliRunner()
+
+
+def rejected(path: Path, out: Path, *fragments: str, line: int | None = None) -> str:
+    """Run the CLI in-process; assert exit 2, one message naming the file and line."""
+    done = runner.invoke(app, [str(path), "--out", str(out)])
+    err = done.stderr
+    assert done.exit_code == 2, (done.exit_code, done.output)
+    assert "Traceback" not in done.output
+    assert err.startswith("optimise: "), err
+    assert str(path) in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+    if line is not None:
+        assert f"line {line}," in err or f"line {line}:" in err, err
+    assert not out.exists()
+    assert not any(p.name.startswith(f".{out.name}.") for p in out.parent.iterdir())
+    return err
+
+
+def test_base_is_valid(tmp_path: Path) -> None:
+    (tmp_path / "place.yaml").write_text(BASE)
+    done = runner.invoke(app, [str(tmp_path / "place.yaml"), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "out" / "results.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment", "line"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_malformed_instance(tmp_path: Path, text: str, fragment: str, line: int | None) -> None:
+    path = tmp_path / "place.yaml"
+    path.write_text(text, encoding="utf-8")
+    err = rejected(path, tmp_path / "out", fragment, line=line)
+    assert err.count("\n") == 1, "one problem, one line"
+
+
+@pytest.mark.parametrize("name", sorted(SITUATIONS))
+def test_file_situation(tmp_path: Path, name: str) -> None:
+    path, fragment = SITUATIONS[name](tmp_path)
+    rejected(path, tmp_path / "out", fragment)
+
+
+def test_several_problems_listed_together(tmp_path: Path) -> None:
+    path = tmp_path / "place.yaml"
+    path.write_text(edit("budget: 100", "budget: -100").replace("lag: 0", "lag: 0.5"))
+    rejected(
+        path,
+        tmp_path / "out",
+        "2 problems in the instance",
+        "line 15, at streams.asc.budget: must not be negative",
+        "line 27, at interventions.prevention.lag: must be a whole number",
+    )
+
+
+def test_out_is_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "place.yaml"
+    path.write_text(BASE)
+    (tmp_path / "taken").write_text("keep me")
+    done = runner.invoke(app, [str(path), "--out", str(tmp_path / "taken")])
+    assert done.exit_code == 2
+    assert f"--out {tmp_path / 'taken'}: is a file, not a folder" in done.stderr
+    assert (tmp_path / "taken").read_text() == "keep me"
+    done = runner.invoke(app, [str(path), "--out", str(tmp_path / "taken" / "sub")])
+    assert done.exit_code == 2
+    assert "is a file, not a folder" in done.stderr
+
+
+def test_out_is_a_folder_of_other_files(tmp_path: Path) -> None:
+    """The report replaces its folder whole: a folder of someone's files is refused, not wiped."""
+    path = tmp_path / "place.yaml"
+    path.write_text(BASE)
+    (tmp_path / "documents").mkdir()
+    (tmp_path / "documents" / "budget.xlsx").write_text("precious")
+    done = runner.invoke(app, [str(path), "--out", str(tmp_path / "documents")])
+    assert done.exit_code == 2
+    assert "is a folder of other files" in done.stderr
+    assert (tmp_path / "documents" / "budget.xlsx").read_text() == "precious"
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "optimiser", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_real_process_message(tmp_path: Path) -> None:
+    """The same through a real process: exit 2, exactly one line on stderr, nothing on stdout."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(edit("pool_share: 0.5", "pool_share: 1.5"))
+    done = cli(path, "--out", tmp_path / "out")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (f"optimise: {path}, line 16, at streams.asc.pool_share: must be a "
+                           "share between 0 and 1 (got 1.5)\n")
+    assert done.stdout == ""
+    assert not (tmp_path / "out").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(edit("years: 2", "years: 0"))
+    done = cli(tmp_path / "bad.yaml", "--out", tmp_path / "out", "--debug")
+    assert done.returncode != 0
+    assert "Traceback" in done.stderr and "InstanceError" in done.stderr

@@ -1,0 +1,278 @@
+"""Tests for optimiser.shapley: fair shares of the pooling gain."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import pathlib
+
+import numpy as np
+import pytest
+import yaml
+from gen import random_instance
+
+from optimiser.pipeline import RunResult, run
+from optimiser.shapley import fair_shares, game_scenarios, shapley
+from optimiser.solve import column_lookup, reoptimise
+
+# Three agencies with money but nothing of their own to buy, and a hospital (d)
+# whose one intervention x (cost 1, saves d 3: net benefit 2 a unit, at most 180
+# units) only d's 30 may pay for behind the ring-fences.
+#   v(empty) = 2 * 30 = 60.
+# Pooling lets a put in 60, b 100, c 80 (half of 160); x can take 150 more units:
+#   u(C) = 2 * min(150, pooled money of C)
+#   u(a) = 120, u(b) = 200, u(c) = 160, u(ab) = 300, u(ac) = 280, u(bc) = 300, u(abc) = 300.
+# d's money can only buy x, which it buys anyway: d changes nothing, phi_d = 0.
+# Shapley over a, b, c (weights 1/3 alone, 1/6 joining one, 1/3 joining both):
+#   phi_a = 120/3 + (300-200)/6 + (280-160)/6 + (300-300)/3 = 40 + 16.67 + 20     = 230/3
+#   phi_b = 200/3 + (300-120)/6 + (300-160)/6 + (300-280)/3 = 66.67 + 30 + 23.33 + 6.67 = 380/3
+#   phi_c = 160/3 + (280-120)/6 + (300-200)/6 + (300-300)/3 = 53.33 + 26.67 + 16.67 = 290/3
+#   sum = 900/3 = 300 = u(abc).
+THREE = """\
+name: three agencies and a hospital
+years: 1
+discount_rate: 0.0
+agencies:
+  a: {name: County council}
+  b: {name: Primary care trust}
+  c: {name: Police}
+  d: {name: Hospital}
+streams:
+  a_money: {agency: a, budget: 60}
+  b_money: {agency: b, budget: 100}
+  c_money: {agency: c, budget: 160, pool_share: 0.5}
+  d_money: {agency: d, budget: 30}
+interventions:
+  x: {agency: d, unit_cost: 1, max_units: 180, savings: {d: 3}}
+"""
+
+# The cost objective: ten people must be helped. The hospital (d) helps one for 1
+# (at most 10) with its 4; the council (a) helps one for 3, fenced to its own.
+#   Ring-fenced: 4 cheap + 6 dear = 4 + 18 = 22.
+#   {a}: a's money buys the cheap ones: 10 cheap = 10, gain 12.
+#   {b}: b's 3 buys 3 more cheap: 7 cheap + 3 dear = 16, gain 6.
+#   {a, b}: 10, gain 12. d changes nothing (it already buys cheap).
+#   phi_a = 12/2 + (12 - 6)/2 = 9, phi_b = 6/2 + (12 - 12)/2 = 3, phi_d = 0; sum 12.
+COST = """\
+name: cheaper together
+years: 1
+discount_rate: 0.0
+objective: cost
+agencies:
+  a: {name: Council}
+  b: {name: Fire}
+  d: {name: Hospital}
+streams:
+  a_money: {agency: a, budget: 100}
+  b_money: {agency: b, budget: 3}
+  d_money: {agency: d, budget: 4}
+interventions:
+  cheap: {agency: d, unit_cost: 1, max_units: 10, effects: {helped: 1}}
+  dear: {agency: a, unit_cost: 3, effects: {helped: 1}}
+outcomes:
+  helped: {target: 10}
+"""
+
+
+def solve_text(tmp_path: pathlib.Path, text: str) -> RunResult:
+    path = tmp_path / "place.yaml"
+    path.write_text(text)
+    return run(path, ranges=False)
+
+
+def solve_place(tmp_path: pathlib.Path, place: dict, name: str = "place.yaml") -> RunResult:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(place, sort_keys=False))
+    return run(path, ranges=False)
+
+
+def test_three_agencies_by_hand(tmp_path: pathlib.Path) -> None:
+    result = solve_text(tmp_path, THREE)
+    found = fair_shares(result.scenario("pooled"))
+    assert found.method == "exact"
+    assert found.ring_fenced_objective == pytest.approx(60)
+    assert found.pooled_objective == pytest.approx(360)
+    assert found.gain == pytest.approx(300)
+    assert found.shares == pytest.approx({"a": 230 / 3, "b": 380 / 3, "c": 290 / 3, "d": 0.0})
+    assert found.players == ["a", "b", "c", "d"]
+    assert found.solves == 2 ** 4 + 1  # every coalition once, then the restore
+
+
+def test_cost_objective_gains_are_falls_in_cost(tmp_path: pathlib.Path) -> None:
+    result = solve_text(tmp_path, COST)
+    found = fair_shares(result.scenario("pooled"))
+    assert found.ring_fenced_objective == pytest.approx(22)
+    assert found.pooled_objective == pytest.approx(10)
+    assert found.gain == pytest.approx(12)
+    assert found.shares == pytest.approx({"a": 9.0, "b": 3.0, "d": 0.0})
+
+
+def test_agencies_with_nothing_to_pool_get_nothing_and_are_not_played(
+        tmp_path: pathlib.Path) -> None:
+    text = THREE + "  y: {agency: e, unit_cost: 1, max_units: 0}\n"
+    text = text.replace("  d: {name: Hospital}\n",
+                        "  d: {name: Hospital}\n  e: {name: Probation}\n")
+    text = text.replace("  c_money: {agency: c, budget: 160, pool_share: 0.5}",
+                        "  c_money: {agency: c, budget: 160, pool_share: 0.5}\n"
+                        "  e_money: {agency: e, budget: 50, pool_share: 0}")
+    found = fair_shares(solve_text(tmp_path, text).scenario("pooled"))
+    assert found.players == ["a", "b", "c", "d"]
+    assert found.shares["e"] == 0.0
+    assert found.shares["b"] == pytest.approx(380 / 3)
+    assert found.note.endswith(": e")
+
+
+def test_model_is_left_as_it_was(tmp_path: pathlib.Path) -> None:
+    s = solve_text(tmp_path, THREE).scenario("pooled")
+    assert s.lp is not None
+    before = np.array(s.lp.highs.getLp().col_upper_)
+    fair_shares(s, exact_limit=0, sample_solves=40)
+    fair_shares(s)
+    assert np.array_equal(np.array(s.lp.highs.getLp().col_upper_), before)
+    status, z, _ = reoptimise(s.lp)
+    assert status == "optimal"
+    assert z == pytest.approx(s.objective)
+    assert ("p", (0, 0)) in column_lookup(s.lp)
+
+
+def test_ring_fencing_infeasible_is_skipped_and_said(tmp_path: pathlib.Path) -> None:
+    # Only pooled money reaches the 100 units x needs.
+    text = THREE.replace("savings: {d: 3}}", "savings: {d: 3}, effects: {done: 1}}")
+    text += "outcomes:\n  done: {target: 100}\n"
+    result = solve_text(tmp_path, text)
+    assert result.scenario("ring_fenced").status == "infeasible"
+    found = fair_shares(result.scenario("pooled"))
+    assert found.method == "skipped"
+    assert "ring-fencing" in found.note
+    assert shapley(result) == {}
+    assert result.scenario("pooled").extra["pooling_game"]["method"] == "skipped"
+
+
+def coalition_scenarios(place: dict, scenario: str) -> dict[str, dict]:
+    """One scenario per coalition: `scenario` with pool_share 0 for every stream held
+    outside it (its own pool_share overrides kept inside)."""
+    base = place["scenarios"][scenario]
+    agencies = list(place["agencies"])
+    out = {}
+    for mask in range(1 << len(agencies)):
+        inside = {a for n, a in enumerate(agencies) if mask >> n & 1}
+        sc = copy.deepcopy(base)
+        shares = dict(sc.get("pool_share", {}))
+        for sid, stream in place["streams"].items():
+            if stream["agency"] not in inside:
+                shares[sid] = 0.0
+        sc["pool_share"] = shares
+        out[f"c{mask}"] = sc
+    return out
+
+
+def brute_force_shapley(values: dict[frozenset[str], float], agencies: list[str],
+                        sign: float) -> dict[str, float]:
+    """Average marginal contribution over every order the agencies can join in."""
+    total = dict.fromkeys(agencies, 0.0)
+    orders = list(itertools.permutations(agencies))
+    for order in orders:
+        joined: frozenset[str] = frozenset()
+        for a in order:
+            total[a] += sign * (values[joined | {a}] - values[joined])
+            joined = joined | {a}
+    return {a: v / len(orders) for a, v in total.items()}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 5])
+def test_exact_matches_solving_every_coalition_afresh(tmp_path: pathlib.Path, seed: int) -> None:
+    # Generated places (tests/gen.py) with net_benefit (0), outcomes (1) and cost (5)
+    # objectives, each with several pooled scenarios: plain, a pool_share override,
+    # and (0, 5) an override of the instance. Every coalition of every one is solved
+    # again from scratch, as a scenario of its own, through the pipeline.
+    place = random_instance(seed, n_agencies=4, n_streams=5, n_interventions=6)
+    mine = solve_place(tmp_path, place, "mine.yaml")
+    games = game_scenarios(mine)
+    assert len(games) >= 2
+    found = {s.name: fair_shares(s) for s in games}
+
+    place["scenarios"] = {f"{s.name}_{key}": sc for s in games
+                          for key, sc in coalition_scenarios(place, s.name).items()}
+    fresh = solve_place(tmp_path, place, "fresh.yaml")
+    ids = list(place["agencies"])
+    sign = -1.0 if place["objective"] == "cost" else 1.0
+    gains = []
+    for s in games:
+        values = {}
+        for mask in range(1 << len(ids)):
+            solved = fresh.scenario(f"{s.name}_c{mask}")
+            assert solved.status == "optimal"
+            values[frozenset(a for n, a in enumerate(ids) if mask >> n & 1)] = solved.objective
+        expected = brute_force_shapley(values, ids, sign)
+        gain = sign * (values[frozenset(ids)] - values[frozenset()])
+        gains.append(gain)
+        assert found[s.name].method == "exact"
+        assert found[s.name].gain == pytest.approx(gain, rel=1e-6, abs=1e-6)
+        for a in ids:
+            assert found[s.name].shares[a] == pytest.approx(
+                expected[a], rel=1e-6, abs=1e-6 * max(1.0, gain)), (s.name, a)
+        assert sum(found[s.name].shares.values()) == pytest.approx(gain, rel=1e-9, abs=1e-6)
+    assert max(gains) > 1000  # pooling gains something, so the shares can be told apart
+
+
+def test_shares_add_up_to_the_gain_and_land_in_results(tmp_path: pathlib.Path) -> None:
+    result = solve_place(tmp_path, random_instance(2, n_agencies=5, n_streams=6,
+                                                   n_interventions=8))
+    shares = shapley(result)
+    assert list(shares) == [s.name for s in game_scenarios(result)]
+    assert "pooled" in shares and "pooled_fair" not in shares and "pooled_nwo" not in shares
+    game = result.scenario("pooled").extra["pooling_game"]
+    assert game["method"] == "exact"
+    assert game["ring_fenced_objective"] == pytest.approx(
+        result.scenario("ring_fenced").objective, rel=1e-9)
+    assert game["pooled_objective"] == pytest.approx(result.scenario("pooled").objective,
+                                                     rel=1e-9)
+    assert sum(shares["pooled"].values()) == pytest.approx(game["gain"], rel=1e-9)
+    assert game["gain"] > 0
+
+
+def test_sampled_shares_are_within_their_standard_errors(tmp_path: pathlib.Path) -> None:
+    place = random_instance(3, n_agencies=6, n_streams=8, n_interventions=10)
+    s = solve_place(tmp_path, place).scenario("pooled")
+    exact = fair_shares(s)
+    assert exact.method == "exact" and len(exact.players) == 6
+    sampled = fair_shares(s, exact_limit=5, sample_solves=600)
+    assert sampled.method == "sampled"
+    assert sampled.permutations == 100
+    assert sampled.standard_error is not None
+    assert sum(sampled.shares.values()) == pytest.approx(exact.gain, rel=1e-9)
+    assert max(sampled.standard_error.values()) > 0
+    for a, share in exact.shares.items():
+        se = sampled.standard_error[a]
+        assert abs(sampled.shares[a] - share) <= 4 * se + 1e-6 * exact.gain, a
+    again = fair_shares(s, exact_limit=5, sample_solves=600)
+    # seeded: the same permutations every time (the warm start differs, so only to 1e-9)
+    assert again.shares == pytest.approx(sampled.shares, rel=1e-9)
+
+
+def test_sampling_error_shrinks_with_more_permutations(tmp_path: pathlib.Path) -> None:
+    place = random_instance(3, n_agencies=6, n_streams=8, n_interventions=10)
+    s = solve_place(tmp_path, place).scenario("pooled")
+    few = fair_shares(s, exact_limit=5, sample_solves=120)
+    many = fair_shares(s, exact_limit=5, sample_solves=1200)
+    assert few.standard_error is not None and many.standard_error is not None
+    ratio = sum(many.standard_error.values()) / sum(few.standard_error.values())
+    assert ratio == pytest.approx(1 / math.sqrt(10), rel=0.35)
+
+
+def test_results_json_holds_shares_per_scenario(tmp_path: pathlib.Path) -> None:
+    from typer.testing import CliRunner
+
+    from optimiser.cli import app
+
+    path = tmp_path / "place.yaml"
+    path.write_text(THREE)
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, [str(path), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    document = yaml.safe_load((out / "results.json").read_text())
+    assert document["shapley"]["pooled"] == pytest.approx(
+        {"a": 230 / 3, "b": 380 / 3, "c": 290 / 3, "d": 0.0})
+    assert document["scenarios"]["pooled"]["pooling_game"]["method"] == "exact"
+    assert "Shapley share" in done.output
