@@ -60,7 +60,9 @@ th, td { padding: .45rem .6rem; text-align: left; vertical-align: top;
   border-bottom: 1px solid var(--rule); }
 thead th { background: var(--soft); font-weight: 600; border-bottom: 2px solid #c9cfd6;
   font-size: .82rem; }
-td.num, th.num { text-align: right; white-space: nowrap; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
+td:first-child { min-width: 9rem; }
 td .sub { display: block; color: var(--muted); font-size: .8rem; }
 .gain { color: var(--gain); } .loss { color: var(--loss); }
 .ruled::after { content: "*"; color: var(--muted); }
