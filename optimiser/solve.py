@@ -144,6 +144,12 @@ def new_highs() -> highspy.Highs:
 _BANNER_SHOWN = False
 
 
+def highs_version() -> str:
+    """The HiGHS library's version, e.g. '1.16.0 (githash f3f113d)'."""
+    highs = new_highs()
+    return f"{highs.version()} (githash {highs.githash()})"
+
+
 def _index(index: object) -> tuple[int, ...]:
     if index is None:
         return ()
