@@ -24,13 +24,15 @@ import networkx as nx
 import pandas as pd
 
 from optimiser import __version__
-from optimiser.diagnose import COLUMNS as DIAGNOSIS_COLUMNS
 from optimiser.errors import OutputError
 from optimiser.gains import combined_graph, wrong_pockets
+from optimiser.markdown import write_markdown
 from optimiser.pipeline import RunResult
 from optimiser.prices import price_table
 from optimiser.results import ScenarioResult
 from optimiser.rollup import Rollup, rollup_document
+from optimiser.story import diagnosis_table, tell
+from optimiser.workbook import write_workbook
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
 
@@ -148,12 +150,9 @@ def write_diagnosis(result: RunResult, folder: Path) -> None:
 
     Written when some scenario is infeasible.
     """
-    columns = ["scenario", *DIAGNOSIS_COLUMNS]
-    rows = [{"scenario": s.name, **entry} for s in result.scenarios
-            for entry in s.extra.get("diagnosis", [])]  # type: ignore[attr-defined]
-    if not rows:
+    frame = diagnosis_table(result)
+    if frame.empty:
         return
-    frame = pd.DataFrame(rows, columns=columns).astype({"year": "Int64"})
     frame.to_csv(folder / "diagnosis.csv", index=False, float_format="%.10g",
                  lineterminator="\n")
 
@@ -194,9 +193,21 @@ def write_gains_pictures(result: RunResult, folder: Path) -> None:
     gainsplot.write_gains_pictures(result, folder)
 
 
+def write_documents(result: RunResult, folder: Path) -> None:
+    """report.xlsx, report.html and summary.md: one story, from the figures in results.json."""
+    # Loaded here, not at the top: matplotlib takes half a second to import, which runs
+    # that stop at invalid input need not pay.
+    from optimiser.page import write_page
+
+    story = tell(result, RULES)
+    write_workbook(story, folder / "report.xlsx")
+    write_page(story, folder / "report.html")
+    write_markdown(story, folder / "summary.md")
+
+
 WRITERS: list[Callable[[RunResult, Path], None]] = [
     write_json, write_tables, write_diagnosis, write_ring_fence_prices, write_uncertainty,
-    write_gains, write_gains_pictures]
+    write_gains, write_gains_pictures, write_documents]
 """Every report writer, called in turn on the staged folder."""
 
 

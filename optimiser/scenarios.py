@@ -16,7 +16,7 @@ import numpy as np
 
 from models.pooling import PlaceData
 from optimiser.errors import InstanceError, Problem
-from optimiser.ranges import central_instance
+from optimiser.ranges import central_instance, multiplier, written_figures
 from optimiser.schema import DEFAULT_SCENARIOS, Instance, Scenario
 from optimiser.validate import check_references, check_schema, per_year, suggest
 from optimiser.yamlsource import Source, dotted
@@ -168,19 +168,10 @@ def place_data(
     streams = list(inst.streams)
     a_pos = {a: n for n, a in enumerate(agencies)}
     i_pos = {i: n for n, i in enumerate(interventions)}
-    k_pos = {k: n for n, k in enumerate(outcomes)}
 
     items = list(inst.interventions.values())
-    multiplier = np.array([(1 - v.deadweight) * (1 - v.optimism_bias) for v in items])
-    effect = np.zeros((len(items), len(outcomes)))
-    saving = np.zeros((len(items), len(agencies)))
-    for n, v in enumerate(items):
-        for k, e in v.effects.items():
-            effect[n, k_pos[k]] = e
-        for a, g in v.savings.items():
-            saving[n, a_pos[a]] = g
-    effect *= multiplier[:, None]
-    saving *= multiplier[:, None]
+    written = written_figures(inst)
+    m = multiplier(written)[:, None]
 
     def table(values: list[Any]) -> np.ndarray:
         return np.array([per_year(v, years) for v in values], dtype=float).reshape(
@@ -208,7 +199,7 @@ def place_data(
         max_units=table([v.max_units for v in items]),
         lag=np.array([v.lag for v in items], dtype=int),
         outcomes=outcomes,
-        effect=effect,
+        effect=written["effect"] * m,
         value=np.array([o.value or 0.0 for o in inst.outcomes.values()], dtype=float),
         weight=np.array([1.0 if o.value is None else o.value for o in inst.outcomes.values()],
                         dtype=float),
@@ -216,7 +207,7 @@ def place_data(
                          else [np.nan] * years for o in inst.outcomes.values()],
                         dtype=float).reshape(len(outcomes), years),
         agencies=agencies,
-        saving=saving,
+        saving=written["saving"] * m,
         streams=streams,
         stream_agency=np.array([a_pos[s.agency] for s in inst.streams.values()], dtype=int),
         budget=table([s.budget for s in inst.streams.values()]),

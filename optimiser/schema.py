@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
 """An id: lower-case letters, digits and underscores."""
@@ -61,6 +69,14 @@ class CostRange(Range):
     high: NonNegative = Field(description="Greatest plausible cost.")
 
 
+class ShareRange(Range):
+    """An uncertain share (deadweight, optimism bias): a `Range` within [0, 1]."""
+
+    low: Share = Field(description="Least plausible share.")
+    central: Share = Field(description="Most likely share; what a plain run uses.")
+    high: Share = Field(description="Greatest plausible share.")
+
+
 UNION_TAGS = frozenset({"one-figure", "low-central-high", "per-year-list"})
 """The names a figure's shapes go by in pydantic's error locations (never a valid id)."""
 
@@ -84,6 +100,11 @@ UncertainCost = Annotated[
     Discriminator(_shape),
 ]
 """A unit cost that may be uncertain (never negative)."""
+UncertainShare = Annotated[
+    Annotated[Share, Tag("one-figure")] | Annotated[ShareRange, Tag("low-central-high")],
+    Discriminator(_shape),
+]
+"""A share that may be uncertain (deadweight, optimism bias): in [0, 1], or a range within it."""
 UncertainPerYear = Annotated[
     Annotated[NonNegative, Tag("one-figure")]
     | Annotated[CostRange, Tag("low-central-high")]
@@ -96,7 +117,7 @@ UncertainPerYear = Annotated[
 class Agency(Strict):
     """An organisation that holds budgets and gains or loses from the plan."""
 
-    name: Text = Field(description="Display name.")
+    name: Text = Field(description="Display name; defaults to the id.")
     kind: AgencyKind | None = Field(
         default=None,
         description="What kind of agency it is, for adding places up nationally; "
@@ -145,9 +166,15 @@ class Intervention(Strict):
     lag: Annotated[int, Field(ge=0, strict=True)] = Field(
         default=0, description="Whole years before the savings arrive."
     )
-    deadweight: Share = Field(default=0.0, description="Share of the effect that happens anyway.")
-    optimism_bias: Share = Field(
-        default=0.0, description="Share by which the evidence overstates the effect."
+    deadweight: UncertainShare = Field(
+        default=0.0,
+        description="Share of the effect that happens anyway; may be a range (it scales the "
+        "effects and the savings together).",
+    )
+    optimism_bias: UncertainShare = Field(
+        default=0.0,
+        description="Share by which the evidence overstates the effect; may be a range (it "
+        "scales the effects and the savings together).",
     )
     source: str | None = Field(default=None, description="Where the figures come from.")
 
@@ -218,6 +245,20 @@ class Instance(Strict):
         description="Named scenarios; default ring_fenced {pooling: false} and "
         "pooled {pooling: true}.",
     )
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _agency_names_default_to_ids(cls, data: Any) -> Any:
+        """An agency written without a name (or as `id:` alone) is called by its id."""
+        if not isinstance(data, dict) or not isinstance(data.get("agencies"), dict):
+            return data
+        agencies = {
+            key: ({"name": key} if spec is None else
+                  {"name": key, **spec} if isinstance(spec, dict) and "name" not in spec else spec)
+            for key, spec in data["agencies"].items()
+        }
+        return {**data, "agencies": agencies}
 
 
 DEFAULT_SCENARIOS: dict[str, dict[str, Any]] = {

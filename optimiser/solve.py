@@ -166,6 +166,12 @@ class _Names:
         return found
 
 
+def highs_version() -> str:
+    """The HiGHS library's version, e.g. '1.16.0 (githash f3f113d)'."""
+    highs = new_highs()
+    return f"{highs.version()} (githash {highs.githash()})"
+
+
 def _index(index: object) -> tuple[int, ...]:
     if index is None:
         return ()

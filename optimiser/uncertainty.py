@@ -25,7 +25,10 @@ draw order before anything is added up (sums with `math.fsum`).
 Each worker builds and compiles each scenario's model once, then for every
 draw changes only what the draw changes in the model loaded in HiGHS (the
 objective's costs; the coefficients of x in the funding, target, floor and
-no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm.
+no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm. A
+range on an intervention's deadweight or optimism bias moves every effect and
+saving of it (through m_i), so every coefficient of its x in the target,
+floor and no_worse_off rows.
 Workers are the calling process (`workers=1`), a pool of local processes, or
 a Dask cluster (`scheduler=ADDRESS`).
 """
@@ -52,7 +55,7 @@ from models.pooling import PlaceData, build_model, objective_coefficients
 from optimiser.errors import UsageError
 from optimiser.ranges import (
     Figure,
-    Slots,
+    PlaceSlots,
     draw_uniforms,
     place_slots,
     sample_place,
@@ -110,7 +113,7 @@ class ScenarioPlan:
     protects: bool
     """no_worse_off: the reference's positions (from the same draw) are its right-hand sides."""
     data: PlaceData
-    slots: dict[str, Slots]
+    slots: PlaceSlots
     start_year: int
 
 
@@ -235,7 +238,7 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
         return rows.get((name, tuple(index)), -1)
 
     updates = []
-    cost = plan.slots["cost"]
+    cost = plan.slots.slots["cost"]
     if len(cost.index):
         i, t = np.divmod(cost.index, h)
         funding = np.array([row("funding", a, b) for a, b in zip(i, t, strict=True)], dtype=int)
@@ -243,16 +246,16 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
             return ScenarioModel(plan, None)
         at = cost.index.copy()
         updates.append((funding, x_columns[at], lambda d, at=at: -d.cost.flat[at]))
-    effect = plan.slots["effect"]
+    effect = plan.slots.moved("effect")
     found = [(row("target", k, t), x_columns[i * h + t], i * len(data.outcomes) + k)
-             for i, k in zip(*np.divmod(effect.index, max(len(data.outcomes), 1)), strict=True)
+             for i, k in zip(*np.divmod(effect, max(len(data.outcomes), 1)), strict=True)
              for t in range(h) if row("target", k, t) >= 0]
     if found:
         r, c, at = (np.array(v, dtype=int) for v in zip(*found, strict=True))
         updates.append((r, c, lambda d, at=at: d.effect.flat[at]))
     weight = data.savings_weight()
-    saving = plan.slots["saving"]
-    pairs = list(zip(*np.divmod(saving.index, max(n_a, 1)), strict=True))
+    saving = plan.slots.moved("saving")
+    pairs = list(zip(*np.divmod(saving, max(n_a, 1)), strict=True))
     for name in ("floor", "no_worse_off"):
         found = [(row(name, a), x_columns[i * h + t], i * n_a + a, weight[i, t])
                  for i, a in pairs for t in range(h) if row(name, a) >= 0 and weight[i, t] > 0]

@@ -172,7 +172,8 @@ def _plain(e: dict[str, Any], loc: Path, data: Any) -> str:
         return f"{UNKNOWN} '{field}' (misspelt?)"
     if kind == "finite_number":
         return "must be an ordinary number, not NaN or infinity" + got
-    is_share = field in SHARES or "pool_share" in names
+    is_share = (field in SHARES or "pool_share" in names
+                or (field in Range.model_fields and len(names) > 1 and names[-2] in SHARES))
     if kind in {"greater_than_equal", "less_than_equal"} and is_share:
         return "must be a share between 0 and 1" + got
     if kind in {"greater_than_equal", "less_than_equal"} and abs(
@@ -195,7 +196,7 @@ def _plain(e: dict[str, Any], loc: Path, data: Any) -> str:
                 else "must be a whole number") + got
     if kind == "float_type" and isinstance(value, dict):
         return ("must be a number; a range {low, central, high} is allowed only for "
-                "unit_cost, effects and savings")
+                "unit_cost, effects, savings, deadweight and optimism_bias")
     if kind in {"float_type", "float_parsing"}:
         return "must be a number" + got + _percent_hint(value)
     if kind in {"bool_type", "bool_parsing"}:
@@ -275,7 +276,7 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
                      f"min_units {lo:g} is above max_units {hi:g} in "
                      f"{instance.start_year + t}")
                 break
-        for path, figure in ranges_of(iid, item.unit_cost, item.effects, item.savings):
+        for path, figure in ranges_of(iid, item):
             problem = range_problem(figure)
             need(problem is None, path, problem or "")
     for section, fields in PER_YEAR_FIELDS.items():

@@ -201,8 +201,8 @@ def prepare(instance: Mapping[str, Any], scenario: Scenario) -> Data:
     effects: dict[str, dict[str, float]] = {}
     savings: dict[str, dict[str, float]] = {}
     for i, body in interventions_raw.items():
-        m = (1.0 - float(body.get("deadweight") or 0.0)) * (
-            1.0 - float(body.get("optimism_bias") or 0.0)
+        m = (1.0 - float(_central(body.get("deadweight")) or 0.0)) * (
+            1.0 - float(_central(body.get("optimism_bias")) or 0.0)
         )
         unit_cost[i] = _per_year(body.get("unit_cost"), years, 0.0)
         min_units[i] = _per_year(body.get("min_units"), years, 0.0)

@@ -160,3 +160,13 @@ def test_pooled_model_has_one_pool_not_pairs(tmp_path: Path) -> None:
     counts = {v.name: len(v) for v in model.component_objects(pyo.Var)}
     # 2 interventions, 2 streams (each fencing one intervention), 2 years.
     assert counts == {"x": 4, "f": 4, "p": 4, "q": 4}
+
+
+def test_agencies_may_go_unnamed(tmp_path: Path) -> None:
+    """SPEC requires only the instance's name: an agency with no name is called by its id."""
+    text = TOY.replace("  council: {name: Council}\n  nhs: {name: NHS}\n",
+                       "  council:\n  nhs: {max_net_cost: 0}\n")
+    result = run(write(tmp_path, text))
+    assert result.instance.agencies["council"].name == "council"
+    assert result.instance.agencies["nhs"].max_net_cost == 0
+    assert result.scenario("pooled").objective == pytest.approx(3000)

@@ -170,9 +170,10 @@ def test_mean_of_a_linear_objective_is_known(tmp_path: Path) -> None:
         assert doc[name]["optimal"] == n and doc[name]["infeasible"] == 0
 
 
-def test_degenerate_ranges_give_the_plain_objective(tmp_path: Path) -> None:
-    toy = (ROOT / "tests" / "data" / "transfers.yaml").read_text()
-    data = yaml.safe_load(toy)
+@pytest.mark.parametrize("toy", ["transfers.yaml", "deadweight_optimism.yaml"])
+def test_degenerate_ranges_give_the_plain_objective(tmp_path: Path, toy: str) -> None:
+    text = (ROOT / "tests" / "data" / toy).read_text()
+    data = yaml.safe_load(text)
     figures = {}
     for iid, item in data["interventions"].items():
         cost = item["unit_cost"]
@@ -182,8 +183,11 @@ def test_degenerate_ranges_give_the_plain_objective(tmp_path: Path) -> None:
         for kind in ("effects", "savings"):
             for key, v in (item.get(kind) or {}).items():
                 figures[f"interventions.{iid}.{kind}.{key}"] = {"low": v, "central": v, "high": v}
-    plain = run(write(tmp_path, toy, "plain.yaml"))
-    result = run(write(tmp_path, with_ranges(toy, figures)))
+        for factor in ("deadweight", "optimism_bias"):
+            v = item.get(factor, 0)
+            figures[f"interventions.{iid}.{factor}"] = {"low": v, "central": v, "high": v}
+    plain = run(write(tmp_path, text, "plain.yaml"))
+    result = run(write(tmp_path, with_ranges(text, figures)))
     doc = draws_of(result, 30, 3, workers=1)
     assert len(result.analyses["uncertainty_method"]["figures"]) == len(figures)
     for s in plain.scenarios:
@@ -195,22 +199,107 @@ def test_degenerate_ranges_give_the_plain_objective(tmp_path: Path) -> None:
                for r in doc["tornado"]["figures"])  # type: ignore[index]
 
 
+# 'falls' is bought at exactly 10 units (min = max), costs 10 a unit, gives 2 falls
+# avoided (worth 5 each) and saves the council 20, effects and savings alike scaled by
+# m = (1 - D)(1 - B), deadweight D ~ Tri(0.1, 0.2, 0.4), optimism bias B ~ Tri(0, 0.25, 1).
+# One year, no discounting:
+#   objective = 10 * (m * (2 * 5 + 20) - 10) = 300 m - 100, linear in m;
+#   the target of 8 falls a year needs 10 * 2 * m >= 8, i.e. m >= 0.4, else infeasible.
+# Central m = 0.8 * 0.75 = 0.6: objective 80 (as tests/data/deadweight_optimism.yaml).
+# Tornado: B at 0 gives m = 0.8, 140; B at 1 achieves nothing (m = 0): the target fails,
+# infeasible (so B comes first). D at 0.1 gives m = 0.675, 102.5; at 0.4 m = 0.45, 35:
+# swing 67.5.
+BIASED = """\
+name: linear in m
+years: 1
+discount_rate: 0
+agencies:
+  council: {name: Council}
+streams:
+  asc: {agency: council, budget: 1000}
+interventions:
+  falls:
+    agency: council
+    unit_cost: 10
+    min_units: 10
+    max_units: 10
+    effects: {falls_avoided: 2}
+    savings: {council: 20}
+    deadweight: {low: 0.1, central: 0.2, high: 0.4}
+    optimism_bias: {low: 0, central: 0.25, high: 1}
+outcomes:
+  falls_avoided: {name: Falls avoided, value: 5, target: 8}
+"""
+
+
+def test_bias_and_deadweight_scale_effects_and_savings_together(tmp_path: Path) -> None:
+    result = run(write(tmp_path, BIASED))
+    assert [s.objective for s in result.scenarios] == pytest.approx([80, 80])
+    n, seed = 400, 13
+    u = run_uncertainty(result, n, seed, workers=1)
+    assert [f.label for f in u.figures] == [
+        "interventions.falls.deadweight", "interventions.falls.optimism_bias"]
+    draws = np.array([draw_uniforms(seed, d, 2) for d in range(n)])
+    dead = triangular(draws[:, 0], np.array(0.1), np.array(0.2), np.array(0.4))
+    bias = triangular(draws[:, 1], np.array(0.0), np.array(0.25), np.array(1.0))
+    m = (1 - dead) * (1 - bias)
+    met = m >= 0.4
+    for name in ("ring_fenced", "pooled"):
+        s = u.column(name)
+        assert np.array_equal(u.points.status[:, s] == STATUSES.index("infeasible"), ~met)
+        assert u.points.objective[met, s] == pytest.approx(300 * m[met] - 100, rel=1e-9)
+        doc = result.analyses["uncertainty"][name]
+        assert doc["infeasible"] == int((~met).sum()) > 0
+        assert doc["mean"] == pytest.approx((300 * m[met] - 100).mean(), rel=1e-9)
+    bias_row, dead_row = result.analyses["tornado"]["figures"]
+    assert bias_row["figure"] == "interventions.falls.optimism_bias"
+    assert bias_row["objective_low"] == pytest.approx(140)
+    assert (bias_row["status_high"], bias_row["objective_high"]) == ("infeasible", None)
+    assert (dead_row["objective_low"], dead_row["objective_high"]) == pytest.approx((102.5, 35))
+    assert dead_row["swing"] == pytest.approx(67.5)
+
+
+def test_a_bias_that_achieves_nothing_centrally_is_drawn_in_place(tmp_path: Path) -> None:
+    # Central optimism bias 1: m = 0, so the central model has no coefficient of x in
+    # the target row nor a saving; a draw must put them there. Objective 300 m - 100.
+    # the target row nor a saving (the central plan misses the target); a draw must put
+    # them there. Optimism bias B ~ Tri(0, 1, 1): the target (m >= 0.4) is met when
+    # B <= 1 - 0.4 / (1 - D), and then the objective is 300 m - 100.
+    text = BIASED.replace("{low: 0, central: 0.25, high: 1}", "{low: 0, central: 1, high: 1}")
+    result = run(write(tmp_path, text))
+    assert result.scenario("pooled").status == "infeasible"
+    plan = make_plan(result)
+    u = np.array([draw_uniforms(5, d, len(plan.figures)) for d in range(40)])
+    engine = build_engine(plan)
+    assert all(model.lp is not None for model in engine.models)
+    kept, rebuilt = solve_points(engine, u), solve_points(build_engine(plan, False), u)
+    dead = triangular(u[:, 0], np.array(0.1), np.array(0.2), np.array(0.4))
+    bias = triangular(u[:, 1], np.array(0.0), np.array(1.0), np.array(1.0))
+    m = (1 - dead) * (1 - bias)
+    met = m >= 0.4
+    assert 0 < met.sum() < len(met)
+    for points in (kept, rebuilt):
+        assert np.array_equal(points.status[:, 1] == 0, met)
+        assert points.objective[met, 1] == pytest.approx(300 * m[met] - 100, rel=1e-9)
+
+
+BOURNEMOUTH = ROOT / "instances" / "bournemouth-dorset-poole.yaml"
+
+
 def bournemouth_with_ranges(tmp_path: Path) -> Path:
-    """A copy of the shipped instance with ranges on costs, effects (some with targets)
-    and savings (some to the acute trust, whose floor binds, and to every agency
-    protected by pooled_fair)."""
-    text = (ROOT / "instances" / "bournemouth-dorset-poole.yaml").read_text()
-    return write(tmp_path, with_ranges(text, {
+    """The shipped instance (ranges on optimism bias, deadweight and unit costs) with more:
+    on effects and savings, some in the rows the factors rebuild, some to the acute trust
+    (whose floor binds) and to every agency protected by pooled_fair, a per-year cost, and
+    deadweight where the acute trust's saving is largest."""
+    return write(tmp_path, with_ranges(BOURNEMOUTH.read_text(), {
         "interventions.virtual_ward.effects.admissions_avoided":
             {"low": 0.0, "central": 0.4, "high": 0.4},
         "interventions.virtual_ward.savings.acute": {"low": -432, "central": -432, "high": 0},
-        "interventions.virtual_ward.unit_cost": {"low": 400, "central": 500, "high": 700},
-        "interventions.falls_exercise.effects.falls_prevented":
-            {"low": 0.255, "central": 0.345, "high": 0.435},
         "interventions.night_contact.effects.admissions_avoided":
             {"low": 0.0, "central": 1.5, "high": 7.0},
         "interventions.intermediate_care.savings.acute":
             {"low": 1500, "central": 2638, "high": 3000},
+        "interventions.intermediate_care.deadweight": {"low": 0.1, "central": 0.2, "high": 0.5},
         "interventions.reablement_dorset.savings.dorset_cc":
             {"low": 1200, "central": 2100, "high": 2600},
         "interventions.telecare.unit_cost": [
@@ -221,6 +310,9 @@ def bournemouth_with_ranges(tmp_path: Path) -> Path:
 def test_persistent_models_match_rebuilding(tmp_path: Path) -> None:
     result = run(bournemouth_with_ranges(tmp_path))
     plan = make_plan(result)
+    labels = [f.label for f in plan.figures]
+    assert "interventions.virtual_ward.optimism_bias" in labels
+    assert "interventions.intermediate_care.deadweight" in labels
     u = np.array([draw_uniforms(2024, d, len(plan.figures)) for d in range(3)])
     u = np.vstack([u, np.zeros(len(plan.figures)), np.ones(len(plan.figures))])
     engine = build_engine(plan)
@@ -262,6 +354,24 @@ def test_same_figures_however_the_work_is_split(tmp_path: Path) -> None:
                                   dashboard_address=None) as cluster:
         assert draws_of(result, 80, 9, scheduler=cluster.scheduler_address) == one
     assert draws_of(result, 80, 10, workers=1) != one
+
+
+def test_shipped_bournemouth_draws_are_the_same_on_one_and_two_workers() -> None:
+    result = run(BOURNEMOUTH)
+    one = draws_of(result, 60, 4, workers=1)
+    assert draws_of(result, 60, 4, workers=2) == one
+    assert result.uncertainty is not None and result.uncertainty.where == "2 local processes"
+    pooled = one["uncertainty"]["pooled"]  # type: ignore[index]
+    assert pooled["p5"] < result.scenario("pooled").objective < pooled["p95"]
+    swings = {r["figure"]: r for r in one["tornado"]["figures"]}  # type: ignore[index]
+    ward = swings["interventions.virtual_ward.optimism_bias"]
+    assert (ward["low"], ward["central"], ward["high"]) == (0.2, 0.5, 1.0)
+    # Judged on the 2024 evaluation the pooled plan buys virtual wards (as the
+    # virtual_wards_2024 scenario does); on the central evidence it buys none, so
+    # evidence that they achieve nothing loses nothing.
+    base = one["tornado"]["base"]  # type: ignore[index]
+    assert ward["objective_low"] > base + 500_000
+    assert ward["objective_high"] == pytest.approx(base, rel=1e-9)
 
 
 def test_infeasible_draws_are_counted_not_dropped(tmp_path: Path) -> None:
@@ -351,7 +461,8 @@ def test_ranges_are_validated_with_their_place(tmp_path: Path) -> None:
     err = problems_in(tmp_path, bad)
     assert "2 problems" in err
     assert ("line 9, at streams.nhs_budget.budget: must be a number; a range {low, central, "
-            "high} is allowed only for unit_cost, effects and savings") in err
+            "high} is allowed only for unit_cost, effects, savings, deadweight and "
+            "optimism_bias") in err
     assert ("line 15, at interventions.prevention.savings.nhs.centre: unknown field 'centre' "
             "(misspelt?); did you mean 'central'?") in err
     order = (PLACE.replace("{low: 5, central: 10, high: 12}", "{low: 11, central: 10, high: 12}")

@@ -1,0 +1,225 @@
+"""The report's charts, drawn with matplotlib and returned as inline SVG text.
+
+Every chart is a `matplotlib.figure.Figure` (no pyplot state), saved as SVG
+with its text kept as text and a fixed hash salt, so the same figures give the
+same markup and the page needs no fonts or scripts from anywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import textwrap
+from collections.abc import Callable
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from optimiser.gainsplot import draw_gains
+from optimiser.story import Story
+
+WIDTH = 9.5
+"""Chart width in inches: 684 pt, the page's text column at 96 dpi."""
+PALETTE = ["#1F3B73", "#2A9D8F", "#E09F3E", "#8E5EA2", "#6C757D", "#C8553D", "#3D8FD1"]
+GAIN, LOSS, INK, MUTED = "#2A9D8F", "#C8553D", "#1B1F24", "#5F6B7A"
+FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
+        "'Liberation Sans', sans-serif")
+STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "optimise",
+    "font.size": 9.5,
+    "axes.edgecolor": "#C9CFD6",
+    "axes.labelcolor": MUTED,
+    "axes.titlesize": 10.5,
+    "axes.titleweight": "bold",
+    "axes.titlecolor": INK,
+    "axes.titlelocation": "left",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "xtick.color": MUTED,
+    "ytick.color": INK,
+    "legend.frameon": False,
+    "hatch.color": "#FFFFFF",
+    "hatch.linewidth": 1.2,
+}
+
+
+def colours(names: list[str]) -> dict[str, str]:
+    """A fixed colour per scenario, in declared order."""
+    return {n: PALETTE[k % len(PALETTE)] for k, n in enumerate(names)}
+
+
+def svg(draw: Callable[[], Figure | None], prefix: str) -> str:
+    """Draw a figure in the report's style and return its SVG markup, ready to inline.
+
+    Ids are prefixed with `prefix` so several charts can share a page; the XML
+    prolog, doctype and metadata are dropped; text takes the page's font.
+    """
+    with mpl.rc_context(STYLE):
+        fig = draw()
+        if fig is None:
+            return ""
+        buffer = io.StringIO()
+        tight = None if fig.get_layout_engine() is not None else "tight"
+        fig.savefig(buffer, format="svg", bbox_inches=tight, metadata={"Date": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    for ident in set(re.findall(r'id="([^"]+)"', text)):
+        text = text.replace(f'id="{ident}"', f'id="{prefix}-{ident}"')
+        text = text.replace(f"#{ident})", f"#{prefix}-{ident})")
+        text = text.replace(f'href="#{ident}"', f'href="#{prefix}-{ident}"')
+    text = re.sub(r"font-family: [^;\"]*", f"font-family: {FONT}", text)
+    return text.replace("<svg ", '<svg role="img" class="chart" ', 1)
+
+
+def money_axis(story: Story) -> FuncFormatter:
+    """Tick labels in short money (£1.2m)."""
+    return FuncFormatter(lambda v, _pos: story.money(v).replace(".0k", "k").replace(".00m", "m"))
+
+
+def optimal_names(story: Story) -> list[str]:
+    """The scenarios with a plan, in declared order."""
+    table = story.scenarios
+    return table.loc[table["status"] == "optimal", "scenario"].tolist()
+
+
+def wrap(text: str, width: int = 30) -> str:
+    """A label on as many lines of `width` characters as it needs."""
+    return textwrap.fill(text, width, break_long_words=False)
+
+
+def compared(story: Story) -> list[str]:
+    """The headline's two scenarios when both have plans; otherwise every one with a plan."""
+    head = story.headline
+    if head.net_benefit is not None:
+        return [str(head.baseline), str(head.pooled)]
+    return optimal_names(story)
+
+
+def spending_chart(story: Story) -> Figure | None:
+    """Cash over the plan on each intervention, ring-fenced against pooled; pool money hatched."""
+    names = compared(story)
+    spend = story.spending
+    if spend.empty or not names:
+        return None
+    shown = spend[spend["scenario"].isin(names)]
+    used = [i for i in story.instance.interventions
+            if shown.loc[shown["intervention"] == i, "amount"].sum() > 0]
+    fenced = spend.pivot(index="intervention", columns="scenario", values="fenced")
+    pooled = spend.pivot(index="intervention", columns="scenario", values="pooled")
+    fenced = fenced.reindex(index=used, columns=names).fillna(0.0)
+    pooled = pooled.reindex(index=used, columns=names).fillna(0.0)
+    n, m = len(used), len(names)
+    height = 0.8 / m
+    fig = Figure(figsize=(WIDTH, 1.2 + n * (0.22 * m + 0.3)), layout="constrained")
+    ax = fig.subplots()
+    palette = colours(story.scenarios["scenario"].tolist())
+    rows = np.arange(n)
+    for k, name in enumerate(names):
+        y = rows - 0.4 + height * (k + 0.5)
+        ax.barh(y, fenced[name], height * 0.9, color=palette[name], label=name)
+        ax.barh(y, pooled[name], height * 0.9, left=fenced[name], color=palette[name],
+                alpha=0.55, hatch="///", edgecolor=palette[name], linewidth=0)
+    ax.set_yticks(rows, [wrap(story.name("interventions", i)) for i in used])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(money_axis(story))
+    ax.set_xlabel("Spend over the plan (cash, constant prices)")
+    ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)
+    ax.set_axisbelow(True)
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Patch(facecolor="#9AA5B1", hatch="///", edgecolor="#9AA5B1", linewidth=0))
+    labels.append("paid through the pool")
+    fig.legend(handles, labels, loc="outside upper left", ncols=min(len(labels), 5),
+               fontsize=8.5, handlelength=1.6)
+    return fig
+
+
+def outcomes_chart(story: Story) -> Figure | None:
+    """Each outcome a year (mean) in every scenario, against its target."""
+    names = optimal_names(story)
+    targets = story.targets
+    outcomes = list(story.instance.outcomes)
+    if targets.empty or not names or not outcomes:
+        return None
+    cols = min(3, len(outcomes))
+    rows = -(-len(outcomes) // cols)
+    fig = Figure(figsize=(WIDTH, 0.5 + rows * (0.8 + 0.3 * len(names))), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False, sharey=True)).ravel()
+    palette = colours(story.scenarios["scenario"].tolist())
+    table = targets.set_index(["scenario", "outcome"])
+    for ax, k in zip(axes, outcomes, strict=False):
+        values = [float(table.loc[(n, k), "achieved"]) for n in names]
+        target = table.loc[(names[0], k), "target"]
+        ax.barh(range(len(names)), values, color=[palette[n] for n in names], height=0.7)
+        ax.set_yticks(range(len(names)), names)
+        goal = "" if pd.isna(target) else f"\ntarget {float(target):,.4g} a year"
+        ax.set_title(wrap(story.name("outcomes", k), 34) + goal, fontsize=9.5)
+        top = max([*values, 0.0 if pd.isna(target) else float(target)]) or 1.0
+        ax.set_xlim(0, top * 1.3)
+        for y, v in enumerate(values):
+            ax.text(v + top * 0.02, y, f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}",
+                    va="center", fontsize=8.5, color=INK)
+        if pd.notna(target):
+            ax.axvline(float(target), color=INK, linestyle=(0, (4, 3)), linewidth=1.1)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        _sparse_axis(ax)
+    axes[0].invert_yaxis()
+    for ax in axes[len(outcomes):]:
+        ax.set_visible(False)
+    fig.supxlabel("a year, mean over the plan; dashed: the target", fontsize=8.5, color=MUTED)
+    return fig
+
+
+def _sparse_axis(ax: Axes) -> None:
+    ax.tick_params(axis="x", labelsize=8)
+    ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def gains_chart(story: Story) -> Figure | None:
+    """Each agency's gain or loss in net position against the scenario's reference."""
+    gains = story.gains.dropna(subset=["gain"])
+    names = [n for n in optimal_names(story) if n in set(gains["scenario"])]
+    if not names:
+        return None
+    agencies = list(story.instance.agencies)
+    cols = min(2, len(names))
+    rows = -(-len(names) // cols)
+    fig = Figure(figsize=(WIDTH, rows * (0.9 + 0.3 * len(agencies))), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, sharex=True,
+                                      squeeze=False)).ravel()
+    scale = float(gains["gain"].abs().max()) or 1.0
+    y = np.arange(len(agencies))
+    for ax, name in zip(axes, names, strict=False):
+        rows_of = gains[gains["scenario"] == name].set_index("agency").reindex(agencies)
+        values = rows_of["gain"].fillna(0.0).to_numpy()
+        ruled = rows_of["decided_by_rule"].fillna(False).astype(bool).to_numpy()
+        ax.barh(y, values, color=[GAIN if v >= 0 else LOSS for v in values], height=0.65,
+                hatch=["///" if r else "" for r in ruled], linewidth=0)
+        ax.axvline(0, color=INK, linewidth=0.8)
+        ax.set_xlim(-scale * 1.6, scale * 1.6)
+        for yy, v in zip(y, values, strict=True):
+            ax.text(v + (scale * 0.04 if v >= 0 else -scale * 0.04), yy, story.money(v),
+                    va="center", ha="left" if v >= 0 else "right", fontsize=8, color=INK)
+        ax.set_title(f"{name} against {rows_of['reference'].dropna().iloc[0]}", fontsize=9.5)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
+        ax.xaxis.set_major_formatter(money_axis(story))
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_yticks(y, [wrap(story.name("agencies", a), 28) for a in agencies])
+    axes[0].invert_yaxis()
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    fig.supxlabel("change in net position (PV); hatched: decided by rule", fontsize=8.5,
+                  color=MUTED)
+    return fig
+
+
+def gains_graph(story: Story, scenario: str) -> Figure | None:
+    """The agency gains graph of one scenario (optimiser.gainsplot)."""
+    return draw_gains(story.result, scenario)

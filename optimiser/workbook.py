@@ -1,0 +1,378 @@
+"""report.xlsx: the story and every table behind it, for someone with only a spreadsheet.
+
+Sheets: Summary, then Allocation, Funding, Outcomes, Agencies, Transfers (with
+the settlement and fair shares when computed), Ring-fence prices, Assumptions
+and Provenance. Every figure is the full-precision number results.json holds,
+shown through a number format (money in the instance's currency); headers are
+frozen and columns fitted to their contents. The workbook's properties and
+zip timestamps are fixed, so the same figures give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from optimiser.story import Story, narrative, years
+from optimiser.terminal import currency_symbol
+
+CREATED = dt.datetime(2000, 1, 1)
+"""Fixed creation time, so the file's bytes depend only on its contents."""
+MAX_WIDTH = 60
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its header, the frame's field and how to show it."""
+
+    header: str
+    field: str
+    kind: str = "text"
+    """text, money, pence, number, count, int, share, ratio, seconds or bool"""
+
+
+@dataclass
+class Sheet:
+    """A worksheet with the widths its table cells need (prose is left to overflow)."""
+
+    sheet: Worksheet
+    formats: dict[str, Format]
+    widths: dict[int, float] = field(default_factory=dict)
+
+    def cell(self, row: int, col: int, value: Any, kind: str = "text", fit: bool = True) -> None:
+        """Write one value through its kind's format; NaN and None are left blank."""
+        fmt = self.formats[kind]
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            self.sheet.write_blank(row, col, None, fmt)
+            return
+        if kind == "bool":
+            self.sheet.write_boolean(row, col, bool(value), fmt)
+        elif kind in NUMERIC:
+            self.sheet.write_number(row, col, float(value), fmt)
+        else:
+            self.sheet.write_string(row, col, str(value), fmt)
+        if fit:
+            self.fit(col, shown_width(value, kind, self.formats["symbol"]))
+
+    def fit(self, col: int, width: float) -> None:
+        """Widen column `col` to at least `width` characters."""
+        self.widths[col] = max(self.widths.get(col, 0), width)
+
+    def table(self, row: int, frame: pd.DataFrame, columns: Sequence[Column],
+              col: int = 0) -> int:
+        """Header and rows of `frame`; returns the next free row."""
+        for c, spec in enumerate(columns):
+            self.cell(row, col + c, spec.header, "header")
+        values = [frame[spec.field].tolist() if spec.field in frame else [None] * len(frame)
+                  for spec in columns]
+        for r in range(len(frame)):
+            for c, spec in enumerate(columns):
+                self.cell(row + 1 + r, col + c, values[c][r], spec.kind)
+        return row + 1 + len(frame)
+
+    def finish(self, freeze_rows: int, freeze_cols: int = 0) -> None:
+        """Freeze the header rows and set the fitted widths."""
+        self.sheet.freeze_panes(freeze_rows, freeze_cols)
+        for col, width in sorted(self.widths.items()):
+            self.sheet.set_column(col, col, min(MAX_WIDTH, width + 2))
+
+
+NUMERIC = {"money", "pence", "number", "count", "int", "share", "ratio", "seconds"}
+
+
+def shown_width(value: Any, kind: str, symbol: Any) -> float:
+    """About how many characters a value takes once formatted."""
+    if kind == "money":
+        return len(f"{abs(float(value)):,.0f}") + len(str(symbol)) + (value < 0)
+    if kind in ("number", "ratio", "seconds", "pence"):
+        return len(f"{float(value):,.4f}")
+    if kind == "count":
+        return len(f"{float(value):,.1f}")
+    if kind == "share":
+        return 5
+    if kind == "bool":
+        return 5
+    return max((len(line) for line in str(value).splitlines()), default=0) * (
+        1.1 if kind == "header" else 1.0)
+
+
+def make_formats(book: Workbook, currency: str) -> dict[str, Any]:
+    """The workbook's cell formats, money in the instance's currency."""
+    symbol = currency_symbol(currency).replace('"', "")
+    money_format = f'"{symbol}"#,##0;[Red]-"{symbol}"#,##0'
+    pence_format = f'"{symbol}"#,##0.00;[Red]-"{symbol}"#,##0.00'
+    specs: dict[str, dict[str, Any]] = {
+        "text": {"valign": "top"},
+        "header": {"bold": True, "bottom": 1, "bg_color": "#E8ECF2", "valign": "top"},
+        "title": {"bold": True, "font_size": 16, "font_color": "#1F3B73"},
+        "heading": {"bold": True, "font_size": 12, "font_color": "#1F3B73"},
+        "headline": {"bold": True, "font_size": 12},
+        "prose": {"italic": True, "font_color": "#444444"},
+        "money": {"num_format": money_format},
+        "number": {"num_format": "#,##0.00"},
+        "count": {"num_format": "#,##0.0"},
+        "int": {"num_format": "0"},
+        "share": {"num_format": "0%"},
+        "ratio": {"num_format": "0.0000"},
+        "pence": {"num_format": pence_format},
+        "seconds": {"num_format": "0.000"},
+        "bool": {"align": "center"},
+    }
+    formats: dict[str, Any] = {k: book.add_format(v) for k, v in specs.items()}
+    formats["symbol"] = symbol
+    return formats
+
+
+def write_workbook(story: Story, path: Path) -> None:
+    """Write report.xlsx for `story` at `path`."""
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
+                                           "strings_to_formulas": False,
+                                           "strings_to_urls": False})
+    book.set_properties({"title": f"{story.instance.name}: pooled against ring-fenced budgets",
+                         "author": "optimise", "created": CREATED})
+    formats = make_formats(book, story.currency)
+    for write in (summary_sheet, tidy_sheets, agencies_sheet, transfers_sheet, prices_sheet,
+                  assumptions_sheet, provenance_sheet):
+        write(story, book, formats)
+    book.close()
+
+
+def _sheet(book: Workbook, name: str, formats: dict[str, Any]) -> Sheet:
+    return Sheet(book.add_worksheet(name), formats)
+
+
+def objective_kind(story: Story) -> str:
+    """Objectives are money, except weighted outcome units for the 'outcomes' objective."""
+    return "count" if story.instance.objective == "outcomes" else "money"
+
+
+def summary_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """The headline, every scenario, outcomes against targets, who gains and who loses."""
+    sheet = _sheet(book, "Summary", formats)
+    inst = story.instance
+    sheet.cell(0, 0, inst.name, "title", fit=False)
+    sheet.cell(1, 0, f"{years(inst.years)} from {inst.start_year}; objective {inst.objective}; "
+               f"money in {inst.currency} at constant prices, present values discounted at "
+               f"{inst.discount_rate:.1%} a year.", "prose", fit=False)
+    sheet.cell(2, 0, story.headline.sentence, "headline", fit=False)
+    row = 4
+    sheet.cell(row, 0, "Scenarios", "heading", fit=False)
+    row = sheet.table(row + 1, story.scenarios, [
+        Column("Scenario", "scenario"), Column("Description", "description"),
+        Column("Status", "status"), Column("Objective", "objective", objective_kind(story)),
+        Column("Spend (PV)", "spend", "money"), Column("Savings (PV)", "savings", "money"),
+        Column("Net benefit (PV)", "net_benefit", "money"),
+        Column("Transfers (PV)", "transferred", "money"), Column("Why not optimal", "message"),
+    ])
+    if not story.diagnosis.empty:
+        sheet.cell(row + 1, 0, "Why there is no plan: the least shortfall in each requirement "
+                   "that cannot hold (money in present value)", "heading", fit=False)
+        row = sheet.table(row + 2, story.diagnosis, [
+            Column("Scenario", "scenario"), Column("Requirement", "constraint"),
+            Column("Of", "item"), Column("Year", "year", "int"),
+            Column("Required", "required", "number"),
+            Column("Achievable", "achievable", "number"),
+            Column("Shortfall", "shortfall", "number")])
+    row = _targets_block(story, sheet, row + 1)
+    row = _positions_block(story, sheet, row + 1)
+    row += 1
+    sheet.cell(row, 0, "In brief", "heading", fit=False)
+    said = narrative(story)
+    for n, sentence in enumerate(said):
+        sheet.cell(row + 1 + n, 0, sentence, "prose", fit=False)
+    row += len(said) + 2
+    sheet.cell(row, 0, "Figures chosen by rule", "heading", fit=False)
+    for n, (key, text) in enumerate(story.rules.items()):
+        sheet.cell(row + 1 + n, 0, f"{key}: {text}", "prose", fit=False)
+    row += len(story.rules) + 2
+    if not story.decided.empty:
+        sheet.cell(row, 0, "Positions the rules decided (before transfers, PV): plans with the "
+                   "same optimal objective give any position from the least to the greatest",
+                   "heading", fit=False)
+        sheet.table(row + 1, _named(story, story.decided, "agencies", "agency"), [
+            Column("Scenario", "scenario"), Column("Agency", "agency"),
+            Column("Name", "agency_name"), Column("Reported", "position", "money"),
+            Column("Least", "position_min", "money"),
+            Column("Greatest", "position_max", "money"),
+        ])
+    sheet.finish(3)
+
+
+def _targets_block(story: Story, sheet: Sheet, row: int) -> int:
+    """Outcome x scenario: mean achieved a year, with the mean target a year."""
+    sheet.cell(row, 0, "Outcomes a year (mean over the plan) against targets", "heading",
+               fit=False)
+    names = story.scenarios["scenario"].tolist()
+    targets = story.targets
+    wide = targets.pivot(index="outcome", columns="scenario", values="achieved") \
+        if not targets.empty else pd.DataFrame()
+    goal = targets.groupby("outcome")["target"].first() if not targets.empty else pd.Series()
+    frame = pd.DataFrame({"outcome": list(story.instance.outcomes)})
+    frame["name"] = [story.name("outcomes", k) for k in frame["outcome"]]
+    frame["target"] = frame["outcome"].map(goal)
+    for n in names:
+        frame[n] = frame["outcome"].map(wide[n]) if n in wide else None
+    columns = [Column("Outcome", "outcome"), Column("Name", "name"),
+               Column("Target a year", "target", "count")]
+    columns += [Column(n, n, "count") for n in names]
+    return sheet.table(row + 1, frame, columns)
+
+
+def _positions_block(story: Story, sheet: Sheet, row: int) -> int:
+    """Agency x scenario: net position (PV), and the change in the headline comparison."""
+    sheet.cell(row, 0, "Who gains and who loses: net position (PV: savings - spend + "
+               "transfers)", "heading", fit=False)
+    gains = story.gains
+    names = story.scenarios["scenario"].tolist()
+    frame = pd.DataFrame({"agency": list(story.instance.agencies)})
+    frame["name"] = [story.name("agencies", a) for a in frame["agency"]]
+    columns = [Column("Agency", "agency"), Column("Name", "name")]
+    if not gains.empty:
+        net = gains.pivot(index="agency", columns="scenario", values="net")
+        for n in names:
+            frame[n] = frame["agency"].map(net[n]) if n in net else None
+        columns += [Column(n, n, "money") for n in names]
+        head = story.headline
+        if head.net_benefit is not None:
+            change = gains[gains["scenario"] == head.pooled].set_index("agency")["gain"]
+            frame["change"] = frame["agency"].map(change)
+            columns.append(Column(f"Change, {head.pooled} against {head.baseline}", "change",
+                                  "money"))
+    return sheet.table(row + 1, frame, columns)
+
+
+def _named(story: Story, frame: pd.DataFrame, kind: str, key: str) -> pd.DataFrame:
+    """`frame` with a display-name column beside the id column `key`."""
+    out = frame.copy()
+    out[f"{key}_name"] = [story.name(kind, v) for v in out[key]] if len(out) else []
+    return out
+
+
+TIDY_SHEETS: list[tuple[str, str, list[tuple[str, str]], list[Column]]] = [
+    ("Allocation", "allocation", [("interventions", "intervention")], [
+        Column("Scenario", "scenario"), Column("Intervention", "intervention"),
+        Column("Name", "intervention_name"), Column("Year", "year", "int"),
+        Column("Units", "units", "number"), Column("Cost (cash)", "cost", "money")]),
+    ("Funding", "funding", [("streams", "stream"), ("interventions", "intervention")], [
+        Column("Scenario", "scenario"), Column("Stream", "stream"),
+        Column("Stream name", "stream_name"), Column("Intervention", "intervention"),
+        Column("Intervention name", "intervention_name"), Column("Year", "year", "int"),
+        Column("Amount (cash)", "amount", "money"),
+        Column("Through the pool", "pooled", "money")]),
+    ("Outcomes", "outcomes", [("outcomes", "outcome")], [
+        Column("Scenario", "scenario"), Column("Outcome", "outcome"),
+        Column("Name", "outcome_name"), Column("Year", "year", "int"),
+        Column("Achieved", "achieved", "number"), Column("Target", "target", "number")]),
+]
+"""Sheets that show one tidy table as the CSV does, with display names beside the ids:
+(sheet, table, [(instance section, id column)], columns)."""
+
+
+def tidy_sheets(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Allocation (units and cash cost), Funding (stream to intervention, and the part
+    through the pool) and Outcomes (achieved against targets), a row per scenario, item
+    and year."""
+    for name, kind, ids, columns in TIDY_SHEETS:
+        sheet = _sheet(book, name, formats)
+        frame = story.result.table(kind)
+        for section, key in ids:
+            frame = _named(story, frame, section, key)
+        sheet.table(0, frame, columns)
+        sheet.finish(1)
+
+
+def agencies_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Each agency's present-value accounts, and the range the rules chose its position from."""
+    sheet = _sheet(book, "Agencies", formats)
+    frame = _named(story, story.result.table("agencies"), "agencies", "agency")
+    gains = story.gains[["scenario", "agency", "reference", "gain"]]
+    frame = frame.merge(gains, on=["scenario", "agency"], how="left") if len(frame) else frame
+    sheet.table(0, frame, [
+        Column("Scenario", "scenario"), Column("Agency", "agency"),
+        Column("Name", "agency_name"), Column("Spend", "spend", "money"),
+        Column("Savings", "savings", "money"), Column("Transfers in", "transfers_in", "money"),
+        Column("Transfers out", "transfers_out", "money"), Column("Net", "net", "money"),
+        Column("Position before transfers", "position", "money"),
+        Column("Least position", "position_min", "money"),
+        Column("Greatest position", "position_max", "money"),
+        Column("Decided by rule", "decided_by_rule", "bool"),
+        Column("Reference", "reference"), Column("Gain against reference", "gain", "money"),
+    ])
+    sheet.finish(1, 3)
+
+
+def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Gain-share transfers, settlement payments and fair (Shapley) shares, side by side."""
+    sheet = _sheet(book, "Transfers", formats)
+    blocks = [
+        ("Gain-share transfers (PV)", story.result.table("transfers"),
+         [Column("Scenario", "scenario"), Column("From", "from"), Column("To", "to"),
+          Column("Amount", "amount", "money")]),
+        ("Settlement payments (PV)", story.settlement,
+         [Column("Scenario", "scenario"), Column("From", "from"), Column("To", "to"),
+          Column("Amount", "amount", "money")]),
+        ("Settlement shortfall (PV)", pd.DataFrame(
+            list(story.shortfall.items()), columns=["scenario", "shortfall"]),
+         [Column("Scenario", "scenario"), Column("Shortfall", "shortfall", "money")]),
+        ("Fair shares of the pooling gain (Shapley)", story.shapley,
+         [Column("Scenario", "scenario"), Column("Agency", "agency"),
+          Column("Share", "value", objective_kind(story))]),
+    ]
+    col = 0
+    for title, frame, columns in blocks:
+        empty = ": none" if title.startswith("Gain") else ": not computed in this run"
+        sheet.cell(0, col, title + (empty if frame.empty else ""), "heading", fit=False)
+        sheet.table(1, frame, columns, col=col)
+        col += len(columns) + 1
+    sheet.finish(2)
+
+
+def prices_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """The price of each ring-fence, ranked: lift gain and marginal value of a pound."""
+    sheet = _sheet(book, "Ring-fence prices", formats)
+    frame = _named(story, story.prices, "streams", "stream")
+    row = sheet.table(0, frame, [
+        Column("Rank", "rank", "int"), Column("Stream", "stream"),
+        Column("Name", "stream_name"), Column("Agency", "agency"),
+        Column("Against", "reference"),
+        Column("Gain from lifting it alone", "lift_gain", objective_kind(story)),
+        Column("Marginal value of one more unit of budget", "marginal_value",
+               "ratio" if story.instance.objective == "outcomes" else "pence"),
+    ])
+    if frame.empty:
+        sheet.cell(row + 1, 0, "Not computed in this run.", "prose", fit=False)
+    sheet.finish(1)
+
+
+def assumptions_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """The instance's figures with their sources, and its stated assumptions."""
+    sheet = _sheet(book, "Assumptions", formats)
+    row = sheet.table(0, story.assumptions, [
+        Column("Line", "line", "int"), Column("Figure", "path"), Column("Value", "value"),
+        Column("Kind", "kind"), Column("Source or assumption", "note"),
+    ])
+    if story.assumptions.empty:
+        sheet.cell(row + 1, 0, "The instance file states no sources or assumptions.", "prose",
+                   fit=False)
+    sheet.finish(1)
+
+
+def provenance_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """What produced these figures: versions, the instance's hash, each scenario's solve."""
+    sheet = _sheet(book, "Provenance", formats)
+    items = pd.DataFrame(story.provenance, columns=["item", "value"])
+    row = sheet.table(0, items, [Column("Item", "item"), Column("Value", "value")])
+    sheet.table(row + 1, story.scenarios, [
+        Column("Scenario", "scenario"), Column("Status", "status"),
+        Column("Solve time (s)", "solve_seconds", "seconds"), Column("Message", "message"),
+    ])
+    sheet.finish(1)

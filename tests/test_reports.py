@@ -1,0 +1,546 @@
+"""report.xlsx, report.html and summary.md: every figure matches results.json.
+
+The workbook is read back with openpyxl and every number compared with
+results.json (or, for the columns only the CSV tables hold, with those). Every
+number on the page carries `data-value` and `data-src` (where results.json holds
+it, see optimiser.page); each is evaluated against results.json. A real headless
+Chromium opens the page with the network shut off and must show the headline and
+the charts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+
+from optimiser.analyses import run_analyses
+from optimiser.assumptions import comments
+from optimiser.errors import InstanceError
+from optimiser.pipeline import RunResult, run
+from optimiser.reports import write_reports
+
+DATA = Path(__file__).parent / "data"
+HERE = DATA / "reports"
+INSTANCES = Path(__file__).parents[1] / "instances"
+REL = 1e-9
+DOCUMENTS = ("report.xlsx", "report.html", "summary.md")
+
+def write(path: Path, out: Path) -> RunResult:
+    """Solve, run every analysis, write the reports."""
+    result = run(path)
+    run_analyses(result)
+    write_reports(result, out)
+    return result
+
+
+@pytest.fixture(scope="module")
+def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The four-agency place with every scenario kind, and every analysis."""
+    out = tmp_path_factory.mktemp("place") / "out"
+    write(HERE / "place.yaml", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-solved toy of test_core, through the command line."""
+    out = tmp_path_factory.mktemp("toy") / "out"
+    done = subprocess.run([sys.executable, "-m", "optimiser", str(HERE / "toy.yaml"),
+                           "--out", str(out)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def results(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "results.json").read_text())
+
+
+# ---------------------------------------------------------------- the workbook
+
+
+def sheet_rows(book: openpyxl.Workbook, name: str, header_row: int = 1,
+               first_col: int = 1) -> list[dict[str, Any]]:
+    """The table whose header is at `header_row`, down to the first blank row."""
+    ws = book[name]
+    rows = list(ws.iter_rows(min_row=header_row, min_col=first_col, values_only=True))
+    width = rows[0].index(None) if None in rows[0] else len(rows[0])
+    header = rows[0][:width]
+    out = []
+    for row in rows[1:]:
+        if all(v is None for v in row[:width]):
+            break
+        out.append(dict(zip(header, row[:len(header)], strict=True)))
+    return out
+
+
+def find_row(book: openpyxl.Workbook, name: str, first: str, second: str) -> int:
+    """The row whose first two cells are `first` and `second` (a table's header)."""
+    for n, row in enumerate(book[name].iter_rows(values_only=True), start=1):
+        if row[0] == first and row[1] == second:
+            return n
+    raise AssertionError(f"no header {first}, {second} in {name}")
+
+
+def approx(value: float) -> Any:
+    return pytest.approx(value, rel=REL, abs=1e-9)
+
+
+def check_workbook(folder: Path) -> openpyxl.Workbook:
+    """Every number of every sheet against results.json (and the CSVs for their own columns)."""
+    doc = results(folder)
+    book = openpyxl.load_workbook(folder / "report.xlsx")
+    assert book.sheetnames == ["Summary", "Allocation", "Funding", "Outcomes", "Agencies",
+                               "Transfers", "Ring-fence prices", "Assumptions", "Provenance"]
+    start = doc["instance"]["start_year"]
+    scenarios = doc["scenarios"]
+
+    allocation = sheet_rows(book, "Allocation")
+    csv = pd.read_csv(folder / "allocation.csv")
+    assert len(allocation) == len(csv)
+    for row, (_, line) in zip(allocation, csv.iterrows(), strict=True):
+        units = scenarios[row["Scenario"]]["units"][row["Intervention"]][row["Year"] - start]
+        assert row["Units"] == approx(units)
+        assert row["Cost (cash)"] == pytest.approx(line["cost"], rel=1e-9, abs=1e-6)
+
+    funding = sheet_rows(book, "Funding")
+    assert len(funding) == len(pd.read_csv(folder / "funding.csv"))
+    for row in funding:
+        money = scenarios[row["Scenario"]]["funding"][row["Stream"]][row["Intervention"]]
+        assert row["Amount (cash)"] == approx(money[row["Year"] - start])
+        assert 0 <= row["Through the pool"] <= row["Amount (cash)"] * (1 + 1e-12)
+
+    for row in sheet_rows(book, "Outcomes"):
+        achieved = scenarios[row["Scenario"]]["outcomes"][row["Outcome"]][row["Year"] - start]
+        assert row["Achieved"] == approx(achieved)
+
+    fields = {"Spend": "spend", "Savings": "savings", "Transfers in": "transfers_in",
+              "Transfers out": "transfers_out", "Net": "net", "Least position": "position_min",
+              "Greatest position": "position_max", "Decided by rule": "decided_by_rule"}
+    agencies = sheet_rows(book, "Agencies")
+    assert len(agencies) == sum(len(s["agencies"]) for s in scenarios.values())
+    for row in agencies:
+        held = scenarios[row["Scenario"]]["agencies"][row["Agency"]]
+        for header, key in fields.items():
+            assert row[header] == (approx(held[key]) if held[key] is not None else None)
+        assert row["Position before transfers"] == approx(
+            held["net"] - held["transfers_in"] + held["transfers_out"])
+        reference = scenarios[row["Scenario"]]["reference"]
+        if reference is not None and scenarios[reference]["status"] == "optimal":
+            base = scenarios[reference]["agencies"][row["Agency"]]["net"]
+            assert row["Gain against reference"] == approx(held["net"] - base)
+
+    transfers = [t | {"scenario": s} for s, body in scenarios.items() for t in body["transfers"]]
+    sheet = sheet_rows(book, "Transfers", header_row=2)
+    assert [(r["Scenario"], r["From"], r["To"]) for r in sheet] == [
+        (t["scenario"], t["from"], t["to"]) for t in transfers]
+    assert [r["Amount"] for r in sheet] == [approx(t["amount"]) for t in transfers]
+    check_summary(book, doc)
+    check_analyses(book, doc)
+    assert dict(sheet_rows(book, "Provenance")[2].items())["Value"] == doc["instance"]["sha256"]
+    return book
+
+
+def check_summary(book: openpyxl.Workbook, doc: dict[str, Any]) -> None:
+    """The Summary sheet's scenario, outcome and position tables."""
+    scenarios = doc["scenarios"]
+    top = find_row(book, "Summary", "Scenario", "Description")
+    rows = sheet_rows(book, "Summary", top)
+    assert [r["Scenario"] for r in rows] == list(scenarios)
+    for row in rows:
+        body = scenarios[row["Scenario"]]
+        assert row["Status"] == body["status"]
+        if body["status"] != "optimal":
+            assert row["Objective"] is None and row["Why not optimal"] == body["message"]
+            continue
+        agencies = body["agencies"].values()
+        assert row["Objective"] == approx(body["objective"])
+        assert row["Spend (PV)"] == approx(sum(a["spend"] for a in agencies))
+        assert row["Savings (PV)"] == approx(sum(a["savings"] for a in agencies))
+        assert row["Transfers (PV)"] == approx(sum(t["amount"] for t in body["transfers"]))
+        if doc["instance"]["objective"] == "net_benefit":
+            assert row["Net benefit (PV)"] == approx(body["objective"])
+    top = find_row(book, "Summary", "Outcome", "Name")
+    for row in sheet_rows(book, "Summary", top):
+        for name, body in scenarios.items():
+            expected = np.mean(body["outcomes"][row["Outcome"]]) if body["outcomes"] else None
+            assert row[name] == (approx(expected) if expected is not None else None)
+    top = find_row(book, "Summary", "Agency", "Name")
+    for row in sheet_rows(book, "Summary", top):
+        for name, body in scenarios.items():
+            held = body["agencies"].get(row["Agency"])
+            assert row[name] == (approx(held["net"]) if held else None)
+
+
+def check_analyses(book: openpyxl.Workbook, doc: dict[str, Any]) -> None:
+    """Ring-fence prices, settlement and fair shares, when results.json has them."""
+    prices = sheet_rows(book, "Ring-fence prices")
+    held = doc.get("ring_fence_prices", {})
+    assert [r["Stream"] for r in prices] == list(held)
+    for row in prices:
+        entry = held[row["Stream"]]
+        assert row["Rank"] == entry["rank"]
+        assert row["Against"] == entry["reference"]
+        for header, key in (("Gain from lifting it alone", "lift_gain"),
+                            ("Marginal value of one more unit of budget", "marginal_value")):
+            assert row[header] == (None if entry[key] is None else approx(entry[key]))
+    settlement = sheet_rows(book, "Transfers", 2, 6)
+    expected = [(s, p) for s, listed in doc.get("settlement", {}).items() for p in listed]
+    assert [(r["Scenario"], r["From"], r["To"], r["Amount"]) for r in settlement] == [
+        (s, p["from"], p["to"], approx(p["amount"])) for s, p in expected]
+    short = sheet_rows(book, "Transfers", 2, 11)
+    assert {r["Scenario"]: r["Shortfall"] for r in short} == {
+        k: approx(v) for k, v in doc.get("settlement_shortfall", {}).items()}
+    shares = sheet_rows(book, "Transfers", 2, 14)
+    expected_shares = [(s, a, v) for s, vs in doc.get("shapley", {}).items()
+                       for a, v in vs.items()]
+    assert [(r["Scenario"], r["Agency"], r["Share"]) for r in shares] == [
+        (s, a, approx(v)) for s, a, v in expected_shares]
+
+
+def test_workbook_figures_match_results(place: Path) -> None:
+    book = check_workbook(place)
+    prices = sheet_rows(book, "Ring-fence prices")
+    assert [r["Rank"] for r in prices] == [1, 2, 3, 4]
+    gains = [r["Gain from lifting it alone"] for r in prices]
+    assert gains == sorted(gains, reverse=True) and gains[0] > 0
+
+
+def test_workbook_is_formatted(place: Path) -> None:
+    book = openpyxl.load_workbook(place / "report.xlsx")
+    assert book["Allocation"].freeze_panes == "A2"
+    assert book["Agencies"].freeze_panes == "D2"
+    assert book["Summary"].freeze_panes == "A4"
+    money_cells = [book["Agencies"].cell(row=2, column=c) for c in range(4, 12)]
+    assert all(cell.number_format.startswith('"£"#,##0') for cell in money_cells)
+    units = book["Allocation"].cell(row=2, column=5)
+    assert units.number_format == "#,##0.00"
+    ws = book["Funding"]
+    widths = {k: v.width for k, v in ws.column_dimensions.items()}
+    # Column E holds 'Intervention name' values such as 'Night-time contact service' (26).
+    assert widths["E"] == pytest.approx(28, abs=1)
+    assert all(w >= len("Year") for w in widths.values())
+
+
+def test_workbook_in_another_currency(tmp_path: Path) -> None:
+    text = (HERE / "toy.yaml").read_text().replace("name: toy", "name: toy\ncurrency: EUR")
+    (tmp_path / "eur.yaml").write_text(text)
+    write(tmp_path / "eur.yaml", tmp_path / "out")
+    book = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx")
+    assert book["Agencies"].cell(row=2, column=4).number_format.startswith('"€"#,##0')
+    assert "€2,400 of net benefit" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_assumptions_sheet(place: Path) -> None:
+    book = openpyxl.load_workbook(place / "report.xlsx")
+    rows = {(r["Figure"], r["Kind"]): r for r in sheet_rows(book, "Assumptions")}
+    assert rows[("discount_rate", "source")]["Value"] == "0.035"
+    assert rows[("discount_rate", "source")]["Source or assumption"] == (
+        "HM Treasury Green Book discount rate")
+    assert rows[("streams.adult_social_care.budget", "assumption")]["Line"] == 22
+    assert rows[("streams.adult_social_care", "source")]["Source or assumption"] == (
+        "County budget book 2009-10 (illustrative)")
+    assert rows[("interventions.night_contact.deadweight", "assumption")]["Value"] == "0.1"
+    assert rows[("outcomes.falls_avoided.value", "source")]["Source or assumption"] == (
+        "Source: illustrative value of a fall avoided")
+    # The heading comments at the top of the file are working, not sources.
+    assert all(r["Line"] > 5 for r in rows.values())
+
+
+def test_comments_are_found_by_the_yaml_scanner() -> None:
+    text = ('name: "A # not a comment"  # the name\n'
+            "# ASSUMPTION: on its own line\n"
+            "notes: |\n"
+            "  # inside a block scalar\n"
+            "  text\n"
+            "value: 3 # three\n")
+    assert comments(text) == {1: ("the name", False), 2: ("ASSUMPTION: on its own line", True),
+                              6: ("three", False)}
+
+
+def test_same_figures_same_bytes(tmp_path: Path) -> None:
+    result = run(HERE / "toy.yaml")
+    write_reports(result, tmp_path / "one")
+    write_reports(result, tmp_path / "two")
+    for name in DOCUMENTS:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    again = run(HERE / "toy.yaml")
+    write_reports(again, tmp_path / "three")
+    for name in ("report.html", "summary.md"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "three" / name).read_bytes()
+
+
+# ---------------------------------------------------------------- the page
+
+
+class Figures(HTMLParser):
+    """Every element with a data-value, its attributes and text; and every tag and link."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: list[dict[str, str]] = []
+        self.tags: list[str] = []
+        self.links: list[str] = []
+        self.text: list[str] = []
+        self._open: list[dict[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        found = {k: v or "" for k, v in attrs}
+        self.links += [v for k, v in found.items() if k in ("src", "href", "xlink:href")]
+        if "data-value" in found:
+            found["text"] = ""
+            self.figures.append(found)
+            self._open.append(found)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and tag in ("td", "div", "span"):
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._open:
+            self._open[-1]["text"] += data
+
+
+def parse(page: Path) -> Figures:
+    parser = Figures()
+    parser.feed(page.read_text())
+    return parser
+
+
+def resolve(doc: Any, path: str) -> list[float]:
+    """Every figure at a '/'-path of results.json ('*': every key or item; lists flattened)."""
+    nodes, wild = [doc], False
+    for part in path.split("/"):
+        step = []
+        for node in nodes:
+            if part == "*":
+                step += list(node.values()) if isinstance(node, dict) else list(node)
+                wild = True
+            elif isinstance(node, list):
+                step.append(node[int(part)])
+            elif part in node or not wild:
+                step.append(node[part])
+        nodes = step
+    flat: list[float] = []
+    for node in nodes:
+        flat += [float(v) for v in node] if isinstance(node, list) else [float(node)]
+    return flat
+
+
+def evaluate(doc: dict[str, Any], src: str, op: str) -> float:
+    """A data-src expression: paths joined by ' + ' and ' - ', each summed or averaged."""
+    tokens = re.split(r" ([+-]) ", src)
+    total, sign = 0.0, 1.0
+    for n, token in enumerate(tokens):
+        if n % 2:
+            sign = 1.0 if token == "+" else -1.0
+            continue
+        values = resolve(doc, token)
+        total += sign * (float(np.mean(values)) if op == "mean" else sum(values))
+    return total
+
+
+def net_benefit(doc: dict[str, Any], instance: dict[str, Any], scenario: str) -> float:
+    """Independently: savings - spend over agencies, plus the present value of outcomes."""
+    body = doc["scenarios"][scenario]
+    rate = doc["instance"]["discount_rate"]
+    money = sum(a["savings"] - a["spend"] for a in body["agencies"].values())
+    for k, achieved in body["outcomes"].items():
+        value = instance["outcomes"][k].get("value", 0)
+        money += sum(value * a / (1 + rate) ** t for t, a in enumerate(achieved))
+    return money
+
+
+def check_page(folder: Path, instance_file: Path) -> Figures:
+    """Every figure on the page against results.json; and nothing fetched from anywhere."""
+    doc = results(folder)
+    instance = yaml.safe_load(instance_file.read_text())
+    page = parse(folder / "report.html")
+    assert page.figures, "the page shows no figures"
+    for fig in page.figures:
+        value = float(fig["data-value"])
+        if "data-src" in fig:
+            assert value == approx(evaluate(doc, fig["data-src"], fig.get("data-op", ""))), fig
+        elif "data-instance" in fig:
+            _, k, _ = fig["data-instance"].split("/")
+            assert value == approx(float(np.mean(instance["outcomes"][k]["target"])))
+        else:
+            names = fig["data-net-benefit"].split(" - ")
+            worked = [net_benefit(doc, instance, n) for n in names]
+            assert value == approx(worked[0] - sum(worked[1:])), fig
+        assert fig["text"].strip() not in ("", "-"), fig
+    computed = [f for f in page.figures if "data-net-benefit" in f]
+    assert bool(computed) == (doc["instance"]["objective"] != "net_benefit")
+    assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)
+    assert all(link.startswith("#") for link in page.links), page.links
+    raw = (folder / "report.html").read_text()
+    assert not re.search(r"url\((?!#)|@import|@font-face", raw)
+    assert not re.findall(r"https?://(?!www\.w3\.org/(2000/svg|1999/xlink))", raw)
+    return page
+
+
+def test_page_figures_match_results(place: Path) -> None:
+    page = check_page(place, HERE / "place.yaml")
+    sources = {f.get("data-src", "") for f in page.figures}
+    doc = results(place)
+    for scenario, body in doc["scenarios"].items():
+        for agency in body["agencies"]:
+            assert f"scenarios/{scenario}/agencies/{agency}/net" in sources
+    for stream in doc["ring_fence_prices"]:
+        assert f"ring_fence_prices/{stream}/lift_gain" in sources
+    for scenario, payments in doc["settlement"].items():
+        assert {f"settlement/{scenario}/{n}/amount" for n in range(len(payments))} <= sources
+    for scenario, short in doc["settlement_shortfall"].items():
+        assert (f"settlement_shortfall/{scenario}" in sources) == (short >= 0.5)
+    assert "shapley/pooled/acute" in sources
+    assert page.tags.count("svg") >= 3
+
+
+def test_toy_headline_hand_solved(toy: Path) -> None:
+    # test_core's toy: ring-fenced 600, pooled 3000 (net benefit); admissions avoided
+    # 10 a year ring-fenced, 50 pooled; NHS 800 -> 3200, council -200 either way.
+    expected = "Pooling adds £2,400 of net benefit and 40 admissions avoided a year."
+    page = check_page(toy, HERE / "toy.yaml")
+    text = " ".join(" ".join(page.text).split())
+    assert expected in text
+    assert "NHS gains £2,400 and Council is no worse and no better off" in text
+    headline = [f for f in page.figures if f.get("class") == "big"]
+    assert [float(f["data-value"]) for f in headline] == [2400.0, 40.0]
+    summary = (toy / "summary.md").read_text()
+    assert f"**{expected}**" in summary
+    assert "| ring_fenced | optimal | £600 | £200 | £800 | £600 | 10 |" in summary
+    assert "| NHS | £800 | £3,200* | £2,400 |" in summary
+    check_workbook(toy)
+
+
+def test_infeasible_scenarios_are_reported(tmp_path: Path) -> None:
+    # tests/data/infeasible.yaml: ring_fenced and pooled_20 cannot meet the target;
+    # pooled can (15 units at 10: net benefit -150).
+    out = tmp_path / "out"
+    write(DATA / "infeasible.yaml", out)
+    doc = results(out)
+    message = doc["scenarios"]["ring_fenced"]["message"]
+    assert message
+    page = check_page(out, DATA / "infeasible.yaml")
+    text = " ".join(" ".join(page.text).split())
+    assert text.count("infeasible") >= 4
+    assert message in text
+    assert "Only pooling gives a plan that meets every constraint" in text
+    assert {f.get("data-src") for f in page.figures} >= {
+        "scenarios/ring_fenced/diagnosis/0/shortfall", "scenarios/pooled_20/diagnosis/0/shortfall"}
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    why = sheet_rows(book, "Summary", find_row(book, "Summary", "Scenario", "Requirement"))
+    # ring_fenced reaches 10 of the 15 admissions; pooled_20 reaches 100 + 20 = 120 / 10 = 12.
+    assert [(r["Scenario"], r["Of"], r["Achievable"], r["Shortfall"]) for r in why] == [
+        ("ring_fenced", "admissions_avoided", 10, 5), ("pooled_20", "admissions_avoided", 12, 3)]
+    summary = (out / "summary.md").read_text()
+    assert f"| ring_fenced | infeasible: {message} | - |" in summary
+    assert "| pooled | optimal | -£150 | £150 | £0 | -£150 | 15 |" in summary
+    check_workbook(out)
+
+
+def instances() -> list[Path]:
+    """Every instance the project ships or tests with."""
+    found = [*DATA.glob("*.yaml"), *HERE.glob("*.yaml"), *INSTANCES.glob("*.yaml")]
+    return sorted(p for p in found if p.name != "expected.yaml")
+
+
+@pytest.mark.parametrize("instance", instances(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_instance_gets_both_reports(instance: Path, tmp_path: Path) -> None:
+    try:
+        write(instance, tmp_path / "out")
+    except InstanceError:
+        pytest.skip("not a valid instance")
+    for name in DOCUMENTS:
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    check_page(tmp_path / "out", instance)
+    check_workbook(tmp_path / "out")
+
+
+# ---------------------------------------------------------------- in a real browser
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browse(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium with the network shut off (every host resolves to nothing)."""
+    browser = chromium()
+    assert browser is not None
+    return subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
+         "--hide-scrollbars", *args, page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_page_renders_in_a_browser(place: Path, tmp_path: Path) -> None:
+    if chromium() is None:
+        if os.environ.get("OPTIMISE_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here (.ci/run installs it) but is not installed")
+        pytest.skip("needs Chromium: apt-get install chromium (.ci/run installs it)")
+    from PIL import Image
+
+    page = place / "report.html"
+    dom = browse(page, tmp_path / "profile", "--dump-dom")
+    assert dom.returncode == 0, dom.stderr
+    assert "Pooling adds £189.2k of net benefit" in dom.stdout
+    assert dom.stdout.count("<figure") >= 4
+    assert dom.stdout.count("<svg") >= 4
+    shot = tmp_path / "page.png"
+    done = browse(page, tmp_path / "profile", "--window-size=1100,2400", f"--screenshot={shot}")
+    assert done.returncode == 0 and shot.exists(), done.stderr
+    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
+    assert pixels.shape[:2] == (2400, 1100)
+    colours = len(np.unique(pixels.reshape(-1, 3), axis=0))
+    assert pixels.std() > 30 and colours > 50
+
+
+# ---------------------------------------------------------------- the words
+
+
+def test_headline_sentences() -> None:
+    from optimiser.schema import Agency, Instance, Outcome
+    from optimiser.story import _headline_sentence, count, phrase
+
+    inst = Instance(name="x", agencies={"a": Agency(name="A")},
+                    outcomes={"adm": Outcome(name="Admissions avoided"),
+                              "neet": Outcome(name="NEET young people helped")})
+    assert _headline_sentence(inst, 2400.0, {"adm": 40.0, "neet": 0.0}) == (
+        "Pooling adds £2,400 of net benefit and 40 admissions avoided a year.")
+    assert _headline_sentence(inst, -1.5e6, {"adm": -2.5, "neet": 12.25}) == (
+        "Pooling costs £1.50m of net benefit and 12.2 NEET young people helped a year, "
+        "but 2.5 fewer admissions avoided a year.")
+    assert _headline_sentence(inst, 1e-9, {"adm": 0.0, "neet": 0.0}) == (
+        "Pooling changes no net benefit.")
+    assert phrase("Unplanned admissions") == "unplanned admissions"
+    assert phrase("PCT referrals") == "PCT referrals"
+    assert [count(v) for v in (1234.4, 40.0, 12.25, 0.125, float("nan"))] == [
+        "1,234", "40", "12.2", "0.12", "-"]
+
+
+def test_settlement_shortfall_is_reported(tmp_path: Path) -> None:
+    # tests/data/transfers.yaml: pooled buys street triage (outcomes, no cash savings), so the
+    # council loses 150 and the nhs 120 against ring_fenced and nobody gains cash: a
+    # settlement without transfers can cover none of it, 270 short.
+    write(DATA / "transfers.yaml", tmp_path / "out")
+    assert "the settlement falls £270 short" in (tmp_path / "out" / "summary.md").read_text()
+    page = check_page(tmp_path / "out", DATA / "transfers.yaml")
+    short = [f for f in page.figures if f.get("data-src") == "settlement_shortfall/pooled"]
+    assert [float(f["data-value"]) for f in short] == [270.0]
