@@ -24,7 +24,8 @@ compiled only when no scenario's model fits it); every pool contribution p[s, t]
 is capped at 0 (the model is then R exactly), solved from scratch for z(R) and
 the duals (so they depend only on R's data); then for each stream its p[s, t]
 caps are opened to `pool_share_s * budget_st`, the model re-solved warm from the
-last basis, and the caps closed again.
+last basis, and the caps closed again. On a large model the streams are shared
+between copies of it, each starting from z(R)'s basis, solving side by side.
 
 Ranked: `rank` 1 is the costliest ring-fence (largest lift_gain, then largest
 marginal_value, then the order the instance declares the streams); the dict is
@@ -47,10 +48,14 @@ from optimiser.schema import Instance, Scenario
 from optimiser.solve import (
     CompiledLP,
     SolverError,
+    clone,
     column_lookup,
+    in_parallel,
+    parts,
     reoptimise,
     row_duals,
     set_bounds,
+    split,
 )
 from optimiser.terminal import money, pence
 
@@ -128,14 +133,20 @@ def price_ring_fences(
     gain_sign = -lp.senses["objective"]  # maximise (-1) -> +1, minimise (+1) -> -1
     marginal = gain_sign * budget_duals(lp, data).sum(axis=1) + 0.0  # + 0.0: no -0.0
     gains = np.zeros(len(data.streams))
-    for s in range(len(data.streams)):
-        status, lifted, _ = reoptimise(lp, _caps(cols[s], caps[s]), values=False)
-        if status != "optimal" or lifted is None:
-            raise SolverError(f"lifting the ring-fence of {data.streams[s]} left the model "
-                              f"{status}, though it only relaxes the reference")
-        gains[s] = gain_sign * (lifted - base)
-        set_bounds(lp, _caps(cols[s], np.zeros(data.years)))
-        done(1)
+
+    def lift(model: CompiledLP, streams: list[int]) -> None:
+        for s in streams:
+            status, lifted, _ = reoptimise(model, _caps(cols[s], caps[s]), values=False)
+            if status != "optimal" or lifted is None:
+                raise SolverError(f"lifting the ring-fence of {data.streams[s]} left the "
+                                  f"model {status}, though it only relaxes the reference")
+            gains[s] = gain_sign * (lifted - base)
+            set_bounds(model, _caps(cols[s], np.zeros(data.years)))
+            done(1)
+
+    chunks = split(list(range(len(data.streams))), parts(lp, len(data.streams)))
+    models = [lp] + [clone(lp) for _ in chunks[1:]]
+    in_parallel([lambda m=m, c=c: lift(m, c) for m, c in zip(models, chunks, strict=True)])
     gains[np.abs(gains) <= GAIN_TOL * max(1.0, abs(base))] = 0.0
     set_bounds(lp, _caps(cols, caps))
     return gains, marginal

@@ -17,10 +17,11 @@ Every coalition is solved on the scenario's own model, still loaded in HiGHS:
 a stream outside C gets the upper bound 0 on its pool contributions p_st, which
 is exactly pool_share_s = 0. Up to EXACT_LIMIT players all 2^n coalitions are
 solved in Gray-code order, so each re-solve changes one agency's bounds and
-starts from the last basis. Beyond, SAMPLE_SOLVES / n random permutations
-(seeded, so reproducible) are walked alternately down from full pooling and up
-from ring-fencing, one agency at a time; phi_i is the mean of i's marginal
-contributions, stated with its standard error. Each permutation's marginals add
+starts from the last basis (on a large model the walk is cut in two halves,
+each walked on its own copy of the model, side by side). Beyond, SAMPLE_SOLVES
+/ n random permutations (seeded, so reproducible) are walked alternately down
+from full pooling and up from ring-fencing, one agency at a time; phi_i is the
+mean of i's marginal contributions, stated with its standard error. Each permutation's marginals add
 up to u(all), so sampled shares add up to the gain too. The bounds are restored
 (and the scenario re-solved) afterwards.
 
@@ -46,7 +47,15 @@ import numpy as np
 
 from optimiser.pipeline import RunResult
 from optimiser.results import ScenarioResult
-from optimiser.solve import CompiledLP, column_lookup, reoptimise
+from optimiser.solve import (
+    CompiledLP,
+    clone,
+    column_lookup,
+    in_parallel,
+    parts,
+    reoptimise,
+    split,
+)
 
 EXACT_LIMIT = 12
 """Most players for which every coalition is solved (2^12 = 4096 re-solves)."""
@@ -128,6 +137,12 @@ class PoolingGame:
         """Put every player's bounds back (full pooling) and re-solve the scenario."""
         if self.current != self.everyone:
             self._move_to(self.everyone)
+
+    def copy(self) -> PoolingGame:
+        """The same game on a copy of the model (`clone`), for coalitions solved beside
+        this one's; its values start as this one's."""
+        return PoolingGame(clone(self.lp), self.columns, self.upper, self.sign, self.current,
+                           dict(self.values), 0, self.progress)
 
     def describe(self, coalition: int) -> str:
         """Which players a coalition holds, for messages."""
@@ -251,12 +266,19 @@ def exact_shapley(game: PoolingGame) -> np.ndarray:
     """Every player's Shapley value from all 2^n coalitions, visited in Gray-code order.
 
     Coalition k of the walk is g(k) = k XOR (k >> 1); g(k) and g(k+1) differ in one
-    player, so each re-solve changes one agency's bounds.
+    player, so each re-solve changes one agency's bounds. On a large model the walk is
+    cut in consecutive parts, each walked on its own copy of the model, side by side.
     """
     n = game.players
     masks = np.arange(1 << n)
-    for k in masks.tolist():
-        game.value(k ^ (k >> 1))
+    walk = (masks ^ (masks >> 1)).tolist()
+    chunks = split(walk, parts(game.lp, len(walk)))
+    games = [game] + [game.copy() for _ in chunks[1:]]
+    in_parallel([lambda g=g, c=c: [g.value(m) for m in c]
+                 for g, c in zip(games, chunks, strict=True)])
+    for other in games[1:]:
+        game.values.update(other.values)
+        game.solves += other.solves
     u = np.array([game.gain(m) for m in masks.tolist()])
     size = sum((masks >> i) & 1 for i in range(n)) if n else np.zeros(1, dtype=int)
     weight = np.array([math.factorial(c) * math.factorial(n - c - 1) / math.factorial(n)

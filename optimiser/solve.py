@@ -18,17 +18,22 @@ A non-optimal status is a result, not an exception.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+T = TypeVar("T")
 
 OBJECTIVE_HOLD = 1e-9
 """Relative slack on z* while later stages choose among optimal plans."""
@@ -247,14 +252,26 @@ def _position_ranges(lp: CompiledLP, hold: int, z: float) -> dict[int, tuple[flo
 
     Solved with the primal simplex, warm: each stage changes only the objective, so
     the last basis stays feasible (on a Birmingham-sized place about 3 times fewer
-    iterations than the dual simplex, `benchmarks/speed.py`).
+    iterations than the dual simplex). The agencies are independent: on a large
+    model they are shared between copies of it solving side by side (`split`).
     """
+    names = [k for k in lp.costs if k.startswith("position_objective")]
+    chunks = split(names, parts(lp, 2 * len(names)))
+    models = [lp] + [clone(lp) for _ in chunks[1:]]
+    found = in_parallel([lambda m=m, c=c: _ranges_of(m, hold, z, c)
+                         for m, c in zip(models, chunks, strict=True)])
+    return {agency: pair for spread in found for agency, pair in spread.items()}
+
+
+def _ranges_of(lp: CompiledLP, hold: int, z: float,
+               names: list[str]) -> dict[int, tuple[float, float]]:
+    """`_position_ranges` for the agencies whose position objectives are `names`."""
     h = lp.highs
     _, strategy = h.getOptionValue("simplex_strategy")
     h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
     spread: dict[int, tuple[float, float]] = {}
     try:
-        for name in (k for k in lp.costs if k.startswith("position_objective")):
+        for name in names:
             agency = int(name[name.index("[") + 1:-1])
             low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
             high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
@@ -262,6 +279,48 @@ def _position_ranges(lp: CompiledLP, hold: int, z: float) -> dict[int, tuple[flo
     finally:
         h.setOptionValue("simplex_strategy", strategy)
     return spread
+
+
+PARALLEL_WORK = 200_000
+"""Independent re-solves x model columns from which the re-solves are split in PARTS."""
+PARTS = 2
+"""Parts independent re-solves of a large model are split into (one copy of it each)."""
+
+
+def parts(lp: CompiledLP, solves: int) -> int:
+    """How many parts `solves` independent re-solves of `lp` are split into: PARTS when
+    they are work enough (`PARALLEL_WORK`), else 1. It depends on the model alone, never
+    on the machine, so a place's figures are the same however many cores run them."""
+    return PARTS if solves >= 2 * PARTS and solves * len(lp.columns) >= PARALLEL_WORK else 1
+
+
+def split(items: list[T], n: int) -> list[list[T]]:
+    """`items` in `n` consecutive runs of (nearly) equal length."""
+    bounds = [len(items) * k // n for k in range(n + 1)]
+    return [items[bounds[k]:bounds[k + 1]] for k in range(n)]
+
+
+def clone(lp: CompiledLP) -> CompiledLP:
+    """A second HiGHS holding the same model (rows, bounds, costs, options that matter)
+    and the same basis, for re-solves beside the original's; it shares nothing with it."""
+    highs = new_highs()
+    for option in ("random_seed", "simplex_strategy"):
+        highs.setOptionValue(option, lp.highs.getOptionValue(option)[1])
+    highs.passModel(lp.highs.getLp())
+    start = lp.highs.getBasis()
+    if start.valid:
+        highs.setBasis(start)
+    return dataclasses.replace(lp, highs=highs, costs=dict(lp.costs), rows=list(lp.rows),
+                               loaded=None if lp.loaded is None else lp.loaded.copy())
+
+
+def in_parallel(tasks: list[Callable[[], T]]) -> list[T]:
+    """Every task's result, in order; tasks (each on its own HiGHS, `clone`) run in
+    threads, at most one a core (HiGHS lets go of Python's lock while it solves)."""
+    if len(tasks) <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:
+        return [f.result() for f in [pool.submit(task) for task in tasks]]
 
 
 def _least_pooling(
