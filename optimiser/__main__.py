@@ -1,5 +1,5 @@
 """python -m optimiser."""
 
-from optimiser.cli import main
+from optimiser.cli import entry
 
-main()
+entry()

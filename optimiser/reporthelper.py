@@ -5,9 +5,9 @@ machine has a core to spare, a helper process (`python -m optimiser.reporthelper
 a fresh interpreter) is started as soon as the place is loaded, so that its
 imports (matplotlib above all) happen while this process solves. When the
 reports are due it is sent the figures (the run's results without the solver's
-objects, pickled) and writes the web page and the gains picture
+objects, pickled) and writes every file but the workbook and the summary
 (`optimiser.reports.write_helped`) into the same staged folder while this
-process writes the others. A file has the same bytes whichever process writes
+process writes those two. A file has the same bytes whichever process writes
 it. A helper that is not ready when the reports are due is not waited for: this
 process writes everything itself.
 
@@ -36,6 +36,7 @@ HELP_FROM = 2_000
 """Figures (interventions x years x scenarios) from which the reports are worth a helper."""
 
 READY = b"ready\n"
+DONE = b"done\n"
 
 
 def worth_helping(prepared: Prepared) -> bool:
@@ -79,13 +80,15 @@ class ReportHelper:
         self.process.stdin.close()
 
     def wait(self) -> None:
-        """Wait until the helper has written its files; RuntimeError if it failed."""
+        """Wait until the helper has written its files (not for it to exit);
+        RuntimeError if it failed."""
         assert self.process.stdout is not None
-        answer = self.process.stdout.read().decode("utf-8", "replace")
-        self.process.wait()
-        if answer.strip() != "done":
+        answer = self.process.stdout.readline()
+        if answer != DONE:
+            answer += self.process.stdout.read()
+            why = answer.decode("utf-8", "replace").strip()
             raise RuntimeError("the report helper failed: "
-                               + (answer.strip() or f"it stopped ({self.process.returncode})"))
+                               + (why or f"it stopped ({self.process.wait()})"))
 
     def close(self) -> None:
         """Stop the helper (at once, if it is still importing or writing)."""
@@ -105,9 +108,14 @@ def portable(result: RunResult) -> RunResult:
 
 
 def serve(jobs: IO[bytes], answers: IO[bytes]) -> None:
-    """The helper: import the writers, say so, write the one job sent, say how it went."""
-    from optimiser import page, reports  # noqa: F401 - matplotlib, imported while waiting
+    """The helper: import the writers, warm matplotlib, say so, write the one job sent,
+    say how it went."""
+    import gc
 
+    from optimiser import reports
+
+    warm_up()
+    gc.freeze()  # a short life: no sweeping of what is loaded
     answers.write(READY)
     answers.flush()
     head = jobs.read(8)
@@ -117,10 +125,47 @@ def serve(jobs: IO[bytes], answers: IO[bytes]) -> None:
     try:
         result, folder = pickle.loads(job)
         reports.write_helped(result, Path(folder))
-        answers.write(b"done\n")
+        answers.write(DONE)
     except Exception:  # every failure goes back to the main process, which reports it
         answers.write(traceback.format_exc(limit=-3).encode())
     answers.flush()
+
+
+WARM_UP = """\
+name: Warm-up place
+years: 2
+agencies: {council: {name: Council}, nhs: {name: NHS}}
+streams:
+  care: {agency: council, budget: 100, pool_share: 0.5}
+  health: {agency: nhs, budget: 100}
+interventions:
+  reablement: {agency: council, unit_cost: 10, max_units: 15, savings: {nhs: 30},
+               effects: {admissions: 0.5}}
+  clinic: {agency: nhs, unit_cost: 10, savings: {nhs: 12}}
+outcomes:
+  admissions: {name: Admissions avoided, value: 5, target: 1}
+"""
+"""A tiny place the helper solves and writes while it waits (`warm_up`)."""
+
+
+def warm_up() -> None:
+    """Solve and write the WARM_UP place, so that every module and font the writers load
+    on first use is loaded before the job comes (a few tenths of a second in all)."""
+    import tempfile
+
+    from optimiser.analyses import run_analyses
+    from optimiser.pipeline import run
+    from optimiser.reports import write_helped
+
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "warm_up.yaml"
+            path.write_text(WARM_UP, encoding="utf-8")
+            result = run(path)
+            run_analyses(result)
+            write_helped(result, Path(folder))
+    except Exception:  # a failed warm-up costs time, not the report
+        return
 
 
 if __name__ == "__main__":

@@ -236,23 +236,23 @@ WRITERS: list[Callable[[RunResult, Path], None]] = [
 """Every report writer, called in turn on the staged folder."""
 
 
-HELPED = ("html",)
-"""The documents a helper process writes, with the gains picture (`write_helped`)."""
+UNHELPED = ("xlsx", "md")
+"""The documents written by this process when a helper writes the rest (`write_helped`):
+the workbook takes about as long as every other file together."""
 
 
 def write_helped(result: RunResult, folder: Path) -> None:
-    """What a helper process writes: the gains picture and the HELPED documents."""
-    write_gains_pictures(result, folder)
-    write_documents(result, folder, HELPED)
+    """What a helper process writes: every file but the UNHELPED documents."""
+    for writer in WRITERS:
+        if writer is write_documents:
+            write_documents(result, folder, [d for d in DOCUMENTS if d not in UNHELPED])
+        else:
+            writer(result, folder)
 
 
 def write_unhelped(result: RunResult, folder: Path) -> None:
-    """Every writer's files but `write_helped`'s."""
-    for writer in WRITERS:
-        if writer is write_documents:
-            write_documents(result, folder, [d for d in DOCUMENTS if d not in HELPED])
-        elif writer is not write_gains_pictures:
-            writer(result, folder)
+    """The UNHELPED documents, while a helper writes the rest."""
+    write_documents(result, folder, UNHELPED)
 
 
 def write_reports(result: RunResult, out: Path, helper: ReportHelper | None = None) -> Path:
