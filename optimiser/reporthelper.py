@@ -112,7 +112,7 @@ def serve(jobs: IO[bytes], answers: IO[bytes]) -> None:
     say how it went."""
     import gc
 
-    from optimiser import reports
+    from optimiser import page, reports  # noqa: F401 - loaded now, while there is time
 
     warm_up()
     gc.freeze()  # a short life: no sweeping of what is loaded
@@ -131,41 +131,25 @@ def serve(jobs: IO[bytes], answers: IO[bytes]) -> None:
     answers.flush()
 
 
-WARM_UP = """\
-name: Warm-up place
-years: 2
-agencies: {council: {name: Council}, nhs: {name: NHS}}
-streams:
-  care: {agency: council, budget: 100, pool_share: 0.5}
-  health: {agency: nhs, budget: 100}
-interventions:
-  reablement: {agency: council, unit_cost: 10, max_units: 15, savings: {nhs: 30},
-               effects: {admissions: 0.5}}
-  clinic: {agency: nhs, unit_cost: 10, savings: {nhs: 12}}
-outcomes:
-  admissions: {name: Admissions avoided, value: 5, target: 1}
-"""
-"""A tiny place the helper solves and writes while it waits (`warm_up`)."""
-
-
 def warm_up() -> None:
-    """Solve and write the WARM_UP place, so that every module and font the writers load
-    on first use is loaded before the job comes (a few tenths of a second in all)."""
-    import tempfile
+    """Draw a small chart as SVG and as PNG, so that matplotlib's fonts and backends are
+    loaded before the job comes. (Solving and writing a tiny place as well would warm
+    every writer, but it keeps the helper busy for so long that it is often not ready
+    when the reports are due.)"""
+    import io
 
-    from optimiser.analyses import run_analyses
-    from optimiser.pipeline import run
-    from optimiser.reports import write_helped
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
 
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "warm_up.yaml"
-            path.write_text(WARM_UP, encoding="utf-8")
-            result = run(path)
-            run_analyses(result)
-            write_helped(result, Path(folder))
-    except Exception:  # a failed warm-up costs time, not the report
-        return
+    from optimiser.charts import STYLE
+
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(2, 1), layout="constrained")
+        ax = fig.subplots()
+        ax.barh([0, 1], [1.0, 2.0], hatch="///")
+        ax.set_title("warm up")
+        for kind in ("svg", "png"):
+            fig.savefig(io.BytesIO(), format=kind)
 
 
 if __name__ == "__main__":
