@@ -31,6 +31,7 @@ import highspy
 import numpy as np
 import pyomo.core as pyo
 from pyomo.common import dependencies as pyomo_dependencies
+from pyomo.common.gc_manager import PauseGC
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 T = TypeVar("T")
@@ -102,7 +103,13 @@ class Solution:
 
 
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
-    """Compile every objective and constraint of `model` and load it into a fresh HiGHS."""
+    """Compile every objective and constraint of `model` and load it into a fresh HiGHS
+    (with Python's garbage collector paused, as for the build: `build_model`)."""
+    with PauseGC():
+        return _compile(model)
+
+
+def _compile(model: pyo.ConcreteModel) -> CompiledLP:
     objectives = list(model.component_data_objects(pyo.Objective, descend_into=True))
     active = {id(o): o.active for o in objectives}
     for o in objectives:
