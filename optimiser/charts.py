@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from optimiser.gainsplot import draw_gains
 from optimiser.story import Story
+from optimiser.uncertaintyplot import draw_tornado
 
 WIDTH = 9.5
 """Chart width in inches: 684 pt, the page's text column at 96 dpi."""
@@ -81,6 +83,13 @@ def svg(draw: Callable[[], Figure | None], prefix: str) -> str:
 def money_axis(story: Story) -> FuncFormatter:
     """Tick labels in short money (£1.2m)."""
     return FuncFormatter(lambda v, _pos: story.money(v).replace(".0k", "k").replace(".00m", "m"))
+
+
+def objective_axis(story: Story) -> FuncFormatter:
+    """Tick labels for objective values: short money, or counts for the outcomes objective."""
+    if story.instance.objective == "outcomes":
+        return FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+    return money_axis(story)
 
 
 def optimal_names(story: Story) -> list[str]:
@@ -223,3 +232,52 @@ def gains_chart(story: Story) -> Figure | None:
 def gains_graph(story: Story, scenario: str) -> Figure | None:
     """The agency gains graph of one scenario (optimiser.gainsplot)."""
     return draw_gains(story.result, scenario)
+
+
+def spread_chart(story: Story) -> Figure | None:
+    """Each scenario's objective over the draws: a bar from the 5th to the 95th percentile,
+    the median a stroke across it, the mean a dot, the plan at central figures a diamond."""
+    u = story.uncertainty
+    if u is None:
+        return None
+    rows = u.spread.dropna(subset=["p5"])
+    if rows.empty:
+        return None
+    names = rows["scenario"].tolist()
+    palette = colours(story.scenarios["scenario"].tolist())
+    central = story.scenarios.set_index("scenario")["objective"].reindex(names)
+    fig = Figure(figsize=(WIDTH, 1.0 + 0.45 * len(names)), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(names))
+    tones = [palette[n] for n in names]
+    ax.barh(y, rows["p95"] - rows["p5"], left=rows["p5"], height=0.55, color=tones, alpha=0.4,
+            linewidth=0)
+    ax.scatter(rows["p50"], y, marker="|", s=380, c=tones, linewidths=2.6, zorder=3)
+    ax.scatter(rows["mean"], y, marker="o", s=26, color=INK, zorder=4)
+    ax.scatter(central, y, marker="D", s=30, facecolor="white", edgecolor=INK, linewidth=1.1,
+               zorder=5)
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(objective_axis(story))
+    ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)
+    ax.set_axisbelow(True)
+    handles = [Patch(color="#9AA5B1", alpha=0.5, linewidth=0),
+               Line2D([], [], marker="|", markersize=14, markeredgewidth=2.4, color=MUTED,
+                      linestyle="none"),
+               Line2D([], [], marker="o", markersize=5, color=INK, linestyle="none"),
+               Line2D([], [], marker="D", markersize=5, markerfacecolor="white",
+                      markeredgecolor=INK, linestyle="none")]
+    fig.legend(handles, ["5th to 95th percentile", "median", "mean",
+                         "every figure central"], loc="outside upper left", ncols=4,
+               fontsize=8.5, handlelength=1.6)
+    ax.set_xlabel(f"objective over the {u.draws:,} draws (draws with a plan)")
+    return fig
+
+
+def tornado_chart(story: Story) -> Figure | None:
+    """The tornado of the run's draws (optimiser.uncertaintyplot), its axis in the report's
+    money."""
+    fig = draw_tornado(story.result)
+    if fig is not None:
+        fig.axes[0].xaxis.set_major_formatter(objective_axis(story))
+    return fig

@@ -20,7 +20,17 @@ import pandas as pd
 
 from optimiser import charts
 from optimiser.prices import price_sentences
-from optimiser.story import Story, count, narrative, snap, years
+from optimiser.story import (
+    Story,
+    count,
+    figure_name,
+    narrative,
+    share,
+    snap,
+    uncertainty_sentences,
+    years,
+)
+from optimiser.uncertaintyplot import MAX_BARS
 
 STYLE = """
 :root { --ink:#1b1f24; --muted:#5f6b7a; --rule:#dfe3e8; --navy:#1f3b73; --soft:#f4f6f9;
@@ -117,8 +127,8 @@ def page(story: Story) -> str:
     title = f"{inst.name}: pooled against ring-fenced budgets"
     sections = [headline_section(story), brief_section(story), scenarios_section(story),
                 allocation_section(story), outcomes_section(story), gains_section(story),
-                graph_section(story), prices_section(story), settlement_section(story),
-                rules_section(story), assumptions_section(story)]
+                graph_section(story), uncertainty_section(story), prices_section(story),
+                settlement_section(story), rules_section(story), assumptions_section(story)]
     body = "".join(s for s in sections if s)
     body = body.replace("<table ", '<div class="scroll"><table ').replace(
         "</table>", "</table></div>")
@@ -173,8 +183,25 @@ def headline_section(story: Story) -> str:
                        f"scenarios/{pool}/outcomes/{k} - scenarios/{base}/outcomes/{k}",
                        "mean", tag="div", css="big"),
                 f"mean over the plan, {pool} against {base}"))
+    cards += _uncertainty_card(story)
     return (f'<section id="headline"><p class="lead">{esc(head.sentence)}</p>'
             f'<div class="cards">{"".join(cards)}</div></section>')
+
+
+def _uncertainty_card(story: Story) -> list[str]:
+    """The share of draws in which the headline's pooled scenario beats its reference."""
+    u, pooled = story.uncertainty, story.headline.pooled
+    if u is None or pooled is None:
+        return []
+    row = u.spread.set_index("scenario").loc[pooled]
+    p = row["p_beats_reference"]
+    if pd.isna(p):
+        return []
+    return [_card(f"Draws in which {pooled} beats {row['reference']}",
+                  figure(p, share(p), f"uncertainty/{pooled}/p_beats_reference", tag="div",
+                         css="big"),
+                  f"of the {row['compared']:,} draws where both have a plan "
+                  f"({u.draws:,} in all)")]
 
 
 def _card(label: str, big: str, sub: str) -> str:
@@ -360,6 +387,127 @@ def graph_section(story: Story) -> str:
         return ""
     return (f'<section id="gains-graph"><h2>The money between the agencies</h2>'
             f"{''.join(figures)}</section>")
+
+
+def uncertainty_section(story: Story) -> str:
+    """After `--draws`: each scenario's objective over the draws, the chance of beating its
+    reference and of each agency ending worse off, and the tornado."""
+    u = story.uncertainty
+    if u is None:
+        return ""
+    said = "".join(f"<li>{esc(s)}</li>" for s in uncertainty_sentences(story))
+    spread = charts.svg(lambda: charts.spread_chart(story), "spread")
+    tornado = charts.svg(lambda: charts.tornado_chart(story), "tornado")
+    shown = min(len(u.tornado), MAX_BARS)
+    which = (f"the {shown} of {len(u.tornado)} uncertain figures that move it most"
+             if shown < len(u.tornado) else "every uncertain figure")
+    return ('<section id="uncertainty"><h2>How sure are these figures?</h2>'
+            f'<ul class="brief">{said}</ul>'
+            "<h3>The objective over the draws</h3>"
+            + _chart("spread", spread, "Each scenario's objective in the draws with a plan: "
+                     "the bar runs from the 5th to the 95th percentile; the diamond is the "
+                     "plan with every figure at its central value, as in the rest of this "
+                     "report.")
+            + _spread_table(story)
+            + _worse_off_table(story)
+            + f"<h3>What moves {esc(u.main)} most</h3>"
+            + _chart("tornado", tornado, f"{u.main}'s objective with one figure at its low "
+                     f"or its high and every other figure central, for {which}; widest swing "
+                     "on top.")
+            + _tornado_table(story)
+            + '<p class="note">Each draw takes every uncertain figure from its triangular '
+            "range, independently of the others; a drawn deadweight or optimism bias moves "
+            "every effect and saving of its intervention together. The mean and percentiles "
+            "are over the draws with a plan; draws without one are counted, never dropped. "
+            "The same seed gives the same figures on any machine.</p></section>")
+
+
+def _spread_table(story: Story) -> str:
+    """Scenario: the plan at central figures, mean and percentiles, draws without a plan,
+    the chance of beating the reference."""
+    u = story.uncertainty
+    assert u is not None
+    references = set(u.spread["reference"].dropna())
+    one = next(iter(references)) if len(references) == 1 else None
+    central = story.scenarios.set_index("scenario")["objective"]
+    rows = []
+    for r in u.spread.to_dict("records"):
+        name, src = r["scenario"], f"uncertainty/{r['scenario']}"
+        against = ("" if one is not None or pd.isna(r["reference"]) else
+                   f'<span class="sub">against {esc(r["reference"])}</span>')
+        unsolved = int(r["no_plan"])
+        rows.append(
+            f"<tr><td><strong>{esc(name)}</strong>{against}</td>"
+            + figure(central[name], story.objective_text(central[name], full=True),
+                     f"scenarios/{name}/objective")
+            + "".join(figure(r[k], story.objective_text(r[k], full=True), f"{src}/{k}")
+                      for k in ("mean", "p5", "p50", "p95"))
+            + figure(unsolved, f"{unsolved:,} of {r['draws']:,}",
+                     f"{src}/infeasible + {src}/unbounded",
+                     css="num loss" if unsolved else "num")
+            + figure(r["p_beats_reference"], share(r["p_beats_reference"]),
+                     f"{src}/p_beats_reference")
+            + "</tr>")
+    beats = f"Beats {esc(one)}" if one is not None else "Beats its reference"
+    head = ("<tr><th>Scenario</th><th class=num>Every figure central</th><th class=num>Mean"
+            "</th><th class=num>5th percentile</th><th class=num>Median</th>"
+            "<th class=num>95th percentile</th><th class=num>Draws without a plan</th>"
+            f"<th class=num>{beats}</th></tr>")
+    return (f'<table id="spread-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
+            "</table>")
+
+
+def _worse_off_table(story: Story) -> str:
+    """Agency x scenario: the share of draws in which the agency ends worse off (net
+    position, after transfers) than under the scenario's reference."""
+    u = story.uncertainty
+    assert u is not None
+    if u.worse_off.empty:
+        return ""
+    wide = u.worse_off.pivot(index="agency", columns="scenario", values="probability")
+    names = [n for n in u.spread["scenario"] if n in wide.columns]
+    rows = []
+    for a in story.instance.agencies:
+        cells = [figure(wide.loc[a, n], share(wide.loc[a, n]),
+                        f"uncertainty/{n}/p_worse_off/{a}",
+                        css="num loss" if wide.loc[a, n] >= 0.5 else "num") for n in names]
+        rows.append(f"<tr><td>{esc(story.name('agencies', a))}</td>{''.join(cells)}</tr>")
+    references = sorted(set(u.spread.set_index("scenario").loc[names, "reference"]))
+    return ("<h3>Who may end worse off</h3><p>The share of the draws (where both plans exist) "
+            "in which each agency's net position, after any transfers, ends below its "
+            f"position under {esc(' / '.join(references))} in the same draw.</p>"
+            f'<table id="worse-off-table">{_per_scenario_head("Agency", names)}'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _tornado_table(story: Story) -> str:
+    """Every uncertain figure's range and the objective at each end, widest swing first."""
+    u = story.uncertainty
+    assert u is not None
+    if u.tornado.empty:
+        return ""
+    rows = []
+    for r in u.tornado.to_dict("records"):
+        src = f"tornado/figures/{r['n']}"
+        ends = "".join(
+            figure(r[f"objective_{end}"], story.objective_text(r[f"objective_{end}"], full=True),
+                   f"{src}/objective_{end}") if r[f"status_{end}"] == "optimal"
+            else f'<td class="num loss">no plan ({esc(r[f"status_{end}"])})</td>'
+            for end in ("low", "high"))
+        rows.append(
+            f"<tr><td>{esc(figure_name(story.instance, r['figure']))}"
+            f'<span class="sub"><code>{esc(r["figure"])}</code></span></td>'
+            + "".join(figure(r[k], f"{r[k]:,.6g}", f"{src}/{k}")
+                      for k in ("low", "central", "high"))
+            + ends
+            + figure(r["swing"], story.objective_text(r["swing"], full=True), f"{src}/swing")
+            + "</tr>")
+    head = ("<tr><th>Figure</th><th class=num>Low</th><th class=num>Central</th>"
+            "<th class=num>High</th><th class=num>Objective at its low</th>"
+            "<th class=num>Objective at its high</th><th class=num>Swing</th></tr>")
+    return (f"<details><summary>The {len(u.tornado)} uncertain figures, their ranges and the "
+            f'objective at each end</summary><table id="tornado-table"><thead>{head}</thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></details>")
 
 
 def prices_section(story: Story) -> str:

@@ -31,6 +31,7 @@ from optimiser.assumptions import comments
 from optimiser.errors import InstanceError
 from optimiser.pipeline import RunResult, run
 from optimiser.reports import write_reports
+from optimiser.uncertainty import run_uncertainty
 
 DATA = Path(__file__).parent / "data"
 HERE = DATA / "reports"
@@ -62,6 +63,35 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            "--out", str(out)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return out
+
+
+# place.yaml with three ranges and a harder admissions target, so that the draws move
+# the plans and a few leave ring_fenced (and pooled_fair, which protects its positions)
+# without a plan: 30 draws, seed 1, in one process.
+RANGES = {
+    "optimism_bias: 0.2": "optimism_bias: {low: 0.1, central: 0.2, high: 0.9}",
+    "unit_cost: 800     # ASSUMPTION": "unit_cost: {low: 600, central: 800, high: 1400}  "
+                                       "# ASSUMPTION",
+    "savings: {police: 300, acute: 200}": "savings: {police: {low: 100, central: 300, high: 400}, "
+                                          "acute: 200}",
+    "target: 100 ": "target: 155 ",
+}
+
+
+@pytest.fixture(scope="module")
+def ranged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """place.yaml with ranges, every analysis and 30 draws."""
+    folder = tmp_path_factory.mktemp("ranged")
+    text = (HERE / "place.yaml").read_text()
+    for old, new in RANGES.items():
+        assert old in text
+        text = text.replace(old, new)
+    (folder / "ranged.yaml").write_text(text)
+    result = run(folder / "ranged.yaml")
+    run_analyses(result)
+    run_uncertainty(result, 30, 1, workers=1)
+    write_reports(result, folder / "out")
+    return folder
 
 
 def results(folder: Path) -> dict[str, Any]:
@@ -102,8 +132,10 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     """Every number of every sheet against results.json (and the CSVs for their own columns)."""
     doc = results(folder)
     book = openpyxl.load_workbook(folder / "report.xlsx")
+    drawn = ["Uncertainty", "Tornado"] if "uncertainty" in doc else []
     assert book.sheetnames == ["Summary", "Allocation", "Funding", "Outcomes", "Agencies",
-                               "Transfers", "Ring-fence prices", "Assumptions", "Provenance"]
+                               "Transfers", "Ring-fence prices", *drawn, "Assumptions",
+                               "Provenance"]
     start = doc["instance"]["start_year"]
     scenarios = doc["scenarios"]
 
@@ -149,6 +181,8 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     assert [r["Amount"] for r in sheet] == [approx(t["amount"]) for t in transfers]
     check_summary(book, doc)
     check_analyses(book, doc)
+    if drawn:
+        check_uncertainty_sheets(book, doc)
     assert dict(sheet_rows(book, "Provenance")[2].items())["Value"] == doc["instance"]["sha256"]
     return book
 
@@ -208,6 +242,43 @@ def check_analyses(book: openpyxl.Workbook, doc: dict[str, Any]) -> None:
                        for a, v in vs.items()]
     assert [(r["Scenario"], r["Agency"], r["Share"]) for r in shares] == [
         (s, a, approx(v)) for s, a, v in expected_shares]
+
+
+def check_uncertainty_sheets(book: openpyxl.Workbook, doc: dict[str, Any]) -> None:
+    """Uncertainty and Tornado: every figure against results.json's uncertainty and tornado."""
+    spread = doc["uncertainty"]
+    rows = sheet_rows(book, "Uncertainty", find_row(book, "Uncertainty", "Scenario", "Reference"))
+    assert [r["Scenario"] for r in rows] == list(spread)
+    fields = {"Mean": "mean", "5th percentile": "p5", "Median": "p50", "95th percentile": "p95",
+              "Draws": "draws", "With a plan": "optimal", "Infeasible": "infeasible",
+              "Unbounded": "unbounded", "Compared with the reference": "compared",
+              "Beats the reference": "p_beats_reference", "Reference": "reference"}
+    for row in rows:
+        entry = spread[row["Scenario"]]
+        for header, key in fields.items():
+            want = entry[key]
+            assert row[header] == (approx(want) if isinstance(want, float) else want), header
+        assert row["Every figure central"] == approx(doc["scenarios"][row["Scenario"]][
+            "objective"])
+    worse = sheet_rows(book, "Uncertainty", find_row(book, "Uncertainty", "Agency", "Name"))
+    compared = [n for n, e in spread.items() if e["p_worse_off"]]
+    assert [r["Agency"] for r in worse] == list(doc["scenarios"]["ring_fenced"]["agencies"])
+    for row in worse:
+        assert {n: row[n] for n in compared} == {
+            n: approx(spread[n]["p_worse_off"][row["Agency"]]) for n in compared}
+    tornado = doc["tornado"]
+    rows = sheet_rows(book, "Tornado")
+    assert [r["Figure"] for r in rows] == [f["figure"] for f in tornado["figures"]]
+    for row, held in zip(rows, tornado["figures"], strict=True):
+        assert row["Scenario"] == tornado["scenario"]
+        assert row["Every figure central"] == approx(tornado["base"])
+        for header, key in (("Low", "low"), ("Central", "central"), ("High", "high"),
+                            ("Objective at its low", "objective_low"),
+                            ("Objective at its high", "objective_high"), ("Swing", "swing")):
+            assert row[header] == (None if held[key] is None else approx(held[key])), header
+        assert (row["Status at its low"], row["Status at its high"]) == (
+            held["status_low"], held["status_high"])
+        assert row["Change at its low"] == approx(held["objective_low"] - tornado["base"])
 
 
 def test_workbook_figures_match_results(place: Path) -> None:
@@ -410,6 +481,59 @@ def test_page_figures_match_results(place: Path) -> None:
     assert page.tags.count("svg") >= 3
 
 
+def test_uncertainty_figures_match_results(ranged: Path) -> None:
+    out = ranged / "out"
+    doc = results(out)
+    spread = doc["uncertainty"]
+    assert spread["ring_fenced"]["infeasible"] > 0  # the draws do leave some plans out
+    page = check_page(out, ranged / "ranged.yaml")
+    sources = {f.get("data-src", "") for f in page.figures}
+    for name, entry in spread.items():
+        base = f"uncertainty/{name}"
+        assert {f"{base}/{k}" for k in ("mean", "p5", "p50", "p95")} <= sources
+        assert f"{base}/infeasible + {base}/unbounded" in sources
+        assert (f"{base}/p_beats_reference" in sources) == (entry["p_beats_reference"] is not None)
+        assert {f"{base}/p_worse_off/{a}" for a in entry["p_worse_off"]} <= sources
+    for n, _ in enumerate(doc["tornado"]["figures"]):
+        assert {f"tornado/figures/{n}/{k}" for k in ("low", "high", "objective_low",
+                                                      "objective_high", "swing")} <= sources
+    assert page.tags.count("svg") >= 5  # besides the place's charts: the spread and the tornado
+    text = " ".join(" ".join(page.text).split())
+    pooled = spread["pooled"]
+    assert (f"In {pooled['p_beats_reference']:.0%} of the {pooled['compared']} draws where both "
+            "have a plan, pooled beats ring_fenced.") in text
+    assert "Falls prevention service: unit cost" in text  # the tornado's top, by name
+    check_workbook(out)
+    check_uncertainty_summary((out / "summary.md").read_text(), doc)
+
+
+def money_text(text: str) -> float:
+    """'-£1,234' -> -1234.0."""
+    return float(text.replace("£", "").replace(",", ""))
+
+
+def check_uncertainty_summary(summary: str, doc: dict[str, Any]) -> None:
+    """summary.md's spread table: each figure is results.json's, as shown (whole pounds)."""
+    section = summary.split("## How sure are these figures?", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.split("\n")
+            if line.startswith("| ") and not line.startswith(("| Scenario", "| ---"))]
+    spread = doc["uncertainty"]
+    assert [r[0] for r in rows] == list(spread)
+    for name, mean, p5, p50, p95, no_plan, beats in rows:
+        entry = spread[name]
+        for shown, key in ((mean, "mean"), (p5, "p5"), (p50, "p50"), (p95, "p95")):
+            assert money_text(shown) == pytest.approx(entry[key], abs=0.5)
+        assert no_plan == f"{entry['infeasible'] + entry['unbounded']} of {entry['draws']}"
+        p = entry["p_beats_reference"]
+        assert beats == ("-" if p is None else f"{p:.0%}")
+
+
+def test_no_uncertainty_without_draws(place: Path) -> None:
+    page = (place / "report.html").read_text()
+    assert 'id="uncertainty"' not in page and "uncertainty/" not in page
+    assert "How sure" not in (place / "summary.md").read_text()
+
+
 def test_toy_headline_hand_solved(toy: Path) -> None:
     # test_core's toy: ring-fenced 600, pooled 3000 (net benefit); admissions avoided
     # 10 a year ring-fenced, 50 pooled; NHS 800 -> 3200, council -200 either way.
@@ -510,6 +634,17 @@ def test_page_renders_in_a_browser(place: Path, tmp_path: Path) -> None:
     assert pixels.shape[:2] == (2400, 1100)
     colours = len(np.unique(pixels.reshape(-1, 3), axis=0))
     assert pixels.std() > 30 and colours > 50
+
+
+def test_uncertainty_renders_in_a_browser(ranged: Path, tmp_path: Path) -> None:
+    if chromium() is None:
+        pytest.skip("needs Chromium: apt-get install chromium (.ci/run installs it)")
+    dom = browse(ranged / "out" / "report.html", tmp_path / "profile", "--dump-dom")
+    assert dom.returncode == 0, dom.stderr
+    assert "How sure are these figures?" in dom.stdout
+    for chart in ("spread", "tornado"):
+        figure = dom.stdout.split(f'id="figure-{chart}"', 1)[1].split("</figure>", 1)[0]
+        assert figure.count("<path") > 5, chart
 
 
 # ---------------------------------------------------------------- the words
