@@ -130,14 +130,12 @@ def uncertainty(story: Story) -> list[str]:
     u = story.uncertainty
     if u is None:
         return []
-    rows = [[r.scenario, story.objective_text(r.mean, full=True),
-             story.objective_text(r.p5, full=True), story.objective_text(r.p50, full=True),
-             story.objective_text(r.p95, full=True), f"{r.no_plan:,} of {r.draws:,}",
-             share(r.p_beats_reference)]
+    rows = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
+             f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
             for r in u.spread.itertuples(index=False)]
     return ["## How sure are these figures?", " ".join(uncertainty_sentences(story)),
             table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
-                   "Draws without a plan", "Beats its reference"], rows)]
+                   "Draws with no plan", "Beats its reference"], rows)]
 
 
 def rules(story: Story) -> list[str]:

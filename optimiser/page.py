@@ -438,9 +438,9 @@ def _spread_table(story: Story) -> str:
         unsolved = int(r["no_plan"])
         rows.append(
             f"<tr><td><strong>{esc(name)}</strong>{against}</td>"
-            + figure(central[name], story.objective_text(central[name], full=True),
+            + figure(central[name], story.objective_text(central[name]),
                      f"scenarios/{name}/objective")
-            + "".join(figure(r[k], story.objective_text(r[k], full=True), f"{src}/{k}")
+            + "".join(figure(r[k], story.objective_text(r[k]), f"{src}/{k}")
                       for k in ("mean", "p5", "p50", "p95"))
             + figure(unsolved, f"{unsolved:,} of {r['draws']:,}",
                      f"{src}/infeasible + {src}/unbounded",
@@ -451,7 +451,7 @@ def _spread_table(story: Story) -> str:
     beats = f"Beats {esc(one)}" if one is not None else "Beats its reference"
     head = ("<tr><th>Scenario</th><th class=num>Every figure central</th><th class=num>Mean"
             "</th><th class=num>5th percentile</th><th class=num>Median</th>"
-            "<th class=num>95th percentile</th><th class=num>Draws without a plan</th>"
+            "<th class=num>95th percentile</th><th class=num>Draws with no plan</th>"
             f"<th class=num>{beats}</th></tr>")
     return (f'<table id="spread-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
             "</table>")

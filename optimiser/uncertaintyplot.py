@@ -39,7 +39,7 @@ def draw_tornado(result: RunResult, top: int = MAX_BARS) -> Figure | None:
     inst = result.instance
     shown = ((lambda v: f"{v:,.0f}") if inst.objective == "outcomes"
              else (lambda v: money(v, inst.currency)))
-    figure = Figure(figsize=(9.5, 1.3 + 0.45 * len(rows)), layout="constrained")
+    figure = Figure(figsize=(9.5, 1.3 + 0.55 * len(rows)), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     base = u.base
@@ -47,8 +47,9 @@ def draw_tornado(result: RunResult, top: int = MAX_BARS) -> Figure | None:
     for n, r in enumerate(rows.itertuples(index=False)):
         ends = [(r.objective_low, r.status_low, LOW), (r.objective_high, r.status_high, HIGH)]
         unsolved = [status for _, status, _ in ends if status != "optimal"]
-        name = textwrap.fill(figure_name(inst, r.figure), 44, break_long_words=False)
-        labels.append(f"{name}\n{r.low:,.6g} to {r.high:,.6g}"
+        item, _, what = figure_name(inst, r.figure).rpartition(": ")
+        labels.append(textwrap.fill(item, 50, break_long_words=False)
+                      + f"\n{what or r.figure}, {r.low:,.6g} to {r.high:,.6g}"
                       + (f": {' / '.join(unsolved)} at an end" if unsolved else ""))
         for value, status, colour in ends:
             if status == "optimal":
