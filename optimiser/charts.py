@@ -22,6 +22,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from optimiser.gainsplot import draw_gains
+from optimiser.rollup import RING_FENCED
+from optimiser.rollupstory import RollupStory
 from optimiser.story import Story
 from optimiser.uncertaintyplot import draw_tornado
 
@@ -80,7 +82,7 @@ def svg(draw: Callable[[], Figure | None], prefix: str) -> str:
     return text.replace("<svg ", '<svg role="img" class="chart" ', 1)
 
 
-def money_axis(story: Story) -> FuncFormatter:
+def money_axis(story: Story | RollupStory) -> FuncFormatter:
     """Tick labels in short money (£1.2m)."""
     return FuncFormatter(lambda v, _pos: story.money(v).replace(".0k", "k").replace(".00m", "m"))
 
@@ -280,4 +282,71 @@ def tornado_chart(story: Story) -> Figure | None:
     fig = draw_tornado(story.result)
     if fig is not None:
         fig.axes[0].xaxis.set_major_formatter(objective_axis(story))
+    return fig
+
+
+def rollup_kinds_chart(story: RollupStory) -> Figure | None:
+    """Each kind of agency's change in net position against ring-fenced, added over the
+    places, a panel per scenario that two or more places ran."""
+    kinds = story.kinds.dropna(subset=["change"])
+    kinds = kinds[kinds["scenario"] != RING_FENCED]
+    names = list(dict.fromkeys(kinds["scenario"]))
+    if not names:
+        return None
+    order = sorted(set(kinds["kind"]), key=lambda k: (str(kinds.loc[kinds["kind"] == k,
+                                                                      "name"].iloc[0])))
+    cols = min(2, len(names))
+    rows = -(-len(names) // cols)
+    fig = Figure(figsize=(WIDTH, rows * (0.9 + 0.32 * len(order))), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, sharex=True,
+                                      squeeze=False)).ravel()
+    scale = float(kinds["change"].abs().max()) or 1.0
+    y = np.arange(len(order))
+    for ax, name in zip(axes, names, strict=False):
+        values = (kinds[kinds["scenario"] == name].set_index("kind")["change"]
+                  .reindex(order).fillna(0.0).to_numpy())
+        ax.barh(y, values, color=[GAIN if v >= 0 else LOSS for v in values], height=0.65)
+        ax.axvline(0, color=INK, linewidth=0.8)
+        ax.set_xlim(-scale * 1.7, scale * 1.7)
+        for yy, v in zip(y, values, strict=True):
+            ax.text(v + (scale * 0.04 if v >= 0 else -scale * 0.04), yy, story.money(v),
+                    va="center", ha="left" if v >= 0 else "right", fontsize=8, color=INK)
+        ax.set_title(f"{name} against {RING_FENCED}", fontsize=9.5)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
+        ax.xaxis.set_major_formatter(money_axis(story))
+        ax.tick_params(axis="x", labelsize=8)
+        names_of = kinds.drop_duplicates("kind").set_index("kind")["name"]
+        ax.set_yticks(y, [names_of[k] for k in order])
+    axes[0].invert_yaxis()
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    fig.supxlabel("change in net position (PV), added over the places with both plans",
+                  fontsize=8.5, color=MUTED)
+    return fig
+
+
+def rollup_places_chart(story: RollupStory) -> Figure | None:
+    """Each place's objective ring-fenced and pooled, for the places whose objective is the
+    kind most of them share."""
+    places = story.places.dropna(subset=["gain"])
+    if places.empty:
+        return None
+    kind = places["objective_kind"].mode().iloc[0]
+    places = places[places["objective_kind"] == kind]
+    n = len(places)
+    fig = Figure(figsize=(WIDTH, 1.1 + 0.55 * n), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(n)
+    palette = colours([RING_FENCED, "pooled"])
+    for k, (column, label) in enumerate((("ring_fenced_value", RING_FENCED),
+                                         ("pooled_value", "pooled"))):
+        ax.barh(y - 0.2 + 0.4 * k, places[column], 0.38, color=palette[label], label=label)
+    ax.set_yticks(y, [wrap(name, 34) for name in places["name"]], fontsize=8.5)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(money_axis(story) if kind != "outcomes" else
+                                 FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel(f"{kind.replace('_', ' ')} (PV), each place's own plan")
+    fig.legend(loc="outside upper left", ncols=2, fontsize=8.5)
     return fig

@@ -138,10 +138,7 @@ class Story:
 
     def full(self, value: float | None) -> str:
         """Money in whole units for tables: £1,234,567."""
-        if value is None or pd.isna(value):
-            return "-"
-        value = snap(value)
-        return ("-" if value < 0 else "") + currency_symbol(self.currency) + f"{abs(value):,.0f}"
+        return whole(value, self.currency)
 
     def objective_text(self, value: float | None, full: bool = False) -> str:
         """An objective value: money (short, or `full` for tables), or weighted outcome units
@@ -180,6 +177,14 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         provenance=provenance(result),
         uncertainty=uncertainty_of(result.analyses),
     )
+
+
+def whole(value: float | None, currency: str) -> str:
+    """Money in whole units for tables: £1,234,567 ('-' when there is none)."""
+    if value is None or pd.isna(value):
+        return "-"
+    value = snap(value)
+    return ("-" if value < 0 else "") + currency_symbol(currency) + f"{abs(value):,.0f}"
 
 
 def snap(value: float | None) -> float | None:
