@@ -91,14 +91,16 @@ def headline_section(story: RollupStory) -> str:
     """The Treasury's sentence and its key figures: the gain, the outcomes most places share."""
     cards = []
     totals = story.totals[story.totals["scenario"] == POOLED]
+    compared = story.document["scenarios"].get(POOLED, {}).get("compared_with_ring_fenced", [])
+    who = ("every pilot" if len(compared) == len(story.rollup.places)
+           else f"the {len(compared)} pilots with both plans")
     for row in totals.dropna(subset=["objective_change"]).itertuples(index=False):
         kind, change = row.objective_kind, row.objective_change
         base = totals_value(story, RING_FENCED, kind)
-        compared = story.document["scenarios"][POOLED]["compared_with_ring_fenced"]
         shown = (("+" if change >= 0.5 else "") + story.money(change) if kind != "outcomes"
                  else f"{change:+,.1f}")
         cards.append(card(
-            f"{OBJECTIVE_NAMES[kind]} added if every pilot pooled (PV)",
+            CARD_LABELS[kind].format(who=who),
             figure(change, shown, f"{row.src}/vs_ring_fenced/objective/{kind}", tag="div",
                    css="big"),
             f"{story.objective_text(base, kind)} ring-fenced, "
@@ -115,6 +117,18 @@ def headline_section(story: RollupStory) -> str:
             f"added over the {row.places} places that count it"))
     return (f'<section id="headline"><p class="lead">{esc(story.lead)}</p>'
             f'<div class="cards">{"".join(cards)}</div></section>')
+
+
+CARD_LABELS = {"net_benefit": "Net benefit added if {who} pooled (PV)",
+               "cost": "Change in cost if {who} pooled (PV)",
+               "outcomes": "Weighted outcomes added if {who} pooled (PV)"}
+
+
+def better(change: float | None, kind: str) -> str:
+    """' gain' or ' loss' (the page's colours) for a change in an objective of `kind`."""
+    if change is None or pd.isna(change) or abs(change) < 0.5:
+        return ""
+    return " gain" if (change < 0) == (kind == "cost") else " loss"
 
 
 def totals_value(story: RollupStory, scenario: str, kind: str) -> float | None:
@@ -137,8 +151,6 @@ def places_section(story: RollupStory) -> str:
         kind = r["objective_kind"]
         ring = f"{base}/{r['ring_fenced']}/objective"
         pooled = f"{base}/{r['pooled']}/objective"
-        gain_css = "num gain" if (r["gain"] or 0) > 0 else "num loss" if (r["gain"] or 0) < 0 \
-            else "num"
         rows.append(
             f'<tr><td><a href="{esc(r["place"])}/report.html"><strong>{esc(r["name"])}'
             f'</strong></a><span class="sub">{esc(r["headline"])}</span></td>'
@@ -149,7 +161,7 @@ def places_section(story: RollupStory) -> str:
             + figure(r["pooled_value"], story.objective_text(r["pooled_value"], kind,
                                                              full=True), pooled)
             + figure(r["gain"], story.objective_text(r["gain"], kind, full=True),
-                     f"{pooled} - {ring}", css=gain_css)
+                     f"{pooled} - {ring}", css="num" + better(r["gain"], kind))
             + "</tr>")
     unit = "" if mixed else f"<br>{esc(story.places['objective_kind'].iloc[0].replace('_', ' '))}"
     head = ("<tr><th>Place (its own report)</th>" + ("<th>Objective</th>" if mixed else "")
@@ -169,8 +181,12 @@ def totals_section(story: RollupStory) -> str:
     """Every scenario two or more places ran: its totals, and the change against
     ring-fenced; the scenarios only one place ran."""
     rows = []
-    for r in story.totals.to_dict("records"):
+    first = ~story.totals["scenario"].duplicated()
+    for r, once in zip(story.totals.to_dict("records"), first, strict=True):
         kind, src = r["objective_kind"], r["src"]
+        money_cells = ("".join(figure(r[k], story.full(r[k]), f"{src}/{k}")
+                               for k in ("spend", "savings", "net")) if once
+                       else "<td></td>" * 3)
         rows.append(
             f"<tr><td><strong>{esc(r['scenario'])}</strong></td>"
             f"<td class=num>{r['places']} of {r['of']}</td>"
@@ -179,9 +195,7 @@ def totals_section(story: RollupStory) -> str:
             + figure(r["objective_change"],
                      story.objective_text(r["objective_change"], kind, full=True),
                      f"{src}/vs_ring_fenced/objective/{kind}")
-            + "".join(figure(r[k], story.full(r[k]), f"{src}/{k}")
-                      for k in ("spend", "savings", "net"))
-            + "</tr>")
+            + money_cells + "</tr>")
     kinds = set(story.totals["objective_kind"])
     named = OBJECTIVE_NAMES[next(iter(kinds))] if len(kinds) == 1 else "Objective"
     head = ("<tr><th>Scenario</th><th class=num>Places</th>"
@@ -232,8 +246,7 @@ def kinds_section(story: RollupStory) -> str:
             cells.append('<td class="num">-</td>')
         for n in names:
             change = wide["change"].get((r.kind, n))
-            tone = "" if change is None or pd.isna(change) or abs(change) < 0.5 else (
-                " gain" if change > 0 else " loss")
+            tone = better(change, "net_benefit")
             shown = "-" if change is None or pd.isna(change) else (
                 ("+" if change >= 0.5 else "") + story.full(change))
             cells.append(figure(change, shown, f"rollup/scenarios/{n}/vs_ring_fenced/"
@@ -399,11 +412,13 @@ def rollup_summary(story: RollupStory) -> str:
     parts = [f"# {title(story)}", f"**{story.lead}**",
              "\n".join(f"- {s}" for s in sentences(story))]
     if not story.totals.empty:
+        first = ~story.totals["scenario"].duplicated()
         rows = [[r.scenario, f"{r.places} of {r.of}", r.objective_kind,
                  story.objective_text(r.objective, r.objective_kind, True),
                  story.objective_text(r.objective_change, r.objective_kind, True),
-                 story.full(r.spend), story.full(r.savings), story.full(r.net)]
-                for r in story.totals.itertuples(index=False)]
+                 *((story.full(r.spend), story.full(r.savings), story.full(r.net)) if once
+                   else ("", "", ""))]
+                for r, once in zip(story.totals.itertuples(index=False), first, strict=True)]
         parts += ["## Added up (present value)",
                   table(["Scenario", "Places", "Objective", "Total",
                          f"Change against {RING_FENCED}", "Spend", "Savings",
