@@ -11,6 +11,7 @@ import io
 import re
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import matplotlib as mpl
 import numpy as np
@@ -200,34 +201,54 @@ def gains_chart(story: Story) -> Figure | None:
     if not names:
         return None
     agencies = list(story.instance.agencies)
-    cols = min(2, len(names))
-    rows = -(-len(names) // cols)
-    fig = Figure(figsize=(WIDTH, rows * (0.9 + 0.3 * len(agencies))), layout="constrained")
+    panels = []
+    for name in names:
+        rows_of = gains[gains["scenario"] == name].set_index("agency").reindex(agencies)
+        panels.append(Panel(f"{name} against {rows_of['reference'].dropna().iloc[0]}",
+                            rows_of["gain"].fillna(0.0).to_numpy(),
+                            rows_of["decided_by_rule"].fillna(False).astype(bool).to_numpy()))
+    return change_panels(story, [wrap(story.name("agencies", a), 28) for a in agencies],
+                         panels, "change in net position (PV); hatched: decided by rule")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One comparison of `change_panels`: its title, a change per row, rows to hatch."""
+
+    title: str
+    values: np.ndarray
+    hatched: np.ndarray
+
+
+def change_panels(story: Story | RollupStory, labels: list[str], panels: list[Panel],
+                  caption: str) -> Figure:
+    """Gains (green) and losses (red) either side of zero, each labelled in money: a panel
+    per comparison, two to a row, the same rows and scale in every panel."""
+    cols = min(2, len(panels))
+    rows = -(-len(panels) // cols)
+    fig = Figure(figsize=(WIDTH, rows * (0.9 + 0.3 * len(labels))), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, sharex=True,
                                       squeeze=False)).ravel()
-    scale = float(gains["gain"].abs().max()) or 1.0
-    y = np.arange(len(agencies))
-    for ax, name in zip(axes, names, strict=False):
-        rows_of = gains[gains["scenario"] == name].set_index("agency").reindex(agencies)
-        values = rows_of["gain"].fillna(0.0).to_numpy()
-        ruled = rows_of["decided_by_rule"].fillna(False).astype(bool).to_numpy()
+    scale = max(float(np.abs(p.values).max()) for p in panels) or 1.0
+    y = np.arange(len(labels))
+    for ax, panel in zip(axes, panels, strict=False):
+        values = panel.values
         ax.barh(y, values, color=[GAIN if v >= 0 else LOSS for v in values], height=0.65,
-                hatch=["///" if r else "" for r in ruled], linewidth=0)
+                hatch=["///" if h else "" for h in panel.hatched], linewidth=0)
         ax.axvline(0, color=INK, linewidth=0.8)
         ax.set_xlim(-scale * 1.6, scale * 1.6)
         for yy, v in zip(y, values, strict=True):
             ax.text(v + (scale * 0.04 if v >= 0 else -scale * 0.04), yy, story.money(v),
                     va="center", ha="left" if v >= 0 else "right", fontsize=8, color=INK)
-        ax.set_title(f"{name} against {rows_of['reference'].dropna().iloc[0]}", fontsize=9.5)
+        ax.set_title(panel.title, fontsize=9.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
         ax.xaxis.set_major_formatter(money_axis(story))
         ax.tick_params(axis="x", labelsize=8)
-        ax.set_yticks(y, [wrap(story.name("agencies", a), 28) for a in agencies])
+        ax.set_yticks(y, labels)
     axes[0].invert_yaxis()
-    for ax in axes[len(names):]:
+    for ax in axes[len(panels):]:
         ax.set_visible(False)
-    fig.supxlabel("change in net position (PV); hatched: decided by rule", fontsize=8.5,
-                  color=MUTED)
+    fig.supxlabel(caption, fontsize=8.5, color=MUTED)
     return fig
 
 
@@ -293,36 +314,14 @@ def rollup_kinds_chart(story: RollupStory) -> Figure | None:
     names = list(dict.fromkeys(kinds["scenario"]))
     if not names:
         return None
-    order = sorted(set(kinds["kind"]), key=lambda k: (str(kinds.loc[kinds["kind"] == k,
-                                                                      "name"].iloc[0])))
-    cols = min(2, len(names))
-    rows = -(-len(names) // cols)
-    fig = Figure(figsize=(WIDTH, rows * (0.9 + 0.32 * len(order))), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, sharex=True,
-                                      squeeze=False)).ravel()
-    scale = float(kinds["change"].abs().max()) or 1.0
-    y = np.arange(len(order))
-    for ax, name in zip(axes, names, strict=False):
-        values = (kinds[kinds["scenario"] == name].set_index("kind")["change"]
-                  .reindex(order).fillna(0.0).to_numpy())
-        ax.barh(y, values, color=[GAIN if v >= 0 else LOSS for v in values], height=0.65)
-        ax.axvline(0, color=INK, linewidth=0.8)
-        ax.set_xlim(-scale * 1.7, scale * 1.7)
-        for yy, v in zip(y, values, strict=True):
-            ax.text(v + (scale * 0.04 if v >= 0 else -scale * 0.04), yy, story.money(v),
-                    va="center", ha="left" if v >= 0 else "right", fontsize=8, color=INK)
-        ax.set_title(f"{name} against {RING_FENCED}", fontsize=9.5)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
-        ax.xaxis.set_major_formatter(money_axis(story))
-        ax.tick_params(axis="x", labelsize=8)
-        names_of = kinds.drop_duplicates("kind").set_index("kind")["name"]
-        ax.set_yticks(y, [names_of[k] for k in order])
-    axes[0].invert_yaxis()
-    for ax in axes[len(names):]:
-        ax.set_visible(False)
-    fig.supxlabel("change in net position (PV), added over the places with both plans",
-                  fontsize=8.5, color=MUTED)
-    return fig
+    labels = kinds.drop_duplicates("kind").set_index("kind")["name"].sort_values(
+        kind="mergesort")
+    panels = [Panel(f"{name} against {RING_FENCED}",
+                    kinds[kinds["scenario"] == name].set_index("kind")["change"]
+                    .reindex(labels.index).fillna(0.0).to_numpy(), np.zeros(len(labels), bool))
+              for name in names]
+    return change_panels(story, labels.tolist(), panels,
+                         "change in net position (PV), added over the places with both plans")
 
 
 def rollup_places_chart(story: RollupStory) -> Figure | None:
