@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from optimiser.pipeline import run
-from optimiser.progress import progress_bar
+from optimiser.progress import RunProgress
 from optimiser.terminal import print_uncertainty
 from optimiser.uncertainty import run_uncertainty, total_points
 
@@ -35,10 +35,13 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     started = time.perf_counter()
-    result = run(INSTANCE)
+    progress = RunProgress(Console(stderr=True))
+    result = run(INSTANCE, progress=progress)
     plain = time.perf_counter() - started
-    with progress_bar(total_points(result, args.draws), "Draws", Console(stderr=True)) as bar:
-        run_uncertainty(result, args.draws, args.seed, args.workers, args.scheduler, bar)
+    progress.stage("Draws", total_points(result, args.draws))
+    run_uncertainty(result, args.draws, args.seed, args.workers, args.scheduler,
+                    progress.advance)
+    progress.close()
     total = time.perf_counter() - started
     u = result.uncertainty
     assert u is not None

@@ -22,9 +22,15 @@ ANALYSES: dict[str, Callable[[RunResult], Any]] = {
 }
 """results.json key -> the analysis that computes it, in the order they run."""
 
+LABELS = {"ring_fence_prices": "Ring-fence prices", "settlement": "Settlement",
+          "settlement_shortfall": "Settlement shortfall", "shapley": "Shapley shares"}
+"""What the progress bar calls each analysis (an analysis may count its own steps:
+`result.progress.expect(n)`, then `advance()`)."""
+
 
 def run_analyses(result: RunResult, names: Iterable[str] | None = None) -> None:
     """Run the named analyses (all when None) and store their figures on `result`."""
     chosen = list(ANALYSES) if names is None else list(names)
     for name in chosen:
+        result.progress.stage(LABELS.get(name, name))
         result.analyses[name] = ANALYSES[name](result)

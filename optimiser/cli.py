@@ -17,7 +17,7 @@ from rich.console import Console
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
 from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
-from optimiser.progress import progress_bar
+from optimiser.progress import RunProgress
 from optimiser.reports import ROLLUP_OUT, check_out, default_out, write_reports, write_rollup
 from optimiser.rollup import Rollup, check_addable, roll_up
 from optimiser.template import write_template
@@ -57,6 +57,7 @@ def optimise(
     """
     console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
     errors = Console(stderr=True)
+    progress = RunProgress(errors)
     several = len(instances) > 1
     default = ROLLUP_OUT if several else default_out(instances[0])
     target = out if out is not None else default
@@ -68,23 +69,29 @@ def optimise(
             if draws is not None:
                 raise UsageError("--draws works on one instance at a time; run each place "
                                  "on its own for its uncertainty")
-            rollup = solve_places(instances, chosen)
+            rollup = solve_places(instances, chosen, progress)
+            progress.stage("Reports")
             write_rollup(rollup, target)
         else:
-            result = run(instances[0])
+            result = run(instances[0], progress=progress)
             run_analyses(result, chosen)
             if draws is not None:
-                run_draws(result, draws, seed or 0, workers, scheduler, errors)
+                run_draws(result, draws, seed or 0, workers, scheduler)
+            progress.stage("Reports")
             write_reports(result, target)
+        progress.close()
     except (InstanceError, OutputError, UsageError) as err:
+        progress.close()
         if debug:
             raise
         errors.print(f"optimise: {err}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
+        progress.close()
         errors.print("optimise: interrupted; the previous report is untouched", markup=False)
         raise typer.Exit(130) from None
     except Exception as err:
+        progress.close()
         if debug:
             raise
         errors.print(f"optimise: internal error: {type(err).__name__}: {err} "
@@ -101,14 +108,15 @@ def optimise(
     raise typer.Exit(0 if all_optimal else 1)
 
 
-def solve_places(paths: list[Path], analyses: list[str]) -> Rollup:
+def solve_places(paths: list[Path], analyses: list[str],
+                 progress: RunProgress | None = None) -> Rollup:
     """Validate every place first (nothing is solved unless all are valid), then solve
     each, run its analyses and add them up."""
     prepared = prepare_many(paths)
     check_addable(prepared)
     places = {}
     for place in prepared:
-        places[place.path.stem] = result = run_prepared(place)
+        places[place.path.stem] = result = run_prepared(place, progress=progress)
         run_analyses(result, analyses)
     return roll_up(places)
 
@@ -148,12 +156,12 @@ def check_draws(draws: int | None, seed: int | None, workers: int | None,
 
 
 def run_draws(result: RunResult, draws: int, seed: int, workers: int | None,
-              scheduler: str | None, console: Console) -> None:
-    """Run the draws with a progress bar on `console` (once they take a couple of seconds)."""
+              scheduler: str | None) -> None:
+    """Run the draws as a stage of the run's progress."""
     from optimiser.uncertainty import run_uncertainty, total_points
 
-    with progress_bar(total_points(result, draws), "Draws", console) as advance:
-        run_uncertainty(result, draws, seed, workers, scheduler, advance)
+    result.progress.stage("Draws", total_points(result, draws))
+    run_uncertainty(result, draws, seed, workers, scheduler, result.progress.advance)
 
 
 template_app = typer.Typer(add_completion=False, rich_markup_mode=None)

@@ -24,6 +24,8 @@ from optimiser.diagnose import (
     unlimited,
 )
 from optimiser.errors import InstanceError, Problem
+from optimiser.placemodel import PlaceModel, PlaceModels
+from optimiser.progress import RunProgress
 from optimiser.results import ScenarioResult, tidy
 from optimiser.scenarios import ScenarioRun, place_data, scenario_runs
 from optimiser.schema import Instance
@@ -58,6 +60,10 @@ class RunResult:
     """Top-level results.json entries added by the analyses (settlement, shapley, ...)."""
     uncertainty: UncertaintyResult | None = None
     """The draws of `optimise --draws`, when asked for (`optimiser.uncertainty`)."""
+    models: PlaceModels = field(default_factory=PlaceModels)
+    """The place's compiled models, still loaded in HiGHS, for analyses that re-solve."""
+    progress: RunProgress = field(default_factory=RunProgress)
+    """Where the run's stages report their progress (silent unless on a terminal)."""
 
     def scenario(self, name: str) -> ScenarioResult:
         """One scenario's result by name."""
@@ -93,24 +99,28 @@ def prepare(path: Path) -> Prepared:
 
 
 def solve_scenario(run: ScenarioRun, done: dict[str, ScenarioResult],
-                   ranges: bool = True) -> ScenarioResult:
-    """Build and solve one scenario, given the results of those solved before it."""
+                   ranges: bool = True, models: PlaceModels | None = None) -> ScenarioResult:
+    """Solve one scenario, given the results of those solved before it, on the place's
+    model for its data (`models`: built on first use; a fresh set when None)."""
     positions = None
     if run.scenario.incentives == "no_worse_off" and run.reference is not None:
         ref = done[run.reference]
         if ref.status != "optimal":
             return _unsolved(run, ref)
         positions = ref.positions()
+    models = PlaceModels() if models is None else models
     started = time.perf_counter()
     data = place_data(run, positions)
-    model = build_model(data, implied_bounds=True)
-    built = time.perf_counter()
-    solution = solve(model, ranges=ranges)
-    solution.timings["build"] = built - started
+    model = models.for_data(data)
+    solution = model.solve(data, ranges=ranges)
     if solution.status == "infeasible" and positions is not None:
-        solution, data = _within_rounding(solution, data, ranges)
+        solution, data = _within_rounding(solution, data, model, ranges)
+    solved = time.perf_counter()
     result = tidy(run.name, data, solution, run.instance.start_year, run.reference)
+    result.model = model
+    result.timings["extract"] = time.perf_counter() - solved
     explain(result, run, data, solution)
+    result.timings["scenario"] = time.perf_counter() - started
     return result
 
 
@@ -118,7 +128,7 @@ REFERENCE_ALLOWANCE = 1e-9
 """Relative rounding allowed on reference positions where no_worse_off holds only so."""
 
 
-def _within_rounding(solution: Solution, data: PlaceData,
+def _within_rounding(solution: Solution, data: PlaceData, model: PlaceModel,
                      ranges: bool) -> tuple[Solution, PlaceData]:
     """Solve a no_worse_off scenario again, allowing each reference position its rounding.
 
@@ -127,13 +137,12 @@ def _within_rounding(solution: Solution, data: PlaceData,
     REFERENCE_ALLOWANCE is not, the scenario is feasible and said to be so.
     """
     relaxed = replace(data, reference_allowance=REFERENCE_ALLOWANCE)
-    retried = solve(build_model(relaxed, implied_bounds=True), ranges=ranges)
+    retried = model.solve(relaxed, ranges=ranges)
     if retried.status != "optimal":
         return solution, data
     note = (f"the reference positions are held to within {REFERENCE_ALLOWANCE:g} of their "
             "size (the rounding of the reference solve)")
     retried.message = "; ".join(m for m in (note, retried.message) if m)
-    retried.timings.update(build=solution.timings.get("build", 0.0))
     return retried, relaxed
 
 
@@ -191,24 +200,31 @@ def prepare_many(paths: list[Path]) -> list[Prepared]:
     return prepared
 
 
-def run(path: Path, ranges: bool = True) -> RunResult:
+def run(path: Path, ranges: bool = True, progress: RunProgress | None = None) -> RunResult:
     """Solve every scenario of the instance at `path`."""
     started = time.perf_counter()
     prepared = prepare(path)
     loaded = time.perf_counter()
-    result = run_prepared(prepared, ranges)
+    result = run_prepared(prepared, ranges, progress)
     result.timings = {"load": loaded - started, **result.timings}
     return result
 
 
-def run_prepared(prepared: Prepared, ranges: bool = True) -> RunResult:
-    """Solve every scenario of an instance already loaded and validated."""
+def run_prepared(prepared: Prepared, ranges: bool = True,
+                 progress: RunProgress | None = None) -> RunResult:
+    """Solve every scenario of an instance already loaded and validated (on one model per
+    place where the scenarios allow: `optimiser.placemodel`)."""
     started = time.perf_counter()
+    progress = RunProgress() if progress is None else progress
+    progress.stage("Scenarios", len(prepared.runs))
     done: dict[str, ScenarioResult] = {}
+    models = PlaceModels()
     for scenario in prepared.runs:
-        done[scenario.name] = solve_scenario(scenario, done, ranges=ranges)
+        done[scenario.name] = solve_scenario(scenario, done, ranges=ranges, models=models)
+        progress.advance()
     declared = [done[name] for name in _declared_order(prepared)]
-    return RunResult(prepared, declared, {"scenarios": time.perf_counter() - started})
+    return RunResult(prepared, declared, {"scenarios": time.perf_counter() - started},
+                     models=models, progress=progress)
 
 
 def _declared_order(prepared: Prepared) -> list[str]:

@@ -18,11 +18,14 @@ instance as written, ring-fenced.
   dual is one of the valid rates: at most the gain from the pound before, at
   least the gain from the pound after.
 
-One persistent pooled model does all the work: R's pooled `PlaceData` is built
-and compiled once; every pool contribution p[s, t] is capped at 0 (the model
-is then R exactly), solved for z(R) and the duals; then for each stream its
-p[s, t] caps are opened to `pool_share_s * budget_st`, the model re-solved warm
-from the last basis, and the caps closed again.
+One persistent pooled model does all the work: the place's model the scenarios
+were solved on (`optimiser.placemodel`; R's pooled `PlaceData` is built and
+compiled only when no scenario's model fits it); every pool contribution p[s, t]
+is capped at 0 (the model is then R exactly), solved from scratch for z(R) and
+the duals (so they depend only on R's data); then for each stream its p[s, t]
+caps are opened to `pool_share_s * budget_st`, the model re-solved warm from the
+last basis, and the caps closed again. On a large model the streams are shared
+between copies of it, each starting from z(R)'s basis, solving side by side.
 
 Ranked: `rank` 1 is the costliest ring-fence (largest lift_gain, then largest
 marginal_value, then the order the instance declares the streams); the dict is
@@ -32,23 +35,27 @@ in rank order too.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, build_model
+from models.pooling import PlaceData
 from optimiser.pipeline import Prepared, RunResult
 from optimiser.scenarios import ScenarioRun, place_data
 from optimiser.schema import Instance, Scenario
 from optimiser.solve import (
     CompiledLP,
     SolverError,
+    clone,
     column_lookup,
-    compile_lp,
+    in_parallel,
+    parts,
     reoptimise,
     row_duals,
     set_bounds,
+    split,
 )
 from optimiser.terminal import money, pence
 
@@ -79,7 +86,10 @@ def ring_fence_prices(result: RunResult) -> dict[str, dict[str, Any]]:
     data = _pooled_reference(result, run)
     priced = None
     if data is not None and streams:
-        priced = price_ring_fences(compile_lp(build_model(data)), data)
+        result.progress.expect(len(streams) + 1)
+        model = result.models.for_data(data)
+        model.load(data)
+        priced = price_ring_fences(model.lp, data, result.progress.advance)
     if priced is None:
         return {s: {"lift_gain": None, "marginal_value": None, "rank": None,
                     "reference": run.name} for s in streams}
@@ -102,29 +112,41 @@ def _pooled_reference(result: RunResult, run: ScenarioRun) -> PlaceData | None:
     return place_data(pooled, positions)
 
 
-def price_ring_fences(lp: CompiledLP, data: PlaceData) -> tuple[np.ndarray, np.ndarray] | None:
+def price_ring_fences(
+    lp: CompiledLP, data: PlaceData, progress: Callable[[int], None] | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
     """(lift_gain, marginal_value) per stream, from the compiled pooled model of the reference.
 
     None when the reference (every p[s, t] capped at 0) has no optimal plan.
     Lifting a fence only relaxes the reference, so each lifted model is
     optimal too. The p[s, t] caps are restored to `pool_share_s * budget_st`
-    afterwards.
+    afterwards. `progress(1)` is called after each solve.
     """
+    done = progress or (lambda _n: None)
     cols = pool_columns(lp, data)
     caps = data.pool_share[:, None] * data.budget
-    status, base, _ = reoptimise(lp, _caps(cols, np.zeros_like(caps)))
+    status, base, _ = reoptimise(lp, _caps(cols, np.zeros_like(caps)), cold=True)
+    done(1)
     if status != "optimal" or base is None:
+        set_bounds(lp, _caps(cols, caps))
         return None
     gain_sign = -lp.senses["objective"]  # maximise (-1) -> +1, minimise (+1) -> -1
     marginal = gain_sign * budget_duals(lp, data).sum(axis=1) + 0.0  # + 0.0: no -0.0
     gains = np.zeros(len(data.streams))
-    for s in range(len(data.streams)):
-        status, lifted, _ = reoptimise(lp, _caps(cols[s], caps[s]))
-        if status != "optimal" or lifted is None:
-            raise SolverError(f"lifting the ring-fence of {data.streams[s]} left the model "
-                              f"{status}, though it only relaxes the reference")
-        gains[s] = gain_sign * (lifted - base)
-        set_bounds(lp, _caps(cols[s], np.zeros(data.years)))
+
+    def lift(model: CompiledLP, streams: list[int]) -> None:
+        for s in streams:
+            status, lifted, _ = reoptimise(model, _caps(cols[s], caps[s]), values=False)
+            if status != "optimal" or lifted is None:
+                raise SolverError(f"lifting the ring-fence of {data.streams[s]} left the "
+                                  f"model {status}, though it only relaxes the reference")
+            gains[s] = gain_sign * (lifted - base)
+            set_bounds(model, _caps(cols[s], np.zeros(data.years)))
+            done(1)
+
+    chunks = split(list(range(len(data.streams))), parts(lp, len(data.streams)))
+    models = [lp] + [clone(lp) for _ in chunks[1:]]
+    in_parallel([lambda m=m, c=c: lift(m, c) for m, c in zip(models, chunks, strict=True)])
     gains[np.abs(gains) <= GAIN_TOL * max(1.0, abs(base))] = 0.0
     set_bounds(lp, _caps(cols, caps))
     return gains, marginal

@@ -13,12 +13,16 @@ objects. Two rules decide figures the optimum leaves open, and are applied here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from models.pooling import PlaceData, money_yardstick, objective_coefficients
 from optimiser.solve import CompiledLP, Solution
+
+if TYPE_CHECKING:
+    from optimiser.placemodel import PlaceModel
 
 MONEY_TOL = 1e-6
 """Money below this (a millionth of the currency unit) is reported as zero."""
@@ -47,7 +51,10 @@ class ScenarioResult:
     data: PlaceData | None = field(default=None, repr=False)
     """The model's plain data, for analyses that re-solve."""
     lp: CompiledLP | None = field(default=None, repr=False)
-    """The compiled model, still loaded in HiGHS, for warm re-solves."""
+    """The compiled model, still loaded in HiGHS, for warm re-solves. Other scenarios of
+    the place may share it: `model.load(data)` gives it this scenario's bounds first."""
+    model: PlaceModel | None = field(default=None, repr=False)
+    """The place's model this scenario was solved on (`optimiser.placemodel`)."""
 
     def positions(self) -> dict[str, float]:
         """Agency -> P_a (savings - spend, before transfers), for scenarios that protect them."""

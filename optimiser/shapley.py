@@ -17,10 +17,11 @@ Every coalition is solved on the scenario's own model, still loaded in HiGHS:
 a stream outside C gets the upper bound 0 on its pool contributions p_st, which
 is exactly pool_share_s = 0. Up to EXACT_LIMIT players all 2^n coalitions are
 solved in Gray-code order, so each re-solve changes one agency's bounds and
-starts from the last basis. Beyond, SAMPLE_SOLVES / n random permutations
-(seeded, so reproducible) are walked alternately down from full pooling and up
-from ring-fencing, one agency at a time; phi_i is the mean of i's marginal
-contributions, stated with its standard error. Each permutation's marginals add
+starts from the last basis (on a large model the walk is cut in two halves,
+each walked on its own copy of the model, side by side). Beyond, SAMPLE_SOLVES
+/ n random permutations (seeded, so reproducible) are walked alternately down
+from full pooling and up from ring-fencing, one agency at a time; phi_i is the
+mean of i's marginal contributions, stated with its standard error. Each permutation's marginals add
 up to u(all), so sampled shares add up to the gain too. The bounds are restored
 (and the scenario re-solved) afterwards.
 
@@ -38,6 +39,7 @@ shares and results.json says why.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +47,15 @@ import numpy as np
 
 from optimiser.pipeline import RunResult
 from optimiser.results import ScenarioResult
-from optimiser.solve import CompiledLP, column_lookup, reoptimise
+from optimiser.solve import (
+    CompiledLP,
+    clone,
+    column_lookup,
+    in_parallel,
+    parts,
+    reoptimise,
+    split,
+)
 
 EXACT_LIMIT = 12
 """Most players for which every coalition is solved (2^12 = 4096 re-solves)."""
@@ -79,6 +89,8 @@ class PoolingGame:
     current: int
     values: dict[int, float] = field(default_factory=dict)
     solves: int = 0
+    progress: Callable[[int], None] | None = None
+    """Told of every re-solve (the run's progress bar)."""
 
     @property
     def players(self) -> int:
@@ -114,15 +126,23 @@ class PoolingGame:
                 hi = self.upper[n] if coalition >> n & 1 else np.zeros_like(self.upper[n])
                 bounds.update({int(c): (0.0, float(u))
                                for c, u in zip(self.columns[n], hi, strict=True)})
-        status, z, _ = reoptimise(self.lp, bounds)
+        status, z, _ = reoptimise(self.lp, bounds, values=False)
         self.current = coalition
         self.solves += 1
+        if self.progress is not None:
+            self.progress(1)
         return status, z
 
     def restore(self) -> None:
         """Put every player's bounds back (full pooling) and re-solve the scenario."""
         if self.current != self.everyone:
             self._move_to(self.everyone)
+
+    def copy(self) -> PoolingGame:
+        """The same game on a copy of the model (`clone`), for coalitions solved beside
+        this one's; its values start as this one's."""
+        return PoolingGame(clone(self.lp), self.columns, self.upper, self.sign, self.current,
+                           dict(self.values), 0, self.progress)
 
     def describe(self, coalition: int) -> str:
         """Which players a coalition holds, for messages."""
@@ -164,10 +184,22 @@ def game_scenarios(result: RunResult) -> list[ScenarioResult]:
             and bool(np.all(np.isnan(s.data.reference))) and s.lp is not None]
 
 
+def expected_solves(s: ScenarioResult) -> int:
+    """About how many re-solves `fair_shares` makes for `s`: 2^n exact, else SAMPLE_SOLVES."""
+    assert s.data is not None
+    data = s.data
+    poolable = (data.pool_share[:, None] * data.budget > 0).any(axis=1)
+    n = len(np.unique(data.stream_agency[poolable]))
+    return (1 << n) + 1 if n <= EXACT_LIMIT else SAMPLE_SOLVES + 1
+
+
 def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
-    """The game of a pooled scenario, and its players (agencies with poolable money)."""
+    """The game of a pooled scenario, and its players (agencies with poolable money),
+    on the scenario's model loaded with its bounds."""
     assert s.data is not None and s.lp is not None
     data, lp = s.data, s.lp
+    if s.model is not None:
+        s.model.load(data)
     lookup = column_lookup(lp)
     poolable = data.pool_share[:, None] * data.budget  # (S, H): p_st's upper bound in the model
     columns, bounds, players = [], [], []
@@ -186,10 +218,13 @@ def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
 
 
 def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
-                sample_solves: int = SAMPLE_SOLVES, seed: int = SEED) -> FairShares:
-    """The Shapley shares of scenario `s` (module doc): exact or sampled."""
+                sample_solves: int = SAMPLE_SOLVES, seed: int = SEED,
+                progress: Callable[[int], None] | None = None) -> FairShares:
+    """The Shapley shares of scenario `s` (module doc): exact or sampled; `progress(1)`
+    after each re-solve."""
     assert s.data is not None
     game, players = pooling_game(s)
+    game.progress = progress
     agencies = s.data.agencies
     n = game.players
     permutations = None
@@ -231,12 +266,19 @@ def exact_shapley(game: PoolingGame) -> np.ndarray:
     """Every player's Shapley value from all 2^n coalitions, visited in Gray-code order.
 
     Coalition k of the walk is g(k) = k XOR (k >> 1); g(k) and g(k+1) differ in one
-    player, so each re-solve changes one agency's bounds.
+    player, so each re-solve changes one agency's bounds. On a large model the walk is
+    cut in consecutive parts, each walked on its own copy of the model, side by side.
     """
     n = game.players
     masks = np.arange(1 << n)
-    for k in masks.tolist():
-        game.value(k ^ (k >> 1))
+    walk = (masks ^ (masks >> 1)).tolist()
+    chunks = split(walk, parts(game.lp, len(walk)))
+    games = [game] + [game.copy() for _ in chunks[1:]]
+    in_parallel([lambda g=g, c=c: [g.value(m) for m in c]
+                 for g, c in zip(games, chunks, strict=True)])
+    for other in games[1:]:
+        game.values.update(other.values)
+        game.solves += other.solves
     u = np.array([game.gain(m) for m in masks.tolist()])
     size = sum((masks >> i) & 1 for i in range(n)) if n else np.zeros(1, dtype=int)
     weight = np.array([math.factorial(c) * math.factorial(n - c - 1) / math.factorial(n)
@@ -275,8 +317,10 @@ def shapley(result: RunResult) -> dict[str, dict[str, float]]:
     """results.json `shapley`: {scenario: {agency: share}} for each pooled scenario
     without incentives; how each was found goes in the scenario's `pooling_game`."""
     out: dict[str, dict[str, float]] = {}
-    for s in game_scenarios(result):
-        found = fair_shares(s)
+    games = game_scenarios(result)
+    result.progress.expect(sum(expected_solves(s) for s in games))
+    for s in games:
+        found = fair_shares(s, progress=result.progress.advance)
         s.extra["pooling_game"] = found.document()
         if found.method != "skipped":
             out[s.name] = found.shares

@@ -18,16 +18,22 @@ A non-optimal status is a result, not an exception.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+T = TypeVar("T")
 
 OBJECTIVE_HOLD = 1e-9
 """Relative slack on z* while later stages choose among optimal plans."""
@@ -48,8 +54,12 @@ class CompiledLP:
     columns: list[tuple[str, tuple[int, ...]]]
     rows: list[tuple[str, tuple[int, ...], int]]
     """(constraint name, index, kind) per row: kind 1 is <=, -1 is >=, 0 is ==.
-    A ranged constraint takes two rows. Rows added later (the objective hold) are not listed."""
+    A ranged constraint takes two rows. Rows added for a scenario (`add_rows`) are listed;
+    the objective hold, added and removed within a solve, is not."""
     n_rows: int
+    loaded: np.ndarray | None = field(default=None, repr=False)
+    """The column costs HiGHS holds (a copy), so that switching objectives changes only the
+    costs that differ (`_load_objective`)."""
 
 
 @dataclass
@@ -90,8 +100,9 @@ def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     senses = {o.name: int(o.sense) for o in repn.objectives}
     offsets = {o.name: float(repn.c_offset[n]) for n, o in enumerate(repn.objectives)}
 
-    lower = np.array([-highspy.kHighsInf if v.lb is None else v.lb for v in repn.columns], float)
-    upper = np.array([highspy.kHighsInf if v.ub is None else v.ub for v in repn.columns], float)
+    bounds = np.array([v.bounds for v in repn.columns], dtype=float).reshape(n_cols, 2)
+    lower = np.where(np.isnan(bounds[:, 0]), -highspy.kHighsInf, bounds[:, 0])
+    upper = np.where(np.isnan(bounds[:, 1]), highspy.kHighsInf, bounds[:, 1])
     rhs = np.asarray(repn.rhs, dtype=float)
     kinds = np.array([k for _, k in repn.rows], dtype=int)
     row_lower = np.where(kinds <= 0, rhs, -highspy.kHighsInf)
@@ -116,8 +127,9 @@ def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     highs = new_highs()
     highs.setOptionValue("random_seed", 0)
     highs.passModel(lp)
-    columns = [(v.parent_component().name, _index(v.index())) for v in repn.columns]
-    rows = [(c.parent_component().name, _index(c.index()), int(k)) for c, k in repn.rows]
+    name = _Names()
+    columns = [(name(v), _index(v.index())) for v in repn.columns]
+    rows = [(name(c), _index(c.index()), int(k)) for c, k in repn.rows]
     return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs))
 
 
@@ -144,6 +156,21 @@ def new_highs() -> highspy.Highs:
 _BANNER_SHOWN = False
 
 
+class _Names:
+    """A component data's parent's name, each parent's looked up once (Pyomo builds a
+    name afresh on every call, which cost more than compiling the model)."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, str] = {}
+
+    def __call__(self, data: Any) -> str:
+        parent = data.parent_component()
+        found = self.known.get(id(parent))
+        if found is None:
+            found = self.known[id(parent)] = parent.name
+        return found
+
+
 def highs_version() -> str:
     """The HiGHS library's version, e.g. '1.16.0 (githash f3f113d)'."""
     highs = new_highs()
@@ -160,9 +187,27 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
     """Solve `model` lexicographically (see the module's docstring)."""
     started = time.perf_counter()
     lp = compile_lp(model)
+    compiled = time.perf_counter() - started
+    solution = solve_loaded(lp, ranges)
+    solution.timings["compile"] = compiled
+    return solution
+
+
+def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True) -> Solution:
+    """The lexicographic stages on a model already loaded in HiGHS, the first from scratch.
+
+    Stage 1 starts cold, from the model handed to HiGHS afresh (`_afresh`: no basis,
+    presolve on), so the plan depends only on the model's data, never on what the
+    model solved before; stage 2 (least pooling,
+    skipped unless `least_pooling` and the model pools) and the position ranges
+    (stage 3, with `ranges`) start warm from the stage before. Stage 3 uses the
+    primal simplex: each range changes only the objective, so the last basis stays
+    feasible; the ranges are optimal values and do not depend on the path.
+    """
     compiled = time.perf_counter()
+    _afresh(lp)
     status, z, x, iterations = _optimise(lp, "objective")
-    timings = {"compile": compiled - started}
+    timings: dict[str, float] = {}
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(
             f"HiGHS could not solve the model reliably (it stopped with status '{status}'): "
@@ -175,24 +220,107 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
 
     message = ""
     hold = _hold_objective(lp, "objective", z, 0.0)
-    x, it2, exact = _least_pooling(lp, hold, z, x)
-    iterations += it2
+    exact = True
+    if least_pooling:
+        x, it2, exact = _least_pooling(lp, hold, z, x)
+        iterations += it2
     if not exact:
         message = ("rule 2 (least pooling) could not be applied reliably (numerical "
                    "trouble), so HiGHS chose among the optimal plans")
-    spread: dict[int, tuple[float, float]] = {}
-    if ranges:
-        for name in (k for k in lp.costs if k.startswith("position_objective")):
-            agency = int(name[name.index("[") + 1:-1])
-            low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
-            high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
-            spread[agency] = (low[1], high[1])
+    spread = _position_ranges(lp, hold, z) if ranges else {}
     accuracy = plan_accuracy(lp, x)
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
     objective = float(lp.costs["objective"] @ x + lp.offsets["objective"])
     return Solution("optimal", objective, _values(lp, x), spread, timings, message, iterations,
                     lp, accuracy=accuracy)
+
+
+def _afresh(lp: CompiledLP) -> None:
+    """Hand HiGHS its own model again, as if new: no basis, no solution, no state kept
+    from earlier solves (`clearSolver` alone keeps some, and a plan at the edge of
+    HiGHS's tolerances can then differ in its last digits). About a millisecond."""
+    lp.highs.passModel(lp.highs.getLp())
+
+
+PRIMAL_SIMPLEX = 4
+"""HiGHS's `simplex_strategy` for the primal simplex."""
+
+
+def _position_ranges(lp: CompiledLP, hold: int, z: float) -> dict[int, tuple[float, float]]:
+    """Stage 3: agency -> (least, greatest) P_a among plans holding the objective at z*.
+
+    Solved with the primal simplex, warm: each stage changes only the objective, so
+    the last basis stays feasible (on a Birmingham-sized place about 3 times fewer
+    iterations than the dual simplex). The agencies are independent: on a large
+    model they are shared between copies of it solving side by side (`split`).
+    """
+    names = [k for k in lp.costs if k.startswith("position_objective")]
+    chunks = split(names, parts(lp, 2 * len(names)))
+    models = [lp] + [clone(lp) for _ in chunks[1:]]
+    found = in_parallel([lambda m=m, c=c: _ranges_of(m, hold, z, c)
+                         for m, c in zip(models, chunks, strict=True)])
+    return {agency: pair for spread in found for agency, pair in spread.items()}
+
+
+def _ranges_of(lp: CompiledLP, hold: int, z: float,
+               names: list[str]) -> dict[int, tuple[float, float]]:
+    """`_position_ranges` for the agencies whose position objectives are `names`."""
+    h = lp.highs
+    _, strategy = h.getOptionValue("simplex_strategy")
+    h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+    spread: dict[int, tuple[float, float]] = {}
+    try:
+        for name in names:
+            agency = int(name[name.index("[") + 1:-1])
+            low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
+            high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
+            spread[agency] = (low[1], high[1])
+    finally:
+        h.setOptionValue("simplex_strategy", strategy)
+    return spread
+
+
+PARALLEL_WORK = 200_000
+"""Independent re-solves x model columns from which the re-solves are split in PARTS."""
+PARTS = 2
+"""Parts independent re-solves of a large model are split into (one copy of it each)."""
+
+
+def parts(lp: CompiledLP, solves: int) -> int:
+    """How many parts `solves` independent re-solves of `lp` are split into: PARTS when
+    they are work enough (`PARALLEL_WORK`), else 1. It depends on the model alone, never
+    on the machine, so a place's figures are the same however many cores run them."""
+    return PARTS if solves >= 2 * PARTS and solves * len(lp.columns) >= PARALLEL_WORK else 1
+
+
+def split(items: list[T], n: int) -> list[list[T]]:
+    """`items` in `n` consecutive runs of (nearly) equal length."""
+    bounds = [len(items) * k // n for k in range(n + 1)]
+    return [items[bounds[k]:bounds[k + 1]] for k in range(n)]
+
+
+def clone(lp: CompiledLP) -> CompiledLP:
+    """A second HiGHS holding the same model (rows, bounds, costs, options that matter)
+    and the same basis, for re-solves beside the original's; it shares nothing with it."""
+    highs = new_highs()
+    for option in ("random_seed", "simplex_strategy"):
+        highs.setOptionValue(option, lp.highs.getOptionValue(option)[1])
+    highs.passModel(lp.highs.getLp())
+    start = lp.highs.getBasis()
+    if start.valid:
+        highs.setBasis(start)
+    return dataclasses.replace(lp, highs=highs, costs=dict(lp.costs), rows=list(lp.rows),
+                               loaded=None if lp.loaded is None else lp.loaded.copy())
+
+
+def in_parallel(tasks: list[Callable[[], T]]) -> list[T]:
+    """Every task's result, in order; tasks (each on its own HiGHS, `clone`) run in
+    threads, at most one a core (HiGHS lets go of Python's lock while it solves)."""
+    if len(tasks) <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:
+        return [f.result() for f in [pool.submit(task) for task in tasks]]
 
 
 def _least_pooling(
@@ -276,18 +404,24 @@ def column_lookup(lp: CompiledLP) -> dict[tuple[str, tuple[int, ...]], int]:
 
 
 def reoptimise(
-    lp: CompiledLP, bounds: dict[int, tuple[float, float]] | None = None
+    lp: CompiledLP, bounds: dict[int, tuple[float, float]] | None = None,
+    values: bool = True, cold: bool = False,
 ) -> tuple[str, float | None, np.ndarray]:
     """Re-solve the main objective warm, after setting some columns' bounds.
 
     `bounds` maps column positions to (lower, upper); HiGHS keeps its basis
-    across the change, so each re-solve starts from the last optimum. The
+    across the change, so each re-solve starts from the last optimum (with
+    `cold`, from scratch: the answer then depends only on the model's data). The
     bounds stay set: pass the originals back to undo them.
-    Returns (status, objective or None, column values).
+    Returns (status, objective or None, column values); with `values=False` the
+    column values are not fetched from HiGHS (an empty array: copying them out
+    costs more than a warm re-solve of a small change) and the objective is HiGHS's.
     """
     if bounds:
         set_bounds(lp, bounds)
-    status, z, x, _ = _optimise(lp, "objective")
+    if cold:
+        _afresh(lp)
+    status, z, x, _ = _optimise(lp, "objective", values=values)
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     return status, (z if status == "optimal" else None), x
@@ -298,7 +432,40 @@ def set_bounds(lp: CompiledLP, bounds: dict[int, tuple[float, float]]) -> None:
     cols = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
     lo = np.array([bounds[c][0] for c in cols.tolist()], dtype=float)
     hi = np.array([bounds[c][1] for c in cols.tolist()], dtype=float)
-    lp.highs.changeColsBounds(len(cols), cols, lo, hi)
+    set_column_bounds(lp, cols, lo, hi)
+
+
+def set_column_bounds(lp: CompiledLP, columns: np.ndarray, lower: np.ndarray,
+                      upper: np.ndarray) -> None:
+    """Set the (lower, upper) bounds of some columns, as arrays; HiGHS keeps its basis."""
+    if len(columns):
+        lp.highs.changeColsBounds(len(columns), np.asarray(columns, dtype=np.int32),
+                                  np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+
+
+def add_rows(lp: CompiledLP, names: list[tuple[str, tuple[int, ...], int]],
+             lower: np.ndarray, coefficients: np.ndarray) -> None:
+    """Append `lower <= a.x` rows (a: the rows of the dense `coefficients`, zeros left
+    out) to the loaded model, named in `lp.rows`; `remove_rows` takes them away."""
+    if not names:
+        return
+    present = [np.flatnonzero(row) for row in coefficients]
+    starts = np.cumsum([0] + [len(nz) for nz in present[:-1]]).astype(np.int32)
+    index = np.concatenate(present).astype(np.int32)
+    value = np.concatenate([row[nz] for row, nz in zip(coefficients, present, strict=True)])
+    lp.highs.addRows(len(names), np.asarray(lower, dtype=float),
+                     np.full(len(names), highspy.kHighsInf), len(index), starts, index, value)
+    lp.rows.extend(names)
+    lp.n_rows += len(names)
+
+
+def remove_rows(lp: CompiledLP, keep: int) -> None:
+    """Delete every row after the first `keep` (those `add_rows` appended)."""
+    extra = lp.n_rows - keep
+    if extra > 0:
+        lp.highs.deleteRows(extra, np.arange(keep, lp.n_rows, dtype=np.int32))
+        del lp.rows[keep:]
+        lp.n_rows = keep
 
 
 def row_duals(lp: CompiledLP) -> np.ndarray:
@@ -312,7 +479,7 @@ def row_duals(lp: CompiledLP) -> np.ndarray:
 
 
 def _optimise(
-    lp: CompiledLP, name: str, sense: int | None = None
+    lp: CompiledLP, name: str, sense: int | None = None, values: bool = True
 ) -> tuple[str, float, np.ndarray, int]:
     """Run HiGHS on objective `name`: (status, objective, column values, iterations).
 
@@ -322,9 +489,11 @@ def _optimise(
     carry the trouble), and a solution within NEAR_OPTIMAL of feasibility and
     optimality relative to the figures involved is accepted as optimal. Any
     other outcome is returned as HiGHS's status, for the caller to handle.
+    `values=False`: the column values are not copied out (an empty array) and the
+    objective is HiGHS's own.
     """
     h = lp.highs
-    h.changeColsCost(len(lp.columns), np.arange(len(lp.columns), dtype=np.int32), lp.costs[name])
+    _load_objective(lp, lp.costs[name])
     sense = lp.senses[name] if sense is None else sense
     h.changeObjectiveSense(
         highspy.ObjSense.kMinimize if sense == pyo.minimize else highspy.ObjSense.kMaximize)
@@ -343,6 +512,9 @@ def _optimise(
     iterations = int(info.simplex_iteration_count)
     if model_status == highspy.HighsModelStatus.kOptimal or (
             model_status not in _FINAL and _near_optimal(lp)):
+        if not values:
+            return "optimal", info.objective_function_value + lp.offsets[name], np.empty(0), \
+                iterations
         x = np.array(h.getSolution().col_value, dtype=float)
         return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
     if model_status == highspy.HighsModelStatus.kInfeasible:
@@ -352,6 +524,17 @@ def _optimise(
     if model_status == highspy.HighsModelStatus.kModelEmpty:
         return "optimal", lp.offsets[name], np.zeros(0), iterations
     return h.modelStatusToString(model_status), float("nan"), np.empty(0), iterations
+
+
+def _load_objective(lp: CompiledLP, costs: np.ndarray) -> None:
+    """Give HiGHS the column costs `costs`, changing only those that differ from its own."""
+    if lp.loaded is None or len(lp.loaded) != len(costs):
+        changed = np.arange(len(costs), dtype=np.int32)
+    else:
+        changed = np.flatnonzero(costs != lp.loaded).astype(np.int32)
+    if len(changed):
+        lp.highs.changeColsCost(len(changed), changed, costs[changed])
+    lp.loaded = costs.copy()
 
 
 NEAR_OPTIMAL = 1e-7

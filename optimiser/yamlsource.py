@@ -113,11 +113,22 @@ class _TooDeep(Exception):
         self.line = line
 
 
-class _Loader(yaml.SafeLoader):
-    """A SafeLoader whose composer refuses deep nesting before Python's recursion limit."""
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.1's implicit tags, plus YAML 1.2 floats such as 1e6 (which 1.1 reads as text)."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+
+_Resolver.add_implicit_resolver(
+    _CORE + "float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+class _Composer(yaml.composer.Composer):
+    """PyYAML's composer, refusing deep nesting before Python's recursion limit."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self._depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
@@ -131,11 +142,47 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
-_Loader.add_implicit_resolver(  # YAML 1.2 floats such as 1e6, which YAML 1.1 reads as text
-    _CORE + "float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _Composer,
+              yaml.constructor.SafeConstructor, _Resolver):
+    """PyYAML's own reader, scanner and parser (pure Python), with the composer above."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+try:  # libyaml's parser, when PyYAML was built with it
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - a PyYAML without libyaml
+    _CParser = None
+
+
+class _FastLoader(_Composer, *((_CParser,) if _CParser else ()),  # type: ignore[misc]
+                  yaml.constructor.SafeConstructor, _Resolver):
+    """libyaml's scanner and parser (C, about 3 times faster) under the same Python
+    composer: the nodes, their lines and the depth limit are the same as `_Loader`'s."""
+
+    def __init__(self, stream: str) -> None:
+        _CParser.__init__(self, stream)
+        _Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+def _compose(text: str) -> Node | None:
+    """The text's node tree: through libyaml when it is there and the text is printable
+    throughout; on any problem, and otherwise, through PyYAML's own parser, whose
+    messages (and exceptions) are the ones users see."""
+    if _CParser is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        try:
+            return yaml.compose(text, Loader=_FastLoader)
+        except Exception:  # PyYAML's parser says what is wrong, below
+            pass
+    return yaml.compose(text, Loader=_Loader)
 
 
 def _fail(file: str, line: int | None, message: str, path: Sequence[str | int] = ()) -> NoReturn:
@@ -255,7 +302,7 @@ def parse_yaml(text: str, file: str) -> Source:
     if len(text) > MAX_BYTES:
         _fail(file, None, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = _compose(text)
     except _TooDeep as exc:
         _fail(file, exc.line, f"the data is nested too deeply (more than {MAX_DEPTH} levels)")
     except yaml.MarkedYAMLError as exc:

@@ -295,3 +295,40 @@ def test_deep_nesting_through_aliases(tmp_path: pathlib.Path) -> None:
 def test_deep_chain_of_merges(tmp_path: pathlib.Path) -> None:
     lines = ["a0: &a0 {x: 1}"] + [f"a{i}: &a{i} {{<<: *a{i - 1}}}" for i in range(1, 500)]
     fails(write(tmp_path, "\n".join(lines) + "\n"), 1, "nested too deeply")
+
+
+def _tree(node: object) -> object:
+    """A node tree as plain tuples: tag, value or children, line and column of each node
+    (and a scalar's quoting style, plain written '' by libyaml and None by PyYAML)."""
+    import yaml
+
+    assert isinstance(node, yaml.Node)
+    mark = (node.tag, node.start_mark.line, node.start_mark.column)
+    if isinstance(node, yaml.ScalarNode):
+        return (*mark, node.value, node.style or None)
+    if isinstance(node, yaml.SequenceNode):
+        return (*mark, [_tree(child) for child in node.value])
+    return (*mark, [(_tree(k), _tree(v)) for k, v in node.value])
+
+
+def test_libyaml_composes_the_same_nodes_as_pyyaml() -> None:
+    """The fast path (libyaml's parser) gives every shipped instance and this file's VALID
+    the very nodes, tags and lines that PyYAML's own parser gives."""
+    import yaml
+
+    from optimiser.yamlsource import _CParser, _FastLoader, _Loader
+
+    if _CParser is None:
+        pytest.skip("PyYAML without libyaml")
+    root = pathlib.Path(__file__).resolve().parents[1]
+    texts = [VALID, "a: 1e6\nb: [1, {c: &x 2}, *x]\n<<: {d: 3}\n"] + [
+        p.read_text(encoding="utf-8") for p in sorted((root / "instances").glob("*.yaml"))]
+    for text in texts:
+        assert _tree(yaml.compose(text, Loader=_FastLoader)) == _tree(
+            yaml.compose(text, Loader=_Loader))
+
+
+def test_very_deep_nesting_is_refused_not_a_crash(tmp_path: pathlib.Path) -> None:
+    """libyaml's own composer recurses in C and would crash on this; ours counts."""
+    depth = 200_000
+    fails(write(tmp_path, "a: " + "[" * depth + "]" * depth + "\n"), 1, "nested too deeply")

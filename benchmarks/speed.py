@@ -1,0 +1,442 @@
+"""How fast `optimise` is, stage by stage, and against rebuilding cold and against HiGHS alone.
+
+    PYTHONPATH=. python benchmarks/speed.py [--quick] [--naive N]
+
+One command, printing its figures (nothing about speed is asserted):
+
+1. every stage of a default run (load and validate, build, hand to HiGHS,
+   HiGHS's own time, extract results, each analysis, write reports) and the
+   peak memory, on generated places from small to Birmingham-sized and beyond,
+   each run in a fresh process, as the place grows and as its agencies do;
+2. the model build against its nonzeros: microseconds per nonzero, and a
+   least-squares line through (nonzeros, seconds);
+3. on a Birmingham-sized place with 6 agencies, in the same run: the whole
+   default `optimise` run (a fresh process: two scenarios, 64 Shapley
+   coalitions, 120 ring-fence lifts, reports); the naive path (build, compile
+   and solve cold every one of those LPs); and HiGHS alone, timing
+   `Highs.run()` from scratch on each of the same 186 LPs, handed to it once
+   as highspy models. The ratio of the first to the last is the target (at
+   most 0.5);
+4. re-solves split over two processes, against one.
+
+`--quick` runs tiny places (a smoke test, seconds); `--naive N` times the naive
+path on N of the LPs only and scales it up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+STARTED = time.perf_counter()
+
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import generate_place  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+Size = tuple[int, int, int, int, int]  # agencies, streams, interventions, outcomes, years
+
+SIZES: list[Size] = [(6, 12, 40, 4, 5), (6, 40, 130, 8, 10), (6, 120, 400, 12, 10),
+                     (6, 300, 1000, 12, 10)]
+AGENCIES = [2, 4, 6, 8]
+TARGET: Size = (6, 120, 400, 12, 10)
+BUILD_SIZES: list[Size] = [(6, 30, 100, 12, 10), (6, 60, 200, 12, 10), (6, 120, 400, 12, 10),
+                           (6, 180, 600, 12, 10), (6, 300, 1000, 12, 10)]
+QUICK_SIZES: list[Size] = [(2, 4, 8, 2, 2), (3, 6, 12, 3, 3)]
+QUICK_AGENCIES = [2]
+QUICK_TARGET: Size = (3, 6, 12, 3, 3)
+
+
+def write_place(folder: Path, size: Size, seed: int = 0) -> Path:
+    """A generated place of `size` as a YAML file in `folder`."""
+    path = folder / ("place_" + "_".join(map(str, size)) + ".yaml")
+    path.write_text(yaml.safe_dump(generate_place(*size, seed=seed), sort_keys=False))
+    return path
+
+
+# --- 1. stages, in a fresh process per place -------------------------------------------
+
+class HighsClock:
+    """Wall time spent inside `highspy.Highs.run` (HiGHS's own time), and how many runs."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.runs = 0
+
+    def install(self) -> None:
+        import highspy
+
+        original = highspy.Highs.run
+        clock = self
+
+        def timed(highs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(highs)
+            finally:
+                clock.seconds += time.perf_counter() - started
+                clock.runs += 1
+
+        highspy.Highs.run = timed  # type: ignore[method-assign]
+
+
+def stages(path: Path) -> dict[str, Any]:
+    """One default run of `path` in this process, as the command runs it, stage by stage."""
+    imported = time.perf_counter()
+    from optimiser.analyses import ANALYSES, run_analyses
+    from optimiser.pipeline import prepare, run_prepared
+    from optimiser.reports import write_reports
+
+    clock = HighsClock()
+    clock.install()
+    times: dict[str, float] = {"imports": time.perf_counter() - imported}
+    started = time.perf_counter()
+    prepared = prepare(path)
+    times["load"] = time.perf_counter() - started
+    started = time.perf_counter()
+    result = run_prepared(prepared)
+    times["scenarios"] = time.perf_counter() - started
+    for name in ANALYSES:
+        started = time.perf_counter()
+        run_analyses(result, [name])
+        times[name] = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        write_reports(result, Path(folder) / "out")
+        times["reports"] = time.perf_counter() - started
+    models = result.models.models
+    times["build"] = sum(m.timings["build"] for m in models)
+    times["compile"] = sum(m.timings["compile"] for m in models)
+    times["extract"] = sum(s.timings.get("extract", 0.0) for s in result.scenarios)
+    times["highs"] = clock.seconds
+    lp = models[0].lp.highs.getLp()
+    return {
+        "times": times, "highs_runs": clock.runs, "columns": lp.num_col_, "rows": lp.num_row_,
+        "nonzeros": len(lp.a_matrix_.value_),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def measure_in_fresh_process(path: Path) -> dict[str, Any]:
+    """`stages(path)` in a new Python process; adds its wall time, start-up included."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, "--stages", str(path)], check=True,
+                          capture_output=True, text=True, env=_env())
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found["wall"] = time.perf_counter() - started
+    return found
+
+
+def stage_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
+    """Print the stages of several runs, one row each."""
+    head = ["place", "cols", "rows", "nnz", "HiGHS runs", "load", "build", "to HiGHS",
+            "HiGHS", "extract", "prices", "Shapley", "settle", "reports", "in-process",
+            "whole run", "peak MB"]
+    table = []
+    for label, f in rows:
+        t = f["times"]
+        solving = t["scenarios"] + sum(t[k] for k in ("ring_fence_prices", "shapley",
+                                                      "settlement", "settlement_shortfall"))
+        table.append([
+            label, f["columns"], f["rows"], f["nonzeros"], f["highs_runs"], t["load"],
+            t["build"], t["compile"], t["highs"], t["extract"], t["ring_fence_prices"],
+            t["shapley"], t["settlement"] + t["settlement_shortfall"], t["reports"],
+            t["load"] + solving + t["reports"], f["wall"], f["peak_mb"]])
+    print_table(head, table)
+    print("  seconds; 'to HiGHS' is Pyomo's standard-form compile and the hand-over; HiGHS is "
+          "the time inside Highs.run; in-process is load to reports; whole run adds Python's "
+          "start and the imports")
+
+
+# --- 2. build cost against nonzeros ---------------------------------------------------------
+
+def build_linearity(folder: Path, sizes: Sequence[Size]) -> None:
+    """Time the build and compile of the pooled model of each size; print seconds a nonzero."""
+    from optimiser.pipeline import prepare
+    from optimiser.placemodel import PlaceModel
+    from optimiser.scenarios import place_data
+
+    rows, points = [], []
+    for size in sizes:
+        prepared = prepare(write_place(folder, size))
+        data = place_data(next(r for r in prepared.runs if r.scenario.pooling))
+        best: dict[str, float] = {}
+        for _ in range(3):
+            model = PlaceModel.build(data)
+            for k, v in model.timings.items():
+                best[k] = min(best.get(k, v), v)
+        lp = model.lp.highs.getLp()
+        terms = len(lp.a_matrix_.value_) + sum(int(np.count_nonzero(c))
+                                               for c in model.lp.costs.values())
+        total = best["build"] + best["compile"]
+        points.append((terms, total))
+        rows.append([f"{size[2]} items, {size[1]} streams", lp.num_col_, lp.num_row_, terms,
+                     best["build"], best["compile"], 1e6 * best["build"] / terms,
+                     1e6 * total / terms])
+    print_table(["place", "cols", "rows", "nonzeros", "build s", "compile s", "build us/nz",
+                 "total us/nz"], rows)
+    x, y = np.array(points, dtype=float).T
+    slope, intercept = np.polyfit(x, y, 1)
+    fitted = slope * x + intercept
+    r2 = 1 - ((y - fitted) ** 2).sum() / max(((y - y.mean()) ** 2).sum(), 1e-30)
+    print(f"  nonzeros = matrix entries + objective terms (the main objective, least pooling "
+          f"and every agency's position); best of 3. Least squares: seconds = "
+          f"{intercept:.4f} + {1e6 * slope:.2f} us x nonzeros, R^2 = {r2:.4f}")
+
+
+# --- 3. the target: the tool, the naive path and HiGHS alone on the same LPs ------------
+
+@dataclasses.dataclass
+class Case:
+    """One LP of the run: its name and every stream's pool share (0: ring-fenced)."""
+
+    name: str
+    share: np.ndarray
+
+
+def run_cases(data: Any, players: list[int]) -> list[Case]:
+    """The LPs a default run solves, named: 2 scenarios, 2^n coalitions, one lift a stream."""
+    share = data.pool_share
+    cases = [Case("ring_fenced", np.zeros_like(share)), Case("pooled", share)]
+    for mask in range(1 << len(players)):
+        inside = np.isin(data.stream_agency, [a for n, a in enumerate(players) if mask >> n & 1])
+        cases.append(Case(f"coalition {mask}", share * inside))
+    for s in range(len(data.streams)):
+        only = np.zeros_like(share)
+        only[s] = share[s]
+        cases.append(Case(f"lift {data.streams[s]}", only))
+    return cases
+
+
+def highs_alone(model: Any, cases: list[Case]) -> tuple[float, list[float]]:
+    """HiGHS from scratch on each case (default options, presolve on): total seconds inside
+    `run()`, and each optimum. Each LP is handed over once, untimed."""
+    import highspy
+
+    from optimiser.solve import new_highs
+
+    lp = model.lp
+    base = lp.highs.getLp()
+    base.col_cost_ = lp.costs["objective"]
+    base.sense_ = (highspy.ObjSense.kMaximize if lp.senses["objective"] == -1
+                   else highspy.ObjSense.kMinimize)
+    columns = model.pool.ravel().astype(np.int32)
+    budget = model.data.budget
+    seconds, optima = 0.0, []
+    for case in cases:
+        highs = new_highs()
+        highs.passModel(base)
+        highs.changeColsBounds(len(columns), columns, np.zeros(len(columns)),
+                               (case.share[:, None] * budget).ravel())
+        started = time.perf_counter()
+        highs.run()
+        seconds += time.perf_counter() - started
+        assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal, case.name
+        optima.append(highs.getInfo().objective_function_value + lp.offsets["objective"])
+    return seconds, optima
+
+
+def naive(data: Any, cases: list[Case], sample: int | None) -> tuple[float, int]:
+    """Build, compile and solve every case cold (the scenarios with their lexicographic
+    stages, as the run does); seconds for all (scaled up from `sample` cases), cases timed."""
+    from models.pooling import build_model
+    from optimiser.solve import compile_lp, reoptimise, solve
+
+    chosen = cases if sample is None else [cases[int(n)] for n in np.linspace(
+        0, len(cases) - 1, min(sample, len(cases))).round()]
+    started = time.perf_counter()
+    for case in chosen:
+        variant = dataclasses.replace(data, pool_share=case.share)
+        if case.name == "ring_fenced":
+            solve(build_model(dataclasses.replace(data, pooling=False), implied_bounds=True))
+        elif case.name == "pooled":
+            solve(build_model(variant, implied_bounds=True))
+        else:
+            reoptimise(compile_lp(build_model(variant, implied_bounds=True)))
+    seconds = time.perf_counter() - started
+    return seconds * len(cases) / len(chosen), len(chosen)
+
+
+def target(folder: Path, size: Size, sample: int | None) -> None:
+    """The tool's whole run against the naive path and HiGHS alone, in this one run."""
+    from optimiser.analyses import run_analyses
+    from optimiser.pipeline import prepare, run_prepared
+
+    path = write_place(folder, size)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "optimiser", str(path), "--out",
+                    str(folder / "report")], check=True, capture_output=True, env=_env())
+    whole = time.perf_counter() - started
+
+    clock = HighsClock()
+    clock.install()
+    started = time.perf_counter()
+    result = run_prepared(prepare(path))
+    run_analyses(result)
+    solving = time.perf_counter() - started
+    pooled = result.scenario("pooled")
+    assert pooled.data is not None and pooled.model is not None
+    data, model = pooled.data, pooled.model
+    poolable = (data.pool_share[:, None] * data.budget > 0).any(axis=1)
+    players = [a for a in range(len(data.agencies)) if poolable[data.stream_agency == a].any()]
+    cases = run_cases(data, players)
+    alone, optima = highs_alone(model, cases)
+    slow, timed = naive(data, cases, sample)
+
+    prices = result.analyses["ring_fence_prices"]
+    base = result.scenario("ring_fenced").objective
+    sign = -1.0 if data.objective == "cost" else 1.0
+    ours = [base, pooled.objective] + [None] * (1 << len(players)) + [
+        base + sign * prices[s]["lift_gain"] for s in data.streams]
+    gaps = [abs(a - b) / max(1.0, abs(b)) for a, b in zip(optima, ours, strict=True)
+            if b is not None]
+    n_lps = len(cases)
+    print_table(
+        ["path", "LPs", "seconds", "ms an LP", "vs HiGHS alone"],
+        [["optimise, whole default run (fresh process, reports too)", n_lps, whole,
+          1e3 * whole / n_lps, whole / alone],
+         ["  of which solving in process (scenarios and analyses)", n_lps, solving,
+          1e3 * solving / n_lps, solving / alone],
+         ["  of which inside HiGHS (warm re-solves, stages, ranges)", clock.runs, clock.seconds,
+          1e3 * clock.seconds / max(clock.runs, 1), clock.seconds / alone],
+         [f"naive: build, compile, solve cold ({timed} timed)", n_lps, slow,
+          1e3 * slow / n_lps, slow / alone],
+         ["HiGHS alone: Highs.run() from scratch", n_lps, alone, 1e3 * alone / n_lps, 1.0]])
+    print(f"  {len(data.agencies)} agencies, {len(data.streams)} streams, "
+          f"{len(data.interventions)} interventions: 2 scenarios + {1 << len(players)} "
+          f"coalitions + {len(data.streams)} lifts = {n_lps} LPs; HiGHS alone's optima match "
+          f"the run's to {max(gaps):.1e} (relative, scenarios and lifts)")
+    ratio = whole / alone
+    print(f"  RATIO whole run / HiGHS alone = {ratio:.2f} (target <= 0.5: "
+          f"{'met' if ratio <= 0.5 else 'NOT met'})")
+
+
+# --- 4. parallel re-solves -------------------------------------------------------------------
+
+def parallel(folder: Path, size: Size) -> None:
+    """The ring-fence lifts in one process against split over two (each its own model)."""
+    times = {}
+    path = write_place(folder, size)
+    for workers in (1, 2):
+        started = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, __file__, "--lifts", str(path), str(k),
+                                   str(workers)], stdout=subprocess.PIPE, text=True,
+                                  env=_env()) for k in range(workers)]
+        inner = [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        times[workers] = (time.perf_counter() - started, max(inner))
+    print_table(["lifts split over", "wall s (start-up included)", "slowest worker's lifts s"],
+                [[f"{w} process{'es' if w > 1 else ''}", *times[w]] for w in (1, 2)])
+    print(f"  speed-up of the lifts themselves: {times[1][1] / times[2][1]:.2f}x on "
+          f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f})")
+
+
+def lifts(path: Path, part: int, parts: int) -> float:
+    """Solve every `parts`-th ring-fence lift from `part`, warm, on this process's own model;
+    seconds spent on the lifts alone."""
+    from optimiser.pipeline import prepare
+    from optimiser.placemodel import PlaceModel
+    from optimiser.prices import _caps
+    from optimiser.scenarios import place_data
+    from optimiser.solve import reoptimise, set_bounds
+
+    data = place_data(next(r for r in prepare(path).runs if r.scenario.pooling))
+    model = PlaceModel.build(data)
+    caps = data.pool_share[:, None] * data.budget
+    reoptimise(model.lp, _caps(model.pool, np.zeros_like(caps)), cold=True)
+    started = time.perf_counter()
+    for s in range(part, len(data.streams), parts):
+        reoptimise(model.lp, _caps(model.pool[s], caps[s]), values=False)
+        set_bounds(model.lp, _caps(model.pool[s], np.zeros(data.years)))
+    return time.perf_counter() - started
+
+
+# --- output ----------------------------------------------------------------------------------
+
+def print_table(head: list[str], rows: list[list[Any]]) -> None:
+    """Rows under a header, columns aligned; floats to 3 significant places."""
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.3f}" if abs(v) < 100 else f"{v:.0f}"
+        return str(v)
+
+    text = [head] + [[cell(v) for v in r] for r in rows]
+    width = [max(len(r[c]) for r in text) for c in range(len(head))]
+    for n, r in enumerate(text):
+        print("  ".join(v.ljust(w) if c == 0 else v.rjust(w)
+                        for c, (v, w) in enumerate(zip(r, width, strict=True))))
+        if n == 0:
+            print("  ".join("-" * w for w in width))
+
+
+def machine() -> str:
+    """The machine, versions and load, in one line."""
+    import pyomo.version
+
+    from optimiser.solve import highs_version
+
+    cpu = platform.processor() or platform.machine()
+    return (f"{cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; Python "
+            f"{platform.python_version()}, Pyomo {pyomo.version.version}, HiGHS "
+            f"{highs_version()}")
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO), os.environ.get("PYTHONPATH", "")])}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny places: a smoke test")
+    parser.add_argument("--naive", type=int, default=None,
+                        help="time the naive path on this many LPs and scale up")
+    parser.add_argument("--stages", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--lifts", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stages:
+        print(json.dumps(stages(args.stages)))
+        return
+    if args.lifts:
+        print(lifts(Path(args.lifts[0]), int(args.lifts[1]), int(args.lifts[2])))
+        return
+    sizes, agencies, goal = ((QUICK_SIZES, QUICK_AGENCIES, QUICK_TARGET) if args.quick
+                             else (SIZES, AGENCIES, TARGET))
+    builds = QUICK_SIZES if args.quick else BUILD_SIZES
+    step: Callable[[str], None] = lambda title: print(f"\n== {title}")  # noqa: E731
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        step("Stages of a default run as the place grows (agencies, streams, interventions, "
+             "outcomes, years), each in a fresh process")
+        stage_table([(" ".join(map(str, s)), measure_in_fresh_process(write_place(folder, s)))
+                     for s in sizes])
+        step(f"Stages as the agencies grow ({goal[1]} streams, {goal[2]} interventions; "
+             "Shapley solves 2^agencies coalitions)")
+        stage_table([(f"{a} agencies", measure_in_fresh_process(
+            write_place(folder, (a, *goal[1:])))) for a in agencies])
+        step("Model build against its nonzeros")
+        build_linearity(folder, builds)
+        step("The target: the whole run against the naive path and HiGHS alone, same LPs")
+        target(folder, goal, args.naive)
+        step("Re-solves on two processes")
+        parallel(folder, goal)
+    print(f"\n{machine()}; benchmark took {time.perf_counter() - STARTED:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
