@@ -114,15 +114,35 @@ def compared(story: Story) -> list[str]:
     return optimal_names(story)
 
 
+MOST_BARS = 30
+"""Interventions the spending chart shows at most: those with the most spend (a chart of
+hundreds of bars is too tall to read and slow to draw; the table beside it has every one)."""
+
+
+def charted_interventions(story: Story) -> tuple[list[str], int]:
+    """The interventions the spending chart shows, in the instance's order (those with
+    spend in the compared scenarios, the MOST_BARS with the most), and how many have spend."""
+    spend = story.spending
+    names = compared(story)
+    if spend.empty or not names:
+        return [], 0
+    shown = spend[spend["scenario"].isin(names)]
+    total = shown.groupby("intervention", sort=False)["amount"].sum()
+    used = [i for i in story.instance.interventions if total.get(i, 0.0) > 0]
+    if len(used) > MOST_BARS:
+        most = set(sorted(used, key=lambda i: -total[i])[:MOST_BARS])
+        return [i for i in used if i in most], len(used)
+    return used, len(used)
+
+
 def spending_chart(story: Story) -> Figure | None:
-    """Cash over the plan on each intervention, ring-fenced against pooled; pool money hatched."""
+    """Cash over the plan on each intervention, ring-fenced against pooled; pool money hatched
+    (at most MOST_BARS interventions: `charted_interventions`)."""
     names = compared(story)
     spend = story.spending
     if spend.empty or not names:
         return None
-    shown = spend[spend["scenario"].isin(names)]
-    used = [i for i in story.instance.interventions
-            if shown.loc[shown["intervention"] == i, "amount"].sum() > 0]
+    used, _ = charted_interventions(story)
     fenced = spend.pivot(index="intervention", columns="scenario", values="fenced")
     pooled = spend.pivot(index="intervention", columns="scenario", values="pooled")
     fenced = fenced.reindex(index=used, columns=names).fillna(0.0)

@@ -317,11 +317,15 @@ def allocation_section(story: Story) -> str:
         rows.append(f"<tr><td>{esc(story.name('interventions', i))}</td>{''.join(cells)}</tr>")
     table = (f'<table id="spending-table">{per_scenario_head("Intervention", names)}'
              f"<tbody>{''.join(rows)}</tbody></table>") if names else ""
+    charted, used = charts.charted_interventions(story)
+    which = ("each intervention" if len(charted) == used else
+             f"the {len(charted)} interventions (of {used} with spend) with the most")
     return ('<section id="allocation"><h2>Where the money goes</h2>'
-            + figure_block("allocation", svg, "Spend on each intervention over the plan (cash at "
+            + figure_block("allocation", svg, f"Spend on {which} over the plan (cash at "
                      f"constant prices) in {', '.join(charts.compared(story))}. Hatched: money "
                      "that came through the pool, out of another stream's ring-fence. The "
-                     "table gives every scenario.")
+                     "table gives every scenario" + (" and intervention." if len(charted) < used
+                                                     else "."))
             + table + "</section>")
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from optimiser import __version__
@@ -98,11 +99,8 @@ def results_document(result: RunResult) -> dict[str, Any]:
 def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
     units = {k: g["units"].tolist() for k, g in s.allocation.groupby("intervention", sort=False)}
     outcomes = {k: g["achieved"].tolist() for k, g in s.outcomes.groupby("outcome", sort=False)}
-    funding: dict[str, dict[str, list[float]]] = {}
     years = sorted(s.allocation["year"].unique().tolist())
-    for (stream, item), g in s.funding.groupby(["stream", "intervention"], sort=False):
-        per_year = dict(zip(g["year"], g["amount"], strict=True))
-        funding.setdefault(stream, {})[item] = [float(per_year.get(y, 0.0)) for y in years]
+    funding = _funding_document(s.funding, years)
     agencies = {
         row.agency: {
             "spend": row.spend, "savings": row.savings, "transfers_in": row.transfers_in,
@@ -125,6 +123,22 @@ def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
                       for r in s.transfers.itertuples(index=False)],
         **s.extra,
     }
+
+
+def _funding_document(funding: pd.DataFrame,
+                      years: list[int]) -> dict[str, dict[str, list[float]]]:
+    """stream -> intervention -> money a year (0 where a year has none), streams and their
+    interventions in the order they first appear in the funding table."""
+    out: dict[str, dict[str, list[float]]] = {}
+    pairs, index = pd.factorize(pd.MultiIndex.from_arrays([funding["stream"],
+                                                            funding["intervention"]]))
+    kept = funding["year"].isin(years).to_numpy()
+    table = np.zeros((len(index), len(years)))
+    table[pairs[kept], np.searchsorted(years, funding["year"].to_numpy()[kept])] = (
+        funding["amount"].to_numpy()[kept])
+    for (stream, item), row in zip(index, table.tolist(), strict=True):
+        out.setdefault(stream, {})[item] = row
+    return out
 
 
 def _num(value: float) -> float | None:

@@ -70,15 +70,41 @@ class Sheet:
 
     def table(self, row: int, frame: pd.DataFrame, columns: Sequence[Column],
               col: int = 0) -> int:
-        """Header and rows of `frame`; returns the next free row."""
+        """Header and rows of `frame`; returns the next free row.
+
+        The same cells as `cell` writes one by one, prepared a column at a time (the
+        blanks, the values as written, the widths), then written row by row.
+        """
         for c, spec in enumerate(columns):
             self.cell(row, col + c, spec.header, "header")
-        values = [frame[spec.field].tolist() if spec.field in frame else [None] * len(frame)
-                  for spec in columns]
-        for r in range(len(frame)):
-            for c, spec in enumerate(columns):
-                self.cell(row + 1 + r, col + c, values[c][r], spec.kind)
-        return row + 1 + len(frame)
+        n = len(frame)
+        prepared = []
+        for c, spec in enumerate(columns):
+            values = frame[spec.field].tolist() if spec.field in frame else [None] * n
+            blank = (pd.isna(frame[spec.field]).tolist() if spec.field in frame
+                     else [True] * n)
+            write, shown = self._writer(spec.kind, values)
+            kept = [v for v, b in zip(values, blank, strict=True) if not b]
+            if kept:
+                self.fit(col + c, max(shown_widths(kept, spec.kind, self.formats["symbol"])))
+            prepared.append((write, shown, blank, self.formats[spec.kind]))
+        blank_cell = self.sheet.write_blank
+        for r in range(n):
+            at = row + 1 + r
+            for c, (write, shown, blank, fmt) in enumerate(prepared):
+                if blank[r]:
+                    blank_cell(at, col + c, None, fmt)
+                else:
+                    write(at, col + c, shown[r], fmt)
+        return row + 1 + n
+
+    def _writer(self, kind: str, values: list[Any]) -> tuple[Any, list[Any]]:
+        """The worksheet method that writes a `kind` of value, and the values as written."""
+        if kind == "bool":
+            return self.sheet.write_boolean, [v if v is None else bool(v) for v in values]
+        if kind in NUMERIC:
+            return self.sheet.write_number, [_number(v) for v in values]
+        return self.sheet.write_string, [v if v is None else str(v) for v in values]
 
     def finish(self, freeze_rows: int, freeze_cols: int = 0) -> None:
         """Freeze the header rows and set the fitted widths."""
@@ -88,6 +114,29 @@ class Sheet:
 
 
 NUMERIC = {"money", "pence", "number", "count", "int", "share", "percent", "ratio", "seconds"}
+
+
+def _number(value: Any) -> Any:
+    """A value as a float for write_number (None and NaN pass through: written blank)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def shown_widths(values: list[Any], kind: str, symbol: Any) -> list[float]:
+    """`shown_width` of each value (none of them blank)."""
+    if kind == "money":
+        extra = len(str(symbol))
+        return [len(f"{abs(float(v)):,.0f}") + extra + (v < 0) for v in values]
+    if kind in ("number", "ratio", "seconds", "pence"):
+        return [len(f"{float(v):,.4f}") for v in values]
+    if kind == "count":
+        return [len(f"{float(v):,.1f}") for v in values]
+    if kind in ("share", "bool"):
+        return [shown_width(values[0], kind, symbol)]
+    widths = {v: shown_width(v, kind, symbol) for v in set(map(str, values))}
+    return [widths[str(v)] for v in values]
 
 
 def shown_width(value: Any, kind: str, symbol: Any) -> float:
