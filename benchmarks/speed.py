@@ -17,7 +17,8 @@ One command, printing its figures (nothing about speed is asserted):
    `Highs.run()` from scratch on each of the same 186 LPs, handed to it once
    as highspy models. The ratio of the first to the last is the target (at
    most 0.5);
-4. re-solves split over two processes, against one.
+4. the ring-fence lifts and Shapley coalitions in one part against split in
+   two (threads, each part on its own copy of the model), as the run splits them.
 
 `--quick` runs tiny places (a smoke test, seconds); `--naive N` times the naive
 path on N of the LPs only and scales it up.
@@ -100,6 +101,7 @@ def stages(path: Path) -> dict[str, Any]:
     imported = time.perf_counter()
     from optimiser.analyses import ANALYSES, run_analyses
     from optimiser.pipeline import prepare, run_prepared
+    from optimiser.reporthelper import ReportHelper, worth_helping
     from optimiser.reports import write_reports
 
     clock = HighsClock()
@@ -108,6 +110,7 @@ def stages(path: Path) -> dict[str, Any]:
     started = time.perf_counter()
     prepared = prepare(path)
     times["load"] = time.perf_counter() - started
+    helper = ReportHelper.start() if worth_helping(prepared) else None
     started = time.perf_counter()
     result = run_prepared(prepared)
     times["scenarios"] = time.perf_counter() - started
@@ -117,8 +120,11 @@ def stages(path: Path) -> dict[str, Any]:
         times[name] = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        write_reports(result, Path(folder) / "out")
+        helped = helper is not None and helper.ready()
+        write_reports(result, Path(folder) / "out", helper)
         times["reports"] = time.perf_counter() - started
+    if helper is not None:
+        helper.close()
     models = result.models.models
     times["build"] = sum(m.timings["build"] for m in models)
     times["compile"] = sum(m.timings["compile"] for m in models)
@@ -126,7 +132,8 @@ def stages(path: Path) -> dict[str, Any]:
     times["highs"] = clock.seconds
     lp = models[0].lp.highs.getLp()
     return {
-        "times": times, "highs_runs": clock.runs, "columns": lp.num_col_, "rows": lp.num_row_,
+        "times": times, "helped": helped, "highs_runs": clock.runs, "columns": lp.num_col_,
+        "rows": lp.num_row_,
         "nonzeros": len(lp.a_matrix_.value_),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -155,12 +162,14 @@ def stage_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
         table.append([
             label, f["columns"], f["rows"], f["nonzeros"], f["highs_runs"], t["load"],
             t["build"], t["compile"], t["highs"], t["extract"], t["ring_fence_prices"],
-            t["shapley"], t["settlement"] + t["settlement_shortfall"], t["reports"],
+            t["shapley"], t["settlement"] + t["settlement_shortfall"],
+            f"{t['reports']:.3f}" + ("*" if f["helped"] else ""),
             t["load"] + solving + t["reports"], f["wall"], f["peak_mb"]])
     print_table(head, table)
     print("  seconds; 'to HiGHS' is Pyomo's standard-form compile and the hand-over; HiGHS is "
-          "the time inside Highs.run; in-process is load to reports; whole run adds Python's "
-          "start and the imports")
+          "the time inside Highs.run; reports * with the helper process writing the page and "
+          "the gains picture; in-process is load to reports; whole run adds Python's start and "
+          "the imports")
 
 
 # --- 2. build cost against nonzeros ---------------------------------------------------------
@@ -272,30 +281,40 @@ def naive(data: Any, cases: list[Case], sample: int | None) -> tuple[float, int]
     return seconds * len(cases) / len(chosen), len(chosen)
 
 
-def target(folder: Path, size: Size, sample: int | None) -> None:
-    """The tool's whole run against the naive path and HiGHS alone, in this one run."""
+def target(folder: Path, size: Size, sample: int | None, repeats: int) -> None:
+    """The tool's whole run against the naive path and HiGHS alone, in this one run.
+
+    The whole run (a fresh `python -m optimiser`) and HiGHS alone are timed in turn,
+    `repeats` times each, so that both see the same load on a shared machine; the
+    ratio is of their medians.
+    """
     from optimiser.analyses import run_analyses
     from optimiser.pipeline import prepare, run_prepared
 
     path = write_place(folder, size)
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "optimiser", str(path), "--out",
-                    str(folder / "report")], check=True, capture_output=True, env=_env())
-    whole = time.perf_counter() - started
-
     clock = HighsClock()
     clock.install()
     started = time.perf_counter()
     result = run_prepared(prepare(path))
     run_analyses(result)
     solving = time.perf_counter() - started
+    inside, runs = clock.seconds, clock.runs
     pooled = result.scenario("pooled")
     assert pooled.data is not None and pooled.model is not None
     data, model = pooled.data, pooled.model
     poolable = (data.pool_share[:, None] * data.budget > 0).any(axis=1)
     players = [a for a in range(len(data.agencies)) if poolable[data.stream_agency == a].any()]
     cases = run_cases(data, players)
-    alone, optima = highs_alone(model, cases)
+
+    wholes, alones = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "optimiser", str(path), "--out",
+                        str(folder / "report")], check=True, capture_output=True, env=_env())
+        wholes.append(time.perf_counter() - started)
+        alone, optima = highs_alone(model, cases)
+        alones.append(alone)
+    whole, alone = float(np.median(wholes)), float(np.median(alones))
     slow, timed = naive(data, cases, sample)
 
     prices = result.analyses["ring_fence_prices"]
@@ -312,57 +331,54 @@ def target(folder: Path, size: Size, sample: int | None) -> None:
           1e3 * whole / n_lps, whole / alone],
          ["  of which solving in process (scenarios and analyses)", n_lps, solving,
           1e3 * solving / n_lps, solving / alone],
-         ["  of which inside HiGHS (warm re-solves, stages, ranges)", clock.runs, clock.seconds,
-          1e3 * clock.seconds / max(clock.runs, 1), clock.seconds / alone],
+         ["  of which inside HiGHS (warm re-solves, stages, ranges)", runs, inside,
+          1e3 * inside / max(runs, 1), inside / alone],
          [f"naive: build, compile, solve cold ({timed} timed)", n_lps, slow,
           1e3 * slow / n_lps, slow / alone],
          ["HiGHS alone: Highs.run() from scratch", n_lps, alone, 1e3 * alone / n_lps, 1.0]])
     print(f"  {len(data.agencies)} agencies, {len(data.streams)} streams, "
           f"{len(data.interventions)} interventions: 2 scenarios + {1 << len(players)} "
           f"coalitions + {len(data.streams)} lifts = {n_lps} LPs; HiGHS alone's optima match "
-          f"the run's to {max(gaps):.1e} (relative, scenarios and lifts)")
+          f"the run's to {max(gaps):.1e} (relative, scenarios and lifts). Medians of "
+          f"{repeats}, timed in turn: whole runs {', '.join(f'{w:.2f}' for w in wholes)} s; "
+          f"HiGHS alone {', '.join(f'{a:.2f}' for a in alones)} s")
     ratio = whole / alone
     print(f"  RATIO whole run / HiGHS alone = {ratio:.2f} (target <= 0.5: "
           f"{'met' if ratio <= 0.5 else 'NOT met'})")
 
 
-# --- 4. parallel re-solves -------------------------------------------------------------------
+# --- 4. independent re-solves in two parts -------------------------------------------------
 
-def parallel(folder: Path, size: Size) -> None:
-    """The ring-fence lifts in one process against split over two (each its own model)."""
-    times = {}
-    path = write_place(folder, size)
-    for workers in (1, 2):
-        started = time.perf_counter()
-        procs = [subprocess.Popen([sys.executable, __file__, "--lifts", str(path), str(k),
-                                   str(workers)], stdout=subprocess.PIPE, text=True,
-                                  env=_env()) for k in range(workers)]
-        inner = [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
-        times[workers] = (time.perf_counter() - started, max(inner))
-    print_table(["lifts split over", "wall s (start-up included)", "slowest worker's lifts s"],
-                [[f"{w} process{'es' if w > 1 else ''}", *times[w]] for w in (1, 2)])
-    print(f"  speed-up of the lifts themselves: {times[1][1] / times[2][1]:.2f}x on "
-          f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f})")
+def parallel(folder: Path, sizes: Sequence[Size]) -> None:
+    """Prices and Shapley shares with their re-solves in one part against two (threads)."""
+    import optimiser.solve
+    from optimiser.pipeline import prepare, run_prepared
+    from optimiser.prices import ring_fence_prices
+    from optimiser.shapley import shapley
 
-
-def lifts(path: Path, part: int, parts: int) -> float:
-    """Solve every `parts`-th ring-fence lift from `part`, warm, on this process's own model;
-    seconds spent on the lifts alone."""
-    from optimiser.pipeline import prepare
-    from optimiser.placemodel import PlaceModel
-    from optimiser.prices import _caps
-    from optimiser.scenarios import place_data
-    from optimiser.solve import reoptimise, set_bounds
-
-    data = place_data(next(r for r in prepare(path).runs if r.scenario.pooling))
-    model = PlaceModel.build(data)
-    caps = data.pool_share[:, None] * data.budget
-    reoptimise(model.lp, _caps(model.pool, np.zeros_like(caps)), cold=True)
-    started = time.perf_counter()
-    for s in range(part, len(data.streams), parts):
-        reoptimise(model.lp, _caps(model.pool[s], caps[s]), values=False)
-        set_bounds(model.lp, _caps(model.pool[s], np.zeros(data.years)))
-    return time.perf_counter() - started
+    rows = []
+    default = optimiser.solve.parts
+    for size in sizes:
+        result = run_prepared(prepare(write_place(folder, size)), ranges=False)
+        timed = []
+        for split in (False, True):
+            optimiser.solve.parts = default if split else (lambda _lp, _n: 1)  # type: ignore
+            try:
+                started = time.perf_counter()
+                ring_fence_prices(result)
+                shapley(result)
+                timed.append(time.perf_counter() - started)
+            finally:
+                optimiser.solve.parts = default
+        model = result.models.models[0].lp
+        rows.append([f"{size[2]} items, {size[1]} streams", len(model.columns),
+                     default(model, len(result.instance.streams)), *timed,
+                     timed[0] / timed[1]])
+    print_table(["place", "cols", "parts", "one part s", "as run s", "speed-up"], rows)
+    print(f"  ring-fence prices and Shapley shares (warm re-solves); 'parts' is how many the "
+          f"run splits them into (1 below {optimiser.solve.PARALLEL_WORK:,} re-solves x "
+          f"columns, so small runs pay nothing); {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}")
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -406,13 +422,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--naive", type=int, default=None,
                         help="time the naive path on this many LPs and scale up")
     parser.add_argument("--stages", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--lifts", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="whole runs and HiGHS-alone runs timed in turn (default 3)")
     args = parser.parse_args(argv)
     if args.stages:
         print(json.dumps(stages(args.stages)))
-        return
-    if args.lifts:
-        print(lifts(Path(args.lifts[0]), int(args.lifts[1]), int(args.lifts[2])))
         return
     sizes, agencies, goal = ((QUICK_SIZES, QUICK_AGENCIES, QUICK_TARGET) if args.quick
                              else (SIZES, AGENCIES, TARGET))
@@ -432,9 +446,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         step("Model build against its nonzeros")
         build_linearity(folder, builds)
         step("The target: the whole run against the naive path and HiGHS alone, same LPs")
-        target(folder, goal, args.naive)
-        step("Re-solves on two processes")
-        parallel(folder, goal)
+        target(folder, goal, args.naive, args.repeats or (1 if args.quick else 3))
+        step("Independent re-solves in one part and in two (threads, each its own model)")
+        parallel(folder, sizes if args.quick else [SIZES[1], TARGET])
     print(f"\n{machine()}; benchmark took {time.perf_counter() - STARTED:.0f} s")
 
 

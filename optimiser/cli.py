@@ -16,8 +16,9 @@ from rich.console import Console
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
-from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
+from optimiser.pipeline import Prepared, RunResult, prepare_many, run, run_prepared
 from optimiser.progress import RunProgress
+from optimiser.reporthelper import ReportHelper, worth_helping
 from optimiser.reports import ROLLUP_OUT, check_out, default_out, write_reports, write_rollup
 from optimiser.rollup import Rollup, check_addable, roll_up
 from optimiser.template import write_template
@@ -58,6 +59,12 @@ def optimise(
     console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
     errors = Console(stderr=True)
     progress = RunProgress(errors)
+    helpers: list[ReportHelper] = []
+
+    def helper_for(prepared: Prepared) -> None:
+        if worth_helping(prepared):
+            helpers.append(ReportHelper.start())
+
     several = len(instances) > 1
     default = ROLLUP_OUT if several else default_out(instances[0])
     target = out if out is not None else default
@@ -73,12 +80,12 @@ def optimise(
             progress.stage("Reports")
             write_rollup(rollup, target)
         else:
-            result = run(instances[0], progress=progress)
+            result = run(instances[0], progress=progress, on_loaded=helper_for)
             run_analyses(result, chosen)
             if draws is not None:
                 run_draws(result, draws, seed or 0, workers, scheduler)
             progress.stage("Reports")
-            write_reports(result, target)
+            write_reports(result, target, helpers[0] if helpers else None)
         progress.close()
     except (InstanceError, OutputError, UsageError) as err:
         progress.close()
@@ -97,6 +104,9 @@ def optimise(
         errors.print(f"optimise: internal error: {type(err).__name__}: {err} "
                      "(run again with --debug for the traceback)", markup=False)
         raise typer.Exit(3) from None
+    finally:
+        for helper in helpers:
+            helper.close()
     if several:
         print_rollup(rollup, console)
         all_optimal = rollup.all_optimal

@@ -16,9 +16,9 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -34,6 +34,9 @@ from optimiser.results import ScenarioResult
 from optimiser.rollup import Rollup, rollup_document
 from optimiser.story import diagnosis_table, tell
 from optimiser.workbook import write_workbook
+
+if TYPE_CHECKING:
+    from optimiser.reporthelper import ReportHelper
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
 
@@ -207,16 +210,24 @@ def write_gains_pictures(result: RunResult, folder: Path) -> None:
     gainsplot.write_gains_pictures(result, folder)
 
 
-def write_documents(result: RunResult, folder: Path) -> None:
-    """report.xlsx, report.html and summary.md: one story, from the figures in results.json."""
-    # Loaded here, not at the top: matplotlib takes half a second to import, which runs
-    # that stop at invalid input need not pay.
-    from optimiser.page import write_page
+DOCUMENTS = ("xlsx", "html", "md")
 
+
+def write_documents(result: RunResult, folder: Path,
+                    parts: Sequence[str] = DOCUMENTS) -> None:
+    """report.xlsx, report.html and summary.md (or those of them in `parts`): one story,
+    from the figures in results.json."""
     story = tell(result, RULES)
-    write_workbook(story, folder / "report.xlsx")
-    write_page(story, folder / "report.html")
-    write_markdown(story, folder / "summary.md")
+    if "xlsx" in parts:
+        write_workbook(story, folder / "report.xlsx")
+    if "html" in parts:
+        # Loaded here, not at the top: matplotlib takes half a second to import, which
+        # runs that stop at invalid input need not pay.
+        from optimiser.page import write_page
+
+        write_page(story, folder / "report.html")
+    if "md" in parts:
+        write_markdown(story, folder / "summary.md")
 
 
 WRITERS: list[Callable[[RunResult, Path], None]] = [
@@ -225,11 +236,39 @@ WRITERS: list[Callable[[RunResult, Path], None]] = [
 """Every report writer, called in turn on the staged folder."""
 
 
-def write_reports(result: RunResult, out: Path) -> Path:
-    """Run every writer into a folder beside `out`, then move it into place as `out`."""
+HELPED = ("html",)
+"""The documents a helper process writes, with the gains picture (`write_helped`)."""
+
+
+def write_helped(result: RunResult, folder: Path) -> None:
+    """What a helper process writes: the gains picture and the HELPED documents."""
+    write_gains_pictures(result, folder)
+    write_documents(result, folder, HELPED)
+
+
+def write_unhelped(result: RunResult, folder: Path) -> None:
+    """Every writer's files but `write_helped`'s."""
+    for writer in WRITERS:
+        if writer is write_documents:
+            write_documents(result, folder, [d for d in DOCUMENTS if d not in HELPED])
+        elif writer is not write_gains_pictures:
+            writer(result, folder)
+
+
+def write_reports(result: RunResult, out: Path, helper: ReportHelper | None = None) -> Path:
+    """Run every writer into a folder beside `out`, then move it into place as `out`.
+
+    With a `helper` process ready (`optimiser.reporthelper`), it runs `write_helped`
+    meanwhile; the files are the same.
+    """
     with staged_folder(out) as stage:
-        for writer in WRITERS:
-            writer(result, stage)
+        if helper is not None and helper.ready():
+            helper.submit(result, stage)
+            write_unhelped(result, stage)
+            helper.wait()
+        else:
+            for writer in WRITERS:
+                writer(result, stage)
     return out
 
 

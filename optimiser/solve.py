@@ -30,10 +30,29 @@ from typing import Any, TypeVar
 import highspy
 import numpy as np
 import pyomo.core as pyo
-import scipy.sparse as sp
+from pyomo.common import dependencies as pyomo_dependencies
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 T = TypeVar("T")
+
+
+def _without_scipy_extras() -> None:
+    """Stop Pyomo importing scipy.stats, scipy.integrate and scipy.spatial with scipy.
+
+    Pyomo declares scipy a deferred import with a callback that, whenever scipy is
+    first imported (by Pyomo's standard-form compiler or anyone else), imports those
+    three as well: 0.35 s of every run, for modules nothing here uses (scipy loads
+    them by itself if anything ever asks). Pyomo offers no public switch; this
+    clears the callback of its `scipy_available` indicator, and does nothing if
+    scipy is already imported or Pyomo's machinery has changed.
+    """
+    indicator = getattr(pyomo_dependencies, "scipy_available", None)
+    if (isinstance(indicator, pyomo_dependencies.DeferredImportIndicator)
+            and hasattr(indicator, "_callback") and "scipy" not in sys.modules):
+        indicator._callback = None
+
+
+_without_scipy_extras()
 
 OBJECTIVE_HOLD = 1e-9
 """Relative slack on z* while later stages choose among optimal plans."""
@@ -573,6 +592,8 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
     Returns the largest absolute and relative violations. Rows added after
     compiling (the objective hold) count only with `every_row`.
     """
+    import scipy.sparse as sp  # here, after `_without_scipy_extras`
+
     model = lp.highs.getLp()
     m = model.a_matrix_
     n_rows, n_cols = model.num_row_, model.num_col_
