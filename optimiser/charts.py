@@ -11,17 +11,22 @@ import io
 import re
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from optimiser.gainsplot import draw_gains
+from optimiser.rollup import RING_FENCED
+from optimiser.rollupstory import RollupStory
 from optimiser.story import Story
+from optimiser.uncertaintyplot import draw_tornado
 
 WIDTH = 9.5
 """Chart width in inches: 684 pt, the page's text column at 96 dpi."""
@@ -78,9 +83,16 @@ def svg(draw: Callable[[], Figure | None], prefix: str) -> str:
     return text.replace("<svg ", '<svg role="img" class="chart" ', 1)
 
 
-def money_axis(story: Story) -> FuncFormatter:
+def money_axis(story: Story | RollupStory) -> FuncFormatter:
     """Tick labels in short money (£1.2m)."""
     return FuncFormatter(lambda v, _pos: story.money(v).replace(".0k", "k").replace(".00m", "m"))
+
+
+def objective_axis(story: Story) -> FuncFormatter:
+    """Tick labels for objective values: short money, or counts for the outcomes objective."""
+    if story.instance.objective == "outcomes":
+        return FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+    return money_axis(story)
 
 
 def optimal_names(story: Story) -> list[str]:
@@ -209,37 +221,151 @@ def gains_chart(story: Story) -> Figure | None:
     if not names:
         return None
     agencies = list(story.instance.agencies)
-    cols = min(2, len(names))
-    rows = -(-len(names) // cols)
-    fig = Figure(figsize=(WIDTH, rows * (0.9 + 0.3 * len(agencies))), layout="constrained")
+    panels = []
+    for name in names:
+        rows_of = gains[gains["scenario"] == name].set_index("agency").reindex(agencies)
+        panels.append(Panel(f"{name} against {rows_of['reference'].dropna().iloc[0]}",
+                            rows_of["gain"].fillna(0.0).to_numpy(),
+                            rows_of["decided_by_rule"].fillna(False).astype(bool).to_numpy()))
+    return change_panels(story, [wrap(story.name("agencies", a), 28) for a in agencies],
+                         panels, "change in net position (PV); hatched: decided by rule")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One comparison of `change_panels`: its title, a change per row, rows to hatch."""
+
+    title: str
+    values: np.ndarray
+    hatched: np.ndarray
+
+
+def change_panels(story: Story | RollupStory, labels: list[str], panels: list[Panel],
+                  caption: str) -> Figure:
+    """Gains (green) and losses (red) either side of zero, each labelled in money: a panel
+    per comparison, two to a row, the same rows and scale in every panel."""
+    cols = min(2, len(panels))
+    rows = -(-len(panels) // cols)
+    fig = Figure(figsize=(WIDTH, rows * (0.9 + 0.3 * len(labels))), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, sharex=True,
                                       squeeze=False)).ravel()
-    scale = float(gains["gain"].abs().max()) or 1.0
-    y = np.arange(len(agencies))
-    for ax, name in zip(axes, names, strict=False):
-        rows_of = gains[gains["scenario"] == name].set_index("agency").reindex(agencies)
-        values = rows_of["gain"].fillna(0.0).to_numpy()
-        ruled = rows_of["decided_by_rule"].fillna(False).astype(bool).to_numpy()
+    scale = max(float(np.abs(p.values).max()) for p in panels) or 1.0
+    y = np.arange(len(labels))
+    for ax, panel in zip(axes, panels, strict=False):
+        values = panel.values
         ax.barh(y, values, color=[GAIN if v >= 0 else LOSS for v in values], height=0.65,
-                hatch=["///" if r else "" for r in ruled], linewidth=0)
+                hatch=["///" if h else "" for h in panel.hatched], linewidth=0)
         ax.axvline(0, color=INK, linewidth=0.8)
         ax.set_xlim(-scale * 1.6, scale * 1.6)
         for yy, v in zip(y, values, strict=True):
             ax.text(v + (scale * 0.04 if v >= 0 else -scale * 0.04), yy, story.money(v),
                     va="center", ha="left" if v >= 0 else "right", fontsize=8, color=INK)
-        ax.set_title(f"{name} against {rows_of['reference'].dropna().iloc[0]}", fontsize=9.5)
+        ax.set_title(panel.title, fontsize=9.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
         ax.xaxis.set_major_formatter(money_axis(story))
         ax.tick_params(axis="x", labelsize=8)
-        ax.set_yticks(y, [wrap(story.name("agencies", a), 28) for a in agencies])
+        ax.set_yticks(y, labels)
     axes[0].invert_yaxis()
-    for ax in axes[len(names):]:
+    for ax in axes[len(panels):]:
         ax.set_visible(False)
-    fig.supxlabel("change in net position (PV); hatched: decided by rule", fontsize=8.5,
-                  color=MUTED)
+    fig.supxlabel(caption, fontsize=8.5, color=MUTED)
     return fig
 
 
 def gains_graph(story: Story, scenario: str) -> Figure | None:
     """The agency gains graph of one scenario (optimiser.gainsplot)."""
     return draw_gains(story.result, scenario)
+
+
+def spread_chart(story: Story) -> Figure | None:
+    """Each scenario's objective over the draws: a bar from the 5th to the 95th percentile,
+    the median a stroke across it, the mean a dot, the plan at central figures a diamond."""
+    u = story.uncertainty
+    if u is None:
+        return None
+    rows = u.spread.dropna(subset=["p5"])
+    if rows.empty:
+        return None
+    names = rows["scenario"].tolist()
+    palette = colours(story.scenarios["scenario"].tolist())
+    central = story.scenarios.set_index("scenario")["objective"].reindex(names)
+    fig = Figure(figsize=(WIDTH, 1.0 + 0.45 * len(names)), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(names))
+    tones = [palette[n] for n in names]
+    ax.barh(y, rows["p95"] - rows["p5"], left=rows["p5"], height=0.55, color=tones, alpha=0.4,
+            linewidth=0)
+    ax.scatter(rows["p50"], y, marker="|", s=380, c=tones, linewidths=2.6, zorder=3)
+    ax.scatter(rows["mean"], y, marker="o", s=26, color=INK, zorder=4)
+    ax.scatter(central, y, marker="D", s=30, facecolor="white", edgecolor=INK, linewidth=1.1,
+               zorder=5)
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(objective_axis(story))
+    ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)
+    ax.set_axisbelow(True)
+    handles = [Patch(color="#9AA5B1", alpha=0.5, linewidth=0),
+               Line2D([], [], marker="|", markersize=14, markeredgewidth=2.4, color=MUTED,
+                      linestyle="none"),
+               Line2D([], [], marker="o", markersize=5, color=INK, linestyle="none"),
+               Line2D([], [], marker="D", markersize=5, markerfacecolor="white",
+                      markeredgecolor=INK, linestyle="none")]
+    fig.legend(handles, ["5th to 95th percentile", "median", "mean",
+                         "every figure central"], loc="outside upper left", ncols=4,
+               fontsize=8.5, handlelength=1.6)
+    ax.set_xlabel(f"objective over the {u.draws:,} draws (draws with a plan)")
+    return fig
+
+
+def tornado_chart(story: Story) -> Figure | None:
+    """The tornado of the run's draws (optimiser.uncertaintyplot), its axis in the report's
+    money."""
+    fig = draw_tornado(story.result)
+    if fig is not None:
+        fig.axes[0].xaxis.set_major_formatter(objective_axis(story))
+    return fig
+
+
+def rollup_kinds_chart(story: RollupStory) -> Figure | None:
+    """Each kind of agency's change in net position against ring-fenced, added over the
+    places, a panel per scenario that two or more places ran."""
+    kinds = story.kinds.dropna(subset=["change"])
+    kinds = kinds[kinds["scenario"] != RING_FENCED]
+    names = list(dict.fromkeys(kinds["scenario"]))
+    if not names:
+        return None
+    labels = kinds.drop_duplicates("kind").set_index("kind")["name"].sort_values(
+        kind="mergesort")
+    panels = [Panel(f"{name} against {RING_FENCED}",
+                    kinds[kinds["scenario"] == name].set_index("kind")["change"]
+                    .reindex(labels.index).fillna(0.0).to_numpy(), np.zeros(len(labels), bool))
+              for name in names]
+    return change_panels(story, labels.tolist(), panels,
+                         "change in net position (PV), added over the places with both plans")
+
+
+def rollup_places_chart(story: RollupStory) -> Figure | None:
+    """Each place's objective ring-fenced and pooled, for the places whose objective is the
+    kind most of them share."""
+    places = story.places.dropna(subset=["gain"])
+    if places.empty:
+        return None
+    kind = places["objective_kind"].mode().iloc[0]
+    places = places[places["objective_kind"] == kind]
+    n = len(places)
+    fig = Figure(figsize=(WIDTH, 1.1 + 0.55 * n), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(n)
+    palette = colours([RING_FENCED, "pooled"])
+    for k, (column, label) in enumerate((("ring_fenced_value", RING_FENCED),
+                                         ("pooled_value", "pooled"))):
+        ax.barh(y - 0.2 + 0.4 * k, places[column], 0.38, color=palette[label], label=label)
+    ax.set_yticks(y, [wrap(name, 34) for name in places["name"]], fontsize=8.5)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(money_axis(story) if kind != "outcomes" else
+                                 FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel(f"{kind.replace('_', ' ')} (PV), each place's own plan")
+    fig.legend(loc="outside upper left", ncols=2, fontsize=8.5)
+    return fig

@@ -1,7 +1,8 @@
 """summary.md: a short Markdown summary, fit to paste into a submission.
 
 The headline, a table of scenarios, who gains and who loses, the price of each
-ring-fence and any settlement (when computed), and the figures decided by rule.
+ring-fence and any settlement (when computed), what the draws say (after
+`--draws`), and the figures decided by rule.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.story import Story, count, narrative, years
+from optimiser.story import Story, count, narrative, share, uncertainty_sentences, years
 
 
 def cell(text: object) -> str:
@@ -49,6 +50,7 @@ def summary(story: Story) -> str:
         *gainers(story),
         *prices(story),
         *payments(story),
+        *uncertainty(story),
         *rules(story),
         f"_Produced by optimise from {story.result.prepared.path.name} "
         f"(SHA-256 {story.result.prepared.sha256[:12]}...); every figure is in results.json._",
@@ -121,6 +123,19 @@ def payments(story: Story) -> list[str]:
         out += [f"## {title} (present value)",
                 table(["Scenario", "From", "To", "Amount"], rows, right_from=3)]
     return out
+
+
+def uncertainty(story: Story) -> list[str]:
+    """After `--draws`: what the draws say in a paragraph, and each scenario's spread."""
+    u = story.uncertainty
+    if u is None:
+        return []
+    rows = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
+             f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
+            for r in u.spread.itertuples(index=False)]
+    return ["## How sure are these figures?", " ".join(uncertainty_sentences(story)),
+            table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
+                   "Draws with no plan", "Beats its reference"], rows)]
 
 
 def rules(story: Story) -> list[str]:

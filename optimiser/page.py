@@ -20,7 +20,17 @@ import pandas as pd
 
 from optimiser import charts
 from optimiser.prices import price_sentences
-from optimiser.story import Story, count, narrative, snap, years
+from optimiser.story import (
+    Story,
+    count,
+    figure_name,
+    narrative,
+    share,
+    snap,
+    uncertainty_sentences,
+    years,
+)
+from optimiser.uncertaintyplot import MAX_BARS
 
 STYLE = """
 :root { --ink:#1b1f24; --muted:#5f6b7a; --rule:#dfe3e8; --navy:#1f3b73; --soft:#f4f6f9;
@@ -114,35 +124,44 @@ def write_page(story: Story, path: Path) -> None:
 def page(story: Story) -> str:
     """The whole page."""
     inst = story.instance
-    title = f"{inst.name}: pooled against ring-fenced budgets"
     sections = [headline_section(story), brief_section(story), scenarios_section(story),
                 allocation_section(story), outcomes_section(story), gains_section(story),
-                graph_section(story), prices_section(story), settlement_section(story),
-                rules_section(story), assumptions_section(story)]
+                graph_section(story), uncertainty_section(story), prices_section(story),
+                settlement_section(story), rules_section(story), assumptions_section(story)]
+    objective = inst.objective.replace("_", " ")
+    meta = (f"{years(inst.years)} from {inst.start_year} &middot; objective: {esc(objective)}\n"
+            f"&middot; {esc(inst.currency)} at constant prices &middot; present values "
+            f"discounted at\n{inst.discount_rate:.1%} a year")
+    return html_page(f"{inst.name}: pooled against ring-fenced budgets",
+                     "Budget pooling appraisal", inst.name, meta, sections,
+                     provenance_footer(story))
+
+
+def html_page(title: str, kicker: str, heading: str, meta: str, sections: list[str],
+              footer: str, style: str = "") -> str:
+    """A self-contained page: the masthead (`meta` is HTML), the sections (wide tables
+    scroll within the column) and the footer; `style` adds to the page's CSS."""
     body = "".join(s for s in sections if s)
     body = body.replace("<table ", '<div class="scroll"><table ').replace(
         "</table>", "</table></div>")
-    objective = inst.objective.replace("_", " ")
     return f"""<!DOCTYPE html>
 <html lang="en-GB">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(title)}</title>
-<style>{STYLE}</style>
+<style>{STYLE}{style}</style>
 </head>
 <body>
 <header class="masthead"><div class="wrap">
-<p class="kicker">Budget pooling appraisal</p>
-<h1>{esc(inst.name)}</h1>
-<p class="meta">{years(inst.years)} from {inst.start_year} &middot; objective: {esc(objective)}
-&middot; {esc(inst.currency)} at constant prices &middot; present values discounted at
-{inst.discount_rate:.1%} a year</p>
+<p class="kicker">{esc(kicker)}</p>
+<h1>{esc(heading)}</h1>
+<p class="meta">{meta}</p>
 </div></header>
 <main class="wrap">
 {body}
 </main>
-{provenance_footer(story)}
+{footer}
 </body>
 </html>
 """
@@ -160,24 +179,42 @@ def headline_section(story: Story) -> str:
             src = f"scenarios/{pool}/objective - scenarios/{base}/objective"
         else:
             computed = f"{pool} - {base}"
-        cards.append(_card(
+        cards.append(card(
             "Net benefit added by pooling (PV)",
             figure(head.net_benefit, signed(story, head.net_benefit), src, tag="div",
                    css="big", computed=computed),
             f"{story.money(rows.loc[base, 'net_benefit'])} ring-fenced, "
             f"{story.money(rows.loc[pool, 'net_benefit'])} pooled"))
         for k, change in head.outcomes.items():
-            cards.append(_card(
+            cards.append(card(
                 f"{story.name('outcomes', k)} a year",
                 figure(change, ("+" if change > 0 else "") + count(change),
                        f"scenarios/{pool}/outcomes/{k} - scenarios/{base}/outcomes/{k}",
                        "mean", tag="div", css="big"),
                 f"mean over the plan, {pool} against {base}"))
+    cards += _uncertainty_card(story)
     return (f'<section id="headline"><p class="lead">{esc(head.sentence)}</p>'
             f'<div class="cards">{"".join(cards)}</div></section>')
 
 
-def _card(label: str, big: str, sub: str) -> str:
+def _uncertainty_card(story: Story) -> list[str]:
+    """The share of draws in which the headline's pooled scenario beats its reference."""
+    u, pooled = story.uncertainty, story.headline.pooled
+    if u is None or pooled is None:
+        return []
+    row = u.spread.set_index("scenario").loc[pooled]
+    p = row["p_beats_reference"]
+    if pd.isna(p):
+        return []
+    return [card(f"Draws in which {pooled} beats {row['reference']}",
+                  figure(p, share(p), f"uncertainty/{pooled}/p_beats_reference", tag="div",
+                         css="big"),
+                  f"of the {row['compared']:,} draws where both have a plan "
+                  f"({u.draws:,} in all)")]
+
+
+def card(label: str, big: str, sub: str) -> str:
+    """A key figure: its label, the figure, and what it compares."""
     return (f'<div class="card"><div class="label">{esc(label)}</div>{big}'
             f'<div class="from">{esc(sub)}</div></div>')
 
@@ -246,14 +283,16 @@ def diagnosis_table(story: Story) -> str:
             f"<th class=num>Shortfall</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def _chart(name: str, svg: str, caption: str) -> str:
+def figure_block(name: str, svg: str, caption: str) -> str:
+    """A chart's SVG with its caption, or nothing when there is no chart."""
     if not svg:
         return ""
     return (f'<figure id="figure-{name}" data-chart="{name}">{svg}'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
-def _per_scenario_head(first: str, names: list[str], last: str = "") -> str:
+def per_scenario_head(first: str, names: list[str], last: str = "") -> str:
+    """A table head: the row label's column, then a number column per name."""
     cells = "".join(f"<th class=num>{esc(n)}</th>" for n in names)
     return f"<thead><tr><th>{esc(first)}</th>{cells}{last}</tr></thead>"
 
@@ -276,13 +315,13 @@ def allocation_section(story: Story) -> str:
             cells.append(figure(value, story.full(value), f"scenarios/{n}/funding/*/{i}",
                                 "sum"))
         rows.append(f"<tr><td>{esc(story.name('interventions', i))}</td>{''.join(cells)}</tr>")
-    table = (f'<table id="spending-table">{_per_scenario_head("Intervention", names)}'
+    table = (f'<table id="spending-table">{per_scenario_head("Intervention", names)}'
              f"<tbody>{''.join(rows)}</tbody></table>") if names else ""
     charted, used = charts.charted_interventions(story)
     which = ("each intervention" if len(charted) == used else
              f"the {len(charted)} interventions (of {used} with spend) with the most")
     return ('<section id="allocation"><h2>Where the money goes</h2>'
-            + _chart("allocation", svg, f"Spend on {which} over the plan (cash at "
+            + figure_block("allocation", svg, f"Spend on {which} over the plan (cash at "
                      f"constant prices) in {', '.join(charts.compared(story))}. Hatched: money "
                      "that came through the pool, out of another stream's ring-fence. The "
                      "table gives every scenario" + (" and intervention." if len(charted) < used
@@ -306,9 +345,9 @@ def outcomes_section(story: Story) -> str:
             css = "num" + (" loss" if met is False else "")
             cells.append(figure(got, count(got), f"scenarios/{n}/outcomes/{k}", "mean", css=css))
         rows.append(f"<tr><td>{esc(spec.name or k)}</td>{''.join(cells)}</tr>")
-    head = _per_scenario_head("Outcome", ["Target a year", *names])
+    head = per_scenario_head("Outcome", ["Target a year", *names])
     return ('<section id="outcomes"><h2>Outcomes against targets</h2>'
-            + _chart("outcomes", svg, "Each outcome a year (mean over the plan) in every "
+            + figure_block("outcomes", svg, "Each outcome a year (mean over the plan) in every "
                      "scenario with a plan; the dashed line is the target.")
             + f'<table id="outcomes-table">{head}<tbody>{"".join(rows)}</tbody></table>'
             + "</section>")
@@ -341,11 +380,11 @@ def gains_section(story: Story) -> str:
     last = (f"<th class=num>Change<br>{esc(head.pooled)} against {esc(head.baseline)}</th>"
             if head.net_benefit is not None else "")
     return ('<section id="gains"><h2>Who gains and who loses</h2>'
-            + _chart("gains", svg, "Each agency's change in net position (present value of "
+            + figure_block("gains", svg, "Each agency's change in net position (present value of "
                      "savings minus spend, plus transfers) against the scenario it is "
                      "compared with. Hatched: decided by rule.")
             + '<table id="gains-table">'
-            + _per_scenario_head("Agency (net position, PV)", names, last)
+            + per_scenario_head("Agency (net position, PV)", names, last)
             + f"<tbody>{''.join(rows)}</tbody></table>"
             + '<p class="note">* decided by rule: plans with the same optimal objective give '
             "this agency other positions; see 'Figures chosen by rule'.</p></section>")
@@ -356,7 +395,7 @@ def graph_section(story: Story) -> str:
     runs = {r.name: r for r in story.result.prepared.runs}
     pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
               (n == story.headline.pooled or runs[n].scenario.transfers)]
-    figures = [_chart(f"gains-graph-{n}", charts.svg(lambda n=n: charts.gains_graph(story, n),
+    figures = [figure_block(f"gains-graph-{n}", charts.svg(lambda n=n: charts.gains_graph(story, n),
                                                      f"graph{k}"),
                       f"Money between the agencies in {n}.")
                for k, n in enumerate(pooled)]
@@ -364,6 +403,127 @@ def graph_section(story: Story) -> str:
         return ""
     return (f'<section id="gains-graph"><h2>The money between the agencies</h2>'
             f"{''.join(figures)}</section>")
+
+
+def uncertainty_section(story: Story) -> str:
+    """After `--draws`: each scenario's objective over the draws, the chance of beating its
+    reference and of each agency ending worse off, and the tornado."""
+    u = story.uncertainty
+    if u is None:
+        return ""
+    said = "".join(f"<li>{esc(s)}</li>" for s in uncertainty_sentences(story))
+    spread = charts.svg(lambda: charts.spread_chart(story), "spread")
+    tornado = charts.svg(lambda: charts.tornado_chart(story), "tornado")
+    shown = min(len(u.tornado), MAX_BARS)
+    which = (f"the {shown} of {len(u.tornado)} uncertain figures that move it most"
+             if shown < len(u.tornado) else "every uncertain figure")
+    return ('<section id="uncertainty"><h2>How sure are these figures?</h2>'
+            f'<ul class="brief">{said}</ul>'
+            "<h3>The objective over the draws</h3>"
+            + figure_block("spread", spread, "Each scenario's objective in the draws with a plan: "
+                     "the bar runs from the 5th to the 95th percentile; the diamond is the "
+                     "plan with every figure at its central value, as in the rest of this "
+                     "report.")
+            + _spread_table(story)
+            + _worse_off_table(story)
+            + f"<h3>What moves {esc(u.main)} most</h3>"
+            + figure_block("tornado", tornado, f"{u.main}'s objective with one figure at its low "
+                     f"or its high and every other figure central, for {which}; widest swing "
+                     "on top.")
+            + _tornado_table(story)
+            + '<p class="note">Each draw takes every uncertain figure from its triangular '
+            "range, independently of the others; a drawn deadweight or optimism bias moves "
+            "every effect and saving of its intervention together. The mean and percentiles "
+            "are over the draws with a plan; draws without one are counted, never dropped. "
+            "The same seed gives the same figures on any machine.</p></section>")
+
+
+def _spread_table(story: Story) -> str:
+    """Scenario: the plan at central figures, mean and percentiles, draws without a plan,
+    the chance of beating the reference."""
+    u = story.uncertainty
+    assert u is not None
+    references = set(u.spread["reference"].dropna())
+    one = next(iter(references)) if len(references) == 1 else None
+    central = story.scenarios.set_index("scenario")["objective"]
+    rows = []
+    for r in u.spread.to_dict("records"):
+        name, src = r["scenario"], f"uncertainty/{r['scenario']}"
+        against = ("" if one is not None or pd.isna(r["reference"]) else
+                   f'<span class="sub">against {esc(r["reference"])}</span>')
+        unsolved = int(r["no_plan"])
+        rows.append(
+            f"<tr><td><strong>{esc(name)}</strong>{against}</td>"
+            + figure(central[name], story.objective_text(central[name]),
+                     f"scenarios/{name}/objective")
+            + "".join(figure(r[k], story.objective_text(r[k]), f"{src}/{k}")
+                      for k in ("mean", "p5", "p50", "p95"))
+            + figure(unsolved, f"{unsolved:,} of {r['draws']:,}",
+                     f"{src}/infeasible + {src}/unbounded",
+                     css="num loss" if unsolved else "num")
+            + figure(r["p_beats_reference"], share(r["p_beats_reference"]),
+                     f"{src}/p_beats_reference")
+            + "</tr>")
+    beats = f"Beats {esc(one)}" if one is not None else "Beats its reference"
+    head = ("<tr><th>Scenario</th><th class=num>Every figure central</th><th class=num>Mean"
+            "</th><th class=num>5th percentile</th><th class=num>Median</th>"
+            "<th class=num>95th percentile</th><th class=num>Draws with no plan</th>"
+            f"<th class=num>{beats}</th></tr>")
+    return (f'<table id="spread-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
+            "</table>")
+
+
+def _worse_off_table(story: Story) -> str:
+    """Agency x scenario: the share of draws in which the agency ends worse off (net
+    position, after transfers) than under the scenario's reference."""
+    u = story.uncertainty
+    assert u is not None
+    if u.worse_off.empty:
+        return ""
+    wide = u.worse_off.pivot(index="agency", columns="scenario", values="probability")
+    names = [n for n in u.spread["scenario"] if n in wide.columns]
+    rows = []
+    for a in story.instance.agencies:
+        cells = [figure(wide.loc[a, n], share(wide.loc[a, n]),
+                        f"uncertainty/{n}/p_worse_off/{a}",
+                        css="num loss" if wide.loc[a, n] >= 0.5 else "num") for n in names]
+        rows.append(f"<tr><td>{esc(story.name('agencies', a))}</td>{''.join(cells)}</tr>")
+    references = sorted(set(u.spread.set_index("scenario").loc[names, "reference"]))
+    return ("<h3>Who may end worse off</h3><p>The share of the draws (where both plans exist) "
+            "in which each agency's net position, after any transfers, ends below its "
+            f"position under {esc(' / '.join(references))} in the same draw.</p>"
+            f'<table id="worse-off-table">{per_scenario_head("Agency", names)}'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _tornado_table(story: Story) -> str:
+    """Every uncertain figure's range and the objective at each end, widest swing first."""
+    u = story.uncertainty
+    assert u is not None
+    if u.tornado.empty:
+        return ""
+    rows = []
+    for r in u.tornado.to_dict("records"):
+        src = f"tornado/figures/{r['n']}"
+        ends = "".join(
+            figure(r[f"objective_{end}"], story.objective_text(r[f"objective_{end}"], full=True),
+                   f"{src}/objective_{end}") if r[f"status_{end}"] == "optimal"
+            else f'<td class="num loss">no plan ({esc(r[f"status_{end}"])})</td>'
+            for end in ("low", "high"))
+        rows.append(
+            f"<tr><td>{esc(figure_name(story.instance, r['figure']))}"
+            f'<span class="sub"><code>{esc(r["figure"])}</code></span></td>'
+            + "".join(figure(r[k], f"{r[k]:,.6g}", f"{src}/{k}")
+                      for k in ("low", "central", "high"))
+            + ends
+            + figure(r["swing"], story.objective_text(r["swing"], full=True), f"{src}/swing")
+            + "</tr>")
+    head = ("<tr><th>Figure</th><th class=num>Low</th><th class=num>Central</th>"
+            "<th class=num>High</th><th class=num>Objective at its low</th>"
+            "<th class=num>Objective at its high</th><th class=num>Swing</th></tr>")
+    return (f"<details><summary>The {len(u.tornado)} uncertain figures, their ranges and the "
+            f'objective at each end</summary><table id="tornado-table"><thead>{head}</thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></details>")
 
 
 def prices_section(story: Story) -> str:
@@ -487,7 +647,12 @@ def assumptions_section(story: Story) -> str:
 
 def provenance_footer(story: Story) -> str:
     """Versions and the instance's identity."""
-    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in story.provenance)
+    return footer_block(story.provenance)
+
+
+def footer_block(items: list[tuple[str, str]]) -> str:
+    """The page's footer: where the figures are, and what produced them."""
+    listed = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items)
     return (f'<footer id="provenance"><div class="wrap"><p>Produced by <code>optimise</code>. '
-            f"The figures are in results.json beside this page.</p><dl>{items}</dl></div>"
+            f"The figures are in results.json beside this page.</p><dl>{listed}</dl></div>"
             "</footer>")

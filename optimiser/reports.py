@@ -444,8 +444,11 @@ def rollup_results(rollup: Rollup) -> dict[str, Any]:
 
 
 def write_rollup(rollup: Rollup, out: Path) -> Path:
-    """Every place's reports in `out/<stem>/`, and `results.json` and `rollup.csv` beside
-    them; all written aside and moved into place together."""
+    """Every place's reports in `out/<stem>/`, and beside them the roll-up's `results.json`,
+    `rollup.csv`, `report.html`, `report.xlsx` and `summary.md`; all written aside and moved
+    into place together."""
+    from optimiser.rollupdocs import write_rollup_documents  # matplotlib: slow to import
+
     with staged_folder(out) as stage:
         for stem, result in rollup.places.items():
             folder = stage / stem
@@ -457,4 +460,5 @@ def write_rollup(rollup: Rollup, out: Path) -> Path:
                                             + "\n")
         rollup.table.to_csv(stage / "rollup.csv", index=False, float_format="%.10g",
                             lineterminator="\n")
+        write_rollup_documents(rollup, stage)
     return out

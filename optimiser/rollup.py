@@ -23,6 +23,7 @@ lends its first fully pooled scenario (pooling, no incentives, shares or overrid
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,32 +250,38 @@ def coverage(rollup: Rollup, scenario: str) -> dict[str, Any]:
 def headline(rollup: Rollup) -> list[str]:
     """The Treasury's sentences: each scenario against ring-fenced, added over the places
     that have both (scenarios of a single place among several are left to its own report)."""
-    lines = []
+    said = [scenario_sentence(rollup, scenario) for scenario in rollup.scenarios()
+            if scenario != RING_FENCED]
+    return [s for s in said if s is not None]
+
+
+def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
+                      outcomes: Collection[str] | None = None) -> str | None:
+    """'If every pilot pooled: GBP x more net benefit (PV), y more admissions avoided a
+    year; net position (PV) against ring-fenced: PCTs +GBP z, ...' (the part after ';' only
+    when `who`; only the `outcomes` named, when given). None when fewer than two places (or
+    the only place) have both plans."""
     cur = rollup.currency
-    for scenario in rollup.scenarios():
-        if scenario == RING_FENCED:
-            continue
-        cover = coverage(rollup, scenario)
-        n, of = len(cover["compared_with_ring_fenced"]), len(rollup.places)
-        if n == 0 or (n == 1 < of):
-            continue
-        took = "pooled" if scenario == POOLED else f"took '{scenario}'"
-        pilots = "pilot" if n == 1 else "pilots"
-        lead = (f"If every pilot {took}" if n == of
-                else f"If the {n} {pilots} (of {of}) with both plans {took}")
-        parts = [_objective_phrase(kind, v, cur)
-                 for kind, v in changes(rollup, scenario, "objective").items()]
-        parts += [f"{abs(v):,.0f} {_word(v, 'more', 'fewer')} {item.replace('_', ' ')} a year"
-                  for item, v in changes(rollup, scenario, "outcome").items() if abs(v) >= 0.5]
-        kinds = changes(rollup, scenario, "kind_net")
-        who = [f"{KIND_NAMES.get(k, k)} {_signed_money(v, cur)}"
-               for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])
-               if abs(v) >= 0.5]
-        text = f"{lead}: " + ", ".join(parts)
-        if who:
-            text += "; net position (PV) against ring-fenced: " + ", ".join(who)
-        lines.append(text + ".")
-    return lines
+    cover = coverage(rollup, scenario)
+    n, of = len(cover["compared_with_ring_fenced"]), len(rollup.places)
+    if n == 0 or (n == 1 < of):
+        return None
+    took = "pooled" if scenario == POOLED else f"took '{scenario}'"
+    pilots = "pilot" if n == 1 else "pilots"
+    lead = (f"If every pilot {took}" if n == of
+            else f"If the {n} {pilots} (of {of}) with both plans {took}")
+    parts = [_objective_phrase(kind, v, cur)
+             for kind, v in changes(rollup, scenario, "objective").items()]
+    parts += [f"{abs(v):,.0f} {_word(v, 'more', 'fewer')} {item.replace('_', ' ')} a year"
+              for item, v in changes(rollup, scenario, "outcome").items()
+              if abs(v) >= 0.5 and (outcomes is None or item in outcomes)]
+    kinds = changes(rollup, scenario, "kind_net")
+    gainers = [f"{KIND_NAMES.get(k, k)} {_signed_money(v, cur)}"
+               for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if abs(v) >= 0.5]
+    text = f"{lead}: " + ", ".join(parts)
+    if who and gainers:
+        text += "; net position (PV) against ring-fenced: " + ", ".join(gainers)
+    return text + "."
 
 
 def _objective_phrase(kind: str, change: float, currency: str) -> str:

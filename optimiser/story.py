@@ -7,12 +7,15 @@ Built from the run's tidy tables and analyses (never from Pyomo objects):
 - each scenario's status, objective, spend, savings and net benefit;
 - outcomes against targets; each agency's gain or loss against its reference;
 - the figures decided by rule; the price of each ring-fence; settlements and fair
-  shares (when those analyses ran); the instance's assumptions and sources; provenance.
+  shares (when those analyses ran); the instance's assumptions and sources; provenance;
+- after `--draws`, the spread of each scenario's objective, the chance each pooled
+  scenario beats its reference and each agency ends worse off, and the tornado.
 """
 
 from __future__ import annotations
 
 import platform
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError
@@ -50,6 +53,29 @@ class Headline:
     sentence: str
 
 
+@dataclass(frozen=True)
+class Uncertainty:
+    """The draws of `optimise --draws` as tables: results.json's `uncertainty`, `tornado` and
+    `uncertainty_method`, figure for figure."""
+
+    draws: int
+    seed: int
+    figures: int
+    """How many uncertain figures were drawn."""
+    main: str
+    """The scenario the tornado explains."""
+    base: float | None
+    """Its objective with every figure central (the plain run's)."""
+    spread: pd.DataFrame
+    """scenario, reference, draws, optimal, infeasible, unbounded, no_plan, mean, p5, p50, p95,
+    compared, p_beats_reference: a row per scenario, in declared order"""
+    worse_off: pd.DataFrame
+    """scenario, agency, probability: the scenarios compared with a reference"""
+    tornado: pd.DataFrame
+    """n (position in results.json's list), figure, low, central, high, objective_low,
+    objective_high, swing, status_low, status_high: widest swing first"""
+
+
 @dataclass
 class Story:
     """Everything the human-readable reports show, as tables keyed by ids."""
@@ -81,6 +107,8 @@ class Story:
     assumptions: pd.DataFrame
     """line, path, value, kind, note"""
     provenance: list[tuple[str, str]]
+    uncertainty: Uncertainty | None = None
+    """The draws, when the run had them (`optimise --draws`)."""
 
     @property
     def instance(self) -> Instance:
@@ -110,10 +138,7 @@ class Story:
 
     def full(self, value: float | None) -> str:
         """Money in whole units for tables: £1,234,567."""
-        if value is None or pd.isna(value):
-            return "-"
-        value = snap(value)
-        return ("-" if value < 0 else "") + currency_symbol(self.currency) + f"{abs(value):,.0f}"
+        return whole(value, self.currency)
 
     def objective_text(self, value: float | None, full: bool = False) -> str:
         """An objective value: money (short, or `full` for tables), or weighted outcome units
@@ -124,8 +149,7 @@ class Story:
 
     def name(self, kind: str, key: str) -> str:
         """Display name of an agency, stream, intervention or outcome id."""
-        item = getattr(self.instance, kind).get(key)
-        return (getattr(item, "name", None) or key) if item is not None else key
+        return display_name(getattr(self.instance, kind), key)
 
 
 def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
@@ -151,7 +175,16 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         shapley=shapley_table(result.analyses.get("shapley")),
         assumptions=assumptions(result.prepared.path, result.prepared.source, inst),
         provenance=provenance(result),
+        uncertainty=uncertainty_of(result.analyses),
     )
+
+
+def whole(value: float | None, currency: str) -> str:
+    """Money in whole units for tables: £1,234,567 ('-' when there is none)."""
+    if value is None or pd.isna(value):
+        return "-"
+    value = snap(value)
+    return ("-" if value < 0 else "") + currency_symbol(currency) + f"{abs(value):,.0f}"
 
 
 def snap(value: float | None) -> float | None:
@@ -361,6 +394,144 @@ def shapley_table(shapley: Mapping[str, Mapping[str, float]] | None) -> pd.DataF
              "src": f"shapley/{scenario}/{agency}"}
             for scenario, shares in (shapley or {}).items() for agency, value in shares.items()]
     return pd.DataFrame(rows, columns=["scenario", "agency", "value", "src"])
+
+
+SPREAD_COLUMNS = ["scenario", "reference", "draws", "optimal", "infeasible", "unbounded",
+                  "no_plan", "mean", "p5", "p50", "p95", "compared", "p_beats_reference"]
+TORNADO_COLUMNS = ["n", "figure", "low", "central", "high", "objective_low", "objective_high",
+                   "swing", "status_low", "status_high"]
+
+
+def uncertainty_of(analyses: Mapping[str, Any]) -> Uncertainty | None:
+    """results.json's `uncertainty`, `tornado` and `uncertainty_method` as tables (None for a
+    run without draws)."""
+    spread = analyses.get("uncertainty")
+    if not spread:
+        return None
+    tornado, method = analyses["tornado"], analyses["uncertainty_method"]
+    frame = pd.DataFrame([{"scenario": name, **entry} for name, entry in spread.items()])
+    frame["no_plan"] = frame["infeasible"] + frame["unbounded"]
+    worse = pd.DataFrame(
+        [(name, agency, float(p)) for name, entry in spread.items()
+         for agency, p in entry["p_worse_off"].items()],
+        columns=["scenario", "agency", "probability"])
+    figures = pd.DataFrame(tornado["figures"], columns=TORNADO_COLUMNS[1:])
+    figures.insert(0, "n", range(len(figures)))
+    return Uncertainty(
+        draws=int(method["draws"]), seed=int(method["seed"]), figures=len(method["figures"]),
+        main=tornado["scenario"], base=tornado["base"],
+        spread=frame.reindex(columns=SPREAD_COLUMNS), worse_off=worse, tornado=figures)
+
+
+FIGURE_PATH = re.compile(
+    r"interventions\.(?P<item>[a-z0-9_]+)\.(?P<field>unit_cost|effects|savings|deadweight|"
+    r"optimism_bias)(?:\.(?P<key>[a-z0-9_]+))?(?:\[(?P<year>\d+)\])?$")
+
+
+def figure_name(inst: Instance, label: str) -> str:
+    """An uncertain figure for people: 'interventions.falls.savings.acute' -> 'Falls
+    service: saving to Acute trust'; 'unit_cost[2]' -> 'unit cost in 2012'."""
+    found = FIGURE_PATH.match(label)
+    if found is None or found["item"] not in inst.interventions:
+        return label
+    item = inst.interventions[found["item"]]
+    key = found["key"] or ""
+    what = {
+        "unit_cost": "unit cost",
+        "effects": "effect on " + phrase(display_name(inst.outcomes, key)),
+        "savings": "saving to " + display_name(inst.agencies, key),
+        "deadweight": "deadweight",
+        "optimism_bias": "optimism bias",
+    }[found["field"]]
+    if found["year"] is not None:
+        what += f" in {inst.start_year + int(found['year'])}"
+    return f"{item.name or found['item']}: {what}"
+
+
+def display_name(items: Mapping[str, Any], key: str) -> str:
+    """An id's display name among `items` (the instance's agencies, outcomes...); the id itself
+    when it has none."""
+    item = items.get(key)
+    return (getattr(item, "name", None) or key) if item is not None else key
+
+
+def share(p: float | None) -> str:
+    """A probability for people: 0% and 100% only when exact, '<1%' and '>99%' near them."""
+    if p is None or pd.isna(p):
+        return "-"
+    if 0 < p < 0.005:
+        return "<1%"
+    if 0.995 <= p < 1:
+        return ">99%"
+    return f"{p:.0%}"
+
+
+OBJECTIVE_WORDS = {"net_benefit": "net benefit", "cost": "cost", "outcomes": "weighted outcomes"}
+
+
+def uncertainty_sentences(story: Story) -> list[str]:
+    """What the draws say, in a few sentences, the same in every report: about the
+    headline's pooled scenario (else the tornado's), its reference and the tornado's top."""
+    u = story.uncertainty
+    if u is None:
+        return []
+    spread = u.spread.set_index("scenario")
+    focus = story.headline.pooled if story.headline.pooled in spread.index else u.main
+    row = spread.loc[focus]
+    said = [f"{u.draws:,} draws of {u.figures} uncertain figures (seed {u.seed}), each taken "
+            "from its triangular range (low, central, high)."]
+    if row["p_beats_reference"] is not None and pd.notna(row["p_beats_reference"]):
+        said.append(f"In {share(row['p_beats_reference'])} of the {row['compared']:,} draws "
+                    f"where both have a plan, {focus} beats {row['reference']}.")
+    if pd.notna(row["p5"]):
+        said.append(f"The {OBJECTIVE_WORDS[story.instance.objective]} of {focus} lies between "
+                    f"{story.objective_text(row['p5'])} and {story.objective_text(row['p95'])} "
+                    f"in 90% of the draws with a plan (median "
+                    f"{story.objective_text(row['p50'])}).")
+    unsolved = u.spread[u.spread["no_plan"] > 0]
+    if unsolved.empty:
+        said.append("Every scenario has a plan in every draw.")
+    else:
+        parts = [f"{r.scenario} in {r.no_plan:,} of {r.draws:,}"
+                 for r in unsolved.itertuples(index=False)]
+        said.append(f"Some draws leave no plan (counted, not dropped): {_join(parts)}.")
+    said += _worse_off_sentence(story, focus, row["reference"])
+    said += _tornado_sentence(story)
+    return said
+
+
+def _worse_off_sentence(story: Story, scenario: str, reference: str | None) -> list[str]:
+    """The agencies most likely to end worse off in `scenario` than under its reference."""
+    u = story.uncertainty
+    assert u is not None
+    mine = u.worse_off[u.worse_off["scenario"] == scenario]
+    if mine.empty:
+        return []
+    worst = mine[mine["probability"] > 0].sort_values(
+        "probability", ascending=False, kind="mergesort").head(3)
+    if worst.empty:
+        return [f"In no draw does any agency end worse off under {scenario} than under "
+                f"{reference}."]
+    parts = [f"{story.name('agencies', r.agency)} ({share(r.probability)}"
+             + (" of draws)" if n == 0 else ")")
+             for n, r in enumerate(worst.itertuples(index=False))]
+    return [f"Most likely to end worse off under {scenario} than under {reference}: "
+            f"{_join(parts)}."]
+
+
+def _tornado_sentence(story: Story) -> list[str]:
+    """The figure that moves the tornado's scenario most."""
+    u = story.uncertainty
+    assert u is not None
+    if u.tornado.empty:
+        return []
+    top = u.tornado.iloc[0]
+    name = figure_name(story.instance, top["figure"])
+    ends = [story.objective_text(top[f"objective_{end}"]) if top[f"status_{end}"] == "optimal"
+            else f"no plan ({top[f'status_{end}']})" for end in ("low", "high")]
+    return [f"The figure that moves {u.main} most is {name} ({top['low']:,.6g} to "
+            f"{top['high']:,.6g}): {ends[0]} at its low, {ends[1]} at its high, against "
+            f"{story.objective_text(u.base)} with every figure central."]
 
 
 def provenance(result: RunResult) -> list[tuple[str, str]]:

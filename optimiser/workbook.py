@@ -1,10 +1,11 @@
 """report.xlsx: the story and every table behind it, for someone with only a spreadsheet.
 
 Sheets: Summary, then Allocation, Funding, Outcomes, Agencies, Transfers (with
-the settlement and fair shares when computed), Ring-fence prices, Assumptions
-and Provenance. Every figure is the full-precision number results.json holds,
-shown through a number format (money in the instance's currency); headers are
-frozen and columns fitted to their contents. The workbook's properties and
+the settlement and fair shares when computed), Ring-fence prices, Uncertainty and
+Tornado (after `--draws`), Assumptions and Provenance. Every figure is the
+full-precision number results.json holds, shown through a number format (money
+in the instance's currency); headers are frozen and columns fitted to their
+contents. The workbook's properties and
 zip timestamps are fixed, so the same figures give the same bytes.
 """
 
@@ -22,7 +23,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from optimiser.story import Story, narrative, years
+from optimiser.story import Story, figure_name, narrative, uncertainty_sentences, years
 from optimiser.terminal import currency_symbol
 
 CREATED = dt.datetime(2000, 1, 1)
@@ -37,7 +38,7 @@ class Column:
     header: str
     field: str
     kind: str = "text"
-    """text, money, pence, number, count, int, share, ratio, seconds or bool"""
+    """text, money, pence, number, count, int, share, percent, ratio, seconds or bool"""
 
 
 @dataclass
@@ -112,7 +113,7 @@ class Sheet:
             self.sheet.set_column(col, col, min(MAX_WIDTH, width + 2))
 
 
-NUMERIC = {"money", "pence", "number", "count", "int", "share", "ratio", "seconds"}
+NUMERIC = {"money", "pence", "number", "count", "int", "share", "percent", "ratio", "seconds"}
 
 
 def _number(value: Any) -> Any:
@@ -148,6 +149,8 @@ def shown_width(value: Any, kind: str, symbol: Any) -> float:
         return len(f"{float(value):,.1f}")
     if kind == "share":
         return 5
+    if kind == "percent":
+        return 7
     if kind == "bool":
         return 5
     return max((len(line) for line in str(value).splitlines()), default=0) * (
@@ -171,6 +174,7 @@ def make_formats(book: Workbook, currency: str) -> dict[str, Any]:
         "count": {"num_format": "#,##0.0"},
         "int": {"num_format": "0"},
         "share": {"num_format": "0%"},
+        "percent": {"num_format": "0.0%"},
         "ratio": {"num_format": "0.0000"},
         "pence": {"num_format": pence_format},
         "seconds": {"num_format": "0.000"},
@@ -190,7 +194,7 @@ def write_workbook(story: Story, path: Path) -> None:
                          "author": "optimise", "created": CREATED})
     formats = make_formats(book, story.currency)
     for write in (summary_sheet, tidy_sheets, agencies_sheet, transfers_sheet, prices_sheet,
-                  assumptions_sheet, provenance_sheet):
+                  uncertainty_sheet, tornado_sheet, assumptions_sheet, provenance_sheet):
         write(story, book, formats)
     book.close()
 
@@ -400,6 +404,91 @@ def prices_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
     if frame.empty:
         sheet.cell(row + 1, 0, "Not computed in this run.", "prose", fit=False)
     sheet.finish(1)
+
+
+def uncertainty_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """After `--draws`: each scenario's objective over the draws, draws without a plan, the
+    chance of beating the reference and of each agency ending worse off; how it was drawn."""
+    u = story.uncertainty
+    if u is None:
+        return
+    sheet = _sheet(book, "Uncertainty", formats)
+    sheet.cell(0, 0, f"Uncertainty: {u.draws:,} draws of {u.figures} uncertain figures, "
+               f"seed {u.seed}", "title", fit=False)
+    said = uncertainty_sentences(story)[1:]
+    for n, sentence in enumerate(said):
+        sheet.cell(1 + n, 0, sentence, "prose", fit=False)
+    row = len(said) + 2
+    sheet.cell(row, 0, "The objective over the draws (mean and percentiles over the draws "
+               "with a plan)", "heading", fit=False)
+    kind = objective_kind(story)
+    central = story.scenarios.set_index("scenario")["objective"]
+    spread = u.spread.assign(central=u.spread["scenario"].map(central))
+    row = sheet.table(row + 1, spread, [
+        Column("Scenario", "scenario"), Column("Reference", "reference"),
+        Column("Every figure central", "central", kind), Column("Mean", "mean", kind),
+        Column("5th percentile", "p5", kind), Column("Median", "p50", kind),
+        Column("95th percentile", "p95", kind), Column("Draws", "draws", "int"),
+        Column("With a plan", "optimal", "int"), Column("Infeasible", "infeasible", "int"),
+        Column("Unbounded", "unbounded", "int"),
+        Column("Compared with the reference", "compared", "int"),
+        Column("Beats the reference", "p_beats_reference", "percent")])
+    if not u.worse_off.empty:
+        sheet.cell(row + 1, 0, "Chance each agency ends worse off than under the reference "
+                   "(net position after transfers, same draw)", "heading", fit=False)
+        wide = u.worse_off.pivot(index="agency", columns="scenario", values="probability")
+        names = [n for n in u.spread["scenario"] if n in wide.columns]
+        frame = _named(story, pd.DataFrame({"agency": list(story.instance.agencies)}),
+                       "agencies", "agency")
+        for n in names:
+            frame[n] = frame["agency"].map(wide[n])
+        row = sheet.table(row + 2, frame, [Column("Agency", "agency"),
+                                           Column("Name", "agency_name")]
+                          + [Column(n, n, "percent") for n in names])
+    method = story.result.analyses["uncertainty_method"]
+    sheet.cell(row + 1, 0, "How the figures are computed", "heading", fit=False)
+    notes = [(k, v) for k, v in method.items() if isinstance(v, str)]
+    for n, (key, text) in enumerate(notes):
+        sheet.cell(row + 2 + n, 0, f"{key.replace('_', ' ')}: {text}", "prose", fit=False)
+    sheet.finish(1)
+
+
+def tornado_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """After `--draws`: the tornado's figures, widest swing first, and its chart."""
+    u = story.uncertainty
+    if u is None:
+        return
+    sheet = _sheet(book, "Tornado", formats)
+    kind = objective_kind(story)
+    frame = u.tornado.assign(
+        scenario=u.main, base=u.base,
+        name=[figure_name(story.instance, f) for f in u.tornado["figure"]],
+        change_low=u.tornado["objective_low"] - u.base if u.base is not None else None,
+        change_high=u.tornado["objective_high"] - u.base if u.base is not None else None)
+    sheet.table(0, frame, [
+        Column("Scenario", "scenario"), Column("Figure", "figure"), Column("Name", "name"),
+        Column("Low", "low", "number"), Column("Central", "central", "number"),
+        Column("High", "high", "number"), Column("Every figure central", "base", kind),
+        Column("Objective at its low", "objective_low", kind),
+        Column("Objective at its high", "objective_high", kind),
+        Column("Swing", "swing", kind), Column("Status at its low", "status_low"),
+        Column("Status at its high", "status_high"),
+        Column("Change at its low", "change_low", kind),
+        Column("Change at its high", "change_high", kind)])
+    sheet.finish(1, 3)
+    if frame.empty:
+        return
+    chart = book.add_chart({"type": "bar"})
+    last = len(frame)
+    for col, name, colour in ((12, "At its low", "#3D8FD1"), (13, "At its high", "#E09F3E")):
+        chart.add_series({"name": name, "categories": ["Tornado", 1, 2, last, 2],
+                          "values": ["Tornado", 1, col, last, col],
+                          "fill": {"color": colour}, "gap": 60, "overlap": 100})
+    chart.set_title({"name": f"What moves {u.main} most: change in its objective"})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"position": "top"})
+    chart.set_size({"width": 760, "height": 140 + 26 * min(last, 30)})
+    sheet.sheet.insert_chart(last + 2, 2, chart)
 
 
 def assumptions_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:

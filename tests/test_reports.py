@@ -31,6 +31,7 @@ from optimiser.assumptions import comments
 from optimiser.errors import InstanceError
 from optimiser.pipeline import RunResult, run
 from optimiser.reports import write_reports
+from optimiser.uncertainty import run_uncertainty
 
 DATA = Path(__file__).parent / "data"
 HERE = DATA / "reports"
@@ -62,6 +63,35 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            "--out", str(out)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return out
+
+
+# place.yaml with three ranges and a harder admissions target, so that the draws move
+# the plans and a few leave ring_fenced (and pooled_fair, which protects its positions)
+# without a plan: 30 draws, seed 1, in one process.
+RANGES = {
+    "optimism_bias: 0.2": "optimism_bias: {low: 0.1, central: 0.2, high: 0.9}",
+    "unit_cost: 800     # ASSUMPTION": "unit_cost: {low: 600, central: 800, high: 1400}  "
+                                       "# ASSUMPTION",
+    "savings: {police: 300, acute: 200}": "savings: {police: {low: 100, central: 300, high: 400}, "
+                                          "acute: 200}",
+    "target: 100 ": "target: 155 ",
+}
+
+
+@pytest.fixture(scope="module")
+def ranged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """place.yaml with ranges, every analysis and 30 draws."""
+    folder = tmp_path_factory.mktemp("ranged")
+    text = (HERE / "place.yaml").read_text()
+    for old, new in RANGES.items():
+        assert old in text
+        text = text.replace(old, new)
+    (folder / "ranged.yaml").write_text(text)
+    result = run(folder / "ranged.yaml")
+    run_analyses(result)
+    run_uncertainty(result, 30, 1, workers=1)
+    write_reports(result, folder / "out")
+    return folder
 
 
 def results(folder: Path) -> dict[str, Any]:
@@ -102,8 +132,10 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     """Every number of every sheet against results.json (and the CSVs for their own columns)."""
     doc = results(folder)
     book = openpyxl.load_workbook(folder / "report.xlsx")
+    drawn = ["Uncertainty", "Tornado"] if "uncertainty" in doc else []
     assert book.sheetnames == ["Summary", "Allocation", "Funding", "Outcomes", "Agencies",
-                               "Transfers", "Ring-fence prices", "Assumptions", "Provenance"]
+                               "Transfers", "Ring-fence prices", *drawn, "Assumptions",
+                               "Provenance"]
     start = doc["instance"]["start_year"]
     scenarios = doc["scenarios"]
 
@@ -149,6 +181,8 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     assert [r["Amount"] for r in sheet] == [approx(t["amount"]) for t in transfers]
     check_summary(book, doc)
     check_analyses(book, doc)
+    if drawn:
+        check_uncertainty_sheets(book, doc)
     assert dict(sheet_rows(book, "Provenance")[2].items())["Value"] == doc["instance"]["sha256"]
     return book
 
@@ -208,6 +242,43 @@ def check_analyses(book: openpyxl.Workbook, doc: dict[str, Any]) -> None:
                        for a, v in vs.items()]
     assert [(r["Scenario"], r["Agency"], r["Share"]) for r in shares] == [
         (s, a, approx(v)) for s, a, v in expected_shares]
+
+
+def check_uncertainty_sheets(book: openpyxl.Workbook, doc: dict[str, Any]) -> None:
+    """Uncertainty and Tornado: every figure against results.json's uncertainty and tornado."""
+    spread = doc["uncertainty"]
+    rows = sheet_rows(book, "Uncertainty", find_row(book, "Uncertainty", "Scenario", "Reference"))
+    assert [r["Scenario"] for r in rows] == list(spread)
+    fields = {"Mean": "mean", "5th percentile": "p5", "Median": "p50", "95th percentile": "p95",
+              "Draws": "draws", "With a plan": "optimal", "Infeasible": "infeasible",
+              "Unbounded": "unbounded", "Compared with the reference": "compared",
+              "Beats the reference": "p_beats_reference", "Reference": "reference"}
+    for row in rows:
+        entry = spread[row["Scenario"]]
+        for header, key in fields.items():
+            want = entry[key]
+            assert row[header] == (approx(want) if isinstance(want, float) else want), header
+        assert row["Every figure central"] == approx(doc["scenarios"][row["Scenario"]][
+            "objective"])
+    worse = sheet_rows(book, "Uncertainty", find_row(book, "Uncertainty", "Agency", "Name"))
+    compared = [n for n, e in spread.items() if e["p_worse_off"]]
+    assert [r["Agency"] for r in worse] == list(doc["scenarios"]["ring_fenced"]["agencies"])
+    for row in worse:
+        assert {n: row[n] for n in compared} == {
+            n: approx(spread[n]["p_worse_off"][row["Agency"]]) for n in compared}
+    tornado = doc["tornado"]
+    rows = sheet_rows(book, "Tornado")
+    assert [r["Figure"] for r in rows] == [f["figure"] for f in tornado["figures"]]
+    for row, held in zip(rows, tornado["figures"], strict=True):
+        assert row["Scenario"] == tornado["scenario"]
+        assert row["Every figure central"] == approx(tornado["base"])
+        for header, key in (("Low", "low"), ("Central", "central"), ("High", "high"),
+                            ("Objective at its low", "objective_low"),
+                            ("Objective at its high", "objective_high"), ("Swing", "swing")):
+            assert row[header] == (None if held[key] is None else approx(held[key])), header
+        assert (row["Status at its low"], row["Status at its high"]) == (
+            held["status_low"], held["status_high"])
+        assert row["Change at its low"] == approx(held["objective_low"] - tornado["base"])
 
 
 def test_workbook_figures_match_results(place: Path) -> None:
@@ -410,6 +481,63 @@ def test_page_figures_match_results(place: Path) -> None:
     assert page.tags.count("svg") >= 3
 
 
+def test_uncertainty_figures_match_results(ranged: Path) -> None:
+    out = ranged / "out"
+    doc = results(out)
+    spread = doc["uncertainty"]
+    assert spread["ring_fenced"]["infeasible"] > 0  # the draws do leave some plans out
+    page = check_page(out, ranged / "ranged.yaml")
+    sources = {f.get("data-src", "") for f in page.figures}
+    for name, entry in spread.items():
+        base = f"uncertainty/{name}"
+        assert {f"{base}/{k}" for k in ("mean", "p5", "p50", "p95")} <= sources
+        assert f"{base}/infeasible + {base}/unbounded" in sources
+        assert (f"{base}/p_beats_reference" in sources) == (entry["p_beats_reference"] is not None)
+        assert {f"{base}/p_worse_off/{a}" for a in entry["p_worse_off"]} <= sources
+    for n, _ in enumerate(doc["tornado"]["figures"]):
+        assert {f"tornado/figures/{n}/{k}" for k in ("low", "high", "objective_low",
+                                                      "objective_high", "swing")} <= sources
+    assert page.tags.count("svg") >= 5  # besides the place's charts: the spread and the tornado
+    text = " ".join(" ".join(page.text).split())
+    pooled = spread["pooled"]
+    assert (f"In {pooled['p_beats_reference']:.0%} of the {pooled['compared']} draws where both "
+            "have a plan, pooled beats ring_fenced.") in text
+    assert "Falls prevention service: unit cost" in text  # the tornado's top, by name
+    check_workbook(out)
+    check_uncertainty_summary((out / "summary.md").read_text(), doc)
+
+
+def money_text(text: str) -> float:
+    """Short money back to a number: '-£1.23m' -> -1230000.0, '£45.6k', '£789'."""
+    scale = {"k": 1e3, "m": 1e6, "bn": 1e9}
+    number = text.replace("£", "").replace(",", "")
+    unit = next((u for u in ("bn", "k", "m") if number.endswith(u)), "")
+    return float(number.removesuffix(unit)) * scale.get(unit, 1.0)
+
+
+def check_uncertainty_summary(summary: str, doc: dict[str, Any]) -> None:
+    """summary.md's spread table: each figure is results.json's, as shown (short money: to
+    three or four figures)."""
+    section = summary.split("## How sure are these figures?", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.split("\n")
+            if line.startswith("| ") and not line.startswith(("| Scenario", "| ---"))]
+    spread = doc["uncertainty"]
+    assert [r[0] for r in rows] == list(spread)
+    for name, mean, p5, p50, p95, no_plan, beats in rows:
+        entry = spread[name]
+        for shown, key in ((mean, "mean"), (p5, "p5"), (p50, "p50"), (p95, "p95")):
+            assert money_text(shown) == pytest.approx(entry[key], rel=5e-3, abs=0.5)
+        assert no_plan == f"{entry['infeasible'] + entry['unbounded']} of {entry['draws']}"
+        p = entry["p_beats_reference"]
+        assert beats == ("-" if p is None else f"{p:.0%}")
+
+
+def test_no_uncertainty_without_draws(place: Path) -> None:
+    page = (place / "report.html").read_text()
+    assert 'id="uncertainty"' not in page and "uncertainty/" not in page
+    assert "How sure" not in (place / "summary.md").read_text()
+
+
 def test_toy_headline_hand_solved(toy: Path) -> None:
     # test_core's toy: ring-fenced 600, pooled 3000 (net benefit); admissions avoided
     # 10 a year ring-fenced, 50 pooled; NHS 800 -> 3200, council -200 either way.
@@ -512,6 +640,17 @@ def test_page_renders_in_a_browser(place: Path, tmp_path: Path) -> None:
     assert pixels.std() > 30 and colours > 50
 
 
+def test_uncertainty_renders_in_a_browser(ranged: Path, tmp_path: Path) -> None:
+    if chromium() is None:
+        pytest.skip("needs Chromium: apt-get install chromium (.ci/run installs it)")
+    dom = browse(ranged / "out" / "report.html", tmp_path / "profile", "--dump-dom")
+    assert dom.returncode == 0, dom.stderr
+    assert "How sure are these figures?" in dom.stdout
+    for chart in ("spread", "tornado"):
+        figure = dom.stdout.split(f'id="figure-{chart}"', 1)[1].split("</figure>", 1)[0]
+        assert figure.count("<path") > 5, chart
+
+
 # ---------------------------------------------------------------- the words
 
 
@@ -544,3 +683,241 @@ def test_settlement_shortfall_is_reported(tmp_path: Path) -> None:
     page = check_page(tmp_path / "out", DATA / "transfers.yaml")
     short = [f for f in page.figures if f.get("data-src") == "settlement_shortfall/pooled"]
     assert [float(f["data-value"]) for f in short] == [270.0]
+
+
+# ---------------------------------------------------------------- the national roll-up
+
+# Two places, solved by hand (no discounting, no outcome values: net benefit is savings
+# less cost).
+# north (2 years): the council's 100 a year buys 10 prevention units (cost 10, saving the
+#   NHS 40): ring_fenced 2 * 10 * 30 = 600. Pooled, the NHS's money buys all 50:
+#   2 * 50 * 30 = 3000. Admissions avoided 10 -> 50 a year. Council -200 either way; NHS
+#   800 -> 3200. `fair` is north's alone.
+# south (1 year): the county's 200 buys 20 falls units (cost 10, save the PCT 40, cost the
+#   hospital 5): ring_fenced 20 * 25 = 500; pooled buys all 30: 750. Admissions 20 -> 30,
+#   falls 40 -> 60 a year. County -200 either way; PCT 800 -> 1100; hospital -100 -> -150.
+# Added up: ring_fenced 1100, pooled 3750 (+2650); admissions 30 -> 80 a year (+50); falls
+# only in south, so not added up; PCTs +2700, acute trusts -50, councils 0.
+NORTH = """\
+name: North - prevention
+years: 2
+discount_rate: 0.0
+agencies:
+  council: {name: North Council, kind: council}
+  nhs: {name: North PCT, kind: pct}
+streams:
+  asc: {agency: council, budget: 100}
+  nhs_budget: {agency: nhs, budget: 1000}
+interventions:
+  prevention: {agency: council, unit_cost: 10, max_units: 50, savings: {nhs: 40},
+               effects: {admissions_avoided: 1}}
+  beds: {agency: nhs, unit_cost: 100, max_units: 5, savings: {nhs: 50}}
+outcomes:
+  admissions_avoided: {name: Admissions avoided, target: 5}
+scenarios:
+  ring_fenced: {pooling: false}
+  pooled: {pooling: true}
+  fair: {pooling: true, incentives: no_worse_off, transfers: true}
+"""
+SOUTH = """\
+name: South - falls
+years: 1
+discount_rate: 0.0
+agencies:
+  county: {name: South County, kind: council}
+  pct: {name: South PCT, kind: pct}
+  acute: {name: South Hospital, kind: acute_trust}
+streams:
+  social_care: {agency: county, budget: 200}
+  health: {agency: pct, budget: 1000}
+interventions:
+  falls: {agency: county, unit_cost: 10, max_units: 30, savings: {pct: 40, acute: -5},
+          effects: {admissions_avoided: 1, falls_avoided: 2}}
+outcomes:
+  admissions_avoided: {name: Unplanned admissions avoided}
+  falls_avoided: {name: Falls avoided}
+"""
+ROLLUP_DOCUMENTS = ("report.html", "report.xlsx", "summary.md", "results.json", "rollup.csv")
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """north and south rolled up through the command line."""
+    folder = tmp_path_factory.mktemp("rollup")
+    for name, text in (("north", NORTH), ("south", SOUTH)):
+        (folder / f"{name}.yaml").write_text(text)
+    out = folder / "out"
+    done = subprocess.run([sys.executable, "-m", "optimiser", str(folder / "north.yaml"),
+                           str(folder / "south.yaml"), "--out", str(out)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def place_documents(out: Path) -> dict[str, dict[str, Any]]:
+    """Each place's own results.json, as the roll-up's `places` names them."""
+    return {stem: results(out / Path(path).parent) for stem, path in results(out)["places"].items()}
+
+
+def rollup_figure(out: Path, src: str, op: str) -> float:
+    """A roll-up page's data-src: paths into its results.json, or, from `places/<stem>/`
+    on, into that place's own."""
+    doc, places = results(out), place_documents(out)
+    total, sign = 0.0, 1.0
+    for n, token in enumerate(re.split(r" ([+-]) ", src)):
+        if n % 2:
+            sign = 1.0 if token == "+" else -1.0
+            continue
+        if token.startswith("places/"):
+            _, stem, rest = token.split("/", 2)
+            total += sign * evaluate(places[stem], rest, op)
+        else:
+            total += sign * evaluate(doc, token, op)
+    return total
+
+
+def summed(out: Path, scenario: str, measure: str, item: str = "") -> float:
+    """Independently of the roll-up: the places' own figures for `scenario` (each place's
+    own scenario in that role), added up."""
+    doc = results(out)
+    total = 0.0
+    for stem, place in place_documents(out).items():
+        entry = doc["rollup"]["instances"][stem]
+        own = entry["scenarios"].get(scenario)
+        if own is None or place["scenarios"][own]["status"] != "optimal":
+            continue
+        body = place["scenarios"][own]
+        agencies = body["agencies"]
+        if measure == "objective":
+            total += body["objective"] if entry["objective"] == item else 0.0
+        elif measure in ("spend", "savings"):
+            total += sum(a[measure] for a in agencies.values())
+        elif measure == "net":
+            total += sum(a["savings"] - a["spend"] for a in agencies.values())
+        elif measure == "kind_net":
+            kinds = yaml.safe_load(Path(entry["file"]).read_text())["agencies"]
+            total += sum(a["net"] for k, a in agencies.items()
+                         if kinds[k].get("kind", "unclassified") == item)
+        elif measure == "outcome" and item in body["outcomes"]:
+            total += float(np.mean(body["outcomes"][item]))
+    return total
+
+
+def check_rollup_page(out: Path) -> Figures:
+    """Every figure on the roll-up's page against the results.json files; every total the
+    sum of the places' own figures; links only to the places' reports."""
+    doc = results(out)
+    page = parse(out / "report.html")
+    assert page.figures
+    for fig in page.figures:
+        value = float(fig["data-value"])
+        assert value == approx(rollup_figure(out, fig["data-src"], fig.get("data-op", ""))), fig
+        assert fig["text"].strip() not in ("", "-"), fig
+        found = re.fullmatch(r"rollup/scenarios/(\w+)/(objective/\w+|spend|savings|net|"
+                             r"outcomes/\w+|agency_kinds/\w+/net)", fig["data-src"])
+        if found:
+            scenario, path = found.groups()
+            measure, _, item = path.partition("/")
+            measure = {"outcomes": "outcome", "agency_kinds": "kind_net"}.get(measure, measure)
+            item = item.removesuffix("/net")
+            assert value == approx(summed(out, scenario, measure, item)), fig
+    stems = set(doc["places"])
+    assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)
+    assert {link for link in page.links if not link.startswith("#")} == {
+        f"{stem}/report.html" for stem in stems}
+    assert all((out / stem / "report.html").is_file() for stem in stems)
+    raw = (out / "report.html").read_text()
+    assert not re.findall(r"https?://(?!www\.w3\.org/(2000/svg|1999/xlink))", raw)
+    return page
+
+
+def test_rollup_documents_hand_solved(rolled: Path) -> None:
+    for name in ROLLUP_DOCUMENTS:
+        assert (rolled / name).stat().st_size > 0
+    doc = results(rolled)
+    assert doc["rollup"]["headline"] == [
+        "If every pilot pooled: £2,650 more net benefit (PV), 50 more admissions avoided a "
+        "year; net position (PV) against ring-fenced: PCTs +£2,700, acute trusts -£50."]
+    page = check_rollup_page(rolled)
+    text = " ".join(" ".join(page.text).split())
+    lead = "If every pilot pooled: £2,650 more net benefit (PV), 50 more admissions avoided a year."
+    assert lead in text
+    assert [float(f["data-value"]) for f in page.figures if f.get("class") == "big"] == [
+        2650.0, 50.0]
+    sources = {f["data-src"]: float(f["data-value"]) for f in page.figures}
+    assert sources["rollup/scenarios/ring_fenced/objective/net_benefit"] == 1100
+    assert sources["rollup/scenarios/pooled/objective/net_benefit"] == 3750
+    assert sources["rollup/scenarios/pooled/outcomes/admissions_avoided"] == 80
+    assert sources["rollup/scenarios/pooled/vs_ring_fenced/agency_kinds/pct/net"] == 2700
+    assert sources["rollup/scenarios/pooled/vs_ring_fenced/agency_kinds/acute_trust/net"] == -50
+    assert sources["rollup/outcomes_by_place/south/pooled/falls_avoided"] == 60
+    assert sources["places/north/scenarios/pooled/objective - "
+                   "places/north/scenarios/ring_fenced/objective"] == 2400
+    assert "fair (north)" in text  # north's own scenario: reported, not added up
+    summary = (rolled / "summary.md").read_text()
+    assert f"**{lead}**" in summary
+    assert "| pooled | 2 of 2 | net_benefit | £3,750 | £2,650 | £1,300 | £5,050 | £3,750 |" in (
+        summary)
+    assert "| PCTs | £1,600 | £4,300 | +£2,700 |" in summary
+    assert "| [North - prevention](north/report.html) | net_benefit | £600 | £3,000 | £2,400 |" in (
+        summary)
+    check_rollup_workbook(rolled)
+
+
+def check_rollup_workbook(out: Path) -> None:
+    """Every figure of the roll-up's workbook against its results.json, rollup.csv and the
+    places' own results."""
+    doc, places = results(out), place_documents(out)
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    assert book.sheetnames == ["Summary", "Places", "Agency kinds", "Outcomes", "Roll-up",
+                               "Provenance"]
+    scenarios = doc["rollup"]["scenarios"]
+    rows = sheet_rows(book, "Summary", find_row(book, "Summary", "Scenario", "Places"))
+    assert list(dict.fromkeys(r["Scenario"] for r in rows)) == [
+        n for n, e in scenarios.items() if len(e["places"]) >= 2]
+    for row in rows:
+        entry, kind = scenarios[row["Scenario"]], row["Objective"]
+        assert row["Places"] == len(entry["places"])
+        assert row["Total"] == approx(entry["objective"][kind])
+        assert row["Total"] == approx(summed(out, row["Scenario"], "objective", kind))
+        assert row["Change against ring_fenced"] == approx(
+            entry["vs_ring_fenced"]["objective"][kind])
+        for header, key in (("Spend", "spend"), ("Savings", "savings"),
+                            ("Savings less spend", "net")):
+            assert row[header] == approx(entry[key]) == approx(summed(out, row["Scenario"], key))
+    for row in sheet_rows(book, "Places"):
+        own = places[row["Place"]]["scenarios"]
+        ring, pooled = (own[row[f"Its {n}"]]["objective"] for n in ("ring_fenced", "pooled"))
+        for name, held in (("ring_fenced", ring), ("pooled", pooled)):
+            assert row[f"Objective, {name}"] == (None if held is None else approx(held))
+        assert row["Gain"] == (None if None in (ring, pooled) else approx(pooled - ring))
+        cell = book["Places"].cell(row=list(places).index(row["Place"]) + 2, column=11)
+        assert cell.value == f'=HYPERLINK("{row["Place"]}/report.html","report.html")'
+    for row in sheet_rows(book, "Agency kinds"):
+        held = scenarios[row["Scenario"]]["agency_kinds"][row["Kind"]]
+        assert (row["Spend"], row["Savings"], row["Net"]) == (
+            approx(held["spend"]), approx(held["savings"]), approx(held["net"]))
+        assert row["Net"] == approx(summed(out, row["Scenario"], "kind_net", row["Kind"]))
+    for row in sheet_rows(book, "Outcomes"):
+        if row["Place"] == "TOTAL":
+            assert row["A year"] == approx(scenarios[row["Scenario"]]["outcomes"][row["Outcome"]])
+            assert row["A year"] == approx(summed(out, row["Scenario"], "outcome",
+                                                  row["Outcome"]))
+        else:
+            assert row["A year"] == approx(doc["rollup"]["outcomes_by_place"][row["Place"]][
+                row["Scenario"]][row["Outcome"]])
+    csv = pd.read_csv(out / "rollup.csv")
+    sheet = sheet_rows(book, "Roll-up")
+    assert len(sheet) == len(csv)
+    assert [r["Value"] for r in sheet] == [approx(v) for v in csv["value"]]
+
+
+def test_rollup_renders_in_a_browser(rolled: Path, tmp_path: Path) -> None:
+    if chromium() is None:
+        pytest.skip("needs Chromium: apt-get install chromium (.ci/run installs it)")
+    dom = browse(rolled / "report.html", tmp_path / "profile", "--dump-dom")
+    assert dom.returncode == 0, dom.stderr
+    assert "If every pilot pooled: £2,650 more net benefit (PV)" in dom.stdout
+    for chart in ("places", "kinds"):
+        figure = dom.stdout.split(f'id="figure-{chart}"', 1)[1].split("</figure>", 1)[0]
+        assert figure.count("<path") > 5, chart
