@@ -1,13 +1,10 @@
-"""One model per place, re-solves split in two, the report helper, the progress bar, and the
-speed benchmark's smoke run. Nothing here times anything: the figures must be the same."""
+"""One model per place, re-solves split in two, the report helper and the progress bar.
+Nothing here times anything: the figures must be the same (the speed benchmark's smoke run
+is tests/test_benchmarks.py)."""
 
 from __future__ import annotations
 
 import io
-import math
-import os
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -173,21 +170,3 @@ def test_a_run_reports_its_progress_stages() -> None:
     assert [d for d, _ in seen] == ["Scenarios", "Ring-fence prices", "Settlement",
                                     "Settlement shortfall", "Shapley shares"]
     assert seen[0] == ("Scenarios", 2)
-
-
-def test_speed_benchmark_quick_prints_its_tables() -> None:
-    """The benchmark's smoke run (tiny places): every table, and the ratio, are printed."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--quick"],
-                          capture_output=True, text=True, env=env, timeout=600, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = done.stdout
-    for heading in ("Stages of a default run as the place grows", "Stages as the agencies grow",
-                    "Model build against its nonzeros", "The target",
-                    "Independent re-solves"):
-        assert heading in out
-    assert "load  build  to HiGHS  HiGHS  extract" in out
-    ratio = re.search(r"RATIO whole run / HiGHS alone = (\d+\.\d\d)", out)
-    assert ratio is not None and math.isfinite(float(ratio.group(1)))
-    assert re.search(r"= \d+ LPs", out)
