@@ -359,22 +359,22 @@ def parallel(folder: Path, sizes: Sequence[Size]) -> None:
     from optimiser.shapley import shapley
 
     rows = []
-    default = optimiser.solve.parts
+    work = optimiser.solve.PARALLEL_WORK
     for size in sizes:
         result = run_prepared(prepare(write_place(folder, size)), ranges=False)
         timed = []
         for split in (False, True):
-            optimiser.solve.parts = default if split else (lambda _lp, _n: 1)  # type: ignore
+            optimiser.solve.PARALLEL_WORK = work if split else 10**18  # 10**18: one part
             try:
                 started = time.perf_counter()
                 ring_fence_prices(result)
                 shapley(result)
                 timed.append(time.perf_counter() - started)
             finally:
-                optimiser.solve.parts = default
+                optimiser.solve.PARALLEL_WORK = work
         model = result.models.models[0].lp
         rows.append([f"{size[2]} items, {size[1]} streams", len(model.columns),
-                     default(model, len(result.instance.streams)), *timed,
+                     optimiser.solve.parts(model, len(result.instance.streams)), *timed,
                      timed[0] / timed[1]])
     print_table(["place", "cols", "parts", "one part s", "as run s", "speed-up"], rows)
     print(f"  ring-fence prices and Shapley shares (warm re-solves); 'parts' is how many the "
