@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from models.pooling import PlaceData, objective_coefficients, shortfall_scales
-from optimiser.schema import Instance
+from optimiser.schema import Instance, currency_symbol
 from optimiser.solve import Solution
 
 COLUMNS = ["constraint", "item", "year", "required", "achievable", "shortfall"]
@@ -175,7 +175,7 @@ def _qty(value: float) -> str:
 
 def _money(value: float, currency: str) -> str:
     """Money to the unit for people: £1,234, -£56."""
-    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
+    symbol = currency_symbol(currency)
     shown = f"{abs(value):,.0f}" if abs(value) >= 100 else f"{abs(value):,.2f}".rstrip(
         "0").rstrip(".")
     return f"{'-' if value < 0 and shown.strip('0.,') else ''}{symbol}{shown}"

@@ -261,6 +261,11 @@ class Instance(Strict):
         return {**data, "agencies": agencies}
 
 
+def currency_symbol(currency: str) -> str:
+    """£ for GBP, € for EUR, $ for USD; otherwise the code and a space."""
+    return {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
+
+
 DEFAULT_SCENARIOS: dict[str, dict[str, Any]] = {
     "ring_fenced": {"pooling": False},
     "pooled": {"pooling": True},

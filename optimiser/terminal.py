@@ -12,14 +12,10 @@ from rich.table import Table
 from optimiser import gains
 from optimiser.pipeline import RunResult
 from optimiser.results import ScenarioResult
+from optimiser.schema import currency_symbol
 
 if TYPE_CHECKING:
     from optimiser.rollup import Rollup
-
-
-def currency_symbol(currency: str) -> str:
-    """£ for GBP, € for EUR, $ for USD; otherwise the code and a space."""
-    return {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
 
 
 def money(value: float | None, currency: str = "GBP") -> str:
