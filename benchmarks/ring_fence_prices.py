@@ -17,10 +17,10 @@ import yaml
 from generate import generate_place
 
 from models.pooling import build_model
+from optimiser.analyses.prices import pool_columns, price_ring_fences, reference_run
 from optimiser.pipeline import prepare
-from optimiser.prices import pool_columns, price_ring_fences, reference_run
-from optimiser.scenarios import place_data
-from optimiser.solve import compile_lp, reoptimise
+from optimiser.place.scenarios import place_data
+from optimiser.solving.highs import compile_lp, reoptimise
 
 
 def measure(n_streams: int) -> None:

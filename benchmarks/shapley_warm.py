@@ -4,7 +4,7 @@ solving each coalition afresh.
     PYTHONPATH=$PWD python benchmarks/shapley_warm.py [AGENCIES [STREAMS INTERVENTIONS]]
 
 Prints seconds and HiGHS simplex iterations per coalition for: the Gray-code walk
-used by optimiser.shapley (one agency's bounds change per re-solve); the same
+used by optimiser.analyses.shapley (one agency's bounds change per re-solve); the same
 re-solves in plain binary order (several agencies change at once); and a sample of
 coalitions built and solved from scratch (a fresh Pyomo model and HiGHS each),
 extrapolated to all 2^n.
@@ -26,9 +26,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from generate import generate_place
 
 from models.pooling import build_model
+from optimiser.analyses.shapley import exact_shapley, fair_shares, pooling_game
 from optimiser.pipeline import run
-from optimiser.shapley import exact_shapley, fair_shares, pooling_game
-from optimiser.solve import solve
+from optimiser.solving.highs import solve
 
 
 def main() -> None:
@@ -46,7 +46,7 @@ def main() -> None:
     started = time.perf_counter()
     shares = fair_shares(s)
     gray = time.perf_counter() - started
-    print(f"Gray-code walk (optimiser.shapley): {shares.solves} re-solves in {gray:.2f} s, "
+    print(f"Gray-code walk (analyses.shapley): {shares.solves} re-solves in {gray:.2f} s, "
           f"{1e3 * gray / shares.solves:.2f} ms each")
 
     game, _ = pooling_game(s)

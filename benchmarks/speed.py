@@ -102,8 +102,7 @@ def stages(path: Path) -> dict[str, Any]:
     imported = time.perf_counter()
     from optimiser.analyses import ANALYSES, run_analyses
     from optimiser.pipeline import prepare, run_prepared
-    from optimiser.reporthelper import ReportHelper, worth_helping
-    from optimiser.reports import write_reports
+    from optimiser.reports.write import write_reports
 
     clock = HighsClock()
     clock.install()
@@ -111,7 +110,6 @@ def stages(path: Path) -> dict[str, Any]:
     started = time.perf_counter()
     prepared = prepare(path)
     times["load"] = time.perf_counter() - started
-    helper = ReportHelper.start() if worth_helping(prepared) else None
     started = time.perf_counter()
     result = run_prepared(prepared)
     times["scenarios"] = time.perf_counter() - started
@@ -121,11 +119,8 @@ def stages(path: Path) -> dict[str, Any]:
         times[name] = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        helped = helper is not None and helper.ready()
-        write_reports(result, Path(folder) / "out", helper)
+        write_reports(result, Path(folder) / "out")
         times["reports"] = time.perf_counter() - started
-    if helper is not None:
-        helper.close()
     models = result.models.models
     times["build"] = sum(m.timings["build"] for m in models)
     times["compile"] = sum(m.timings["compile"] for m in models)
@@ -133,7 +128,7 @@ def stages(path: Path) -> dict[str, Any]:
     times["highs"] = clock.seconds
     lp = models[0].lp.highs.getLp()
     return {
-        "times": times, "helped": helped, "highs_runs": clock.runs, "columns": lp.num_col_,
+        "times": times, "highs_runs": clock.runs, "columns": lp.num_col_,
         "rows": lp.num_row_,
         "nonzeros": len(lp.a_matrix_.value_),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -164,13 +159,12 @@ def stage_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
             label, f["columns"], f["rows"], f["nonzeros"], f["highs_runs"], t["load"],
             t["build"], t["compile"], t["highs"], t["extract"], t["ring_fence_prices"],
             t["shapley"], t["settlement"] + t["settlement_shortfall"],
-            f"{t['reports']:.3f}" + ("*" if f["helped"] else ""),
+            t["reports"],
             t["load"] + solving + t["reports"], f["wall"], f["peak_mb"]])
     print_table(head, table)
     print("  seconds; 'to HiGHS' is Pyomo's standard-form compile and the hand-over; HiGHS is "
-          "the time inside Highs.run; reports * with the helper process writing the page and "
-          "the gains picture; in-process is load to reports; whole run adds Python's start and "
-          "the imports")
+          "the time inside Highs.run; in-process is load to reports; whole run adds Python's "
+          "start and the imports")
 
 
 # --- 2. build cost against nonzeros ---------------------------------------------------------
@@ -178,8 +172,8 @@ def stage_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
 def build_linearity(folder: Path, sizes: Sequence[Size]) -> None:
     """Time the build and compile of the pooled model of each size; print seconds a nonzero."""
     from optimiser.pipeline import prepare
-    from optimiser.placemodel import PlaceModel
-    from optimiser.scenarios import place_data
+    from optimiser.place.scenarios import place_data
+    from optimiser.solving.placemodel import PlaceModel
 
     rows, points = [], []
     for size in sizes:
@@ -239,7 +233,7 @@ def highs_alone(model: Any, cases: list[Case]) -> tuple[float, list[float]]:
     `run()`, and each optimum. Each LP is handed over once, untimed."""
     import highspy
 
-    from optimiser.solve import new_highs
+    from optimiser.solving.highs import new_highs
 
     lp = model.lp
     base = lp.highs.getLp()
@@ -266,7 +260,7 @@ def naive(data: Any, cases: list[Case], sample: int | None) -> tuple[float, int]
     """Build, compile and solve every case cold (the scenarios with their lexicographic
     stages, as the run does); seconds for all (scaled up from `sample` cases), cases timed."""
     from models.pooling import build_model
-    from optimiser.solve import compile_lp, reoptimise, solve
+    from optimiser.solving.highs import compile_lp, reoptimise, solve
 
     chosen = cases if sample is None else [cases[int(n)] for n in np.linspace(
         0, len(cases) - 1, min(sample, len(cases))).round()]
@@ -353,32 +347,32 @@ def target(folder: Path, size: Size, sample: int | None, repeats: int) -> None:
 
 def parallel(folder: Path, sizes: Sequence[Size]) -> None:
     """Prices and Shapley shares with their re-solves in one part against two (threads)."""
-    import optimiser.solve
+    import optimiser.solving.highs
+    from optimiser.analyses.prices import ring_fence_prices
+    from optimiser.analyses.shapley import shapley
     from optimiser.pipeline import prepare, run_prepared
-    from optimiser.prices import ring_fence_prices
-    from optimiser.shapley import shapley
 
     rows = []
-    work = optimiser.solve.PARALLEL_WORK
+    work = optimiser.solving.highs.PARALLEL_WORK
     for size in sizes:
         result = run_prepared(prepare(write_place(folder, size)), ranges=False)
         timed = []
         for split in (False, True):
-            optimiser.solve.PARALLEL_WORK = work if split else 10**18  # 10**18: one part
+            optimiser.solving.highs.PARALLEL_WORK = work if split else 10**18  # 10**18: one part
             try:
                 started = time.perf_counter()
                 ring_fence_prices(result)
                 shapley(result)
                 timed.append(time.perf_counter() - started)
             finally:
-                optimiser.solve.PARALLEL_WORK = work
+                optimiser.solving.highs.PARALLEL_WORK = work
         model = result.models.models[0].lp
         rows.append([f"{size[2]} items, {size[1]} streams", len(model.columns),
-                     optimiser.solve.parts(model, len(result.instance.streams)), *timed,
+                     optimiser.solving.highs.parts(model, len(result.instance.streams)), *timed,
                      timed[0] / timed[1]])
     print_table(["place", "cols", "parts", "one part s", "as run s", "speed-up"], rows)
     print(f"  ring-fence prices and Shapley shares (warm re-solves); 'parts' is how many the "
-          f"run splits them into (1 below {optimiser.solve.PARALLEL_WORK:,} re-solves x "
+          f"run splits them into (1 below {optimiser.solving.highs.PARALLEL_WORK:,} re-solves x "
           f"columns, so small runs pay nothing); {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}")
 
@@ -405,7 +399,7 @@ def machine() -> str:
     """The machine, versions and load, in one line."""
     import pyomo.version
 
-    from optimiser.solve import highs_version
+    from optimiser.solving.highs import highs_version
 
     cpu = platform.processor() or platform.machine()
     return (f"{cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; Python "

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from optimiser.analyses.uncertainty import run_uncertainty, total_points
 from optimiser.pipeline import run
 from optimiser.progress import RunProgress
-from optimiser.terminal import print_uncertainty
-from optimiser.uncertainty import run_uncertainty, total_points
+from optimiser.reports.terminal import print_uncertainty
 
 INSTANCE = Path(__file__).resolve().parents[1] / "instances" / "bournemouth-dorset-poole.yaml"
 

@@ -17,13 +17,14 @@ from rich.console import Console
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
-from optimiser.pipeline import Prepared, RunResult, prepare_many, run, run_prepared
+from optimiser.inputs.template import write_template
+from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
 from optimiser.progress import RunProgress
-from optimiser.reporthelper import ReportHelper, worth_helping
-from optimiser.reports import ROLLUP_OUT, check_out, default_out, write_reports, write_rollup
-from optimiser.rollup import Rollup, check_addable, roll_up
-from optimiser.template import write_template
-from optimiser.terminal import print_comparison, print_rollup, print_uncertainty
+from optimiser.reports.terminal import print_comparison, print_uncertainty
+from optimiser.reports.write import check_out, default_out, write_reports
+from optimiser.rollup.terminal import print_rollup
+from optimiser.rollup.totals import Rollup, check_addable, roll_up
+from optimiser.rollup.write import ROLLUP_OUT, write_rollup
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -60,12 +61,6 @@ def optimise(
     console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
     errors = Console(stderr=True)
     progress = RunProgress(errors)
-    helpers: list[ReportHelper] = []
-
-    def helper_for(prepared: Prepared) -> None:
-        if worth_helping(prepared):
-            helpers.append(ReportHelper.start())
-
     several = len(instances) > 1
     default = ROLLUP_OUT if several else default_out(instances[0])
     target = out if out is not None else default
@@ -81,12 +76,12 @@ def optimise(
             progress.stage("Reports")
             write_rollup(rollup, target)
         else:
-            result = run(instances[0], progress=progress, on_loaded=helper_for)
+            result = run(instances[0], progress=progress)
             run_analyses(result, chosen)
             if draws is not None:
                 run_draws(result, draws, seed or 0, workers, scheduler)
             progress.stage("Reports")
-            write_reports(result, target, helpers[0] if helpers else None)
+            write_reports(result, target)
         progress.close()
     except (InstanceError, OutputError, UsageError) as err:
         progress.close()
@@ -105,9 +100,6 @@ def optimise(
         errors.print(f"optimise: internal error: {type(err).__name__}: {err} "
                      "(run again with --debug for the traceback)", markup=False)
         raise typer.Exit(3) from None
-    finally:
-        for helper in helpers:
-            helper.close()
     if several:
         print_rollup(rollup, console)
         all_optimal = rollup.all_optimal
@@ -169,7 +161,7 @@ def check_draws(draws: int | None, seed: int | None, workers: int | None,
 def run_draws(result: RunResult, draws: int, seed: int, workers: int | None,
               scheduler: str | None) -> None:
     """Run the draws as a stage of the run's progress."""
-    from optimiser.uncertainty import run_uncertainty, total_points
+    from optimiser.analyses.uncertainty import run_uncertainty, total_points
 
     result.progress.stage("Draws", total_points(result, draws))
     run_uncertainty(result, draws, seed, workers, scheduler, result.progress.advance)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from models.pooling import PlaceData, build_model
-from optimiser.diagnose import (
+from optimiser.errors import InstanceError, Problem
+from optimiser.inputs.schema import Instance
+from optimiser.inputs.tables import read_instance
+from optimiser.inputs.validate import validate
+from optimiser.inputs.yamlsource import Source
+from optimiser.place.scenarios import ScenarioRun, place_data, scenario_runs
+from optimiser.progress import RunProgress
+from optimiser.solving.diagnose import (
     explain_accuracy,
     explain_infeasible,
     explain_unbounded,
@@ -24,19 +30,12 @@ from optimiser.diagnose import (
     shortfalls,
     unlimited,
 )
-from optimiser.errors import InstanceError, Problem
-from optimiser.placemodel import PlaceModel, PlaceModels
-from optimiser.progress import RunProgress
-from optimiser.results import ScenarioResult, tidy
-from optimiser.scenarios import ScenarioRun, place_data, scenario_runs
-from optimiser.schema import Instance
-from optimiser.solve import TRUSTED, Solution, solve
-from optimiser.tables import read_instance
-from optimiser.validate import validate
-from optimiser.yamlsource import Source
+from optimiser.solving.highs import TRUSTED, Solution, solve
+from optimiser.solving.placemodel import PlaceModel, PlaceModels
+from optimiser.solving.results import ScenarioResult, tidy
 
 if TYPE_CHECKING:
-    from optimiser.uncertainty import UncertaintyResult
+    from optimiser.analyses.uncertainty import UncertaintyResult
 
 
 @dataclass
@@ -60,7 +59,7 @@ class RunResult:
     analyses: dict[str, Any] = field(default_factory=dict)
     """Top-level results.json entries added by the analyses (settlement, shapley, ...)."""
     uncertainty: UncertaintyResult | None = None
-    """The draws of `optimise --draws`, when asked for (`optimiser.uncertainty`)."""
+    """The draws of `optimise --draws`, when asked for (`optimiser.analyses.uncertainty`)."""
     models: PlaceModels = field(default_factory=PlaceModels)
     """The place's compiled models, still loaded in HiGHS, for analyses that re-solve."""
     progress: RunProgress = field(default_factory=RunProgress)
@@ -201,14 +200,10 @@ def prepare_many(paths: list[Path]) -> list[Prepared]:
     return prepared
 
 
-def run(path: Path, ranges: bool = True, progress: RunProgress | None = None,
-        on_loaded: Callable[[Prepared], None] | None = None) -> RunResult:
-    """Solve every scenario of the instance at `path` (`on_loaded` is told of the valid
-    instance before anything is solved)."""
+def run(path: Path, ranges: bool = True, progress: RunProgress | None = None) -> RunResult:
+    """Solve every scenario of the instance at `path`."""
     started = time.perf_counter()
     prepared = prepare(path)
-    if on_loaded is not None:
-        on_loaded(prepared)
     loaded = time.perf_counter()
     result = run_prepared(prepared, ranges, progress)
     result.timings = {"load": loaded - started, **result.timings}
@@ -218,7 +213,7 @@ def run(path: Path, ranges: bool = True, progress: RunProgress | None = None,
 def run_prepared(prepared: Prepared, ranges: bool = True,
                  progress: RunProgress | None = None) -> RunResult:
     """Solve every scenario of an instance already loaded and validated (on one model per
-    place where the scenarios allow: `optimiser.placemodel`)."""
+    place where the scenarios allow: `optimiser.solving.placemodel`)."""
     started = time.perf_counter()
     progress = RunProgress() if progress is None else progress
     progress.stage("Scenarios", len(prepared.runs))

@@ -16,13 +16,14 @@ import pytest
 from test_core import TOY
 from typer.testing import CliRunner
 
-from optimiser import reports
 from optimiser.cli import app
+from optimiser.reports import write as reports
 
 DRIVER = """
 import os, signal, sys
 from pathlib import Path
-from optimiser import cli, reports
+from optimiser import cli
+from optimiser.reports import write as reports
 
 mode, instance, out = sys.argv[1:4]
 

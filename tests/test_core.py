@@ -12,7 +12,7 @@ import pytest
 
 from models.pooling import build_model
 from optimiser.pipeline import prepare, run
-from optimiser.scenarios import place_data
+from optimiser.place.scenarios import place_data
 
 # A council and the NHS, two years, no discounting.
 #

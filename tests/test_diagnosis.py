@@ -17,7 +17,7 @@ import pytest
 
 from models.pooling import build_model
 from optimiser.pipeline import RunResult, prepare, run
-from optimiser.scenarios import place_data
+from optimiser.place.scenarios import place_data
 
 DATA = Path(__file__).parent / "data"
 

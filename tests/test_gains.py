@@ -1,4 +1,4 @@
-"""Tests for optimiser.gains: the agency graph, wrong pockets and settlements."""
+"""Tests for optimiser.analyses.gains: the agency graph, wrong pockets and settlements."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from test_core import TOY
 from test_shapley import solve_text
 from typer.testing import CliRunner
 
-from optimiser.cli import app
-from optimiser.gains import (
+from optimiser.analyses.gains import (
     agency_flows,
     apportion,
     change,
@@ -25,6 +24,7 @@ from optimiser.gains import (
     settlements,
     wrong_pockets,
 )
+from optimiser.cli import app
 from optimiser.pipeline import run
 
 # The toy of test_core (worked there): council's prevention saves the NHS 40 a
@@ -259,7 +259,7 @@ def test_fifteen_agencies_graphml_picture_and_sampled_shares(tmp_path: pathlib.P
 def test_draw_gains_labels_every_agency(tmp_path: pathlib.Path) -> None:
     from matplotlib.patches import Circle
 
-    from optimiser.gainsplot import draw_gains
+    from optimiser.reports.gainsplot import draw_gains
 
     place = fifteen_agencies()
     result = run(write_place(tmp_path, place), ranges=False)

@@ -18,8 +18,8 @@ import pytest
 from reference import check_plan, load_instance, positions_of, solve_reference
 
 from optimiser.pipeline import RunResult, run
-from optimiser.reports import results_document
-from optimiser.rollup import TOTAL, headline, roll_up
+from optimiser.reports.write import results_document
+from optimiser.rollup.totals import TOTAL, headline, roll_up
 
 REPO = Path(__file__).resolve().parents[1]
 INSTANCES = sorted((REPO / "instances").glob("*.yaml"))

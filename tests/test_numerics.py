@@ -14,11 +14,11 @@ import pytest
 from reference import check_plan, solve_reference
 
 from models.pooling import build_model
+from optimiser.inputs.yamlsource import parse_yaml
 from optimiser.pipeline import explain, prepare, run
-from optimiser.results import tidy
-from optimiser.scenarios import place_data
-from optimiser.solve import TRUSTED, Solution, compile_lp, plan_accuracy, solve
-from optimiser.yamlsource import parse_yaml
+from optimiser.place.scenarios import place_data
+from optimiser.solving.highs import TRUSTED, Solution, compile_lp, plan_accuracy, solve
+from optimiser.solving.results import tidy
 
 HERE = Path(__file__).parent
 
@@ -98,7 +98,7 @@ def test_tiny_effects_meet_a_target_at_least_cost(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", [PENCE, COST])
 def test_hard_instances_agree_with_the_reference_solver(tmp_path: Path, text: str) -> None:
-    from optimiser.reports import results_document
+    from optimiser.reports.write import results_document
 
     path = write(tmp_path, text)
     doc = results_document(run(path))

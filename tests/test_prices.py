@@ -14,9 +14,9 @@ import yaml
 from reference import solve_reference
 
 from optimiser.analyses import run_analyses
+from optimiser.analyses.prices import price_sentences, price_table
 from optimiser.pipeline import RunResult, run
-from optimiser.prices import price_sentences, price_table
-from optimiser.reports import write_reports
+from optimiser.reports.write import write_reports
 
 # Two years, r = 0.25, so d = (1, 0.8) and sum_t d_t = 1.8.
 #
@@ -262,9 +262,9 @@ def test_marginal_value_matches_finite_differences(tmp_path: Path, seed: int) ->
 def test_persistent_model_is_left_as_built(tmp_path: Path) -> None:
     """Pricing restores every pool cap: the pooled objective is unchanged by a re-solve after."""
     from models.pooling import build_model
-    from optimiser.prices import price_ring_fences, reference_run
-    from optimiser.scenarios import place_data
-    from optimiser.solve import compile_lp, reoptimise
+    from optimiser.analyses.prices import price_ring_fences, reference_run
+    from optimiser.place.scenarios import place_data
+    from optimiser.solving.highs import compile_lp, reoptimise
 
     result = solved(write(tmp_path, HAND))
     run_ = reference_run(result.prepared)

@@ -3,7 +3,7 @@
 The workbook is read back with openpyxl and every number compared with
 results.json (or, for the columns only the CSV tables hold, with those). Every
 number on the page carries `data-value` and `data-src` (where results.json holds
-it, see optimiser.page); each is evaluated against results.json. A real headless
+it, see optimiser.reports.page); each is evaluated against results.json. A real headless
 Chromium opens the page with the network shut off and must show the headline and
 the charts.
 """
@@ -27,11 +27,11 @@ import pytest
 import yaml
 
 from optimiser.analyses import run_analyses
-from optimiser.assumptions import comments
+from optimiser.analyses.uncertainty import run_uncertainty
 from optimiser.errors import InstanceError
+from optimiser.inputs.assumptions import comments
 from optimiser.pipeline import RunResult, run
-from optimiser.reports import write_reports
-from optimiser.uncertainty import run_uncertainty
+from optimiser.reports.write import write_reports
 
 DATA = Path(__file__).parent / "data"
 HERE = DATA / "reports"
@@ -655,8 +655,8 @@ def test_uncertainty_renders_in_a_browser(ranged: Path, tmp_path: Path) -> None:
 
 
 def test_headline_sentences() -> None:
-    from optimiser.schema import Agency, Instance, Outcome
-    from optimiser.story import _headline_sentence, count, phrase
+    from optimiser.inputs.schema import Agency, Instance, Outcome
+    from optimiser.reports.story import _headline_sentence, count, phrase
 
     inst = Instance(name="x", agencies={"a": Agency(name="A")},
                     outcomes={"adm": Outcome(name="Admissions avoided"),

@@ -1,4 +1,4 @@
-"""Tests for optimiser.shapley: fair shares of the pooling gain."""
+"""Tests for optimiser.analyses.shapley: fair shares of the pooling gain."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import yaml
 from gen import random_instance
 
+from optimiser.analyses.shapley import fair_shares, game_scenarios, shapley
 from optimiser.pipeline import RunResult, run
-from optimiser.shapley import fair_shares, game_scenarios, shapley
-from optimiser.solve import column_lookup, reoptimise
+from optimiser.solving.highs import column_lookup, reoptimise
 
 # Three agencies with money but nothing of their own to buy, and a hospital (d)
 # whose one intervention x (cost 1, saves d 3: net benefit 2 a unit, at most 180

@@ -1,4 +1,4 @@
-"""One model per place, re-solves split in two, the report helper and the progress bar.
+"""One model per place, re-solves split in two, and the progress bar.
 Nothing here times anything: the figures must be the same (the speed benchmark's smoke run
 is tests/test_benchmarks.py)."""
 
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,15 +13,13 @@ import pytest
 import yaml
 from rich.console import Console
 
-import optimiser.solve
+import optimiser.solving.highs
 from models.pooling import build_model
 from optimiser.analyses import run_analyses
 from optimiser.pipeline import prepare, run, run_prepared
+from optimiser.place.scenarios import place_data
 from optimiser.progress import RunProgress
-from optimiser.reporthelper import ReportHelper
-from optimiser.reports import write_reports
-from optimiser.scenarios import place_data
-from optimiser.solve import solve
+from optimiser.solving.highs import solve
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -75,13 +72,13 @@ def test_re_solves_split_in_two_give_the_same_figures(
     """Ring-fence prices, Shapley shares and position ranges of a generated place, split
     in two (as a large place's are) and in one part, agree."""
     path = place(tmp_path, 4, 24, 60, 4, 3)
-    monkeypatch.setattr(optimiser.solve, "PARALLEL_WORK", 1)
+    monkeypatch.setattr(optimiser.solving.highs, "PARALLEL_WORK", 1)
     split = run(path)
-    assert optimiser.solve.parts(split.models.models[0].lp, 24) == 2
+    assert optimiser.solving.highs.parts(split.models.models[0].lp, 24) == 2
     run_analyses(split, ["ring_fence_prices", "shapley"])
-    monkeypatch.setattr(optimiser.solve, "PARALLEL_WORK", 10**18)
+    monkeypatch.setattr(optimiser.solving.highs, "PARALLEL_WORK", 10**18)
     whole = run(path)
-    assert optimiser.solve.parts(whole.models.models[0].lp, 24) == 1
+    assert optimiser.solving.highs.parts(whole.models.models[0].lp, 24) == 1
     run_analyses(whole, ["ring_fence_prices", "shapley"])
     for key in ("ring_fence_prices", "shapley"):
         assert split.analyses[key].keys() == whole.analyses[key].keys()
@@ -97,45 +94,7 @@ def test_re_solves_split_in_two_give_the_same_figures(
 
 def test_small_models_are_not_split() -> None:
     result = run(DATA / "pool_share.yaml", ranges=False)
-    assert optimiser.solve.parts(result.models.models[0].lp, 1000) == 1
-
-
-def test_report_helper_writes_the_same_files(tmp_path: Path) -> None:
-    """The page and the gains picture, written by the helper process, are the same bytes
-    as those one process writes; so is every other file but the workbook's timings."""
-    result = run(ROOT / "instances" / "croydon.yaml")
-    run_analyses(result)
-    helper = ReportHelper.start()
-    try:
-        deadline = time.monotonic() + 120
-        while not helper.ready():
-            assert time.monotonic() < deadline, "the helper never became ready"
-            time.sleep(0.05)
-        write_reports(result, tmp_path / "helped", helper)
-    finally:
-        helper.close()
-    write_reports(result, tmp_path / "alone")
-    helped = sorted(p.name for p in (tmp_path / "helped").iterdir())
-    assert helped == sorted(p.name for p in (tmp_path / "alone").iterdir())
-    assert {"report.html", "gains.png", "results.json"} <= set(helped)
-    for name in helped:
-        if name != "report.xlsx":  # its Provenance sheet records how long the run took
-            assert (tmp_path / "helped" / name).read_bytes() == (
-                tmp_path / "alone" / name).read_bytes(), name
-
-
-def test_report_helper_failure_is_an_error(tmp_path: Path) -> None:
-    helper = ReportHelper.start()
-    try:
-        while not helper.ready():
-            time.sleep(0.05)
-        assert helper.process.stdin is not None
-        helper.process.stdin.write(b"\x08\x00\x00\x00\x00\x00\x00\x00not a pickle")
-        helper.process.stdin.close()
-        with pytest.raises(RuntimeError, match="report helper failed"):
-            helper.wait()
-    finally:
-        helper.close()
+    assert optimiser.solving.highs.parts(result.models.models[0].lp, 1000) == 1
 
 
 def test_progress_shows_each_stage_on_a_terminal_and_nothing_elsewhere() -> None:

@@ -16,9 +16,9 @@ from test_prices import random_instance
 
 from optimiser.analyses import run_analyses
 from optimiser.errors import InstanceError
+from optimiser.inputs.tables import SECTIONS, parse_number, table_rows
 from optimiser.pipeline import prepare, run
-from optimiser.reports import results_document
-from optimiser.tables import SECTIONS, parse_number, table_rows
+from optimiser.reports.write import results_document
 
 SECTION_NAMES = list(SECTIONS)
 

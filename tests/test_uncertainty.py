@@ -13,12 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from optimiser.cli import check_draws
-from optimiser.errors import InstanceError, UsageError
-from optimiser.pipeline import RunResult, prepare, run
-from optimiser.ranges import draw_uniforms, triangular
-from optimiser.reports import write_reports
-from optimiser.uncertainty import (
+from optimiser.analyses.uncertainty import (
     STATUSES,
     build_engine,
     make_plan,
@@ -26,7 +21,12 @@ from optimiser.uncertainty import (
     run_uncertainty,
     solve_points,
 )
-from optimiser.uncertaintyplot import draw_tornado
+from optimiser.cli import check_draws
+from optimiser.errors import InstanceError, UsageError
+from optimiser.inputs.ranges import draw_uniforms, triangular
+from optimiser.pipeline import RunResult, prepare, run
+from optimiser.reports.uncertaintyplot import draw_tornado
+from optimiser.reports.write import write_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Tests for optimiser.yamlsource: safe YAML reading with line numbers."""
+"""Tests for optimiser.inputs.yamlsource: safe YAML reading with line numbers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from optimiser.errors import InstanceError
-from optimiser.yamlsource import Source, dotted, parse_yaml, read_yaml
+from optimiser.inputs.yamlsource import Source, dotted, parse_yaml, read_yaml
 
 VALID = """\
 # a comment
@@ -316,7 +316,7 @@ def test_libyaml_composes_the_same_nodes_as_pyyaml() -> None:
     the very nodes, tags and lines that PyYAML's own parser gives."""
     import yaml
 
-    from optimiser.yamlsource import _CParser, _FastLoader, _Loader
+    from optimiser.inputs.yamlsource import _CParser, _FastLoader, _Loader
 
     if _CParser is None:
         pytest.skip("PyYAML without libyaml")

@@ -1,0 +1,342 @@
+"""Who gains and who loses: money between agencies, the wrong pockets, and settlements.
+
+Read from the tidy results of each optimal scenario (never from Pyomo objects),
+as present values at the instance's discount rate, like the agency positions:
+
+- `funds[a, b]`: what agency a's streams pay for what agency b delivers,
+  sum_{s in S_a} sum_{i delivered by b} sum_t d_t f_sit (f with the pro-rata pool);
+- `saves[a, b]`: what agency a delivers saves agency b,
+  sum_{i delivered by a} sum_{t+lag_i<H} d_{t+lag_i} g_ib x_it (negative: costs b);
+- `funded_savings[a, b]`: what agency a's money buys saves agency b, each unit
+  attributed to the streams in proportion to what they pay for it:
+  sum_{s in S_a} sum_{i,t} (f_sit / unit_cost_it) d_{t+lag_i} g_ib.
+  Off the diagonal, this is money in the wrong pocket.
+
+The agency graph of a scenario (`gains_graph`) has a node per agency and an
+edge a -> b wherever money goes from a to b in any of four ways: `funds`,
+`saves`, `transfers` (the scenario's gain-share payments) and `settlement`
+(the payments `settle` proposes). What an agency spends on its own delivery and
+saves itself stays in its node (no self-loops).
+
+A settlement (pooled scenarios without transfers) pays every agency that ends
+below its reference position back up to it, out of the gains of the agencies
+above theirs, moving no more money than the total shortfall: each payment goes
+straight from a gainer to a loser. Among such settlements it prefers paying
+back along wrong pockets (a gainer pays an agency whose delivery saved it
+money), then lets networkx's network simplex decide. Amounts are whole pence.
+Where the gains cannot cover the shortfall, every loser is made good in the
+same proportion and the report says by how much they fall short.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from optimiser.pipeline import RunResult
+from optimiser.solving.results import MONEY_TOL, ScenarioResult
+
+EDGE_KINDS = ("funds", "saves", "transfers", "settlement")
+"""The kinds of money on an edge of the agency graph, each an edge attribute."""
+
+NODE_FIGURES = ("spend", "savings", "transfers_in", "transfers_out", "net")
+"""Agency figures carried on each node (present values, from the agencies table)."""
+
+PAYBACK_COST = 0
+"""Min-cost-flow cost of a pound paid back along a wrong pocket (to an agency whose
+delivery saved the payer money); any other payment costs OTHER_COST."""
+OTHER_COST = 1
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Money between agencies in one scenario: (A, A) present-value matrices, see module doc."""
+
+    agencies: list[str]
+    funds: np.ndarray
+    saves: np.ndarray
+    funded_savings: np.ndarray
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The payments that make a scenario's losers good, and what they cannot cover."""
+
+    scenario: str
+    reference: str
+    payments: pd.DataFrame  # scenario, from, to, amount (present value)
+    shortfall: float
+    """Total by which the losers stay below their reference positions after the payments."""
+    owed: float
+    """Total by which the losers were below their reference positions before them."""
+
+
+def compared(result: RunResult, s: ScenarioResult) -> ScenarioResult | None:
+    """The optimal reference scenario `s` is compared with, or None."""
+    if s.reference is None:
+        return None
+    ref = result.scenario(s.reference)
+    return ref if ref.status == "optimal" else None
+
+
+def change(result: RunResult, s: ScenarioResult) -> pd.Series | None:
+    """Agency -> net position minus its net position in the reference (None without one)."""
+    ref = compared(result, s)
+    if ref is None:
+        return None
+    mine = s.agencies.set_index("agency")["net"].astype(float)
+    theirs = ref.agencies.set_index("agency")["net"].astype(float)
+    gap = mine - theirs.reindex(mine.index)
+    return gap.where(gap.abs() > MONEY_TOL, 0.0).rename("change")
+
+
+def agency_flows(result: RunResult, s: ScenarioResult) -> Flows:
+    """The funds, saves and funded-savings matrices of an optimal scenario (module doc)."""
+    data = s.data
+    if data is None or s.status != "optimal":
+        raise ValueError(f"scenario {s.name} has no optimal plan to read flows from")
+    start = result.instance.start_year
+    n_a = len(data.agencies)
+    inst = next(r.instance for r in result.prepared.runs if r.name == s.name)
+    a_pos = {a: n for n, a in enumerate(data.agencies)}
+    delivers = _one_hot([a_pos[inst.interventions[i].agency] for i in data.interventions], n_a)
+    holds = _one_hot(data.stream_agency.tolist(), n_a)
+
+    units = (s.allocation.pivot(index="intervention", columns="year", values="units")
+             .reindex(index=data.interventions).to_numpy(dtype=float))
+    reach = data.savings_weight()  # (I, H) discount at which a unit's saving arrives
+    saved = (units * reach).sum(axis=1)[:, None] * data.saving  # (I, A)
+
+    paid = np.zeros((len(data.streams), len(data.interventions), data.years))
+    f = s.funding
+    if not f.empty:
+        s_idx = f["stream"].map({k: n for n, k in enumerate(data.streams)}).to_numpy(int)
+        i_idx = f["intervention"].map({k: n for n, k in enumerate(data.interventions)})
+        t_idx = f["year"].to_numpy(int) - start
+        np.add.at(paid, (s_idx, i_idx.to_numpy(int), t_idx), f["amount"].to_numpy(float))
+    bought = np.divide(paid, data.cost[None], out=np.zeros_like(paid),
+                       where=data.cost[None] > 0)  # (S, I, H) units each stream paid for
+    stream_saves = np.einsum("sit,it,ib->sb", bought, reach, data.saving)
+    stream_funds = (paid * data.discount[None, None, :]).sum(axis=2) @ delivers  # (S, A)
+    return Flows(data.agencies, holds.T @ stream_funds, delivers.T @ saved,
+                 holds.T @ stream_saves)
+
+
+def _one_hot(positions: list[int], n: int) -> np.ndarray:
+    out = np.zeros((len(positions), n))
+    out[np.arange(len(positions)), positions] = 1.0
+    return out
+
+
+def wrong_pockets(result: RunResult) -> pd.DataFrame:
+    """For every optimal scenario and pair of agencies, what one's money saves the other.
+
+    Columns: scenario, from_agency, to_agency, wrong_pocket (from != to), funds
+    (from's money paying for to's delivery), funded_savings (what from's money
+    buys saves to), delivered_savings (what from delivers saves to), and
+    reference_funded_savings (the same pair's funded_savings in the scenario's
+    reference, NaN without one), so ring-fenced and pooled sit side by side.
+    Present values; pairs with no money in either are left out. Sorted by
+    scenario and agency in the order the instance declares them.
+    """
+    columns = ["scenario", "from_agency", "to_agency", "wrong_pocket", "funds",
+               "funded_savings", "delivered_savings", "reference_funded_savings"]
+    flows = {s.name: agency_flows(result, s) for s in result.scenarios if s.status == "optimal"}
+    frames = []
+    for s in result.scenarios:
+        if s.name not in flows:
+            continue
+        mine = flows[s.name]
+        ref = compared(result, s)
+        n = len(mine.agencies)
+        theirs = flows[ref.name].funded_savings if ref is not None else np.full((n, n), np.nan)
+        names = np.array(mine.agencies, dtype=object)
+        frame = pd.DataFrame({
+            "scenario": s.name,
+            "from_agency": np.repeat(names, n),
+            "to_agency": np.tile(names, n),
+            "wrong_pocket": ~np.eye(n, dtype=bool).ravel(),
+            "funds": mine.funds.ravel(),
+            "funded_savings": mine.funded_savings.ravel(),
+            "delivered_savings": mine.saves.ravel(),
+            "reference_funded_savings": theirs.ravel(),
+        })
+        money = frame[columns[4:]].abs().fillna(0.0)
+        frames.append(frame[(money > MONEY_TOL).any(axis=1)])
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def settlement_scenarios(result: RunResult) -> list[ScenarioResult]:
+    """Optimal pooled scenarios without transfers whose reference is optimal too."""
+    return [s for s in result.scenarios
+            if s.status == "optimal" and s.data is not None and s.data.pooling
+            and not s.data.transfers and compared(result, s) is not None]
+
+
+def settle_scenario(result: RunResult, s: ScenarioResult) -> Settlement:
+    """The settlement of one pooled scenario against its reference (module doc)."""
+    gap = change(result, s)
+    ref = compared(result, s)
+    assert gap is not None and ref is not None
+    flows = agency_flows(result, s)
+    payback = flows.saves.T > MONEY_TOL  # [a, b]: b's delivery saves a money
+    pence = np.round(gap.reindex(flows.agencies).to_numpy(float) * 100).astype(np.int64)
+    paid, short = settle(pence, payback)
+    rows = [(s.name, flows.agencies[a], flows.agencies[b], amount / 100)
+            for (a, b), amount in sorted(paid.items())]
+    payments = pd.DataFrame(rows, columns=["scenario", "from", "to", "amount"])
+    owed = float(np.clip(-pence, 0, None).sum()) / 100
+    return Settlement(s.name, ref.name, payments, short / 100, owed)
+
+
+def settle(change: np.ndarray, payback: np.ndarray) -> tuple[dict[tuple[int, int], int], int]:
+    """Least-money payments, in whole pence, from gainers to losers; and what stays unpaid.
+
+    `change[a]` is agency a's change against its reference (pence), `payback[a, b]`
+    whether b's delivery saved a money. Losers are owed D_b = max(0, -change_b),
+    gainers can spare U_a = max(0, change_a); C = min(sum D, sum U) is paid.
+    Each loser receives its share of C pro rata to D_b (all of D_b when the gains
+    cover it; whole pence by largest remainder). The payments solve the
+    min-cost flow  source -(cap U_a)-> gainer a -> loser b -> demand,  with cost
+    PAYBACK_COST per penny on payback edges and OTHER_COST elsewhere: every penny
+    goes straight from a gainer to a loser, so exactly C moves.
+    Returns ({(payer, payee): pence}, sum D - C).
+    """
+    owed = np.clip(-change, 0, None)
+    spare = np.clip(change, 0, None)
+    paid_total = int(min(owed.sum(), spare.sum()))
+    if paid_total == 0:
+        return {}, int(owed.sum())
+    receive = apportion(owed, paid_total)
+    gainers = np.flatnonzero(spare > 0).tolist()
+    losers = np.flatnonzero(receive > 0).tolist()
+    g = nx.DiGraph()
+    g.add_node("gains", demand=-paid_total)
+    for a in gainers:
+        g.add_edge("gains", a, capacity=int(spare[a]), weight=0)
+    for b in losers:
+        g.add_node(b, demand=int(receive[b]))
+    for a in gainers:
+        for b in losers:
+            g.add_edge(a, b, weight=PAYBACK_COST if payback[a, b] else OTHER_COST)
+    flow = nx.min_cost_flow(g)
+    paid = {(a, b): int(flow[a][b]) for a in gainers for b in losers if flow[a][b] > 0}
+    return paid, int(owed.sum()) - paid_total
+
+
+def apportion(owed: np.ndarray, total: int) -> np.ndarray:
+    """Split `total` pence over `owed` pro rata, in whole pence (largest remainder, ties
+    to the first); all of `owed` when `total` covers it."""
+    owed = owed.astype(np.int64)
+    whole = int(owed.sum())
+    if total >= whole:
+        return owed
+    exact = owed.astype(float) * (total / whole)
+    share = np.floor(exact).astype(np.int64)
+    left = total - int(share.sum())
+    order = np.lexsort((np.arange(len(owed)), -(exact - share)))
+    share[order[:left]] += 1
+    return share
+
+
+def settlements(result: RunResult) -> dict[str, Settlement]:
+    """Every settlement scenario's settlement, in declared order."""
+    return {s.name: settle_scenario(result, s) for s in settlement_scenarios(result)}
+
+
+def settlement_payments(result: RunResult) -> dict[str, list[dict[str, object]]]:
+    """results.json `settlement`: {scenario: [{"from": a, "to": b, "amount": x}]}."""
+    return {name: [{"from": r[1], "to": r[2], "amount": float(r[3])}
+                   for r in st.payments.itertuples(index=False)]
+            for name, st in settlements(result).items()}
+
+
+def settlement_shortfall(result: RunResult) -> dict[str, float]:
+    """results.json `settlement_shortfall`: {scenario: what the settlement cannot cover}."""
+    return {name: st.shortfall for name, st in settlements(result).items()}
+
+
+def gains_graph(result: RunResult, scenario: str) -> nx.DiGraph:
+    """The agency graph of one optimal scenario (module doc), in declared order.
+
+    Node attributes: name, the NODE_FIGURES, and where the scenario has an
+    optimal reference, reference_net and change (net minus reference_net); a
+    `shapley` share where that analysis has run. Edge attributes: each of
+    EDGE_KINDS (0.0 where none) and `kinds`, the comma-separated kinds present.
+    Graph attributes: scenario, reference ('' without one), currency.
+    """
+    s = result.scenario(scenario)
+    flows = agency_flows(result, s)
+    ids = flows.agencies
+    pos = {a: n for n, a in enumerate(ids)}
+    ref = compared(result, s)
+    gap = change(result, s)
+    shares = result.analyses.get("shapley", {}).get(scenario, {})
+    graph = nx.DiGraph(scenario=scenario, reference=ref.name if ref else "",
+                       currency=result.instance.currency)
+    figures = s.agencies.set_index("agency")
+    for a in ids:
+        numbers = {k: float(figures.at[a, k]) for k in NODE_FIGURES}
+        if gap is not None:
+            numbers["reference_net"] = numbers["net"] - float(gap[a])
+            numbers["change"] = float(gap[a])
+        if a in shares:
+            numbers["shapley"] = float(shares[a])
+        graph.add_node(a, name=result.instance.agencies[a].name, **numbers)
+
+    money = {"funds": flows.funds, "saves": flows.saves,
+             "transfers": _pair_matrix(s.transfers, pos),
+             "settlement": np.zeros_like(flows.funds)}
+    if scenario in {x.name for x in settlement_scenarios(result)}:
+        money["settlement"] = _pair_matrix(settle_scenario(result, s).payments, pos)
+    stacked = np.stack([money[k] for k in EDGE_KINDS])
+    present = (np.abs(stacked) > MONEY_TOL) & ~np.eye(len(ids), dtype=bool)[None]
+    for a, b in zip(*np.nonzero(present.any(axis=0)), strict=True):
+        kinds = [k for n, k in enumerate(EDGE_KINDS) if present[n, a, b]]
+        graph.add_edge(ids[a], ids[b], kinds=",".join(kinds),
+                       **{k: float(stacked[n, a, b]) if present[n, a, b] else 0.0
+                          for n, k in enumerate(EDGE_KINDS)})
+    return graph
+
+
+def _pair_matrix(payments: pd.DataFrame, pos: dict[str, int]) -> np.ndarray:
+    """(A, A) matrix of a from/to/amount table."""
+    out = np.zeros((len(pos), len(pos)))
+    if not payments.empty:
+        np.add.at(out, (payments["from"].map(pos).to_numpy(int),
+                        payments["to"].map(pos).to_numpy(int)),
+                  payments["amount"].to_numpy(float))
+    return out
+
+
+def combined_graph(result: RunResult) -> nx.DiGraph:
+    """Every optimal scenario's agency graph in one, for gains.graphml.
+
+    A node per agency (with its `name`) and an edge wherever any scenario moves
+    money; each scenario's figures are attributes prefixed with its name
+    (`pooled.net`, `pooled.funds`), so Gephi can colour or size by any of them.
+    Money kinds a scenario does not have on an edge are 0.0; a node's change is
+    left out where the scenario has no optimal reference.
+    """
+    graphs = [gains_graph(result, s.name) for s in result.scenarios if s.status == "optimal"]
+    out = nx.DiGraph(name=result.instance.name, currency=result.instance.currency,
+                     scenarios=",".join(g.graph["scenario"] for g in graphs))
+    for a, spec in result.instance.agencies.items():
+        out.add_node(a, name=spec.name)
+    order = {a: n for n, a in enumerate(out.nodes)}
+    edges = sorted({e for g in graphs for e in g.edges}, key=lambda e: (order[e[0]], order[e[1]]))
+    out.add_edges_from(edges)
+    for g in graphs:
+        prefix = g.graph["scenario"]
+        for a, attrs in g.nodes(data=True):
+            out.nodes[a].update({f"{prefix}.{k}": v for k, v in attrs.items() if k != "name"})
+        for a, b in edges:
+            attrs = g.edges[a, b] if g.has_edge(a, b) else {}
+            out.edges[a, b].update({f"{prefix}.{k}": float(attrs.get(k, 0.0))
+                                    for k in EDGE_KINDS})
+    return out

@@ -1,0 +1,227 @@
+"""The price of each ring-fence: what lifting it alone would gain, and what a pound more is worth.
+
+Both are measured against the reference scenario R: the first scenario with
+`pooling: false` (the default reference), or, when the instance has none, the
+instance as written, ring-fenced.
+
+- `lift_gain_s = G(z(R with only s pooling) - z(R))`: the gain in the objective
+  when stream s alone may put up to `pool_share_s * budget_st` into the pool
+  and every other stream stays ring-fenced. G is +1 for the maximised
+  objectives (net_benefit, outcomes) and -1 for `cost`, so a gain is a rise in
+  net benefit or outcomes and a fall in cost, and is never negative.
+- `marginal_value_s = G * sum_t y_st`, with y_st HiGHS's dual value of R's
+  budget row `budget[s, t]` (its d z* / d budget_st, in the objective's own
+  sense): the gain from one more pound a year in stream s's budget, in every
+  year of the horizon, as the YAML's per-year `budget` figure would be raised.
+  It is in objective units (present-value money for net_benefit and cost,
+  weighted outcome units for outcomes). Where the optimum sits at a kink the
+  dual is one of the valid rates: at most the gain from the pound before, at
+  least the gain from the pound after.
+
+One persistent pooled model does all the work: the place's model the scenarios
+were solved on (`optimiser.solving.placemodel`; R's pooled `PlaceData` is built and
+compiled only when no scenario's model fits it); every pool contribution p[s, t]
+is capped at 0 (the model is then R exactly), solved from scratch for z(R) and
+the duals (so they depend only on R's data); then for each stream its p[s, t]
+caps are opened to `pool_share_s * budget_st`, the model re-solved warm from the
+last basis, and the caps closed again. On a large model the streams are shared
+between copies of it, each starting from z(R)'s basis, solving side by side.
+
+Ranked: `rank` 1 is the costliest ring-fence (largest lift_gain, then largest
+marginal_value, then the order the instance declares the streams); the dict is
+in rank order too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.pooling import PlaceData
+from optimiser.format import money, pence
+from optimiser.inputs.schema import Instance, Scenario
+from optimiser.pipeline import Prepared, RunResult
+from optimiser.place.scenarios import ScenarioRun, place_data
+from optimiser.solving.highs import (
+    CompiledLP,
+    SolverError,
+    clone,
+    column_lookup,
+    in_parallel,
+    parts,
+    reoptimise,
+    row_duals,
+    set_bounds,
+    split,
+)
+
+GAIN_TOL = 1e-9
+"""A lift gain within this relative distance of zero is solver noise, reported as 0."""
+
+PRICE_COLUMNS = ["rank", "stream", "agency", "reference", "lift_gain", "marginal_value"]
+
+
+def reference_run(prepared: Prepared) -> ScenarioRun:
+    """The reference scenario: the first declared with pooling false, else the instance fenced."""
+    declared = {r.name: r for r in prepared.runs}
+    order = list(prepared.instance.scenarios or declared)
+    for name in order:
+        if name in declared and not declared[name].scenario.pooling:
+            return declared[name]
+    return ScenarioRun("ring_fenced", Scenario(pooling=False), prepared.instance, None)
+
+
+def ring_fence_prices(result: RunResult) -> dict[str, dict[str, Any]]:
+    """The analysis registered as `ring_fence_prices`: stream -> its price, in rank order.
+
+    Each entry: `lift_gain`, `marginal_value` (None when the reference has no
+    optimal plan), `rank` (None likewise) and `reference` (the scenario priced against).
+    """
+    run = reference_run(result.prepared)
+    streams = list(result.instance.streams)
+    data = _pooled_reference(result, run)
+    priced = None
+    if data is not None and streams:
+        result.progress.expect(len(streams) + 1)
+        model = result.models.for_data(data)
+        model.load(data)
+        priced = price_ring_fences(model.lp, data, result.progress.advance)
+    if priced is None:
+        return {s: {"lift_gain": None, "marginal_value": None, "rank": None,
+                    "reference": run.name} for s in streams}
+    gains, marginals = priced
+    order = sorted(range(len(streams)), key=lambda n: (-gains[n], -marginals[n], n))
+    return {streams[n]: {"lift_gain": float(gains[n]), "marginal_value": float(marginals[n]),
+                         "rank": rank, "reference": run.name}
+            for rank, n in enumerate(order, start=1)}
+
+
+def _pooled_reference(result: RunResult, run: ScenarioRun) -> PlaceData | None:
+    """The reference's model data with pooling on; None if the positions it protects are unknown."""
+    positions = None
+    if run.scenario.incentives == "no_worse_off" and run.reference is not None:
+        protected = result.scenario(run.reference)
+        if protected.status != "optimal":
+            return None
+        positions = protected.positions()
+    pooled = dataclasses.replace(run, scenario=run.scenario.model_copy(update={"pooling": True}))
+    return place_data(pooled, positions)
+
+
+def price_ring_fences(
+    lp: CompiledLP, data: PlaceData, progress: Callable[[int], None] | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(lift_gain, marginal_value) per stream, from the compiled pooled model of the reference.
+
+    None when the reference (every p[s, t] capped at 0) has no optimal plan.
+    Lifting a fence only relaxes the reference, so each lifted model is
+    optimal too. The p[s, t] caps are restored to `pool_share_s * budget_st`
+    afterwards. `progress(1)` is called after each solve.
+    """
+    done = progress or (lambda _n: None)
+    cols = pool_columns(lp, data)
+    caps = data.pool_share[:, None] * data.budget
+    status, base, _ = reoptimise(lp, _caps(cols, np.zeros_like(caps)), cold=True)
+    done(1)
+    if status != "optimal" or base is None:
+        set_bounds(lp, _caps(cols, caps))
+        return None
+    gain_sign = -lp.senses["objective"]  # maximise (-1) -> +1, minimise (+1) -> -1
+    marginal = gain_sign * budget_duals(lp, data).sum(axis=1) + 0.0  # + 0.0: no -0.0
+    gains = np.zeros(len(data.streams))
+
+    def lift(model: CompiledLP, streams: list[int]) -> None:
+        for s in streams:
+            status, lifted, _ = reoptimise(model, _caps(cols[s], caps[s]), values=False)
+            if status != "optimal" or lifted is None:
+                raise SolverError(f"lifting the ring-fence of {data.streams[s]} left the "
+                                  f"model {status}, though it only relaxes the reference")
+            gains[s] = gain_sign * (lifted - base)
+            set_bounds(model, _caps(cols[s], np.zeros(data.years)))
+            done(1)
+
+    chunks = split(list(range(len(data.streams))), parts(lp, len(data.streams)))
+    models = [lp] + [clone(lp) for _ in chunks[1:]]
+    in_parallel([lambda m=m, c=c: lift(m, c) for m, c in zip(models, chunks, strict=True)])
+    gains[np.abs(gains) <= GAIN_TOL * max(1.0, abs(base))] = 0.0
+    set_bounds(lp, _caps(cols, caps))
+    return gains, marginal
+
+
+def _caps(cols: np.ndarray, upper: np.ndarray) -> dict[int, tuple[float, float]]:
+    """Column -> (0, upper) bounds for the p[s, t] columns `cols`."""
+    return {int(c): (0.0, float(u))
+            for c, u in zip(cols.ravel().tolist(), upper.ravel().tolist(), strict=True)}
+
+
+def pool_columns(lp: CompiledLP, data: PlaceData) -> np.ndarray:
+    """(S, H) column of p[s, t] in the compiled pooled model."""
+    lookup = column_lookup(lp)
+    return np.array([[lookup[("p", (s, t))] for t in range(data.years)]
+                     for s in range(len(data.streams))], dtype=np.int64).reshape(
+        len(data.streams), data.years)
+
+
+def budget_duals(lp: CompiledLP, data: PlaceData) -> np.ndarray:
+    """(S, H) dual value of each budget row at the last solve: d z* / d budget_st.
+
+    In the objective's own sense (see `optimiser.solving.highs.row_duals`): >= 0 when
+    maximising, <= 0 when minimising.
+    """
+    duals = row_duals(lp)
+    out = np.zeros((len(data.streams), data.years))
+    at = [(row, index) for row, (name, index, _) in enumerate(lp.rows) if name == "budget"]
+    if at:
+        rows, index = zip(*at, strict=True)
+        s, t = np.array(index, dtype=int).T
+        out[s, t] = duals[list(rows)]
+    return out
+
+
+def price_table(result: RunResult) -> pd.DataFrame:
+    """The prices as a tidy table, one row per stream, in rank order (unranked last)."""
+    prices = result.analyses.get("ring_fence_prices", {})
+    inst = result.instance
+    frame = pd.DataFrame(
+        [{"rank": entry["rank"], "stream": s, "agency": inst.streams[s].agency,
+          "reference": entry["reference"], "lift_gain": entry["lift_gain"],
+          "marginal_value": entry["marginal_value"]} for s, entry in prices.items()],
+        columns=PRICE_COLUMNS)
+    frame["rank"] = frame["rank"].astype("Int64")
+    return frame.sort_values("rank", na_position="last", kind="stable").reset_index(drop=True)
+
+
+def price_sentence(stream: str, entry: dict[str, Any], instance: Instance) -> str:
+    """One sentence for the reports about one stream's entry in `ring_fence_prices`.
+
+    'The Drug treatment ring-fence costs £1.20m of net benefit against
+    'ring_fenced'; one more pound a year in its budget is worth £0.45 of net benefit.'
+    """
+    label = instance.streams[stream].name or stream
+    gain, marginal, reference = entry["lift_gain"], entry["marginal_value"], entry["reference"]
+    if gain is None or marginal is None:
+        return (f"The price of the {label} ring-fence is unknown: the reference scenario "
+                f"'{reference}' has no optimal plan.")
+    cur = instance.currency
+    if instance.objective == "outcomes":
+        what, price, rate = "of weighted outcomes", f"{gain:,.2f}", f"{marginal:,.4g}"
+    elif instance.objective == "cost":
+        what, price, rate = "in avoidable cost", money(gain, cur), pence(marginal, cur)
+    else:
+        what, price, rate = "of net benefit", money(gain, cur), pence(marginal, cur)
+    head = f"The {label} ring-fence costs " + (f"{price} {what}" if gain else "nothing")
+    if instance.objective == "cost":
+        tail = f"would cut the plan's cost by {rate}"
+    else:
+        tail = f"is worth {rate} {what}"
+    return f"{head} against '{reference}'; one more pound a year in its budget {tail}."
+
+
+def price_sentences(result: RunResult) -> dict[str, str]:
+    """stream -> its sentence, in rank order (empty when the analysis did not run)."""
+    prices = result.analyses.get("ring_fence_prices", {})
+    return {s: price_sentence(s, entry, result.instance) for s, entry in prices.items()}

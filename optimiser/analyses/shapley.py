@@ -1,0 +1,327 @@
+"""Fair shares of the pooling gain: the Shapley value of the pooling game.
+
+The players are the agencies. A coalition C's value v(C) is the objective of a
+pooled scenario with the pool_share of every stream held outside C set to 0:
+v(empty) is ring-fencing (the scenario's own instance and overrides, nothing
+pooled), v(all) the scenario itself. The game is the gain over ring-fencing,
+
+    u(C) = sign * (v(C) - v(empty)),  sign = +1 (net_benefit, outcomes), -1 (cost),
+
+and agency i's fair share is its Shapley value
+
+    phi_i = sum_{C not containing i} |C|! (n - |C| - 1)! / n! * (u(C + i) - u(C)),
+
+which add up to the gain u(all).
+
+Every coalition is solved on the scenario's own model, still loaded in HiGHS:
+a stream outside C gets the upper bound 0 on its pool contributions p_st, which
+is exactly pool_share_s = 0. Up to EXACT_LIMIT players all 2^n coalitions are
+solved in Gray-code order, so each re-solve changes one agency's bounds and
+starts from the last basis (on a large model the walk is cut in two halves,
+each walked on its own copy of the model, side by side). Beyond, SAMPLE_SOLVES
+/ n random permutations (seeded, so reproducible) are walked alternately down
+from full pooling and up from ring-fencing, one agency at a time; phi_i is the
+mean of i's marginal contributions, stated with its standard error. Each permutation's marginals add
+up to u(all), so sampled shares add up to the gain too. The bounds are restored
+(and the scenario re-solved) afterwards.
+
+Agencies that can put nothing into the pool (no stream, or pool_share * budget
+= 0 in every year) change no coalition's value: their share is 0 and they are
+left out of the enumeration.
+
+Feasibility: adding an agency to a coalition only raises upper bounds, so the
+feasible set only grows with C. If ring-fencing is feasible every coalition is,
+and each is bounded because full pooling (a larger set) has an optimum. If
+ring-fencing is infeasible the game has no baseline: the scenario gets no
+shares and results.json says why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optimiser.pipeline import RunResult
+from optimiser.solving.highs import (
+    CompiledLP,
+    clone,
+    column_lookup,
+    in_parallel,
+    parts,
+    reoptimise,
+    split,
+)
+from optimiser.solving.results import ScenarioResult
+
+EXACT_LIMIT = 12
+"""Most players for which every coalition is solved (2^12 = 4096 re-solves)."""
+
+SAMPLE_SOLVES = 4096
+"""Re-solves spent on sampled permutations beyond EXACT_LIMIT (SAMPLE_SOLVES / n of them)."""
+
+SHARE_TOL = 1e-9
+"""Shares smaller than this fraction of the gain are solver noise, reported as 0."""
+
+SEED = 0
+"""Seed of the permutation sampler: the same shares on every run."""
+
+
+class GameError(RuntimeError):
+    """A coalition of the pooling game has no optimum."""
+
+
+@dataclass
+class PoolingGame:
+    """The pooling game of one scenario, played on its model loaded in HiGHS.
+
+    `columns[n]` are player n's p columns, `upper[n]` their bounds under full
+    pooling; `current` is the coalition (bit n = player n) whose bounds HiGHS holds.
+    """
+
+    lp: CompiledLP
+    columns: list[np.ndarray]
+    upper: list[np.ndarray]
+    sign: float
+    current: int
+    values: dict[int, float] = field(default_factory=dict)
+    solves: int = 0
+    progress: Callable[[int], None] | None = None
+    """Told of every re-solve (the run's progress bar)."""
+
+    @property
+    def players(self) -> int:
+        """Number of players."""
+        return len(self.columns)
+
+    @property
+    def everyone(self) -> int:
+        """The grand coalition's bit mask."""
+        return (1 << self.players) - 1
+
+    def value(self, coalition: int) -> float:
+        """v(C), the scenario's objective with only C's streams pooling (solved once)."""
+        if coalition not in self.values:
+            self.values[coalition] = self._solve(coalition)
+        return self.values[coalition]
+
+    def gain(self, coalition: int) -> float:
+        """u(C) = sign * (v(C) - v(empty))."""
+        return self.sign * (self.value(coalition) - self.value(0))
+
+    def _solve(self, coalition: int) -> float:
+        status, z = self._move_to(coalition)
+        if status != "optimal" or z is None:
+            raise GameError(f"{status} when pooling only {self.describe(coalition)}")
+        return z
+
+    def _move_to(self, coalition: int) -> tuple[str, float | None]:
+        """Give HiGHS `coalition`'s p bounds (only players that differ change) and solve."""
+        bounds: dict[int, tuple[float, float]] = {}
+        for n in range(self.players):
+            if (self.current ^ coalition) >> n & 1:
+                hi = self.upper[n] if coalition >> n & 1 else np.zeros_like(self.upper[n])
+                bounds.update({int(c): (0.0, float(u))
+                               for c, u in zip(self.columns[n], hi, strict=True)})
+        status, z, _ = reoptimise(self.lp, bounds, values=False)
+        self.current = coalition
+        self.solves += 1
+        if self.progress is not None:
+            self.progress(1)
+        return status, z
+
+    def restore(self) -> None:
+        """Put every player's bounds back (full pooling) and re-solve the scenario."""
+        if self.current != self.everyone:
+            self._move_to(self.everyone)
+
+    def copy(self) -> PoolingGame:
+        """The same game on a copy of the model (`clone`), for coalitions solved beside
+        this one's; its values start as this one's."""
+        return PoolingGame(clone(self.lp), self.columns, self.upper, self.sign, self.current,
+                           dict(self.values), 0, self.progress)
+
+    def describe(self, coalition: int) -> str:
+        """Which players a coalition holds, for messages."""
+        held = [str(n) for n in range(self.players) if coalition >> n & 1]
+        return "players " + ", ".join(held) if held else "nobody (ring-fencing)"
+
+
+@dataclass(frozen=True)
+class FairShares:
+    """The Shapley shares of one pooled scenario's gain, and how they were found."""
+
+    scenario: str
+    method: str  # exact | sampled | skipped
+    shares: dict[str, float]
+    standard_error: dict[str, float] | None
+    gain: float | None
+    ring_fenced_objective: float | None
+    pooled_objective: float | None
+    players: list[str]
+    solves: int
+    permutations: int | None
+    note: str
+
+    def document(self) -> dict[str, Any]:
+        """Its entry in results.json (the scenario's `pooling_game`)."""
+        return {
+            "method": self.method, "gain": self.gain,
+            "ring_fenced_objective": self.ring_fenced_objective,
+            "pooled_objective": self.pooled_objective, "players": self.players,
+            "re_solves": self.solves, "permutations": self.permutations,
+            "standard_error": self.standard_error, "note": self.note,
+        }
+
+
+def game_scenarios(result: RunResult) -> list[ScenarioResult]:
+    """Optimal pooled scenarios without incentives whose model is still loaded."""
+    return [s for s in result.scenarios
+            if s.status == "optimal" and s.data is not None and s.data.pooling
+            and bool(np.all(np.isnan(s.data.reference))) and s.lp is not None]
+
+
+def expected_solves(s: ScenarioResult) -> int:
+    """About how many re-solves `fair_shares` makes for `s`: 2^n exact, else SAMPLE_SOLVES."""
+    assert s.data is not None
+    data = s.data
+    poolable = (data.pool_share[:, None] * data.budget > 0).any(axis=1)
+    n = len(np.unique(data.stream_agency[poolable]))
+    return (1 << n) + 1 if n <= EXACT_LIMIT else SAMPLE_SOLVES + 1
+
+
+def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
+    """The game of a pooled scenario, and its players (agencies with poolable money),
+    on the scenario's model loaded with its bounds."""
+    assert s.data is not None and s.lp is not None
+    data, lp = s.data, s.lp
+    if s.model is not None:
+        s.model.load(data)
+    lookup = column_lookup(lp)
+    poolable = data.pool_share[:, None] * data.budget  # (S, H): p_st's upper bound in the model
+    columns, bounds, players = [], [], []
+    for a, agency in enumerate(data.agencies):
+        held = [(st, t) for st in np.flatnonzero(data.stream_agency == a)
+                for t in range(data.years) if ("p", (int(st), t)) in lookup]
+        cols = np.array([lookup[("p", (int(st), t))] for st, t in held], dtype=np.int64)
+        upper = np.array([poolable[st, t] for st, t in held], dtype=float)
+        if np.any(upper > 0):
+            columns.append(cols)
+            bounds.append(upper)
+            players.append(agency)
+    sign = -1.0 if data.objective == "cost" else 1.0
+    game = PoolingGame(lp, columns, bounds, sign, current=(1 << len(players)) - 1)
+    return game, players
+
+
+def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
+                sample_solves: int = SAMPLE_SOLVES, seed: int = SEED,
+                progress: Callable[[int], None] | None = None) -> FairShares:
+    """The Shapley shares of scenario `s` (module doc): exact or sampled; `progress(1)`
+    after each re-solve."""
+    assert s.data is not None
+    game, players = pooling_game(s)
+    game.progress = progress
+    agencies = s.data.agencies
+    n = game.players
+    permutations = None
+    error = None
+    try:
+        ring_fenced = game.value(0)
+        if n <= exact_limit:
+            phi = exact_shapley(game)
+            method = "exact"
+        else:
+            permutations = max(2, math.ceil(sample_solves / n))
+            phi, se = sampled_shapley(game, permutations, np.random.default_rng(seed))
+            method = "sampled"
+            error = dict(zip(agencies, [0.0] * len(agencies), strict=True))
+            error.update(zip(players, se.tolist(), strict=True))
+        pooled = game.value(game.everyone)
+    except GameError as err:
+        why = ("ring-fencing this scenario's instance has no feasible plan, so pooling has no "
+               "baseline to gain on" if 0 not in game.values else f"the solver found {err}")
+        return FairShares(s.name, "skipped", {}, None, None, None, None, players,
+                          game.solves, permutations, why)
+    finally:
+        game.restore()
+    gain = game.sign * (pooled - ring_fenced) + 0.0
+    shares = dict.fromkeys(agencies, 0.0)
+    shares.update(zip(players, _clean(phi, gain).tolist(), strict=True))
+    null = [a for a in agencies if a not in players]
+    note = f"nothing to put into the pool, so a share of 0: {', '.join(null)}" if null else ""
+    return FairShares(s.name, method, shares, error, gain, ring_fenced, pooled, players,
+                      game.solves, permutations, note)
+
+
+def _clean(phi: np.ndarray, gain: float) -> np.ndarray:
+    """Shares within the solver's tolerance of zero (a billionth of the gain) as 0.0."""
+    return np.where(np.abs(phi) <= SHARE_TOL * max(1.0, abs(gain)), 0.0, phi)
+
+
+def exact_shapley(game: PoolingGame) -> np.ndarray:
+    """Every player's Shapley value from all 2^n coalitions, visited in Gray-code order.
+
+    Coalition k of the walk is g(k) = k XOR (k >> 1); g(k) and g(k+1) differ in one
+    player, so each re-solve changes one agency's bounds. On a large model the walk is
+    cut in consecutive parts, each walked on its own copy of the model, side by side.
+    """
+    n = game.players
+    masks = np.arange(1 << n)
+    walk = (masks ^ (masks >> 1)).tolist()
+    chunks = split(walk, parts(game.lp, len(walk)))
+    games = [game] + [game.copy() for _ in chunks[1:]]
+    in_parallel([lambda g=g, c=c: [g.value(m) for m in c]
+                 for g, c in zip(games, chunks, strict=True)])
+    for other in games[1:]:
+        game.values.update(other.values)
+        game.solves += other.solves
+    u = np.array([game.gain(m) for m in masks.tolist()])
+    size = sum((masks >> i) & 1 for i in range(n)) if n else np.zeros(1, dtype=int)
+    weight = np.array([math.factorial(c) * math.factorial(n - c - 1) / math.factorial(n)
+                       for c in range(n)])
+    phi = np.zeros(n)
+    for i in range(n):
+        without = masks[(masks >> i) & 1 == 0]
+        phi[i] = np.sum(weight[size[without]] * (u[without | (1 << i)] - u[without]))
+    return phi
+
+
+def sampled_shapley(game: PoolingGame, permutations: int, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean marginal contributions over random permutations, and their standard errors.
+
+    Walks alternate: down from everyone, removing players in a random order (the
+    marginals of the reversed order), then up from nobody, adding them. Each step
+    changes one player's bounds.
+    """
+    n = game.players
+    marginal = np.zeros((permutations, n))
+    for r in range(permutations):
+        order = rng.permutation(n).tolist()
+        down = r % 2 == 0
+        coalition = game.everyone if down else 0
+        for i in order:
+            before = game.gain(coalition)
+            coalition ^= 1 << i
+            after = game.gain(coalition)
+            marginal[r, i] = before - after if down else after - before
+    se = marginal.std(axis=0, ddof=1) / math.sqrt(permutations)
+    return marginal.mean(axis=0), se
+
+
+def shapley(result: RunResult) -> dict[str, dict[str, float]]:
+    """results.json `shapley`: {scenario: {agency: share}} for each pooled scenario
+    without incentives; how each was found goes in the scenario's `pooling_game`."""
+    out: dict[str, dict[str, float]] = {}
+    games = game_scenarios(result)
+    result.progress.expect(sum(expected_solves(s) for s in games))
+    for s in games:
+        found = fair_shares(s, progress=result.progress.advance)
+        s.extra["pooling_game"] = found.document()
+        if found.method != "skipped":
+            out[s.name] = found.shares
+    return out

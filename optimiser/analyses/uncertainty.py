@@ -1,0 +1,680 @@
+"""Uncertainty: solve every scenario for many draws of the uncertain figures, in parallel.
+
+`optimise INSTANCE --draws N --seed S` draws every range of the instance N
+times (triangular distributions, `optimiser.inputs.ranges`) and solves every scenario
+for each draw; a `no_worse_off` scenario protects the positions its reference
+has in the same draw. The figures are:
+
+- per scenario, the objective's mean and its 5th, 50th and 95th percentiles
+  over the draws that solved to optimality (numpy's linear interpolation
+  between order statistics); draws that are infeasible or unbounded are
+  counted and reported, and left out of these figures;
+- the probability that a scenario beats its reference (a better objective by
+  more than `BEATS` of the reference's), and, for each agency, the
+  probability it ends worse off (net position, after transfers) than under
+  the reference (by more than `WORSE` of the largest position); both over the
+  draws where the scenario and its reference both solved;
+- a tornado: the main pooled scenario's objective with each uncertain figure
+  at its low and at its high, every other figure central.
+
+Same seed, same figures, however the work is split: a draw's numbers come from
+(seed, draw index) alone; every draw starts the solver from the same basis
+(the central plan's), never from the previous draw's; results are put back in
+draw order before anything is added up (sums with `math.fsum`).
+
+Each worker builds and compiles each scenario's model once, then for every
+draw changes only what the draw changes in the model loaded in HiGHS (the
+objective's costs; the coefficients of x in the funding, target, floor and
+no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm. A
+range on an intervention's deadweight or optimism bias moves every effect and
+saving of it (through m_i), so every coefficient of its x in the target,
+floor and no_worse_off rows.
+Workers are the calling process (`workers=1`), a pool of local processes, or
+a Dask cluster (`scheduler=ADDRESS`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import multiprocessing
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import highspy
+import numpy as np
+import pandas as pd
+
+from models.pooling import PlaceData, build_model, objective_coefficients
+from optimiser.errors import UsageError
+from optimiser.inputs.ranges import (
+    Figure,
+    PlaceSlots,
+    draw_uniforms,
+    place_slots,
+    sample_place,
+    tornado_uniforms,
+    uncertain_figures,
+)
+from optimiser.place.scenarios import place_data
+from optimiser.solving.highs import (
+    CompiledLP,
+    basis,
+    column_lookup,
+    compile_lp,
+    reoptimise,
+    resolve,
+    set_coefficients,
+    set_objective_costs,
+    set_row_lower,
+    solve,
+)
+from optimiser.solving.results import gain_share_payments, tidy
+
+if TYPE_CHECKING:
+    from optimiser.pipeline import RunResult
+
+STATUSES = ("optimal", "infeasible", "unbounded")
+"""Status codes of a solved draw: the position in this tuple."""
+BEATS = 1e-7
+"""A scenario beats its reference when its objective is better by more than this share of
+the reference's (at least 1 currency unit's worth of it): solver noise never counts."""
+WORSE = 1e-6
+"""An agency is worse off when its net position is below the reference's by more than this
+share of the largest position in the draw (at least 1)."""
+CHUNK = 25
+"""Draws per task sent to a worker."""
+START_COST = 5.0
+"""Seconds that starting local worker processes is reckoned to cost (they import the
+solver stack afresh); an automatic --workers only starts them for runs longer than that."""
+PRELOAD = ["optimiser.analyses.uncertainty", "scipy.stats"]
+"""What the fork server imports once, so that each local worker starts at once (a fresh
+process importing the solver stack takes seconds; forking the process that solved the
+plain run could inherit HiGHS's threads, so workers fork from a clean server instead)."""
+CONNECT_TIMEOUT = "20s"
+"""How long `--scheduler` waits for the Dask scheduler to answer."""
+
+Progress = Callable[[int], None]
+"""Called with the number of draws just finished."""
+
+
+@dataclass(frozen=True)
+class ScenarioPlan:
+    """One scenario, ready for a worker to build: its central data and where the draws land."""
+
+    name: str
+    reference: str | None
+    protects: bool
+    """no_worse_off: the reference's positions (from the same draw) are its right-hand sides."""
+    data: PlaceData
+    slots: PlaceSlots
+    start_year: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every worker needs, as plain picklable data (no files): scenarios in solving order."""
+
+    key: str
+    scenarios: list[ScenarioPlan]
+    figures: list[Figure]
+
+
+@dataclass
+class Points:
+    """What the scenarios came to at some points (draws, or the tornado's): arrays by point.
+
+    `status` (n, S) indexes STATUSES; `objective` (n, S) is NaN unless optimal;
+    `net` (n, S, A) is each agency's net position (after transfers), NaN unless optimal.
+    Scenarios are in the plan's solving order.
+    """
+
+    status: np.ndarray
+    objective: np.ndarray
+    net: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int, scenarios: int, agencies: int) -> Points:
+        """Room for n points."""
+        return cls(np.zeros((n, scenarios), dtype=np.int8), np.full((n, scenarios), np.nan),
+                   np.full((n, scenarios, agencies), np.nan))
+
+    def put(self, at: int, chunk: Points) -> None:
+        """Copy a chunk's rows into place, starting at point `at`."""
+        end = at + len(chunk.status)
+        self.status[at:end] = chunk.status
+        self.objective[at:end] = chunk.objective
+        self.net[at:end] = chunk.net
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def make_plan(result: RunResult) -> Plan:
+    """The plan of a run: each scenario's central data, with its reference's central positions."""
+    prepared = result.prepared
+    figures = uncertain_figures([prepared.instance, *(r.instance for r in prepared.runs)])
+    scenarios = []
+    for run in prepared.runs:
+        protects = run.scenario.incentives == "no_worse_off" and run.reference is not None
+        positions = None
+        if protects:
+            ref = result.scenario(str(run.reference))
+            positions = (ref.positions() if ref.status == "optimal"
+                         else dict.fromkeys(run.instance.agencies, 0.0))
+        scenarios.append(ScenarioPlan(
+            run.name, run.reference, protects, place_data(run, positions),
+            place_slots(run.instance, figures), run.instance.start_year))
+    return Plan(uuid.uuid4().hex, scenarios, figures)
+
+
+def main_scenario(result: RunResult) -> str:
+    """The scenario the tornado explains: 'pooled' if it pools, else the first pooled
+    scenario without incentives, else the first pooled one, else the first."""
+    runs = {r.name: r for r in result.prepared.runs}
+    names = [s.name for s in result.scenarios]
+    pooled = [n for n in names if runs[n].scenario.pooling]
+    if "pooled" in pooled:
+        return "pooled"
+    plain = [n for n in pooled if runs[n].scenario.incentives == "none"]
+    return (plain or pooled or names)[0]
+
+
+# --------------------------------------------------------------------------- one worker's models
+
+
+@dataclass
+class ScenarioModel:
+    """One scenario's compiled model, loaded in HiGHS, and what a draw changes in it.
+
+    `updates` are (rows, columns, values-of-the-drawn-data) triples for the matrix;
+    `lp` is None when the model cannot take every draw's changes in place (a row
+    the draw needs was never built), and each draw then rebuilds it.
+    """
+
+    plan: ScenarioPlan
+    lp: CompiledLP | None
+    start: highspy.HighsBasis | None = None
+    x_columns: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=int))
+    updates: list[tuple[np.ndarray, np.ndarray, Callable[[PlaceData], np.ndarray]]] = (
+        dataclasses.field(default_factory=list))
+    protect_rows: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=int))
+    spend: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
+
+
+@dataclass
+class Engine:
+    """A worker's persistent models, one per scenario, in solving order."""
+
+    plan: Plan
+    models: list[ScenarioModel]
+
+
+def build_engine(plan: Plan, persistent: bool = True) -> Engine:
+    """Build and compile every scenario once; `persistent=False` rebuilds for every draw."""
+    return Engine(plan, [_scenario_model(s) if persistent else ScenarioModel(s, None)
+                         for s in plan.scenarios])
+
+
+def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
+    """Compile the scenario's central model, solve it, keep its basis as every draw's start."""
+    data = plan.data
+    lp = compile_lp(build_model(data))
+    lookup = column_lookup(lp)
+    rows = {(name, index): n for n, (name, index, _) in enumerate(lp.rows)}
+    n_i, h, n_a = len(data.interventions), data.years, len(data.agencies)
+    x_columns = np.array([lookup.get(("x", (i, t)), -1) for i in range(n_i) for t in range(h)],
+                         dtype=int)
+    if (x_columns < 0).any():
+        return ScenarioModel(plan, None)
+
+    def row(name: str, *index: int) -> int:
+        return rows.get((name, tuple(index)), -1)
+
+    updates = []
+    cost = plan.slots.slots["cost"]
+    if len(cost.index):
+        i, t = np.divmod(cost.index, h)
+        funding = np.array([row("funding", a, b) for a, b in zip(i, t, strict=True)], dtype=int)
+        if (funding < 0).any():
+            return ScenarioModel(plan, None)
+        at = cost.index.copy()
+        updates.append((funding, x_columns[at], lambda d, at=at: -d.cost.flat[at]))
+    effect = plan.slots.moved("effect")
+    found = [(row("target", k, t), x_columns[i * h + t], i * len(data.outcomes) + k)
+             for i, k in zip(*np.divmod(effect, max(len(data.outcomes), 1)), strict=True)
+             for t in range(h) if row("target", k, t) >= 0]
+    if found:
+        r, c, at = (np.array(v, dtype=int) for v in zip(*found, strict=True))
+        updates.append((r, c, lambda d, at=at: d.effect.flat[at]))
+    weight = data.savings_weight()
+    saving = plan.slots.moved("saving")
+    pairs = list(zip(*np.divmod(saving, max(n_a, 1)), strict=True))
+    for name in ("floor", "no_worse_off"):
+        found = [(row(name, a), x_columns[i * h + t], i * n_a + a, weight[i, t])
+                 for i, a in pairs for t in range(h) if row(name, a) >= 0 and weight[i, t] > 0]
+        if found:
+            r, c, at, w = (np.array(v) for v in zip(*found, strict=True))
+            at = at.astype(int)
+            updates.append((r.astype(int), c.astype(int),
+                            lambda d, at=at, w=w: d.saving.flat[at] * w))
+    pooled_row = row("no_worse_off_pooled")
+    if pooled_row >= 0 and pairs:
+        items = sorted({int(i) for i, _ in pairs})
+        found = [(x_columns[i * h + t], i, weight[i, t])
+                 for i in items for t in range(h) if weight[i, t] > 0]
+        if found:
+            c, at, w = (np.array(v) for v in zip(*found, strict=True))
+            at = at.astype(int)
+            updates.append((np.full(len(c), pooled_row), c.astype(int),
+                            lambda d, at=at, w=w: d.saving.sum(axis=1)[at] * w))
+    protect_rows = (np.array([pooled_row]) if pooled_row >= 0
+                    else np.array([row("no_worse_off", a) for a in range(n_a)
+                                   if row("no_worse_off", a) >= 0], dtype=int))
+    reoptimise(lp)
+    return ScenarioModel(plan, lp, basis(lp), x_columns, updates, protect_rows,
+                         _spend_matrix(data, lp))
+
+
+def _spend_matrix(data: PlaceData, lp: CompiledLP) -> np.ndarray:
+    """(A, columns): spend_a = sum_t d_t (sum_{s in S_a} sum_i f_sit + p_st), as a matrix."""
+    spend = np.zeros((len(data.agencies), len(lp.columns)))
+    for n, (name, index) in enumerate(lp.columns):
+        if name in ("f", "p"):
+            spend[data.stream_agency[index[0]], n] = data.discount[index[-1]]
+    return spend
+
+
+def solve_points(engine: Engine, u: np.ndarray) -> Points:
+    """Solve every scenario at each point (row of `u`: one uniform per figure, NaN = central)."""
+    models = engine.models
+    agencies = len(models[0].plan.data.agencies) if models else 0
+    out = Points.empty(len(u), len(models), agencies)
+    for n, point in enumerate(u):
+        positions: dict[str, np.ndarray | None] = {}
+        for s, model in enumerate(models):
+            plan = model.plan
+            data = sample_place(plan.data, plan.slots, point)
+            reference = None
+            if plan.protects:
+                reference = positions[str(plan.reference)]
+                if reference is None:
+                    ref = next(m for m in range(s) if models[m].plan.name == plan.reference)
+                    out.status[n, s] = out.status[n, ref]
+                    positions[plan.name] = None
+                    continue
+                data = dataclasses.replace(data, reference=reference)
+            status, objective, position, net = (
+                _solve_in_place(model, data, reference) if model.lp is not None
+                else _solve_rebuilt(plan, data))
+            out.status[n, s] = STATUSES.index(status)
+            positions[plan.name] = position
+            if status == "optimal":
+                out.objective[n, s] = objective
+                out.net[n, s] = net
+    return out
+
+
+def _solve_in_place(
+    model: ScenarioModel, data: PlaceData, reference: np.ndarray | None
+) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
+    """Change the loaded model to the draw's data and re-solve it from the central basis."""
+    lp = model.lp
+    assert lp is not None
+    set_objective_costs(lp, model.x_columns, objective_coefficients(data).ravel())
+    for rows, columns, values in model.updates:
+        set_coefficients(lp, rows, columns, values(data))
+    if reference is not None:
+        rhs = (np.array([reference.sum()]) if data.transfers else reference)
+        set_row_lower(lp, model.protect_rows, rhs[: len(model.protect_rows)])
+    status, objective, x = resolve(lp, model.start)
+    if status != "optimal" or objective is None:
+        return status, math.nan, None, None
+    units = x[model.x_columns].reshape(len(data.interventions), data.years)
+    savings = (data.savings_weight() * units).sum(axis=1) @ data.saving
+    position = savings - model.spend @ x
+    net = position
+    if reference is not None and data.transfers:
+        pay = gain_share_payments(position, reference)
+        net = position + pay.sum(axis=0) - pay.sum(axis=1)
+    return status, objective, position, net
+
+
+def _solve_rebuilt(
+    plan: ScenarioPlan, data: PlaceData
+) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
+    """Build, compile and solve the draw's model from scratch (the path the engine avoids)."""
+    scenario = tidy(plan.name, data, solve(build_model(data), ranges=False), plan.start_year,
+                    plan.reference)
+    if scenario.status != "optimal" or scenario.objective is None:
+        return scenario.status, math.nan, None, None
+    return (scenario.status, scenario.objective, scenario.agencies["position"].to_numpy(),
+            scenario.agencies["net"].to_numpy())
+
+
+# --------------------------------------------------------------------------- running the draws
+
+
+_ENGINES: dict[int, tuple[str, Engine]] = {}
+"""A worker's engine, per thread: (plan key, engine). A new plan replaces the old one."""
+_LOCK = threading.Lock()
+
+
+def _engine_for(plan: Plan) -> Engine:
+    """This thread's engine for `plan`, built on first use (HiGHS objects are not shared)."""
+    me = threading.get_ident()
+    with _LOCK:
+        held = _ENGINES.get(me)
+    if held is not None and held[0] == plan.key:
+        return held[1]
+    engine = build_engine(plan)
+    with _LOCK:
+        _ENGINES[me] = (plan.key, engine)
+    return engine
+
+
+def solve_chunk(plan: Plan, u: np.ndarray) -> Points:
+    """A worker's task: the points `u`, on this worker's persistent models (Dask, pools)."""
+    return solve_points(_engine_for(plan), u)
+
+
+_POOL_PLAN: Plan | None = None
+
+
+def _pool_start(plan: Plan) -> None:
+    global _POOL_PLAN
+    _POOL_PLAN = plan
+
+
+def _pool_chunk(u: np.ndarray) -> Points:
+    assert _POOL_PLAN is not None
+    return solve_chunk(_POOL_PLAN, u)
+
+
+def _chunks(total: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+def run_points(
+    plan: Plan,
+    u: np.ndarray,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    auto: bool = False,
+) -> tuple[Points, str]:
+    """Solve every scenario at every point of `u`, in chunks, on the chosen workers.
+
+    `workers` > 1 starts that many local processes; with `auto`, only when the
+    run would take longer than starting them (`START_COST`), judged on the
+    first chunk. The answer is the same whichever workers solve which chunks.
+    Returns the points and where they were solved.
+    """
+    agencies = len(plan.scenarios[0].data.agencies) if plan.scenarios else 0
+    out = Points.empty(len(u), len(plan.scenarios), agencies)
+    spans = _chunks(len(u), CHUNK)
+    done = progress or (lambda _n: None)
+
+    def keep(start: int, points: Points) -> None:
+        out.put(start, points)
+        done(len(points.status))
+
+    if scheduler is not None:
+        for start, points in _on_dask(plan, u, spans, scheduler):
+            keep(start, points)
+        return out, f"Dask cluster at {scheduler}"
+    engine: Engine | None = None
+    if workers > 1 and auto and len(spans) > 1:
+        started = time.perf_counter()
+        engine = build_engine(plan)
+        (start, end), spans = spans[0], spans[1:]
+        keep(start, solve_points(engine, u[start:end]))
+        rest = (time.perf_counter() - started) * len(spans)
+        if rest * (1 - 1 / workers) < START_COST:
+            workers = 1
+    if workers <= 1 or len(spans) <= 1:
+        engine = engine or build_engine(plan)
+        for start, end in spans:
+            keep(start, solve_points(engine, u[start:end]))
+        return out, "1 process"
+    count = min(workers, len(spans))
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+    else:
+        context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_pool_start,
+                             initargs=(plan,)) as pool:
+        futures = {pool.submit(_pool_chunk, u[start:end]): start for start, end in spans}
+        try:
+            for future in as_completed(futures):
+                keep(futures[future], future.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return out, f"{count} local processes"
+
+
+def _on_dask(
+    plan: Plan, u: np.ndarray, spans: list[tuple[int, int]], scheduler: str
+) -> Iterator[tuple[int, Points]]:
+    """Chunks as tasks on an existing Dask cluster; each worker thread builds its models once."""
+    try:
+        from dask.distributed import Client
+        from dask.distributed import as_completed as dask_completed
+    except ImportError as err:
+        raise UsageError(f"--scheduler needs dask.distributed: {err}") from None
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
+                         f"({type(err).__name__}: {err})") from None
+    with client:
+        shared = client.scatter(plan, broadcast=True)
+        futures = {client.submit(solve_chunk, shared, u[start:end], pure=False): start
+                   for start, end in spans}
+        try:
+            for future in dask_completed(list(futures), loop=client.loop):
+                yield futures[future], future.result()
+        finally:
+            client.cancel(list(futures))
+
+
+# --------------------------------------------------------------------------- the figures
+
+
+@dataclass
+class UncertaintyResult:
+    """The draws and the tornado, with the figures computed from them.
+
+    Scenario arrays are in the declared order of the scenarios.
+    """
+
+    draws: int
+    seed: int
+    figures: list[Figure]
+    scenarios: list[str]
+    references: dict[str, str | None]
+    agencies: list[str]
+    maximise: bool
+    points: Points
+    """The N draws."""
+    main: str
+    """The scenario the tornado explains."""
+    base: float | None
+    """The main scenario's objective with every figure central (the plain run's)."""
+    tornado_points: Points
+    """Row 2j: figure j at its low; row 2j + 1: at its high."""
+    where: str = ""
+    seconds: float = 0.0
+
+    def column(self, scenario: str) -> int:
+        """The position of a scenario in the arrays."""
+        return self.scenarios.index(scenario)
+
+    def summary(self, scenario: str) -> dict[str, Any]:
+        """One scenario's figures over the draws (see the module's docstring)."""
+        s = self.column(scenario)
+        status = self.points.status[:, s]
+        objective = self.points.objective[status == 0, s]
+        entry: dict[str, Any] = {"draws": self.draws}
+        entry.update({name: int((status == n).sum()) for n, name in enumerate(STATUSES)})
+        if len(objective):
+            p5, p50, p95 = np.percentile(objective, [5, 50, 95]).tolist()
+            entry.update(mean=math.fsum(objective.tolist()) / len(objective),
+                         p5=p5, p50=p50, p95=p95)
+        else:
+            entry.update(mean=None, p5=None, p50=None, p95=None)
+        reference = self.references.get(scenario)
+        entry.update(reference=reference, compared=0, p_beats_reference=None, p_worse_off={})
+        if reference is None:
+            return entry
+        r = self.column(reference)
+        both = (status == 0) & (self.points.status[:, r] == 0)
+        entry["compared"] = int(both.sum())
+        if not both.any():
+            return entry
+        mine, theirs = self.points.objective[both, s], self.points.objective[both, r]
+        margin = BEATS * np.maximum(1.0, np.abs(theirs))
+        better = mine > theirs + margin if self.maximise else mine < theirs - margin
+        entry["p_beats_reference"] = float(better.mean())
+        net, ref_net = self.points.net[both, s], self.points.net[both, r]
+        scale = np.maximum(1.0, np.maximum(np.abs(net).max(axis=1), np.abs(ref_net).max(axis=1)))
+        worse = net < ref_net - WORSE * scale[:, None]
+        entry["p_worse_off"] = {a: float(worse[:, n].mean()) for n, a in enumerate(self.agencies)}
+        return entry
+
+    def tornado(self) -> pd.DataFrame:
+        """figure, low, central, high, objective_low, objective_high, swing, status_low,
+        status_high; a figure whose low or high leaves no plan first, then by swing."""
+        s = self.column(self.main)
+        status = self.tornado_points.status[:, s]
+        objective = self.tornado_points.objective[:, s]
+        frame = pd.DataFrame({
+            "scenario": self.main,
+            "figure": [f.label for f in self.figures],
+            "low": [f.low for f in self.figures],
+            "central": [f.central for f in self.figures],
+            "high": [f.high for f in self.figures],
+            "objective_low": objective[0::2],
+            "objective_high": objective[1::2],
+            "status_low": [STATUSES[k] for k in status[0::2]],
+            "status_high": [STATUSES[k] for k in status[1::2]],
+        })
+        frame["swing"] = (frame["objective_high"] - frame["objective_low"]).abs()
+        unsolved = (frame["status_low"] != "optimal") | (frame["status_high"] != "optimal")
+        frame["_order"] = np.where(unsolved, np.inf, frame["swing"].fillna(0.0))
+        frame = frame.sort_values(["_order", "figure"], ascending=[False, True], kind="stable")
+        columns = ["scenario", "figure", "low", "central", "high", "objective_low",
+                   "objective_high", "swing", "status_low", "status_high"]
+        return frame[columns].reset_index(drop=True)
+
+    def draws_table(self) -> pd.DataFrame:
+        """scenario, draw, status, objective: a row per scenario and draw, in that order."""
+        n = self.draws
+        return pd.DataFrame({
+            "scenario": np.repeat(np.array(self.scenarios, dtype=object), n),
+            "draw": np.tile(np.arange(n), len(self.scenarios)),
+            "status": np.array(STATUSES, dtype=object)[self.points.status.T.ravel()],
+            "objective": self.points.objective.T.ravel(),
+        })
+
+    def document(self) -> dict[str, Any]:
+        """The results.json entries: 'uncertainty' (per scenario), 'tornado' and
+        'uncertainty_method'. Nothing in them depends on how the work was split."""
+        rows = self.tornado()
+        return {
+            "uncertainty": {name: self.summary(name) for name in self.scenarios},
+            "tornado": {
+                "scenario": self.main,
+                "base": self.base,
+                "figures": [{k: _json_number(v) for k, v in row.items() if k != "scenario"}
+                            for row in rows.to_dict(orient="records")],
+            },
+            "uncertainty_method": {
+                "draws": self.draws,
+                "seed": self.seed,
+                "distribution": "triangular(low, central, high) for every range; a plain run "
+                                "uses central",
+                "random_numbers": "draw d uses numpy PCG64(SeedSequence(seed, spawn_key=(d,))), "
+                                  "one uniform per figure in the order listed; a figure's value "
+                                  "is its quantile at that uniform",
+                "percentiles": "over the optimal draws, numpy's linear interpolation; "
+                               "infeasible and unbounded draws are counted, not included",
+                "p_beats_reference": f"objective better than the reference's in the same draw "
+                                     f"by more than {BEATS:g} of it, over draws where both "
+                                     "solved",
+                "p_worse_off": f"net position (after transfers) below the reference's in the "
+                               f"same draw by more than {WORSE:g} of the largest position, "
+                               "over draws where both solved",
+                "tornado": "the main scenario's objective with one figure at its low or high "
+                           "and every other figure central",
+                "figures": [{"figure": f.label, "low": f.low, "central": f.central,
+                             "high": f.high} for f in self.figures],
+            },
+        }
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def total_points(result: RunResult, draws: int) -> int:
+    """How many points `run_uncertainty` solves: the draws and two per uncertain figure."""
+    prepared = result.prepared
+    figures = uncertain_figures([prepared.instance, *(r.instance for r in prepared.runs)])
+    return draws + 2 * len(figures)
+
+
+def run_uncertainty(
+    result: RunResult,
+    draws: int,
+    seed: int,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> UncertaintyResult:
+    """Solve every scenario for `draws` draws and the tornado's points; store and return it.
+
+    `workers` local processes (default: the machine's cores, when the run is
+    long enough to be worth starting them), or the Dask cluster at `scheduler`.
+    `progress` is told how many points finish, of draws + 2 * (uncertain figures).
+    """
+    started = time.perf_counter()
+    plan = make_plan(result)
+    n_fig = len(plan.figures)
+    u = np.vstack([np.array([draw_uniforms(seed, d, n_fig) for d in range(draws)]).reshape(
+        draws, n_fig), tornado_uniforms(n_fig)])
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    solved, where = run_points(plan, u, count, scheduler, progress, auto=workers is None)
+    order = [next(n for n, s in enumerate(plan.scenarios) if s.name == name)
+             for name in (s.name for s in result.scenarios)]
+
+    def declared(points: Points, rows: slice) -> Points:
+        return Points(points.status[rows][:, order], points.objective[rows][:, order],
+                      points.net[rows][:, order])
+
+    main = main_scenario(result)
+    outcome = UncertaintyResult(
+        draws=draws, seed=seed, figures=plan.figures,
+        scenarios=[s.name for s in result.scenarios],
+        references={s.name: s.reference for s in result.scenarios},
+        agencies=list(result.instance.agencies),
+        maximise=result.instance.objective != "cost",
+        points=declared(solved, slice(0, draws)),
+        main=main, base=result.scenario(main).objective,
+        tornado_points=declared(solved, slice(draws, None)),
+        where=where,
+        seconds=time.perf_counter() - started,
+    )
+    result.uncertainty = outcome
+    result.analyses.update(outcome.document())
+    return outcome

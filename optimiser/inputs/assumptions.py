@@ -1,0 +1,158 @@
+"""The instance's assumptions and sources, as written beside its figures.
+
+Instance files cite each figure's source in a YAML comment beside it
+(`unit_cost: 1590  # NHS reference costs 2016/17`) and mark guesses as such
+(`# ASSUMPTION: ...`); streams and interventions may also carry a `source:`
+field. This module collects all of them, each with the line, the dotted path
+of the figure it belongs to and the figure itself, for the reports.
+
+Comments are found with PyYAML's scanner (which knows where every token,
+quoted or not, ends), so a `#` inside a quoted string is never mistaken for one.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from optimiser.inputs.schema import Instance
+from optimiser.inputs.yamlsource import Source, dotted
+
+MARKED = re.compile(r"^(ASSUMPTION|ASSUMED|SOURCES?)\b", re.IGNORECASE)
+"""A comment block on lines of its own is collected when it starts with one of these."""
+ASSUMPTION = re.compile(r"\bASSUMPTION\b|\bASSUMED\b", re.IGNORECASE)
+COLUMNS = ["line", "path", "value", "kind", "note"]
+
+
+def assumptions(path: Path, source: Source, instance: Instance) -> pd.DataFrame:
+    """Every sourced or assumed figure: line, path, value, kind (assumption|source), note."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    rows = comment_rows(text, source) + source_field_rows(source, instance)
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    return frame.sort_values(["line", "path"], kind="mergesort").reset_index(drop=True)
+
+
+def comments(text: str) -> dict[int, tuple[str, bool]]:
+    """Line (1-based) -> (comment text without '#', whether the line holds nothing else)."""
+    ends: dict[int, int] = {}
+    inside: set[int] = set()
+    try:
+        for token in yaml.scan(text, Loader=_scanner(text)):
+            start, end = token.start_mark, token.end_mark
+            if start.index == end.index:
+                continue
+            inside.update(range(start.line + 1, end.line))
+            ends[end.line] = max(ends.get(end.line, 0), end.column)
+            if end.line > start.line:
+                ends.setdefault(start.line, len(text))
+    except yaml.YAMLError:  # pragma: no cover - the instance has already parsed
+        return {}
+    found: dict[int, tuple[str, bool]] = {}
+    for number, line in enumerate(text.splitlines()):
+        if number in inside:
+            continue
+        rest = line[ends.get(number, 0):]
+        stripped = rest.strip()
+        if stripped.startswith("#"):
+            found[number + 1] = (stripped.lstrip("#").strip(), number not in ends)
+    return found
+
+
+def _scanner(text: str) -> type:
+    """libyaml's scanner (several times faster) for ASCII text, where its marks count the
+    same characters as PyYAML's own; PyYAML's otherwise."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    return fast if fast is not None and text.isascii() else yaml.SafeLoader
+
+
+def comment_rows(text: str, source: Source) -> list[dict[str, Any]]:
+    """Comments beside a figure, and marked comments on their own lines above one.
+
+    A block of comment lines marked ASSUMPTION or SOURCE belongs to the first
+    figure below it; unmarked comment blocks (working, headings) are left out.
+    """
+    by_line = _paths_by_line(source)
+    found = comments(text)
+    rows = [_row(line, by_line[line], source, note)
+            for line, (note, alone) in sorted(found.items())
+            if not alone and note and line in by_line]
+    return rows + _blocks(_group(found), by_line, source)
+
+
+def _group(found: dict[int, tuple[str, bool]]) -> list[list[tuple[int, str]]]:
+    """Consecutive whole-line comments, grouped into blocks."""
+    blocks: list[list[tuple[int, str]]] = []
+    for line, (note, alone) in sorted(found.items()):
+        if not alone:
+            continue
+        if blocks and blocks[-1][-1][0] == line - 1:
+            blocks[-1].append((line, note))
+        else:
+            blocks.append([(line, note)])
+    return blocks
+
+
+def _blocks(blocks: list[list[tuple[int, str]]], by_line: dict[int, tuple[Any, ...]],
+            source: Source) -> list[dict[str, Any]]:
+    """Marked comment blocks, each attached to the first figure after it."""
+    rows = []
+    lines = sorted(by_line)
+    for block in blocks:
+        note = " ".join(n for _, n in block if n)
+        if not MARKED.match(note):
+            continue
+        after = [n for n in lines if n > block[-1][0]]
+        path = by_line[after[0]] if after else ()
+        rows.append(_row(block[0][0], path, source, note))
+    return rows
+
+
+def source_field_rows(source: Source, instance: Instance) -> list[dict[str, Any]]:
+    """The `source:` fields of streams and interventions."""
+    rows = []
+    for kind in ("streams", "interventions"):
+        for key, item in getattr(instance, kind).items():
+            if item.source:
+                path = (kind, key, "source")
+                rows.append({"line": source.line(path), "path": dotted(path[:2]),
+                             "value": "", "kind": "source", "note": item.source})
+    return rows
+
+
+def _paths_by_line(source: Source) -> dict[int, tuple[Any, ...]]:
+    """Line -> the outermost path that starts on it (the figure a trailing comment is beside)."""
+    by_line: dict[int, tuple[Any, ...]] = {}
+    for path, line in source.lines.items():
+        if path and (line not in by_line or len(path) < len(by_line[line])):
+            by_line[line] = path
+    return by_line
+
+
+def _row(line: int, path: tuple[Any, ...], source: Source, note: str) -> dict[str, Any]:
+    return {"line": line, "path": dotted(path), "value": render(_lookup(source.data, path)),
+            "kind": "assumption" if ASSUMPTION.search(note) else "source", "note": note}
+
+
+def _lookup(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def render(value: Any) -> str:
+    """A figure in one short line: 1200, [1, 2, 3], {a: 1, b: 2}."""
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k}: {render(v)}" for k, v in value.items())
+        text = "{" + inner + "}"
+    elif isinstance(value, list):
+        text = "[" + ", ".join(render(v) for v in value) + "]"
+    else:
+        text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,330 @@
+"""Validation: the schema pass, then the cross-reference pass.
+
+Both passes collect every problem they find and raise one `InstanceError`
+listing them, each naming the file, the path in it and the line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pydantic
+
+from optimiser.errors import InstanceError, Problem
+from optimiser.inputs.ranges import ranges_of
+from optimiser.inputs.schema import (
+    MAX_FIGURE,
+    UNION_TAGS,
+    Agency,
+    Instance,
+    Intervention,
+    Outcome,
+    Range,
+    Scenario,
+    Stream,
+)
+from optimiser.inputs.yamlsource import Path, Source
+
+PER_YEAR_FIELDS = {
+    "streams": ("budget",),
+    "interventions": ("unit_cost", "min_units", "max_units"),
+    "outcomes": ("target",),
+}
+
+
+def validate(source: Source) -> Instance:
+    """Both passes over a loaded file: the instance, or an `InstanceError`."""
+    instance = check_schema(source.data, source)
+    problems = check_references(instance, source)
+    if problems:
+        raise InstanceError(problems)
+    return instance
+
+
+def check_schema(data: dict[str, Any], source: Source) -> Instance:
+    """First pass: pydantic with unknown fields forbidden, its errors in plain English."""
+    try:
+        return Instance.model_validate(data)
+    except pydantic.ValidationError as err:
+        located = schema_problems(err.errors(include_url=False), data)
+        raise InstanceError([source.problem(path, message) for path, message in located]) from None
+
+
+SECTION_MODELS: dict[str, type[pydantic.BaseModel]] = {
+    "agencies": Agency, "streams": Stream, "interventions": Intervention,
+    "outcomes": Outcome, "scenarios": Scenario,
+}
+SHARES = {"pool_share", "deadweight", "optimism_bias"}
+"""Fields (and the scenario map) that hold a share between 0 and 1."""
+YEARS = {"lag", "years"}
+
+
+def schema_problems(errors: Sequence[Any], data: Any) -> list[tuple[Path, str]]:
+    """Pydantic's errors as (path, plain message), one per place, in the file's terms.
+
+    A per-year figure is a number or a list (or a range): only the errors of
+    the form the file used are kept. A misspelt field is reported once, as the unknown field
+    with the known one it resembles, not also as the known one missing.
+    """
+    located: dict[Path, str] = {}
+    for e in errors:
+        clean: list[str | int] = []
+        other_member = False
+        for part in e["loc"]:
+            if not _is_union_tag(part):
+                clean.append(part)
+            elif part not in UNION_TAGS:  # a plain union: keep the member the file wrote
+                written_list = isinstance(_get(data, tuple(clean)), list)
+                other_member = other_member or written_list != str(part).startswith("list[")
+        if other_member:
+            continue
+        loc = tuple(clean)
+        if loc and loc[-1] == "[key]":
+            located.setdefault(loc[:-1], _bad_id(e["input"]))
+            continue
+        located.setdefault(loc, _plain(e, loc, data))
+    return _merge_misspellings(located, data)
+
+
+def _merge_misspellings(located: dict[Path, str], data: Any) -> list[tuple[Path, str]]:
+    """Turn 'X missing' plus 'unknown Y' (Y a misspelling of X) into one problem about Y."""
+    missing = {loc for loc, m in located.items() if m == MISSING}
+    out = dict(located)
+    for loc, message in located.items():
+        if not message.startswith(UNKNOWN):
+            continue
+        allowed = _fields_at(loc[:-1], data)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        if close:
+            out[loc] = f"{message}; did you mean '{close[0]}'?"
+            if (*loc[:-1], close[0]) in missing:
+                del out[(*loc[:-1], close[0])]
+        elif allowed:
+            out[loc] = f"{message}; the fields here are: {', '.join(allowed)}"
+    return list(out.items())
+
+
+def _fields_at(parent: Path, data: Any) -> list[str]:
+    """The field names allowed in the mapping at `parent` (empty if not a schema mapping)."""
+    if parent == ():
+        return list(Instance.model_fields)
+    if len(parent) == 2 and parent[0] in SECTION_MODELS:
+        return list(SECTION_MODELS[str(parent[0])].model_fields)
+    written = _get(data, parent)
+    if isinstance(written, dict) and set(written) & set(Range.model_fields):
+        return list(Range.model_fields)
+    return []
+
+
+def _get(data: Any, path: Path) -> Any:
+    """The value at `path` in plain data, or None where the path does not lead."""
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _is_union_tag(part: str | int) -> bool:
+    """Pydantic puts the union member's name in the location; it means nothing to a user."""
+    return isinstance(part, str) and (part.startswith(("list[", "function-")) or part in {
+        "float", "int", "constrained-float", "constrained-int"} or part in UNION_TAGS)
+
+
+MISSING = "is required but missing"
+UNKNOWN = "unknown field"
+_KINDS = {
+    "dict": "a mapping (key: value lines)", "list": "a list", "str": "text",
+    "bool": "true or false", "int": "a whole number", "float": "a number",
+}
+
+
+def _shown(value: Any) -> str:
+    """A value as the file would write it: -10, 'lots', .nan, a list."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
+    if isinstance(value, float | int):
+        return repr(value)
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict | list):
+        return _KINDS[type(value).__name__]
+    return repr(value)
+
+
+def _plain(e: dict[str, Any], loc: Path, data: Any) -> str:
+    """One pydantic error in words a finance lead reads: what is wanted, and what was given."""
+    kind, ctx = e["type"], e.get("ctx") or {}
+    value = e.get("input")
+    got = f" (got {_shown(value)})"
+    names = [p for p in loc if isinstance(p, str)]
+    field = names[-1] if names else ""
+    if kind == "missing":
+        return MISSING
+    if kind == "extra_forbidden":
+        return f"{UNKNOWN} '{field}' (misspelt?)"
+    if kind == "finite_number":
+        return "must be an ordinary number, not NaN or infinity" + got
+    is_share = (field in SHARES or "pool_share" in names
+                or (field in Range.model_fields and len(names) > 1 and names[-2] in SHARES))
+    if kind in {"greater_than_equal", "less_than_equal"} and is_share:
+        return "must be a share between 0 and 1" + got
+    if kind in {"greater_than_equal", "less_than_equal"} and abs(
+            ctx.get("le", ctx.get("ge", 0))) == MAX_FIGURE:
+        return f"is too large to be a real figure (at most {MAX_FIGURE:g})" + got
+    if kind == "greater_than_equal":
+        bound = ctx.get("ge")
+        if bound == 0:
+            return "must not be negative" + got
+        return f"must be at least {bound:g}" + got
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le'):g}" + got
+    if kind == "greater_than" and field == "discount_rate":
+        return ("must be above -1: a rate of -1 (-100%) or below has no meaning; "
+                "the Green Book rate is 0.035" + got)
+    if kind == "greater_than":
+        return f"must be above {ctx.get('gt'):g}" + got
+    if kind in {"int_type", "int_from_float", "int_parsing"}:
+        return ("must be a whole number of years" if field in YEARS
+                else "must be a whole number") + got
+    if kind == "float_type" and isinstance(value, dict):
+        return ("must be a number; a range {low, central, high} is allowed only for "
+                "unit_cost, effects, savings, deadweight and optimism_bias")
+    if kind in {"float_type", "float_parsing"}:
+        return "must be a number" + got + _percent_hint(value)
+    if kind in {"bool_type", "bool_parsing"}:
+        return "must be true or false" + got
+    if kind == "string_type":
+        return "must be text" + got
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        if field == "currency":
+            return "must be a three-letter currency code in capitals, such as GBP" + got
+        return _bad_id(value)
+    if kind == "literal_error":
+        allowed = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        close = difflib.get_close_matches(str(value), allowed.split(", "), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"must be one of: {allowed}" + got + hint
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return f"must be {_KINDS['dict']}" + got
+    if kind == "list_type":
+        return "must be a list, such as [a, b]" + got
+    if kind == "too_short":
+        return "must have at least one entry"
+    return e["msg"][:1].lower() + e["msg"][1:].rstrip(".") + got
+
+
+def _percent_hint(value: Any) -> str:
+    """'; write 3.5% as 0.035' for a percentage given as text, else nothing."""
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else None
+    except ValueError:
+        share = None
+    return f"; write {text} as {share:g}" if share is not None else ""
+
+
+def _bad_id(value: Any) -> str:
+    """Why `value` is not an id, with the id it could be."""
+    rule = "ids use only lower-case letters, digits and underscores"
+    if not isinstance(value, str):
+        return f"{_shown(value)} is not a valid id: {rule}, written as text (quote numbers)"
+    fixed = re.sub(r"[^a-z0-9_]+", "_", value.lower()).strip("_")
+    return f"'{value}' is not a valid id: {rule}" + (f" (e.g. '{fixed}')" if fixed else "")
+
+
+def check_references(instance: Instance, source: Source) -> list[Problem]:
+    """Second pass: every id resolves, lists have one figure per year, bounds and ranges
+    are ordered."""
+    problems: list[Problem] = []
+
+    def need(ok: bool, path: Sequence[str | int], message: str) -> None:
+        if not ok:
+            problems.append(source.problem(path, message))
+
+    def unknown(kind: str, word: str, known: set[str], path: Sequence[str | int]) -> None:
+        """An id that must name a known one: a problem, with a suggestion, when it does not."""
+        if word not in known:
+            problems.append(source.problem(path, f"unknown {kind} '{word}'{suggest(word, known)}"))
+
+    agencies, interventions = set(instance.agencies), set(instance.interventions)
+    outcomes, streams = set(instance.outcomes), set(instance.streams)
+    for sid, stream in instance.streams.items():
+        unknown("agency", stream.agency, agencies, ("streams", sid, "agency"))
+        for n, iid in enumerate(stream.ring_fence or []):
+            unknown("intervention", iid, interventions, ("streams", sid, "ring_fence", n))
+    for iid, item in instance.interventions.items():
+        unknown("agency", item.agency, agencies, ("interventions", iid, "agency"))
+        for kid in item.effects:
+            unknown("outcome", kid, outcomes, ("interventions", iid, "effects", kid))
+        for aid in item.savings:
+            unknown("agency", aid, agencies, ("interventions", iid, "savings", aid))
+        low, high = (per_year(item.min_units, instance.years),
+                     per_year(item.max_units, instance.years))
+        for t, (lo, hi) in enumerate(zip(low, high, strict=False)):
+            if lo > hi:
+                need(False, ("interventions", iid, "min_units"),
+                     f"min_units {lo:g} is above max_units {hi:g} in "
+                     f"{instance.start_year + t}")
+                break
+        for path, figure in ranges_of(iid, item):
+            problem = range_problem(figure)
+            need(problem is None, path, problem or "")
+    for section, fields in PER_YEAR_FIELDS.items():
+        for key, item in getattr(instance, section).items():
+            for name in fields:
+                value = getattr(item, name)
+                if isinstance(value, list) and len(value) != instance.years:
+                    need(False, (section, key, name),
+                         f"has {len(value)} figure{'s' if len(value) != 1 else ''}; give one "
+                         f"figure, or a list of {instance.years} (one per year)")
+    for name, scenario in (instance.scenarios or {}).items():
+        for sid in scenario.pool_share:
+            unknown("stream", sid, streams, ("scenarios", name, "pool_share", sid))
+        if scenario.reference is not None:
+            declared = set(instance.scenarios or {}) - {name}
+            need(scenario.reference in declared, ("scenarios", name, "reference"),
+                 f"unknown scenario '{scenario.reference}'{suggest(scenario.reference, declared)}"
+                 if scenario.reference != name else "a scenario cannot be its own reference")
+    return problems
+
+
+def range_problem(figure: Range) -> str | None:
+    """What is wrong with a range's order, or None: low <= central <= high."""
+    if figure.low > figure.central:
+        return (f"low {figure.low:g} is above central {figure.central:g}; "
+                "a range is {low, central, high} with low <= central <= high")
+    if figure.central > figure.high:
+        return (f"central {figure.central:g} is above high {figure.high:g}; "
+                "a range is {low, central, high} with low <= central <= high")
+    return None
+
+
+def per_year(value: float | list[float] | None, years: int) -> list[float]:
+    """Expand a per-year figure to one value per year (None -> +inf, 'no limit')."""
+    if value is None:
+        return [math.inf] * years
+    if isinstance(value, list):
+        return [float(v) for v in value]
+    return [float(value)] * years
+
+
+def suggest(word: str, known: set[str]) -> str:
+    """'; did you mean X?' for the closest known id, or a list of the known ids."""
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    if not known:
+        return "; none are defined"
+    listed = sorted(known)
+    more = f" and {len(listed) - 8} more" if len(listed) > 8 else ""
+    return "; known: " + ", ".join(listed[:8]) + more

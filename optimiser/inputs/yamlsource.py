@@ -1,0 +1,356 @@
+"""Read a YAML instance safely into plain Python data, remembering the line of every value.
+
+PyYAML only composes the node tree (nothing is ever constructed from a tag); this module
+builds the dicts, lists and scalars itself, so it can record lines, refuse non-core tags,
+duplicate keys and dates, and stop alias bombs, recursive aliases and very deep nesting.
+
+Merge keys (``<<: *base`` or ``<<: [*a, *b]``) work as in YAML 1.1: keys written in the
+mapping win over merged ones, and earlier merged mappings win over later ones.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from optimiser.errors import InstanceError, Problem
+
+Path = tuple[str | int, ...]
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_VALUES = 200_000
+MAX_DEPTH = 100
+
+_CORE = "tag:yaml.org,2002:"
+_MAP, _SEQ, _MERGE, _TIMESTAMP = (_CORE + t for t in ("map", "seq", "merge", "timestamp"))
+_MERGE_KEY = object()  # stands for a `<<` key in a mapping's list of entries
+_CTOR = yaml.constructor.SafeConstructor()
+_SCALARS: dict[str, Callable[[ScalarNode], Any]] = {
+    _CORE + "str": _CTOR.construct_yaml_str,
+    _CORE + "int": _CTOR.construct_yaml_int,
+    _CORE + "float": _CTOR.construct_yaml_float,
+    _CORE + "bool": _CTOR.construct_yaml_bool,
+    _CORE + "null": _CTOR.construct_yaml_null,
+    _MERGE: _CTOR.construct_yaml_str,  # `<<` anywhere but a mapping key is just text
+}
+
+
+def dotted(path: Sequence[str | int]) -> str:
+    """Render a path for people: ``("a", "b", 2)`` -> ``"a.b[2]"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Where a value read from a spreadsheet table sits: file, sheet, row and column."""
+
+    file: str
+    sheet: str | None  # None for a CSV file
+    row: int  # as the spreadsheet counts: the header is row 1
+    column: str | None = None  # e.g. "D (unit_cost)"; None for the whole row
+
+    def problem(self, path: Sequence[str | int], message: str, column: str | None = None
+                ) -> Problem:
+        """A Problem about ``path`` at this cell (or at `column` of its row)."""
+        return Problem(self.file, dotted(path), None, message, self.sheet, self.row,
+                       column or self.column)
+
+
+@dataclass(frozen=True)
+class Source:
+    """An instance file's plain data, with the line of every key, item and scalar.
+
+    Sections read from spreadsheet tables (`optimiser.inputs.tables`) have no lines;
+    `cells` says where each of their rows and values sits instead, and
+    `tables` holds the SHA-256 of every table file read.
+    """
+
+    file: str
+    data: dict[str, Any]
+    lines: dict[Path, int]
+    cells: dict[Path, Cell] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+
+    def line(self, path: Sequence[str | int]) -> int | None:
+        """Line of ``path``, or of its nearest ancestor that has one; None if none has."""
+        path = tuple(path)
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return None
+
+    def problem(self, path: Sequence[str | int], message: str) -> Problem:
+        """A Problem about ``path``, with its dotted path and line, or its table cell."""
+        path = tuple(path)
+        for end in range(len(path), 0, -1):
+            cell = self.cells.get(path[:end])
+            if cell is not None:
+                rest = path[end:]
+                column = None
+                if cell.column is None and rest:  # a field the row leaves out, or the id
+                    column = "id" if rest[0] == "[key]" else str(rest[0])
+                return cell.problem(path, message, column)
+        return Problem(self.file, dotted(path), self.line(path), message)
+
+
+class _TooDeep(Exception):
+    """Raised by the composer when the text nests deeper than MAX_DEPTH."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.1's implicit tags, plus YAML 1.2 floats such as 1e6 (which 1.1 reads as text)."""
+
+
+_Resolver.add_implicit_resolver(
+    _CORE + "float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+class _Composer(yaml.composer.Composer):
+    """PyYAML's composer, refusing deep nesting before Python's recursion limit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        """Compose one node, counting the depth."""
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _Composer,
+              yaml.constructor.SafeConstructor, _Resolver):
+    """PyYAML's own reader, scanner and parser (pure Python), with the composer above."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+try:  # libyaml's parser, when PyYAML was built with it
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - a PyYAML without libyaml
+    _CParser = None
+
+
+class _FastLoader(_Composer, *((_CParser,) if _CParser else ()),  # type: ignore[misc]
+                  yaml.constructor.SafeConstructor, _Resolver):
+    """libyaml's scanner and parser (C, about 3 times faster) under the same Python
+    composer: the nodes, their lines and the depth limit are the same as `_Loader`'s."""
+
+    def __init__(self, stream: str) -> None:
+        _CParser.__init__(self, stream)
+        _Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+def _compose(text: str) -> Node | None:
+    """The text's node tree: through libyaml when it is there and the text is printable
+    throughout; on any problem, and otherwise, through PyYAML's own parser, whose
+    messages (and exceptions) are the ones users see."""
+    if _CParser is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        try:
+            return yaml.compose(text, Loader=_FastLoader)
+        except Exception:  # PyYAML's parser says what is wrong, below
+            pass
+    return yaml.compose(text, Loader=_Loader)
+
+
+def _fail(file: str, line: int | None, message: str, path: Sequence[str | int] = ()) -> NoReturn:
+    raise InstanceError([Problem(file, dotted(path), line, message)])
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _tag(tag: str) -> str:
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+
+
+class _Builder:
+    """Turns a composed node graph into plain data, recording lines and enforcing limits."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[Path, int] = {}
+        self.count = 0
+        self.active: set[int] = set()  # ids of collection nodes being built or merged
+
+    def fail(self, node: Node, path: Path, message: str) -> NoReturn:
+        _fail(self.file, _line(node), message, path)
+
+    def enter(self, node: Node, path: Path) -> None:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            message = f"the file expands to too many values (alias bomb?); limit {MAX_VALUES}"
+            self.fail(node, path, message)
+        if max(len(path), len(self.active)) > MAX_DEPTH:  # active: nodes being built
+            message = f"the data is nested too deeply (more than {MAX_DEPTH} levels)"
+            self.fail(node, path[:3], message)  # the full path would be unreadable
+        if id(node) in self.active:
+            self.fail(node, path, "an alias refers to a value that contains it (recursive alias)")
+
+    def build(self, node: Node, path: Path) -> Any:
+        self.enter(node, path)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path)
+        kind = _MAP if isinstance(node, MappingNode) else _SEQ
+        if node.tag != kind:
+            self.fail(node, path, f"the tag {_tag(node.tag)!r} is not allowed here")
+        self.active.add(id(node))
+        if isinstance(node, SequenceNode):
+            result: Any = []
+            for index, item in enumerate(node.value):
+                self.lines[(*path, index)] = _line(item)
+                result.append(self.build(item, (*path, index)))
+        else:
+            result = {}
+            for key, (key_node, value_node) in self.entries(node, path).items():
+                self.lines[(*path, key)] = _line(key_node)
+                result[key] = self.build(value_node, (*path, key))
+        self.active.discard(id(node))
+        return result
+
+    def scalar(self, node: ScalarNode, path: Path) -> Any:
+        if node.tag == _TIMESTAMP:
+            message = "dates are not allowed here; write the year as a number (or quote the text)"
+            self.fail(node, path, message)
+        construct = _SCALARS.get(node.tag)
+        if construct is None:
+            plain = "write plain numbers, text, true/false, lists and mappings"
+            self.fail(node, path, f"the tag {_tag(node.tag)!r} is not allowed; {plain}")
+        try:
+            return construct(node)
+        except (ValueError, KeyError, yaml.YAMLError):
+            self.fail(node, path, f"{node.value!r} is not a valid {_tag(node.tag)} value")
+
+    def key(self, node: Node, path: Path) -> Any:
+        if not isinstance(node, ScalarNode):
+            self.fail(node, path, "a key must be a plain value, not a list or mapping")
+        self.enter(node, path)
+        return self.scalar(node, path)
+
+    def entries(self, node: MappingNode, path: Path) -> dict[Any, tuple[Node, Node]]:
+        """The mapping's effective (key node, value node) pairs, merges applied, in order."""
+        pairs: list[tuple[Any, Node, Node]] = []  # (key, key node, value node)
+        written: dict[Any, Node] = {}  # keys written in this mapping win over merged ones
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE and isinstance(key_node, ScalarNode):
+                if any(key is _MERGE_KEY for key, _, _ in pairs):
+                    message = "two merge keys '<<'; merge several mappings with '<<: [*a, *b]'"
+                    self.fail(key_node, path, message)
+                pairs.append((_MERGE_KEY, key_node, value_node))
+                continue
+            key = self.key(key_node, path)
+            if key in written:
+                where = f"first on line {_line(written[key])}, again on line {_line(key_node)}"
+                self.fail(key_node, (*path, key), f"duplicate key {key!r} ({where})")
+            written[key] = key_node
+            pairs.append((key, key_node, value_node))
+        out: dict[Any, tuple[Node, Node]] = {}
+        for key, key_node, value_node in pairs:
+            if key is not _MERGE_KEY:
+                out[key] = (key_node, value_node)
+                continue
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, MappingNode):
+                    self.fail(source, path, "'<<' merges mappings only (e.g. '<<: *base')")
+                self.enter(source, path)
+                self.active.add(id(source))
+                for merged_key, pair in self.entries(source, path).items():
+                    if merged_key not in written and merged_key not in out:
+                        out[merged_key] = pair
+                self.active.discard(id(source))
+        return out
+
+
+def parse_yaml(text: str, file: str) -> Source:
+    """Parse YAML text into a Source; every failure is an InstanceError naming the file."""
+    if "\x00" in text:
+        _fail(file, None, "not a text file (it contains NUL bytes); save it as UTF-8 text")
+    if len(text) > MAX_BYTES:
+        _fail(file, None, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    try:
+        root = _compose(text)
+    except _TooDeep as exc:
+        _fail(file, exc.line, f"the data is nested too deeply (more than {MAX_DEPTH} levels)")
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        detail = "; ".join(str(m) for m in (exc.context, exc.problem) if m)
+        _fail(file, mark.line + 1 if mark else None, f"invalid YAML: {detail}")
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        _fail(
+            file, line, f"not a text file (it contains the control character #x{exc.character:x})"
+        )
+    except yaml.YAMLError as exc:  # pragma: no cover - any other PyYAML failure
+        _fail(file, None, f"invalid YAML: {exc}")
+    if root is None or (root.tag == _CORE + "null" and isinstance(root, ScalarNode)):
+        _fail(file, None, "the file is empty")
+    if not isinstance(root, MappingNode):
+        found = "a list" if isinstance(root, SequenceNode) else f"a single value {root.value!r}"
+        _fail(
+            file,
+            _line(root),
+            "the top level must be a mapping of fields such as name, "
+            f"agencies, streams; found {found}",
+        )
+    builder = _Builder(file)
+    builder.lines[()] = _line(root)
+    data = builder.build(root, ())
+    return Source(file, data, builder.lines)
+
+
+def read_yaml(path: pathlib.Path) -> Source:
+    """Read and parse an instance file; every failure is an InstanceError naming the file."""
+    file = str(path)
+    try:
+        if path.is_dir():
+            _fail(file, None, "this is a directory, not an instance file")
+        if not path.exists():
+            _fail(file, None, "no such file")
+        if path.stat().st_size > MAX_BYTES:
+            _fail(file, None, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raw = path.read_bytes()
+    except OSError as exc:
+        _fail(file, None, f"cannot read the file: {exc.strerror or exc}")
+    if b"\x00" in raw:
+        _fail(file, None, "not a text file (it contains NUL bytes); save it as UTF-8 text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _fail(file, raw.count(b"\n", 0, exc.start) + 1, "not a text file (it is not UTF-8)")
+    if not text.strip():
+        _fail(file, None, "the file is empty")
+    return parse_yaml(text, file)

@@ -1,0 +1,222 @@
+"""Scenarios: apply each scenario to the instance and turn it into the model's plain data.
+
+A scenario is overrides on the instance (docs/contract.md: `overrides` are applied before
+the model is built, then `pool_share`, `pooling`, `incentives`, `transfers`).
+Scenarios are solved in an order where every reference comes before the
+scenarios that protect its positions.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from models.pooling import PlaceData
+from optimiser.errors import InstanceError, Problem
+from optimiser.inputs.ranges import central_instance, multiplier, written_figures
+from optimiser.inputs.schema import DEFAULT_SCENARIOS, Instance, Scenario
+from optimiser.inputs.validate import check_references, check_schema, per_year, suggest
+from optimiser.inputs.yamlsource import Source, dotted
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One scenario ready to build: the instance as it modifies it, and its reference."""
+
+    name: str
+    scenario: Scenario
+    instance: Instance
+    reference: str | None
+    """The scenario whose positions it is compared with (and protects, for no_worse_off)."""
+
+
+def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
+    """Every scenario with its overrides applied and validated, references first.
+
+    Raises `InstanceError` listing every override that does not resolve or
+    that makes the instance invalid, and any scenario without a reference
+    that its incentives need.
+    """
+    declared = instance.scenarios
+    scenarios = (
+        declared if declared is not None
+        else {k: Scenario.model_validate(v) for k, v in DEFAULT_SCENARIOS.items()}
+    )
+    problems: list[Problem] = []
+    runs: dict[str, ScenarioRun] = {}
+    first_unpooled = next((k for k, v in scenarios.items() if not v.pooling), None)
+    for name, scenario in scenarios.items():
+        changed = instance
+        if scenario.overrides:
+            try:
+                changed = apply_overrides(source, name, scenario.overrides)
+            except InstanceError as err:
+                problems.extend(err.problems)
+                continue
+        reference = scenario.reference or (first_unpooled if first_unpooled != name else None)
+        if scenario.incentives == "no_worse_off" and reference is None:
+            problems.append(source.problem(
+                ("scenarios", name, "incentives"),
+                "no_worse_off needs a reference scenario: add one with pooling: false, "
+                "or name it with reference:"))
+        runs[name] = ScenarioRun(name, scenario, changed, reference)
+    if problems:
+        raise InstanceError(problems)
+    return _reference_order(runs, source)
+
+
+def _reference_order(runs: dict[str, ScenarioRun], source: Source) -> list[ScenarioRun]:
+    """Order runs so each protected reference is solved before the scenario that needs it."""
+    ordered: list[ScenarioRun] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, chain: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            cycle = " -> ".join([*chain, name])
+            raise InstanceError([source.problem(
+                ("scenarios", chain[0], "reference"), f"references go round in a circle: {cycle}")])
+        state[name] = "visiting"
+        run = runs[name]
+        if run.scenario.incentives == "no_worse_off" and run.reference is not None:
+            visit(run.reference, [*chain, name])
+        state[name] = "done"
+        ordered.append(run)
+
+    for name in runs:
+        visit(name, [])
+    return ordered
+
+
+def apply_overrides(source: Source, name: str, overrides: dict[str, Any]) -> Instance:
+    """The instance with a scenario's dotted-path overrides applied, validated again.
+
+    `interventions.night_contact.max_units: 3000` sets that field; a path may end
+    in a field the file leaves to its default, but every id on the way must exist.
+    """
+    data = copy.deepcopy(source.data)
+    problems: list[Problem] = []
+    for key, value in overrides.items():
+        at = ("scenarios", name, "overrides", key)
+        parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
+        if parts[0] in ("scenarios", "name") or len(parts) < 1:
+            problems.append(source.problem(at, f"'{key}' cannot be overridden by a scenario"))
+            continue
+        node: Any = data
+        for depth, part in enumerate(parts[:-1]):
+            ok = (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and part < len(node))
+            if not ok:
+                hint = suggest(str(part), set(node)) if isinstance(node, dict) else ""
+                where = dotted(parts[:depth]) or "the instance"
+                problems.append(source.problem(
+                    at, f"override path '{key}': there is no '{part}' in {where}{hint}"))
+                break
+            node = node[part]
+        else:
+            last = parts[-1]
+            in_list = isinstance(node, list) and isinstance(last, int) and last < len(node)
+            if in_list or (isinstance(node, dict) and isinstance(last, str)):
+                node[last] = value
+            else:
+                problems.append(source.problem(at, f"override path '{key}' does not name a field"))
+    if problems:
+        raise InstanceError(problems)
+    try:
+        changed = check_schema(data, source)
+        late = check_references(changed, source)
+    except InstanceError as err:
+        late = err.problems
+    if late:
+        raise InstanceError([_blame_override(source, name, list(overrides), p) for p in late])
+    return changed
+
+
+def _blame_override(source: Source, name: str, keys: list[str], late: Problem) -> Problem:
+    """A problem the overrides caused, placed at the override that caused it.
+
+    The override whose path is the problem's path, or leads to it, or lies within
+    it; else the only override; else the scenario's `overrides` as a whole.
+    """
+    near = [k for k in keys if late.path == k or late.path.startswith((k + ".", k + "["))
+            or k.startswith((late.path + ".", late.path + "["))]
+    key = near[0] if near else (keys[0] if len(keys) == 1 else None)
+    at: tuple[str, ...] = ("scenarios", name, "overrides") + ((key,) if key else ())
+    if key == late.path:
+        return source.problem(at, f"this override is not valid: {late.message}")
+    return source.problem(at, f"with this override, {late.path} is not valid: {late.message}")
+
+
+def place_data(
+    run: ScenarioRun, reference_positions: dict[str, float] | None = None
+) -> PlaceData:
+    """The model's plain data for one scenario.
+
+    `reference_positions` (agency -> P_a in the reference scenario's solution)
+    is needed when the scenario's incentives are no_worse_off. Uncertain
+    figures take their central values (`optimiser.ranges.sample_place` draws them).
+    """
+    inst, sc = central_instance(run.instance), run.scenario
+    years = inst.years
+    agencies = list(inst.agencies)
+    interventions = list(inst.interventions)
+    outcomes = list(inst.outcomes)
+    streams = list(inst.streams)
+    a_pos = {a: n for n, a in enumerate(agencies)}
+    i_pos = {i: n for n, i in enumerate(interventions)}
+
+    items = list(inst.interventions.values())
+    written = written_figures(inst)
+    m = multiplier(written)[:, None]
+
+    def table(values: list[Any]) -> np.ndarray:
+        return np.array([per_year(v, years) for v in values], dtype=float).reshape(
+            len(values), years)
+
+    def fence_of(sid: str) -> list[int]:
+        stream = inst.streams[sid]
+        if stream.ring_fence is None:
+            return [n for n, v in enumerate(items) if v.agency == stream.agency]
+        return sorted({i_pos[i] for i in stream.ring_fence})
+
+    reference = np.full(len(agencies), np.nan)
+    if sc.incentives == "no_worse_off":
+        if reference_positions is None:
+            raise ValueError(f"scenario {run.name} needs its reference's positions")
+        reference = np.array([reference_positions[a] for a in agencies], dtype=float)
+
+    return PlaceData(
+        years=years,
+        discount=(1.0 + inst.discount_rate) ** -np.arange(years, dtype=float),
+        objective=inst.objective,
+        interventions=interventions,
+        cost=table([v.unit_cost for v in items]),
+        min_units=table([v.min_units for v in items]),
+        max_units=table([v.max_units for v in items]),
+        lag=np.array([v.lag for v in items], dtype=int),
+        outcomes=outcomes,
+        effect=written["effect"] * m,
+        value=np.array([o.value or 0.0 for o in inst.outcomes.values()], dtype=float),
+        weight=np.array([1.0 if o.value is None else o.value for o in inst.outcomes.values()],
+                        dtype=float),
+        target=np.array([per_year(o.target, years) if o.target is not None
+                         else [np.nan] * years for o in inst.outcomes.values()],
+                        dtype=float).reshape(len(outcomes), years),
+        agencies=agencies,
+        saving=written["saving"] * m,
+        streams=streams,
+        stream_agency=np.array([a_pos[s.agency] for s in inst.streams.values()], dtype=int),
+        budget=table([s.budget for s in inst.streams.values()]),
+        fence=[fence_of(s) for s in streams],
+        pool_share=np.array([sc.pool_share.get(s, inst.streams[s].pool_share) for s in streams],
+                            dtype=float),
+        pooling=sc.pooling,
+        floor=np.array([-a.max_net_cost if a.max_net_cost is not None else np.nan
+                        for a in inst.agencies.values()], dtype=float),
+        reference=reference,
+        transfers=sc.transfers,
+    )

@@ -1,0 +1,164 @@
+"""The agency graph as a picture: who gains, who loses, and the money between them.
+
+Drawn straight onto a matplotlib `Figure` (no pyplot, so no global state and
+no display needed). Agencies sit on a circle in the order the instance
+declares them: green where the scenario leaves them better off than its
+reference, red where worse off, grey where no different (or nothing to compare
+with). Arrows carry money, as wide as the money they carry: blue `funds`,
+orange `saves` (the wrong pocket; dotted where the delivery costs the other
+agency money), purple gain-share transfers (dashed: the proposed settlement).
+Each kind curves by its own amount, so arrows between the same two agencies
+stay apart.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, FancyArrowPatch, Patch
+
+from optimiser.analyses.gains import EDGE_KINDS, gains_graph
+from optimiser.format import money
+from optimiser.pipeline import RunResult
+
+GAINER, LOSER, EVEN = "#1a9850", "#d73027", "#9e9e9e"
+"""Node colours: better off, worse off, no different from the reference."""
+
+EDGE_STYLE: dict[str, tuple[str, float, str, str]] = {
+    "funds": ("#2166ac", 0.10, "-", "funds: its money pays for what the other delivers"),
+    "saves": ("#f1a340", 0.24, "-", "saves: what it delivers saves the other money"),
+    "transfers": ("#762a83", 0.38, "-", "gain-share transfer"),
+    "settlement": ("#762a83", 0.38, "--", "settlement: proposed payment"),
+}
+"""Edge kind -> (colour, curvature, line style, legend text)."""
+
+SMALLEST_DRAWN = 0.02
+"""Arrows carrying less than this share of the largest are left out, to keep it legible."""
+
+
+def draw_gains(result: RunResult, scenario: str) -> Figure:
+    """The agency graph of one optimal scenario (see the module doc), as a Figure."""
+    graph = gains_graph(result, scenario)
+    cur = graph.graph["currency"]
+    ids = list(graph.nodes)
+    n = len(ids)
+    angle = np.pi / 2 - 2 * np.pi * np.arange(n) / max(n, 1)
+    at = {a: np.array([np.cos(t), np.sin(t)]) for a, t in zip(ids, angle, strict=True)}
+    radius = min(0.1, 0.75 * np.sin(np.pi / n)) if n > 1 else 0.1
+
+    fig = Figure(figsize=(13, 13), dpi=100)
+    ax = fig.add_axes((0.01, 0.12, 0.98, 0.8))
+    ax.set_xlim(-1.85, 1.85)
+    ax.set_ylim(-1.5, 1.5)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+    amounts = [abs(d[k]) for _, _, d in graph.edges(data=True) for k in EDGE_KINDS]
+    biggest = max(amounts, default=0.0)
+    for a, b, d in graph.edges(data=True):
+        for kind in EDGE_KINDS:
+            if biggest > 0 and abs(d[kind]) >= SMALLEST_DRAWN * biggest:
+                _arrow(ax, at[a], at[b], radius, kind, d[kind], biggest)
+
+    for a, t in zip(ids, angle, strict=True):
+        node = graph.nodes[a]
+        gap = node.get("change")
+        colour = EVEN if gap is None or gap == 0 else GAINER if gap > 0 else LOSER
+        ax.add_patch(Circle(tuple(at[a]), radius, facecolor=colour, edgecolor="white",
+                            linewidth=2, zorder=3))
+        ax.text(*(at[a] * (1 + radius + 0.05)), _label(node, cur), fontsize=10,
+                ha=_side(np.cos(t), 0.1, "left", "right", "center"),
+                va=_side(np.sin(t), 0.3, "bottom", "top", "center"), zorder=4, linespacing=1.25)
+
+    ref = graph.graph["reference"]
+    against = f"against {ref}" if ref else "(no reference scenario to compare with)"
+    fig.suptitle(f"{result.instance.name}\nScenario {scenario}: who gains and who loses "
+                 f"{against}", fontsize=14, y=0.97)
+    fig.legend(handles=_legend(graph), loc="lower center", ncol=2, fontsize=10, frameon=False,
+               bbox_to_anchor=(0.5, 0.01))
+    fig.text(0.5, 0.1, "Present values; each agency's change in net position against the "
+             "reference, and its fair (Shapley) share of the pooling gain where computed.\n"
+             f"Arrow width in proportion to money (widest {money(biggest, cur)}); arrows under "
+             f"{money(SMALLEST_DRAWN * biggest, cur)} not drawn.", ha="center", fontsize=9,
+             color="#555555")
+    return fig
+
+
+def _side(v: float, margin: float, positive: str, negative: str, middle: str) -> str:
+    return positive if v > margin else negative if v < -margin else middle
+
+
+def _label(node: dict[str, Any], cur: str) -> str:
+    """Agency name (wrapped), its change against the reference and its fair share."""
+    lines = textwrap.wrap(str(node["name"]), 24)
+    gap = node.get("change")
+    if isinstance(gap, float):
+        lines.append("no change" if gap == 0
+                     else "change " + ("+" if gap > 0 else "") + money(gap, cur))
+    else:
+        lines.append("net " + money(float(node["net"]), cur))
+    share = node.get("shapley")
+    if isinstance(share, float):
+        lines.append("fair share " + money(share, cur))
+    return "\n".join(lines)
+
+
+def _arrow(ax: Axes, start: np.ndarray, end: np.ndarray, radius: float, kind: str,
+           amount: float, biggest: float) -> None:
+    """One arrow from the rim of `start`'s node to the rim of `end`'s."""
+    colour, bend, style, _ = EDGE_STYLE[kind]
+    if kind == "saves" and amount < 0:
+        style = ":"
+    way = (end - start) / np.linalg.norm(end - start)
+    width = 0.8 + 7.0 * abs(amount) / biggest
+    ax.add_patch(FancyArrowPatch(
+        tuple(start + way * radius), tuple(end - way * radius),
+        connectionstyle=f"arc3,rad={bend}", arrowstyle="-|>", mutation_scale=10 + 2 * width,
+        linewidth=width, linestyle=style, color=colour, alpha=0.7, zorder=2,
+        shrinkA=0, shrinkB=0))
+
+
+def _legend(graph: nx.DiGraph) -> list[Patch | Line2D]:
+    handles: list[Patch | Line2D] = [
+        Patch(facecolor=GAINER, label="better off than the reference"),
+        Patch(facecolor=LOSER, label="worse off than the reference"),
+        Patch(facecolor=EVEN, label="no different"),
+    ]
+    present = {k for _, _, d in graph.edges(data=True) for k in EDGE_KINDS if d[k] != 0}
+    for kind in EDGE_KINDS:
+        if kind in present:
+            colour, _, style, text = EDGE_STYLE[kind]
+            handles.append(Line2D([], [], color=colour, linestyle=style, linewidth=3, label=text))
+    if any(d["saves"] < 0 for _, _, d in graph.edges(data=True)):
+        handles.append(Line2D([], [], color=EDGE_STYLE["saves"][0], linestyle=":", linewidth=3,
+                              label="costs: what it delivers costs the other money"))
+    return handles
+
+
+def headline(result: RunResult) -> str | None:
+    """The scenario gains.png shows: the first optimal pooled scenario with an optimal
+    reference, else the first optimal scenario; None when nothing is optimal."""
+    optimal = [s for s in result.scenarios if s.status == "optimal"]
+    compared = [s for s in optimal if s.data is not None and s.data.pooling
+                and s.reference is not None
+                and result.scenario(s.reference).status == "optimal"]
+    chosen = compared or optimal
+    return chosen[0].name if chosen else None
+
+
+def write_gains_pictures(result: RunResult, folder: Path) -> None:
+    """gains.png: the headline scenario's picture (`draw_gains` draws any other)."""
+    first = headline(result)
+    if first is not None:
+        _save(draw_gains(result, first), folder / "gains.png")
+
+
+def _save(fig: Figure, path: Path) -> None:
+    fig.savefig(path, dpi=100, metadata={"Software": None})

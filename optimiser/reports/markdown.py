@@ -1,0 +1,155 @@
+"""summary.md: a short Markdown summary, fit to paste into a submission.
+
+The headline, a table of scenarios, who gains and who loses, the price of each
+ring-fence and any settlement (when computed), what the draws say (after
+`--draws`), and the figures decided by rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from optimiser.reports.story import Story, count, narrative, share, uncertainty_sentences, years
+
+
+def cell(text: object) -> str:
+    """Text for a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[object]], right_from: int = 1) -> str:
+    """A Markdown table; columns from `right_from` on are right-aligned (numbers)."""
+    align = ["---" if n < right_from else "--:" for n in range(len(header))]
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |",
+             "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_markdown(story: Story, path: Path) -> None:
+    """Write summary.md for `story` at `path`."""
+    path.write_text(summary(story), encoding="utf-8")
+
+
+def summary(story: Story) -> str:
+    """The whole summary."""
+    inst = story.instance
+    parts = [
+        f"# {inst.name}",
+        f"**{story.headline.sentence}**",
+        f"{years(inst.years)} from {inst.start_year}; objective "
+        f"{inst.objective.replace('_', ' ')}; {inst.currency} at constant prices; present "
+        "values discounted at "
+        f"{inst.discount_rate:.1%} a year.",
+        "\n".join(f"- {s}" for s in narrative(story)),
+        "## Scenarios",
+        scenarios_table(story),
+        *gainers(story),
+        *prices(story),
+        *payments(story),
+        *uncertainty(story),
+        *rules(story),
+        f"_Produced by optimise from {story.result.prepared.path.name} "
+        f"(SHA-256 {story.result.prepared.sha256[:12]}...); every figure is in results.json._",
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def scenarios_table(story: Story) -> str:
+    """Status, objective, spend, savings, net benefit and each outcome a year per scenario."""
+    outcomes = list(story.instance.outcomes)
+    targets = story.targets.set_index(["scenario", "outcome"]) if not story.targets.empty \
+        else pd.DataFrame()
+    header = ["Scenario", "Status", "Objective", "Spend (PV)", "Savings (PV)",
+              "Net benefit (PV)"]
+    for k in outcomes:
+        goal = targets.loc[targets.index.get_level_values("outcome") == k, "target"] \
+            if not targets.empty else pd.Series(dtype=float)
+        shown = f" (target {count(goal.iloc[0])})" if len(goal) and pd.notna(goal.iloc[0]) else ""
+        header.append(f"{story.name('outcomes', k)} a year{shown}")
+    rows = []
+    for r in story.scenarios.itertuples(index=False):
+        status = r.status if r.status == "optimal" else f"{r.status}: {r.message}"
+        row = [r.scenario, status, story.objective_text(r.objective, full=True),
+               story.full(r.spend), story.full(r.savings), story.full(r.net_benefit)]
+        for k in outcomes:
+            row.append(count(targets.loc[(r.scenario, k), "achieved"])
+                       if (r.scenario, k) in targets.index else "-")
+        rows.append(row)
+    return table(header, rows, right_from=2)
+
+
+def gainers(story: Story) -> list[str]:
+    """Each agency's net position, ring-fenced against pooled, and the change."""
+    head = story.headline
+    if head.net_benefit is None:
+        return []
+    gains = story.gains[story.gains["scenario"] == head.pooled]
+    rows = [[story.name("agencies", r.agency), story.full(r.reference_net),
+             story.full(r.net) + ("*" if r.decided_by_rule else ""), story.full(r.gain)]
+            for r in gains.itertuples(index=False)]
+    return [f"## Who gains and who loses ({head.pooled} against {head.baseline})",
+            table(["Agency", f"{head.baseline} (PV)", f"{head.pooled} (PV)", "Change"], rows),
+            "Net position: present value of savings minus spend, plus transfers in, minus "
+            "transfers out. * decided by rule (see below)."]
+
+
+def prices(story: Story) -> list[str]:
+    """The price of each ring-fence, when computed."""
+    if story.prices.empty:
+        return []
+    rows = [["-" if pd.isna(r.rank) else r.rank, story.name("streams", r.stream),
+             story.objective_text(r.lift_gain, True),
+             story.rate(r.marginal_value)]
+            for r in story.prices.itertuples(index=False)]
+    return ["## The price of each ring-fence",
+            table(["Rank", "Stream", "Gain from lifting it alone",
+                   "Value of one more unit of budget"], rows, right_from=2)]
+
+
+def payments(story: Story) -> list[str]:
+    """Gain-share transfers and settlement payments, when there are any."""
+    frames = [("Gain-share transfers", story.result.table("transfers")),
+              ("Settlement", story.settlement)]
+    out = []
+    for title, frame in frames:
+        if frame.empty:
+            continue
+        rows = [[r["scenario"], story.name("agencies", r["from"]), story.name("agencies", r["to"]),
+                 story.full(r["amount"])] for r in frame.to_dict("records")]
+        out += [f"## {title} (present value)",
+                table(["Scenario", "From", "To", "Amount"], rows, right_from=3)]
+    return out
+
+
+def uncertainty(story: Story) -> list[str]:
+    """After `--draws`: what the draws say in a paragraph, and each scenario's spread."""
+    u = story.uncertainty
+    if u is None:
+        return []
+    rows = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
+             f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
+            for r in u.spread.itertuples(index=False)]
+    return ["## How sure are these figures?", " ".join(uncertainty_sentences(story)),
+            table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
+                   "Draws with no plan", "Beats its reference"], rows)]
+
+
+def rules(story: Story) -> list[str]:
+    """The tie-break rules, and the positions they decided."""
+    listed = "\n".join(f"{n}. **{key.replace('_', ' ')}**: {text}"
+                       for n, (key, text) in enumerate(story.rules.items(), start=1))
+    out = ["## Figures chosen by rule", listed]
+    decided = story.decided
+    if not decided.empty:
+        rows = [[r.scenario, story.name("agencies", r.agency), story.full(r.position),
+                 story.full(r.position_min), story.full(r.position_max)]
+                for r in decided.itertuples(index=False)]
+        out += ["Positions (before transfers, PV) the rules chose among plans with the same "
+                "optimal objective:",
+                table(["Scenario", "Agency", "Reported", "Least", "Greatest"], rows,
+                      right_from=2)]
+    return out

@@ -1,0 +1,658 @@
+"""report.html: the story on one self-contained page (no network: inline CSS and SVG).
+
+Every number on the page is a `data-value` attribute beside its formatted text,
+with `data-src` naming where results.json holds it: '/'-separated paths (`*` for
+every key or item at that level) joined by ' + ' and ' - '. Where a path holds
+several figures (a wildcard, or a list a year), `data-op` says how the page
+combined them (`sum` or `mean`). So a test, or a sceptical reader with a script,
+can check every figure against results.json. Figures taken from the instance
+itself (targets) carry `data-instance` instead; net benefit worked out for an
+objective other than net_benefit carries `data-net-benefit` naming the scenario
+(or 'pooled - baseline' for a difference) whose plan it was worked out from.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from optimiser.analyses.prices import price_sentences
+from optimiser.reports import charts
+from optimiser.reports.story import (
+    Story,
+    count,
+    figure_name,
+    narrative,
+    share,
+    snap,
+    uncertainty_sentences,
+    years,
+)
+from optimiser.reports.uncertaintyplot import MAX_BARS
+
+STYLE = """
+:root { --ink:#1b1f24; --muted:#5f6b7a; --rule:#dfe3e8; --navy:#1f3b73; --soft:#f4f6f9;
+  --gain:#1f7a6f; --loss:#b4442f; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; color: var(--ink); background: #fff;
+  font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+  "Liberation Sans", sans-serif; }
+.masthead { background: var(--navy); color: #fff; padding: 2.2rem 0 1.8rem; }
+.wrap { max-width: 60rem; margin: 0 auto; padding: 0 1.5rem; }
+.kicker { margin: 0; text-transform: uppercase; letter-spacing: .12em; font-size: .75rem;
+  opacity: .8; }
+h1 { margin: .3rem 0 .4rem; font-size: 2rem; line-height: 1.2; font-weight: 700; }
+.meta { margin: 0; opacity: .85; font-size: .9rem; }
+main { padding-bottom: 2rem; }
+section { margin-top: 2.4rem; }
+h2 { font-size: 1.3rem; color: var(--navy); margin: 0 0 .6rem; padding-bottom: .3rem;
+  border-bottom: 2px solid var(--rule); }
+h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
+p, li { max-width: 46rem; }
+.lead { font-size: 1.45rem; line-height: 1.35; font-weight: 650; margin: 1.6rem 0 1.2rem;
+  max-width: 50rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr));
+  gap: .9rem; }
+.card { background: var(--soft); border-left: 4px solid var(--navy); padding: .8rem 1rem;
+  border-radius: 0 6px 6px 0; }
+.card .label { font-size: .8rem; color: var(--muted); text-transform: uppercase;
+  letter-spacing: .05em; }
+.card .big { font-size: 1.6rem; font-weight: 700; font-variant-numeric: tabular-nums; }
+.card .from { font-size: .9rem; color: var(--muted); }
+.brief li { margin: .3rem 0; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; margin: .6rem 0 .4rem; font-size: .9rem;
+  font-variant-numeric: tabular-nums; }
+th, td { padding: .45rem .6rem; text-align: left; vertical-align: top;
+  border-bottom: 1px solid var(--rule); }
+thead th { background: var(--soft); font-weight: 600; border-bottom: 2px solid #c9cfd6;
+  font-size: .82rem; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
+td:first-child { min-width: 9rem; }
+td .sub { display: block; color: var(--muted); font-size: .8rem; }
+.gain { color: var(--gain); } .loss { color: var(--loss); }
+.ruled::after { content: "*"; color: var(--muted); }
+.badge { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .78rem;
+  font-weight: 600; background: #e3f1ee; color: var(--gain); }
+.badge.bad { background: #f7e4e0; color: var(--loss); }
+figure { margin: .8rem 0 0; }
+svg.chart { max-width: 100%; height: auto; display: block; }
+figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
+.note { color: var(--muted); font-size: .88rem; }
+details summary { cursor: pointer; color: var(--navy); font-weight: 600; }
+code { font-size: .85em; background: var(--soft); padding: 0 .25rem; border-radius: 3px; }
+footer { border-top: 1px solid var(--rule); margin-top: 3rem; padding: 1.2rem 0 2rem;
+  color: var(--muted); font-size: .82rem; }
+footer dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 0; }
+footer dt { font-weight: 600; } footer dd { margin: 0; word-break: break-all; }
+@media print { .masthead { background: none; color: var(--ink); } section { break-inside: avoid; } }
+"""
+
+
+def esc(text: object) -> str:
+    """Text for HTML."""
+    return html.escape(str(text), quote=True)
+
+
+def figure(value: float | None, text: str, src: str = "", op: str = "", tag: str = "td",
+           css: str = "num", instance: str = "", computed: str = "") -> str:
+    """A number: its formatted text, its exact value and where results.json holds it."""
+    if value is None or pd.isna(value):
+        return f'<{tag} class="{css}">-</{tag}>'
+    attrs = f' data-value="{float(value)!r}"'
+    attrs += f' data-src="{esc(src)}"' if src else ""
+    attrs += f' data-op="{esc(op)}"' if op else ""
+    attrs += f' data-instance="{esc(instance)}"' if instance else ""
+    attrs += f' data-net-benefit="{esc(computed)}"' if computed else ""
+    return f'<{tag} class="{css}"{attrs}>{esc(text)}</{tag}>'
+
+
+def signed(story: Story, value: float) -> str:
+    """Money with a sign: +£1.2m, -£300."""
+    return ("+" if (snap(value) or 0) > 0 else "") + story.money(value)
+
+
+def write_page(story: Story, path: Path) -> None:
+    """Write report.html for `story` at `path`."""
+    path.write_text(page(story), encoding="utf-8")
+
+
+def page(story: Story) -> str:
+    """The whole page."""
+    inst = story.instance
+    sections = [headline_section(story), brief_section(story), scenarios_section(story),
+                allocation_section(story), outcomes_section(story), gains_section(story),
+                graph_section(story), uncertainty_section(story), prices_section(story),
+                settlement_section(story), rules_section(story), assumptions_section(story)]
+    objective = inst.objective.replace("_", " ")
+    meta = (f"{years(inst.years)} from {inst.start_year} &middot; objective: {esc(objective)}\n"
+            f"&middot; {esc(inst.currency)} at constant prices &middot; present values "
+            f"discounted at\n{inst.discount_rate:.1%} a year")
+    return html_page(f"{inst.name}: pooled against ring-fenced budgets",
+                     "Budget pooling appraisal", inst.name, meta, sections,
+                     provenance_footer(story))
+
+
+def html_page(title: str, kicker: str, heading: str, meta: str, sections: list[str],
+              footer: str, style: str = "") -> str:
+    """A self-contained page: the masthead (`meta` is HTML), the sections (wide tables
+    scroll within the column) and the footer; `style` adds to the page's CSS."""
+    body = "".join(s for s in sections if s)
+    body = body.replace("<table ", '<div class="scroll"><table ').replace(
+        "</table>", "</table></div>")
+    return f"""<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)}</title>
+<style>{STYLE}{style}</style>
+</head>
+<body>
+<header class="masthead"><div class="wrap">
+<p class="kicker">{esc(kicker)}</p>
+<h1>{esc(heading)}</h1>
+<p class="meta">{meta}</p>
+</div></header>
+<main class="wrap">
+{body}
+</main>
+{footer}
+</body>
+</html>
+"""
+
+
+def headline_section(story: Story) -> str:
+    """The headline sentence and its key figures."""
+    head = story.headline
+    cards = []
+    if head.net_benefit is not None:
+        base, pool = head.baseline, head.pooled
+        rows = story.scenarios.set_index("scenario")
+        src = computed = ""
+        if story.instance.objective == "net_benefit":
+            src = f"scenarios/{pool}/objective - scenarios/{base}/objective"
+        else:
+            computed = f"{pool} - {base}"
+        cards.append(card(
+            "Net benefit added by pooling (PV)",
+            figure(head.net_benefit, signed(story, head.net_benefit), src, tag="div",
+                   css="big", computed=computed),
+            f"{story.money(rows.loc[base, 'net_benefit'])} ring-fenced, "
+            f"{story.money(rows.loc[pool, 'net_benefit'])} pooled"))
+        for k, change in head.outcomes.items():
+            cards.append(card(
+                f"{story.name('outcomes', k)} a year",
+                figure(change, ("+" if change > 0 else "") + count(change),
+                       f"scenarios/{pool}/outcomes/{k} - scenarios/{base}/outcomes/{k}",
+                       "mean", tag="div", css="big"),
+                f"mean over the plan, {pool} against {base}"))
+    cards += _uncertainty_card(story)
+    return (f'<section id="headline"><p class="lead">{esc(head.sentence)}</p>'
+            f'<div class="cards">{"".join(cards)}</div></section>')
+
+
+def _uncertainty_card(story: Story) -> list[str]:
+    """The share of draws in which the headline's pooled scenario beats its reference."""
+    u, pooled = story.uncertainty, story.headline.pooled
+    if u is None or pooled is None:
+        return []
+    row = u.spread.set_index("scenario").loc[pooled]
+    p = row["p_beats_reference"]
+    if pd.isna(p):
+        return []
+    return [card(f"Draws in which {pooled} beats {row['reference']}",
+                  figure(p, share(p), f"uncertainty/{pooled}/p_beats_reference", tag="div",
+                         css="big"),
+                  f"of the {row['compared']:,} draws where both have a plan "
+                  f"({u.draws:,} in all)")]
+
+
+def card(label: str, big: str, sub: str) -> str:
+    """A key figure: its label, the figure, and what it compares."""
+    return (f'<div class="card"><div class="label">{esc(label)}</div>{big}'
+            f'<div class="from">{esc(sub)}</div></div>')
+
+
+def brief_section(story: Story) -> str:
+    """The narrative, a sentence a line."""
+    items = "".join(f"<li>{esc(s)}</li>" for s in narrative(story))
+    return f'<section id="brief"><h2>In brief</h2><ul class="brief">{items}</ul></section>'
+
+
+def scenarios_section(story: Story) -> str:
+    """Every scenario: status, objective, spend, savings, net benefit, transfers."""
+    rows = []
+    net_src = story.instance.objective == "net_benefit"
+    for r in story.scenarios.itertuples(index=False):
+        ok = r.status == "optimal"
+        badge = f'<span class="badge{"" if ok else " bad"}">{esc(r.status)}</span>'
+        why = "" if ok else f'<span class="sub">{esc(r.message)}</span>'
+        base = f"scenarios/{r.scenario}"
+        rows.append(
+            f"<tr><td><strong>{esc(r.scenario)}</strong>"
+            f'<span class="sub">{esc(r.description)}</span></td><td>{badge}{why}</td>'
+            + figure(r.objective, story.objective_text(r.objective, full=True), f"{base}/objective")
+            + figure(r.spend, story.full(r.spend), f"{base}/agencies/*/spend", "sum")
+            + figure(r.savings, story.full(r.savings), f"{base}/agencies/*/savings", "sum")
+            + figure(r.net_benefit, story.full(r.net_benefit),
+                     f"{base}/objective" if net_src else "",
+                     computed="" if net_src else r.scenario)
+            + figure(r.transferred, story.full(r.transferred), f"{base}/transfers/*/amount",
+                     "sum")
+            + "</tr>")
+    head = ("<tr><th>Scenario</th><th>Status</th><th class=num>Objective</th>"
+            "<th class=num>Spend (PV)</th><th class=num>Savings (PV)</th>"
+            "<th class=num>Net benefit (PV)</th><th class=num>Transfers (PV)</th></tr>")
+    note = ("" if net_src else '<p class="note">Net benefit is the present value of outcomes '
+            "plus savings minus cost, worked out from each plan whatever its objective.</p>")
+    return (f'<section id="scenarios"><h2>The scenarios</h2><table id="scenario-table">'
+            f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>{note}"
+            f"{diagnosis_table(story)}</section>")
+
+
+MONEY_REQUIREMENTS = {"max_net_cost", "no_worse_off"}
+"""Requirements measured in money (present value); the others count units or outcomes."""
+
+
+def diagnosis_table(story: Story) -> str:
+    """Each requirement an infeasible scenario cannot meet, and by how much at least."""
+    if story.diagnosis.empty:
+        return ""
+    numbered = story.diagnosis.assign(
+        n=story.diagnosis.groupby("scenario", sort=False).cumcount())
+    rows = []
+    for r in numbered.to_dict("records"):
+        shown = story.full if r["constraint"] in MONEY_REQUIREMENTS else count
+        base = f"scenarios/{r['scenario']}/diagnosis/{r['n']}"
+        year = "" if pd.isna(r["year"]) else r["year"]
+        rows.append(f"<tr><td>{esc(r['scenario'])}</td><td>{esc(r['constraint'])}</td>"
+                    f"<td>{esc(r['item'])}</td><td>{year}</td>"
+                    + "".join(figure(r[k], shown(r[k]), f"{base}/{k}")
+                              for k in ("required", "achievable", "shortfall"))
+                    + "</tr>")
+    return ("<h3>Why there is no plan</h3><p class=\"note\">The least shortfall in each "
+            "requirement that cannot hold (money in present value).</p>"
+            '<table id="diagnosis-table"><thead><tr><th>Scenario</th><th>Requirement</th>'
+            "<th>Of</th><th>Year</th><th class=num>Required</th><th class=num>Achievable</th>"
+            f"<th class=num>Shortfall</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def figure_block(name: str, svg: str, caption: str) -> str:
+    """A chart's SVG with its caption, or nothing when there is no chart."""
+    if not svg:
+        return ""
+    return (f'<figure id="figure-{name}" data-chart="{name}">{svg}'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def per_scenario_head(first: str, names: list[str], last: str = "") -> str:
+    """A table head: the row label's column, then a number column per name."""
+    cells = "".join(f"<th class=num>{esc(n)}</th>" for n in names)
+    return f"<thead><tr><th>{esc(first)}</th>{cells}{last}</tr></thead>"
+
+
+def optimal(story: Story) -> list[str]:
+    """Scenarios with a plan."""
+    return charts.optimal_names(story)
+
+
+def allocation_section(story: Story) -> str:
+    """Where the money goes: spending per intervention, ring-fenced to pooled."""
+    names = optimal(story)
+    svg = charts.svg(lambda: charts.spending_chart(story), "spend")
+    spend = story.spending.set_index(["scenario", "intervention"])
+    rows = []
+    for i in story.instance.interventions:
+        cells = []
+        for n in names:
+            value = float(spend["amount"].get((n, i), 0.0))
+            cells.append(figure(value, story.full(value), f"scenarios/{n}/funding/*/{i}",
+                                "sum"))
+        rows.append(f"<tr><td>{esc(story.name('interventions', i))}</td>{''.join(cells)}</tr>")
+    table = (f'<table id="spending-table">{per_scenario_head("Intervention", names)}'
+             f"<tbody>{''.join(rows)}</tbody></table>") if names else ""
+    charted, used = charts.charted_interventions(story)
+    which = ("each intervention" if len(charted) == used else
+             f"the {len(charted)} interventions (of {used} with spend) with the most")
+    return ('<section id="allocation"><h2>Where the money goes</h2>'
+            + figure_block("allocation", svg, f"Spend on {which} over the plan (cash at "
+                     f"constant prices) in {', '.join(charts.compared(story))}. Hatched: money "
+                     "that came through the pool, out of another stream's ring-fence. The "
+                     "table gives every scenario" + (" and intervention." if len(charted) < used
+                                                     else "."))
+            + table + "</section>")
+
+
+def outcomes_section(story: Story) -> str:
+    """Outcomes a year against targets."""
+    names = optimal(story)
+    if not names or not story.instance.outcomes:
+        return ""
+    svg = charts.svg(lambda: charts.outcomes_chart(story), "outcomes")
+    table = story.targets.set_index(["scenario", "outcome"])
+    rows = []
+    for k, spec in story.instance.outcomes.items():
+        target = table.loc[(names[0], k), "target"]
+        cells = [figure(target, count(target), instance=f"outcomes/{k}/target", op="mean")]
+        for n in names:
+            got, met = table.loc[(n, k), "achieved"], table.loc[(n, k), "met"]
+            css = "num" + (" loss" if met is False else "")
+            cells.append(figure(got, count(got), f"scenarios/{n}/outcomes/{k}", "mean", css=css))
+        rows.append(f"<tr><td>{esc(spec.name or k)}</td>{''.join(cells)}</tr>")
+    head = per_scenario_head("Outcome", ["Target a year", *names])
+    return ('<section id="outcomes"><h2>Outcomes against targets</h2>'
+            + figure_block("outcomes", svg, "Each outcome a year (mean over the plan) in every "
+                     "scenario with a plan; the dashed line is the target.")
+            + f'<table id="outcomes-table">{head}<tbody>{"".join(rows)}</tbody></table>'
+            + "</section>")
+
+
+def gains_section(story: Story) -> str:
+    """Each agency's net position in every scenario, and its change in the headline."""
+    names = optimal(story)
+    if not names:
+        return ""
+    svg = charts.svg(lambda: charts.gains_chart(story), "gains")
+    gains = story.gains.set_index(["scenario", "agency"])
+    head = story.headline
+    rows = []
+    for a in story.instance.agencies:
+        cells = []
+        for n in names:
+            row = gains.loc[(n, a)]
+            css = "num ruled" if bool(row["decided_by_rule"]) else "num"
+            cells.append(figure(row["net"], story.full(row["net"]),
+                                f"scenarios/{n}/agencies/{a}/net", css=css))
+        if head.net_benefit is not None:
+            change = float(gains.loc[(head.pooled, a), "gain"])
+            tone = "gain" if change > 0 else "loss" if change < 0 else ""
+            cells.append(figure(
+                change, ("+" if (snap(change) or 0) > 0 else "") + story.full(change),
+                f"scenarios/{head.pooled}/agencies/{a}/net - "
+                f"scenarios/{head.baseline}/agencies/{a}/net", css=f"num {tone}"))
+        rows.append(f"<tr><td>{esc(story.name('agencies', a))}</td>{''.join(cells)}</tr>")
+    last = (f"<th class=num>Change<br>{esc(head.pooled)} against {esc(head.baseline)}</th>"
+            if head.net_benefit is not None else "")
+    return ('<section id="gains"><h2>Who gains and who loses</h2>'
+            + figure_block("gains", svg, "Each agency's change in net position (present value of "
+                     "savings minus spend, plus transfers) against the scenario it is "
+                     "compared with. Hatched: decided by rule.")
+            + '<table id="gains-table">'
+            + per_scenario_head("Agency (net position, PV)", names, last)
+            + f"<tbody>{''.join(rows)}</tbody></table>"
+            + '<p class="note">* decided by rule: plans with the same optimal objective give '
+            "this agency other positions; see 'Figures chosen by rule'.</p></section>")
+
+
+def graph_section(story: Story) -> str:
+    """The gains graph of the headline's pooled scenario, and of those with transfers."""
+    runs = {r.name: r for r in story.result.prepared.runs}
+    pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
+              (n == story.headline.pooled or runs[n].scenario.transfers)]
+    figures = [figure_block(f"gains-graph-{n}", charts.svg(lambda n=n: charts.gains_graph(story, n),
+                                                     f"graph{k}"),
+                      f"Money between the agencies in {n}.")
+               for k, n in enumerate(pooled)]
+    if not any(figures):
+        return ""
+    return (f'<section id="gains-graph"><h2>The money between the agencies</h2>'
+            f"{''.join(figures)}</section>")
+
+
+def uncertainty_section(story: Story) -> str:
+    """After `--draws`: each scenario's objective over the draws, the chance of beating its
+    reference and of each agency ending worse off, and the tornado."""
+    u = story.uncertainty
+    if u is None:
+        return ""
+    said = "".join(f"<li>{esc(s)}</li>" for s in uncertainty_sentences(story))
+    spread = charts.svg(lambda: charts.spread_chart(story), "spread")
+    tornado = charts.svg(lambda: charts.tornado_chart(story), "tornado")
+    shown = min(len(u.tornado), MAX_BARS)
+    which = (f"the {shown} of {len(u.tornado)} uncertain figures that move it most"
+             if shown < len(u.tornado) else "every uncertain figure")
+    return ('<section id="uncertainty"><h2>How sure are these figures?</h2>'
+            f'<ul class="brief">{said}</ul>'
+            "<h3>The objective over the draws</h3>"
+            + figure_block("spread", spread, "Each scenario's objective in the draws with a plan: "
+                     "the bar runs from the 5th to the 95th percentile; the diamond is the "
+                     "plan with every figure at its central value, as in the rest of this "
+                     "report.")
+            + _spread_table(story)
+            + _worse_off_table(story)
+            + f"<h3>What moves {esc(u.main)} most</h3>"
+            + figure_block("tornado", tornado, f"{u.main}'s objective with one figure at its low "
+                     f"or its high and every other figure central, for {which}; widest swing "
+                     "on top.")
+            + _tornado_table(story)
+            + '<p class="note">Each draw takes every uncertain figure from its triangular '
+            "range, independently of the others; a drawn deadweight or optimism bias moves "
+            "every effect and saving of its intervention together. The mean and percentiles "
+            "are over the draws with a plan; draws without one are counted, never dropped. "
+            "The same seed gives the same figures on any machine.</p></section>")
+
+
+def _spread_table(story: Story) -> str:
+    """Scenario: the plan at central figures, mean and percentiles, draws without a plan,
+    the chance of beating the reference."""
+    u = story.uncertainty
+    assert u is not None
+    references = set(u.spread["reference"].dropna())
+    one = next(iter(references)) if len(references) == 1 else None
+    central = story.scenarios.set_index("scenario")["objective"]
+    rows = []
+    for r in u.spread.to_dict("records"):
+        name, src = r["scenario"], f"uncertainty/{r['scenario']}"
+        against = ("" if one is not None or pd.isna(r["reference"]) else
+                   f'<span class="sub">against {esc(r["reference"])}</span>')
+        unsolved = int(r["no_plan"])
+        rows.append(
+            f"<tr><td><strong>{esc(name)}</strong>{against}</td>"
+            + figure(central[name], story.objective_text(central[name]),
+                     f"scenarios/{name}/objective")
+            + "".join(figure(r[k], story.objective_text(r[k]), f"{src}/{k}")
+                      for k in ("mean", "p5", "p50", "p95"))
+            + figure(unsolved, f"{unsolved:,} of {r['draws']:,}",
+                     f"{src}/infeasible + {src}/unbounded",
+                     css="num loss" if unsolved else "num")
+            + figure(r["p_beats_reference"], share(r["p_beats_reference"]),
+                     f"{src}/p_beats_reference")
+            + "</tr>")
+    beats = f"Beats {esc(one)}" if one is not None else "Beats its reference"
+    head = ("<tr><th>Scenario</th><th class=num>Every figure central</th><th class=num>Mean"
+            "</th><th class=num>5th percentile</th><th class=num>Median</th>"
+            "<th class=num>95th percentile</th><th class=num>Draws with no plan</th>"
+            f"<th class=num>{beats}</th></tr>")
+    return (f'<table id="spread-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
+            "</table>")
+
+
+def _worse_off_table(story: Story) -> str:
+    """Agency x scenario: the share of draws in which the agency ends worse off (net
+    position, after transfers) than under the scenario's reference."""
+    u = story.uncertainty
+    assert u is not None
+    if u.worse_off.empty:
+        return ""
+    wide = u.worse_off.pivot(index="agency", columns="scenario", values="probability")
+    names = [n for n in u.spread["scenario"] if n in wide.columns]
+    rows = []
+    for a in story.instance.agencies:
+        cells = [figure(wide.loc[a, n], share(wide.loc[a, n]),
+                        f"uncertainty/{n}/p_worse_off/{a}",
+                        css="num loss" if wide.loc[a, n] >= 0.5 else "num") for n in names]
+        rows.append(f"<tr><td>{esc(story.name('agencies', a))}</td>{''.join(cells)}</tr>")
+    references = sorted(set(u.spread.set_index("scenario").loc[names, "reference"]))
+    return ("<h3>Who may end worse off</h3><p>The share of the draws (where both plans exist) "
+            "in which each agency's net position, after any transfers, ends below its "
+            f"position under {esc(' / '.join(references))} in the same draw.</p>"
+            f'<table id="worse-off-table">{per_scenario_head("Agency", names)}'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _tornado_table(story: Story) -> str:
+    """Every uncertain figure's range and the objective at each end, widest swing first."""
+    u = story.uncertainty
+    assert u is not None
+    if u.tornado.empty:
+        return ""
+    rows = []
+    for r in u.tornado.to_dict("records"):
+        src = f"tornado/figures/{r['n']}"
+        ends = "".join(
+            figure(r[f"objective_{end}"], story.objective_text(r[f"objective_{end}"], full=True),
+                   f"{src}/objective_{end}") if r[f"status_{end}"] == "optimal"
+            else f'<td class="num loss">no plan ({esc(r[f"status_{end}"])})</td>'
+            for end in ("low", "high"))
+        rows.append(
+            f"<tr><td>{esc(figure_name(story.instance, r['figure']))}"
+            f'<span class="sub"><code>{esc(r["figure"])}</code></span></td>'
+            + "".join(figure(r[k], f"{r[k]:,.6g}", f"{src}/{k}")
+                      for k in ("low", "central", "high"))
+            + ends
+            + figure(r["swing"], story.objective_text(r["swing"], full=True), f"{src}/swing")
+            + "</tr>")
+    head = ("<tr><th>Figure</th><th class=num>Low</th><th class=num>Central</th>"
+            "<th class=num>High</th><th class=num>Objective at its low</th>"
+            "<th class=num>Objective at its high</th><th class=num>Swing</th></tr>")
+    return (f"<details><summary>The {len(u.tornado)} uncertain figures, their ranges and the "
+            f'objective at each end</summary><table id="tornado-table"><thead>{head}</thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></details>")
+
+
+def prices_section(story: Story) -> str:
+    """The price of each ring-fence, ranked."""
+    prices = story.prices
+    if prices.empty:
+        return ('<section id="prices"><h2>The price of each ring-fence</h2><p class="note">'
+                "Not computed in this run.</p></section>")
+    rows = []
+    for r in prices.itertuples(index=False):
+        src = f"ring_fence_prices/{r.stream}"
+        rows.append(
+            f"<tr><td>{'-' if pd.isna(r.rank) else r.rank}</td>"
+            f"<td>{esc(story.name('streams', r.stream))}</td>"
+            + figure(r.lift_gain, story.objective_text(r.lift_gain, full=True),
+                     f"{src}/lift_gain")
+            + figure(r.marginal_value, story.rate(r.marginal_value), f"{src}/marginal_value")
+            + "</tr>")
+    head = ("<thead><tr><th>Rank</th><th>Stream</th><th class=num>Gain from lifting it "
+            "alone</th><th class=num>Value of one more unit of budget</th></tr></thead>")
+    sentences = list(price_sentences(story.result).values())
+    reference = prices["reference"].iloc[0]
+    return (f'<section id="prices"><h2>The price of each ring-fence</h2>'
+            "<p>What the objective gains when one stream alone may pool (up to its own pool "
+            f"share) while every other stays ring-fenced as in {esc(reference)}, and what one "
+            "more unit of that stream's budget is worth at the margin.</p>"
+            f"<p><strong>{esc(sentences[0])}</strong></p>"
+            f'<table id="prices-table">{head}<tbody>{"".join(rows)}</tbody></table></section>')
+
+
+def settlement_section(story: Story) -> str:
+    """Gain-share transfers, settlement payments and fair shares."""
+    transfers = story.result.table("transfers")
+    parts = []
+    if not transfers.empty:
+        numbered = transfers.assign(n=transfers.groupby("scenario", sort=False).cumcount())
+        rows = [_payment(story, r["scenario"], r["from"], r["to"], r["amount"],
+                         f"scenarios/{r['scenario']}/transfers/{r['n']}/amount")
+                for r in numbered.to_dict("records")]
+        parts.append(_payments_table("Gain-share transfers", "transfers-table", rows))
+    if not story.settlement.empty:
+        rows = [_payment(story, r["scenario"], r["from"], r["to"], r["amount"], r["src"])
+                for r in story.settlement.to_dict("records")]
+        parts.append(_payments_table("Settlement", "settlement-table", rows))
+    parts += [f'<p class="note">In {esc(k)} the gain cannot make every loser whole: the '
+              "settlement falls "
+              + figure(v, story.full(v), f"settlement_shortfall/{k}", tag="span", css="")
+              + " short.</p>" for k, v in story.shortfall.items() if (snap(v) or 0) > 0]
+    if not story.shapley.empty:
+        rows = [f"<tr><td>{esc(r.scenario)}</td><td>{esc(story.name('agencies', r.agency))}"
+                f"</td>{figure(r.value, story.objective_text(r.value, full=True), r.src)}</tr>"
+                for r in story.shapley.itertuples(index=False)]
+        parts.append("<h3>Fair shares of the pooling gain (Shapley values)</h3>"
+                     '<table id="shapley-table"><thead><tr><th>Scenario</th><th>Agency</th>'
+                     f"<th class=num>Share</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+                     "</table>")
+    if not parts:
+        return ""
+    return (f'<section id="settlement"><h2>Transfers, settlements and fair shares</h2>'
+            f"{''.join(parts)}</section>")
+
+
+def _payment(story: Story, scenario: str, payer: str, payee: str, amount: float,
+             src: str) -> str:
+    return (f"<tr><td>{esc(scenario)}</td><td>{esc(story.name('agencies', payer))}</td>"
+            f"<td>{esc(story.name('agencies', payee))}</td>"
+            f"{figure(amount, story.full(amount), src)}</tr>")
+
+
+def _payments_table(title: str, ident: str, rows: list[str]) -> str:
+    return (f"<h3>{esc(title)} (present value)</h3><table id=\"{ident}\"><thead><tr>"
+            "<th>Scenario</th><th>From</th><th>To</th><th class=num>Amount</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def rules_section(story: Story) -> str:
+    """The tie-break rules, and each figure they decided."""
+    rules = "".join(f"<li><strong>{esc(k.replace('_', ' '))}.</strong> {esc(v)}</li>"
+                    for k, v in story.rules.items())
+    rows = "".join(
+        f"<tr><td>{esc(r.scenario)}</td><td>{esc(story.name('agencies', r.agency))}</td>"
+        + figure(r.position, story.full(r.position),
+                 f"scenarios/{r.scenario}/agencies/{r.agency}/net + "
+                 f"scenarios/{r.scenario}/agencies/{r.agency}/transfers_out - "
+                 f"scenarios/{r.scenario}/agencies/{r.agency}/transfers_in")
+        + figure(r.position_min, story.full(r.position_min),
+                 f"scenarios/{r.scenario}/agencies/{r.agency}/position_min")
+        + figure(r.position_max, story.full(r.position_max),
+                 f"scenarios/{r.scenario}/agencies/{r.agency}/position_max")
+        + "</tr>"
+        for r in story.decided.itertuples(index=False))
+    body = ("<h3>Positions these rules decided</h3><p>Plans with the same optimal objective "
+            "give these agencies any position (before transfers) between the least and the "
+            "greatest shown; the rules above chose the one reported.</p>"
+            '<table id="decided-table"><thead><tr><th>Scenario</th><th>Agency</th>'
+            "<th class=num>Reported</th><th class=num>Least</th><th class=num>Greatest</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>" if rows else
+            "<p>No agency's position depended on these rules: every optimal plan gives "
+            "the same positions.</p>")
+    return (f'<section id="rules"><h2>Figures chosen by rule</h2><p>The optimum often leaves '
+            "open which stream pays for what, and so each agency's position. These rules "
+            f"decide them, the same on every run:</p><ol>{rules}</ol>{body}</section>")
+
+
+def assumptions_section(story: Story) -> str:
+    """The instance's figures with their sources and assumptions."""
+    table = story.assumptions
+    if table.empty:
+        body = '<p class="note">The instance file states no sources or assumptions.</p>'
+    else:
+        rows = "".join(
+            f"<tr><td>{r.line}</td><td><code>{esc(r.path)}</code></td><td>{esc(r.value)}</td>"
+            f"<td>{esc(r.kind)}</td><td>{esc(r.note)}</td></tr>"
+            for r in table.itertuples(index=False))
+        body = ('<details open><summary>' f"{len(table)} figures with a source or an "
+                'assumption</summary><table id="assumptions-table"><thead><tr><th>Line</th>'
+                "<th>Figure</th><th>Value</th><th>Kind</th><th>Source or assumption</th></tr>"
+                f"</thead><tbody>{rows}</tbody></table></details>")
+    return f'<section id="assumptions"><h2>Assumptions and sources</h2>{body}</section>'
+
+
+def provenance_footer(story: Story) -> str:
+    """Versions and the instance's identity."""
+    return footer_block(story.provenance)
+
+
+def footer_block(items: list[tuple[str, str]]) -> str:
+    """The page's footer: where the figures are, and what produced them."""
+    listed = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items)
+    return (f'<footer id="provenance"><div class="wrap"><p>Produced by <code>optimise</code>. '
+            f"The figures are in results.json beside this page.</p><dl>{listed}</dl></div>"
+            "</footer>")

@@ -1,0 +1,642 @@
+"""The story the reports tell, as tidy tables: one source for report.xlsx, report.html
+and summary.md, so the three always agree with each other and with results.json.
+
+Built from the run's tidy tables and analyses (never from Pyomo objects):
+
+- the headline: what pooling adds against ring-fencing (net benefit, outcomes a year);
+- each scenario's status, objective, spend, savings and net benefit;
+- outcomes against targets; each agency's gain or loss against its reference;
+- the figures decided by rule; the price of each ring-fence; settlements and fair
+  shares (when those analyses ran); the instance's assumptions and sources; provenance;
+- after `--draws`, the spread of each scenario's objective, the chance each pooled
+  scenario beats its reference and each agency ends worse off, and the tornado.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.pooling import objective_coefficients
+from optimiser import __version__
+from optimiser.analyses.prices import price_sentences, price_table
+from optimiser.format import currency_symbol, money, pence
+from optimiser.inputs.assumptions import assumptions
+from optimiser.inputs.schema import Instance, Scenario
+from optimiser.pipeline import RunResult
+from optimiser.solving.diagnose import COLUMNS as DIAGNOSIS_COLUMNS
+from optimiser.solving.highs import highs_version
+from optimiser.solving.results import ScenarioResult
+
+TOLERANCE = 1e-6
+"""Relative tolerance for 'target met' and 'no change'."""
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What pooling adds: `pooled` against its reference `baseline` (scenario names)."""
+
+    baseline: str | None
+    pooled: str | None
+    net_benefit: float | None
+    """Pooled minus baseline net benefit (present value); None unless both are optimal."""
+    outcomes: dict[str, float]
+    """Outcome id -> pooled minus baseline, mean a year."""
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """The draws of `optimise --draws` as tables: results.json's `uncertainty`, `tornado` and
+    `uncertainty_method`, figure for figure."""
+
+    draws: int
+    seed: int
+    figures: int
+    """How many uncertain figures were drawn."""
+    main: str
+    """The scenario the tornado explains."""
+    base: float | None
+    """Its objective with every figure central (the plain run's)."""
+    spread: pd.DataFrame
+    """scenario, reference, draws, optimal, infeasible, unbounded, no_plan, mean, p5, p50, p95,
+    compared, p_beats_reference: a row per scenario, in declared order"""
+    worse_off: pd.DataFrame
+    """scenario, agency, probability: the scenarios compared with a reference"""
+    tornado: pd.DataFrame
+    """n (position in results.json's list), figure, low, central, high, objective_low,
+    objective_high, swing, status_low, status_high: widest swing first"""
+
+
+@dataclass
+class Story:
+    """Everything the human-readable reports show, as tables keyed by ids."""
+
+    result: RunResult
+    rules: Mapping[str, str]
+    headline: Headline
+    scenarios: pd.DataFrame
+    """scenario, description, pooling, status, message, reference, objective, spend, savings,
+    net_benefit, transferred, solve_seconds"""
+    diagnosis: pd.DataFrame
+    """scenario, constraint, item, year, required, achievable, shortfall (infeasible ones)"""
+    targets: pd.DataFrame
+    """scenario, outcome, achieved (mean a year), target (mean a year), met (every year)"""
+    gains: pd.DataFrame
+    """scenario, reference, agency, net, reference_net, gain, decided_by_rule,
+    position, position_min, position_max"""
+    spending: pd.DataFrame
+    """scenario, intervention, fenced, pooled, amount (cash over the plan)"""
+    prices: pd.DataFrame
+    """rank, stream, agency, reference, lift_gain, marginal_value (optimiser.analyses.prices; empty
+    when not computed)"""
+    shortfall: dict[str, float]
+    """Scenario -> what its settlement cannot cover (when settlements were computed)."""
+    settlement: pd.DataFrame
+    """scenario, from, to, amount (empty when not computed)"""
+    shapley: pd.DataFrame
+    """scenario, agency, value (empty when not computed)"""
+    assumptions: pd.DataFrame
+    """line, path, value, kind, note"""
+    provenance: list[tuple[str, str]]
+    uncertainty: Uncertainty | None = None
+    """The draws, when the run had them (`optimise --draws`)."""
+
+    @property
+    def instance(self) -> Instance:
+        """The instance as written."""
+        return self.result.instance
+
+    @property
+    def currency(self) -> str:
+        """The instance's currency code."""
+        return self.instance.currency
+
+    @property
+    def decided(self) -> pd.DataFrame:
+        """The agency positions the tie-break rules chose among equally good plans."""
+        return self.gains[self.gains["decided_by_rule"].astype(bool)]
+
+    def money(self, value: float | None) -> str:
+        """Short money for sentences: £1.23m."""
+        return money(snap(value), self.currency)
+
+    def rate(self, value: float | None) -> str:
+        """A marginal value: money per unit of budget to the penny (£0.45), or weighted
+        outcome units per unit of budget for the 'outcomes' objective."""
+        if value is None or pd.isna(value) or self.instance.objective == "outcomes":
+            return ratio(value)
+        return pence(value, self.currency)
+
+    def full(self, value: float | None) -> str:
+        """Money in whole units for tables: £1,234,567."""
+        return whole(value, self.currency)
+
+    def objective_text(self, value: float | None, full: bool = False) -> str:
+        """An objective value: money (short, or `full` for tables), or weighted outcome units
+        for the 'outcomes' objective."""
+        if self.instance.objective == "outcomes":
+            return "-" if value is None or pd.isna(value) else f"{value:,.1f}"
+        return self.full(value) if full else self.money(value)
+
+    def name(self, kind: str, key: str) -> str:
+        """Display name of an agency, stream, intervention or outcome id."""
+        return display_name(getattr(self.instance, kind), key)
+
+
+def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
+    """Build the story of a run; `rules` are the tie-break rules as results.json states them."""
+    scenarios = scenario_table(result)
+    gains = gains_table(result)
+    headline = headline_of(result, scenarios)
+    inst = result.instance
+    return Story(
+        result=result,
+        rules=rules,
+        headline=headline,
+        scenarios=scenarios,
+        diagnosis=diagnosis_table(result),
+        targets=targets_table(result),
+        gains=gains,
+        spending=spending_table(result),
+        prices=price_table(result),
+        settlement=settlement_table(result.analyses.get("settlement")),
+        shortfall={k: float(v) for k, v in
+                   (result.analyses.get("settlement_shortfall") or {}).items()
+                   if isinstance(v, int | float)},
+        shapley=shapley_table(result.analyses.get("shapley")),
+        assumptions=assumptions(result.prepared.path, result.prepared.source, inst),
+        provenance=provenance(result),
+        uncertainty=uncertainty_of(result.analyses),
+    )
+
+
+def whole(value: float | None, currency: str) -> str:
+    """Money in whole units for tables: £1,234,567 ('-' when there is none)."""
+    if value is None or pd.isna(value):
+        return "-"
+    value = snap(value)
+    return ("-" if value < 0 else "") + currency_symbol(currency) + f"{abs(value):,.0f}"
+
+
+def snap(value: float | None) -> float | None:
+    """Money within half a unit of zero is zero (no '-£0' from solver noise)."""
+    if value is None or pd.isna(value):
+        return value
+    return 0.0 if abs(value) < 0.5 else float(value)
+
+
+def describe(scenario: Scenario) -> str:
+    """A scenario in words, from its fields (its own description when it has one)."""
+    if scenario.description:
+        return scenario.description
+    parts = ["pooled" if scenario.pooling else "ring-fenced"]
+    parts += [f"{stream} pools {share:.0%}" for stream, share in scenario.pool_share.items()]
+    if scenario.incentives == "no_worse_off":
+        parts.append("no agency worse off")
+    if scenario.transfers:
+        parts.append("with gain-share transfers")
+    parts += [f"{path} = {value}" for path, value in scenario.overrides.items()]
+    return ", ".join(parts)
+
+
+def net_benefit(s: ScenarioResult) -> float | None:
+    """Present value of outcomes plus savings minus cost, whatever the objective.
+
+    The `net_benefit` objective's own formula (models.pooling.objective_coefficients)
+    applied to the scenario's units, so it equals the objective when that is net_benefit.
+    """
+    if s.status != "optimal" or s.data is None:
+        return None
+    if s.data.objective == "net_benefit" and s.objective is not None:
+        return s.objective
+    data = replace(s.data, objective="net_benefit")
+    x = s.allocation["units"].to_numpy(dtype=float).reshape(len(data.interventions), data.years)
+    return float(np.sum(objective_coefficients(data) * x))
+
+
+def scenario_table(result: RunResult) -> pd.DataFrame:
+    """One row per scenario: status, objective, present-value spend, savings, net benefit."""
+    runs = {r.name: r for r in result.prepared.runs}
+    rows = []
+    for s in result.scenarios:
+        optimal = s.status == "optimal"
+        rows.append({
+            "scenario": s.name,
+            "description": describe(runs[s.name].scenario),
+            "pooling": runs[s.name].scenario.pooling,
+            "status": s.status,
+            "message": s.message,
+            "reference": s.reference,
+            "objective": s.objective,
+            "spend": float(s.agencies["spend"].sum()) if optimal else None,
+            "savings": float(s.agencies["savings"].sum()) if optimal else None,
+            "net_benefit": net_benefit(s),
+            "transferred": float(s.transfers["amount"].sum()) if optimal else None,
+            "solve_seconds": float(sum(s.timings.values())),
+        })
+    return pd.DataFrame(rows)
+
+
+def diagnosis_table(result: RunResult) -> pd.DataFrame:
+    """Every infeasible scenario's least shortfall (solving.diagnose), a row per requirement:
+    scenario, constraint, item, year, required, achievable, shortfall."""
+    rows = [{"scenario": s.name, **entry} for s in result.scenarios
+            for entry in s.extra.get("diagnosis", [])]  # type: ignore[attr-defined]
+    frame = pd.DataFrame(rows, columns=["scenario", *DIAGNOSIS_COLUMNS])
+    return frame.astype({"year": "Int64"})
+
+
+def targets_table(result: RunResult) -> pd.DataFrame:
+    """Each optimal scenario's outcomes, mean a year, against the mean target a year."""
+    outcomes = result.table("outcomes")
+    columns = ["scenario", "outcome", "achieved", "target", "met"]
+    if outcomes.empty:
+        return pd.DataFrame(columns=columns)
+    frame = outcomes.assign(
+        short=lambda f: f["achieved"] < f["target"] - TOLERANCE * f["target"].abs().clip(lower=1))
+    table = frame.groupby(["scenario", "outcome"], sort=False).agg(
+        achieved=("achieved", "mean"), target=("target", "mean"), short=("short", "any"))
+    table["met"] = (~table.pop("short")).astype(object).where(table["target"].notna(), None)
+    return table.reset_index()[columns]
+
+
+def gains_table(result: RunResult) -> pd.DataFrame:
+    """Each agency's net position in each scenario against that in the scenario's reference."""
+    agencies = result.table("agencies")
+    columns = ["scenario", "reference", "agency", "net", "reference_net", "gain",
+               "decided_by_rule", "position", "position_min", "position_max"]
+    if agencies.empty:
+        return pd.DataFrame(columns=columns)
+    references = {s.name: s.reference for s in result.scenarios}
+    frame = agencies.assign(reference=agencies["scenario"].map(references))
+    base = agencies[["scenario", "agency", "net"]].rename(
+        columns={"scenario": "reference", "net": "reference_net"})
+    frame = frame.merge(base, on=["reference", "agency"], how="left")
+    frame["gain"] = frame["net"] - frame["reference_net"]
+    return frame[columns]
+
+
+def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
+    """Pooled against ring-fenced: the first plain pooled scenario against its reference."""
+    runs = result.prepared.runs
+    pooled = [r for r in runs if r.scenario.pooling]
+    plain = [r for r in pooled if r.scenario.incentives == "none" and not r.scenario.overrides]
+    chosen = (plain or pooled or [None])[0]
+    if chosen is None or chosen.reference is None:
+        return Headline(None, None, None, {}, "No scenario compares pooled with ring-fenced "
+                        "budgets.")
+    rows = scenarios.set_index("scenario")
+    base, pool = rows.loc[chosen.reference], rows.loc[chosen.name]
+    if base["status"] != "optimal" and pool["status"] == "optimal":
+        return Headline(chosen.reference, chosen.name, None, {},
+                        "Only pooling gives a plan that meets every constraint: pooled "
+                        f"({chosen.name}) it yields "
+                        f"{money(snap(pool['net_benefit']), result.instance.currency)} of net "
+                        f"benefit; ring-fenced ({chosen.reference}) no plan exists.")
+    for name, row in ((chosen.reference, base), (chosen.name, pool)):
+        if row["status"] != "optimal":
+            return Headline(chosen.reference, chosen.name, None, {},
+                            f"The comparison cannot be made: scenario {name} is {row['status']} "
+                            f"({row['message']}).")
+    outcomes = result.table("outcomes").groupby(["scenario", "outcome"], sort=False)["achieved"]
+    means = outcomes.mean()
+    extra = {k: float(means[chosen.name, k] - means[chosen.reference, k])
+             for k in result.instance.outcomes}
+    gain = float(pool["net_benefit"] - base["net_benefit"])
+    sentence = _headline_sentence(result.instance, gain, extra)
+    return Headline(chosen.reference, chosen.name, gain, extra, sentence)
+
+
+def _headline_sentence(inst: Instance, gain: float, extra: dict[str, float]) -> str:
+    """'Pooling adds £x of net benefit and y admissions avoided a year.'"""
+    size = money(snap(abs(gain)), inst.currency)
+    scale = max(1.0, abs(gain))
+    verb = ("adds" if gain > TOLERANCE * scale else
+            "costs" if gain < -TOLERANCE * scale else "changes nothing in")
+    text = f"Pooling {verb} {size} of net benefit" if verb != "changes nothing in" else (
+        "Pooling changes no net benefit")
+    more = [f"{count(v)} {phrase(inst.outcomes[k].name or k)}" for k, v in extra.items()
+            if v > TOLERANCE * max(1.0, abs(v))]
+    fewer = [f"{count(-v)} fewer {phrase(inst.outcomes[k].name or k)}"
+             for k, v in extra.items() if v < -TOLERANCE * max(1.0, abs(v))]
+    if more:
+        text += (" and " if len(more) == 1 else ", ") + _join(more) + " a year"
+    if fewer:
+        text += ", but " + _join(fewer) + " a year"
+    return text + "."
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def phrase(name: str) -> str:
+    """A name inside a sentence: 'Admissions avoided' -> 'admissions avoided' (acronyms kept)."""
+    first = name.split(" ", 1)[0]
+    if len(first) > 1 and first[1:].islower():
+        return name[0].lower() + name[1:]
+    return name
+
+
+def ratio(value: float | None) -> str:
+    """A rate such as a marginal value per pound: 0.4500."""
+    return "-" if value is None or pd.isna(value) else f"{value:,.4f}"
+
+
+def years(n: int) -> str:
+    """'1 year', '5 years'."""
+    return f"{n} year" if n == 1 else f"{n} years"
+
+
+def count(value: float) -> str:
+    """A count for people: 1,234 / 12.3 / 0.12."""
+    if pd.isna(value):
+        return "-"
+    whole = abs(value - round(value)) <= 1e-9 * max(1.0, abs(value))
+    digits = 0 if whole or abs(value) >= 100 else 1 if abs(value) >= 1 else 2
+    return f"{value:,.{digits}f}"
+
+
+def spending_table(result: RunResult) -> pd.DataFrame:
+    """Cash over the plan on each intervention, split into in-fence and pooled money."""
+    funding = result.table("funding")
+    columns = ["scenario", "intervention", "fenced", "pooled", "amount"]
+    if funding.empty:
+        return pd.DataFrame(columns=columns)
+    table = funding.groupby(["scenario", "intervention"], sort=False)[["amount", "pooled"]].sum()
+    table["fenced"] = table["amount"] - table["pooled"]
+    return table.reset_index()[columns]
+
+
+def settlement_table(settlement: Mapping[str, list[Mapping[str, Any]]] | None) -> pd.DataFrame:
+    """results.json's `settlement` as a table: scenario, from, to, amount, and `src`, where
+    results.json holds the amount ('/'-separated path)."""
+    rows = [{"scenario": scenario, "from": p["from"], "to": p["to"], "amount": float(p["amount"]),
+             "src": f"settlement/{scenario}/{n}/amount"}
+            for scenario, payments in (settlement or {}).items()
+            for n, p in enumerate(payments)]
+    return pd.DataFrame(rows, columns=["scenario", "from", "to", "amount", "src"])
+
+
+def shapley_table(shapley: Mapping[str, Mapping[str, float]] | None) -> pd.DataFrame:
+    """results.json's `shapley` (fair shares of the pooling gain) as a table: scenario, agency,
+    value, src."""
+    rows = [{"scenario": scenario, "agency": agency, "value": float(value),
+             "src": f"shapley/{scenario}/{agency}"}
+            for scenario, shares in (shapley or {}).items() for agency, value in shares.items()]
+    return pd.DataFrame(rows, columns=["scenario", "agency", "value", "src"])
+
+
+SPREAD_COLUMNS = ["scenario", "reference", "draws", "optimal", "infeasible", "unbounded",
+                  "no_plan", "mean", "p5", "p50", "p95", "compared", "p_beats_reference"]
+TORNADO_COLUMNS = ["n", "figure", "low", "central", "high", "objective_low", "objective_high",
+                   "swing", "status_low", "status_high"]
+
+
+def uncertainty_of(analyses: Mapping[str, Any]) -> Uncertainty | None:
+    """results.json's `uncertainty`, `tornado` and `uncertainty_method` as tables (None for a
+    run without draws)."""
+    spread = analyses.get("uncertainty")
+    if not spread:
+        return None
+    tornado, method = analyses["tornado"], analyses["uncertainty_method"]
+    frame = pd.DataFrame([{"scenario": name, **entry} for name, entry in spread.items()])
+    frame["no_plan"] = frame["infeasible"] + frame["unbounded"]
+    worse = pd.DataFrame(
+        [(name, agency, float(p)) for name, entry in spread.items()
+         for agency, p in entry["p_worse_off"].items()],
+        columns=["scenario", "agency", "probability"])
+    figures = pd.DataFrame(tornado["figures"], columns=TORNADO_COLUMNS[1:])
+    figures.insert(0, "n", range(len(figures)))
+    return Uncertainty(
+        draws=int(method["draws"]), seed=int(method["seed"]), figures=len(method["figures"]),
+        main=tornado["scenario"], base=tornado["base"],
+        spread=frame.reindex(columns=SPREAD_COLUMNS), worse_off=worse, tornado=figures)
+
+
+FIGURE_PATH = re.compile(
+    r"interventions\.(?P<item>[a-z0-9_]+)\.(?P<field>unit_cost|effects|savings|deadweight|"
+    r"optimism_bias)(?:\.(?P<key>[a-z0-9_]+))?(?:\[(?P<year>\d+)\])?$")
+
+
+def figure_name(inst: Instance, label: str) -> str:
+    """An uncertain figure for people: 'interventions.falls.savings.acute' -> 'Falls
+    service: saving to Acute trust'; 'unit_cost[2]' -> 'unit cost in 2012'."""
+    found = FIGURE_PATH.match(label)
+    if found is None or found["item"] not in inst.interventions:
+        return label
+    item = inst.interventions[found["item"]]
+    key = found["key"] or ""
+    what = {
+        "unit_cost": "unit cost",
+        "effects": "effect on " + phrase(display_name(inst.outcomes, key)),
+        "savings": "saving to " + display_name(inst.agencies, key),
+        "deadweight": "deadweight",
+        "optimism_bias": "optimism bias",
+    }[found["field"]]
+    if found["year"] is not None:
+        what += f" in {inst.start_year + int(found['year'])}"
+    return f"{item.name or found['item']}: {what}"
+
+
+def display_name(items: Mapping[str, Any], key: str) -> str:
+    """An id's display name among `items` (the instance's agencies, outcomes...); the id itself
+    when it has none."""
+    item = items.get(key)
+    return (getattr(item, "name", None) or key) if item is not None else key
+
+
+def share(p: float | None) -> str:
+    """A probability for people: 0% and 100% only when exact, '<1%' and '>99%' near them."""
+    if p is None or pd.isna(p):
+        return "-"
+    if 0 < p < 0.005:
+        return "<1%"
+    if 0.995 <= p < 1:
+        return ">99%"
+    return f"{p:.0%}"
+
+
+OBJECTIVE_WORDS = {"net_benefit": "net benefit", "cost": "cost", "outcomes": "weighted outcomes"}
+
+
+def uncertainty_sentences(story: Story) -> list[str]:
+    """What the draws say, in a few sentences, the same in every report: about the
+    headline's pooled scenario (else the tornado's), its reference and the tornado's top."""
+    u = story.uncertainty
+    if u is None:
+        return []
+    spread = u.spread.set_index("scenario")
+    focus = story.headline.pooled if story.headline.pooled in spread.index else u.main
+    row = spread.loc[focus]
+    said = [f"{u.draws:,} draws of {u.figures} uncertain figures (seed {u.seed}), each taken "
+            "from its triangular range (low, central, high)."]
+    if row["p_beats_reference"] is not None and pd.notna(row["p_beats_reference"]):
+        said.append(f"In {share(row['p_beats_reference'])} of the {row['compared']:,} draws "
+                    f"where both have a plan, {focus} beats {row['reference']}.")
+    if pd.notna(row["p5"]):
+        said.append(f"The {OBJECTIVE_WORDS[story.instance.objective]} of {focus} lies between "
+                    f"{story.objective_text(row['p5'])} and {story.objective_text(row['p95'])} "
+                    f"in 90% of the draws with a plan (median "
+                    f"{story.objective_text(row['p50'])}).")
+    unsolved = u.spread[u.spread["no_plan"] > 0]
+    if unsolved.empty:
+        said.append("Every scenario has a plan in every draw.")
+    else:
+        parts = [f"{r.scenario} in {r.no_plan:,} of {r.draws:,}"
+                 for r in unsolved.itertuples(index=False)]
+        said.append(f"Some draws leave no plan (counted, not dropped): {_join(parts)}.")
+    said += _worse_off_sentence(story, focus, row["reference"])
+    said += _tornado_sentence(story)
+    return said
+
+
+def _worse_off_sentence(story: Story, scenario: str, reference: str | None) -> list[str]:
+    """The agencies most likely to end worse off in `scenario` than under its reference."""
+    u = story.uncertainty
+    assert u is not None
+    mine = u.worse_off[u.worse_off["scenario"] == scenario]
+    if mine.empty:
+        return []
+    worst = mine[mine["probability"] > 0].sort_values(
+        "probability", ascending=False, kind="mergesort").head(3)
+    if worst.empty:
+        return [f"In no draw does any agency end worse off under {scenario} than under "
+                f"{reference}."]
+    parts = [f"{story.name('agencies', r.agency)} ({share(r.probability)}"
+             + (" of draws)" if n == 0 else ")")
+             for n, r in enumerate(worst.itertuples(index=False))]
+    return [f"Most likely to end worse off under {scenario} than under {reference}: "
+            f"{_join(parts)}."]
+
+
+def _tornado_sentence(story: Story) -> list[str]:
+    """The figure that moves the tornado's scenario most."""
+    u = story.uncertainty
+    assert u is not None
+    if u.tornado.empty:
+        return []
+    top = u.tornado.iloc[0]
+    name = figure_name(story.instance, top["figure"])
+    ends = [story.objective_text(top[f"objective_{end}"]) if top[f"status_{end}"] == "optimal"
+            else f"no plan ({top[f'status_{end}']})" for end in ("low", "high")]
+    return [f"The figure that moves {u.main} most is {name} ({top['low']:,.6g} to "
+            f"{top['high']:,.6g}): {ends[0]} at its low, {ends[1]} at its high, against "
+            f"{story.objective_text(u.base)} with every figure central."]
+
+
+def provenance(result: RunResult) -> list[tuple[str, str]]:
+    """Tool, library and solver versions, and the instance file's identity."""
+    prepared = result.prepared
+    return [
+        ("Instance", result.instance.name),
+        ("Instance file", prepared.path.name),
+        ("Instance SHA-256", prepared.sha256),
+        ("optimise version", __version__),
+        ("Python version", platform.python_version()),
+        ("Pyomo version", _version("pyomo")),
+        ("HiGHS version", highs_version()),
+        ("highspy version", _version("highspy")),
+    ]
+
+
+def _version(package: str) -> str:
+    try:
+        return package_version(package)
+    except PackageNotFoundError:  # pragma: no cover - the dependencies are installed
+        return "unknown"
+
+
+
+def narrative(story: Story) -> list[str]:
+    """A few plain sentences behind the headline, the same in every report."""
+    head = story.headline
+    rows = story.scenarios.set_index("scenario")
+    said: list[str] = []
+    if head.net_benefit is not None:
+        base, pool = rows.loc[head.baseline], rows.loc[head.pooled]
+        said.append(
+            f"Behind ring-fences ({head.baseline}) the plan spends {story.money(base['spend'])} "
+            f"for {story.money(base['net_benefit'])} of net benefit; pooled ({head.pooled}) it "
+            f"spends {story.money(pool['spend'])} for {story.money(pool['net_benefit'])} "
+            "(present values).")
+        said += _moved_sentence(story, head.pooled)
+        said += _outcome_sentences(story, head.baseline, head.pooled)
+        said += _gainers_sentence(story, head.pooled)
+    said += [f"Scenario {row.scenario} is {row.status}: {row.message.rstrip('.')}."
+             for row in story.scenarios.itertuples(index=False) if row.status != "optimal"]
+    said += list(price_sentences(story.result).values())[:1]
+    for row in story.settlement.to_dict("records"):
+        said.append(f"To settle {row['scenario']}, {story.name('agencies', row['from'])} "
+                    f"pays {story.name('agencies', row['to'])} {story.money(row['amount'])}.")
+    for scenario, short in story.shortfall.items():
+        if (snap(short) or 0) > 0:
+            said.append(f"In {scenario} the gain cannot make every loser whole: the "
+                        f"settlement falls {story.money(short)} short.")
+    return said
+
+
+def _moved_sentence(story: Story, scenario: str) -> list[str]:
+    """How much cash the pool moves out of ring-fences, and from which agencies' streams."""
+    funding = story.result.table("funding")
+    if funding.empty:
+        return []
+    mine = funding[funding["scenario"] == scenario]
+    holder = {k: v.agency for k, v in story.instance.streams.items()}
+    by_agency = mine.groupby(mine["stream"].map(holder), sort=False)["pooled"].sum()
+    total = float(by_agency.sum())
+    by_agency = by_agency[by_agency > TOLERANCE * max(1.0, total)].sort_values(
+        ascending=False, kind="mergesort")
+    if by_agency.empty:
+        return ["Pooling moves no money across ring-fences: every stream's money stays "
+                "inside its fence."]
+    shown = 5 if len(by_agency) == 5 else 4
+    parts = [f"{story.money(v)} from {story.name('agencies', k)}"
+             for k, v in by_agency.iloc[:shown].items()]
+    if len(by_agency) > shown:
+        parts.append(f"{story.money(by_agency.iloc[4:].sum())} from "
+                     f"{len(by_agency) - 4} other agencies")
+    return [f"Pooling moves {story.money(total)} (cash over the plan) out of ring-fences: "
+            f"{_join(parts)}."]
+
+
+def _outcome_sentences(story: Story, baseline: str, pooled: str) -> list[str]:
+    """Each outcome a year, ring-fenced against pooled, against its target."""
+    if story.targets.empty:
+        return []
+    table = story.targets.set_index(["scenario", "outcome"])
+    said = []
+    for k in story.instance.outcomes:
+        base, pool = table.loc[(baseline, k)], table.loc[(pooled, k)]
+        target = "" if pd.isna(pool["target"]) else f" (target {count(pool['target'])})"
+        said.append(f"{story.name('outcomes', k)}: {count(base['achieved'])} a year "
+                    f"ring-fenced, {count(pool['achieved'])} pooled{target}.")
+    return said
+
+
+def _gainers_sentence(story: Story, scenario: str) -> list[str]:
+    """Who gains and who loses in `scenario` against its reference."""
+    rows = story.gains[story.gains["scenario"] == scenario]
+    if rows.empty or rows["gain"].isna().all():
+        return []
+    scale = max(1.0, float(rows["gain"].abs().max()))
+    gain = [f"{story.name('agencies', r.agency)} gains {story.money(r.gain)}"
+            for r in rows.itertuples(index=False) if r.gain > TOLERANCE * scale]
+    loss = [f"{story.name('agencies', r.agency)} loses {story.money(-r.gain)}"
+            for r in rows.itertuples(index=False) if r.gain < -TOLERANCE * scale]
+    same = [story.name("agencies", r.agency) for r in rows.itertuples(index=False)
+            if abs(r.gain) <= TOLERANCE * scale]
+    parts = gain + loss + ([f"{_join(same)} {'is' if len(same) == 1 else 'are'} no worse "
+                            "and no better off"] if same else [])
+    marked = rows["decided_by_rule"].astype(bool).any()
+    note = " Some of these positions were decided by rule (see the notes)." if marked else ""
+    return [f"Against {rows['reference'].iloc[0]}: {_join(parts)}.{note}"]

@@ -1,0 +1,516 @@
+"""report.xlsx: the story and every table behind it, for someone with only a spreadsheet.
+
+Sheets: Summary, then Allocation, Funding, Outcomes, Agencies, Transfers (with
+the settlement and fair shares when computed), Ring-fence prices, Uncertainty and
+Tornado (after `--draws`), Assumptions and Provenance. Every figure is the
+full-precision number results.json holds, shown through a number format (money
+in the instance's currency); headers are frozen and columns fitted to their
+contents. The workbook's properties and
+zip timestamps are fixed, so the same figures give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from optimiser.format import currency_symbol
+from optimiser.reports.story import Story, figure_name, narrative, uncertainty_sentences, years
+
+CREATED = dt.datetime(2000, 1, 1)
+"""Fixed creation time, so the file's bytes depend only on its contents."""
+MAX_WIDTH = 60
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its header, the frame's field and how to show it."""
+
+    header: str
+    field: str
+    kind: str = "text"
+    """text, money, pence, number, count, int, share, percent, ratio, seconds or bool"""
+
+
+@dataclass
+class Sheet:
+    """A worksheet with the widths its table cells need (prose is left to overflow)."""
+
+    sheet: Worksheet
+    formats: dict[str, Format]
+    widths: dict[int, float] = field(default_factory=dict)
+
+    def cell(self, row: int, col: int, value: Any, kind: str = "text", fit: bool = True) -> None:
+        """Write one value through its kind's format; NaN and None are left blank."""
+        fmt = self.formats[kind]
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            self.sheet.write_blank(row, col, None, fmt)
+            return
+        if kind == "bool":
+            self.sheet.write_boolean(row, col, bool(value), fmt)
+        elif kind in NUMERIC:
+            self.sheet.write_number(row, col, float(value), fmt)
+        else:
+            self.sheet.write_string(row, col, str(value), fmt)
+        if fit:
+            self.fit(col, shown_width(value, kind, self.formats["symbol"]))
+
+    def fit(self, col: int, width: float) -> None:
+        """Widen column `col` to at least `width` characters."""
+        self.widths[col] = max(self.widths.get(col, 0), width)
+
+    def table(self, row: int, frame: pd.DataFrame, columns: Sequence[Column],
+              col: int = 0) -> int:
+        """Header and rows of `frame`; returns the next free row.
+
+        The same cells as `cell` writes one by one, prepared a column at a time (the
+        blanks, the values as written, the widths), then written row by row.
+        """
+        for c, spec in enumerate(columns):
+            self.cell(row, col + c, spec.header, "header")
+        n = len(frame)
+        prepared = []
+        for c, spec in enumerate(columns):
+            values = frame[spec.field].tolist() if spec.field in frame else [None] * n
+            blank = (pd.isna(frame[spec.field]).tolist() if spec.field in frame
+                     else [True] * n)
+            write, shown = self._writer(spec.kind, values)
+            kept = [v for v, b in zip(values, blank, strict=True) if not b]
+            if kept:
+                self.fit(col + c, max(shown_widths(kept, spec.kind, self.formats["symbol"])))
+            prepared.append((write, shown, blank, self.formats[spec.kind]))
+        blank_cell = self.sheet.write_blank
+        for r in range(n):
+            at = row + 1 + r
+            for c, (write, shown, blank, fmt) in enumerate(prepared):
+                if blank[r]:
+                    blank_cell(at, col + c, None, fmt)
+                else:
+                    write(at, col + c, shown[r], fmt)
+        return row + 1 + n
+
+    def _writer(self, kind: str, values: list[Any]) -> tuple[Any, list[Any]]:
+        """The worksheet method that writes a `kind` of value, and the values as written."""
+        if kind == "bool":
+            return self.sheet.write_boolean, [v if v is None else bool(v) for v in values]
+        if kind in NUMERIC:
+            return self.sheet.write_number, [_number(v) for v in values]
+        return self.sheet.write_string, [v if v is None else str(v) for v in values]
+
+    def finish(self, freeze_rows: int, freeze_cols: int = 0) -> None:
+        """Freeze the header rows and set the fitted widths."""
+        self.sheet.freeze_panes(freeze_rows, freeze_cols)
+        for col, width in sorted(self.widths.items()):
+            self.sheet.set_column(col, col, min(MAX_WIDTH, width + 2))
+
+
+NUMERIC = {"money", "pence", "number", "count", "int", "share", "percent", "ratio", "seconds"}
+
+
+def _number(value: Any) -> Any:
+    """A value as a float for write_number (None and NaN pass through: written blank)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def shown_widths(values: list[Any], kind: str, symbol: Any) -> list[float]:
+    """`shown_width` of each value (none of them blank)."""
+    if kind == "money":
+        extra = len(str(symbol))
+        return [len(f"{abs(float(v)):,.0f}") + extra + (v < 0) for v in values]
+    if kind in ("number", "ratio", "seconds", "pence"):
+        return [len(f"{float(v):,.4f}") for v in values]
+    if kind == "count":
+        return [len(f"{float(v):,.1f}") for v in values]
+    if kind in ("share", "bool"):
+        return [shown_width(values[0], kind, symbol)]
+    widths = {v: shown_width(v, kind, symbol) for v in set(map(str, values))}
+    return [widths[str(v)] for v in values]
+
+
+def shown_width(value: Any, kind: str, symbol: Any) -> float:
+    """About how many characters a value takes once formatted."""
+    if kind == "money":
+        return len(f"{abs(float(value)):,.0f}") + len(str(symbol)) + (value < 0)
+    if kind in ("number", "ratio", "seconds", "pence"):
+        return len(f"{float(value):,.4f}")
+    if kind == "count":
+        return len(f"{float(value):,.1f}")
+    if kind == "share":
+        return 5
+    if kind == "percent":
+        return 7
+    if kind == "bool":
+        return 5
+    return max((len(line) for line in str(value).splitlines()), default=0) * (
+        1.1 if kind == "header" else 1.0)
+
+
+def make_formats(book: Workbook, currency: str) -> dict[str, Any]:
+    """The workbook's cell formats, money in the instance's currency."""
+    symbol = currency_symbol(currency).replace('"', "")
+    money_format = f'"{symbol}"#,##0;[Red]-"{symbol}"#,##0'
+    pence_format = f'"{symbol}"#,##0.00;[Red]-"{symbol}"#,##0.00'
+    specs: dict[str, dict[str, Any]] = {
+        "text": {"valign": "top"},
+        "header": {"bold": True, "bottom": 1, "bg_color": "#E8ECF2", "valign": "top"},
+        "title": {"bold": True, "font_size": 16, "font_color": "#1F3B73"},
+        "heading": {"bold": True, "font_size": 12, "font_color": "#1F3B73"},
+        "headline": {"bold": True, "font_size": 12},
+        "prose": {"italic": True, "font_color": "#444444"},
+        "money": {"num_format": money_format},
+        "number": {"num_format": "#,##0.00"},
+        "count": {"num_format": "#,##0.0"},
+        "int": {"num_format": "0"},
+        "share": {"num_format": "0%"},
+        "percent": {"num_format": "0.0%"},
+        "ratio": {"num_format": "0.0000"},
+        "pence": {"num_format": pence_format},
+        "seconds": {"num_format": "0.000"},
+        "bool": {"align": "center"},
+    }
+    formats: dict[str, Any] = {k: book.add_format(v) for k, v in specs.items()}
+    formats["symbol"] = symbol
+    return formats
+
+
+def write_workbook(story: Story, path: Path) -> None:
+    """Write report.xlsx for `story` at `path`."""
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
+                                           "strings_to_formulas": False,
+                                           "strings_to_urls": False})
+    book.set_properties({"title": f"{story.instance.name}: pooled against ring-fenced budgets",
+                         "author": "optimise", "created": CREATED})
+    formats = make_formats(book, story.currency)
+    for write in (summary_sheet, tidy_sheets, agencies_sheet, transfers_sheet, prices_sheet,
+                  uncertainty_sheet, tornado_sheet, assumptions_sheet, provenance_sheet):
+        write(story, book, formats)
+    book.close()
+
+
+def _sheet(book: Workbook, name: str, formats: dict[str, Any]) -> Sheet:
+    return Sheet(book.add_worksheet(name), formats)
+
+
+def objective_kind(story: Story) -> str:
+    """Objectives are money, except weighted outcome units for the 'outcomes' objective."""
+    return "count" if story.instance.objective == "outcomes" else "money"
+
+
+def summary_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """The headline, every scenario, outcomes against targets, who gains and who loses."""
+    sheet = _sheet(book, "Summary", formats)
+    inst = story.instance
+    sheet.cell(0, 0, inst.name, "title", fit=False)
+    sheet.cell(1, 0, f"{years(inst.years)} from {inst.start_year}; objective {inst.objective}; "
+               f"money in {inst.currency} at constant prices, present values discounted at "
+               f"{inst.discount_rate:.1%} a year.", "prose", fit=False)
+    sheet.cell(2, 0, story.headline.sentence, "headline", fit=False)
+    row = 4
+    sheet.cell(row, 0, "Scenarios", "heading", fit=False)
+    row = sheet.table(row + 1, story.scenarios, [
+        Column("Scenario", "scenario"), Column("Description", "description"),
+        Column("Status", "status"), Column("Objective", "objective", objective_kind(story)),
+        Column("Spend (PV)", "spend", "money"), Column("Savings (PV)", "savings", "money"),
+        Column("Net benefit (PV)", "net_benefit", "money"),
+        Column("Transfers (PV)", "transferred", "money"), Column("Why not optimal", "message"),
+    ])
+    if not story.diagnosis.empty:
+        sheet.cell(row + 1, 0, "Why there is no plan: the least shortfall in each requirement "
+                   "that cannot hold (money in present value)", "heading", fit=False)
+        row = sheet.table(row + 2, story.diagnosis, [
+            Column("Scenario", "scenario"), Column("Requirement", "constraint"),
+            Column("Of", "item"), Column("Year", "year", "int"),
+            Column("Required", "required", "number"),
+            Column("Achievable", "achievable", "number"),
+            Column("Shortfall", "shortfall", "number")])
+    row = _targets_block(story, sheet, row + 1)
+    row = _positions_block(story, sheet, row + 1)
+    row += 1
+    sheet.cell(row, 0, "In brief", "heading", fit=False)
+    said = narrative(story)
+    for n, sentence in enumerate(said):
+        sheet.cell(row + 1 + n, 0, sentence, "prose", fit=False)
+    row += len(said) + 2
+    sheet.cell(row, 0, "Figures chosen by rule", "heading", fit=False)
+    for n, (key, text) in enumerate(story.rules.items()):
+        sheet.cell(row + 1 + n, 0, f"{key}: {text}", "prose", fit=False)
+    row += len(story.rules) + 2
+    if not story.decided.empty:
+        sheet.cell(row, 0, "Positions the rules decided (before transfers, PV): plans with the "
+                   "same optimal objective give any position from the least to the greatest",
+                   "heading", fit=False)
+        sheet.table(row + 1, _named(story, story.decided, "agencies", "agency"), [
+            Column("Scenario", "scenario"), Column("Agency", "agency"),
+            Column("Name", "agency_name"), Column("Reported", "position", "money"),
+            Column("Least", "position_min", "money"),
+            Column("Greatest", "position_max", "money"),
+        ])
+    sheet.finish(3)
+
+
+def _targets_block(story: Story, sheet: Sheet, row: int) -> int:
+    """Outcome x scenario: mean achieved a year, with the mean target a year."""
+    sheet.cell(row, 0, "Outcomes a year (mean over the plan) against targets", "heading",
+               fit=False)
+    names = story.scenarios["scenario"].tolist()
+    targets = story.targets
+    wide = targets.pivot(index="outcome", columns="scenario", values="achieved") \
+        if not targets.empty else pd.DataFrame()
+    goal = targets.groupby("outcome")["target"].first() if not targets.empty else pd.Series()
+    frame = pd.DataFrame({"outcome": list(story.instance.outcomes)})
+    frame["name"] = [story.name("outcomes", k) for k in frame["outcome"]]
+    frame["target"] = frame["outcome"].map(goal)
+    for n in names:
+        frame[n] = frame["outcome"].map(wide[n]) if n in wide else None
+    columns = [Column("Outcome", "outcome"), Column("Name", "name"),
+               Column("Target a year", "target", "count")]
+    columns += [Column(n, n, "count") for n in names]
+    return sheet.table(row + 1, frame, columns)
+
+
+def _positions_block(story: Story, sheet: Sheet, row: int) -> int:
+    """Agency x scenario: net position (PV), and the change in the headline comparison."""
+    sheet.cell(row, 0, "Who gains and who loses: net position (PV: savings - spend + "
+               "transfers)", "heading", fit=False)
+    gains = story.gains
+    names = story.scenarios["scenario"].tolist()
+    frame = pd.DataFrame({"agency": list(story.instance.agencies)})
+    frame["name"] = [story.name("agencies", a) for a in frame["agency"]]
+    columns = [Column("Agency", "agency"), Column("Name", "name")]
+    if not gains.empty:
+        net = gains.pivot(index="agency", columns="scenario", values="net")
+        for n in names:
+            frame[n] = frame["agency"].map(net[n]) if n in net else None
+        columns += [Column(n, n, "money") for n in names]
+        head = story.headline
+        if head.net_benefit is not None:
+            change = gains[gains["scenario"] == head.pooled].set_index("agency")["gain"]
+            frame["change"] = frame["agency"].map(change)
+            columns.append(Column(f"Change, {head.pooled} against {head.baseline}", "change",
+                                  "money"))
+    return sheet.table(row + 1, frame, columns)
+
+
+def _named(story: Story, frame: pd.DataFrame, kind: str, key: str) -> pd.DataFrame:
+    """`frame` with a display-name column beside the id column `key`."""
+    out = frame.copy()
+    out[f"{key}_name"] = [story.name(kind, v) for v in out[key]] if len(out) else []
+    return out
+
+
+TIDY_SHEETS: list[tuple[str, str, list[tuple[str, str]], list[Column]]] = [
+    ("Allocation", "allocation", [("interventions", "intervention")], [
+        Column("Scenario", "scenario"), Column("Intervention", "intervention"),
+        Column("Name", "intervention_name"), Column("Year", "year", "int"),
+        Column("Units", "units", "number"), Column("Cost (cash)", "cost", "money")]),
+    ("Funding", "funding", [("streams", "stream"), ("interventions", "intervention")], [
+        Column("Scenario", "scenario"), Column("Stream", "stream"),
+        Column("Stream name", "stream_name"), Column("Intervention", "intervention"),
+        Column("Intervention name", "intervention_name"), Column("Year", "year", "int"),
+        Column("Amount (cash)", "amount", "money"),
+        Column("Through the pool", "pooled", "money")]),
+    ("Outcomes", "outcomes", [("outcomes", "outcome")], [
+        Column("Scenario", "scenario"), Column("Outcome", "outcome"),
+        Column("Name", "outcome_name"), Column("Year", "year", "int"),
+        Column("Achieved", "achieved", "number"), Column("Target", "target", "number")]),
+]
+"""Sheets that show one tidy table as the CSV does, with display names beside the ids:
+(sheet, table, [(instance section, id column)], columns)."""
+
+
+def tidy_sheets(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Allocation (units and cash cost), Funding (stream to intervention, and the part
+    through the pool) and Outcomes (achieved against targets), a row per scenario, item
+    and year."""
+    for name, kind, ids, columns in TIDY_SHEETS:
+        sheet = _sheet(book, name, formats)
+        frame = story.result.table(kind)
+        for section, key in ids:
+            frame = _named(story, frame, section, key)
+        sheet.table(0, frame, columns)
+        sheet.finish(1)
+
+
+def agencies_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Each agency's present-value accounts, and the range the rules chose its position from."""
+    sheet = _sheet(book, "Agencies", formats)
+    frame = _named(story, story.result.table("agencies"), "agencies", "agency")
+    gains = story.gains[["scenario", "agency", "reference", "gain"]]
+    frame = frame.merge(gains, on=["scenario", "agency"], how="left") if len(frame) else frame
+    sheet.table(0, frame, [
+        Column("Scenario", "scenario"), Column("Agency", "agency"),
+        Column("Name", "agency_name"), Column("Spend", "spend", "money"),
+        Column("Savings", "savings", "money"), Column("Transfers in", "transfers_in", "money"),
+        Column("Transfers out", "transfers_out", "money"), Column("Net", "net", "money"),
+        Column("Position before transfers", "position", "money"),
+        Column("Least position", "position_min", "money"),
+        Column("Greatest position", "position_max", "money"),
+        Column("Decided by rule", "decided_by_rule", "bool"),
+        Column("Reference", "reference"), Column("Gain against reference", "gain", "money"),
+    ])
+    sheet.finish(1, 3)
+
+
+def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Gain-share transfers, settlement payments and fair (Shapley) shares, side by side."""
+    sheet = _sheet(book, "Transfers", formats)
+    blocks = [
+        ("Gain-share transfers (PV)", story.result.table("transfers"),
+         [Column("Scenario", "scenario"), Column("From", "from"), Column("To", "to"),
+          Column("Amount", "amount", "money")]),
+        ("Settlement payments (PV)", story.settlement,
+         [Column("Scenario", "scenario"), Column("From", "from"), Column("To", "to"),
+          Column("Amount", "amount", "money")]),
+        ("Settlement shortfall (PV)", pd.DataFrame(
+            list(story.shortfall.items()), columns=["scenario", "shortfall"]),
+         [Column("Scenario", "scenario"), Column("Shortfall", "shortfall", "money")]),
+        ("Fair shares of the pooling gain (Shapley)", story.shapley,
+         [Column("Scenario", "scenario"), Column("Agency", "agency"),
+          Column("Share", "value", objective_kind(story))]),
+    ]
+    col = 0
+    for title, frame, columns in blocks:
+        empty = ": none" if title.startswith("Gain") else ": not computed in this run"
+        sheet.cell(0, col, title + (empty if frame.empty else ""), "heading", fit=False)
+        sheet.table(1, frame, columns, col=col)
+        col += len(columns) + 1
+    sheet.finish(2)
+
+
+def prices_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """The price of each ring-fence, ranked: lift gain and marginal value of a pound."""
+    sheet = _sheet(book, "Ring-fence prices", formats)
+    frame = _named(story, story.prices, "streams", "stream")
+    row = sheet.table(0, frame, [
+        Column("Rank", "rank", "int"), Column("Stream", "stream"),
+        Column("Name", "stream_name"), Column("Agency", "agency"),
+        Column("Against", "reference"),
+        Column("Gain from lifting it alone", "lift_gain", objective_kind(story)),
+        Column("Marginal value of one more unit of budget", "marginal_value",
+               "ratio" if story.instance.objective == "outcomes" else "pence"),
+    ])
+    if frame.empty:
+        sheet.cell(row + 1, 0, "Not computed in this run.", "prose", fit=False)
+    sheet.finish(1)
+
+
+def uncertainty_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """After `--draws`: each scenario's objective over the draws, draws without a plan, the
+    chance of beating the reference and of each agency ending worse off; how it was drawn."""
+    u = story.uncertainty
+    if u is None:
+        return
+    sheet = _sheet(book, "Uncertainty", formats)
+    sheet.cell(0, 0, f"Uncertainty: {u.draws:,} draws of {u.figures} uncertain figures, "
+               f"seed {u.seed}", "title", fit=False)
+    said = uncertainty_sentences(story)[1:]
+    for n, sentence in enumerate(said):
+        sheet.cell(1 + n, 0, sentence, "prose", fit=False)
+    row = len(said) + 2
+    sheet.cell(row, 0, "The objective over the draws (mean and percentiles over the draws "
+               "with a plan)", "heading", fit=False)
+    kind = objective_kind(story)
+    central = story.scenarios.set_index("scenario")["objective"]
+    spread = u.spread.assign(central=u.spread["scenario"].map(central))
+    row = sheet.table(row + 1, spread, [
+        Column("Scenario", "scenario"), Column("Reference", "reference"),
+        Column("Every figure central", "central", kind), Column("Mean", "mean", kind),
+        Column("5th percentile", "p5", kind), Column("Median", "p50", kind),
+        Column("95th percentile", "p95", kind), Column("Draws", "draws", "int"),
+        Column("With a plan", "optimal", "int"), Column("Infeasible", "infeasible", "int"),
+        Column("Unbounded", "unbounded", "int"),
+        Column("Compared with the reference", "compared", "int"),
+        Column("Beats the reference", "p_beats_reference", "percent")])
+    if not u.worse_off.empty:
+        sheet.cell(row + 1, 0, "Chance each agency ends worse off than under the reference "
+                   "(net position after transfers, same draw)", "heading", fit=False)
+        wide = u.worse_off.pivot(index="agency", columns="scenario", values="probability")
+        names = [n for n in u.spread["scenario"] if n in wide.columns]
+        frame = _named(story, pd.DataFrame({"agency": list(story.instance.agencies)}),
+                       "agencies", "agency")
+        for n in names:
+            frame[n] = frame["agency"].map(wide[n])
+        row = sheet.table(row + 2, frame, [Column("Agency", "agency"),
+                                           Column("Name", "agency_name")]
+                          + [Column(n, n, "percent") for n in names])
+    method = story.result.analyses["uncertainty_method"]
+    sheet.cell(row + 1, 0, "How the figures are computed", "heading", fit=False)
+    notes = [(k, v) for k, v in method.items() if isinstance(v, str)]
+    for n, (key, text) in enumerate(notes):
+        sheet.cell(row + 2 + n, 0, f"{key.replace('_', ' ')}: {text}", "prose", fit=False)
+    sheet.finish(1)
+
+
+def tornado_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """After `--draws`: the tornado's figures, widest swing first, and its chart."""
+    u = story.uncertainty
+    if u is None:
+        return
+    sheet = _sheet(book, "Tornado", formats)
+    kind = objective_kind(story)
+    frame = u.tornado.assign(
+        scenario=u.main, base=u.base,
+        name=[figure_name(story.instance, f) for f in u.tornado["figure"]],
+        change_low=u.tornado["objective_low"] - u.base if u.base is not None else None,
+        change_high=u.tornado["objective_high"] - u.base if u.base is not None else None)
+    sheet.table(0, frame, [
+        Column("Scenario", "scenario"), Column("Figure", "figure"), Column("Name", "name"),
+        Column("Low", "low", "number"), Column("Central", "central", "number"),
+        Column("High", "high", "number"), Column("Every figure central", "base", kind),
+        Column("Objective at its low", "objective_low", kind),
+        Column("Objective at its high", "objective_high", kind),
+        Column("Swing", "swing", kind), Column("Status at its low", "status_low"),
+        Column("Status at its high", "status_high"),
+        Column("Change at its low", "change_low", kind),
+        Column("Change at its high", "change_high", kind)])
+    sheet.finish(1, 3)
+    if frame.empty:
+        return
+    chart = book.add_chart({"type": "bar"})
+    last = len(frame)
+    for col, name, colour in ((12, "At its low", "#3D8FD1"), (13, "At its high", "#E09F3E")):
+        chart.add_series({"name": name, "categories": ["Tornado", 1, 2, last, 2],
+                          "values": ["Tornado", 1, col, last, col],
+                          "fill": {"color": colour}, "gap": 60, "overlap": 100})
+    chart.set_title({"name": f"What moves {u.main} most: change in its objective"})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"position": "top"})
+    chart.set_size({"width": 760, "height": 140 + 26 * min(last, 30)})
+    sheet.sheet.insert_chart(last + 2, 2, chart)
+
+
+def assumptions_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """The instance's figures with their sources, and its stated assumptions."""
+    sheet = _sheet(book, "Assumptions", formats)
+    row = sheet.table(0, story.assumptions, [
+        Column("Line", "line", "int"), Column("Figure", "path"), Column("Value", "value"),
+        Column("Kind", "kind"), Column("Source or assumption", "note"),
+    ])
+    if story.assumptions.empty:
+        sheet.cell(row + 1, 0, "The instance file states no sources or assumptions.", "prose",
+                   fit=False)
+    sheet.finish(1)
+
+
+def provenance_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """What produced these figures: versions, the instance's hash, each scenario's solve."""
+    sheet = _sheet(book, "Provenance", formats)
+    items = pd.DataFrame(story.provenance, columns=["item", "value"])
+    row = sheet.table(0, items, [Column("Item", "item"), Column("Value", "value")])
+    sheet.table(row + 1, story.scenarios, [
+        Column("Scenario", "scenario"), Column("Status", "status"),
+        Column("Solve time (s)", "solve_seconds", "seconds"), Column("Message", "message"),
+    ])
+    sheet.finish(1)

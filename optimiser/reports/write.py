@@ -1,0 +1,398 @@
+"""Report writers: results.json and the tidy CSV tables, written atomically.
+
+They read the tidy tables of `optimiser.solving.results`, never Pyomo objects. The
+whole folder is written aside and moved into place, so a run killed while
+writing leaves the previous report complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from optimiser import __version__
+from optimiser.analyses.gains import combined_graph, wrong_pockets
+from optimiser.analyses.prices import price_table
+from optimiser.errors import OutputError
+from optimiser.pipeline import RunResult
+from optimiser.reports.markdown import write_markdown
+from optimiser.reports.story import diagnosis_table, tell
+from optimiser.reports.workbook import write_workbook
+from optimiser.solving.results import ScenarioResult
+
+TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
+
+RULES = {
+    "objective": "Each scenario's objective is optimised first; its value is exact to the "
+                 "solver's tolerance.",
+    "least_pooling": "Among plans with the optimal objective (within a relative 1e-9), pooled "
+                     "scenarios take the one that moves the least money (present value) out of "
+                     "ring-fences: pooled money pays only for what the ring-fences would block.",
+    "pro_rata_pool": "Money a stream puts into the pool is attributed to the interventions the "
+                     "pool pays for in proportion to what the pool pays each.",
+    "gain_share": "Where transfers are allowed, each protected agency below its reference is paid "
+                  "exactly its shortfall by the agencies above theirs, in proportion to their "
+                  "surplus.",
+    "decided_by_rule": "An agency's position is marked decided_by_rule where plans with the same "
+                       "optimal objective give it different positions (position_min to "
+                       "position_max); the rules above chose the figure reported.",
+    "settlement": "For each pooled scenario without transfers: the payments that bring every "
+                  "agency back to at least its net position in the reference scenario, straight "
+                  "from the agencies above theirs to those below, so exactly the total shortfall "
+                  "moves (whole pence, present value). Where it has a choice it pays back along "
+                  "wrong pockets (a gainer pays an agency whose delivery saved it money). Where "
+                  "the gains cannot cover every loser, each is made good in the same proportion "
+                  "and settlement_shortfall says what is left uncovered.",
+    "shapley": "For each pooled scenario without incentives: each agency's Shapley value of the "
+               "pooling game, whose players are the agencies and where a coalition's value is "
+               "the scenario's objective with every stream held outside it unable to pool "
+               "(pool_share 0); the gain is the improvement on ring-fencing (a fall in cost for "
+               "the cost objective), and the shares add up to it. Exact up to 12 agencies with "
+               "poolable money, sampled permutations beyond (standard errors in the scenario's "
+               "pooling_game).",
+}
+
+
+def default_out(instance_path: Path) -> Path:
+    """reports/<instance file stem>/."""
+    return Path("reports") / instance_path.stem
+
+
+def results_document(result: RunResult) -> dict[str, Any]:
+    """The contents of results.json (docs/contract.md, 'The command')."""
+    inst = result.instance
+    return {
+        "instance": {
+            "name": inst.name,
+            "file": str(result.prepared.path),
+            "sha256": result.prepared.sha256,
+            "currency": inst.currency,
+            "start_year": inst.start_year,
+            "years": inst.years,
+            "discount_rate": inst.discount_rate,
+            "objective": inst.objective,
+            **({"tables": result.prepared.source.tables} if result.prepared.source.tables
+               else {}),
+        },
+        "tool": {"name": "optimise", "version": __version__},
+        "rules": RULES,
+        "scenarios": {s.name: _scenario_document(s) for s in result.scenarios},
+        **result.analyses,
+    }
+
+
+def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
+    units = {k: g["units"].tolist() for k, g in s.allocation.groupby("intervention", sort=False)}
+    outcomes = {k: g["achieved"].tolist() for k, g in s.outcomes.groupby("outcome", sort=False)}
+    years = sorted(s.allocation["year"].unique().tolist())
+    funding = _funding_document(s.funding, years)
+    agencies = {
+        row.agency: {
+            "spend": row.spend, "savings": row.savings, "transfers_in": row.transfers_in,
+            "transfers_out": row.transfers_out, "net": row.net,
+            "position_min": _num(row.position_min), "position_max": _num(row.position_max),
+            "decided_by_rule": bool(row.decided_by_rule),
+        }
+        for row in s.agencies.itertuples(index=False)
+    }
+    return {
+        "status": s.status,
+        "objective": s.objective,
+        "message": s.message,
+        "reference": s.reference,
+        "units": units,
+        "funding": funding,
+        "outcomes": outcomes,
+        "agencies": agencies,
+        "transfers": [{"from": r[1], "to": r[2], "amount": r[3]}
+                      for r in s.transfers.itertuples(index=False)],
+        **s.extra,
+    }
+
+
+def _funding_document(funding: pd.DataFrame,
+                      years: list[int]) -> dict[str, dict[str, list[float]]]:
+    """stream -> intervention -> money a year (0 where a year has none), streams and their
+    interventions in the order they first appear in the funding table."""
+    out: dict[str, dict[str, list[float]]] = {}
+    pairs, index = pd.factorize(pd.MultiIndex.from_arrays([funding["stream"],
+                                                            funding["intervention"]]))
+    kept = funding["year"].isin(years).to_numpy()
+    table = np.zeros((len(index), len(years)))
+    table[pairs[kept], np.searchsorted(years, funding["year"].to_numpy()[kept])] = (
+        funding["amount"].to_numpy()[kept])
+    for (stream, item), row in zip(index, table.tolist(), strict=True):
+        out.setdefault(stream, {})[item] = row
+    return out
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def write_json(result: RunResult, folder: Path) -> None:
+    """results.json."""
+    document = results_document(result)
+    (folder / "results.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+
+
+def write_tables(result: RunResult, folder: Path) -> None:
+    """One tidy CSV per table: a row per scenario, item and year."""
+    for kind in TABLES:
+        frame: pd.DataFrame = result.table(kind)
+        frame.to_csv(folder / f"{kind}.csv", index=False, float_format="%.10g",
+                     lineterminator="\n")
+
+
+def write_diagnosis(result: RunResult, folder: Path) -> None:
+    """diagnosis.csv: every infeasible scenario's least shortfall, a row per requirement.
+
+    Written when some scenario is infeasible.
+    """
+    frame = diagnosis_table(result)
+    if frame.empty:
+        return
+    frame.to_csv(folder / "diagnosis.csv", index=False, float_format="%.10g",
+                 lineterminator="\n")
+
+
+def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
+    """ring_fence_prices.csv: rank, stream, agency, reference, lift_gain, marginal_value.
+
+    Written when the `ring_fence_prices` analysis ran; one row per stream, in rank order.
+    """
+    if "ring_fence_prices" not in result.analyses:
+        return
+    price_table(result).to_csv(folder / "ring_fence_prices.csv", index=False,
+                               float_format="%.10g", lineterminator="\n")
+
+
+def write_uncertainty(result: RunResult, folder: Path) -> None:
+    """draws.csv (scenario, draw, status, objective) and tornado.csv, after `--draws`."""
+    if result.uncertainty is None:
+        return
+    options: dict[str, Any] = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
+    result.uncertainty.draws_table().to_csv(folder / "draws.csv", **options)
+    result.uncertainty.tornado().to_csv(folder / "tornado.csv", **options)
+
+
+def write_gains(result: RunResult, folder: Path) -> None:
+    """gains.graphml (every optimal scenario's agency graph in one) and wrong_pockets.csv."""
+    if not any(s.status == "optimal" for s in result.scenarios):
+        return
+    nx.write_graphml(combined_graph(result), folder / "gains.graphml")
+    wrong_pockets(result).to_csv(folder / "wrong_pockets.csv", index=False,
+                                 float_format="%.10g", lineterminator="\n")
+
+
+def write_gains_pictures(result: RunResult, folder: Path) -> None:
+    """gains.png (matplotlib is loaded only here: it is slow to import)."""
+    from optimiser.reports import gainsplot
+
+    gainsplot.write_gains_pictures(result, folder)
+
+
+DOCUMENTS = ("xlsx", "html", "md")
+
+
+def write_documents(result: RunResult, folder: Path,
+                    parts: Sequence[str] = DOCUMENTS) -> None:
+    """report.xlsx, report.html and summary.md (or those of them in `parts`): one story,
+    from the figures in results.json."""
+    story = tell(result, RULES)
+    if "xlsx" in parts:
+        write_workbook(story, folder / "report.xlsx")
+    if "html" in parts:
+        # Loaded here, not at the top: matplotlib takes half a second to import, which
+        # runs that stop at invalid input need not pay.
+        from optimiser.reports.page import write_page
+
+        write_page(story, folder / "report.html")
+    if "md" in parts:
+        write_markdown(story, folder / "summary.md")
+
+
+WRITERS: list[Callable[[RunResult, Path], None]] = [
+    write_json, write_tables, write_diagnosis, write_ring_fence_prices, write_uncertainty,
+    write_gains, write_gains_pictures, write_documents]
+"""Every report writer, called in turn on the staged folder."""
+
+
+def write_reports(result: RunResult, out: Path) -> Path:
+    """Run every writer into a folder beside `out`, then move it into place as `out`."""
+    with staged_folder(out) as stage:
+        for writer in WRITERS:
+            writer(result, stage)
+    return out
+
+
+def check_out(out: Path) -> None:
+    """Fail early (exit 2) when `out` cannot be a report folder.
+
+    `out` must be a folder that does not exist yet, an empty folder, or a
+    report folder an earlier run wrote (it is replaced whole, so a folder of
+    other files is refused rather than deleted).
+    """
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out}: is a file, not a folder")
+    parent = out.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"--out {out}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"--out {out}: cannot write in {parent}")
+    if out.is_dir() and any(out.iterdir()) and not is_report_folder(out):
+        raise OutputError(f"--out {out}: is a folder of other files (it has no results.json "
+                          "from optimise); the report replaces its folder whole, so choose a "
+                          "new or empty folder")
+
+
+def is_report_folder(folder: Path) -> bool:
+    """True when `folder` holds a results.json that optimise wrote."""
+    try:
+        document = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    tool = document.get("tool") if isinstance(document, dict) else None
+    return isinstance(tool, dict) and tool.get("name") == "optimise"
+
+
+@contextlib.contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """Yield a fresh folder beside `out`; on success, move it into place as `out`.
+
+    The writers fill `.<name>.new-<pid>-*`; its files are flushed to disk, then it
+    swaps places with the old report in one atomic step where the system allows
+    (Linux `renameat2(RENAME_EXCHANGE)`), else by two renames with the old one
+    parked as `.<name>.old-<pid>`. A run killed at any point leaves the old
+    report or the new one complete at `out`, except in the instant between the
+    two renames, which the next run undoes (`recover`). Interrupted (Ctrl-C) or
+    failed writes remove the staged folder and leave `out` untouched.
+    """
+    check_out(out)
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    recover(out)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-{os.getpid()}-", dir=out.parent))
+    try:
+        os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; a report is not
+        yield stage
+        _flush(stage)
+        if out.exists() and _exchange(stage, out):
+            shutil.rmtree(stage, ignore_errors=True)  # it now holds the old report
+        else:
+            _swap_by_renames(stage, out)
+        _flush_folder(out.parent)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _swap_by_renames(stage: Path, out: Path) -> None:
+    """Park the old report, rename the new one in, then delete the old (restored on failure)."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    parked = out.exists()
+    if parked:
+        os.replace(out, old)
+    try:
+        os.replace(stage, out)
+    except BaseException:
+        if parked:
+            os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    rename = getattr(_libc(), "renameat2", None) if sys.platform.startswith("linux") else None
+    if rename is None:
+        return False
+    at_fdcwd, exchange = -100, 2
+    done = rename(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), exchange)
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EXDEV):
+        return False  # the file system or kernel cannot exchange: fall back to renames
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:  # pragma: no cover - no C library to load
+        return None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _flush(folder: Path) -> None:
+    """fsync every file in `folder`, then the folder, so a crash cannot leave empty files."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    _flush_folder(folder)
+
+
+def _flush_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - folders cannot be opened on this system
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse to sync folders
+        pass
+    finally:
+        os.close(fd)
+
+
+def recover(out: Path) -> None:
+    """Undo a swap that a killed run left half done, and clear dead runs' leftovers.
+
+    Leftovers of a run that is still going (its process id is alive) are left alone.
+    """
+    olds = sorted((p for p in out.parent.glob(f".{out.name}.old-*") if not _alive(p)),
+                  key=lambda p: p.stat().st_mtime)
+    if not out.exists() and olds:
+        os.replace(olds[-1], out)
+        olds = olds[:-1]
+    news = [p for p in out.parent.glob(f".{out.name}.new-*") if not _alive(p)]
+    for leftover in [*olds, *news]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(leftover: Path) -> bool:
+    """Whether the run that made `.<name>.new-<pid>-*` or `.<name>.old-<pid>` is still going."""
+    tail = leftover.name.rsplit(".", 1)[-1]  # new-<pid>-xxxx or old-<pid>
+    pid = tail.split("-")[1] if tail.count("-") >= 1 else ""
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but belongs to someone else
+    return True

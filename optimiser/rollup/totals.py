@@ -1,0 +1,371 @@
+"""The national roll-up: several places' results added up the way the Treasury reads them.
+
+'If every pilot pooled: GBP x more net benefit, y more admissions avoided a year.' Built
+from each place's tidy tables, never from a model. One long, tidy table holds every figure,
+a row per scenario, place (or TOTAL) and measure:
+
+- `objective` (item: the objective's kind; only the same kind adds up);
+- `spend`, `savings`, `net` (item `all`: every agency of the place; net = savings - spend);
+- `kind_spend`, `kind_savings`, `kind_net` (item: the agencies' `kind`, or `unclassified`;
+  net includes transfers, which cancel within a place);
+- `outcome` (item: the outcome id): the effective outcome a year, averaged over the
+  place's horizon. Only outcomes with the same id in two or more places get a TOTAL row.
+
+Money is present value, at each place's own discount rate over its own horizon. A TOTAL
+row is the sum of the place rows with the same scenario, measure and item (`places` says
+how many), and so is its `vs_ring_fenced`, the change from each place's ring-fenced plan.
+
+Scenarios are matched by name. A place with no scenario named `ring_fenced` lends its
+reference scenario (the first without pooling) to that name, and one with no `pooled`
+lends its first fully pooled scenario (pooling, no incentives, shares or overrides).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimiser.errors import UsageError
+from optimiser.format import money
+from optimiser.pipeline import Prepared, RunResult
+
+TOTAL = "TOTAL"
+"""The `place` of a row that adds up the places."""
+RING_FENCED, POOLED = "ring_fenced", "pooled"
+COLUMNS = ["scenario", "place", "measure", "item", "places", "value", "vs_ring_fenced"]
+MEASURES = ["objective", "spend", "savings", "net", "kind_spend", "kind_savings", "kind_net",
+            "outcome"]
+UNCLASSIFIED = "unclassified"
+KIND_NAMES = {
+    "council": "councils", "pct": "PCTs", "acute_trust": "acute trusts",
+    "mental_health_trust": "mental health trusts", "community_trust": "community trusts",
+    "ambulance_trust": "ambulance trusts", "police": "police", "fire": "fire and rescue",
+    "probation": "probation", "jcp": "Jobcentre Plus",
+    "central_government": "central government", "voluntary": "voluntary sector",
+    "other": "other agencies", UNCLASSIFIED: "unclassified agencies",
+}
+
+
+@dataclass
+class Rollup:
+    """Several places' results and their figures added up."""
+
+    places: dict[str, RunResult]
+    """Instance file stem -> that place's results, in the order given."""
+    roles: dict[str, dict[str, str]]
+    """Stem -> roll-up scenario name -> the place's own scenario name."""
+    table: pd.DataFrame
+    """The long table (COLUMNS), sorted: what rollup.csv holds."""
+
+    @property
+    def currency(self) -> str:
+        """The one currency every place counts in."""
+        return next(iter(self.places.values())).instance.currency
+
+    @property
+    def all_optimal(self) -> bool:
+        """True when every scenario of every place solved to optimality."""
+        return all(r.all_optimal for r in self.places.values())
+
+    def scenarios(self) -> list[str]:
+        """Roll-up scenario names: ring_fenced and pooled first, then the rest as found."""
+        names: list[str] = []
+        for roles in self.roles.values():
+            names += [n for n in roles if n not in names]
+        first = [n for n in (RING_FENCED, POOLED) if n in names]
+        return first + [n for n in names if n not in first]
+
+
+def check_addable(prepared: list[Prepared]) -> None:
+    """`UsageError` unless the places can be added up: distinct stems, one currency."""
+    stems = [p.path.stem for p in prepared]
+    twice = sorted({s for s in stems if stems.count(s) > 1})
+    if twice:
+        raise UsageError(f"two instance files share the name {', '.join(twice)}: their "
+                         "reports would share a folder; rename one")
+    if TOTAL in stems:
+        raise UsageError(f"an instance file cannot be called {TOTAL}: the roll-up uses that "
+                         "name for its totals")
+    currencies = {p.instance.currency for p in prepared}
+    if len(currencies) > 1:
+        by = {c: [p.path.name for p in prepared if p.instance.currency == c]
+              for c in sorted(currencies)}
+        listed = "; ".join(f"{c}: {', '.join(files)}" for c, files in by.items())
+        raise UsageError(f"cannot add up places that count in different currencies ({listed})")
+
+
+def roll_up(places: dict[str, RunResult]) -> Rollup:
+    """Add up the places' results (stem -> results), scenario by scenario."""
+    roles = {stem: scenario_roles(result) for stem, result in places.items()}
+    frames = [place_rows(stem, result, roles[stem]) for stem, result in places.items()]
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    rows = _with_change(rows)
+    table = pd.concat([rows, _totals(rows)], ignore_index=True)
+    rollup = Rollup(places, roles, table)
+    rollup.table = _sorted(table, rollup.scenarios(), list(places))
+    return rollup
+
+
+def scenario_roles(result: RunResult) -> dict[str, str]:
+    """Roll-up scenario name -> the place's scenario: its own names, and the two roles.
+
+    `ring_fenced`: the scenario of that name, else the place's reference scenario (the
+    first without pooling). `pooled`: the scenario of that name, else the first one that
+    pools everything it may (no incentives, no pool_share or overrides of its own).
+    """
+    runs = {r.name: r for r in result.prepared.runs}
+    names = [s.name for s in result.scenarios]
+    roles = {n: n for n in names}
+    if RING_FENCED not in roles:
+        ref = next((n for n in names if not runs[n].scenario.pooling), None)
+        if ref is not None:
+            roles[RING_FENCED] = ref
+    if POOLED not in roles:
+        full = next((n for n in names if runs[n].scenario.pooling
+                     and runs[n].scenario.incentives == "none"
+                     and not runs[n].scenario.pool_share and not runs[n].scenario.overrides),
+                    None)
+        if full is not None:
+            roles[POOLED] = full
+    return roles
+
+
+def place_rows(stem: str, result: RunResult, roles: dict[str, str]) -> pd.DataFrame:
+    """One place's rows of the long table, for its optimal scenarios under every role."""
+    inst = result.instance
+    kinds = {a: spec.kind or UNCLASSIFIED for a, spec in inst.agencies.items()}
+    optimal = {s.name for s in result.scenarios if s.status == "optimal"}
+    alias = pd.DataFrame([(own, name) for name, own in roles.items() if own in optimal],
+                         columns=["own", "rollup"])
+    objective = pd.DataFrame({
+        "own": [s.name for s in result.scenarios if s.name in optimal],
+        "measure": "objective", "item": inst.objective,
+        "value": [s.objective for s in result.scenarios if s.name in optimal],
+    })
+    agencies = result.table("agencies").rename(columns={"scenario": "own"})
+    agencies = agencies[agencies["own"].isin(optimal)]
+    totals = agencies.groupby("own", sort=False)[["spend", "savings"]].sum()
+    totals["net"] = totals["savings"] - totals["spend"]
+    money = totals.reset_index().melt(id_vars="own", var_name="measure", value_name="value")
+    money["item"] = "all"
+    by_kind = (agencies.assign(item=agencies["agency"].map(kinds))
+               .groupby(["own", "item"], sort=False)[["spend", "savings", "net"]].sum()
+               .reset_index()
+               .melt(id_vars=["own", "item"], var_name="measure", value_name="value"))
+    by_kind["measure"] = "kind_" + by_kind["measure"]
+    outcomes = result.table("outcomes").rename(columns={"scenario": "own", "outcome": "item"})
+    outcomes = (outcomes[outcomes["own"].isin(optimal)]
+                .groupby(["own", "item"], sort=False)["achieved"].mean().reset_index()
+                .rename(columns={"achieved": "value"}))
+    outcomes["measure"] = "outcome"
+    rows = pd.concat([objective, money, by_kind, outcomes], ignore_index=True)
+    rows = rows.merge(alias, on="own").drop(columns="own").rename(columns={"rollup": "scenario"})
+    rows["place"] = stem
+    rows["places"] = 1
+    rows["value"] = rows["value"].astype(float)
+    return rows[["scenario", "place", "measure", "item", "places", "value"]]
+
+
+def _with_change(rows: pd.DataFrame) -> pd.DataFrame:
+    """Add vs_ring_fenced: each row's value less the same place's ring-fenced figure."""
+    keys = ["place", "measure", "item"]
+    base = (rows[rows["scenario"] == RING_FENCED][[*keys, "value"]]
+            .rename(columns={"value": "base"}))
+    out = rows.merge(base, on=keys, how="left")
+    out["vs_ring_fenced"] = out["value"] - out["base"]
+    return out.drop(columns="base")
+
+
+def _totals(rows: pd.DataFrame) -> pd.DataFrame:
+    """TOTAL rows: the sum over places of every (scenario, measure, item).
+
+    Outcomes add up only where two or more places share the outcome's id.
+    """
+    if rows.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    per_place = rows[rows["measure"] == "outcome"].groupby("item")["place"].nunique()
+    shared = set(per_place[per_place >= 2].index)
+    addable = rows[(rows["measure"] != "outcome") | rows["item"].isin(shared)]
+    grouped = addable.groupby(["scenario", "measure", "item"], sort=False)
+    totals = grouped.agg(places=("place", "nunique"), value=("value", "sum"),
+                         vs_ring_fenced=("vs_ring_fenced", lambda v: v.sum(min_count=1)))
+    totals = totals.reset_index()
+    totals["place"] = TOTAL
+    return totals[COLUMNS]
+
+
+def _sorted(table: pd.DataFrame, scenarios: list[str], places: list[str]) -> pd.DataFrame:
+    """Rows in a fixed order: scenario (as `Rollup.scenarios`), the places in the order
+    given then TOTAL, measure (as MEASURES), item."""
+    table = table[COLUMNS].copy()
+    keys = {
+        "_s": table["scenario"].map({s: n for n, s in enumerate(scenarios)}),
+        "_p": table["place"].map({p: n for n, p in enumerate([*places, TOTAL])}),
+        "_m": table["measure"].map({m: n for n, m in enumerate(MEASURES)}),
+    }
+    table = table.assign(**keys).sort_values(["_s", "_p", "_m", "item"], kind="mergesort")
+    return table.drop(columns=list(keys)).reset_index(drop=True)
+
+
+def totals(rollup: Rollup, scenario: str, measure: str) -> dict[str, float]:
+    """TOTAL values of one scenario and measure: item -> value."""
+    t = rollup.table
+    hit = t[(t["scenario"] == scenario) & (t["measure"] == measure) & (t["place"] == TOTAL)]
+    return dict(zip(hit["item"], hit["value"].astype(float), strict=True))
+
+
+def changes(rollup: Rollup, scenario: str, measure: str) -> dict[str, float]:
+    """TOTAL vs_ring_fenced of one scenario and measure: item -> change (where known)."""
+    t = rollup.table
+    hit = t[(t["scenario"] == scenario) & (t["measure"] == measure) & (t["place"] == TOTAL)]
+    hit = hit[hit["vs_ring_fenced"].notna()]
+    return dict(zip(hit["item"], hit["vs_ring_fenced"].astype(float), strict=True))
+
+
+def coverage(rollup: Rollup, scenario: str) -> dict[str, Any]:
+    """Which places a scenario's totals cover, which lack it, which did not solve it."""
+    covered, missing, not_optimal = [], [], {}
+    for stem, result in rollup.places.items():
+        own = rollup.roles[stem].get(scenario)
+        if own is None:
+            missing.append(stem)
+            continue
+        status = result.scenario(own).status
+        if status == "optimal":
+            covered.append(stem)
+        else:
+            not_optimal[stem] = status
+    compared = [s for s in covered
+                if RING_FENCED in rollup.roles[s]
+                and rollup.places[s].scenario(rollup.roles[s][RING_FENCED]).status == "optimal"]
+    return {"places": covered, "missing": missing, "not_optimal": not_optimal,
+            "compared_with_ring_fenced": compared}
+
+
+def headline(rollup: Rollup) -> list[str]:
+    """The Treasury's sentences: each scenario against ring-fenced, added over the places
+    that have both (scenarios of a single place among several are left to its own report)."""
+    said = [scenario_sentence(rollup, scenario) for scenario in rollup.scenarios()
+            if scenario != RING_FENCED]
+    return [s for s in said if s is not None]
+
+
+def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
+                      outcomes: Collection[str] | None = None) -> str | None:
+    """'If every pilot pooled: GBP x more net benefit (PV), y more admissions avoided a
+    year; net position (PV) against ring-fenced: PCTs +GBP z, ...' (the part after ';' only
+    when `who`; only the `outcomes` named, when given). None when fewer than two places (or
+    the only place) have both plans."""
+    cur = rollup.currency
+    cover = coverage(rollup, scenario)
+    n, of = len(cover["compared_with_ring_fenced"]), len(rollup.places)
+    if n == 0 or (n == 1 < of):
+        return None
+    took = "pooled" if scenario == POOLED else f"took '{scenario}'"
+    pilots = "pilot" if n == 1 else "pilots"
+    lead = (f"If every pilot {took}" if n == of
+            else f"If the {n} {pilots} (of {of}) with both plans {took}")
+    parts = [_objective_phrase(kind, v, cur)
+             for kind, v in changes(rollup, scenario, "objective").items()]
+    parts += [f"{abs(v):,.0f} {_word(v, 'more', 'fewer')} {item.replace('_', ' ')} a year"
+              for item, v in changes(rollup, scenario, "outcome").items()
+              if abs(v) >= 0.5 and (outcomes is None or item in outcomes)]
+    kinds = changes(rollup, scenario, "kind_net")
+    gainers = [f"{KIND_NAMES.get(k, k)} {_signed_money(v, cur)}"
+               for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if abs(v) >= 0.5]
+    text = f"{lead}: " + ", ".join(parts)
+    if who and gainers:
+        text += "; net position (PV) against ring-fenced: " + ", ".join(gainers)
+    return text + "."
+
+
+def _objective_phrase(kind: str, change: float, currency: str) -> str:
+    """'GBP 1.2m more net benefit (PV)', 'GBP 3k less cost (PV)', '12 more weighted outcomes'."""
+    if kind == "net_benefit":
+        return f"{money(abs(change), currency)} {_word(change, 'more', 'less')} net benefit (PV)"
+    if kind == "cost":
+        return f"{money(abs(change), currency)} {_word(change, 'more', 'less')} cost (PV)"
+    return f"{abs(change):,.0f} {_word(change, 'more', 'fewer')} weighted outcomes (PV)"
+
+
+def _word(change: float, up: str, down: str) -> str:
+    return up if change >= 0 else down
+
+
+def _signed_money(value: float, currency: str) -> str:
+    return ("+" if value >= 0 else "-") + money(abs(value), currency)
+
+
+def rollup_document(rollup: Rollup) -> dict[str, Any]:
+    """The `rollup` entry of the roll-up's results.json."""
+    scenarios = {}
+    for name in rollup.scenarios():
+        kinds: dict[str, dict[str, float]] = {}
+        kind_changes: dict[str, dict[str, float]] = {}
+        for part in ("spend", "savings", "net"):
+            for kind, v in totals(rollup, name, f"kind_{part}").items():
+                kinds.setdefault(kind, {})[part] = v
+            for kind, v in changes(rollup, name, f"kind_{part}").items():
+                kind_changes.setdefault(kind, {})[part] = v
+        entry: dict[str, Any] = coverage(rollup, name)
+        entry.update({
+            "objective": totals(rollup, name, "objective"),
+            **{m: totals(rollup, name, m).get("all") for m in ("spend", "savings", "net")},
+            "outcomes": totals(rollup, name, "outcome"),
+            "agency_kinds": kinds,
+            "vs_ring_fenced": {
+                "objective": changes(rollup, name, "objective"),
+                **{m: changes(rollup, name, m).get("all") for m in ("spend", "savings", "net")},
+                "outcomes": changes(rollup, name, "outcome"),
+                "agency_kinds": kind_changes,
+            },
+        })
+        scenarios[name] = _finite(entry)
+    return {
+        "currency": rollup.currency,
+        "money": "present value, at each place's own discount rate over its own horizon",
+        "outcomes": "effective outcome a year, averaged over each place's horizon; only "
+                    "outcomes with the same id in two or more places are added up",
+        "instances": {stem: _instance_entry(r, rollup.roles[stem])
+                      for stem, r in rollup.places.items()},
+        "scenarios": scenarios,
+        "outcomes_by_place": _unshared_outcomes(rollup),
+        "headline": headline(rollup),
+    }
+
+
+def _instance_entry(result: RunResult, roles: dict[str, str]) -> dict[str, Any]:
+    inst = result.instance
+    return {
+        "name": inst.name, "file": str(result.prepared.path), "sha256": result.prepared.sha256,
+        "objective": inst.objective, "start_year": inst.start_year, "years": inst.years,
+        "discount_rate": inst.discount_rate,
+        "scenarios": dict(roles),
+        "status": {s.name: s.status for s in result.scenarios},
+    }
+
+
+def _unshared_outcomes(rollup: Rollup) -> dict[str, dict[str, dict[str, float]]]:
+    """Outcomes found in one place only: stem -> scenario -> outcome -> a year."""
+    t = rollup.table
+    outcomes = t[t["measure"] == "outcome"]
+    shared = set(outcomes[outcomes["place"] == TOTAL]["item"])
+    alone = outcomes[(outcomes["place"] != TOTAL) & ~outcomes["item"].isin(shared)]
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for row in alone.itertuples(index=False):
+        out.setdefault(row.place, {}).setdefault(row.scenario, {})[row.item] = float(row.value)
+    return out
+
+
+def _finite(value: Any) -> Any:
+    """NaN to None, recursively, for JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return value

@@ -1,0 +1,44 @@
+"""The roll-up's files: every place's own report in its folder, and the roll-up's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from optimiser import __version__
+from optimiser.reports.write import WRITERS, staged_folder
+from optimiser.rollup.totals import Rollup, rollup_document
+
+ROLLUP_OUT = Path("reports") / "rollup"
+"""Where `optimise` writes a roll-up of several places unless told otherwise."""
+
+
+def rollup_results(rollup: Rollup) -> dict[str, Any]:
+    """The roll-up's results.json: the totals, and where each place's own results are."""
+    return {
+        "tool": {"name": "optimise", "version": __version__},
+        "rollup": rollup_document(rollup),
+        "places": {stem: f"{stem}/results.json" for stem in rollup.places},
+    }
+
+
+def write_rollup(rollup: Rollup, out: Path) -> Path:
+    """Every place's reports in `out/<stem>/`, and beside them the roll-up's `results.json`,
+    `rollup.csv`, `report.html`, `report.xlsx` and `summary.md`; all written aside and moved
+    into place together."""
+    from optimiser.rollup.documents import write_rollup_documents  # matplotlib: slow to import
+
+    with staged_folder(out) as stage:
+        for stem, result in rollup.places.items():
+            folder = stage / stem
+            folder.mkdir()
+            for writer in WRITERS:
+                writer(result, folder)
+        document = rollup_results(rollup)
+        (stage / "results.json").write_text(json.dumps(document, indent=2, allow_nan=False)
+                                            + "\n")
+        rollup.table.to_csv(stage / "rollup.csv", index=False, float_format="%.10g",
+                            lineterminator="\n")
+        write_rollup_documents(rollup, stage)
+    return out

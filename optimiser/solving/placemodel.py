@@ -1,0 +1,165 @@
+"""One model per place: built and compiled once, switched between scenarios in memory.
+
+Scenarios that differ only in `pooling`, `pool_share`, `incentives` and
+`transfers` share one compiled pooled model, loaded in HiGHS, and so do the
+analyses that re-solve them (ring-fence prices, Shapley coalitions):
+
+- a stream's pool contribution p_st has the upper bound pool_share_s * budget_st
+  when the scenario pools and 0 when it does not; with every p_st at 0 the pool
+  balance forces every q_it to 0, which leaves exactly the ring-fenced plans;
+- `no_worse_off` rows (`models.pooling.add_incentives`) are appended for the
+  scenario that protects positions and removed when another is loaded. Their
+  coefficients are those of P_a, compiled once as the objective
+  `position_objective[a]`, so the rows are the ones the Pyomo model would have.
+
+A scenario whose `overrides` change the model's data (costs, budgets, fences,
+...) gets a model of its own. Every scenario's first stage is solved from
+scratch (`optimiser.solve.solve_loaded`), so its plan depends on its own data,
+never on what the model solved before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.pooling import PlaceData, build_model
+from optimiser.solving.highs import (
+    CompiledLP,
+    Solution,
+    add_rows,
+    column_lookup,
+    compile_lp,
+    remove_rows,
+    set_column_bounds,
+    solve_loaded,
+)
+
+SCENARIO_FIELDS = frozenset(
+    {"pooling", "pool_share", "reference", "transfers", "reference_allowance", "fenced_by"})
+"""PlaceData fields a loaded model switches by bounds and rows; the others are its data."""
+
+
+@dataclass
+class PlaceModel:
+    """A place's pooled model, compiled once and loaded in HiGHS.
+
+    `pool[s, t]` is the column of p_st; `base_rows` the rows compiled (rows after
+    them are the loaded scenario's incentive rows); `loaded` the scenario data whose
+    bounds and rows HiGHS holds.
+    """
+
+    data: PlaceData
+    lp: CompiledLP
+    pool: np.ndarray
+    base_rows: int
+    timings: dict[str, float]
+    loaded: PlaceData | None = None
+
+    @classmethod
+    def build(cls, data: PlaceData) -> PlaceModel:
+        """Build and compile the pooled model of `data`'s place (without incentive rows)."""
+        started = time.perf_counter()
+        plain = dataclasses.replace(
+            data, pooling=True, reference=np.full(len(data.agencies), np.nan),
+            transfers=False, reference_allowance=0.0)
+        model = build_model(plain, implied_bounds=True)
+        built = time.perf_counter()
+        lp = compile_lp(model)
+        timings = {"build": built - started, "compile": time.perf_counter() - built}
+        lookup = column_lookup(lp)
+        pool = np.array([[lookup[("p", (s, t))] for t in range(data.years)]
+                         for s in range(len(data.streams))], dtype=np.int64).reshape(
+            len(data.streams), data.years)
+        return cls(plain, lp, pool, lp.n_rows, timings, loaded=plain)
+
+    def fits(self, data: PlaceData) -> bool:
+        """Whether `data` is this model's place, up to what `load` switches."""
+        return same_model(self.data, data)
+
+    def load(self, data: PlaceData) -> None:
+        """Give HiGHS `data`'s pool caps and incentive rows (`data` must fit)."""
+        if self.loaded is data:
+            return
+        caps = data.pool_share[:, None] * data.budget if data.pooling else np.zeros_like(
+            data.budget)
+        set_column_bounds(self.lp, self.pool.ravel(), np.zeros(self.pool.size), caps.ravel())
+        remove_rows(self.lp, self.base_rows)
+        add_rows(self.lp, *incentive_rows(self.lp, data))
+        self.loaded = data
+
+    def solve(self, data: PlaceData, ranges: bool = True) -> Solution:
+        """Load `data`'s scenario and solve it lexicographically (`solve_loaded`)."""
+        self.load(data)
+        solution = solve_loaded(self.lp, ranges, least_pooling=data.pooling)
+        if solution.status == "optimal":
+            solution.lp = self.lp
+        return solution
+
+
+def same_model(a: PlaceData, b: PlaceData) -> bool:
+    """Whether two scenarios' data differ only in what a loaded model switches."""
+    for f in dataclasses.fields(PlaceData):
+        if f.name in SCENARIO_FIELDS:
+            continue
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            if x.shape != y.shape or not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def incentive_rows(
+    lp: CompiledLP, data: PlaceData
+) -> tuple[list[tuple[str, tuple[int, ...], int]], np.ndarray, np.ndarray]:
+    """The no_worse_off rows of `data` (`models.pooling.add_incentives`): names, lower
+    bounds and dense coefficients, each row's P_a from `position_objective[a]`.
+
+    Without transfers: P_a >= Pref_a - eps_a for each protected agency.
+    With transfers: sum_a P_a >= sum_a (Pref_a - eps_a) over the protected agencies.
+    A row with no terms that holds (0 >= a bound <= 0) is left out, as the Pyomo
+    compiler leaves it out.
+    """
+    protected = [a for a in range(len(data.agencies)) if not np.isnan(data.reference[a])]
+    none: tuple[list[tuple[str, tuple[int, ...], int]], np.ndarray, np.ndarray] = (
+        [], np.zeros(0), np.zeros((0, len(lp.columns))))
+    if not protected:
+        return none
+    eps = data.reference_allowance * np.maximum(1.0, np.abs(data.reference))
+    position = [lp.costs[f"position_objective[{a}]"] for a in protected]
+    offset = [lp.offsets[f"position_objective[{a}]"] for a in protected]
+    if data.transfers:
+        total = position[0].copy()
+        for row in position[1:]:
+            total += row
+        lower = float(sum(data.reference[a] - eps[a] for a in protected)) - sum(offset)
+        if not total.any() and lower <= 0:
+            return none
+        return [("no_worse_off_pooled", (), -1)], np.array([lower]), total[None, :]
+    lower = np.array([float(data.reference[a] - eps[a]) - o
+                      for a, o in zip(protected, offset, strict=True)])
+    kept = [n for n, row in enumerate(position) if row.any() or lower[n] > 0]
+    names = [("no_worse_off", (protected[n],), -1) for n in kept]
+    return names, lower[kept], np.array([position[n] for n in kept]).reshape(
+        len(kept), len(lp.columns))
+
+
+class PlaceModels:
+    """The models of one place's run, one per distinct model data, built on first use."""
+
+    def __init__(self) -> None:
+        self.models: list[PlaceModel] = []
+
+    def for_data(self, data: PlaceData) -> PlaceModel:
+        """The model `data` fits, built and compiled the first time it is needed."""
+        for model in self.models:
+            if model.fits(data):
+                return model
+        model = PlaceModel.build(data)
+        self.models.append(model)
+        return model

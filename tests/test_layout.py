@@ -1,0 +1,121 @@
+"""The layout: data flows one way through the stages, with no import circles.
+
+Each module's imports are read with `ast` (nothing is imported). Stages are
+ranked from the bottom (`errors`, `format`) to the top (`cli`); a module may
+import only from its own stage or a lower one, so no circle can form between
+stages, and the module graph inside a stage is checked for circles too.
+Imports under `if TYPE_CHECKING:` are left out: they name a type for the checker
+and run nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+STAGES = [
+    ("optimiser.errors", "optimiser.format", "optimiser.progress", "optimiser"),
+    ("models",),
+    ("optimiser.inputs",),
+    ("optimiser.place",),
+    ("optimiser.solving",),
+    ("optimiser.pipeline",),
+    ("optimiser.analyses",),
+    ("optimiser.reports",),
+    ("optimiser.rollup",),
+    ("optimiser.cli", "optimiser.__main__"),
+]
+"""From the bottom up: a module imports only from its own row or the rows above it."""
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for top in ("optimiser", "models"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            found[module_name(path)] = path
+    return found
+
+
+def imports(path: Path, name: str) -> set[str]:
+    """Every project module `path` imports, at any depth of the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and ast.unparse(block.test).endswith("TYPE_CHECKING")
+                   for n in ast.walk(block)}
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    known = modules()
+    return {m for m in found if m in known and m != name}
+
+
+def stage_of(name: str) -> int:
+    best = -1, -1
+    for rank, row in enumerate(STAGES):
+        for prefix in row:
+            if name == prefix or name.startswith(prefix + "."):
+                best = max(best, (len(prefix), rank))
+    assert best[1] >= 0, f"{name} belongs to no stage: add it to STAGES"
+    return best[1]
+
+
+def graph() -> nx.DiGraph:
+    g = nx.DiGraph()
+    for name, path in modules().items():
+        g.add_node(name)
+        for target in imports(path, name):
+            g.add_edge(name, target)
+    return g
+
+
+def test_every_module_belongs_to_a_stage() -> None:
+    for name in modules():
+        stage_of(name)
+
+
+def test_no_module_imports_a_later_stage() -> None:
+    g = graph()
+    upward = [f"{a} ({stage_of(a)}) imports {b} ({stage_of(b)})" for a, b in g.edges
+              if b != "optimiser" and stage_of(b) > stage_of(a)]
+    assert upward == []
+
+
+def test_no_import_circles() -> None:
+    g = graph()
+    g.remove_edges_from([(a, "optimiser") for a in list(g.predecessors("optimiser"))])
+    assert list(nx.simple_cycles(g)) == []
+
+
+def test_models_are_pure() -> None:
+    """The formulations read no files and write no reports: they import nothing of the app."""
+    g = graph()
+    assert [(a, b) for a, b in g.edges if a.startswith("models") and
+            not b.startswith("models")] == []
+
+
+@pytest.mark.parametrize("name", ["optimiser.format", "optimiser.errors"])
+def test_the_bottom_imports_nothing_of_the_project(name: str) -> None:
+    assert set(graph().successors(name)) == set()
