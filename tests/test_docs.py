@@ -67,6 +67,6 @@ def test_no_citation_outside_the_repository(path: Path) -> None:
     if path == Path(__file__).resolve():
         return
     text = path.read_text(encoding="utf-8")
-    old = ("shar" + "ed/", "FIGURES" + ".md", "SPEC" + ".md", "PERF-NOTES", r"[Ss]eeds? \d{3}")
+    old = ("shar" + "ed/", "FIGURES" + ".md", "SPEC" + ".md", "PERF" + "-NOTES", r"[Ss]eeds? \d{3}")
     for pattern in old:
         assert not re.search(pattern, text), f"{path.name} still cites {pattern}"
