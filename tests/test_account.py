@@ -1,4 +1,4 @@
-"""The Treasury's account (SPEC 'The account a Treasury reviewer reads'): each figure against
+"""The Treasury's account (docs/contract.md#the-account-a-treasury-reviewer-reads): each figure against
 the working by hand in tests/data/account.yaml, for every objective; a plan that spends
 nothing; and the roll-up adding accounts across places. Every shipped and generated instance
 is checked against the definitions in tests/test_instances.py and
@@ -74,8 +74,8 @@ def test_account_as_worked_by_hand(objective: str, tmp_path: Path) -> None:
 
 
 def test_a_plan_that_spends_nothing_has_no_returns(tmp_path: Path) -> None:
-    """No minimum and nothing worth buying: cost 0, both returns null (SPEC), and the
-    cumulative cash net is 0 from the first year, which is SPEC's payback year."""
+    """No minimum and nothing worth buying: cost 0, both returns null (the contract), and the
+    cumulative cash net is 0 from the first year, which is the contract's payback year."""
     instance = yaml.safe_load((DATA / "account.yaml").read_text(encoding="utf-8"))
     instance["interventions"]["visits"].update(min_units=0, savings={"nhs": 10})
     path = tmp_path / "nothing.yaml"

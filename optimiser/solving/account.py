@@ -97,7 +97,7 @@ def payback_year(start_year: int, discount: np.ndarray, spend: np.ndarray,
 
 def scenario_account(data: PlaceData, units: np.ndarray, achieved: np.ndarray,
                      start_year: int) -> dict[str, Any]:
-    """The scenario's `account` (shared/SPEC.md, 'The account a Treasury reviewer reads'),
+    """The scenario's `account` (docs/contract.md#the-account-a-treasury-reviewer-reads),
     from its units x (I, H) and effective outcomes a year (K, H)."""
     cost = plan_cost(data, units)
     savings = cash_savings(data, units)
