@@ -870,9 +870,9 @@ def account_of(instance: Mapping[str, Any], scenario_name: str,
 
 def check_account(instance: Mapping[str, Any], scenario_name: str, result: Mapping[str, Any],
                   tol: float = 1e-6) -> list[str]:
-    """Where one optimal scenario entry's `account` and agencies' `by_year` differ from SPEC's
-    definitions (`account_of`) by more than `tol` relative, and where an agency's by-year cash
-    does not discount to its present-value spend and savings."""
+    """Where one optimal scenario entry's `account` and agencies' `by_year` differ from the
+    contract's definitions (`account_of`) by more than `tol` relative, and where an agency's
+    by-year cash does not discount to its present-value spend and savings."""
     want = account_of(instance, scenario_name, result)
     got = result.get("account") or {}
     gross = max(1.0, abs(want["scale"]), abs(want["account"]["cash_savings"]))

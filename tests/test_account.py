@@ -1,6 +1,7 @@
-"""The Treasury's account (docs/contract.md#the-account-a-treasury-reviewer-reads): each figure against
-the working by hand in tests/data/account.yaml, for every objective; a plan that spends
-nothing; and the roll-up adding accounts across places. Every shipped and generated instance
+"""The Treasury's account (docs/contract.md#the-account-a-treasury-reviewer-reads): each
+figure against the working by hand in tests/data/account.yaml, for every objective; a plan
+that spends nothing; an infeasible scenario. The roll-up adding accounts across places is
+tested in tests/test_instances.py. Every shipped and generated instance
 is checked against the definitions in tests/test_instances.py and
 tests/test_against_reference.py (`reference.check_account`)."""
 
