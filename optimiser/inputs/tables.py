@@ -72,11 +72,6 @@ MAX_UNZIPPED = 200 * 1024 * 1024
 MAX_CELLS = 2_000_000
 
 
-def read_instance(path: Path) -> Source:
-    """Read an instance file and every table it names; `InstanceError` if anything is wrong."""
-    return load_tables(read_yaml(path), path.parent)
-
-
 @dataclass(frozen=True)
 class Column:
     """One column of a table: where it is and what it fills."""
@@ -362,6 +357,8 @@ def _item(table: Table, section: str, item_id: str, r: int, row: list[Any],
                 p.strip() for p in text.split(";") if p.strip()]
         else:
             number, error = parse_number(value)
+            if error and isinstance(value, str) and _named(value):
+                number, error = value.strip(), None  # a named figure, resolved later
             if error:
                 problems.append(table.cell(r, col.label).problem(at, error))
                 continue
@@ -418,6 +415,14 @@ def parse_number(value: Any) -> tuple[int | float | None, str | None]:
     if not math.isfinite(number):
         return None, f"{value!r} is not a finite number"
     return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
+
+
+def _named(text: str) -> bool:
+    """Whether a cell's text is a figure's name or a product such as 0.4 * admission_cost."""
+    parts = [p.strip().lstrip("-").strip() for p in text.split("*")]
+    return any(re.fullmatch(r"[a-z][a-z0-9_]*", p) for p in parts) and all(
+        re.fullmatch(r"[a-z][a-z0-9_]*|[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", p)
+        for p in parts)
 
 
 def _horizon(data: dict[str, Any]) -> tuple[int, int] | None:
