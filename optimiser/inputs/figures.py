@@ -385,7 +385,7 @@ def _figure(entry: _Definition, found: dict[str, _Definition], problems: list[Pr
     if "value" not in fields:
         problems.append(entry.problem((), "a figure needs a value (its central figure)"))
         return None
-    value, expression = fields["value"], None
+    value, expression, depends = fields["value"], None, ()
     if isinstance(value, str):
         expression = value
         use = _parse_use(value, found, lambda name: visit(name), entry, ("value",), problems)
@@ -397,7 +397,7 @@ def _figure(entry: _Definition, found: dict[str, _Definition], problems: list[Pr
                 "a figure made of figures with ranges is not drawn on its own: write the "
                 "product where it is used instead"))
             return None
-        value = use.coefficient
+        value, depends = use.coefficient, use.names
     elif not _is_number(value):
         problems.append(entry.problem(("value",), "must be a number, or a product of numbers "
                                       "and figures such as '0.4 * admission_cost'"))
@@ -427,7 +427,8 @@ def _figure(entry: _Definition, found: dict[str, _Definition], problems: list[Pr
         entry.name, value, low, high,
         *(None if text[k] is None else str(text[k])
           for k in ("unit", "price_year", "source", "assumption")),
-        where=entry.where, file=entry.file, line=entry.line, expression=expression)
+        where=entry.where, file=entry.file, line=entry.line, expression=expression,
+        depends=depends)
 
 
 def _is_number(value: Any) -> bool:
@@ -471,7 +472,7 @@ def _parse_use(text: str, found: dict[str, Any], figure_of: Any, at: Any,
         if figure is None:
             return None
         coefficient *= sign
-        names.append(name)
+        names += [name, *(n for n in figure.depends if n not in names)]
         if figure.ranged:
             factors.append(Factor(name, figure.low, figure.value, figure.high))
         else:

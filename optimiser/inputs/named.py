@@ -31,6 +31,8 @@ class NamedFigure:
     file: str = ""
     line: int | None = None
     expression: str | None = None
+    depends: tuple[str, ...] = ()
+    """The figures its expression names, and theirs in turn."""
 
     @property
     def ranged(self) -> bool:

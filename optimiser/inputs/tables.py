@@ -56,7 +56,7 @@ from pydantic import BaseModel
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.schema import Agency, Intervention, Outcome, Stream
 from optimiser.inputs.validate import PER_YEAR_FIELDS
-from optimiser.inputs.yamlsource import MAX_BYTES, Cell, Source, read_yaml
+from optimiser.inputs.yamlsource import MAX_BYTES, Cell, Source
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "agencies": Agency, "streams": Stream, "interventions": Intervention, "outcomes": Outcome}
