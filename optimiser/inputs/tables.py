@@ -109,7 +109,8 @@ def load_tables(source: Source, base: Path) -> Source:
             if reference is None:
                 continue
             table, digest = read_table(source, section, base, *reference)
-            data[section], where = parse_table(table, section, horizon)
+            named = "figures" in source.data or "figures_from" in source.data
+            data[section], where = parse_table(table, section, horizon, named)
         except InstanceError as err:
             problems.extend(err.problems)
             continue
@@ -239,9 +240,14 @@ def _xlsx_rows(raw: bytes, shown: str, sheet: str, default: bool) -> tuple[str, 
     return sheet, rows
 
 
-def parse_table(table: Table, section: str, horizon: tuple[int, int] | None
+def parse_table(table: Table, section: str, horizon: tuple[int, int] | None,
+                named: bool = False
                 ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str | int, ...], Cell]]:
-    """The section's items (id -> fields, as inline YAML would give) and where each value sits."""
+    """The section's items (id -> fields, as inline YAML would give) and where each value sits.
+
+    With `named` (the instance defines figures), a number cell may hold a figure's name
+    or a product such as `0.4 * admission_cost`, kept as text for
+    `optimiser.inputs.figures` to resolve."""
     problems: list[Problem] = []
     rows = table.rows
     while rows and all(_blank(v) for v in rows[-1]):
@@ -270,7 +276,8 @@ def parse_table(table: Table, section: str, horizon: tuple[int, int] | None
             continue
         first[item_id] = r
         cells[(section, item_id)] = table.cell(r)
-        items[item_id] = _item(table, section, item_id, r, row, columns, cells, problems)
+        items[item_id] = _item(table, section, item_id, r, row, columns, cells, problems,
+                               named)
     if problems:
         raise InstanceError(problems)
     return items, cells
@@ -340,7 +347,7 @@ def _columns(table: Table, section: str, horizon: tuple[int, int] | None,
 
 def _item(table: Table, section: str, item_id: str, r: int, row: list[Any],
           columns: list[Column], cells: dict[tuple[str | int, ...], Cell],
-          problems: list[Problem]) -> dict[str, Any]:
+          problems: list[Problem], named: bool = False) -> dict[str, Any]:
     """One row as the inline YAML's mapping of fields."""
     item: dict[str, Any] = {}
     yearly: dict[str, dict[int, tuple[Any, Column]]] = {}
@@ -357,7 +364,7 @@ def _item(table: Table, section: str, item_id: str, r: int, row: list[Any],
                 p.strip() for p in text.split(";") if p.strip()]
         else:
             number, error = parse_number(value)
-            if error and isinstance(value, str) and _named(value):
+            if error and named and isinstance(value, str) and _named(value):
                 number, error = value.strip(), None  # a named figure, resolved later
             if error:
                 problems.append(table.cell(r, col.label).problem(at, error))
