@@ -30,11 +30,13 @@ from optimiser.analyses.prices import price_table
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
 from optimiser.reports.markdown import write_markdown
-from optimiser.reports.story import diagnosis_table, tell
+from optimiser.reports.story import account_table, diagnosis_table, tell
 from optimiser.reports.workbook import write_workbook
 from optimiser.solving.results import ScenarioResult
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
+"""The tidy tables written one CSV each; `agencies_by_year.csv` (the `cash` table) and
+`account.csv` are written beside them (`write_tables`)."""
 
 RULES = {
     "objective": "Each scenario's objective is optimised first; its value is exact to the "
@@ -100,18 +102,22 @@ def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
     outcomes = {k: g["achieved"].tolist() for k, g in s.outcomes.groupby("outcome", sort=False)}
     years = sorted(s.allocation["year"].unique().tolist())
     funding = _funding_document(s.funding, years)
+    by_year = {agency: {"spend": g["spend"].tolist(), "savings": g["savings"].tolist()}
+               for agency, g in s.cash.groupby("agency", sort=False)}
     agencies = {
         row.agency: {
             "spend": row.spend, "savings": row.savings, "transfers_in": row.transfers_in,
             "transfers_out": row.transfers_out, "net": row.net,
             "position_min": _num(row.position_min), "position_max": _num(row.position_max),
             "decided_by_rule": bool(row.decided_by_rule),
+            "by_year": by_year.get(row.agency, {"spend": [], "savings": []}),
         }
         for row in s.agencies.itertuples(index=False)
     }
     return {
         "status": s.status,
         "objective": s.objective,
+        "account": dict(s.account),
         "message": s.message,
         "reference": s.reference,
         "units": units,
@@ -156,6 +162,10 @@ def write_tables(result: RunResult, folder: Path) -> None:
         frame: pd.DataFrame = result.table(kind)
         frame.to_csv(folder / f"{kind}.csv", index=False, float_format="%.10g",
                      lineterminator="\n")
+    result.table("cash").to_csv(folder / "agencies_by_year.csv", index=False,
+                                float_format="%.10g", lineterminator="\n")
+    account_table(result).to_csv(folder / "account.csv", index=False, float_format="%.10g",
+                                 lineterminator="\n")
 
 
 def write_diagnosis(result: RunResult, folder: Path) -> None:
