@@ -1,4 +1,4 @@
-"""The budget-pooling LP (shared/SPEC.md, "The model"), as a Pyomo model.
+"""The budget-pooling LP (docs/contract.md, "The model"), as a Pyomo model.
 
 Plain data in (`PlaceData`), a `pyomo.environ.ConcreteModel` out. Ring-fenced
 and pooled scenarios are the same builder with different data.
@@ -8,13 +8,13 @@ held by agency A(s) with ring-fence R(s); agencies a; outcomes k. Effective
 effects e_ik and savings g_ia already carry m_i = (1 - deadweight)(1 - optimism).
 
 The pool is modelled as one fund per year rather than a variable for every
-stream and intervention pair (SPEC allows it): stream s puts p_st into the pool
+stream and intervention pair (the contract allows it): stream s puts p_st into the pool
 (at most pool_share_s * budget_st), the pool pays q_it towards intervention i.
-Any such plan splits back into SPEC's f_sit (pro rata, or by a transport
-problem), and every SPEC plan aggregates into one, so the feasible allocations
+Any such plan splits back into the contract's f_sit (pro rata, or by a transport
+problem), and every plan in f_sit aggregates into one, so the feasible allocations
 x and the optimum are the same.
 
-Set-up costs, diminishing returns and carried-over money (SPEC, the section of
+Set-up costs, diminishing returns and carried-over money (docs/contract.md, the section of
 that name) make it a mixed-integer model only where an instance asks for them:
 a service that runs in a year or not (binary on_it, `add_running`), tiers whose
 bands the LP would not fill in order by itself (binaries, `add_tiers`), money a
@@ -71,9 +71,9 @@ class PlaceData:
     reference_allowance: float = 0.0
     """Relative rounding allowed on reference positions in no_worse_off (`add_incentives`)."""
     setup_cost: np.ndarray | None = None
-    """(I, H) money a service pays in each year it runs (SPEC `setup_cost`); None = all 0."""
+    """(I, H) money a service pays in each year it runs (`setup_cost`); None = all 0."""
     min_scale: np.ndarray | None = None
-    """(I, H) the fewest units a service that runs delivers (SPEC `min_scale`); None = all 0."""
+    """(I, H) the fewest units a service that runs delivers (`min_scale`); None = all 0."""
     tiers: tuple[tuple[tuple[float, float], ...], ...] = ()
     """Per intervention its bands ((units, scale), ...), the last band's units +inf; () for an
     intervention without tiers, and () for the whole tuple when none has any."""
@@ -191,7 +191,7 @@ def has_extensions(data: PlaceData) -> bool:
 def effective_units(data: PlaceData, x: np.ndarray) -> np.ndarray:
     """(I, H) E_it, the units that carry effects and savings: x_it without tiers, else
     sum_b s_b w_itb with the bands filled in order, w_itb = min(u_b, max(0, x_it - U_b)),
-    U_b the units of the bands before b (SPEC: a band fills once the one before is full).
+    U_b the units of the bands before b (a band fills once the one before is full).
     """
     if not data.tiers:
         return x
@@ -364,7 +364,7 @@ def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False,
     x_it in [min_units_it, max_units_it]: units of i delivered in year t.
     f_sit >= 0 for i in R(s): money stream s spends inside its ring-fence.
     Pooled scenarios only: p_st in [0, pool_share_s * budget_st], the money
-    stream s puts into the pool (this bound is SPEC's pooling limit, 3);
+    stream s puts into the pool (this bound is the pooling limit, constraint 3);
     q_it >= 0, the money the pool spends on i.
 
     `implied_bounds` tightens x_it <= affordable_units_it (what all the place's
@@ -377,7 +377,7 @@ def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False,
     shortfall as much as one bought by the dozen; x is then an expression.
     Bounds are given whole, as tables (index -> (lower, upper)).
 
-    Where the instance asks for them (SPEC, set-up costs, diminishing returns and
+    Where the instance asks for them (the contract's set-up costs, diminishing returns and
     carried-over money): on_it in {0, 1} for every (i, t) in `switched` (lower bound 1
     where min_units_it > 0: the service must run; 0 in the elastic model, where the
     minimum may fall short); w_itb in [0, u_b] for every band b of a tiered
@@ -435,8 +435,8 @@ def unit_scale(data: PlaceData) -> np.ndarray:
 
 def affordable_units(data: PlaceData) -> np.ndarray:
     """(I, H) the most units of i that every budget together could pay for in year t:
-    sum_s budget_st / unit_cost_it (+inf where the unit costs nothing). Funding (SPEC 1)
-    and budgets (SPEC 2) imply x_it <= this in every scenario. A stream that carries
+    sum_s budget_st / unit_cost_it (+inf where the unit costs nothing). Funding (constraint 1)
+    and budgets (constraint 2) imply x_it <= this in every scenario. A stream that carries
     money over counts every budget it could have carried into year t:
     sum_{t' <= t} budget_st'."""
     budget = data.budget
@@ -448,7 +448,7 @@ def affordable_units(data: PlaceData) -> np.ndarray:
 
 
 def add_funding_balance(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
-    """SPEC 1, funding: every unit is paid for, and every set-up cost.
+    """Constraint 1, funding: every unit is paid for, and every set-up cost.
 
     sum_{s: i in R(s)} f_sit + q_it - unit_cost_it * x_it - setup_cost_it * on_it = 0
     for every i, t (q_it only in pooled scenarios; on_it only where `switched`). A row
@@ -480,7 +480,7 @@ def add_funding_balance(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) ->
 
 
 def add_running(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
-    """SPEC set-up costs: a service runs in a year (on_it = 1) or delivers nothing.
+    """Set-up costs (the contract): a service runs in a year (on_it = 1) or delivers nothing.
 
     x_it - U_it * on_it <= 0               for every (i, t) in `switched`
     x_it - min_scale_it * on_it >= 0       where min_scale_it > 0
@@ -509,7 +509,7 @@ def running_cap(data: PlaceData) -> np.ndarray:
 
 
 def add_tiers(m: pyo.ConcreteModel, data: PlaceData, cols: Columns, elastic: bool) -> None:
-    """SPEC tiers: x_it is split into bands that carry scaled effects and savings.
+    """Tiers (the contract): x_it is split into bands that carry scaled effects and savings.
 
     x_it - sum_b w_itb = 0                  for every tiered i and year t
     E_it = sum_b s_b w_itb                  the effective units (`Columns.effective`)
@@ -542,10 +542,10 @@ def add_tiers(m: pyo.ConcreteModel, data: PlaceData, cols: Columns, elastic: boo
 
 
 def add_budget_limits(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
-    """SPEC 2, budget: no stream spends more than its budget.
+    """Constraint 2, budget: no stream spends more than its budget.
 
     sum_{i in R(s)} f_sit + p_st <= budget_st   for every s, t
-    (p_st only in pooled scenarios). A stream with carry_over (SPEC, carried-over money):
+    (p_st only in pooled scenarios). A stream with carry_over (carried-over money):
     sum_{i in R(s)} f_sit + p_st + c_st - c_s,t-1 <= budget_st, c_s,-1 = 0, and no c_s,H-1
     (money left at the end is not spent). Its pool limit stays p_st <= pool_share_s *
     budget_st (the bound of p_st): money carried in keeps its ring-fence.
@@ -571,7 +571,7 @@ def add_budget_limits(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> N
 
 
 def add_pool_balance(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
-    """SPEC 1-3 with a single pool: the pool spends what the streams put in.
+    """Constraints 1-3 with a single pool: the pool spends what the streams put in.
 
     sum_i q_it - sum_s p_st = 0   for every t
     """
@@ -600,7 +600,7 @@ def add_minimum_units(m: pyo.ConcreteModel, data: PlaceData) -> None:
 
 def add_targets(m: pyo.ConcreteModel, data: PlaceData, cols: Columns,
                 elastic: bool = False) -> None:
-    """SPEC 4, targets: each targeted outcome reaches its minimum every year.
+    """Constraint 4, targets: each targeted outcome reaches its minimum every year.
 
     sum_i e_ik * x_it >= target_kt   for every k with a target, every t
     Elastic: sum_i e_ik * x_it + s_kt * u_kt >= target_kt, u_kt >= 0, the share
@@ -642,7 +642,7 @@ def add_targets(m: pyo.ConcreteModel, data: PlaceData, cols: Columns,
 
 
 def add_positions(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
-    """SPEC 5, agency position, as expressions.
+    """Constraint 5, agency position, as expressions.
 
     savings_a = sum_i g_ia * sum_{t: t+lag_i < H} d_{t+lag_i} * E_it
     (E_it = x_it without tiers; with them, the bands' units times their scales)
@@ -686,7 +686,7 @@ def add_positions(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
 
 
 def add_floors(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
-    """SPEC 5, floors: P_a >= -max_net_cost_a where the agency gives one.
+    """Constraint 5, floors: P_a >= -max_net_cost_a where the agency gives one.
 
     Elastic: P_a + M * u_a >= -max_net_cost_a, u_a >= 0, the share missed of the
     place's money M (`money_yardstick`).
@@ -701,7 +701,7 @@ def add_floors(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> 
 
 
 def add_incentives(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
-    """SPEC 6, no_worse_off: every agency ends at least at its reference position.
+    """Constraint 6, no_worse_off: every agency ends at least at its reference position.
 
     Without transfers: P_a >= Pref_a - eps_a for every agency.
     With transfers z_ab >= 0: P_a + sum_b z_ba - sum_b z_ab >= Pref_a - eps_a for every a.

@@ -1,6 +1,6 @@
-"""An independent, deliberately naive implementation of SPEC.md's model: the test oracle.
+"""An independent, deliberately naive implementation of docs/contract.md's model: the oracle.
 
-It never imports `optimiser` or `models`. Every scenario is one LP in the SPEC's own
+It never imports `optimiser` or `models`. Every scenario is one LP in the contract's own
 variables, solved with `scipy.optimize.linprog(method="highs")`:
 
 - `x_it` in `[min_units_it, max_units_it]`, the units of intervention `i` in year `t`;
@@ -8,7 +8,7 @@ variables, solved with `scipy.optimize.linprog(method="highs")`:
   `R(s)` when not pooling, every `i` when pooling);
 - `z_ab >= 0` for every ordered pair of distinct agencies when the scenario allows transfers.
 
-Readings of SPEC.md that the optimiser must share (see the report that came with this file):
+Readings of the contract that the optimiser must share (see the report that came with this file):
 
 - `P_a` (what `max_net_cost` floors and what `no_worse_off` protects) excludes transfers; the
   protected `Pref_a` is `savings - spend` of the reference scenario's plan.
@@ -72,7 +72,7 @@ def apply_overrides(instance: Mapping[str, Any], overrides: Mapping[str, Any] | 
 
 @dataclass(frozen=True)
 class Scenario:
-    """One scenario, with the SPEC's defaults filled in."""
+    """One scenario, with the contract's defaults filled in."""
 
     name: str
     pooling: bool
@@ -84,7 +84,7 @@ class Scenario:
 
 
 def scenarios_of(instance: Mapping[str, Any]) -> dict[str, Scenario]:
-    """The instance's scenarios in file order (the SPEC's two by default)."""
+    """The instance's scenarios in file order (the contract's two by default)."""
     raw: Mapping[str, Any] = instance.get("scenarios") or DEFAULT_SCENARIOS
     first_unpooled = next(
         (name for name, body in raw.items() if not bool((body or {}).get("pooling", False))),
@@ -630,7 +630,7 @@ def check_plan(
     tol: float = 1e-6,
     reference_result: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Every constraint of SPEC.md that one scenario entry of results.json violates.
+    """Every constraint of docs/contract.md that one scenario entry of results.json violates.
 
     `reference_result` is the reference scenario's entry, needed for `no_worse_off`.
     Tolerances are relative to the gross money (or units) involved in each check.

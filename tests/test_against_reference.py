@@ -2,7 +2,7 @@
 
 Every hand-solved instance in `data/` and a batch of generated ones are run through
 `python -m optimiser INSTANCE --out DIR`; the statuses and objectives in results.json must
-match the reference's, every optimal plan must satisfy SPEC.md's constraints as `check_plan`
+match the reference's, every optimal plan must satisfy the contract's constraints as `check_plan`
 recomputes them, and the exit status must say whether every scenario was optimal.
 """
 

@@ -11,7 +11,7 @@ quantile of every figure even where a scenario's overrides change the range.
 
 Deadweight and optimism bias are not figures of the model's data but factors
 of m_i = (1 - deadweight_i)(1 - optimism_bias_i), which scales every effect
-and every saving of intervention i (SPEC): a draw of either moves all of them
+and every saving of intervention i (docs/contract.md): a draw of either moves all of them
 together, so what an intervention achieves and the money it saves stay
 coherent. Where the figures land in a scenario's `PlaceData` is a
 `PlaceSlots` (`place_slots`); `sample_place` writes a draw's values there.

@@ -151,7 +151,7 @@ class Stream(Strict):
 
 class Tier(Strict):
     """One band of diminishing returns: `units` a year achieving `scale` times the effects
-    and savings (SPEC `tiers`). The last band has no units: it runs to max_units."""
+    and savings (`tiers`). The last band has no units: it runs to max_units."""
 
     units: Finite | None = Field(
         default=None, description="Units a year in this band (> 0); none on the last band.")

@@ -1,6 +1,6 @@
 """Scenarios: apply each scenario to the instance and turn it into the model's plain data.
 
-A scenario is overrides on the instance (SPEC: `overrides` are applied before
+A scenario is overrides on the instance (docs/contract.md: `overrides` are applied before
 the model is built, then `pool_share`, `pooling`, `incentives`, `transfers`).
 Scenarios are solved in an order where every reference comes before the
 scenarios that protect its positions.

@@ -73,7 +73,7 @@ def default_out(instance_path: Path) -> Path:
 
 
 def results_document(result: RunResult) -> dict[str, Any]:
-    """The contents of results.json (shared/SPEC.md, 'The command')."""
+    """The contents of results.json (docs/contract.md, 'The command')."""
     inst = result.instance
     return {
         "instance": {

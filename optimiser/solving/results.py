@@ -4,7 +4,7 @@ Built from the scenario's plain data and the solver's values, never from Pyomo
 objects. Two rules decide figures the optimum leaves open, and are applied here:
 
 - pro-rata pool: each stream's pooled money is spread over the interventions the
-  pool pays for in proportion to what the pool pays each (SPEC's f_sit);
+  pool pays for in proportion to what the pool pays each (the contract's f_sit);
 - gain-share transfers: every protected agency below its reference is paid
   exactly its shortfall, by the agencies above theirs in proportion to their
   surplus over it.
@@ -225,7 +225,7 @@ def _funding(name: str, data: PlaceData, solution: Solution, years: np.ndarray) 
 
 
 def _agencies(name: str, data: PlaceData, x: np.ndarray, solution: Solution) -> pd.DataFrame:
-    """Each agency's present-value spend, savings and position P_a (SPEC 5)."""
+    """Each agency's present-value spend, savings and position P_a (contract, constraint 5)."""
     n_s, h = len(data.streams), data.years
     spent = np.zeros((n_s, h))
     for (s, _i, t), v in solution.values.get("f", {}).items():
