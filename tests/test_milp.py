@@ -275,3 +275,50 @@ def test_binaries_only_where_needed(tmp_path: Path) -> None:
         assert is_mixed_integer(data) == binaries, fields
         assert bool(tiers_fill_in_order(data)[0]) != binaries
         assert (len(compile_lp(build_model(data)).integer) > 0) == binaries
+
+
+def _cli(path: Path, out: Path, *options: str) -> tuple[int, dict[str, Any]]:
+    from optimiser.cli import main
+    try:
+        main([str(path), "--out", str(out), "--analyses", "none", *options])
+        code = 0
+    except SystemExit as stop:
+        code = int(stop.code or 0)
+    return code, json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def test_a_plan_stopped_early_says_it_is_not_proven(tmp_path: Path) -> None:
+    """--mip-gap 0.9 lets HiGHS stop at its first good plan: 'feasible', its gap, exit 1;
+    the plan still keeps every constraint. Without the option: proven optima, exit 0."""
+    instance = extended_instance(27, n_agencies=4, n_streams=6, n_interventions=12, years=3)
+    instance["scenarios"] = {"ring_fenced": {"pooling": False}, "pooled": {"pooling": True}}
+    assert instance["objective"] == "net_benefit"
+    path = tmp_path / "place.yaml"
+    path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
+    code, results = _cli(path, tmp_path / "gap", "--mip-gap", "0.9")
+    stopped = {n: s for n, s in results["scenarios"].items() if s["status"] == "feasible"}
+    assert stopped and code == 1
+    for name, s in stopped.items():
+        assert s["mip"]["proven_optimal"] is False and s["mip"]["gap"] > 1e-9
+        assert "not proven optimal" in s["message"]
+        assert s["objective"] <= s["mip"]["bound"] * (1 + 1e-9)  # net_benefit: maximised
+        assert check_extended_plan(instance, name, s) == []
+    code, results = _cli(path, tmp_path / "proven")
+    assert code == 0
+    for name, s in results["scenarios"].items():
+        assert s["status"] == "optimal" and s["mip"]["proven_optimal"] is True
+        if name in stopped:
+            assert s["objective"] >= stopped[name]["objective"] - 1e-6 * abs(s["objective"])
+
+
+def test_time_limit_without_a_plan(tmp_path: Path) -> None:
+    """A time limit too short for any plan: no plan, status time_limit, exit 1."""
+    instance = extended_instance(27, n_agencies=4, n_streams=6, n_interventions=12, years=3)
+    instance["scenarios"] = {"pooled": {"pooling": True}}
+    path = tmp_path / "place.yaml"
+    path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
+    code, results = _cli(path, tmp_path / "out", "--time-limit", "1e-9")
+    assert code == 1
+    s = results["scenarios"]["pooled"]
+    assert s["status"] in ("time_limit", "feasible")
+    assert s["status"] == "feasible" or s["objective"] is None

@@ -718,7 +718,7 @@ def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.nda
         gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else float("inf")
         proven = status == highspy.HighsModelStatus.kOptimal and (
             gap <= PROVEN_GAP or abs(z - bound) <= PROVEN_ABS_GAP)
-        stopped = "" if proven else _STOPPED.get(status, f"the gap asked for ({MIP_LIMITS.gap:g})")
+        stopped = "" if proven else _STOPPED.get(status, f"within --mip-gap {MIP_LIMITS.gap:g}")
         lp.mip = MipInfo(gap, bound + lp.offsets[name], proven, stopped, nodes)
         if not values:
             return "optimal", z + lp.offsets[name], np.empty(0), iterations

@@ -70,6 +70,20 @@ class ScenarioResult:
     model: PlaceModel | None = field(default=None, repr=False)
     """The place's model this scenario was solved on (`optimiser.solving.placemodel`)."""
 
+    @property
+    def proven(self) -> bool:
+        """Whether the plan is a proven optimum: always for an LP; for a MILP, unless HiGHS
+        stopped early (time limit, --mip-gap) with its gap still open."""
+        mip = self.extra.get("mip")
+        return self.status == "optimal" and (not isinstance(mip, dict)
+                                             or bool(mip.get("proven_optimal", True)))
+
+    @property
+    def reported_status(self) -> str:
+        """The status results.json and the reports show: 'feasible' for a plan that is not a
+        proven optimum (`proven`), else the status."""
+        return "feasible" if self.status == "optimal" and not self.proven else self.status
+
     def positions(self) -> dict[str, float]:
         """Agency -> P_a (savings - spend, before transfers), for scenarios that protect them."""
         return dict(zip(self.agencies["agency"], self.agencies["position"], strict=True))
