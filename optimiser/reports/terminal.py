@@ -102,7 +102,7 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def wrap(text: str, width: int) -> list[str]:
     """Lines of `text` at most `width` wide, broken between words (a word wider than the
     column, which `Column.least` prevents, is folded rather than overflowing)."""
     return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
@@ -118,7 +118,7 @@ def widths(columns: Sequence[Column], width: int) -> list[int]:
             grow = min(room, c.most() - sizes[n])
             sizes[n] += grow
             room -= grow
-    for depth in range(1, max(len(_wrap(c.head, w)) for c, w in zip(columns, sizes,
+    for depth in range(1, max(len(wrap(c.head, w)) for c, w in zip(columns, sizes,
                                                                      strict=True))):
         wanted = [w if c.name else _head_width(c.head, depth, w)
                   for c, w in zip(columns, sizes, strict=True)]
@@ -130,7 +130,7 @@ def widths(columns: Sequence[Column], width: int) -> list[int]:
 def _head_width(head: str, depth: int, least: int) -> int:
     """The narrowest width, at least `least`, at which `head` takes at most `depth` lines."""
     w = least
-    while len(_wrap(head, w)) > depth:
+    while len(wrap(head, w)) > depth:
         w += 1
     return w
 
@@ -139,14 +139,14 @@ def render(title: str, columns: Sequence[Column], width: int) -> list[str]:
     """A table as lines of text: the title (wrapped), headers (wrapped, aligned at the
     bottom), a rule, then the rows; names wrap onto further lines of their row."""
     sizes = widths(columns, width)
-    lines = _wrap(title, width) if title else []
-    heads = [_wrap(c.head, w) for c, w in zip(columns, sizes, strict=True)]
+    lines = wrap(title, width) if title else []
+    heads = [wrap(c.head, w) for c, w in zip(columns, sizes, strict=True)]
     depth = max(map(len, heads))
     heads = [[""] * (depth - len(h)) + h for h in heads]
     lines += [_row([h[k] for h in heads], columns, sizes) for k in range(depth)]
     lines.append(GAP.join("-" * w for w in sizes))
     for r in range(len(columns[0].cells)):
-        parts = [_wrap(c.cells[r], w) if c.name else [c.cells[r]]
+        parts = [wrap(c.cells[r], w) if c.name else [c.cells[r]]
                  for c, w in zip(columns, sizes, strict=True)]
         for k in range(max(map(len, parts))):
             lines.append(_row([p[k] if k < len(p) else "" for p in parts], columns, sizes))
@@ -179,7 +179,7 @@ def layout(title: str, first: Column, groups: Sequence[Sequence[Column]], width:
     for n, columns in enumerate(tables):
         lines += render(title if n == 0 else "", [first, *columns], width)
     for note in notes:
-        lines += _wrap(note, width)
+        lines += wrap(note, width)
     return lines
 
 
@@ -202,9 +202,9 @@ def print_run(result: RunResult, console: Console, out: Path, detail: bool = Fal
     story = tell(result, RULES)
     width = console.width
     lines = headline_lines(story, width)
-    lines += [""] + scenario_lines(story, width)
-    lines += [""] + outcome_lines(story, width)
-    lines += [""] + agency_lines(story, width)
+    lines += ["", *scenario_lines(story, width)]
+    lines += ["", *outcome_lines(story, width)]
+    lines += ["", *agency_lines(story, width)]
     lines += uncertainty_lines(story, width)
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -216,13 +216,13 @@ def print_run(result: RunResult, console: Console, out: Path, detail: bool = Fal
     print_open(console, out, "the full story")
 
 
-def print_more(console: Console, detail: bool, explain: bool) -> None:
-    """The glossary (`explain`), or where to find it and the other tables."""
+def print_more(console: Console, detail: bool, explain: bool,
+               tables: str = "ring-fence prices, fair shares, settlements") -> None:
+    """The glossary (`explain`), or where to find it and the other `tables` (`detail`)."""
     if explain:
         console.print()
         print_glossary(console)
-    more = ([] if detail else ["--detail prints every table (ring-fence prices, fair shares, "
-                               "settlements)"])
+    more = [] if detail else [f"--detail prints every table ({tables})"]
     more += [] if explain else ["--explain says what the terms mean"]
     if more:
         say(console, "More: " + "; ".join(more) + ".")
@@ -230,7 +230,7 @@ def print_more(console: Console, detail: bool, explain: bool) -> None:
 
 def say(console: Console, text: str) -> None:
     """A paragraph wrapped at the terminal's width, between words."""
-    for line in _wrap(text, console.width):
+    for line in wrap(text, console.width):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
@@ -250,9 +250,9 @@ def headline_lines(story: Story, width: int) -> list[str]:
     said = [story.headline.sentence, *told.who_gains(story)]
     said += [f"Scenario {r.scenario} is {r.status}: {r.message.rstrip('.')}."
              for r in story.scenarios.itertuples(index=False) if r.status != "optimal"]
-    lines = _wrap(title, width) + [""]
+    lines = [*wrap(title, width), ""]
     for sentence in said:
-        lines += _wrap(sentence, width)
+        lines += wrap(sentence, width)
     return lines
 
 
@@ -364,7 +364,7 @@ def uncertainty_lines(story: Story, width: int) -> list[str]:
     said = told.uncertainty_sentences(story)
     if not said:
         return []
-    return [""] + _wrap(" ".join(said), width)
+    return ["", *wrap(" ".join(said), width)]
 
 
 def print_glossary(console: Console) -> None:
