@@ -1,4 +1,4 @@
-"""The budget-pooling LP (shared/SPEC.md, "The model"), as a Pyomo model.
+"""The budget-pooling LP (docs/contract.md, "The model"), as a Pyomo model.
 
 Plain data in (`PlaceData`), a `pyomo.environ.ConcreteModel` out. Ring-fenced
 and pooled scenarios are the same builder with different data.
@@ -8,10 +8,10 @@ held by agency A(s) with ring-fence R(s); agencies a; outcomes k. Effective
 effects e_ik and savings g_ia already carry m_i = (1 - deadweight)(1 - optimism).
 
 The pool is modelled as one fund per year rather than a variable for every
-stream and intervention pair (SPEC allows it): stream s puts p_st into the pool
+stream and intervention pair (the contract allows it): stream s puts p_st into the pool
 (at most pool_share_s * budget_st), the pool pays q_it towards intervention i.
-Any such plan splits back into SPEC's f_sit (pro rata, or by a transport
-problem), and every SPEC plan aggregates into one, so the feasible allocations
+Any such plan splits back into the contract's f_sit (pro rata, or by a transport
+problem), and every plan in f_sit aggregates into one, so the feasible allocations
 x and the optimum are the same.
 """
 
@@ -190,7 +190,7 @@ def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False,
     x_it in [min_units_it, max_units_it]: units of i delivered in year t.
     f_sit >= 0 for i in R(s): money stream s spends inside its ring-fence.
     Pooled scenarios only: p_st in [0, pool_share_s * budget_st], the money
-    stream s puts into the pool (this bound is SPEC's pooling limit, 3);
+    stream s puts into the pool (this bound is the pooling limit, constraint 3);
     q_it >= 0, the money the pool spends on i.
 
     `implied_bounds` tightens x_it <= affordable_units_it (what all the place's
@@ -235,15 +235,15 @@ def unit_scale(data: PlaceData) -> np.ndarray:
 
 def affordable_units(data: PlaceData) -> np.ndarray:
     """(I, H) the most units of i that every budget together could pay for in year t:
-    sum_s budget_st / unit_cost_it (+inf where the unit costs nothing). Funding (SPEC 1)
-    and budgets (SPEC 2) imply x_it <= this in every scenario."""
+    sum_s budget_st / unit_cost_it (+inf where the unit costs nothing). Funding (constraint 1)
+    and budgets (constraint 2) imply x_it <= this in every scenario."""
     total = data.budget.sum(axis=0)[None, :]
     with np.errstate(divide="ignore"):
         return np.where(data.cost > 0, total / np.where(data.cost > 0, data.cost, 1.0), np.inf)
 
 
 def add_funding_balance(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
-    """SPEC 1, funding: every unit is paid for.
+    """Constraint 1, funding: every unit is paid for.
 
     sum_{s: i in R(s)} f_sit + q_it - unit_cost_it * x_it = 0   for every i, t
     (q_it only in pooled scenarios). A row with nothing on it (no fence, no pool,
@@ -270,7 +270,7 @@ def add_funding_balance(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) ->
 
 
 def add_budget_limits(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
-    """SPEC 2, budget: no stream spends more than its budget.
+    """Constraint 2, budget: no stream spends more than its budget.
 
     sum_{i in R(s)} f_sit + p_st <= budget_st   for every s, t
     (p_st only in pooled scenarios).
@@ -289,7 +289,7 @@ def add_budget_limits(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> N
 
 
 def add_pool_balance(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
-    """SPEC 1-3 with a single pool: the pool spends what the streams put in.
+    """Constraints 1-3 with a single pool: the pool spends what the streams put in.
 
     sum_i q_it - sum_s p_st = 0   for every t
     """
@@ -318,7 +318,7 @@ def add_minimum_units(m: pyo.ConcreteModel, data: PlaceData) -> None:
 
 def add_targets(m: pyo.ConcreteModel, data: PlaceData, cols: Columns,
                 elastic: bool = False) -> None:
-    """SPEC 4, targets: each targeted outcome reaches its minimum every year.
+    """Constraint 4, targets: each targeted outcome reaches its minimum every year.
 
     sum_i e_ik * x_it >= target_kt   for every k with a target, every t
     Elastic: sum_i e_ik * x_it + s_kt * u_kt >= target_kt, u_kt >= 0, the share
@@ -352,7 +352,7 @@ def add_targets(m: pyo.ConcreteModel, data: PlaceData, cols: Columns,
 
 
 def add_positions(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
-    """SPEC 5, agency position, as expressions.
+    """Constraint 5, agency position, as expressions.
 
     savings_a = sum_i g_ia * sum_{t: t+lag_i < H} d_{t+lag_i} * x_it
     spend_a   = sum_t d_t * sum_{s in S_a} (sum_{i in R(s)} f_sit + p_st)
@@ -386,7 +386,7 @@ def add_positions(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
 
 
 def add_floors(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
-    """SPEC 5, floors: P_a >= -max_net_cost_a where the agency gives one.
+    """Constraint 5, floors: P_a >= -max_net_cost_a where the agency gives one.
 
     Elastic: P_a + M * u_a >= -max_net_cost_a, u_a >= 0, the share missed of the
     place's money M (`money_yardstick`).
@@ -401,7 +401,7 @@ def add_floors(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> 
 
 
 def add_incentives(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False) -> None:
-    """SPEC 6, no_worse_off: every agency ends at least at its reference position.
+    """Constraint 6, no_worse_off: every agency ends at least at its reference position.
 
     Without transfers: P_a >= Pref_a - eps_a for every agency.
     With transfers z_ab >= 0: P_a + sum_b z_ba - sum_b z_ab >= Pref_a - eps_a for every a.

@@ -83,7 +83,7 @@ def optimise(
     try:
         chosen = choose_analyses(analyses)
         check_draws(draws, seed, workers, scheduler)
-        check_out(target)
+        check_out(target, instances)
         if several:
             if draws is not None:
                 raise UsageError("--draws works on one instance at a time; run each place "

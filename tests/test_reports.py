@@ -133,9 +133,9 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     doc = results(folder)
     book = openpyxl.load_workbook(folder / "report.xlsx")
     drawn = ["Uncertainty", "Tornado"] if "uncertainty" in doc else []
-    assert book.sheetnames == ["Summary", "Allocation", "Funding", "Outcomes", "Agencies",
-                               "Transfers", "Ring-fence prices", *drawn, "Assumptions",
-                               "Provenance"]
+    assert book.sheetnames == ["Summary", "Account", "Allocation", "Funding", "Outcomes",
+                               "Agencies", "Agencies by year", "Transfers",
+                               "Ring-fence prices", *drawn, "Assumptions", "Provenance"]
     start = doc["instance"]["start_year"]
     scenarios = doc["scenarios"]
 
@@ -173,6 +173,23 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
         if reference is not None and scenarios[reference]["status"] == "optimal":
             base = scenarios[reference]["agencies"][row["Agency"]]["net"]
             assert row["Gain against reference"] == approx(held["net"] - base)
+
+    account = sheet_rows(book, "Account")
+    assert [r["Scenario"] for r in account] == list(scenarios)
+    labels = {"Costs (PV)": "cost", "Cashable savings (PV)": "cash_savings",
+              "Valued outcomes (PV)": "outcome_value", "Net present social value": "net_benefit",
+              "Pays for itself in cash by": "payback_year"}
+    for row in account:
+        held = scenarios[row["Scenario"]]["account"]
+        for header, key in labels.items():
+            assert row[header] == (approx(held[key]) if held[key] is not None else None)
+    by_year = sheet_rows(book, "Agencies by year")
+    assert len(by_year) == sum(len(s["agencies"]) * doc["instance"]["years"]
+                               for s in scenarios.values() if s["status"] == "optimal")
+    for row in by_year:
+        cash = scenarios[row["Scenario"]]["agencies"][row["Agency"]]["by_year"]
+        assert row["Spend (cash)"] == approx(cash["spend"][row["Year"] - start])
+        assert row["Savings arriving (cash)"] == approx(cash["savings"][row["Year"] - start])
 
     transfers = [t | {"scenario": s} for s, body in scenarios.items() for t in body["transfers"]]
     sheet = sheet_rows(book, "Transfers", header_row=2)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import platform
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any
@@ -32,6 +32,7 @@ from optimiser.format import currency_symbol, money, pence
 from optimiser.inputs.assumptions import assumptions
 from optimiser.inputs.schema import Instance, Scenario
 from optimiser.pipeline import RunResult
+from optimiser.solving.account import ACCOUNT_FIELDS
 from optimiser.solving.diagnose import COLUMNS as DIAGNOSIS_COLUMNS
 from optimiser.solving.highs import highs_version
 from optimiser.solving.results import ScenarioResult
@@ -109,6 +110,11 @@ class Story:
     provenance: list[tuple[str, str]]
     uncertainty: Uncertainty | None = None
     """The draws, when the run had them (`optimise --draws`)."""
+    account: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """scenario, status, cost, cash_savings, cash_net, outcome_value, net_benefit,
+    financial_return, public_value_return, payback_year: results.json's `account`s"""
+    cash: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """scenario, agency, year, spend, savings: each agency's cash a year, undiscounted"""
 
     @property
     def instance(self) -> Instance:
@@ -176,7 +182,19 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         assumptions=assumptions(result.prepared.path, result.prepared.source, inst),
         provenance=provenance(result),
         uncertainty=uncertainty_of(result.analyses),
+        account=account_table(result),
+        cash=result.table("cash"),
     )
+
+
+def account_table(result: RunResult) -> pd.DataFrame:
+    """Every scenario's account (results.json `account`), a row per scenario with its
+    status; blank figures where the scenario has no plan (what account.csv holds)."""
+    frame = pd.DataFrame([{"scenario": s.name, "status": s.status, **s.account}
+                          for s in result.scenarios],
+                         columns=["scenario", "status", *ACCOUNT_FIELDS])
+    frame["payback_year"] = frame["payback_year"].astype("Int64")
+    return frame
 
 
 def whole(value: float | None, currency: str) -> str:
@@ -674,3 +692,30 @@ def verb(name: str, singular: str) -> str:
     """The verb `singular` ('gains', 'loses', 'pays') agreeing with the agency `name`:
     'gain', 'lose', 'pay' after a plural name."""
     return singular.removesuffix("s") if is_plural(name) else singular
+
+
+APPRAISAL: list[tuple[str, str, str]] = [
+    ("Costs (PV)", "cost", "money"),
+    ("Cashable savings (PV)", "cash_savings", "money"),
+    ("Net cash: savings less costs (PV)", "cash_net", "money"),
+    ("Valued outcomes (PV)", "outcome_value", "money"),
+    ("Net present social value", "net_benefit", "money"),
+    ("Financial return: savings per unit of cost", "financial_return", "ratio"),
+    ("Public value return: savings and outcomes per unit of cost", "public_value_return",
+     "ratio"),
+    ("Pays for itself in cash by", "payback_year", "year"),
+]
+"""The appraisal table in the Green Book's terms: (row label, `account` field, kind), the
+same rows in every report."""
+
+
+def account_text(story: Story, kind: str, value: Any) -> str:
+    """An account figure for a table: money in whole units, a return to two places ('1.27'),
+    a payback year ('2013', or 'not within the plan')."""
+    if kind == "money":
+        return story.full(value)
+    if value is None or pd.isna(value):
+        return "not within the plan" if kind == "year" else "-"
+    if kind == "year":
+        return str(int(value))
+    return f"{float(value):,.2f}"
