@@ -275,11 +275,21 @@ def scenario_lines(story: Story, width: int) -> list[str]:
         head = {"outcomes": "objective (weighted outcomes)", "cost": "objective (cost)"}
         columns.append(Column(head[inst.objective],
                               [story.objective_text(v) for v in rows["objective"]]))
-    for key, head in (("net_benefit", "net benefit"), ("spend", "spend"),
-                      ("savings", "savings")):
+    account = getattr(story, "account", pd.DataFrame())
+    if not account.empty and len(account) == len(rows):
+        # the Treasury's split: net benefit = valued outcomes + cash savings - cost
+        rows = account.set_index("scenario").loc[rows["scenario"]].reset_index()
+        money_columns = (("net_benefit", "net benefit"), ("outcome_value", "valued outcomes"),
+                         ("cash_savings", "cash savings"), ("cost", "cost"))
+        said = ": net benefit is the valued outcomes plus the cash savings, minus the cost"
+    else:
+        money_columns = (("net_benefit", "net benefit"), ("spend", "spend"),
+                         ("savings", "savings"))
+        said = ""
+    for key, head in money_columns:
         columns.append(Column(head, [story.money(v) for v in rows[key]]))
     title = (f"Scenarios, in present value over {_plan_span(story)} (discounted at "
-             f"{inst.discount_rate:.1%} a year)")
+             f"{inst.discount_rate:.1%} a year){said}")
     return layout(title, first, [columns], width)
 
 
