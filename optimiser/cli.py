@@ -239,9 +239,9 @@ def help_text(command: typer.Typer, usage: str, about: str, after: str, width: i
         if p.param_type_name != "option":
             continue
         name = ", ".join(p.opts)
-        if not p.is_flag and p.metavar:
+        if not getattr(p, "is_flag", False) and p.metavar:
             name += f" {p.metavar}"
-        rows.append((name, p.help or ""))
+        rows.append((name, getattr(p, "help", None) or ""))
     rows.append(("-h, --help", "Show this help and exit."))
     left = max(len(name) for name, _ in rows) + 4
     lines = [usage, wrap(about), "", "Options:"]

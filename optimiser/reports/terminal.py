@@ -272,15 +272,16 @@ def scenario_lines(story: Story, width: int) -> list[str]:
     if not optimal.all():
         columns.append(Column("status", rows["status"].tolist(), right=False))
     if inst.objective != "net_benefit":
-        head = {"outcomes": "objective (weighted outcomes)", "cost": "objective (cost)"}
-        columns.append(Column(head[inst.objective],
+        heads = {"outcomes": "objective (weighted outcomes)", "cost": "objective (cost)"}
+        columns.append(Column(heads[inst.objective],
                               [story.objective_text(v) for v in rows["objective"]]))
     account = getattr(story, "account", pd.DataFrame())
     if not account.empty and len(account) == len(rows):
         # the Treasury's split: net benefit = valued outcomes + cash savings - cost
         rows = account.set_index("scenario").loc[rows["scenario"]].reset_index()
-        money_columns = (("net_benefit", "net benefit"), ("outcome_value", "valued outcomes"),
-                         ("cash_savings", "cash savings"), ("cost", "cost"))
+        money_columns: tuple[tuple[str, str], ...] = (
+            ("net_benefit", "net benefit"), ("outcome_value", "valued outcomes"),
+            ("cash_savings", "cash savings"), ("cost", "cost"))
         said = ": net benefit is the valued outcomes plus the cash savings, minus the cost"
     else:
         money_columns = (("net_benefit", "net benefit"), ("spend", "spend"),
@@ -335,8 +336,7 @@ def agency_lines(story: Story, width: int) -> list[str]:
         return Column(scenario, cells)
 
     columns: list[Column] = []
-    compared = head.net_benefit is not None and head.pooled in optimal
-    if compared:
+    if head.net_benefit is not None and head.pooled and head.baseline and head.pooled in optimal:
         columns += [column(head.baseline), column(head.pooled)]
         changes = [nets.loc[(head.pooled, a), "gain"] for a in agencies]
         columns.append(Column("change", [_signed(story, v) for v in changes]))
