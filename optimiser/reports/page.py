@@ -14,6 +14,7 @@ objective other than net_benefit carries `data-net-benefit` naming the scenario
 from __future__ import annotations
 
 import html
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -452,7 +453,7 @@ def graph_section(story: Story) -> str:
     runs = {r.name: r for r in story.result.prepared.runs}
     pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
               (n == story.headline.pooled or runs[n].scenario.transfers)]
-    figures = [figure_block(f"gains-graph-{n}", charts.svg(lambda n=n: charts.gains_graph(story, n),
+    figures = [figure_block(f"gains-graph-{n}", charts.svg(partial(charts.gains_graph, story, n),
                                                      f"graph{k}"),
                       f"Money between the agencies in {n}.")
                for k, n in enumerate(pooled)]
@@ -692,7 +693,8 @@ def assumptions_section(story: Story) -> str:
         body = '<p class="note">The instance file states no sources or assumptions.</p>'
     else:
         rows = "".join(
-            f"<tr><td>{r.line}</td><td><code>{esc(r.path)}</code></td><td>{esc(r.value)}</td>"
+            f"<tr><td>{'' if pd.isna(r.line) else int(r.line)}</td>"
+            f"<td><code>{esc(r.path)}</code></td><td>{esc(r.value)}</td>"
             f"<td>{esc(r.kind)}</td><td>{esc(r.note)}</td></tr>"
             for r in table.itertuples(index=False))
         body = ('<details open><summary>' f"{len(table)} figures with a source or an "

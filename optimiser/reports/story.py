@@ -205,7 +205,7 @@ def whole(value: float | None, currency: str) -> str:
     """Money in whole units for tables: £1,234,567 ('-' when there is none)."""
     if value is None or pd.isna(value):
         return "-"
-    value = snap(value)
+    value = snap(value) or 0.0
     return ("-" if value < 0 else "") + currency_symbol(currency) + f"{abs(value):,.0f}"
 
 
@@ -312,7 +312,8 @@ def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
     runs = result.prepared.runs
     pooled = [r for r in runs if r.scenario.pooling]
     plain = [r for r in pooled if r.scenario.incentives == "none" and not r.scenario.overrides]
-    chosen = (plain or pooled or [None])[0]
+    candidates = plain or pooled
+    chosen = candidates[0] if candidates else None
     if chosen is None or chosen.reference is None:
         return Headline(None, None, None, {}, "No scenario compares pooled with ring-fenced "
                         "budgets.")
@@ -546,7 +547,8 @@ def uncertainty_sentences(story: Story) -> list[str]:
     if u is None:
         return []
     spread = u.spread.set_index("scenario")
-    focus = story.headline.pooled if story.headline.pooled in spread.index else u.main
+    pooled = story.headline.pooled
+    focus = pooled if pooled is not None and pooled in spread.index else u.main
     row = spread.loc[focus]
     said = [f"{u.draws:,} draws of {u.figures} uncertain figures (seed {u.seed}), each taken "
             "from its triangular range (low, central, high)."]
@@ -632,7 +634,7 @@ def narrative(story: Story) -> list[str]:
     head = story.headline
     rows = story.scenarios.set_index("scenario")
     said: list[str] = []
-    if head.net_benefit is not None:
+    if head.net_benefit is not None and head.baseline and head.pooled:
         base, pool = rows.loc[head.baseline], rows.loc[head.pooled]
         said.append(
             f"Behind ring-fences ({head.baseline}) the plan spends {story.money(base['spend'])} "
