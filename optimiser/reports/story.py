@@ -337,8 +337,8 @@ def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
     before = result.scenario(chosen.reference).account
     after = result.scenario(chosen.name).account
     gain = float(pool["net_benefit"] - base["net_benefit"])
-    cash = float(after["cash_net"]) - float(before["cash_net"])  # type: ignore[arg-type]
-    value = float(after["outcome_value"]) - float(before["outcome_value"])  # type: ignore[arg-type]
+    cash = float(after["cash_net"]) - float(before["cash_net"])
+    value = float(after["outcome_value"]) - float(before["outcome_value"])
     sentence = _headline_sentence(result.instance, gain, extra, cash, value, after)
     return Headline(chosen.reference, chosen.name, gain, extra, sentence, cash, value)
 
@@ -753,10 +753,10 @@ def account_sentence(story: Story, scenario: str) -> str:
     £67.20m in cashable savings (net cash +£4.00m), and buys outcomes valued at £12.99m:
     £16.99m of net benefit (present values). It pays for itself in cash by 2010.'"""
     a = story.result.scenario(scenario).account
-    text = (f"{scenario} spends {story.money(a['cost'])} and gets back "  # type: ignore[arg-type]
-            f"{story.money(a['cash_savings'])} in cashable savings (net cash "  # type: ignore[arg-type]
-            f"{signed_money(story, a['cash_net'])}), and buys outcomes valued at "  # type: ignore[arg-type]
-            f"{story.money(a['outcome_value'])}: {story.money(a['net_benefit'])} of net "  # type: ignore[arg-type]
+    text = (f"{scenario} spends {story.money(a['cost'])} and gets back "
+            f"{story.money(a['cash_savings'])} in cashable savings (net cash "
+            f"{signed_money(story, a['cash_net'])}), and buys outcomes valued at "
+            f"{story.money(a['outcome_value'])}: {story.money(a['net_benefit'])} of net "
             "benefit (present values).")
     inst = story.instance
     tail = payback_sentence(a, "It", inst.start_year + inst.years)
@@ -803,17 +803,18 @@ def net_benefit_paragraph(story: Story) -> str:
     """What net benefit is made of, in one paragraph: cash savings minus cost plus valued
     outcomes (each named with its value per unit and its source), worked for the headline's
     pooled scenario (else the first with a plan), and why a net benefit can be negative."""
-    names = [r.scenario for r in story.scenarios.itertuples(index=False) if r.status == "optimal"]
+    names = optimal_names(story)
     if not names:
         return ""
-    focus = story.headline.pooled if story.headline.pooled in names else names[0]
+    pooled = story.headline.pooled
+    focus = pooled if pooled is not None and pooled in names else names[0]
     a = story.result.scenario(focus).account
     said = [f"Net benefit is cashable savings minus cost plus outcomes valued in money. In "
-            f"{focus}: {story.money(a['cash_savings'])} of cashable savings less "  # type: ignore[arg-type]
-            f"{story.money(a['cost'])} of cost (net cash "  # type: ignore[arg-type]
-            f"{signed_money(story, a['cash_net'])}) plus "  # type: ignore[arg-type]
-            f"{story.money(a['outcome_value'])} of valued outcomes makes "  # type: ignore[arg-type]
-            f"{story.money(a['net_benefit'])} (present values)."]  # type: ignore[arg-type]
+            f"{focus}: {story.money(a['cash_savings'])} of cashable savings less "
+            f"{story.money(a['cost'])} of cost (net cash "
+            f"{signed_money(story, a['cash_net'])}) plus "
+            f"{story.money(a['outcome_value'])} of valued outcomes makes "
+            f"{story.money(a['net_benefit'])} (present values)."]
     valued = valued_outcomes(story)
     if valued:
         parts = [f"{phrase(name)} at {story.full(v)} each"

@@ -13,7 +13,7 @@ objects. Two rules decide figures the optimum leaves open, and are applied here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,7 +50,7 @@ class ScenarioResult:
     cash: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CASH_COLUMNS))
     """scenario, agency, year, spend, savings: each agency's cash in each year, undiscounted
     (savings in the year they arrive); discounted, they add up to its spend and savings."""
-    account: dict[str, object] = field(default_factory=lambda: empty_account())
+    account: dict[str, Any] = field(default_factory=lambda: empty_account())
     """The Treasury's account (`optimiser.solving.account.scenario_account`): all null when
     the scenario has no plan."""
     timings: dict[str, float] = field(default_factory=dict)
