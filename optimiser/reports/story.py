@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import objective_coefficients
+from models.pooling import plan_objective
 from optimiser import __version__
 from optimiser.analyses.prices import price_sentences, price_table
 from optimiser.format import currency_symbol, money, pence
@@ -233,7 +233,7 @@ def describe(scenario: Scenario) -> str:
 def net_benefit(s: ScenarioResult) -> float | None:
     """Present value of outcomes plus savings minus cost, whatever the objective.
 
-    The `net_benefit` objective's own formula (models.pooling.objective_coefficients)
+    The `net_benefit` objective's own formula (models.pooling.plan_objective)
     applied to the scenario's units, so it equals the objective when that is net_benefit.
     """
     if s.status != "optimal" or s.data is None:
@@ -242,7 +242,14 @@ def net_benefit(s: ScenarioResult) -> float | None:
         return s.objective
     data = replace(s.data, objective="net_benefit")
     x = s.allocation["units"].to_numpy(dtype=float).reshape(len(data.interventions), data.years)
-    return float(np.sum(objective_coefficients(data) * x))
+    services = s.extra.get("services")
+    on = None
+    if isinstance(services, dict):
+        on = (x > 0).astype(float)
+        for n, item in enumerate(data.interventions):
+            if item in services:
+                on[n] = np.asarray(services[item]["runs"], dtype=float)
+    return plan_objective(data, x, on)
 
 
 def scenario_table(result: RunResult) -> pd.DataFrame:
@@ -649,8 +656,9 @@ def narrative(story: Story) -> list[str]:
              for row in story.scenarios.itertuples(index=False) if row.status != "optimal"]
     said += list(price_sentences(story.result).values())[:1]
     for row in story.settlement.to_dict("records"):
-        said.append(f"To settle {row['scenario']}, {story.name('agencies', row['from'])} "
-                    f"pays {story.name('agencies', row['to'])} {story.money(row['amount'])}.")
+        payer = story.name("agencies", row["from"])
+        said.append(f"To settle {row['scenario']}, {payer} {verb(payer, 'pays')} "
+                    f"{story.name('agencies', row['to'])} {story.money(row['amount'])}.")
     for scenario, short in story.shortfall.items():
         if (snap(short) or 0) > 0:
             said.append(f"In {scenario} the gain cannot make every loser whole: the "
@@ -708,17 +716,50 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     if rows.empty or rows["gain"].isna().all():
         return []
     scale = max(1.0, float(rows["gain"].abs().max()))
-    gain = [f"{story.name('agencies', r.agency)} gains {story.money(r.gain)}"
-            for r in rows.itertuples(index=False) if r.gain > TOLERANCE * scale]
-    loss = [f"{story.name('agencies', r.agency)} loses {story.money(-r.gain)}"
-            for r in rows.itertuples(index=False) if r.gain < -TOLERANCE * scale]
+    gain = [f"{named} {verb(named, 'gains')} {story.money(r.gain)}"
+            for r in rows.itertuples(index=False) if r.gain > TOLERANCE * scale
+            for named in [story.name("agencies", r.agency)]]
+    loss = [f"{named} {verb(named, 'loses')} {story.money(-r.gain)}"
+            for r in rows.itertuples(index=False) if r.gain < -TOLERANCE * scale
+            for named in [story.name("agencies", r.agency)]]
     same = [story.name("agencies", r.agency) for r in rows.itertuples(index=False)
             if abs(r.gain) <= TOLERANCE * scale]
-    parts = gain + loss + ([f"{_join(same)} {'is' if len(same) == 1 else 'are'} no worse "
+    alone = len(same) == 1 and not is_plural(same[0])
+    parts = gain + loss + ([f"{_join(same)} {'is' if alone else 'are'} no worse "
                             "and no better off"] if same else [])
     marked = rows["decided_by_rule"].astype(bool).any()
     note = " Some of these positions were decided by rule (see the notes)." if marked else ""
     return [f"Against {rows['reference'].iloc[0]}: {_join(parts)}.{note}"]
+
+
+def who_gains(story: Story) -> list[str]:
+    """Who gains and who loses in the headline's pooled scenario against its reference, in
+    a sentence (none when the headline compares nothing): what the terminal prints under
+    the headline, as the documents' narrative says it."""
+    head = story.headline
+    if head.net_benefit is None or head.pooled is None:
+        return []
+    return _gainers_sentence(story, head.pooled)
+
+
+PLURAL_WORD = re.compile(r"[a-z]{2,}(?<![sui])s$|[A-Z]{2,}s$")
+"""A plural English noun: 'trusts', 'Services', 'PCTs' (not 'business', 'Plus', 'NHS')."""
+
+
+def is_plural(name: str) -> bool:
+    """Whether an agency's name reads as plural, so that its verb agrees: 'Acute hospital
+    trusts lose', 'Dorset Police loses'. Its head noun is the last word before any
+    bracket, comma, 'of', 'for', 'in' or 'and' ('Borough of Poole', 'Dorset Fire and Rescue
+    Service' are singular), and it is plural when it ends in an s that is not part of
+    -ss, -us or -is ('Jobcentre Plus', 'NHS' are singular)."""
+    head = re.split(r"\s*[(,]|\s+(?:of|for|in|and)\s+", name, maxsplit=1)[0].split()
+    return bool(head) and PLURAL_WORD.search(head[-1]) is not None
+
+
+def verb(name: str, singular: str) -> str:
+    """The verb `singular` ('gains', 'loses', 'pays') agreeing with the agency `name`:
+    'gain', 'lose', 'pay' after a plural name."""
+    return singular.removesuffix("s") if is_plural(name) else singular
 
 
 APPRAISAL: list[tuple[str, str, str]] = [
