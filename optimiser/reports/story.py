@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import plan_objective
+from models.pooling import benefit_coefficients, effective_units, plan_objective
 from optimiser import __version__
 from optimiser.analyses.prices import price_sentences, price_table
 from optimiser.format import currency_symbol, money, pence
@@ -832,8 +832,11 @@ def loss_makers(story: Story, scenario: str) -> list[tuple[str, float]]:
     if s.status != "optimal" or s.data is None:
         return []
     data = replace(s.data, objective="net_benefit")
-    x = s.allocation["units"].to_numpy(dtype=float).reshape(len(data.interventions), data.years)
-    each = (objective_coefficients(data) * x).sum(axis=1)
+    shape = (len(data.interventions), data.years)
+    x = s.allocation["units"].to_numpy(dtype=float).reshape(shape)
+    cost = s.allocation["cost"].to_numpy(dtype=float).reshape(shape)  # set-up costs included
+    each = ((benefit_coefficients(data) * effective_units(data, x)).sum(axis=1)
+            - cost @ data.discount)
     scale = max(1.0, float(np.abs(each).sum()))
     found = [(story.name("interventions", i), float(v))
              for i, v in zip(data.interventions, each, strict=True) if v < -TOLERANCE * scale]
