@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import plan_objective
+from models.pooling import objective_coefficients, plan_objective
 from optimiser import __version__
 from optimiser.analyses.prices import price_sentences, price_table
 from optimiser.format import currency_symbol, money, pence
