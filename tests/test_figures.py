@@ -230,8 +230,9 @@ def test_shipped_bournemouth_uses_named_figures_and_keeps_its_objectives() -> No
     result = run(BOURNEMOUTH, ranges=False)
     assert {s.name: s.objective for s in result.scenarios} == pytest.approx(before, rel=1e-9)
     source = result.prepared.source
-    assert {"admission_cost", "acute_loss", "reablement_cost"} <= set(source.figures)
-    uses = [use for use in source.uses.values() if "admission_cost" in use.names]
+    assert {"older_admission_2009_10", "older_admission_acute_net_loss_2009_10",
+            "reablement_episode_2009_10", "nhs_dorset_share"} <= set(source.figures)
+    uses = [use for use in source.uses.values() if "older_admission_2009_10" in use.names]
     assert len(uses) >= 8
     saving = result.instance.interventions["night_contact"].savings["dorset_pct"]
     assert saving == pytest.approx(1.5 * 2700 * 0.64)
