@@ -52,7 +52,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, build_model, objective_coefficients
+from models.pooling import PlaceData, agency_position, build_model, objective_coefficients
 from optimiser.errors import UsageError
 from optimiser.inputs.ranges import (
     Figure,
@@ -359,8 +359,7 @@ def _solve_in_place(
     if status != "optimal" or objective is None:
         return status, math.nan, None, None
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
-    savings = (data.savings_weight() * units).sum(axis=1) @ data.saving
-    position = savings - model.spend @ x
+    position = agency_position(data, units, model.spend @ x)
     net = position
     if reference is not None and data.transfers:
         pay = gain_share_payments(position, reference)

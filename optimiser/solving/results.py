@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, money_yardstick, objective_coefficients
+from models.pooling import (
+    PlaceData,
+    agency_savings,
+    money_yardstick,
+    objective_coefficients,
+)
 from optimiser.solving.account import empty_account, savings_by_year, scenario_account
 from optimiser.solving.highs import CompiledLP, Solution
 
@@ -171,7 +176,7 @@ def _agencies(name: str, data: PlaceData, x: np.ndarray, spend_by_year: np.ndarr
               solution: Solution) -> pd.DataFrame:
     """Each agency's present-value spend, savings and position P_a (contract, constraint 5)."""
     spend = spend_by_year @ data.discount
-    savings = ((data.savings_weight() * x).sum(axis=1)) @ data.saving
+    savings = agency_savings(data, x)
     lows = [solution.position_range.get(a, (np.nan, np.nan))[0] for a in range(len(data.agencies))]
     highs = [solution.position_range.get(a, (np.nan, np.nan))[1] for a in range(len(data.agencies))]
     frame = pd.DataFrame({
