@@ -31,7 +31,6 @@ from models.pooling import (
     effective_units,
     has_extensions,
     money_yardstick,
-    objective_coefficients,
     plan_objective,
     switched,
 )
