@@ -263,11 +263,27 @@ def test_template_round_trips(tmp_path: Path) -> None:
     assert solved.returncode == 0, solved.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     z = {k: v["objective"] for k, v in results["scenarios"].items()}
-    assert z["pooled"] > z["ring_fenced"]
+    # a place where pooling visibly pays: every net benefit positive, pooled at least a
+    # quarter above ring-fenced, every target met in every year, and some money pooled
+    assert all(v > 0 for v in z.values()), z
+    assert z["pooled"] > 1.25 * z["ring_fenced"], z
+    outcomes = (tmp_path / "out" / "outcomes.csv").read_text().splitlines()
+    header = outcomes[0].split(",")
+    for row in outcomes[1:]:
+        cells = dict(zip(header, row.split(","), strict=True))
+        if cells["target"]:
+            assert float(cells["achieved"]) >= float(cells["target"]) - 1e-6, cells
+    pooled = sum(sum(years) for intervention in results["scenarios"]["pooled"]["funding"]
+                 .values() for years in intervention.values())
+    assert pooled > 0
+    assert "Pooling adds" in solved.stdout
     assert set(results["instance"]["tables"]) == {str(folder / "place.xlsx")}
     book = openpyxl.load_workbook(folder / "place.xlsx")
     assert book.sheetnames == ["README", *SECTION_NAMES]
     explained = {(r[0], r[1]) for r in book["README"].iter_rows(values_only=True)}
+    needs = {(r[0], r[1]): (r[2], r[3]) for r in book["README"].iter_rows(values_only=True)}
+    need, text = needs[("agencies", "name")]
+    assert need == "required" and "default" not in text  # required, so never defaulted
     for section in SECTION_NAMES:
         for name in next(book[section].iter_rows(values_only=True)):
             pattern = (name if (section, name) in explained

@@ -117,7 +117,8 @@ UncertainPerYear = Annotated[
 class Agency(Strict):
     """An organisation that holds budgets and gains or loses from the plan."""
 
-    name: Text = Field(description="Display name; defaults to the id.")
+    name: Text = Field(description="Display name, as the reports write it (e.g. 'Acute "
+                       "hospital trusts', a plural name taking a plural verb).")
     kind: AgencyKind | None = Field(
         default=None,
         description="What kind of agency it is, for adding places up nationally; "
@@ -125,7 +126,8 @@ class Agency(Strict):
     )
     max_net_cost: NonNegative | None = Field(
         default=None,
-        description="Floor on the agency's position: P_a >= -max_net_cost (present value).",
+        description="The most the agency will lose over the plan: its net position (present "
+        "value) may not fall below -max_net_cost.",
     )
 
 

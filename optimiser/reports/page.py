@@ -14,6 +14,7 @@ objective other than net_benefit carries `data-net-benefit` naming the scenario
 from __future__ import annotations
 
 import html
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -450,7 +451,7 @@ def graph_section(story: Story) -> str:
     runs = {r.name: r for r in story.result.prepared.runs}
     pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
               (n == story.headline.pooled or runs[n].scenario.transfers)]
-    figures = [figure_block(f"gains-graph-{n}", charts.svg(lambda n=n: charts.gains_graph(story, n),
+    figures = [figure_block(f"gains-graph-{n}", charts.svg(partial(charts.gains_graph, story, n),
                                                      f"graph{k}"),
                       f"Money between the agencies in {n}.")
                for k, n in enumerate(pooled)]

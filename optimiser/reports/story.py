@@ -208,7 +208,7 @@ def whole(value: float | None, currency: str) -> str:
     """Money in whole units for tables: £1,234,567 ('-' when there is none)."""
     if value is None or pd.isna(value):
         return "-"
-    value = snap(value)
+    value = snap(value) or 0.0
     return ("-" if value < 0 else "") + currency_symbol(currency) + f"{abs(value):,.0f}"
 
 
@@ -315,7 +315,8 @@ def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
     runs = result.prepared.runs
     pooled = [r for r in runs if r.scenario.pooling]
     plain = [r for r in pooled if r.scenario.incentives == "none" and not r.scenario.overrides]
-    chosen = (plain or pooled or [None])[0]
+    candidates = plain or pooled
+    chosen = candidates[0] if candidates else None
     if chosen is None or chosen.reference is None:
         return Headline(None, None, None, {}, "No scenario compares pooled with ring-fenced "
                         "budgets.")
@@ -513,7 +514,8 @@ def uncertainty_sentences(story: Story) -> list[str]:
     if u is None:
         return []
     spread = u.spread.set_index("scenario")
-    focus = story.headline.pooled if story.headline.pooled in spread.index else u.main
+    pooled = story.headline.pooled
+    focus = pooled if pooled is not None and pooled in spread.index else u.main
     row = spread.loc[focus]
     said = [f"{u.draws:,} draws of {u.figures} uncertain figures (seed {u.seed}), each taken "
             "from its triangular range (low, central, high). Each scenario's plan at the "
@@ -612,7 +614,7 @@ def narrative(story: Story) -> list[str]:
     head = story.headline
     rows = story.scenarios.set_index("scenario")
     said: list[str] = []
-    if head.net_benefit is not None:
+    if head.net_benefit is not None and head.baseline and head.pooled:
         base, pool = rows.loc[head.baseline], rows.loc[head.pooled]
         said.append(
             f"Behind ring-fences ({head.baseline}) the plan spends {story.money(base['spend'])} "
@@ -626,8 +628,9 @@ def narrative(story: Story) -> list[str]:
              for row in story.scenarios.itertuples(index=False) if row.status != "optimal"]
     said += list(price_sentences(story.result).values())[:1]
     for row in story.settlement.to_dict("records"):
-        said.append(f"To settle {row['scenario']}, {story.name('agencies', row['from'])} "
-                    f"pays {story.name('agencies', row['to'])} {story.money(row['amount'])}.")
+        payer = story.name("agencies", row["from"])
+        said.append(f"To settle {row['scenario']}, {payer} {verb(payer, 'pays')} "
+                    f"{story.name('agencies', row['to'])} {story.money(row['amount'])}.")
     for scenario, short in story.shortfall.items():
         if (snap(short) or 0) > 0:
             said.append(f"In {scenario} the gain cannot make every loser whole: the "
@@ -679,17 +682,50 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     if rows.empty or rows["gain"].isna().all():
         return []
     scale = max(1.0, float(rows["gain"].abs().max()))
-    gain = [f"{story.name('agencies', r.agency)} gains {story.money(r.gain)}"
-            for r in rows.itertuples(index=False) if r.gain > TOLERANCE * scale]
-    loss = [f"{story.name('agencies', r.agency)} loses {story.money(-r.gain)}"
-            for r in rows.itertuples(index=False) if r.gain < -TOLERANCE * scale]
+    gain = [f"{named} {verb(named, 'gains')} {story.money(r.gain)}"
+            for r in rows.itertuples(index=False) if r.gain > TOLERANCE * scale
+            for named in [story.name("agencies", r.agency)]]
+    loss = [f"{named} {verb(named, 'loses')} {story.money(-r.gain)}"
+            for r in rows.itertuples(index=False) if r.gain < -TOLERANCE * scale
+            for named in [story.name("agencies", r.agency)]]
     same = [story.name("agencies", r.agency) for r in rows.itertuples(index=False)
             if abs(r.gain) <= TOLERANCE * scale]
-    parts = gain + loss + ([f"{_join(same)} {'is' if len(same) == 1 else 'are'} no worse "
+    alone = len(same) == 1 and not is_plural(same[0])
+    parts = gain + loss + ([f"{_join(same)} {'is' if alone else 'are'} no worse "
                             "and no better off"] if same else [])
     marked = rows["decided_by_rule"].astype(bool).any()
     note = " Some of these positions were decided by rule (see the notes)." if marked else ""
     return [f"Against {rows['reference'].iloc[0]}: {_join(parts)}.{note}"]
+
+
+def who_gains(story: Story) -> list[str]:
+    """Who gains and who loses in the headline's pooled scenario against its reference, in
+    a sentence (none when the headline compares nothing): what the terminal prints under
+    the headline, as the documents' narrative says it."""
+    head = story.headline
+    if head.net_benefit is None or head.pooled is None:
+        return []
+    return _gainers_sentence(story, head.pooled)
+
+
+PLURAL_WORD = re.compile(r"[a-z]{2,}(?<![sui])s$|[A-Z]{2,}s$")
+"""A plural English noun: 'trusts', 'Services', 'PCTs' (not 'business', 'Plus', 'NHS')."""
+
+
+def is_plural(name: str) -> bool:
+    """Whether an agency's name reads as plural, so that its verb agrees: 'Acute hospital
+    trusts lose', 'Dorset Police loses'. Its head noun is the last word before any
+    bracket, comma, 'of', 'for', 'in' or 'and' ('Borough of Poole', 'Dorset Fire and Rescue
+    Service' are singular), and it is plural when it ends in an s that is not part of
+    -ss, -us or -is ('Jobcentre Plus', 'NHS' are singular)."""
+    head = re.split(r"\s*[(,]|\s+(?:of|for|in|and)\s+", name, maxsplit=1)[0].split()
+    return bool(head) and PLURAL_WORD.search(head[-1]) is not None
+
+
+def verb(name: str, singular: str) -> str:
+    """The verb `singular` ('gains', 'loses', 'pays') agreeing with the agency `name`:
+    'gain', 'lose', 'pay' after a plural name."""
+    return singular.removesuffix("s") if is_plural(name) else singular
 
 
 APPRAISAL: list[tuple[str, str, str]] = [

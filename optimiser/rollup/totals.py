@@ -37,6 +37,7 @@ import pandas as pd
 from optimiser.errors import UsageError
 from optimiser.format import money
 from optimiser.pipeline import Prepared, RunResult
+from optimiser.place.scenarios import default_reference
 
 TOTAL = "TOTAL"
 """The `place` of a row that adds up the places."""
@@ -128,7 +129,7 @@ def scenario_roles(result: RunResult) -> dict[str, str]:
     names = [s.name for s in result.scenarios]
     roles = {n: n for n in names}
     if RING_FENCED not in roles:
-        ref = next((n for n in names if not runs[n].scenario.pooling), None)
+        ref = default_reference({n: runs[n].scenario for n in names})
         if ref is not None:
             roles[RING_FENCED] = ref
     if POOLED not in roles:

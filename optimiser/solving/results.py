@@ -73,8 +73,9 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
          reference: str | None) -> ScenarioResult:
     """Turn a solution into the scenario's tables."""
     if solution.status != "optimal":
-        empty = _empty_tables(name)
-        return ScenarioResult(name, solution.status, None, solution.message, reference, *empty,
+        allocation, funding, outcomes, agencies, transfers = _empty_tables(name)
+        return ScenarioResult(name, solution.status, None, solution.message, reference,
+                              allocation, funding, outcomes, agencies, transfers,
                               timings=solution.timings, data=data, lp=solution.lp)
     x = _array(solution, "x", (len(data.interventions), data.years), data.min_units)
     years = start_year + np.arange(data.years)
@@ -223,7 +224,9 @@ def gain_share_payments(position: np.ndarray, reference: np.ndarray) -> np.ndarr
     return np.outer(surplus / surplus.sum(), shortfall)
 
 
-def _empty_tables(name: str) -> tuple[pd.DataFrame, ...]:
+def _empty_tables(
+    name: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return (
         pd.DataFrame(columns=["scenario", "intervention", "year", "units", "cost"]),
         pd.DataFrame(columns=["scenario", "stream", "intervention", "year", "amount", "pooled"]),
