@@ -2,7 +2,8 @@
 
 Thin on purpose: parse, call the pipeline and the writers, map domain errors
 to one line and an exit status (0 all optimal, 1 some scenario infeasible or
-unbounded, 2 invalid input). A traceback only with --debug.
+unbounded, or a plan with set-up decisions that HiGHS stopped on before proving it
+optimal, 2 invalid input). A traceback only with --debug.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from optimiser.reports.write import check_out, default_out, write_reports
 from optimiser.rollup.terminal import print_rollup
 from optimiser.rollup.totals import Rollup, check_addable, roll_up
 from optimiser.rollup.write import ROLLUP_OUT, write_rollup
+from optimiser.solving.highs import set_mip_limits
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -63,6 +65,13 @@ def optimise(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", metavar="ADDRESS", help="Solve the draws on the Dask cluster at this "
         "address (e.g. tcp://10.0.0.5:8786).")] = None,
+    mip_gap: Annotated[float | None, typer.Option(
+        "--mip-gap", metavar="SHARE", help="Stop branching on set-up decisions once the plan is within this "
+        "relative gap of the optimum (e.g. 0.01); a plan not proven optimal is reported "
+        "'feasible' with its gap, exit status 1. Default: a proven optimum.")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", metavar="SECONDS", help="Seconds HiGHS may spend on each solve with set-up decisions; "
+        "the best plan found by then is reported with its gap (exit status 1).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Solve every scenario of a place and compare ring-fenced with pooled budgets."""
@@ -83,6 +92,7 @@ def optimise(
     try:
         chosen = choose_analyses(analyses)
         check_draws(draws, seed, workers, scheduler)
+        check_mip(mip_gap, time_limit)
         check_out(target, instances)
         if several:
             if draws is not None:
@@ -116,6 +126,8 @@ def optimise(
         errors.print(f"optimise: internal error: {type(err).__name__}: {err} "
                      "(run again with --debug for the traceback)", markup=False)
         raise typer.Exit(3) from None
+    finally:
+        set_mip_limits()  # the next run in this process starts from the defaults
     if several:
         print_rollup(rollup, console, target, detail, explain)
         all_optimal = rollup.all_optimal
@@ -170,6 +182,16 @@ def check_draws(draws: int | None, seed: int | None, workers: int | None,
     if workers is not None and scheduler is not None:
         raise UsageError("--workers and --scheduler: choose one (the cluster has its own "
                          "workers)")
+
+
+def check_mip(gap: float | None, time_limit: float | None) -> None:
+    """UsageError unless --mip-gap and --time-limit make sense; then set them for every MILP
+    of the run (defaults when not given: a proven optimum, no time limit)."""
+    if gap is not None and not 0 <= gap < 1:
+        raise UsageError(f"--mip-gap: give a share between 0 and 1, such as 0.01 (got {gap})")
+    if time_limit is not None and not time_limit > 0:
+        raise UsageError(f"--time-limit: give a number of seconds above 0 (got {time_limit})")
+    set_mip_limits(gap, time_limit)
 
 
 def run_draws(result: RunResult, draws: int, seed: int, workers: int | None,

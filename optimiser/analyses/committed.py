@@ -8,7 +8,10 @@ receives in year t. In a draw it buys
 
 units at the draw's unit cost c'; money a capped service cannot use is not spent,
 so each stream spends `f_sit * (c'_it x'_it / money_it)` of what it committed to i
-(its share of the money actually spent). The draw's effects and savings
+(its share of the money actually spent). A set-up cost the plan pays in a year is
+paid whatever the draw, and only the rest of the money buys units; with tiers the
+units carry effects and savings through their bands (`effective`). The draw's
+effects and savings
 `e'_ik = m'_i effects'_ik`, `g'_ia = m'_i savings'_ia`, with
 `m'_i = (1 - deadweight'_i)(1 - optimism_bias'_i)`, give
 
@@ -58,7 +61,8 @@ class Commitment:
 
     name: str
     units: np.ndarray  # (I, H) x_it at the central figures
-    money: np.ndarray  # (I, H) money_it = c_it x_it
+    money: np.ndarray  # (I, H) money_it = c_it x_it + setup_cost_it (in years it runs)
+    fixed: np.ndarray  # (I, H) the set-up cost within money_it, paid whatever the draw
     funding: np.ndarray  # (S, I, H) f_sit, the money each stream committed to each i
     transfers: np.ndarray  # (A,) transfers_in - transfers_out, as agreed centrally
 
@@ -87,7 +91,12 @@ def commitment(scenario: ScenarioResult, data: PlaceData) -> Commitment | None:
     for payer, payee, amount in zip(paid["from"], paid["to"], paid["amount"], strict=True):
         transfers[a_pos[payee]] += float(amount)
         transfers[a_pos[payer]] -= float(amount)
-    return Commitment(scenario.name, units, units * data.cost, funding, transfers)
+    money = np.zeros_like(units)
+    money[alloc["intervention"].map(i_pos).to_numpy(),
+          (alloc["year"] - start).to_numpy()] = alloc["cost"].to_numpy()
+    fixed = np.where(money - units * data.cost > 1e-9 * np.maximum(1.0, money),
+                     money - units * data.cost, 0.0)
+    return Commitment(scenario.name, units, money, fixed, funding, transfers)
 
 
 @dataclass
@@ -147,9 +156,11 @@ def _evaluate(plan: Commitment, data: PlaceData, slots: PlaceSlots, u: np.ndarra
               ) -> Evaluated:
     cost, effect, saving = drawn_figures(data, slots, u)
     d = data.discount
-    bought = np.divide(plan.money, cost, out=np.zeros_like(cost), where=cost > 0)
+    variable = plan.money - plan.fixed
+    bought = np.divide(variable, cost, out=np.zeros_like(cost), where=cost > 0)
     units = np.where(cost > 0, np.minimum(data.max_units, bought), plan.units)  # (N, I, H)
-    spent = cost * units
+    spent = cost * units + plan.fixed
+    units = effective(data, units)
     used = np.divide(spent, plan.money, out=np.zeros_like(spent), where=plan.money > 0)
     by_stream = np.einsum("sih,nih,h->ns", plan.funding, used, d)
     spend = np.zeros((len(u), len(data.agencies)))
@@ -172,6 +183,24 @@ def _evaluate(plan: Commitment, data: PlaceData, slots: PlaceSlots, u: np.ndarra
     allowed = TARGET_TOL * np.maximum(1.0, np.abs(np.where(has, target, 0.0)))
     met = np.all((slack >= -allowed) | ~has, axis=(1, 2))
     return Evaluated(objective, net, position, met)
+
+
+def effective(data: PlaceData, x: np.ndarray) -> np.ndarray:
+    """(N, I, H) the units that carry effects and savings: x without tiers, else
+    sum_b s_b min(u_b, max(0, x - U_b)), the bands filled in order (SPEC; as
+    `models.pooling.effective_units`, for every draw at once)."""
+    if not data.tiers:
+        return x
+    out = np.array(x, dtype=float, copy=True)
+    for i, bands in enumerate(data.tiers):
+        if not bands:
+            continue
+        before, total = 0.0, np.zeros_like(x[:, i])
+        for units, scale in bands:
+            total += scale * np.clip(x[:, i] - before, 0.0, units)
+            before += units
+        out[:, i] = total
+    return out
 
 
 def summary(draws: int, mine: Evaluated | None, reference: Evaluated | None,

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import objective_coefficients
+from models.pooling import plan_objective
 from optimiser import __version__
 from optimiser.analyses.prices import price_sentences, price_table
 from optimiser.format import currency_symbol, money, pence
@@ -236,7 +236,7 @@ def describe(scenario: Scenario) -> str:
 def net_benefit(s: ScenarioResult) -> float | None:
     """Present value of outcomes plus savings minus cost, whatever the objective.
 
-    The `net_benefit` objective's own formula (models.pooling.objective_coefficients)
+    The `net_benefit` objective's own formula (models.pooling.plan_objective)
     applied to the scenario's units, so it equals the objective when that is net_benefit.
     """
     if s.status != "optimal" or s.data is None:
@@ -245,7 +245,14 @@ def net_benefit(s: ScenarioResult) -> float | None:
         return s.objective
     data = replace(s.data, objective="net_benefit")
     x = s.allocation["units"].to_numpy(dtype=float).reshape(len(data.interventions), data.years)
-    return float(np.sum(objective_coefficients(data) * x))
+    services = s.extra.get("services")
+    on = None
+    if isinstance(services, dict):
+        on = (x > 0).astype(float)
+        for n, item in enumerate(data.interventions):
+            if item in services:
+                on[n] = np.asarray(services[item]["runs"], dtype=float)
+    return plan_objective(data, x, on)
 
 
 def scenario_table(result: RunResult) -> pd.DataFrame:

@@ -407,7 +407,7 @@ def print_comparison(result: RunResult, console: Console) -> None:
         saved = s.agencies["savings"].sum() if s.status == "optimal" else None
         shown = money(s.objective, cur) if inst.objective != "outcomes" else (
             "-" if s.objective is None else f"{s.objective:,.1f}")
-        head.add_row(s.name, s.status, shown, money(spend, cur), money(saved, cur))
+        head.add_row(s.name, s.reported_status, shown, money(spend, cur), money(saved, cur))
     console.print(head)
     for s in result.scenarios:
         if s.status != "optimal":

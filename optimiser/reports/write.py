@@ -115,7 +115,7 @@ def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
         for row in s.agencies.itertuples(index=False)
     }
     return {
-        "status": s.status,
+        "status": s.reported_status,
         "objective": s.objective,
         "account": dict(s.account),
         "message": s.message,
