@@ -237,3 +237,43 @@ def test_a_named_range_moves_every_use_in_draw_figures(tmp_path: Path) -> None:
         for path, use in uses.items():
             label = ".".join(str(p) for p in path)
             assert d[label] == pytest.approx(use.coefficient * price, rel=1e-12)
+
+
+def one_year(interventions: dict[str, Any], budget: float) -> dict[str, Any]:
+    return {"name": "Hand-solved", "start_year": 2010, "years": 1, "discount_rate": 0.0,
+            "agencies": {"nhs": {"name": "NHS"}},
+            "streams": {"health": {"agency": "nhs", "budget": budget}},
+            "interventions": interventions, "outcomes": {"falls": {"name": "Falls"}},
+            "scenarios": {"as_written": {"pooling": False}}}
+
+
+@pytest.mark.parametrize(("body", "budget", "expected"), [
+    # Ward: 10 a unit (8 to 12.5), saves 14 a unit, set-up 200, at most 100. Centrally
+    # 1000 pays the set-up and 80 units: 80 * 14 - 1000 = 120. Committed, the 800 left
+    # after the set-up buys 800 / c units: at 8, 100 (the cap): 1400 - 800 - 200 = 400;
+    # at 12.5, 64: 896 - 1000 = -104.
+    ({"unit_cost": {"low": 8, "central": 10, "high": 12.5}, "max_units": 100,
+      "setup_cost": 200, "savings": {"nhs": 14}}, 1000, [400, -104, 120]),
+    # Falls: 5 a unit (4 to 10); the first 50 units save 8 each, the next 50 4 each, the
+    # rest 0.8. Centrally 50 units, 250: 400 - 250 = 150. Committed, 250 buys at 4 62.5
+    # units, 50 + 12.5 * 0.5 = 56.25 effective: 450 - 250 = 200; at 10, 25: 200 - 250 = -50.
+    ({"unit_cost": {"low": 4, "central": 5, "high": 10}, "max_units": 300,
+      "tiers": [{"units": 50, "scale": 1}, {"units": 50, "scale": 0.5}, {"scale": 0.1}],
+      "savings": {"nhs": 8}, "effects": {"falls": 1}}, 1000, [200, -50, 150]),
+])
+def test_committed_set_up_costs_and_tiers_by_hand(tmp_path: Path, body: dict[str, Any],
+                                                  budget: float, expected: list[float]
+                                                  ) -> None:
+    from optimiser.analyses.committed import commitment, evaluate
+    from optimiser.analyses.uncertainty import make_plan
+
+    path = tmp_path / "place.yaml"
+    path.write_text(yaml.safe_dump(one_year({"x": {"agency": "nhs", **body}}, budget)),
+                    encoding="utf-8")
+    result = run(path, ranges=False)
+    scenario = make_plan(result).scenarios[0]
+    promise = commitment(result.scenario("as_written"), scenario.data)
+    assert promise is not None
+    got = evaluate(promise, scenario.data, scenario.slots, np.array([[0.0], [1.0], [np.nan]]))
+    assert got.objective == pytest.approx(expected, rel=1e-9)
+    assert got.objective[2] == pytest.approx(result.scenario("as_written").objective, rel=1e-9)
