@@ -26,7 +26,7 @@ from optimiser.errors import InstanceError, UsageError
 from optimiser.inputs.ranges import draw_uniforms, triangular
 from optimiser.pipeline import RunResult, prepare, run
 from optimiser.reports.uncertaintyplot import draw_tornado
-from optimiser.reports.write import write_reports
+from optimiser.reports.write import write_json, write_reports, write_uncertainty
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -437,7 +437,7 @@ def test_cli_writes_the_draws(tmp_path: Path) -> None:
         assert ((tmp_path / "out" / name).read_bytes()
                 == (tmp_path / "again" / name).read_bytes())
     plain = run(place)
-    write_reports(plain, tmp_path / "plain")
+    write_reports(plain, tmp_path / "plain", [write_json, write_uncertainty])
     assert "uncertainty" not in json.loads((tmp_path / "plain" / "results.json").read_text())
     assert not (tmp_path / "plain" / "draws.csv").exists()
 

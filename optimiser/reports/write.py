@@ -245,10 +245,12 @@ WRITERS: list[Callable[[RunResult, Path], None]] = [
 """Every report writer, called in turn on the staged folder."""
 
 
-def write_reports(result: RunResult, out: Path) -> Path:
-    """Run every writer into a folder beside `out`, then move it into place as `out`."""
+def write_reports(result: RunResult, out: Path,
+                  writers: Sequence[Callable[[RunResult, Path], None]] = WRITERS) -> Path:
+    """Run every writer (or those given: a test that reads only results.json asks for
+    `[write_json]`) into a folder beside `out`, then move it into place as `out`."""
     with staged_folder(out, inputs_of(result)) as stage:
-        for writer in WRITERS:
+        for writer in writers:
             writer(result, stage)
     return out
 

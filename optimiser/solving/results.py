@@ -19,7 +19,7 @@ is split), the units in each band, and the money each stream carries; a MILP's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -64,7 +64,7 @@ class ScenarioResult:
     cash: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CASH_COLUMNS))
     """scenario, agency, year, spend, savings: each agency's cash in each year, undiscounted
     (savings in the year they arrive); discounted, they add up to its spend and savings."""
-    account: dict[str, object] = field(default_factory=lambda: empty_account())
+    account: dict[str, Any] = field(default_factory=lambda: empty_account())
     """The Treasury's account (`optimiser.solving.account.scenario_account`): all null when
     the scenario has no plan."""
     timings: dict[str, float] = field(default_factory=dict)
