@@ -66,12 +66,14 @@ def optimise(
         "--scheduler", metavar="ADDRESS", help="Solve the draws on the Dask cluster at this "
         "address (e.g. tcp://10.0.0.5:8786).")] = None,
     mip_gap: Annotated[float | None, typer.Option(
-        "--mip-gap", metavar="SHARE", help="Stop branching on set-up decisions once the plan is within this "
-        "relative gap of the optimum (e.g. 0.01); a plan not proven optimal is reported "
-        "'feasible' with its gap, exit status 1. Default: a proven optimum.")] = None,
+        "--mip-gap", metavar="SHARE", help="Stop branching on set-up decisions once the "
+        "plan is within this relative gap of the optimum (e.g. 0.01); a plan not proven "
+        "optimal is reported 'feasible' with its gap, exit status 1. Default: a proven "
+        "optimum.")] = None,
     time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", metavar="SECONDS", help="Seconds HiGHS may spend on each solve with set-up decisions; "
-        "the best plan found by then is reported with its gap (exit status 1).")] = None,
+        "--time-limit", metavar="SECONDS", help="Seconds HiGHS may spend on each solve with "
+        "set-up decisions; the best plan found by then is reported with its gap (exit "
+        "status 1).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Solve every scenario of a place and compare ring-fenced with pooled budgets."""
