@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from reference import check_account, check_plan, load_instance, positions_of, solve_reference
+from reference_milp import check_extended_plan, solve_milp_reference, uses_extensions
 
 from optimiser.pipeline import RunResult, run
 from optimiser.reports.write import results_document
@@ -81,7 +82,9 @@ def test_place_solves_and_agrees_with_the_reference(stem: str,
     assert all(entry["status"] == "optimal" for entry in tool.values()), stem
     instance = load_instance(path)
     positions = {name: positions_of(entry) for name, entry in tool.items()}
-    reference = solve_reference(instance, reference_positions=positions)
+    extended = uses_extensions(instance)  # set-up costs, tiers, carry-over: the MILP reference
+    reference = (solve_milp_reference if extended else solve_reference)(
+        instance, reference_positions=positions)
     failures = []
     for name, want in reference.items():
         got = tool[name]
@@ -91,6 +94,9 @@ def test_place_solves_and_agrees_with_the_reference(stem: str,
             failures.append(f"{name}: objective {got['objective']}, reference {want['objective']}")
         ref_name = solved[stem].scenario(name).reference
         ref_entry = tool[ref_name] if instance["scenarios"][name].get("incentives") else None
+        if extended:
+            failures += [f"{name}: {p}" for p in check_extended_plan(instance, name, got)]
+            continue
         failures += [f"{name}: {p}" for p in check_plan(instance, name, got, 1e-6, ref_entry)]
     assert not failures, "\n".join(failures)
 
