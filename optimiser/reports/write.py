@@ -192,11 +192,14 @@ def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
 
 
 def write_uncertainty(result: RunResult, folder: Path) -> None:
-    """draws.csv (scenario, draw, status, objective) and tornado.csv, after `--draws`."""
+    """draws.csv (scenario, draw, status, objective), draw_figures.csv (draw, figure, value;
+    every digit, so that any draw can be recomputed) and tornado.csv, after `--draws`."""
     if result.uncertainty is None:
         return
     options: dict[str, Any] = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
     result.uncertainty.draws_table().to_csv(folder / "draws.csv", **options)
+    result.uncertainty.draw_figures().to_csv(folder / "draw_figures.csv", index=False,
+                                             lineterminator="\n")
     result.uncertainty.tornado().to_csv(folder / "tornado.csv", **options)
 
 
@@ -242,10 +245,12 @@ WRITERS: list[Callable[[RunResult, Path], None]] = [
 """Every report writer, called in turn on the staged folder."""
 
 
-def write_reports(result: RunResult, out: Path) -> Path:
-    """Run every writer into a folder beside `out`, then move it into place as `out`."""
+def write_reports(result: RunResult, out: Path,
+                  writers: Sequence[Callable[[RunResult, Path], None]] = WRITERS) -> Path:
+    """Run every writer (or those given: a test that reads only results.json asks for
+    `[write_json]`) into a folder beside `out`, then move it into place as `out`."""
     with staged_folder(out, inputs_of(result)) as stage:
-        for writer in WRITERS:
+        for writer in writers:
             writer(result, stage)
     return out
 

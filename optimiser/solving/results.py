@@ -19,13 +19,14 @@ is split), the units in each band, and the money each stream carries; a MILP's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from models.pooling import (
     PlaceData,
+    agency_savings,
     band_units,
     effective_units,
     has_extensions,
@@ -64,7 +65,7 @@ class ScenarioResult:
     cash: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CASH_COLUMNS))
     """scenario, agency, year, spend, savings: each agency's cash in each year, undiscounted
     (savings in the year they arrive); discounted, they add up to its spend and savings."""
-    account: dict[str, object] = field(default_factory=lambda: empty_account())
+    account: dict[str, Any] = field(default_factory=lambda: empty_account())
     """The Treasury's account (`optimiser.solving.account.scenario_account`): all null when
     the scenario has no plan."""
     timings: dict[str, float] = field(default_factory=dict)
@@ -272,7 +273,7 @@ def _agencies(name: str, data: PlaceData, x: np.ndarray, spend_by_year: np.ndarr
     """Each agency's present-value spend, savings and position P_a (contract, constraint 5);
     `x` the effective units (the units themselves without tiers: `effective_units`)."""
     spend = spend_by_year @ data.discount
-    savings = ((data.savings_weight() * x).sum(axis=1)) @ data.saving
+    savings = agency_savings(data, x)
     lows = [solution.position_range.get(a, (np.nan, np.nan))[0] for a in range(len(data.agencies))]
     highs = [solution.position_range.get(a, (np.nan, np.nan))[1] for a in range(len(data.agencies))]
     frame = pd.DataFrame({
