@@ -105,13 +105,6 @@ def _extensions(instance: Mapping[str, Any], scenario: Scenario, years: int) -> 
     return {"setup": setup, "scale": scale, "tiers": tiers, "carry": carry}
 
 
-def uses_extensions(instance: Mapping[str, Any]) -> bool:
-    """Whether the instance gives set-up costs, minimum scales, tiers or carry-over at all."""
-    items = (instance.get("interventions") or {}).values()
-    return any(k in body for body in items for k in ("setup_cost", "min_scale", "tiers")) or any(
-        (body or {}).get("carry_over") for body in (instance.get("streams") or {}).values())
-
-
 def _biggest(data: Data, i: str, t: int) -> float:
     """U_it: max_units, or everything every stream could ever spend over the unit cost."""
     if math.isfinite(data.max_units[i][t]):
