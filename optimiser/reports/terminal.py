@@ -33,6 +33,10 @@ from optimiser.solving.results import ScenarioResult
 
 GAP = "  "
 """Between two columns."""
+SCREEN = 60
+"""Lines the default view aims to keep within."""
+FOOTER = 5
+"""Lines after the tables: where to find more, the files to open."""
 
 GLOSSARY: list[tuple[str, str]] = [
     ("ring-fenced, pooled", "A ring-fenced scenario lets each budget stream pay only for the "
@@ -203,9 +207,11 @@ def print_run(result: RunResult, console: Console, out: Path, detail: bool = Fal
     width = console.width
     lines = headline_lines(story, width)
     lines += ["", *scenario_lines(story, width)]
-    lines += ["", *outcome_lines(story, width)]
-    lines += ["", *agency_lines(story, width)]
-    lines += uncertainty_lines(story, width)
+    outcomes = outcome_lines(story, width)
+    rest = ["", *agency_lines(story, width), *uncertainty_lines(story, width)]
+    if len(lines) + len(outcomes) + len(rest) + FOOTER > SCREEN:
+        outcomes = outcome_lines(story, width, compact=True)  # a long list of outcomes
+    lines += ["", *outcomes, *rest]
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if detail:
@@ -217,15 +223,15 @@ def print_run(result: RunResult, console: Console, out: Path, detail: bool = Fal
 
 
 def print_more(console: Console, detail: bool, explain: bool,
-               tables: str = "ring-fence prices, fair shares, settlements") -> None:
+               tables: str = "every table") -> None:
     """The glossary (`explain`), or where to find it and the other `tables` (`detail`)."""
     if explain:
         console.print()
         print_glossary(console)
-    more = [] if detail else [f"--detail prints every table ({tables})"]
-    more += [] if explain else ["--explain says what the terms mean"]
+    more = [] if detail else [f"--detail for {tables}"]
+    more += [] if explain else ["--explain for the terms"]
     if more:
-        say(console, "More: " + "; ".join(more) + ".")
+        say(console, "More: " + ", ".join(more) + ".")
 
 
 def say(console: Console, text: str) -> None:
@@ -238,8 +244,7 @@ def print_open(console: Console, out: Path, what: str, rest: str = "") -> None:
     """The last lines of every run: which files to open, with the folder's full path."""
     folder = out.resolve()
     say(console, f"Open {folder / 'report.html'} ({what}); beside it report.xlsx (every "
-                 f"figure), summary.md (to paste into a submission) and results.json with the "
-                 f"CSV tables (for programs){rest}.")
+                 f"figure), summary.md (to paste), results.json and CSVs{rest}.")
 
 
 def headline_lines(story: Story, width: int) -> list[str]:
@@ -294,25 +299,47 @@ def scenario_lines(story: Story, width: int) -> list[str]:
     return layout(title, first, [columns], width)
 
 
-def outcome_lines(story: Story, width: int) -> list[str]:
+def outcome_lines(story: Story, width: int, compact: bool = False) -> list[str]:
     """Each outcome a year in each scenario, the mean over the plan, and its target: the
-    figures summary.md and report.html give."""
+    figures summary.md and report.html give. A row per scenario and a column per outcome;
+    `compact` (many outcomes) turns it round: a row per outcome, and a column for the
+    headline's two scenarios, the target, and as many others as fit."""
     inst = story.instance
     if not inst.outcomes or story.targets.empty:
         return []
     table = story.targets.set_index(["scenario", "outcome"])
     names = story.scenarios["scenario"].tolist()
     has_target = table["target"].notna().any()
+    title = f"Outcomes a year, the mean over {_plan_span(story)} (as in report.html)"
+
+    def achieved(n: str, k: str) -> str:
+        return told.count(table.loc[(n, k), "achieved"]) if (n, k) in table.index else "-"
+
+    def target(k: str) -> str:
+        goal = table.loc[table.index.get_level_values("outcome") == k, "target"].dropna()
+        return told.count(goal.iloc[0]) if len(goal) else ""
+
+    if compact:
+        head = story.headline
+        shown = [n for n in (head.baseline, head.pooled) if n in names] or names[:1]
+        columns = [Column(n, [achieved(n, k) for k in inst.outcomes]) for n in shown]
+        if has_target:
+            columns.append(Column("target", [target(k) for k in inst.outcomes]))
+        first = Column("outcome", [story.name("outcomes", k) for k in inst.outcomes],
+                       right=False, name=True)
+        room = width - sum(c.least() + len(GAP) for c in columns)
+        first = Column("outcome", shorten(first.cells, max(room, 12)), right=False, name=True)
+        for n in names:
+            extra = Column(n, [achieved(n, k) for k in inst.outcomes])
+            if n not in shown and first.most() + sum(
+                    c.least() + len(GAP) for c in [*columns, extra]) <= width:
+                columns.append(extra)
+        return layout(title, first, [columns], width)
     first = Column("scenario", names + (["target"] if has_target else []), right=False)
     columns = []
     for k in inst.outcomes:
-        cells = [told.count(table.loc[(n, k), "achieved"]) if (n, k) in table.index else "-"
-                 for n in names]
-        if has_target:
-            goal = table.loc[table.index.get_level_values("outcome") == k, "target"].dropna()
-            cells.append(told.count(goal.iloc[0]) if len(goal) else "")
+        cells = [achieved(n, k) for n in names] + ([target(k)] if has_target else [])
         columns.append(Column(story.name("outcomes", k), cells))
-    title = f"Outcomes a year, the mean over {_plan_span(story)} (as in report.html)"
     return layout(title, first, [[c] for c in columns], width)
 
 
@@ -359,8 +386,6 @@ def agency_lines(story: Story, width: int) -> list[str]:
            if c.head in optimal for a in agencies):
         notes.append("* decided by the tie-break rules among equally good plans "
                      "(optimise --explain).")
-    if len(shown) < len(others):
-        notes.append("Every scenario's positions: --detail, or report.xlsx (Agencies).")
     return layout(title, first, [columns + shown], width, notes)
 
 
