@@ -543,24 +543,33 @@ def draw_lines(story: Story, width: int) -> list[str]:
         return []
     shown = story.objective_text
     spread = u.spread
-    columns = [Column(head, [shown(v) for v in spread[key]]) for head, key in
-               (("mean", "mean"), ("p5", "p5"), ("p50", "p50"), ("p95", "p95"))]
-    columns += [Column("beats ref", [told.share(v) for v in spread["p_beats_reference"]]),
-                Column("no plan", [f"{v:,}" for v in spread["no_plan"]])]
-    lines = ["", *layout(f"The draws: {u.draws:,} of {u.figures} uncertain figures, seed "
-                         f"{u.seed}; each scenario's objective", Column(
-                             "scenario", spread["scenario"].tolist(), right=False),
-                         [columns], width,
-                         ["beats ref: the share of draws in which a scenario does better "
-                          "than its reference in the same draw; no plan: draws infeasible or "
-                          "unbounded, counted and left out of the mean and percentiles."])]
+    hindsight = u.hindsight.set_index("scenario").reindex(spread["scenario"])
+    groups = [
+        [Column(head, [shown(v) for v in spread[key]]) for head, key in
+         (("mean", "mean"), ("p5", "p5"), ("p50", "p50"), ("p95", "p95"))],
+        [Column("targets met", [told.share(v) for v in spread["p_targets_met"]]),
+         Column("beats ref", [told.share(v) for v in spread["p_beats_reference"]])],
+        [Column("hindsight mean", [shown(v) for v in hindsight["mean"]]),
+         Column("hindsight beats", [told.share(v) for v in hindsight["p_beats_reference"]])],
+    ]
+    references = sorted({r for r in spread["reference"] if isinstance(r, str) and r})
+    lines = ["", *layout(
+        f"Uncertainty: {u.draws:,} draws, seed {u.seed}, {u.figures} uncertain figures: each "
+        "plan at the central figures, committed",
+        Column("scenario", spread["scenario"].tolist(), right=False), groups, width,
+        ["Committed: the plan at the central figures buys what its money buys in each draw. "
+         "beats ref: the share of draws in which it does better than its reference's "
+         f"committed plan ({', '.join(references) or 'none'}). hindsight: every scenario "
+         "re-optimised knowing the draw (the best it could have been), over the draws with "
+         "a plan."])]
     worse = u.worse_off
     if not worse.empty:
         compared = list(dict.fromkeys(worse["scenario"]))
         chance = worse.set_index(["scenario", "agency"])["probability"]
         agencies = list(story.instance.agencies)
         lines += ["", *layout(
-            "Chance each agency ends worse off than under the reference (net position)",
+            "Chance each agency ends worse off under the committed plan than under the "
+            "reference's (net position after agreed transfers)",
             Column("agency", [story.name("agencies", a) for a in agencies], right=False,
                    name=True),
             [[Column(n, [told.share(chance.get((n, a))) for a in agencies])]
