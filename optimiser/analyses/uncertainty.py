@@ -52,7 +52,13 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, build_model, has_extensions, objective_coefficients
+from models.pooling import (
+    PlaceData,
+    agency_position,
+    build_model,
+    has_extensions,
+    objective_coefficients,
+)
 from optimiser.analyses.committed import TARGET_TOL, Evaluated, commitment, evaluate
 from optimiser.analyses.committed import summary as committed_summary
 from optimiser.errors import UsageError
@@ -368,8 +374,7 @@ def _solve_in_place(
     if status != "optimal" or objective is None:
         return status, math.nan, None, None
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
-    savings = (data.savings_weight() * units).sum(axis=1) @ data.saving
-    position = savings - model.spend @ x
+    position = agency_position(data, units, model.spend @ x)
     net = position
     if reference is not None and data.transfers:
         pay = gain_share_payments(position, reference)
