@@ -90,7 +90,7 @@ def test_detail_and_explain(tmp_path: Path) -> None:
                               env={"COLUMNS": "100"})
     assert done.exit_code == 0, done.output
     text = " ".join(done.stdout.split())
-    assert "Price of each ring-fence" in text and "Shapley share" in text
+    assert "The price of each ring-fence" in text and "Shapley share" in text
     for term, _ in GLOSSARY:
         assert f"{term}:" in text
     assert "More:" not in text  # both asked for: nothing left to point at

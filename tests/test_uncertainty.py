@@ -428,7 +428,7 @@ def test_cli_writes_the_draws(tmp_path: Path) -> None:
     assert len(tornado) == 3
     assert "40 draws of 2 uncertain figures (seed 3)" in " ".join(done.stdout.split())
     assert "Uncertainty: 40 draws, seed 3" in done.stdout  # --detail: the tables
-    assert "prevention.savings.nhs" in done.stdout
+    assert "prevention: saving to NHS" in done.stdout  # the figure, named for people
     again = cli(place, "--out", tmp_path / "again", "--draws", "40", "--seed", "3")
     assert again.returncode == 0, again.stderr
     figures = (tmp_path / "out" / "draw_figures.csv").read_text().splitlines()
