@@ -411,8 +411,9 @@ def _signed(story: Story, value: float) -> str:
 
 
 def uncertainty_lines(story: Story, width: int) -> list[str]:
-    """After `--draws`: what the draws say, in the story's sentences."""
-    said = told.uncertainty_sentences(story)
+    """After `--draws`: what the draws say, and how any robust plan compares with its
+    central plan, in the story's sentences."""
+    said = told.uncertainty_sentences(story) + [s for _, s in told.robust_sentences(story)]
     if not said:
         return []
     return ["", *wrap(" ".join(said), width)]
