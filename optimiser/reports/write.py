@@ -192,11 +192,14 @@ def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
 
 
 def write_uncertainty(result: RunResult, folder: Path) -> None:
-    """draws.csv (scenario, draw, status, objective) and tornado.csv, after `--draws`."""
+    """draws.csv (scenario, draw, status, objective), draw_figures.csv (draw, figure, value;
+    every digit, so that any draw can be recomputed) and tornado.csv, after `--draws`."""
     if result.uncertainty is None:
         return
     options: dict[str, Any] = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
     result.uncertainty.draws_table().to_csv(folder / "draws.csv", **options)
+    result.uncertainty.draw_figures().to_csv(folder / "draw_figures.csv", index=False,
+                                             lineterminator="\n")
     result.uncertainty.tornado().to_csv(folder / "tornado.csv", **options)
 
 
