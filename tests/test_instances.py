@@ -58,12 +58,13 @@ STORIES: dict[str, dict[str, list[str]]] = {
                    "gain": ["bcc", "wmas"]},
     "worcestershire": {"lose": ["jcp", "worcs_cc"], "gain": ["pct", "police"]},
     # Today's places (instances/bcf/): under the NHS Payment Scheme the acute trust that
-    # lost in 2010 gains; the commissioner pays. "a+b" is two agencies' nets together
-    # (which of the two pays is a rule's choice, README "Figures chosen by rule").
-    "bcf/leicestershire": {"lose": ["llr_icb", "leics_police", "leics_fire"],
-                           "gain": ["uhl", "leics_cc"]},
+    # lost in 2010 gains; the commissioner pays. Only claims that hold whichever stream
+    # the rules pick to pay (README "Figures chosen by rule": each named position's
+    # range lies on one side of its reference): "a+b" is two agencies' nets together
+    # where which of the two pays is the rule's choice (services fenced to both).
+    "bcf/leicestershire": {"lose": ["llr_icb"], "gain": ["uhl", "leics_cc"]},
     "bcf/bradford": {"lose": ["wy_icb+bradford_mdc"], "gain": ["acute", "yas"]},
-    "bcf/croydon": {"lose": ["swl_icb", "met_police", "lfb"], "gain": ["croydon_lbc"]},
+    "bcf/croydon": {"lose": ["swl_icb+chs", "met_police", "lfb"], "gain": ["croydon_lbc"]},
 }
 
 
