@@ -246,6 +246,21 @@ def test_every_place_draws_on_the_library_by_name(solved: dict[str, RunResult]) 
     assert unused == held, f"library figures nothing uses or cites: {sorted(unused - held)}"
 
 
+@pytest.mark.parametrize("stem", [k for k in STORIES if k.startswith("bcf/")])
+def test_current_stories_hold_whichever_stream_pays(stem: str,
+                                                     solved: dict[str, RunResult]) -> None:
+    """Each agency a current place's story names on its own loses (gains) under every plan
+    the rules could have picked: its pooled range lies wholly below (above) its
+    ring-fenced range (results.json position_min and position_max)."""
+    scenarios = results_document(solved[stem])["scenarios"]
+    ring, pooled = scenarios["ring_fenced"]["agencies"], scenarios["pooled"]["agencies"]
+    story = STORIES[stem]
+    for agency in (a for a in story["lose"] if "+" not in a):
+        assert pooled[agency]["position_max"] < ring[agency]["position_min"] - 1.0, agency
+    for agency in (a for a in story["gain"] if "+" not in a):
+        assert pooled[agency]["position_min"] > ring[agency]["position_max"] + 1.0, agency
+
+
 def test_bournemouth_acute_trusts_keep_their_floor(solved: dict[str, RunResult]) -> None:
     """The trusts' max_net_cost 0 holds in every scenario."""
     result = solved["bournemouth-dorset-poole"]
