@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
@@ -25,6 +24,7 @@ from optimiser.reports.write import check_out, default_out, write_reports
 from optimiser.rollup.terminal import print_rollup
 from optimiser.rollup.totals import Rollup, check_addable, roll_up
 from optimiser.rollup.write import ROLLUP_OUT, write_rollup
+from optimiser.safe import PlainConsole
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -58,8 +58,8 @@ def optimise(
     Given several instances, solve each into DIR/<stem>/ and add them up.
     `optimise template [FOLDER]` writes a starter workbook and a YAML that names it.
     """
-    console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
-    errors = Console(stderr=True)
+    console = PlainConsole(stderr=False, width=None if sys.stdout.isatty() else 160)
+    errors = PlainConsole(stderr=True)
     progress = RunProgress(errors)
     several = len(instances) > 1
     default = ROLLUP_OUT if several else default_out(instances[0])
@@ -180,12 +180,11 @@ def template(
     try:
         written = write_template(folder, force)
     except OutputError as err:
-        Console(stderr=True).print(f"optimise: {err}", markup=False, highlight=False,
-                                   soft_wrap=True)
+        PlainConsole(stderr=True).print(f"optimise: {err}", soft_wrap=True)
         raise typer.Exit(2) from None
-    Console().print(f"Wrote {written[0]} and {written[1]}. Edit the workbook (its README sheet "
-                    f"explains every column), then run: optimise {written[0]}",
-                    markup=False, highlight=False, soft_wrap=True)
+    PlainConsole().print(f"Wrote {written[0]} and {written[1]}. Edit the workbook (its README "
+                         f"sheet explains every column), then run: optimise {written[0]}",
+                         soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from optimiser.analyses import gains
 from optimiser.format import money, pence
@@ -211,11 +212,11 @@ def gains_table(result: RunResult, s: ScenarioResult, ref: ScenarioResult) -> Ta
     return table
 
 
-def _coloured(value: float, currency: str) -> str:
+def _coloured(value: float, currency: str) -> Text:
     text = money(value, currency)
     if value > 0:
-        return f"[green]+{text}[/green]"
-    return f"[red]{text}[/red]" if value < 0 else text
+        return Text(f"+{text}", style="green")
+    return Text(text, style="red" if value < 0 else "")
 
 
 def settlement_sentences(result: RunResult, scenario: str) -> list[str]:
