@@ -221,7 +221,7 @@ def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False,
 def _bounds(lower: np.ndarray, upper: np.ndarray) -> dict[tuple[int, int], tuple[Any, Any]]:
     """(row, column) -> (lower, upper) of two (n, H) tables; an infinite upper is None."""
     n, h = lower.shape
-    up = np.where(np.isfinite(upper), upper, None).ravel().tolist()
+    up = [float(u) if np.isfinite(u) else None for u in upper.ravel().tolist()]
     index = [(a, b) for a in range(n) for b in range(h)]
     return dict(zip(index, zip(lower.ravel().tolist(), up, strict=True), strict=True))
 
@@ -443,7 +443,7 @@ def money_yardstick(data: PlaceData) -> float:
     return total if total > 0 else 1.0
 
 
-def shortfall_scales(data: PlaceData) -> dict[str, np.ndarray | float]:
+def shortfall_scales(data: PlaceData) -> dict[str, np.ndarray]:
     """What each kind of shortfall is measured against in the elastic model.
 
     targets: the target (1 where the target is 0); minimum units: the minimum;
@@ -454,7 +454,7 @@ def shortfall_scales(data: PlaceData) -> dict[str, np.ndarray | float]:
     return {
         "target": np.where(data.target > 0, data.target, 1.0),
         "min_units": np.where(data.min_units > 0, data.min_units, 1.0),
-        "money": money_yardstick(data),
+        "money": np.asarray(money_yardstick(data)),
     }
 
 

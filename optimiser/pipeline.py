@@ -16,8 +16,8 @@ import pandas as pd
 
 from models.pooling import PlaceData, build_model
 from optimiser.errors import InstanceError, Problem
+from optimiser.inputs.figures import read_instance
 from optimiser.inputs.schema import Instance
-from optimiser.inputs.tables import read_instance
 from optimiser.inputs.validate import validate
 from optimiser.inputs.yamlsource import Source
 from optimiser.place.scenarios import ScenarioRun, place_data, scenario_runs
@@ -222,12 +222,13 @@ def run_prepared(prepared: Prepared, ranges: bool = True,
     for scenario in prepared.runs:
         done[scenario.name] = solve_scenario(scenario, done, ranges=ranges, models=models)
         progress.advance()
-    declared = [done[name] for name in _declared_order(prepared)]
+    declared = [done[name] for name in declared_order(prepared)]
     return RunResult(prepared, declared, {"scenarios": time.perf_counter() - started},
                      models=models, progress=progress)
 
 
-def _declared_order(prepared: Prepared) -> list[str]:
+def declared_order(prepared: Prepared) -> list[str]:
+    """The scenarios in the order the instance declares them (the default pair if none)."""
     names = [r.name for r in prepared.runs]
     declared = list(prepared.instance.scenarios or names)
     return [n for n in declared if n in names]

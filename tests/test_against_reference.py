@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 import yaml
 from gen import random_instance
-from reference import check_plan, load_instance, positions_of, scenarios_of, solve_reference
+from reference import (
+    check_account,
+    check_plan,
+    load_instance,
+    positions_of,
+    scenarios_of,
+    solve_reference,
+)
 
 from optimiser.cli import main
 
@@ -84,6 +91,7 @@ def compare_with_reference(instance: dict[str, Any], path: Path, out: Path) -> d
             assert scenario.reference is not None
             ref_entry = tool[scenario.reference]
         failures += [f"{name}: {p}" for p in check_plan(instance, name, got, 1e-6, ref_entry)]
+        failures += [f"{name}: {p}" for p in check_account(instance, name, got)]
     all_optimal = all(tool[name]["status"] == "optimal" for name in scenarios)
     if code != (0 if all_optimal else 1):
         failures.append(f"exit status {code} with statuses {[e['status'] for e in tool.values()]}")

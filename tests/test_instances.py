@@ -15,11 +15,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from reference import check_plan, load_instance, positions_of, solve_reference
+from reference import check_account, check_plan, load_instance, positions_of, solve_reference
 
 from optimiser.pipeline import RunResult, run
 from optimiser.reports.write import results_document
-from optimiser.rollup.totals import TOTAL, headline, roll_up
+from optimiser.rollup.totals import TOTAL, headline, roll_up, rollup_document
 
 REPO = Path(__file__).resolve().parents[1]
 INSTANCES = sorted((REPO / "instances").glob("*.yaml"))
@@ -55,6 +55,17 @@ def solved() -> dict[str, RunResult]:
 
 def _documents(solved: dict[str, RunResult]) -> dict[str, dict[str, Any]]:
     return {stem: results_document(result) for stem, result in solved.items()}
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_account_is_its_definition(stem: str, solved: dict[str, RunResult]) -> None:
+    """Every scenario's account and every agency's by-year cash, recomputed from the plan in
+    results.json and the instance (tests/reference.py), to 1e-6 relative."""
+    instance = load_instance(REPO / "instances" / f"{stem}.yaml")
+    failures = [f"{name}: {problem}"
+                for name, entry in results_document(solved[stem])["scenarios"].items()
+                for problem in check_account(instance, name, entry)]
+    assert not failures, "\n".join(failures)
 
 
 def test_every_place_has_a_story() -> None:
@@ -164,6 +175,20 @@ def test_rollup_totals_are_the_sums_of_the_places(solved: dict[str, RunResult]) 
     got = totals[(totals["scenario"] == "pooled") & (totals["measure"] == "kind_net")
                  & (totals["item"] == "council")]
     assert float(got["value"].iloc[0]) == pytest.approx(council)
+    # Accounts: cash and valued outcomes added apart, returns recomputed from the sums.
+    document = rollup_document(rollup)["scenarios"]
+    for scenario in ("ring_fenced", "pooled"):
+        account = document[scenario]["account"]
+        for key in ("cost", "cash_savings", "cash_net", "outcome_value", "net_benefit"):
+            want = sum(d["scenarios"][scenario]["account"][key] for d in docs.values())
+            assert account[key] == pytest.approx(want), (scenario, key)
+        assert account["financial_return"] == pytest.approx(
+            account["cash_savings"] / account["cost"])
+        assert account["outcome_value"] + account["cash_net"] == pytest.approx(
+            account["net_benefit"])
+    change = document["pooled"]["vs_ring_fenced"]["account"]
+    assert change["cash_net"] == pytest.approx(
+        document["pooled"]["account"]["cash_net"] - document["ring_fenced"]["account"]["cash_net"])
 
 
 def test_rollup_adds_only_outcomes_that_share_an_id(solved: dict[str, RunResult]) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -44,13 +45,12 @@ import pandas as pd
 from models.pooling import PlaceData
 from optimiser.format import money, pence
 from optimiser.inputs.schema import Instance, Scenario
-from optimiser.pipeline import Prepared, RunResult
-from optimiser.place.scenarios import ScenarioRun, place_data
+from optimiser.pipeline import Prepared, RunResult, declared_order
+from optimiser.place.scenarios import ScenarioRun, default_reference, place_data
 from optimiser.solving.highs import (
     CompiledLP,
     SolverError,
     clone,
-    column_lookup,
     in_parallel,
     parts,
     reoptimise,
@@ -58,6 +58,7 @@ from optimiser.solving.highs import (
     set_bounds,
     split,
 )
+from optimiser.solving.placemodel import pool_columns
 
 GAIN_TOL = 1e-9
 """A lift gain within this relative distance of zero is solver noise, reported as 0."""
@@ -68,10 +69,9 @@ PRICE_COLUMNS = ["rank", "stream", "agency", "reference", "lift_gain", "marginal
 def reference_run(prepared: Prepared) -> ScenarioRun:
     """The reference scenario: the first declared with pooling false, else the instance fenced."""
     declared = {r.name: r for r in prepared.runs}
-    order = list(prepared.instance.scenarios or declared)
-    for name in order:
-        if name in declared and not declared[name].scenario.pooling:
-            return declared[name]
+    name = default_reference({n: declared[n].scenario for n in declared_order(prepared)})
+    if name is not None:
+        return declared[name]
     return ScenarioRun("ring_fenced", Scenario(pooling=False), prepared.instance, None)
 
 
@@ -146,7 +146,7 @@ def price_ring_fences(
 
     chunks = split(list(range(len(data.streams))), parts(lp, len(data.streams)))
     models = [lp] + [clone(lp) for _ in chunks[1:]]
-    in_parallel([lambda m=m, c=c: lift(m, c) for m, c in zip(models, chunks, strict=True)])
+    in_parallel([partial(lift, m, c) for m, c in zip(models, chunks, strict=True)])
     gains[np.abs(gains) <= GAIN_TOL * max(1.0, abs(base))] = 0.0
     set_bounds(lp, _caps(cols, caps))
     return gains, marginal
@@ -157,13 +157,6 @@ def _caps(cols: np.ndarray, upper: np.ndarray) -> dict[int, tuple[float, float]]
     return {int(c): (0.0, float(u))
             for c, u in zip(cols.ravel().tolist(), upper.ravel().tolist(), strict=True)}
 
-
-def pool_columns(lp: CompiledLP, data: PlaceData) -> np.ndarray:
-    """(S, H) column of p[s, t] in the compiled pooled model."""
-    lookup = column_lookup(lp)
-    return np.array([[lookup[("p", (s, t))] for t in range(data.years)]
-                     for s in range(len(data.streams))], dtype=np.int64).reshape(
-        len(data.streams), data.years)
 
 
 def budget_duals(lp: CompiledLP, data: PlaceData) -> np.ndarray:

@@ -45,6 +45,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import highspy
@@ -78,7 +79,7 @@ from optimiser.solving.highs import (
 from optimiser.solving.results import gain_share_payments, tidy
 
 if TYPE_CHECKING:
-    from optimiser.pipeline import RunResult
+    from optimiser.pipeline import Prepared, RunResult
 
 STATUSES = ("optimal", "infeasible", "unbounded")
 """Status codes of a solved draw: the position in this tuple."""
@@ -159,7 +160,7 @@ class Points:
 def make_plan(result: RunResult) -> Plan:
     """The plan of a run: each scenario's central data, with its reference's central positions."""
     prepared = result.prepared
-    figures = uncertain_figures([prepared.instance, *(r.instance for r in prepared.runs)])
+    figures = figures_of(prepared)
     scenarios = []
     for run in prepared.runs:
         protects = run.scenario.incentives == "no_worse_off" and run.reference is not None
@@ -170,7 +171,7 @@ def make_plan(result: RunResult) -> Plan:
                          else dict.fromkeys(run.instance.agencies, 0.0))
         scenarios.append(ScenarioPlan(
             run.name, run.reference, protects, place_data(run, positions),
-            place_slots(run.instance, figures), run.instance.start_year))
+            place_slots(run.instance, figures, run.uses), run.instance.start_year))
     return Plan(uuid.uuid4().hex, scenarios, figures)
 
 
@@ -237,7 +238,7 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
     def row(name: str, *index: int) -> int:
         return rows.get((name, tuple(index)), -1)
 
-    updates = []
+    updates: list[tuple[np.ndarray, np.ndarray, Callable[[PlaceData], np.ndarray]]] = []
     cost = plan.slots.slots["cost"]
     if len(cost.index):
         i, t = np.divmod(cost.index, h)
@@ -245,25 +246,26 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
         if (funding < 0).any():
             return ScenarioModel(plan, None)
         at = cost.index.copy()
-        updates.append((funding, x_columns[at], lambda d, at=at: -d.cost.flat[at]))
+        updates.append((funding, x_columns[at], partial(_negative_cost, at=at)))
     effect = plan.slots.moved("effect")
     found = [(row("target", k, t), x_columns[i * h + t], i * len(data.outcomes) + k)
              for i, k in zip(*np.divmod(effect, max(len(data.outcomes), 1)), strict=True)
              for t in range(h) if row("target", k, t) >= 0]
     if found:
         r, c, at = (np.array(v, dtype=int) for v in zip(*found, strict=True))
-        updates.append((r, c, lambda d, at=at: d.effect.flat[at]))
+        updates.append((r, c, partial(_effect, at=at)))
     weight = data.savings_weight()
     saving = plan.slots.moved("saving")
     pairs = list(zip(*np.divmod(saving, max(n_a, 1)), strict=True))
     for name in ("floor", "no_worse_off"):
-        found = [(row(name, a), x_columns[i * h + t], i * n_a + a, weight[i, t])
-                 for i, a in pairs for t in range(h) if row(name, a) >= 0 and weight[i, t] > 0]
-        if found:
-            r, c, at, w = (np.array(v) for v in zip(*found, strict=True))
+        weighted = [(row(name, a), x_columns[i * h + t], i * n_a + a, weight[i, t])
+                    for i, a in pairs for t in range(h)
+                    if row(name, a) >= 0 and weight[i, t] > 0]
+        if weighted:
+            r, c, at, w = (np.array(v) for v in zip(*weighted, strict=True))
             at = at.astype(int)
             updates.append((r.astype(int), c.astype(int),
-                            lambda d, at=at, w=w: d.saving.flat[at] * w))
+                            partial(_saving, at=at, w=w)))
     pooled_row = row("no_worse_off_pooled")
     if pooled_row >= 0 and pairs:
         items = sorted({int(i) for i, _ in pairs})
@@ -273,13 +275,33 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
             c, at, w = (np.array(v) for v in zip(*found, strict=True))
             at = at.astype(int)
             updates.append((np.full(len(c), pooled_row), c.astype(int),
-                            lambda d, at=at, w=w: d.saving.sum(axis=1)[at] * w))
+                            partial(_pooled_saving, at=at, w=w)))
     protect_rows = (np.array([pooled_row]) if pooled_row >= 0
                     else np.array([row("no_worse_off", a) for a in range(n_a)
                                    if row("no_worse_off", a) >= 0], dtype=int))
     reoptimise(lp)
     return ScenarioModel(plan, lp, basis(lp), x_columns, updates, protect_rows,
                          _spend_matrix(data, lp))
+
+
+def _negative_cost(d: PlaceData, at: np.ndarray) -> np.ndarray:
+    """Funding-row coefficients of the drawn unit costs: -c_it at the flat positions `at`."""
+    return -d.cost.flat[at]
+
+
+def _effect(d: PlaceData, at: np.ndarray) -> np.ndarray:
+    """Target-row coefficients: the drawn effects e_ik at the flat positions `at`."""
+    return d.effect.flat[at]
+
+
+def _saving(d: PlaceData, at: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Position-row coefficients: the drawn savings g_ia times their discount weights."""
+    return d.saving.flat[at] * w
+
+
+def _pooled_saving(d: PlaceData, at: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The pooled no_worse_off row: every agency's drawn saving of i, times its weight."""
+    return d.saving.sum(axis=1)[at] * w
 
 
 def _spend_matrix(data: PlaceData, lp: CompiledLP) -> np.ndarray:
@@ -444,9 +466,11 @@ def run_points(
             keep(start, solve_points(engine, u[start:end]))
         return out, "1 process"
     count = min(workers, len(spans))
+    context: multiprocessing.context.BaseContext
     if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        server = multiprocessing.get_context("forkserver")
+        server.set_forkserver_preload(PRELOAD)
+        context = server
     else:
         context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(count, mp_context=context, initializer=_pool_start,
@@ -630,8 +654,13 @@ def _json_number(value: Any) -> Any:
 def total_points(result: RunResult, draws: int) -> int:
     """How many points `run_uncertainty` solves: the draws and two per uncertain figure."""
     prepared = result.prepared
-    figures = uncertain_figures([prepared.instance, *(r.instance for r in prepared.runs)])
-    return draws + 2 * len(figures)
+    return draws + 2 * len(figures_of(prepared))
+
+
+def figures_of(prepared: Prepared) -> list[Figure]:
+    """The place's uncertain figures: the instance's as written, then each scenario's."""
+    return uncertain_figures([(prepared.instance, prepared.source.uses),
+                              *((r.instance, r.uses) for r in prepared.runs)])
 
 
 def run_uncertainty(

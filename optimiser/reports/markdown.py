@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.reports.story import Story, count, narrative, share, uncertainty_sentences, years
+from optimiser.reports.story import (
+    APPRAISAL,
+    Story,
+    account_text,
+    count,
+    narrative,
+    share,
+    uncertainty_sentences,
+    years,
+)
 from optimiser.safe import Markdown, md_text
 
 
@@ -45,6 +54,7 @@ def summary(story: Story) -> str:
         f"{inst.objective.replace('_', ' ')}; {inst.currency} at constant prices; present "
         "values discounted at "
         f"{inst.discount_rate:.1%} a year.",
+        *appraisal(story),
         "\n".join(f"- {md_text(s)}" for s in narrative(story)),
         "## Scenarios",
         scenarios_table(story),
@@ -81,6 +91,18 @@ def scenarios_table(story: Story) -> str:
                        if (r.scenario, k) in targets.index else "-")
         rows.append(row)
     return table(header, rows, right_from=2)
+
+
+def appraisal(story: Story) -> list[str]:
+    """The Green Book appraisal of every scenario with a plan (account.csv)."""
+    shown = story.account[story.account["status"] == "optimal"]
+    if shown.empty:
+        return []
+    names = shown["scenario"].tolist()
+    account = shown.set_index("scenario")
+    rows = [[label, *[account_text(story, kind, account.loc[n, key]) for n in names]]
+            for label, key, kind in APPRAISAL]
+    return ["## The appraisal (present values)", table(["Measure", *names], rows)]
 
 
 def gainers(story: Story) -> list[str]:

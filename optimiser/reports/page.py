@@ -13,6 +13,7 @@ objective other than net_benefit carries `data-net-benefit` naming the scenario
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,9 @@ import pandas as pd
 from optimiser.analyses.prices import price_sentences
 from optimiser.reports import charts
 from optimiser.reports.story import (
+    APPRAISAL,
     Story,
+    account_text,
     count,
     figure_name,
     narrative,
@@ -124,10 +127,11 @@ def write_page(story: Story, path: Path) -> None:
 def page(story: Story) -> str:
     """The whole page."""
     inst = story.instance
-    sections = [headline_section(story), brief_section(story), scenarios_section(story),
-                allocation_section(story), outcomes_section(story), gains_section(story),
-                graph_section(story), uncertainty_section(story), prices_section(story),
-                settlement_section(story), rules_section(story), assumptions_section(story)]
+    sections = [headline_section(story), appraisal_section(story), brief_section(story),
+                scenarios_section(story), allocation_section(story), outcomes_section(story),
+                gains_section(story), cash_section(story), graph_section(story),
+                uncertainty_section(story), prices_section(story), settlement_section(story),
+                rules_section(story), assumptions_section(story)]
     objective = inst.objective.replace("_", " ")
     meta = (f"{years(inst.years)} from {inst.start_year} &middot; objective: {esc(objective)}\n"
             f"&middot; {esc(inst.currency)} at constant prices &middot; present values "
@@ -195,6 +199,58 @@ def headline_section(story: Story) -> str:
     cards += _uncertainty_card(story)
     return (f'<section id="headline"><p class="lead">{esc(head.sentence)}</p>'
             f'<div class="cards">{"".join(cards)}</div></section>')
+
+
+def appraisal_section(story: Story) -> str:
+    """The Green Book's appraisal of every scenario with a plan: costs, cashable savings,
+    valued outcomes, net present social value, the two returns and the payback year."""
+    names = optimal(story)
+    if not names:
+        return ""
+    account = story.account.set_index("scenario")
+    rows = []
+    for label, key, kind in APPRAISAL:
+        cells = [figure(account.loc[n, key], account_text(story, kind, account.loc[n, key]),
+                        f"scenarios/{n}/account/{key}") for n in names]
+        strong = key in ("cash_net", "net_benefit")
+        shown = f"<strong>{esc(label)}</strong>" if strong else esc(label)
+        rows.append(f"<tr><td>{shown}</td>{''.join(cells)}</tr>")
+    return ('<section id="appraisal"><h2>The appraisal</h2>'
+            '<p class="note">Present values at constant prices. Costs and cashable savings are '
+            "public cash; valued outcomes are the instance's money values of what the plan "
+            "achieves, which no budget receives.</p>"
+            f'<table id="appraisal-table">{per_scenario_head("Green Book measure", names)}'
+            f"<tbody>{''.join(rows)}</tbody></table></section>")
+
+
+def cash_section(story: Story) -> str:
+    """Each agency's cash in each year of the plan (undiscounted), in the headline's two
+    scenarios (every scenario's is in agencies_by_year.csv)."""
+    head = story.headline
+    names = [n for n in (head.baseline, head.pooled) if n in optimal(story)] or optimal(story)[:1]
+    if not names or story.cash.empty:
+        return ""
+    first = story.instance.start_year
+    year_list = list(range(first, first + story.instance.years))
+    cash = story.cash.set_index(["scenario", "agency", "year"])
+    blocks = []
+    for n in names:
+        rows = []
+        for a in story.instance.agencies:
+            for part, word in (("spend", "spends"), ("savings", "saves")):
+                cells = [figure(cash.loc[(n, a, y), part], story.full(cash.loc[(n, a, y), part]),
+                                f"scenarios/{n}/agencies/{a}/by_year/{part}/{y - first}")
+                         for y in year_list]
+                rows.append(f"<tr><td>{esc(story.name('agencies', a))} {word}</td>"
+                            f"{''.join(cells)}</tr>")
+        blocks.append(f"<h3>{esc(n)}</h3>"
+                      f'<table class="wide" id="cash-table-{esc(n)}">'
+                      f"{per_scenario_head('Agency', [str(y) for y in year_list])}"
+                      f"<tbody>{''.join(rows)}</tbody></table>")
+    return ('<section id="cash" class="wide-section"><h2>Each agency\'s cash, year by year</h2>'
+            "<p>Cash at constant prices, not discounted: what each agency's budgets spend "
+            "and the cashable savings that reach it, in the year they arrive. Discounted, "
+            "they add up to the present values above.</p>" + "".join(blocks) + "</section>")
 
 
 def _uncertainty_card(story: Story) -> list[str]:
@@ -395,7 +451,7 @@ def graph_section(story: Story) -> str:
     runs = {r.name: r for r in story.result.prepared.runs}
     pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
               (n == story.headline.pooled or runs[n].scenario.transfers)]
-    figures = [figure_block(f"gains-graph-{n}", charts.svg(lambda n=n: charts.gains_graph(story, n),
+    figures = [figure_block(f"gains-graph-{n}", charts.svg(partial(charts.gains_graph, story, n),
                                                      f"graph{k}"),
                       f"Money between the agencies in {n}.")
                for k, n in enumerate(pooled)]
@@ -635,7 +691,8 @@ def assumptions_section(story: Story) -> str:
         body = '<p class="note">The instance file states no sources or assumptions.</p>'
     else:
         rows = "".join(
-            f"<tr><td>{r.line}</td><td><code>{esc(r.path)}</code></td><td>{esc(r.value)}</td>"
+            f"<tr><td>{'' if pd.isna(r.line) else int(r.line)}</td>"
+            f"<td><code>{esc(r.path)}</code></td><td>{esc(r.value)}</td>"
             f"<td>{esc(r.kind)}</td><td>{esc(r.note)}</td></tr>"
             for r in table.itertuples(index=False))
         body = ('<details open><summary>' f"{len(table)} figures with a source or an "

@@ -17,7 +17,7 @@ from __future__ import annotations
 import platform
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any
@@ -32,6 +32,7 @@ from optimiser.format import currency_symbol, money, pence
 from optimiser.inputs.assumptions import assumptions
 from optimiser.inputs.schema import Instance, Scenario
 from optimiser.pipeline import RunResult
+from optimiser.solving.account import ACCOUNT_FIELDS
 from optimiser.solving.diagnose import COLUMNS as DIAGNOSIS_COLUMNS
 from optimiser.solving.highs import highs_version
 from optimiser.solving.results import ScenarioResult
@@ -109,6 +110,11 @@ class Story:
     provenance: list[tuple[str, str]]
     uncertainty: Uncertainty | None = None
     """The draws, when the run had them (`optimise --draws`)."""
+    account: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """scenario, status, cost, cash_savings, cash_net, outcome_value, net_benefit,
+    financial_return, public_value_return, payback_year: results.json's `account`s"""
+    cash: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """scenario, agency, year, spend, savings: each agency's cash a year, undiscounted"""
 
     @property
     def instance(self) -> Instance:
@@ -176,14 +182,26 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         assumptions=assumptions(result.prepared.path, result.prepared.source, inst),
         provenance=provenance(result),
         uncertainty=uncertainty_of(result.analyses),
+        account=account_table(result),
+        cash=result.table("cash"),
     )
+
+
+def account_table(result: RunResult) -> pd.DataFrame:
+    """Every scenario's account (results.json `account`), a row per scenario with its
+    status; blank figures where the scenario has no plan (what account.csv holds)."""
+    frame = pd.DataFrame([{"scenario": s.name, "status": s.status, **s.account}
+                          for s in result.scenarios],
+                         columns=["scenario", "status", *ACCOUNT_FIELDS])
+    frame["payback_year"] = frame["payback_year"].astype("Int64")
+    return frame
 
 
 def whole(value: float | None, currency: str) -> str:
     """Money in whole units for tables: £1,234,567 ('-' when there is none)."""
     if value is None or pd.isna(value):
         return "-"
-    value = snap(value)
+    value = snap(value) or 0.0
     return ("-" if value < 0 else "") + currency_symbol(currency) + f"{abs(value):,.0f}"
 
 
@@ -290,7 +308,8 @@ def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
     runs = result.prepared.runs
     pooled = [r for r in runs if r.scenario.pooling]
     plain = [r for r in pooled if r.scenario.incentives == "none" and not r.scenario.overrides]
-    chosen = (plain or pooled or [None])[0]
+    candidates = plain or pooled
+    chosen = candidates[0] if candidates else None
     if chosen is None or chosen.reference is None:
         return Headline(None, None, None, {}, "No scenario compares pooled with ring-fenced "
                         "budgets.")
@@ -476,7 +495,8 @@ def uncertainty_sentences(story: Story) -> list[str]:
     if u is None:
         return []
     spread = u.spread.set_index("scenario")
-    focus = story.headline.pooled if story.headline.pooled in spread.index else u.main
+    pooled = story.headline.pooled
+    focus = pooled if pooled is not None and pooled in spread.index else u.main
     row = spread.loc[focus]
     said = [f"{u.draws:,} draws of {u.figures} uncertain figures (seed {u.seed}), each taken "
             "from its triangular range (low, central, high)."]
@@ -562,7 +582,7 @@ def narrative(story: Story) -> list[str]:
     head = story.headline
     rows = story.scenarios.set_index("scenario")
     said: list[str] = []
-    if head.net_benefit is not None:
+    if head.net_benefit is not None and head.baseline and head.pooled:
         base, pool = rows.loc[head.baseline], rows.loc[head.pooled]
         said.append(
             f"Behind ring-fences ({head.baseline}) the plan spends {story.money(base['spend'])} "
@@ -640,3 +660,30 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     marked = rows["decided_by_rule"].astype(bool).any()
     note = " Some of these positions were decided by rule (see the notes)." if marked else ""
     return [f"Against {rows['reference'].iloc[0]}: {_join(parts)}.{note}"]
+
+
+APPRAISAL: list[tuple[str, str, str]] = [
+    ("Costs (PV)", "cost", "money"),
+    ("Cashable savings (PV)", "cash_savings", "money"),
+    ("Net cash: savings less costs (PV)", "cash_net", "money"),
+    ("Valued outcomes (PV)", "outcome_value", "money"),
+    ("Net present social value", "net_benefit", "money"),
+    ("Financial return: savings per unit of cost", "financial_return", "ratio"),
+    ("Public value return: savings and outcomes per unit of cost", "public_value_return",
+     "ratio"),
+    ("Pays for itself in cash by", "payback_year", "year"),
+]
+"""The appraisal table in the Green Book's terms: (row label, `account` field, kind), the
+same rows in every report."""
+
+
+def account_text(story: Story, kind: str, value: Any) -> str:
+    """An account figure for a table: money in whole units, a return to two places ('1.27'),
+    a payback year ('2013', or 'not within the plan')."""
+    if kind == "money":
+        return story.full(value)
+    if value is None or pd.isna(value):
+        return "not within the plan" if kind == "year" else "-"
+    if kind == "year":
+        return str(int(value))
+    return f"{float(value):,.2f}"

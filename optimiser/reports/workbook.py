@@ -24,7 +24,14 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from optimiser.format import currency_symbol
-from optimiser.reports.story import Story, figure_name, narrative, uncertainty_sentences, years
+from optimiser.reports.story import (
+    APPRAISAL,
+    Story,
+    figure_name,
+    narrative,
+    uncertainty_sentences,
+    years,
+)
 from optimiser.safe import cell_text
 
 CREATED = dt.datetime(2000, 1, 1)
@@ -194,7 +201,8 @@ def write_workbook(story: Story, path: Path) -> None:
     book.set_properties({"title": f"{story.instance.name}: pooled against ring-fenced budgets",
                          "author": "optimise", "created": CREATED})
     formats = make_formats(book, story.currency)
-    for write in (summary_sheet, tidy_sheets, agencies_sheet, transfers_sheet, prices_sheet,
+    for write in (summary_sheet, account_sheet, tidy_sheets, agencies_sheet, cash_sheet,
+                  transfers_sheet, prices_sheet,
                   uncertainty_sheet, tornado_sheet, assumptions_sheet, provenance_sheet):
         write(story, book, formats)
     book.close()
@@ -361,6 +369,29 @@ def agencies_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> Non
         Column("Decided by rule", "decided_by_rule", "bool"),
         Column("Reference", "reference"), Column("Gain against reference", "gain", "money"),
     ])
+    sheet.finish(1, 3)
+
+
+def account_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """The Treasury's account (account.csv): a row per scenario, cash and valued outcomes
+    apart, in the Green Book's terms."""
+    sheet = _sheet(book, "Account", formats)
+    kinds = {"money": "money", "ratio": "number", "year": "int"}
+    sheet.table(0, story.account, [Column("Scenario", "scenario"), Column("Status", "status")]
+                + [Column(label, key, kinds[kind]) for label, key, kind in APPRAISAL])
+    sheet.finish(1, 1)
+
+
+def cash_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Each agency's cash in each year (agencies_by_year.csv): spend and the savings that
+    arrive, undiscounted."""
+    sheet = _sheet(book, "Agencies by year", formats)
+    frame = _named(story, story.cash, "agencies", "agency")
+    sheet.table(0, frame, [
+        Column("Scenario", "scenario"), Column("Agency", "agency"),
+        Column("Name", "agency_name"), Column("Year", "year", "int"),
+        Column("Spend (cash)", "spend", "money"), Column("Savings arriving (cash)", "savings",
+                                                         "money")])
     sheet.finish(1, 3)
 
 

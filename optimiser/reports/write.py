@@ -30,12 +30,14 @@ from optimiser.analyses.prices import price_table
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
 from optimiser.reports.markdown import write_markdown
-from optimiser.reports.story import diagnosis_table, tell
+from optimiser.reports.story import account_table, diagnosis_table, tell
 from optimiser.reports.workbook import write_workbook
 from optimiser.safe import printable, write_csv
 from optimiser.solving.results import ScenarioResult
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
+"""The tidy tables written one CSV each; `agencies_by_year.csv` (the `cash` table) and
+`account.csv` are written beside them (`write_tables`)."""
 
 RULES = {
     "objective": "Each scenario's objective is optimised first; its value is exact to the "
@@ -101,18 +103,22 @@ def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
     outcomes = {k: g["achieved"].tolist() for k, g in s.outcomes.groupby("outcome", sort=False)}
     years = sorted(s.allocation["year"].unique().tolist())
     funding = _funding_document(s.funding, years)
+    by_year = {agency: {"spend": g["spend"].tolist(), "savings": g["savings"].tolist()}
+               for agency, g in s.cash.groupby("agency", sort=False)}
     agencies = {
         row.agency: {
             "spend": row.spend, "savings": row.savings, "transfers_in": row.transfers_in,
             "transfers_out": row.transfers_out, "net": row.net,
             "position_min": _num(row.position_min), "position_max": _num(row.position_max),
             "decided_by_rule": bool(row.decided_by_rule),
+            "by_year": by_year.get(row.agency, {"spend": [], "savings": []}),
         }
         for row in s.agencies.itertuples(index=False)
     }
     return {
         "status": s.status,
         "objective": s.objective,
+        "account": dict(s.account),
         "message": s.message,
         "reference": s.reference,
         "units": units,
@@ -156,6 +162,8 @@ def write_tables(result: RunResult, folder: Path) -> None:
     for kind in TABLES:
         frame: pd.DataFrame = result.table(kind)
         write_csv(frame, folder / f"{kind}.csv")
+    write_csv(result.table("cash"), folder / "agencies_by_year.csv")
+    write_csv(account_table(result), folder / "account.csv")
 
 
 def write_diagnosis(result: RunResult, folder: Path) -> None:

@@ -55,8 +55,8 @@ def shortfalls(data: PlaceData, elastic: Solution, start_year: int) -> pd.DataFr
         rows.append(("no_worse_off", "all agencies", None,
                      float(np.nansum(data.reference)), u * money))
     frame = pd.DataFrame(rows, columns=["constraint", "item", "year", "required", "shortfall"])
-    scale = np.where(frame["year"].isna(), money, np.maximum(1.0, frame["required"].abs()))
-    frame = frame[frame["shortfall"] > RELATIVE_TOL * scale].copy()
+    size = np.where(frame["year"].isna(), money, np.maximum(1.0, frame["required"].abs()))
+    frame = frame[frame["shortfall"] > RELATIVE_TOL * size].copy()
     frame["achievable"] = frame["required"] - frame["shortfall"]
     frame["year"] = frame["year"].astype("Int64")
     order = {"target": 0, "min_units": 1, "max_net_cost": 2, "no_worse_off": 3}
@@ -165,6 +165,6 @@ def explain_accuracy(accuracy: dict[str, float]) -> str:
             "large and very small figures (check its units)")
 
 
-def _free(unit_cost: float | list[float]) -> bool:
+def _free(unit_cost: object) -> bool:
     values = unit_cost if isinstance(unit_cost, list) else [unit_cost]
     return any(v == 0 for v in values)

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import highspy
@@ -206,7 +207,7 @@ def highs_version() -> str:
 def _index(index: object) -> tuple[int, ...]:
     if index is None:
         return ()
-    return tuple(index) if isinstance(index, tuple) else (index,)  # type: ignore[arg-type]
+    return tuple(index) if isinstance(index, tuple) else (int(index),)  # type: ignore[call-overload]
 
 
 def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
@@ -284,7 +285,7 @@ def _position_ranges(lp: CompiledLP, hold: int, z: float) -> dict[int, tuple[flo
     names = [k for k in lp.costs if k.startswith("position_objective")]
     chunks = split(names, parts(lp, 2 * len(names)))
     models = [lp] + [clone(lp) for _ in chunks[1:]]
-    found = in_parallel([lambda m=m, c=c: _ranges_of(m, hold, z, c)
+    found = in_parallel([partial(_ranges_of, m, hold, z, c)
                          for m, c in zip(models, chunks, strict=True)])
     return {agency: pair for spread in found for agency, pair in spread.items()}
 
@@ -395,7 +396,8 @@ def set_coefficients(
 def set_row_lower(lp: CompiledLP, rows: np.ndarray, values: np.ndarray) -> None:
     """Set the lower bounds of some >= rows (their upper bound stays +inf)."""
     if len(rows):
-        lp.highs.changeRowsBounds(len(rows), rows.astype(np.int32), values.astype(float),
+        lp.highs.changeRowsBounds(  # type: ignore[attr-defined]  # not in highspy's stubs
+            len(rows), rows.astype(np.int32), values.astype(float),
                                   np.full(len(rows), highspy.kHighsInf))
 
 
@@ -581,7 +583,8 @@ def _near_optimal(lp: CompiledLP) -> bool:
         return False
     x = np.array(h.getSolution().col_value, dtype=float)
     return (plan_accuracy(lp, x, every_row=True)["max_relative_violation"] <= NEAR_OPTIMAL
-            and info.max_relative_dual_infeasibility <= NEAR_OPTIMAL)
+            and info.max_relative_dual_infeasibility  # type: ignore[attr-defined]  # not in stubs
+            <= NEAR_OPTIMAL)
 
 
 def _as_exact(lp: CompiledLP, later: np.ndarray, first: np.ndarray) -> bool:
@@ -627,12 +630,12 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
 def _primal_ray(lp: CompiledLP) -> np.ndarray:
     """HiGHS's unbounded direction (column values), found again without presolve if need be."""
     h = lp.highs
-    _, has_ray, ray = h.getPrimalRay()
+    _, has_ray, ray = h.getPrimalRay()  # type: ignore[attr-defined]  # not in highspy's stubs
     if not has_ray:
         h.setOptionValue("presolve", "off")
         h.run()
         h.setOptionValue("presolve", "choose")
-        _, has_ray, ray = h.getPrimalRay()
+        _, has_ray, ray = h.getPrimalRay()  # type: ignore[attr-defined]
     return np.asarray(ray, dtype=float) if has_ray else np.zeros(len(lp.columns))
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from models.pooling import PlaceData, money_yardstick, objective_coefficients
+from optimiser.solving.account import empty_account, savings_by_year, scenario_account
 from optimiser.solving.highs import CompiledLP, Solution
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 MONEY_TOL = 1e-6
 """Money below this (a millionth of the currency unit) is reported as zero."""
+CASH_COLUMNS = ["scenario", "agency", "year", "spend", "savings"]
 MONEY_NOISE = 1e-12
 """Funding below this share of the place's money (`money_yardstick`) is the solver's
 rounding in double precision, and is not listed (a third of a penny beside 3bn)."""
@@ -45,6 +47,12 @@ class ScenarioResult:
     outcomes: pd.DataFrame  # scenario, outcome, year, achieved, target
     agencies: pd.DataFrame  # scenario, agency, spend, savings, transfers_in, ...
     transfers: pd.DataFrame  # scenario, from, to, amount
+    cash: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CASH_COLUMNS))
+    """scenario, agency, year, spend, savings: each agency's cash in each year, undiscounted
+    (savings in the year they arrive); discounted, they add up to its spend and savings."""
+    account: dict[str, object] = field(default_factory=lambda: empty_account())
+    """The Treasury's account (`optimiser.solving.account.scenario_account`): all null when
+    the scenario has no plan."""
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
     """Further per-scenario figures for results.json (e.g. a diagnosis)."""
@@ -65,8 +73,9 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
          reference: str | None) -> ScenarioResult:
     """Turn a solution into the scenario's tables."""
     if solution.status != "optimal":
-        empty = _empty_tables(name)
-        return ScenarioResult(name, solution.status, None, solution.message, reference, *empty,
+        allocation, funding, outcomes, agencies, transfers = _empty_tables(name)
+        return ScenarioResult(name, solution.status, None, solution.message, reference,
+                              allocation, funding, outcomes, agencies, transfers,
                               timings=solution.timings, data=data, lp=solution.lp)
     x = _array(solution, "x", (len(data.interventions), data.years), data.min_units)
     years = start_year + np.arange(data.years)
@@ -76,7 +85,10 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
     achieved = (data.effect.T @ x)
     outcomes = _frame(name, "outcome", data.outcomes, years, achieved=achieved,
                       target=data.target)
-    agencies = _agencies(name, data, x, solution)
+    spend_by_year = _agency_spend_by_year(data, solution)
+    agencies = _agencies(name, data, x, spend_by_year, solution)
+    cash = _frame(name, "agency", data.agencies, years, spend=spend_by_year,
+                  savings=savings_by_year(data, x))
     transfers = gain_share_transfers(name, data, agencies)
     if not transfers.empty:
         paid = transfers.groupby("from")["amount"].sum()
@@ -86,9 +98,10 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
     agencies["net"] = (agencies["savings"] - agencies["spend"]
                        + agencies["transfers_in"] - agencies["transfers_out"])
     objective = float(np.sum(objective_coefficients(data) * x))
+    account = scenario_account(data, x, achieved, start_year)
     return ScenarioResult(name, "optimal", objective, "", reference, allocation, funding,
-                          outcomes, agencies, transfers, timings=solution.timings, data=data,
-                          lp=solution.lp)
+                          outcomes, agencies, transfers, cash, account,
+                          timings=solution.timings, data=data, lp=solution.lp)
 
 
 def _array(solution: Solution, var: str, shape: tuple[int, ...],
@@ -140,16 +153,24 @@ def _funding(name: str, data: PlaceData, solution: Solution, years: np.ndarray) 
     }, columns=["scenario", "stream", "intervention", "year", "amount", "pooled"])
 
 
-def _agencies(name: str, data: PlaceData, x: np.ndarray, solution: Solution) -> pd.DataFrame:
-    """Each agency's present-value spend, savings and position P_a (contract, constraint 5)."""
+def _agency_spend_by_year(data: PlaceData, solution: Solution) -> np.ndarray:
+    """(A, H) what each agency's streams spend in each year, undiscounted:
+    sum_{s in S_a} (sum_{i in R(s)} f_sit + p_st)."""
     n_s, h = len(data.streams), data.years
     spent = np.zeros((n_s, h))
     for (s, _i, t), v in solution.values.get("f", {}).items():
         spent[s, t] += v
     if data.pooling:
         spent += _array(solution, "p", (n_s, h))
-    by_stream = spent @ data.discount
-    spend = np.bincount(data.stream_agency, weights=by_stream, minlength=len(data.agencies))
+    out = np.zeros((len(data.agencies), h))
+    np.add.at(out, data.stream_agency, spent)
+    return out
+
+
+def _agencies(name: str, data: PlaceData, x: np.ndarray, spend_by_year: np.ndarray,
+              solution: Solution) -> pd.DataFrame:
+    """Each agency's present-value spend, savings and position P_a (contract, constraint 5)."""
+    spend = spend_by_year @ data.discount
     savings = ((data.savings_weight() * x).sum(axis=1)) @ data.saving
     lows = [solution.position_range.get(a, (np.nan, np.nan))[0] for a in range(len(data.agencies))]
     highs = [solution.position_range.get(a, (np.nan, np.nan))[1] for a in range(len(data.agencies))]
@@ -203,7 +224,9 @@ def gain_share_payments(position: np.ndarray, reference: np.ndarray) -> np.ndarr
     return np.outer(surplus / surplus.sum(), shortfall)
 
 
-def _empty_tables(name: str) -> tuple[pd.DataFrame, ...]:
+def _empty_tables(
+    name: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return (
         pd.DataFrame(columns=["scenario", "intervention", "year", "units", "cost"]),
         pd.DataFrame(columns=["scenario", "stream", "intervention", "year", "amount", "pooled"]),
