@@ -24,6 +24,7 @@ from optimiser.place.scenarios import ScenarioRun, place_data, scenario_runs
 from optimiser.progress import RunProgress
 from optimiser.solving.diagnose import (
     explain_accuracy,
+    explain_gap,
     explain_infeasible,
     explain_unbounded,
     records,
@@ -85,7 +86,7 @@ class RunResult:
     @property
     def all_optimal(self) -> bool:
         """True when every scenario solved to optimality (exit status 0)."""
-        return all(s.status == "optimal" for s in self.scenarios)
+        return all(s.status == "optimal" and s.proven for s in self.scenarios)
 
 
 def prepare(path: Path) -> Prepared:
@@ -158,6 +159,8 @@ def explain(result: ScenarioResult, run: ScenarioRun, data: PlaceData,
     start = run.instance.start_year
     if solution.status == "optimal":
         notes = [solution.message] if solution.message else []
+        if solution.mip is not None and not solution.mip.proven:
+            notes.insert(0, explain_gap(solution.mip))
         if solution.accuracy.get("max_relative_violation", 0.0) > TRUSTED:
             notes.append(explain_accuracy(solution.accuracy))
             result.extra["accuracy"] = solution.accuracy

@@ -211,6 +211,8 @@ def test_rollup_headline_reads_as_the_treasury_would(solved: dict[str, RunResult
     assert text[0].startswith("If every pilot pooled: £")
     assert "more net benefit (PV)" in text[0]
     assert "admissions avoided a year" in text[0]
+    assert "more in valued outcomes and" in text[0] and "net public cash (PV)" in text[0]
+    assert "_" not in text[0].split(";")[0]  # outcomes by their names, not their ids
     assert all("took 'birmingham_budget'" not in line for line in text)  # one place only
 
 

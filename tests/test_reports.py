@@ -557,7 +557,11 @@ def test_no_uncertainty_without_draws(place: Path) -> None:
 def test_toy_headline_hand_solved(toy: Path) -> None:
     # test_core's toy: ring-fenced 600, pooled 3000 (net benefit); admissions avoided
     # 10 a year ring-fenced, 50 pooled; NHS 800 -> 3200, council -200 either way.
-    expected = "Pooling adds £2,400 of net benefit and 40 admissions avoided a year."
+    # Cash: pooled spends 1,000 and saves 4,000 (net +3,000); ring-fenced net +600; no
+    # outcome is valued, so all 2,400 is cash. Pooled, the first year (the toy gives no
+    # start_year, so it is year 1) nets 2,000 - 500 >= 0.
+    expected = ("Pooling buys 40 more admissions avoided a year and saves £2,400 of public "
+                "cash: £2,400 more net benefit. Pooled, the plan pays for itself in cash by 1.")
     page = check_page(toy, HERE / "toy.yaml")
     text = " ".join(" ".join(page.text).split())
     assert expected in text
@@ -646,7 +650,7 @@ def test_page_renders_in_a_browser(place: Path, tmp_path: Path) -> None:
     page = place / "report.html"
     dom = browse(page, tmp_path / "profile", "--dump-dom")
     assert dom.returncode == 0, dom.stderr
-    assert "Pooling adds £189.2k of net benefit" in dom.stdout
+    assert "Pooling buys 25 more unplanned admissions avoided" in dom.stdout
     assert dom.stdout.count("<figure") >= 4
     assert dom.stdout.count("<svg") >= 4
     shot = tmp_path / "page.png"
@@ -675,16 +679,24 @@ def test_headline_sentences() -> None:
     from optimiser.inputs.schema import Agency, Instance, Outcome
     from optimiser.reports.story import _headline_sentence, count, phrase
 
-    inst = Instance(name="x", agencies={"a": Agency(name="A")},
+    inst = Instance(name="x", start_year=2010, years=5, agencies={"a": Agency(name="A")},
                     outcomes={"adm": Outcome(name="Admissions avoided"),
                               "neet": Outcome(name="NEET young people helped")})
-    assert _headline_sentence(inst, 2400.0, {"adm": 40.0, "neet": 0.0}) == (
-        "Pooling adds £2,400 of net benefit and 40 admissions avoided a year.")
-    assert _headline_sentence(inst, -1.5e6, {"adm": -2.5, "neet": 12.25}) == (
-        "Pooling costs £1.50m of net benefit and 12.2 NEET young people helped a year, "
-        "but 2.5 fewer admissions avoided a year.")
-    assert _headline_sentence(inst, 1e-9, {"adm": 0.0, "neet": 0.0}) == (
-        "Pooling changes no net benefit.")
+    pays = {"cost": 5e6, "cash_net": 1.0, "payback_year": 2012}
+    never = {"cost": 5e6, "cash_net": -1e6, "payback_year": None}
+    assert _headline_sentence(inst, 2.25e6 - 1.03e6, {"adm": 688.0, "neet": 0.0}, -1.03e6,
+                              2.25e6, pays) == (
+        "Pooling buys 688 more admissions avoided a year (valued at £2.25m) for £1.03m more "
+        "public cash: £1.22m more net benefit. Pooled, the plan pays for itself in cash by "
+        "2012.")
+    assert _headline_sentence(inst, -1.5e6, {"adm": -2.5, "neet": 12.25}, -1.2e6, -0.3e6,
+                              never) == (
+        "Pooling buys 12.2 more NEET young people helped, but 2.5 fewer admissions avoided a "
+        "year (worth £300.0k less in all) for £1.20m more public cash: £1.50m less net "
+        "benefit. Pooled, the plan does not pay for itself in cash by the end of 2014.")
+    assert _headline_sentence(inst, 1e-9, {"adm": 0.0, "neet": 0.0}, 0.0, 0.0, pays) == (
+        "Pooling buys the same outcomes for the same public cash: no change in net benefit. "
+        "Pooled, the plan pays for itself in cash by 2012.")
     assert phrase("Unplanned admissions") == "unplanned admissions"
     assert phrase("PCT referrals") == "PCT referrals"
     assert [count(v) for v in (1234.4, 40.0, 12.25, 0.125, float("nan"))] == [
@@ -853,11 +865,13 @@ def test_rollup_documents_hand_solved(rolled: Path) -> None:
         assert (rolled / name).stat().st_size > 0
     doc = results(rolled)
     assert doc["rollup"]["headline"] == [
-        "If every pilot pooled: £2,650 more net benefit (PV), 50 more admissions avoided a "
-        "year; net position (PV) against ring-fenced: PCTs +£2,700, acute trusts -£50."]
+        "If every pilot pooled: £2,650 more net benefit (PV), all of it public cash, 50 more "
+        "admissions avoided a year; net position (PV) against ring-fenced: PCTs +£2,700, "
+        "acute trusts -£50."]
     page = check_rollup_page(rolled)
     text = " ".join(" ".join(page.text).split())
-    lead = "If every pilot pooled: £2,650 more net benefit (PV), 50 more admissions avoided a year."
+    lead = ("If every pilot pooled: £2,650 more net benefit (PV), all of it public cash, 50 more "
+            "admissions avoided a year.")
     assert lead in text
     assert [float(f["data-value"]) for f in page.figures if f.get("class") == "big"] == [
         2650.0, 50.0]

@@ -26,7 +26,7 @@ from optimiser.errors import InstanceError, UsageError
 from optimiser.inputs.ranges import draw_uniforms, triangular
 from optimiser.pipeline import RunResult, prepare, run
 from optimiser.reports.uncertaintyplot import draw_tornado
-from optimiser.reports.write import write_reports
+from optimiser.reports.write import write_json, write_reports, write_uncertainty
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -401,7 +401,7 @@ def test_infeasible_draws_are_counted_not_dropped(tmp_path: Path) -> None:
 def test_cli_writes_the_draws(tmp_path: Path) -> None:
     place = write(tmp_path, PLACE)
     done = cli(place, "--out", tmp_path / "out", "--draws", "40", "--seed", "3",
-               "--workers", "1")
+               "--workers", "1", "--detail")
     assert done.returncode == 0, done.stderr
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     for name in ("ring_fenced", "pooled", "fair", "strict"):
@@ -416,7 +416,8 @@ def test_cli_writes_the_draws(tmp_path: Path) -> None:
     tornado = (tmp_path / "out" / "tornado.csv").read_text().splitlines()
     assert tornado[0].startswith("scenario,figure,low,central,high,objective_low")
     assert len(tornado) == 3
-    assert "Uncertainty: 40 draws, seed 3" in done.stdout
+    assert "40 draws of 2 uncertain figures (seed 3)" in " ".join(done.stdout.split())
+    assert "Uncertainty: 40 draws, seed 3" in done.stdout  # --detail: the tables
     assert "prevention.savings.nhs" in done.stdout
     again = cli(place, "--out", tmp_path / "again", "--draws", "40", "--seed", "3")
     assert again.returncode == 0, again.stderr
@@ -424,7 +425,7 @@ def test_cli_writes_the_draws(tmp_path: Path) -> None:
         assert ((tmp_path / "out" / name).read_bytes()
                 == (tmp_path / "again" / name).read_bytes())
     plain = run(place)
-    write_reports(plain, tmp_path / "plain")
+    write_reports(plain, tmp_path / "plain", [write_json, write_uncertainty])
     assert "uncertainty" not in json.loads((tmp_path / "plain" / "results.json").read_text())
     assert not (tmp_path / "plain" / "draws.csv").exists()
 

@@ -37,6 +37,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from models.pooling import effective_units
 from optimiser.pipeline import RunResult
 from optimiser.solving.results import MONEY_TOL, ScenarioResult
 
@@ -109,6 +110,9 @@ def agency_flows(result: RunResult, s: ScenarioResult) -> Flows:
     units = (s.allocation.pivot(index="intervention", columns="year", values="units")
              .reindex(index=data.interventions).to_numpy(dtype=float))
     reach = data.savings_weight()  # (I, H) discount at which a unit's saving arrives
+    if data.tiers:  # tiered units save by band: a stream's units save their average
+        reach = reach * np.divide(effective_units(data, units), units,
+                                  out=np.zeros_like(units), where=units > 0)
     saved = (units * reach).sum(axis=1)[:, None] * data.saving  # (I, A)
 
     paid = np.zeros((len(data.streams), len(data.interventions), data.years))

@@ -27,6 +27,13 @@ caps are opened to `pool_share_s * budget_st`, the model re-solved warm from the
 last basis, and the caps closed again. On a large model the streams are shared
 between copies of it, each starting from z(R)'s basis, solving side by side.
 
+Set-up costs and tiers that need binaries make the model a MILP. Then each lift
+re-solves the MILP (a lifted fence may switch services on or off), and z(R) is
+R's MILP optimum; the marginal values are the duals of the LP that remains with
+R's binaries fixed at its optimum (`optimiser.solving.highs.row_duals`): what one
+more pound is worth with the same services running, which a set-up decision the
+pound would tip is not counted in. Each entry then says so (`marginal_value_basis`).
+
 Ranked: `rank` 1 is the costliest ring-fence (largest lift_gain, then largest
 marginal_value, then the order the instance declares the streams); the dict is
 in rank order too.
@@ -95,9 +102,15 @@ def ring_fence_prices(result: RunResult) -> dict[str, dict[str, Any]]:
                     "reference": run.name} for s in streams}
     gains, marginals = priced
     order = sorted(range(len(streams)), key=lambda n: (-gains[n], -marginals[n], n))
+    basis = ({"marginal_value_basis": FIXED_BASIS} if len(model.lp.integer) else {})
     return {streams[n]: {"lift_gain": float(gains[n]), "marginal_value": float(marginals[n]),
-                         "rank": rank, "reference": run.name}
+                         "rank": rank, "reference": run.name, **basis}
             for rank, n in enumerate(order, start=1)}
+
+
+FIXED_BASIS = ("duals of the reference's LP with its set-up decisions (which services run, "
+               "which tier bands are open) fixed at its optimum")
+"""What a MILP's marginal values are (see the module's docstring)."""
 
 
 def _pooled_reference(result: RunResult, run: ScenarioRun) -> PlaceData | None:
@@ -211,6 +224,8 @@ def price_sentence(stream: str, entry: dict[str, Any], instance: Instance) -> st
         tail = f"would cut the plan's cost by {rate}"
     else:
         tail = f"is worth {rate} {what}"
+    if entry.get("marginal_value_basis"):
+        tail += " with the same services running"
     return f"{head} against '{reference}'; one more pound a year in its budget {tail}."
 
 

@@ -52,7 +52,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, build_model, objective_coefficients
+from models.pooling import PlaceData, build_model, has_extensions, objective_coefficients
 from optimiser.errors import UsageError
 from optimiser.inputs.ranges import (
     Figure,
@@ -226,6 +226,11 @@ def build_engine(plan: Plan, persistent: bool = True) -> Engine:
 def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
     """Compile the scenario's central model, solve it, keep its basis as every draw's start."""
     data = plan.data
+    if has_extensions(data):
+        # set-up costs, tiers or carry-over: the draw's coefficients sit on band and
+        # binary columns this engine does not track, so every draw re-solves the MILP
+        # it builds afresh (`_solve_rebuilt`)
+        return ScenarioModel(plan, None)
     lp = compile_lp(build_model(data))
     lookup = column_lookup(lp)
     rows = {(name, index): n for n, (name, index, _) in enumerate(lp.rows)}

@@ -61,7 +61,7 @@ from optimiser.inputs.yamlsource import MAX_BYTES, Cell, Source
 SECTIONS: dict[str, type[BaseModel]] = {
     "agencies": Agency, "streams": Stream, "interventions": Intervention, "outcomes": Outcome}
 """The sections that may be tables, and the schema of one row of each."""
-TEXT_FIELDS = frozenset({"name", "agency", "unit", "source"})
+TEXT_FIELDS = frozenset({"name", "agency", "unit", "source", "kind"})
 LIST_FIELDS = frozenset({"ring_fence"})
 MAP_PREFIXES = {"effect": "effects", "effects": "effects", "saving": "savings",
                 "savings": "savings"}

@@ -231,4 +231,19 @@ def place_data(
                         for a in inst.agencies.values()], dtype=float),
         reference=reference,
         transfers=sc.transfers,
+        setup_cost=table([v.setup_cost for v in items]),
+        min_scale=table([v.min_scale for v in items]),
+        tiers=tier_tables(inst),
+        carry_over=np.array([s.carry_over for s in inst.streams.values()], dtype=bool),
     )
+
+
+def tier_tables(inst: Instance) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """Every intervention's bands ((units, scale), ..., (inf, scale)); () for one without
+    tiers, and () for the whole when none has any (the model is then today's LP)."""
+    if not any(v.tiers for v in inst.interventions.values()):
+        return ()
+    return tuple(
+        tuple((float("inf") if b.units is None else float(b.units), float(b.scale))
+              for b in (v.tiers or []))
+        for v in inst.interventions.values())

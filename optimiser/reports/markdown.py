@@ -18,6 +18,7 @@ from optimiser.reports.story import (
     account_text,
     count,
     narrative,
+    net_benefit_paragraph,
     share,
     uncertainty_sentences,
     years,
@@ -102,7 +103,8 @@ def appraisal(story: Story) -> list[str]:
     account = shown.set_index("scenario")
     rows = [[label, *[account_text(story, kind, account.loc[n, key]) for n in names]]
             for label, key, kind in APPRAISAL]
-    return ["## The appraisal (present values)", table(["Measure", *names], rows)]
+    return ["## The appraisal (present values)", table(["Measure", *names], rows),
+            net_benefit_paragraph(story)]
 
 
 def gainers(story: Story) -> list[str]:

@@ -27,6 +27,7 @@ from optimiser.reports.story import (
     count,
     figure_name,
     narrative,
+    net_benefit_paragraph,
     share,
     snap,
     uncertainty_sentences,
@@ -220,7 +221,8 @@ def appraisal_section(story: Story) -> str:
             "public cash; valued outcomes are the instance's money values of what the plan "
             "achieves, which no budget receives.</p>"
             f'<table id="appraisal-table">{per_scenario_head("Green Book measure", names)}'
-            f"<tbody>{''.join(rows)}</tbody></table></section>")
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f'<p id="net-benefit-made-of">{esc(net_benefit_paragraph(story))}</p></section>')
 
 
 def cash_section(story: Story) -> str:

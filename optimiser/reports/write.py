@@ -116,7 +116,7 @@ def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
         for row in s.agencies.itertuples(index=False)
     }
     return {
-        "status": s.status,
+        "status": s.reported_status,
         "objective": s.objective,
         "account": dict(s.account),
         "message": s.message,
@@ -239,10 +239,12 @@ WRITERS: list[Callable[[RunResult, Path], None]] = [
 """Every report writer, called in turn on the staged folder."""
 
 
-def write_reports(result: RunResult, out: Path) -> Path:
-    """Run every writer into a folder beside `out`, then move it into place as `out`."""
+def write_reports(result: RunResult, out: Path,
+                  writers: Sequence[Callable[[RunResult, Path], None]] = WRITERS) -> Path:
+    """Run every writer (or those given: a test that reads only results.json asks for
+    `[write_json]`) into a folder beside `out`, then move it into place as `out`."""
     with staged_folder(out, inputs_of(result)) as stage:
-        for writer in WRITERS:
+        for writer in writers:
             writer(result, stage)
     return out
 

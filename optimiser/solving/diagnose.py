@@ -24,7 +24,7 @@ from models.pooling import PlaceData, objective_coefficients, shortfall_scales
 from optimiser.format import exact_money as _money
 from optimiser.format import quantity as _qty
 from optimiser.inputs.schema import Instance
-from optimiser.solving.highs import Solution
+from optimiser.solving.highs import MipInfo, Solution
 
 COLUMNS = ["constraint", "item", "year", "required", "achievable", "shortfall"]
 SHOWN = 3
@@ -155,6 +155,15 @@ def explain_unbounded(found: list[dict[str, object]], instance: Instance) -> str
         named.append(f"{called} {cost} and has no max_units {when}")
     return ("the objective can grow without limit: " + "; ".join(named)
             + "; give it a max_units")
+
+
+def explain_gap(mip: MipInfo) -> str:
+    """The message of a MILP plan HiGHS stopped on before proving it optimal."""
+    gap = f"{mip.gap:.3%}" if np.isfinite(mip.gap) else "unknown"
+    why = f" ({mip.stopped})" if mip.stopped else ""
+    return (f"not proven optimal: HiGHS stopped{why} with the best plan found, whose "
+            f"objective may fall short of the optimum by up to {gap} (its bound: "
+            f"{mip.bound:,.2f}); allow a longer --time-limit or a smaller --mip-gap")
 
 
 def explain_accuracy(accuracy: dict[str, float]) -> str:
