@@ -218,6 +218,25 @@ def band_units(data: PlaceData, x: np.ndarray, i: int) -> list[np.ndarray]:
     return out
 
 
+def agency_savings(data: PlaceData, x: np.ndarray) -> np.ndarray:
+    """Constraint 5's savings for a plan, for every agency (A,); `x` (I, H) the units that
+    carry savings (`effective_units`: the units themselves where there are no tiers).
+
+    savings_a = sum_i g_ia * sum_{t: t+lag_i < H} d_{t+lag_i} * x_it
+
+    The one statement of an agency's savings outside the model's rows
+    (`add_positions` writes the same sum as expressions): the results, the
+    draws and the account read it from here.
+    """
+    return np.asarray((data.savings_weight() * x).sum(axis=1) @ data.saving)
+
+
+def agency_position(data: PlaceData, x: np.ndarray, spend: np.ndarray) -> np.ndarray:
+    """Constraint 5, an agency's position, for a plan: P_a = savings_a - spend_a, with
+    `spend` (A,) the present value of what a's streams pay (`agency_savings` for savings)."""
+    return agency_savings(data, x) - spend
+
+
 def build_model(data: PlaceData, elastic: bool = False,
                 implied_bounds: bool = False) -> pyo.ConcreteModel:
     """Build the scenario's LP: variables, the constraint families, the objective.

@@ -75,15 +75,15 @@ def cell_text(text: object) -> str:
     return value
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A table as CSV: numbers as numbers (10 significant figures), every text field and
-    header through `cell_text`."""
+def write_csv(frame: pd.DataFrame, path: Path, float_format: str | None = "%.10g") -> None:
+    """A table as CSV: numbers as numbers (10 significant figures, or every digit with
+    `float_format` None), every text field and header through `cell_text`."""
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = [cell_text(v) if isinstance(v, str) else v for v in safe[column]]
     safe.columns = [cell_text(c) if isinstance(c, str) else c for c in safe.columns]
-    safe.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    safe.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
 
 
 class Markdown(str):

@@ -30,6 +30,7 @@ from optimiser.analyses import run_analyses
 from optimiser.analyses.uncertainty import run_uncertainty
 from optimiser.inputs.assumptions import comments
 from optimiser.pipeline import RunResult, run
+from optimiser.reports.story import share
 from optimiser.reports.write import write_reports
 
 DATA = Path(__file__).parent / "data"
@@ -262,12 +263,14 @@ def check_analyses(book: openpyxl.Workbook, doc: dict[str, Any]) -> None:
 
 def check_uncertainty_sheets(book: openpyxl.Workbook, doc: dict[str, Any]) -> None:
     """Uncertainty and Tornado: every figure against results.json's uncertainty and tornado."""
-    spread = doc["uncertainty"]
-    rows = sheet_rows(book, "Uncertainty", find_row(book, "Uncertainty", "Scenario", "Reference"))
+    spread = {name: entry["committed"] for name, entry in doc["uncertainty"].items()}
+    back = {name: entry["hindsight"] for name, entry in doc["uncertainty"].items()}
+    start = find_row(book, "Uncertainty", "Scenario", "Reference")
+    rows = sheet_rows(book, "Uncertainty", start)
     assert [r["Scenario"] for r in rows] == list(spread)
     fields = {"Mean": "mean", "5th percentile": "p5", "Median": "p50", "95th percentile": "p95",
-              "Draws": "draws", "With a plan": "optimal", "Infeasible": "infeasible",
-              "Unbounded": "unbounded", "Compared with the reference": "compared",
+              "Draws": "draws", "No plan to commit": "no_plan",
+              "Every target met": "p_targets_met",
               "Beats the reference": "p_beats_reference", "Reference": "reference"}
     for row in rows:
         entry = spread[row["Scenario"]]
@@ -276,6 +279,20 @@ def check_uncertainty_sheets(book: openpyxl.Workbook, doc: dict[str, Any]) -> No
             assert row[header] == (approx(want) if isinstance(want, float) else want), header
         assert row["Every figure central"] == approx(doc["scenarios"][row["Scenario"]][
             "objective"])
+    second = next(n for n, row in enumerate(book["Uncertainty"].iter_rows(values_only=True),
+                                            start=1)
+                  if n > start and row[0] == "Scenario" and row[1] == "Reference")
+    rows = sheet_rows(book, "Uncertainty", second)
+    assert [r["Scenario"] for r in rows] == list(back)
+    fields = {"Mean": "mean", "5th percentile": "p5", "Median": "p50", "95th percentile": "p95",
+              "Draws": "draws", "With a plan": "optimal", "Infeasible": "infeasible",
+              "Unbounded": "unbounded", "Compared with the reference": "compared",
+              "Beats the reference": "p_beats_reference", "Reference": "reference"}
+    for row in rows:
+        entry = back[row["Scenario"]]
+        for header, key in fields.items():
+            want = entry[key]
+            assert row[header] == (approx(want) if isinstance(want, float) else want), header
     worse = sheet_rows(book, "Uncertainty", find_row(book, "Uncertainty", "Agency", "Name"))
     compared = [n for n, e in spread.items() if e["p_worse_off"]]
     assert [r["Agency"] for r in worse] == list(doc["scenarios"]["ring_fenced"]["agencies"])
@@ -501,23 +518,30 @@ def test_uncertainty_figures_match_results(ranged: Path) -> None:
     out = ranged / "out"
     doc = results(out)
     spread = doc["uncertainty"]
-    assert spread["ring_fenced"]["infeasible"] > 0  # the draws do leave some plans out
+    assert spread["ring_fenced"]["hindsight"]["infeasible"] > 0  # some draws leave no plan
     page = check_page(out, ranged / "ranged.yaml")
     sources = {f.get("data-src", "") for f in page.figures}
     for name, entry in spread.items():
-        base = f"uncertainty/{name}"
+        base = f"uncertainty/{name}/committed"
+        committed = entry["committed"]
+        assert {f"{base}/{k}" for k in ("mean", "p5", "p50", "p95", "p_targets_met")} <= sources
+        assert (f"{base}/p_beats_reference" in sources) == (
+            committed["p_beats_reference"] is not None)
+        assert {f"{base}/p_worse_off/{a}" for a in committed["p_worse_off"]} <= sources
+        base = f"uncertainty/{name}/hindsight"
         assert {f"{base}/{k}" for k in ("mean", "p5", "p50", "p95")} <= sources
         assert f"{base}/infeasible + {base}/unbounded" in sources
-        assert (f"{base}/p_beats_reference" in sources) == (entry["p_beats_reference"] is not None)
-        assert {f"{base}/p_worse_off/{a}" for a in entry["p_worse_off"]} <= sources
     for n, _ in enumerate(doc["tornado"]["figures"]):
         assert {f"tornado/figures/{n}/{k}" for k in ("low", "high", "objective_low",
                                                       "objective_high", "swing")} <= sources
     assert page.tags.count("svg") >= 5  # besides the place's charts: the spread and the tornado
     text = " ".join(" ".join(page.text).split())
-    pooled = spread["pooled"]
-    assert (f"In {pooled['p_beats_reference']:.0%} of the {pooled['compared']} draws where both "
-            "have a plan, pooled beats ring_fenced.") in text
+    pooled = spread["pooled"]["committed"]
+    assert (f"Committed, pooled's plan beats ring_fenced's in {pooled['p_beats_reference']:.0%}"
+            f" of the {pooled['compared']} draws.") in text
+    back = spread["pooled"]["hindsight"]
+    assert (f"pooled beats ring_fenced in {back['p_beats_reference']:.0%} of the "
+            f"{back['compared']} draws where both have a plan.") in text
     assert "Falls prevention service: unit cost" in text  # the tornado's top, by name
     check_workbook(out)
     check_uncertainty_summary((out / "summary.md").read_text(), doc)
@@ -537,15 +561,23 @@ def check_uncertainty_summary(summary: str, doc: dict[str, Any]) -> None:
     section = summary.split("## How sure are these figures?", 1)[1].split("\n## ", 1)[0]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.split("\n")
             if line.startswith("| ") and not line.startswith(("| Scenario", "| ---"))]
-    spread = doc["uncertainty"]
-    assert [r[0] for r in rows] == list(spread)
-    for name, mean, p5, p50, p95, no_plan, beats in rows:
-        entry = spread[name]
+    names = list(doc["uncertainty"])
+    committed, back = rows[:len(names)], rows[len(names):]
+    assert [r[0] for r in committed] == names == [r[0] for r in back]
+    for name, mean, p5, p50, p95, met, beats in committed:
+        entry = doc["uncertainty"][name]["committed"]
+        for shown, key in ((mean, "mean"), (p5, "p5"), (p50, "p50"), (p95, "p95")):
+            assert money_text(shown) == pytest.approx(entry[key], rel=5e-3, abs=0.5)
+        assert met == share(entry["p_targets_met"])
+        p = entry["p_beats_reference"]
+        assert beats == share(p)
+    for name, mean, p5, p50, p95, no_plan, beats in back:
+        entry = doc["uncertainty"][name]["hindsight"]
         for shown, key in ((mean, "mean"), (p5, "p5"), (p50, "p50"), (p95, "p95")):
             assert money_text(shown) == pytest.approx(entry[key], rel=5e-3, abs=0.5)
         assert no_plan == f"{entry['infeasible'] + entry['unbounded']} of {entry['draws']}"
         p = entry["p_beats_reference"]
-        assert beats == ("-" if p is None else f"{p:.0%}")
+        assert beats == share(p)
 
 
 def test_no_uncertainty_without_draws(place: Path) -> None:

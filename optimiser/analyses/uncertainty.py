@@ -52,7 +52,15 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, build_model, has_extensions, objective_coefficients
+from models.pooling import (
+    PlaceData,
+    agency_position,
+    build_model,
+    has_extensions,
+    objective_coefficients,
+)
+from optimiser.analyses.committed import TARGET_TOL, Evaluated, commitment, evaluate
+from optimiser.analyses.committed import summary as committed_summary
 from optimiser.errors import UsageError
 from optimiser.inputs.ranges import (
     Figure,
@@ -61,8 +69,10 @@ from optimiser.inputs.ranges import (
     place_slots,
     sample_place,
     tornado_uniforms,
+    triangular,
     uncertain_figures,
 )
+from optimiser.inputs.yamlsource import dotted
 from optimiser.place.scenarios import place_data
 from optimiser.solving.highs import (
     CompiledLP,
@@ -364,8 +374,7 @@ def _solve_in_place(
     if status != "optimal" or objective is None:
         return status, math.nan, None, None
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
-    savings = (data.savings_weight() * units).sum(axis=1) @ data.saving
-    position = savings - model.spend @ x
+    position = agency_position(data, units, model.spend @ x)
     net = position
     if reference is not None and data.transfers:
         pay = gain_share_payments(position, reference)
@@ -542,13 +551,29 @@ class UncertaintyResult:
     """Row 2j: figure j at its low; row 2j + 1: at its high."""
     where: str = ""
     seconds: float = 0.0
+    committed: dict[str, Evaluated | None] = dataclasses.field(default_factory=dict)
+    """Each scenario's central plan, committed, in each draw (`optimiser.analyses.committed`)."""
+    uniforms: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
+    """(N, F) the draws' uniform numbers, one per figure."""
+    uses: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    """(dotted path, Use) of every number written with ranged named figures."""
 
     def column(self, scenario: str) -> int:
         """The position of a scenario in the arrays."""
         return self.scenarios.index(scenario)
 
+    def committed_summary(self, scenario: str) -> dict[str, Any]:
+        """The scenario's central plan, committed, over the draws: mean, p5, p50, p95,
+        p_targets_met, p_beats_reference, p_worse_off (`optimiser.analyses.committed`)."""
+        reference = self.references.get(scenario)
+        return committed_summary(
+            self.draws, self.committed.get(scenario),
+            self.committed.get(reference) if reference else None, reference,
+            self.agencies, self.maximise)
+
     def summary(self, scenario: str) -> dict[str, Any]:
-        """One scenario's figures over the draws (see the module's docstring)."""
+        """One scenario's figures over the draws, re-optimised with hindsight of each draw
+        (see the module's docstring)."""
         s = self.column(scenario)
         status = self.points.status[:, s]
         objective = self.points.objective[status == 0, s]
@@ -604,6 +629,32 @@ class UncertaintyResult:
                    "objective_high", "swing", "status_low", "status_high"]
         return frame[columns].reset_index(drop=True)
 
+    def draw_figures(self) -> pd.DataFrame:
+        """draw, figure, value: every draw's value of each uncertain figure (its dotted
+        path, `figures.<name>` for a named one), then of every number written with ranged
+        named figures, so that anyone can recompute any draw."""
+        n = len(self.uniforms)
+        if not self.figures or n == 0:
+            return pd.DataFrame(columns=["draw", "figure", "value"])
+        low, central, high = (np.array([getattr(f, k) for f in self.figures])
+                              for k in ("low", "central", "high"))
+        values = triangular(self.uniforms, low, central, high)  # (N, F)
+        labels = [f.label for f in self.figures]
+        position = {f.label: j for j, f in enumerate(self.figures)}
+        columns = [values]
+        for label, use in self.uses:
+            product = np.full(n, float(use.coefficient))
+            for factor in use.factors:
+                product = product * values[:, position[f"figures.{factor.name}"]]
+            columns.append(product[:, None])
+            labels.append(label)
+        table = np.hstack(columns)
+        return pd.DataFrame({
+            "draw": np.repeat(np.arange(n), len(labels)),
+            "figure": np.tile(np.array(labels, dtype=object), n),
+            "value": table.ravel(),
+        })
+
     def draws_table(self) -> pd.DataFrame:
         """scenario, draw, status, objective: a row per scenario and draw, in that order."""
         n = self.draws
@@ -619,7 +670,9 @@ class UncertaintyResult:
         'uncertainty_method'. Nothing in them depends on how the work was split."""
         rows = self.tornado()
         return {
-            "uncertainty": {name: self.summary(name) for name in self.scenarios},
+            "uncertainty": {name: {"committed": self.committed_summary(name),
+                                   "hindsight": self.summary(name)}
+                            for name in self.scenarios},
             "tornado": {
                 "scenario": self.main,
                 "base": self.base,
@@ -630,7 +683,18 @@ class UncertaintyResult:
                 "draws": self.draws,
                 "seed": self.seed,
                 "distribution": "triangular(low, central, high) for every range; a plain run "
-                                "uses central",
+                                "uses central; a named figure with a range is one figure, "
+                                "drawn once a draw for every use",
+                "committed": "each scenario's plan at the central figures is committed money "
+                             "per intervention and year; in a draw it buys min(max_units, "
+                             "money / unit cost) units at the draw's unit cost, and the "
+                             "draw's effects, savings, deadweight and optimism bias give its "
+                             "outcomes, positions and objective; transfers as agreed at the "
+                             "central figures; targets met within "
+                             f"{TARGET_TOL:g} of each target",
+                "hindsight": "every scenario re-optimised in every draw, knowing the draw's "
+                             "figures: what the best plan could have been, not what a "
+                             "committed plan delivers",
                 "random_numbers": "draw d uses numpy PCG64(SeedSequence(seed, spawn_key=(d,))), "
                                   "one uniform per figure in the order listed; a figure's value "
                                   "is its quantile at that uniform",
@@ -692,6 +756,14 @@ def run_uncertainty(
     order = [next(n for n, s in enumerate(plan.scenarios) if s.name == name)
              for name in (s.name for s in result.scenarios)]
 
+    committed = {}
+    for scenario in plan.scenarios:
+        promise = commitment(result.scenario(scenario.name), scenario.data)
+        committed[scenario.name] = (None if promise is None else
+                                    evaluate(promise, scenario.data, scenario.slots, u[:draws]))
+    uses = [(dotted(path), use) for path, use in result.prepared.source.uses.items()
+            if use.factors]
+
     def declared(points: Points, rows: slice) -> Points:
         return Points(points.status[rows][:, order], points.objective[rows][:, order],
                       points.net[rows][:, order])
@@ -708,6 +780,7 @@ def run_uncertainty(
         tornado_points=declared(solved, slice(draws, None)),
         where=where,
         seconds=time.perf_counter() - started,
+        committed=committed, uniforms=u[:draws], uses=uses,
     )
     result.uncertainty = outcome
     result.analyses.update(outcome.document())

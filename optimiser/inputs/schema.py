@@ -63,12 +63,13 @@ class Strict(BaseModel):
 
 
 AgencyKind = Literal[
-    "council", "pct", "acute_trust", "mental_health_trust", "community_trust",
+    "council", "pct", "icb", "acute_trust", "mental_health_trust", "community_trust",
     "ambulance_trust", "police", "fire", "probation", "jcp", "central_government",
     "voluntary", "other",
 ]
 """Kinds of agency, as a national roll-up adds them up: councils (county, district,
-unitary, metropolitan and London boroughs alike), primary care trusts, NHS trusts by
+unitary, metropolitan and London boroughs alike), primary care trusts (the NHS commissioners
+until 2013), integrated care boards (the commissioners since July 2022), NHS trusts by
 what they provide, police, fire and rescue, probation, Jobcentre Plus and the rest."""
 
 

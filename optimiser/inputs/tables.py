@@ -363,6 +363,7 @@ def _item(table: Table, section: str, item_id: str, r: int, row: list[Any],
             item[col.field] = [] if text == EMPTY_LIST else [
                 p.strip() for p in text.split(";") if p.strip()]
         else:
+            number: float | str | None
             number, error = parse_number(value)
             if error and named and isinstance(value, str) and _named(value):
                 number, error = value.strip(), None  # a named figure, resolved later

@@ -158,11 +158,19 @@ def uncertainty(story: Story) -> list[str]:
     if u is None:
         return []
     rows = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
-             f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
+             share(r.p_targets_met), share(r.p_beats_reference)]
+            if not r.no_plan else [r.scenario, "no plan", "", "", "", "", ""]
             for r in u.spread.itertuples(index=False)]
+    back = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
+             f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
+            for r in u.hindsight.itertuples(index=False)]
     return ["## How sure are these figures?", md_text(" ".join(uncertainty_sentences(story))),
+            "Committed: each scenario's plan at the central figures, in every draw.",
             table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
-                   "Draws with no plan", "Beats its reference"], rows)]
+                   "Every target met", "Beats its reference"], rows),
+            "With hindsight: every scenario re-optimised knowing each draw's figures.",
+            table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
+                   "Draws with no plan", "Beats its reference"], back)]
 
 
 def rules(story: Story) -> list[str]:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import objective_coefficients, plan_objective
+from models.pooling import benefit_coefficients, effective_units, plan_objective
 from optimiser import __version__
 from optimiser.analyses.prices import price_sentences, price_table
 from optimiser.format import currency_symbol, money, pence
@@ -72,10 +72,17 @@ class Uncertainty:
     base: float | None
     """Its objective with every figure central (the plain run's)."""
     spread: pd.DataFrame
-    """scenario, reference, draws, optimal, infeasible, unbounded, no_plan, mean, p5, p50, p95,
-    compared, p_beats_reference: a row per scenario, in declared order"""
+    """The committed plans (each scenario's plan at the central figures, evaluated in every
+    draw): scenario, reference, draws, no_plan, mean, p5, p50, p95, compared,
+    p_beats_reference, p_targets_met: a row per scenario, in declared order"""
     worse_off: pd.DataFrame
-    """scenario, agency, probability: the scenarios compared with a reference"""
+    """scenario, agency, probability: the committed plans compared with a reference"""
+    hindsight: pd.DataFrame
+    """Every scenario re-optimised with hindsight of each draw: scenario, reference, draws,
+    optimal, infeasible, unbounded, no_plan, mean, p5, p50, p95, compared,
+    p_beats_reference"""
+    hindsight_worse_off: pd.DataFrame
+    """scenario, agency, probability, re-optimised with hindsight"""
     tornado: pd.DataFrame
     """n (position in results.json's list), figure, low, central, high, objective_low,
     objective_high, swing, status_low, status_high: widest swing first"""
@@ -476,6 +483,8 @@ def shapley_table(shapley: Mapping[str, Mapping[str, float]] | None) -> pd.DataF
 
 SPREAD_COLUMNS = ["scenario", "reference", "draws", "optimal", "infeasible", "unbounded",
                   "no_plan", "mean", "p5", "p50", "p95", "compared", "p_beats_reference"]
+COMMITTED_COLUMNS = ["scenario", "reference", "draws", "no_plan", "mean", "p5", "p50", "p95",
+                     "compared", "p_beats_reference", "p_targets_met"]
 TORNADO_COLUMNS = ["n", "figure", "low", "central", "high", "objective_low", "objective_high",
                    "swing", "status_low", "status_high"]
 
@@ -487,18 +496,28 @@ def uncertainty_of(analyses: Mapping[str, Any]) -> Uncertainty | None:
     if not spread:
         return None
     tornado, method = analyses["tornado"], analyses["uncertainty_method"]
-    frame = pd.DataFrame([{"scenario": name, **entry} for name, entry in spread.items()])
-    frame["no_plan"] = frame["infeasible"] + frame["unbounded"]
-    worse = pd.DataFrame(
-        [(name, agency, float(p)) for name, entry in spread.items()
-         for agency, p in entry["p_worse_off"].items()],
-        columns=["scenario", "agency", "probability"])
+
+    def table(kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        frame = pd.DataFrame([{"scenario": name, **entry[kind]}
+                              for name, entry in spread.items()])
+        if kind == "hindsight":
+            frame["no_plan"] = frame["infeasible"] + frame["unbounded"]
+        worse = pd.DataFrame(
+            [(name, agency, float(p)) for name, entry in spread.items()
+             for agency, p in entry[kind]["p_worse_off"].items()],
+            columns=["scenario", "agency", "probability"])
+        columns = SPREAD_COLUMNS if kind == "hindsight" else COMMITTED_COLUMNS
+        return frame.reindex(columns=columns), worse
+
+    committed, worse = table("committed")
+    hindsight, hindsight_worse = table("hindsight")
     figures = pd.DataFrame(tornado["figures"], columns=TORNADO_COLUMNS[1:])
     figures.insert(0, "n", range(len(figures)))
     return Uncertainty(
         draws=int(method["draws"]), seed=int(method["seed"]), figures=len(method["figures"]),
         main=tornado["scenario"], base=tornado["base"],
-        spread=frame.reindex(columns=SPREAD_COLUMNS), worse_off=worse, tornado=figures)
+        spread=committed, worse_off=worse, hindsight=hindsight,
+        hindsight_worse_off=hindsight_worse, tornado=figures)
 
 
 FIGURE_PATH = re.compile(
@@ -558,22 +577,35 @@ def uncertainty_sentences(story: Story) -> list[str]:
     focus = pooled if pooled is not None and pooled in spread.index else u.main
     row = spread.loc[focus]
     said = [f"{u.draws:,} draws of {u.figures} uncertain figures (seed {u.seed}), each taken "
-            "from its triangular range (low, central, high)."]
-    if row["p_beats_reference"] is not None and pd.notna(row["p_beats_reference"]):
-        said.append(f"In {share(row['p_beats_reference'])} of the {row['compared']:,} draws "
-                    f"where both have a plan, {focus} beats {row['reference']}.")
+            "from its triangular range (low, central, high). Each scenario's plan at the "
+            "central figures is committed money, and each draw says what that money "
+            "delivers."]
+    if pd.notna(row["p_beats_reference"]):
+        said.append(f"Committed, {focus}'s plan beats {row['reference']}'s in "
+                    f"{share(row['p_beats_reference'])} of the {row['compared']:,} draws.")
     if pd.notna(row["p5"]):
-        said.append(f"The {OBJECTIVE_WORDS[story.instance.objective]} of {focus} lies between "
+        said.append(f"Its {OBJECTIVE_WORDS[story.instance.objective]} lies between "
                     f"{story.objective_text(row['p5'])} and {story.objective_text(row['p95'])} "
-                    f"in 90% of the draws with a plan (median "
-                    f"{story.objective_text(row['p50'])}).")
-    unsolved = u.spread[u.spread["no_plan"] > 0]
-    if unsolved.empty:
-        said.append("Every scenario has a plan in every draw.")
-    else:
+                    f"in 90% of the draws (median {story.objective_text(row['p50'])}).")
+    if pd.notna(row["p_targets_met"]) and any(
+            o.target is not None for o in story.instance.outcomes.values()):
+        said.append(f"It meets every target in {share(row['p_targets_met'])} of the draws.")
+    unplanned = u.spread[u.spread["no_plan"] > 0]
+    if not unplanned.empty:
+        said.append("No plan to commit (infeasible or unbounded at the central figures): "
+                    f"{_join(list(unplanned['scenario']))}.")
+    back = u.hindsight.set_index("scenario").loc[focus]
+    if pd.notna(back["p_beats_reference"]):
+        said.append(f"Re-optimised with hindsight of each draw (the best plan could have "
+                    f"been, not what a commitment delivers), {focus} beats "
+                    f"{back['reference']} in {share(back['p_beats_reference'])} of the "
+                    f"{back['compared']:,} draws where both have a plan.")
+    unsolved = u.hindsight[u.hindsight["no_plan"] > 0]
+    if not unsolved.empty:
         parts = [f"{r.scenario} in {r.no_plan:,} of {r.draws:,}"
                  for r in unsolved.itertuples(index=False)]
-        said.append(f"Some draws leave no plan (counted, not dropped): {_join(parts)}.")
+        said.append("With hindsight some draws leave no plan (counted, not dropped): "
+                    f"{_join(parts)}.")
     said += _worse_off_sentence(story, focus, row["reference"])
     said += _tornado_sentence(story)
     return said
@@ -589,13 +621,13 @@ def _worse_off_sentence(story: Story, scenario: str, reference: str | None) -> l
     worst = mine[mine["probability"] > 0].sort_values(
         "probability", ascending=False, kind="mergesort").head(3)
     if worst.empty:
-        return [f"In no draw does any agency end worse off under {scenario} than under "
-                f"{reference}."]
+        return [f"In no draw does any agency end worse off under {scenario}'s committed plan "
+                f"than under {reference}'s."]
     parts = [f"{story.name('agencies', r.agency)} ({share(r.probability)}"
              + (" of draws)" if n == 0 else ")")
              for n, r in enumerate(worst.itertuples(index=False))]
-    return [f"Most likely to end worse off under {scenario} than under {reference}: "
-            f"{_join(parts)}."]
+    return [f"Most likely to end worse off under {scenario}'s committed plan (after the "
+            f"transfers it agreed) than under {reference}'s: {_join(parts)}."]
 
 
 def _tornado_sentence(story: Story) -> list[str]:
@@ -832,8 +864,11 @@ def loss_makers(story: Story, scenario: str) -> list[tuple[str, float]]:
     if s.status != "optimal" or s.data is None:
         return []
     data = replace(s.data, objective="net_benefit")
-    x = s.allocation["units"].to_numpy(dtype=float).reshape(len(data.interventions), data.years)
-    each = (objective_coefficients(data) * x).sum(axis=1)
+    shape = (len(data.interventions), data.years)
+    x = s.allocation["units"].to_numpy(dtype=float).reshape(shape)
+    cost = s.allocation["cost"].to_numpy(dtype=float).reshape(shape)  # set-up costs included
+    each = ((benefit_coefficients(data) * effective_units(data, x)).sum(axis=1)
+            - cost @ data.discount)
     scale = max(1.0, float(np.abs(each).sum()))
     found = [(story.name("interventions", i), float(v))
              for i, v in zip(data.interventions, each, strict=True) if v < -TOLERANCE * scale]

@@ -501,32 +501,41 @@ def print_uncertainty(result: RunResult, console: Console) -> None:
     shown = (lambda v: money(v, cur)) if result.instance.objective != "outcomes" else (
         lambda v: "-" if v is None else f"{v:,.1f}")
     table = Table(title=f"Uncertainty: {u.draws} draws, seed {u.seed}, {len(u.figures)} "
-                        f"uncertain figures ({u.where}, {u.seconds:.1f} s)")
-    for name in ("scenario", "mean", "p5", "p50", "p95", "beats ref", "no plan"):
+                        f"uncertain figures ({u.where}, {u.seconds:.1f} s): each plan at the "
+                        "central figures, committed")
+    for name in ("scenario", "mean", "p5", "p50", "p95", "targets met", "beats ref",
+                 "hindsight mean", "hindsight beats"):
         table.add_column(name, justify="left" if name == "scenario" else "right",
                          overflow="fold")
-    summaries = {name: u.summary(name) for name in u.scenarios}
-    for name, s in summaries.items():
-        beats = "-" if s["p_beats_reference"] is None else f"{s['p_beats_reference']:.0%}"
-        unsolved = s["infeasible"] + s["unbounded"]
+    committed = {name: u.committed_summary(name) for name in u.scenarios}
+    hindsight = {name: u.summary(name) for name in u.scenarios}
+
+    def pct(p: float | None) -> str:
+        return "-" if p is None else f"{p:.0%}"
+
+    for name, s in committed.items():
+        h = hindsight[name]
         table.add_row(name, shown(s["mean"]), shown(s["p5"]), shown(s["p50"]), shown(s["p95"]),
-                      beats, str(unsolved))
+                      pct(s["p_targets_met"]), pct(s["p_beats_reference"]),
+                      shown(h["mean"]), pct(h["p_beats_reference"]))
     console.print(table)
-    references = sorted({s["reference"] for s in summaries.values() if s["reference"]})
+    references = sorted({s["reference"] for s in committed.values() if s["reference"]})
     console.print(
-        "beats ref: the share of draws in which the scenario does better than its reference "
-        f"({', '.join(references) or 'none'}) in the same draw. no plan: draws infeasible or "
-        "unbounded, counted and left out of the mean and percentiles.",
-        markup=False, highlight=False)
-    compared = [n for n, s in summaries.items() if s["p_worse_off"]]
+        "Committed: the plan at the central figures buys what its money buys in each draw. "
+        "beats ref: the share of draws in which it does better than its reference's "
+        f"committed plan ({', '.join(references) or 'none'}). hindsight: every scenario "
+        "re-optimised knowing the draw (the best it could have been), over the draws "
+        "with a plan.", markup=False, highlight=False)
+    compared = [n for n, s in committed.items() if s["p_worse_off"]]
     if compared:
-        table = Table(title="Chance each agency ends worse off than under the reference "
-                            "(net position)")
+        table = Table(title="Chance each agency ends worse off under the committed plan than "
+                            "under the reference's (net position after agreed transfers)")
         table.add_column("agency")
         for n in compared:
             table.add_column(n, justify="right", overflow="fold")
         for a, spec in result.instance.agencies.items():
-            table.add_row(spec.name, *(f"{summaries[n]['p_worse_off'][a]:.0%}" for n in compared))
+            table.add_row(spec.name, *(f"{committed[n]['p_worse_off'][a]:.0%}"
+                                       for n in compared))
         console.print(table)
     rows = u.tornado().head(10)
     if not rows.empty:

@@ -188,10 +188,12 @@ def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
 
 
 def write_uncertainty(result: RunResult, folder: Path) -> None:
-    """draws.csv (scenario, draw, status, objective) and tornado.csv, after `--draws`."""
+    """draws.csv (scenario, draw, status, objective), draw_figures.csv (draw, figure, value;
+    every digit, so that any draw can be recomputed) and tornado.csv, after `--draws`."""
     if result.uncertainty is None:
         return
     write_csv(result.uncertainty.draws_table(), folder / "draws.csv")
+    write_csv(result.uncertainty.draw_figures(), folder / "draw_figures.csv", float_format=None)
     write_csv(result.uncertainty.tornado(), folder / "tornado.csv")
 
 

@@ -49,7 +49,7 @@ ACCOUNT_MONEY = ["cost", "cash_savings", "cash_net", "outcome_value", "net_benef
 """The account's figures that add up across places (present values)."""
 UNCLASSIFIED = "unclassified"
 KIND_NAMES = {
-    "council": "councils", "pct": "PCTs", "acute_trust": "acute trusts",
+    "council": "councils", "pct": "PCTs", "icb": "ICBs", "acute_trust": "acute trusts",
     "mental_health_trust": "mental health trusts", "community_trust": "community trusts",
     "ambulance_trust": "ambulance trusts", "police": "police", "fire": "fire and rescue",
     "probation": "probation", "jcp": "Jobcentre Plus",

@@ -689,7 +689,7 @@ _STOPPED = {
     highspy.HighsModelStatus.kIterationLimit: "iteration limit",
     highspy.HighsModelStatus.kSolutionLimit: "solution limit",
     highspy.HighsModelStatus.kInterrupt: "interrupted",
-    highspy.HighsModelStatus.kHighsInterrupt: "interrupted",
+    highspy.HighsModelStatus.kHighsInterrupt: "interrupted",  # type: ignore[attr-defined]
     highspy.HighsModelStatus.kMemoryLimit: "memory limit",
 }
 

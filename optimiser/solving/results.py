@@ -26,6 +26,7 @@ import pandas as pd
 
 from models.pooling import (
     PlaceData,
+    agency_savings,
     band_units,
     effective_units,
     has_extensions,
@@ -272,7 +273,7 @@ def _agencies(name: str, data: PlaceData, x: np.ndarray, spend_by_year: np.ndarr
     """Each agency's present-value spend, savings and position P_a (contract, constraint 5);
     `x` the effective units (the units themselves without tiers: `effective_units`)."""
     spend = spend_by_year @ data.discount
-    savings = ((data.savings_weight() * x).sum(axis=1)) @ data.saving
+    savings = agency_savings(data, x)
     lows = [solution.position_range.get(a, (np.nan, np.nan))[0] for a in range(len(data.agencies))]
     highs = [solution.position_range.get(a, (np.nan, np.nan))[1] for a in range(len(data.agencies))]
     frame = pd.DataFrame({
