@@ -19,6 +19,7 @@ from optimiser.reports.story import (
     count,
     narrative,
     net_benefit_paragraph,
+    robust_sentences,
     share,
     uncertainty_sentences,
     years,
@@ -63,6 +64,7 @@ def summary(story: Story) -> str:
         *prices(story),
         *payments(story),
         *uncertainty(story),
+        *robust(story),
         *rules(story),
         f"_Produced by optimise from {md_text(story.result.prepared.path.name)} "
         f"(SHA-256 {story.result.prepared.sha256[:12]}...); every figure is in results.json._",
@@ -171,6 +173,14 @@ def uncertainty(story: Story) -> list[str]:
             "With hindsight: every scenario re-optimised knowing each draw's figures.",
             table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
                    "Draws with no plan", "Beats its reference"], back)]
+
+
+def robust(story: Story) -> list[str]:
+    """Scenarios with a robust plan, against their central plan."""
+    said = robust_sentences(story)
+    if not said:
+        return []
+    return ["## Robust plans", " ".join(s for _, s in said)]
 
 
 def rules(story: Story) -> list[str]:

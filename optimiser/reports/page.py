@@ -28,6 +28,7 @@ from optimiser.reports.story import (
     figure_name,
     narrative,
     net_benefit_paragraph,
+    robust_sentences,
     share,
     snap,
     uncertainty_sentences,
@@ -131,7 +132,8 @@ def page(story: Story) -> str:
     sections = [headline_section(story), appraisal_section(story), brief_section(story),
                 scenarios_section(story), allocation_section(story), outcomes_section(story),
                 gains_section(story), cash_section(story), graph_section(story),
-                uncertainty_section(story), prices_section(story), settlement_section(story),
+                uncertainty_section(story), robust_section(story), prices_section(story),
+                settlement_section(story),
                 rules_section(story), assumptions_section(story)]
     objective = inst.objective.replace("_", " ")
     meta = (f"{years(inst.years)} from {inst.start_year} &middot; objective: {esc(objective)}\n"
@@ -497,6 +499,43 @@ def uncertainty_section(story: Story) -> str:
             "gives each intervention each year, buying what that money buys at the draw's "
             "unit cost (up to max_units). draw_figures.csv holds every draw's figures. The "
             "same seed gives the same figures on any machine.</p></section>")
+
+
+def robust_section(story: Story) -> str:
+    """Scenarios with a robust plan: it against the central plan, committed, over its sample,
+    and at the central figures."""
+    found = story.result.analyses.get("robust") or {}
+    if not found:
+        return ""
+    said = "".join(f"<li>{esc(s)}</li>" for _, s in robust_sentences(story))
+    rows = []
+    central = story.scenarios.set_index("scenario")["objective"]
+    for name, entry in found.items():
+        if entry.get("plan") is None:
+            continue
+        src = f"robust/{name}"
+        rows.append(
+            f"<tr><td><strong>{esc(name)}</strong></td>"
+            + figure(entry["mean"], story.objective_text(entry["mean"]), f"{src}/mean")
+            + figure(entry["central_plan_mean"], story.objective_text(entry["central_plan_mean"]),
+                     f"{src}/central_plan_mean")
+            + figure(entry["objective"], story.objective_text(entry["objective"]),
+                     f"{src}/objective")
+            + figure(central[name], story.objective_text(central[name]),
+                     f"scenarios/{name}/objective")
+            + "</tr>")
+    head = ("<tr><th>Scenario</th><th class=num>Robust plan, committed (sample mean)</th>"
+            "<th class=num>Central plan, committed (sample mean)</th>"
+            "<th class=num>Robust plan at central figures</th>"
+            "<th class=num>Central plan at central figures</th></tr>")
+    table = (f'<table id="robust-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
+             "</table>") if rows else ""
+    return ('<section id="robust"><h2>Robust plans</h2>'
+            f'<ul class="brief">{said}</ul>{table}'
+            '<p class="note">A robust plan is the money allocation with the best mean committed '
+            "objective over a sample of draws, found as one LP (sample average "
+            "approximation); it keeps every constraint of its scenario at the central "
+            "figures.</p></section>")
 
 
 def _spread_table(story: Story) -> str:

@@ -596,7 +596,7 @@ def uncertainty_sentences(story: Story) -> list[str]:
                     f"{_join(list(unplanned['scenario']))}.")
     back = u.hindsight.set_index("scenario").loc[focus]
     if pd.notna(back["p_beats_reference"]):
-        said.append(f"Re-optimised with hindsight of each draw (the best plan could have "
+        said.append(f"Re-optimised with hindsight of each draw (what the best plan could have "
                     f"been, not what a commitment delivers), {focus} beats "
                     f"{back['reference']} in {share(back['p_beats_reference'])} of the "
                     f"{back['compared']:,} draws where both have a plan.")
@@ -609,6 +609,29 @@ def uncertainty_sentences(story: Story) -> list[str]:
     said += _worse_off_sentence(story, focus, row["reference"])
     said += _tornado_sentence(story)
     return said
+
+
+def robust_sentences(story: Story) -> list[tuple[str, str]]:
+    """(scenario, sentence) for every scenario with a robust plan: how it and the central
+    plan did, committed, over its sample, and at the central figures."""
+    found = story.result.analyses.get("robust") or {}
+    out = []
+    for name, entry in found.items():
+        if entry.get("plan") is None:
+            out.append((name, f"{name}: {entry['note']}."))
+            continue
+        central = story.scenarios.set_index("scenario").loc[name, "objective"]
+        words = OBJECTIVE_WORDS[story.instance.objective]
+        kept = ("" if entry["plan"] == "sample average" else
+                " The sample average LP's plan did no better, so the central plan is kept.")
+        out.append((name, (
+            f"{name}'s robust plan (one money allocation for all {entry['draws']:,} draws of "
+            f"its sample, seed {entry['seed']}) has a mean committed {words} of "
+            f"{story.objective_text(entry['mean'])} over the sample, against "
+            f"{story.objective_text(entry['central_plan_mean'])} for the plan at the central "
+            f"figures; at the central figures it gives {story.objective_text(entry['objective'])}"
+            f" against {story.objective_text(central)}.{kept}")))
+    return out
 
 
 def _worse_off_sentence(story: Story, scenario: str, reference: str | None) -> list[str]:
