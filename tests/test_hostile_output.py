@@ -32,7 +32,7 @@ from rich.errors import MarkupError
 
 from optimiser.analyses import run_analyses
 from optimiser.pipeline import run
-from optimiser.reports.terminal import print_comparison
+from optimiser.reports.terminal import print_run
 from optimiser.reports.write import write_documents, write_gains_pictures, write_tables
 from optimiser.safe import (
     CHART_STYLE,
@@ -324,7 +324,7 @@ def test_every_writer_keeps_hostile_names_inert(tmp_path_factory: pytest.TempPat
                 if k.startswith("on") or (a or "").lower().startswith("javascript:")]
     # terminal: no markup obeyed, no escape from the input, no emoji
     out = io.StringIO()
-    print_comparison(result, PlainConsole(file=out, width=300, force_terminal=False))
+    print_run(result, PlainConsole(file=out, width=300, force_terminal=False), folder, True)
     printed = out.getvalue()
     assert "\x1b" not in printed
     assert printable(names[2]).strip()[:20] in printed
