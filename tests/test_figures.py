@@ -237,12 +237,17 @@ def test_shipped_bournemouth_uses_named_figures_and_keeps_its_objectives(tmp_pat
         body.pop("carry_over", None)
     copy = tmp_path / BOURNEMOUTH.name
     copy.write_text(yaml.safe_dump(plain, sort_keys=False), encoding="utf-8")
+    (tmp_path / "figures").mkdir()  # the shared prices, beside it as shipped
+    (tmp_path / "figures" / "unit-costs.yaml").write_text(
+        (BOURNEMOUTH.parent / "figures" / "unit-costs.yaml").read_text(encoding="utf-8"),
+        encoding="utf-8")
     assert {s.name: s.objective for s in run(copy, ranges=False).scenarios} == pytest.approx(
         before, rel=1e-9)
     result = run(BOURNEMOUTH, ranges=False)
     source = result.prepared.source
-    assert {"admission_cost", "acute_loss", "reablement_cost"} <= set(source.figures)
-    uses = [use for use in source.uses.values() if "admission_cost" in use.names]
+    assert {"older_admission_2009_10", "older_admission_acute_net_loss_2009_10",
+            "reablement_episode_2009_10", "nhs_dorset_share"} <= set(source.figures)
+    uses = [use for use in source.uses.values() if "older_admission_2009_10" in use.names]
     assert len(uses) >= 8
     saving = result.instance.interventions["night_contact"].savings["dorset_pct"]
     assert saving == pytest.approx(1.5 * 2700 * 0.64)

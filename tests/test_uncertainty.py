@@ -297,6 +297,9 @@ def bournemouth_with_ranges(tmp_path: Path) -> Path:
     on effects and savings, some in the rows the factors rebuild, some to the acute trust
     (whose floor binds) and to every agency protected by pooled_fair, a per-year cost, and
     deadweight where the acute trust's saving is largest."""
+    library = tmp_path / "figures" / "unit-costs.yaml"  # the shared prices, beside it as shipped
+    library.parent.mkdir(exist_ok=True)
+    library.write_text((ROOT / "instances" / "figures" / "unit-costs.yaml").read_text())
     return write(tmp_path, with_ranges(BOURNEMOUTH.read_text(), {
         "interventions.virtual_ward.effects.admissions_avoided":
             {"low": 0.0, "central": 0.4, "high": 0.4},
