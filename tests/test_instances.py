@@ -261,6 +261,54 @@ def test_current_stories_hold_whichever_stream_pays(stem: str,
         assert pooled[agency]["position_min"] > ring[agency]["position_max"] + 1.0, agency
 
 
+# Each current place's section 75 clause as its `section_75` scenario (the header's
+# AGREEMENT): a risk share in the shares of the partners' in-scope contributions, or
+# the 'no worse off' clause (gain_share).
+SECTION_75: dict[str, dict[str, float] | str] = {
+    "bcf/leicestershire": {"llr_icb": 0.5, "leics_cc": 0.5},
+    "bcf/bradford": {"wy_icb": 0.375, "bradford_mdc": 0.625},
+    "bcf/croydon": "gain_share",
+}
+
+
+@pytest.mark.parametrize("stem", list(SECTION_75))
+def test_section_75_clause_shares_what_pooling_changes(stem: str,
+                                                       solved: dict[str, RunResult]) -> None:
+    """The agreement moves money, never the plan: the section_75 scenario buys the pooled
+    plan (same objective). Risk share: each partner ends at its aligned (ring-fenced)
+    position plus its share of the plan's cash surplus S = sum_a (P_a - Pref_a), every
+    other agency at its aligned position. No worse off: no agency ends below its aligned
+    position (S covers the losses here), and the money moved adds up to nothing."""
+    scenarios = results_document(solved[stem])["scenarios"]
+    assert scenarios["section_75"]["objective"] == pytest.approx(
+        scenarios["pooled"]["objective"], rel=1e-9)
+    ring = {a: e["net"] for a, e in scenarios["ring_fenced"]["agencies"].items()}
+    plan = {a: e["net"] for a, e in scenarios["pooled"]["agencies"].items()}
+    ends = {a: e["net"] for a, e in scenarios["section_75"]["agencies"].items()}
+    surplus = sum(plan[a] - ring[a] for a in ring)
+    tol = 1e-6 * max(abs(v) for v in ring.values())
+    clause = SECTION_75[stem]
+    if isinstance(clause, dict):
+        for a in ring:
+            assert ends[a] == pytest.approx(ring[a] + clause.get(a, 0.0) * surplus, abs=tol), a
+    else:
+        assert surplus > 0
+        assert all(ends[a] >= ring[a] - tol for a in ring)
+    assert sum(ends.values()) == pytest.approx(sum(plan.values()), abs=tol)
+
+
+def test_section_75_risk_share_turns_the_icb_round(solved: dict[str, RunResult]) -> None:
+    """Leicestershire: the plan leaves the ICB worse off than aligned budgets and UHL
+    better off; under the risk share UHL's gain goes to the partners (a reset of its
+    fixed payment), and the ICB ends above its aligned position."""
+    scenarios = results_document(solved["bcf/leicestershire"])["scenarios"]
+    ring, pooled, s75 = (scenarios[n]["agencies"] for n in ("ring_fenced", "pooled",
+                                                             "section_75"))
+    assert pooled["llr_icb"]["net"] < ring["llr_icb"]["net"] < s75["llr_icb"]["net"]
+    assert pooled["uhl"]["net"] > ring["uhl"]["net"]
+    assert s75["uhl"]["net"] == pytest.approx(ring["uhl"]["net"], abs=1.0)
+
+
 def test_bournemouth_acute_trusts_keep_their_floor(solved: dict[str, RunResult]) -> None:
     """The trusts' max_net_cost 0 holds in every scenario."""
     result = solved["bournemouth-dorset-poole"]
