@@ -28,7 +28,7 @@ last basis, and the caps closed again. On a large model the streams are shared
 between copies of it, each starting from z(R)'s basis, solving side by side.
 
 Ranked: `rank` 1 is the costliest ring-fence (largest lift_gain, then largest
-marginal_value, then the order the instance declares the streams); the dict is
+marginal_value, then the stream id that sorts first); the dict is
 in rank order too.
 """
 
@@ -94,7 +94,7 @@ def ring_fence_prices(result: RunResult) -> dict[str, dict[str, Any]]:
         return {s: {"lift_gain": None, "marginal_value": None, "rank": None,
                     "reference": run.name} for s in streams}
     gains, marginals = priced
-    order = sorted(range(len(streams)), key=lambda n: (-gains[n], -marginals[n], n))
+    order = sorted(range(len(streams)), key=lambda n: (-gains[n], -marginals[n], streams[n]))
     return {streams[n]: {"lift_gain": float(gains[n]), "marginal_value": float(marginals[n]),
                          "rank": rank, "reference": run.name}
             for rank, n in enumerate(order, start=1)}

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.pooling import PlaceData, build_model
+from models.pooling import PlaceData, build_model, decided_sizes
 from optimiser.solving.highs import (
     CompiledLP,
     Solution,
@@ -94,10 +94,24 @@ class PlaceModel:
     def solve(self, data: PlaceData, ranges: bool = True) -> Solution:
         """Load `data`'s scenario and solve it lexicographically (`solve_loaded`)."""
         self.load(data)
-        solution = solve_loaded(self.lp, ranges, least_pooling=data.pooling)
+        solution = solve_loaded(self.lp, ranges, least_pooling=data.pooling,
+                                sizes=column_sizes(self.lp, data))
         if solution.status == "optimal":
             solution.lp = self.lp
         return solution
+
+
+def column_sizes(lp: CompiledLP, data: PlaceData) -> np.ndarray:
+    """Each column's size in rule 3 (`models.pooling.decided_sizes`), in column order;
+    1 for a column of no family there (none in a plan's model)."""
+    sizes = decided_sizes(data)
+    out = np.ones(len(lp.columns))
+    for n, (name, index) in enumerate(lp.columns):
+        if name in ("x", "p", "q"):
+            out[n] = sizes[name][index]
+        elif name == "f":
+            out[n] = sizes["f"][index[0], index[-1]]
+    return out
 
 
 def same_model(a: PlaceData, b: PlaceData) -> bool:
