@@ -63,6 +63,12 @@ class PlaceData:
     transfers: bool
     reference_allowance: float = 0.0
     """Relative rounding allowed on reference positions in no_worse_off (`add_incentives`)."""
+    agreement: str | None = None
+    """How the partners share what pooling gains or costs (gain_share, risk_share,
+    fair_shares), settled after the solve (`optimiser.solving.results.agreement_payments`);
+    `transfers` is True whenever there is one."""
+    agreement_shares: np.ndarray | None = None
+    """(A,) a risk share's shares (None for the other agreements)."""
     fenced_by: list[list[int]] = field(init=False)  # (I,) streams whose fence holds i
 
     def __post_init__(self) -> None:

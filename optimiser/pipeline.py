@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from models.pooling import PlaceData, build_model
@@ -32,7 +33,7 @@ from optimiser.solving.diagnose import (
 )
 from optimiser.solving.highs import TRUSTED, Solution, solve
 from optimiser.solving.placemodel import PlaceModel, PlaceModels
-from optimiser.solving.results import ScenarioResult, tidy
+from optimiser.solving.results import ScenarioResult, settle_agreement, tidy
 
 if TYPE_CHECKING:
     from optimiser.analyses.uncertainty import UncertaintyResult
@@ -118,10 +119,24 @@ def solve_scenario(run: ScenarioRun, done: dict[str, ScenarioResult],
     solved = time.perf_counter()
     result = tidy(run.name, data, solution, run.instance.start_year, run.reference)
     result.model = model
+    _agree(result, run, done)
     result.timings["extract"] = time.perf_counter() - solved
     explain(result, run, data, solution)
     result.timings["scenario"] = time.perf_counter() - started
     return result
+
+
+def _agree(result: ScenarioResult, run: ScenarioRun, done: dict[str, ScenarioResult]) -> None:
+    """Settle a gain-share or risk-share agreement of a scenario without no_worse_off
+    against its reference scenario's positions (with no_worse_off, `tidy` has settled
+    it; fair shares wait for the Shapley shares: `optimiser.analyses.agreements`)."""
+    data = result.data
+    if (result.status != "optimal" or data is None or data.agreement not in (
+            "gain_share", "risk_share") or not np.all(np.isnan(data.reference))
+            or run.reference is None or done[run.reference].status != "optimal"):
+        return
+    positions = done[run.reference].positions()
+    settle_agreement(result, np.array([positions[a] for a in data.agencies], dtype=float))
 
 
 REFERENCE_ALLOWANCE = 1e-9

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from optimiser.analyses.agreements import settle_fair_shares
 from optimiser.analyses.gains import settlement_payments, settlement_shortfall
 from optimiser.analyses.prices import ring_fence_prices
 from optimiser.analyses.shapley import shapley
@@ -34,3 +35,4 @@ def run_analyses(result: RunResult, names: Iterable[str] | None = None) -> None:
     for name in chosen:
         result.progress.stage(LABELS.get(name, name))
         result.analyses[name] = ANALYSES[name](result)
+    settle_fair_shares(result)  # an agreement, not an analysis: always settled

@@ -75,7 +75,7 @@ from optimiser.solving.highs import (
     set_row_lower,
     solve,
 )
-from optimiser.solving.results import gain_share_payments, tidy
+from optimiser.solving.results import agreement_payments, tidy
 
 if TYPE_CHECKING:
     from optimiser.pipeline import RunResult
@@ -340,8 +340,9 @@ def _solve_in_place(
     savings = (data.savings_weight() * units).sum(axis=1) @ data.saving
     position = savings - model.spend @ x
     net = position
-    if reference is not None and data.transfers:
-        pay = gain_share_payments(position, reference)
+    if reference is not None and data.agreement is not None:
+        # fair shares need the draw's Shapley shares, which are not found: nothing moves
+        pay = agreement_payments(data.agreement, position, reference, data.agreement_shares)
         net = position + pay.sum(axis=0) - pay.sum(axis=1)
     return status, objective, position, net
 

@@ -192,6 +192,18 @@ class Outcome(Strict):
     target: PerYear | None = Field(default=None, description="Minimum per year.")
 
 
+class RiskShare(Strict):
+    """A section 75 risk share: fixed shares of what pooling gains or costs."""
+
+    risk_share: dict[Id, Finite] = Field(
+        description="Agency -> its share of the pooled surplus or deficit (shares >= 0, "
+        "adding up to 1).")
+
+
+AGREEMENTS = ("gain_share", "fair_shares", "risk_share")
+"""The agreements a pooled scenario may name (`Scenario.agreement`)."""
+
+
 class Scenario(Strict):
     """A way of running the place: ring-fenced or pooled, protected or not."""
 
@@ -208,7 +220,24 @@ class Scenario(Strict):
         description="Scenario whose positions no_worse_off protects; "
         "default the first scenario with pooling false.",
     )
-    transfers: bool = Field(default=False, description="Whether gain-share transfers are allowed.")
+    transfers: bool = Field(default=False, description="Whether gain-share transfers are allowed "
+                            "(the same as agreement: gain_share).")
+    agreement: Literal["gain_share", "fair_shares"] | RiskShare | None = Field(
+        default=None,
+        description="How the partners share what pooling gains or costs against the reference: "
+        "gain_share (each partner below its reference made whole by those above, in proportion "
+        "to their surplus), {risk_share: {agency: share}} (fixed shares of the surplus or "
+        "deficit), or fair_shares (the surplus or deficit in proportion to each partner's "
+        "Shapley share of the pooling gain).")
+
+    def agreed(self) -> str | None:
+        """The agreement's kind ('gain_share', 'risk_share', 'fair_shares'), or None;
+        `transfers: true` is gain_share."""
+        if isinstance(self.agreement, RiskShare):
+            return "risk_share"
+        if self.agreement is not None:
+            return self.agreement
+        return "gain_share" if self.transfers else None
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="Dotted path -> value, applied before the model is built."
     )

@@ -24,6 +24,7 @@ from optimiser.inputs.schema import (
     Intervention,
     Outcome,
     Range,
+    RiskShare,
     Scenario,
     Stream,
 )
@@ -290,12 +291,47 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
     for name, scenario in (instance.scenarios or {}).items():
         for sid in scenario.pool_share:
             unknown("stream", sid, streams, ("scenarios", name, "pool_share", sid))
+        problems.extend(agreement_problems(name, scenario, agencies, source))
         if scenario.reference is not None:
             declared = set(instance.scenarios or {}) - {name}
             need(scenario.reference in declared, ("scenarios", name, "reference"),
                  f"unknown scenario '{scenario.reference}'{suggest(scenario.reference, declared)}"
                  if scenario.reference != name else "a scenario cannot be its own reference")
     return problems
+
+
+SHARES_ADD_UP = 1e-9
+"""How far a risk share's shares may add up from 1."""
+
+
+def agreement_problems(name: str, scenario: Scenario, agencies: set[str],
+                       source: Source) -> list[Problem]:
+    """A scenario's `agreement`: only where it pools; `transfers: true` is gain_share and
+    names no other; a risk share names known agencies, each share >= 0, adding up to 1
+    (within SHARES_ADD_UP). The first problem found, located."""
+    at = ("scenarios", name, "agreement")
+    if scenario.agreement is None:
+        return []
+    if not scenario.pooling:
+        return [source.problem(at, "an agreement shares what pooling gains or costs, and this "
+                                   "scenario does not pool (pooling: false)")]
+    if scenario.transfers and scenario.agreed() != "gain_share":
+        return [source.problem(at, "transfers: true is the gain_share agreement; give "
+                                   "'agreement' or 'transfers', not both")]
+    if not isinstance(scenario.agreement, RiskShare):
+        return []
+    shares = scenario.agreement.risk_share
+    for aid, share in shares.items():
+        where = (*at, "risk_share", aid)
+        if aid not in agencies:
+            return [source.problem(where, f"unknown agency '{aid}'{suggest(aid, agencies)}")]
+        if share < 0:
+            return [source.problem(where, f"a share cannot be negative (got {share:g})")]
+    total = math.fsum(shares.values())
+    if abs(total - 1.0) > SHARES_ADD_UP:
+        return [source.problem((*at, "risk_share"),
+                               f"the shares must add up to 1 (they add up to {total:.12g})")]
+    return []
 
 
 def range_problem(figure: Range) -> str | None:

@@ -17,7 +17,7 @@ import numpy as np
 from models.pooling import PlaceData
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.ranges import central_instance, multiplier, written_figures
-from optimiser.inputs.schema import DEFAULT_SCENARIOS, Instance, Scenario
+from optimiser.inputs.schema import DEFAULT_SCENARIOS, Instance, RiskShare, Scenario
 from optimiser.inputs.validate import check_references, check_schema, per_year, suggest
 from optimiser.inputs.yamlsource import Source, dotted
 
@@ -62,6 +62,11 @@ def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
                 ("scenarios", name, "incentives"),
                 "no_worse_off needs a reference scenario: add one with pooling: false, "
                 "or name it with reference:"))
+        elif scenario.agreement is not None and reference is None:
+            problems.append(source.problem(
+                ("scenarios", name, "agreement"),
+                "an agreement shares what pooling gains or costs against a reference "
+                "scenario: add one with pooling: false, or name it with reference:"))
         runs[name] = ScenarioRun(name, scenario, changed, reference)
     if problems:
         raise InstanceError(problems)
@@ -69,7 +74,8 @@ def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
 
 
 def _reference_order(runs: dict[str, ScenarioRun], source: Source) -> list[ScenarioRun]:
-    """Order runs so each protected reference is solved before the scenario that needs it."""
+    """Order runs so each reference is solved before a scenario that protects its positions
+    or settles an agreement against them."""
     ordered: list[ScenarioRun] = []
     state: dict[str, str] = {}
 
@@ -82,7 +88,8 @@ def _reference_order(runs: dict[str, ScenarioRun], source: Source) -> list[Scena
                 ("scenarios", chain[0], "reference"), f"references go round in a circle: {cycle}")])
         state[name] = "visiting"
         run = runs[name]
-        if run.scenario.incentives == "no_worse_off" and run.reference is not None:
+        needs = run.scenario.incentives == "no_worse_off" or run.scenario.agreed() is not None
+        if needs and run.reference is not None:
             visit(run.reference, [*chain, name])
         state[name] = "done"
         ordered.append(run)
@@ -218,5 +225,9 @@ def place_data(
         floor=np.array([-a.max_net_cost if a.max_net_cost is not None else np.nan
                         for a in inst.agencies.values()], dtype=float),
         reference=reference,
-        transfers=sc.transfers,
+        transfers=sc.agreed() is not None,
+        agreement=sc.agreed(),
+        agreement_shares=(np.array([sc.agreement.risk_share.get(a, 0.0) for a in agencies],
+                                   dtype=float)
+                          if isinstance(sc.agreement, RiskShare) else None),
     )

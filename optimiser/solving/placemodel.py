@@ -39,7 +39,8 @@ from optimiser.solving.highs import (
 )
 
 SCENARIO_FIELDS = frozenset(
-    {"pooling", "pool_share", "reference", "transfers", "reference_allowance", "fenced_by"})
+    {"pooling", "pool_share", "reference", "transfers", "reference_allowance", "fenced_by",
+     "agreement", "agreement_shares"})
 """PlaceData fields a loaded model switches by bounds and rows; the others are its data."""
 
 

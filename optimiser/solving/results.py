@@ -5,9 +5,9 @@ objects. Two rules decide figures the optimum leaves open, and are applied here:
 
 - pro-rata pool: each stream's pooled money is spread over the interventions the
   pool pays for in proportion to what the pool pays each (SPEC's f_sit);
-- gain-share transfers: every protected agency below its reference is paid
-  exactly its shortfall, by the agencies above theirs in proportion to their
-  surplus over it.
+- agreements (`settle_agreement`): gain share (every agency below its reference
+  is paid exactly its shortfall, by the agencies above theirs in proportion to
+  their surplus over it), a risk share or fair shares of the pooled surplus.
 """
 
 from __future__ import annotations
@@ -77,18 +77,14 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
     outcomes = _frame(name, "outcome", data.outcomes, years, achieved=achieved,
                       target=data.target)
     agencies = _agencies(name, data, x, solution)
-    transfers = gain_share_transfers(name, data, agencies)
-    if not transfers.empty:
-        paid = transfers.groupby("from")["amount"].sum()
-        received = transfers.groupby("to")["amount"].sum()
-        agencies["transfers_out"] = agencies["agency"].map(paid).fillna(0.0)
-        agencies["transfers_in"] = agencies["agency"].map(received).fillna(0.0)
-    agencies["net"] = (agencies["savings"] - agencies["spend"]
-                       + agencies["transfers_in"] - agencies["transfers_out"])
+    transfers = pd.DataFrame(columns=["scenario", "from", "to", "amount"])
     objective = float(np.sum(objective_coefficients(data) * x))
-    return ScenarioResult(name, "optimal", objective, "", reference, allocation, funding,
-                          outcomes, agencies, transfers, timings=solution.timings, data=data,
-                          lp=solution.lp)
+    result = ScenarioResult(name, "optimal", objective, "", reference, allocation, funding,
+                            outcomes, agencies, transfers, timings=solution.timings, data=data,
+                            lp=solution.lp)
+    if data.agreement is not None and not np.all(np.isnan(data.reference)):
+        settle_agreement(result, data.reference)  # no_worse_off: the reference is known
+    return result
 
 
 def _array(solution: Solution, var: str, shape: tuple[int, ...],
@@ -171,36 +167,98 @@ def _agencies(name: str, data: PlaceData, x: np.ndarray, solution: Solution) -> 
     return frame
 
 
-def gain_share_transfers(name: str, data: PlaceData, agencies: pd.DataFrame) -> pd.DataFrame:
-    """The gain-share payments of a scenario with no_worse_off and transfers.
-
-    Shortfall D_a = max(0, Pref_a - P_a), surplus U_a = max(0, P_a - Pref_a).
-    Agency a pays b:  z_ab = D_b * U_a / sum_c U_c  (sum_a U_a >= sum_b D_b holds
-    at the optimum), so every agency ends at least at its reference and the
-    total moved is the total shortfall, the least any settlement can move.
-    """
-    columns = ["scenario", "from", "to", "amount"]
-    if not data.transfers or np.all(np.isnan(data.reference)):
-        return pd.DataFrame(columns=columns)
-    pay = gain_share_payments(agencies["position"].to_numpy(), data.reference)
-    if not pay.any():
-        return pd.DataFrame(columns=columns)
-    rows = [(name, data.agencies[a], data.agencies[b], float(pay[a, b]))
+def settle_agreement(result: ScenarioResult, reference: np.ndarray,
+                     shares: np.ndarray | None = None, reference_name: str | None = None,
+                     extra: dict[str, object] | None = None) -> None:
+    """Apply the scenario's agreement (`agreement_payments`) to its agency positions
+    against `reference` (each agency's position in the reference scenario): the
+    transfers table, transfers_in and transfers_out, net (= the position the plan leaves
+    plus what the agreement moves), and results.json's `agreement` (kind, reference,
+    shares, the surplus, and for each agency where the plan leaves it, what the
+    agreement moves and where it ends). `shares`: a risk share's, or fair shares'
+    (default the scenario's own)."""
+    data = result.data
+    assert data is not None and data.agreement is not None
+    agencies = result.agencies
+    position = agencies["position"].to_numpy(float)
+    shares = data.agreement_shares if shares is None else shares
+    pay = agreement_payments(data.agreement, position, reference, shares)
+    rows = [(result.name, data.agencies[a], data.agencies[b], float(pay[a, b]))
             for a in range(len(data.agencies)) for b in range(len(data.agencies))
             if pay[a, b] > MONEY_TOL]
-    return pd.DataFrame(rows, columns=columns)
+    result.transfers = pd.DataFrame(rows, columns=["scenario", "from", "to", "amount"])
+    agencies["transfers_out"] = pay.sum(axis=1)
+    agencies["transfers_in"] = pay.sum(axis=0)
+    agencies["net"] = (agencies["savings"] - agencies["spend"]
+                       + agencies["transfers_in"] - agencies["transfers_out"])
+    moves = agencies["transfers_in"].to_numpy(float) - agencies["transfers_out"].to_numpy(float)
+    document: dict[str, object] = {
+        "kind": data.agreement,
+        "reference": reference_name or result.reference,
+        "surplus": float(np.sum(position - reference)),
+    }
+    if shares is not None:
+        document["shares"] = {a: float(v) for a, v in zip(data.agencies, shares, strict=True)}
+    document.update(extra or {})
+    document["positions"] = {
+        a: {"plan": float(p), "reference": float(r), "moves": float(m), "ends": float(p + m)}
+        for a, p, r, m in zip(data.agencies, position, reference, moves, strict=True)}
+    result.extra["agreement"] = document
+
+
+def agreement_payments(kind: str, position: np.ndarray, reference: np.ndarray,
+                       shares: np.ndarray | None = None) -> np.ndarray:
+    """(A, A) payments an agreement makes: [a, b] is what agency a pays agency b.
+
+    gain_share: `gain_share_payments`. risk_share and fair_shares: `shared_payments`
+    with the agreement's shares (a risk share's as written; fair shares' the Shapley
+    shares of the pooling gain, phi_a / sum phi). Without shares (fair shares that
+    could not be found) nothing moves.
+    """
+    if kind == "gain_share":
+        return gain_share_payments(position, reference)
+    if shares is None or not np.all(np.isfinite(shares)):
+        return np.zeros((len(position), len(position)))
+    return shared_payments(position, reference, shares)
 
 
 def gain_share_payments(position: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """(A, A) gain-share payments: [a, b] is what agency a pays agency b (see
-    `gain_share_transfers`); all zero when no agency falls short (by more than
-    MONEY_TOL in all) or none has a surplus."""
+    """(A, A) gain-share payments: [a, b] is what agency a pays agency b.
+
+    Shortfall D_a = max(0, Pref_a - P_a), surplus U_a = max(0, P_a - Pref_a).
+    Agency a pays b:  z_ab = D_b * U_a / max(sum_c U_c, sum_c D_c),
+    so every agency ends at least at its reference where the surpluses cover the
+    shortfalls (as no_worse_off with an agreement ensures), moving exactly the total
+    shortfall, the least any settlement can move; where they do not, every surplus is
+    paid over and each loser is made good in the same proportion. All zero when no
+    agency falls short (by more than MONEY_TOL in all) or none has a surplus.
+    """
     gap = position - reference
     shortfall = np.where(gap < 0, -gap, 0.0)
     surplus = np.where(gap > 0, gap, 0.0)
     if shortfall.sum() <= MONEY_TOL or surplus.sum() <= 0:
         return np.zeros((len(position), len(position)))
-    return np.outer(surplus / surplus.sum(), shortfall)
+    return np.outer(surplus / max(surplus.sum(), shortfall.sum()), shortfall)
+
+
+def shared_payments(position: np.ndarray, reference: np.ndarray,
+                    shares: np.ndarray) -> np.ndarray:
+    """(A, A) payments of a share of the pooled surplus or deficit (a section 75 risk
+    share; fair shares): [a, b] is what agency a pays agency b.
+
+    Surplus S = sum_a (P_a - Pref_a) (negative: a deficit); agency a is to end at
+    E_a = Pref_a + sigma_a * S (sum_a sigma_a = 1, so sum_a E_a = sum_a P_a: money only
+    moves between partners). Its transfer t_a = E_a - P_a; those with t_a < 0 pay those
+    with t_b > 0 in proportion to what each is owed:
+    z_ab = max(0, -t_a) * max(0, t_b) / sum_c max(0, t_c).
+    """
+    surplus = float(np.sum(position - reference))
+    transfer = reference + shares * surplus - position
+    owed = np.where(transfer > 0, transfer, 0.0)
+    owes = np.where(transfer < 0, -transfer, 0.0)
+    if owed.sum() <= MONEY_TOL:
+        return np.zeros((len(position), len(position)))
+    return np.outer(owes, owed / owed.sum())
 
 
 def _empty_tables(name: str) -> tuple[pd.DataFrame, ...]:
