@@ -17,14 +17,15 @@ import pandas as pd
 
 from models.pooling import PlaceData, build_model
 from optimiser.errors import InstanceError, Problem
+from optimiser.inputs.figures import read_instance
 from optimiser.inputs.schema import Instance
-from optimiser.inputs.tables import read_instance
 from optimiser.inputs.validate import validate
 from optimiser.inputs.yamlsource import Source
 from optimiser.place.scenarios import ScenarioRun, place_data, scenario_runs
 from optimiser.progress import RunProgress
 from optimiser.solving.diagnose import (
     explain_accuracy,
+    explain_gap,
     explain_infeasible,
     explain_unbounded,
     records,
@@ -61,6 +62,8 @@ class RunResult:
     """Top-level results.json entries added by the analyses (settlement, shapley, ...)."""
     uncertainty: UncertaintyResult | None = None
     """The draws of `optimise --draws`, when asked for (`optimiser.analyses.uncertainty`)."""
+    plans: dict[str, Any] = field(default_factory=dict)
+    """Further plans of a scenario, by its name: its robust plan (`optimiser.analyses.robust`)."""
     models: PlaceModels = field(default_factory=PlaceModels)
     """The place's compiled models, still loaded in HiGHS, for analyses that re-solve."""
     progress: RunProgress = field(default_factory=RunProgress)
@@ -86,7 +89,7 @@ class RunResult:
     @property
     def all_optimal(self) -> bool:
         """True when every scenario solved to optimality (exit status 0)."""
-        return all(s.status == "optimal" for s in self.scenarios)
+        return all(s.status == "optimal" and s.proven for s in self.scenarios)
 
 
 def prepare(path: Path) -> Prepared:
@@ -173,6 +176,8 @@ def explain(result: ScenarioResult, run: ScenarioRun, data: PlaceData,
     start = run.instance.start_year
     if solution.status == "optimal":
         notes = [solution.message] if solution.message else []
+        if solution.mip is not None and not solution.mip.proven:
+            notes.insert(0, explain_gap(solution.mip))
         if solution.accuracy.get("max_relative_violation", 0.0) > TRUSTED:
             notes.append(explain_accuracy(solution.accuracy))
             result.extra["accuracy"] = solution.accuracy
@@ -237,12 +242,13 @@ def run_prepared(prepared: Prepared, ranges: bool = True,
     for scenario in prepared.runs:
         done[scenario.name] = solve_scenario(scenario, done, ranges=ranges, models=models)
         progress.advance()
-    declared = [done[name] for name in _declared_order(prepared)]
+    declared = [done[name] for name in declared_order(prepared)]
     return RunResult(prepared, declared, {"scenarios": time.perf_counter() - started},
                      models=models, progress=progress)
 
 
-def _declared_order(prepared: Prepared) -> list[str]:
+def declared_order(prepared: Prepared) -> list[str]:
+    """The scenarios in the order the instance declares them (the default pair if none)."""
     names = [r.name for r in prepared.runs]
     declared = list(prepared.instance.scenarios or names)
     return [n for n in declared if n in names]

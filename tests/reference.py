@@ -1,6 +1,6 @@
-"""An independent, deliberately naive implementation of SPEC.md's model: the test oracle.
+"""An independent, deliberately naive implementation of docs/contract.md's model: the oracle.
 
-It never imports `optimiser` or `models`. Every scenario is one LP in the SPEC's own
+It never imports `optimiser` or `models`. Every scenario is one LP in the contract's own
 variables, solved with `scipy.optimize.linprog(method="highs")`:
 
 - `x_it` in `[min_units_it, max_units_it]`, the units of intervention `i` in year `t`;
@@ -8,7 +8,7 @@ variables, solved with `scipy.optimize.linprog(method="highs")`:
   `R(s)` when not pooling, every `i` when pooling);
 - `z_ab >= 0` for every ordered pair of distinct agencies when the scenario allows transfers.
 
-Readings of SPEC.md that the optimiser must share (see the report that came with this file):
+Readings of the contract that the optimiser must share (see the report that came with this file):
 
 - `P_a` (what `max_net_cost` floors and what `no_worse_off` protects) excludes transfers; the
   protected `Pref_a` is `savings - spend` of the reference scenario's plan.
@@ -51,7 +51,82 @@ def load_instance(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(handle)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: an instance is a mapping")
-    return data
+    return _named_figures(data, Path(path).parent)
+
+
+_TEXT_KEYS = {"name", "description", "agency", "unit", "source", "currency", "objective",
+              "incentives", "reference", "ring_fence", "kind"}
+
+
+def _named_figures(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The instance with its named figures (README, 'Named figures') written out as numbers:
+    libraries first, the instance's own entries after them; a use is a product of
+    numbers and names; a use of ranged figures becomes {low, central, high} over the
+    corners of their ranges."""
+    if "figures" not in data and "figures_from" not in data:
+        return data
+    entries: dict[str, Any] = {}
+    for name in data.get("figures_from") or []:
+        with open(base / name, encoding="utf-8") as handle:
+            entries.update(yaml.safe_load(handle)["figures"])
+    own = data.get("figures") or {}
+    if isinstance(own, str):  # a CSV table: name, value, low, high, ...
+        import csv
+
+        with open(base / own, encoding="utf-8") as handle:
+            own = {row["name"]: {k: v for k, v in row.items() if v not in (None, "")}
+                   for row in csv.DictReader(handle)}
+    entries.update(own)
+
+    def figure(name: str) -> tuple[float, float, float]:
+        entry = entries[name]
+        entry = entry if isinstance(entry, dict) else {"value": entry}
+        value = entry["value"]
+        if isinstance(value, str) and not _is_float(value):
+            central = product(value)
+            return central, central, central
+        value = float(str(value).replace("£", "").replace(",", ""))
+        return (float(entry.get("low", value)), value, float(entry.get("high", value)))
+
+    def product(text: str) -> float:
+        return product_range(text)[1]
+
+    def product_range(text: str) -> tuple[float, float, float]:
+        corners, central = [1.0], 1.0
+        for part in text.split("*"):
+            part = part.strip()
+            if _is_float(part):
+                factor = (float(part),) * 3
+            else:
+                sign = -1.0 if part.startswith("-") else 1.0
+                low, mid, high = figure(part.lstrip("-").strip())
+                factor = (sign * low, sign * mid, sign * high)
+            corners = [c * f for c in corners for f in (factor[0], factor[2])]
+            central *= factor[1]
+        return min(corners), central, max(corners)
+
+    def walk(value: Any, key: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        if isinstance(value, str) and key not in _TEXT_KEYS and all(
+                _is_float(p.strip()) or p.strip().lstrip("-").strip() in entries
+                for p in value.split("*")):
+            low, central, high = product_range(value)
+            return central if low == high else {"low": low, "central": central, "high": high}
+        return value
+
+    rest = {k: v for k, v in data.items() if k not in ("figures", "figures_from")}
+    return walk(rest, None)
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def apply_overrides(instance: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict:
@@ -72,7 +147,7 @@ def apply_overrides(instance: Mapping[str, Any], overrides: Mapping[str, Any] | 
 
 @dataclass(frozen=True)
 class Scenario:
-    """One scenario, with the SPEC's defaults filled in."""
+    """One scenario, with the contract's defaults filled in."""
 
     name: str
     pooling: bool
@@ -84,7 +159,7 @@ class Scenario:
 
 
 def scenarios_of(instance: Mapping[str, Any]) -> dict[str, Scenario]:
-    """The instance's scenarios in file order (the SPEC's two by default)."""
+    """The instance's scenarios in file order (the contract's two by default)."""
     raw: Mapping[str, Any] = instance.get("scenarios") or DEFAULT_SCENARIOS
     first_unpooled = next(
         (name for name, body in raw.items() if not bool((body or {}).get("pooling", False))),
@@ -630,7 +705,7 @@ def check_plan(
     tol: float = 1e-6,
     reference_result: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Every constraint of SPEC.md that one scenario entry of results.json violates.
+    """Every constraint of docs/contract.md that one scenario entry of results.json violates.
 
     `reference_result` is the reference scenario's entry, needed for `no_worse_off`.
     Tolerances are relative to the gross money (or units) involved in each check.
@@ -807,4 +882,110 @@ def check_plan(
         problems.append(f"objective is {objective!r}, not a number")
     elif not _near(float(objective), recomputed, tol, gross):
         problems.append(f"objective reported {objective}, recomputed from units {recomputed}")
+    return problems
+
+
+# --------------------------------------------------------------------------- the account
+
+
+def account_of(instance: Mapping[str, Any], scenario_name: str,
+               result: Mapping[str, Any]) -> dict[str, Any]:
+    """The contract's `account` of one optimal scenario entry of results.json, recomputed from its
+    `units` and `funding` and the instance alone, term by term as the contract words it, and each
+    agency's `by_year` cash: {"account": {...}, "by_year": {agency: {"spend", "savings"}}}.
+
+    cost = sum_t d_t sum_i (unit_cost_it x_it + setup_cost_it y_it); cash_savings = the savings
+    arriving within the horizon (d_(t+lag_i) g_ia E_it); outcome_value = sum_t d_t sum_k value_k
+    sum_i e_ik E_it; where y_it says the service runs (`services`, else x_it > 0) and E_it is
+    x_it, or with tiers the reported bands weighted by their scales (reference_milp.py).
+    payback_year: the first year by whose end sum_(t'<=t) d_t' (savings_t' - spend_t') >= 0
+    (within 1e-9 of the plan's cost), with spend_t the plan's cost in year t.
+    """
+    data = prepare(instance, scenarios_of(instance)[scenario_name])
+    start = int(instance["start_year"])
+    units = {i: [float(v) for v in result["units"].get(i, [0.0] * data.years)]
+             for i in data.interventions}
+    h = data.years
+    from reference_milp import _effective, _extensions  # it imports this module
+    ext = _extensions(instance, scenarios_of(instance)[scenario_name], h)
+    services = result.get("services") or {}
+    setup = {i: [ext["setup"][i][t] if (services[i]["runs"][t] if i in services
+                                        else units[i][t] > 0) else 0.0 for t in range(h)]
+             for i in ext["setup"]}
+    effective = _effective(data, ext, units, result)
+    spend_t = [sum(data.unit_cost[i][t] * units[i][t] + (setup[i][t] if i in setup else 0.0)
+                   for i in data.interventions)
+               for t in range(h)]
+    agency_savings = {a: [0.0] * h for a in data.agencies}
+    for i in data.interventions:
+        for t in range(h):
+            arrival = t + data.lag[i]
+            if arrival >= h:
+                continue
+            for a, g in data.savings[i].items():
+                agency_savings[a][arrival] += g * effective[i][t]
+    agency_spend = {a: [0.0] * h for a in data.agencies}
+    for s, by_i in (result.get("funding") or {}).items():
+        for money in by_i.values():
+            for t in range(h):
+                agency_spend[data.stream_agency[s]][t] += float(money[t])
+    savings_t = [sum(agency_savings[a][t] for a in data.agencies) for t in range(h)]
+    cost = sum(data.discount[t] * spend_t[t] for t in range(h))
+    saved = sum(data.discount[t] * savings_t[t] for t in range(h))
+    value = sum(data.discount[t] * data.value[k] * data.effects[i].get(k, 0.0) * effective[i][t]
+                for t in range(h) for k in data.outcomes for i in data.interventions)
+    payback = None
+    running = 0.0
+    for t in range(h):
+        running += data.discount[t] * (savings_t[t] - spend_t[t])
+        if running >= -1e-9 * max(1.0, cost):
+            payback = start + t
+            break
+    account = {
+        "cost": cost, "cash_savings": saved, "cash_net": saved - cost, "outcome_value": value,
+        "net_benefit": value + saved - cost,
+        "financial_return": saved / cost if cost > 0 else None,
+        "public_value_return": (saved + value) / cost if cost > 0 else None,
+        "payback_year": payback,
+    }
+    by_year = {a: {"spend": agency_spend[a], "savings": agency_savings[a]}
+               for a in data.agencies}
+    return {"account": account, "by_year": by_year, "discount": data.discount, "scale": cost}
+
+
+def check_account(instance: Mapping[str, Any], scenario_name: str, result: Mapping[str, Any],
+                  tol: float = 1e-6) -> list[str]:
+    """Where one optimal scenario entry's `account` and agencies' `by_year` differ from the
+    contract's definitions (`account_of`) by more than `tol` relative, and where an agency's
+    by-year cash does not discount to its present-value spend and savings."""
+    want = account_of(instance, scenario_name, result)
+    got = result.get("account") or {}
+    gross = max(1.0, abs(want["scale"]), abs(want["account"]["cash_savings"]))
+    problems = []
+    for key, value in want["account"].items():
+        have = got.get(key, "missing")
+        if value is None or key == "payback_year":
+            if have != value:
+                problems.append(f"account.{key}: {have!r}, by definition {value!r}")
+            continue
+        # ratios are compared relative to themselves; money relative to the money involved
+        scale = max(1.0, abs(value)) if key.endswith("_return") else max(gross, abs(value))
+        if not isinstance(have, int | float) or abs(have - value) > tol * scale:
+            problems.append(f"account.{key}: {have!r}, by definition {value!r}")
+    d = want["discount"]
+    for a, cash in want["by_year"].items():
+        entry = result["agencies"][a]
+        by_year = entry.get("by_year") or {}
+        for part in ("spend", "savings"):
+            series = by_year.get(part)
+            if series is None or len(series) != len(d):
+                problems.append(f"agencies.{a}.by_year.{part}: {series!r}")
+                continue
+            pv = sum(dt * v for dt, v in zip(d, series, strict=True))
+            if abs(pv - entry[part]) > tol * max(gross, abs(entry[part])):
+                problems.append(f"agencies.{a}.by_year.{part} discounts to {pv}, not "
+                                f"{entry[part]}")
+            for t, (v, w) in enumerate(zip(series, cash[part], strict=True)):
+                if abs(v - w) > tol * max(gross, abs(w)):
+                    problems.append(f"agencies.{a}.by_year.{part}[{t}]: {v}, by definition {w}")
     return problems

@@ -2,23 +2,28 @@
 
 Every hand-solved instance in `data/` and a batch of generated ones are run through
 `python -m optimiser INSTANCE --out DIR`; the statuses and objectives in results.json must
-match the reference's, every optimal plan must satisfy SPEC.md's constraints as `check_plan`
+match the reference's, every optimal plan must satisfy the contract's constraints as `check_plan`
 recomputes them, and the exit status must say whether every scenario was optimal.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from gen import random_instance
-from reference import check_plan, load_instance, positions_of, scenarios_of, solve_reference
-
-from optimiser.cli import main
+from reference import (
+    check_account,
+    check_plan,
+    load_instance,
+    positions_of,
+    scenarios_of,
+    solve_reference,
+)
+from solved import results_only
 
 DATA = Path(__file__).parent / "data"
 DATA_FILES = sorted(p.name for p in DATA.glob("*.yaml") if p.name != "expected.yaml")
@@ -30,20 +35,14 @@ INVARIANT_SEEDS = range(100, 125)
 
 
 def run_cli(path: Path, out: Path) -> tuple[int, dict[str, Any]]:
-    """Run the CLI in this process on one instance file; its exit status and results.json.
+    """Solve one instance file as the command does, in this process; its exit status and
+    results.json.
 
-    In-process (not a subprocess) to keep the suite fast; the analyses after the
-    scenarios are tested on their own. tests/test_core.py runs the real console
-    command.
+    In-process, without analyses and writing only results.json, to keep the suite fast:
+    the analyses are tested on their own, the reports by tests/test_reports.py, and
+    tests/test_core.py runs the real console command.
     """
-    try:
-        main([str(path), "--out", str(out), "--analyses", "none"])
-        code = 0
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    results = out / "results.json"
-    assert results.is_file(), f"exit {code}, no results.json"
-    return code, json.loads(results.read_text(encoding="utf-8"))
+    return results_only(path, out)
 
 
 def _same(a: float, b: float) -> bool:
@@ -84,6 +83,7 @@ def compare_with_reference(instance: dict[str, Any], path: Path, out: Path) -> d
             assert scenario.reference is not None
             ref_entry = tool[scenario.reference]
         failures += [f"{name}: {p}" for p in check_plan(instance, name, got, 1e-6, ref_entry)]
+        failures += [f"{name}: {p}" for p in check_account(instance, name, got)]
     all_optimal = all(tool[name]["status"] == "optimal" for name in scenarios)
     if code != (0 if all_optimal else 1):
         failures.append(f"exit status {code} with statuses {[e['status'] for e in tool.values()]}")

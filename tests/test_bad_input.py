@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -449,6 +450,47 @@ CASES: list[tuple[str, str, str, int | None]] = [
         None,
     ),
     ("recursive alias", "name: x\nloop: &a [1, *a]\n", "recursive alias", 2),
+    # set-up costs, minimum scales, tiers and carry-over (line 28 is the added line)
+    ("min_scale above max_units", edit("    lag: 0\n", "    lag: 0\n    min_scale: 60\n"),
+     "min_scale 60 is above max_units 50 in 2010", 28),
+    ("negative setup_cost", edit("    lag: 0\n", "    lag: 0\n    setup_cost: -5\n"),
+     "setup_cost: must not be negative (got -5", 28),
+    ("negative min_scale", edit("    lag: 0\n", "    lag: 0\n    min_scale: -1\n"),
+     "min_scale: must not be negative (got -1", 28),
+    ("tier scales rising",
+     edit("    lag: 0\n", "    lag: 0\n    tiers: [{units: 10, scale: 0.5}, {scale: 0.8}]\n"),
+     "scale 0.8 is above the band before's 0.5", 28),
+    ("tier scale above 1",
+     edit("    lag: 0\n", "    lag: 0\n    tiers: [{units: 10, scale: 1.5}, {scale: 0.5}]\n"),
+     "must be a share between 0 and 1 (got 1.5)", 28),
+    ("tier scale below 0",
+     edit("    lag: 0\n", "    lag: 0\n    tiers: [{units: 10, scale: 1}, {scale: -0.1}]\n"),
+     "must be a share between 0 and 1 (got -0.1)", 28),
+    ("band of no units",
+     edit("    lag: 0\n", "    lag: 0\n    tiers: [{units: 0, scale: 1}, {scale: 0.5}]\n"),
+     "a band needs more than 0 units (got 0)", 28),
+    ("band of negative units",
+     edit("    lag: 0\n", "    lag: 0\n    tiers: [{units: -10, scale: 1}, {scale: 0.5}]\n"),
+     "a band needs more than 0 units (got -10)", 28),
+    ("last band with units",
+     edit("    lag: 0\n",
+          "    lag: 0\n    tiers: [{units: 10, scale: 1}, {units: 5, scale: 0.5}]\n"),
+     "the last band has no units: it runs to max_units", 28),
+    ("middle band without units",
+     edit("    lag: 0\n", "    lag: 0\n    tiers: [{scale: 1}, {scale: 0.5}]\n"),
+     "every band but the last needs units", 28),
+    ("carry_over on an intervention", edit("    lag: 0\n", "    lag: 0\n    carry_over: true\n"),
+     "carry_over belongs on a stream", 28),
+    ("carry_over on an agency",
+     edit("    max_net_cost: 0\n", "    max_net_cost: 0\n    carry_over: true\n"),
+     "carry_over belongs on a stream", 12),
+    ("carry_over not true or false",
+     edit("    pool_share: 0.5\n", "    pool_share: 0.5\n    carry_over: sometimes\n"),
+     "must be true or false", 17),
+    ("free unit switched without max_units",
+     edit("    unit_cost: 100\n    min_units: 0\n    max_units: 5\n",
+          "    unit_cost: 0\n    setup_cost: 50\n"),
+     "needs max_units", 30),
 ]
 
 SITUATIONS: dict[str, Callable[[Path], tuple[Path, str]]] = {}
@@ -594,3 +636,120 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     done = cli(tmp_path / "bad.yaml", "--out", tmp_path / "out", "--debug")
     assert done.returncode != 0
     assert "Traceback" in done.stderr and "InstanceError" in done.stderr
+
+
+# ---------------------------------------------------------------- the output folder
+# optimise removes or replaces only files it wrote (the manifest of each report says which).
+
+
+def first_run(tmp_path: Path) -> tuple[Path, Path]:
+    path = tmp_path / "place.yaml"
+    path.write_text(BASE)
+    out = tmp_path / "work"
+    assert runner.invoke(app, [str(path), "--out", str(out)]).exit_code == 0
+    return path, out
+
+
+def test_report_keeps_a_manifest_of_its_files(tmp_path: Path) -> None:
+    import json
+
+    _, out = first_run(tmp_path)
+    manifest = json.loads((out / ".optimise-manifest.json").read_text())
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                     if p.name != ".optimise-manifest.json")
+    assert manifest["tool"] == "optimise" and manifest["files"] == written
+    assert {"results.json", "report.xlsx", "summary.md"} <= set(written)
+
+
+def test_rerun_replaces_its_own_report(tmp_path: Path) -> None:
+    path, out = first_run(tmp_path)
+    path.write_text(edit("max_units: 50", "max_units: 40"))
+    before = (out / "results.json").read_text()
+    assert runner.invoke(app, [str(path), "--out", str(out)]).exit_code == 0
+    assert (out / "results.json").read_text() != before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".work.")]
+
+
+def test_users_notes_in_an_earlier_report_are_kept(tmp_path: Path) -> None:
+    """The probe: the user kept work/my_notes.txt beside an earlier report."""
+    path, out = first_run(tmp_path)
+    (out / "my_notes.txt").write_text("precious")
+    before = sorted(p.name for p in out.iterdir())
+    done = runner.invoke(app, [str(path), "--out", str(out)])
+    assert done.exit_code == 2, done.output
+    assert "holds files optimise did not write (my_notes.txt)" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert (out / "my_notes.txt").read_text() == "precious"
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_instance_inside_out_is_refused(tmp_path: Path) -> None:
+    """The probe: the user copied their instance into the report folder and ran it there."""
+    _, out = first_run(tmp_path)
+    inside = out / "place.yaml"
+    inside.write_text(BASE)
+    for target in (out, tmp_path):  # the folder itself, or one above it
+        done = runner.invoke(app, [str(inside), "--out", str(target)])
+        assert done.exit_code == 2, done.output
+        assert f"holds {inside}, which this run reads" in done.stderr
+        assert inside.read_text() == BASE
+
+
+def test_table_inside_out_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "outcomes.csv").write_text("id,name,target\nadm,Admissions avoided,5\n")
+    path = tmp_path / "place.yaml"
+    path.write_text(edit("outcomes:\n  adm:\n    name: Admissions avoided\n    target: 5\n",
+                         "outcomes: work/outcomes.csv\n"))
+    done = runner.invoke(app, [str(path), "--out", str(tmp_path / "work")])
+    assert done.exit_code == 2, done.output
+    assert "outcomes.csv" in done.stderr
+    assert (tmp_path / "work" / "outcomes.csv").exists()
+    # a table that sits in an earlier report's folder under a report's name
+    (tmp_path / "again").mkdir()
+    _, out = first_run(tmp_path / "again")
+    path.write_text(edit("outcomes:\n  adm:\n    name: Admissions avoided\n    target: 5\n",
+                         f"outcomes: {out / 'outcomes.csv'}\n"))
+    (out / "outcomes.csv").write_text("id,name,target\nadm,Admissions avoided,5\n")
+    done = runner.invoke(app, [str(path), "--out", str(out)])
+    assert done.exit_code == 2, done.output
+    assert "outcomes.csv, which this run reads" in done.stderr
+
+
+def test_a_file_put_in_out_during_the_run_is_kept(tmp_path: Path, monkeypatch: Any) -> None:
+    """Between the check and the swap, a file appears in the old report: it stays (the old
+    report's own files go)."""
+    from optimiser.reports import write as reports
+
+    path, out = first_run(tmp_path)
+
+    def meanwhile(result: object, folder: Path) -> None:
+        (out / "late_note.txt").write_text("written while the run went on")
+
+    monkeypatch.setattr(reports, "WRITERS", [*reports.WRITERS[:1], meanwhile])
+    assert runner.invoke(app, [str(path), "--out", str(out)]).exit_code == 0
+    kept = [p for p in tmp_path.rglob("late_note.txt")]
+    assert len(kept) == 1 and kept[0].read_text() == "written while the run went on"
+    assert kept[0].parent != out and sorted(p.name for p in kept[0].parent.iterdir()) == [
+        "late_note.txt"]
+
+
+def test_report_from_before_manifests_is_replaced(tmp_path: Path) -> None:
+    """A folder an earlier optimise wrote (results.json from optimise, report names only)."""
+    path, out = first_run(tmp_path)
+    (out / ".optimise-manifest.json").unlink()
+    assert runner.invoke(app, [str(path), "--out", str(out)]).exit_code == 0
+    (out / ".optimise-manifest.json").unlink()
+    (out / "budget.xlsx").write_text("precious")
+    done = runner.invoke(app, [str(path), "--out", str(out)])
+    assert done.exit_code == 2 and "budget.xlsx" in done.stderr
+    assert (out / "budget.xlsx").read_text() == "precious"
+
+
+@pytest.mark.parametrize("where", ["/proc/x", "/proc/self/x/y", "/dev/null/x"])
+def test_out_where_nothing_can_be_written(tmp_path: Path, where: str) -> None:
+    path = tmp_path / "place.yaml"
+    path.write_text(BASE)
+    done = runner.invoke(app, [str(path), "--out", where])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.startswith(f"optimise: --out {where}: "), done.stderr

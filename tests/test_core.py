@@ -163,7 +163,7 @@ def test_pooled_model_has_one_pool_not_pairs(tmp_path: Path) -> None:
 
 
 def test_agencies_may_go_unnamed(tmp_path: Path) -> None:
-    """SPEC requires only the instance's name: an agency with no name is called by its id."""
+    """The contract requires only the instance's name: an agency with no name goes by its id."""
     text = TOY.replace("  council: {name: Council}\n  nhs: {name: NHS}\n",
                        "  council:\n  nhs: {max_net_cost: 0}\n")
     result = run(write(tmp_path, text))

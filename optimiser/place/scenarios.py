@@ -1,6 +1,6 @@
 """Scenarios: apply each scenario to the instance and turn it into the model's plain data.
 
-A scenario is overrides on the instance (SPEC: `overrides` are applied before
+A scenario is overrides on the instance (docs/contract.md: `overrides` are applied before
 the model is built, then `pool_share`, `pooling`, `incentives`, `transfers`).
 Scenarios are solved in an order where every reference comes before the
 scenarios that protect its positions.
@@ -9,13 +9,15 @@ scenarios that protect its positions.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from models.pooling import PlaceData
 from optimiser.errors import InstanceError, Problem
+from optimiser.inputs.figures import scenario_uses
+from optimiser.inputs.named import Use
 from optimiser.inputs.ranges import central_instance, multiplier, written_figures
 from optimiser.inputs.schema import DEFAULT_SCENARIOS, Instance, RiskShare, Scenario
 from optimiser.inputs.validate import check_references, check_schema, per_year, suggest
@@ -31,6 +33,8 @@ class ScenarioRun:
     instance: Instance
     reference: str | None
     """The scenario whose positions it is compared with (and protects, for no_worse_off)."""
+    uses: dict[tuple[str | int, ...], Use] = field(default_factory=dict)
+    """Its numbers written with named figures, by path (`optimiser.inputs.figures`)."""
 
 
 def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
@@ -47,7 +51,7 @@ def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
     )
     problems: list[Problem] = []
     runs: dict[str, ScenarioRun] = {}
-    first_unpooled = next((k for k, v in scenarios.items() if not v.pooling), None)
+    first_unpooled = default_reference(scenarios)
     for name, scenario in scenarios.items():
         changed = instance
         if scenario.overrides:
@@ -67,10 +71,18 @@ def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
                 ("scenarios", name, "agreement"),
                 "an agreement shares what pooling gains or costs against a reference "
                 "scenario: add one with pooling: false, or name it with reference:"))
-        runs[name] = ScenarioRun(name, scenario, changed, reference)
+        runs[name] = ScenarioRun(name, scenario, changed, reference,
+                                 scenario_uses(source.uses, name, list(scenario.overrides)))
     if problems:
         raise InstanceError(problems)
     return _reference_order(runs, source)
+
+
+def default_reference(scenarios: dict[str, Scenario]) -> str | None:
+    """The place's reference scenario: the first declared with `pooling: false` (None if
+    every scenario pools). The one rule behind `no_worse_off`'s default reference, the
+    ring-fence prices' reference and the roll-up's `ring_fenced` role."""
+    return next((name for name, s in scenarios.items() if not s.pooling), None)
 
 
 def _reference_order(runs: dict[str, ScenarioRun], source: Source) -> list[ScenarioRun]:
@@ -230,4 +242,19 @@ def place_data(
         agreement_shares=(np.array([sc.agreement.risk_share.get(a, 0.0) for a in agencies],
                                    dtype=float)
                           if isinstance(sc.agreement, RiskShare) else None),
+        setup_cost=table([v.setup_cost for v in items]),
+        min_scale=table([v.min_scale for v in items]),
+        tiers=tier_tables(inst),
+        carry_over=np.array([s.carry_over for s in inst.streams.values()], dtype=bool),
     )
+
+
+def tier_tables(inst: Instance) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """Every intervention's bands ((units, scale), ..., (inf, scale)); () for one without
+    tiers, and () for the whole when none has any (the model is then today's LP)."""
+    if not any(v.tiers for v in inst.interventions.values()):
+        return ()
+    return tuple(
+        tuple((float("inf") if b.units is None else float(b.units), float(b.scale))
+              for b in (v.tiers or []))
+        for v in inst.interventions.values())

@@ -12,7 +12,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.reports.story import Story, count, narrative, share, uncertainty_sentences, years
+from optimiser.reports.story import (
+    APPRAISAL,
+    Story,
+    account_text,
+    count,
+    narrative,
+    net_benefit_paragraph,
+    robust_sentences,
+    share,
+    uncertainty_sentences,
+    years,
+)
 
 
 def cell(text: object) -> str:
@@ -44,6 +55,7 @@ def summary(story: Story) -> str:
         f"{inst.objective.replace('_', ' ')}; {inst.currency} at constant prices; present "
         "values discounted at "
         f"{inst.discount_rate:.1%} a year.",
+        *appraisal(story),
         "\n".join(f"- {s}" for s in narrative(story)),
         "## Scenarios",
         scenarios_table(story),
@@ -51,6 +63,7 @@ def summary(story: Story) -> str:
         *prices(story),
         *payments(story),
         *uncertainty(story),
+        *robust(story),
         *rules(story),
         f"_Produced by optimise from {story.result.prepared.path.name} "
         f"(SHA-256 {story.result.prepared.sha256[:12]}...); every figure is in results.json._",
@@ -80,6 +93,19 @@ def scenarios_table(story: Story) -> str:
                        if (r.scenario, k) in targets.index else "-")
         rows.append(row)
     return table(header, rows, right_from=2)
+
+
+def appraisal(story: Story) -> list[str]:
+    """The Green Book appraisal of every scenario with a plan (account.csv)."""
+    shown = story.account[story.account["status"] == "optimal"]
+    if shown.empty:
+        return []
+    names = shown["scenario"].tolist()
+    account = shown.set_index("scenario")
+    rows = [[label, *[account_text(story, kind, account.loc[n, key]) for n in names]]
+            for label, key, kind in APPRAISAL]
+    return ["## The appraisal (present values)", table(["Measure", *names], rows),
+            net_benefit_paragraph(story)]
 
 
 def gainers(story: Story) -> list[str]:
@@ -131,11 +157,27 @@ def uncertainty(story: Story) -> list[str]:
     if u is None:
         return []
     rows = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
-             f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
+             share(r.p_targets_met), share(r.p_beats_reference)]
+            if not r.no_plan else [r.scenario, "no plan", "", "", "", "", ""]
             for r in u.spread.itertuples(index=False)]
+    back = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
+             f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
+            for r in u.hindsight.itertuples(index=False)]
     return ["## How sure are these figures?", " ".join(uncertainty_sentences(story)),
+            "Committed: each scenario's plan at the central figures, in every draw.",
             table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
-                   "Draws with no plan", "Beats its reference"], rows)]
+                   "Every target met", "Beats its reference"], rows),
+            "With hindsight: every scenario re-optimised knowing each draw's figures.",
+            table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
+                   "Draws with no plan", "Beats its reference"], back)]
+
+
+def robust(story: Story) -> list[str]:
+    """Scenarios with a robust plan, against their central plan."""
+    said = robust_sentences(story)
+    if not said:
+        return []
+    return ["## Robust plans", " ".join(s for _, s in said)]
 
 
 def rules(story: Story) -> list[str]:

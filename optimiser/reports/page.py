@@ -14,6 +14,7 @@ objective other than net_benefit carries `data-net-benefit` naming the scenario
 from __future__ import annotations
 
 import html
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -21,10 +22,14 @@ import pandas as pd
 from optimiser.analyses.prices import price_sentences
 from optimiser.reports import charts
 from optimiser.reports.story import (
+    APPRAISAL,
     Story,
+    account_text,
     count,
     figure_name,
     narrative,
+    net_benefit_paragraph,
+    robust_sentences,
     share,
     snap,
     uncertainty_sentences,
@@ -124,10 +129,12 @@ def write_page(story: Story, path: Path) -> None:
 def page(story: Story) -> str:
     """The whole page."""
     inst = story.instance
-    sections = [headline_section(story), brief_section(story), scenarios_section(story),
-                allocation_section(story), outcomes_section(story), gains_section(story),
-                graph_section(story), uncertainty_section(story), prices_section(story),
-                settlement_section(story), rules_section(story), assumptions_section(story)]
+    sections = [headline_section(story), appraisal_section(story), brief_section(story),
+                scenarios_section(story), allocation_section(story), outcomes_section(story),
+                gains_section(story), cash_section(story), graph_section(story),
+                uncertainty_section(story), robust_section(story), prices_section(story),
+                settlement_section(story),
+                rules_section(story), assumptions_section(story)]
     objective = inst.objective.replace("_", " ")
     meta = (f"{years(inst.years)} from {inst.start_year} &middot; objective: {esc(objective)}\n"
             f"&middot; {esc(inst.currency)} at constant prices &middot; present values "
@@ -197,6 +204,59 @@ def headline_section(story: Story) -> str:
             f'<div class="cards">{"".join(cards)}</div></section>')
 
 
+def appraisal_section(story: Story) -> str:
+    """The Green Book's appraisal of every scenario with a plan: costs, cashable savings,
+    valued outcomes, net present social value, the two returns and the payback year."""
+    names = optimal(story)
+    if not names:
+        return ""
+    account = story.account.set_index("scenario")
+    rows = []
+    for label, key, kind in APPRAISAL:
+        cells = [figure(account.loc[n, key], account_text(story, kind, account.loc[n, key]),
+                        f"scenarios/{n}/account/{key}") for n in names]
+        strong = key in ("cash_net", "net_benefit")
+        shown = f"<strong>{esc(label)}</strong>" if strong else esc(label)
+        rows.append(f"<tr><td>{shown}</td>{''.join(cells)}</tr>")
+    return ('<section id="appraisal"><h2>The appraisal</h2>'
+            '<p class="note">Present values at constant prices. Costs and cashable savings are '
+            "public cash; valued outcomes are the instance's money values of what the plan "
+            "achieves, which no budget receives.</p>"
+            f'<table id="appraisal-table">{per_scenario_head("Green Book measure", names)}'
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f'<p id="net-benefit-made-of">{esc(net_benefit_paragraph(story))}</p></section>')
+
+
+def cash_section(story: Story) -> str:
+    """Each agency's cash in each year of the plan (undiscounted), in the headline's two
+    scenarios (every scenario's is in agencies_by_year.csv)."""
+    head = story.headline
+    names = [n for n in (head.baseline, head.pooled) if n in optimal(story)] or optimal(story)[:1]
+    if not names or story.cash.empty:
+        return ""
+    first = story.instance.start_year
+    year_list = list(range(first, first + story.instance.years))
+    cash = story.cash.set_index(["scenario", "agency", "year"])
+    blocks = []
+    for n in names:
+        rows = []
+        for a in story.instance.agencies:
+            for part, word in (("spend", "spends"), ("savings", "saves")):
+                cells = [figure(cash.loc[(n, a, y), part], story.full(cash.loc[(n, a, y), part]),
+                                f"scenarios/{n}/agencies/{a}/by_year/{part}/{y - first}")
+                         for y in year_list]
+                rows.append(f"<tr><td>{esc(story.name('agencies', a))} {word}</td>"
+                            f"{''.join(cells)}</tr>")
+        blocks.append(f"<h3>{esc(n)}</h3>"
+                      f'<table class="wide" id="cash-table-{esc(n)}">'
+                      f"{per_scenario_head('Agency', [str(y) for y in year_list])}"
+                      f"<tbody>{''.join(rows)}</tbody></table>")
+    return ('<section id="cash" class="wide-section"><h2>Each agency\'s cash, year by year</h2>'
+            "<p>Cash at constant prices, not discounted: what each agency's budgets spend "
+            "and the cashable savings that reach it, in the year they arrive. Discounted, "
+            "they add up to the present values above.</p>" + "".join(blocks) + "</section>")
+
+
 def _uncertainty_card(story: Story) -> list[str]:
     """The share of draws in which the headline's pooled scenario beats its reference."""
     u, pooled = story.uncertainty, story.headline.pooled
@@ -206,11 +266,11 @@ def _uncertainty_card(story: Story) -> list[str]:
     p = row["p_beats_reference"]
     if pd.isna(p):
         return []
-    return [card(f"Draws in which {pooled} beats {row['reference']}",
-                  figure(p, share(p), f"uncertainty/{pooled}/p_beats_reference", tag="div",
-                         css="big"),
-                  f"of the {row['compared']:,} draws where both have a plan "
-                  f"({u.draws:,} in all)")]
+    return [card(f"Draws in which {pooled}'s committed plan beats {row['reference']}'s",
+                  figure(p, share(p), f"uncertainty/{pooled}/committed/p_beats_reference",
+                         tag="div", css="big"),
+                  f"of {row['compared']:,} draws, each plan as committed at the central "
+                  "figures")]
 
 
 def card(label: str, big: str, sub: str) -> str:
@@ -395,7 +455,7 @@ def graph_section(story: Story) -> str:
     runs = {r.name: r for r in story.result.prepared.runs}
     pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
               (n == story.headline.pooled or runs[n].scenario.transfers)]
-    figures = [figure_block(f"gains-graph-{n}", charts.svg(lambda n=n: charts.gains_graph(story, n),
+    figures = [figure_block(f"gains-graph-{n}", charts.svg(partial(charts.gains_graph, story, n),
                                                      f"graph{k}"),
                       f"Money between the agencies in {n}.")
                for k, n in enumerate(pooled)]
@@ -419,28 +479,68 @@ def uncertainty_section(story: Story) -> str:
              if shown < len(u.tornado) else "every uncertain figure")
     return ('<section id="uncertainty"><h2>How sure are these figures?</h2>'
             f'<ul class="brief">{said}</ul>'
-            "<h3>The objective over the draws</h3>"
-            + figure_block("spread", spread, "Each scenario's objective in the draws with a plan: "
-                     "the bar runs from the 5th to the 95th percentile; the diamond is the "
-                     "plan with every figure at its central value, as in the rest of this "
-                     "report.")
+            "<h3>The committed plans over the draws</h3>"
+            + figure_block("spread", spread, "Each scenario's plan at the central figures, "
+                     "committed, in every draw: the bar runs from the 5th to the 95th "
+                     "percentile; the diamond is the plan with every figure at its central "
+                     "value, as in the rest of this report.")
             + _spread_table(story)
             + _worse_off_table(story)
+            + _hindsight_table(story)
             + f"<h3>What moves {esc(u.main)} most</h3>"
             + figure_block("tornado", tornado, f"{u.main}'s objective with one figure at its low "
                      f"or its high and every other figure central, for {which}; widest swing "
                      "on top.")
             + _tornado_table(story)
             + '<p class="note">Each draw takes every uncertain figure from its triangular '
-            "range, independently of the others; a drawn deadweight or optimism bias moves "
-            "every effect and saving of its intervention together. The mean and percentiles "
-            "are over the draws with a plan; draws without one are counted, never dropped. "
-            "The same seed gives the same figures on any machine.</p></section>")
+            "range, independently of the others (a named figure once, for every number that "
+            "uses it); a drawn deadweight or optimism bias moves every effect and saving of "
+            "its intervention together. A committed plan spends the money its central plan "
+            "gives each intervention each year, buying what that money buys at the draw's "
+            "unit cost (up to max_units). draw_figures.csv holds every draw's figures. The "
+            "same seed gives the same figures on any machine.</p></section>")
+
+
+def robust_section(story: Story) -> str:
+    """Scenarios with a robust plan: it against the central plan, committed, over its sample,
+    and at the central figures."""
+    found = story.result.analyses.get("robust") or {}
+    if not found:
+        return ""
+    said = "".join(f"<li>{esc(s)}</li>" for _, s in robust_sentences(story))
+    rows = []
+    central = story.scenarios.set_index("scenario")["objective"]
+    for name, entry in found.items():
+        if entry.get("plan") is None:
+            continue
+        src = f"robust/{name}"
+        rows.append(
+            f"<tr><td><strong>{esc(name)}</strong></td>"
+            + figure(entry["mean"], story.objective_text(entry["mean"]), f"{src}/mean")
+            + figure(entry["central_plan_mean"], story.objective_text(entry["central_plan_mean"]),
+                     f"{src}/central_plan_mean")
+            + figure(entry["objective"], story.objective_text(entry["objective"]),
+                     f"{src}/objective")
+            + figure(central[name], story.objective_text(central[name]),
+                     f"scenarios/{name}/objective")
+            + "</tr>")
+    head = ("<tr><th>Scenario</th><th class=num>Robust plan, committed (sample mean)</th>"
+            "<th class=num>Central plan, committed (sample mean)</th>"
+            "<th class=num>Robust plan at central figures</th>"
+            "<th class=num>Central plan at central figures</th></tr>")
+    table = (f'<table id="robust-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
+             "</table>") if rows else ""
+    return ('<section id="robust"><h2>Robust plans</h2>'
+            f'<ul class="brief">{said}</ul>{table}'
+            '<p class="note">A robust plan is the money allocation with the best mean committed '
+            "objective over a sample of draws, found as one LP (sample average "
+            "approximation); it keeps every constraint of its scenario at the central "
+            "figures.</p></section>")
 
 
 def _spread_table(story: Story) -> str:
-    """Scenario: the plan at central figures, mean and percentiles, draws without a plan,
-    the chance of beating the reference."""
+    """Scenario: the plan at central figures, and committed over the draws: mean and
+    percentiles, the chance of meeting every target and of beating the reference."""
     u = story.uncertainty
     assert u is not None
     references = set(u.spread["reference"].dropna())
@@ -448,29 +548,64 @@ def _spread_table(story: Story) -> str:
     central = story.scenarios.set_index("scenario")["objective"]
     rows = []
     for r in u.spread.to_dict("records"):
-        name, src = r["scenario"], f"uncertainty/{r['scenario']}"
+        name, src = r["scenario"], f"uncertainty/{r['scenario']}/committed"
         against = ("" if one is not None or pd.isna(r["reference"]) else
                    f'<span class="sub">against {esc(r["reference"])}</span>')
-        unsolved = int(r["no_plan"])
+        if r["no_plan"]:
+            rows.append(f"<tr><td><strong>{esc(name)}</strong>{against}</td>"
+                        '<td class="num loss" colspan="7">no plan at the central figures'
+                        "</td></tr>")
+            continue
         rows.append(
             f"<tr><td><strong>{esc(name)}</strong>{against}</td>"
             + figure(central[name], story.objective_text(central[name]),
                      f"scenarios/{name}/objective")
             + "".join(figure(r[k], story.objective_text(r[k]), f"{src}/{k}")
                       for k in ("mean", "p5", "p50", "p95"))
-            + figure(unsolved, f"{unsolved:,} of {r['draws']:,}",
-                     f"{src}/infeasible + {src}/unbounded",
-                     css="num loss" if unsolved else "num")
-            + figure(r["p_beats_reference"], share(r["p_beats_reference"]),
-                     f"{src}/p_beats_reference")
+            + figure(r["p_targets_met"], share(r["p_targets_met"]), f"{src}/p_targets_met")
+            + (figure(r["p_beats_reference"], share(r["p_beats_reference"]),
+                      f"{src}/p_beats_reference") if pd.notna(r["p_beats_reference"])
+               else "<td class=num>-</td>")
             + "</tr>")
     beats = f"Beats {esc(one)}" if one is not None else "Beats its reference"
     head = ("<tr><th>Scenario</th><th class=num>Every figure central</th><th class=num>Mean"
             "</th><th class=num>5th percentile</th><th class=num>Median</th>"
-            "<th class=num>95th percentile</th><th class=num>Draws with no plan</th>"
+            "<th class=num>95th percentile</th><th class=num>Every target met</th>"
             f"<th class=num>{beats}</th></tr>")
     return (f'<table id="spread-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
             "</table>")
+
+
+def _hindsight_table(story: Story) -> str:
+    """Scenario: re-optimised with hindsight of each draw: mean and percentiles, draws
+    without a plan, the chance of beating the reference."""
+    u = story.uncertainty
+    assert u is not None
+    rows = []
+    for r in u.hindsight.to_dict("records"):
+        name, src = r["scenario"], f"uncertainty/{r['scenario']}/hindsight"
+        unsolved = int(r["no_plan"])
+        rows.append(
+            f"<tr><td><strong>{esc(name)}</strong></td>"
+            + "".join(figure(r[k], story.objective_text(r[k]), f"{src}/{k}")
+                      if pd.notna(r[k]) else "<td class=num>-</td>"
+                      for k in ("mean", "p5", "p50", "p95"))
+            + figure(unsolved, f"{unsolved:,} of {r['draws']:,}",
+                     f"{src}/infeasible + {src}/unbounded",
+                     css="num loss" if unsolved else "num")
+            + (figure(r["p_beats_reference"], share(r["p_beats_reference"]),
+                      f"{src}/p_beats_reference") if pd.notna(r["p_beats_reference"])
+               else "<td class=num>-</td>")
+            + "</tr>")
+    head = ("<tr><th>Scenario</th><th class=num>Mean</th><th class=num>5th percentile</th>"
+            "<th class=num>Median</th><th class=num>95th percentile</th>"
+            "<th class=num>Draws with no plan</th><th class=num>Beats its reference</th></tr>")
+    return ("<h3>With hindsight</h3><p>Each scenario re-optimised in every draw, knowing "
+            "that draw's figures: what the best plan could have been, not what a plan "
+            "committed now delivers (a pooled plan beats a ring-fenced one with hindsight "
+            "almost by construction). Over the draws with a plan.</p>"
+            f'<table id="hindsight-table"><thead>{head}</thead><tbody>{"".join(rows)}'
+            "</tbody></table>")
 
 
 def _worse_off_table(story: Story) -> str:
@@ -485,13 +620,14 @@ def _worse_off_table(story: Story) -> str:
     rows = []
     for a in story.instance.agencies:
         cells = [figure(wide.loc[a, n], share(wide.loc[a, n]),
-                        f"uncertainty/{n}/p_worse_off/{a}",
+                        f"uncertainty/{n}/committed/p_worse_off/{a}",
                         css="num loss" if wide.loc[a, n] >= 0.5 else "num") for n in names]
         rows.append(f"<tr><td>{esc(story.name('agencies', a))}</td>{''.join(cells)}</tr>")
     references = sorted(set(u.spread.set_index("scenario").loc[names, "reference"]))
-    return ("<h3>Who may end worse off</h3><p>The share of the draws (where both plans exist) "
-            "in which each agency's net position, after any transfers, ends below its "
-            f"position under {esc(' / '.join(references))} in the same draw.</p>"
+    return ("<h3>Who may end worse off</h3><p>The share of the draws in which each agency's "
+            "net position under the committed plan, after the transfers it agreed, ends "
+            f"below its position under {esc(' / '.join(references))}'s committed plan in "
+            "the same draw.</p>"
             f'<table id="worse-off-table">{per_scenario_head("Agency", names)}'
             f"<tbody>{''.join(rows)}</tbody></table>")
 
@@ -635,7 +771,8 @@ def assumptions_section(story: Story) -> str:
         body = '<p class="note">The instance file states no sources or assumptions.</p>'
     else:
         rows = "".join(
-            f"<tr><td>{r.line}</td><td><code>{esc(r.path)}</code></td><td>{esc(r.value)}</td>"
+            f"<tr><td>{'' if pd.isna(r.line) else int(r.line)}</td>"
+            f"<td><code>{esc(r.path)}</code></td><td>{esc(r.value)}</td>"
             f"<td>{esc(r.kind)}</td><td>{esc(r.note)}</td></tr>"
             for r in table.itertuples(index=False))
         body = ('<details open><summary>' f"{len(table)} figures with a source or an "

@@ -24,7 +24,14 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from optimiser.format import currency_symbol
-from optimiser.reports.story import Story, figure_name, narrative, uncertainty_sentences, years
+from optimiser.reports.story import (
+    APPRAISAL,
+    Story,
+    figure_name,
+    narrative,
+    uncertainty_sentences,
+    years,
+)
 
 CREATED = dt.datetime(2000, 1, 1)
 """Fixed creation time, so the file's bytes depend only on its contents."""
@@ -193,7 +200,8 @@ def write_workbook(story: Story, path: Path) -> None:
     book.set_properties({"title": f"{story.instance.name}: pooled against ring-fenced budgets",
                          "author": "optimise", "created": CREATED})
     formats = make_formats(book, story.currency)
-    for write in (summary_sheet, tidy_sheets, agencies_sheet, transfers_sheet, prices_sheet,
+    for write in (summary_sheet, account_sheet, tidy_sheets, agencies_sheet, cash_sheet,
+                  transfers_sheet, prices_sheet,
                   uncertainty_sheet, tornado_sheet, assumptions_sheet, provenance_sheet):
         write(story, book, formats)
     book.close()
@@ -363,6 +371,29 @@ def agencies_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> Non
     sheet.finish(1, 3)
 
 
+def account_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """The Treasury's account (account.csv): a row per scenario, cash and valued outcomes
+    apart, in the Green Book's terms."""
+    sheet = _sheet(book, "Account", formats)
+    kinds = {"money": "money", "ratio": "number", "year": "int"}
+    sheet.table(0, story.account, [Column("Scenario", "scenario"), Column("Status", "status")]
+                + [Column(label, key, kinds[kind]) for label, key, kind in APPRAISAL])
+    sheet.finish(1, 1)
+
+
+def cash_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Each agency's cash in each year (agencies_by_year.csv): spend and the savings that
+    arrive, undiscounted."""
+    sheet = _sheet(book, "Agencies by year", formats)
+    frame = _named(story, story.cash, "agencies", "agency")
+    sheet.table(0, frame, [
+        Column("Scenario", "scenario"), Column("Agency", "agency"),
+        Column("Name", "agency_name"), Column("Year", "year", "int"),
+        Column("Spend (cash)", "spend", "money"), Column("Savings arriving (cash)", "savings",
+                                                         "money")])
+    sheet.finish(1, 3)
+
+
 def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
     """Gain-share transfers, settlement payments and fair (Shapley) shares, side by side."""
     sheet = _sheet(book, "Transfers", formats)
@@ -419,8 +450,8 @@ def uncertainty_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> 
     for n, sentence in enumerate(said):
         sheet.cell(1 + n, 0, sentence, "prose", fit=False)
     row = len(said) + 2
-    sheet.cell(row, 0, "The objective over the draws (mean and percentiles over the draws "
-               "with a plan)", "heading", fit=False)
+    sheet.cell(row, 0, "Committed: each scenario's plan at the central figures, evaluated "
+               "in every draw", "heading", fit=False)
     kind = objective_kind(story)
     central = story.scenarios.set_index("scenario")["objective"]
     spread = u.spread.assign(central=u.spread["scenario"].map(central))
@@ -429,13 +460,24 @@ def uncertainty_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> 
         Column("Every figure central", "central", kind), Column("Mean", "mean", kind),
         Column("5th percentile", "p5", kind), Column("Median", "p50", kind),
         Column("95th percentile", "p95", kind), Column("Draws", "draws", "int"),
-        Column("With a plan", "optimal", "int"), Column("Infeasible", "infeasible", "int"),
-        Column("Unbounded", "unbounded", "int"),
+        Column("No plan to commit", "no_plan", "int"),
+        Column("Every target met", "p_targets_met", "percent"),
+        Column("Beats the reference", "p_beats_reference", "percent")])
+    sheet.cell(row + 1, 0, "With hindsight: every scenario re-optimised knowing each draw's "
+               "figures (mean and percentiles over the draws with a plan)", "heading",
+               fit=False)
+    row = sheet.table(row + 2, u.hindsight, [
+        Column("Scenario", "scenario"), Column("Reference", "reference"),
+        Column("Mean", "mean", kind), Column("5th percentile", "p5", kind),
+        Column("Median", "p50", kind), Column("95th percentile", "p95", kind),
+        Column("Draws", "draws", "int"), Column("With a plan", "optimal", "int"),
+        Column("Infeasible", "infeasible", "int"), Column("Unbounded", "unbounded", "int"),
         Column("Compared with the reference", "compared", "int"),
         Column("Beats the reference", "p_beats_reference", "percent")])
     if not u.worse_off.empty:
-        sheet.cell(row + 1, 0, "Chance each agency ends worse off than under the reference "
-                   "(net position after transfers, same draw)", "heading", fit=False)
+        sheet.cell(row + 1, 0, "Chance each agency ends worse off under the committed plan "
+                   "than under the reference's (net position after the agreed transfers, "
+                   "same draw)", "heading", fit=False)
         wide = u.worse_off.pivot(index="agency", columns="scenario", values="probability")
         names = [n for n in u.spread["scenario"] if n in wide.columns]
         frame = _named(story, pd.DataFrame({"agency": list(story.instance.agencies)}),

@@ -30,11 +30,13 @@ from optimiser.analyses.prices import price_table
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
 from optimiser.reports.markdown import write_markdown
-from optimiser.reports.story import diagnosis_table, tell
+from optimiser.reports.story import account_table, diagnosis_table, tell
 from optimiser.reports.workbook import write_workbook
 from optimiser.solving.results import ScenarioResult
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
+"""The tidy tables written one CSV each; `agencies_by_year.csv` (the `cash` table) and
+`account.csv` are written beside them (`write_tables`)."""
 
 RULES = {
     "objective": "Each scenario's objective is optimised first; its value is exact to the "
@@ -86,7 +88,7 @@ def default_out(instance_path: Path) -> Path:
 
 
 def results_document(result: RunResult) -> dict[str, Any]:
-    """The contents of results.json (shared/SPEC.md, 'The command')."""
+    """The contents of results.json (docs/contract.md, 'The command')."""
     inst = result.instance
     return {
         "instance": {
@@ -113,18 +115,22 @@ def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
     outcomes = {k: g["achieved"].tolist() for k, g in s.outcomes.groupby("outcome", sort=False)}
     years = sorted(s.allocation["year"].unique().tolist())
     funding = _funding_document(s.funding, years)
+    by_year = {agency: {"spend": g["spend"].tolist(), "savings": g["savings"].tolist()}
+               for agency, g in s.cash.groupby("agency", sort=False)}
     agencies = {
         row.agency: {
             "spend": row.spend, "savings": row.savings, "transfers_in": row.transfers_in,
             "transfers_out": row.transfers_out, "net": row.net,
             "position_min": _num(row.position_min), "position_max": _num(row.position_max),
             "decided_by_rule": bool(row.decided_by_rule),
+            "by_year": by_year.get(row.agency, {"spend": [], "savings": []}),
         }
         for row in s.agencies.itertuples(index=False)
     }
     return {
-        "status": s.status,
+        "status": s.reported_status,
         "objective": s.objective,
+        "account": dict(s.account),
         "message": s.message,
         "reference": s.reference,
         "units": units,
@@ -169,6 +175,10 @@ def write_tables(result: RunResult, folder: Path) -> None:
         frame: pd.DataFrame = result.table(kind)
         frame.to_csv(folder / f"{kind}.csv", index=False, float_format="%.10g",
                      lineterminator="\n")
+    result.table("cash").to_csv(folder / "agencies_by_year.csv", index=False,
+                                float_format="%.10g", lineterminator="\n")
+    account_table(result).to_csv(folder / "account.csv", index=False, float_format="%.10g",
+                                 lineterminator="\n")
 
 
 def write_diagnosis(result: RunResult, folder: Path) -> None:
@@ -195,11 +205,14 @@ def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
 
 
 def write_uncertainty(result: RunResult, folder: Path) -> None:
-    """draws.csv (scenario, draw, status, objective) and tornado.csv, after `--draws`."""
+    """draws.csv (scenario, draw, status, objective), draw_figures.csv (draw, figure, value;
+    every digit, so that any draw can be recomputed) and tornado.csv, after `--draws`."""
     if result.uncertainty is None:
         return
     options: dict[str, Any] = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
     result.uncertainty.draws_table().to_csv(folder / "draws.csv", **options)
+    result.uncertainty.draw_figures().to_csv(folder / "draw_figures.csv", index=False,
+                                             lineterminator="\n")
     result.uncertainty.tornado().to_csv(folder / "tornado.csv", **options)
 
 
@@ -245,34 +258,151 @@ WRITERS: list[Callable[[RunResult, Path], None]] = [
 """Every report writer, called in turn on the staged folder."""
 
 
-def write_reports(result: RunResult, out: Path) -> Path:
-    """Run every writer into a folder beside `out`, then move it into place as `out`."""
-    with staged_folder(out) as stage:
-        for writer in WRITERS:
+def write_reports(result: RunResult, out: Path,
+                  writers: Sequence[Callable[[RunResult, Path], None]] = WRITERS) -> Path:
+    """Run every writer (or those given: a test that reads only results.json asks for
+    `[write_json]`) into a folder beside `out`, then move it into place as `out`."""
+    with staged_folder(out, inputs_of(result)) as stage:
+        for writer in writers:
             writer(result, stage)
     return out
 
 
-def check_out(out: Path) -> None:
-    """Fail early (exit 2) when `out` cannot be a report folder.
+def inputs_of(result: RunResult) -> list[Path]:
+    """The files a run read: the instance and every table it names."""
+    return [result.prepared.path, *map(Path, result.prepared.source.tables)]
 
-    `out` must be a folder that does not exist yet, an empty folder, or a
-    report folder an earlier run wrote (it is replaced whole, so a folder of
-    other files is refused rather than deleted).
+
+MANIFEST = ".optimise-manifest.json"
+"""The list of files a report holds, written last into its folder: `optimise` removes or
+replaces only the files a manifest lists (and the manifest itself)."""
+EARLIER_NAMES = frozenset({
+    "results.json", *(f"{kind}.csv" for kind in TABLES), "diagnosis.csv",
+    "ring_fence_prices.csv", "draws.csv", "tornado.csv", "gains.graphml", "wrong_pockets.csv",
+    "gains.png", "report.xlsx", "report.html", "summary.md", "rollup.csv"})
+"""What a report folder held before reports carried a manifest: such a folder (its
+results.json from optimise) is taken as optimise's when it holds these names only."""
+MAX_LISTED = 3
+
+
+def write_manifest(folder: Path) -> None:
+    """`folder`/MANIFEST: every file below `folder`, as '/'-separated relative paths."""
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and not p.is_symlink() and p.name != MANIFEST)
+    document = {"tool": "optimise", "version": __version__, "files": files}
+    (folder / MANIFEST).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
+def report_files(folder: Path) -> set[str] | None:
+    """The files below `folder` that optimise wrote ('/'-separated relative paths, the
+    manifest included), or None when the folder is not a report of optimise's.
+
+    From the folder's manifest; for a folder written before manifests, its results.json
+    (from optimise) and the files with the names a report had then (`EARLIER_NAMES`).
     """
+    try:
+        document = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        document = None
+    if isinstance(document, dict) and document.get("tool") == "optimise" and isinstance(
+            document.get("files"), list):
+        files = {f for f in document["files"] if isinstance(f, str) and _relative(f)}
+        return files | {MANIFEST}
+    if not is_report_folder(folder):
+        return None
+    found = set()
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder)
+        if (path.is_file() and not path.is_symlink() and path.name in EARLIER_NAMES
+                and len(relative.parts) <= 2):
+            found.add(relative.as_posix())
+    return found
+
+
+def _relative(name: str) -> bool:
+    """Whether a manifest entry is a plain path inside the folder (no '..', not absolute)."""
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and all(p not in ("", ".", "..")
+                                                            for p in parts)
+
+
+def foreign_files(folder: Path, ours: set[str]) -> list[str]:
+    """Entries below `folder` that are not optimise's (files, links, pipes; folders that
+    hold none of `ours`), as relative paths, in order."""
+    parents = {"/".join(f.split("/")[:n]) for f in ours for n in range(1, f.count("/") + 1)}
+    found: list[str] = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(root).relative_to(folder)
+        for name in sorted(dirs):
+            relative = (here / name).as_posix()
+            if relative not in parents or (Path(root) / name).is_symlink():
+                found.append(relative + "/")
+        dirs[:] = [d for d in dirs if (here / d).as_posix() in parents
+                   and not (Path(root) / d).is_symlink()]
+        found += [(here / name).as_posix() for name in sorted(files)
+                  if (here / name).as_posix() not in ours
+                  or not (Path(root) / name).is_file() or (Path(root) / name).is_symlink()]
+    return sorted(found)
+
+
+def check_out(out: Path, inputs: Sequence[Path] = ()) -> None:
+    """Fail early (OutputError, exit 2) when `out` cannot be a report folder.
+
+    `out` must be a folder that does not exist yet, an empty folder, or a report
+    folder optimise wrote holding nothing else (the report replaces it whole: a
+    folder holding other files, the run's instance or tables among them, is refused
+    rather than emptied); and it must be somewhere files can be written.
+    """
+    if out.is_symlink() and not out.exists():
+        raise OutputError(f"--out {out}: is a link to nothing")
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out}: is a file, not a folder")
-    parent = out.resolve().parent
+    where = out.resolve()
+    for path in inputs:
+        if path.resolve().is_relative_to(where):
+            raise OutputError(
+                f"--out {out}: holds {path}, which this run reads; the report replaces its "
+                "folder whole, so choose a folder of its own (e.g. reports/<name>)")
+    parent = where.parent
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():
         raise OutputError(f"--out {out}: {parent} is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"--out {out}: cannot write in {parent}")
-    if out.is_dir() and any(out.iterdir()) and not is_report_folder(out):
-        raise OutputError(f"--out {out}: is a folder of other files (it has no results.json "
-                          "from optimise); the report replaces its folder whole, so choose a "
-                          "new or empty folder")
+    if out.is_dir():
+        _check_contents(out)
+    _check_writable(out, out if out.is_dir() else parent)
+    _check_writable(out, where.parent if where.parent.exists() else parent)
+
+
+def _check_contents(out: Path) -> None:
+    """OutputError unless the folder is empty or holds only a report of optimise's."""
+    try:
+        if not any(out.iterdir()):
+            return
+        ours = report_files(out)
+        foreign = foreign_files(out, ours or set())
+    except OSError as exc:
+        raise OutputError(f"--out {out}: cannot read the folder: {exc.strerror or exc}"
+                          ) from None
+    if not foreign:
+        return
+    listed = ", ".join(foreign[:MAX_LISTED]) + (
+        f" and {len(foreign) - MAX_LISTED} more" if len(foreign) > MAX_LISTED else "")
+    what = ("is a folder of other files" if ours is None else
+            "holds files optimise did not write")
+    raise OutputError(f"--out {out}: {what} ({listed}); a report replaces its folder whole "
+                      "and optimise removes only files it wrote, so choose a new or empty "
+                      "folder, or move those files out")
+
+
+def _check_writable(out: Path, folder: Path) -> None:
+    """OutputError unless a folder can be made (and removed) in `folder`."""
+    try:
+        probe = tempfile.mkdtemp(prefix=".optimise-probe-", dir=folder)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise OutputError(f"--out {out}: cannot write in {folder}: "
+                          f"{exc.strerror or exc}") from None
 
 
 def is_report_folder(folder: Path) -> bool:
@@ -286,34 +416,70 @@ def is_report_folder(folder: Path) -> bool:
 
 
 @contextlib.contextmanager
-def staged_folder(out: Path) -> Iterator[Path]:
+def staged_folder(out: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
     """Yield a fresh folder beside `out`; on success, move it into place as `out`.
 
-    The writers fill `.<name>.new-<pid>-*`; its files are flushed to disk, then it
-    swaps places with the old report in one atomic step where the system allows
-    (Linux `renameat2(RENAME_EXCHANGE)`), else by two renames with the old one
-    parked as `.<name>.old-<pid>`. A run killed at any point leaves the old
-    report or the new one complete at `out`, except in the instant between the
-    two renames, which the next run undoes (`recover`). Interrupted (Ctrl-C) or
-    failed writes remove the staged folder and leave `out` untouched.
+    The writers fill `.<name>.new-<pid>-*`; its manifest is written and its files
+    flushed to disk, then it swaps places with the old report in one atomic step
+    where the system allows (Linux `renameat2(RENAME_EXCHANGE)`), else by two renames
+    with the old one parked as `.<name>.old-<pid>`. A run killed at any point leaves
+    the old report or the new one complete at `out`, except in the instant between
+    the two renames, which the next run undoes (`recover`). Interrupted (Ctrl-C) or
+    failed writes remove the staged folder and leave `out` untouched. Of the old
+    report only the files its manifest lists are deleted: anything put there while
+    the run was going stays, in `.<name>.old-<pid>`.
     """
-    check_out(out)
+    check_out(out, inputs)
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    recover(out)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-{os.getpid()}-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        recover(out)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-{os.getpid()}-",
+                                      dir=out.parent))
+    except OSError as exc:
+        raise OutputError(f"--out {out}: cannot write in {out.parent}: "
+                          f"{exc.strerror or exc}") from None
+    swapped = False
     try:
         os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; a report is not
         yield stage
+        write_manifest(stage)
         _flush(stage)
         if out.exists() and _exchange(stage, out):
-            shutil.rmtree(stage, ignore_errors=True)  # it now holds the old report
+            swapped = True  # `stage` now holds the old report
+            _park(stage, out)
         else:
             _swap_by_renames(stage, out)
+            swapped = True
         _flush_folder(out.parent)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+    except BaseException as exc:
+        if not swapped:
+            shutil.rmtree(stage, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"--out {out}: cannot write the report: "
+                              f"{exc.strerror or exc}") from None
         raise
+
+
+def discard(folder: Path) -> bool:
+    """Delete the files of the report in `folder` that optimise wrote, then the folders
+    left empty; True when nothing else was there (the folder is gone)."""
+    ours = report_files(folder) or set()
+    for name in sorted(ours):
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    for root, _dirs, _files in sorted(os.walk(folder), key=lambda w: -len(w[0])):
+        with contextlib.suppress(OSError):
+            os.rmdir(root)
+    return not folder.exists()
+
+
+def _park(old: Path, out: Path) -> None:
+    """Discard the old report now at `old`; what optimise did not write stays, renamed to
+    `.<name>.old-<pid>` beside `out`."""
+    if not discard(old):
+        os.replace(old, out.parent / f".{out.name}.old-{os.getpid()}")
 
 
 def _swap_by_renames(stage: Path, out: Path) -> None:
@@ -328,7 +494,7 @@ def _swap_by_renames(stage: Path, out: Path) -> None:
         if parked:
             os.replace(old, out)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    discard(old)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -391,9 +557,12 @@ def recover(out: Path) -> None:
     if not out.exists() and olds:
         os.replace(olds[-1], out)
         olds = olds[:-1]
-    news = [p for p in out.parent.glob(f".{out.name}.new-*") if not _alive(p)]
-    for leftover in [*olds, *news]:
-        shutil.rmtree(leftover, ignore_errors=True)
+    for old in olds:  # a parked old report: only its files that optimise wrote go
+        with contextlib.suppress(OSError):
+            discard(old)
+    for new in out.parent.glob(f".{out.name}.new-*"):  # staged folders: all optimise's
+        if not _alive(new):
+            shutil.rmtree(new, ignore_errors=True)
 
 
 def _alive(leftover: Path) -> bool:

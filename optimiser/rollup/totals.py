@@ -9,7 +9,11 @@ a row per scenario, place (or TOTAL) and measure:
 - `kind_spend`, `kind_savings`, `kind_net` (item: the agencies' `kind`, or `unclassified`;
   net includes transfers, which cancel within a place);
 - `outcome` (item: the outcome id): the effective outcome a year, averaged over the
-  place's horizon. Only outcomes with the same id in two or more places get a TOTAL row.
+  place's horizon. Only outcomes with the same id in two or more places get a TOTAL row;
+- `account` (item: cost, cash_savings, cash_net, outcome_value, net_benefit): the place's
+  Treasury account (`optimiser.solving.account`), cash and valued outcomes apart, so that a
+  TOTAL says how much of the national gain is public cash and how much is value no budget
+  receives. Its returns are recomputed from the totals (`account_totals`), never added.
 
 Money is present value, at each place's own discount rate over its own horizon. A TOTAL
 row is the sum of the place rows with the same scenario, measure and item (`places` says
@@ -33,16 +37,19 @@ import pandas as pd
 from optimiser.errors import UsageError
 from optimiser.format import money
 from optimiser.pipeline import Prepared, RunResult
+from optimiser.place.scenarios import default_reference
 
 TOTAL = "TOTAL"
 """The `place` of a row that adds up the places."""
 RING_FENCED, POOLED = "ring_fenced", "pooled"
 COLUMNS = ["scenario", "place", "measure", "item", "places", "value", "vs_ring_fenced"]
 MEASURES = ["objective", "spend", "savings", "net", "kind_spend", "kind_savings", "kind_net",
-            "outcome"]
+            "outcome", "account"]
+ACCOUNT_MONEY = ["cost", "cash_savings", "cash_net", "outcome_value", "net_benefit"]
+"""The account's figures that add up across places (present values)."""
 UNCLASSIFIED = "unclassified"
 KIND_NAMES = {
-    "council": "councils", "pct": "PCTs", "acute_trust": "acute trusts",
+    "council": "councils", "pct": "PCTs", "icb": "ICBs", "acute_trust": "acute trusts",
     "mental_health_trust": "mental health trusts", "community_trust": "community trusts",
     "ambulance_trust": "ambulance trusts", "police": "police", "fire": "fire and rescue",
     "probation": "probation", "jcp": "Jobcentre Plus",
@@ -122,7 +129,7 @@ def scenario_roles(result: RunResult) -> dict[str, str]:
     names = [s.name for s in result.scenarios]
     roles = {n: n for n in names}
     if RING_FENCED not in roles:
-        ref = next((n for n in names if not runs[n].scenario.pooling), None)
+        ref = default_reference({n: runs[n].scenario for n in names})
         if ref is not None:
             roles[RING_FENCED] = ref
     if POOLED not in roles:
@@ -163,7 +170,11 @@ def place_rows(stem: str, result: RunResult, roles: dict[str, str]) -> pd.DataFr
                 .groupby(["own", "item"], sort=False)["achieved"].mean().reset_index()
                 .rename(columns={"achieved": "value"}))
     outcomes["measure"] = "outcome"
-    rows = pd.concat([objective, money, by_kind, outcomes], ignore_index=True)
+    account = pd.DataFrame(
+        [(s.name, key, s.account[key]) for s in result.scenarios if s.name in optimal
+         for key in ACCOUNT_MONEY], columns=["own", "item", "value"])
+    account["measure"] = "account"
+    rows = pd.concat([objective, money, by_kind, outcomes, account], ignore_index=True)
     rows = rows.merge(alias, on="own").drop(columns="own").rename(columns={"rollup": "scenario"})
     rows["place"] = stem
     rows["places"] = 1
@@ -272,7 +283,9 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
             else f"If the {n} {pilots} (of {of}) with both plans {took}")
     parts = [_objective_phrase(kind, v, cur)
              for kind, v in changes(rollup, scenario, "objective").items()]
-    parts += [f"{abs(v):,.0f} {_word(v, 'more', 'fewer')} {item.replace('_', ' ')} a year"
+    parts += _account_phrase(changes(rollup, scenario, "account"), cur)
+    names = outcome_display_names(rollup)
+    parts += [f"{abs(v):,.0f} {_word(v, 'more', 'fewer')} {names.get(item, item)} a year"
               for item, v in changes(rollup, scenario, "outcome").items()
               if abs(v) >= 0.5 and (outcomes is None or item in outcomes)]
     kinds = changes(rollup, scenario, "kind_net")
@@ -282,6 +295,41 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
     if who and gainers:
         text += "; net position (PV) against ring-fenced: " + ", ".join(gainers)
     return text + "."
+
+
+def outcome_display_names(rollup: Rollup) -> dict[str, str]:
+    """Outcome id -> its name inside a sentence, from the first place that names it
+    ('Unplanned admissions avoided' -> 'unplanned admissions avoided'); the id, spaced,
+    where no place names it."""
+    names: dict[str, str] = {}
+    for result in rollup.places.values():
+        for key, spec in result.instance.outcomes.items():
+            if spec.name and key not in names:
+                first = spec.name.split(" ", 1)[0]
+                lower = len(first) > 1 and first[1:].islower()
+                names[key] = spec.name[0].lower() + spec.name[1:] if lower else spec.name
+    return {**{k: k.replace("_", " ") for k in _outcome_ids(rollup)}, **names}
+
+
+def _outcome_ids(rollup: Rollup) -> list[str]:
+    return [k for result in rollup.places.values() for k in result.instance.outcomes]
+
+
+def _account_phrase(change: dict[str, float], currency: str) -> list[str]:
+    """Both halves of the change in net benefit: 'GBP 31.2m more in valued outcomes and
+    GBP 4.6m less net public cash (PV)' (nothing when the accounts are missing)."""
+    if "outcome_value" not in change or "cash_net" not in change:
+        return []
+    value, cash = change["outcome_value"], change["cash_net"]
+    if abs(value) < 0.5 and abs(cash) < 0.5:
+        return []
+    if abs(value) < 0.5:
+        return ["all of it public cash"]
+    if abs(cash) < 0.5:
+        return ["all of it valued outcomes, with no change in public cash"]
+    return [f"made of {money(abs(value), currency)} {_word(value, 'more', 'less')} in valued "
+            f"outcomes and {money(abs(cash), currency)} {_word(cash, 'more', 'less')} net "
+            "public cash (PV)"]
 
 
 def _objective_phrase(kind: str, change: float, currency: str) -> str:
@@ -315,6 +363,7 @@ def rollup_document(rollup: Rollup) -> dict[str, Any]:
         entry: dict[str, Any] = coverage(rollup, name)
         entry.update({
             "objective": totals(rollup, name, "objective"),
+            "account": account_totals(totals(rollup, name, "account")),
             **{m: totals(rollup, name, m).get("all") for m in ("spend", "savings", "net")},
             "outcomes": totals(rollup, name, "outcome"),
             "agency_kinds": kinds,
@@ -322,6 +371,7 @@ def rollup_document(rollup: Rollup) -> dict[str, Any]:
                 "objective": changes(rollup, name, "objective"),
                 **{m: changes(rollup, name, m).get("all") for m in ("spend", "savings", "net")},
                 "outcomes": changes(rollup, name, "outcome"),
+                "account": changes(rollup, name, "account"),
                 "agency_kinds": kind_changes,
             },
         })
@@ -337,6 +387,21 @@ def rollup_document(rollup: Rollup) -> dict[str, Any]:
         "outcomes_by_place": _unshared_outcomes(rollup),
         "headline": headline(rollup),
     }
+
+
+def account_totals(money: dict[str, float]) -> dict[str, float | None]:
+    """The places' accounts added up: each money figure the sum over places (cash and valued
+    outcomes apart), then financial_return = cash_savings / cost and public_value_return =
+    (cash_savings + outcome_value) / cost of the sums (None when nothing is spent). Payback
+    years do not add up and are left to each place's report."""
+    if not money:
+        return {}
+    out: dict[str, float | None] = {k: money.get(k) for k in ACCOUNT_MONEY}
+    cost, saved, value = money.get("cost", 0.0), money.get("cash_savings", 0.0), money.get(
+        "outcome_value", 0.0)
+    out["financial_return"] = saved / cost if cost > 0 else None
+    out["public_value_return"] = (saved + value) / cost if cost > 0 else None
+    return out
 
 
 def _instance_entry(result: RunResult, roles: dict[str, str]) -> dict[str, Any]:

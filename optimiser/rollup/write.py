@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from optimiser import __version__
-from optimiser.reports.write import WRITERS, staged_folder
+from optimiser.reports.write import WRITERS, inputs_of, staged_folder
 from optimiser.rollup.totals import Rollup, rollup_document
 
 ROLLUP_OUT = Path("reports") / "rollup"
@@ -29,7 +29,8 @@ def write_rollup(rollup: Rollup, out: Path) -> Path:
     into place together."""
     from optimiser.rollup.documents import write_rollup_documents  # matplotlib: slow to import
 
-    with staged_folder(out) as stage:
+    inputs = [path for result in rollup.places.values() for path in inputs_of(result)]
+    with staged_folder(out, inputs) as stage:
         for stem, result in rollup.places.items():
             folder = stage / stem
             folder.mkdir()

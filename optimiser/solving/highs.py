@@ -14,6 +14,14 @@ lexicographic, so that agency positions do not depend on the solver's whim:
    reports say so.
 
 A non-optimal status is a result, not an exception.
+
+A model with binaries (set-up costs, minimum scales, tiers that need them:
+`models.pooling`) is a MILP, and HiGHS's branch and bound solves stage 1. The
+binaries are then fixed at that plan and stages 2 and 3 run on the LP that
+remains, so the rules decide positions among the optimal plans with those
+services running (`solve_loaded`). Stage 1 is a proven optimum unless the run
+asks otherwise (`set_mip_limits`: a relative gap, a time limit); a plan HiGHS
+stops on early carries its gap and is said not to be proven optimal (`MipInfo`).
 """
 
 from __future__ import annotations
@@ -22,9 +30,11 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import highspy
@@ -58,6 +68,44 @@ _without_scipy_extras()
 OBJECTIVE_HOLD = 1e-9
 """Relative slack on z* while later stages choose among optimal plans."""
 
+PROVEN_GAP = 1e-9
+"""Relative MIP gap (HiGHS's `mip_gap`) within which a plan counts as a proven optimum,
+and the gap HiGHS is asked to close unless the run gives another (`--mip-gap`)."""
+PROVEN_ABS_GAP = 1e-6
+"""Absolute gap (HiGHS's default `mip_abs_gap`) within which a plan is a proven optimum."""
+
+
+@dataclass
+class MipLimits:
+    """When HiGHS may stop branching: at relative gap `gap`, after `time_limit` seconds."""
+
+    gap: float = PROVEN_GAP
+    time_limit: float = float("inf")
+
+
+MIP_LIMITS = MipLimits()
+"""The run's limits on every MILP solve (`set_mip_limits`; the CLI's --mip-gap, --time-limit)."""
+
+
+def set_mip_limits(gap: float | None = None, time_limit: float | None = None) -> None:
+    """Set the relative gap (default PROVEN_GAP) and time limit (default none) of every
+    MILP compiled from now on."""
+    MIP_LIMITS.gap = PROVEN_GAP if gap is None else float(gap)
+    MIP_LIMITS.time_limit = float("inf") if time_limit is None else float(time_limit)
+
+
+@dataclass
+class MipInfo:
+    """How a MILP's stage 1 ended: HiGHS's relative gap and bound, and whether the plan is a
+    proven optimum (gap within PROVEN_GAP, or PROVEN_ABS_GAP absolute); `stopped` says why
+    HiGHS stopped short of proving it ('' when proven)."""
+
+    gap: float
+    bound: float
+    proven: bool
+    stopped: str = ""
+    nodes: int = 0
+
 
 class SolverError(RuntimeError):
     """HiGHS stopped for a reason that is neither an answer nor a diagnosis."""
@@ -80,6 +128,22 @@ class CompiledLP:
     loaded: np.ndarray | None = field(default=None, repr=False)
     """The column costs HiGHS holds (a copy), so that switching objectives changes only the
     costs that differ (`_load_objective`)."""
+    integer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    """Columns that are binaries (empty for an LP)."""
+    integer_bounds: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0), np.zeros(0)))
+    """The binaries' (lower, upper) bounds as compiled (a lower bound 1: the service must run)."""
+    fixed: bool = False
+    """Whether the binaries are fixed and relaxed to continuous (`fixed_integers`)."""
+    mip: MipInfo | None = None
+    """How the last MILP solve ended (None after an LP solve)."""
+    start: Any = None
+    """A plan of the MILP to hand the next branch and bound as its first incumbent (once)."""
+
+    @property
+    def is_mip(self) -> bool:
+        """Whether the next solve branches (binaries present and not fixed)."""
+        return bool(len(self.integer)) and not self.fixed
 
 
 @dataclass
@@ -100,6 +164,8 @@ class Solution:
     accuracy: dict[str, float] = field(default_factory=dict)
     """How exactly the plan reported holds the model (`plan_accuracy`, checked apart from
     HiGHS, whose own checks an accepted solve has passed: `_optimise`)."""
+    mip: MipInfo | None = None
+    """A MILP's stage 1: its gap, and whether the plan is a proven optimum."""
 
 
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
@@ -150,13 +216,26 @@ def _compile(model: pyo.ConcreteModel) -> CompiledLP:
     lp.a_matrix_.num_col_ = n_cols
     lp.a_matrix_.num_row_ = len(rhs)
 
+    integer = np.array([n for n, v in enumerate(repn.columns) if v.is_integer()],
+                       dtype=np.int32)
+    if len(integer):
+        kinds_of = np.zeros(n_cols, dtype=int)  # kContinuous
+        kinds_of[integer] = 1  # kInteger
+        lp.integrality_ = [highspy.HighsVarType(int(k)) for k in kinds_of]
+
     highs = new_highs()
     highs.setOptionValue("random_seed", 0)
+    if len(integer):
+        highs.setOptionValue("mip_rel_gap", MIP_LIMITS.gap)
+        highs.setOptionValue("mip_abs_gap", PROVEN_ABS_GAP)
+        if np.isfinite(MIP_LIMITS.time_limit):
+            highs.setOptionValue("time_limit", MIP_LIMITS.time_limit)
     highs.passModel(lp)
     name = _Names()
     columns = [(name(v), _index(v.index())) for v in repn.columns]
     rows = [(name(c), _index(c.index()), int(k)) for c, k in repn.rows]
-    return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs))
+    return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs), integer=integer,
+                      integer_bounds=(lower[integer].copy(), upper[integer].copy()))
 
 
 def new_highs() -> highspy.Highs:
@@ -206,7 +285,7 @@ def highs_version() -> str:
 def _index(index: object) -> tuple[int, ...]:
     if index is None:
         return ()
-    return tuple(index) if isinstance(index, tuple) else (index,)  # type: ignore[arg-type]
+    return tuple(index) if isinstance(index, tuple) else (int(index),)  # type: ignore[call-overload]
 
 
 def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
@@ -235,6 +314,11 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     _afresh(lp)
     status, z, x, iterations = _optimise(lp, "objective")
     timings: dict[str, float] = {}
+    if status == "time_limit":
+        timings["solve"] = time.perf_counter() - compiled
+        return Solution(status, None, timings=timings, mip=lp.mip, message=(
+            f"HiGHS found no plan within the time limit of {MIP_LIMITS.time_limit:g} s "
+            "(the model has set-up decisions to branch on); allow it longer"))
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(
             f"HiGHS could not solve the model reliably (it stopped with status '{status}'): "
@@ -245,6 +329,26 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
         ray = _values(lp, _primal_ray(lp)) if status == "unbounded" else {}
         return Solution(status, None, timings=timings, message=_why(lp, status), ray=ray)
 
+    mip = lp.mip if lp.is_mip else None
+    if mip is None:
+        return _later_stages(lp, z, x, iterations, ranges, least_pooling, timings, compiled,
+                             sizes)
+    with fixed_integers(lp, x):
+        status, z2, x2, more = _optimise(lp, "objective")
+        if status == "optimal":
+            z, x = z2, x2
+        solution = _later_stages(lp, z, x, iterations + more, ranges and status == "optimal",
+                                 least_pooling and status == "optimal", timings, compiled,
+                                 sizes if status == "optimal" else None)
+    solution.mip = mip
+    return solution
+
+
+def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, ranges: bool,
+                  least_pooling: bool, timings: dict[str, float],
+                  compiled: float, sizes: np.ndarray | None = None) -> Solution:
+    """Stages 2 and 3 on the LP (a MILP's with its binaries fixed) after stage 1's z*, x;
+    with `sizes`, rule 3 (`decided_plan`) between them."""
     message = ""
     face = [complementary(lp, x, "objective")] if sizes is not None else []
     hold = _hold_objective(lp, "objective", z, 0.0)
@@ -272,6 +376,29 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
                     lp, accuracy=accuracy)
 
 
+@contextmanager
+def fixed_integers(lp: CompiledLP, x: np.ndarray) -> Iterator[CompiledLP]:
+    """Within the block, the MILP's binaries are fixed at their values in `x` (rounded) and
+    relaxed to continuous, so HiGHS solves the LP that remains (with duals and a basis);
+    on leaving, their bounds and integrality are restored. Nothing happens for an LP."""
+    if not len(lp.integer) or lp.fixed:
+        yield lp
+        return
+    cols = lp.integer
+    n = len(cols)
+    lower, upper = lp.integer_bounds
+    value = np.clip(np.round(x[cols]), lower, upper)
+    lp.highs.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous))
+    lp.highs.changeColsBounds(n, cols, value, value)
+    lp.fixed = True
+    try:
+        yield lp
+    finally:
+        lp.highs.changeColsBounds(n, cols, lower, upper)
+        lp.highs.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kInteger))
+        lp.fixed = False
+
+
 def _afresh(lp: CompiledLP) -> None:
     """Hand HiGHS its own model again, as if new: no basis, no solution, no state kept
     from earlier solves (`clearSolver` alone keeps some, and a plan at the edge of
@@ -294,7 +421,7 @@ def _position_ranges(lp: CompiledLP, hold: int, z: float) -> dict[int, tuple[flo
     names = [k for k in lp.costs if k.startswith("position_objective")]
     chunks = split(names, parts(lp, 2 * len(names)))
     models = [lp] + [clone(lp) for _ in chunks[1:]]
-    found = in_parallel([lambda m=m, c=c: _ranges_of(m, hold, z, c)
+    found = in_parallel([partial(_ranges_of, m, hold, z, c)
                          for m, c in zip(models, chunks, strict=True)])
     return {agency: pair for spread in found for agency, pair in spread.items()}
 
@@ -340,7 +467,8 @@ def clone(lp: CompiledLP) -> CompiledLP:
     """A second HiGHS holding the same model (rows, bounds, costs, options that matter)
     and the same basis, for re-solves beside the original's; it shares nothing with it."""
     highs = new_highs()
-    for option in ("random_seed", "simplex_strategy"):
+    for option in ("random_seed", "simplex_strategy", "mip_rel_gap", "mip_abs_gap",
+                   "time_limit"):
         highs.setOptionValue(option, lp.highs.getOptionValue(option)[1])
     highs.passModel(lp.highs.getLp())
     start = lp.highs.getBasis()
@@ -592,7 +720,8 @@ def set_coefficients(
 def set_row_lower(lp: CompiledLP, rows: np.ndarray, values: np.ndarray) -> None:
     """Set the lower bounds of some >= rows (their upper bound stays +inf)."""
     if len(rows):
-        lp.highs.changeRowsBounds(len(rows), rows.astype(np.int32), values.astype(float),
+        lp.highs.changeRowsBounds(  # type: ignore[attr-defined]  # not in highspy's stubs
+            len(rows), rows.astype(np.int32), values.astype(float),
                                   np.full(len(rows), highspy.kHighsInf))
 
 
@@ -644,10 +773,61 @@ def reoptimise(
         set_bounds(lp, bounds)
     if cold:
         _afresh(lp)
+    quick = _by_relaxation(lp, "objective", values) if lp.is_mip else None
+    if quick is not None:
+        return quick
     status, z, x, _ = _optimise(lp, "objective", values=values)
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     return status, (z if status == "optimal" else None), x
+
+
+def _by_relaxation(lp: CompiledLP, name: str,
+                   values: bool) -> tuple[str, float | None, np.ndarray] | None:
+    """A MILP re-solve settled by two warm LPs, where they prove the answer; else None.
+
+    The LP relaxation (binaries continuous) bounds the MILP: z_R. Its binaries rounded
+    up (a service the relaxation runs at all, runs) and fixed give a plan of the MILP:
+    z_F. Where z_F is within PROVEN_GAP of z_R, that plan is a proven optimum (no plan
+    beats the relaxation); where the relaxation is infeasible, so is the MILP. Each
+    takes a warm simplex re-solve, against a branch and bound from scratch (presolve,
+    root, heuristics): used by the analyses' many re-solves (`reoptimise`), never for a
+    scenario's own plan (`solve_loaded`). Where it proves nothing, the fixed plan (when
+    feasible) is handed to the branch and bound as its first incumbent.
+    """
+    h = lp.highs
+    cols = lp.integer
+    n = len(cols)
+    lower, upper = lp.integer_bounds
+    h.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous))
+    lp.fixed = True  # `_optimise` runs the LP
+    try:
+        status, z_relaxed, x, _ = _optimise(lp, name)
+        if status == "infeasible":
+            lp.mip = MipInfo(float("inf"), float("nan"), True)
+            return "infeasible", None, np.empty(0)
+        if status != "optimal":
+            return None
+        value = np.clip(np.ceil(x[cols] - 1e-9), lower, upper)
+        h.changeColsBounds(n, cols, value, value)
+        try:
+            status, z_fixed, x, _ = _optimise(lp, name)
+        finally:
+            h.changeColsBounds(n, cols, lower, upper)
+        if status != "optimal":
+            return None
+        if abs(z_fixed - z_relaxed) > PROVEN_GAP * max(1.0, abs(z_relaxed)):
+            start = highspy.HighsSolution()
+            start.col_value = x
+            start.value_valid = True
+            lp.start = start
+            return None
+        lp.mip = MipInfo(abs(z_fixed - z_relaxed) / max(1.0, abs(z_relaxed)),
+                         z_relaxed, True)
+        return "optimal", z_fixed, x
+    finally:
+        lp.fixed = False
+        h.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kInteger))
 
 
 def set_bounds(lp: CompiledLP, bounds: dict[int, tuple[float, float]]) -> None:
@@ -697,7 +877,15 @@ def row_duals(lp: CompiledLP) -> np.ndarray:
     A row's dual is d z* / d (its bound) in the objective's own sense: for a
     maximised objective a binding <= row has a dual >= 0 (relaxing it raises z*),
     for a minimised one <= 0 (relaxing it lowers z*).
+    A MILP has no duals: after a MILP solve they are the duals of the LP that remains
+    with its binaries fixed at the plan found (which services run stays as it is),
+    solved here.
     """
+    if lp.is_mip:
+        x = np.asarray(lp.highs.getSolution().col_value, dtype=float)
+        with fixed_integers(lp, x):
+            _optimise(lp, "objective")
+            return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
     return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
 
 
@@ -720,6 +908,8 @@ def _optimise(
     sense = lp.senses[name] if sense is None else sense
     h.changeObjectiveSense(
         highspy.ObjSense.kMinimize if sense == pyo.minimize else highspy.ObjSense.kMaximize)
+    if lp.is_mip:
+        return _branch(lp, name, values)
     h.run()
     model_status = h.getModelStatus()
     if model_status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
@@ -747,6 +937,64 @@ def _optimise(
     if model_status == highspy.HighsModelStatus.kModelEmpty:
         return "optimal", lp.offsets[name], np.zeros(0), iterations
     return h.modelStatusToString(model_status), float("nan"), np.empty(0), iterations
+
+
+_STOPPED = {
+    highspy.HighsModelStatus.kTimeLimit: "time limit",
+    highspy.HighsModelStatus.kIterationLimit: "iteration limit",
+    highspy.HighsModelStatus.kSolutionLimit: "solution limit",
+    highspy.HighsModelStatus.kInterrupt: "interrupted",
+    highspy.HighsModelStatus.kHighsInterrupt: "interrupted",  # type: ignore[attr-defined]
+    highspy.HighsModelStatus.kMemoryLimit: "memory limit",
+}
+
+
+def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.ndarray, int]:
+    """`_optimise` for a MILP: HiGHS's branch and bound, with `lp.mip` saying how it ended.
+
+    Optimal within the run's gap, or stopped by a limit with a plan in hand: 'optimal'
+    (the plan), with `MipInfo.proven` False unless the gap is within PROVEN_GAP (or
+    PROVEN_ABS_GAP). Stopped without a plan: 'time_limit'. An 'infeasible or unbounded'
+    answer is settled by solving again without presolve.
+    """
+    h = lp.highs
+    if lp.start is not None:
+        h.setSolution(lp.start)
+        lp.start = None
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+        h.setOptionValue("presolve", "off")
+        h.run()
+        h.setOptionValue("presolve", "choose")
+        status = h.getModelStatus()
+    info = h.getInfo()
+    nodes = max(0, int(info.mip_node_count))
+    iterations = max(0, int(info.simplex_iteration_count))
+    has_plan = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if status == highspy.HighsModelStatus.kOptimal or (status in _STOPPED and has_plan):
+        z = float(info.objective_function_value)
+        bound = float(info.mip_dual_bound)
+        gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else float("inf")
+        proven = status == highspy.HighsModelStatus.kOptimal and (
+            gap <= PROVEN_GAP or abs(z - bound) <= PROVEN_ABS_GAP)
+        stopped = "" if proven else _STOPPED.get(status, f"within --mip-gap {MIP_LIMITS.gap:g}")
+        lp.mip = MipInfo(gap, bound + lp.offsets[name], proven, stopped, nodes)
+        if not values:
+            return "optimal", z + lp.offsets[name], np.empty(0), iterations
+        x = np.array(h.getSolution().col_value, dtype=float)
+        return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
+    lp.mip = MipInfo(float("inf"), float("nan"), False, _STOPPED.get(status, ""), nodes)
+    if status in _STOPPED:
+        return "time_limit", float("nan"), np.empty(0), iterations
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return "infeasible", float("nan"), np.empty(0), iterations
+    if status in (highspy.HighsModelStatus.kUnbounded,
+                  highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return "unbounded", float("nan"), np.empty(0), iterations
+    if status == highspy.HighsModelStatus.kModelEmpty:
+        return "optimal", lp.offsets[name], np.zeros(0), iterations
+    return h.modelStatusToString(status), float("nan"), np.empty(0), iterations
 
 
 def _load_objective(lp: CompiledLP, costs: np.ndarray) -> None:
@@ -778,7 +1026,8 @@ def _near_optimal(lp: CompiledLP) -> bool:
         return False
     x = np.array(h.getSolution().col_value, dtype=float)
     return (plan_accuracy(lp, x, every_row=True)["max_relative_violation"] <= NEAR_OPTIMAL
-            and info.max_relative_dual_infeasibility <= NEAR_OPTIMAL)
+            and info.max_relative_dual_infeasibility  # type: ignore[attr-defined]  # not in stubs
+            <= NEAR_OPTIMAL)
 
 
 def _as_exact(lp: CompiledLP, later: np.ndarray, first: np.ndarray,
@@ -826,12 +1075,12 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
 def _primal_ray(lp: CompiledLP) -> np.ndarray:
     """HiGHS's unbounded direction (column values), found again without presolve if need be."""
     h = lp.highs
-    _, has_ray, ray = h.getPrimalRay()
+    _, has_ray, ray = h.getPrimalRay()  # type: ignore[attr-defined]  # not in highspy's stubs
     if not has_ray:
         h.setOptionValue("presolve", "off")
         h.run()
         h.setOptionValue("presolve", "choose")
-        _, has_ray, ray = h.getPrimalRay()
+        _, has_ray, ray = h.getPrimalRay()  # type: ignore[attr-defined]
     return np.asarray(ray, dtype=float) if has_ray else np.zeros(len(lp.columns))
 
 

@@ -4,21 +4,37 @@ Built from the scenario's plain data and the solver's values, never from Pyomo
 objects. Two rules decide figures the optimum leaves open, and are applied here:
 
 - pro-rata pool: each stream's pooled money is spread over the interventions the
-  pool pays for in proportion to what the pool pays each (SPEC's f_sit);
+  pool pays for in proportion to what the pool pays each (the contract's f_sit);
 - agreements (`settle_agreement`): gain share (every agency below its reference
   is paid exactly its shortfall, by the agencies above theirs in proportion to
   their surplus over it), a risk share or fair shares of the pooled surplus.
+
+Where the instance has set-up costs, tiers or carried-over money, the scenario's
+`extra` says which services run in which year, what each set-up costs and which
+streams pay it (pro rata to what each pays for the service that year, as the pool
+is split), the units in each band, and the money each stream carries; a MILP's
+`mip` entry gives its gap and whether the plan is a proven optimum.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, money_yardstick, objective_coefficients
+from models.pooling import (
+    PlaceData,
+    agency_savings,
+    band_units,
+    effective_units,
+    has_extensions,
+    money_yardstick,
+    plan_objective,
+    switched,
+)
+from optimiser.solving.account import empty_account, savings_by_year, scenario_account
 from optimiser.solving.highs import CompiledLP, Solution
 
 if TYPE_CHECKING:
@@ -26,6 +42,7 @@ if TYPE_CHECKING:
 
 MONEY_TOL = 1e-6
 """Money below this (a millionth of the currency unit) is reported as zero."""
+CASH_COLUMNS = ["scenario", "agency", "year", "spend", "savings"]
 MONEY_NOISE = 1e-12
 """Funding below this share of the place's money (`money_yardstick`) is the solver's
 rounding in double precision, and is not listed (a third of a penny beside 3bn)."""
@@ -45,6 +62,12 @@ class ScenarioResult:
     outcomes: pd.DataFrame  # scenario, outcome, year, achieved, target
     agencies: pd.DataFrame  # scenario, agency, spend, savings, transfers_in, ...
     transfers: pd.DataFrame  # scenario, from, to, amount
+    cash: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CASH_COLUMNS))
+    """scenario, agency, year, spend, savings: each agency's cash in each year, undiscounted
+    (savings in the year they arrive); discounted, they add up to its spend and savings."""
+    account: dict[str, Any] = field(default_factory=lambda: empty_account())
+    """The Treasury's account (`optimiser.solving.account.scenario_account`): all null when
+    the scenario has no plan."""
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
     """Further per-scenario figures for results.json (e.g. a diagnosis)."""
@@ -56,6 +79,20 @@ class ScenarioResult:
     model: PlaceModel | None = field(default=None, repr=False)
     """The place's model this scenario was solved on (`optimiser.solving.placemodel`)."""
 
+    @property
+    def proven(self) -> bool:
+        """Whether the plan is a proven optimum: always for an LP; for a MILP, unless HiGHS
+        stopped early (time limit, --mip-gap) with its gap still open."""
+        mip = self.extra.get("mip")
+        return self.status == "optimal" and (not isinstance(mip, dict)
+                                             or bool(mip.get("proven_optimal", True)))
+
+    @property
+    def reported_status(self) -> str:
+        """The status results.json and the reports show: 'feasible' for a plan that is not a
+        proven optimum (`proven`), else the status."""
+        return "feasible" if self.status == "optimal" and not self.proven else self.status
+
     def positions(self) -> dict[str, float]:
         """Agency -> P_a (savings - spend, before transfers), for scenarios that protect them."""
         return dict(zip(self.agencies["agency"], self.agencies["position"], strict=True))
@@ -65,26 +102,102 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
          reference: str | None) -> ScenarioResult:
     """Turn a solution into the scenario's tables."""
     if solution.status != "optimal":
-        empty = _empty_tables(name)
-        return ScenarioResult(name, solution.status, None, solution.message, reference, *empty,
+        allocation, funding, outcomes, agencies, transfers = _empty_tables(name)
+        return ScenarioResult(name, solution.status, None, solution.message, reference,
+                              allocation, funding, outcomes, agencies, transfers,
                               timings=solution.timings, data=data, lp=solution.lp)
     x = _array(solution, "x", (len(data.interventions), data.years), data.min_units)
+    extended = has_extensions(data)
+    if extended:
+        x = x + 0.0  # no -0.0 from branch and bound
+    on = _running(data, solution, x)
     years = start_year + np.arange(data.years)
     allocation = _frame(name, "intervention", data.interventions, years,
-                        units=x, cost=x * data.cost)
+                        units=x, cost=x * data.cost + (data.setup * on if extended else 0.0))
     funding = _funding(name, data, solution, years)
-    achieved = (data.effect.T @ x)
+    effective = effective_units(data, x)
+    achieved = (data.effect.T @ effective)
     outcomes = _frame(name, "outcome", data.outcomes, years, achieved=achieved,
                       target=data.target)
-    agencies = _agencies(name, data, x, solution)
+    spend_by_year = _agency_spend_by_year(data, solution)
+    agencies = _agencies(name, data, effective, spend_by_year, solution)
+    cash = _frame(name, "agency", data.agencies, years, spend=spend_by_year,
+                  savings=savings_by_year(data, effective))
     transfers = pd.DataFrame(columns=["scenario", "from", "to", "amount"])
-    objective = float(np.sum(objective_coefficients(data) * x))
+    objective = plan_objective(data, x, on)
+    account = scenario_account(data, x, achieved, start_year,
+                               on=on if extended else None, effective=effective)
     result = ScenarioResult(name, "optimal", objective, "", reference, allocation, funding,
-                            outcomes, agencies, transfers, timings=solution.timings, data=data,
-                            lp=solution.lp)
+                            outcomes, agencies, transfers, cash, account,
+                            timings=solution.timings, data=data, lp=solution.lp)
+    if extended:
+        result.extra.update(extension_document(data, solution, x, on, funding, start_year))
+    if solution.mip is not None:
+        result.extra["mip"] = mip_document(solution)
     if data.agreement is not None and not np.all(np.isnan(data.reference)):
         settle_agreement(result, data.reference)  # no_worse_off: the reference is known
     return result
+
+
+def _running(data: PlaceData, solution: Solution, x: np.ndarray) -> np.ndarray:
+    """(I, H) 1 where the service runs: on_it where it has a binary, else units > 0."""
+    on = (x > 0).astype(float)
+    for (i, t), v in solution.values.get("on", {}).items():
+        on[i, t] = float(round(v))
+    return on
+
+
+def mip_document(solution: Solution) -> dict[str, object]:
+    """results.json `mip`: how branch and bound ended (stage 1 of a MILP)."""
+    mip = solution.mip
+    assert mip is not None
+    return {"proven_optimal": mip.proven, "gap": mip.gap if np.isfinite(mip.gap) else None,
+            "bound": mip.bound if np.isfinite(mip.bound) else None,
+            "stopped": mip.stopped or None, "nodes": mip.nodes}
+
+
+def extension_document(data: PlaceData, solution: Solution, x: np.ndarray, on: np.ndarray,
+                       funding: pd.DataFrame, start_year: int) -> dict[str, object]:
+    """results.json entries for set-up costs, tiers and carried-over money.
+
+    `services`: intervention -> runs (per year), setup_cost paid (per year) and
+    setup_paid_by (stream -> per year: the set-up cost shared pro rata to what each
+    stream pays for the service that year), for every service with a set-up cost or
+    minimum scale; `bands`: intervention -> units in each band per year (filled in
+    order); `carried`: stream -> money carried into the next year, per year.
+    """
+    h = data.years
+    out: dict[str, object] = {}
+    sw = switched(data)
+    services: dict[str, object] = {}
+    for i in np.flatnonzero(sw.any(axis=1)).tolist():
+        item = data.interventions[i]
+        paid = data.setup[i] * on[i]
+        rows = funding[funding["intervention"] == item]
+        by: dict[str, list[float]] = {}
+        total = np.zeros(h)
+        for r in rows.itertuples(index=False):
+            total[int(r.year) - start_year] += float(r.amount)
+        for r in rows.itertuples(index=False):
+            t = int(r.year) - start_year
+            share = float(r.amount) / total[t] if total[t] > 0 else 0.0
+            by.setdefault(str(r.stream), [0.0] * h)[t] += share * float(paid[t])
+        services[item] = {"runs": [bool(v) for v in on[i] > 0.5],
+                          "setup_cost": paid.tolist(),
+                          "setup_paid_by": {k: v for k, v in by.items() if any(v)}}
+    if services:
+        out["services"] = services
+    bands = {data.interventions[i]: [b.tolist() for b in band_units(data, x, i)]
+             for i, tiers in enumerate(data.tiers) if tiers}
+    if bands:
+        out["bands"] = bands
+    if data.carries.any():
+        carried = np.zeros((len(data.streams), h))
+        for (s, t), v in solution.values.get("carry", {}).items():
+            carried[s, t] = max(0.0, v)
+        out["carried"] = {data.streams[s]: carried[s].tolist()
+                          for s in np.flatnonzero(data.carries).tolist()}
+    return out
 
 
 def _array(solution: Solution, var: str, shape: tuple[int, ...],
@@ -136,17 +249,26 @@ def _funding(name: str, data: PlaceData, solution: Solution, years: np.ndarray) 
     }, columns=["scenario", "stream", "intervention", "year", "amount", "pooled"])
 
 
-def _agencies(name: str, data: PlaceData, x: np.ndarray, solution: Solution) -> pd.DataFrame:
-    """Each agency's present-value spend, savings and position P_a (SPEC 5)."""
+def _agency_spend_by_year(data: PlaceData, solution: Solution) -> np.ndarray:
+    """(A, H) what each agency's streams spend in each year, undiscounted:
+    sum_{s in S_a} (sum_{i in R(s)} f_sit + p_st)."""
     n_s, h = len(data.streams), data.years
     spent = np.zeros((n_s, h))
     for (s, _i, t), v in solution.values.get("f", {}).items():
         spent[s, t] += v
     if data.pooling:
         spent += _array(solution, "p", (n_s, h))
-    by_stream = spent @ data.discount
-    spend = np.bincount(data.stream_agency, weights=by_stream, minlength=len(data.agencies))
-    savings = ((data.savings_weight() * x).sum(axis=1)) @ data.saving
+    out = np.zeros((len(data.agencies), h))
+    np.add.at(out, data.stream_agency, spent)
+    return out
+
+
+def _agencies(name: str, data: PlaceData, x: np.ndarray, spend_by_year: np.ndarray,
+              solution: Solution) -> pd.DataFrame:
+    """Each agency's present-value spend, savings and position P_a (contract, constraint 5);
+    `x` the effective units (the units themselves without tiers: `effective_units`)."""
+    spend = spend_by_year @ data.discount
+    savings = agency_savings(data, x)
     lows = [solution.position_range.get(a, (np.nan, np.nan))[0] for a in range(len(data.agencies))]
     highs = [solution.position_range.get(a, (np.nan, np.nan))[1] for a in range(len(data.agencies))]
     frame = pd.DataFrame({
@@ -261,7 +383,9 @@ def shared_payments(position: np.ndarray, reference: np.ndarray,
     return np.outer(owes, owed / owed.sum())
 
 
-def _empty_tables(name: str) -> tuple[pd.DataFrame, ...]:
+def _empty_tables(
+    name: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return (
         pd.DataFrame(columns=["scenario", "intervention", "year", "units", "cost"]),
         pd.DataFrame(columns=["scenario", "stream", "intervention", "year", "amount", "pooled"]),

@@ -1,0 +1,100 @@
+"""The Treasury's account (docs/contract.md#the-account-a-treasury-reviewer-reads): each
+figure against the working by hand in tests/data/account.yaml, for every objective; a plan
+that spends nothing; an infeasible scenario. The roll-up adding accounts across places is
+tested in tests/test_instances.py. Every shipped and generated instance
+is checked against the definitions in tests/test_instances.py and
+tests/test_against_reference.py (`reference.check_account`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from optimiser.pipeline import run
+from optimiser.reports.write import results_document
+
+DATA = Path(__file__).parent / "data"
+
+# In 121ths: d = 121/121, 110/121, 100/121 (see the comment in tests/data/account.yaml).
+WANT: dict[str, dict[str, Any]] = {
+    # x = [5, 5, 1]
+    "net_benefit": {
+        "units": [5, 5, 1], "objective": 94750 / 121,
+        "cost": 125500 / 121, "cash_savings": 157500 / 121, "cash_net": 32000 / 121,
+        "outcome_value": 62750 / 121, "net_benefit": 94750 / 121,
+        "financial_return": 157500 / 125500, "public_value_return": 220250 / 125500,
+        "payback_year": 2012,
+        "council": [500, 500, 100], "nhs": [0, 750, 750]},
+    # least cost: the minimum, x = [1, 1, 1]; cost 100 * 331/121; savings 150 in 2011 and
+    # 2012; cumulative cash net -100, -54.5, -13.2: never pays back.
+    "cost": {
+        "units": [1, 1, 1], "objective": 33100 / 121,
+        "cost": 33100 / 121, "cash_savings": 31500 / 121, "cash_net": -1600 / 121,
+        "outcome_value": 16550 / 121, "net_benefit": 14950 / 121,
+        "financial_return": 31500 / 33100, "public_value_return": 48050 / 33100,
+        "payback_year": None,
+        "council": [100, 100, 100], "nhs": [0, 150, 150]},
+    # most outcomes: the cap, x = [5, 5, 5]; cumulative -500, -272.7, -66.1: never.
+    "outcomes": {
+        "units": [5, 5, 5], "objective": 82750 / 121,  # falls weighted by value 100
+        "cost": 165500 / 121, "cash_savings": 157500 / 121, "cash_net": -8000 / 121,
+        "outcome_value": 82750 / 121, "net_benefit": 74750 / 121,
+        "financial_return": 157500 / 165500, "public_value_return": 240250 / 165500,
+        "payback_year": None,
+        "council": [500, 500, 500], "nhs": [0, 750, 750]},
+}
+
+
+def _solve(tmp_path: Path, **changes: Any) -> dict[str, Any]:
+    instance = yaml.safe_load((DATA / "account.yaml").read_text(encoding="utf-8"))
+    instance.update(changes)
+    path = tmp_path / "account.yaml"
+    path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
+    return results_document(run(path, ranges=False))["scenarios"]["ring_fenced"]
+
+
+@pytest.mark.parametrize("objective", list(WANT))
+def test_account_as_worked_by_hand(objective: str, tmp_path: Path) -> None:
+    entry = _solve(tmp_path, objective=objective)
+    want = WANT[objective]
+    assert entry["units"]["visits"] == pytest.approx(want["units"], rel=1e-9)
+    assert entry["objective"] == pytest.approx(want["objective"], rel=1e-9)
+    account = entry["account"]
+    for key in ("cost", "cash_savings", "cash_net", "outcome_value", "net_benefit",
+                "financial_return", "public_value_return"):
+        assert account[key] == pytest.approx(want[key], rel=1e-9), key
+    assert account["payback_year"] == want["payback_year"]
+    agencies = entry["agencies"]
+    assert agencies["council"]["by_year"] == {
+        "spend": pytest.approx(want["council"]), "savings": pytest.approx([0, 0, 0])}
+    assert agencies["nhs"]["by_year"] == {
+        "spend": pytest.approx([0, 0, 0]), "savings": pytest.approx(want["nhs"])}
+
+
+def test_a_plan_that_spends_nothing_has_no_returns(tmp_path: Path) -> None:
+    """No minimum and nothing worth buying: cost 0, both returns null (the contract), and the
+    cumulative cash net is 0 from the first year, which is the contract's payback year."""
+    instance = yaml.safe_load((DATA / "account.yaml").read_text(encoding="utf-8"))
+    instance["interventions"]["visits"].update(min_units=0, savings={"nhs": 10})
+    path = tmp_path / "nothing.yaml"
+    path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
+    account = results_document(run(path, ranges=False))["scenarios"]["ring_fenced"]["account"]
+    assert account["cost"] == 0 and account["cash_savings"] == 0
+    assert account["financial_return"] is None and account["public_value_return"] is None
+    assert account["payback_year"] == 2010
+
+
+def test_an_infeasible_scenario_has_a_null_account(tmp_path: Path) -> None:
+    instance = yaml.safe_load((DATA / "account.yaml").read_text(encoding="utf-8"))
+    instance["outcomes"]["falls_avoided"]["target"] = 10  # 5 units give 2.5 at most
+    path = tmp_path / "infeasible.yaml"
+    path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
+    entry = results_document(run(path, ranges=False))["scenarios"]["ring_fenced"]
+    assert entry["status"] == "infeasible"
+    assert set(entry["account"]) == {"cost", "cash_savings", "cash_net", "outcome_value",
+                                     "net_benefit", "financial_return", "public_value_return",
+                                     "payback_year"}
+    assert all(v is None for v in entry["account"].values())
