@@ -74,6 +74,58 @@ def edit(old: str, new: str) -> str:
 
 # (case id, instance text, fragment of the message, line the message names)
 CASES: list[tuple[str, str, str, int | None]] = [
+    # agreements (on line 43, the pooled scenario 'half')
+    (
+        "agreement naming an unknown agency",
+        edit("{asc: 0.25}}", "{asc: 0.25}, agreement: {risk_share: {council: 0.5, nsh: 0.5}}}"),
+        "at scenarios.half.agreement.risk_share.nsh: unknown agency 'nsh'; did you mean 'nhs'?",
+        43,
+    ),
+    (
+        "risk shares not adding up to 1",
+        edit("{asc: 0.25}}", "{asc: 0.25}, agreement: {risk_share: {council: 0.5, nhs: 0.4}}}"),
+        "at scenarios.half.agreement.risk_share: the shares must add up to 1 (they add up to 0.9)",
+        43,
+    ),
+    (
+        "risk shares adding up to 1 only to 1e-8",
+        edit("{asc: 0.25}}",
+             "{asc: 0.25}, agreement: {risk_share: {council: 0.5, nhs: 0.50000001}}}"),
+        "the shares must add up to 1",
+        43,
+    ),
+    (
+        "a negative risk share",
+        edit("{asc: 0.25}}", "{asc: 0.25}, agreement: {risk_share: {council: 1.5, nhs: -0.5}}}"),
+        "at scenarios.half.agreement.risk_share.nhs: a share cannot be negative (got -0.5)",
+        43,
+    ),
+    (
+        "agreement on a scenario without pooling",
+        edit("ring_fenced: {pooling: false}", "ring_fenced: {pooling: false, agreement: gain_share}"),
+        "at scenarios.ring_fenced.agreement: an agreement shares what pooling gains or costs, and "
+        "this scenario does not pool",
+        40,
+    ),
+    (
+        "an agreement nobody knows",
+        edit("{asc: 0.25}}", "{asc: 0.25}, agreement: fair_share}"),
+        "at scenarios.half.agreement: unknown agreement 'fair_share'; did you mean "
+        "'fair_shares'?",
+        43,
+    ),
+    (
+        "a misspelt risk share",
+        edit("{asc: 0.25}}", "{asc: 0.25}, agreement: {risk_shares: {council: 1}}}"),
+        "unknown field 'risk_shares' (misspelt?); did you mean 'risk_share'?",
+        43,
+    ),
+    (
+        "transfers with another agreement",
+        edit("{asc: 0.25}}", "{asc: 0.25}, transfers: true, agreement: fair_shares}"),
+        "transfers: true is the gain_share agreement",
+        43,
+    ),
     # not YAML, the wrong top-level type, empty, binary
     ("not yaml", "name: x\nagencies: {a: [1, 2}\n", "invalid YAML", 2),
     ("tab indentation", "name: x\nagencies:\n\tcouncil: 1\n", "invalid YAML", 3),

@@ -74,6 +74,11 @@ def schema_problems(errors: Sequence[Any], data: Any) -> list[tuple[Path, str]]:
     """
     located: dict[Path, str] = {}
     for e in errors:
+        agreement = _agreement_problem(e["loc"], data)
+        if agreement is not None:
+            if agreement[1]:
+                located.setdefault(*agreement)
+            continue
         clean: list[str | int] = []
         other_member = False
         for part in e["loc"]:
@@ -90,6 +95,27 @@ def schema_problems(errors: Sequence[Any], data: Any) -> list[tuple[Path, str]]:
             continue
         located.setdefault(loc, _plain(e, loc, data))
     return _merge_misspellings(located, data)
+
+
+AGREEMENT_FORMS = "gain_share, fair_shares or {risk_share: {agency: share, ...}}"
+
+
+def _agreement_problem(loc: tuple[Any, ...], data: Any) -> tuple[Path, str] | None:
+    """A scenario's `agreement` is a name or a risk share, so pydantic reports both forms;
+    keep the one the file wrote: (path, message), (path, '') to drop the error, or None
+    for an error elsewhere."""
+    if len(loc) < 4 or loc[0] != "scenarios" or loc[2] != "agreement":
+        return None
+    at = tuple(loc[:3])
+    written = _get(data, at)
+    if isinstance(written, dict):
+        if loc[3] != "RiskShare":
+            return at, ""
+        return None  # the risk share's own errors, located inside it (tag dropped below)
+    word = str(written)
+    close = difflib.get_close_matches(word, ["gain_share", "fair_shares"], n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return at, f"unknown agreement '{word}'{hint} (an agreement is {AGREEMENT_FORMS})"
 
 
 def _merge_misspellings(located: dict[Path, str], data: Any) -> list[tuple[Path, str]]:
@@ -118,6 +144,8 @@ def _fields_at(parent: Path, data: Any) -> list[str]:
         return list(SECTION_MODELS[str(parent[0])].model_fields)
     if len(parent) == 3 and parent[0] == "scenarios" and parent[2] == "robust":
         return list(Robust.model_fields)
+    if len(parent) == 3 and parent[0] == "scenarios" and parent[2] == "agreement":
+        return list(RiskShare.model_fields)
     written = _get(data, parent)
     if isinstance(written, dict) and set(written) & set(Range.model_fields):
         return list(Range.model_fields)
@@ -137,7 +165,8 @@ def _get(data: Any, path: Path) -> Any:
 def _is_union_tag(part: str | int) -> bool:
     """Pydantic puts the union member's name in the location; it means nothing to a user."""
     return isinstance(part, str) and (part.startswith(("list[", "function-")) or part in {
-        "float", "int", "constrained-float", "constrained-int"} or part in UNION_TAGS)
+        "float", "int", "constrained-float", "constrained-int", "RiskShare"}
+        or part in UNION_TAGS)
 
 
 MISSING = "is required but missing"

@@ -523,6 +523,14 @@ def gains_lines(story: Story, s: ScenarioResult, ref: ScenarioResult,
     columns = [Column(ref.name, [story.money(nets[a] - gap[a]) for a in agencies]),
                Column(s.name, [story.money(nets[a]) for a in agencies]),
                Column("change", [_signed(story, gap[a]) for a in agencies])]
+    agreed = s.extra.get("agreement")
+    if isinstance(agreed, dict):  # where the plan leaves each, what the agreement moves
+        rows = agreed["positions"]
+        columns[2:2] = [
+            Column("plan leaves", [_signed(story, rows[a]["plan"] - rows[a]["reference"])
+                                   for a in agencies]),
+            Column("agreement moves", [_signed(story, rows[a]["moves"]) for a in agencies])]
+        columns[-1] = Column("ends", [_signed(story, gap[a]) for a in agencies])
     if shares is not None:
         columns.append(Column("Shapley share", [story.money(shares.get(a, 0.0))
                                                 for a in agencies]))
@@ -532,8 +540,11 @@ def gains_lines(story: Story, s: ScenarioResult, ref: ScenarioResult,
             + story.money(abs(settled[a])) for a in agencies]))
     first = Column("agency", [story.name("agencies", a) for a in agencies], right=False,
                    name=True)
-    return layout(f"Who gains and who loses in {s.name}, against {ref.name} (net position, "
-                  "present value)", first, [columns[:3], columns[3:]], width)
+    split = 5 if isinstance(agreed, dict) else 3
+    title = f"Who gains and who loses in {s.name}, against {ref.name} (net position, present value"
+    if isinstance(agreed, dict):
+        title += f"; agreement: {str(agreed['kind']).replace('_', ' ')}"
+    return layout(title + ")", first, [columns[:split], columns[split:]], width)
 
 
 def draw_lines(story: Story, width: int) -> list[str]:
