@@ -102,7 +102,8 @@ CASES: list[tuple[str, str, str, int | None]] = [
     ),
     (
         "agreement on a scenario without pooling",
-        edit("ring_fenced: {pooling: false}", "ring_fenced: {pooling: false, agreement: gain_share}"),
+        edit("ring_fenced: {pooling: false}",
+             "ring_fenced: {pooling: false, agreement: gain_share}"),
         "at scenarios.ring_fenced.agreement: an agreement shares what pooling gains or costs, and "
         "this scenario does not pool",
         40,
