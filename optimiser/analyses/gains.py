@@ -374,6 +374,9 @@ def gains_graph(result: RunResult, scenario: str) -> nx.DiGraph:
             numbers["change"] = float(gap[a])
         if a in shares:
             numbers["shapley"] = float(shares[a])
+        agreed = s.extra.get("agreement")
+        if isinstance(agreed, dict):  # what the agreement moves: net less the plan's position
+            numbers["agreement_moves"] = float(agreed["positions"][a]["moves"])
         graph.add_node(a, name=result.instance.agencies[a].name, **numbers)
 
     money = {"funds": flows.funds, "saves": flows.saves,

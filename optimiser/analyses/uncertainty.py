@@ -73,7 +73,7 @@ from optimiser.inputs.ranges import (
     uncertain_figures,
 )
 from optimiser.inputs.yamlsource import dotted
-from optimiser.place.scenarios import place_data
+from optimiser.place.scenarios import main_pooled, place_data
 from optimiser.solving.highs import (
     CompiledLP,
     basis,
@@ -186,15 +186,10 @@ def make_plan(result: RunResult) -> Plan:
 
 
 def main_scenario(result: RunResult) -> str:
-    """The scenario the tornado explains: 'pooled' if it pools, else the first pooled
-    scenario without incentives, else the first pooled one, else the first."""
-    runs = {r.name: r for r in result.prepared.runs}
-    names = [s.name for s in result.scenarios]
-    pooled = [n for n in names if runs[n].scenario.pooling]
-    if "pooled" in pooled:
-        return "pooled"
-    plain = [n for n in pooled if runs[n].scenario.incentives == "none"]
-    return (plain or pooled or names)[0]
+    """The scenario the tornado explains: the place's main pooled scenario
+    (`optimiser.place.scenarios.main_pooled`, the headline's), else the first."""
+    main = main_pooled(result.prepared.runs, [s.name for s in result.scenarios])
+    return main.name if main is not None else result.scenarios[0].name
 
 
 # --------------------------------------------------------------------------- one worker's models

@@ -85,6 +85,37 @@ def default_reference(scenarios: dict[str, Scenario]) -> str | None:
     return next((name for name, s in scenarios.items() if not s.pooling), None)
 
 
+def comparable(run: ScenarioRun, reference: ScenarioRun) -> bool:
+    """Whether a scenario's figures compare with its reference's as like with like: the
+    same horizon (start year and years), discount rate and objective (an override may
+    change any of them)."""
+    a, b = run.instance, reference.instance
+    return (a.years, a.start_year, a.discount_rate, a.objective) == (
+        b.years, b.start_year, b.discount_rate, b.objective)
+
+
+def main_pooled(runs: list[ScenarioRun], declared: list[str]) -> ScenarioRun | None:
+    """The place's main pooled scenario, the one the headline, the tornado, the roll-up's
+    `pooled` and the reports' gains picture speak of: among pooled scenarios with a
+    reference they compare with (`comparable`), in the order `declared`, the one named
+    'pooled'; else the first that pools everything it may (no incentives, agreement,
+    pool_share or overrides of its own); else the first without incentives or
+    overrides; else the first. None where no pooled scenario compares with its
+    reference."""
+    by_name = {r.name: r for r in runs}
+    pooled = [by_name[n] for n in declared if n in by_name and by_name[n].scenario.pooling]
+    fit = [r for r in pooled if r.reference is not None and r.reference in by_name
+           and comparable(r, by_name[r.reference])]
+    named = [r for r in fit if r.name == "pooled"]
+    plain = [r for r in fit if r.scenario.incentives == "none" and not r.scenario.overrides]
+    full = [r for r in plain if not r.scenario.pool_share and r.scenario.agreement is None
+            and not r.scenario.transfers]
+    for choice in (named, full, plain, fit):
+        if choice:
+            return choice[0]
+    return None
+
+
 def _reference_order(runs: dict[str, ScenarioRun], source: Source) -> list[ScenarioRun]:
     """Order runs so each reference is solved before a scenario that protects its positions
     or settles an agreement against them."""
