@@ -63,7 +63,7 @@ STORIES: dict[str, dict[str, list[str]]] = {
     "bcf/leicestershire": {"lose": ["llr_icb", "leics_police", "leics_fire"],
                            "gain": ["uhl", "leics_cc"]},
     "bcf/bradford": {"lose": ["wy_icb+bradford_mdc"], "gain": ["acute", "yas"]},
-    "bcf/croydon": {"lose": ["swl_icb", "met_police", "lfb"], "gain": ["croydon_lbc"]},
+    "bcf/croydon": {"lose": ["swl_icb+chs", "met_police", "lfb"], "gain": ["croydon_lbc"]},
 }
 
 
