@@ -58,12 +58,13 @@ STORIES: dict[str, dict[str, list[str]]] = {
                    "gain": ["bcc", "wmas", "jcp"]},
     "worcestershire": {"lose": ["jcp", "worcs_cc"], "gain": ["pct", "police"]},
     # Today's places (instances/bcf/): under the NHS Payment Scheme the acute trust that
-    # lost in 2010 gains; the commissioner pays. "a+b" is two agencies' nets together
-    # (which of the two pays is a rule's choice, README "Figures chosen by rule").
-    "bcf/leicestershire": {"lose": ["llr_icb", "leics_police", "leics_fire"],
-                           "gain": ["uhl", "leics_cc"]},
+    # lost in 2010 gains; the commissioner pays. Only claims that hold whichever stream
+    # the rules pick to pay (README "Figures chosen by rule": each named position's
+    # range lies on one side of its reference): "a+b" is two agencies' nets together
+    # where which of the two pays is the rule's choice (services fenced to both).
+    "bcf/leicestershire": {"lose": ["llr_icb"], "gain": ["uhl", "leics_cc"]},
     "bcf/bradford": {"lose": ["wy_icb+bradford_mdc"], "gain": ["acute", "yas"]},
-    "bcf/croydon": {"lose": ["swl_icb", "met_police", "lfb"], "gain": ["croydon_lbc"]},
+    "bcf/croydon": {"lose": ["swl_icb+chs", "met_police", "lfb"], "gain": ["croydon_lbc"]},
 }
 
 
@@ -188,15 +189,13 @@ def test_headline_behaves_as_the_story_says(stem: str, solved: dict[str, RunResu
 
 
 # The objectives the pilots gave before their shared prices became names of the library
-# (the same numbers, written out), to 1e-9 relative.
+# (the same numbers, written out), to 1e-9 relative. Bournemouth, Dorset and Poole has
+# since gained set-up costs, tiers and carried-over money; its objectives before the
+# library are checked without them in tests/test_figures.py.
 PILOT_OBJECTIVES = {
     "birmingham": {
         "ring_fenced": -20072573.865281846, "pooled": -6458821.191608141,
         "pooled_fair": -6458821.191608141, "birmingham_budget": -6458821.191608141},
-    "bournemouth-dorset-poole": {
-        "ring_fenced": 15762797.386767944, "pooled": 16985170.043843463,
-        "pooled_fair": 16572389.48767012, "half_pooled": 16851765.782443523,
-        "virtual_wards_2024": 18448276.56327381},
     "bradford": {
         "ring_fenced": 229791.19315677066, "pooled": 6211506.979496481,
         "pooled_fair": 6211506.97949648, "older_people_only": 4156004.1157182883},
@@ -216,7 +215,7 @@ PILOT_OBJECTIVES = {
 
 
 def test_pilots_keep_their_objectives_with_the_library(solved: dict[str, RunResult]) -> None:
-    assert set(PILOT_OBJECTIVES) == set(pilots(solved))
+    assert set(PILOT_OBJECTIVES) == set(pilots(solved)) - {"bournemouth-dorset-poole"}
     for stem, want in PILOT_OBJECTIVES.items():
         got = {s.name: s.objective for s in solved[stem].scenarios}
         assert got == pytest.approx(want, rel=1e-9), stem
@@ -245,6 +244,21 @@ def test_every_place_draws_on_the_library_by_name(solved: dict[str, RunResult]) 
     unused = set(library) - used - cited
     held = {"qaly_threshold_nice", "ae_attendance_2025_26"}  # for a health-budget view, A&E
     assert unused == held, f"library figures nothing uses or cites: {sorted(unused - held)}"
+
+
+@pytest.mark.parametrize("stem", [k for k in STORIES if k.startswith("bcf/")])
+def test_current_stories_hold_whichever_stream_pays(stem: str,
+                                                     solved: dict[str, RunResult]) -> None:
+    """Each agency a current place's story names on its own loses (gains) under every plan
+    the rules could have picked: its pooled range lies wholly below (above) its
+    ring-fenced range (results.json position_min and position_max)."""
+    scenarios = results_document(solved[stem])["scenarios"]
+    ring, pooled = scenarios["ring_fenced"]["agencies"], scenarios["pooled"]["agencies"]
+    story = STORIES[stem]
+    for agency in (a for a in story["lose"] if "+" not in a):
+        assert pooled[agency]["position_max"] < ring[agency]["position_min"] - 1.0, agency
+    for agency in (a for a in story["gain"] if "+" not in a):
+        assert pooled[agency]["position_min"] > ring[agency]["position_max"] + 1.0, agency
 
 
 def test_bournemouth_acute_trusts_keep_their_floor(solved: dict[str, RunResult]) -> None:

@@ -98,10 +98,12 @@ def test_the_comparison_sees_a_moved_figure() -> None:
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_places_in_reverse_order(tmp_path: Path, path: Path) -> None:
     instance = yaml.safe_load(path.read_text())
+    if "figures_from" in instance:  # the libraries it draws on, wherever it is written
+        instance["figures_from"] = [str(path.parent / f) for f in instance["figures_from"]]
     # The scenarios' figures on every place; the settlements (which depend on who gains)
     # on the largest. Shapley shares and ring-fence prices are optimal objective values,
     # tested in any order on the generated places.
-    analyses = ["settlement", "settlement_shortfall"] if path.stem == "birmingham" else []
+    analyses = ["settlement"] if path.stem == "birmingham" else []
     written = document(path, analyses)
     rewritten = document(write(tmp_path / path.name, reordered(instance, "reversed")),
                          analyses)

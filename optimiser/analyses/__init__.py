@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from optimiser.analyses.agreements import settle_fair_shares
+from optimiser.analyses.discounting import discount_sensitivity
 from optimiser.analyses.gains import settlement_entries
+from optimiser.analyses.limits import limits
 from optimiser.analyses.prices import ring_fence_prices
 from optimiser.analyses.robust import robust_plans
 from optimiser.analyses.shapley import shapley
@@ -30,12 +32,15 @@ ANALYSES: dict[str, Callable[[RunResult], dict[str, Any]]] = {
     "ring_fence_prices": _entry("ring_fence_prices", ring_fence_prices),
     "settlement": settlement_entries,
     "shapley": _entry("shapley", shapley),
+    "discount_sensitivity": _entry("discount_sensitivity", discount_sensitivity),
+    "limits": _entry("limits", limits),
     "robust": robust_plans,
 }
 """Analysis name -> the analysis, in the order they run."""
 
 LABELS = {"ring_fence_prices": "Ring-fence prices", "settlement": "Settlement",
-          "shapley": "Shapley shares", "robust": "Robust plans"}
+          "shapley": "Shapley shares", "robust": "Robust plans",
+          "discount_sensitivity": "Discount rates", "limits": "What limits the plan"}
 """What the progress bar calls each analysis (an analysis may count its own steps:
 `result.progress.expect(n)`, then `advance()`)."""
 

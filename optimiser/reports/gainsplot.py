@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import matplotlib as mpl
 import networkx as nx
 import numpy as np
 from matplotlib.axes import Axes
@@ -28,6 +29,7 @@ from optimiser.analyses.gains import EDGE_KINDS, gains_graph
 from optimiser.format import money
 from optimiser.pipeline import RunResult
 from optimiser.place.scenarios import main_pooled
+from optimiser.safe import CHART_STYLE, chart_text, plain_figure
 
 GAINER, LOSER, EVEN = "#1a9850", "#d73027", "#9e9e9e"
 """Node colours: better off, worse off, no different from the reference."""
@@ -106,7 +108,8 @@ def _smaller(small: list[tuple[float, str, str, str, float]], graph: nx.DiGraph,
     count and a total, so nothing is silently dropped."""
     if not small:
         return "Every payment is drawn."
-    named = [f"{graph.nodes[a]['name']} to {graph.nodes[b]['name']} {money(amount, cur)} "
+    named = [f"{chart_text(graph.nodes[a]['name'])} to {chart_text(graph.nodes[b]['name'])} "
+             f"{money(amount, cur)} "
              f"({kind})" for _, kind, a, b, amount in small[:NAMED_SMALL]]
     rest = small[NAMED_SMALL:]
     text = "Not drawn: " + "; ".join(named)
@@ -122,7 +125,7 @@ def _side(v: float, margin: float, positive: str, negative: str, middle: str) ->
 
 def _label(node: dict[str, Any], cur: str) -> str:
     """Agency name (wrapped), its change against the reference and its fair share."""
-    lines = textwrap.wrap(str(node["name"]), 24)
+    lines = textwrap.wrap(chart_text(node["name"]), 24)
     gap = node.get("change")
     if isinstance(gap, float):
         lines.append("no change" if gap == 0
@@ -198,8 +201,9 @@ def write_gains_pictures(result: RunResult, folder: Path) -> None:
     """gains.png: the headline scenario's picture (`draw_gains` draws any other)."""
     first = headline(result)
     if first is not None:
-        _save(draw_gains(result, first), folder / "gains.png")
+        with mpl.rc_context(CHART_STYLE):  # type: ignore[arg-type]  # keys checked by matplotlib
+            _save(draw_gains(result, first), folder / "gains.png")
 
 
 def _save(fig: Figure, path: Path) -> None:
-    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plain_figure(fig).savefig(path, dpi=100, metadata={"Software": None})
