@@ -299,7 +299,8 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
     took = "pooled" if scenario == POOLED else f"took '{scenario}'"
     pilots = "pilot" if n == 1 else "pilots"
     lead = (f"If every pilot {took}" if n == of
-            else f"If the {n} {pilots} (of {of}) with both plans {took}")
+            else f"If the {n} {pilots} (of {of}) with both plans "
+                 f"({', '.join(cover['compared_with_ring_fenced'])}) {took}")
     parts = [_objective_phrase(kind, v, cur)
              for kind, v in changes(rollup, scenario, "objective").items()]
     parts += _account_phrase(changes(rollup, scenario, "account"), cur)
