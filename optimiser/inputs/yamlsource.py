@@ -229,7 +229,7 @@ class _Builder:
     def build(self, node: Node, path: Path) -> Any:
         self.enter(node, path)
         if isinstance(node, ScalarNode):
-            return self.scalar(node, path)
+            return self.scalar(node, path, value=True)
         kind = _MAP if isinstance(node, MappingNode) else _SEQ
         if node.tag != kind:
             self.fail(node, path, f"the tag {_tag(node.tag)!r} is not allowed here")
@@ -247,11 +247,12 @@ class _Builder:
         self.active.discard(id(node))
         return result
 
-    def scalar(self, node: ScalarNode, path: Path) -> Any:
+    def scalar(self, node: ScalarNode, path: Path, value: bool = False) -> Any:
         if node.tag == _TIMESTAMP:
             message = "dates are not allowed here; write the year as a number (or quote the text)"
             self.fail(node, path, message)
-        if node.tag in (_CORE + "int", _CORE + "float") and not node.style:  # plain
+        numeric = node.tag in (_CORE + "int", _CORE + "float")
+        if not node.style and (numeric or (value and node.tag == _CORE + "str")):  # plain
             problem = yaml11_number(node.value)
             if problem:
                 self.fail(node, path, problem)
