@@ -461,7 +461,8 @@ CASES: list[tuple[str, str, str, int | None]] = [
     ("yes and 1 as keys",
      edit("  ring_fenced: {pooling: false}\n",
           "  ring_fenced: {pooling: false}\n  yes: {pooling: true}\n  1: {pooling: true}\n"),
-     "the keys 'yes' (line 41) and '1' (line 42) are the same key: YAML reads both as true",
+     "the keys 'yes' (line 41) and '1' (line 42) are the same key: YAML reads 'yes' as true "
+     "and '1' as 1",
      42),
     ("missing years", edit("years: 2\n", ""), "years: is required but missing", 1),
     # set-up costs, minimum scales, tiers and carry-over (line 28 is the added line)

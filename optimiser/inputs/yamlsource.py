@@ -288,10 +288,12 @@ class _Builder:
                 where = f"first on line {_line(first)}, again on line {_line(key_node)}"
                 if first.value == key_node.value:
                     self.fail(key_node, (*path, key), f"duplicate key {key!r} ({where})")
+                earlier = next(k for k in written if k == key)
                 self.fail(key_node, (*path, key_node.value),
                           f"the keys '{first.value}' (line {_line(first)}) and "
                           f"'{key_node.value}' (line {_line(key_node)}) are the same key: YAML "
-                          f"reads both as {_written(key)}; quote keys meant as text "
+                          f"reads '{first.value}' as {_written(earlier)} and "
+                          f"'{key_node.value}' as {_written(key)}; quote keys meant as text "
                           f"('{first.value}':)")
             written[key] = key_node
             pairs.append((key, key_node, value_node))
