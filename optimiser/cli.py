@@ -17,9 +17,9 @@ from rich.console import Console
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
-from optimiser.inputs.template import write_template
 from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
 from optimiser.progress import RunProgress
+from optimiser.reports.beside import prefetch
 from optimiser.reports.terminal import print_comparison, print_uncertainty
 from optimiser.reports.write import check_out, default_out, write_reports
 from optimiser.rollup.terminal import print_rollup
@@ -76,7 +76,7 @@ def optimise(
             progress.stage("Reports")
             write_rollup(rollup, target)
         else:
-            result = run(instances[0], progress=progress)
+            result = run(instances[0], progress=progress, ready=prefetch)
             run_analyses(result, chosen)
             if draws is not None:
                 run_draws(result, draws, seed or 0, workers, scheduler)
@@ -117,6 +117,7 @@ def solve_places(paths: list[Path], analyses: list[str],
     each, run its analyses and add them up."""
     prepared = prepare_many(paths)
     check_addable(prepared)
+    prefetch()
     places = {}
     for place in prepared:
         places[place.path.stem] = result = run_prepared(place, progress=progress)
@@ -177,6 +178,8 @@ def template(
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
 ) -> None:
     """Write a starter workbook (every column explained) and a YAML instance that names it."""
+    from optimiser.inputs.template import write_template  # openpyxl: only the template needs it
+
     try:
         written = write_template(folder, force)
     except OutputError as err:

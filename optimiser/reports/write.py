@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -29,8 +28,9 @@ from optimiser.analyses.gains import combined_graph, wrong_pockets
 from optimiser.analyses.prices import price_table
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
+from optimiser.reports.beside import run_writers
 from optimiser.reports.markdown import write_markdown
-from optimiser.reports.story import account_table, diagnosis_table, tell
+from optimiser.reports.story import Story, account_table, diagnosis_table, tell
 from optimiser.reports.workbook import write_workbook
 from optimiser.solving.results import ScenarioResult
 
@@ -204,6 +204,8 @@ def write_gains(result: RunResult, folder: Path) -> None:
     """gains.graphml (every optimal scenario's agency graph in one) and wrong_pockets.csv."""
     if not any(s.status == "optimal" for s in result.scenarios):
         return
+    import networkx as nx  # here: a tenth of a second
+
     nx.write_graphml(combined_graph(result), folder / "gains.graphml")
     wrong_pockets(result).to_csv(folder / "wrong_pockets.csv", index=False,
                                  float_format="%.10g", lineterminator="\n")
@@ -223,7 +225,7 @@ def write_documents(result: RunResult, folder: Path,
                     parts: Sequence[str] = DOCUMENTS) -> None:
     """report.xlsx, report.html and summary.md (or those of them in `parts`): one story,
     from the figures in results.json."""
-    story = tell(result, RULES)
+    story = story_of(result)
     if "xlsx" in parts:
         write_workbook(story, folder / "report.xlsx")
     if "html" in parts:
@@ -236,17 +238,53 @@ def write_documents(result: RunResult, folder: Path,
         write_markdown(story, folder / "summary.md")
 
 
+def write_page_document(result: RunResult, folder: Path) -> None:
+    """report.html (`write_documents`)."""
+    write_documents(result, folder, ("html",))
+
+
+def write_book_documents(result: RunResult, folder: Path) -> None:
+    """report.xlsx and summary.md (`write_documents`)."""
+    write_documents(result, folder, ("xlsx", "md"))
+
+
+_told: tuple[RunResult, Story] | None = None
+"""The story of the reports being written (`write_all`), told once for every document."""
+
+
+def story_of(result: RunResult) -> Story:
+    """`tell(result)`: the story being written if it is `result`'s, else told afresh."""
+    if _told is not None and _told[0] is result:
+        return _told[1]
+    return tell(result, RULES)
+
+
 WRITERS: list[Callable[[RunResult, Path], None]] = [
     write_json, write_tables, write_diagnosis, write_ring_fence_prices, write_uncertainty,
-    write_gains, write_gains_pictures, write_documents]
+    write_gains, write_gains_pictures, write_page_document, write_book_documents]
 """Every report writer, called in turn on the staged folder."""
+
+ASIDE: list[Callable[[RunResult, Path], None]] = [write_page_document]
+"""The writers run in a second process beside the others (`optimiser.reports.beside`):
+the web page and its charts, about half of the reports' time on a large place."""
+
+
+def write_all(result: RunResult, folder: Path) -> None:
+    """Every writer of WRITERS on `result` into `folder`, those in ASIDE beside the others
+    where the machine allows (`optimiser.reports.beside.run_writers`); the story every
+    document tells is told once."""
+    global _told
+    _told = (result, tell(result, RULES))
+    try:
+        run_writers(WRITERS, ASIDE, result, folder)
+    finally:
+        _told = None
 
 
 def write_reports(result: RunResult, out: Path) -> Path:
     """Run every writer into a folder beside `out`, then move it into place as `out`."""
     with staged_folder(out, inputs_of(result)) as stage:
-        for writer in WRITERS:
-            writer(result, stage)
+        write_all(result, stage)
     return out
 
 
