@@ -17,8 +17,8 @@ import pandas as pd
 
 from models.pooling import PlaceData, build_model
 from optimiser.errors import InstanceError, Problem
+from optimiser.inputs.figures import read_instance
 from optimiser.inputs.schema import Instance
-from optimiser.inputs.tables import read_instance
 from optimiser.inputs.validate import validate
 from optimiser.inputs.yamlsource import Source
 from optimiser.place.scenarios import ScenarioRun, place_data, scenario_runs

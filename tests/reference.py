@@ -51,7 +51,82 @@ def load_instance(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(handle)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: an instance is a mapping")
-    return data
+    return _named_figures(data, Path(path).parent)
+
+
+_TEXT_KEYS = {"name", "description", "agency", "unit", "source", "currency", "objective",
+              "incentives", "reference", "ring_fence", "kind"}
+
+
+def _named_figures(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The instance with its named figures (README, 'Named figures') written out as numbers:
+    libraries first, the instance's own entries after them; a use is a product of
+    numbers and names; a use of ranged figures becomes {low, central, high} over the
+    corners of their ranges."""
+    if "figures" not in data and "figures_from" not in data:
+        return data
+    entries: dict[str, Any] = {}
+    for name in data.get("figures_from") or []:
+        with open(base / name, encoding="utf-8") as handle:
+            entries.update(yaml.safe_load(handle)["figures"])
+    own = data.get("figures") or {}
+    if isinstance(own, str):  # a CSV table: name, value, low, high, ...
+        import csv
+
+        with open(base / own, encoding="utf-8") as handle:
+            own = {row["name"]: {k: v for k, v in row.items() if v not in (None, "")}
+                   for row in csv.DictReader(handle)}
+    entries.update(own)
+
+    def figure(name: str) -> tuple[float, float, float]:
+        entry = entries[name]
+        entry = entry if isinstance(entry, dict) else {"value": entry}
+        value = entry["value"]
+        if isinstance(value, str) and not _is_float(value):
+            central = product(value)
+            return central, central, central
+        value = float(str(value).replace("£", "").replace(",", ""))
+        return (float(entry.get("low", value)), value, float(entry.get("high", value)))
+
+    def product(text: str) -> float:
+        return product_range(text)[1]
+
+    def product_range(text: str) -> tuple[float, float, float]:
+        corners, central = [1.0], 1.0
+        for part in text.split("*"):
+            part = part.strip()
+            if _is_float(part):
+                factor = (float(part),) * 3
+            else:
+                sign = -1.0 if part.startswith("-") else 1.0
+                low, mid, high = figure(part.lstrip("-").strip())
+                factor = (sign * low, sign * mid, sign * high)
+            corners = [c * f for c in corners for f in (factor[0], factor[2])]
+            central *= factor[1]
+        return min(corners), central, max(corners)
+
+    def walk(value: Any, key: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        if isinstance(value, str) and key not in _TEXT_KEYS and all(
+                _is_float(p.strip()) or p.strip().lstrip("-").strip() in entries
+                for p in value.split("*")):
+            low, central, high = product_range(value)
+            return central if low == high else {"low": low, "central": central, "high": high}
+        return value
+
+    rest = {k: v for k, v in data.items() if k not in ("figures", "figures_from")}
+    return walk(rest, None)
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def apply_overrides(instance: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict:

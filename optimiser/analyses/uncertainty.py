@@ -78,7 +78,7 @@ from optimiser.solving.highs import (
 from optimiser.solving.results import gain_share_payments, tidy
 
 if TYPE_CHECKING:
-    from optimiser.pipeline import RunResult
+    from optimiser.pipeline import Prepared, RunResult
 
 STATUSES = ("optimal", "infeasible", "unbounded")
 """Status codes of a solved draw: the position in this tuple."""
@@ -159,7 +159,7 @@ class Points:
 def make_plan(result: RunResult) -> Plan:
     """The plan of a run: each scenario's central data, with its reference's central positions."""
     prepared = result.prepared
-    figures = uncertain_figures([prepared.instance, *(r.instance for r in prepared.runs)])
+    figures = figures_of(prepared)
     scenarios = []
     for run in prepared.runs:
         protects = run.scenario.incentives == "no_worse_off" and run.reference is not None
@@ -170,7 +170,7 @@ def make_plan(result: RunResult) -> Plan:
                          else dict.fromkeys(run.instance.agencies, 0.0))
         scenarios.append(ScenarioPlan(
             run.name, run.reference, protects, place_data(run, positions),
-            place_slots(run.instance, figures), run.instance.start_year))
+            place_slots(run.instance, figures, run.uses), run.instance.start_year))
     return Plan(uuid.uuid4().hex, scenarios, figures)
 
 
@@ -630,8 +630,13 @@ def _json_number(value: Any) -> Any:
 def total_points(result: RunResult, draws: int) -> int:
     """How many points `run_uncertainty` solves: the draws and two per uncertain figure."""
     prepared = result.prepared
-    figures = uncertain_figures([prepared.instance, *(r.instance for r in prepared.runs)])
-    return draws + 2 * len(figures)
+    return draws + 2 * len(figures_of(prepared))
+
+
+def figures_of(prepared: Prepared) -> list[Figure]:
+    """The place's uncertain figures: the instance's as written, then each scenario's."""
+    return uncertain_figures([(prepared.instance, prepared.source.uses),
+                              *((r.instance, r.uses) for r in prepared.runs)])
 
 
 def run_uncertainty(

@@ -34,7 +34,8 @@ def assumptions(path: Path, source: Source, instance: Instance) -> pd.DataFrame:
         text = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         text = ""
-    rows = comment_rows(text, source) + source_field_rows(source, instance)
+    rows = (comment_rows(text, source) + source_field_rows(source, instance)
+            + figure_rows(source))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.sort_values(["line", "path"], kind="mergesort").reset_index(drop=True)
 
@@ -126,6 +127,35 @@ def source_field_rows(source: Source, instance: Instance) -> list[dict[str, Any]
     return rows
 
 
+def figure_rows(source: Source) -> list[dict[str, Any]]:
+    """The named figures (`figures:`, a figures table or a library), each with its source
+    or assumption, its range, where it is defined and how many numbers use it."""
+    used: dict[str, int] = {}
+    for use in source.uses.values():
+        for name in dict.fromkeys(use.names):
+            used[name] = used.get(name, 0) + 1
+    rows = []
+    for name, figure in source.figures.items():
+        value = render(figure.value)
+        if figure.ranged:
+            value += f" ({render(figure.low)} to {render(figure.high)})"
+        if figure.unit:
+            value += f" {figure.unit}"
+        if figure.price_year:
+            value += f", {figure.price_year} prices"
+        here = figure.file == source.file
+        notes = [figure.note or "no source given"]
+        if figure.expression:
+            notes.append(f"= {figure.expression}")
+        if not here:
+            notes.append(f"defined in {figure.where}")
+        notes.append(f"used {used.get(name, 0)} time{'s' if used.get(name, 0) != 1 else ''}")
+        rows.append({"line": figure.line if here else None, "path": f"figures.{name}",
+                     "value": value, "kind": "source" if figure.source or not figure.assumption
+                     else "assumption", "note": "; ".join(notes)})
+    return rows
+
+
 def _paths_by_line(source: Source) -> dict[int, tuple[Any, ...]]:
     """Line -> the outermost path that starts on it (the figure a trailing comment is beside)."""
     by_line: dict[int, tuple[Any, ...]] = {}
@@ -141,8 +171,13 @@ def _row(line: int, path: tuple[Any, ...], source: Source, note: str) -> dict[st
 
 
 def _lookup(data: Any, path: tuple[Any, ...]) -> Any:
+    """The value at `path`; '' where the data has none (a named figure's own entry: the
+    figures are resolved out of the data, and listed by `figure_rows`)."""
     for part in path:
-        data = data[part]
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return ""
     return data
 
 

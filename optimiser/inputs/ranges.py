@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from models.pooling import PlaceData
+from optimiser.inputs.named import Use
 from optimiser.inputs.schema import Instance, Intervention, Range
 from optimiser.inputs.yamlsource import dotted
 
@@ -54,18 +55,33 @@ class Figure:
 
 @dataclass(frozen=True)
 class Slots:
-    """Where uncertain figures land in one array (flat positions), in the units written."""
+    """Where uncertain figures land in one array (flat positions), in the units written.
 
-    figure: np.ndarray  # (n,) position in the run's figure list
+    A slot's value is `coefficient * prod_j triangular(u[figure_j]; low_j, central_j,
+    high_j)`: an inline range is one factor with coefficient 1; a use of named figures
+    (`0.4 * admission_cost`) has a factor per ranged figure it names (`figure` -1 pads).
+    """
+
+    figure: np.ndarray  # (n, J) positions in the run's figure list; -1 = no factor
     index: np.ndarray  # (n,) flat position in the array
-    low: np.ndarray  # (n,)
-    central: np.ndarray  # (n,)
-    high: np.ndarray  # (n,)
+    coefficient: np.ndarray  # (n,)
+    low: np.ndarray  # (n, J)
+    central: np.ndarray  # (n, J)
+    high: np.ndarray  # (n, J)
+
+    def values(self, u: np.ndarray) -> np.ndarray:
+        """(..., n) each slot's value at the uniforms `u` (..., F)."""
+        if not len(self.index):
+            return np.zeros((*u.shape[:-1], 0))
+        padded = np.concatenate([u, np.zeros((*u.shape[:-1], 1))], axis=-1)
+        drawn = triangular(padded[..., self.figure], self.low, self.central, self.high)
+        drawn = np.where(self.figure >= 0, drawn, 1.0)
+        return self.coefficient * np.prod(drawn, axis=-1)
 
     def fill(self, values: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """A copy of `values` with each slot's figure at its quantile `u[figure]`."""
+        """A copy of `values` with each slot at its value at the draw `u`."""
         out = np.array(values, dtype=float)
-        out.flat[self.index] = triangular(u[self.figure], self.low, self.central, self.high)
+        out.flat[self.index] = self.values(u)
         return out
 
 
@@ -112,17 +128,36 @@ def ranges_of(iid: str, item: Intervention) -> list[tuple[FigurePath, Range]]:
     return [(path, v) for path, v in where if isinstance(v, Range)]
 
 
-def uncertain_figures(instances: Iterable[Instance]) -> list[Figure]:
+Uses = dict[FigurePath, Use]
+"""Numbers written with named figures, by path (`optimiser.inputs.yamlsource.Source.uses`)."""
+
+
+def figure_factors(path: FigurePath, r: Range, uses: Uses
+                   ) -> tuple[float, list[tuple[FigurePath, float, float, float]]]:
+    """(coefficient, factors) of the range at `path`: a use of ranged named figures gives
+    one factor (`("figures", name)`, low, value, high) per figure; an inline range
+    itself, with coefficient 1."""
+    use = uses.get(path)
+    if use is not None and use.factors:
+        return use.coefficient, [(("figures", f.name), f.low, f.value, f.high)
+                                 for f in use.factors]
+    return 1.0, [(path, r.low, r.central, r.high)]
+
+
+def uncertain_figures(instances: Iterable[tuple[Instance, Uses]]) -> list[Figure]:
     """Every uncertain figure of the instances, each once, in order of first appearance.
 
     Pass the instance as written first, then each scenario's (overrides may add
-    ranges); a figure's range is taken from the first instance that has it.
+    ranges), each with its uses of named figures; a figure's range is taken from the
+    first instance that has it. A named figure with a range is one figure (`figures.x`),
+    however many numbers use it.
     """
     found: dict[FigurePath, Figure] = {}
-    for instance in instances:
+    for instance, uses in instances:
         for iid, item in instance.interventions.items():
             for path, r in ranges_of(iid, item):
-                found.setdefault(path, Figure(path, r.low, r.central, r.high))
+                for at, low, central, high in figure_factors(path, r, uses)[1]:
+                    found.setdefault(at, Figure(at, low, central, high))
     return list(found.values())
 
 
@@ -149,25 +184,30 @@ def central_instance(instance: Instance) -> Instance:
     return instance.model_copy(update={"interventions": {**instance.interventions, **changed}})
 
 
-def place_slots(instance: Instance, figures: list[Figure]) -> PlaceSlots:
-    """Where each of `figures` lands in the PlaceData built from `instance` (one scenario's).
+def place_slots(instance: Instance, figures: list[Figure], uses: Uses | None = None
+                ) -> PlaceSlots:
+    """Where each of `figures` lands in the PlaceData built from `instance` (one scenario's,
+    with its uses of named figures).
 
     Figures the instance does not hold as ranges (a scenario may override one
     with a number) land nowhere.
     """
+    uses = uses or {}
     position = {f.path: n for n, f in enumerate(figures)}
     years = instance.years
     k_pos = {k: n for n, k in enumerate(instance.outcomes)}
     a_pos = {a: n for n, a in enumerate(instance.agencies)}
-    rows: dict[str, list[tuple[int, int, float, float, float]]] = {
+    rows: dict[str, list[tuple[int, float, list[tuple[int, float, float, float]]]]] = {
         a: [] for a in (*ARRAYS, *FACTORS)}
     scaled: list[int] = []
     for n, (iid, item) in enumerate(instance.interventions.items()):
         for path, r in ranges_of(iid, item):
-            f, kind = position[path], str(path[2])
+            coefficient, found = figure_factors(path, r, uses)
+            factors = [(position[at], low, c, high) for at, low, c, high in found]
+            kind = str(path[2])
             if kind == "unit_cost":
                 years_hit = [int(path[3])] if len(path) == 4 else list(range(years))
-                rows["cost"] += [(f, n * years + t, r.low, r.central, r.high) for t in years_hit]
+                rows["cost"] += [(n * years + t, coefficient, factors) for t in years_hit]
                 continue
             if kind == "effects":
                 array, at = "effect", n * len(k_pos) + k_pos[str(path[3])]
@@ -175,7 +215,7 @@ def place_slots(instance: Instance, figures: list[Figure]) -> PlaceSlots:
                 array, at = "saving", n * len(a_pos) + a_pos[str(path[3])]
             else:
                 array, at = kind, n
-            rows[array].append((f, at, r.low, r.central, r.high))
+            rows[array].append((at, coefficient, factors))
             scaled.append(n)
     return PlaceSlots({name: _slots(found) for name, found in rows.items()},
                       written_figures(central_instance(instance)),
@@ -205,10 +245,16 @@ def multiplier(written: dict[str, np.ndarray]) -> np.ndarray:
     return (1 - written["deadweight"]) * (1 - written["optimism_bias"])
 
 
-def _slots(rows: list[tuple[int, int, float, float, float]]) -> Slots:
-    table = np.array(rows, dtype=float).reshape(len(rows), 5)
-    return Slots(table[:, 0].astype(int), table[:, 1].astype(int),
-                 table[:, 2], table[:, 3], table[:, 4])
+def _slots(rows: list[tuple[int, float, list[tuple[int, float, float, float]]]]) -> Slots:
+    width = max((len(factors) for _, _, factors in rows), default=1)
+    figure = np.full((len(rows), width), -1, dtype=int)
+    bounds = np.zeros((3, len(rows), width))
+    for n, (_, _, factors) in enumerate(rows):
+        for j, (f, low, central, high) in enumerate(factors):
+            figure[n, j] = f
+            bounds[:, n, j] = (low, central, high)
+    return Slots(figure, np.array([at for at, _, _ in rows], dtype=int),
+                 np.array([c for _, c, _ in rows], dtype=float), *bounds)
 
 
 def draw_uniforms(seed: int, draw: int, n_figures: int) -> np.ndarray:

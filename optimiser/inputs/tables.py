@@ -54,7 +54,7 @@ from pydantic import BaseModel
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.schema import Agency, Intervention, Outcome, Stream
 from optimiser.inputs.validate import PER_YEAR_FIELDS
-from optimiser.inputs.yamlsource import MAX_BYTES, Cell, Source, read_yaml
+from optimiser.inputs.yamlsource import MAX_BYTES, Cell, Source
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "agencies": Agency, "streams": Stream, "interventions": Intervention, "outcomes": Outcome}
@@ -68,11 +68,6 @@ SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 MAX_UNZIPPED = 200 * 1024 * 1024
 """A workbook whose parts unzip to more than this is refused (a zip bomb, or not a place)."""
 MAX_CELLS = 2_000_000
-
-
-def read_instance(path: Path) -> Source:
-    """Read an instance file and every table it names; `InstanceError` if anything is wrong."""
-    return load_tables(read_yaml(path), path.parent)
 
 
 @dataclass(frozen=True)
@@ -112,7 +107,8 @@ def load_tables(source: Source, base: Path) -> Source:
             if reference is None:
                 continue
             table, digest = read_table(source, section, base, *reference)
-            data[section], where = parse_table(table, section, horizon)
+            named = "figures" in source.data or "figures_from" in source.data
+            data[section], where = parse_table(table, section, horizon, named)
         except InstanceError as err:
             problems.extend(err.problems)
             continue
@@ -244,9 +240,14 @@ def _xlsx_rows(raw: bytes, shown: str, sheet: str, default: bool) -> tuple[str, 
     return sheet, rows
 
 
-def parse_table(table: Table, section: str, horizon: tuple[int, int] | None
+def parse_table(table: Table, section: str, horizon: tuple[int, int] | None,
+                named: bool = False
                 ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str | int, ...], Cell]]:
-    """The section's items (id -> fields, as inline YAML would give) and where each value sits."""
+    """The section's items (id -> fields, as inline YAML would give) and where each value sits.
+
+    With `named` (the instance defines figures), a number cell may hold a figure's name
+    or a product such as `0.4 * admission_cost`, kept as text for
+    `optimiser.inputs.figures` to resolve."""
     problems: list[Problem] = []
     rows = table.rows
     while rows and all(_blank(v) for v in rows[-1]):
@@ -275,7 +276,8 @@ def parse_table(table: Table, section: str, horizon: tuple[int, int] | None
             continue
         first[item_id] = r
         cells[(section, item_id)] = table.cell(r)
-        items[item_id] = _item(table, section, item_id, r, row, columns, cells, problems)
+        items[item_id] = _item(table, section, item_id, r, row, columns, cells, problems,
+                               named)
     if problems:
         raise InstanceError(problems)
     return items, cells
@@ -345,7 +347,7 @@ def _columns(table: Table, section: str, horizon: tuple[int, int] | None,
 
 def _item(table: Table, section: str, item_id: str, r: int, row: list[Any],
           columns: list[Column], cells: dict[tuple[str | int, ...], Cell],
-          problems: list[Problem]) -> dict[str, Any]:
+          problems: list[Problem], named: bool = False) -> dict[str, Any]:
     """One row as the inline YAML's mapping of fields."""
     item: dict[str, Any] = {}
     yearly: dict[str, dict[int, tuple[Any, Column]]] = {}
@@ -362,6 +364,8 @@ def _item(table: Table, section: str, item_id: str, r: int, row: list[Any],
                 p.strip() for p in text.split(";") if p.strip()]
         else:
             number, error = parse_number(value)
+            if error and named and isinstance(value, str) and _named(value):
+                number, error = value.strip(), None  # a named figure, resolved later
             if error:
                 problems.append(table.cell(r, col.label).problem(at, error))
                 continue
@@ -418,6 +422,14 @@ def parse_number(value: Any) -> tuple[int | float | None, str | None]:
     if not math.isfinite(number):
         return None, f"{value!r} is not a finite number"
     return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
+
+
+def _named(text: str) -> bool:
+    """Whether a cell's text is a figure's name or a product such as 0.4 * admission_cost."""
+    parts = [p.strip().lstrip("-").strip() for p in text.split("*")]
+    return any(re.fullmatch(r"[a-z][a-z0-9_]*", p) for p in parts) and all(
+        re.fullmatch(r"[a-z][a-z0-9_]*|[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", p)
+        for p in parts)
 
 
 def _horizon(data: dict[str, Any]) -> tuple[int, int] | None:

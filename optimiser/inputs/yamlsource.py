@@ -20,6 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from optimiser.errors import InstanceError, Problem
+from optimiser.inputs.named import NamedFigure, Use
 
 Path = tuple[str | int, ...]
 
@@ -74,7 +75,10 @@ class Source:
 
     Sections read from spreadsheet tables (`optimiser.inputs.tables`) have no lines;
     `cells` says where each of their rows and values sits instead, and
-    `tables` holds the SHA-256 of every table file read.
+    `tables` holds the SHA-256 of every table file read (and of every figures library).
+    `figures` are the named figures defined for it, and `uses` every number written as
+    a name or a product of names, by path (`optimiser.inputs.figures`): by then the data
+    holds the number itself (a range where a ranged figure is used).
     """
 
     file: str
@@ -82,6 +86,8 @@ class Source:
     lines: dict[Path, int]
     cells: dict[Path, Cell] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, NamedFigure] = field(default_factory=dict)
+    uses: dict[Path, Use] = field(default_factory=dict)
 
     def line(self, path: Sequence[str | int]) -> int | None:
         """Line of ``path``, or of its nearest ancestor that has one; None if none has."""

@@ -9,13 +9,15 @@ scenarios that protect its positions.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from models.pooling import PlaceData
 from optimiser.errors import InstanceError, Problem
+from optimiser.inputs.figures import scenario_uses
+from optimiser.inputs.named import Use
 from optimiser.inputs.ranges import central_instance, multiplier, written_figures
 from optimiser.inputs.schema import DEFAULT_SCENARIOS, Instance, Scenario
 from optimiser.inputs.validate import check_references, check_schema, per_year, suggest
@@ -31,6 +33,8 @@ class ScenarioRun:
     instance: Instance
     reference: str | None
     """The scenario whose positions it is compared with (and protects, for no_worse_off)."""
+    uses: dict[tuple[str | int, ...], Use] = field(default_factory=dict)
+    """Its numbers written with named figures, by path (`optimiser.inputs.figures`)."""
 
 
 def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
@@ -62,7 +66,8 @@ def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
                 ("scenarios", name, "incentives"),
                 "no_worse_off needs a reference scenario: add one with pooling: false, "
                 "or name it with reference:"))
-        runs[name] = ScenarioRun(name, scenario, changed, reference)
+        runs[name] = ScenarioRun(name, scenario, changed, reference,
+                                 scenario_uses(source.uses, name, list(scenario.overrides)))
     if problems:
         raise InstanceError(problems)
     return _reference_order(runs, source)

@@ -690,7 +690,8 @@ def assumptions_section(story: Story) -> str:
         body = '<p class="note">The instance file states no sources or assumptions.</p>'
     else:
         rows = "".join(
-            f"<tr><td>{r.line}</td><td><code>{esc(r.path)}</code></td><td>{esc(r.value)}</td>"
+            f"<tr><td>{'' if pd.isna(r.line) else int(r.line)}</td>"
+            f"<td><code>{esc(r.path)}</code></td><td>{esc(r.value)}</td>"
             f"<td>{esc(r.kind)}</td><td>{esc(r.note)}</td></tr>"
             for r in table.itertuples(index=False))
         body = ('<details open><summary>' f"{len(table)} figures with a source or an "
