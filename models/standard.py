@@ -303,9 +303,9 @@ def _pool_balance(data: PlaceData, rows: _Rows, meet: Any) -> None:
         del rows.names[base:], rows.rhs[base:]
         return
     meet(*(["q"] if n_i else []), *(["p"] if n_s else []))
-    t = np.arange(h)
-    rows.add(base + np.tile(t, n_i), "q", np.arange(n_i * h), np.ones(n_i * h))
-    rows.add(base + np.tile(t, n_s), "p", np.arange(n_s * h), -np.ones(n_s * h))
+    years = np.arange(h)
+    rows.add(base + np.tile(years, n_i), "q", np.arange(n_i * h), np.ones(n_i * h))
+    rows.add(base + np.tile(years, n_s), "p", np.arange(n_s * h), -np.ones(n_s * h))
 
 
 def _targets(data: PlaceData, rows: _Rows, meet: Any) -> None:

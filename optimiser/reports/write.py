@@ -32,7 +32,7 @@ from optimiser.reports.beside import run_writers
 from optimiser.reports.markdown import write_markdown
 from optimiser.reports.story import Story, account_table, diagnosis_table, tell
 from optimiser.reports.workbook import write_workbook
-from optimiser.solving.results import ScenarioResult
+from optimiser.solving.results import ScenarioResult, written_rows
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
 """The tidy tables written one CSV each; `agencies_by_year.csv` (the `cash` table) and
@@ -157,9 +157,10 @@ def write_json(result: RunResult, folder: Path) -> None:
 
 
 def write_tables(result: RunResult, folder: Path) -> None:
-    """One tidy CSV per table: a row per scenario, item and year."""
+    """One tidy CSV per table: a row per scenario, item and year (`written_rows`: without
+    the allocation's rows of interventions not bought that year)."""
     for kind in TABLES:
-        frame: pd.DataFrame = result.table(kind)
+        frame: pd.DataFrame = written_rows(kind, result.table(kind))
         frame.to_csv(folder / f"{kind}.csv", index=False, float_format="%.10g",
                      lineterminator="\n")
     result.table("cash").to_csv(folder / "agencies_by_year.csv", index=False,
