@@ -160,11 +160,11 @@ def stage_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
     for label, f in rows:
         t = f["times"]
         solving = t["scenarios"] + sum(t[k] for k in ("ring_fence_prices", "shapley",
-                                                      "settlement", "settlement_shortfall"))
+                                                      "settlement"))
         table.append([
             label, f["columns"], f["rows"], f["nonzeros"], f["highs_runs"], t["load"],
             t["build"], t["compile"], t["highs"], t["extract"], t["ring_fence_prices"],
-            t["shapley"], t["settlement"] + t["settlement_shortfall"],
+            t["shapley"], t["settlement"],
             t["reports"],
             t["load"] + solving + t["reports"], f["wall"], f["peak_mb"]])
     print_table(head, table)
@@ -378,7 +378,7 @@ STAGES = [("imports", "Python's start-up and the imports", None),
           ("build", "build the Pyomo model", None), ("compile", "compile it, hand to HiGHS", None),
           ("scenarios", "solve the scenarios (build and compile included)", None),
           ("ring_fence_prices", "ring-fence prices", None), ("shapley", "Shapley shares", None),
-          ("settlement", "settlement", ("settlement", "settlement_shortfall")),
+          ("settlement", "settlement", ("settlement",)),
           ("reports", "write the reports", None)]
 
 

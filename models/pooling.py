@@ -13,6 +13,13 @@ stream and intervention pair (the contract allows it): stream s puts p_st into t
 Any such plan splits back into the contract's f_sit (pro rata, or by a transport
 problem), and every plan in f_sit aggregates into one, so the feasible allocations
 x and the optimum are the same.
+
+Set-up costs, diminishing returns and carried-over money (docs/contract.md, the section of
+that name) make it a mixed-integer model only where an instance asks for them:
+a service that runs in a year or not (binary on_it, `add_running`), tiers whose
+bands the LP would not fill in order by itself (binaries, `add_tiers`), money a
+stream carries into the next year (c_st, `add_budget_limits`). Without those
+fields the model is the LP above, variable for variable and row for row.
 """
 
 from __future__ import annotations
@@ -63,6 +70,15 @@ class PlaceData:
     transfers: bool
     reference_allowance: float = 0.0
     """Relative rounding allowed on reference positions in no_worse_off (`add_incentives`)."""
+    setup_cost: np.ndarray | None = None
+    """(I, H) money a service pays in each year it runs (`setup_cost`); None = all 0."""
+    min_scale: np.ndarray | None = None
+    """(I, H) the fewest units a service that runs delivers (`min_scale`); None = all 0."""
+    tiers: tuple[tuple[tuple[float, float], ...], ...] = ()
+    """Per intervention its bands ((units, scale), ...), the last band's units +inf; () for an
+    intervention without tiers, and () for the whole tuple when none has any."""
+    carry_over: np.ndarray | None = None
+    """(S,) whether the stream carries unspent money into the next year; None = none does."""
     fenced_by: list[list[int]] = field(init=False)  # (I,) streams whose fence holds i
 
     def __post_init__(self) -> None:
@@ -71,12 +87,154 @@ class PlaceData:
             for i in members:
                 by[i].append(s)
         object.__setattr__(self, "fenced_by", by)
+        shape = (len(self.interventions), self.years)
+        if self.setup_cost is None:
+            object.__setattr__(self, "setup_cost", np.zeros(shape))
+        if self.min_scale is None:
+            object.__setattr__(self, "min_scale", np.zeros(shape))
+        if self.carry_over is None:
+            object.__setattr__(self, "carry_over", np.zeros(len(self.streams), dtype=bool))
 
     def savings_weight(self) -> np.ndarray:
         """(I, H) discount at which a unit delivered in year t saves: d_{t+lag_i}, 0 past H."""
         t = np.arange(self.years)[None, :] + self.lag[:, None]
         padded = np.concatenate([self.discount, np.zeros(int(self.lag.max(initial=0)) + 1)])
         return np.where(t < self.years, padded[np.minimum(t, len(padded) - 1)], 0.0)
+
+    @property
+    def setup(self) -> np.ndarray:
+        """(I, H) set-up cost (never None after construction)."""
+        assert self.setup_cost is not None
+        return self.setup_cost
+
+    @property
+    def scale_floor(self) -> np.ndarray:
+        """(I, H) minimum scale (never None after construction)."""
+        assert self.min_scale is not None
+        return self.min_scale
+
+    @property
+    def carries(self) -> np.ndarray:
+        """(S,) carry-over flags (never None after construction)."""
+        assert self.carry_over is not None
+        return self.carry_over
+
+    def band_table(self, i: int) -> tuple[tuple[float, float], ...]:
+        """Intervention i's bands ((units, scale), ...); one band (inf, 1) without tiers."""
+        if self.tiers and self.tiers[i]:
+            return self.tiers[i]
+        return ((np.inf, 1.0),)
+
+
+def switched(data: PlaceData) -> np.ndarray:
+    """(I, H) where a service runs in a year or does not (a binary on_it):
+    setup_cost_it > 0 or min_scale_it > 0."""
+    return (data.setup > 0) | (data.scale_floor > 0)
+
+
+def tiers_fill_in_order(data: PlaceData) -> np.ndarray:
+    """(I,) whether the LP itself fills intervention i's bands in order, so that its tiers
+    need no binaries.
+
+    Band b of i in year t has units w_itb; x_it = sum_b w_itb buys at the unit cost
+    whatever the band, and the effective units E_it = sum_b s_b w_itb carry the effects
+    and savings. Moving a unit from a later band to an earlier one that is not full
+    leaves x (so every cost, funding and budget row) unchanged and raises E_it by
+    s_early - s_late >= 0. The LP fills i's bands in order by itself when
+
+    (a) e_ik >= 0 for every outcome k with a target (a target row only gets easier),
+    (b) g_ia >= 0 for every agency a (P_a only rises: floors, no_worse_off rows and the
+        position stages only get easier; every agency counts, as a loaded model's
+        no_worse_off rows change with the scenario), and
+    (c) the objective values one effective unit strictly above 0 in every year:
+        b_it = d_t sum_k value_k e_ik + d_(t+lag_i) sum_a g_ia > 0 (net_benefit),
+        b_it = d_t sum_k w_k e_ik > 0 (outcomes); never for `cost`, where the
+        objective does not see the bands.
+
+    Then an optimal plan with a band out of order would be beaten by the same plan
+    refilled in order (feasible by (a) and (b), strictly better by (c)), so every
+    optimal plan, and every plan the later stages choose among them, fills in order
+    (up to bands of equal scale, which are interchangeable). Where the condition
+    fails (a negative effect on a target, a saving that is a loss, an objective that
+    values the effect at 0 or less, the cost objective), `add_tiers` adds binaries.
+    Interventions without tiers (or with one band) need none either.
+    """
+    out = np.ones(len(data.interventions), dtype=bool)
+    if not data.tiers:
+        return out
+    benefit = benefit_coefficients(data)
+    targeted = ~np.all(np.isnan(data.target), axis=1)  # (K,)
+    for i, bands in enumerate(data.tiers):
+        if len(bands) < 2:
+            continue
+        out[i] = bool(
+            data.objective != "cost"
+            and np.all(data.effect[i, targeted] >= 0)
+            and np.all(data.saving[i] >= 0)
+            and np.all(benefit[i] > 0))
+    return out
+
+
+def is_mixed_integer(data: PlaceData, elastic: bool = False) -> bool:
+    """Whether the model of `data` has binaries (`switched`, or tiers that need them;
+    the elastic model orders every tier with binaries: see `add_tiers`)."""
+    tiered = any(len(bands) > 1 for bands in data.tiers)
+    return bool(switched(data).any() or (tiered and (elastic or not tiers_fill_in_order(
+        data).all())))
+
+
+def has_extensions(data: PlaceData) -> bool:
+    """Whether `data` uses set-up costs, minimum scales, tiers or carry-over at all."""
+    return bool(switched(data).any() or any(data.tiers) or data.carries.any())
+
+
+def effective_units(data: PlaceData, x: np.ndarray) -> np.ndarray:
+    """(I, H) E_it, the units that carry effects and savings: x_it without tiers, else
+    sum_b s_b w_itb with the bands filled in order, w_itb = min(u_b, max(0, x_it - U_b)),
+    U_b the units of the bands before b (a band fills once the one before is full).
+    """
+    if not data.tiers:
+        return x
+    out = np.array(x, dtype=float, copy=True)
+    for i, bands in enumerate(data.tiers):
+        if not bands:
+            continue
+        before = 0.0
+        total = np.zeros(x.shape[1])
+        for units, scale in bands:
+            total += scale * np.clip(x[i] - before, 0.0, units)
+            before += units
+        out[i] = total
+    return out
+
+
+def band_units(data: PlaceData, x: np.ndarray, i: int) -> list[np.ndarray]:
+    """Intervention i's units in each band, year by year, filled in order."""
+    before = 0.0
+    out = []
+    for units, _scale in data.band_table(i):
+        out.append(np.clip(x[i] - before, 0.0, units))
+        before += units
+    return out
+
+
+def agency_savings(data: PlaceData, x: np.ndarray) -> np.ndarray:
+    """Constraint 5's savings for a plan, for every agency (A,); `x` (I, H) the units that
+    carry savings (`effective_units`: the units themselves where there are no tiers).
+
+    savings_a = sum_i g_ia * sum_{t: t+lag_i < H} d_{t+lag_i} * x_it
+
+    The one statement of an agency's savings outside the model's rows
+    (`add_positions` writes the same sum as expressions): the results, the
+    draws and the account read it from here.
+    """
+    return np.asarray((data.savings_weight() * x).sum(axis=1) @ data.saving)
+
+
+def agency_position(data: PlaceData, x: np.ndarray, spend: np.ndarray) -> np.ndarray:
+    """Constraint 5, an agency's position, for a plan: P_a = savings_a - spend_a, with
+    `spend` (A,) the present value of what a's streams pay (`agency_savings` for savings)."""
+    return agency_savings(data, x) - spend
 
 
 def build_model(data: PlaceData, elastic: bool = False,
@@ -109,6 +267,10 @@ def _build(data: PlaceData, elastic: bool, implied_bounds: bool) -> pyo.Concrete
     add_sets(m, data)
     add_variables(m, data, elastic, implied_bounds)
     cols = Columns.of(m, data, elastic)
+    if switched(data).any():
+        add_running(m, data, cols)
+    if data.tiers:
+        add_tiers(m, data, cols, elastic)
     add_funding_balance(m, data, cols)
     add_budget_limits(m, data, cols)
     if data.pooling:
@@ -138,6 +300,9 @@ class Columns:
     k-th fence pair (s, i) of `m.F`; `p[s * H + t]`, `q[i * H + t]` (pooled models).
     `pairs_of_item[i]` are the fence pairs paying for i (streams in order) and
     `pairs_of_stream[s]` those of stream s (its fence in order).
+    `on[i * H + t]` is on_it (None where the service needs no binary), `carry[s * H + t]`
+    c_st (None where the stream does not carry or t is the last year), `bands[i * H + t]`
+    i's band variables w_itb that year with their scales (empty without tiers).
     """
 
     x: list[Any]
@@ -147,6 +312,17 @@ class Columns:
     q: list[Any]
     pairs_of_item: list[list[int]]
     pairs_of_stream: list[list[int]]
+    on: list[Any] = field(default_factory=list)
+    carry: list[Any] = field(default_factory=list)
+    bands: list[list[tuple[float, Any]]] = field(default_factory=list)
+
+    def effective(self, n: int, coefficient: float) -> tuple[list[float], list[Any]]:
+        """coefficient * E_it (n = i * H + t) as (coefficients, variables): on x_it without
+        tiers, on the band variables (each times its scale) with them."""
+        if self.bands and self.bands[n]:
+            return [coefficient * s for s, _ in self.bands[n]], [w for _, w in self.bands[n]]
+        h = self.scale.shape[1]
+        return [coefficient * float(self.scale[n // h, n % h])], [self.x[n]]
 
     @classmethod
     def of(cls, m: pyo.ConcreteModel, data: PlaceData, elastic: bool) -> Columns:
@@ -157,13 +333,30 @@ class Columns:
         for k, (s, i) in enumerate(pairs):
             by_item[i].append(k)
             by_stream[s].append(k)
+        h = data.years
+        on: list[Any] = []
+        if hasattr(m, "on"):
+            on = [None] * (len(data.interventions) * h)
+            for (i, t), var in m.on.items():
+                on[i * h + t] = var
+        carry: list[Any] = []
+        if hasattr(m, "carry"):
+            carry = [None] * (len(data.streams) * h)
+            for (s, t), var in m.carry.items():
+                carry[s * h + t] = var
+        bands: list[list[tuple[float, Any]]] = []
+        if hasattr(m, "band"):
+            bands = [[] for _ in range(len(data.interventions) * h)]
+            for (i, t, b), var in m.band.items():
+                bands[i * h + t].append((data.band_table(i)[b][1], var))
         return cls(
             x=list((m.y if elastic else m.x).values()),
             scale=unit_scale(data) if elastic else np.ones(data.cost.shape),
             f=list(m.f.values()),
             p=list(m.p.values()) if data.pooling else [],
             q=list(m.q.values()) if data.pooling else [],
-            pairs_of_item=by_item, pairs_of_stream=by_stream)
+            pairs_of_item=by_item, pairs_of_stream=by_stream,
+            on=on, carry=carry, bands=bands)
 
 
 def linear(coefficients: list[float], variables: list[Any]) -> LinearExpression:
@@ -202,6 +395,15 @@ def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False,
     intervention bought by the billion (a text at a penny) counts in the least
     shortfall as much as one bought by the dozen; x is then an expression.
     Bounds are given whole, as tables (index -> (lower, upper)).
+
+    Where the instance asks for them (the contract's set-up costs, diminishing returns and
+    carried-over money): on_it in {0, 1} for every (i, t) in `switched` (lower bound 1
+    where min_units_it > 0: the service must run; 0 in the elastic model, where the
+    minimum may fall short); w_itb in [0, u_b] for every band b of a tiered
+    intervention (the last band unbounded: x_it bounds it), with binaries open_itb
+    for b >= 1 where `add_tiers` needs them; c_st >= 0, the money stream s carries
+    from year t into t + 1, for streams with carry_over and t < H - 1 (money left at
+    the end is not spent).
     """
     hi = np.minimum(data.max_units, affordable_units(data)) if (
         implied_bounds or elastic) else data.max_units
@@ -216,12 +418,29 @@ def add_variables(m: pyo.ConcreteModel, data: PlaceData, elastic: bool = False,
         poolable = data.pool_share[:, None] * data.budget
         m.p = pyo.Var(m.S, m.T, bounds=_bounds(np.zeros_like(poolable), poolable))
         m.q = pyo.Var(m.I, m.T, domain=pyo.NonNegativeReals)
+    on = switched(data)
+    if on.any():
+        must = (data.min_units > 0) & on & (not elastic)
+        m.ON = pyo.Set(dimen=2, initialize=[
+            (int(i), int(t)) for i, t in zip(*np.nonzero(on), strict=True)])
+        m.on = pyo.Var(m.ON, domain=pyo.Binary,
+                       bounds=lambda _m, i, t: (1.0 if must[i, t] else 0.0, 1.0))
+    if data.tiers:
+        index = [(i, t, b) for i, bands in enumerate(data.tiers) if bands
+                 for t in range(data.years) for b in range(len(bands))]
+        m.BAND = pyo.Set(dimen=3, initialize=index)
+        m.band = pyo.Var(m.BAND, bounds=lambda _m, i, t, b: (
+            0.0, None if np.isinf(data.tiers[i][b][0]) else float(data.tiers[i][b][0])))
+    if data.carries.any() and data.years > 1:
+        m.CARRY = pyo.Set(dimen=2, initialize=[
+            (int(s), t) for s in np.flatnonzero(data.carries) for t in range(data.years - 1)])
+        m.carry = pyo.Var(m.CARRY, domain=pyo.NonNegativeReals)
 
 
 def _bounds(lower: np.ndarray, upper: np.ndarray) -> dict[tuple[int, int], tuple[Any, Any]]:
     """(row, column) -> (lower, upper) of two (n, H) tables; an infinite upper is None."""
     n, h = lower.shape
-    up = np.where(np.isfinite(upper), upper, None).ravel().tolist()
+    up = [float(u) if np.isfinite(u) else None for u in upper.ravel().tolist()]
     index = [(a, b) for a in range(n) for b in range(h)]
     return dict(zip(index, zip(lower.ravel().tolist(), up, strict=True), strict=True))
 
@@ -236,21 +455,27 @@ def unit_scale(data: PlaceData) -> np.ndarray:
 def affordable_units(data: PlaceData) -> np.ndarray:
     """(I, H) the most units of i that every budget together could pay for in year t:
     sum_s budget_st / unit_cost_it (+inf where the unit costs nothing). Funding (constraint 1)
-    and budgets (constraint 2) imply x_it <= this in every scenario."""
-    total = data.budget.sum(axis=0)[None, :]
+    and budgets (constraint 2) imply x_it <= this in every scenario. A stream that carries
+    money over counts every budget it could have carried into year t:
+    sum_{t' <= t} budget_st'."""
+    budget = data.budget
+    if data.carries.any():
+        budget = np.where(data.carries[:, None], np.cumsum(budget, axis=1), budget)
+    total = budget.sum(axis=0)[None, :]
     with np.errstate(divide="ignore"):
         return np.where(data.cost > 0, total / np.where(data.cost > 0, data.cost, 1.0), np.inf)
 
 
 def add_funding_balance(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
-    """Constraint 1, funding: every unit is paid for.
+    """Constraint 1, funding: every unit is paid for, and every set-up cost.
 
-    sum_{s: i in R(s)} f_sit + q_it - unit_cost_it * x_it = 0   for every i, t
-    (q_it only in pooled scenarios). A row with nothing on it (no fence, no pool,
-    a free unit) is left out.
+    sum_{s: i in R(s)} f_sit + q_it - unit_cost_it * x_it - setup_cost_it * on_it = 0
+    for every i, t (q_it only in pooled scenarios; on_it only where `switched`). A row
+    with nothing on it (no fence, no pool, a free unit) is left out.
     """
     h = data.years
     cost = (data.cost * cols.scale).tolist()
+    setup = data.setup.tolist()
     rows: dict[tuple[int, int], Any] = {}
     for i, pairs in enumerate(cols.pairs_of_item):
         for t in range(h):
@@ -258,22 +483,91 @@ def add_funding_balance(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) ->
             if data.pooling:
                 variables.append(cols.q[i * h + t])
             coefficients = [1.0] * len(variables)
+            paid = bool(variables)
             if cost[i][t] != 0:
                 # unit_cost_it * x_it = 0 where nothing can pay (the sign Pyomo gives it)
-                coefficients.append(-cost[i][t] if variables else cost[i][t])
+                coefficients.append(-cost[i][t] if paid else cost[i][t])
                 variables.append(cols.x[i * h + t])
-            elif not variables:
+            if cols.on and cols.on[i * h + t] is not None and setup[i][t] != 0:
+                coefficients.append(-setup[i][t] if paid else setup[i][t])
+                variables.append(cols.on[i * h + t])
+            if not variables:
                 rows[i, t] = pyo.Constraint.Skip
                 continue
             rows[i, t] = linear(coefficients, variables) == 0
     m.funding = pyo.Constraint(m.I, m.T, rule=lambda _m, i, t: rows[i, t])
 
 
+def add_running(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
+    """Set-up costs (the contract): a service runs in a year (on_it = 1) or delivers nothing.
+
+    x_it - U_it * on_it <= 0               for every (i, t) in `switched`
+    x_it - min_scale_it * on_it >= 0       where min_scale_it > 0
+    with U_it = `running_cap` (max_units, or what the whole budget could buy). The
+    set-up cost enters the funding row (`add_funding_balance`), so it is spent from the
+    budgets and counts in the paying agencies' spend, and the objective
+    (`set_objective`). min_units_it > 0 fixes on_it = 1 (its lower bound).
+    """
+    h = data.years
+    cap = running_cap(data) / cols.scale
+    floor = data.scale_floor / cols.scale
+    index = list(m.ON)
+    m.run_cap = pyo.Constraint(m.ON, rule=lambda _m, i, t: linear(
+        [1.0, -float(cap[i, t])], [cols.x[i * h + t], cols.on[i * h + t]]) <= 0)
+    scaled = pyo.Set(dimen=2, initialize=[(i, t) for i, t in index if floor[i, t] > 0])
+    m.RUN_FLOOR = scaled
+    m.run_floor = pyo.Constraint(scaled, rule=lambda _m, i, t: linear(
+        [1.0, -float(floor[i, t])], [cols.x[i * h + t], cols.on[i * h + t]]) >= 0)
+
+
+def running_cap(data: PlaceData) -> np.ndarray:
+    """(I, H) U_it: the most units i can deliver in year t, max_units_it or, where it has
+    none, what the whole place's money could buy (`affordable_units`). Validation requires
+    it finite wherever a binary needs it (a free unit with no max_units has no U)."""
+    return np.minimum(data.max_units, affordable_units(data))
+
+
+def add_tiers(m: pyo.ConcreteModel, data: PlaceData, cols: Columns, elastic: bool) -> None:
+    """Tiers (the contract): x_it is split into bands that carry scaled effects and savings.
+
+    x_it - sum_b w_itb = 0                  for every tiered i and year t
+    E_it = sum_b s_b w_itb                  the effective units (`Columns.effective`)
+    Where the LP does not fill the bands in order by itself (`tiers_fill_in_order`;
+    the elastic model, whose objective does not see the bands, always), binaries
+    open_itb for b >= 1 make it:
+    w_it,b-1 - u_b-1 * open_itb >= 0       band b opens only once band b - 1 is full
+    w_itb - W_b * open_itb <= 0            W_b = u_b, or U_it (`running_cap`) for the last
+    """
+    h = data.years
+    m.bands = pyo.Constraint(pyo.Set(dimen=2, initialize=[
+        (i, t) for i, bands in enumerate(data.tiers) if bands for t in range(h)]),
+        rule=lambda _m, i, t: linear(
+            [float(cols.scale[i, t])] + [-1.0] * len(data.tiers[i]),
+            [cols.x[i * h + t]] + [m.band[i, t, b] for b in range(len(data.tiers[i]))]) == 0)
+    ordered = np.zeros(len(data.interventions), dtype=bool) if elastic else tiers_fill_in_order(
+        data)
+    index = [(i, t, b) for i, bands in enumerate(data.tiers)
+             if len(bands) > 1 and not ordered[i] for t in range(h) for b in range(1, len(bands))]
+    if not index:
+        return
+    cap = running_cap(data)
+    m.OPEN = pyo.Set(dimen=3, initialize=index)
+    m.open = pyo.Var(m.OPEN, domain=pyo.Binary)
+    m.band_full = pyo.Constraint(m.OPEN, rule=lambda m, i, t, b: linear(
+        [1.0, -float(data.tiers[i][b - 1][0])], [m.band[i, t, b - 1], m.open[i, t, b]]) >= 0)
+    m.band_open = pyo.Constraint(m.OPEN, rule=lambda m, i, t, b: linear(
+        [1.0, -float(data.tiers[i][b][0] if np.isfinite(data.tiers[i][b][0]) else cap[i, t])],
+        [m.band[i, t, b], m.open[i, t, b]]) <= 0)
+
+
 def add_budget_limits(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
     """Constraint 2, budget: no stream spends more than its budget.
 
     sum_{i in R(s)} f_sit + p_st <= budget_st   for every s, t
-    (p_st only in pooled scenarios).
+    (p_st only in pooled scenarios). A stream with carry_over (carried-over money):
+    sum_{i in R(s)} f_sit + p_st + c_st - c_s,t-1 <= budget_st, c_s,-1 = 0, and no c_s,H-1
+    (money left at the end is not spent). Its pool limit stays p_st <= pool_share_s *
+    budget_st (the bound of p_st): money carried in keeps its ring-fence.
     """
     h = data.years
     budget = data.budget.tolist()
@@ -283,7 +577,14 @@ def add_budget_limits(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> N
             variables = [cols.f[k * h + t] for k in pairs]
             if data.pooling:
                 variables.append(cols.p[s * h + t])
-            rows[s, t] = (linear([1.0] * len(variables), variables) <= budget[s][t]
+            coefficients = [1.0] * len(variables)
+            if variables and cols.carry:
+                for var, sign in ((cols.carry[s * h + t], 1.0),
+                                  (cols.carry[s * h + t - 1] if t > 0 else None, -1.0)):
+                    if var is not None:
+                        variables.append(var)
+                        coefficients.append(sign)
+            rows[s, t] = (linear(coefficients, variables) <= budget[s][t]
                           if variables else pyo.Constraint.Skip)
     m.budget = pyo.Constraint(m.S, m.T, rule=lambda _m, s, t: rows[s, t])
 
@@ -328,6 +629,7 @@ def add_targets(m: pyo.ConcreteModel, data: PlaceData, cols: Columns,
     index = [(k, t) for k in range(len(data.outcomes)) for t in range(h)
              if not np.isnan(data.target[k, t])]
     contributors = [np.flatnonzero(data.effect[:, k]) for k in range(len(data.outcomes))]
+    tiered = bool(cols.bands)
     rows = pyo.Set(dimen=2, initialize=index)
     scale = shortfall_scales(data)["target"]
     if elastic:
@@ -340,9 +642,16 @@ def add_targets(m: pyo.ConcreteModel, data: PlaceData, cols: Columns,
         # No intervention moves outcome k: the row stays (0 >= target) so that
         # the solver, not Pyomo, reports an unmet target as infeasible.
         items = contributors[k]
-        variables = [cols.x[i * h + t] for i in items.tolist()] if len(items) else [m.nothing]
-        coefficients = ((data.effect[items, k] * cols.scale[items, t]).tolist() if len(items)
-                        else [1.0])
+        if tiered and len(items):
+            coefficients, variables = [], []
+            for i in items.tolist():
+                c, v = cols.effective(i * h + t, float(data.effect[i, k]))
+                coefficients += c
+                variables += v
+        else:
+            variables = [cols.x[i * h + t] for i in items.tolist()] if len(items) else [m.nothing]
+            coefficients = ((data.effect[items, k] * cols.scale[items, t]).tolist() if len(items)
+                            else [1.0])
         if elastic:
             variables.append(m.short_target[k, t])
             coefficients.append(float(scale[k, t]))
@@ -354,7 +663,8 @@ def add_targets(m: pyo.ConcreteModel, data: PlaceData, cols: Columns,
 def add_positions(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
     """Constraint 5, agency position, as expressions.
 
-    savings_a = sum_i g_ia * sum_{t: t+lag_i < H} d_{t+lag_i} * x_it
+    savings_a = sum_i g_ia * sum_{t: t+lag_i < H} d_{t+lag_i} * E_it
+    (E_it = x_it without tiers; with them, the bands' units times their scales)
     spend_a   = sum_t d_t * sum_{s in S_a} (sum_{i in R(s)} f_sit + p_st)
     P_a       = savings_a - spend_a
     """
@@ -366,7 +676,16 @@ def add_positions(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
     def savings(_m: pyo.ConcreteModel, a: int) -> Any:
         coefficient = data.saving[:, a][:, None] * w * cols.scale  # (I, H)
         i, t = np.nonzero((data.saving[:, a][:, None] != 0) & (w > 0))
-        return linear(coefficient[i, t].tolist(), [cols.x[n] for n in (i * h + t).tolist()])
+        if not cols.bands:
+            return linear(coefficient[i, t].tolist(), [cols.x[n] for n in (i * h + t).tolist()])
+        coefficients: list[float] = []
+        variables: list[Any] = []
+        for n, (ii, tt) in zip((i * h + t).tolist(), zip(i.tolist(), t.tolist(), strict=True),
+                               strict=True):
+            c, v = cols.effective(n, float(data.saving[ii, a] * w[ii, tt]))
+            coefficients += c
+            variables += v
+        return linear(coefficients, variables)
 
     def spend(_m: pyo.ConcreteModel, a: int) -> Any:
         coefficients: list[float] = []
@@ -443,7 +762,7 @@ def money_yardstick(data: PlaceData) -> float:
     return total if total > 0 else 1.0
 
 
-def shortfall_scales(data: PlaceData) -> dict[str, np.ndarray | float]:
+def shortfall_scales(data: PlaceData) -> dict[str, np.ndarray]:
     """What each kind of shortfall is measured against in the elastic model.
 
     targets: the target (1 where the target is 0); minimum units: the minimum;
@@ -454,7 +773,7 @@ def shortfall_scales(data: PlaceData) -> dict[str, np.ndarray | float]:
     return {
         "target": np.where(data.target > 0, data.target, 1.0),
         "min_units": np.where(data.min_units > 0, data.min_units, 1.0),
-        "money": money_yardstick(data),
+        "money": np.asarray(money_yardstick(data)),
     }
 
 
@@ -486,12 +805,101 @@ def set_objective(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
                        + sum_a sum_i sum_{t+lag_i<H} d_{t+lag_i} g_ia x_it
     outcomes (max):    sum_t d_t sum_k w_k sum_i e_ik x_it
     cost (min):        sum_t d_t sum_i unit_cost_it x_it
+    With tiers, the effects and savings of a tiered intervention are on its effective
+    units E_it (`benefit_coefficients`) and its cost on x_it; with set-up costs,
+    net_benefit gains - sum_t d_t setup_cost_it on_it and cost + sum_t d_t setup_cost_it
+    on_it (`setup_coefficients`).
     """
-    coef = objective_coefficients(data).ravel()
-    at = np.flatnonzero(coef)
-    expr = linear(coef[at].tolist(), [cols.x[n] for n in at.tolist()])
+    if not cols.bands and not cols.on:
+        coef = objective_coefficients(data).ravel()
+        at = np.flatnonzero(coef)
+        expr = linear(coef[at].tolist(), [cols.x[n] for n in at.tolist()])
+    else:
+        expr = linear(*_extended_objective(data, cols))
     sense = pyo.minimize if data.objective == "cost" else pyo.maximize
     m.objective = pyo.Objective(expr=expr, sense=sense)
+
+
+def _extended_objective(data: PlaceData, cols: Columns) -> tuple[list[float], list[Any]]:
+    """The objective's terms where tiers or set-up costs are present (see `set_objective`)."""
+    h = data.years
+    whole = objective_coefficients(data)
+    cost = cost_coefficients(data)
+    benefit = benefit_coefficients(data)
+    setup = setup_coefficients(data)
+    coefficients: list[float] = []
+    variables: list[Any] = []
+    for i in range(len(data.interventions)):
+        tiered = bool(cols.bands and cols.bands[i * h])
+        for t in range(h):
+            n = i * h + t
+            if not tiered:
+                if whole[i, t] != 0:
+                    coefficients.append(float(whole[i, t] * cols.scale[i, t]))
+                    variables.append(cols.x[n])
+            else:
+                if cost[i, t] != 0:
+                    coefficients.append(float(cost[i, t] * cols.scale[i, t]))
+                    variables.append(cols.x[n])
+                if benefit[i, t] != 0:
+                    c, v = cols.effective(n, float(benefit[i, t]))
+                    coefficients += c
+                    variables += v
+            if cols.on and cols.on[n] is not None and setup[i, t] != 0:
+                coefficients.append(float(setup[i, t]))
+                variables.append(cols.on[n])
+    return coefficients, variables
+
+
+def cost_coefficients(data: PlaceData) -> np.ndarray:
+    """(I, H) the objective's coefficient of x_it from the unit cost alone:
+    -d_t unit_cost_it (net_benefit), 0 (outcomes), d_t unit_cost_it (cost)."""
+    d = data.discount[None, :]
+    if data.objective == "net_benefit":
+        return -d * data.cost
+    if data.objective == "cost":
+        return d * data.cost
+    return np.zeros_like(data.cost)
+
+
+def benefit_coefficients(data: PlaceData) -> np.ndarray:
+    """(I, H) the objective's coefficient of an effective unit E_it (effects and savings):
+    d_t sum_k value_k e_ik + d_(t+lag_i) sum_a g_ia (net_benefit), d_t sum_k w_k e_ik
+    (outcomes), 0 (cost)."""
+    d = data.discount[None, :]
+    if data.objective == "net_benefit":
+        return (d * outcome_money(data)[:, None]
+                + data.saving.sum(axis=1)[:, None] * data.savings_weight())
+    if data.objective == "outcomes":
+        return d * (data.effect @ data.weight)[:, None] * np.ones((1, data.years))
+    return np.zeros_like(data.cost)
+
+
+def setup_coefficients(data: PlaceData) -> np.ndarray:
+    """(I, H) the objective's coefficient of on_it: -d_t setup_cost_it (net_benefit),
+    d_t setup_cost_it (cost), 0 (outcomes)."""
+    d = data.discount[None, :]
+    if data.objective == "net_benefit":
+        return -d * data.setup
+    if data.objective == "cost":
+        return d * data.setup
+    return np.zeros_like(data.setup)
+
+
+def plan_objective(data: PlaceData, x: np.ndarray, on: np.ndarray | None = None) -> float:
+    """The objective of a plan: units x (I, H) and, where set-up costs apply, which
+    services run (on, (I, H); default: those with x > 0). Tiers count with their bands
+    filled in order (`effective_units`). Without the new fields: sum(coefficients * x)."""
+    if not has_extensions(data):
+        return float(np.sum(objective_coefficients(data) * x))
+    if on is None:
+        on = (x > 0).astype(float)
+    tiered = np.array([bool(data.tiers and data.tiers[i]) for i in range(len(x))])[:, None]
+    plain = np.where(tiered, 0.0, objective_coefficients(data) * x)
+    banded = np.where(tiered, cost_coefficients(data) * x
+                      + benefit_coefficients(data) * effective_units(data, x), 0.0)
+    return float(np.sum(plain) + np.sum(banded)
+                 + np.sum(setup_coefficients(data) * np.where(switched(data), on, 0.0)))
 
 
 def objective_coefficients(data: PlaceData) -> np.ndarray:

@@ -2,13 +2,15 @@
 
 Thin on purpose: parse, call the pipeline and the writers, map domain errors
 to one line and an exit status (0 all optimal, 1 some scenario infeasible or
-unbounded, 2 invalid input). A traceback only with --debug.
+unbounded, or a plan with set-up decisions that HiGHS stopped on before proving it
+optimal, 2 invalid input). A traceback only with --debug.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
+import textwrap
 from pathlib import Path
 from typing import Annotated
 
@@ -20,46 +22,71 @@ from optimiser.errors import InstanceError, OutputError, UsageError
 from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
 from optimiser.progress import RunProgress
 from optimiser.reports.beside import prefetch
-from optimiser.reports.terminal import print_comparison, print_uncertainty
+from optimiser.reports.terminal import print_glossary, print_run
 from optimiser.reports.write import check_out, default_out, write_reports
 from optimiser.rollup.terminal import print_rollup
 from optimiser.rollup.totals import Rollup, check_addable, roll_up
 from optimiser.rollup.write import ROLLUP_OUT, write_rollup
+from optimiser.solving.highs import set_mip_limits
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 
 @app.command()
 def optimise(
-    instances: Annotated[list[Path], typer.Argument(
+    instances: Annotated[list[Path] | None, typer.Argument(
         help="The place, as a YAML instance file; several places are solved and added up.",
-        metavar="INSTANCE.yaml...")],
+        metavar="INSTANCE.yaml", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Folder for the results (default reports/<instance stem>/, or "
-        "reports/rollup/ for several places).")] = None,
+        "--out", metavar="DIR",
+        help="Folder for the results. Default: reports/<instance file name without .yaml>/ "
+        "in the current folder (reports/rollup/ for several places). The run's last lines "
+        "name it.")] = None,
+    detail: Annotated[bool, typer.Option(
+        "--detail", help="Print every table: every scenario's agency positions, outcomes "
+        "with targets, the price of each ring-fence, fair shares and settlements.")] = False,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Say what the terms mean (net benefit, present value, Shapley "
+        "share, lift gain, the tie-break rules...); alone, without an instance, just that."
+        )] = False,
     analyses: Annotated[str, typer.Option(
-        "--analyses", help="Which analyses run after the scenarios: 'all', 'none', or a "
-        "comma-separated list of: " + ", ".join(ANALYSES) + ".")] = "all",
+        "--analyses", metavar="LIST", help="Which analyses run after the scenarios: 'all' "
+        "(the default), 'none', or some of " + ", ".join(ANALYSES) + ", separated by commas."
+        )] = "all",
     draws: Annotated[int | None, typer.Option(
-        "--draws", help="Solve every scenario for N draws of the instance's ranges "
-        "({low, central, high}) and report the spread.")] = None,
+        "--draws", metavar="N", help="Solve every scenario for N draws of the instance's "
+        "ranges ({low, central, high}) and report the spread.")] = None,
     seed: Annotated[int | None, typer.Option(
-        "--seed", help="Seed of the draws (default 0): same seed, same figures.")] = None,
+        "--seed", metavar="N", help="Seed of the draws (default 0): same seed, same "
+        "figures.")] = None,
     workers: Annotated[int | None, typer.Option(
-        "--workers", help="Local processes solving the draws (default: the machine's "
-        "cores).")] = None,
+        "--workers", metavar="N", help="Local processes solving the draws (default: the "
+        "machine's cores).")] = None,
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Solve the draws on the Dask cluster at this address "
-        "(e.g. tcp://10.0.0.5:8786).")] = None,
+        "--scheduler", metavar="ADDRESS", help="Solve the draws on the Dask cluster at this "
+        "address (e.g. tcp://10.0.0.5:8786).")] = None,
+    mip_gap: Annotated[float | None, typer.Option(
+        "--mip-gap", metavar="SHARE", help="Stop branching on set-up decisions once the "
+        "plan is within this relative gap of the optimum (e.g. 0.01); a plan not proven "
+        "optimal is reported 'feasible' with its gap, exit status 1. Default: a proven "
+        "optimum.")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", metavar="SECONDS", help="Seconds HiGHS may spend on each solve with "
+        "set-up decisions; the best plan found by then is reported with its gap (exit "
+        "status 1).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    """Solve every scenario of INSTANCE and compare ring-fenced with pooled plans.
-
-    Given several instances, solve each into DIR/<stem>/ and add them up.
-    `optimise template [FOLDER]` writes a starter workbook and a YAML that names it.
-    """
-    console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
+    """Solve every scenario of a place and compare ring-fenced with pooled budgets."""
+    console = Console()
     errors = Console(stderr=True)
+    if not instances:
+        if explain:
+            print_glossary(console)
+            raise typer.Exit(0)
+        errors.print("optimise: give a place's instance file, e.g. optimise "
+                     "instances/bournemouth-dorset-poole.yaml (optimise --help for more)",
+                     markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     progress = RunProgress(errors)
     several = len(instances) > 1
     default = ROLLUP_OUT if several else default_out(instances[0])
@@ -67,6 +94,7 @@ def optimise(
     try:
         chosen = choose_analyses(analyses)
         check_draws(draws, seed, workers, scheduler)
+        check_mip(mip_gap, time_limit)
         check_out(target, instances)
         if several:
             if draws is not None:
@@ -100,14 +128,14 @@ def optimise(
         errors.print(f"optimise: internal error: {type(err).__name__}: {err} "
                      "(run again with --debug for the traceback)", markup=False)
         raise typer.Exit(3) from None
+    finally:
+        set_mip_limits()  # the next run in this process starts from the defaults
     if several:
-        print_rollup(rollup, console)
+        print_rollup(rollup, console, target, detail, explain)
         all_optimal = rollup.all_optimal
     else:
-        print_comparison(result, console)
-        print_uncertainty(result, console)
+        print_run(result, console, target, detail, explain)
         all_optimal = result.all_optimal
-    console.print(f"Results written to {target}/", markup=False, highlight=False)
     raise typer.Exit(0 if all_optimal else 1)
 
 
@@ -159,6 +187,16 @@ def check_draws(draws: int | None, seed: int | None, workers: int | None,
                          "workers)")
 
 
+def check_mip(gap: float | None, time_limit: float | None) -> None:
+    """UsageError unless --mip-gap and --time-limit make sense; then set them for every MILP
+    of the run (defaults when not given: a proven optimum, no time limit)."""
+    if gap is not None and not 0 <= gap < 1:
+        raise UsageError(f"--mip-gap: give a share between 0 and 1, such as 0.01 (got {gap})")
+    if time_limit is not None and not time_limit > 0:
+        raise UsageError(f"--time-limit: give a number of seconds above 0 (got {time_limit})")
+    set_mip_limits(gap, time_limit)
+
+
 def run_draws(result: RunResult, draws: int, seed: int, workers: int | None,
               scheduler: str | None) -> None:
     """Run the draws as a stage of the run's progress."""
@@ -174,7 +212,8 @@ template_app = typer.Typer(add_completion=False, rich_markup_mode=None)
 @template_app.command()
 def template(
     folder: Annotated[Path, typer.Argument(
-        help="Folder for place.yaml and place.xlsx (default: the current folder).")] = Path("."),
+        metavar="FOLDER", help="Folder for place.yaml and place.xlsx (default: the current "
+        "folder).", show_default=False)] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
 ) -> None:
     """Write a starter workbook (every column explained) and a YAML instance that names it."""
@@ -186,16 +225,80 @@ def template(
         Console(stderr=True).print(f"optimise: {err}", markup=False, highlight=False,
                                    soft_wrap=True)
         raise typer.Exit(2) from None
-    Console().print(f"Wrote {written[0]} and {written[1]}. Edit the workbook (its README sheet "
-                    f"explains every column), then run: optimise {written[0]}",
-                    markup=False, highlight=False, soft_wrap=True)
+    Console().print(f"Wrote {written[0]} and {written[1]}: a small example place where "
+                    "pooling pays. Run it as it is: optimise "
+                    f"{written[0]}; then put your own place in the workbook (its README sheet "
+                    "explains every column).", markup=False, highlight=False)
+
+
+USAGE = """\
+Usage: optimise INSTANCE.yaml [OPTIONS]          solve a place
+       optimise INSTANCE.yaml INSTANCE.yaml ...  solve several and add them up
+       optimise template [FOLDER] [--force]      write a starter place to edit
+       optimise --explain                        what the terms mean
+"""
+
+ABOUT = ("Solve every scenario of a place (agencies, budget streams with ring-fences, "
+         "interventions, outcomes, scenarios) and compare ring-fenced with pooled budgets: "
+         "what to buy, what it achieves, and who gains and who loses. The answer is printed "
+         "first; the full story is in report.html, every figure in report.xlsx, in the "
+         "results folder (--out).")
+
+EXIT = ("Exit status: 0 every scenario solved; 1 some scenario has no plan (infeasible or "
+        "unbounded: the reports say why); 2 the input is not valid (one message with the "
+        "file and line; nothing written).")
+
+TEMPLATE_ABOUT = ("Write FOLDER/place.yaml and FOLDER/place.xlsx: a small example place (a "
+                  "council, an acute trust, community health services) where pooling pays, "
+                  "ready to run. The workbook holds the agencies, streams, interventions and "
+                  "outcomes, one sheet each; its README sheet explains every column.")
+
+
+def help_text(command: typer.Typer, usage: str, about: str, after: str, width: int) -> str:
+    """The help of `optimise` or `optimise template`: the usage, what it does, and every
+    option of the command with its help (read from the command, so none is missed)."""
+    width = max(60, min(width, 100))
+    wrap = lambda text, indent="": textwrap.fill(  # noqa: E731
+        text, width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False)
+    params = typer.main.get_command(command).params
+    rows = []
+    for p in params:
+        if p.param_type_name != "option":
+            continue
+        name = ", ".join(p.opts)
+        if not getattr(p, "is_flag", False) and p.metavar:
+            name += f" {p.metavar}"
+        rows.append((name, getattr(p, "help", None) or ""))
+    rows.append(("-h, --help", "Show this help and exit."))
+    left = max(len(name) for name, _ in rows) + 4
+    lines = [usage, wrap(about), "", "Options:"]
+    for name, text in rows:
+        body = textwrap.wrap(text, width - left, break_on_hyphens=False) or [""]
+        lines.append(f"  {name}".ljust(left) + body[0])
+        lines += [" " * left + line for line in body[1:]]
+    if after:
+        lines += ["", wrap(after)]
+    return "\n".join(lines)
+
+
+def wants_help(args: list[str]) -> bool:
+    """Whether the command line asks for help (before any '--')."""
+    head = args[:args.index("--")] if "--" in args else args
+    return "--help" in head or "-h" in head
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `optimise` console script (`optimise template` or an instance)."""
     args = sys.argv[1:] if argv is None else argv
+    width = Console().width
     if args[:1] == ["template"]:
+        if wants_help(args[1:]):
+            print(help_text(template_app, "Usage: optimise template [FOLDER] [--force]\n",
+                            TEMPLATE_ABOUT, "", width))
+            return
         template_app(args=args[1:], prog_name="optimise template")
+    elif not args or wants_help(args):
+        print(help_text(app, USAGE, ABOUT, EXIT, width))
     else:
         app(args=args, prog_name="optimise")
 

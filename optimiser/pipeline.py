@@ -25,6 +25,7 @@ from optimiser.place.scenarios import ScenarioRun, place_data, scenario_runs
 from optimiser.progress import RunProgress
 from optimiser.solving.diagnose import (
     explain_accuracy,
+    explain_gap,
     explain_infeasible,
     explain_unbounded,
     records,
@@ -86,7 +87,7 @@ class RunResult:
     @property
     def all_optimal(self) -> bool:
         """True when every scenario solved to optimality (exit status 0)."""
-        return all(s.status == "optimal" for s in self.scenarios)
+        return all(s.status == "optimal" and s.proven for s in self.scenarios)
 
 
 def prepare(path: Path) -> Prepared:
@@ -159,6 +160,8 @@ def explain(result: ScenarioResult, run: ScenarioRun, data: PlaceData,
     start = run.instance.start_year
     if solution.status == "optimal":
         notes = [solution.message] if solution.message else []
+        if solution.mip is not None and not solution.mip.proven:
+            notes.insert(0, explain_gap(solution.mip))
         if solution.accuracy.get("max_relative_violation", 0.0) > TRUSTED:
             notes.append(explain_accuracy(solution.accuracy))
             result.extra["accuracy"] = solution.accuracy
@@ -227,12 +230,13 @@ def run_prepared(prepared: Prepared, ranges: bool = True,
     for scenario in prepared.runs:
         done[scenario.name] = solve_scenario(scenario, done, ranges=ranges, models=models)
         progress.advance()
-    declared = [done[name] for name in _declared_order(prepared)]
+    declared = [done[name] for name in declared_order(prepared)]
     return RunResult(prepared, declared, {"scenarios": time.perf_counter() - started},
                      models=models, progress=progress)
 
 
-def _declared_order(prepared: Prepared) -> list[str]:
+def declared_order(prepared: Prepared) -> list[str]:
+    """The scenarios in the order the instance declares them (the default pair if none)."""
     names = [r.name for r in prepared.runs]
     declared = list(prepared.instance.scenarios or names)
     return [n for n in declared if n in names]

@@ -208,3 +208,38 @@ def random_instance(
         "outcomes": outcomes,
         "scenarios": scenarios,
     }
+
+
+def extended_instance(seed: int, **sizes: int) -> dict[str, Any]:
+    """`random_instance(seed)` with set-up costs, minimum scales, tiers and carry-over on some
+    of its interventions and streams (a second generator, seeded apart, draws them)."""
+    instance = random_instance(seed, **sizes)
+    rng = random.Random(1_000_003 * (seed + 1))
+    years = instance["years"]
+    for body in instance["interventions"].values():
+        cap = min(_years(body.get("max_units", math.inf), years))
+        cost = min(_years(body["unit_cost"], years))
+        roll = rng.random()
+        if roll < 0.45:
+            body["setup_cost"] = _nice(cost * rng.choice([2, 5, 10, 20, 40]))
+        if roll < 0.2 or 0.45 <= roll < 0.6:
+            scale = rng.choice([2, 5, 10, 20, 40])
+            if scale <= cap:
+                body["min_scale"] = scale
+        if rng.random() < 0.35:
+            n = rng.choice([2, 2, 3])
+            scales = sorted(rng.sample([1, 0.9, 0.75, 0.6, 0.5, 0.3, 0.1, 0], n), reverse=True)
+            widths = rng.sample([5, 10, 20, 30, 50], n - 1)
+            body["tiers"] = [{"units": w, "scale": s} for w, s in zip(widths, scales, strict=False)]
+            body["tiers"].append({"scale": scales[-1]})
+    for body in instance["streams"].values():
+        if rng.random() < 0.35:
+            body["carry_over"] = True
+    for scenario in instance["scenarios"].values():  # no override may undercut a min_scale
+        for key, value in (scenario.get("overrides") or {}).items():
+            parts = key.split(".")
+            if parts[0] == "interventions" and parts[-1] == "max_units":
+                body = instance["interventions"][parts[1]]
+                if body.get("min_scale", 0) > min(_years(value, years)):
+                    del body["min_scale"]
+    return instance

@@ -894,8 +894,10 @@ def account_of(instance: Mapping[str, Any], scenario_name: str,
     `units` and `funding` and the instance alone, term by term as the contract words it, and each
     agency's `by_year` cash: {"account": {...}, "by_year": {agency: {"spend", "savings"}}}.
 
-    cost = sum_t d_t sum_i unit_cost_it x_it; cash_savings = the savings arriving within the
-    horizon (d_(t+lag_i) g_ia x_it); outcome_value = sum_t d_t sum_k value_k sum_i e_ik x_it;
+    cost = sum_t d_t sum_i (unit_cost_it x_it + setup_cost_it y_it); cash_savings = the savings
+    arriving within the horizon (d_(t+lag_i) g_ia E_it); outcome_value = sum_t d_t sum_k value_k
+    sum_i e_ik E_it; where y_it says the service runs (`services`, else x_it > 0) and E_it is
+    x_it, or with tiers the reported bands weighted by their scales (reference_milp.py).
     payback_year: the first year by whose end sum_(t'<=t) d_t' (savings_t' - spend_t') >= 0
     (within 1e-9 of the plan's cost), with spend_t the plan's cost in year t.
     """
@@ -904,7 +906,15 @@ def account_of(instance: Mapping[str, Any], scenario_name: str,
     units = {i: [float(v) for v in result["units"].get(i, [0.0] * data.years)]
              for i in data.interventions}
     h = data.years
-    spend_t = [sum(data.unit_cost[i][t] * units[i][t] for i in data.interventions)
+    from reference_milp import _effective, _extensions  # it imports this module
+    ext = _extensions(instance, scenarios_of(instance)[scenario_name], h)
+    services = result.get("services") or {}
+    setup = {i: [ext["setup"][i][t] if (services[i]["runs"][t] if i in services
+                                        else units[i][t] > 0) else 0.0 for t in range(h)]
+             for i in ext["setup"]}
+    effective = _effective(data, ext, units, result)
+    spend_t = [sum(data.unit_cost[i][t] * units[i][t] + (setup[i][t] if i in setup else 0.0)
+                   for i in data.interventions)
                for t in range(h)]
     agency_savings = {a: [0.0] * h for a in data.agencies}
     for i in data.interventions:
@@ -913,7 +923,7 @@ def account_of(instance: Mapping[str, Any], scenario_name: str,
             if arrival >= h:
                 continue
             for a, g in data.savings[i].items():
-                agency_savings[a][arrival] += g * units[i][t]
+                agency_savings[a][arrival] += g * effective[i][t]
     agency_spend = {a: [0.0] * h for a in data.agencies}
     for s, by_i in (result.get("funding") or {}).items():
         for money in by_i.values():
@@ -922,7 +932,7 @@ def account_of(instance: Mapping[str, Any], scenario_name: str,
     savings_t = [sum(agency_savings[a][t] for a in data.agencies) for t in range(h)]
     cost = sum(data.discount[t] * spend_t[t] for t in range(h))
     saved = sum(data.discount[t] * savings_t[t] for t in range(h))
-    value = sum(data.discount[t] * data.value[k] * data.effects[i].get(k, 0.0) * units[i][t]
+    value = sum(data.discount[t] * data.value[k] * data.effects[i].get(k, 0.0) * effective[i][t]
                 for t in range(h) for k in data.outcomes for i in data.interventions)
     payback = None
     running = 0.0

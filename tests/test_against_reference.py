@@ -9,7 +9,6 @@ recomputes them, and the exit status must say whether every scenario was optimal
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,7 @@ from reference import (
     scenarios_of,
     solve_reference,
 )
-
-from optimiser.cli import main
+from solved import results_only
 
 DATA = Path(__file__).parent / "data"
 DATA_FILES = sorted(p.name for p in DATA.glob("*.yaml") if p.name != "expected.yaml")
@@ -37,20 +35,14 @@ INVARIANT_SEEDS = range(100, 125)
 
 
 def run_cli(path: Path, out: Path) -> tuple[int, dict[str, Any]]:
-    """Run the CLI in this process on one instance file; its exit status and results.json.
+    """Solve one instance file as the command does, in this process; its exit status and
+    results.json.
 
-    In-process (not a subprocess) to keep the suite fast; the analyses after the
-    scenarios are tested on their own. tests/test_core.py runs the real console
-    command.
+    In-process, without analyses and writing only results.json, to keep the suite fast:
+    the analyses are tested on their own, the reports by tests/test_reports.py, and
+    tests/test_core.py runs the real console command.
     """
-    try:
-        main([str(path), "--out", str(out), "--analyses", "none"])
-        code = 0
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    results = out / "results.json"
-    assert results.is_file(), f"exit {code}, no results.json"
-    return code, json.loads(results.read_text(encoding="utf-8"))
+    return results_only(path, out)
 
 
 def _same(a: float, b: float) -> bool:

@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-CITING = [ROOT / "README.md", *sorted((ROOT / "instances").glob("*")), *sorted(DOCS.glob("*.md"))]
+CITING = [ROOT / "README.md", *sorted(p for p in (ROOT / "instances").rglob("*") if p.is_file()),
+          *sorted(DOCS.glob("*.md"))]
 CITING += [p for d in ("optimiser", "models", "tests", "benchmarks")
            for p in sorted((ROOT / d).rglob("*")) if p.suffix in {".py", ".yaml", ".md"}]
 

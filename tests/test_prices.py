@@ -16,7 +16,7 @@ from reference import solve_reference
 from optimiser.analyses import run_analyses
 from optimiser.analyses.prices import price_sentences, price_table
 from optimiser.pipeline import RunResult, run
-from optimiser.reports.write import write_reports
+from optimiser.reports.write import write_json, write_reports, write_ring_fence_prices
 
 # Two years, r = 0.25, so d = (1, 0.8) and sum_t d_t = 1.8.
 #
@@ -130,7 +130,7 @@ def test_unsolved_reference_gives_no_prices_and_null_json(tmp_path: Path) -> Non
     assert result.scenario("ring_fenced").status == "infeasible"
     prices = result.analyses["ring_fence_prices"]
     assert all(e["lift_gain"] is None and e["rank"] is None for e in prices.values())
-    write_reports(result, tmp_path / "out")
+    write_reports(result, tmp_path / "out", [write_json, write_ring_fence_prices])
     document = json.loads((tmp_path / "out" / "results.json").read_text())
     assert document["ring_fence_prices"]["nhs_budget"]["lift_gain"] is None
     assert "unknown" in price_sentences(result)["nhs_budget"]
@@ -138,7 +138,7 @@ def test_unsolved_reference_gives_no_prices_and_null_json(tmp_path: Path) -> Non
 
 def test_csv_is_tidy_and_ranked(tmp_path: Path) -> None:
     result = solved(write(tmp_path, HAND))
-    write_reports(result, tmp_path / "out")
+    write_reports(result, tmp_path / "out", [write_json, write_ring_fence_prices])
     lines = (tmp_path / "out" / "ring_fence_prices.csv").read_text().splitlines()
     assert lines == ["rank,stream,agency,reference,lift_gain,marginal_value",
                      "1,nhs_budget,nhs,ring_fenced,97.2,0.36",

@@ -28,9 +28,9 @@ import yaml
 
 from optimiser.analyses import run_analyses
 from optimiser.analyses.uncertainty import run_uncertainty
-from optimiser.errors import InstanceError
 from optimiser.inputs.assumptions import comments
 from optimiser.pipeline import RunResult, run
+from optimiser.reports.story import share
 from optimiser.reports.write import write_reports
 
 DATA = Path(__file__).parent / "data"
@@ -263,12 +263,14 @@ def check_analyses(book: openpyxl.Workbook, doc: dict[str, Any]) -> None:
 
 def check_uncertainty_sheets(book: openpyxl.Workbook, doc: dict[str, Any]) -> None:
     """Uncertainty and Tornado: every figure against results.json's uncertainty and tornado."""
-    spread = doc["uncertainty"]
-    rows = sheet_rows(book, "Uncertainty", find_row(book, "Uncertainty", "Scenario", "Reference"))
+    spread = {name: entry["committed"] for name, entry in doc["uncertainty"].items()}
+    back = {name: entry["hindsight"] for name, entry in doc["uncertainty"].items()}
+    start = find_row(book, "Uncertainty", "Scenario", "Reference")
+    rows = sheet_rows(book, "Uncertainty", start)
     assert [r["Scenario"] for r in rows] == list(spread)
     fields = {"Mean": "mean", "5th percentile": "p5", "Median": "p50", "95th percentile": "p95",
-              "Draws": "draws", "With a plan": "optimal", "Infeasible": "infeasible",
-              "Unbounded": "unbounded", "Compared with the reference": "compared",
+              "Draws": "draws", "No plan to commit": "no_plan",
+              "Every target met": "p_targets_met",
               "Beats the reference": "p_beats_reference", "Reference": "reference"}
     for row in rows:
         entry = spread[row["Scenario"]]
@@ -277,6 +279,20 @@ def check_uncertainty_sheets(book: openpyxl.Workbook, doc: dict[str, Any]) -> No
             assert row[header] == (approx(want) if isinstance(want, float) else want), header
         assert row["Every figure central"] == approx(doc["scenarios"][row["Scenario"]][
             "objective"])
+    second = next(n for n, row in enumerate(book["Uncertainty"].iter_rows(values_only=True),
+                                            start=1)
+                  if n > start and row[0] == "Scenario" and row[1] == "Reference")
+    rows = sheet_rows(book, "Uncertainty", second)
+    assert [r["Scenario"] for r in rows] == list(back)
+    fields = {"Mean": "mean", "5th percentile": "p5", "Median": "p50", "95th percentile": "p95",
+              "Draws": "draws", "With a plan": "optimal", "Infeasible": "infeasible",
+              "Unbounded": "unbounded", "Compared with the reference": "compared",
+              "Beats the reference": "p_beats_reference", "Reference": "reference"}
+    for row in rows:
+        entry = back[row["Scenario"]]
+        for header, key in fields.items():
+            want = entry[key]
+            assert row[header] == (approx(want) if isinstance(want, float) else want), header
     worse = sheet_rows(book, "Uncertainty", find_row(book, "Uncertainty", "Agency", "Name"))
     compared = [n for n, e in spread.items() if e["p_worse_off"]]
     assert [r["Agency"] for r in worse] == list(doc["scenarios"]["ring_fenced"]["agencies"])
@@ -502,23 +518,30 @@ def test_uncertainty_figures_match_results(ranged: Path) -> None:
     out = ranged / "out"
     doc = results(out)
     spread = doc["uncertainty"]
-    assert spread["ring_fenced"]["infeasible"] > 0  # the draws do leave some plans out
+    assert spread["ring_fenced"]["hindsight"]["infeasible"] > 0  # some draws leave no plan
     page = check_page(out, ranged / "ranged.yaml")
     sources = {f.get("data-src", "") for f in page.figures}
     for name, entry in spread.items():
-        base = f"uncertainty/{name}"
+        base = f"uncertainty/{name}/committed"
+        committed = entry["committed"]
+        assert {f"{base}/{k}" for k in ("mean", "p5", "p50", "p95", "p_targets_met")} <= sources
+        assert (f"{base}/p_beats_reference" in sources) == (
+            committed["p_beats_reference"] is not None)
+        assert {f"{base}/p_worse_off/{a}" for a in committed["p_worse_off"]} <= sources
+        base = f"uncertainty/{name}/hindsight"
         assert {f"{base}/{k}" for k in ("mean", "p5", "p50", "p95")} <= sources
         assert f"{base}/infeasible + {base}/unbounded" in sources
-        assert (f"{base}/p_beats_reference" in sources) == (entry["p_beats_reference"] is not None)
-        assert {f"{base}/p_worse_off/{a}" for a in entry["p_worse_off"]} <= sources
     for n, _ in enumerate(doc["tornado"]["figures"]):
         assert {f"tornado/figures/{n}/{k}" for k in ("low", "high", "objective_low",
                                                       "objective_high", "swing")} <= sources
     assert page.tags.count("svg") >= 5  # besides the place's charts: the spread and the tornado
     text = " ".join(" ".join(page.text).split())
-    pooled = spread["pooled"]
-    assert (f"In {pooled['p_beats_reference']:.0%} of the {pooled['compared']} draws where both "
-            "have a plan, pooled beats ring_fenced.") in text
+    pooled = spread["pooled"]["committed"]
+    assert (f"Committed, pooled's plan beats ring_fenced's in {pooled['p_beats_reference']:.0%}"
+            f" of the {pooled['compared']} draws.") in text
+    back = spread["pooled"]["hindsight"]
+    assert (f"pooled beats ring_fenced in {back['p_beats_reference']:.0%} of the "
+            f"{back['compared']} draws where both have a plan.") in text
     assert "Falls prevention service: unit cost" in text  # the tornado's top, by name
     check_workbook(out)
     check_uncertainty_summary((out / "summary.md").read_text(), doc)
@@ -538,15 +561,23 @@ def check_uncertainty_summary(summary: str, doc: dict[str, Any]) -> None:
     section = summary.split("## How sure are these figures?", 1)[1].split("\n## ", 1)[0]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.split("\n")
             if line.startswith("| ") and not line.startswith(("| Scenario", "| ---"))]
-    spread = doc["uncertainty"]
-    assert [r[0] for r in rows] == list(spread)
-    for name, mean, p5, p50, p95, no_plan, beats in rows:
-        entry = spread[name]
+    names = list(doc["uncertainty"])
+    committed, back = rows[:len(names)], rows[len(names):]
+    assert [r[0] for r in committed] == names == [r[0] for r in back]
+    for name, mean, p5, p50, p95, met, beats in committed:
+        entry = doc["uncertainty"][name]["committed"]
+        for shown, key in ((mean, "mean"), (p5, "p5"), (p50, "p50"), (p95, "p95")):
+            assert money_text(shown) == pytest.approx(entry[key], rel=5e-3, abs=0.5)
+        assert met == share(entry["p_targets_met"])
+        p = entry["p_beats_reference"]
+        assert beats == share(p)
+    for name, mean, p5, p50, p95, no_plan, beats in back:
+        entry = doc["uncertainty"][name]["hindsight"]
         for shown, key in ((mean, "mean"), (p5, "p5"), (p50, "p50"), (p95, "p95")):
             assert money_text(shown) == pytest.approx(entry[key], rel=5e-3, abs=0.5)
         assert no_plan == f"{entry['infeasible'] + entry['unbounded']} of {entry['draws']}"
         p = entry["p_beats_reference"]
-        assert beats == ("-" if p is None else f"{p:.0%}")
+        assert beats == share(p)
 
 
 def test_no_uncertainty_without_draws(place: Path) -> None:
@@ -558,7 +589,11 @@ def test_no_uncertainty_without_draws(place: Path) -> None:
 def test_toy_headline_hand_solved(toy: Path) -> None:
     # test_core's toy: ring-fenced 600, pooled 3000 (net benefit); admissions avoided
     # 10 a year ring-fenced, 50 pooled; NHS 800 -> 3200, council -200 either way.
-    expected = "Pooling adds £2,400 of net benefit and 40 admissions avoided a year."
+    # Cash: pooled spends 1,000 and saves 4,000 (net +3,000); ring-fenced net +600; no
+    # outcome is valued, so all 2,400 is cash. Pooled, the first year (the toy gives no
+    # start_year, so it is year 1) nets 2,000 - 500 >= 0.
+    expected = ("Pooling buys 40 more admissions avoided a year and saves £2,400 of public "
+                "cash: £2,400 more net benefit. Pooled, the plan pays for itself in cash by 1.")
     page = check_page(toy, HERE / "toy.yaml")
     text = " ".join(" ".join(page.text).split())
     assert expected in text
@@ -606,10 +641,7 @@ def instances() -> list[Path]:
 
 @pytest.mark.parametrize("instance", instances(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_instance_gets_both_reports(instance: Path, tmp_path: Path) -> None:
-    try:
-        write(instance, tmp_path / "out")
-    except InstanceError:
-        pytest.skip("not a valid instance")
+    write(instance, tmp_path / "out")
     for name in DOCUMENTS:
         assert (tmp_path / "out" / name).stat().st_size > 0
     check_page(tmp_path / "out", instance)
@@ -635,17 +667,22 @@ def browse(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess
         capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_page_renders_in_a_browser(place: Path, tmp_path: Path) -> None:
+def need_chromium() -> None:
+    """Skip without Chromium, unless OPTIMISE_REQUIRE_BROWSER says it must be there (CI)."""
     if chromium() is None:
         if os.environ.get("OPTIMISE_REQUIRE_BROWSER"):
             pytest.fail("Chromium is required here (.ci/run installs it) but is not installed")
         pytest.skip("needs Chromium: apt-get install chromium (.ci/run installs it)")
+
+
+def test_page_renders_in_a_browser(place: Path, tmp_path: Path) -> None:
+    need_chromium()
     from PIL import Image
 
     page = place / "report.html"
     dom = browse(page, tmp_path / "profile", "--dump-dom")
     assert dom.returncode == 0, dom.stderr
-    assert "Pooling adds £189.2k of net benefit" in dom.stdout
+    assert "Pooling buys 25 more unplanned admissions avoided" in dom.stdout
     assert dom.stdout.count("<figure") >= 4
     assert dom.stdout.count("<svg") >= 4
     shot = tmp_path / "page.png"
@@ -658,8 +695,7 @@ def test_page_renders_in_a_browser(place: Path, tmp_path: Path) -> None:
 
 
 def test_uncertainty_renders_in_a_browser(ranged: Path, tmp_path: Path) -> None:
-    if chromium() is None:
-        pytest.skip("needs Chromium: apt-get install chromium (.ci/run installs it)")
+    need_chromium()
     dom = browse(ranged / "out" / "report.html", tmp_path / "profile", "--dump-dom")
     assert dom.returncode == 0, dom.stderr
     assert "How sure are these figures?" in dom.stdout
@@ -675,16 +711,24 @@ def test_headline_sentences() -> None:
     from optimiser.inputs.schema import Agency, Instance, Outcome
     from optimiser.reports.story import _headline_sentence, count, phrase
 
-    inst = Instance(name="x", agencies={"a": Agency(name="A")},
+    inst = Instance(name="x", start_year=2010, years=5, agencies={"a": Agency(name="A")},
                     outcomes={"adm": Outcome(name="Admissions avoided"),
                               "neet": Outcome(name="NEET young people helped")})
-    assert _headline_sentence(inst, 2400.0, {"adm": 40.0, "neet": 0.0}) == (
-        "Pooling adds £2,400 of net benefit and 40 admissions avoided a year.")
-    assert _headline_sentence(inst, -1.5e6, {"adm": -2.5, "neet": 12.25}) == (
-        "Pooling costs £1.50m of net benefit and 12.2 NEET young people helped a year, "
-        "but 2.5 fewer admissions avoided a year.")
-    assert _headline_sentence(inst, 1e-9, {"adm": 0.0, "neet": 0.0}) == (
-        "Pooling changes no net benefit.")
+    pays = {"cost": 5e6, "cash_net": 1.0, "payback_year": 2012}
+    never = {"cost": 5e6, "cash_net": -1e6, "payback_year": None}
+    assert _headline_sentence(inst, 2.25e6 - 1.03e6, {"adm": 688.0, "neet": 0.0}, -1.03e6,
+                              2.25e6, pays) == (
+        "Pooling buys 688 more admissions avoided a year (valued at £2.25m) for £1.03m more "
+        "public cash: £1.22m more net benefit. Pooled, the plan pays for itself in cash by "
+        "2012.")
+    assert _headline_sentence(inst, -1.5e6, {"adm": -2.5, "neet": 12.25}, -1.2e6, -0.3e6,
+                              never) == (
+        "Pooling buys 12.2 more NEET young people helped, but 2.5 fewer admissions avoided a "
+        "year (worth £300.0k less in all) for £1.20m more public cash: £1.50m less net "
+        "benefit. Pooled, the plan does not pay for itself in cash by the end of 2014.")
+    assert _headline_sentence(inst, 1e-9, {"adm": 0.0, "neet": 0.0}, 0.0, 0.0, pays) == (
+        "Pooling buys the same outcomes for the same public cash: no change in net benefit. "
+        "Pooled, the plan pays for itself in cash by 2012.")
     assert phrase("Unplanned admissions") == "unplanned admissions"
     assert phrase("PCT referrals") == "PCT referrals"
     assert [count(v) for v in (1234.4, 40.0, 12.25, 0.125, float("nan"))] == [
@@ -853,11 +897,13 @@ def test_rollup_documents_hand_solved(rolled: Path) -> None:
         assert (rolled / name).stat().st_size > 0
     doc = results(rolled)
     assert doc["rollup"]["headline"] == [
-        "If every pilot pooled: £2,650 more net benefit (PV), 50 more admissions avoided a "
-        "year; net position (PV) against ring-fenced: PCTs +£2,700, acute trusts -£50."]
+        "If every pilot pooled: £2,650 more net benefit (PV), all of it public cash, 50 more "
+        "admissions avoided a year; net position (PV) against ring-fenced: PCTs +£2,700, "
+        "acute trusts -£50."]
     page = check_rollup_page(rolled)
     text = " ".join(" ".join(page.text).split())
-    lead = "If every pilot pooled: £2,650 more net benefit (PV), 50 more admissions avoided a year."
+    lead = ("If every pilot pooled: £2,650 more net benefit (PV), all of it public cash, 50 more "
+            "admissions avoided a year.")
     assert lead in text
     assert [float(f["data-value"]) for f in page.figures if f.get("class") == "big"] == [
         2650.0, 50.0]
@@ -930,8 +976,7 @@ def check_rollup_workbook(out: Path) -> None:
 
 
 def test_rollup_renders_in_a_browser(rolled: Path, tmp_path: Path) -> None:
-    if chromium() is None:
-        pytest.skip("needs Chromium: apt-get install chromium (.ci/run installs it)")
+    need_chromium()
     dom = browse(rolled / "report.html", tmp_path / "profile", "--dump-dom")
     assert dom.returncode == 0, dom.stderr
     assert "If every pilot pooled: £2,650 more net benefit (PV)" in dom.stdout

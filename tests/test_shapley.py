@@ -269,7 +269,7 @@ def test_results_json_holds_shares_per_scenario(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "place.yaml"
     path.write_text(THREE)
     out = tmp_path / "out"
-    done = CliRunner().invoke(app, [str(path), "--out", str(out)])
+    done = CliRunner().invoke(app, [str(path), "--out", str(out), "--detail"])
     assert done.exit_code == 0, done.output
     document = yaml.safe_load((out / "results.json").read_text())
     assert document["shapley"]["pooled"] == pytest.approx(

@@ -128,7 +128,7 @@ def test_a_run_reports_its_progress_stages() -> None:
     result = run_prepared(prepare(DATA / "ringfence_vs_pooled.yaml"), progress=Recorder())
     run_analyses(result)
     assert [d for d, _ in seen] == ["Scenarios", "Ring-fence prices", "Settlement",
-                                    "Settlement shortfall", "Shapley shares"]
+                                    "Shapley shares"]
     assert seen[0] == ("Scenarios", 2)
 
 

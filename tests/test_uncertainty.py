@@ -26,7 +26,7 @@ from optimiser.errors import InstanceError, UsageError
 from optimiser.inputs.ranges import draw_uniforms, triangular
 from optimiser.pipeline import RunResult, prepare, run
 from optimiser.reports.uncertaintyplot import draw_tornado
-from optimiser.reports.write import write_reports
+from optimiser.reports.write import write_json, write_reports, write_uncertainty
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,6 +90,11 @@ def with_ranges(text: str, figures: dict[str, dict[str, float]]) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
+def hindsight(result: RunResult) -> dict[str, dict[str, object]]:
+    """Each scenario's re-optimised ('with hindsight') figures from results.json's entries."""
+    return {k: v["hindsight"] for k, v in result.analyses["uncertainty"].items()}
+
+
 def draws_of(result: RunResult, n: int, seed: int, **options: object) -> dict[str, object]:
     run_uncertainty(result, n, seed, **options)  # type: ignore[arg-type]
     return {k: result.analyses[k] for k in ("uncertainty", "tornado", "uncertainty_method")}
@@ -108,7 +113,7 @@ def test_hand_checked_probabilities_and_tornado(tmp_path: Path) -> None:
     buys = saving - cost - 5 > 0
     pooled = u.points.objective[:, u.column("pooled")]
     assert pooled == pytest.approx(exact, rel=1e-9, abs=1e-6)
-    doc = result.analyses["uncertainty"]
+    doc = hindsight(result)
     assert doc["pooled"]["mean"] == pytest.approx(exact.mean(), rel=1e-9)
     assert doc["pooled"]["p95"] == pytest.approx(np.percentile(exact, 95), rel=1e-9)
     assert doc["pooled"]["p_beats_reference"] == pytest.approx(buys.mean())
@@ -158,7 +163,7 @@ def test_mean_of_a_linear_objective_is_known(tmp_path: Path) -> None:
     assert result.scenario("pooled").objective == pytest.approx(800)
     n, seed = 2000, 5
     run_uncertainty(result, n, seed, workers=1)
-    doc = result.analyses["uncertainty"]
+    doc = hindsight(result)
     cost = triangular(np.array([draw_uniforms(seed, d, 1)[0] for d in range(n)]),
                       np.array(10.0), np.array(20.0), np.array(60.0))
     objective = 10 * (100 - cost)
@@ -192,9 +197,10 @@ def test_degenerate_ranges_give_the_plain_objective(tmp_path: Path, toy: str) ->
     assert len(result.analyses["uncertainty_method"]["figures"]) == len(figures)
     for s in plain.scenarios:
         assert s.status == "optimal"
-        entry = doc["uncertainty"][s.name]  # type: ignore[index]
-        for key in ("mean", "p5", "p50", "p95"):
-            assert entry[key] == pytest.approx(s.objective, rel=1e-9), (s.name, key)
+        for kind in ("committed", "hindsight"):
+            entry = doc["uncertainty"][s.name][kind]  # type: ignore[index]
+            for key in ("mean", "p5", "p50", "p95"):
+                assert entry[key] == pytest.approx(s.objective, rel=1e-9), (s.name, kind, key)
     assert all(r["swing"] == pytest.approx(0, abs=1e-6)
                for r in doc["tornado"]["figures"])  # type: ignore[index]
 
@@ -248,7 +254,7 @@ def test_bias_and_deadweight_scale_effects_and_savings_together(tmp_path: Path) 
         s = u.column(name)
         assert np.array_equal(u.points.status[:, s] == STATUSES.index("infeasible"), ~met)
         assert u.points.objective[met, s] == pytest.approx(300 * m[met] - 100, rel=1e-9)
-        doc = result.analyses["uncertainty"][name]
+        doc = hindsight(result)[name]
         assert doc["infeasible"] == int((~met).sum()) > 0
         assert doc["mean"] == pytest.approx((300 * m[met] - 100).mean(), rel=1e-9)
     bias_row, dead_row = result.analyses["tornado"]["figures"]
@@ -361,7 +367,7 @@ def test_shipped_bournemouth_draws_are_the_same_on_one_and_two_workers() -> None
     one = draws_of(result, 60, 4, workers=1)
     assert draws_of(result, 60, 4, workers=2) == one
     assert result.uncertainty is not None and result.uncertainty.where == "2 local processes"
-    pooled = one["uncertainty"]["pooled"]  # type: ignore[index]
+    pooled = one["uncertainty"]["pooled"]["hindsight"]  # type: ignore[index]
     assert pooled["p5"] < result.scenario("pooled").objective < pooled["p95"]
     swings = {r["figure"]: r for r in one["tornado"]["figures"]}  # type: ignore[index]
     ward = swings["interventions.virtual_ward.optimism_bias"]
@@ -389,7 +395,7 @@ def test_infeasible_draws_are_counted_not_dropped(tmp_path: Path) -> None:
     effect = triangular(np.array([draw_uniforms(seed, d, 1)[0] for d in range(n)]),
                         np.array(0.0), np.array(1.0), np.array(1.0))
     feasible = 50 * effect >= 25
-    doc = result.analyses["uncertainty"]["pooled"]
+    doc = hindsight(result)["pooled"]
     assert doc["infeasible"] == int((~feasible).sum()) > 0
     assert doc["optimal"] == int(feasible.sum())
     assert doc["draws"] == n
@@ -401,12 +407,16 @@ def test_infeasible_draws_are_counted_not_dropped(tmp_path: Path) -> None:
 def test_cli_writes_the_draws(tmp_path: Path) -> None:
     place = write(tmp_path, PLACE)
     done = cli(place, "--out", tmp_path / "out", "--draws", "40", "--seed", "3",
-               "--workers", "1")
+               "--workers", "1", "--detail")
     assert done.returncode == 0, done.stderr
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     for name in ("ring_fenced", "pooled", "fair", "strict"):
-        entry = doc["uncertainty"][name]
+        entry = doc["uncertainty"][name]["hindsight"]
         assert set(entry) >= {"mean", "p5", "p50", "p95", "draws", "infeasible",
+                              "p_beats_reference", "p_worse_off"}
+        assert entry["p5"] <= entry["p50"] <= entry["p95"]
+        entry = doc["uncertainty"][name]["committed"]
+        assert set(entry) >= {"mean", "p5", "p50", "p95", "draws", "p_targets_met",
                               "p_beats_reference", "p_worse_off"}
         assert entry["p5"] <= entry["p50"] <= entry["p95"]
     assert doc["uncertainty_method"]["seed"] == 3
@@ -416,15 +426,18 @@ def test_cli_writes_the_draws(tmp_path: Path) -> None:
     tornado = (tmp_path / "out" / "tornado.csv").read_text().splitlines()
     assert tornado[0].startswith("scenario,figure,low,central,high,objective_low")
     assert len(tornado) == 3
-    assert "Uncertainty: 40 draws, seed 3" in done.stdout
+    assert "40 draws of 2 uncertain figures (seed 3)" in " ".join(done.stdout.split())
+    assert "Uncertainty: 40 draws, seed 3" in done.stdout  # --detail: the tables
     assert "prevention.savings.nhs" in done.stdout
     again = cli(place, "--out", tmp_path / "again", "--draws", "40", "--seed", "3")
     assert again.returncode == 0, again.stderr
-    for name in ("results.json", "draws.csv", "tornado.csv"):
+    figures = (tmp_path / "out" / "draw_figures.csv").read_text().splitlines()
+    assert figures[0] == "draw,figure,value" and len(figures) == 1 + 2 * 40
+    for name in ("results.json", "draws.csv", "tornado.csv", "draw_figures.csv"):
         assert ((tmp_path / "out" / name).read_bytes()
                 == (tmp_path / "again" / name).read_bytes())
     plain = run(place)
-    write_reports(plain, tmp_path / "plain")
+    write_reports(plain, tmp_path / "plain", [write_json, write_uncertainty])
     assert "uncertainty" not in json.loads((tmp_path / "plain" / "results.json").read_text())
     assert not (tmp_path / "plain" / "draws.csv").exists()
 

@@ -195,16 +195,56 @@ def test_syntax_error(tmp_path: pathlib.Path) -> None:
         write(tmp_path, "name: x\nstreams:\n  a: [1, 2\n  b: 3\nc: }\n"),
         4,
         "invalid YAML",
-        "flow sequence",
+        "a '[' list (opened on line 3) is not closed",
     )
 
 
 def test_bad_indentation(tmp_path: pathlib.Path) -> None:
-    fails(write(tmp_path, "name: x\n  years: 5\n"), 2, "invalid YAML")
+    fails(write(tmp_path, "name: x\n  years: 5\n"), 2, "invalid YAML", "indented more")
 
 
 def test_several_documents(tmp_path: pathlib.Path) -> None:
-    fails(write(tmp_path, "name: x\n---\nname: y\n"), 2, "single document")
+    fails(write(tmp_path, "name: x\n---\nname: y\n"), 2, "a second document")
+
+
+# (case, text, line named, plain words the message must hold): the writer's mistakes, each
+# said in plain words with what to do, never in the parser's words
+SYNTAX = [
+    ("indented under a complete line", "name: x\nagencies:\n  a: {name: A}\n    b: {name: B}\n",
+     4, ["indented more than the one before it", "does not open a block", "end the line "
+         "before with ':'"]),
+    ("indented under a value", "name: x\nyears: 5\n  start_year: 2010\n", 3,
+     ["indented more than the one before it", "already has its value"]),
+    ("dedented to no block", "agencies:\n    a:\n      name: A\n  b:\n      name: B\n", 4,
+     ["indented 2 spaces", "lines up with no key above it", "0, 4 or 6 spaces"]),
+    ("tab", "name: x\nagencies:\n\ta: {name: A}\n", 3, ["tab character", "spaces only"]),
+    ("unclosed quote", 'name: x\ndescription: "older\nyears: 5\n', 2,
+     ["quote opened on this line is never closed"]),
+    ("unclosed brace", "agencies:\n  a: {name: A\n  b: {name: B}\n", 3,
+     ["'{' mapping (opened on line 2) is not closed", "close it with '}'"]),
+    ("missing comma", "savings: {acute: 900 dorset: 5}\n", 1,
+     ["no ',' between them"]),
+    ("list item among keys", "agencies:\n  a: 1\n- b\n", 3,
+     ["a list item ('- ...') where a key was expected"]),
+    ("colon in a value", "name: Poole: older people\n", 1,
+     ["a ': ' inside a value", "put the value in quotes"]),
+    ("no colon", "name: x\nyears\nstart_year: 1\n", 2, ["has no ':' after its key"]),
+    ("key after a list", "a:\n  - 1\n  b: 2\n", 3,
+     ["a key where the next list item ('- ...') was expected"]),
+    ("text after a quote", "name: 'a'b\n", 1, ["after a closing quote", "inside the quotes"]),
+    ("dash in brackets", "x: [a, - b]\n", 1, ["separated by commas, without '-'"]),
+    ("starts with @", "name: @home\n", 1, ["cannot start with '@'", "quotes"]),
+    ("undefined alias", "name: *foo\n", 1, ["refers to an anchor", "quotes"]),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "line", "words"), SYNTAX, ids=[c[0] for c in SYNTAX])
+def test_yaml_syntax_errors_in_plain_words(tmp_path: pathlib.Path, case: str, text: str,
+                                           line: int, words: list[str]) -> None:
+    err = fails(write(tmp_path, text), line, "invalid YAML", *words)
+    for jargon in ("while parsing", "while scanning", "<block end>", "block mapping",
+                   "expected <", "token", "flow sequence", "flow mapping"):
+        assert jargon not in str(err), str(err)
 
 
 @pytest.mark.parametrize(

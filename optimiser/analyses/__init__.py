@@ -1,7 +1,9 @@
 """Analyses that run after the scenarios are solved, each adding top-level entries to results.json.
 
-Each analysis is a function `(RunResult) -> Any`, registered in `ANALYSES` under
-the results.json key it fills. `--analyses` chooses which run.
+Each analysis is a function `(RunResult) -> dict` returning the results.json
+entries it fills (it writes nothing itself), registered in `ANALYSES` under the
+name `--analyses` chooses it by. `run_analyses` keeps what they return on the
+run, where the graph, the writers and later analyses read it.
 """
 
 from __future__ import annotations
@@ -9,21 +11,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from optimiser.analyses.gains import settlement_payments, settlement_shortfall
+from optimiser.analyses.gains import settlement_entries
 from optimiser.analyses.prices import ring_fence_prices
 from optimiser.analyses.shapley import shapley
 from optimiser.pipeline import RunResult
 
-ANALYSES: dict[str, Callable[[RunResult], Any]] = {
-    "ring_fence_prices": ring_fence_prices,
-    "settlement": settlement_payments,
-    "settlement_shortfall": settlement_shortfall,
-    "shapley": shapley,
+
+def _entry(key: str, analysis: Callable[[RunResult], Any]) -> Callable[[RunResult], dict[str, Any]]:
+    """An analysis that fills one results.json entry, as one returning its entries."""
+    def entries(result: RunResult) -> dict[str, Any]:
+        return {key: analysis(result)}
+    return entries
+
+
+ANALYSES: dict[str, Callable[[RunResult], dict[str, Any]]] = {
+    "ring_fence_prices": _entry("ring_fence_prices", ring_fence_prices),
+    "settlement": settlement_entries,
+    "shapley": _entry("shapley", shapley),
 }
-"""results.json key -> the analysis that computes it, in the order they run."""
+"""Analysis name -> the analysis, in the order they run."""
 
 LABELS = {"ring_fence_prices": "Ring-fence prices", "settlement": "Settlement",
-          "settlement_shortfall": "Settlement shortfall", "shapley": "Shapley shares"}
+          "shapley": "Shapley shares"}
 """What the progress bar calls each analysis (an analysis may count its own steps:
 `result.progress.expect(n)`, then `advance()`)."""
 
@@ -33,4 +42,4 @@ def run_analyses(result: RunResult, names: Iterable[str] | None = None) -> None:
     chosen = list(ANALYSES) if names is None else list(names)
     for name in chosen:
         result.progress.stage(LABELS.get(name, name))
-        result.analyses[name] = ANALYSES[name](result)
+        result.analyses.update(ANALYSES[name](result))

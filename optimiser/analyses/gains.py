@@ -31,11 +31,12 @@ same proportion and the report says by how much they fall short.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from models.pooling import effective_units
 from optimiser.pipeline import RunResult
 from optimiser.solving.results import MONEY_TOL, ScenarioResult
 
@@ -111,6 +112,9 @@ def agency_flows(result: RunResult, s: ScenarioResult) -> Flows:
     units = (s.allocation.pivot(index="intervention", columns="year", values="units")
              .reindex(index=data.interventions).to_numpy(dtype=float))
     reach = data.savings_weight()  # (I, H) discount at which a unit's saving arrives
+    if data.tiers:  # tiered units save by band: a stream's units save their average
+        reach = reach * np.divide(effective_units(data, units), units,
+                                  out=np.zeros_like(units), where=units > 0)
     saved = (units * reach).sum(axis=1)[:, None] * data.saving  # (I, A)
 
     paid = np.zeros((len(data.streams), len(data.interventions), data.years))
@@ -254,16 +258,31 @@ def settlements(result: RunResult) -> dict[str, Settlement]:
     return {s.name: settle_scenario(result, s) for s in settlement_scenarios(result)}
 
 
-def settlement_payments(result: RunResult) -> dict[str, list[dict[str, object]]]:
-    """results.json `settlement`: {scenario: [{"from": a, "to": b, "amount": x}]}."""
-    return {name: [{"from": r[1], "to": r[2], "amount": float(r[3])}
-                   for r in st.payments.itertuples(index=False)]
-            for name, st in settlements(result).items()}
+def settlement_entries(result: RunResult) -> dict[str, Any]:
+    """The settlement analysis, computed once a run: results.json `settlement`
+    ({scenario: [{"from": a, "to": b, "amount": x}]}) and `settlement_shortfall`
+    ({scenario: what the settlement cannot cover}). The agency graph reads its
+    payments from `settlement` rather than settling again."""
+    found = settlements(result)
+    return {
+        "settlement": {name: [{"from": r[1], "to": r[2], "amount": float(r[3])}
+                              for r in st.payments.itertuples(index=False)]
+                       for name, st in found.items()},
+        "settlement_shortfall": {name: st.shortfall for name, st in found.items()},
+    }
 
 
-def settlement_shortfall(result: RunResult) -> dict[str, float]:
-    """results.json `settlement_shortfall`: {scenario: what the settlement cannot cover}."""
-    return {name: st.shortfall for name, st in settlements(result).items()}
+def settlement_payments(result: RunResult, scenario: str) -> pd.DataFrame:
+    """One scenario's settlement payments (scenario, from, to, amount): from the run's
+    settlement analysis where it ran, else settled now (empty without a settlement)."""
+    listed = result.analyses.get("settlement")
+    if listed is None:
+        s = result.scenario(scenario)
+        if scenario not in {x.name for x in settlement_scenarios(result)}:
+            return pd.DataFrame(columns=["scenario", "from", "to", "amount"])
+        return settle_scenario(result, s).payments
+    rows = [(scenario, p["from"], p["to"], p["amount"]) for p in listed.get(scenario, [])]
+    return pd.DataFrame(rows, columns=["scenario", "from", "to", "amount"])
 
 
 def gains_graph(result: RunResult, scenario: str) -> nx.DiGraph:
@@ -299,8 +318,9 @@ def gains_graph(result: RunResult, scenario: str) -> nx.DiGraph:
     money = {"funds": flows.funds, "saves": flows.saves,
              "transfers": _pair_matrix(s.transfers, pos),
              "settlement": np.zeros_like(flows.funds)}
-    if scenario in {x.name for x in settlement_scenarios(result)}:
-        money["settlement"] = _pair_matrix(settle_scenario(result, s).payments, pos)
+    payments = settlement_payments(result, scenario)
+    if not payments.empty:
+        money["settlement"] = _pair_matrix(payments, pos)
     stacked = np.stack([money[k] for k in EDGE_KINDS])
     present = (np.abs(stacked) > MONEY_TOL) & ~np.eye(len(ids), dtype=bool)[None]
     for a, b in zip(*np.nonzero(present.any(axis=0)), strict=True):

@@ -27,6 +27,13 @@ caps are opened to `pool_share_s * budget_st`, the model re-solved warm from the
 last basis, and the caps closed again. On a large model the streams are shared
 between copies of it, each starting from z(R)'s basis, solving side by side.
 
+Set-up costs and tiers that need binaries make the model a MILP. Then each lift
+re-solves the MILP (a lifted fence may switch services on or off), and z(R) is
+R's MILP optimum; the marginal values are the duals of the LP that remains with
+R's binaries fixed at its optimum (`optimiser.solving.highs.row_duals`): what one
+more pound is worth with the same services running, which a set-up decision the
+pound would tip is not counted in. Each entry then says so (`marginal_value_basis`).
+
 Ranked: `rank` 1 is the costliest ring-fence (largest lift_gain, then largest
 marginal_value, then the order the instance declares the streams); the dict is
 in rank order too.
@@ -36,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -44,13 +52,12 @@ import pandas as pd
 from models.pooling import PlaceData
 from optimiser.format import money, pence
 from optimiser.inputs.schema import Instance, Scenario
-from optimiser.pipeline import Prepared, RunResult
-from optimiser.place.scenarios import ScenarioRun, place_data
+from optimiser.pipeline import Prepared, RunResult, declared_order
+from optimiser.place.scenarios import ScenarioRun, default_reference, place_data
 from optimiser.solving.highs import (
     CompiledLP,
     SolverError,
     clone,
-    column_lookup,
     in_parallel,
     parts,
     reoptimise,
@@ -58,6 +65,7 @@ from optimiser.solving.highs import (
     set_bounds,
     split,
 )
+from optimiser.solving.placemodel import pool_columns
 
 GAIN_TOL = 1e-9
 """A lift gain within this relative distance of zero is solver noise, reported as 0."""
@@ -68,10 +76,9 @@ PRICE_COLUMNS = ["rank", "stream", "agency", "reference", "lift_gain", "marginal
 def reference_run(prepared: Prepared) -> ScenarioRun:
     """The reference scenario: the first declared with pooling false, else the instance fenced."""
     declared = {r.name: r for r in prepared.runs}
-    order = list(prepared.instance.scenarios or declared)
-    for name in order:
-        if name in declared and not declared[name].scenario.pooling:
-            return declared[name]
+    name = default_reference({n: declared[n].scenario for n in declared_order(prepared)})
+    if name is not None:
+        return declared[name]
     return ScenarioRun("ring_fenced", Scenario(pooling=False), prepared.instance, None)
 
 
@@ -95,9 +102,15 @@ def ring_fence_prices(result: RunResult) -> dict[str, dict[str, Any]]:
                     "reference": run.name} for s in streams}
     gains, marginals = priced
     order = sorted(range(len(streams)), key=lambda n: (-gains[n], -marginals[n], n))
+    basis = ({"marginal_value_basis": FIXED_BASIS} if len(model.lp.integer) else {})
     return {streams[n]: {"lift_gain": float(gains[n]), "marginal_value": float(marginals[n]),
-                         "rank": rank, "reference": run.name}
+                         "rank": rank, "reference": run.name, **basis}
             for rank, n in enumerate(order, start=1)}
+
+
+FIXED_BASIS = ("duals of the reference's LP with its set-up decisions (which services run, "
+               "which tier bands are open) fixed at its optimum")
+"""What a MILP's marginal values are (see the module's docstring)."""
 
 
 def _pooled_reference(result: RunResult, run: ScenarioRun) -> PlaceData | None:
@@ -146,7 +159,7 @@ def price_ring_fences(
 
     chunks = split(list(range(len(data.streams))), parts(lp, len(data.streams)))
     models = [lp] + [clone(lp) for _ in chunks[1:]]
-    in_parallel([lambda m=m, c=c: lift(m, c) for m, c in zip(models, chunks, strict=True)])
+    in_parallel([partial(lift, m, c) for m, c in zip(models, chunks, strict=True)])
     gains[np.abs(gains) <= GAIN_TOL * max(1.0, abs(base))] = 0.0
     set_bounds(lp, _caps(cols, caps))
     return gains, marginal
@@ -157,13 +170,6 @@ def _caps(cols: np.ndarray, upper: np.ndarray) -> dict[int, tuple[float, float]]
     return {int(c): (0.0, float(u))
             for c, u in zip(cols.ravel().tolist(), upper.ravel().tolist(), strict=True)}
 
-
-def pool_columns(lp: CompiledLP, data: PlaceData) -> np.ndarray:
-    """(S, H) column of p[s, t] in the compiled pooled model."""
-    lookup = column_lookup(lp)
-    return np.array([[lookup[("p", (s, t))] for t in range(data.years)]
-                     for s in range(len(data.streams))], dtype=np.int64).reshape(
-        len(data.streams), data.years)
 
 
 def budget_duals(lp: CompiledLP, data: PlaceData) -> np.ndarray:
@@ -218,6 +224,8 @@ def price_sentence(stream: str, entry: dict[str, Any], instance: Instance) -> st
         tail = f"would cut the plan's cost by {rate}"
     else:
         tail = f"is worth {rate} {what}"
+    if entry.get("marginal_value_basis"):
+        tail += " with the same services running"
     return f"{head} against '{reference}'; one more pound a year in its budget {tail}."
 
 

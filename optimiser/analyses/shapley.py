@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -49,12 +50,12 @@ from optimiser.pipeline import RunResult
 from optimiser.solving.highs import (
     CompiledLP,
     clone,
-    column_lookup,
     in_parallel,
     parts,
     reoptimise,
     split,
 )
+from optimiser.solving.placemodel import pool_columns
 from optimiser.solving.results import ScenarioResult
 
 EXACT_LIMIT = 12
@@ -200,13 +201,13 @@ def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
     data, lp = s.data, s.lp
     if s.model is not None:
         s.model.load(data)
-    lookup = column_lookup(lp)
+    pool = pool_columns(lp, data)
     poolable = data.pool_share[:, None] * data.budget  # (S, H): p_st's upper bound in the model
     columns, bounds, players = [], [], []
     for a, agency in enumerate(data.agencies):
         held = [(st, t) for st in np.flatnonzero(data.stream_agency == a)
-                for t in range(data.years) if ("p", (int(st), t)) in lookup]
-        cols = np.array([lookup[("p", (int(st), t))] for st, t in held], dtype=np.int64)
+                for t in range(data.years)]
+        cols = np.array([pool[st, t] for st, t in held], dtype=np.int64)
         upper = np.array([poolable[st, t] for st, t in held], dtype=float)
         if np.any(upper > 0):
             columns.append(cols)
@@ -262,6 +263,11 @@ def _clean(phi: np.ndarray, gain: float) -> np.ndarray:
     return np.where(np.abs(phi) <= SHARE_TOL * max(1.0, abs(gain)), 0.0, phi)
 
 
+def _walk(game: PoolingGame, masks: list[int]) -> list[float]:
+    """One part of the Gray-code walk: each coalition's value, in turn, on `game`'s model."""
+    return [game.value(m) for m in masks]
+
+
 def exact_shapley(game: PoolingGame) -> np.ndarray:
     """Every player's Shapley value from all 2^n coalitions, visited in Gray-code order.
 
@@ -274,13 +280,14 @@ def exact_shapley(game: PoolingGame) -> np.ndarray:
     walk = (masks ^ (masks >> 1)).tolist()
     chunks = split(walk, parts(game.lp, len(walk)))
     games = [game] + [game.copy() for _ in chunks[1:]]
-    in_parallel([lambda g=g, c=c: [g.value(m) for m in c]
-                 for g, c in zip(games, chunks, strict=True)])
+    in_parallel([partial(_walk, g, c) for g, c in zip(games, chunks, strict=True)])
     for other in games[1:]:
         game.values.update(other.values)
         game.solves += other.solves
     u = np.array([game.gain(m) for m in masks.tolist()])
-    size = sum((masks >> i) & 1 for i in range(n)) if n else np.zeros(1, dtype=int)
+    size = np.zeros(len(masks), dtype=int)
+    for i in range(n):
+        size += (masks >> i) & 1
     weight = np.array([math.factorial(c) * math.factorial(n - c - 1) / math.factorial(n)
                        for c in range(n)])
     phi = np.zeros(n)

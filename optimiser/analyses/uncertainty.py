@@ -45,13 +45,22 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import highspy
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, build_model, objective_coefficients
+from models.pooling import (
+    PlaceData,
+    agency_position,
+    build_model,
+    has_extensions,
+    objective_coefficients,
+)
+from optimiser.analyses.committed import TARGET_TOL, Evaluated, commitment, evaluate
+from optimiser.analyses.committed import summary as committed_summary
 from optimiser.errors import UsageError
 from optimiser.inputs.ranges import (
     Figure,
@@ -60,8 +69,10 @@ from optimiser.inputs.ranges import (
     place_slots,
     sample_place,
     tornado_uniforms,
+    triangular,
     uncertain_figures,
 )
+from optimiser.inputs.yamlsource import dotted
 from optimiser.place.scenarios import place_data
 from optimiser.solving.highs import (
     CompiledLP,
@@ -225,6 +236,11 @@ def build_engine(plan: Plan, persistent: bool = True) -> Engine:
 def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
     """Compile the scenario's central model, solve it, keep its basis as every draw's start."""
     data = plan.data
+    if has_extensions(data):
+        # set-up costs, tiers or carry-over: the draw's coefficients sit on band and
+        # binary columns this engine does not track, so every draw re-solves the MILP
+        # it builds afresh (`_solve_rebuilt`)
+        return ScenarioModel(plan, None)
     lp = compile_lp(build_model(data))
     lookup = column_lookup(lp)
     rows = {(name, index): n for n, (name, index, _) in enumerate(lp.rows)}
@@ -237,7 +253,7 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
     def row(name: str, *index: int) -> int:
         return rows.get((name, tuple(index)), -1)
 
-    updates = []
+    updates: list[tuple[np.ndarray, np.ndarray, Callable[[PlaceData], np.ndarray]]] = []
     cost = plan.slots.slots["cost"]
     if len(cost.index):
         i, t = np.divmod(cost.index, h)
@@ -245,25 +261,26 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
         if (funding < 0).any():
             return ScenarioModel(plan, None)
         at = cost.index.copy()
-        updates.append((funding, x_columns[at], lambda d, at=at: -d.cost.flat[at]))
+        updates.append((funding, x_columns[at], partial(_negative_cost, at=at)))
     effect = plan.slots.moved("effect")
     found = [(row("target", k, t), x_columns[i * h + t], i * len(data.outcomes) + k)
              for i, k in zip(*np.divmod(effect, max(len(data.outcomes), 1)), strict=True)
              for t in range(h) if row("target", k, t) >= 0]
     if found:
         r, c, at = (np.array(v, dtype=int) for v in zip(*found, strict=True))
-        updates.append((r, c, lambda d, at=at: d.effect.flat[at]))
+        updates.append((r, c, partial(_effect, at=at)))
     weight = data.savings_weight()
     saving = plan.slots.moved("saving")
     pairs = list(zip(*np.divmod(saving, max(n_a, 1)), strict=True))
     for name in ("floor", "no_worse_off"):
-        found = [(row(name, a), x_columns[i * h + t], i * n_a + a, weight[i, t])
-                 for i, a in pairs for t in range(h) if row(name, a) >= 0 and weight[i, t] > 0]
-        if found:
-            r, c, at, w = (np.array(v) for v in zip(*found, strict=True))
+        weighted = [(row(name, a), x_columns[i * h + t], i * n_a + a, weight[i, t])
+                    for i, a in pairs for t in range(h)
+                    if row(name, a) >= 0 and weight[i, t] > 0]
+        if weighted:
+            r, c, at, w = (np.array(v) for v in zip(*weighted, strict=True))
             at = at.astype(int)
             updates.append((r.astype(int), c.astype(int),
-                            lambda d, at=at, w=w: d.saving.flat[at] * w))
+                            partial(_saving, at=at, w=w)))
     pooled_row = row("no_worse_off_pooled")
     if pooled_row >= 0 and pairs:
         items = sorted({int(i) for i, _ in pairs})
@@ -273,13 +290,33 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
             c, at, w = (np.array(v) for v in zip(*found, strict=True))
             at = at.astype(int)
             updates.append((np.full(len(c), pooled_row), c.astype(int),
-                            lambda d, at=at, w=w: d.saving.sum(axis=1)[at] * w))
+                            partial(_pooled_saving, at=at, w=w)))
     protect_rows = (np.array([pooled_row]) if pooled_row >= 0
                     else np.array([row("no_worse_off", a) for a in range(n_a)
                                    if row("no_worse_off", a) >= 0], dtype=int))
     reoptimise(lp)
     return ScenarioModel(plan, lp, basis(lp), x_columns, updates, protect_rows,
                          _spend_matrix(data, lp))
+
+
+def _negative_cost(d: PlaceData, at: np.ndarray) -> np.ndarray:
+    """Funding-row coefficients of the drawn unit costs: -c_it at the flat positions `at`."""
+    return -d.cost.flat[at]
+
+
+def _effect(d: PlaceData, at: np.ndarray) -> np.ndarray:
+    """Target-row coefficients: the drawn effects e_ik at the flat positions `at`."""
+    return d.effect.flat[at]
+
+
+def _saving(d: PlaceData, at: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Position-row coefficients: the drawn savings g_ia times their discount weights."""
+    return d.saving.flat[at] * w
+
+
+def _pooled_saving(d: PlaceData, at: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The pooled no_worse_off row: every agency's drawn saving of i, times its weight."""
+    return d.saving.sum(axis=1)[at] * w
 
 
 def _spend_matrix(data: PlaceData, lp: CompiledLP) -> np.ndarray:
@@ -337,8 +374,7 @@ def _solve_in_place(
     if status != "optimal" or objective is None:
         return status, math.nan, None, None
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
-    savings = (data.savings_weight() * units).sum(axis=1) @ data.saving
-    position = savings - model.spend @ x
+    position = agency_position(data, units, model.spend @ x)
     net = position
     if reference is not None and data.transfers:
         pay = gain_share_payments(position, reference)
@@ -444,9 +480,11 @@ def run_points(
             keep(start, solve_points(engine, u[start:end]))
         return out, "1 process"
     count = min(workers, len(spans))
+    context: multiprocessing.context.BaseContext
     if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        server = multiprocessing.get_context("forkserver")
+        server.set_forkserver_preload(PRELOAD)
+        context = server
     else:
         context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(count, mp_context=context, initializer=_pool_start,
@@ -513,13 +551,29 @@ class UncertaintyResult:
     """Row 2j: figure j at its low; row 2j + 1: at its high."""
     where: str = ""
     seconds: float = 0.0
+    committed: dict[str, Evaluated | None] = dataclasses.field(default_factory=dict)
+    """Each scenario's central plan, committed, in each draw (`optimiser.analyses.committed`)."""
+    uniforms: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
+    """(N, F) the draws' uniform numbers, one per figure."""
+    uses: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    """(dotted path, Use) of every number written with ranged named figures."""
 
     def column(self, scenario: str) -> int:
         """The position of a scenario in the arrays."""
         return self.scenarios.index(scenario)
 
+    def committed_summary(self, scenario: str) -> dict[str, Any]:
+        """The scenario's central plan, committed, over the draws: mean, p5, p50, p95,
+        p_targets_met, p_beats_reference, p_worse_off (`optimiser.analyses.committed`)."""
+        reference = self.references.get(scenario)
+        return committed_summary(
+            self.draws, self.committed.get(scenario),
+            self.committed.get(reference) if reference else None, reference,
+            self.agencies, self.maximise)
+
     def summary(self, scenario: str) -> dict[str, Any]:
-        """One scenario's figures over the draws (see the module's docstring)."""
+        """One scenario's figures over the draws, re-optimised with hindsight of each draw
+        (see the module's docstring)."""
         s = self.column(scenario)
         status = self.points.status[:, s]
         objective = self.points.objective[status == 0, s]
@@ -575,6 +629,32 @@ class UncertaintyResult:
                    "objective_high", "swing", "status_low", "status_high"]
         return frame[columns].reset_index(drop=True)
 
+    def draw_figures(self) -> pd.DataFrame:
+        """draw, figure, value: every draw's value of each uncertain figure (its dotted
+        path, `figures.<name>` for a named one), then of every number written with ranged
+        named figures, so that anyone can recompute any draw."""
+        n = len(self.uniforms)
+        if not self.figures or n == 0:
+            return pd.DataFrame(columns=["draw", "figure", "value"])
+        low, central, high = (np.array([getattr(f, k) for f in self.figures])
+                              for k in ("low", "central", "high"))
+        values = triangular(self.uniforms, low, central, high)  # (N, F)
+        labels = [f.label for f in self.figures]
+        position = {f.label: j for j, f in enumerate(self.figures)}
+        columns = [values]
+        for label, use in self.uses:
+            product = np.full(n, float(use.coefficient))
+            for factor in use.factors:
+                product = product * values[:, position[f"figures.{factor.name}"]]
+            columns.append(product[:, None])
+            labels.append(label)
+        table = np.hstack(columns)
+        return pd.DataFrame({
+            "draw": np.repeat(np.arange(n), len(labels)),
+            "figure": np.tile(np.array(labels, dtype=object), n),
+            "value": table.ravel(),
+        })
+
     def draws_table(self) -> pd.DataFrame:
         """scenario, draw, status, objective: a row per scenario and draw, in that order."""
         n = self.draws
@@ -590,7 +670,9 @@ class UncertaintyResult:
         'uncertainty_method'. Nothing in them depends on how the work was split."""
         rows = self.tornado()
         return {
-            "uncertainty": {name: self.summary(name) for name in self.scenarios},
+            "uncertainty": {name: {"committed": self.committed_summary(name),
+                                   "hindsight": self.summary(name)}
+                            for name in self.scenarios},
             "tornado": {
                 "scenario": self.main,
                 "base": self.base,
@@ -601,7 +683,18 @@ class UncertaintyResult:
                 "draws": self.draws,
                 "seed": self.seed,
                 "distribution": "triangular(low, central, high) for every range; a plain run "
-                                "uses central",
+                                "uses central; a named figure with a range is one figure, "
+                                "drawn once a draw for every use",
+                "committed": "each scenario's plan at the central figures is committed money "
+                             "per intervention and year; in a draw it buys min(max_units, "
+                             "money / unit cost) units at the draw's unit cost, and the "
+                             "draw's effects, savings, deadweight and optimism bias give its "
+                             "outcomes, positions and objective; transfers as agreed at the "
+                             "central figures; targets met within "
+                             f"{TARGET_TOL:g} of each target",
+                "hindsight": "every scenario re-optimised in every draw, knowing the draw's "
+                             "figures: what the best plan could have been, not what a "
+                             "committed plan delivers",
                 "random_numbers": "draw d uses numpy PCG64(SeedSequence(seed, spawn_key=(d,))), "
                                   "one uniform per figure in the order listed; a figure's value "
                                   "is its quantile at that uniform",
@@ -663,6 +756,14 @@ def run_uncertainty(
     order = [next(n for n, s in enumerate(plan.scenarios) if s.name == name)
              for name in (s.name for s in result.scenarios)]
 
+    committed = {}
+    for scenario in plan.scenarios:
+        promise = commitment(result.scenario(scenario.name), scenario.data)
+        committed[scenario.name] = (None if promise is None else
+                                    evaluate(promise, scenario.data, scenario.slots, u[:draws]))
+    uses = [(dotted(path), use) for path, use in result.prepared.source.uses.items()
+            if use.factors]
+
     def declared(points: Points, rows: slice) -> Points:
         return Points(points.status[rows][:, order], points.objective[rows][:, order],
                       points.net[rows][:, order])
@@ -679,6 +780,7 @@ def run_uncertainty(
         tornado_points=declared(solved, slice(draws, None)),
         where=where,
         seconds=time.perf_counter() - started,
+        committed=committed, uniforms=u[:draws], uses=uses,
     )
     result.uncertainty = outcome
     result.analyses.update(outcome.document())

@@ -385,7 +385,9 @@ def _figure(entry: _Definition, found: dict[str, _Definition], problems: list[Pr
     if "value" not in fields:
         problems.append(entry.problem((), "a figure needs a value (its central figure)"))
         return None
-    value, expression, depends = fields["value"], None, ()
+    value = fields["value"]
+    expression: str | None = None
+    depends: tuple[str, ...] = ()
     if isinstance(value, str):
         expression = value
         use = _parse_use(value, found, lambda name: visit(name), entry, ("value",), problems)
@@ -418,15 +420,15 @@ def _figure(entry: _Definition, found: dict[str, _Definition], problems: list[Pr
         problems.append(entry.problem(("low",), f"the range must hold the value: low {low:g} "
                                       f"<= value {value:g} <= high {high:g}"))
     text = {k: fields.get(k) for k in ("unit", "price_year", "source", "assumption")}
+    said = {k: None if v is None else str(v) for k, v in text.items()}
     for key, given in text.items():
         if given is not None and not isinstance(given, str | int | float):
             problems.append(entry.problem((key,), "must be text"))
     if len(problems) > count:
         return None
     return NamedFigure(
-        entry.name, value, low, high,
-        *(None if text[k] is None else str(text[k])
-          for k in ("unit", "price_year", "source", "assumption")),
+        entry.name, value, low, high, unit=said["unit"], price_year=said["price_year"],
+        source=said["source"], assumption=said["assumption"],
         where=entry.where, file=entry.file, line=entry.line, expression=expression,
         depends=depends)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -232,9 +232,9 @@ def written_figures(instance: Instance) -> dict[str, np.ndarray]:
     saving = np.zeros((len(items), len(a_pos)))
     for n, v in enumerate(items):
         for k, e in v.effects.items():
-            effect[n, k_pos[k]] = e
+            effect[n, k_pos[k]] = cast(float, e)  # central: no ranges left
         for a, g in v.savings.items():
-            saving[n, a_pos[a]] = g
+            saving[n, a_pos[a]] = cast(float, g)
     factors = {name: np.array([getattr(v, name) for v in items], dtype=float)
                for name in FACTORS}
     return {"effect": effect, "saving": saving, **factors}
@@ -293,7 +293,7 @@ def sample_place(data: PlaceData, slots: PlaceSlots, u: np.ndarray) -> PlaceData
     e_ik = m_i * effects_ik, g_ia = m_i * savings_ia, with
     m_i = (1 - deadweight_i)(1 - optimism_bias_i).
     """
-    arrays = {}
+    arrays: dict[str, Any] = {}
     if len(slots.slots["cost"].index):
         arrays["cost"] = slots.slots["cost"].fill(data.cost, u)
     rows = slots.rows

@@ -40,12 +40,13 @@ class Strict(BaseModel):
 
 
 AgencyKind = Literal[
-    "council", "pct", "acute_trust", "mental_health_trust", "community_trust",
+    "council", "pct", "icb", "acute_trust", "mental_health_trust", "community_trust",
     "ambulance_trust", "police", "fire", "probation", "jcp", "central_government",
     "voluntary", "other",
 ]
 """Kinds of agency, as a national roll-up adds them up: councils (county, district,
-unitary, metropolitan and London boroughs alike), primary care trusts, NHS trusts by
+unitary, metropolitan and London boroughs alike), primary care trusts (the NHS commissioners
+until 2013), integrated care boards (the commissioners since July 2022), NHS trusts by
 what they provide, police, fire and rescue, probation, Jobcentre Plus and the rest."""
 
 
@@ -117,7 +118,8 @@ UncertainPerYear = Annotated[
 class Agency(Strict):
     """An organisation that holds budgets and gains or loses from the plan."""
 
-    name: Text = Field(description="Display name; defaults to the id.")
+    name: Text = Field(description="Display name, as the reports write it (e.g. 'Acute "
+                       "hospital trusts', a plural name taking a plural verb).")
     kind: AgencyKind | None = Field(
         default=None,
         description="What kind of agency it is, for adding places up nationally; "
@@ -125,7 +127,8 @@ class Agency(Strict):
     )
     max_net_cost: NonNegative | None = Field(
         default=None,
-        description="Floor on the agency's position: P_a >= -max_net_cost (present value).",
+        description="The most the agency will lose over the plan: its net position (present "
+        "value) may not fall below -max_net_cost.",
     )
 
 
@@ -143,7 +146,19 @@ class Stream(Strict):
     pool_share: Share = Field(
         default=1.0, description="Share of the budget that may leave the ring-fence when pooled."
     )
+    carry_over: bool = Field(
+        default=False,
+        description="Whether money unspent in a year is added to the next year's budget.")
     source: str | None = Field(default=None, description="Where the figure comes from.")
+
+
+class Tier(Strict):
+    """One band of diminishing returns: `units` a year achieving `scale` times the effects
+    and savings (`tiers`). The last band has no units: it runs to max_units."""
+
+    units: Finite | None = Field(
+        default=None, description="Units a year in this band (> 0); none on the last band.")
+    scale: Share = Field(description="Share of the effects and savings each unit achieves.")
 
 
 class Intervention(Strict):
@@ -176,6 +191,16 @@ class Intervention(Strict):
         description="Share by which the evidence overstates the effect; may be a range (it "
         "scales the effects and the savings together).",
     )
+    setup_cost: PerYear = Field(
+        default=0.0,
+        description="Money paid in each year the service runs, whatever its scale (a "
+        "service with a set-up cost or minimum scale runs in a year or does not).")
+    min_scale: PerYear = Field(
+        default=0.0, description="The fewest units a year the service delivers when it runs.")
+    tiers: list[Tier] | None = Field(
+        default=None,
+        description="Diminishing returns: bands [{units, scale}, ..., {scale}] filled in "
+        "order, each unit of a band achieving its scale times the effects and savings.")
     source: str | None = Field(default=None, description="Where the figures come from.")
 
 

@@ -59,7 +59,7 @@ from optimiser.inputs.yamlsource import MAX_BYTES, Cell, Source
 SECTIONS: dict[str, type[BaseModel]] = {
     "agencies": Agency, "streams": Stream, "interventions": Intervention, "outcomes": Outcome}
 """The sections that may be tables, and the schema of one row of each."""
-TEXT_FIELDS = frozenset({"name", "agency", "unit", "source"})
+TEXT_FIELDS = frozenset({"name", "agency", "unit", "source", "kind"})
 LIST_FIELDS = frozenset({"ring_fence"})
 MAP_PREFIXES = {"effect": "effects", "effects": "effects", "saving": "savings",
                 "savings": "savings"}
@@ -363,6 +363,7 @@ def _item(table: Table, section: str, item_id: str, r: int, row: list[Any],
             item[col.field] = [] if text == EMPTY_LIST else [
                 p.strip() for p in text.split(";") if p.strip()]
         else:
+            number: float | str | None
             number, error = parse_number(value)
             if error and named and isinstance(value, str) and _named(value):
                 number, error = value.strip(), None  # a named figure, resolved later

@@ -29,59 +29,60 @@ ILLUSTRATIVE = "Illustrative: replace with your own figure and its source"
 
 EXAMPLE: dict[str, dict[str, dict[str, Any]]] = {
     "agencies": {
-        "county_council": {"name": "County council", "max_net_cost": 20_000_000},
-        "acute_trust": {"name": "Acute hospital trust"},
-        "community_health": {"name": "Community health services"},
+        "county_council": {"name": "County council", "kind": "council",
+                           "max_net_cost": 5_000_000},
+        "acute_trust": {"name": "Acute hospital trust", "kind": "acute_trust"},
+        "community_health": {"name": "Community health services", "kind": "community_trust"},
     },
     "streams": {
         "adult_social_care": {
-            "name": "Adult social care", "agency": "county_council",
-            "budget": [4_000_000, 4_000_000, 3_900_000, 3_800_000, 3_800_000],
-            "ring_fence": ["home_care", "reablement"], "pool_share": 0.5,
-            "source": ILLUSTRATIVE},
+            "name": "Adult social care, older people", "agency": "county_council",
+            "budget": [700_000, 700_000, 680_000, 660_000, 660_000],
+            "ring_fence": ["reablement"], "pool_share": 0.5, "source": ILLUSTRATIVE},
         "acute_older_people": {
-            "name": "Acute care of older people", "agency": "acute_trust",
-            "budget": [9_500_000] * YEARS, "pool_share": 0.2, "source": ILLUSTRATIVE},
+            "name": "Acute trust, frailty services", "agency": "acute_trust",
+            "budget": [600_000] * YEARS, "pool_share": 0.5, "source": ILLUSTRATIVE},
         "community_services": {
             "name": "Community services", "agency": "community_health",
-            "budget": [400_000] * YEARS, "pool_share": 1.0, "source": ILLUSTRATIVE},
+            "budget": [250_000] * YEARS, "pool_share": 1.0, "source": ILLUSTRATIVE},
     },
     "interventions": {
-        "home_care": {
-            "name": "Home care packages", "agency": "county_council", "unit": "person-year",
-            "unit_cost": 9_000, "min_units": 300, "max_units": 400,
-            "effects": {"admissions_avoided": 0.2}, "savings": {"acute_trust": 318},
-            "source": ILLUSTRATIVE},
         "reablement": {
             "name": "Reablement after a hospital stay", "agency": "county_council",
-            "unit": "person", "unit_cost": 1_500, "max_units": 1_500,
+            "unit": "person", "unit_cost": 1_500, "max_units": 1_000,
             "effects": {"admissions_avoided": 0.6},
-            "savings": {"acute_trust": 954, "county_council": 1_200},
+            "savings": {"acute_trust": 954, "county_council": 900},
             "deadweight": 0.1, "optimism_bias": 0.1,
-            "source": "Saving to the acute trust: 0.6 admissions avoided at " + NHS_COSTS},
+            "source": "Saving to the acute trust: 0.6 admissions avoided at " + NHS_COSTS
+                      + "; the rest " + ILLUSTRATIVE.lower()},
+        "frailty_unit": {
+            "name": "Frailty assessment at the front door", "agency": "acute_trust",
+            "unit": "person", "unit_cost": 400, "max_units": 800,
+            "effects": {"admissions_avoided": 0.2}, "savings": {"acute_trust": 318},
+            "source": "Saving: 0.2 admissions avoided at " + NHS_COSTS},
         "falls_service": {
             "name": "Falls prevention service", "agency": "community_health", "unit": "person",
             "unit_cost": 300, "max_units": 2_000,
-            "effects": {"falls_avoided": 0.3, "admissions_avoided": 0.15},
-            "savings": {"acute_trust": 400}, "lag": 1, "deadweight": 0.2,
+            "effects": {"falls_avoided": 0.3, "admissions_avoided": 0.1},
+            "savings": {"acute_trust": 159}, "lag": 1, "deadweight": 0.2,
             "source": ILLUSTRATIVE},
-        "emergency_admissions": {
-            "name": "Emergency admissions", "agency": "acute_trust", "unit": "admission",
-            "unit_cost": 1_590, "min_units": 5_000, "source": NHS_COSTS},
     },
     "outcomes": {
         "admissions_avoided": {"name": "Unplanned admissions avoided", "unit": "admission",
-                               "value": 0, "target": 300},
-        "falls_avoided": {"name": "Falls avoided", "unit": "fall", "value": 500},
+                               "value": 700, "target": 350},
+        "falls_avoided": {"name": "Falls avoided", "unit": "fall", "value": 1_050},
     },
 }
-"""A small illustrative place: older people's care, a council, an acute trust, a community
-trust. Ring-fenced, the acute trust's money left over after its admissions buys nothing;
-pooled, it pays for reablement and falls prevention."""
+"""A small illustrative place: older people's care, a council, an acute trust, community
+health services. Ring-fenced, each budget buys only its own agency's service and the acute
+trust's money left over after its frailty unit buys nothing; pooled, that money (and any
+better use of the others') pays for more falls prevention and reablement. Every figure is
+positive and every scenario meets its target (tests/test_tables.py checks the story)."""
 
 YAML = f"""\
-# A starter instance: the tables live in {STEM}.xlsx (its README sheet explains
-# every column). Edit the workbook, then run:  optimise {STEM}.yaml
+# A starter instance: an illustrative place whose tables live in {STEM}.xlsx (its
+# README sheet explains every column). Run it as it is:  optimise {STEM}.yaml
+# then put your own place's figures (and their sources) in the workbook.
 name: Example place - older people (illustrative figures)
 currency: GBP
 start_year: {START_YEAR}

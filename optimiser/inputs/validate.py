@@ -31,7 +31,7 @@ from optimiser.inputs.yamlsource import Path, Source
 
 PER_YEAR_FIELDS = {
     "streams": ("budget",),
-    "interventions": ("unit_cost", "min_units", "max_units"),
+    "interventions": ("unit_cost", "min_units", "max_units", "setup_cost", "min_scale"),
     "outcomes": ("target",),
 }
 
@@ -58,7 +58,7 @@ SECTION_MODELS: dict[str, type[pydantic.BaseModel]] = {
     "agencies": Agency, "streams": Stream, "interventions": Intervention,
     "outcomes": Outcome, "scenarios": Scenario,
 }
-SHARES = {"pool_share", "deadweight", "optimism_bias"}
+SHARES = {"pool_share", "deadweight", "optimism_bias", "scale"}
 """Fields (and the scenario map) that hold a share between 0 and 1."""
 YEARS = {"lag", "years"}
 
@@ -168,6 +168,9 @@ def _plain(e: dict[str, Any], loc: Path, data: Any) -> str:
     field = names[-1] if names else ""
     if kind == "missing":
         return MISSING
+    if kind == "extra_forbidden" and field == "carry_over":
+        return ("carry_over belongs on a stream (a budget that carries unspent money into "
+                "the next year), not here")
     if kind == "extra_forbidden":
         return f"{UNKNOWN} '{field}' (misspelt?)"
     if kind == "finite_number":
@@ -276,6 +279,8 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
                      f"min_units {lo:g} is above max_units {hi:g} in "
                      f"{instance.start_year + t}")
                 break
+        problems.extend(source.problem(path, message)
+                        for path, message in running_problems(iid, item, instance))
         for path, figure in ranges_of(iid, item):
             problem = range_problem(figure)
             need(problem is None, path, problem or "")
@@ -296,6 +301,60 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
                  f"unknown scenario '{scenario.reference}'{suggest(scenario.reference, declared)}"
                  if scenario.reference != name else "a scenario cannot be its own reference")
     return problems
+
+
+def running_problems(iid: str, item: Intervention,
+                     instance: Instance) -> list[tuple[Path, str]]:
+    """What is wrong with an intervention's set-up cost, minimum scale and tiers.
+
+    min_scale above max_units in some year; a band (but the last) without units or
+    with units of 0 or less; a last band with units (it runs to max_units); scales
+    that rise from one band to the next; and a service that a binary switches on
+    (a set-up cost, a minimum scale, or tiers) whose unit costs nothing and has no
+    max_units, so that nothing bounds how much of it could run.
+    """
+    years = instance.years
+    out: list[tuple[Path, str]] = []
+    at: tuple[str | int, ...] = ("interventions", iid)
+    scale = per_year(item.min_scale, years)
+    high = per_year(item.max_units, years)
+    for t, (lo, hi) in enumerate(zip(scale, high, strict=False)):
+        if lo > hi:
+            out.append(((*at, "min_scale"), f"min_scale {lo:g} is above max_units {hi:g} in "
+                        f"{instance.start_year + t}: the service could never run"))
+            break
+    tiers = item.tiers or []
+    for n, band in enumerate(tiers):
+        last = n == len(tiers) - 1
+        if last and band.units is not None:
+            out.append(((*at, "tiers", n, "units"),
+                        "the last band has no units: it runs to max_units; remove units here, "
+                        "or add a band {scale: ...} after it"))
+        elif not last and band.units is None:
+            out.append(((*at, "tiers", n), "every band but the last needs units (> 0)"))
+        elif not last and band.units is not None and band.units <= 0:
+            out.append(((*at, "tiers", n, "units"),
+                        f"a band needs more than 0 units (got {band.units:g})"))
+        if n and band.scale > tiers[n - 1].scale:
+            out.append(((*at, "tiers", n, "scale"),
+                        f"scale {band.scale:g} is above the band before's {tiers[n - 1].scale:g}:"
+                        " returns diminish, so scales never rise from one band to the next"))
+    switched = any(v > 0 for v in per_year(item.setup_cost, years)) or any(
+        v > 0 for v in scale) or len(tiers) > 1
+    costs = [_central_cost(v) for v in _cost_list(item.unit_cost, years)]
+    if switched and any(c == 0 and math.isinf(h) for c, h in zip(costs, high, strict=False)):
+        out.append(((*at, "max_units"),
+                    "needs max_units: its unit costs nothing in some year, and a service with a "
+                    "set-up cost, minimum scale or tiers needs a limit on how much of it runs"))
+    return out
+
+
+def _cost_list(value: Any, years: int) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value] * years
+
+
+def _central_cost(value: Any) -> float:
+    return float(value.central if isinstance(value, Range) else value)
 
 
 def range_problem(figure: Range) -> str | None:

@@ -312,9 +312,8 @@ def parse_yaml(text: str, file: str) -> Source:
     except _TooDeep as exc:
         _fail(file, exc.line, f"the data is nested too deeply (more than {MAX_DEPTH} levels)")
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        detail = "; ".join(str(m) for m in (exc.context, exc.problem) if m)
-        _fail(file, mark.line + 1 if mark else None, f"invalid YAML: {detail}")
+        line, message = plain_yaml_error(exc, text)
+        _fail(file, line, f"invalid YAML: {message}")
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         _fail(
@@ -336,6 +335,108 @@ def parse_yaml(text: str, file: str) -> Source:
     builder.lines[()] = _line(root)
     data = builder.build(root, ())
     return Source(file, data, builder.lines)
+
+
+def _indent(text_line: str) -> int:
+    return len(text_line) - len(text_line.lstrip(" "))
+
+
+def plain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
+    """PyYAML's parser message in plain words: (line, 'what is wrong; what to do').
+
+    PyYAML says where it noticed the problem ('while parsing a block mapping; expected
+    <block end>, but found ...'); this says what the writer did (a line indented more or
+    less than its block, a tab, a ':' or a quote inside a value, an unclosed bracket) and
+    how to mend it. A message it does not know is kept, with a general hint."""
+    problem, context = exc.problem or "", exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    start = exc.context_mark
+    line = mark.line + 1 if mark else None
+    lines = text.splitlines()
+    here = lines[mark.line] if mark and mark.line < len(lines) else ""
+    opened = f" (opened on line {start.line + 1})" if start and start.line != mark.line else ""
+    found = re.search(r"found '([^']*)'|got '([^']*)'", problem)
+    token = (found.group(1) or found.group(2)) if found else ""
+
+    before = next((t for t in reversed(lines[:mark.line]) if t.strip()
+                   and not t.lstrip().startswith("#")), "") if mark else ""
+    if "expected <block end>" in problem and "block mapping" in context and start and mark:
+        if token == "<block mapping start>" and _indent(here) > _indent(before):
+            return line, (
+                "this line is indented more than the one before it, but the line before does "
+                "not open a block (a key ending in ':' with nothing after it): line it up with "
+                "the keys above it, or end the line before with ':'")
+        if token == "<block mapping start>":
+            above = sorted({_indent(t) for t in lines[start.line:mark.line]
+                            if t.strip() and not t.lstrip().startswith("#")})
+            levels = ", ".join(map(str, above[:-1])) + f" or {above[-1]}" if len(
+                above) > 1 else str(above[0]) if above else "0"
+            return line, (
+                f"this line is indented {_indent(here)} spaces, which lines up with no key "
+                f"above it (they are at {levels} spaces): indent it exactly as the keys it "
+                "belongs with")
+        if token == "-":
+            return line, (
+                "a list item ('- ...') where a key was expected: a list is the value of a "
+                "key ('key:' on its own line, the items indented under it, each starting "
+                "with '- ')")
+        if token == "<scalar>":
+            return line, (
+                "text after a value that is already complete (after a closing quote?): put "
+                "the whole value inside the quotes, or start a new line for the next key")
+    if "expected <block end>" in problem and "block collection" in context:
+        return line, (
+            "a key where the next list item ('- ...') was expected: every item of a list "
+            "starts with '- ' at the same indentation; to go on after the list, line the key "
+            "up with the key that holds the list")
+    if problem == "mapping values are not allowed here":
+        if mark and _indent(here) > _indent(before):
+            return line, (
+                "this line is indented more than the one before it, but the line before "
+                "already has its value, so it cannot open a block: line it up with the keys "
+                "above it, or move that value onto lines of its own under its key")
+        return line, ("a ': ' inside a value: YAML reads it as a second key on the line; put "
+                      "the value in quotes (name: \"Poole: older people\")")
+    if "could not find expected ':'" in problem and start:
+        return start.line + 1, (
+            "this line has no ':' after its key: each line of a mapping is 'key: value', or "
+            "'key:' with the value indented on the lines below")
+    if "found character '\\t'" in problem or "found character '\t'" in problem:
+        return line, "a tab character: YAML indents with spaces only; replace the tab with spaces"
+    if "that cannot start any token" in problem and found is None:
+        char = re.search(r"character '(.+)' that", problem)
+        shown = char.group(1) if char else "this character"
+        return line, f"a value cannot start with '{shown}': put the value in quotes"
+    if "while scanning a quoted scalar" in context:
+        return (start.line + 1 if start else line), (
+            "a quote opened on this line is never closed: end the value with the same quote "
+            "mark it starts with (a ' inside '...' is written '')")
+    if "flow mapping" in context or "flow sequence" in context:
+        what, close = ("'{' mapping", "}") if "mapping" in context else ("'[' list", "]")
+        return line, (
+            f"a {what}{opened} is not closed, or two of its "
+            f"entries have no ',' between them: separate the entries with ', ' and close it "
+            f"with '{close}'")
+    if "flow node" in context and token == "-":
+        return line, ("'- ' inside [ ... ]: the items of a bracketed list are separated by "
+                      "commas, without '-'")
+    if "found unexpected ':'" in problem:
+        return line, ("a ':' inside a [ ... ] or { ... } value: put a space after the ':' "
+                      "between a key and its value, or put the text in quotes")
+    if problem.startswith("found undefined alias"):
+        return line, ("a value starting with '*' refers to an anchor ('&name') defined "
+                      "nowhere above; if it is text, put it in quotes")
+    if "while scanning an anchor" in context or "while scanning an alias" in context:
+        return line, ("'&' and '*' start YAML anchors and aliases and need a name after them; "
+                      "if the value is text, put it in quotes")
+    if "while scanning a directive" in context:
+        return line, "a line cannot start with '%': put the key in quotes"
+    if "expected a single document" in context + problem:
+        return line, ("a second document (a '---' line): one file holds one instance; remove "
+                      "the '---' line")
+    detail = "; ".join(m for m in (context, problem) if m)
+    return line, (f"the YAML cannot be read here ({detail}); check the indentation and the "
+                  "quotes of this line and the one before")
 
 
 def read_yaml(path: pathlib.Path) -> Source:

@@ -51,7 +51,7 @@ def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
     )
     problems: list[Problem] = []
     runs: dict[str, ScenarioRun] = {}
-    first_unpooled = next((k for k, v in scenarios.items() if not v.pooling), None)
+    first_unpooled = default_reference(scenarios)
     for name, scenario in scenarios.items():
         changed = instance
         if scenario.overrides:
@@ -71,6 +71,13 @@ def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
     if problems:
         raise InstanceError(problems)
     return _reference_order(runs, source)
+
+
+def default_reference(scenarios: dict[str, Scenario]) -> str | None:
+    """The place's reference scenario: the first declared with `pooling: false` (None if
+    every scenario pools). The one rule behind `no_worse_off`'s default reference, the
+    ring-fence prices' reference and the roll-up's `ring_fenced` role."""
+    return next((name for name, s in scenarios.items() if not s.pooling), None)
 
 
 def _reference_order(runs: dict[str, ScenarioRun], source: Source) -> list[ScenarioRun]:
@@ -224,4 +231,19 @@ def place_data(
                         for a in inst.agencies.values()], dtype=float),
         reference=reference,
         transfers=sc.transfers,
+        setup_cost=table([v.setup_cost for v in items]),
+        min_scale=table([v.min_scale for v in items]),
+        tiers=tier_tables(inst),
+        carry_over=np.array([s.carry_over for s in inst.streams.values()], dtype=bool),
     )
+
+
+def tier_tables(inst: Instance) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """Every intervention's bands ((units, scale), ..., (inf, scale)); () for one without
+    tiers, and () for the whole when none has any (the model is then today's LP)."""
+    if not any(v.tiers for v in inst.interventions.values()):
+        return ()
+    return tuple(
+        tuple((float("inf") if b.units is None else float(b.units), float(b.scale))
+              for b in (v.tiers or []))
+        for v in inst.interventions.values())

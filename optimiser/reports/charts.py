@@ -73,7 +73,7 @@ def svg(draw: Callable[[], Figure | None], prefix: str) -> str:
     Ids are prefixed with `prefix` so several charts can share a page; the XML
     prolog, doctype and metadata are dropped; text takes the page's font.
     """
-    with mpl.rc_context(STYLE):
+    with mpl.rc_context(STYLE):  # type: ignore[arg-type]  # keys are checked by matplotlib
         fig = draw()
         if fig is None:
             return ""

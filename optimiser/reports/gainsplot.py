@@ -73,7 +73,8 @@ def draw_gains(result: RunResult, scenario: str) -> Figure:
         colour = EVEN if gap is None or gap == 0 else GAINER if gap > 0 else LOSER
         ax.add_patch(Circle(tuple(at[a]), radius, facecolor=colour, edgecolor="white",
                             linewidth=2, zorder=3))
-        ax.text(*(at[a] * (1 + radius + 0.05)), _label(node, cur), fontsize=10,
+        x, y = at[a] * (1 + radius + 0.05)
+        ax.text(float(x), float(y), _label(node, cur), fontsize=10,
                 ha=_side(np.cos(t), 0.1, "left", "right", "center"),
                 va=_side(np.sin(t), 0.3, "bottom", "top", "center"), zorder=4, linespacing=1.25)
 
@@ -135,7 +136,8 @@ def _legend(graph: nx.DiGraph) -> list[Patch | Line2D]:
     for kind in EDGE_KINDS:
         if kind in present:
             colour, _, style, text = EDGE_STYLE[kind]
-            handles.append(Line2D([], [], color=colour, linestyle=style, linewidth=3, label=text))
+            handles.append(Line2D([], [], color=colour, linestyle=style,  # type: ignore[arg-type]
+                                  linewidth=3, label=text))
     if any(d["saves"] < 0 for _, _, d in graph.edges(data=True)):
         handles.append(Line2D([], [], color=EDGE_STYLE["saves"][0], linestyle=":", linewidth=3,
                               label="costs: what it delivers costs the other money"))

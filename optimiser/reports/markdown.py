@@ -18,6 +18,7 @@ from optimiser.reports.story import (
     account_text,
     count,
     narrative,
+    net_benefit_paragraph,
     share,
     uncertainty_sentences,
     years,
@@ -101,7 +102,8 @@ def appraisal(story: Story) -> list[str]:
     account = shown.set_index("scenario")
     rows = [[label, *[account_text(story, kind, account.loc[n, key]) for n in names]]
             for label, key, kind in APPRAISAL]
-    return ["## The appraisal (present values)", table(["Measure", *names], rows)]
+    return ["## The appraisal (present values)", table(["Measure", *names], rows),
+            net_benefit_paragraph(story)]
 
 
 def gainers(story: Story) -> list[str]:
@@ -153,11 +155,19 @@ def uncertainty(story: Story) -> list[str]:
     if u is None:
         return []
     rows = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
-             f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
+             share(r.p_targets_met), share(r.p_beats_reference)]
+            if not r.no_plan else [r.scenario, "no plan", "", "", "", "", ""]
             for r in u.spread.itertuples(index=False)]
+    back = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
+             f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
+            for r in u.hindsight.itertuples(index=False)]
     return ["## How sure are these figures?", " ".join(uncertainty_sentences(story)),
+            "Committed: each scenario's plan at the central figures, in every draw.",
             table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
-                   "Draws with no plan", "Beats its reference"], rows)]
+                   "Every target met", "Beats its reference"], rows),
+            "With hindsight: every scenario re-optimised knowing each draw's figures.",
+            table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
+                   "Draws with no plan", "Beats its reference"], back)]
 
 
 def rules(story: Story) -> list[str]:

@@ -14,6 +14,7 @@ objective other than net_benefit carries `data-net-benefit` naming the scenario
 from __future__ import annotations
 
 import html
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ from optimiser.reports.story import (
     count,
     figure_name,
     narrative,
+    net_benefit_paragraph,
     share,
     snap,
     uncertainty_sentences,
@@ -219,7 +221,8 @@ def appraisal_section(story: Story) -> str:
             "public cash; valued outcomes are the instance's money values of what the plan "
             "achieves, which no budget receives.</p>"
             f'<table id="appraisal-table">{per_scenario_head("Green Book measure", names)}'
-            f"<tbody>{''.join(rows)}</tbody></table></section>")
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f'<p id="net-benefit-made-of">{esc(net_benefit_paragraph(story))}</p></section>')
 
 
 def cash_section(story: Story) -> str:
@@ -261,11 +264,11 @@ def _uncertainty_card(story: Story) -> list[str]:
     p = row["p_beats_reference"]
     if pd.isna(p):
         return []
-    return [card(f"Draws in which {pooled} beats {row['reference']}",
-                  figure(p, share(p), f"uncertainty/{pooled}/p_beats_reference", tag="div",
-                         css="big"),
-                  f"of the {row['compared']:,} draws where both have a plan "
-                  f"({u.draws:,} in all)")]
+    return [card(f"Draws in which {pooled}'s committed plan beats {row['reference']}'s",
+                  figure(p, share(p), f"uncertainty/{pooled}/committed/p_beats_reference",
+                         tag="div", css="big"),
+                  f"of {row['compared']:,} draws, each plan as committed at the central "
+                  "figures")]
 
 
 def card(label: str, big: str, sub: str) -> str:
@@ -450,7 +453,7 @@ def graph_section(story: Story) -> str:
     runs = {r.name: r for r in story.result.prepared.runs}
     pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
               (n == story.headline.pooled or runs[n].scenario.transfers)]
-    figures = [figure_block(f"gains-graph-{n}", charts.svg(lambda n=n: charts.gains_graph(story, n),
+    figures = [figure_block(f"gains-graph-{n}", charts.svg(partial(charts.gains_graph, story, n),
                                                      f"graph{k}"),
                       f"Money between the agencies in {n}.")
                for k, n in enumerate(pooled)]
@@ -474,28 +477,31 @@ def uncertainty_section(story: Story) -> str:
              if shown < len(u.tornado) else "every uncertain figure")
     return ('<section id="uncertainty"><h2>How sure are these figures?</h2>'
             f'<ul class="brief">{said}</ul>'
-            "<h3>The objective over the draws</h3>"
-            + figure_block("spread", spread, "Each scenario's objective in the draws with a plan: "
-                     "the bar runs from the 5th to the 95th percentile; the diamond is the "
-                     "plan with every figure at its central value, as in the rest of this "
-                     "report.")
+            "<h3>The committed plans over the draws</h3>"
+            + figure_block("spread", spread, "Each scenario's plan at the central figures, "
+                     "committed, in every draw: the bar runs from the 5th to the 95th "
+                     "percentile; the diamond is the plan with every figure at its central "
+                     "value, as in the rest of this report.")
             + _spread_table(story)
             + _worse_off_table(story)
+            + _hindsight_table(story)
             + f"<h3>What moves {esc(u.main)} most</h3>"
             + figure_block("tornado", tornado, f"{u.main}'s objective with one figure at its low "
                      f"or its high and every other figure central, for {which}; widest swing "
                      "on top.")
             + _tornado_table(story)
             + '<p class="note">Each draw takes every uncertain figure from its triangular '
-            "range, independently of the others; a drawn deadweight or optimism bias moves "
-            "every effect and saving of its intervention together. The mean and percentiles "
-            "are over the draws with a plan; draws without one are counted, never dropped. "
-            "The same seed gives the same figures on any machine.</p></section>")
+            "range, independently of the others (a named figure once, for every number that "
+            "uses it); a drawn deadweight or optimism bias moves every effect and saving of "
+            "its intervention together. A committed plan spends the money its central plan "
+            "gives each intervention each year, buying what that money buys at the draw's "
+            "unit cost (up to max_units). draw_figures.csv holds every draw's figures. The "
+            "same seed gives the same figures on any machine.</p></section>")
 
 
 def _spread_table(story: Story) -> str:
-    """Scenario: the plan at central figures, mean and percentiles, draws without a plan,
-    the chance of beating the reference."""
+    """Scenario: the plan at central figures, and committed over the draws: mean and
+    percentiles, the chance of meeting every target and of beating the reference."""
     u = story.uncertainty
     assert u is not None
     references = set(u.spread["reference"].dropna())
@@ -503,29 +509,64 @@ def _spread_table(story: Story) -> str:
     central = story.scenarios.set_index("scenario")["objective"]
     rows = []
     for r in u.spread.to_dict("records"):
-        name, src = r["scenario"], f"uncertainty/{r['scenario']}"
+        name, src = r["scenario"], f"uncertainty/{r['scenario']}/committed"
         against = ("" if one is not None or pd.isna(r["reference"]) else
                    f'<span class="sub">against {esc(r["reference"])}</span>')
-        unsolved = int(r["no_plan"])
+        if r["no_plan"]:
+            rows.append(f"<tr><td><strong>{esc(name)}</strong>{against}</td>"
+                        '<td class="num loss" colspan="7">no plan at the central figures'
+                        "</td></tr>")
+            continue
         rows.append(
             f"<tr><td><strong>{esc(name)}</strong>{against}</td>"
             + figure(central[name], story.objective_text(central[name]),
                      f"scenarios/{name}/objective")
             + "".join(figure(r[k], story.objective_text(r[k]), f"{src}/{k}")
                       for k in ("mean", "p5", "p50", "p95"))
-            + figure(unsolved, f"{unsolved:,} of {r['draws']:,}",
-                     f"{src}/infeasible + {src}/unbounded",
-                     css="num loss" if unsolved else "num")
-            + figure(r["p_beats_reference"], share(r["p_beats_reference"]),
-                     f"{src}/p_beats_reference")
+            + figure(r["p_targets_met"], share(r["p_targets_met"]), f"{src}/p_targets_met")
+            + (figure(r["p_beats_reference"], share(r["p_beats_reference"]),
+                      f"{src}/p_beats_reference") if pd.notna(r["p_beats_reference"])
+               else "<td class=num>-</td>")
             + "</tr>")
     beats = f"Beats {esc(one)}" if one is not None else "Beats its reference"
     head = ("<tr><th>Scenario</th><th class=num>Every figure central</th><th class=num>Mean"
             "</th><th class=num>5th percentile</th><th class=num>Median</th>"
-            "<th class=num>95th percentile</th><th class=num>Draws with no plan</th>"
+            "<th class=num>95th percentile</th><th class=num>Every target met</th>"
             f"<th class=num>{beats}</th></tr>")
     return (f'<table id="spread-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
             "</table>")
+
+
+def _hindsight_table(story: Story) -> str:
+    """Scenario: re-optimised with hindsight of each draw: mean and percentiles, draws
+    without a plan, the chance of beating the reference."""
+    u = story.uncertainty
+    assert u is not None
+    rows = []
+    for r in u.hindsight.to_dict("records"):
+        name, src = r["scenario"], f"uncertainty/{r['scenario']}/hindsight"
+        unsolved = int(r["no_plan"])
+        rows.append(
+            f"<tr><td><strong>{esc(name)}</strong></td>"
+            + "".join(figure(r[k], story.objective_text(r[k]), f"{src}/{k}")
+                      if pd.notna(r[k]) else "<td class=num>-</td>"
+                      for k in ("mean", "p5", "p50", "p95"))
+            + figure(unsolved, f"{unsolved:,} of {r['draws']:,}",
+                     f"{src}/infeasible + {src}/unbounded",
+                     css="num loss" if unsolved else "num")
+            + (figure(r["p_beats_reference"], share(r["p_beats_reference"]),
+                      f"{src}/p_beats_reference") if pd.notna(r["p_beats_reference"])
+               else "<td class=num>-</td>")
+            + "</tr>")
+    head = ("<tr><th>Scenario</th><th class=num>Mean</th><th class=num>5th percentile</th>"
+            "<th class=num>Median</th><th class=num>95th percentile</th>"
+            "<th class=num>Draws with no plan</th><th class=num>Beats its reference</th></tr>")
+    return ("<h3>With hindsight</h3><p>Each scenario re-optimised in every draw, knowing "
+            "that draw's figures: what the best plan could have been, not what a plan "
+            "committed now delivers (a pooled plan beats a ring-fenced one with hindsight "
+            "almost by construction). Over the draws with a plan.</p>"
+            f'<table id="hindsight-table"><thead>{head}</thead><tbody>{"".join(rows)}'
+            "</tbody></table>")
 
 
 def _worse_off_table(story: Story) -> str:
@@ -540,13 +581,14 @@ def _worse_off_table(story: Story) -> str:
     rows = []
     for a in story.instance.agencies:
         cells = [figure(wide.loc[a, n], share(wide.loc[a, n]),
-                        f"uncertainty/{n}/p_worse_off/{a}",
+                        f"uncertainty/{n}/committed/p_worse_off/{a}",
                         css="num loss" if wide.loc[a, n] >= 0.5 else "num") for n in names]
         rows.append(f"<tr><td>{esc(story.name('agencies', a))}</td>{''.join(cells)}</tr>")
     references = sorted(set(u.spread.set_index("scenario").loc[names, "reference"]))
-    return ("<h3>Who may end worse off</h3><p>The share of the draws (where both plans exist) "
-            "in which each agency's net position, after any transfers, ends below its "
-            f"position under {esc(' / '.join(references))} in the same draw.</p>"
+    return ("<h3>Who may end worse off</h3><p>The share of the draws in which each agency's "
+            "net position under the committed plan, after the transfers it agreed, ends "
+            f"below its position under {esc(' / '.join(references))}'s committed plan in "
+            "the same draw.</p>"
             f'<table id="worse-off-table">{per_scenario_head("Agency", names)}'
             f"<tbody>{''.join(rows)}</tbody></table>")
 

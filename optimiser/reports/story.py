@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import objective_coefficients
+from models.pooling import benefit_coefficients, effective_units, plan_objective
 from optimiser import __version__
 from optimiser.analyses.prices import price_sentences, price_table
 from optimiser.format import currency_symbol, money, pence
@@ -52,6 +52,10 @@ class Headline:
     outcomes: dict[str, float]
     """Outcome id -> pooled minus baseline, mean a year."""
     sentence: str
+    cash: float | None = None
+    """Pooled minus baseline net public cash (account `cash_net`, present value)."""
+    value: float | None = None
+    """Pooled minus baseline valued outcomes (account `outcome_value`, present value)."""
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,17 @@ class Uncertainty:
     base: float | None
     """Its objective with every figure central (the plain run's)."""
     spread: pd.DataFrame
-    """scenario, reference, draws, optimal, infeasible, unbounded, no_plan, mean, p5, p50, p95,
-    compared, p_beats_reference: a row per scenario, in declared order"""
+    """The committed plans (each scenario's plan at the central figures, evaluated in every
+    draw): scenario, reference, draws, no_plan, mean, p5, p50, p95, compared,
+    p_beats_reference, p_targets_met: a row per scenario, in declared order"""
     worse_off: pd.DataFrame
-    """scenario, agency, probability: the scenarios compared with a reference"""
+    """scenario, agency, probability: the committed plans compared with a reference"""
+    hindsight: pd.DataFrame
+    """Every scenario re-optimised with hindsight of each draw: scenario, reference, draws,
+    optimal, infeasible, unbounded, no_plan, mean, p5, p50, p95, compared,
+    p_beats_reference"""
+    hindsight_worse_off: pd.DataFrame
+    """scenario, agency, probability, re-optimised with hindsight"""
     tornado: pd.DataFrame
     """n (position in results.json's list), figure, low, central, high, objective_low,
     objective_high, swing, status_low, status_high: widest swing first"""
@@ -201,7 +212,7 @@ def whole(value: float | None, currency: str) -> str:
     """Money in whole units for tables: £1,234,567 ('-' when there is none)."""
     if value is None or pd.isna(value):
         return "-"
-    value = snap(value)
+    value = snap(value) or 0.0
     return ("-" if value < 0 else "") + currency_symbol(currency) + f"{abs(value):,.0f}"
 
 
@@ -229,7 +240,7 @@ def describe(scenario: Scenario) -> str:
 def net_benefit(s: ScenarioResult) -> float | None:
     """Present value of outcomes plus savings minus cost, whatever the objective.
 
-    The `net_benefit` objective's own formula (models.pooling.objective_coefficients)
+    The `net_benefit` objective's own formula (models.pooling.plan_objective)
     applied to the scenario's units, so it equals the objective when that is net_benefit.
     """
     if s.status != "optimal" or s.data is None:
@@ -238,7 +249,14 @@ def net_benefit(s: ScenarioResult) -> float | None:
         return s.objective
     data = replace(s.data, objective="net_benefit")
     x = s.allocation["units"].to_numpy(dtype=float).reshape(len(data.interventions), data.years)
-    return float(np.sum(objective_coefficients(data) * x))
+    services = s.extra.get("services")
+    on = None
+    if isinstance(services, dict):
+        on = (x > 0).astype(float)
+        for n, item in enumerate(data.interventions):
+            if item in services:
+                on[n] = np.asarray(services[item]["runs"], dtype=float)
+    return plan_objective(data, x, on)
 
 
 def scenario_table(result: RunResult) -> pd.DataFrame:
@@ -308,7 +326,8 @@ def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
     runs = result.prepared.runs
     pooled = [r for r in runs if r.scenario.pooling]
     plain = [r for r in pooled if r.scenario.incentives == "none" and not r.scenario.overrides]
-    chosen = (plain or pooled or [None])[0]
+    candidates = plain or pooled
+    chosen = candidates[0] if candidates else None
     if chosen is None or chosen.reference is None:
         return Headline(None, None, None, {}, "No scenario compares pooled with ring-fenced "
                         "budgets.")
@@ -329,28 +348,76 @@ def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
     means = outcomes.mean()
     extra = {k: float(means[chosen.name, k] - means[chosen.reference, k])
              for k in result.instance.outcomes}
+    before = result.scenario(chosen.reference).account
+    after = result.scenario(chosen.name).account
     gain = float(pool["net_benefit"] - base["net_benefit"])
-    sentence = _headline_sentence(result.instance, gain, extra)
-    return Headline(chosen.reference, chosen.name, gain, extra, sentence)
+    cash = float(after["cash_net"]) - float(before["cash_net"])
+    value = float(after["outcome_value"]) - float(before["outcome_value"])
+    sentence = _headline_sentence(result.instance, gain, extra, cash, value, after)
+    return Headline(chosen.reference, chosen.name, gain, extra, sentence, cash, value)
 
 
-def _headline_sentence(inst: Instance, gain: float, extra: dict[str, float]) -> str:
-    """'Pooling adds £x of net benefit and y admissions avoided a year.'"""
-    size = money(snap(abs(gain)), inst.currency)
-    scale = max(1.0, abs(gain))
-    verb = ("adds" if gain > TOLERANCE * scale else
-            "costs" if gain < -TOLERANCE * scale else "changes nothing in")
-    text = f"Pooling {verb} {size} of net benefit" if verb != "changes nothing in" else (
-        "Pooling changes no net benefit")
-    more = [f"{count(v)} {phrase(inst.outcomes[k].name or k)}" for k, v in extra.items()
+def _headline_sentence(inst: Instance, gain: float, extra: dict[str, float], cash: float,
+                       value: float, pooled: Mapping[str, Any]) -> str:
+    """Both halves of what pooling does: the outcomes it buys and what they are worth, and
+    the public cash it takes or saves; then the net benefit, and whether the pooled plan
+    pays for itself in cash. 'Pooling buys 688 more admissions avoided a year (valued at
+    £2.25m) for £1.03m more public cash: £1.22m more net benefit. Pooled, the plan pays
+    for itself in cash by 2010.'"""
+    cur = inst.currency
+    more = [f"{count(v)} more {phrase(inst.outcomes[k].name or k)}" for k, v in extra.items()
             if v > TOLERANCE * max(1.0, abs(v))]
     fewer = [f"{count(-v)} fewer {phrase(inst.outcomes[k].name or k)}"
              for k, v in extra.items() if v < -TOLERANCE * max(1.0, abs(v))]
+    cut = HEADLINE_OUTCOMES - 1
+    if len(more) > HEADLINE_OUTCOMES:
+        more = [*more[:cut], f"more of {len(more) - cut} other outcomes"]
+    if len(fewer) > HEADLINE_OUTCOMES:
+        fewer = [*fewer[:cut], f"less of {len(fewer) - cut} other outcomes"]
     if more:
-        text += (" and " if len(more) == 1 else ", ") + _join(more) + " a year"
-    if fewer:
-        text += ", but " + _join(fewer) + " a year"
-    return text + "."
+        text = "Pooling buys " + _join(more) + (", but " + _join(fewer) if fewer else "")
+        text += " a year"
+    elif fewer:
+        text = "Pooling gives " + _join(fewer) + " a year"
+    else:
+        text = "Pooling buys the same outcomes"
+    scale = max(1.0, abs(float(pooled.get("cost") or 0.0)))
+    if abs(value) > TOLERANCE * scale:
+        size = money(snap(abs(value)), cur)
+        text += (f" (valued at {size})" if more and not fewer and value > 0 else
+                 f" (worth {size} {'more' if value > 0 else 'less'} in all)")
+    if cash < -TOLERANCE * scale:
+        text += f" for {money(snap(-cash), cur)} more public cash"
+    elif cash > TOLERANCE * scale:
+        text += f" and saves {money(snap(cash), cur)} of public cash"
+    else:
+        text += " for the same public cash"
+    if gain > TOLERANCE * scale:
+        text += f": {money(snap(gain), cur)} more net benefit."
+    elif gain < -TOLERANCE * scale:
+        text += f": {money(snap(-gain), cur)} less net benefit."
+    else:
+        text += ": no change in net benefit."
+    return text + " " + payback_sentence(pooled, "Pooled, the plan", inst.start_year + inst.years)
+
+
+HEADLINE_OUTCOMES = 4
+"""The headline names at most this many outcomes that rise (and as many that fall), in the
+instance's order; the rest are counted."""
+
+
+def payback_sentence(account: Mapping[str, Any], who: str, end: int) -> str:
+    """'<who> pays for itself in cash by 2013.' when its cumulative discounted cash net
+    turns non-negative within the plan and stays so to its end (cash_net >= 0); else
+    '<who> does not pay for itself in cash by the end of <last year>.' (nothing when it
+    spends nothing)."""
+    cost = float(account.get("cost") or 0.0)
+    if cost <= 0:
+        return ""
+    year, net = account.get("payback_year"), float(account.get("cash_net") or 0.0)
+    if year is not None and net >= -TOLERANCE * cost:
+        return f"{who} pays for itself in cash by {year}."
+    return f"{who} does not pay for itself in cash by the end of {end - 1}."
 
 
 def _join(items: list[str]) -> str:
@@ -416,6 +483,8 @@ def shapley_table(shapley: Mapping[str, Mapping[str, float]] | None) -> pd.DataF
 
 SPREAD_COLUMNS = ["scenario", "reference", "draws", "optimal", "infeasible", "unbounded",
                   "no_plan", "mean", "p5", "p50", "p95", "compared", "p_beats_reference"]
+COMMITTED_COLUMNS = ["scenario", "reference", "draws", "no_plan", "mean", "p5", "p50", "p95",
+                     "compared", "p_beats_reference", "p_targets_met"]
 TORNADO_COLUMNS = ["n", "figure", "low", "central", "high", "objective_low", "objective_high",
                    "swing", "status_low", "status_high"]
 
@@ -427,18 +496,28 @@ def uncertainty_of(analyses: Mapping[str, Any]) -> Uncertainty | None:
     if not spread:
         return None
     tornado, method = analyses["tornado"], analyses["uncertainty_method"]
-    frame = pd.DataFrame([{"scenario": name, **entry} for name, entry in spread.items()])
-    frame["no_plan"] = frame["infeasible"] + frame["unbounded"]
-    worse = pd.DataFrame(
-        [(name, agency, float(p)) for name, entry in spread.items()
-         for agency, p in entry["p_worse_off"].items()],
-        columns=["scenario", "agency", "probability"])
+
+    def table(kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        frame = pd.DataFrame([{"scenario": name, **entry[kind]}
+                              for name, entry in spread.items()])
+        if kind == "hindsight":
+            frame["no_plan"] = frame["infeasible"] + frame["unbounded"]
+        worse = pd.DataFrame(
+            [(name, agency, float(p)) for name, entry in spread.items()
+             for agency, p in entry[kind]["p_worse_off"].items()],
+            columns=["scenario", "agency", "probability"])
+        columns = SPREAD_COLUMNS if kind == "hindsight" else COMMITTED_COLUMNS
+        return frame.reindex(columns=columns), worse
+
+    committed, worse = table("committed")
+    hindsight, hindsight_worse = table("hindsight")
     figures = pd.DataFrame(tornado["figures"], columns=TORNADO_COLUMNS[1:])
     figures.insert(0, "n", range(len(figures)))
     return Uncertainty(
         draws=int(method["draws"]), seed=int(method["seed"]), figures=len(method["figures"]),
         main=tornado["scenario"], base=tornado["base"],
-        spread=frame.reindex(columns=SPREAD_COLUMNS), worse_off=worse, tornado=figures)
+        spread=committed, worse_off=worse, hindsight=hindsight,
+        hindsight_worse_off=hindsight_worse, tornado=figures)
 
 
 FIGURE_PATH = re.compile(
@@ -494,25 +573,39 @@ def uncertainty_sentences(story: Story) -> list[str]:
     if u is None:
         return []
     spread = u.spread.set_index("scenario")
-    focus = story.headline.pooled if story.headline.pooled in spread.index else u.main
+    pooled = story.headline.pooled
+    focus = pooled if pooled is not None and pooled in spread.index else u.main
     row = spread.loc[focus]
     said = [f"{u.draws:,} draws of {u.figures} uncertain figures (seed {u.seed}), each taken "
-            "from its triangular range (low, central, high)."]
-    if row["p_beats_reference"] is not None and pd.notna(row["p_beats_reference"]):
-        said.append(f"In {share(row['p_beats_reference'])} of the {row['compared']:,} draws "
-                    f"where both have a plan, {focus} beats {row['reference']}.")
+            "from its triangular range (low, central, high). Each scenario's plan at the "
+            "central figures is committed money, and each draw says what that money "
+            "delivers."]
+    if pd.notna(row["p_beats_reference"]):
+        said.append(f"Committed, {focus}'s plan beats {row['reference']}'s in "
+                    f"{share(row['p_beats_reference'])} of the {row['compared']:,} draws.")
     if pd.notna(row["p5"]):
-        said.append(f"The {OBJECTIVE_WORDS[story.instance.objective]} of {focus} lies between "
+        said.append(f"Its {OBJECTIVE_WORDS[story.instance.objective]} lies between "
                     f"{story.objective_text(row['p5'])} and {story.objective_text(row['p95'])} "
-                    f"in 90% of the draws with a plan (median "
-                    f"{story.objective_text(row['p50'])}).")
-    unsolved = u.spread[u.spread["no_plan"] > 0]
-    if unsolved.empty:
-        said.append("Every scenario has a plan in every draw.")
-    else:
+                    f"in 90% of the draws (median {story.objective_text(row['p50'])}).")
+    if pd.notna(row["p_targets_met"]) and any(
+            o.target is not None for o in story.instance.outcomes.values()):
+        said.append(f"It meets every target in {share(row['p_targets_met'])} of the draws.")
+    unplanned = u.spread[u.spread["no_plan"] > 0]
+    if not unplanned.empty:
+        said.append("No plan to commit (infeasible or unbounded at the central figures): "
+                    f"{_join(list(unplanned['scenario']))}.")
+    back = u.hindsight.set_index("scenario").loc[focus]
+    if pd.notna(back["p_beats_reference"]):
+        said.append(f"Re-optimised with hindsight of each draw (the best plan could have "
+                    f"been, not what a commitment delivers), {focus} beats "
+                    f"{back['reference']} in {share(back['p_beats_reference'])} of the "
+                    f"{back['compared']:,} draws where both have a plan.")
+    unsolved = u.hindsight[u.hindsight["no_plan"] > 0]
+    if not unsolved.empty:
         parts = [f"{r.scenario} in {r.no_plan:,} of {r.draws:,}"
                  for r in unsolved.itertuples(index=False)]
-        said.append(f"Some draws leave no plan (counted, not dropped): {_join(parts)}.")
+        said.append("With hindsight some draws leave no plan (counted, not dropped): "
+                    f"{_join(parts)}.")
     said += _worse_off_sentence(story, focus, row["reference"])
     said += _tornado_sentence(story)
     return said
@@ -528,13 +621,13 @@ def _worse_off_sentence(story: Story, scenario: str, reference: str | None) -> l
     worst = mine[mine["probability"] > 0].sort_values(
         "probability", ascending=False, kind="mergesort").head(3)
     if worst.empty:
-        return [f"In no draw does any agency end worse off under {scenario} than under "
-                f"{reference}."]
+        return [f"In no draw does any agency end worse off under {scenario}'s committed plan "
+                f"than under {reference}'s."]
     parts = [f"{story.name('agencies', r.agency)} ({share(r.probability)}"
              + (" of draws)" if n == 0 else ")")
              for n, r in enumerate(worst.itertuples(index=False))]
-    return [f"Most likely to end worse off under {scenario} than under {reference}: "
-            f"{_join(parts)}."]
+    return [f"Most likely to end worse off under {scenario}'s committed plan (after the "
+            f"transfers it agreed) than under {reference}'s: {_join(parts)}."]
 
 
 def _tornado_sentence(story: Story) -> list[str]:
@@ -580,13 +673,14 @@ def narrative(story: Story) -> list[str]:
     head = story.headline
     rows = story.scenarios.set_index("scenario")
     said: list[str] = []
-    if head.net_benefit is not None:
+    if head.net_benefit is not None and head.baseline and head.pooled:
         base, pool = rows.loc[head.baseline], rows.loc[head.pooled]
         said.append(
             f"Behind ring-fences ({head.baseline}) the plan spends {story.money(base['spend'])} "
             f"for {story.money(base['net_benefit'])} of net benefit; pooled ({head.pooled}) it "
             f"spends {story.money(pool['spend'])} for {story.money(pool['net_benefit'])} "
             "(present values).")
+        said += [account_sentence(story, name) for name in optimal_names(story)]
         said += _moved_sentence(story, head.pooled)
         said += _outcome_sentences(story, head.baseline, head.pooled)
         said += _gainers_sentence(story, head.pooled)
@@ -594,13 +688,20 @@ def narrative(story: Story) -> list[str]:
              for row in story.scenarios.itertuples(index=False) if row.status != "optimal"]
     said += list(price_sentences(story.result).values())[:1]
     for row in story.settlement.to_dict("records"):
-        said.append(f"To settle {row['scenario']}, {story.name('agencies', row['from'])} "
-                    f"pays {story.name('agencies', row['to'])} {story.money(row['amount'])}.")
+        payer = story.name("agencies", row["from"])
+        said.append(f"To settle {row['scenario']}, {payer} {verb(payer, 'pays')} "
+                    f"{story.name('agencies', row['to'])} {story.money(row['amount'])}.")
     for scenario, short in story.shortfall.items():
         if (snap(short) or 0) > 0:
             said.append(f"In {scenario} the gain cannot make every loser whole: the "
                         f"settlement falls {story.money(short)} short.")
     return said
+
+
+def optimal_names(story: Story) -> list[str]:
+    """The scenarios with a plan, in declared order."""
+    return [r.scenario for r in story.scenarios.itertuples(index=False)
+            if r.status == "optimal"]
 
 
 def _moved_sentence(story: Story, scenario: str) -> list[str]:
@@ -647,17 +748,50 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     if rows.empty or rows["gain"].isna().all():
         return []
     scale = max(1.0, float(rows["gain"].abs().max()))
-    gain = [f"{story.name('agencies', r.agency)} gains {story.money(r.gain)}"
-            for r in rows.itertuples(index=False) if r.gain > TOLERANCE * scale]
-    loss = [f"{story.name('agencies', r.agency)} loses {story.money(-r.gain)}"
-            for r in rows.itertuples(index=False) if r.gain < -TOLERANCE * scale]
+    gain = [f"{named} {verb(named, 'gains')} {story.money(r.gain)}"
+            for r in rows.itertuples(index=False) if r.gain > TOLERANCE * scale
+            for named in [story.name("agencies", r.agency)]]
+    loss = [f"{named} {verb(named, 'loses')} {story.money(-r.gain)}"
+            for r in rows.itertuples(index=False) if r.gain < -TOLERANCE * scale
+            for named in [story.name("agencies", r.agency)]]
     same = [story.name("agencies", r.agency) for r in rows.itertuples(index=False)
             if abs(r.gain) <= TOLERANCE * scale]
-    parts = gain + loss + ([f"{_join(same)} {'is' if len(same) == 1 else 'are'} no worse "
+    alone = len(same) == 1 and not is_plural(same[0])
+    parts = gain + loss + ([f"{_join(same)} {'is' if alone else 'are'} no worse "
                             "and no better off"] if same else [])
     marked = rows["decided_by_rule"].astype(bool).any()
     note = " Some of these positions were decided by rule (see the notes)." if marked else ""
     return [f"Against {rows['reference'].iloc[0]}: {_join(parts)}.{note}"]
+
+
+def who_gains(story: Story) -> list[str]:
+    """Who gains and who loses in the headline's pooled scenario against its reference, in
+    a sentence (none when the headline compares nothing): what the terminal prints under
+    the headline, as the documents' narrative says it."""
+    head = story.headline
+    if head.net_benefit is None or head.pooled is None:
+        return []
+    return _gainers_sentence(story, head.pooled)
+
+
+PLURAL_WORD = re.compile(r"[a-z]{2,}(?<![sui])s$|[A-Z]{2,}s$")
+"""A plural English noun: 'trusts', 'Services', 'PCTs' (not 'business', 'Plus', 'NHS')."""
+
+
+def is_plural(name: str) -> bool:
+    """Whether an agency's name reads as plural, so that its verb agrees: 'Acute hospital
+    trusts lose', 'Dorset Police loses'. Its head noun is the last word before any
+    bracket, comma, 'of', 'for', 'in' or 'and' ('Borough of Poole', 'Dorset Fire and Rescue
+    Service' are singular), and it is plural when it ends in an s that is not part of
+    -ss, -us or -is ('Jobcentre Plus', 'NHS' are singular)."""
+    head = re.split(r"\s*[(,]|\s+(?:of|for|in|and)\s+", name, maxsplit=1)[0].split()
+    return bool(head) and PLURAL_WORD.search(head[-1]) is not None
+
+
+def verb(name: str, singular: str) -> str:
+    """The verb `singular` ('gains', 'loses', 'pays') agreeing with the agency `name`:
+    'gain', 'lose', 'pay' after a plural name."""
+    return singular.removesuffix("s") if is_plural(name) else singular
 
 
 APPRAISAL: list[tuple[str, str, str]] = [
@@ -685,3 +819,97 @@ def account_text(story: Story, kind: str, value: Any) -> str:
     if kind == "year":
         return str(int(value))
     return f"{float(value):,.2f}"
+
+
+def account_sentence(story: Story, scenario: str) -> str:
+    """One scenario's account in words, both halves: 'pooled spends £63.20m and gets back
+    £67.20m in cashable savings (net cash +£4.00m), and buys outcomes valued at £12.99m:
+    £16.99m of net benefit (present values). It pays for itself in cash by 2010.'"""
+    a = story.result.scenario(scenario).account
+    text = (f"{scenario} spends {story.money(a['cost'])} and gets back "
+            f"{story.money(a['cash_savings'])} in cashable savings (net cash "
+            f"{signed_money(story, a['cash_net'])}), and buys outcomes valued at "
+            f"{story.money(a['outcome_value'])}: {story.money(a['net_benefit'])} of net "
+            "benefit (present values).")
+    inst = story.instance
+    tail = payback_sentence(a, "It", inst.start_year + inst.years)
+    return text + (" " + tail if tail else "")
+
+
+def signed_money(story: Story, value: float | None) -> str:
+    """Short money with its sign: +£4.00m, -£1.34m."""
+    shown = snap(value)
+    return ("+" if (shown or 0) > 0 else "") + story.money(shown)
+
+
+def valued_outcomes(story: Story) -> list[tuple[str, float, str]]:
+    """Each outcome the instance values: (display name, value per unit, where the value comes
+    from: its source or assumption as written beside it, or '' when none is)."""
+    notes = story.assumptions.set_index("path")["note"] if not story.assumptions.empty else {}
+    out = []
+    for k, spec in story.instance.outcomes.items():
+        value = float(spec.value or 0.0)
+        if value:
+            note = notes.get(f"outcomes.{k}.value", "") if len(notes) else ""
+            out.append((story.name("outcomes", k), value, str(note)))
+    return out
+
+
+def loss_makers(story: Story, scenario: str) -> list[tuple[str, float]]:
+    """The interventions a scenario buys whose net benefit is negative (cost above the cash
+    they return within the horizon and the value of their outcomes): (display name, their
+    net benefit, present value), most negative first. They are bought for another reason: a
+    minimum, a target, a floor, or the objective (cost or outcomes) being another."""
+    s = story.result.scenario(scenario)
+    if s.status != "optimal" or s.data is None:
+        return []
+    data = replace(s.data, objective="net_benefit")
+    shape = (len(data.interventions), data.years)
+    x = s.allocation["units"].to_numpy(dtype=float).reshape(shape)
+    cost = s.allocation["cost"].to_numpy(dtype=float).reshape(shape)  # set-up costs included
+    each = ((benefit_coefficients(data) * effective_units(data, x)).sum(axis=1)
+            - cost @ data.discount)
+    scale = max(1.0, float(np.abs(each).sum()))
+    found = [(story.name("interventions", i), float(v))
+             for i, v in zip(data.interventions, each, strict=True) if v < -TOLERANCE * scale]
+    return sorted(found, key=lambda p: p[1])
+
+
+def net_benefit_paragraph(story: Story) -> str:
+    """What net benefit is made of, in one paragraph: cash savings minus cost plus valued
+    outcomes (each named with its value per unit and its source), worked for the headline's
+    pooled scenario (else the first with a plan), and why a net benefit can be negative."""
+    names = optimal_names(story)
+    if not names:
+        return ""
+    pooled = story.headline.pooled
+    focus = pooled if pooled is not None and pooled in names else names[0]
+    a = story.result.scenario(focus).account
+    said = [f"Net benefit is cashable savings minus cost plus outcomes valued in money. In "
+            f"{focus}: {story.money(a['cash_savings'])} of cashable savings less "
+            f"{story.money(a['cost'])} of cost (net cash "
+            f"{signed_money(story, a['cash_net'])}) plus "
+            f"{story.money(a['outcome_value'])} of valued outcomes makes "
+            f"{story.money(a['net_benefit'])} (present values)."]
+    valued = valued_outcomes(story)
+    if valued:
+        parts = [f"{phrase(name)} at {story.full(v)} each"
+                 + (f" ({note})" if note else " (no source given)") for name, v, note in valued]
+        said.append("The outcomes are valued at the instance's figures: " + _join(parts) + ".")
+        said.append("That value is money no budget receives: a plan can add net benefit "
+                    "while it costs public cash.")
+    else:
+        said.append("The instance values no outcome in money, so net benefit here is cash "
+                    "alone.")
+    said.append("A net benefit can be negative: services can be kept for their own sake "
+                "(a minimum to deliver, a target to meet, an agency's floor) though they "
+                "cost more than the cash they return and the value put on what they achieve.")
+    for name in [focus, *[n for n in names if n != focus]]:
+        kept = loss_makers(story, name)
+        if kept:
+            shown = [f"{n} ({story.money(v)})" for n, v in kept[:3]]
+            more = f" and {len(kept) - 3} more" if len(kept) > 3 else ""
+            said.append(f"In {name}, {_join(shown)}{more} "
+                        f"{'is' if len(kept) == 1 else 'are'} bought at a net loss.")
+            break
+    return " ".join(said)

@@ -483,8 +483,8 @@ def uncertainty_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> 
     for n, sentence in enumerate(said):
         sheet.cell(1 + n, 0, sentence, "prose", fit=False)
     row = len(said) + 2
-    sheet.cell(row, 0, "The objective over the draws (mean and percentiles over the draws "
-               "with a plan)", "heading", fit=False)
+    sheet.cell(row, 0, "Committed: each scenario's plan at the central figures, evaluated "
+               "in every draw", "heading", fit=False)
     kind = objective_kind(story)
     central = story.scenarios.set_index("scenario")["objective"]
     spread = u.spread.assign(central=u.spread["scenario"].map(central))
@@ -493,13 +493,24 @@ def uncertainty_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> 
         Column("Every figure central", "central", kind), Column("Mean", "mean", kind),
         Column("5th percentile", "p5", kind), Column("Median", "p50", kind),
         Column("95th percentile", "p95", kind), Column("Draws", "draws", "int"),
-        Column("With a plan", "optimal", "int"), Column("Infeasible", "infeasible", "int"),
-        Column("Unbounded", "unbounded", "int"),
+        Column("No plan to commit", "no_plan", "int"),
+        Column("Every target met", "p_targets_met", "percent"),
+        Column("Beats the reference", "p_beats_reference", "percent")])
+    sheet.cell(row + 1, 0, "With hindsight: every scenario re-optimised knowing each draw's "
+               "figures (mean and percentiles over the draws with a plan)", "heading",
+               fit=False)
+    row = sheet.table(row + 2, u.hindsight, [
+        Column("Scenario", "scenario"), Column("Reference", "reference"),
+        Column("Mean", "mean", kind), Column("5th percentile", "p5", kind),
+        Column("Median", "p50", kind), Column("95th percentile", "p95", kind),
+        Column("Draws", "draws", "int"), Column("With a plan", "optimal", "int"),
+        Column("Infeasible", "infeasible", "int"), Column("Unbounded", "unbounded", "int"),
         Column("Compared with the reference", "compared", "int"),
         Column("Beats the reference", "p_beats_reference", "percent")])
     if not u.worse_off.empty:
-        sheet.cell(row + 1, 0, "Chance each agency ends worse off than under the reference "
-                   "(net position after transfers, same draw)", "heading", fit=False)
+        sheet.cell(row + 1, 0, "Chance each agency ends worse off under the committed plan "
+                   "than under the reference's (net position after the agreed transfers, "
+                   "same draw)", "heading", fit=False)
         wide = u.worse_off.pivot(index="agency", columns="scenario", values="probability")
         names = [n for n in u.spread["scenario"] if n in wide.columns]
         frame = _named(story, pd.DataFrame({"agency": list(story.instance.agencies)}),

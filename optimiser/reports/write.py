@@ -115,7 +115,7 @@ def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
         for row in s.agencies.itertuples(index=False)
     }
     return {
-        "status": s.status,
+        "status": s.reported_status,
         "objective": s.objective,
         "account": dict(s.account),
         "message": s.message,
@@ -193,11 +193,14 @@ def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
 
 
 def write_uncertainty(result: RunResult, folder: Path) -> None:
-    """draws.csv (scenario, draw, status, objective) and tornado.csv, after `--draws`."""
+    """draws.csv (scenario, draw, status, objective), draw_figures.csv (draw, figure, value;
+    every digit, so that any draw can be recomputed) and tornado.csv, after `--draws`."""
     if result.uncertainty is None:
         return
     options: dict[str, Any] = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
     result.uncertainty.draws_table().to_csv(folder / "draws.csv", **options)
+    result.uncertainty.draw_figures().to_csv(folder / "draw_figures.csv", index=False,
+                                             lineterminator="\n")
     result.uncertainty.tornado().to_csv(folder / "tornado.csv", **options)
 
 
@@ -270,22 +273,27 @@ ASIDE: list[Callable[[RunResult, Path], None]] = [write_page_document]
 the web page and its charts, about half of the reports' time on a large place."""
 
 
-def write_all(result: RunResult, folder: Path) -> None:
-    """Every writer of WRITERS on `result` into `folder`, those in ASIDE beside the others
-    where the machine allows (`optimiser.reports.beside.run_writers`); the story every
-    document tells is told once."""
+def write_all(result: RunResult, folder: Path,
+              writers: Sequence[Callable[[RunResult, Path], None]] | None = None) -> None:
+    """Every writer of WRITERS (or `writers`) on `result` into `folder`, those in ASIDE
+    beside the others where the machine allows (`optimiser.reports.beside.run_writers`);
+    the story the documents tell is told once."""
     global _told
-    _told = (result, tell(result, RULES))
+    chosen = WRITERS if writers is None else writers
+    if any(w in (write_page_document, write_book_documents, write_documents) for w in chosen):
+        _told = (result, tell(result, RULES))
     try:
-        run_writers(WRITERS, ASIDE, result, folder)
+        run_writers(chosen, ASIDE, result, folder)
     finally:
         _told = None
 
 
-def write_reports(result: RunResult, out: Path) -> Path:
-    """Run every writer into a folder beside `out`, then move it into place as `out`."""
+def write_reports(result: RunResult, out: Path,
+                  writers: Sequence[Callable[[RunResult, Path], None]] | None = None) -> Path:
+    """Run every writer (or those given: a test that reads only results.json asks for
+    `[write_json]`) into a folder beside `out`, then move it into place as `out`."""
     with staged_folder(out, inputs_of(result)) as stage:
-        write_all(result, stage)
+        write_all(result, stage, writers)
     return out
 
 

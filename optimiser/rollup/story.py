@@ -220,7 +220,8 @@ def places_table(rollup: Rollup) -> pd.DataFrame:
         roles = rollup.roles[stem]
         objective = {s.name: s.objective for s in result.scenarios}
         ring, pooled = roles.get(RING_FENCED), roles.get(POOLED)
-        ring_value, pooled_value = objective.get(ring), objective.get(pooled)
+        ring_value = objective.get(ring) if ring else None
+        pooled_value = objective.get(pooled) if pooled else None
         gain = (pooled_value - ring_value
                 if ring_value is not None and pooled_value is not None else None)
         rows.append({

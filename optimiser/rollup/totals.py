@@ -37,6 +37,7 @@ import pandas as pd
 from optimiser.errors import UsageError
 from optimiser.format import money
 from optimiser.pipeline import Prepared, RunResult
+from optimiser.place.scenarios import default_reference
 
 TOTAL = "TOTAL"
 """The `place` of a row that adds up the places."""
@@ -48,7 +49,7 @@ ACCOUNT_MONEY = ["cost", "cash_savings", "cash_net", "outcome_value", "net_benef
 """The account's figures that add up across places (present values)."""
 UNCLASSIFIED = "unclassified"
 KIND_NAMES = {
-    "council": "councils", "pct": "PCTs", "acute_trust": "acute trusts",
+    "council": "councils", "pct": "PCTs", "icb": "ICBs", "acute_trust": "acute trusts",
     "mental_health_trust": "mental health trusts", "community_trust": "community trusts",
     "ambulance_trust": "ambulance trusts", "police": "police", "fire": "fire and rescue",
     "probation": "probation", "jcp": "Jobcentre Plus",
@@ -128,7 +129,7 @@ def scenario_roles(result: RunResult) -> dict[str, str]:
     names = [s.name for s in result.scenarios]
     roles = {n: n for n in names}
     if RING_FENCED not in roles:
-        ref = next((n for n in names if not runs[n].scenario.pooling), None)
+        ref = default_reference({n: runs[n].scenario for n in names})
         if ref is not None:
             roles[RING_FENCED] = ref
     if POOLED not in roles:
@@ -282,7 +283,9 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
             else f"If the {n} {pilots} (of {of}) with both plans {took}")
     parts = [_objective_phrase(kind, v, cur)
              for kind, v in changes(rollup, scenario, "objective").items()]
-    parts += [f"{abs(v):,.0f} {_word(v, 'more', 'fewer')} {item.replace('_', ' ')} a year"
+    parts += _account_phrase(changes(rollup, scenario, "account"), cur)
+    names = outcome_display_names(rollup)
+    parts += [f"{abs(v):,.0f} {_word(v, 'more', 'fewer')} {names.get(item, item)} a year"
               for item, v in changes(rollup, scenario, "outcome").items()
               if abs(v) >= 0.5 and (outcomes is None or item in outcomes)]
     kinds = changes(rollup, scenario, "kind_net")
@@ -292,6 +295,41 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
     if who and gainers:
         text += "; net position (PV) against ring-fenced: " + ", ".join(gainers)
     return text + "."
+
+
+def outcome_display_names(rollup: Rollup) -> dict[str, str]:
+    """Outcome id -> its name inside a sentence, from the first place that names it
+    ('Unplanned admissions avoided' -> 'unplanned admissions avoided'); the id, spaced,
+    where no place names it."""
+    names: dict[str, str] = {}
+    for result in rollup.places.values():
+        for key, spec in result.instance.outcomes.items():
+            if spec.name and key not in names:
+                first = spec.name.split(" ", 1)[0]
+                lower = len(first) > 1 and first[1:].islower()
+                names[key] = spec.name[0].lower() + spec.name[1:] if lower else spec.name
+    return {**{k: k.replace("_", " ") for k in _outcome_ids(rollup)}, **names}
+
+
+def _outcome_ids(rollup: Rollup) -> list[str]:
+    return [k for result in rollup.places.values() for k in result.instance.outcomes]
+
+
+def _account_phrase(change: dict[str, float], currency: str) -> list[str]:
+    """Both halves of the change in net benefit: 'GBP 31.2m more in valued outcomes and
+    GBP 4.6m less net public cash (PV)' (nothing when the accounts are missing)."""
+    if "outcome_value" not in change or "cash_net" not in change:
+        return []
+    value, cash = change["outcome_value"], change["cash_net"]
+    if abs(value) < 0.5 and abs(cash) < 0.5:
+        return []
+    if abs(value) < 0.5:
+        return ["all of it public cash"]
+    if abs(cash) < 0.5:
+        return ["all of it valued outcomes, with no change in public cash"]
+    return [f"made of {money(abs(value), currency)} {_word(value, 'more', 'less')} in valued "
+            f"outcomes and {money(abs(cash), currency)} {_word(cash, 'more', 'less')} net "
+            "public cash (PV)"]
 
 
 def _objective_phrase(kind: str, change: float, currency: str) -> str:

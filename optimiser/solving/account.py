@@ -23,9 +23,13 @@ ACCOUNT_FIELDS = ("cost", "cash_savings", "cash_net", "outcome_value", "net_bene
                   "financial_return", "public_value_return", "payback_year")
 
 
-def cost_by_year(data: PlaceData, units: np.ndarray) -> np.ndarray:
-    """(H,) what the plan spends in each year, undiscounted: spend_t = sum_i unit_cost_it x_it."""
-    return (data.cost * units).sum(axis=0)
+def cost_by_year(data: PlaceData, units: np.ndarray,
+                 on: np.ndarray | None = None) -> np.ndarray:
+    """(H,) what the plan spends in each year, undiscounted: spend_t = sum_i unit_cost_it x_it,
+    plus sum_i setup_cost_it on_it where services have set-up costs (`on` (I, H): 1 where
+    the service runs)."""
+    spend = (data.cost * units).sum(axis=0)
+    return spend if on is None else spend + (data.setup * on).sum(axis=0)
 
 
 def savings_by_year(data: PlaceData, units: np.ndarray) -> np.ndarray:
@@ -42,9 +46,10 @@ def savings_by_year(data: PlaceData, units: np.ndarray) -> np.ndarray:
     return out
 
 
-def plan_cost(data: PlaceData, units: np.ndarray) -> float:
-    """cost = sum_t d_t sum_i unit_cost_it x_it: what the plan spends, present value."""
-    return float(cost_by_year(data, units) @ data.discount)
+def plan_cost(data: PlaceData, units: np.ndarray, on: np.ndarray | None = None) -> float:
+    """cost = sum_t d_t sum_i unit_cost_it x_it (+ setup_cost_it on_it): what the plan
+    spends, present value."""
+    return float(cost_by_year(data, units, on) @ data.discount)
 
 
 def cash_savings(data: PlaceData, units: np.ndarray) -> float:
@@ -96,11 +101,15 @@ def payback_year(start_year: int, discount: np.ndarray, spend: np.ndarray,
 
 
 def scenario_account(data: PlaceData, units: np.ndarray, achieved: np.ndarray,
-                     start_year: int) -> dict[str, Any]:
+                     start_year: int, on: np.ndarray | None = None,
+                     effective: np.ndarray | None = None) -> dict[str, Any]:
     """The scenario's `account` (docs/contract.md#the-account-a-treasury-reviewer-reads),
-    from its units x (I, H) and effective outcomes a year (K, H)."""
-    cost = plan_cost(data, units)
-    savings = cash_savings(data, units)
+    from its units x (I, H) and effective outcomes a year (K, H). With set-up costs, `on`
+    (I, H) says which services run (their set-up costs are cost); with tiers, `effective`
+    (I, H) are the units that save (`models.pooling.effective_units`)."""
+    saving_units = units if effective is None else effective
+    cost = plan_cost(data, units, on)
+    savings = cash_savings(data, saving_units)
     net = cash_net(savings, cost)
     value = outcome_value(data, achieved)
     return {
@@ -111,8 +120,8 @@ def scenario_account(data: PlaceData, units: np.ndarray, achieved: np.ndarray,
         "net_benefit": account_net_benefit(value, net),
         "financial_return": financial_return(savings, cost),
         "public_value_return": public_value_return(savings, value, cost),
-        "payback_year": payback_year(start_year, data.discount, cost_by_year(data, units),
-                                     savings_by_year(data, units).sum(axis=0)),
+        "payback_year": payback_year(start_year, data.discount, cost_by_year(data, units, on),
+                                     savings_by_year(data, saving_units).sum(axis=0)),
     }
 
 

@@ -24,7 +24,7 @@ from models.pooling import PlaceData, objective_coefficients, shortfall_scales
 from optimiser.format import exact_money as _money
 from optimiser.format import quantity as _qty
 from optimiser.inputs.schema import Instance
-from optimiser.solving.highs import Solution
+from optimiser.solving.highs import MipInfo, Solution
 
 COLUMNS = ["constraint", "item", "year", "required", "achievable", "shortfall"]
 SHOWN = 3
@@ -55,8 +55,8 @@ def shortfalls(data: PlaceData, elastic: Solution, start_year: int) -> pd.DataFr
         rows.append(("no_worse_off", "all agencies", None,
                      float(np.nansum(data.reference)), u * money))
     frame = pd.DataFrame(rows, columns=["constraint", "item", "year", "required", "shortfall"])
-    scale = np.where(frame["year"].isna(), money, np.maximum(1.0, frame["required"].abs()))
-    frame = frame[frame["shortfall"] > RELATIVE_TOL * scale].copy()
+    size = np.where(frame["year"].isna(), money, np.maximum(1.0, frame["required"].abs()))
+    frame = frame[frame["shortfall"] > RELATIVE_TOL * size].copy()
     frame["achievable"] = frame["required"] - frame["shortfall"]
     frame["year"] = frame["year"].astype("Int64")
     order = {"target": 0, "min_units": 1, "max_net_cost": 2, "no_worse_off": 3}
@@ -157,6 +157,15 @@ def explain_unbounded(found: list[dict[str, object]], instance: Instance) -> str
             + "; give it a max_units")
 
 
+def explain_gap(mip: MipInfo) -> str:
+    """The message of a MILP plan HiGHS stopped on before proving it optimal."""
+    gap = f"{mip.gap:.3%}" if np.isfinite(mip.gap) else "unknown"
+    why = f" ({mip.stopped})" if mip.stopped else ""
+    return (f"not proven optimal: HiGHS stopped{why} with the best plan found, whose "
+            f"objective may fall short of the optimum by up to {gap} (its bound: "
+            f"{mip.bound:,.2f}); allow a longer --time-limit or a smaller --mip-gap")
+
+
 def explain_accuracy(accuracy: dict[str, float]) -> str:
     """The message of an optimal plan that HiGHS could hold only approximately."""
     return ("numerically approximate: the plan misses a constraint or bound by up to "
@@ -165,6 +174,6 @@ def explain_accuracy(accuracy: dict[str, float]) -> str:
             "large and very small figures (check its units)")
 
 
-def _free(unit_cost: float | list[float]) -> bool:
+def _free(unit_cost: object) -> bool:
     values = unit_cost if isinstance(unit_cost, list) else [unit_cost]
     return any(v == 0 for v in values)

@@ -14,6 +14,14 @@ lexicographic, so that agency positions do not depend on the solver's whim:
    reports say so.
 
 A non-optimal status is a result, not an exception.
+
+A model with binaries (set-up costs, minimum scales, tiers that need them:
+`models.pooling`) is a MILP, and HiGHS's branch and bound solves stage 1. The
+binaries are then fixed at that plan and stages 2 and 3 run on the LP that
+remains, so the rules decide positions among the optimal plans with those
+services running (`solve_loaded`). Stage 1 is a proven optimum unless the run
+asks otherwise (`set_mip_limits`: a relative gap, a time limit); a plan HiGHS
+stops on early carries its gap and is said not to be proven optimal (`MipInfo`).
 """
 
 from __future__ import annotations
@@ -23,9 +31,11 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import highspy
@@ -61,6 +71,44 @@ _without_scipy_extras()
 OBJECTIVE_HOLD = 1e-9
 """Relative slack on z* while later stages choose among optimal plans."""
 
+PROVEN_GAP = 1e-9
+"""Relative MIP gap (HiGHS's `mip_gap`) within which a plan counts as a proven optimum,
+and the gap HiGHS is asked to close unless the run gives another (`--mip-gap`)."""
+PROVEN_ABS_GAP = 1e-6
+"""Absolute gap (HiGHS's default `mip_abs_gap`) within which a plan is a proven optimum."""
+
+
+@dataclass
+class MipLimits:
+    """When HiGHS may stop branching: at relative gap `gap`, after `time_limit` seconds."""
+
+    gap: float = PROVEN_GAP
+    time_limit: float = float("inf")
+
+
+MIP_LIMITS = MipLimits()
+"""The run's limits on every MILP solve (`set_mip_limits`; the CLI's --mip-gap, --time-limit)."""
+
+
+def set_mip_limits(gap: float | None = None, time_limit: float | None = None) -> None:
+    """Set the relative gap (default PROVEN_GAP) and time limit (default none) of every
+    MILP compiled from now on."""
+    MIP_LIMITS.gap = PROVEN_GAP if gap is None else float(gap)
+    MIP_LIMITS.time_limit = float("inf") if time_limit is None else float(time_limit)
+
+
+@dataclass
+class MipInfo:
+    """How a MILP's stage 1 ended: HiGHS's relative gap and bound, and whether the plan is a
+    proven optimum (gap within PROVEN_GAP, or PROVEN_ABS_GAP absolute); `stopped` says why
+    HiGHS stopped short of proving it ('' when proven)."""
+
+    gap: float
+    bound: float
+    proven: bool
+    stopped: str = ""
+    nodes: int = 0
+
 
 class SolverError(RuntimeError):
     """HiGHS stopped for a reason that is neither an answer nor a diagnosis."""
@@ -83,6 +131,17 @@ class CompiledLP:
     loaded: np.ndarray | None = field(default=None, repr=False)
     """The column costs HiGHS holds (a copy), so that switching objectives changes only the
     costs that differ (`_load_objective`)."""
+    integer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    """Columns that are binaries (empty for an LP)."""
+    fixed: bool = False
+    """Whether the binaries are fixed and relaxed to continuous (`fixed_integers`)."""
+    mip: MipInfo | None = None
+    """How the last MILP solve ended (None after an LP solve)."""
+
+    @property
+    def is_mip(self) -> bool:
+        """Whether the next solve branches (binaries present and not fixed)."""
+        return bool(len(self.integer)) and not self.fixed
 
 
 @dataclass
@@ -103,6 +162,8 @@ class Solution:
     accuracy: dict[str, float] = field(default_factory=dict)
     """How exactly the plan reported holds the model (`plan_accuracy`, checked apart from
     HiGHS, whose own checks an accepted solve has passed: `_optimise`)."""
+    mip: MipInfo | None = None
+    """A MILP's stage 1: its gap, and whether the plan is a proven optimum."""
 
 
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
@@ -138,8 +199,10 @@ def _compile(model: pyo.ConcreteModel) -> CompiledLP:
     name = _Names()
     columns = [(name(v), _index(v.index())) for v in repn.columns]
     rows = [(name(c), _index(c.index()), int(k)) for c, k in repn.rows]
+    integer = np.array([n for n, v in enumerate(repn.columns) if v.is_integer()],
+                       dtype=np.int32)
     return _load(costs, senses, offsets, columns, rows, lower, upper, rhs, kinds,
-                 (a.indptr, a.indices, a.data))
+                 (a.indptr, a.indices, a.data), integer)
 
 
 def load_standard(form: StandardForm) -> CompiledLP:
@@ -156,8 +219,10 @@ def load_standard(form: StandardForm) -> CompiledLP:
 def _load(costs: dict[str, np.ndarray], senses: dict[str, int], offsets: dict[str, float],
           columns: list[tuple[str, tuple[int, ...]]], rows: list[tuple[str, tuple[int, ...], int]],
           lower: np.ndarray, upper: np.ndarray, rhs: np.ndarray, kinds: np.ndarray,
-          matrix: tuple[np.ndarray, np.ndarray, np.ndarray]) -> CompiledLP:
-    """Hand an LP in standard form to a fresh HiGHS (costs all 0: each stage loads its own)."""
+          matrix: tuple[np.ndarray, np.ndarray, np.ndarray],
+          integer: np.ndarray | None = None) -> CompiledLP:
+    """Hand an LP in standard form to a fresh HiGHS (costs all 0: each stage loads its own);
+    `integer`: the columns that are binaries (a MILP)."""
     n_cols = len(columns)
     row_lower = np.where(kinds <= 0, rhs, -highspy.kHighsInf)
     row_upper = np.where(kinds >= 0, rhs, highspy.kHighsInf)
@@ -177,10 +242,21 @@ def _load(costs: dict[str, np.ndarray], senses: dict[str, int], offsets: dict[st
     lp.a_matrix_.num_col_ = n_cols
     lp.a_matrix_.num_row_ = len(rhs)
 
+    integer = np.zeros(0, dtype=np.int32) if integer is None else integer
+    if len(integer):
+        kinds_of = np.zeros(n_cols, dtype=int)  # kContinuous
+        kinds_of[integer] = 1  # kInteger
+        lp.integrality_ = [highspy.HighsVarType(int(k)) for k in kinds_of]
+
     highs = new_highs()
     highs.setOptionValue("random_seed", 0)
+    if len(integer):
+        highs.setOptionValue("mip_rel_gap", MIP_LIMITS.gap)
+        highs.setOptionValue("mip_abs_gap", PROVEN_ABS_GAP)
+        if np.isfinite(MIP_LIMITS.time_limit):
+            highs.setOptionValue("time_limit", MIP_LIMITS.time_limit)
     highs.passModel(lp)
-    return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs))
+    return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs), integer=integer)
 
 
 def new_highs() -> highspy.Highs:
@@ -230,7 +306,7 @@ def highs_version() -> str:
 def _index(index: object) -> tuple[int, ...]:
     if index is None:
         return ()
-    return tuple(index) if isinstance(index, tuple) else (index,)  # type: ignore[arg-type]
+    return tuple(index) if isinstance(index, tuple) else (int(index),)  # type: ignore[call-overload]
 
 
 def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
@@ -258,6 +334,11 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     _afresh(lp)
     status, z, x, iterations = _optimise(lp, "objective")
     timings: dict[str, float] = {}
+    if status == "time_limit":
+        timings["solve"] = time.perf_counter() - compiled
+        return Solution(status, None, timings=timings, mip=lp.mip, message=(
+            f"HiGHS found no plan within the time limit of {MIP_LIMITS.time_limit:g} s "
+            "(the model has set-up decisions to branch on); allow it longer"))
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(
             f"HiGHS could not solve the model reliably (it stopped with status '{status}'): "
@@ -268,6 +349,23 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
         ray = _values(lp, _primal_ray(lp)) if status == "unbounded" else {}
         return Solution(status, None, timings=timings, message=_why(lp, status), ray=ray)
 
+    mip = lp.mip if lp.is_mip else None
+    if mip is None:
+        return _later_stages(lp, z, x, iterations, ranges, least_pooling, timings, compiled)
+    with fixed_integers(lp, x):
+        status, z2, x2, more = _optimise(lp, "objective")
+        if status == "optimal":
+            z, x = z2, x2
+        solution = _later_stages(lp, z, x, iterations + more, ranges and status == "optimal",
+                                 least_pooling and status == "optimal", timings, compiled)
+    solution.mip = mip
+    return solution
+
+
+def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, ranges: bool,
+                  least_pooling: bool, timings: dict[str, float],
+                  compiled: float) -> Solution:
+    """Stages 2 and 3 on the LP (a MILP's with its binaries fixed) after stage 1's z*, x."""
     message = ""
     hold = _hold_objective(lp, "objective", z, 0.0)
     exact = True
@@ -284,6 +382,31 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     objective = objective_value(lp, "objective", x)
     return Solution("optimal", objective, _values(lp, x), spread, timings, message, iterations,
                     lp, accuracy=accuracy)
+
+
+@contextmanager
+def fixed_integers(lp: CompiledLP, x: np.ndarray) -> Iterator[CompiledLP]:
+    """Within the block, the MILP's binaries are fixed at their values in `x` (rounded) and
+    relaxed to continuous, so HiGHS solves the LP that remains (with duals and a basis);
+    on leaving, their bounds and integrality are restored. Nothing happens for an LP."""
+    if not len(lp.integer) or lp.fixed:
+        yield lp
+        return
+    model = lp.highs.getLp()
+    cols = lp.integer
+    n = len(cols)
+    lower = np.asarray(model.col_lower_, dtype=float)[cols]
+    upper = np.asarray(model.col_upper_, dtype=float)[cols]
+    value = np.clip(np.round(x[cols]), lower, upper)
+    lp.highs.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous))
+    lp.highs.changeColsBounds(n, cols, value, value)
+    lp.fixed = True
+    try:
+        yield lp
+    finally:
+        lp.highs.changeColsBounds(n, cols, lower, upper)
+        lp.highs.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kInteger))
+        lp.fixed = False
 
 
 def _afresh(lp: CompiledLP) -> None:
@@ -308,7 +431,7 @@ def _position_ranges(lp: CompiledLP, hold: int, z: float) -> dict[int, tuple[flo
     names = [k for k in lp.costs if k.startswith("position_objective")]
     chunks = split(names, parts(lp, 2 * len(names)))
     models = [lp] + [clone(lp) for _ in chunks[1:]]
-    found = in_parallel([lambda m=m, c=c: _ranges_of(m, hold, z, c)
+    found = in_parallel([partial(_ranges_of, m, hold, z, c)
                          for m, c in zip(models, chunks, strict=True)])
     return {agency: pair for spread in found for agency, pair in spread.items()}
 
@@ -354,7 +477,8 @@ def clone(lp: CompiledLP) -> CompiledLP:
     """A second HiGHS holding the same model (rows, bounds, costs, options that matter)
     and the same basis, for re-solves beside the original's; it shares nothing with it."""
     highs = new_highs()
-    for option in ("random_seed", "simplex_strategy"):
+    for option in ("random_seed", "simplex_strategy", "mip_rel_gap", "mip_abs_gap",
+                   "time_limit"):
         highs.setOptionValue(option, lp.highs.getOptionValue(option)[1])
     highs.passModel(lp.highs.getLp())
     start = lp.highs.getBasis()
@@ -419,7 +543,8 @@ def set_coefficients(
 def set_row_lower(lp: CompiledLP, rows: np.ndarray, values: np.ndarray) -> None:
     """Set the lower bounds of some >= rows (their upper bound stays +inf)."""
     if len(rows):
-        lp.highs.changeRowsBounds(len(rows), rows.astype(np.int32), values.astype(float),
+        lp.highs.changeRowsBounds(  # type: ignore[attr-defined]  # not in highspy's stubs
+            len(rows), rows.astype(np.int32), values.astype(float),
                                   np.full(len(rows), highspy.kHighsInf))
 
 
@@ -533,7 +658,15 @@ def row_duals(lp: CompiledLP) -> np.ndarray:
     A row's dual is d z* / d (its bound) in the objective's own sense: for a
     maximised objective a binding <= row has a dual >= 0 (relaxing it raises z*),
     for a minimised one <= 0 (relaxing it lowers z*).
+    A MILP has no duals: after a MILP solve they are the duals of the LP that remains
+    with its binaries fixed at the plan found (which services run stays as it is),
+    solved here.
     """
+    if lp.is_mip:
+        x = np.asarray(lp.highs.getSolution().col_value, dtype=float)
+        with fixed_integers(lp, x):
+            _optimise(lp, "objective")
+            return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
     return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
 
 
@@ -556,6 +689,8 @@ def _optimise(
     sense = lp.senses[name] if sense is None else sense
     h.changeObjectiveSense(
         highspy.ObjSense.kMinimize if sense == pyo.minimize else highspy.ObjSense.kMaximize)
+    if lp.is_mip:
+        return _branch(lp, name, values)
     h.run()
     model_status = h.getModelStatus()
     if model_status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
@@ -583,6 +718,61 @@ def _optimise(
     if model_status == highspy.HighsModelStatus.kModelEmpty:
         return "optimal", lp.offsets[name], np.zeros(0), iterations
     return h.modelStatusToString(model_status), float("nan"), np.empty(0), iterations
+
+
+_STOPPED = {
+    highspy.HighsModelStatus.kTimeLimit: "time limit",
+    highspy.HighsModelStatus.kIterationLimit: "iteration limit",
+    highspy.HighsModelStatus.kSolutionLimit: "solution limit",
+    highspy.HighsModelStatus.kInterrupt: "interrupted",
+    highspy.HighsModelStatus.kHighsInterrupt: "interrupted",  # type: ignore[attr-defined]
+    highspy.HighsModelStatus.kMemoryLimit: "memory limit",
+}
+
+
+def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.ndarray, int]:
+    """`_optimise` for a MILP: HiGHS's branch and bound, with `lp.mip` saying how it ended.
+
+    Optimal within the run's gap, or stopped by a limit with a plan in hand: 'optimal'
+    (the plan), with `MipInfo.proven` False unless the gap is within PROVEN_GAP (or
+    PROVEN_ABS_GAP). Stopped without a plan: 'time_limit'. An 'infeasible or unbounded'
+    answer is settled by solving again without presolve.
+    """
+    h = lp.highs
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+        h.setOptionValue("presolve", "off")
+        h.run()
+        h.setOptionValue("presolve", "choose")
+        status = h.getModelStatus()
+    info = h.getInfo()
+    nodes = max(0, int(info.mip_node_count))
+    iterations = max(0, int(info.simplex_iteration_count))
+    has_plan = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if status == highspy.HighsModelStatus.kOptimal or (status in _STOPPED and has_plan):
+        z = float(info.objective_function_value)
+        bound = float(info.mip_dual_bound)
+        gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else float("inf")
+        proven = status == highspy.HighsModelStatus.kOptimal and (
+            gap <= PROVEN_GAP or abs(z - bound) <= PROVEN_ABS_GAP)
+        stopped = "" if proven else _STOPPED.get(status, f"within --mip-gap {MIP_LIMITS.gap:g}")
+        lp.mip = MipInfo(gap, bound + lp.offsets[name], proven, stopped, nodes)
+        if not values:
+            return "optimal", z + lp.offsets[name], np.empty(0), iterations
+        x = np.array(h.getSolution().col_value, dtype=float)
+        return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
+    lp.mip = MipInfo(float("inf"), float("nan"), False, _STOPPED.get(status, ""), nodes)
+    if status in _STOPPED:
+        return "time_limit", float("nan"), np.empty(0), iterations
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return "infeasible", float("nan"), np.empty(0), iterations
+    if status in (highspy.HighsModelStatus.kUnbounded,
+                  highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return "unbounded", float("nan"), np.empty(0), iterations
+    if status == highspy.HighsModelStatus.kModelEmpty:
+        return "optimal", lp.offsets[name], np.zeros(0), iterations
+    return h.modelStatusToString(status), float("nan"), np.empty(0), iterations
 
 
 def _load_objective(lp: CompiledLP, costs: np.ndarray) -> None:
@@ -614,7 +804,8 @@ def _near_optimal(lp: CompiledLP) -> bool:
         return False
     x = np.array(h.getSolution().col_value, dtype=float)
     return (plan_accuracy(lp, x, every_row=True)["max_relative_violation"] <= NEAR_OPTIMAL
-            and info.max_relative_dual_infeasibility <= NEAR_OPTIMAL)
+            and info.max_relative_dual_infeasibility  # type: ignore[attr-defined]  # not in stubs
+            <= NEAR_OPTIMAL)
 
 
 def _as_exact(lp: CompiledLP, later: np.ndarray, first: np.ndarray) -> bool:
@@ -660,12 +851,12 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
 def _primal_ray(lp: CompiledLP) -> np.ndarray:
     """HiGHS's unbounded direction (column values), found again without presolve if need be."""
     h = lp.highs
-    _, has_ray, ray = h.getPrimalRay()
+    _, has_ray, ray = h.getPrimalRay()  # type: ignore[attr-defined]  # not in highspy's stubs
     if not has_ray:
         h.setOptionValue("presolve", "off")
         h.run()
         h.setOptionValue("presolve", "choose")
-        _, has_ray, ray = h.getPrimalRay()
+        _, has_ray, ray = h.getPrimalRay()  # type: ignore[attr-defined]
     return np.asarray(ray, dtype=float) if has_ray else np.zeros(len(lp.columns))
 
 

@@ -77,11 +77,7 @@ class PlaceModel:
             built = time.perf_counter()
             lp = compile_lp(model)
         timings = {"build": built - started, "compile": time.perf_counter() - built}
-        lookup = column_lookup(lp)
-        pool = np.array([[lookup[("p", (s, t))] for t in range(data.years)]
-                         for s in range(len(data.streams))], dtype=np.int64).reshape(
-            len(data.streams), data.years)
-        return cls(plain, lp, pool, lp.n_rows, timings, loaded=plain)
+        return cls(plain, lp, pool_columns(lp, data), lp.n_rows, timings, loaded=plain)
 
     def fits(self, data: PlaceData) -> bool:
         """Whether `data` is this model's place, up to what `load` switches."""
@@ -105,6 +101,16 @@ class PlaceModel:
         if solution.status == "optimal":
             solution.lp = self.lp
         return solution
+
+
+def pool_columns(lp: CompiledLP, data: PlaceData) -> np.ndarray:
+    """(S, H): the column of p[s, t], the money stream s puts into the pool in year t, in a
+    compiled pooled model (`models.pooling.add_variables`). The one lookup of the pool's
+    columns, for the place model's switches, the ring-fence lifts and the fair-share game."""
+    lookup = column_lookup(lp)
+    return np.array([[lookup[("p", (s, t))] for t in range(data.years)]
+                     for s in range(len(data.streams))], dtype=np.int64).reshape(
+        len(data.streams), data.years)
 
 
 def same_model(a: PlaceData, b: PlaceData) -> bool:
@@ -137,21 +143,22 @@ def incentive_rows(
         [], np.zeros(0), np.zeros((0, len(lp.columns))))
     if not protected:
         return none
-    eps = data.reference_allowance * np.maximum(1.0, np.abs(data.reference))
+    eps: np.ndarray = data.reference_allowance * np.maximum(1.0, np.abs(data.reference))
     position = [lp.costs[f"position_objective[{a}]"] for a in protected]
     offset = [lp.offsets[f"position_objective[{a}]"] for a in protected]
     if data.transfers:
         total = position[0].copy()
         for row in position[1:]:
             total += row
-        lower = float(sum(data.reference[a] - eps[a] for a in protected)) - sum(offset)
-        if not total.any() and lower <= 0:
+        pooled = float(sum(data.reference[a] - eps[a] for a in protected)) - sum(offset)
+        if not total.any() and pooled <= 0:
             return none
-        return [("no_worse_off_pooled", (), -1)], np.array([lower]), total[None, :]
+        return [("no_worse_off_pooled", (), -1)], np.array([pooled]), total[None, :]
     lower = np.array([float(data.reference[a] - eps[a]) - o
                       for a, o in zip(protected, offset, strict=True)])
     kept = [n for n, row in enumerate(position) if row.any() or lower[n] > 0]
-    names = [("no_worse_off", (protected[n],), -1) for n in kept]
+    names: list[tuple[str, tuple[int, ...], int]] = [
+        ("no_worse_off", (protected[n],), -1) for n in kept]
     return names, lower[kept], np.array([position[n] for n in kept]).reshape(
         len(kept), len(lp.columns))
 

@@ -8,17 +8,32 @@ objects. Two rules decide figures the optimum leaves open, and are applied here:
 - gain-share transfers: every protected agency below its reference is paid
   exactly its shortfall, by the agencies above theirs in proportion to their
   surplus over it.
+
+Where the instance has set-up costs, tiers or carried-over money, the scenario's
+`extra` says which services run in which year, what each set-up costs and which
+streams pay it (pro rata to what each pays for the service that year, as the pool
+is split), the units in each band, and the money each stream carries; a MILP's
+`mip` entry gives its gap and whether the plan is a proven optimum.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, money_yardstick, objective_coefficients
+from models.pooling import (
+    PlaceData,
+    agency_savings,
+    band_units,
+    effective_units,
+    has_extensions,
+    money_yardstick,
+    plan_objective,
+    switched,
+)
 from optimiser.solving.account import empty_account, savings_by_year, scenario_account
 from optimiser.solving.highs import CompiledLP, Solution
 
@@ -50,7 +65,7 @@ class ScenarioResult:
     cash: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CASH_COLUMNS))
     """scenario, agency, year, spend, savings: each agency's cash in each year, undiscounted
     (savings in the year they arrive); discounted, they add up to its spend and savings."""
-    account: dict[str, object] = field(default_factory=lambda: empty_account())
+    account: dict[str, Any] = field(default_factory=lambda: empty_account())
     """The Treasury's account (`optimiser.solving.account.scenario_account`): all null when
     the scenario has no plan."""
     timings: dict[str, float] = field(default_factory=dict)
@@ -63,6 +78,20 @@ class ScenarioResult:
     the place may share it: `model.load(data)` gives it this scenario's bounds first."""
     model: PlaceModel | None = field(default=None, repr=False)
     """The place's model this scenario was solved on (`optimiser.solving.placemodel`)."""
+
+    @property
+    def proven(self) -> bool:
+        """Whether the plan is a proven optimum: always for an LP; for a MILP, unless HiGHS
+        stopped early (time limit, --mip-gap) with its gap still open."""
+        mip = self.extra.get("mip")
+        return self.status == "optimal" and (not isinstance(mip, dict)
+                                             or bool(mip.get("proven_optimal", True)))
+
+    @property
+    def reported_status(self) -> str:
+        """The status results.json and the reports show: 'feasible' for a plan that is not a
+        proven optimum (`proven`), else the status."""
+        return "feasible" if self.status == "optimal" and not self.proven else self.status
 
     def positions(self) -> dict[str, float]:
         """Agency -> P_a (savings - spend, before transfers), for scenarios that protect them."""
@@ -90,21 +119,27 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
          reference: str | None) -> ScenarioResult:
     """Turn a solution into the scenario's tables."""
     if solution.status != "optimal":
-        empty = _empty_tables(name)
-        return ScenarioResult(name, solution.status, None, solution.message, reference, *empty,
+        allocation, funding, outcomes, agencies, transfers = _empty_tables(name)
+        return ScenarioResult(name, solution.status, None, solution.message, reference,
+                              allocation, funding, outcomes, agencies, transfers,
                               timings=solution.timings, data=data, lp=solution.lp)
     x = _array(solution, "x", (len(data.interventions), data.years), data.min_units)
+    extended = has_extensions(data)
+    if extended:
+        x = x + 0.0  # no -0.0 from branch and bound
+    on = _running(data, solution, x)
     years = start_year + np.arange(data.years)
     allocation = _frame(name, "intervention", data.interventions, years,
-                        units=x, cost=x * data.cost)
+                        units=x, cost=x * data.cost + (data.setup * on if extended else 0.0))
     funding = _funding(name, data, solution, years)
-    achieved = (data.effect.T @ x)
+    effective = effective_units(data, x)
+    achieved = (data.effect.T @ effective)
     outcomes = _frame(name, "outcome", data.outcomes, years, achieved=achieved,
                       target=data.target)
     spend_by_year = _agency_spend_by_year(data, solution)
-    agencies = _agencies(name, data, x, spend_by_year, solution)
+    agencies = _agencies(name, data, effective, spend_by_year, solution)
     cash = _frame(name, "agency", data.agencies, years, spend=spend_by_year,
-                  savings=savings_by_year(data, x))
+                  savings=savings_by_year(data, effective))
     transfers = gain_share_transfers(name, data, agencies)
     if not transfers.empty:
         paid = transfers.groupby("from")["amount"].sum()
@@ -113,11 +148,78 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
         agencies["transfers_in"] = agencies["agency"].map(received).fillna(0.0)
     agencies["net"] = (agencies["savings"] - agencies["spend"]
                        + agencies["transfers_in"] - agencies["transfers_out"])
-    objective = float(np.sum(objective_coefficients(data) * x))
-    account = scenario_account(data, x, achieved, start_year)
-    return ScenarioResult(name, "optimal", objective, "", reference, allocation, funding,
-                          outcomes, agencies, transfers, cash, account,
-                          timings=solution.timings, data=data, lp=solution.lp)
+    objective = plan_objective(data, x, on)
+    account = scenario_account(data, x, achieved, start_year,
+                               on=on if extended else None, effective=effective)
+    result = ScenarioResult(name, "optimal", objective, "", reference, allocation, funding,
+                            outcomes, agencies, transfers, cash, account,
+                            timings=solution.timings, data=data, lp=solution.lp)
+    if extended:
+        result.extra.update(extension_document(data, solution, x, on, funding, start_year))
+    if solution.mip is not None:
+        result.extra["mip"] = mip_document(solution)
+    return result
+
+
+def _running(data: PlaceData, solution: Solution, x: np.ndarray) -> np.ndarray:
+    """(I, H) 1 where the service runs: on_it where it has a binary, else units > 0."""
+    on = (x > 0).astype(float)
+    for (i, t), v in solution.values.get("on", {}).items():
+        on[i, t] = float(round(v))
+    return on
+
+
+def mip_document(solution: Solution) -> dict[str, object]:
+    """results.json `mip`: how branch and bound ended (stage 1 of a MILP)."""
+    mip = solution.mip
+    assert mip is not None
+    return {"proven_optimal": mip.proven, "gap": mip.gap if np.isfinite(mip.gap) else None,
+            "bound": mip.bound if np.isfinite(mip.bound) else None,
+            "stopped": mip.stopped or None, "nodes": mip.nodes}
+
+
+def extension_document(data: PlaceData, solution: Solution, x: np.ndarray, on: np.ndarray,
+                       funding: pd.DataFrame, start_year: int) -> dict[str, object]:
+    """results.json entries for set-up costs, tiers and carried-over money.
+
+    `services`: intervention -> runs (per year), setup_cost paid (per year) and
+    setup_paid_by (stream -> per year: the set-up cost shared pro rata to what each
+    stream pays for the service that year), for every service with a set-up cost or
+    minimum scale; `bands`: intervention -> units in each band per year (filled in
+    order); `carried`: stream -> money carried into the next year, per year.
+    """
+    h = data.years
+    out: dict[str, object] = {}
+    sw = switched(data)
+    services: dict[str, object] = {}
+    for i in np.flatnonzero(sw.any(axis=1)).tolist():
+        item = data.interventions[i]
+        paid = data.setup[i] * on[i]
+        rows = funding[funding["intervention"] == item]
+        by: dict[str, list[float]] = {}
+        total = np.zeros(h)
+        for r in rows.itertuples(index=False):
+            total[int(r.year) - start_year] += float(r.amount)
+        for r in rows.itertuples(index=False):
+            t = int(r.year) - start_year
+            share = float(r.amount) / total[t] if total[t] > 0 else 0.0
+            by.setdefault(str(r.stream), [0.0] * h)[t] += share * float(paid[t])
+        services[item] = {"runs": [bool(v) for v in on[i] > 0.5],
+                          "setup_cost": paid.tolist(),
+                          "setup_paid_by": {k: v for k, v in by.items() if any(v)}}
+    if services:
+        out["services"] = services
+    bands = {data.interventions[i]: [b.tolist() for b in band_units(data, x, i)]
+             for i, tiers in enumerate(data.tiers) if tiers}
+    if bands:
+        out["bands"] = bands
+    if data.carries.any():
+        carried = np.zeros((len(data.streams), h))
+        for (s, t), v in solution.values.get("carry", {}).items():
+            carried[s, t] = max(0.0, v)
+        out["carried"] = {data.streams[s]: carried[s].tolist()
+                          for s in np.flatnonzero(data.carries).tolist()}
+    return out
 
 
 def _array(solution: Solution, var: str, shape: tuple[int, ...],
@@ -185,9 +287,10 @@ def _agency_spend_by_year(data: PlaceData, solution: Solution) -> np.ndarray:
 
 def _agencies(name: str, data: PlaceData, x: np.ndarray, spend_by_year: np.ndarray,
               solution: Solution) -> pd.DataFrame:
-    """Each agency's present-value spend, savings and position P_a (contract, constraint 5)."""
+    """Each agency's present-value spend, savings and position P_a (contract, constraint 5);
+    `x` the effective units (the units themselves without tiers: `effective_units`)."""
     spend = spend_by_year @ data.discount
-    savings = ((data.savings_weight() * x).sum(axis=1)) @ data.saving
+    savings = agency_savings(data, x)
     lows = [solution.position_range.get(a, (np.nan, np.nan))[0] for a in range(len(data.agencies))]
     highs = [solution.position_range.get(a, (np.nan, np.nan))[1] for a in range(len(data.agencies))]
     frame = pd.DataFrame({
@@ -240,7 +343,9 @@ def gain_share_payments(position: np.ndarray, reference: np.ndarray) -> np.ndarr
     return np.outer(surplus / surplus.sum(), shortfall)
 
 
-def _empty_tables(name: str) -> tuple[pd.DataFrame, ...]:
+def _empty_tables(
+    name: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return (
         pd.DataFrame(columns=["scenario", "intervention", "year", "units", "cost"]),
         pd.DataFrame(columns=["scenario", "stream", "intervention", "year", "amount", "pooled"]),

@@ -1,0 +1,158 @@
+"""What `optimise` prints: the answer first, on one screen of 80 columns, the same
+figures as the documents, the files to open last; the help, the glossary, the layout."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from optimiser.cli import app, main
+from optimiser.reports.story import is_plural, verb
+from optimiser.reports.terminal import GLOSSARY, Column, render, shorten
+
+REPO = Path(__file__).resolve().parent.parent
+BOURNEMOUTH = REPO / "instances" / "bournemouth-dorset-poole.yaml"
+
+
+@pytest.fixture(scope="module")
+def bournemouth(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Path]:
+    """The shipped Bournemouth run at 80 columns: its printed lines and its folder."""
+    out = tmp_path_factory.mktemp("terminal") / "bournemouth"
+    done = CliRunner().invoke(app, [str(BOURNEMOUTH), "--out", str(out)],
+                              env={"COLUMNS": "80"})
+    assert done.exit_code == 0, done.output
+    return done.stdout.splitlines(), out
+
+
+def test_bournemouth_fits_one_screen_of_80_columns(bournemouth: tuple[list[str], Path]
+                                                   ) -> None:
+    lines, _ = bournemouth
+    assert len(lines) <= 60, len(lines)
+    wide = [line for line in lines if len(line) > 80]
+    assert not wide, wide
+    assert not any("…" in line for line in lines)  # nothing cut
+
+
+def test_the_answer_comes_first_and_the_report_last(bournemouth: tuple[list[str], Path]
+                                                    ) -> None:
+    lines, out = bournemouth
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    headline = re.search(r"^\*\*(.+)\*\*$", summary, re.M)
+    assert headline is not None
+    # the documents' headline, word for word, within the first lines (wrapped at 80)
+    assert headline.group(1) in " ".join(" ".join(lines[:6]).split())
+    first = " ".join(" ".join(lines[:12]).split())
+    assert "Acute hospital trusts lose" in first  # a plural name takes a plural verb
+    assert "Dorset Police loses" in first
+    last = " ".join(" ".join(lines[-3:]).split())
+    assert last.startswith(f"Open {out.resolve() / 'report.html'} (the full story)")
+    assert "report.xlsx (every figure)" in last
+
+
+def test_outcomes_are_the_documents_mean_a_year(bournemouth: tuple[list[str], Path]) -> None:
+    """The terminal's outcome figures are summary.md's, cell for cell: the mean a year over
+    the plan (not the first year's)."""
+    lines, out = bournemouth
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    table = summary.split("## Scenarios", 1)[1].split("\n\n", 2)[1].splitlines()
+    header = [c.strip() for c in table[0].strip("|").split("|")]
+    first_outcome = next(n for n, h in enumerate(header) if h.endswith("a year")
+                         or "a year (target" in h)
+    documents = {}
+    for row in table[2:]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        documents[cells[0]] = cells[first_outcome:]
+    start = next(n for n, line in enumerate(lines) if line.startswith("Outcomes a year, the mean"))
+    printed = {}
+    for line in lines[start:]:
+        words = line.split()
+        if words and words[0] in documents:
+            printed[words[0]] = words[1:]
+        elif printed and not line.strip():
+            break
+    assert printed == documents
+    assert printed["pooled_fair"][:2] == ["2,206", "888"]  # the plan's mean, as the issue saw
+
+
+def test_numbers_in_one_style(bournemouth: tuple[list[str], Path]) -> None:
+    lines, _ = bournemouth
+    text = "\n".join(lines)
+    assert not re.search(r"£[\d,]+\.\d\d\b", text)  # no figure to the penny beside £m
+    assert "ring_fenc…" not in text
+
+
+def test_detail_and_explain(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, [str(REPO / "tests" / "data" / "reports" / "toy.yaml"), "--out",
+                                    str(tmp_path / "out"), "--detail", "--explain"],
+                              env={"COLUMNS": "100"})
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.stdout.split())
+    assert "Price of each ring-fence" in text and "Shapley share" in text
+    for term, _ in GLOSSARY:
+        assert f"{term}:" in text
+    assert "More:" not in text  # both asked for: nothing left to point at
+    assert text.split("Open ", 1)[1].startswith(str((tmp_path / "out").resolve()))
+
+
+def test_explain_alone_needs_no_instance() -> None:
+    done = CliRunner().invoke(app, ["--explain"], env={"COLUMNS": "80"})
+    assert done.exit_code == 0, done.output
+    lines = done.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    text = " ".join(done.stdout.split())
+    for term in ("objective (PV):", "Shapley share:", "lift gain:", "decided by rule (*):"):
+        assert term in text
+
+
+def test_help_reads_naturally_and_lists_template(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["--help"])
+    text = capsys.readouterr().out
+    assert "optimise template [FOLDER]" in text
+    assert "--out DIR" in text and "reports/<instance file" in text
+    for jargon in ("{", "<list", "<path>", "<int>", "<str>", "[required]"):
+        assert jargon not in text.split("Options:")[0] + text.split("Options:")[1].replace(
+            "{low, central, high}", ""), jargon
+    for option in ("--out", "--detail", "--explain", "--analyses", "--draws", "--seed",
+                   "--workers", "--scheduler", "--debug", "--help"):
+        assert option in text
+    main(["template", "--help"])
+    text = capsys.readouterr().out
+    assert text.startswith("Usage: optimise template [FOLDER] [--force]")
+    assert "<path>" not in text
+
+
+def test_no_instance_is_a_plain_message() -> None:
+    done = CliRunner().invoke(app, [])
+    assert done.exit_code == 2
+    assert "give a place's instance file" in done.stderr
+
+
+def test_tables_never_cut_a_word_nor_overflow() -> None:
+    names = ["Bournemouth Borough Council (unitary)", "Dorset Fire and Rescue Service",
+             "NHS Bournemouth and Poole (PCT)"]
+    for width in (40, 50, 60, 80):
+        short = shorten(names, width - 22)
+        columns = [Column("agency", short, right=False, name=True),
+                   Column("ring_fenced", ["-£7.26m", "£128.7k", "£3.82m"]),
+                   Column("change", ["+£5.55m", "-£350.5k", "£0"])]
+        lines = render("Who gains and who loses: a title long enough to wrap", columns, width)
+        assert all(len(line) <= width for line in lines), (width, lines)
+        words = {w for line in lines for w in line.split()}
+        for name in short:
+            assert set(name.split()) <= words  # every word whole somewhere
+    assert shorten(names, 30)[0] == "Bournemouth Borough Council"
+    assert shorten(["A (x)", "A (y)"], 3) == ["A (x)", "A (y)"]  # never made alike
+
+
+@pytest.mark.parametrize(("name", "plural"), [
+    ("Acute hospital trusts", True), ("Local authorities", True), ("PCTs", True),
+    ("Probation Services", True), ("Dorset Police", False), ("Jobcentre Plus", False),
+    ("NHS Dorset (PCT)", False), ("Borough of Poole (unitary)", False),
+    ("Dorset Fire and Rescue Service", False), ("Leeds City Council", False)])
+def test_verbs_agree_with_agency_names(name: str, plural: bool) -> None:
+    assert is_plural(name) is plural
+    assert verb(name, "loses") == ("lose" if plural else "loses")
+    assert verb(name, "pays") == ("pay" if plural else "pays")
