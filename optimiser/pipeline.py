@@ -62,6 +62,8 @@ class RunResult:
     """Top-level results.json entries added by the analyses (settlement, shapley, ...)."""
     uncertainty: UncertaintyResult | None = None
     """The draws of `optimise --draws`, when asked for (`optimiser.analyses.uncertainty`)."""
+    plans: dict[str, Any] = field(default_factory=dict)
+    """Further plans of a scenario, by its name: its robust plan (`optimiser.analyses.robust`)."""
     models: PlaceModels = field(default_factory=PlaceModels)
     """The place's compiled models, still loaded in HiGHS, for analyses that re-solve."""
     progress: RunProgress = field(default_factory=RunProgress)

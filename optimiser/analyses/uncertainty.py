@@ -553,6 +553,8 @@ class UncertaintyResult:
     seconds: float = 0.0
     committed: dict[str, Evaluated | None] = dataclasses.field(default_factory=dict)
     """Each scenario's central plan, committed, in each draw (`optimiser.analyses.committed`)."""
+    robust: dict[str, Evaluated] = dataclasses.field(default_factory=dict)
+    """The scenarios' robust plans (`optimiser.analyses.robust`), committed, in each draw."""
     uniforms: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
     """(N, F) the draws' uniform numbers, one per figure."""
     uses: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
@@ -568,6 +570,15 @@ class UncertaintyResult:
         reference = self.references.get(scenario)
         return committed_summary(
             self.draws, self.committed.get(scenario),
+            self.committed.get(reference) if reference else None, reference,
+            self.agencies, self.maximise)
+
+    def robust_summary(self, scenario: str) -> dict[str, Any]:
+        """The scenario's robust plan, committed, over these draws (not its own sample),
+        against the reference's central plan committed."""
+        reference = self.references.get(scenario)
+        return committed_summary(
+            self.draws, self.robust.get(scenario),
             self.committed.get(reference) if reference else None, reference,
             self.agencies, self.maximise)
 
@@ -671,7 +682,9 @@ class UncertaintyResult:
         rows = self.tornado()
         return {
             "uncertainty": {name: {"committed": self.committed_summary(name),
-                                   "hindsight": self.summary(name)}
+                                   "hindsight": self.summary(name),
+                                   **({"robust": self.robust_summary(name)}
+                                      if name in self.robust else {})}
                             for name in self.scenarios},
             "tornado": {
                 "scenario": self.main,
@@ -761,6 +774,10 @@ def run_uncertainty(
         promise = commitment(result.scenario(scenario.name), scenario.data)
         committed[scenario.name] = (None if promise is None else
                                     evaluate(promise, scenario.data, scenario.slots, u[:draws]))
+    robust = {}
+    for name, found in result.plans.items():
+        scenario = next(s for s in plan.scenarios if s.name == name)
+        robust[name] = evaluate(found.promise, scenario.data, scenario.slots, u[:draws])
     uses = [(dotted(path), use) for path, use in result.prepared.source.uses.items()
             if use.factors]
 
@@ -780,7 +797,7 @@ def run_uncertainty(
         tornado_points=declared(solved, slice(draws, None)),
         where=where,
         seconds=time.perf_counter() - started,
-        committed=committed, uniforms=u[:draws], uses=uses,
+        committed=committed, robust=robust, uniforms=u[:draws], uses=uses,
     )
     result.uncertainty = outcome
     result.analyses.update(outcome.document())

@@ -217,6 +217,16 @@ class Outcome(Strict):
     target: PerYear | None = Field(default=None, description="Minimum per year.")
 
 
+class Robust(Strict):
+    """Ask for the plan that does best, committed, over a sample of draws (sample average
+    approximation: one money allocation for every draw, a single LP)."""
+
+    draws: Annotated[int, Field(ge=2, le=100_000, strict=True)] = Field(
+        default=200, description="Draws in the sample (at least 2).")
+    seed: Annotated[int, Field(ge=0, strict=True)] = Field(
+        default=0, description="Seed of the sample's draws.")
+
+
 class Scenario(Strict):
     """A way of running the place: ring-fenced or pooled, protected or not."""
 
@@ -237,6 +247,9 @@ class Scenario(Strict):
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="Dotted path -> value, applied before the model is built."
     )
+    robust: Robust | None = Field(
+        default=None, description="Also find the money allocation with the best mean committed "
+        "objective over a sample of draws: {draws: 200, seed: 1}.")
 
 
 class Instance(Strict):

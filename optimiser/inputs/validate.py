@@ -24,6 +24,7 @@ from optimiser.inputs.schema import (
     Intervention,
     Outcome,
     Range,
+    Robust,
     Scenario,
     Stream,
 )
@@ -114,6 +115,8 @@ def _fields_at(parent: Path, data: Any) -> list[str]:
         return list(Instance.model_fields)
     if len(parent) == 2 and parent[0] in SECTION_MODELS:
         return list(SECTION_MODELS[str(parent[0])].model_fields)
+    if len(parent) == 3 and parent[0] == "scenarios" and parent[2] == "robust":
+        return list(Robust.model_fields)
     written = _get(data, parent)
     if isinstance(written, dict) and set(written) & set(Range.model_fields):
         return list(Range.model_fields)

@@ -17,8 +17,11 @@ from optimiser.reports.story import (
     Story,
     account_text,
     count,
+    discount_sentences,
     narrative,
     net_benefit_paragraph,
+    rate_name,
+    robust_sentences,
     share,
     uncertainty_sentences,
     years,
@@ -59,9 +62,11 @@ def summary(story: Story) -> str:
         "## Scenarios",
         scenarios_table(story),
         *gainers(story),
+        *discounting(story),
         *prices(story),
         *payments(story),
         *uncertainty(story),
+        *robust(story),
         *rules(story),
         f"_Produced by optimise from {story.result.prepared.path.name} "
         f"(SHA-256 {story.result.prepared.sha256[:12]}...); every figure is in results.json._",
@@ -121,6 +126,21 @@ def gainers(story: Story) -> list[str]:
             "transfers out. * decided by rule (see below)."]
 
 
+def discounting(story: Story) -> list[str]:
+    """Every scenario's objective, net cash, valued outcomes and rank at each rate tried."""
+    frame = story.discounting
+    if frame.empty:
+        return []
+    own = story.instance.discount_rate
+    rows = [[r["scenario"], rate_name(r["rate"], own),
+             story.objective_text(r["objective"], full=True), story.full(r["cash_net"]),
+             story.full(r["outcome_value"]), story.full(r["net_benefit"]),
+             "-" if pd.isna(r["rank"]) else int(r["rank"])] for r in frame.to_dict("records")]
+    return ["## At other discount rates", " ".join(discount_sentences(story)),
+            table(["Scenario", "Discount rate", "Objective", "Net cash (PV)",
+                   "Valued outcomes (PV)", "Net benefit (PV)", "Rank"], rows, right_from=2)]
+
+
 def prices(story: Story) -> list[str]:
     """The price of each ring-fence, when computed."""
     if story.prices.empty:
@@ -168,6 +188,14 @@ def uncertainty(story: Story) -> list[str]:
             "With hindsight: every scenario re-optimised knowing each draw's figures.",
             table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
                    "Draws with no plan", "Beats its reference"], back)]
+
+
+def robust(story: Story) -> list[str]:
+    """Scenarios with a robust plan, against their central plan."""
+    said = robust_sentences(story)
+    if not said:
+        return []
+    return ["## Robust plans", " ".join(s for _, s in said)]
 
 
 def rules(story: Story) -> list[str]:

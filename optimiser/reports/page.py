@@ -26,9 +26,12 @@ from optimiser.reports.story import (
     Story,
     account_text,
     count,
+    discount_sentences,
     figure_name,
     narrative,
     net_benefit_paragraph,
+    rate_name,
+    robust_sentences,
     share,
     snap,
     uncertainty_sentences,
@@ -131,7 +134,9 @@ def page(story: Story) -> str:
     sections = [headline_section(story), appraisal_section(story), brief_section(story),
                 scenarios_section(story), allocation_section(story), outcomes_section(story),
                 gains_section(story), cash_section(story), graph_section(story),
-                uncertainty_section(story), prices_section(story), settlement_section(story),
+                uncertainty_section(story), robust_section(story), discount_section(story),
+                prices_section(story),
+                settlement_section(story),
                 rules_section(story), assumptions_section(story)]
     objective = inst.objective.replace("_", " ")
     meta = (f"{years(inst.years)} from {inst.start_year} &middot; objective: {esc(objective)}\n"
@@ -499,6 +504,43 @@ def uncertainty_section(story: Story) -> str:
             "same seed gives the same figures on any machine.</p></section>")
 
 
+def robust_section(story: Story) -> str:
+    """Scenarios with a robust plan: it against the central plan, committed, over its sample,
+    and at the central figures."""
+    found = story.result.analyses.get("robust") or {}
+    if not found:
+        return ""
+    said = "".join(f"<li>{esc(s)}</li>" for _, s in robust_sentences(story))
+    rows = []
+    central = story.scenarios.set_index("scenario")["objective"]
+    for name, entry in found.items():
+        if entry.get("plan") is None:
+            continue
+        src = f"robust/{name}"
+        rows.append(
+            f"<tr><td><strong>{esc(name)}</strong></td>"
+            + figure(entry["mean"], story.objective_text(entry["mean"]), f"{src}/mean")
+            + figure(entry["central_plan_mean"], story.objective_text(entry["central_plan_mean"]),
+                     f"{src}/central_plan_mean")
+            + figure(entry["objective"], story.objective_text(entry["objective"]),
+                     f"{src}/objective")
+            + figure(central[name], story.objective_text(central[name]),
+                     f"scenarios/{name}/objective")
+            + "</tr>")
+    head = ("<tr><th>Scenario</th><th class=num>Robust plan, committed (sample mean)</th>"
+            "<th class=num>Central plan, committed (sample mean)</th>"
+            "<th class=num>Robust plan at central figures</th>"
+            "<th class=num>Central plan at central figures</th></tr>")
+    table = (f'<table id="robust-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
+             "</table>") if rows else ""
+    return ('<section id="robust"><h2>Robust plans</h2>'
+            f'<ul class="brief">{said}</ul>{table}'
+            '<p class="note">A robust plan is the money allocation with the best mean committed '
+            "objective over a sample of draws, found as one LP (sample average "
+            "approximation); it keeps every constraint of its scenario at the central "
+            "figures.</p></section>")
+
+
 def _spread_table(story: Story) -> str:
     """Scenario: the plan at central figures, and committed over the draws: mean and
     percentiles, the chance of meeting every target and of beating the reference."""
@@ -621,6 +663,37 @@ def _tornado_table(story: Story) -> str:
     return (f"<details><summary>The {len(u.tornado)} uncertain figures, their ranges and the "
             f'objective at each end</summary><table id="tornado-table"><thead>{head}</thead>'
             f"<tbody>{''.join(rows)}</tbody></table></details>")
+
+
+def discount_section(story: Story) -> str:
+    """Every scenario's objective and account at each discount rate tried, and its rank."""
+    table = story.discounting
+    if table.empty:
+        return ""
+    own = story.instance.discount_rate
+    rows = []
+    for r in table.to_dict("records"):
+        src = r["src"]
+        rows.append(
+            f"<tr><td>{esc(r['scenario'])}</td><td>{esc(rate_name(r['rate'], own))}</td>"
+            + figure(r["objective"], story.objective_text(r["objective"], full=True),
+                     f"{src}/objective")
+            + "".join(figure(r[k], story.full(r[k]), f"{src}/account/{k}")
+                      for k in ("cash_net", "outcome_value", "net_benefit"))
+            + figure(r["payback_year"], account_text(story, "year", r["payback_year"]),
+                     f"{src}/account/payback_year")
+            + f"<td class=num>{'-' if pd.isna(r['rank']) else int(r['rank'])}</td></tr>")
+    head = ("<thead><tr><th>Scenario</th><th>Discount rate</th><th class=num>Objective</th>"
+            "<th class=num>Net cash (PV)</th><th class=num>Valued outcomes (PV)</th>"
+            "<th class=num>Net benefit (PV)</th><th class=num>Pays for itself by</th>"
+            "<th class=num>Rank</th></tr></thead>")
+    said = "".join(f"<p><strong>{esc(t)}</strong></p>" for t in discount_sentences(story))
+    return ('<section id="discounting"><h2>At other discount rates</h2>'
+            "<p>Every scenario solved again at the Green Book's 3.5% and at its 1.5% for "
+            "health effects (and at the instance's own rate where it is another), nothing "
+            f"else changed.</p>{said}"
+            f'<table id="discount-table">{head}<tbody>{"".join(rows)}</tbody></table>'
+            "</section>")
 
 
 def prices_section(story: Story) -> str:

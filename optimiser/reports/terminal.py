@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimiser.analyses import gains
-from optimiser.format import money, pence
+from optimiser.format import money
 from optimiser.pipeline import RunResult
 from optimiser.reports import story as told
 from optimiser.reports.story import Story, tell
@@ -33,6 +33,10 @@ from optimiser.solving.results import ScenarioResult
 
 GAP = "  "
 """Between two columns."""
+SCREEN = 60
+"""Lines the default view aims to keep within."""
+FOOTER = 5
+"""Lines after the tables: where to find more, the files to open."""
 
 GLOSSARY: list[tuple[str, str]] = [
     ("ring-fenced, pooled", "A ring-fenced scenario lets each budget stream pay only for the "
@@ -109,19 +113,29 @@ def wrap(text: str, width: int) -> list[str]:
 
 
 def widths(columns: Sequence[Column], width: int) -> list[int]:
-    """Each column's width: its least, then the room left given first to names (so they
-    need not wrap), then to headers, as evenly as makes the header take fewest lines."""
+    """Each column's width: its least, then the room left given to headers up to two lines
+    each, then to names a character at a time (so each wraps as little as the others),
+    then to headers again, as evenly as makes them take fewest lines."""
     sizes = [c.least() for c in columns]
     room = width - sum(sizes) - len(GAP) * (len(columns) - 1)
-    for n, c in enumerate(columns):
-        if c.name and room > 0:
-            grow = min(room, c.most() - sizes[n])
-            sizes[n] += grow
-            room -= grow
-    for depth in range(1, max(len(wrap(c.head, w)) for c, w in zip(columns, sizes,
-                                                                     strict=True))):
-        wanted = [w if c.name else _head_width(c.head, depth, w)
-                  for c, w in zip(columns, sizes, strict=True)]
+
+    def heads(depth: int) -> list[int]:
+        return [w if c.name else _head_width(c.head, depth, w)
+                for c, w in zip(columns, sizes, strict=True)]
+
+    two = heads(2)
+    if sum(two) - sum(sizes) <= room:
+        room -= sum(two) - sum(sizes)
+        sizes = two
+    names = [n for n, c in enumerate(columns) if c.name]
+    while room > 0 and names:
+        names = [n for n in names if sizes[n] < columns[n].most()]
+        for n in names[:room]:
+            sizes[n] += 1
+            room -= 1
+    deepest = max(len(wrap(c.head, w)) for c, w in zip(columns, sizes, strict=True))
+    for depth in range(1, deepest):
+        wanted = heads(depth)
         if sum(wanted) - sum(sizes) <= room:
             return wanted
     return sizes
@@ -168,16 +182,21 @@ def layout(title: str, first: Column, groups: Sequence[Sequence[Column]], width:
     """One table if every group fits beside `first`, else as many tables as it takes, each
     starting with `first` and holding whole groups (a group too wide alone is split)."""
     tables: list[list[Column]] = []
+    # names keep their full width when they can (at most half the line): more tables
+    # rather than names wrapped over many lines
+    keep = max(first.least(), min(first.most(), width // 2)) if first.name else 0
+    kept = Column(first.head, ["x" * keep], right=first.right) if keep else first
     for group in groups:
-        pieces = [list(group)] if fits([first, *group], width) else [[c] for c in group]
+        pieces = [list(group)] if fits([kept, *group], width) else [[c] for c in group]
         for piece in pieces:
-            if tables and fits([first, *tables[-1], *piece], width):
+            if tables and fits([kept, *tables[-1], *piece], width):
                 tables[-1] += piece
             else:
                 tables.append(piece)
     lines: list[str] = []
     for n, columns in enumerate(tables):
-        lines += render(title if n == 0 else "", [first, *columns], width)
+        lines += render(title, [first, *columns], width) if n == 0 else [
+            "", *render("", [first, *columns], width)]
     for note in notes:
         lines += wrap(note, width)
     return lines
@@ -203,29 +222,31 @@ def print_run(result: RunResult, console: Console, out: Path, detail: bool = Fal
     width = console.width
     lines = headline_lines(story, width)
     lines += ["", *scenario_lines(story, width)]
-    lines += ["", *outcome_lines(story, width)]
-    lines += ["", *agency_lines(story, width)]
-    lines += uncertainty_lines(story, width)
+    outcomes = outcome_lines(story, width)
+    rest = ["", *agency_lines(story, width), *uncertainty_lines(story, width)]
+    compact = len(lines) + len(outcomes) + len(rest) + FOOTER > SCREEN
+    if compact:
+        outcomes = outcome_lines(story, width, compact=True)  # a long list of outcomes
+    lines += ["", *outcomes, *rest]
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if detail:
-        console.print()
-        print_comparison(result, console)
-        print_uncertainty(result, console)
+        for line in detail_lines(story, width, outcomes=compact):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
     print_more(console, detail, explain)
     print_open(console, out, "the full story")
 
 
 def print_more(console: Console, detail: bool, explain: bool,
-               tables: str = "ring-fence prices, fair shares, settlements") -> None:
+               tables: str = "every table") -> None:
     """The glossary (`explain`), or where to find it and the other `tables` (`detail`)."""
     if explain:
         console.print()
         print_glossary(console)
-    more = [] if detail else [f"--detail prints every table ({tables})"]
-    more += [] if explain else ["--explain says what the terms mean"]
+    more = [] if detail else [f"--detail for {tables}"]
+    more += [] if explain else ["--explain for the terms"]
     if more:
-        say(console, "More: " + "; ".join(more) + ".")
+        say(console, "More: " + ", ".join(more) + ".")
 
 
 def say(console: Console, text: str) -> None:
@@ -238,8 +259,7 @@ def print_open(console: Console, out: Path, what: str, rest: str = "") -> None:
     """The last lines of every run: which files to open, with the folder's full path."""
     folder = out.resolve()
     say(console, f"Open {folder / 'report.html'} ({what}); beside it report.xlsx (every "
-                 f"figure), summary.md (to paste into a submission) and results.json with the "
-                 f"CSV tables (for programs){rest}.")
+                 f"figure), summary.md (to paste), results.json and CSVs{rest}.")
 
 
 def headline_lines(story: Story, width: int) -> list[str]:
@@ -294,25 +314,48 @@ def scenario_lines(story: Story, width: int) -> list[str]:
     return layout(title, first, [columns], width)
 
 
-def outcome_lines(story: Story, width: int) -> list[str]:
+def outcome_lines(story: Story, width: int, compact: bool = False) -> list[str]:
     """Each outcome a year in each scenario, the mean over the plan, and its target: the
-    figures summary.md and report.html give."""
+    figures summary.md and report.html give. A row per scenario and a column per outcome;
+    `compact` (many outcomes) turns it round: a row per outcome, and a column for the
+    headline's two scenarios, the target, and as many others as fit."""
     inst = story.instance
     if not inst.outcomes or story.targets.empty:
         return []
     table = story.targets.set_index(["scenario", "outcome"])
     names = story.scenarios["scenario"].tolist()
     has_target = table["target"].notna().any()
+    title = f"Outcomes a year, the mean over {_plan_span(story)} (as in report.html)"
+
+    def achieved(n: str, k: str) -> str:
+        return told.count(table.loc[(n, k), "achieved"]) if (n, k) in table.index else "-"
+
+    def target(k: str) -> str:
+        goal = table.loc[table.index.get_level_values("outcome") == k, "target"].dropna()
+        return told.count(goal.iloc[0]) if len(goal) else ""
+
+    if compact:
+        head = story.headline
+        shown: list[str] = [n for n in (head.baseline, head.pooled)
+                            if n is not None and n in names] or names[:1]
+        columns = [Column(n, [achieved(n, k) for k in inst.outcomes]) for n in shown]
+        if has_target:
+            columns.append(Column("target", [target(k) for k in inst.outcomes]))
+        first = Column("outcome", [story.name("outcomes", k) for k in inst.outcomes],
+                       right=False, name=True)
+        room = width - sum(c.least() + len(GAP) for c in columns)
+        first = Column("outcome", shorten(first.cells, max(room, 12)), right=False, name=True)
+        for n in names:
+            extra = Column(n, [achieved(n, k) for k in inst.outcomes])
+            if n not in shown and first.most() + sum(
+                    c.least() + len(GAP) for c in [*columns, extra]) <= width:
+                columns.append(extra)
+        return layout(title, first, [columns], width)
     first = Column("scenario", names + (["target"] if has_target else []), right=False)
     columns = []
     for k in inst.outcomes:
-        cells = [told.count(table.loc[(n, k), "achieved"]) if (n, k) in table.index else "-"
-                 for n in names]
-        if has_target:
-            goal = table.loc[table.index.get_level_values("outcome") == k, "target"].dropna()
-            cells.append(told.count(goal.iloc[0]) if len(goal) else "")
+        cells = [achieved(n, k) for n in names] + ([target(k)] if has_target else [])
         columns.append(Column(story.name("outcomes", k), cells))
-    title = f"Outcomes a year, the mean over {_plan_span(story)} (as in report.html)"
     return layout(title, first, [[c] for c in columns], width)
 
 
@@ -359,8 +402,6 @@ def agency_lines(story: Story, width: int) -> list[str]:
            if c.head in optimal for a in agencies):
         notes.append("* decided by the tie-break rules among equally good plans "
                      "(optimise --explain).")
-    if len(shown) < len(others):
-        notes.append("Every scenario's positions: --detail, or report.xlsx (Agencies).")
     return layout(title, first, [columns + shown], width, notes)
 
 
@@ -370,8 +411,9 @@ def _signed(story: Story, value: float) -> str:
 
 
 def uncertainty_lines(story: Story, width: int) -> list[str]:
-    """After `--draws`: what the draws say, in the story's sentences."""
-    said = told.uncertainty_sentences(story)
+    """After `--draws`: what the draws say, and how any robust plan compares with its
+    central plan, in the story's sentences."""
+    said = told.uncertainty_sentences(story) + [s for _, s in told.robust_sentences(story)]
     if not said:
         return []
     return ["", *wrap(" ".join(said), width)]
@@ -389,185 +431,85 @@ def print_glossary(console: Console) -> None:
 # --------------------------------------------------------------------- --detail: every table
 
 
-def print_comparison(result: RunResult, console: Console) -> None:
-    """Each scenario's status and objective, outcomes against targets, agency positions,
-    ring-fence prices and who gains and who loses in every pooled scenario."""
-    inst = result.instance
-    cur = inst.currency
-    names = [s.name for s in result.scenarios]
-    head = Table(title=f"{inst.name}: {inst.years} years from {inst.start_year}, "
-                       f"objective {inst.objective}")
-    head.add_column("scenario", overflow="fold")
-    head.add_column("status")
-    head.add_column("objective (PV)", justify="right")
-    head.add_column("spend (PV)", justify="right")
-    head.add_column("savings (PV)", justify="right")
+def detail_lines(story: Story, width: int, outcomes: bool = False) -> list[str]:
+    """Every table behind the default view, as plain text `width` wide: the scenarios'
+    notes, every scenario's outcomes (when the default view gave only some: `outcomes`)
+    and agency positions, the price of each ring-fence, who gains and who loses in each
+    pooled scenario with fair shares and settlements, and the draws."""
+    result = story.result
+    lines: list[str] = []
     for s in result.scenarios:
-        spend = s.agencies["spend"].sum() if s.status == "optimal" else None
-        saved = s.agencies["savings"].sum() if s.status == "optimal" else None
-        shown = money(s.objective, cur) if inst.objective != "outcomes" else (
-            "-" if s.objective is None else f"{s.objective:,.1f}")
-        head.add_row(s.name, s.reported_status, shown, money(spend, cur), money(saved, cur))
-    console.print(head)
-    for s in result.scenarios:
-        if s.status != "optimal":
-            console.print(f"{s.name} is {s.status}: {s.message}", markup=False, highlight=False)
-        elif s.message:
-            console.print(f"{s.name}: {s.message}", markup=False, highlight=False)
-
-    targets = told.targets_table(result)
-    if not targets.empty:
-        table = Table(title="Outcomes a year (mean over the plan; target in brackets)")
-        table.add_column("outcome")
-        for n in names:
-            table.add_column(n, justify="right", overflow="fold")
-        mean = targets.set_index(["scenario", "outcome"])
-        for k in inst.outcomes:
-            row = [inst.outcomes[k].name or k]
-            for n in names:
-                if (n, k) not in mean.index:
-                    row.append("-")
-                    continue
-                got, target = mean.loc[(n, k), "achieved"], mean.loc[(n, k), "target"]
-                row.append(told.count(got) + ("" if pd.isna(target)
-                                              else f" ({told.count(target)})"))
-            table.add_row(*row)
-        console.print(table)
-
-    agencies = result.table("agencies")
-    if not agencies.empty:
-        table = Table(title="Agency net position (PV: savings - spend + transfers); "
-                            "* decided by the tie-break rules")
-        table.add_column("agency")
-        for n in names:
-            table.add_column(n, justify="right", overflow="fold")
-        for a, spec in inst.agencies.items():
-            row = [spec.name]
-            for n in names:
-                hit = agencies[(agencies["scenario"] == n) & (agencies["agency"] == a)]
-                if hit.empty:
-                    row.append("-")
-                    continue
-                mark = "*" if bool(hit["decided_by_rule"].iloc[0]) else ""
-                row.append(money(float(hit["net"].iloc[0]), cur) + mark)
-            table.add_row(*row)
-        console.print(table)
-    print_ring_fence_prices(result, console)
-    print_gains(result, console)
-
-
-def print_ring_fence_prices(result: RunResult, console: Console) -> None:
-    """The price of each ring-fence, ranked (when the `ring_fence_prices` analysis ran)."""
-    prices = result.analyses.get("ring_fence_prices")
-    if not prices:
-        return
-    inst = result.instance
-    reference = next(iter(prices.values()))["reference"]
-    gain = {"net_benefit": "net benefit", "outcomes": "weighted outcomes",
-            "cost": "cost saved"}[inst.objective]
-    table = Table(title=f"Price of each ring-fence: {gain} from lifting it alone, against "
-                        f"'{reference}' (PV)")
-    table.add_column("rank", justify="right")
-    table.add_column("stream")
-    table.add_column("agency")
-    table.add_column("lift gain", justify="right")
-    table.add_column("one more £ a year", justify="right")
-    ranked = sorted(prices.items(), key=lambda kv: (kv[1]["rank"] is None, kv[1]["rank"] or 0))
-    for stream, entry in ranked:
-        spec = inst.streams[stream]
-        row = [str(entry["rank"] or "-"), spec.name or stream, inst.agencies[spec.agency].name]
-        for key in ("lift_gain", "marginal_value"):
-            value = entry[key]
-            if value is None:
-                row.append("-")
-            elif inst.objective == "outcomes":
-                row.append(f"{value:,.4g}")
-            elif key == "lift_gain":
-                row.append(money(value, inst.currency))
-            else:
-                row.append(pence(value, inst.currency))  # a rate per pound, not an amount
-        table.add_row(*row)
-    console.print(table)
-
-
-def print_uncertainty(result: RunResult, console: Console) -> None:
-    """The draws: each scenario's objective spread, its chance of beating its reference,
-    each agency's chance of ending worse off, and the tornado's top figures."""
-    u = result.uncertainty
-    if u is None:
-        return
-    cur = result.instance.currency
-    shown = (lambda v: money(v, cur)) if result.instance.objective != "outcomes" else (
-        lambda v: "-" if v is None else f"{v:,.1f}")
-    table = Table(title=f"Uncertainty: {u.draws} draws, seed {u.seed}, {len(u.figures)} "
-                        f"uncertain figures ({u.where}, {u.seconds:.1f} s): each plan at the "
-                        "central figures, committed")
-    for name in ("scenario", "mean", "p5", "p50", "p95", "targets met", "beats ref",
-                 "hindsight mean", "hindsight beats"):
-        table.add_column(name, justify="left" if name == "scenario" else "right",
-                         overflow="fold")
-    committed = {name: u.committed_summary(name) for name in u.scenarios}
-    hindsight = {name: u.summary(name) for name in u.scenarios}
-
-    def pct(p: float | None) -> str:
-        return "-" if p is None else f"{p:.0%}"
-
-    for name, s in committed.items():
-        h = hindsight[name]
-        table.add_row(name, shown(s["mean"]), shown(s["p5"]), shown(s["p50"]), shown(s["p95"]),
-                      pct(s["p_targets_met"]), pct(s["p_beats_reference"]),
-                      shown(h["mean"]), pct(h["p_beats_reference"]))
-    console.print(table)
-    references = sorted({s["reference"] for s in committed.values() if s["reference"]})
-    console.print(
-        "Committed: the plan at the central figures buys what its money buys in each draw. "
-        "beats ref: the share of draws in which it does better than its reference's "
-        f"committed plan ({', '.join(references) or 'none'}). hindsight: every scenario "
-        "re-optimised knowing the draw (the best it could have been), over the draws "
-        "with a plan.", markup=False, highlight=False)
-    compared = [n for n, s in committed.items() if s["p_worse_off"]]
-    if compared:
-        table = Table(title="Chance each agency ends worse off under the committed plan than "
-                            "under the reference's (net position after agreed transfers)")
-        table.add_column("agency")
-        for n in compared:
-            table.add_column(n, justify="right", overflow="fold")
-        for a, spec in result.instance.agencies.items():
-            table.add_row(spec.name, *(f"{committed[n]['p_worse_off'][a]:.0%}"
-                                       for n in compared))
-        console.print(table)
-    rows = u.tornado().head(10)
-    if not rows.empty:
-        table = Table(title=f"What moves {u.main} most: its objective with one figure at its "
-                            f"low or high, the rest central (base {shown(u.base)})")
-        table.add_column("figure", overflow="fold")
-        for name in ("low", "high", "at low", "at high", "swing"):
-            table.add_column(name, justify="right")
-        for r in rows.itertuples(index=False):
-            at_low = shown(r.objective_low) if r.status_low == "optimal" else r.status_low
-            at_high = shown(r.objective_high) if r.status_high == "optimal" else r.status_high
-            table.add_row(r.figure.removeprefix("interventions."), f"{r.low:,.6g}",
-                          f"{r.high:,.6g}", at_low, at_high,
-                          shown(r.swing) if pd.notna(r.swing) else "-")
-        console.print(table)
-
-
-def print_gains(result: RunResult, console: Console) -> None:
-    """For each pooled scenario with a reference: every agency's change against it, its fair
-    (Shapley) share of the pooling gain and what the settlement pays or takes; the
-    settlement in words."""
+        if s.status == "optimal" and s.message:
+            lines += ["", *wrap(f"{s.name}: {s.message}", width)]
+    if outcomes:
+        lines += ["", *outcome_lines(story, width)]
+    lines += ["", *all_agency_lines(story, width)]
+    lines += price_lines(story, width)
     for s in result.scenarios:
         ref = gains.compared(result, s)
-        if s.status != "optimal" or s.data is None or not s.data.pooling or ref is None:
-            continue
-        console.print(gains_table(result, s, ref))
-        for line in settlement_sentences(result, s.name):
-            console.print(line, markup=False, highlight=False)
+        if s.status == "optimal" and s.data is not None and s.data.pooling and ref is not None:
+            lines += ["", *gains_lines(story, s, ref, width)]
+            for sentence in settlement_sentences(result, s.name):
+                indent = " " * (len(sentence) - len(sentence.lstrip()))
+                lines += textwrap.wrap(sentence, width, subsequent_indent=indent + "  ",
+                                       break_on_hyphens=False)
+    lines += draw_lines(story, width)
+    return lines
 
 
-def gains_table(result: RunResult, s: ScenarioResult, ref: ScenarioResult) -> Table:
-    """The gainers-and-losers table of one pooled scenario."""
-    cur = result.instance.currency
+def all_agency_lines(story: Story, width: int) -> list[str]:
+    """Each agency's net position in every scenario with a plan (* decided by rule)."""
+    nets = story.gains.set_index(["scenario", "agency"])
+    optimal = story.scenarios[story.scenarios["status"] == "optimal"]["scenario"].tolist()
+    if nets.empty or not optimal:
+        return []
+    agencies = list(story.instance.agencies)
+    columns = [Column(n, [story.money(nets.loc[(n, a), "net"])
+                          + ("*" if nets.loc[(n, a), "decided_by_rule"] else "")
+                          for a in agencies]) for n in optimal]
+    first = Column("agency", [story.name("agencies", a) for a in agencies], right=False,
+                   name=True)
+    return layout("Each agency's net position in every scenario (present value: savings - "
+                  "spend + transfers; * decided by the tie-break rules)", first,
+                  [[c] for c in columns], width)
+
+
+def price_lines(story: Story, width: int) -> list[str]:
+    """The price of each ring-fence, ranked (when the `ring_fence_prices` analysis ran)."""
+    prices = story.prices
+    if prices.empty:
+        return []
+    inst = story.instance
+    gain = {"net_benefit": "net benefit", "outcomes": "weighted outcomes",
+            "cost": "cost saved"}[inst.objective]
+    rows = list(prices.itertuples(index=False))
+
+    def figure(value: float | None, rate: bool) -> str:
+        if value is None or pd.isna(value):
+            return "-"
+        if inst.objective == "outcomes":
+            return f"{value:,.4g}"
+        return story.rate(value) if rate else story.money(value)  # a rate: to the penny
+
+    columns = [
+        Column("stream", [story.name("streams", r.stream) for r in rows], right=False,
+               name=True),
+        Column("agency", [story.name("agencies", r.agency) for r in rows], right=False,
+               name=True),
+        Column("lift gain", [figure(r.lift_gain, False) for r in rows]),
+        Column("one more £ a year", [figure(r.marginal_value, True) for r in rows]),
+    ]
+    first = Column("rank", ["-" if pd.isna(r.rank) else str(int(r.rank)) for r in rows])
+    reference = rows[0].reference
+    return ["", *layout(f"The price of each ring-fence: {gain} from lifting it alone, against "
+                        f"{reference} (present value)", first, [columns], width)]
+
+
+def gains_lines(story: Story, s: ScenarioResult, ref: ScenarioResult,
+                width: int) -> list[str]:
+    """Who gains and who loses in one pooled scenario: each agency's position against its
+    reference, its fair (Shapley) share of the gain, what the settlement pays or takes."""
+    result = story.result
     gap = gains.change(result, s)
     assert gap is not None
     shares = result.analyses.get("shapley", {}).get(s.name)
@@ -576,33 +518,88 @@ def gains_table(result: RunResult, s: ScenarioResult, ref: ScenarioResult) -> Ta
     for p in payments or []:
         settled[p["from"]] -= p["amount"]
         settled[p["to"]] += p["amount"]
-    table = Table(title=f"Who gains and who loses in {s.name}, against {ref.name} "
-                        "(net position, PV)")
-    heads = ["agency", ref.name, s.name, "change"]
-    heads += [] if shares is None else ["Shapley share"]
-    heads += [] if payments is None else ["settlement"]
-    for head in heads:
-        table.add_column(head, justify="left" if head == "agency" else "right",
-                         overflow="fold")
+    agencies = list(story.instance.agencies)
     nets = s.agencies.set_index("agency")["net"]
-    for a, spec in result.instance.agencies.items():
-        row = [spec.name, money(nets[a] - gap[a], cur), money(nets[a], cur),
-               _coloured(gap[a], cur)]
-        if shares is not None:
-            row.append(money(shares.get(a, 0.0), cur))
-        if payments is not None:
-            moved = settled[a]
-            row.append("" if moved == 0 else ("receives " if moved > 0 else "pays ")
-                       + money(abs(moved), cur))
-        table.add_row(*row)
-    return table
+    columns = [Column(ref.name, [story.money(nets[a] - gap[a]) for a in agencies]),
+               Column(s.name, [story.money(nets[a]) for a in agencies]),
+               Column("change", [_signed(story, gap[a]) for a in agencies])]
+    if shares is not None:
+        columns.append(Column("Shapley share", [story.money(shares.get(a, 0.0))
+                                                for a in agencies]))
+    if payments is not None:
+        columns.append(Column("settlement", [
+            "" if settled[a] == 0 else ("receives " if settled[a] > 0 else "pays ")
+            + story.money(abs(settled[a])) for a in agencies]))
+    first = Column("agency", [story.name("agencies", a) for a in agencies], right=False,
+                   name=True)
+    return layout(f"Who gains and who loses in {s.name}, against {ref.name} (net position, "
+                  "present value)", first, [columns[:3], columns[3:]], width)
 
 
-def _coloured(value: float, currency: str) -> str:
-    text = money(value, currency)
-    if value > 0:
-        return f"[green]+{text}[/green]"
-    return f"[red]{text}[/red]" if value < 0 else text
+def draw_lines(story: Story, width: int) -> list[str]:
+    """After `--draws`: each scenario's spread, each agency's chance of ending worse off,
+    and the figures that move the objective most."""
+    u = story.uncertainty
+    if u is None:
+        return []
+    shown = story.objective_text
+    spread = u.spread
+    hindsight = u.hindsight.set_index("scenario").reindex(spread["scenario"])
+    groups = [
+        [Column(head, [shown(v) for v in spread[key]]) for head, key in
+         (("mean", "mean"), ("p5", "p5"), ("p50", "p50"), ("p95", "p95"))],
+        [Column("targets met", [told.share(v) for v in spread["p_targets_met"]]),
+         Column("beats ref", [told.share(v) for v in spread["p_beats_reference"]])],
+        [Column("hindsight mean", [shown(v) for v in hindsight["mean"]]),
+         Column("hindsight beats", [told.share(v) for v in hindsight["p_beats_reference"]])],
+    ]
+    references = sorted({r for r in spread["reference"] if isinstance(r, str) and r})
+    lines = ["", *layout(
+        f"Uncertainty: {u.draws:,} draws, seed {u.seed}, {u.figures} uncertain figures: each "
+        "plan at the central figures, committed",
+        Column("scenario", spread["scenario"].tolist(), right=False), groups, width,
+        ["Committed: the plan at the central figures buys what its money buys in each draw. "
+         "beats ref: the share of draws in which it does better than its reference's "
+         f"committed plan ({', '.join(references) or 'none'}). hindsight: every scenario "
+         "re-optimised knowing the draw (the best it could have been), over the draws with "
+         "a plan."])]
+    worse = u.worse_off
+    if not worse.empty:
+        compared = list(dict.fromkeys(worse["scenario"]))
+        chance = worse.set_index(["scenario", "agency"])["probability"]
+        agencies = list(story.instance.agencies)
+        lines += ["", *layout(
+            "Chance each agency ends worse off under the committed plan than under the "
+            "reference's (net position after agreed transfers)",
+            Column("agency", [story.name("agencies", a) for a in agencies], right=False,
+                   name=True),
+            [[Column(n, [told.share(chance.get((n, a))) for a in agencies])]
+             for n in compared], width)]
+    rows = u.tornado.head(10)
+    if not rows.empty:
+        def end(r: object, side: str) -> str:
+            status = getattr(r, f"status_{side}")
+            return shown(getattr(r, f"objective_{side}")) if status == "optimal" else status
+
+        rows_ = list(rows.itertuples(index=False))
+        columns = [Column("low", [f"{r.low:,.6g}" for r in rows_]),
+                   Column("high", [f"{r.high:,.6g}" for r in rows_]),
+                   Column("at low", [end(r, "low") for r in rows_]),
+                   Column("at high", [end(r, "high") for r in rows_]),
+                   Column("swing", [shown(r.swing) if pd.notna(r.swing) else "-"
+                                    for r in rows_])]
+        lines += ["", *layout(
+            f"What moves {u.main} most: its objective with one figure at its low or high, "
+            f"the rest central (base {shown(u.base)})",
+            Column("figure", [told.figure_name(story.instance, r.figure) for r in rows_],
+                   right=False, name=True), [columns], width)]
+    return lines
+
+
+def print_uncertainty(result: RunResult, console: Console) -> None:
+    """The draws' tables on their own (benchmarks/uncertainty.py)."""
+    for line in draw_lines(tell(result, RULES), console.width):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def settlement_sentences(result: RunResult, scenario: str) -> list[str]:
@@ -621,8 +618,8 @@ def settlement_sentences(result: RunResult, scenario: str) -> list[str]:
         total = sum(p["amount"] for p in payments)
         lines = [f"Settlement for {scenario} (present value; {money(total, cur)} "
                  f"moves in all):"]
-        lines += [f"  {names[p['from']]} {told.verb(names[p['from']], 'pays')} {names[p['to']]} "
-                  f"{money(p['amount'], cur)}." for p in payments]
+        lines += [f"  {names[p['from']]} {told.verb(names[p['from']], 'pays')} "
+                  f"{names[p['to']]} {money(p['amount'], cur)}." for p in payments]
     short = result.analyses.get("settlement_shortfall", {}).get(scenario, 0.0)
     if short > 0:
         lines.append(f"  The gains cannot cover every loser: together they stay "

@@ -53,8 +53,7 @@ def print_rollup(rollup: Rollup, console: Console, out: Path, detail: bool = Fal
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if detail:
         print_detail(rollup, console)
-    print_more(console, detail, explain, "every scenario's sentence and totals, outcomes "
-               "added up")
+    print_more(console, detail, explain, "every scenario's sentence and outcomes")
     print_open(console, out, "the places added up",
                f"; each place's own reports are in {out.resolve()}/<place>/")
 
