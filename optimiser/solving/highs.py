@@ -571,9 +571,12 @@ def resolve(
         raise SolverError(f"HiGHS stopped with status '{status}'")
     if status != "optimal":
         return status, None, x
-    hold = _hold_objective(lp, "objective", z, 0.0)
-    x, _, _ = _least_pooling(lp, hold, z, x)
-    _drop_hold(lp, hold)
+    with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
+        if lp.fixed:
+            status, z, x, _ = _optimise(lp, "objective")
+        hold = _hold_objective(lp, "objective", z, 0.0)
+        x, _, _ = _least_pooling(lp, hold, z, x)
+        _drop_hold(lp, hold)
     return status, objective_value(lp, "objective", x), x
 
 
@@ -627,9 +630,11 @@ def _by_relaxation(lp: CompiledLP, name: str,
     z_F. Where z_F is within PROVEN_GAP of z_R, that plan is a proven optimum (no plan
     beats the relaxation); where the relaxation is infeasible, so is the MILP. Each
     takes a warm simplex re-solve, against a branch and bound from scratch (presolve,
-    root, heuristics): used by the analyses' many re-solves (`reoptimise`), never for a
-    scenario's own plan (`solve_loaded`). Where it proves nothing, the fixed plan (when
-    feasible) is handed to the branch and bound as its first incumbent.
+    root, heuristics): used by the analyses' many re-solves (`reoptimise`: ring-fence
+    lifts, Shapley coalitions, whose objective values alone they read), never for a
+    plan whose figures are reported (`solve_loaded`, the draws' `resolve`). Where it
+    proves nothing, the fixed plan (when feasible) is handed to the branch and bound as
+    its first incumbent.
     """
     h = lp.highs
     cols = lp.integer
@@ -819,7 +824,7 @@ def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.nda
         if not values:
             return "optimal", z + lp.offsets[name], np.empty(0), iterations
         x = np.array(h.getSolution().col_value, dtype=float)
-        return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
+        return "optimal", objective_value(lp, name, x), x, iterations
     lp.mip = MipInfo(float("inf"), float("nan"), False, _STOPPED.get(status, ""), nodes)
     if status in _STOPPED:
         return "time_limit", float("nan"), np.empty(0), iterations
