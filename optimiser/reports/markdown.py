@@ -14,10 +14,15 @@ import pandas as pd
 
 from optimiser.reports.story import (
     APPRAISAL,
+    LIMIT_KINDS,
+    LIMIT_WORDS,
     Story,
     account_text,
     count,
     discount_sentences,
+    gain_text,
+    limits_focus,
+    limits_sentences,
     narrative,
     net_benefit_paragraph,
     rate_name,
@@ -26,11 +31,12 @@ from optimiser.reports.story import (
     uncertainty_sentences,
     years,
 )
+from optimiser.safe import Markdown, md_text
 
 
 def cell(text: object) -> str:
-    """Text for a Markdown table cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text for a Markdown table cell (`optimiser.safe.md_text`: markup escaped, one line)."""
+    return md_text(text, line_start=False)
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]], right_from: int = 1) -> str:
@@ -51,25 +57,26 @@ def summary(story: Story) -> str:
     """The whole summary."""
     inst = story.instance
     parts = [
-        f"# {inst.name}",
-        f"**{story.headline.sentence}**",
+        f"# {md_text(inst.name)}",
+        f"**{md_text(story.headline.sentence)}**",
         f"{years(inst.years)} from {inst.start_year}; objective "
         f"{inst.objective.replace('_', ' ')}; {inst.currency} at constant prices; present "
         "values discounted at "
         f"{inst.discount_rate:.1%} a year.",
         *appraisal(story),
-        "\n".join(f"- {s}" for s in narrative(story)),
+        "\n".join(f"- {md_text(s)}" for s in narrative(story)),
         "## Scenarios",
         scenarios_table(story),
         *services(story),
         *gainers(story),
+        *limits(story),
         *discounting(story),
         *prices(story),
         *payments(story),
         *uncertainty(story),
         *robust(story),
         *rules(story),
-        f"_Produced by optimise from {story.result.prepared.path.name} "
+        f"_Produced by optimise from {md_text(story.result.prepared.path.name)} "
         f"(SHA-256 {story.result.prepared.sha256[:12]}...); every figure is in results.json._",
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
@@ -147,12 +154,31 @@ def gainers(story: Story) -> list[str]:
         return []
     gains = story.gains[story.gains["scenario"] == head.pooled]
     rows = [[story.name("agencies", r.agency), story.full(r.reference_net),
-             story.full(r.net) + ("*" if r.decided_by_rule else ""), story.full(r.gain)]
+             Markdown(cell(story.full(r.net)) + ("*" if r.decided_by_rule else "")),
+             story.full(r.gain)]
             for r in gains.itertuples(index=False)]
-    return [f"## Who gains and who loses ({head.pooled} against {head.baseline})",
+    return [f"## Who gains and who loses ({md_text(head.pooled)} against "
+            f"{md_text(head.baseline)})",
             table(["Agency", f"{head.baseline} (PV)", f"{head.pooled} (PV)", "Change"], rows),
             "Net position: present value of savings minus spend, plus transfers in, minus "
             "transfers out. * decided by rule (see below)."]
+
+
+def limits(story: Story) -> list[str]:
+    """What limits the headline's plan, with the price of each limit and its figure's basis."""
+    focus = limits_focus(story)
+    if focus is None:
+        return []
+    mine = story.limits[story.limits["scenario"] == focus]
+    rows = [[LIMIT_WORDS[r["kind"]], story.name(LIMIT_KINDS[r["kind"]], r["item"]),
+             r["years"] or "the whole plan", gain_text(story, r["gain"]), r["unit"],
+             r["basis"], r["note"]] for r in mine.to_dict("records")]
+    out = ["## What limits the plan", " ".join(limits_sentences(story))]
+    if rows:
+        out.append(table(["Limit", "Of", "Binding in", "Gain from one unit more room",
+                          "One unit is", "Figure", "Source or assumption"], rows,
+                         right_from=7))
+    return out
 
 
 def discounting(story: Story) -> list[str]:
@@ -210,7 +236,7 @@ def uncertainty(story: Story) -> list[str]:
     back = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
              f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
             for r in u.hindsight.itertuples(index=False)]
-    return ["## How sure are these figures?", " ".join(uncertainty_sentences(story)),
+    return ["## How sure are these figures?", md_text(" ".join(uncertainty_sentences(story))),
             "Committed: each scenario's plan at the central figures, in every draw.",
             table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
                    "Every target met", "Beats its reference"], rows),
@@ -229,7 +255,7 @@ def robust(story: Story) -> list[str]:
 
 def rules(story: Story) -> list[str]:
     """The tie-break rules, and the positions they decided."""
-    listed = "\n".join(f"{n}. **{key.replace('_', ' ')}**: {text}"
+    listed = "\n".join(f"{n}. **{md_text(key.replace('_', ' '))}**: {md_text(text)}"
                        for n, (key, text) in enumerate(story.rules.items(), start=1))
     out = ["## Figures chosen by rule", listed]
     decided = story.decided

@@ -29,10 +29,12 @@ from optimiser.reports.story import (
     Story,
     discount_sentences,
     figure_name,
+    limits_sentences,
     narrative,
     uncertainty_sentences,
     years,
 )
+from optimiser.safe import cell_text
 
 CREATED = dt.datetime(2000, 1, 1)
 """Fixed creation time, so the file's bytes depend only on its contents."""
@@ -68,7 +70,7 @@ class Sheet:
         elif kind in NUMERIC:
             self.sheet.write_number(row, col, float(value), fmt)
         else:
-            self.sheet.write_string(row, col, str(value), fmt)
+            self.sheet.write_string(row, col, cell_text(value), fmt)
         if fit:
             self.fit(col, shown_width(value, kind, self.formats["symbol"]))
 
@@ -112,7 +114,7 @@ class Sheet:
             return self.sheet.write_boolean, [v if v is None else bool(v) for v in values]
         if kind in NUMERIC:
             return self.sheet.write_number, [_number(v) for v in values]
-        return self.sheet.write_string, [v if v is None else str(v) for v in values]
+        return self.sheet.write_string, [v if v is None else cell_text(v) for v in values]
 
     def finish(self, freeze_rows: int, freeze_cols: int = 0) -> None:
         """Freeze the header rows and set the fitted widths."""
@@ -202,7 +204,7 @@ def write_workbook(story: Story, path: Path) -> None:
                          "author": "optimise", "created": CREATED})
     formats = make_formats(book, story.currency)
     for write in (summary_sheet, account_sheet, tidy_sheets, agencies_sheet, cash_sheet,
-                  transfers_sheet, prices_sheet, discount_sheet,
+                  transfers_sheet, prices_sheet, limits_sheet, discount_sheet,
                   uncertainty_sheet, tornado_sheet, assumptions_sheet, provenance_sheet):
         write(story, book, formats)
     book.close()
@@ -436,6 +438,24 @@ def prices_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
     if frame.empty:
         sheet.cell(row + 1, 0, "Not computed in this run.", "prose", fit=False)
     sheet.finish(1)
+
+
+def limits_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Every scenario's binding limits (limits.csv), with their prices and figures' basis
+    (written when the limits analysis ran)."""
+    if "limits" not in story.result.analyses:
+        return
+    sheet = _sheet(book, "Limits", formats)
+    row = sheet.table(0, story.limits, [
+        Column("Scenario", "scenario"), Column("Limit", "kind"), Column("Of", "item"),
+        Column("Binding in", "years"),
+        Column("Gain from one unit more room", "gain",
+               "number" if story.instance.objective == "outcomes" else "pence"),
+        Column("One unit is", "unit"), Column("Figure", "figure"), Column("Basis", "basis"),
+        Column("Source or assumption", "note")])
+    for n, sentence in enumerate(limits_sentences(story)):
+        sheet.cell(row + 1 + n, 0, sentence, "prose", fit=False)
+    sheet.finish(1, 3)
 
 
 def discount_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
