@@ -161,7 +161,7 @@ def write_gains_pictures(result: RunResult, folder: Path) -> None:
     """gains.png: the headline scenario's picture (`draw_gains` draws any other)."""
     first = headline(result)
     if first is not None:
-        with mpl.rc_context(CHART_STYLE):
+        with mpl.rc_context(CHART_STYLE):  # type: ignore[arg-type]  # keys checked by matplotlib
             _save(draw_gains(result, first), folder / "gains.png")
 
 

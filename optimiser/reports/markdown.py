@@ -14,10 +14,15 @@ import pandas as pd
 
 from optimiser.reports.story import (
     APPRAISAL,
+    LIMIT_KINDS,
+    LIMIT_WORDS,
     Story,
     account_text,
     count,
     discount_sentences,
+    gain_text,
+    limits_focus,
+    limits_sentences,
     narrative,
     net_benefit_paragraph,
     rate_name,
@@ -62,7 +67,9 @@ def summary(story: Story) -> str:
         "\n".join(f"- {md_text(s)}" for s in narrative(story)),
         "## Scenarios",
         scenarios_table(story),
+        *services(story),
         *gainers(story),
+        *limits(story),
         *discounting(story),
         *prices(story),
         *payments(story),
@@ -89,7 +96,8 @@ def scenarios_table(story: Story) -> str:
         header.append(f"{story.name('outcomes', k)} a year{shown}")
     rows = []
     for r in story.scenarios.itertuples(index=False):
-        status = r.status if r.status == "optimal" else f"{r.status}: {r.message}"
+        shown = story.result.scenario(r.scenario).reported_status
+        status = shown if shown == "optimal" else f"{shown}: {r.message}"
         row = [r.scenario, status, story.objective_text(r.objective, full=True),
                story.full(r.spend), story.full(r.savings), story.full(r.net_benefit)]
         for k in outcomes:
@@ -97,6 +105,33 @@ def scenarios_table(story: Story) -> str:
                        if (r.scenario, k) in targets.index else "-")
         rows.append(row)
     return table(header, rows, right_from=2)
+
+
+def services(story: Story) -> list[str]:
+    """Services with set-up costs or minimum scales: the years each runs, the set-up costs
+    paid (cash, undiscounted) and the streams that pay them, per scenario with a plan."""
+    rows = []
+    start = story.instance.start_year
+    for s in story.result.scenarios:
+        found = s.extra.get("services")
+        if s.status != "optimal" or not isinstance(found, dict):
+            continue
+        for item, entry in found.items():
+            runs = [start + t for t, on in enumerate(entry["runs"]) if on]
+            when = ("never" if not runs else "every year" if len(runs) == len(entry["runs"])
+                    else ", ".join(map(str, runs)))
+            payers = sorted(entry["setup_paid_by"].items(), key=lambda kv: -sum(kv[1]))
+            rows.append([s.name, story.name("interventions", item), when,
+                         story.full(sum(entry["setup_cost"])),
+                         ", ".join(story.name("streams", k) for k, _ in payers) or "-"])
+    if not rows:
+        return []
+    return ["## Services that run or do not (set-up costs and minimum scales)",
+            table(["Scenario", "Service", "Runs", "Set-up costs paid (cash)", "Paid by"], rows,
+                  right_from=3),
+            "A service with a set-up cost or a minimum scale runs in a year or does not; "
+            "its set-up cost is shared among the streams that pay for it that year, in "
+            "proportion to what each pays."]
 
 
 def appraisal(story: Story) -> list[str]:
@@ -127,6 +162,23 @@ def gainers(story: Story) -> list[str]:
             table(["Agency", f"{head.baseline} (PV)", f"{head.pooled} (PV)", "Change"], rows),
             "Net position: present value of savings minus spend, plus transfers in, minus "
             "transfers out. * decided by rule (see below)."]
+
+
+def limits(story: Story) -> list[str]:
+    """What limits the headline's plan, with the price of each limit and its figure's basis."""
+    focus = limits_focus(story)
+    if focus is None:
+        return []
+    mine = story.limits[story.limits["scenario"] == focus]
+    rows = [[LIMIT_WORDS[r["kind"]], story.name(LIMIT_KINDS[r["kind"]], r["item"]),
+             r["years"] or "the whole plan", gain_text(story, r["gain"]), r["unit"],
+             r["basis"], r["note"]] for r in mine.to_dict("records")]
+    out = ["## What limits the plan", " ".join(limits_sentences(story))]
+    if rows:
+        out.append(table(["Limit", "Of", "Binding in", "Gain from one unit more room",
+                          "One unit is", "Figure", "Source or assumption"], rows,
+                         right_from=7))
+    return out
 
 
 def discounting(story: Story) -> list[str]:
