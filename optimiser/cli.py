@@ -184,6 +184,23 @@ def check_draws(draws: int | None, seed: int | None, workers: int | None,
     if workers is not None and scheduler is not None:
         raise UsageError("--workers and --scheduler: choose one (the cluster has its own "
                          "workers)")
+    if scheduler is not None and not dask_installed():
+        raise UsageError(DASK_MISSING)
+
+
+DASK_MISSING = ("--scheduler needs Dask, an optional extra that is not installed here: "
+                "pip install 'optimise[dask]' (or run the draws on local processes with "
+                "--workers N)")
+
+
+def dask_installed() -> bool:
+    """Whether dask.distributed can be imported (the optional `optimise[dask]` extra)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("dask.distributed") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def check_mip(gap: float | None, time_limit: float | None) -> None:

@@ -507,7 +507,8 @@ def _on_dask(
         from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
     except ImportError as err:
-        raise UsageError(f"--scheduler needs dask.distributed: {err}") from None
+        raise UsageError("--scheduler needs Dask, an optional extra that is not installed "
+                         f"here: pip install 'optimise[dask]' ({err})") from None
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
