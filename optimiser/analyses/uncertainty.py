@@ -648,7 +648,7 @@ class UncertaintyResult:
         n = len(self.uniforms)
         if not self.figures or n == 0:
             return pd.DataFrame(columns=["draw", "figure", "value"])
-        low, central, high = (np.array([getattr(f, k) for f in self.figures])
+        low, central, high = (np.array([getattr(f, k) for f in self.figures], dtype=float)
                               for k in ("low", "central", "high"))
         values = triangular(self.uniforms, low, central, high)  # (N, F)
         labels = [f.label for f in self.figures]
