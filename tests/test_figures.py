@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from optimiser.analyses.uncertainty import make_plan
@@ -221,17 +222,28 @@ def test_spreadsheet_cells_may_name_figures(tmp_path: Path) -> None:
 BOURNEMOUTH = Path(__file__).resolve().parents[1] / "instances" / "bournemouth-dorset-poole.yaml"
 
 
-def test_shipped_bournemouth_uses_named_figures_and_keeps_its_objectives() -> None:
+def test_shipped_bournemouth_uses_named_figures_and_keeps_its_objectives(tmp_path: Path) -> None:
     # The objectives the instance gave before its shared prices became named figures
     # (the same figures, written as numbers).
     before = {"ring_fenced": 15762797.386767944, "pooled": 16985170.043843463,
               "pooled_fair": 16572389.48767012, "half_pooled": 16851765.782443523,
               "virtual_wards_2024": 18448276.56327381}
+    # Without the set-up costs, minimum scales, tiers and carry-over added since (issue 17).
+    plain = yaml.safe_load(BOURNEMOUTH.read_text(encoding="utf-8"))
+    for body in plain["interventions"].values():
+        for key in ("setup_cost", "min_scale", "tiers"):
+            body.pop(key, None)
+    for body in plain["streams"].values():
+        body.pop("carry_over", None)
+    copy = tmp_path / BOURNEMOUTH.name
+    copy.write_text(yaml.safe_dump(plain, sort_keys=False), encoding="utf-8")
+    assert {s.name: s.objective for s in run(copy, ranges=False).scenarios} == pytest.approx(
+        before, rel=1e-9)
     result = run(BOURNEMOUTH, ranges=False)
-    assert {s.name: s.objective for s in result.scenarios} == pytest.approx(before, rel=1e-9)
     source = result.prepared.source
-    assert {"admission_cost", "acute_loss", "reablement_cost"} <= set(source.figures)
-    uses = [use for use in source.uses.values() if "admission_cost" in use.names]
+    assert {"older_admission_2009_10", "older_admission_acute_net_loss_2009_10",
+            "reablement_episode_2009_10", "nhs_dorset_share"} <= set(source.figures)
+    uses = [use for use in source.uses.values() if "older_admission_2009_10" in use.names]
     assert len(uses) >= 8
     saving = result.instance.interventions["night_contact"].savings["dorset_pct"]
     assert saving == pytest.approx(1.5 * 2700 * 0.64)

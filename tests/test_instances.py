@@ -10,6 +10,7 @@ Each place is solved once (module fixture) and shared by every test here.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 from reference import check_account, check_plan, load_instance, positions_of, solve_reference
 from reference_milp import check_extended_plan, objective_of_plan, solve_milp_reference
 
@@ -33,6 +35,8 @@ PLACES = {p.relative_to(REPO / "instances").with_suffix("").as_posix(): p
           for p in [*PILOTS, *CURRENT]}
 """'croydon' (the 2010 pilot) or 'bcf/croydon' (today's place) -> its file."""
 STEMS = list(PLACES)
+LIBRARY = REPO / "instances" / "figures" / "unit-costs.yaml"
+"""The one library of unit costs and prices every shipped place draws on by name."""
 
 # What each place's story says (instances/README.md and the comment at the top of each
 # file): pooling gains; these agencies end worse off pooled than ring-fenced (`lose`)
@@ -183,6 +187,66 @@ def test_headline_behaves_as_the_story_says(stem: str, solved: dict[str, RunResu
     assert result.scenario("pooled_fair").objective >= ring.objective - slack
 
 
+# The objectives the pilots gave before their shared prices became names of the library
+# (the same numbers, written out), to 1e-9 relative.
+PILOT_OBJECTIVES = {
+    "birmingham": {
+        "ring_fenced": -20072573.865281846, "pooled": -6458821.191608141,
+        "pooled_fair": -6458821.191608141, "birmingham_budget": -6458821.191608141},
+    "bournemouth-dorset-poole": {
+        "ring_fenced": 15762797.386767944, "pooled": 16985170.043843463,
+        "pooled_fair": 16572389.48767012, "half_pooled": 16851765.782443523,
+        "virtual_wards_2024": 18448276.56327381},
+    "bradford": {
+        "ring_fenced": 229791.19315677066, "pooled": 6211506.979496481,
+        "pooled_fair": 6211506.97949648, "older_people_only": 4156004.1157182883},
+    "croydon": {
+        "ring_fenced": 643710.0407907865, "pooled": 1212350.9583278934,
+        "pooled_fair": 1212350.9583278934, "health_and_council": 1212350.9583278934},
+    "leicester-leicestershire": {
+        "ring_fenced": 13871914.691475473, "pooled": 17039453.952211462,
+        "pooled_fair": 16637325.578691443, "ptb_only": 16345609.170554355},
+    "south-tyneside-gateshead-sunderland": {
+        "ring_fenced": 8208956.803343318, "pooled": 9836080.65013502,
+        "pooled_fair": 8850248.386718161, "joint_procurement": 12346279.601765512},
+    "worcestershire": {
+        "ring_fenced": -268470.7370743832, "pooled": 177574.67338765273,
+        "pooled_fair": 81830.91447771934, "without_dwp": 111712.29502147262},
+}
+
+
+def test_pilots_keep_their_objectives_with_the_library(solved: dict[str, RunResult]) -> None:
+    assert set(PILOT_OBJECTIVES) == set(pilots(solved))
+    for stem, want in PILOT_OBJECTIVES.items():
+        got = {s.name: s.objective for s in solved[stem].scenarios}
+        assert got == pytest.approx(want, rel=1e-9), stem
+
+
+def test_every_place_draws_on_the_library_by_name(solved: dict[str, RunResult]) -> None:
+    """One library, cited: every shipped place names it in `figures_from` and uses its
+    figures by name; every library figure says where it comes from or why."""
+    library = yaml.safe_load(LIBRARY.read_text(encoding="utf-8"))["figures"]
+    for name, entry in library.items():
+        assert ("source" in entry) != ("assumption" in entry), name
+        assert entry.get("unit"), name
+    used: set[str] = set()
+    for stem, result in solved.items():
+        path = PLACES[stem]
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        drawn = [(path.parent / f).resolve() for f in data.get("figures_from") or []]
+        assert LIBRARY.resolve() in drawn, stem
+        names = {n for use in result.prepared.source.uses.values() for n in use.names}
+        assert names & set(library), f"{stem} uses no figure of the library by name"
+        used |= names
+    # A figure no place uses by name is one another figure or a place's working rests on.
+    texts = [str(e) for e in library.values()] + [p.read_text(encoding="utf-8")
+                                                   for p in PLACES.values()]
+    cited = {n for n in library for text in texts if re.search(rf"\b{n}\b", text)}
+    unused = set(library) - used - cited
+    held = {"qaly_threshold_nice", "ae_attendance_2025_26"}  # for a health-budget view, A&E
+    assert unused == held, f"library figures nothing uses or cites: {sorted(unused - held)}"
+
+
 def test_bournemouth_acute_trusts_keep_their_floor(solved: dict[str, RunResult]) -> None:
     """The trusts' max_net_cost 0 holds in every scenario."""
     result = solved["bournemouth-dorset-poole"]
@@ -321,7 +385,14 @@ def test_rollup_command_writes_places_results_and_csv(tmp_path: Path) -> None:
     assert "If every pilot pooled" in done.stdout
 
 
+def _with_library(folder: Path) -> None:
+    """The shared prices beside a copied instance, where its `figures_from` looks for them."""
+    (folder / "figures").mkdir(parents=True, exist_ok=True)
+    (folder / "figures" / "unit-costs.yaml").write_text(LIBRARY.read_text())
+
+
 def test_rollup_invalid_place_exit_2_nothing_written(tmp_path: Path) -> None:
+    _with_library(tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text((REPO / "instances" / "croydon.yaml").read_text().replace(
         "kind: pct", "kind: primary_care_trust"))
@@ -343,6 +414,7 @@ def test_rollup_infeasible_somewhere_exit_1(tmp_path: Path) -> None:
 
 def test_rollup_refuses_two_files_with_one_name(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
+    _with_library(tmp_path / "a")
     copy = tmp_path / "a" / "croydon.yaml"
     copy.write_text((REPO / "instances" / "croydon.yaml").read_text())
     done = cli(REPO / "instances" / "croydon.yaml", copy, "--out", tmp_path / "out")

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from reference import solve_reference
+from reference import load_instance, solve_reference
 
 from optimiser.analyses import run_analyses
 from optimiser.analyses.prices import price_sentences, price_table
@@ -215,7 +215,7 @@ SHIPPED = sorted((Path(__file__).parent.parent / "instances").glob("*.yaml"))
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_lift_gains_match_an_independent_resolve(path: Path) -> None:
     """The shipped places' prices against the test oracle, scenario by scenario."""
-    instance = yaml.safe_load(path.read_text())
+    instance = load_instance(path)  # named figures written out, libraries beside the file
     result = solved(path)
     prices = result.analyses["ring_fence_prices"]
     reference = next(iter(prices.values()))["reference"]

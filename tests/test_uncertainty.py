@@ -297,6 +297,9 @@ def bournemouth_with_ranges(tmp_path: Path) -> Path:
     on effects and savings, some in the rows the factors rebuild, some to the acute trust
     (whose floor binds) and to every agency protected by pooled_fair, a per-year cost, and
     deadweight where the acute trust's saving is largest."""
+    library = tmp_path / "figures" / "unit-costs.yaml"  # the shared prices, beside it as shipped
+    library.parent.mkdir(exist_ok=True)
+    library.write_text((ROOT / "instances" / "figures" / "unit-costs.yaml").read_text())
     return write(tmp_path, with_ranges(BOURNEMOUTH.read_text(), {
         "interventions.virtual_ward.effects.admissions_avoided":
             {"low": 0.0, "central": 0.4, "high": 0.4},
@@ -374,9 +377,10 @@ def test_shipped_bournemouth_draws_are_the_same_on_one_and_two_workers() -> None
     assert (ward["low"], ward["central"], ward["high"]) == (0.2, 0.5, 1.0)
     # Judged on the 2024 evaluation the pooled plan buys virtual wards (as the
     # virtual_wards_2024 scenario does); on the central evidence it buys none, so
-    # evidence that they achieve nothing loses nothing.
+    # evidence that they achieve nothing loses nothing. (Their GBP 180k a year of set-up
+    # cost, issue 17, takes most of the gain: about GBP 0.1m over the plan, not 0.5m.)
     base = one["tornado"]["base"]  # type: ignore[index]
-    assert ward["objective_low"] > base + 500_000
+    assert ward["objective_low"] > base + 50_000
     assert ward["objective_high"] == pytest.approx(base, rel=1e-9)
 
 

@@ -130,10 +130,15 @@ class CompiledLP:
     costs that differ (`_load_objective`)."""
     integer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     """Columns that are binaries (empty for an LP)."""
+    integer_bounds: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0), np.zeros(0)))
+    """The binaries' (lower, upper) bounds as compiled (a lower bound 1: the service must run)."""
     fixed: bool = False
     """Whether the binaries are fixed and relaxed to continuous (`fixed_integers`)."""
     mip: MipInfo | None = None
     """How the last MILP solve ended (None after an LP solve)."""
+    start: Any = None
+    """A plan of the MILP to hand the next branch and bound as its first incumbent (once)."""
 
     @property
     def is_mip(self) -> bool:
@@ -229,7 +234,8 @@ def _compile(model: pyo.ConcreteModel) -> CompiledLP:
     name = _Names()
     columns = [(name(v), _index(v.index())) for v in repn.columns]
     rows = [(name(c), _index(c.index()), int(k)) for c, k in repn.rows]
-    return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs), integer=integer)
+    return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs), integer=integer,
+                      integer_bounds=(lower[integer].copy(), upper[integer].copy()))
 
 
 def new_highs() -> highspy.Highs:
@@ -365,11 +371,9 @@ def fixed_integers(lp: CompiledLP, x: np.ndarray) -> Iterator[CompiledLP]:
     if not len(lp.integer) or lp.fixed:
         yield lp
         return
-    model = lp.highs.getLp()
     cols = lp.integer
     n = len(cols)
-    lower = np.asarray(model.col_lower_, dtype=float)[cols]
-    upper = np.asarray(model.col_upper_, dtype=float)[cols]
+    lower, upper = lp.integer_bounds
     value = np.clip(np.round(x[cols]), lower, upper)
     lp.highs.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous))
     lp.highs.changeColsBounds(n, cols, value, value)
@@ -569,10 +573,61 @@ def reoptimise(
         set_bounds(lp, bounds)
     if cold:
         _afresh(lp)
+    quick = _by_relaxation(lp, "objective", values) if lp.is_mip else None
+    if quick is not None:
+        return quick
     status, z, x, _ = _optimise(lp, "objective", values=values)
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     return status, (z if status == "optimal" else None), x
+
+
+def _by_relaxation(lp: CompiledLP, name: str,
+                   values: bool) -> tuple[str, float | None, np.ndarray] | None:
+    """A MILP re-solve settled by two warm LPs, where they prove the answer; else None.
+
+    The LP relaxation (binaries continuous) bounds the MILP: z_R. Its binaries rounded
+    up (a service the relaxation runs at all, runs) and fixed give a plan of the MILP:
+    z_F. Where z_F is within PROVEN_GAP of z_R, that plan is a proven optimum (no plan
+    beats the relaxation); where the relaxation is infeasible, so is the MILP. Each
+    takes a warm simplex re-solve, against a branch and bound from scratch (presolve,
+    root, heuristics): used by the analyses' many re-solves (`reoptimise`), never for a
+    scenario's own plan (`solve_loaded`). Where it proves nothing, the fixed plan (when
+    feasible) is handed to the branch and bound as its first incumbent.
+    """
+    h = lp.highs
+    cols = lp.integer
+    n = len(cols)
+    lower, upper = lp.integer_bounds
+    h.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous))
+    lp.fixed = True  # `_optimise` runs the LP
+    try:
+        status, z_relaxed, x, _ = _optimise(lp, name)
+        if status == "infeasible":
+            lp.mip = MipInfo(float("inf"), float("nan"), True)
+            return "infeasible", None, np.empty(0)
+        if status != "optimal":
+            return None
+        value = np.clip(np.ceil(x[cols] - 1e-9), lower, upper)
+        h.changeColsBounds(n, cols, value, value)
+        try:
+            status, z_fixed, x, _ = _optimise(lp, name)
+        finally:
+            h.changeColsBounds(n, cols, lower, upper)
+        if status != "optimal":
+            return None
+        if abs(z_fixed - z_relaxed) > PROVEN_GAP * max(1.0, abs(z_relaxed)):
+            start = highspy.HighsSolution()
+            start.col_value = x
+            start.value_valid = True
+            lp.start = start
+            return None
+        lp.mip = MipInfo(abs(z_fixed - z_relaxed) / max(1.0, abs(z_relaxed)),
+                         z_relaxed, True)
+        return "optimal", z_fixed, x
+    finally:
+        lp.fixed = False
+        h.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kInteger))
 
 
 def set_bounds(lp: CompiledLP, bounds: dict[int, tuple[float, float]]) -> None:
@@ -703,6 +758,9 @@ def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.nda
     answer is settled by solving again without presolve.
     """
     h = lp.highs
+    if lp.start is not None:
+        h.setSolution(lp.start)
+        lp.start = None
     h.run()
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
