@@ -98,3 +98,45 @@ def test_an_infeasible_scenario_has_a_null_account(tmp_path: Path) -> None:
                                      "net_benefit", "financial_return", "public_value_return",
                                      "payback_year"}
     assert all(v is None for v in entry["account"].values())
+
+
+def test_discount_sensitivity_as_worked_by_hand(tmp_path: Path) -> None:
+    """tests/data/discount_rates.yaml: invest loses at its own 10% and wins at 3.5% and 1.5%."""
+    from optimiser.analyses import run_analyses
+
+    result = run(DATA / "discount_rates.yaml", ranges=False)
+    run_analyses(result, ["discount_sensitivity"])
+    entry = results_document(result)["discount_sensitivity"]
+    assert entry["own_rate"] == 0.1 and entry["rates"] == [0.035, 0.015, 0.1]
+    want = {"0.1": -100 + 104 / 1.1, "0.035": -100 + 104 / 1.035, "0.015": -100 + 104 / 1.015}
+    for key, invest in want.items():
+        at = entry["by_rate"][key]
+        assert at["scenarios"]["invest"]["objective"] == pytest.approx(invest, rel=1e-9)
+        assert at["scenarios"]["wait"]["objective"] == pytest.approx(0, abs=1e-9)
+        assert at["scenarios"]["invest"]["account"]["net_benefit"] == pytest.approx(
+            invest, rel=1e-9)
+        assert at["ranking"] == (["wait", "invest"] if key == "0.1" else ["invest", "wait"])
+    account = entry["by_rate"]["0.035"]["scenarios"]["invest"]["account"]
+    assert account["cost"] == pytest.approx(100)
+    assert account["cash_savings"] == pytest.approx(104 / 1.035)
+    assert account["payback_year"] == 2011
+    assert entry["ranking_changes"] is True
+    assert entry["reversals"] == [{"rate": 0.035, "better": "invest", "worse": "wait"},
+                                  {"rate": 0.015, "better": "invest", "worse": "wait"}]
+
+
+def test_discount_sensitivity_keeps_a_steady_ranking(tmp_path: Path) -> None:
+    """tests/data/account.yaml has one scenario: nothing to rank against, no change."""
+    from optimiser.analyses import run_analyses
+
+    result = run(DATA / "account.yaml", ranges=False)
+    run_analyses(result, ["discount_sensitivity"])
+    entry = result.analyses["discount_sensitivity"]
+    assert entry["rates"] == [0.035, 0.015, 0.1] and entry["ranking_changes"] is False
+    # at 3.5% the same plan (x = [5, 5, 1]) is optimal: objective by the working's formula
+    d = [1, 1 / 1.035, 1 / 1.035**2]
+    units = [5, 5, 1]
+    objective = sum(d[t] * units[t] * (50 - 100) for t in range(3)) + sum(
+        d[t + 1] * 150 * units[t] for t in range(2))
+    assert entry["by_rate"]["0.035"]["scenarios"]["ring_fenced"]["objective"] == pytest.approx(
+        objective, rel=1e-9)

@@ -237,6 +237,10 @@ def test_shipped_bournemouth_uses_named_figures_and_keeps_its_objectives(tmp_pat
         body.pop("carry_over", None)
     copy = tmp_path / BOURNEMOUTH.name
     copy.write_text(yaml.safe_dump(plain, sort_keys=False), encoding="utf-8")
+    (tmp_path / "figures").mkdir()  # the shared prices, beside it as shipped
+    (tmp_path / "figures" / "unit-costs.yaml").write_text(
+        (BOURNEMOUTH.parent / "figures" / "unit-costs.yaml").read_text(encoding="utf-8"),
+        encoding="utf-8")
     assert {s.name: s.objective for s in run(copy, ranges=False).scenarios} == pytest.approx(
         before, rel=1e-9)
     result = run(BOURNEMOUTH, ranges=False)

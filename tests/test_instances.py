@@ -188,15 +188,13 @@ def test_headline_behaves_as_the_story_says(stem: str, solved: dict[str, RunResu
 
 
 # The objectives the pilots gave before their shared prices became names of the library
-# (the same numbers, written out), to 1e-9 relative.
+# (the same numbers, written out), to 1e-9 relative. Bournemouth, Dorset and Poole has
+# since gained set-up costs, tiers and carried-over money; its objectives before the
+# library are checked without them in tests/test_figures.py.
 PILOT_OBJECTIVES = {
     "birmingham": {
         "ring_fenced": -20072573.865281846, "pooled": -6458821.191608141,
         "pooled_fair": -6458821.191608141, "birmingham_budget": -6458821.191608141},
-    "bournemouth-dorset-poole": {
-        "ring_fenced": 15762797.386767944, "pooled": 16985170.043843463,
-        "pooled_fair": 16572389.48767012, "half_pooled": 16851765.782443523,
-        "virtual_wards_2024": 18448276.56327381},
     "bradford": {
         "ring_fenced": 229791.19315677066, "pooled": 6211506.979496481,
         "pooled_fair": 6211506.97949648, "older_people_only": 4156004.1157182883},
@@ -216,7 +214,7 @@ PILOT_OBJECTIVES = {
 
 
 def test_pilots_keep_their_objectives_with_the_library(solved: dict[str, RunResult]) -> None:
-    assert set(PILOT_OBJECTIVES) == set(pilots(solved))
+    assert set(PILOT_OBJECTIVES) == set(pilots(solved)) - {"bournemouth-dorset-poole"}
     for stem, want in PILOT_OBJECTIVES.items():
         got = {s.name: s.objective for s in solved[stem].scenarios}
         assert got == pytest.approx(want, rel=1e-9), stem

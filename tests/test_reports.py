@@ -133,9 +133,25 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     doc = results(folder)
     book = openpyxl.load_workbook(folder / "report.xlsx")
     drawn = ["Uncertainty", "Tornado"] if "uncertainty" in doc else []
+    rates = ["Discount rates"] if "discount_sensitivity" in doc else []
     assert book.sheetnames == ["Summary", "Account", "Allocation", "Funding", "Outcomes",
                                "Agencies", "Agencies by year", "Transfers",
-                               "Ring-fence prices", *drawn, "Assumptions", "Provenance"]
+                               "Ring-fence prices", *rates, *drawn, "Assumptions",
+                               "Provenance"]
+    if rates:
+        sensitivity = doc["discount_sensitivity"]
+        shown = sheet_rows(book, "Discount rates")
+        assert len(shown) == sum(len(at["scenarios"]) for at in sensitivity["by_rate"].values())
+        for row in shown:
+            at = sensitivity["by_rate"][f"{row['Discount rate']:.10g}"]
+            held = at["scenarios"][row["Scenario"]]
+            assert row["Objective"] == (None if held["objective"] is None
+                                        else approx(held["objective"]))
+            assert row["Net cash (PV)"] == (None if held["account"]["cash_net"] is None
+                                            else approx(held["account"]["cash_net"]))
+            ranked = at["ranking"]
+            assert row["Rank"] == (ranked.index(row["Scenario"]) + 1
+                                   if row["Scenario"] in ranked else None)
     start = doc["instance"]["start_year"]
     scenarios = doc["scenarios"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from optimiser.analyses.discounting import discount_sensitivity
 from optimiser.analyses.gains import settlement_entries
 from optimiser.analyses.prices import ring_fence_prices
 from optimiser.analyses.robust import robust_plans
@@ -29,12 +30,14 @@ ANALYSES: dict[str, Callable[[RunResult], dict[str, Any]]] = {
     "ring_fence_prices": _entry("ring_fence_prices", ring_fence_prices),
     "settlement": settlement_entries,
     "shapley": _entry("shapley", shapley),
+    "discount_sensitivity": _entry("discount_sensitivity", discount_sensitivity),
     "robust": robust_plans,
 }
 """Analysis name -> the analysis, in the order they run."""
 
 LABELS = {"ring_fence_prices": "Ring-fence prices", "settlement": "Settlement",
-          "shapley": "Shapley shares", "robust": "Robust plans"}
+          "shapley": "Shapley shares", "robust": "Robust plans",
+          "discount_sensitivity": "Discount rates"}
 """What the progress bar calls each analysis (an analysis may count its own steps:
 `result.progress.expect(n)`, then `advance()`)."""
 

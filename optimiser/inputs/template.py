@@ -126,8 +126,10 @@ def column_help(section: str) -> list[tuple[str, str, str]]:
     for name, info in model.model_fields.items():
         default = info.default
         need = "required" if info.is_required() else (
-            "optional" if default in (None, PydanticUndefined) else f"default {default:g}"
-            if isinstance(default, float) else f"default {default}")
+            "optional" if default is None or default is PydanticUndefined
+            else f"default {'yes' if default else 'no'}" if isinstance(default, bool)
+            else f"default {default:g}" if isinstance(default, float)
+            else f"default '{default}'" if isinstance(default, str) else f"default {default}")
         if name in per_year and info.is_required():
             need = f"required: {name} or {name}_<year>"
         text = info.description or ""

@@ -17,8 +17,10 @@ from optimiser.reports.story import (
     Story,
     account_text,
     count,
+    discount_sentences,
     narrative,
     net_benefit_paragraph,
+    rate_name,
     robust_sentences,
     share,
     uncertainty_sentences,
@@ -60,6 +62,7 @@ def summary(story: Story) -> str:
         "## Scenarios",
         scenarios_table(story),
         *gainers(story),
+        *discounting(story),
         *prices(story),
         *payments(story),
         *uncertainty(story),
@@ -121,6 +124,21 @@ def gainers(story: Story) -> list[str]:
             table(["Agency", f"{head.baseline} (PV)", f"{head.pooled} (PV)", "Change"], rows),
             "Net position: present value of savings minus spend, plus transfers in, minus "
             "transfers out. * decided by rule (see below)."]
+
+
+def discounting(story: Story) -> list[str]:
+    """Every scenario's objective, net cash, valued outcomes and rank at each rate tried."""
+    frame = story.discounting
+    if frame.empty:
+        return []
+    own = story.instance.discount_rate
+    rows = [[r["scenario"], rate_name(r["rate"], own),
+             story.objective_text(r["objective"], full=True), story.full(r["cash_net"]),
+             story.full(r["outcome_value"]), story.full(r["net_benefit"]),
+             "-" if pd.isna(r["rank"]) else int(r["rank"])] for r in frame.to_dict("records")]
+    return ["## At other discount rates", " ".join(discount_sentences(story)),
+            table(["Scenario", "Discount rate", "Objective", "Net cash (PV)",
+                   "Valued outcomes (PV)", "Net benefit (PV)", "Rank"], rows, right_from=2)]
 
 
 def prices(story: Story) -> list[str]:

@@ -26,9 +26,11 @@ from optimiser.reports.story import (
     Story,
     account_text,
     count,
+    discount_sentences,
     figure_name,
     narrative,
     net_benefit_paragraph,
+    rate_name,
     robust_sentences,
     share,
     snap,
@@ -132,7 +134,8 @@ def page(story: Story) -> str:
     sections = [headline_section(story), appraisal_section(story), brief_section(story),
                 scenarios_section(story), allocation_section(story), outcomes_section(story),
                 gains_section(story), cash_section(story), graph_section(story),
-                uncertainty_section(story), robust_section(story), prices_section(story),
+                uncertainty_section(story), robust_section(story), discount_section(story),
+                prices_section(story),
                 settlement_section(story),
                 rules_section(story), assumptions_section(story)]
     objective = inst.objective.replace("_", " ")
@@ -660,6 +663,37 @@ def _tornado_table(story: Story) -> str:
     return (f"<details><summary>The {len(u.tornado)} uncertain figures, their ranges and the "
             f'objective at each end</summary><table id="tornado-table"><thead>{head}</thead>'
             f"<tbody>{''.join(rows)}</tbody></table></details>")
+
+
+def discount_section(story: Story) -> str:
+    """Every scenario's objective and account at each discount rate tried, and its rank."""
+    table = story.discounting
+    if table.empty:
+        return ""
+    own = story.instance.discount_rate
+    rows = []
+    for r in table.to_dict("records"):
+        src = r["src"]
+        rows.append(
+            f"<tr><td>{esc(r['scenario'])}</td><td>{esc(rate_name(r['rate'], own))}</td>"
+            + figure(r["objective"], story.objective_text(r["objective"], full=True),
+                     f"{src}/objective")
+            + "".join(figure(r[k], story.full(r[k]), f"{src}/account/{k}")
+                      for k in ("cash_net", "outcome_value", "net_benefit"))
+            + figure(r["payback_year"], account_text(story, "year", r["payback_year"]),
+                     f"{src}/account/payback_year")
+            + f"<td class=num>{'-' if pd.isna(r['rank']) else int(r['rank'])}</td></tr>")
+    head = ("<thead><tr><th>Scenario</th><th>Discount rate</th><th class=num>Objective</th>"
+            "<th class=num>Net cash (PV)</th><th class=num>Valued outcomes (PV)</th>"
+            "<th class=num>Net benefit (PV)</th><th class=num>Pays for itself by</th>"
+            "<th class=num>Rank</th></tr></thead>")
+    said = "".join(f"<p><strong>{esc(t)}</strong></p>" for t in discount_sentences(story))
+    return ('<section id="discounting"><h2>At other discount rates</h2>'
+            "<p>Every scenario solved again at the Green Book's 3.5% and at its 1.5% for "
+            "health effects (and at the instance's own rate where it is another), nothing "
+            f"else changed.</p>{said}"
+            f'<table id="discount-table">{head}<tbody>{"".join(rows)}</tbody></table>'
+            "</section>")
 
 
 def prices_section(story: Story) -> str:

@@ -126,6 +126,9 @@ class Story:
     financial_return, public_value_return, payback_year: results.json's `account`s"""
     cash: pd.DataFrame = field(default_factory=pd.DataFrame)
     """scenario, agency, year, spend, savings: each agency's cash a year, undiscounted"""
+    discounting: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """rate, scenario, status, objective, net_benefit, cash_net, outcome_value, payback_year,
+    rank, src (`discount_table`; empty when the analysis did not run)"""
 
     @property
     def instance(self) -> Instance:
@@ -195,6 +198,7 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         uncertainty=uncertainty_of(result.analyses),
         account=account_table(result),
         cash=result.table("cash"),
+        discounting=discount_table(result),
     )
 
 
@@ -936,3 +940,63 @@ def net_benefit_paragraph(story: Story) -> str:
                         f"{'is' if len(kept) == 1 else 'are'} bought at a net loss.")
             break
     return " ".join(said)
+
+
+RATE_NAMES = {0.035: "the Green Book's 3.5%", 0.015: "the Green Book's 1.5% for health effects"}
+
+
+def rate_name(rate: float, own: float) -> str:
+    """A discount rate in words: 'the Green Book's 3.5%', or '6.0% (this instance's own)'."""
+    for known, words in RATE_NAMES.items():
+        if abs(rate - known) <= 1e-12:
+            return words + (" (this instance's own)" if abs(rate - own) <= 1e-12 else "")
+    return f"{rate:.1%}" + (" (this instance's own)" if abs(rate - own) <= 1e-12 else "")
+
+
+def discount_table(result: RunResult) -> pd.DataFrame:
+    """results.json's `discount_sensitivity` as a table: rate, scenario, status, objective,
+    net_benefit, cash_net, outcome_value, payback_year, rank (1 best; blank without a plan);
+    empty when the analysis did not run."""
+    entry = result.analyses.get("discount_sensitivity")
+    columns = ["rate", "scenario", "status", "objective", "net_benefit", "cash_net",
+               "outcome_value", "payback_year", "rank", "src"]
+    if not entry:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for key, at in entry["by_rate"].items():
+        ranks = {n: k for k, n in enumerate(at["ranking"], start=1)}
+        for name, s in at["scenarios"].items():
+            a = s["account"]
+            rows.append({"rate": float(key), "scenario": name, "status": s["status"],
+                         "objective": s["objective"], "net_benefit": a["net_benefit"],
+                         "cash_net": a["cash_net"], "outcome_value": a["outcome_value"],
+                         "payback_year": a["payback_year"], "rank": ranks.get(name),
+                         "src": f"discount_sensitivity/by_rate/{key}/scenarios/{name}"})
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["rank"] = frame["rank"].astype("Int64")
+    frame["payback_year"] = frame["payback_year"].astype("Int64")
+    return frame
+
+
+def discount_sentences(story: Story) -> list[str]:
+    """What the discount rate changes: whether the ranking of the scenarios holds at every
+    rate tried, and which pairs swap where it does not."""
+    entry = story.result.analyses.get("discount_sensitivity")
+    if not entry:
+        return []
+    own = float(entry["own_rate"])
+    tried = _join([rate_name(r, own) for r in entry["rates"]])
+    ranked = entry["by_rate"]
+    if len(next(iter(ranked.values()))["ranking"]) < 2:
+        return [f"Solved again at {tried}; fewer than two scenarios have a plan, so there is "
+                "no ranking to compare."]
+    if not entry["ranking_changes"]:
+        best = next(iter(ranked.values()))["ranking"][0]
+        return [f"The ranking of the scenarios is the same at {tried}: {best} comes first "
+                "at every rate."]
+    said = [f"The ranking of the scenarios depends on the discount rate ({tried} tried):"]
+    parts = [f"at {rate_name(r['rate'], own)}, {r['better']} beats {r['worse']}"
+             for r in entry["reversals"]]
+    said.append(_join(parts) + f", the other way round from the instance's own "
+                f"{own:.1%}.")
+    return [" ".join(said)]

@@ -27,6 +27,7 @@ from optimiser.format import currency_symbol
 from optimiser.reports.story import (
     APPRAISAL,
     Story,
+    discount_sentences,
     figure_name,
     narrative,
     uncertainty_sentences,
@@ -201,7 +202,7 @@ def write_workbook(story: Story, path: Path) -> None:
                          "author": "optimise", "created": CREATED})
     formats = make_formats(book, story.currency)
     for write in (summary_sheet, account_sheet, tidy_sheets, agencies_sheet, cash_sheet,
-                  transfers_sheet, prices_sheet,
+                  transfers_sheet, prices_sheet, discount_sheet,
                   uncertainty_sheet, tornado_sheet, assumptions_sheet, provenance_sheet):
         write(story, book, formats)
     book.close()
@@ -435,6 +436,26 @@ def prices_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
     if frame.empty:
         sheet.cell(row + 1, 0, "Not computed in this run.", "prose", fit=False)
     sheet.finish(1)
+
+
+def discount_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Every scenario's objective and account at each discount rate tried (written when the
+    discount_sensitivity analysis ran)."""
+    if story.discounting.empty:
+        return
+    sheet = _sheet(book, "Discount rates", formats)
+    sheet.table(0, story.discounting, [
+        Column("Discount rate", "rate", "percent"), Column("Scenario", "scenario"),
+        Column("Status", "status"), Column("Objective", "objective", objective_kind(story)),
+        Column("Net cash (PV)", "cash_net", "money"),
+        Column("Valued outcomes (PV)", "outcome_value", "money"),
+        Column("Net benefit (PV)", "net_benefit", "money"),
+        Column("Pays for itself in cash by", "payback_year", "int"),
+        Column("Rank", "rank", "int")])
+    sentences = discount_sentences(story)
+    for n, sentence in enumerate(sentences):
+        sheet.cell(len(story.discounting) + 2 + n, 0, sentence, "prose", fit=False)
+    sheet.finish(1, 2)
 
 
 def uncertainty_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
