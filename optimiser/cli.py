@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
@@ -27,6 +26,7 @@ from optimiser.reports.write import check_out, default_out, write_reports
 from optimiser.rollup.terminal import print_rollup
 from optimiser.rollup.totals import Rollup, check_addable, roll_up
 from optimiser.rollup.write import ROLLUP_OUT, write_rollup
+from optimiser.safe import PlainConsole
 from optimiser.solving.highs import set_mip_limits
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -77,8 +77,8 @@ def optimise(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Solve every scenario of a place and compare ring-fenced with pooled budgets."""
-    console = Console()
-    errors = Console(stderr=True)
+    console = PlainConsole()
+    errors = PlainConsole(stderr=True)
     if not instances:
         if explain:
             print_glossary(console)
@@ -236,10 +236,9 @@ def template(
     try:
         written = write_template(folder, force)
     except OutputError as err:
-        Console(stderr=True).print(f"optimise: {err}", markup=False, highlight=False,
-                                   soft_wrap=True)
+        PlainConsole(stderr=True).print(f"optimise: {err}", soft_wrap=True)
         raise typer.Exit(2) from None
-    Console().print(f"Wrote {written[0]} and {written[1]}: a small example place where "
+    PlainConsole().print(f"Wrote {written[0]} and {written[1]}: a small example place where "
                     "pooling pays. Run it as it is: optimise "
                     f"{written[0]}; then put your own place in the workbook (its README sheet "
                     "explains every column).", markup=False, highlight=False)
@@ -356,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `optimise` console script (`optimise template`, `optimise export`
     or an instance)."""
     args = sys.argv[1:] if argv is None else argv
-    width = Console().width
+    width = PlainConsole().width
     if args[:1] == ["template"]:
         if wants_help(args[1:]):
             print(help_text(template_app, "Usage: optimise template [FOLDER] [--force]\n",

@@ -11,7 +11,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -716,7 +715,7 @@ def test_table_inside_out_is_refused(tmp_path: Path) -> None:
     assert "outcomes.csv, which this run reads" in done.stderr
 
 
-def test_a_file_put_in_out_during_the_run_is_kept(tmp_path: Path, monkeypatch: Any) -> None:
+def test_a_file_put_in_out_during_the_run_is_kept(tmp_path: Path) -> None:
     """Between the check and the swap, a file appears in the old report: it stays (the old
     report's own files go)."""
     from optimiser.reports import write as reports
@@ -726,8 +725,12 @@ def test_a_file_put_in_out_during_the_run_is_kept(tmp_path: Path, monkeypatch: A
     def meanwhile(result: object, folder: Path) -> None:
         (out / "late_note.txt").write_text("written while the run went on")
 
-    monkeypatch.setattr(reports, "WRITERS", [*reports.WRITERS[:1], meanwhile])
-    assert runner.invoke(app, [str(path), "--out", str(out)]).exit_code == 0
+    saved = list(reports.WRITERS)
+    reports.WRITERS[:] = [saved[0], meanwhile]
+    try:
+        assert runner.invoke(app, [str(path), "--out", str(out)]).exit_code == 0
+    finally:
+        reports.WRITERS[:] = saved
     kept = [p for p in tmp_path.rglob("late_note.txt")]
     assert len(kept) == 1 and kept[0].read_text() == "written while the run went on"
     assert kept[0].parent != out and sorted(p.name for p in kept[0].parent.iterdir()) == [

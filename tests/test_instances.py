@@ -58,12 +58,13 @@ STORIES: dict[str, dict[str, list[str]]] = {
                    "gain": ["bcc", "wmas"]},
     "worcestershire": {"lose": ["jcp", "worcs_cc"], "gain": ["pct", "police"]},
     # Today's places (instances/bcf/): under the NHS Payment Scheme the acute trust that
-    # lost in 2010 gains; the commissioner pays. "a+b" is two agencies' nets together
-    # (which of the two pays is a rule's choice, README "Figures chosen by rule").
-    "bcf/leicestershire": {"lose": ["llr_icb", "leics_police", "leics_fire"],
-                           "gain": ["uhl", "leics_cc"]},
+    # lost in 2010 gains; the commissioner pays. Only claims that hold whichever stream
+    # the rules pick to pay (README "Figures chosen by rule": each named position's
+    # range lies on one side of its reference): "a+b" is two agencies' nets together
+    # where which of the two pays is the rule's choice (services fenced to both).
+    "bcf/leicestershire": {"lose": ["llr_icb"], "gain": ["uhl", "leics_cc"]},
     "bcf/bradford": {"lose": ["wy_icb+bradford_mdc"], "gain": ["acute", "yas"]},
-    "bcf/croydon": {"lose": ["swl_icb", "met_police", "lfb"], "gain": ["croydon_lbc"]},
+    "bcf/croydon": {"lose": ["swl_icb+chs", "met_police", "lfb"], "gain": ["croydon_lbc"]},
 }
 
 
@@ -243,6 +244,21 @@ def test_every_place_draws_on_the_library_by_name(solved: dict[str, RunResult]) 
     unused = set(library) - used - cited
     held = {"qaly_threshold_nice", "ae_attendance_2025_26"}  # for a health-budget view, A&E
     assert unused == held, f"library figures nothing uses or cites: {sorted(unused - held)}"
+
+
+@pytest.mark.parametrize("stem", [k for k in STORIES if k.startswith("bcf/")])
+def test_current_stories_hold_whichever_stream_pays(stem: str,
+                                                     solved: dict[str, RunResult]) -> None:
+    """Each agency a current place's story names on its own loses (gains) under every plan
+    the rules could have picked: its pooled range lies wholly below (above) its
+    ring-fenced range (results.json position_min and position_max)."""
+    scenarios = results_document(solved[stem])["scenarios"]
+    ring, pooled = scenarios["ring_fenced"]["agencies"], scenarios["pooled"]["agencies"]
+    story = STORIES[stem]
+    for agency in (a for a in story["lose"] if "+" not in a):
+        assert pooled[agency]["position_max"] < ring[agency]["position_min"] - 1.0, agency
+    for agency in (a for a in story["gain"] if "+" not in a):
+        assert pooled[agency]["position_min"] > ring[agency]["position_max"] + 1.0, agency
 
 
 def test_bournemouth_acute_trusts_keep_their_floor(solved: dict[str, RunResult]) -> None:

@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 STAGES = [
-    ("optimiser.errors", "optimiser.format", "optimiser.progress", "optimiser"),
+    ("optimiser.errors", "optimiser.format", "optimiser.safe", "optimiser.progress", "optimiser"),
     ("models",),
     ("optimiser.inputs",),
     ("optimiser.place",),
@@ -116,6 +116,6 @@ def test_models_are_pure() -> None:
             not b.startswith("models")] == []
 
 
-@pytest.mark.parametrize("name", ["optimiser.format", "optimiser.errors"])
+@pytest.mark.parametrize("name", ["optimiser.format", "optimiser.errors", "optimiser.safe"])
 def test_the_bottom_imports_nothing_of_the_project(name: str) -> None:
     assert set(graph().successors(name)) == set()

@@ -55,9 +55,14 @@ import pandas as pd
 from models.pooling import (
     PlaceData,
     agency_position,
+    benefit_coefficients,
     build_model,
+    cost_coefficients,
+    effective_units,
     has_extensions,
     objective_coefficients,
+    switched,
+    tiers_fill_in_order,
 )
 from optimiser.analyses.committed import TARGET_TOL, Evaluated, commitment, evaluate
 from optimiser.analyses.committed import summary as committed_summary
@@ -217,6 +222,8 @@ class ScenarioModel:
         dataclasses.field(default_factory=list))
     protect_rows: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=int))
     spend: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
+    terms: list[list[tuple[int, float]]] = dataclasses.field(default_factory=list)
+    """With tiers: the columns (and scales) carrying each (i, t)'s effects (`effective_terms`)."""
 
 
 @dataclass
@@ -236,10 +243,7 @@ def build_engine(plan: Plan, persistent: bool = True) -> Engine:
 def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
     """Compile the scenario's central model, solve it, keep its basis as every draw's start."""
     data = plan.data
-    if has_extensions(data):
-        # set-up costs, tiers or carry-over: the draw's coefficients sit on band and
-        # binary columns this engine does not track, so every draw re-solves the MILP
-        # it builds afresh (`_solve_rebuilt`)
+    if has_extensions(data) and not in_place_holds(data):
         return ScenarioModel(plan, None)
     lp = compile_lp(build_model(data))
     lookup = column_lookup(lp)
@@ -249,6 +253,7 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
                          dtype=int)
     if (x_columns < 0).any():
         return ScenarioModel(plan, None)
+    terms = effective_terms(data, lookup, x_columns)
 
     def row(name: str, *index: int) -> int:
         return rows.get((name, tuple(index)), -1)
@@ -263,19 +268,25 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
         at = cost.index.copy()
         updates.append((funding, x_columns[at], partial(_negative_cost, at=at)))
     effect = plan.slots.moved("effect")
-    found = [(row("target", k, t), x_columns[i * h + t], i * len(data.outcomes) + k)
+    found = [(row("target", k, t), col, i * len(data.outcomes) + k)
              for i, k in zip(*np.divmod(effect, max(len(data.outcomes), 1)), strict=True)
-             for t in range(h) if row("target", k, t) >= 0]
+             for t in range(h) if row("target", k, t) >= 0
+             for col, _ in terms[i * h + t]]
+    scales = [s for i, k in zip(*np.divmod(effect, max(len(data.outcomes), 1)), strict=True)
+              for t in range(h) if row("target", k, t) >= 0 for _, s in terms[i * h + t]]
     if found:
         r, c, at = (np.array(v, dtype=int) for v in zip(*found, strict=True))
-        updates.append((r, c, partial(_effect, at=at)))
+        if data.tiers:
+            updates.append((r, c, partial(_scaled_effect, at=at, scale=np.array(scales))))
+        else:
+            updates.append((r, c, partial(_effect, at=at)))
     weight = data.savings_weight()
     saving = plan.slots.moved("saving")
     pairs = list(zip(*np.divmod(saving, max(n_a, 1)), strict=True))
     for name in ("floor", "no_worse_off"):
-        weighted = [(row(name, a), x_columns[i * h + t], i * n_a + a, weight[i, t])
+        weighted = [(row(name, a), col, i * n_a + a, weight[i, t] * s)
                     for i, a in pairs for t in range(h)
-                    if row(name, a) >= 0 and weight[i, t] > 0]
+                    if row(name, a) >= 0 and weight[i, t] > 0 for col, s in terms[i * h + t]]
         if weighted:
             r, c, at, w = (np.array(v) for v in zip(*weighted, strict=True))
             at = at.astype(int)
@@ -284,8 +295,9 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
     pooled_row = row("no_worse_off_pooled")
     if pooled_row >= 0 and pairs:
         items = sorted({int(i) for i, _ in pairs})
-        found = [(x_columns[i * h + t], i, weight[i, t])
-                 for i in items for t in range(h) if weight[i, t] > 0]
+        found = [(col, i, weight[i, t] * s)
+                 for i in items for t in range(h) if weight[i, t] > 0
+                 for col, s in terms[i * h + t]]
         if found:
             c, at, w = (np.array(v) for v in zip(*found, strict=True))
             at = at.astype(int)
@@ -296,12 +308,66 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
                                    if row("no_worse_off", a) >= 0], dtype=int))
     reoptimise(lp)
     return ScenarioModel(plan, lp, basis(lp), x_columns, updates, protect_rows,
-                         _spend_matrix(data, lp))
+                         _spend_matrix(data, lp), terms if data.tiers else [])
+
+
+def in_place_holds(data: PlaceData) -> bool:
+    """Whether a model with set-up costs, tiers or carry-over can take every draw's changes
+    in place: every service a binary switches or whose tiers are ordered has a max_units
+    each year, so its U_it (`models.pooling.running_cap`) does not move with a drawn unit
+    cost. Else each draw rebuilds its model (`_solve_rebuilt`). A draw whose savings or
+    effects would change which tiers need binaries is rebuilt too (`_solve_in_place`)."""
+    tiered = np.array([len(b) > 1 for b in data.tiers] if data.tiers
+                      else [False] * len(data.interventions))
+    needs = switched(data).any(axis=1) | tiered
+    return bool(np.all(np.isfinite(data.max_units[needs])))
+
+
+def effective_terms(data: PlaceData, lookup: dict[tuple[str, tuple[int, ...]], int],
+                    x_columns: np.ndarray) -> list[list[tuple[int, float]]]:
+    """For every (i, t) (at i * H + t) the columns that carry its effects and savings, each
+    with its scale: x_it (1) without tiers, the band columns w_itb (s_b) with them."""
+    h = data.years
+    terms: list[list[tuple[int, float]]] = []
+    for i in range(len(data.interventions)):
+        bands = data.tiers[i] if data.tiers else ()
+        for t in range(h):
+            if bands:
+                terms.append([(lookup[("band", (i, t, b))], float(s))
+                              for b, (_, s) in enumerate(bands)])
+            else:
+                terms.append([(int(x_columns[i * h + t]), 1.0)])
+    return terms
+
+
+def _objective_columns(model: ScenarioModel, data: PlaceData) -> tuple[np.ndarray, np.ndarray]:
+    """The objective's coefficients of the draw on the x columns and, with tiers, the band
+    columns: x_it carries the unit cost, the bands the effects and savings (each times its
+    scale); without tiers x_it carries it all (`models.pooling.objective_coefficients`)."""
+    whole = objective_coefficients(data).ravel()
+    if not model.terms:
+        return model.x_columns, whole
+    cost = cost_coefficients(data).ravel()
+    benefit = benefit_coefficients(data).ravel()
+    columns, values = [], []
+    for n, terms in enumerate(model.terms):
+        banded = terms[0][0] != model.x_columns[n]
+        columns.append(model.x_columns[n])
+        values.append(cost[n] if banded else whole[n])
+        if banded:
+            columns += [c for c, _ in terms]
+            values += [benefit[n] * s for _, s in terms]
+    return np.array(columns, dtype=np.int64), np.array(values)
 
 
 def _negative_cost(d: PlaceData, at: np.ndarray) -> np.ndarray:
     """Funding-row coefficients of the drawn unit costs: -c_it at the flat positions `at`."""
     return -d.cost.flat[at]
+
+
+def _scaled_effect(d: PlaceData, at: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Target-row coefficients with tiers: the drawn effects e_ik times each band's scale."""
+    return d.effect.flat[at] * scale
 
 
 def _effect(d: PlaceData, at: np.ndarray) -> np.ndarray:
@@ -347,8 +413,11 @@ def solve_points(engine: Engine, u: np.ndarray) -> Points:
                     positions[plan.name] = None
                     continue
                 data = dataclasses.replace(data, reference=reference)
+            in_place = model.lp is not None and (
+                not model.terms or np.array_equal(tiers_fill_in_order(data),
+                                                  tiers_fill_in_order(plan.data)))
             status, objective, position, net = (
-                _solve_in_place(model, data, reference) if model.lp is not None
+                _solve_in_place(model, data, reference) if in_place
                 else _solve_rebuilt(plan, data))
             out.status[n, s] = STATUSES.index(status)
             positions[plan.name] = position
@@ -364,7 +433,7 @@ def _solve_in_place(
     """Change the loaded model to the draw's data and re-solve it from the central basis."""
     lp = model.lp
     assert lp is not None
-    set_objective_costs(lp, model.x_columns, objective_coefficients(data).ravel())
+    set_objective_costs(lp, *_objective_columns(model, data))
     for rows, columns, values in model.updates:
         set_coefficients(lp, rows, columns, values(data))
     if reference is not None:
@@ -374,7 +443,7 @@ def _solve_in_place(
     if status != "optimal" or objective is None:
         return status, math.nan, None, None
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
-    position = agency_position(data, units, model.spend @ x)
+    position = agency_position(data, effective_units(data, units), model.spend @ x)
     net = position
     if reference is not None and data.transfers:
         pay = gain_share_payments(position, reference)

@@ -7,9 +7,11 @@ Cross-references (ids that must exist, per-year list lengths) are checked in
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -30,7 +32,28 @@ NonNegative = Annotated[float, Field(ge=0, le=MAX_FIGURE, allow_inf_nan=False, s
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
 PerYear = NonNegative | list[NonNegative]
 """One figure for every year, or a list with one figure per year."""
-Text = Annotated[str, StringConstraints(min_length=1)]
+_CONTROL_CODES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                            "\ud800-\udfff\ufffe\uffff]")
+
+
+def _one_line(text: str) -> str:
+    """A name or unit: one line of text, without control characters."""
+    found = _CONTROL_CODES.search(text)
+    if found:
+        raise ValueError(f"must be one line of text without control characters (it has "
+                         f"U+{ord(found.group()):04X} at character {found.start() + 1})")
+    return text
+
+
+def _prose(text: str) -> str:
+    """Free text (a description, a source): lines of text, without other control characters."""
+    return _one_line(text.replace("\n", " ").replace("\t", " "))
+
+
+Text = Annotated[str, StringConstraints(min_length=1), AfterValidator(_one_line)]
+"""A name or unit: one line of text."""
+Prose = Annotated[str, AfterValidator(_prose)]
+"""Free text: lines of text (a description, a source)."""
 
 
 class Strict(BaseModel):
@@ -149,7 +172,7 @@ class Stream(Strict):
     carry_over: bool = Field(
         default=False,
         description="Whether money unspent in a year is added to the next year's budget.")
-    source: str | None = Field(default=None, description="Where the figure comes from.")
+    source: Prose | None = Field(default=None, description="Where the figure comes from.")
 
 
 class Tier(Strict):
@@ -201,7 +224,7 @@ class Intervention(Strict):
         default=None,
         description="Diminishing returns: bands [{units, scale}, ..., {scale}] filled in "
         "order, each unit of a band achieving its scale times the effects and savings.")
-    source: str | None = Field(default=None, description="Where the figures come from.")
+    source: Prose | None = Field(default=None, description="Where the figures come from.")
 
 
 class Outcome(Strict):
@@ -230,7 +253,7 @@ class Robust(Strict):
 class Scenario(Strict):
     """A way of running the place: ring-fenced or pooled, protected or not."""
 
-    description: str | None = Field(default=None, description="What the scenario asks.")
+    description: Prose | None = Field(default=None, description="What the scenario asks.")
     pooling: bool = Field(default=False, description="Whether money may leave ring-fences.")
     pool_share: dict[Id, Share] = Field(
         default_factory=dict, description="Stream -> share, overriding the stream's own."
@@ -256,7 +279,7 @@ class Instance(Strict):
     """One place: its agencies, budgets, interventions, outcomes and scenarios."""
 
     name: Text = Field(description="The place and theme.")
-    description: str | None = Field(default=None, description="Free text about the place.")
+    description: Prose | None = Field(default=None, description="Free text about the place.")
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
         default="GBP", description="ISO currency code; money at constant prices."
     )

@@ -226,6 +226,8 @@ def _plain(e: dict[str, Any], loc: Path, data: Any) -> str:
         return "must be a list, such as [a, b]" + got
     if kind == "too_short":
         return "must have at least one entry"
+    if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
+        return str(ctx["error"])
     return e["msg"][:1].lower() + e["msg"][1:].rstrip(".") + got
 
 

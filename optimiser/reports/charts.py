@@ -26,6 +26,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from optimiser.reports.gainsplot import draw_gains
 from optimiser.reports.story import Story
 from optimiser.reports.uncertaintyplot import draw_tornado
+from optimiser.safe import CHART_STYLE, chart_text, plain_figure
 
 
 class Tells(Protocol):
@@ -59,6 +60,7 @@ STYLE = {
     "legend.frameon": False,
     "hatch.color": "#FFFFFF",
     "hatch.linewidth": 1.2,
+    **CHART_STYLE,
 }
 
 
@@ -77,6 +79,7 @@ def svg(draw: Callable[[], Figure | None], prefix: str) -> str:
         fig = draw()
         if fig is None:
             return ""
+        plain_figure(fig)
         buffer = io.StringIO()
         tight = None if fig.get_layout_engine() is not None else "tight"
         fig.savefig(buffer, format="svg", bbox_inches=tight, metadata={"Date": None})
@@ -111,7 +114,7 @@ def optimal_names(story: Story) -> list[str]:
 
 def wrap(text: str, width: int = 30) -> str:
     """A label on as many lines of `width` characters as it needs."""
-    return textwrap.fill(text, width, break_long_words=False)
+    return textwrap.fill(chart_text(text), width, break_long_words=False)
 
 
 def compared(story: Story) -> list[str]:
@@ -197,7 +200,7 @@ def outcomes_chart(story: Story) -> Figure | None:
         values = [float(table.loc[(n, k), "achieved"]) for n in names]
         target = table.loc[(names[0], k), "target"]
         ax.barh(range(len(names)), values, color=[palette[n] for n in names], height=0.7)
-        ax.set_yticks(range(len(names)), names)
+        ax.set_yticks(range(len(names)), [chart_text(name) for name in names])
         goal = "" if pd.isna(target) else f"\ntarget {float(target):,.4g} a year"
         ax.set_title(wrap(story.name("outcomes", k), 34) + goal, fontsize=9.5)
         top = max([*values, 0.0 if pd.isna(target) else float(target)]) or 1.0
@@ -272,7 +275,7 @@ def change_panels(story: Tells, labels: list[str], panels: list[Panel],
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
         ax.xaxis.set_major_formatter(money_axis(story))
         ax.tick_params(axis="x", labelsize=8)
-        ax.set_yticks(y, labels)
+        ax.set_yticks(y, [chart_text(label) for label in labels])
     axes[0].invert_yaxis()
     for ax in axes[len(panels):]:
         ax.set_visible(False)
@@ -307,7 +310,7 @@ def spread_chart(story: Story) -> Figure | None:
     ax.scatter(rows["mean"], y, marker="o", s=26, color=INK, zorder=4)
     ax.scatter(central, y, marker="D", s=30, facecolor="white", edgecolor=INK, linewidth=1.1,
                zorder=5)
-    ax.set_yticks(y, names)
+    ax.set_yticks(y, [chart_text(name) for name in names])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(objective_axis(story))
     ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)

@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import matplotlib as mpl
 import networkx as nx
 import numpy as np
 from matplotlib.axes import Axes
@@ -27,6 +28,7 @@ from matplotlib.patches import Circle, FancyArrowPatch, Patch
 from optimiser.analyses.gains import EDGE_KINDS, gains_graph
 from optimiser.format import money
 from optimiser.pipeline import RunResult
+from optimiser.safe import CHART_STYLE, chart_text, plain_figure
 
 GAINER, LOSER, EVEN = "#1a9850", "#d73027", "#9e9e9e"
 """Node colours: better off, worse off, no different from the reference."""
@@ -98,7 +100,7 @@ def _side(v: float, margin: float, positive: str, negative: str, middle: str) ->
 
 def _label(node: dict[str, Any], cur: str) -> str:
     """Agency name (wrapped), its change against the reference and its fair share."""
-    lines = textwrap.wrap(str(node["name"]), 24)
+    lines = textwrap.wrap(chart_text(node["name"]), 24)
     gap = node.get("change")
     if isinstance(gap, float):
         lines.append("no change" if gap == 0
@@ -159,8 +161,9 @@ def write_gains_pictures(result: RunResult, folder: Path) -> None:
     """gains.png: the headline scenario's picture (`draw_gains` draws any other)."""
     first = headline(result)
     if first is not None:
-        _save(draw_gains(result, first), folder / "gains.png")
+        with mpl.rc_context(CHART_STYLE):  # type: ignore[arg-type]  # keys checked by matplotlib
+            _save(draw_gains(result, first), folder / "gains.png")
 
 
 def _save(fig: Figure, path: Path) -> None:
-    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plain_figure(fig).savefig(path, dpi=100, metadata={"Software": None})

@@ -26,11 +26,12 @@ from optimiser.reports.story import (
     uncertainty_sentences,
     years,
 )
+from optimiser.safe import Markdown, md_text
 
 
 def cell(text: object) -> str:
-    """Text for a Markdown table cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text for a Markdown table cell (`optimiser.safe.md_text`: markup escaped, one line)."""
+    return md_text(text, line_start=False)
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]], right_from: int = 1) -> str:
@@ -51,14 +52,14 @@ def summary(story: Story) -> str:
     """The whole summary."""
     inst = story.instance
     parts = [
-        f"# {inst.name}",
-        f"**{story.headline.sentence}**",
+        f"# {md_text(inst.name)}",
+        f"**{md_text(story.headline.sentence)}**",
         f"{years(inst.years)} from {inst.start_year}; objective "
         f"{inst.objective.replace('_', ' ')}; {inst.currency} at constant prices; present "
         "values discounted at "
         f"{inst.discount_rate:.1%} a year.",
         *appraisal(story),
-        "\n".join(f"- {s}" for s in narrative(story)),
+        "\n".join(f"- {md_text(s)}" for s in narrative(story)),
         "## Scenarios",
         scenarios_table(story),
         *gainers(story),
@@ -68,7 +69,7 @@ def summary(story: Story) -> str:
         *uncertainty(story),
         *robust(story),
         *rules(story),
-        f"_Produced by optimise from {story.result.prepared.path.name} "
+        f"_Produced by optimise from {md_text(story.result.prepared.path.name)} "
         f"(SHA-256 {story.result.prepared.sha256[:12]}...); every figure is in results.json._",
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
@@ -118,9 +119,11 @@ def gainers(story: Story) -> list[str]:
         return []
     gains = story.gains[story.gains["scenario"] == head.pooled]
     rows = [[story.name("agencies", r.agency), story.full(r.reference_net),
-             story.full(r.net) + ("*" if r.decided_by_rule else ""), story.full(r.gain)]
+             Markdown(cell(story.full(r.net)) + ("*" if r.decided_by_rule else "")),
+             story.full(r.gain)]
             for r in gains.itertuples(index=False)]
-    return [f"## Who gains and who loses ({head.pooled} against {head.baseline})",
+    return [f"## Who gains and who loses ({md_text(head.pooled)} against "
+            f"{md_text(head.baseline)})",
             table(["Agency", f"{head.baseline} (PV)", f"{head.pooled} (PV)", "Change"], rows),
             "Net position: present value of savings minus spend, plus transfers in, minus "
             "transfers out. * decided by rule (see below)."]
@@ -181,7 +184,7 @@ def uncertainty(story: Story) -> list[str]:
     back = [[r.scenario, *(story.objective_text(v) for v in (r.mean, r.p5, r.p50, r.p95)),
              f"{r.no_plan:,} of {r.draws:,}", share(r.p_beats_reference)]
             for r in u.hindsight.itertuples(index=False)]
-    return ["## How sure are these figures?", " ".join(uncertainty_sentences(story)),
+    return ["## How sure are these figures?", md_text(" ".join(uncertainty_sentences(story))),
             "Committed: each scenario's plan at the central figures, in every draw.",
             table(["Scenario", "Mean", "5th percentile", "Median", "95th percentile",
                    "Every target met", "Beats its reference"], rows),
@@ -200,7 +203,7 @@ def robust(story: Story) -> list[str]:
 
 def rules(story: Story) -> list[str]:
     """The tie-break rules, and the positions they decided."""
-    listed = "\n".join(f"{n}. **{key.replace('_', ' ')}**: {text}"
+    listed = "\n".join(f"{n}. **{md_text(key.replace('_', ' '))}**: {md_text(text)}"
                        for n, (key, text) in enumerate(story.rules.items(), start=1))
     out = ["## Figures chosen by rule", listed]
     decided = story.decided

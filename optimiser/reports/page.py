@@ -13,7 +13,6 @@ objective other than net_benefit carries `data-net-benefit` naming the scenario
 
 from __future__ import annotations
 
-import html
 from functools import partial
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from optimiser.reports.story import (
     years,
 )
 from optimiser.reports.uncertaintyplot import MAX_BARS
+from optimiser.safe import html_text
 
 STYLE = """
 :root { --ink:#1b1f24; --muted:#5f6b7a; --rule:#dfe3e8; --navy:#1f3b73; --soft:#f4f6f9;
@@ -101,8 +101,8 @@ footer dt { font-weight: 600; } footer dd { margin: 0; word-break: break-all; }
 
 
 def esc(text: object) -> str:
-    """Text for HTML."""
-    return html.escape(str(text), quote=True)
+    """Text for HTML (`optimiser.safe.html_text`)."""
+    return html_text(text)
 
 
 def figure(value: float | None, text: str, src: str = "", op: str = "", tag: str = "td",

@@ -13,6 +13,7 @@ prints the glossary.
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 from collections.abc import Callable, Sequence
@@ -256,10 +257,11 @@ def say(console: Console, text: str) -> None:
 
 
 def print_open(console: Console, out: Path, what: str, rest: str = "") -> None:
-    """The last lines of every run: which files to open, with the folder's full path."""
-    folder = out.resolve()
-    say(console, f"Open {folder / 'report.html'} ({what}); beside it report.xlsx (every "
-                 f"figure), summary.md (to paste), results.json and CSVs{rest}.")
+    """The last lines of every run: which files to open, ending with the folder's full path
+    (so the last line names it)."""
+    say(console, f"Open report.html ({what}), report.xlsx (every figure) or summary.md (to "
+                 f"paste), written with results.json and the CSVs{rest} to "
+                 f"{out.resolve()}{os.sep}")
 
 
 def headline_lines(story: Story, width: int) -> list[str]:

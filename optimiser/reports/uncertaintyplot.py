@@ -17,6 +17,7 @@ from matplotlib.ticker import FuncFormatter
 
 from optimiser.format import money
 from optimiser.reports.story import figure_name
+from optimiser.safe import chart_text
 
 if TYPE_CHECKING:
     from optimiser.pipeline import RunResult
@@ -48,7 +49,7 @@ def draw_tornado(result: RunResult, top: int = MAX_BARS) -> Figure | None:
         ends = [(r.objective_low, r.status_low, LOW), (r.objective_high, r.status_high, HIGH)]
         unsolved = [status for _, status, _ in ends if status != "optimal"]
         item, _, what = figure_name(inst, r.figure).rpartition(": ")
-        labels.append(textwrap.fill(item, 50, break_long_words=False)
+        labels.append(textwrap.fill(chart_text(item), 50, break_long_words=False)
                       + f"\n{what or r.figure}, {r.low:,.6g} to {r.high:,.6g}"
                       + (f": {' / '.join(unsolved)} at an end" if unsolved else ""))
         for value, status, colour in ends:

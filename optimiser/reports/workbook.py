@@ -33,6 +33,7 @@ from optimiser.reports.story import (
     uncertainty_sentences,
     years,
 )
+from optimiser.safe import cell_text
 
 CREATED = dt.datetime(2000, 1, 1)
 """Fixed creation time, so the file's bytes depend only on its contents."""
@@ -68,7 +69,7 @@ class Sheet:
         elif kind in NUMERIC:
             self.sheet.write_number(row, col, float(value), fmt)
         else:
-            self.sheet.write_string(row, col, str(value), fmt)
+            self.sheet.write_string(row, col, cell_text(value), fmt)
         if fit:
             self.fit(col, shown_width(value, kind, self.formats["symbol"]))
 
@@ -112,7 +113,7 @@ class Sheet:
             return self.sheet.write_boolean, [v if v is None else bool(v) for v in values]
         if kind in NUMERIC:
             return self.sheet.write_number, [_number(v) for v in values]
-        return self.sheet.write_string, [v if v is None else str(v) for v in values]
+        return self.sheet.write_string, [v if v is None else cell_text(v) for v in values]
 
     def finish(self, freeze_rows: int, freeze_cols: int = 0) -> None:
         """Freeze the header rows and set the fitted widths."""

@@ -32,6 +32,7 @@ from optimiser.pipeline import RunResult
 from optimiser.reports.markdown import write_markdown
 from optimiser.reports.story import account_table, diagnosis_table, tell
 from optimiser.reports.workbook import write_workbook
+from optimiser.safe import printable, write_csv
 from optimiser.solving.results import ScenarioResult
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
@@ -160,12 +161,9 @@ def write_tables(result: RunResult, folder: Path) -> None:
     """One tidy CSV per table: a row per scenario, item and year."""
     for kind in TABLES:
         frame: pd.DataFrame = result.table(kind)
-        frame.to_csv(folder / f"{kind}.csv", index=False, float_format="%.10g",
-                     lineterminator="\n")
-    result.table("cash").to_csv(folder / "agencies_by_year.csv", index=False,
-                                float_format="%.10g", lineterminator="\n")
-    account_table(result).to_csv(folder / "account.csv", index=False, float_format="%.10g",
-                                 lineterminator="\n")
+        write_csv(frame, folder / f"{kind}.csv")
+    write_csv(result.table("cash"), folder / "agencies_by_year.csv")
+    write_csv(account_table(result), folder / "account.csv")
 
 
 def write_diagnosis(result: RunResult, folder: Path) -> None:
@@ -176,8 +174,7 @@ def write_diagnosis(result: RunResult, folder: Path) -> None:
     frame = diagnosis_table(result)
     if frame.empty:
         return
-    frame.to_csv(folder / "diagnosis.csv", index=False, float_format="%.10g",
-                 lineterminator="\n")
+    write_csv(frame, folder / "diagnosis.csv")
 
 
 def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
@@ -187,8 +184,7 @@ def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
     """
     if "ring_fence_prices" not in result.analyses:
         return
-    price_table(result).to_csv(folder / "ring_fence_prices.csv", index=False,
-                               float_format="%.10g", lineterminator="\n")
+    write_csv(price_table(result), folder / "ring_fence_prices.csv")
 
 
 def write_uncertainty(result: RunResult, folder: Path) -> None:
@@ -196,20 +192,20 @@ def write_uncertainty(result: RunResult, folder: Path) -> None:
     every digit, so that any draw can be recomputed) and tornado.csv, after `--draws`."""
     if result.uncertainty is None:
         return
-    options: dict[str, Any] = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
-    result.uncertainty.draws_table().to_csv(folder / "draws.csv", **options)
-    result.uncertainty.draw_figures().to_csv(folder / "draw_figures.csv", index=False,
-                                             lineterminator="\n")
-    result.uncertainty.tornado().to_csv(folder / "tornado.csv", **options)
+    write_csv(result.uncertainty.draws_table(), folder / "draws.csv")
+    write_csv(result.uncertainty.draw_figures(), folder / "draw_figures.csv", float_format=None)
+    write_csv(result.uncertainty.tornado(), folder / "tornado.csv")
 
 
 def write_gains(result: RunResult, folder: Path) -> None:
     """gains.graphml (every optimal scenario's agency graph in one) and wrong_pockets.csv."""
     if not any(s.status == "optimal" for s in result.scenarios):
         return
-    nx.write_graphml(combined_graph(result), folder / "gains.graphml")
-    wrong_pockets(result).to_csv(folder / "wrong_pockets.csv", index=False,
-                                 float_format="%.10g", lineterminator="\n")
+    graph = combined_graph(result)
+    for _node, attributes in graph.nodes(data=True):  # names: XML cannot hold control codes
+        attributes.update({k: printable(v) for k, v in attributes.items() if isinstance(v, str)})
+    nx.write_graphml(graph, folder / "gains.graphml")
+    write_csv(wrong_pockets(result), folder / "wrong_pockets.csv")
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:
@@ -266,7 +262,8 @@ replaces only the files a manifest lists (and the manifest itself)."""
 EARLIER_NAMES = frozenset({
     "results.json", *(f"{kind}.csv" for kind in TABLES), "diagnosis.csv",
     "ring_fence_prices.csv", "draws.csv", "tornado.csv", "gains.graphml", "wrong_pockets.csv",
-    "gains.png", "report.xlsx", "report.html", "summary.md", "rollup.csv"})
+    "gains.png", "report.xlsx", "report.html", "summary.md", "rollup.csv", "account.csv",
+    "agencies_by_year.csv", "draw_figures.csv"})
 """What a report folder held before reports carried a manifest: such a folder (its
 results.json from optimise) is taken as optimise's when it holds these names only."""
 MAX_LISTED = 3

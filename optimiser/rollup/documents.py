@@ -39,6 +39,7 @@ from optimiser.rollup.story import (
     tell_rollup,
 )
 from optimiser.rollup.totals import POOLED, RING_FENCED, Rollup
+from optimiser.safe import md_link, md_text, url_segment
 
 
 def write_rollup_documents(rollup: Rollup, folder: Path) -> None:
@@ -154,7 +155,7 @@ def places_section(story: RollupStory) -> str:
         ring = f"{base}/{r['ring_fenced']}/objective"
         pooled = f"{base}/{r['pooled']}/objective"
         rows.append(
-            f'<tr><td><a href="{esc(r["place"])}/report.html"><strong>{esc(r["name"])}'
+            f'<tr><td><a href="{url_segment(r["place"])}/report.html"><strong>{esc(r["name"])}'
             f'</strong></a><span class="sub">{esc(r["headline"])}</span></td>'
             + (f"<td>{esc(kind.replace('_', ' '))}</td>" if mixed else "")
             + f"<td class=num>{r['solved']} of {r['scenarios']}</td>"
@@ -372,9 +373,9 @@ def write_rollup_workbook(story: RollupStory, path: Path) -> None:
         Column("Gain", "gain", objective), Column("Its report", "place"),
         Column("Headline", "headline")])
     link = book.add_format({"font_color": "#1F3B73", "underline": 1})
-    for n, stem in enumerate(story.places["place"]):  # a formula: relative, on any system
-        sheet.sheet.write_formula(n + 1, 10, f'=HYPERLINK("{stem}/report.html","report.html")',
-                                  link, "report.html")
+    for n, stem in enumerate(story.places["place"]):  # a link, relative, never a formula
+        sheet.sheet.write_url(n + 1, 10, f"external:{url_segment(stem)}/report.html", link,
+                              "report.html")
     sheet.finish(1, 2)
 
     for name, frame, columns in (
@@ -411,8 +412,8 @@ def write_rollup_workbook(story: RollupStory, path: Path) -> None:
 
 def rollup_summary(story: RollupStory) -> str:
     """summary.md: the Treasury's sentence, the totals, kinds of agency, outcomes, places."""
-    parts = [f"# {title(story)}", f"**{story.lead}**",
-             "\n".join(f"- {s}" for s in sentences(story))]
+    parts = [f"# {md_text(title(story))}", f"**{md_text(story.lead)}**",
+             "\n".join(f"- {md_text(s)}" for s in sentences(story))]
     if not story.totals.empty:
         first = ~story.totals["scenario"].duplicated()
         rows = [[r.scenario, f"{r.places} of {r.of}", r.objective_kind,
@@ -441,7 +442,7 @@ def rollup_summary(story: RollupStory) -> str:
                  count(r.value)] for r in outcomes.itertuples(index=False)]
         parts += ["## Outcomes a year, added up where places share them",
                   table(["Outcome", "Places", f"Change, {POOLED}", f"{POOLED} a year"], rows)]
-    rows = [[f"[{r.name}]({r.place}/report.html)", r.objective_kind,
+    rows = [[md_link(r.name, r.place, "report.html"), r.objective_kind,
              story.objective_text(r.ring_fenced_value, r.objective_kind, True),
              story.objective_text(r.pooled_value, r.objective_kind, True),
              story.objective_text(r.gain, r.objective_kind, True)]

@@ -55,7 +55,7 @@ def print_rollup(rollup: Rollup, console: Console, out: Path, detail: bool = Fal
         print_detail(rollup, console)
     print_more(console, detail, explain, "every scenario's sentence and outcomes")
     print_open(console, out, "the places added up",
-               f"; each place's own reports are in {out.resolve()}/<place>/")
+               " (each place's own in a folder of its name)")
 
 
 def place_lines(rollup: Rollup, width: int) -> list[str]:

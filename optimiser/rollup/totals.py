@@ -98,12 +98,33 @@ def check_addable(prepared: list[Prepared]) -> None:
     if TOTAL in stems:
         raise UsageError(f"an instance file cannot be called {TOTAL}: the roll-up uses that "
                          "name for its totals")
+    for path in (p.path for p in prepared):
+        problem = folder_name_problem(path.stem)
+        if problem:
+            raise UsageError(f"{path}: {problem}; rename the file (each place's report goes "
+                             "in a folder named after it)")
     currencies = {p.instance.currency for p in prepared}
     if len(currencies) > 1:
         by = {c: [p.path.name for p in prepared if p.instance.currency == c]
               for c in sorted(currencies)}
         listed = "; ".join(f"{c}: {', '.join(files)}" for c, files in by.items())
         raise UsageError(f"cannot add up places that count in different currencies ({listed})")
+
+
+ROLLUP_FILES = frozenset({"results.json", "rollup.csv", "report.html", "report.xlsx",
+                          "summary.md", ".optimise-manifest.json"})
+"""The roll-up's own files, beside the places' folders."""
+
+
+def folder_name_problem(stem: str) -> str | None:
+    """Why a file's stem cannot name a place's folder in a roll-up, or None."""
+    if not stem or stem.startswith("."):
+        return "its name starts with a dot (a hidden folder, or '.' and '..')"
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in stem):
+        return "its name has a control character"
+    if stem in ROLLUP_FILES:
+        return f"the roll-up writes a file called {stem}"
+    return None
 
 
 def roll_up(places: dict[str, RunResult]) -> Rollup:

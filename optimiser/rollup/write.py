@@ -9,6 +9,7 @@ from typing import Any
 from optimiser import __version__
 from optimiser.reports.write import WRITERS, inputs_of, staged_folder
 from optimiser.rollup.totals import Rollup, rollup_document
+from optimiser.safe import write_csv
 
 ROLLUP_OUT = Path("reports") / "rollup"
 """Where `optimise` writes a roll-up of several places unless told otherwise."""
@@ -39,7 +40,6 @@ def write_rollup(rollup: Rollup, out: Path) -> Path:
         document = rollup_results(rollup)
         (stage / "results.json").write_text(json.dumps(document, indent=2, allow_nan=False)
                                             + "\n")
-        rollup.table.to_csv(stage / "rollup.csv", index=False, float_format="%.10g",
-                            lineterminator="\n")
+        write_csv(rollup.table, stage / "rollup.csv")
         write_rollup_documents(rollup, stage)
     return out

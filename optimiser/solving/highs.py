@@ -544,9 +544,12 @@ def resolve(
         raise SolverError(f"HiGHS stopped with status '{status}'")
     if status != "optimal":
         return status, None, x
-    hold = _hold_objective(lp, "objective", z, 0.0)
-    x, _, _ = _least_pooling(lp, hold, z, x)
-    _drop_hold(lp, hold)
+    with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
+        if lp.fixed:
+            status, z, x, _ = _optimise(lp, "objective")
+        hold = _hold_objective(lp, "objective", z, 0.0)
+        x, _, _ = _least_pooling(lp, hold, z, x)
+        _drop_hold(lp, hold)
     return status, float(lp.costs["objective"] @ x + lp.offsets["objective"]), x
 
 
@@ -591,9 +594,11 @@ def _by_relaxation(lp: CompiledLP, name: str,
     z_F. Where z_F is within PROVEN_GAP of z_R, that plan is a proven optimum (no plan
     beats the relaxation); where the relaxation is infeasible, so is the MILP. Each
     takes a warm simplex re-solve, against a branch and bound from scratch (presolve,
-    root, heuristics): used by the analyses' many re-solves (`reoptimise`), never for a
-    scenario's own plan (`solve_loaded`). Where it proves nothing, the fixed plan (when
-    feasible) is handed to the branch and bound as its first incumbent.
+    root, heuristics): used by the analyses' many re-solves (`reoptimise`: ring-fence
+    lifts, Shapley coalitions, whose objective values alone they read), never for a
+    plan whose figures are reported (`solve_loaded`, the draws' `resolve`). Where it
+    proves nothing, the fixed plan (when feasible) is handed to the branch and bound as
+    its first incumbent.
     """
     h = lp.highs
     cols = lp.integer

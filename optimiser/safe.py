@@ -1,0 +1,150 @@
+"""Text from the input, made inert for each kind of output: the one place it is done.
+
+Names, descriptions, messages and file names come from whoever wrote the instance
+(or named its file), and reach a spreadsheet, a CSV file, Markdown, a web page,
+the terminal and charts. Each kind of output has one function here, and every
+writer of that kind calls it, so no output carries live markup or a formula that
+came from the input:
+
+- `printable`: control characters (terminal escapes, bidirectional overrides,
+  zero-width characters) removed; under every other function here;
+- `cell_text`: a spreadsheet cell or CSV field never starts with `=`, `+`, `-`,
+  `@`, a tab or a carriage return (a leading apostrophe keeps it text); numbers
+  are written as numbers and never pass through here; `write_csv` applies it to
+  every text field of a table;
+- `md_text`: every character that makes Markdown markup is escaped (and what
+  would start a list, quote or heading at its start), and line breaks become
+  spaces; `Markdown` marks text already made safe (a link built here);
+- `html_text`: HTML escaped, quotes included; `url_segment` percent-encodes a
+  name used in a link, so it can be neither a scheme (`javascript:`) nor a path
+  out of its folder;
+- `PlainConsole`: a rich console that prints every string as text (no markup,
+  no emoji codes, no highlighting) with control characters removed;
+- `CHART_STYLE`: matplotlib settings under which every chart is drawn (mathtext
+  off, so `$` is drawn as written); `chart_text` removes control characters.
+
+At the bottom of the package: it imports nothing of `optimiser`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+from rich.console import Console
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029"
+                      "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]")
+"""Control characters (C0 but tab and line feed, DEL, C1), zero-width and bidirectional
+formatting characters, line and paragraph separators."""
+_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\u2028\u2029]+")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""What makes a spreadsheet read a cell as a formula (and the full-width forms some
+spreadsheets treat the same)."""
+_MARKDOWN = re.compile(r"[\\`*\[\]<|~$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=#?\w+;)")
+"""What makes Markdown markup inside a line: emphasis (`*`, `_` at a word's edge), code,
+links and images (`[`, `]`), HTML and autolinks (`<`), entities (`&` before `name;`),
+table cells (`|`), strikethrough (`~`), maths (`$`) and the backslash itself; CommonMark
+reads any of them after a backslash as itself. The rest is inert there (`(` only
+matters after `]`, `!` before `[`, `>` after `<`)."""
+_MARKDOWN_START = re.compile(r"^(\s*|\s*\d+(?=[.)]))([#>=+\-.)])")
+"""What makes markup at the start of a line (headings, quotes, lists, setext underlines):
+escaped where text from the input begins (inside it, line breaks become spaces)."""
+
+
+def printable(text: object, lines: bool = False) -> str:
+    """`text` without control characters; tabs and line breaks become spaces unless
+    `lines` (then line feeds stay)."""
+    value = str(text)
+    if lines:
+        value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+        return _CONTROL.sub("", value)
+    return _CONTROL.sub("", _BREAKS.sub(" ", value))
+
+
+def cell_text(text: object) -> str:
+    """Text for a spreadsheet cell or CSV field: printable, and never read as a formula
+    (a leading apostrophe where it would start with =, +, -, @; a lone '-' stays)."""
+    value = printable(text, lines=True)
+    if value.lstrip().startswith(FORMULA_START) and value.strip() not in ("-", "+"):
+        return "'" + value
+    return value
+
+
+def write_csv(frame: pd.DataFrame, path: Path, float_format: str | None = "%.10g") -> None:
+    """A table as CSV: numbers as numbers (10 significant figures, or every digit with
+    `float_format` None), every text field and header through `cell_text`."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = [cell_text(v) if isinstance(v, str) else v for v in safe[column]]
+    safe.columns = [cell_text(c) if isinstance(c, str) else c for c in safe.columns]
+    safe.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
+
+
+class Markdown(str):
+    """Markdown already made safe here (a link whose text and target were escaped)."""
+
+
+def md_text(text: object, line_start: bool = True) -> str:
+    """Text for Markdown: one line (trimmed), every markup character escaped, and where it may
+    start a line (`line_start`: a paragraph, a list item; not a table cell) what would
+    start a list, quote or heading. `Markdown` passes as it is."""
+    if isinstance(text, Markdown):
+        return text
+    escaped = _MARKDOWN.sub(lambda m: "\\" + m.group(0), printable(text).strip())
+    if not line_start:
+        return escaped
+    return _MARKDOWN_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+def md_link(text: object, *segments: str) -> Markdown:
+    """A Markdown link to a relative path made of `segments` (each percent-encoded)."""
+    return Markdown(f"[{md_text(text)}]({'/'.join(url_segment(s) for s in segments)})")
+
+
+def html_text(text: object) -> str:
+    """Text for HTML (content or a quoted attribute): printable, escaped, quotes included."""
+    return html.escape(printable(text, lines=True), quote=True)
+
+
+def url_segment(name: str) -> str:
+    """One path segment of a relative link, percent-encoded (no scheme, no '..', no '/')."""
+    value = quote(printable(name), safe="")
+    return "%2E" + value[1:] if value.startswith(".") else value
+
+
+CHART_STYLE = {"text.parse_math": False, "text.usetex": False}
+"""Every chart is drawn under these: text is drawn as written, never as TeX maths."""
+
+
+def chart_text(text: object) -> str:
+    """Text for a chart label: printable, on its lines (drawn as written under
+    CHART_STYLE)."""
+    return printable(text, lines=True)
+
+
+def plain_figure(fig: Any) -> Any:
+    """Every text of a matplotlib figure drawn as written: control characters removed,
+    never parsed as maths (labels made later, such as ticks, follow CHART_STYLE)."""
+    from matplotlib.text import Text  # slow to import: only where charts are drawn
+
+    for text in fig.findobj(Text):
+        text.set_text(chart_text(text.get_text()))
+        text.set_parse_math(False)
+    return fig
+
+
+class PlainConsole(Console):
+    """A rich console for text from the input: every string is printed as written (no
+    markup, no emoji codes, no highlighting), control characters removed. Styles come
+    only from `rich.text.Text` objects built by the caller."""
+
+    def render_str(self, text: str, **options: Any) -> Any:
+        """The string as plain text."""
+        options.update(markup=False, emoji=False, highlight=False)
+        return super().render_str(printable(text, lines=True), **options)
