@@ -325,7 +325,7 @@ def export(
     from optimiser.pipeline import prepare
     from optimiser.reports.export import export_text
 
-    errors = Console(stderr=True)
+    errors = PlainConsole(stderr=True)
     try:
         if draw is not None and draw < 0:
             raise UsageError(f"--draw: give a draw number >= 0 (got {draw})")
@@ -346,9 +346,9 @@ def export(
     except (InstanceError, OutputError, UsageError) as err:
         if debug:
             raise
-        errors.print(f"optimise: {err}", markup=False, highlight=False, soft_wrap=True)
+        errors.print(f"optimise: {err}", soft_wrap=True)
         raise typer.Exit(2) from None
-    Console(stderr=True).print(f"Wrote {out}", markup=False, highlight=False)
+    PlainConsole(stderr=True).print(f"Wrote {out}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -107,3 +107,20 @@ def test_export_of_a_bad_instance_exits_2(tmp_path: Path) -> None:
     done = CliRunner().invoke(export_app, [str(place), "--out", str(tmp_path / "o.yaml")])
     assert done.exit_code == 2
     assert "unknown figure 'q'" in done.output and not (tmp_path / "o.yaml").exists()
+
+
+def test_comments_cannot_break_the_yaml(tmp_path: Path) -> None:
+    # A source's text may hold line breaks of every kind: in a comment each would start
+    # YAML of its own. The copy parses to the place's own figures.
+    place = tmp_path / "place.yaml"
+    place.write_text(
+        'name: "x: y"\nagencies: {a: {name: A}}\n'
+        'figures: {p: {value: 5, source: "evil\\nname: hacked\\u2028b: 1\\x85c: 2\\rd: 3"}}\n'
+        "streams: {s: {agency: a, budget: 100}}\n"
+        "interventions: {i: {agency: a, unit_cost: p, savings: {a: 7}}}\n", encoding="utf-8")
+    text = export(place, tmp_path / "plain.yaml")
+    data = yaml.safe_load(text)
+    assert data["name"] == "x: y"
+    assert set(data) == {"name", "agencies", "streams", "interventions"}
+    assert data["interventions"]["i"]["unit_cost"] == 5
+    same_plans(run(place, ranges=False), run(tmp_path / "plain.yaml", ranges=False))

@@ -24,6 +24,7 @@ from optimiser.inputs.figures import place_kind
 from optimiser.inputs.named import Use
 from optimiser.inputs.ranges import draw_uniforms, triangular
 from optimiser.pipeline import Prepared
+from optimiser.safe import printable
 
 PLAIN_KEY = re.compile(r"[a-z0-9_]+")
 RANGE_KEYS = {"low", "central", "high"}
@@ -40,7 +41,7 @@ def export_text(prepared: Prepared, draw: int | None = None, seed: int = 0) -> s
                                            np.array(float(f.central)), np.array(float(f.high))))
                   for n, f in enumerate(figures)}
     exporter = _Exporter(prepared, values, draw, seed)
-    head = [f"# {prepared.path.name}, exported by `optimise export`: plain YAML in the "
+    head = [f"# {_comment(prepared.path.name)}, exported by `optimise export`: plain YAML in the "
             "contract's format (docs/contract.md),",
             "# every named figure and spreadsheet table resolved to its number, and every "
             "range to its "
@@ -48,7 +49,7 @@ def export_text(prepared: Prepared, draw: int | None = None, seed: int = 0) -> s
                f"value in draw {draw} of `--draws` with seed {seed}."),
             f"# Source file SHA-256: {prepared.sha256}"]
     for file, digest in sorted(source.tables.items()):
-        head.append(f"# Also read: {Path(file).name} (SHA-256 {digest})")
+        head.append(f"# Also read: {_comment(Path(file).name)} (SHA-256 {digest})")
     return "\n".join([*head, "", *exporter.block(source.data, (), 0)]) + "\n"
 
 
@@ -72,7 +73,7 @@ class _Exporter:
                 name = key if PLAIN_KEY.fullmatch(str(key)) else json.dumps(str(key))
                 if self._is_range(value, at):
                     number, note = self._collapse(value, at)
-                    out.append(f"{pad}{name}: {_number(number)}  # {note}")
+                    out.append(f"{pad}{name}: {_number(number)}  # {_comment(note)}")
                 elif isinstance(value, dict) and value:
                     out.append(f"{pad}{name}:")
                     out += self.block(value, at, indent + 1)
@@ -92,7 +93,7 @@ class _Exporter:
             at = (*path, n)
             if self._is_range(value, at):
                 number, note = self._collapse(value, at)
-                out.append(f"{pad}- {_number(number)}  # {note}")
+                out.append(f"{pad}- {_number(number)}  # {_comment(note)}")
             else:
                 out.append(f"{pad}- {self._scalar(value, at)}")
         return out
@@ -107,15 +108,15 @@ class _Exporter:
             text = "[" + ", ".join(_plain(v) for v in value) + "]"
             numbers = any(isinstance(v, int | float) and not isinstance(v, bool)
                           for v in value)
-            return text + (f"  # {self._where(path)}" if numbers else "")
+            return text + (f"  # {self._where_safe(path)}" if numbers else "")
         if isinstance(value, dict):
             inner = ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
             numbers = any(isinstance(v, int | float) and not isinstance(v, bool)
                           for v in value.values())
-            return "{" + inner + "}" + (f"  # {self._where(path)}" if numbers else "")
+            return "{" + inner + "}" + (f"  # {self._where_safe(path)}" if numbers else "")
         text = _plain(value)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return f"{text}  # {self._where(path)}"
+            return f"{text}  # {self._where_safe(path)}"
         return text
 
     def _collapse(self, value: dict[str, Any], path: tuple[str | int, ...]
@@ -163,6 +164,15 @@ class _Exporter:
                 return f"{where}, row {cell.row}" + (f", column {column}" if column else "")
         line = source.line(path)
         return f"{Path(source.file).name}, line {line}" if line else Path(source.file).name
+
+    def _where_safe(self, path: tuple[str | int, ...]) -> str:
+        return _comment(self._where(path))
+
+
+def _comment(text: str) -> str:
+    """Text for a YAML comment: one line, no control characters (a source's text may hold
+    anything; a line break would start YAML of its own)."""
+    return " ".join(printable(text).split())
 
 
 def _instance_path(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
