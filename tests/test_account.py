@@ -140,3 +140,34 @@ def test_discount_sensitivity_keeps_a_steady_ranking(tmp_path: Path) -> None:
         d[t + 1] * 150 * units[t] for t in range(2))
     assert entry["by_rate"]["0.035"]["scenarios"]["ring_fenced"]["objective"] == pytest.approx(
         objective, rel=1e-9)
+
+
+def test_what_limits_the_plan_as_worked_by_hand(tmp_path: Path) -> None:
+    """tests/data/account.yaml: the cap binds in 2010 and 2011, the minimum in 2012; their
+    shadow prices against the working, and against solving again with one unit more room."""
+    from optimiser.analyses import run_analyses
+
+    result = run(DATA / "account.yaml", ranges=False)
+    run_analyses(result, ["limits"])
+    body = result.analyses["limits"]["ring_fenced"]
+    found = {e["kind"]: e for e in body["limits"]}
+    assert set(found) == {"max_units", "min_units"}  # the budget never binds
+    cap, low = found["max_units"], found["min_units"]
+    assert cap["years"] == [2010, 2011] and low["years"] == [2012]
+    assert cap["gain"] == pytest.approx((-50 + 150 / 1.1) + (-50 / 1.1 + 150 / 1.21), rel=1e-9)
+    assert low["gain"] == pytest.approx(50 / 1.21, rel=1e-9)
+    assert cap["basis"] == "assumption" and low["basis"] == "source"
+    assert (body["at_cap"], body["bought"], body["caps_assumed"]) == (1, 1, 1)
+    assert body["mostly_caps"] is True
+    # One unit more cap in every year changes the plan only where the cap binds: the
+    # objective rises by exactly the cap's price (the LP is linear there).
+    instance = yaml.safe_load((DATA / "account.yaml").read_text(encoding="utf-8"))
+    instance["interventions"]["visits"]["max_units"] = 6
+    path = tmp_path / "wider.yaml"
+    path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
+    wider = run(path, ranges=False).scenarios[0].objective
+    assert wider - result.scenarios[0].objective == pytest.approx(cap["gain"], rel=1e-9)
+    instance["interventions"]["visits"].update(max_units=5, min_units=[1, 1, 0])
+    path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
+    lower = run(path, ranges=False).scenarios[0].objective
+    assert lower - result.scenarios[0].objective == pytest.approx(low["gain"], rel=1e-9)

@@ -134,10 +134,19 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     book = openpyxl.load_workbook(folder / "report.xlsx")
     drawn = ["Uncertainty", "Tornado"] if "uncertainty" in doc else []
     rates = ["Discount rates"] if "discount_sensitivity" in doc else []
+    bound = ["Limits"] if "limits" in doc else []
     assert book.sheetnames == ["Summary", "Account", "Allocation", "Funding", "Outcomes",
                                "Agencies", "Agencies by year", "Transfers",
-                               "Ring-fence prices", *rates, *drawn, "Assumptions",
+                               "Ring-fence prices", *bound, *rates, *drawn, "Assumptions",
                                "Provenance"]
+    if bound:
+        listed = [(name, e) for name, body in doc["limits"].items() for e in body["limits"]]
+        shown = sheet_rows(book, "Limits")
+        assert len(shown) == len(listed)
+        for row, (name, e) in zip(shown, listed, strict=True):
+            assert (row["Scenario"], row["Limit"], row["Of"]) == (name, e["kind"], e["item"])
+            assert row["Gain from one unit more room"] == (
+                None if e["gain"] is None else approx(e["gain"]))
     if rates:
         sensitivity = doc["discount_sensitivity"]
         shown = sheet_rows(book, "Discount rates")

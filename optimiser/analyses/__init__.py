@@ -13,6 +13,7 @@ from typing import Any
 
 from optimiser.analyses.discounting import discount_sensitivity
 from optimiser.analyses.gains import settlement_entries
+from optimiser.analyses.limits import limits
 from optimiser.analyses.prices import ring_fence_prices
 from optimiser.analyses.robust import robust_plans
 from optimiser.analyses.shapley import shapley
@@ -31,13 +32,14 @@ ANALYSES: dict[str, Callable[[RunResult], dict[str, Any]]] = {
     "settlement": settlement_entries,
     "shapley": _entry("shapley", shapley),
     "discount_sensitivity": _entry("discount_sensitivity", discount_sensitivity),
+    "limits": _entry("limits", limits),
     "robust": robust_plans,
 }
 """Analysis name -> the analysis, in the order they run."""
 
 LABELS = {"ring_fence_prices": "Ring-fence prices", "settlement": "Settlement",
           "shapley": "Shapley shares", "robust": "Robust plans",
-          "discount_sensitivity": "Discount rates"}
+          "discount_sensitivity": "Discount rates", "limits": "What limits the plan"}
 """What the progress bar calls each analysis (an analysis may count its own steps:
 `result.progress.expect(n)`, then `advance()`)."""
 

@@ -14,10 +14,15 @@ import pandas as pd
 
 from optimiser.reports.story import (
     APPRAISAL,
+    LIMIT_KINDS,
+    LIMIT_WORDS,
     Story,
     account_text,
     count,
     discount_sentences,
+    gain_text,
+    limits_focus,
+    limits_sentences,
     narrative,
     net_benefit_paragraph,
     rate_name,
@@ -63,6 +68,7 @@ def summary(story: Story) -> str:
         "## Scenarios",
         scenarios_table(story),
         *gainers(story),
+        *limits(story),
         *discounting(story),
         *prices(story),
         *payments(story),
@@ -127,6 +133,23 @@ def gainers(story: Story) -> list[str]:
             table(["Agency", f"{head.baseline} (PV)", f"{head.pooled} (PV)", "Change"], rows),
             "Net position: present value of savings minus spend, plus transfers in, minus "
             "transfers out. * decided by rule (see below)."]
+
+
+def limits(story: Story) -> list[str]:
+    """What limits the headline's plan, with the price of each limit and its figure's basis."""
+    focus = limits_focus(story)
+    if focus is None:
+        return []
+    mine = story.limits[story.limits["scenario"] == focus]
+    rows = [[LIMIT_WORDS[r["kind"]], story.name(LIMIT_KINDS[r["kind"]], r["item"]),
+             r["years"] or "the whole plan", gain_text(story, r["gain"]), r["unit"],
+             r["basis"], r["note"]] for r in mine.to_dict("records")]
+    out = ["## What limits the plan", " ".join(limits_sentences(story))]
+    if rows:
+        out.append(table(["Limit", "Of", "Binding in", "Gain from one unit more room",
+                          "One unit is", "Figure", "Source or assumption"], rows,
+                         right_from=7))
+    return out
 
 
 def discounting(story: Story) -> list[str]:

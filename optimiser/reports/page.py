@@ -22,11 +22,16 @@ from optimiser.analyses.prices import price_sentences
 from optimiser.reports import charts
 from optimiser.reports.story import (
     APPRAISAL,
+    LIMIT_KINDS,
+    LIMIT_WORDS,
     Story,
     account_text,
     count,
     discount_sentences,
     figure_name,
+    gain_text,
+    limits_focus,
+    limits_sentences,
     narrative,
     net_benefit_paragraph,
     rate_name,
@@ -134,8 +139,8 @@ def page(story: Story) -> str:
     sections = [headline_section(story), appraisal_section(story), brief_section(story),
                 scenarios_section(story), allocation_section(story), outcomes_section(story),
                 gains_section(story), cash_section(story), graph_section(story),
-                uncertainty_section(story), robust_section(story), discount_section(story),
-                prices_section(story),
+                uncertainty_section(story), robust_section(story), limits_section(story),
+                discount_section(story), prices_section(story),
                 settlement_section(story),
                 rules_section(story), assumptions_section(story)]
     objective = inst.objective.replace("_", " ")
@@ -663,6 +668,38 @@ def _tornado_table(story: Story) -> str:
     return (f"<details><summary>The {len(u.tornado)} uncertain figures, their ranges and the "
             f'objective at each end</summary><table id="tornado-table"><thead>{head}</thead>'
             f"<tbody>{''.join(rows)}</tbody></table></details>")
+
+
+def limits_section(story: Story) -> str:
+    """What limits the plan: each binding cap, minimum, target, floor and budget of the
+    headline's scenario, with what relaxing it by one unit would gain, and whether the
+    figure behind it is sourced or an assumption (every scenario's are in limits.csv)."""
+    focus = limits_focus(story)
+    if focus is None:
+        return ""
+    mine = story.limits[story.limits["scenario"] == focus]
+    said = "".join(f"<p><strong>{esc(t)}</strong></p>" for t in limits_sentences(story))
+    rows = []
+    for r in mine.to_dict("records"):
+        basis = {"source": "sourced", "assumption": "assumption"}.get(r["basis"], "unstated")
+        css = "" if r["basis"] == "source" else ' class="loss"'
+        rows.append(
+            f"<tr><td>{esc(LIMIT_WORDS[r['kind']])}</td>"
+            f"<td>{esc(story.name(LIMIT_KINDS[r['kind']], r['item']))}</td>"
+            f"<td>{esc(r['years'] or 'the whole plan')}</td>"
+            + figure(r["gain"], gain_text(story, r["gain"]), f"{r['src']}/gain")
+            + f"<td>{esc(r['unit'])}</td><td{css}>{esc(basis)}</td>"
+            f'<td class="source">{esc(r["note"])}</td></tr>')
+    table = ("<p>The plan reaches no limit.</p>" if not rows else
+             '<table id="limits-table" class="wide"><thead><tr><th>Limit</th><th>Of</th>'
+             "<th>Binding in</th><th class=num>Gain from one unit more room</th>"
+             "<th>One unit is</th><th>Figure</th><th>Source or assumption</th></tr></thead>"
+             f"<tbody>{''.join(rows)}</tbody></table>")
+    return ('<section id="limits"><h2>What limits the plan</h2>'
+            f"<p>Every limit {esc(focus)} reaches, and what one unit more room would gain "
+            "(HiGHS's shadow prices, in the objective's terms, for one unit more a year in "
+            "every year it binds). The figure column says whether the limit is sourced or an "
+            f"assumption.</p>{said}{table}</section>")
 
 
 def discount_section(story: Story) -> str:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from models.pooling import benefit_coefficients, effective_units, plan_objective
 from optimiser import __version__
+from optimiser.analyses.limits import limits_table
 from optimiser.analyses.prices import price_sentences, price_table
 from optimiser.format import currency_symbol, money, pence
 from optimiser.inputs.assumptions import assumptions
@@ -126,6 +127,9 @@ class Story:
     financial_return, public_value_return, payback_year: results.json's `account`s"""
     cash: pd.DataFrame = field(default_factory=pd.DataFrame)
     """scenario, agency, year, spend, savings: each agency's cash a year, undiscounted"""
+    limits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """scenario, kind, item, years, gain, unit, figure, basis, note, src: every binding limit
+    (`optimiser.analyses.limits`; empty when that analysis did not run)"""
     discounting: pd.DataFrame = field(default_factory=pd.DataFrame)
     """rate, scenario, status, objective, net_benefit, cash_net, outcome_value, payback_year,
     rank, src (`discount_table`; empty when the analysis did not run)"""
@@ -199,6 +203,7 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         account=account_table(result),
         cash=result.table("cash"),
         discounting=discount_table(result),
+        limits=limits_table(result.analyses.get("limits")),
     )
 
 
@@ -1000,3 +1005,73 @@ def discount_sentences(story: Story) -> list[str]:
     said.append(_join(parts) + f", the other way round from the instance's own "
                 f"{own:.1%}.")
     return [" ".join(said)]
+
+
+LIMIT_WORDS = {"max_units": "cap", "min_units": "minimum", "target": "target",
+               "max_net_cost": "floor (max_net_cost)", "budget": "budget"}
+LIMIT_KINDS = {"max_units": "interventions", "min_units": "interventions",
+               "target": "outcomes", "max_net_cost": "agencies", "budget": "streams"}
+
+
+def limits_focus(story: Story) -> str | None:
+    """The scenario whose limits the reports tell in words: the headline's pooled scenario,
+    else the first with limits listed."""
+    entry = story.result.analyses.get("limits") or {}
+    if story.headline.pooled in entry:
+        return story.headline.pooled
+    return next(iter(entry), None)
+
+
+def gain_text(story: Story, value: float | None) -> str:
+    """A limit's price in the objective's units: money to the penny, or weighted outcomes."""
+    if value is None or pd.isna(value):
+        return "-"
+    if story.instance.objective == "outcomes":
+        return f"{value:,.4g} weighted outcomes"
+    return pence(value, story.currency) if abs(value) < 100 else story.full(value)
+
+
+def limits_sentences(story: Story) -> list[str]:
+    """What limits the plan, in words: how many interventions sit at their cap and how many
+    of those caps are assumptions (and, where it is so, that the plan is mostly the caps),
+    then the three limits whose relaxing would gain most."""
+    focus = limits_focus(story)
+    if focus is None:
+        return []
+    body = story.result.analyses["limits"][focus]
+    said = []
+    if body["at_cap"]:
+        said.append(
+            f"In {focus}, {body['at_cap']} of the {body['bought']} interventions it buys sit "
+            f"at their cap (max_units) in some year, and {body['caps_assumed']} of those caps "
+            f"{'is' if body['caps_assumed'] == 1 else 'are'} an assumption rather than a "
+            "sourced figure" + (": the answer is mostly the caps, so the plan is as good as "
+                                "the caps are." if body["mostly_caps"] else "."))
+    else:
+        said.append(f"In {focus}, no intervention sits at its cap.")
+    priced = [e for e in body["limits"] if e["gain"] is not None and e["gain"] > 0]
+    priced.sort(key=lambda e: -e["gain"])
+    what = {"net_benefit": "of net benefit", "cost": "off the cost",
+            "outcomes": ""}[story.instance.objective]
+    parts = []
+    for e in priced[:3]:
+        name = story.name(LIMIT_KINDS[e["kind"]], e["item"])
+        verb = {"max_units": "one more", "min_units": "one fewer", "target": "a target one lower",
+                "budget": "one more", "max_net_cost": "one more"}[e["kind"]]
+        unit = e["unit"]
+        if e["kind"] == "target":
+            thing = f"{verb} for {phrase(name)}"
+        elif e["kind"] == "budget":
+            thing = f"{verb} {story.currency} a year in {name}"
+        elif e["kind"] == "max_net_cost":
+            thing = f"letting {name} lose {story.currency} 1 more"
+        else:
+            thing = f"{verb} {unit.removesuffix(' a year')} of {name} a year"
+        parts.append(f"{thing} ({LIMIT_WORDS[e['kind']]}, "
+                     f"{'sourced' if e['basis'] == 'source' else e['basis']}) would add "
+                     f"{gain_text(story, e['gain'])}{' ' + what if what else ''}")
+    if parts:
+        said.append("At the margin, " + _join(parts) + ".")
+    elif not body["priced"]:
+        said.append("The solver gave no prices for these limits.")
+    return said

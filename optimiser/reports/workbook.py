@@ -29,6 +29,7 @@ from optimiser.reports.story import (
     Story,
     discount_sentences,
     figure_name,
+    limits_sentences,
     narrative,
     uncertainty_sentences,
     years,
@@ -203,7 +204,7 @@ def write_workbook(story: Story, path: Path) -> None:
                          "author": "optimise", "created": CREATED})
     formats = make_formats(book, story.currency)
     for write in (summary_sheet, account_sheet, tidy_sheets, agencies_sheet, cash_sheet,
-                  transfers_sheet, prices_sheet, discount_sheet,
+                  transfers_sheet, prices_sheet, limits_sheet, discount_sheet,
                   uncertainty_sheet, tornado_sheet, assumptions_sheet, provenance_sheet):
         write(story, book, formats)
     book.close()
@@ -437,6 +438,24 @@ def prices_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
     if frame.empty:
         sheet.cell(row + 1, 0, "Not computed in this run.", "prose", fit=False)
     sheet.finish(1)
+
+
+def limits_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Every scenario's binding limits (limits.csv), with their prices and figures' basis
+    (written when the limits analysis ran)."""
+    if "limits" not in story.result.analyses:
+        return
+    sheet = _sheet(book, "Limits", formats)
+    row = sheet.table(0, story.limits, [
+        Column("Scenario", "scenario"), Column("Limit", "kind"), Column("Of", "item"),
+        Column("Binding in", "years"),
+        Column("Gain from one unit more room", "gain",
+               "number" if story.instance.objective == "outcomes" else "pence"),
+        Column("One unit is", "unit"), Column("Figure", "figure"), Column("Basis", "basis"),
+        Column("Source or assumption", "note")])
+    for n, sentence in enumerate(limits_sentences(story)):
+        sheet.cell(row + 1 + n, 0, sentence, "prose", fit=False)
+    sheet.finish(1, 3)
 
 
 def discount_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:

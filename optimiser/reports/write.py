@@ -26,6 +26,7 @@ import pandas as pd
 
 from optimiser import __version__
 from optimiser.analyses.gains import combined_graph, wrong_pockets
+from optimiser.analyses.limits import limits_table
 from optimiser.analyses.prices import price_table
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
@@ -187,6 +188,15 @@ def write_ring_fence_prices(result: RunResult, folder: Path) -> None:
     write_csv(price_table(result), folder / "ring_fence_prices.csv")
 
 
+def write_limits(result: RunResult, folder: Path) -> None:
+    """limits.csv: every scenario's binding limits with their prices (when the limits
+    analysis ran)."""
+    if "limits" not in result.analyses:
+        return
+    limits_table(result.analyses["limits"]).drop(columns="src").to_csv(
+        folder / "limits.csv", index=False, float_format="%.10g", lineterminator="\n")
+
+
 def write_uncertainty(result: RunResult, folder: Path) -> None:
     """draws.csv (scenario, draw, status, objective), draw_figures.csv (draw, figure, value;
     every digit, so that any draw can be recomputed) and tornado.csv, after `--draws`."""
@@ -236,8 +246,8 @@ def write_documents(result: RunResult, folder: Path,
 
 
 WRITERS: list[Callable[[RunResult, Path], None]] = [
-    write_json, write_tables, write_diagnosis, write_ring_fence_prices, write_uncertainty,
-    write_gains, write_gains_pictures, write_documents]
+    write_json, write_tables, write_diagnosis, write_ring_fence_prices, write_limits,
+    write_uncertainty, write_gains, write_gains_pictures, write_documents]
 """Every report writer, called in turn on the staged folder."""
 
 
