@@ -221,10 +221,10 @@ def template(
     except OutputError as err:
         PlainConsole(stderr=True).print(f"optimise: {err}", soft_wrap=True)
         raise typer.Exit(2) from None
-    PlainConsole().print(f"Wrote {written[0]} and {written[1]}: a small example place where "
-                    "pooling pays. Run it as it is: optimise "
-                    f"{written[0]}; then put your own place in the workbook (its README sheet "
-                    "explains every column).", markup=False, highlight=False)
+    PlainConsole().print(f"Wrote {written[0]} and {written[1]}: a small example place "
+                         f"where pooling pays. Run it as it is: optimise {written[0]}; then "
+                         "put your own place in the workbook (its README sheet explains "
+                         "every column).", markup=False, highlight=False)
 
 
 USAGE = """\
@@ -241,8 +241,9 @@ ABOUT = ("Solve every scenario of a place (agencies, budget streams with ring-fe
          "results folder (--out).")
 
 EXIT = ("Exit status: 0 every scenario solved; 1 some scenario has no plan (infeasible or "
-        "unbounded: the reports say why); 2 the input is not valid (one message with the "
-        "file and line; nothing written).")
+        "unbounded: the reports say why) or a plan not proven optimal (--mip-gap, "
+        "--time-limit); 2 the input is not valid (one message with the file and line; "
+        "nothing written).")
 
 TEMPLATE_ABOUT = ("Write FOLDER/place.yaml and FOLDER/place.xlsx: a small example place (a "
                   "council, an acute trust, community health services) where pooling pays, "
