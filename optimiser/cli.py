@@ -18,9 +18,9 @@ import typer
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
-from optimiser.inputs.template import write_template
 from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
 from optimiser.progress import RunProgress
+from optimiser.reports.beside import prefetch
 from optimiser.reports.terminal import print_glossary, print_run
 from optimiser.reports.write import check_out, default_out, write_reports
 from optimiser.rollup.terminal import print_rollup
@@ -104,7 +104,7 @@ def optimise(
             progress.stage("Reports")
             write_rollup(rollup, target)
         else:
-            result = run(instances[0], progress=progress)
+            result = run(instances[0], progress=progress, ready=prefetch)
             run_analyses(result, chosen)
             if draws is not None:
                 run_draws(result, draws, seed or 0, workers, scheduler)
@@ -145,6 +145,7 @@ def solve_places(paths: list[Path], analyses: list[str],
     each, run its analyses and add them up."""
     prepared = prepare_many(paths)
     check_addable(prepared)
+    prefetch()
     places = {}
     for place in prepared:
         places[place.path.stem] = result = run_prepared(place, progress=progress)
@@ -216,6 +217,8 @@ def template(
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
 ) -> None:
     """Write a starter workbook (every column explained) and a YAML instance that names it."""
+    from optimiser.inputs.template import write_template  # openpyxl: only the template needs it
+
     try:
         written = write_template(folder, force)
     except OutputError as err:
