@@ -49,8 +49,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.utils import get_column_letter
 from pydantic import BaseModel
 
 from optimiser.errors import InstanceError, Problem
@@ -207,6 +205,8 @@ def _xlsx_rows(raw: bytes, shown: str, sheet: str, default: bool) -> tuple[str, 
                 raise fail(f"the workbook unzips to more than {MAX_UNZIPPED // 2**20} MB")
     except zipfile.BadZipFile:
         raise fail("not an XLSX workbook (save it from your spreadsheet as .xlsx)") from None
+    import openpyxl  # here, not at the top: only workbooks need it (a third of a second)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about features it drops
@@ -523,3 +523,13 @@ def table_columns(section: str) -> list[str]:
             if field in per_year:
                 out.append(f"{field}_<year>")
     return out
+
+
+def get_column_letter(n: int) -> str:
+    """A spreadsheet column's letters from its 1-based number: 1 -> A, 27 -> AA (as
+    openpyxl's, without importing openpyxl for YAML-only instances)."""
+    letters = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
