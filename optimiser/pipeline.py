@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -220,10 +221,14 @@ def prepare_many(paths: list[Path]) -> list[Prepared]:
     return prepared
 
 
-def run(path: Path, ranges: bool = True, progress: RunProgress | None = None) -> RunResult:
-    """Solve every scenario of the instance at `path`."""
+def run(path: Path, ranges: bool = True, progress: RunProgress | None = None,
+        ready: Callable[[], None] | None = None) -> RunResult:
+    """Solve every scenario of the instance at `path` (`ready()` is called once it is
+    valid, before anything is solved)."""
     started = time.perf_counter()
     prepared = prepare(path)
+    if ready is not None:
+        ready()
     loaded = time.perf_counter()
     result = run_prepared(prepared, ranges, progress)
     result.timings = {"load": loaded - started, **result.timings}

@@ -31,10 +31,9 @@ same proportion and the report says by how much they fall short.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import highspy
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -42,6 +41,9 @@ from models.pooling import effective_units
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import new_highs
 from optimiser.solving.results import MONEY_TOL, ScenarioResult
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 EDGE_KINDS = ("funds", "saves", "transfers", "settlement")
 """The kinds of money on an edge of the agency graph, each an edge attribute."""
@@ -229,6 +231,8 @@ def settle(change: np.ndarray, payback: np.ndarray,
     receive = apportion(owed, paid_total, names)
     gainers = np.flatnonzero(spare > 0).tolist()
     losers = np.flatnonzero(receive > 0).tolist()
+    import networkx as nx  # here: a tenth of a second, for the runs that settle
+
     g = nx.DiGraph()
     g.add_node("gains", demand=-paid_total)
     for a in gainers:
@@ -364,6 +368,8 @@ def gains_graph(result: RunResult, scenario: str) -> nx.DiGraph:
     ref = compared(result, s)
     gap = change(result, s)
     shares = result.analyses.get("shapley", {}).get(scenario, {})
+    import networkx as nx
+
     graph = nx.DiGraph(scenario=scenario, reference=ref.name if ref else "",
                        currency=result.instance.currency)
     figures = s.agencies.set_index("agency")
@@ -414,6 +420,8 @@ def combined_graph(result: RunResult) -> nx.DiGraph:
     Money kinds a scenario does not have on an edge are 0.0; a node's change is
     left out where the scenario has no optimal reference.
     """
+    import networkx as nx
+
     graphs = [gains_graph(result, s.name) for s in result.scenarios if s.status == "optimal"]
     out = nx.DiGraph(name=result.instance.name, currency=result.instance.currency,
                      scenarios=",".join(g.graph["scenario"] for g in graphs))

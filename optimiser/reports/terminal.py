@@ -7,8 +7,8 @@ documents' basis), who gains and who loses, and last which files to open and whe
 Tables are laid out here as plain text (`Column`, `layout`): a column is as wide as its
 figures, headers and names wrap at word boundaries, names lose a bracketed aside before
 they wrap, and a group of columns that does not fit beside the others goes to a table of
-its own; nothing is cut mid-word. `--detail` adds the full tables (rich) and `--explain`
-prints the glossary.
+its own; nothing is cut mid-word. `--detail` adds every other table, laid out the same
+way, and `--explain` the glossary.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ GAP = "  "
 """Between two columns."""
 SCREEN = 60
 """Lines the default view aims to keep within."""
-FOOTER = 5
-"""Lines after the tables: where to find more, the files to open."""
+FOOTER = 4
+"""Lines after the tables: where to find more (one), the files to open (two or three)."""
 
 GLOSSARY: list[tuple[str, str]] = [
     ("ring-fenced, pooled", "A ring-fenced scenario lets each budget stream pay only for the "
@@ -285,7 +285,9 @@ def _plan_span(story: Story) -> str:
 
 
 def scenario_lines(story: Story, width: int) -> list[str]:
-    """Each scenario's objective, net benefit, spend and savings (present value)."""
+    """Each scenario's status (when some has no plan), objective (when it is not net
+    benefit), and its account in present value: net benefit, valued outcomes, cash savings
+    and cost."""
     inst = story.instance
     rows = story.scenarios
     optimal = rows["status"] == "optimal"
@@ -297,7 +299,7 @@ def scenario_lines(story: Story, width: int) -> list[str]:
         heads = {"outcomes": "objective (weighted outcomes)", "cost": "objective (cost)"}
         columns.append(Column(heads[inst.objective],
                               [story.objective_text(v) for v in rows["objective"]]))
-    account = getattr(story, "account", pd.DataFrame())
+    account = story.account
     if not account.empty and len(account) == len(rows):
         # the Treasury's split: net benefit = valued outcomes + cash savings - cost
         rows = account.set_index("scenario").loc[rows["scenario"]].reset_index()

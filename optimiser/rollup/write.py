@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from optimiser import __version__
-from optimiser.reports.write import WRITERS, inputs_of, staged_folder
+from optimiser.reports.write import inputs_of, staged_folder, write_all
 from optimiser.rollup.totals import Rollup, rollup_document
 from optimiser.safe import write_csv
 
@@ -35,8 +35,7 @@ def write_rollup(rollup: Rollup, out: Path) -> Path:
         for stem, result in rollup.places.items():
             folder = stage / stem
             folder.mkdir()
-            for writer in WRITERS:
-                writer(result, folder)
+            write_all(result, folder)
         document = rollup_results(rollup)
         (stage / "results.json").write_text(json.dumps(document, indent=2, allow_nan=False)
                                             + "\n")

@@ -27,6 +27,7 @@ stops on early carries its gap and is said not to be proven optimal (`MipInfo`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import sys
 import time
@@ -43,6 +44,8 @@ import pyomo.core as pyo
 from pyomo.common import dependencies as pyomo_dependencies
 from pyomo.common.gc_manager import PauseGC
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from models.standard import StandardForm
 
 T = TypeVar("T")
 
@@ -197,9 +200,37 @@ def _compile(model: pyo.ConcreteModel) -> CompiledLP:
     upper = np.where(np.isnan(bounds[:, 1]), highspy.kHighsInf, bounds[:, 1])
     rhs = np.asarray(repn.rhs, dtype=float)
     kinds = np.array([k for _, k in repn.rows], dtype=int)
+    a = repn.A.tocsc()
+    name = _Names()
+    columns = [(name(v), _index(v.index())) for v in repn.columns]
+    rows = [(name(c), _index(c.index()), int(k)) for c, k in repn.rows]
+    integer = np.array([n for n, v in enumerate(repn.columns) if v.is_integer()],
+                       dtype=np.int32)
+    return _load(costs, senses, offsets, columns, rows, lower, upper, rhs, kinds,
+                 (a.indptr, a.indices, a.data), integer)
+
+
+def load_standard(form: StandardForm) -> CompiledLP:
+    """Load an LP built directly in standard form (`models.standard`) into a fresh HiGHS,
+    as `compile_lp` loads the same LP compiled from its Pyomo model."""
+    inf = highspy.kHighsInf
+    kinds = np.array([k for _, _, k in form.rows], dtype=int)
+    return _load(form.costs, form.senses, form.offsets, form.columns, form.rows,
+                 np.where(np.isinf(form.col_lower), -inf, form.col_lower),
+                 np.where(np.isinf(form.col_upper), inf, form.col_upper), form.rhs, kinds,
+                 (form.start, form.index, form.value))
+
+
+def _load(costs: dict[str, np.ndarray], senses: dict[str, int], offsets: dict[str, float],
+          columns: list[tuple[str, tuple[int, ...]]], rows: list[tuple[str, tuple[int, ...], int]],
+          lower: np.ndarray, upper: np.ndarray, rhs: np.ndarray, kinds: np.ndarray,
+          matrix: tuple[np.ndarray, np.ndarray, np.ndarray],
+          integer: np.ndarray | None = None) -> CompiledLP:
+    """Hand an LP in standard form to a fresh HiGHS (costs all 0: each stage loads its own);
+    `integer`: the columns that are binaries (a MILP)."""
+    n_cols = len(columns)
     row_lower = np.where(kinds <= 0, rhs, -highspy.kHighsInf)
     row_upper = np.where(kinds >= 0, rhs, highspy.kHighsInf)
-
     lp = highspy.HighsLp()
     lp.num_col_ = n_cols
     lp.num_row_ = len(rhs)
@@ -208,16 +239,15 @@ def _compile(model: pyo.ConcreteModel) -> CompiledLP:
     lp.col_upper_ = upper
     lp.row_lower_ = row_lower
     lp.row_upper_ = row_upper
-    a = repn.A.tocsc()
+    start, index, value = matrix
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
     lp.a_matrix_.num_col_ = n_cols
     lp.a_matrix_.num_row_ = len(rhs)
 
-    integer = np.array([n for n, v in enumerate(repn.columns) if v.is_integer()],
-                       dtype=np.int32)
+    integer = np.zeros(0, dtype=np.int32) if integer is None else integer
     if len(integer):
         kinds_of = np.zeros(n_cols, dtype=int)  # kContinuous
         kinds_of[integer] = 1  # kInteger
@@ -231,9 +261,6 @@ def _compile(model: pyo.ConcreteModel) -> CompiledLP:
         if np.isfinite(MIP_LIMITS.time_limit):
             highs.setOptionValue("time_limit", MIP_LIMITS.time_limit)
     highs.passModel(lp)
-    name = _Names()
-    columns = [(name(v), _index(v.index())) for v in repn.columns]
-    rows = [(name(c), _index(c.index()), int(k)) for c, k in repn.rows]
     return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs), integer=integer,
                       integer_bounds=(lower[integer].copy(), upper[integer].copy()))
 
@@ -371,7 +398,7 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
     accuracy = plan_accuracy(lp, x)
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
-    objective = float(lp.costs["objective"] @ x + lp.offsets["objective"])
+    objective = objective_value(lp, "objective", x)
     return Solution("optimal", objective, _values(lp, x), spread, timings, message, iterations,
                     lp, accuracy=accuracy)
 
@@ -750,7 +777,16 @@ def resolve(
         hold = _hold_objective(lp, "objective", z, 0.0)
         x, _, _, _ = _least_pooling(lp, hold, z, x)
         _drop_hold(lp, hold)
-    return status, float(lp.costs["objective"] @ x + lp.offsets["objective"]), x
+    return status, objective_value(lp, "objective", x), x
+
+
+def objective_value(lp: CompiledLP, name: str, x: np.ndarray) -> float:
+    """sum_j c_j x_j + offset for objective `name`, summed exactly (`math.fsum` of the
+    products, each rounded once): the same figure wherever numpy put the arrays and however
+    many threads its BLAS has (a BLAS dot product's last digits depend on both, and the
+    objective held in later stages would inherit them)."""
+    c = lp.costs[name]
+    return math.fsum((c * x).tolist()) + lp.offsets[name]
 
 
 def column_lookup(lp: CompiledLP) -> dict[tuple[str, tuple[int, ...]], int]:
@@ -934,7 +970,7 @@ def _optimise(
             return "optimal", info.objective_function_value + lp.offsets[name], np.empty(0), \
                 iterations
         x = np.array(h.getSolution().col_value, dtype=float)
-        return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
+        return "optimal", objective_value(lp, name, x), x, iterations
     if model_status == highspy.HighsModelStatus.kInfeasible:
         return "infeasible", float("nan"), np.empty(0), iterations
     if model_status == highspy.HighsModelStatus.kUnbounded:
@@ -988,7 +1024,7 @@ def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.nda
         if not values:
             return "optimal", z + lp.offsets[name], np.empty(0), iterations
         x = np.array(h.getSolution().col_value, dtype=float)
-        return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
+        return "optimal", objective_value(lp, name, x), x, iterations
     lp.mip = MipInfo(float("inf"), float("nan"), False, _STOPPED.get(status, ""), nodes)
     if status in _STOPPED:
         return "time_limit", float("nan"), np.empty(0), iterations

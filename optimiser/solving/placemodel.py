@@ -27,12 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.pooling import PlaceData, build_model, decided_sizes
+from models.standard import build_standard_form, supports
 from optimiser.solving.highs import (
     CompiledLP,
     Solution,
     add_rows,
     column_lookup,
     compile_lp,
+    load_standard,
     remove_rows,
     set_column_bounds,
     solve_loaded,
@@ -67,9 +69,14 @@ class PlaceModel:
         plain = dataclasses.replace(
             data, pooling=True, reference=np.full(len(data.agencies), np.nan),
             transfers=False, reference_allowance=0.0)
-        model = build_model(plain, implied_bounds=True)
-        built = time.perf_counter()
-        lp = compile_lp(model)
+        if supports(plain):  # straight to standard form: the same LP, without Pyomo
+            form = build_standard_form(plain, implied_bounds=True)
+            built = time.perf_counter()
+            lp = load_standard(form)
+        else:
+            model = build_model(plain, implied_bounds=True)
+            built = time.perf_counter()
+            lp = compile_lp(model)
         timings = {"build": built - started, "compile": time.perf_counter() - built}
         return cls(plain, lp, pool_columns(lp, data), lp.n_rows, timings, loaded=plain)
 

@@ -98,6 +98,23 @@ class ScenarioResult:
         return dict(zip(self.agencies["agency"], self.agencies["position"], strict=True))
 
 
+ZERO_ROWS = {"allocation": ("units", "cost")}
+"""Tables whose rows of nothing (every one of these columns 0) the files leave out."""
+
+
+def written_rows(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a tidy table the CSV and the workbook show: all of them, except in the
+    allocation the interventions not bought that year (units and cost 0), which are most
+    of a large place's rows. results.json and the documents still see every row."""
+    columns = ZERO_ROWS.get(kind)
+    if not columns or frame.empty:
+        return frame
+    nothing = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        nothing &= frame[column].to_numpy(dtype=float) == 0
+    return frame[~nothing].reset_index(drop=True) if nothing.any() else frame
+
+
 def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
          reference: str | None) -> ScenarioResult:
     """Turn a solution into the scenario's tables."""
