@@ -68,7 +68,7 @@ class PlaceModel:
         started = time.perf_counter()
         plain = dataclasses.replace(
             data, pooling=True, reference=np.full(len(data.agencies), np.nan),
-            transfers=False, reference_allowance=0.0)
+            transfers=False, reference_allowance=0.0, agreement=None, agreement_shares=None)
         if supports(plain):  # straight to standard form: the same LP, without Pyomo
             form = build_standard_form(plain, implied_bounds=True)
             built = time.perf_counter()
