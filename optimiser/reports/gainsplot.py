@@ -160,10 +160,12 @@ def _arrow(ax: Axes, start: np.ndarray, end: np.ndarray, radius: float, kind: st
     # curve passes half that far from the chord's middle
     chord = b - a
     middle = (a + b) / 2 + bend / 2 * np.array([chord[1], -chord[0]])
-    ax.text(float(middle[0]), float(middle[1]), money(abs(amount), cur), fontsize=7.5,
-            color=colour, ha="center", va="center", zorder=5,
-            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
-                  "alpha": 0.8})
+    # on the figure, placed in the axes' coordinates: the axes' own texts are the agencies'
+    ax.figure.text(float(middle[0]), float(middle[1]), money(abs(amount), cur),
+                   transform=ax.transData, fontsize=7.5,
+                   color=colour, ha="center", va="center", zorder=5,
+                   bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
+                         "edgecolor": "none", "alpha": 0.8})
 
 
 def _legend(graph: nx.DiGraph) -> list[Patch | Line2D]:

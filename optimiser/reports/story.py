@@ -835,7 +835,7 @@ def who_gains(story: Story) -> list[str]:
     head = story.headline
     if head.net_benefit is None or head.pooled is None:
         return []
-    return _gainers_sentence(story, head.pooled) + fair_share_notes(story, head.pooled)
+    return _gainers_sentence(story, head.pooled)
 
 
 def fair_share_notes(story: Story, scenario: str) -> list[str]:
