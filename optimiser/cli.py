@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from optimiser import __version__
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
 from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
@@ -27,7 +28,7 @@ from optimiser.rollup.terminal import print_rollup
 from optimiser.rollup.totals import Rollup, check_addable, roll_up
 from optimiser.rollup.write import ROLLUP_OUT, write_rollup
 from optimiser.safe import PlainConsole
-from optimiser.solving.highs import set_mip_limits
+from optimiser.solving.highs import SolverError, set_mip_limits
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -111,8 +112,8 @@ def optimise(
             progress.stage("Reports")
             write_reports(result, target)
         progress.close()
-    except (InstanceError, OutputError, UsageError) as err:
-        progress.close()
+    except (InstanceError, OutputError, UsageError, SolverError) as err:
+        progress.close()  # SolverError: figures beyond double precision (the input's)
         if debug:
             raise
         errors.print(f"optimise: {err}", markup=False, highlight=False, soft_wrap=True)
@@ -125,8 +126,11 @@ def optimise(
         progress.close()
         if debug:
             raise
-        errors.print(f"optimise: internal error: {type(err).__name__}: {err} "
-                     "(run again with --debug for the traceback)", markup=False)
+        errors.print(f"optimise: internal error: {type(err).__name__}: {err}. This is a bug "
+                     f"in optimise {__version__}, not in your input: please report it to the "
+                     "optimise maintainers with this message and the output of the same "
+                     "command run again with --debug (and the instance, if you can share "
+                     "it)", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
     finally:
         set_mip_limits()  # the next run in this process starts from the defaults

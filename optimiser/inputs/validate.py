@@ -305,7 +305,50 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
             need(scenario.reference in declared, ("scenarios", name, "reference"),
                  f"unknown scenario '{scenario.reference}'{suggest(scenario.reference, declared)}"
                  if scenario.reference != name else "a scenario cannot be its own reference")
+    problems += [source.problem(path, message) for path, message in limits(instance)]
     return problems
+
+
+MAX_DISCOUNT_SPAN = 6.0
+"""The discount factors of a plan span at most 10^6 (1.035 over 100 years: 30; 0.15
+over 100 years: about 10^6): beyond it the money of one year is rounding to another's."""
+
+
+def limits(instance: Instance) -> list[tuple[Path, str]]:
+    """Figures a plan cannot honour in double precision, before anything is built:
+    lags beyond the plan, discount factors spanning more than 10^MAX_DISCOUNT_SPAN, and
+    an intervention whose spend a year (unit_cost x max_units) reaches MAX_FIGURE."""
+    out: list[tuple[Path, str]] = []
+    years = instance.years
+    longest = 0
+    for iid, item in instance.interventions.items():
+        if item.lag > years:
+            out.append((("interventions", iid, "lag"),
+                        f"lag {item.lag} is longer than the plan ({years} years): its savings "
+                        "would all land after the plan ends"))
+        longest = max(longest, min(item.lag, years))
+        costs = [_high_cost(v) for v in _cost_list(item.unit_cost, years)]
+        caps = per_year(item.max_units, years)
+        for t, (cost, cap) in enumerate(zip(costs, caps, strict=False)):
+            if math.isfinite(cap) and cost * cap >= MAX_FIGURE:
+                out.append((("interventions", iid, "unit_cost"),
+                            f"unit_cost x max_units is {cost * cap:g} in "
+                            f"{instance.start_year + t}: spend that large (at least "
+                            f"{MAX_FIGURE:g} a year) leaves no precision for the rest of the "
+                            "plan; check the units (money in thousands?)"))
+                break
+    rate = instance.discount_rate
+    span = abs((years - 1 + longest) * math.log10(1 + rate)) if rate > -1 else math.inf
+    if span > MAX_DISCOUNT_SPAN:
+        out.append((("discount_rate",),
+                    f"discount_rate {rate:g} over {years} years makes money in one year worth "
+                    f"10^{span:.0f} times money in another (at most 10^{MAX_DISCOUNT_SPAN:.0f}); "
+                    "the Green Book rate is 0.035"))
+    return out
+
+
+def _high_cost(value: Any) -> float:
+    return float(value.high if isinstance(value, Range) else value)
 
 
 def running_problems(iid: str, item: Intervention,
