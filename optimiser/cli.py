@@ -185,6 +185,23 @@ def check_draws(draws: int | None, seed: int | None, workers: int | None,
     if workers is not None and scheduler is not None:
         raise UsageError("--workers and --scheduler: choose one (the cluster has its own "
                          "workers)")
+    if scheduler is not None and not dask_installed():
+        raise UsageError(DASK_MISSING)
+
+
+DASK_MISSING = ("--scheduler needs Dask, an optional extra that is not installed here: "
+                "pip install 'optimise[dask]' (or run the draws on local processes with "
+                "--workers N)")
+
+
+def dask_installed() -> bool:
+    """Whether dask.distributed can be imported (the optional `optimise[dask]` extra)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("dask.distributed") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def check_mip(gap: float | None, time_limit: float | None) -> None:
@@ -287,8 +304,60 @@ def wants_help(args: list[str]) -> bool:
     return "--help" in head or "-h" in head
 
 
+export_app = typer.Typer(add_completion=False, rich_markup_mode=None)
+EXPORT_ABOUT = ("Write the place as plain YAML in the contract's format for other tools, "
+                "reviewers and auditors: every named figure and spreadsheet table resolved to "
+                "its number, every range to its central value (or as drawn in draw N), and a "
+                "comment beside each number naming where it came from. optimise gives the "
+                "same figures on the copy.")
+
+
+@export_app.command()
+def export(
+    instance: Annotated[Path, typer.Argument(help="The place, as a YAML instance file.",
+                                             metavar="INSTANCE.yaml")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="The file to write (default: print to the terminal).")] = None,
+    draw: Annotated[int | None, typer.Option(
+        "--draw", help="Write every range as drawn in draw N of --draws (default: its "
+        "central value).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the draws (with --draw).")] = 0,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Write the place as plain YAML in the contract's format: every named figure and
+    spreadsheet table resolved, each number with a comment naming where it came from."""
+    from optimiser.pipeline import prepare
+    from optimiser.reports.export import export_text
+
+    errors = PlainConsole(stderr=True)
+    try:
+        if draw is not None and draw < 0:
+            raise UsageError(f"--draw: give a draw number >= 0 (got {draw})")
+        if seed < 0:
+            raise UsageError(f"--seed: give a whole number >= 0 (got {seed})")
+        text = export_text(prepare(instance), draw, seed)
+        if out is None:
+            sys.stdout.write(text)
+            return
+        if out.is_dir():
+            raise OutputError(f"--out {out}: a folder; name the file to write")
+        if out.resolve() == instance.resolve():
+            raise OutputError(f"--out {out}: that is the instance itself; name another file")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise OutputError(f"--out {out}: cannot write it ({err.strerror or err})") from None
+    except (InstanceError, OutputError, UsageError) as err:
+        if debug:
+            raise
+        errors.print(f"optimise: {err}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    PlainConsole(stderr=True).print(f"Wrote {out}")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `optimise` console script (`optimise template` or an instance)."""
+    """Entry point of the `optimise` console script (`optimise template`, `optimise export`
+    or an instance)."""
     args = sys.argv[1:] if argv is None else argv
     width = PlainConsole().width
     if args[:1] == ["template"]:
@@ -297,6 +366,12 @@ def main(argv: list[str] | None = None) -> None:
                             TEMPLATE_ABOUT, "", width))
             return
         template_app(args=args[1:], prog_name="optimise template")
+    elif args[:1] == ["export"]:
+        if wants_help(args[1:]):
+            print(help_text(export_app, "Usage: optimise export INSTANCE.yaml [--out FILE] "
+                            "[--draw N] [--seed S]\n", EXPORT_ABOUT, "", width))
+            return
+        export_app(args=args[1:], prog_name="optimise export")
     elif not args or wants_help(args):
         print(help_text(app, USAGE, ABOUT, EXIT, width))
     else:

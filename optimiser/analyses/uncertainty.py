@@ -576,7 +576,8 @@ def _on_dask(
         from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
     except ImportError as err:
-        raise UsageError(f"--scheduler needs dask.distributed: {err}") from None
+        raise UsageError("--scheduler needs Dask, an optional extra that is not installed "
+                         f"here: pip install 'optimise[dask]' ({err})") from None
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
@@ -716,7 +717,7 @@ class UncertaintyResult:
         n = len(self.uniforms)
         if not self.figures or n == 0:
             return pd.DataFrame(columns=["draw", "figure", "value"])
-        low, central, high = (np.array([getattr(f, k) for f in self.figures])
+        low, central, high = (np.array([getattr(f, k) for f in self.figures], dtype=float)
                               for k in ("low", "central", "high"))
         values = triangular(self.uniforms, low, central, high)  # (N, F)
         labels = [f.label for f in self.figures]
