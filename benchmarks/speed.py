@@ -619,8 +619,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         build_linearity(folder, builds)
         step("The target: the whole run against HiGHS alone, warm and cold, same LPs")
         target(folder, goal, args.naive, args.repeats or (1 if args.quick else 3))
-        step("A small place (the template) end to end, against the floor")
-        small(folder, args.repeats or (1 if args.quick else 5))
+        if not args.quick:  # the smoke run stays short: `--small --quick` runs it
+            step("A small place (the template) end to end, against the floor")
+            small(folder, args.repeats or 5)
         step("Independent re-solves in one part and in two (threads, each its own model)")
         parallel(folder, sizes if args.quick else [SIZES[1], TARGET])
     print(f"\n{machine()}; benchmark took {time.perf_counter() - STARTED:.0f} s")
