@@ -475,8 +475,9 @@ CASES: list[tuple[str, str, str, int | None]] = [
      "lag 3 is longer than the plan (2 years)", 27),
     ("enormous lag", edit("lag: 0", "lag: 1000000000000"), "must be at most 100", 27),
     ("too many years", edit("years: 2", "years: 101"), "must be at most 100 (got 101)", 3),
-    ("spend beyond any budget", edit("unit_cost: 100\n", "unit_cost: 1e15\n"),
-     "unit_cost x max_units is 5e+15 in 2010", 32),
+    ("a unit beyond any budget", edit("unit_cost: 100\n", "unit_cost: 1e15\n"),
+     "unit_cost 1e+15: the place's whole budget over the plan (2200) buys less than 1e-09 "
+     "of one unit", 32),
     ("extreme discounting",
      BASE.replace("years: 2", "years: 100").replace("budget: [1000, 1000]", "budget: 1000")
      .replace("discount_rate: 0.035", "discount_rate: -0.5"),

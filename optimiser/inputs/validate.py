@@ -314,29 +314,33 @@ MAX_DISCOUNT_SPAN = 6.0
 over 100 years: about 10^6): beyond it the money of one year is rounding to another's."""
 
 
+SMALLEST_SHARE = 1e-9
+"""The least share of one unit a plan can buy and mean it: HiGHS holds its rows to about
+1e-9 of their size."""
+
+
 def limits(instance: Instance) -> list[tuple[Path, str]]:
     """Figures a plan cannot honour in double precision, before anything is built:
-    lags beyond the plan, discount factors spanning more than 10^MAX_DISCOUNT_SPAN, and
-    an intervention whose spend a year (unit_cost x max_units) reaches MAX_FIGURE."""
+    lags beyond the plan, discount factors spanning more than 10^MAX_DISCOUNT_SPAN, and a
+    unit so dear that the place's whole budget over the plan, B = sum_s sum_t budget_s,t,
+    buys less than SMALLEST_SHARE of one: unit_cost > B / SMALLEST_SHARE."""
     out: list[tuple[Path, str]] = []
     years = instance.years
     longest = 0
+    budget = sum(sum(per_year(s.budget, years)) for s in instance.streams.values())
     for iid, item in instance.interventions.items():
         if item.lag > years:
             out.append((("interventions", iid, "lag"),
                         f"lag {item.lag} is longer than the plan ({years} years): its savings "
                         "would all land after the plan ends"))
         longest = max(longest, min(item.lag, years))
-        costs = [_high_cost(v) for v in _cost_list(item.unit_cost, years)]
-        caps = per_year(item.max_units, years)
-        for t, (cost, cap) in enumerate(zip(costs, caps, strict=False)):
-            if math.isfinite(cap) and cost * cap >= MAX_FIGURE:
-                out.append((("interventions", iid, "unit_cost"),
-                            f"unit_cost x max_units is {cost * cap:g} in "
-                            f"{instance.start_year + t}: spend that large (at least "
-                            f"{MAX_FIGURE:g} a year) leaves no precision for the rest of the "
-                            "plan; check the units (money in thousands?)"))
-                break
+        dearest = max((_high_cost(v) for v in _cost_list(item.unit_cost, years)), default=0)
+        if budget > 0 and dearest * SMALLEST_SHARE > budget:
+            out.append((("interventions", iid, "unit_cost"),
+                        f"unit_cost {dearest:g}: the place's whole budget over the plan "
+                        f"({budget:g}) buys less than {SMALLEST_SHARE:g} of one unit, below "
+                        "what a plan can tell from nothing; check the units (money in "
+                        "thousands, or a unit of a thousand?)"))
     rate = instance.discount_rate
     span = abs((years - 1 + longest) * math.log10(1 + rate)) if rate > -1 else math.inf
     if span > MAX_DISCOUNT_SPAN:
