@@ -452,7 +452,8 @@ def _horizon(data: dict[str, Any]) -> tuple[int, int] | None:
     """(start_year, years) as the YAML gives them (start_year defaults to 1; years is
     required), if whole numbers."""
     start, years = data.get("start_year", 1), data.get("years")
-    if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, years)):
+    if (isinstance(start, bool) or not isinstance(start, int)
+            or isinstance(years, bool) or not isinstance(years, int)):
         return None
     return start, max(0, years)
 
