@@ -69,6 +69,10 @@ def timed_run(path: Path, label: str, analyses: bool) -> tuple[RunResult, dict[s
     return result, times
 
 
+def _percent(gap: Any) -> str:
+    return "-" if gap is None else f"{100 * float(gap):.4f}%"
+
+
 def table(head: list[str], rows: list[list[Any]]) -> None:
     def cell(v: Any) -> str:
         return f"{v:,.2f}" if isinstance(v, float) else str(v)
@@ -124,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         paid = sum(sum(v["setup_cost"]) for v in services.values())  # type: ignore[union-attr]
         rows.append([s, a.objective or float("nan"), b.objective or float("nan"),
                      (b.objective or 0.0) - (a.objective or 0.0), b.reported_status,
-                     mip.get("nodes", "-"), mip.get("gap", "-"), off, paid])
+                     mip.get("nodes", "-"), _percent(mip.get("gap")), off, paid])
     table(["scenario", "LP objective", "MILP objective", "difference", "MILP status",
            "nodes", "gap", "never run", "set-up paid (cash)"], rows)
     gain_lp = (lp.scenario("pooled").objective or 0) - (lp.scenario("ring_fenced").objective or 0)

@@ -23,6 +23,7 @@ from optimiser.progress import RunProgress
 from optimiser.reports.beside import prefetch
 from optimiser.reports.terminal import print_glossary, print_run
 from optimiser.reports.write import check_out, default_out, write_reports
+from optimiser.rollup.draws import draws_sentences, rollup_draws
 from optimiser.rollup.terminal import print_rollup
 from optimiser.rollup.totals import Rollup, check_addable, roll_up
 from optimiser.rollup.write import ROLLUP_OUT, write_rollup
@@ -97,10 +98,8 @@ def optimise(
         check_mip(mip_gap, time_limit)
         check_out(target, instances)
         if several:
-            if draws is not None:
-                raise UsageError("--draws works on one instance at a time; run each place "
-                                 "on its own for its uncertainty")
-            rollup = solve_places(instances, chosen, progress)
+            rollup = solve_places(instances, chosen, progress, draws, seed or 0, workers,
+                                  scheduler)
             progress.stage("Reports")
             write_rollup(rollup, target)
         else:
@@ -132,6 +131,8 @@ def optimise(
         set_mip_limits()  # the next run in this process starts from the defaults
     if several:
         print_rollup(rollup, console, target, detail, explain)
+        for sentence in draws_sentences(rollup_draws(rollup)):
+            console.print(sentence, soft_wrap=True)
         all_optimal = rollup.all_optimal
     else:
         print_run(result, console, target, detail, explain)
@@ -140,9 +141,12 @@ def optimise(
 
 
 def solve_places(paths: list[Path], analyses: list[str],
-                 progress: RunProgress | None = None) -> Rollup:
+                 progress: RunProgress | None = None, draws: int | None = None,
+                 seed: int = 0, workers: int | None = None,
+                 scheduler: str | None = None) -> Rollup:
     """Validate every place first (nothing is solved unless all are valid), then solve
-    each, run its analyses and add them up."""
+    each, run its analyses (and with `draws`, its draws, on the same workers and seed)
+    and add them up."""
     prepared = prepare_many(paths)
     check_addable(prepared)
     prefetch()
@@ -150,6 +154,8 @@ def solve_places(paths: list[Path], analyses: list[str],
     for place in prepared:
         places[place.path.stem] = result = run_prepared(place, progress=progress)
         run_analyses(result, analyses)
+        if draws is not None:
+            run_draws(result, draws, seed, workers, scheduler)
     return roll_up(places)
 
 

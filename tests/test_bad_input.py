@@ -449,6 +449,22 @@ CASES: list[tuple[str, str, str, int | None]] = [
         None,
     ),
     ("recursive alias", "name: x\nloop: &a [1, *a]\n", "recursive alias", 2),
+    # YAML 1.1 numbers YAML 1.2 and spreadsheets read otherwise (issue 15: 0100 was 64)
+    ("octal budget", edit("budget: 100", "budget: 0100"),
+     "0100 starts with a zero, which YAML 1.1 reads as an octal number; write 100", 15),
+    ("octal unit cost", edit("unit_cost: 10\n", "unit_cost: 010\n"), "write 10", 23),
+    ("octal in a list", edit("budget: [1000, 1000]", "budget: [1000, 01000]"), "write 1000",
+     19),
+    ("zero padded target", edit("target: 5", "target: 005"), "write 5 (or quote it", 38),
+    ("base 60 budget", edit("budget: 100", "budget: 1:40"), "reads as a base-60 number", 15),
+    ("base 60 fraction", edit("unit_cost: 10\n", "unit_cost: 1:40.5\n"), "base-60", 23),
+    ("yes and 1 as keys",
+     edit("  ring_fenced: {pooling: false}\n",
+          "  ring_fenced: {pooling: false}\n  yes: {pooling: true}\n  1: {pooling: true}\n"),
+     "the keys 'yes' (line 41) and '1' (line 42) are the same key: YAML reads 'yes' as true "
+     "and '1' as 1",
+     42),
+    ("missing years", edit("years: 2\n", ""), "years: is required but missing", 1),
     # set-up costs, minimum scales, tiers and carry-over (line 28 is the added line)
     ("min_scale above max_units", edit("    lag: 0\n", "    lag: 0\n    min_scale: 60\n"),
      "min_scale 60 is above max_units 50 in 2010", 28),
@@ -739,8 +755,12 @@ def test_a_file_put_in_out_during_the_run_is_kept(tmp_path: Path) -> None:
 
 def test_report_from_before_manifests_is_replaced(tmp_path: Path) -> None:
     """A folder an earlier optimise wrote (results.json from optimise, report names only)."""
+    from optimiser.reports.write import EARLIER_NAMES
+
     path, out = first_run(tmp_path)
-    (out / ".optimise-manifest.json").unlink()
+    for written in out.iterdir():  # as an earlier optimise left it: its files, no manifest
+        if written.name not in EARLIER_NAMES:
+            written.unlink()
     assert runner.invoke(app, [str(path), "--out", str(out)]).exit_code == 0
     (out / ".optimise-manifest.json").unlink()
     (out / "budget.xlsx").write_text("precious")
@@ -756,3 +776,24 @@ def test_out_where_nothing_can_be_written(tmp_path: Path, where: str) -> None:
     done = runner.invoke(app, [str(path), "--out", where])
     assert done.exit_code == 2, done.output
     assert done.stderr.startswith(f"optimise: --out {where}: "), done.stderr
+
+
+@pytest.mark.parametrize(("cell", "fragment"), [
+    ("€1.200", "'€1.200' is ambiguous"), ("1.200,50", "'1.200,50' is ambiguous"),
+    ("2.500.000", "is ambiguous"), ("1,5", "'1,5' is not a number")])
+def test_european_figures_in_a_table_are_refused(tmp_path: Path, cell: str,
+                                                  fragment: str) -> None:
+    """The probe: a table's `€1.200` (European thousands) was read as 1.2."""
+    (tmp_path / "streams.csv").write_text(
+        f'id,agency,budget\nasc,council,"{cell}"\nnhs_budget,nhs,1000\n', encoding="utf-8")
+    text = edit("streams:\n  asc:\n    agency: council\n    budget: 100\n    pool_share: 0.5\n"
+                "  nhs_budget:\n    agency: nhs\n    budget: [1000, 1000]\n",
+                "streams: streams.csv\n")
+    path = tmp_path / "place.yaml"
+    path.write_text(text, encoding="utf-8")
+    done = runner.invoke(app, [str(path), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.startswith(f"optimise: {tmp_path / 'streams.csv'}, row 2, column C "
+                                  "(budget), at streams.asc.budget: "), done.stderr
+    assert fragment in done.stderr and done.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()

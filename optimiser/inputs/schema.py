@@ -24,6 +24,8 @@ from pydantic import (
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
 """An id: lower-case letters, digits and underscores."""
 
+MAX_YEARS = 100
+"""The longest plan, in years (and the longest lag)."""
 MAX_FIGURE = 1e15
 """The largest figure an instance may give (HiGHS reads 1e20 and above as 'no limit')."""
 
@@ -286,8 +288,8 @@ class Instance(Strict):
     start_year: Annotated[int, Field(strict=True)] = Field(
         default=1, description="First year of the plan."
     )
-    years: Annotated[int, Field(ge=1, le=100, strict=True)] = Field(
-        default=1, description="Horizon H, in years."
+    years: Annotated[int, Field(ge=1, le=MAX_YEARS, strict=True)] = Field(
+        description="Horizon H, in years (required)."
     )
     discount_rate: Annotated[float, Field(gt=-1, allow_inf_nan=False, strict=True)] = Field(
         default=0.035, description="Annual discount rate (Green Book default 0.035)."

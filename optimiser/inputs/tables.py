@@ -26,7 +26,9 @@ leaves the field to its default):
   (`reablement; night_sitting`); `-` for an empty ring-fence; blank for the
   default (every intervention the stream's agency delivers).
 
-Numbers may carry a currency sign, thousands commas (`£1,200`) or a per cent
+Numbers may carry a currency sign, thousands commas (`£1,200`; money or figures
+with dots between groups of three digits, `€1.200`, `1.200,50` or `2.500.000`, are
+refused as ambiguous) or a per cent
 sign (`50%` is 0.5). XLSX files are read values only: a formula's value as the
 workbook last saved it, never evaluated (a formula with no saved value is an
 error). CSV files are UTF-8, or Windows-1252 as Excel saves 'CSV (Comma
@@ -412,6 +414,10 @@ def parse_number(value: Any) -> tuple[int | float | None, str | None]:
         number = float(value)
     else:
         text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+        if _DOT_THOUSANDS.fullmatch(text):
+            return None, (f"{str(value).strip()!r} is ambiguous: in much of Europe the dot "
+                          "separates thousands; write 1200 or 1,200 for twelve hundred, 1.2 "
+                          "for one point two")
         match = re.fullmatch(r"([+-]?)[£$€]?(\d{1,3}(?:,\d{3})+|\d*)(\.\d*)?([eE][+-]?\d+)?(%?)",
                              text)
         if not match or not (match.group(2) or (match.group(3) or "")[1:]):
@@ -433,10 +439,21 @@ def _named(text: str) -> bool:
         for p in parts)
 
 
+_DOT_THOUSANDS = re.compile(
+    r"[+-]?(?:[£$€][1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?"  # money: €1.200, £1.200,50
+    r"|[£$€]?[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d*)?"  # two dots or more: 2.500.000
+    r"|[£$€]?[1-9]\d{0,2}(?:\.\d{3})+,\d*)%?")  # a decimal comma after: 1.200,50
+"""Money, or a figure, written with dots between groups of three digits (`€1.200`,
+`1.200,50`, `2.500.000`): thousands in much of Europe; refused rather than read as 1.2.
+A plain `1.174` stays a decimal (an effect a unit, say)."""
+
+
 def _horizon(data: dict[str, Any]) -> tuple[int, int] | None:
-    """(start_year, years) as the YAML gives them (schema defaults 1 and 1), if whole numbers."""
-    start, years = data.get("start_year", 1), data.get("years", 1)
-    if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, years)):
+    """(start_year, years) as the YAML gives them (start_year defaults to 1; years is
+    required), if whole numbers."""
+    start, years = data.get("start_year", 1), data.get("years")
+    if (isinstance(start, bool) or not isinstance(start, int)
+            or isinstance(years, bool) or not isinstance(years, int)):
         return None
     return start, max(0, years)
 

@@ -229,7 +229,7 @@ class _Builder:
     def build(self, node: Node, path: Path) -> Any:
         self.enter(node, path)
         if isinstance(node, ScalarNode):
-            return self.scalar(node, path)
+            return self.scalar(node, path, value=True)
         kind = _MAP if isinstance(node, MappingNode) else _SEQ
         if node.tag != kind:
             self.fail(node, path, f"the tag {_tag(node.tag)!r} is not allowed here")
@@ -247,10 +247,15 @@ class _Builder:
         self.active.discard(id(node))
         return result
 
-    def scalar(self, node: ScalarNode, path: Path) -> Any:
+    def scalar(self, node: ScalarNode, path: Path, value: bool = False) -> Any:
         if node.tag == _TIMESTAMP:
             message = "dates are not allowed here; write the year as a number (or quote the text)"
             self.fail(node, path, message)
+        numeric = node.tag in (_CORE + "int", _CORE + "float")
+        if not node.style and (numeric or (value and node.tag == _CORE + "str")):  # plain
+            problem = yaml11_number(node.value)
+            if problem:
+                self.fail(node, path, problem)
         construct = _SCALARS.get(node.tag)
         if construct is None:
             plain = "write plain numbers, text, true/false, lists and mappings"
@@ -279,8 +284,17 @@ class _Builder:
                 continue
             key = self.key(key_node, path)
             if key in written:
-                where = f"first on line {_line(written[key])}, again on line {_line(key_node)}"
-                self.fail(key_node, (*path, key), f"duplicate key {key!r} ({where})")
+                first = written[key]
+                where = f"first on line {_line(first)}, again on line {_line(key_node)}"
+                if first.value == key_node.value:
+                    self.fail(key_node, (*path, key), f"duplicate key {key!r} ({where})")
+                earlier = next(k for k in written if k == key)
+                self.fail(key_node, (*path, key_node.value),
+                          f"the keys '{first.value}' (line {_line(first)}) and "
+                          f"'{key_node.value}' (line {_line(key_node)}) are the same key: YAML "
+                          f"reads '{first.value}' as {_written(earlier)} and "
+                          f"'{key_node.value}' as {_written(key)}; quote keys meant as text "
+                          f"('{first.value}':)")
             written[key] = key_node
             pairs.append((key, key_node, value_node))
         out: dict[Any, tuple[Node, Node]] = {}
@@ -299,6 +313,35 @@ class _Builder:
                         out[merged_key] = pair
                 self.active.discard(id(source))
         return out
+
+
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]*[0-9][0-9_]*")
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+
+
+def yaml11_number(text: str) -> str | None:
+    """Why a plain number YAML 1.1 would misread is refused, or None.
+
+    YAML 1.1 (what PyYAML implements) reads `0100` as octal (64) and `1:40` as base 60
+    (100); YAML 1.2 and every spreadsheet read them otherwise. Rather than guess, such a
+    figure is refused, with what to write instead.
+    """
+    if _LEADING_ZERO.fullmatch(text):
+        digits = text.lstrip("+-").replace("_", "").lstrip("0") or "0"
+        sign = "-" if text.startswith("-") else ""
+        return (f"{text} starts with a zero, which YAML 1.1 reads as an octal number; write "
+                f"{sign}{digits} (or quote it, '{text}', if it is text)")
+    if _SEXAGESIMAL.fullmatch(text):
+        return (f"{text} has ':' between digits, which YAML 1.1 reads as a base-60 number; "
+                f"write one plain number (or quote it, '{text}', if it is text)")
+    return None
+
+
+def _written(value: Any) -> str:
+    """A key as YAML would write it: true, false, null, 1."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else repr(value)
 
 
 def parse_yaml(text: str, file: str) -> Source:

@@ -46,6 +46,16 @@ RULES = {
     "least_pooling": "Among plans with the optimal objective (within a relative 1e-9), pooled "
                      "scenarios take the one that moves the least money (present value) out of "
                      "ring-fences: pooled money pays only for what the ring-fences would block.",
+    "proportional_shares": "Among the plans left by the two rules above, the plan reported is the "
+                           "one nearest to proportional shares, the unique plan minimising the "
+                           "sum over every payment of (payment)^2 / (what its payer could pay): "
+                           "each stream puts money into the pool in proportion to what it may "
+                           "pool, streams whose ring-fences hold the same service pay for it in "
+                           "proportion to their budgets, the pool pays for services in "
+                           "proportion to what each could use, and equally good services are "
+                           "bought in proportion to what each could use, as far as budgets, "
+                           "ring-fences and limits allow. It does not depend on the order the "
+                           "instance lists anything.",
     "pro_rata_pool": "Money a stream puts into the pool is attributed to the interventions the "
                      "pool pays for in proportion to what the pool pays each.",
     "gain_share": "Where transfers are allowed, each protected agency below its reference is paid "
@@ -53,12 +63,15 @@ RULES = {
                   "surplus.",
     "decided_by_rule": "An agency's position is marked decided_by_rule where plans with the same "
                        "optimal objective give it different positions (position_min to "
-                       "position_max); the rules above chose the figure reported.",
+                       "position_max); the rules above decide the figure reported, completely, "
+                       "and the range says how far another rule could move it.",
     "settlement": "For each pooled scenario without transfers: the payments that bring every "
                   "agency back to at least its net position in the reference scenario, straight "
                   "from the agencies above theirs to those below, so exactly the total shortfall "
                   "moves (whole pence, present value). Where it has a choice it pays back along "
-                  "wrong pockets (a gainer pays an agency whose delivery saved it money). Where "
+                  "wrong pockets (a gainer pays an agency whose delivery saved it money), and "
+                  "among those it takes the payments nearest to each loser being paid by the "
+                  "gainers in proportion to their gains. Where "
                   "the gains cannot cover every loser, each is made good in the same proportion "
                   "and settlement_shortfall says what is left uncovered.",
     "shapley": "For each pooled scenario without incentives: each agency's Shapley value of the "

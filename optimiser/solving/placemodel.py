@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.pooling import PlaceData, build_model
+from models.pooling import PlaceData, build_model, decided_sizes
 from models.standard import build_standard_form, supports
 from optimiser.solving.highs import (
     CompiledLP,
@@ -97,7 +97,8 @@ class PlaceModel:
     def solve(self, data: PlaceData, ranges: bool = True) -> Solution:
         """Load `data`'s scenario and solve it lexicographically (`solve_loaded`)."""
         self.load(data)
-        solution = solve_loaded(self.lp, ranges, least_pooling=data.pooling)
+        solution = solve_loaded(self.lp, ranges, least_pooling=data.pooling,
+                                sizes=column_sizes(self.lp, data))
         if solution.status == "optimal":
             solution.lp = self.lp
         return solution
@@ -111,6 +112,23 @@ def pool_columns(lp: CompiledLP, data: PlaceData) -> np.ndarray:
     return np.array([[lookup[("p", (s, t))] for t in range(data.years)]
                      for s in range(len(data.streams))], dtype=np.int64).reshape(
         len(data.streams), data.years)
+
+
+def column_sizes(lp: CompiledLP, data: PlaceData) -> np.ndarray:
+    """Each column's size in rule 3 (`models.pooling.decided_sizes`), in column order: a
+    band of a tiered service's units (`band`) as the service's units, money carried over
+    (`carry`) as the stream's budget; 1 for the set-up binaries (fixed at their optimum
+    by then) and any other column."""
+    sizes = decided_sizes(data)
+    out = np.ones(len(lp.columns))
+    for n, (name, index) in enumerate(lp.columns):
+        if name in ("x", "p", "q"):
+            out[n] = sizes[name][index]
+        elif name in ("f", "carry"):
+            out[n] = sizes["f"][index[0], index[-1]]
+        elif name == "band":
+            out[n] = sizes["x"][index[0], index[1]]
+    return out
 
 
 def same_model(a: PlaceData, b: PlaceData) -> bool:
