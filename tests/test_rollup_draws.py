@@ -32,13 +32,13 @@ def places(tmp_path: Path) -> list[Path]:
 def test_rollup_draws_add_the_places_up_the_same_on_any_workers(tmp_path: Path) -> None:
     distributed = pytest.importorskip("dask.distributed")
     paths = places(tmp_path)
-    one = solve_places(paths, [], draws=40, seed=7, workers=1)
+    one = solve_places(paths, [], draws=20, seed=7, workers=1)
     entry = rollup_draws(one)
-    assert entry is not None and entry["draws"] == 40
+    assert entry is not None and entry["draws"] == 20
     part = entry["objectives"]["net_benefit"]
     assert part["places"] == ["place3", "place11"]
     # added up by hand from each place's committed plans, draw by draw
-    total = {RING_FENCED: np.zeros(40), POOLED: np.zeros(40)}
+    total = {RING_FENCED: np.zeros(20), POOLED: np.zeros(20)}
     kinds: dict[str, dict[str, np.ndarray]] = {}
     for stem, result in one.places.items():
         u = result.uncertainty
@@ -49,7 +49,7 @@ def test_rollup_draws_add_the_places_up_the_same_on_any_workers(tmp_path: Path) 
             total[role] = total[role] + evaluated.objective
             for n, a in enumerate(u.agencies):
                 kind = result.instance.agencies[a].kind or "unclassified"
-                kinds.setdefault(kind, {r: np.zeros(40) for r in total})
+                kinds.setdefault(kind, {r: np.zeros(20) for r in total})
                 kinds[kind][role] = kinds[kind][role] + evaluated.net[:, n]
     pays = total[POOLED] > total[RING_FENCED] + 1e-7 * np.maximum(1, abs(total[RING_FENCED]))
     assert part["p_pooling_pays"] == pays.mean()
@@ -59,11 +59,11 @@ def test_rollup_draws_add_the_places_up_the_same_on_any_workers(tmp_path: Path) 
         scale = np.maximum(1, np.maximum(abs(parts[POOLED]), abs(parts[RING_FENCED])))
         worse = parts[POOLED] < parts[RING_FENCED] - 1e-6 * scale
         assert part["agency_kinds"][kind]["p_worse_off"] == worse.mean(), kind
-    two = solve_places(paths, [], draws=40, seed=7, workers=2)
+    two = solve_places(paths, [], draws=20, seed=7, workers=2)
     assert rollup_draws(two) == entry
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
-        dask = solve_places(paths, [], draws=40, seed=7, scheduler=cluster.scheduler_address)
+        dask = solve_places(paths, [], draws=20, seed=7, scheduler=cluster.scheduler_address)
     assert rollup_draws(dask) == entry
     for stem, result in dask.places.items():
         assert result.uncertainty is not None
