@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from optimiser import __version__
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
 from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
@@ -23,11 +24,12 @@ from optimiser.progress import RunProgress
 from optimiser.reports.beside import prefetch
 from optimiser.reports.terminal import print_glossary, print_run
 from optimiser.reports.write import check_out, default_out, write_reports
+from optimiser.rollup.draws import draws_sentences, rollup_draws
 from optimiser.rollup.terminal import print_rollup
 from optimiser.rollup.totals import Rollup, check_addable, roll_up
 from optimiser.rollup.write import ROLLUP_OUT, write_rollup
 from optimiser.safe import PlainConsole
-from optimiser.solving.highs import set_mip_limits
+from optimiser.solving.highs import SolverError, set_mip_limits
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -97,10 +99,8 @@ def optimise(
         check_mip(mip_gap, time_limit)
         check_out(target, instances)
         if several:
-            if draws is not None:
-                raise UsageError("--draws works on one instance at a time; run each place "
-                                 "on its own for its uncertainty")
-            rollup = solve_places(instances, chosen, progress)
+            rollup = solve_places(instances, chosen, progress, draws, seed or 0, workers,
+                                  scheduler)
             progress.stage("Reports")
             write_rollup(rollup, target)
         else:
@@ -111,8 +111,8 @@ def optimise(
             progress.stage("Reports")
             write_reports(result, target)
         progress.close()
-    except (InstanceError, OutputError, UsageError) as err:
-        progress.close()
+    except (InstanceError, OutputError, UsageError, SolverError) as err:
+        progress.close()  # SolverError: figures beyond double precision (the input's)
         if debug:
             raise
         errors.print(f"optimise: {err}", markup=False, highlight=False, soft_wrap=True)
@@ -125,13 +125,18 @@ def optimise(
         progress.close()
         if debug:
             raise
-        errors.print(f"optimise: internal error: {type(err).__name__}: {err} "
-                     "(run again with --debug for the traceback)", markup=False)
+        errors.print(f"optimise: internal error: {type(err).__name__}: {err}. This is a bug "
+                     f"in optimise {__version__}, not in your input: please report it to the "
+                     "optimise maintainers with this message and the output of the same "
+                     "command run again with --debug (and the instance, if you can share "
+                     "it)", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
     finally:
         set_mip_limits()  # the next run in this process starts from the defaults
     if several:
         print_rollup(rollup, console, target, detail, explain)
+        for sentence in draws_sentences(rollup_draws(rollup)):
+            console.print(sentence, soft_wrap=True)
         all_optimal = rollup.all_optimal
     else:
         print_run(result, console, target, detail, explain)
@@ -140,9 +145,12 @@ def optimise(
 
 
 def solve_places(paths: list[Path], analyses: list[str],
-                 progress: RunProgress | None = None) -> Rollup:
+                 progress: RunProgress | None = None, draws: int | None = None,
+                 seed: int = 0, workers: int | None = None,
+                 scheduler: str | None = None) -> Rollup:
     """Validate every place first (nothing is solved unless all are valid), then solve
-    each, run its analyses and add them up."""
+    each, run its analyses (and with `draws`, its draws, on the same workers and seed)
+    and add them up."""
     prepared = prepare_many(paths)
     check_addable(prepared)
     prefetch()
@@ -150,6 +158,8 @@ def solve_places(paths: list[Path], analyses: list[str],
     for place in prepared:
         places[place.path.stem] = result = run_prepared(place, progress=progress)
         run_analyses(result, analyses)
+        if draws is not None:
+            run_draws(result, draws, seed, workers, scheduler)
     return roll_up(places)
 
 

@@ -114,13 +114,13 @@ def test_comments_cannot_break_the_yaml(tmp_path: Path) -> None:
     # YAML of its own. The copy parses to the place's own figures.
     place = tmp_path / "place.yaml"
     place.write_text(
-        'name: "x: y"\nagencies: {a: {name: A}}\n'
+        'name: "x: y"\nstart_year: 2010\nyears: 1\nagencies: {a: {name: A}}\n'
         'figures: {p: {value: 5, source: "evil\\nname: hacked\\u2028b: 1\\x85c: 2\\rd: 3"}}\n'
         "streams: {s: {agency: a, budget: 100}}\n"
         "interventions: {i: {agency: a, unit_cost: p, savings: {a: 7}}}\n", encoding="utf-8")
     text = export(place, tmp_path / "plain.yaml")
     data = yaml.safe_load(text)
     assert data["name"] == "x: y"
-    assert set(data) == {"name", "agencies", "streams", "interventions"}
+    assert set(data) == {"name", "start_year", "years", "agencies", "streams", "interventions"}
     assert data["interventions"]["i"]["unit_cost"] == 5
     same_plans(run(place, ranges=False), run(tmp_path / "plain.yaml", ranges=False))

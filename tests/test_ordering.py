@@ -1,5 +1,5 @@
 """Figures belong to the place: the same place written in another order gives the same
-figures (shared/SPEC.md, 'Figures that belong to the place'; README 'Figures chosen by
+figures (docs/contract.md#figures-that-belong-to-the-place; README 'Figures chosen by
 rule').
 
 Each place is solved as written and as rewritten with its agencies, streams,

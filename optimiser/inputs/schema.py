@@ -203,7 +203,7 @@ class Intervention(Strict):
         default_factory=dict,
         description="Cashable money per unit, to each agency; negative is a loss; may be a range.",
     )
-    lag: Annotated[int, Field(ge=0, strict=True)] = Field(
+    lag: Annotated[int, Field(ge=0, le=MAX_YEARS, strict=True)] = Field(
         default=0, description="Whole years before the savings arrive."
     )
     deadweight: UncertainShare = Field(

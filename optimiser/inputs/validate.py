@@ -336,6 +336,7 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
             need(scenario.reference in declared, ("scenarios", name, "reference"),
                  f"unknown scenario '{scenario.reference}'{suggest(scenario.reference, declared)}"
                  if scenario.reference != name else "a scenario cannot be its own reference")
+    problems += [source.problem(path, message) for path, message in limits(instance)]
     return problems
 
 
@@ -371,6 +372,52 @@ def agreement_problems(name: str, scenario: Scenario, agencies: set[str],
         return [source.problem((*at, "risk_share"),
                                f"the shares must add up to 1 (they add up to {total:.12g})")]
     return []
+
+
+MAX_DISCOUNT_SPAN = 6.0
+"""The discount factors of a plan span at most 10^6 (1.035 over 100 years: 30; 0.15
+over 100 years: about 10^6): beyond it the money of one year is rounding to another's."""
+
+
+SMALLEST_SHARE = 1e-9
+"""The least share of one unit a plan can buy and mean it: HiGHS holds its rows to about
+1e-9 of their size."""
+
+
+def limits(instance: Instance) -> list[tuple[Path, str]]:
+    """Figures a plan cannot honour in double precision, before anything is built:
+    lags beyond the plan, discount factors spanning more than 10^MAX_DISCOUNT_SPAN, and a
+    unit so dear that the place's whole budget over the plan, B = sum_s sum_t budget_s,t,
+    buys less than SMALLEST_SHARE of one: unit_cost > B / SMALLEST_SHARE."""
+    out: list[tuple[Path, str]] = []
+    years = instance.years
+    longest = 0
+    budget = sum(sum(per_year(s.budget, years)) for s in instance.streams.values())
+    for iid, item in instance.interventions.items():
+        if item.lag > years:
+            out.append((("interventions", iid, "lag"),
+                        f"lag {item.lag} is longer than the plan ({years} years): its savings "
+                        "would all land after the plan ends"))
+        longest = max(longest, min(item.lag, years))
+        dearest = max((_high_cost(v) for v in _cost_list(item.unit_cost, years)), default=0)
+        if budget > 0 and dearest * SMALLEST_SHARE > budget:
+            out.append((("interventions", iid, "unit_cost"),
+                        f"unit_cost {dearest:g}: the place's whole budget over the plan "
+                        f"({budget:g}) buys less than {SMALLEST_SHARE:g} of one unit, below "
+                        "what a plan can tell from nothing; check the units (money in "
+                        "thousands, or a unit of a thousand?)"))
+    rate = instance.discount_rate
+    span = abs((years - 1 + longest) * math.log10(1 + rate)) if rate > -1 else math.inf
+    if span > MAX_DISCOUNT_SPAN:
+        out.append((("discount_rate",),
+                    f"discount_rate {rate:g} over {years} years makes money in one year worth "
+                    f"10^{span:.0f} times money in another (at most 10^{MAX_DISCOUNT_SPAN:.0f}); "
+                    "the Green Book rate is 0.035"))
+    return out
+
+
+def _high_cost(value: Any) -> float:
+    return float(value.high if isinstance(value, Range) else value)
 
 
 def running_problems(iid: str, item: Intervention,

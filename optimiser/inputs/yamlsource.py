@@ -10,8 +10,10 @@ mapping win over merged ones, and earlier merged mappings win over later ones.
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -24,7 +26,9 @@ from optimiser.inputs.named import NamedFigure, Use
 
 Path = tuple[str | int, ...]
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 4 * 1024 * 1024
+"""The largest instance file (a place the size of Birmingham is about 35 KB): a larger
+one is refused before it is read, so no file takes long to refuse."""
 MAX_VALUES = 200_000
 MAX_DEPTH = 100
 
@@ -482,17 +486,48 @@ def plain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, 
                   "quotes of this line and the one before")
 
 
+def read_regular(path: pathlib.Path, limit: int) -> bytes:
+    """The bytes of the regular file at `path` (links followed), at most `limit` of them.
+
+    ValueError saying why not, in words: a folder, a link to nothing, a pipe, a device
+    (a link to /dev/zero), a socket, or too large; checked on the opened file before a
+    byte is read, so nothing blocks (a pipe) or runs on (a device). OSError passes.
+    """
+    if path.is_dir():
+        raise ValueError("this is a directory, not a file")
+    if not path.exists():
+        if path.is_symlink():
+            raise ValueError(f"a link to nothing (it points to {os.readlink(path)})")
+        raise ValueError("no such file")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a pipe (FIFO)" if stat.S_ISFIFO(mode) else
+                    "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                    "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+            link = f" (a link to {os.path.realpath(path)})" if path.is_symlink() else ""
+            raise ValueError(f"this is {kind}{link}, not a file")
+        if os.fstat(fd).st_size > limit:
+            raise ValueError(f"the file is larger than {limit / 2**20:g} MB")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(limit + 1)
+        if len(raw) > limit:
+            raise ValueError(f"the file is larger than {limit / 2**20:g} MB")
+        return raw
+    finally:
+        os.close(fd)
+
+
 def read_yaml(path: pathlib.Path) -> Source:
     """Read and parse an instance file; every failure is an InstanceError naming the file."""
     file = str(path)
     try:
-        if path.is_dir():
-            _fail(file, None, "this is a directory, not an instance file")
-        if not path.exists():
-            _fail(file, None, "no such file")
-        if path.stat().st_size > MAX_BYTES:
-            _fail(file, None, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_BYTES)
+    except ValueError as exc:
+        message = str(exc).replace("a directory, not a file", "a directory, not an "
+                                   "instance file")
+        _fail(file, None, message)
     except OSError as exc:
         _fail(file, None, f"cannot read the file: {exc.strerror or exc}")
     if b"\x00" in raw:

@@ -720,7 +720,7 @@ def limits_section(story: Story) -> str:
     said = "".join(f"<p><strong>{esc(t)}</strong></p>" for t in limits_sentences(story))
     rows = []
     for r in mine.to_dict("records"):
-        basis = {"source": "sourced", "assumption": "assumption"}.get(r["basis"], "unstated")
+        basis = {"source": "sourced"}.get(r["basis"], r["basis"])
         css = "" if r["basis"] == "source" else ' class="loss"'
         rows.append(
             f"<tr><td>{esc(LIMIT_WORDS[r['kind']])}</td>"

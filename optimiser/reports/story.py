@@ -1107,9 +1107,10 @@ def limits_sentences(story: Story) -> list[str]:
         said.append(
             f"In {focus}, {body['at_cap']} of the {body['bought']} interventions it buys sit "
             f"at their cap (max_units) in some year, and {body['caps_assumed']} of those caps "
-            f"{'is' if body['caps_assumed'] == 1 else 'are'} an assumption rather than a "
-            "sourced figure" + (": the answer is mostly the caps, so the plan is as good as "
-                                "the caps are." if body["mostly_caps"] else "."))
+            f"{'is' if body['caps_assumed'] == 1 else 'are'} not sourced (an assumption, "
+            "arithmetic on assumptions, or given no source)"
+            + (": the answer is mostly the caps, so the plan is as good as the caps are."
+               if body["mostly_caps"] else "."))
     else:
         said.append(f"In {focus}, no intervention sits at its cap.")
     priced = [e for e in body["limits"] if e["gain"] is not None and e["gain"] > 0]

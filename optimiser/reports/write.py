@@ -329,7 +329,7 @@ EARLIER_NAMES = frozenset({
     "results.json", *(f"{kind}.csv" for kind in TABLES), "diagnosis.csv",
     "ring_fence_prices.csv", "draws.csv", "tornado.csv", "gains.graphml", "wrong_pockets.csv",
     "gains.png", "report.xlsx", "report.html", "summary.md", "rollup.csv", "account.csv",
-    "agencies_by_year.csv", "draw_figures.csv"})
+    "agencies_by_year.csv", "draw_figures.csv", "limits.csv"})
 """What a report folder held before reports carried a manifest: such a folder (its
 results.json from optimise) is taken as optimise's when it holds these names only."""
 MAX_LISTED = 3
