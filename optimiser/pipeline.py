@@ -33,7 +33,7 @@ from optimiser.solving.diagnose import (
     shortfalls,
     unlimited,
 )
-from optimiser.solving.highs import TRUSTED, Solution, solve
+from optimiser.solving.highs import TRUSTED, Solution, SolverError, solve
 from optimiser.solving.placemodel import PlaceModel, PlaceModels
 from optimiser.solving.results import ScenarioResult, settle_agreement, tidy
 
@@ -122,6 +122,8 @@ def solve_scenario(run: ScenarioRun, done: dict[str, ScenarioResult],
         solution, data = _within_rounding(solution, data, model, ranges)
     solved = time.perf_counter()
     result = tidy(run.name, data, solution, run.instance.start_year, run.reference)
+    if result.status == "optimal":
+        check_targets(result)
     result.model = model
     _agree(result, run, done)
     result.timings["extract"] = time.perf_counter() - solved
@@ -141,6 +143,28 @@ def _agree(result: ScenarioResult, run: ScenarioRun, done: dict[str, ScenarioRes
         return
     positions = done[run.reference].positions()
     settle_agreement(result, np.array([positions[a] for a in data.agencies], dtype=float))
+
+
+TARGET_TOLERANCE = 1e-6
+"""How far below its target an outcome may fall, relative to the target, and still count
+as met (HiGHS's own rounding)."""
+
+
+def check_targets(result: ScenarioResult) -> None:
+    """SolverError unless every target of an optimal plan is met, relative to its size:
+    achieved_k,t >= target_k,t * (1 - TARGET_TOLERANCE). HiGHS holds rows to an absolute
+    tolerance, so a target tiny beside it could be 'met' by nothing; such a plan is never
+    reported as optimal."""
+    table = result.outcomes.dropna(subset=["target"])
+    missed = table[table["achieved"] < table["target"] * (1 - TARGET_TOLERANCE)]
+    if missed.empty:
+        return
+    row = missed.iloc[0]
+    raise SolverError(
+        f"scenario {result.name}: the plan reaches {row['achieved']:.6g} of the "
+        f"{row['outcome']} target of {row['target']:.6g} in {row['year']}, a shortfall "
+        "below what the solver can tell from nothing; count that outcome in a smaller unit "
+        "(per thousand, say) so its targets and effects are not tiny")
 
 
 REFERENCE_ALLOWANCE = 1e-9

@@ -531,6 +531,8 @@ CASES: list[tuple[str, str, str, int | None]] = [
     ("a unit beyond any budget", edit("unit_cost: 100\n", "unit_cost: 1e15\n"),
      "unit_cost 1e+15: the place's whole budget over the plan (2200) buys less than 1e-09 "
      "of one unit", 32),
+    ("tiny target", edit("target: 5", "target: 1e-8"),
+     "a target of 1e-08 is below 1e-06, what a plan can tell from nothing", 38),
     ("extreme discounting",
      BASE.replace("years: 2", "years: 100").replace("budget: [1000, 1000]", "budget: 1000")
      .replace("discount_rate: 0.035", "discount_rate: -0.5"),
@@ -1031,3 +1033,22 @@ def test_internal_error_says_how_to_report(tmp_path: Path, monkeypatch: Any) -> 
     done = runner.invoke(app, [str(path), "--out", str(tmp_path / "out")])
     assert done.exit_code == 3
     assert "This is a bug in optimise" in done.stderr and "--debug" in done.stderr
+
+
+def test_a_missed_target_is_never_optimal() -> None:
+    """A plan HiGHS calls optimal with a target missed beyond its rounding is refused."""
+    import pandas as pd
+
+    from optimiser.pipeline import check_targets
+    from optimiser.solving.highs import SolverError
+
+    class Solved:
+        name = "pooled"
+        outcomes = pd.DataFrame({"outcome": ["adm", "adm"], "year": [2010, 2011],
+                                 "achieved": [400.0, 0.0], "target": [400.0 * (1 - 1e-9),
+                                                                      2e-6]})
+
+    with pytest.raises(SolverError, match="reaches 0 of the adm target of 2e-06 in 2011"):
+        check_targets(Solved())  # type: ignore[arg-type]
+    Solved.outcomes = Solved.outcomes.iloc[:1]
+    check_targets(Solved())  # type: ignore[arg-type]  # met to its rounding

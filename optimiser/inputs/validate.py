@@ -379,6 +379,8 @@ MAX_DISCOUNT_SPAN = 6.0
 over 100 years: about 10^6): beyond it the money of one year is rounding to another's."""
 
 
+SMALLEST_TARGET = 1e-6
+"""The least positive target a year (HiGHS holds rows to an absolute 1e-7)."""
 SMALLEST_SHARE = 1e-9
 """The least share of one unit a plan can buy and mean it: HiGHS holds its rows to about
 1e-9 of their size."""
@@ -406,6 +408,13 @@ def limits(instance: Instance) -> list[tuple[Path, str]]:
                         f"({budget:g}) buys less than {SMALLEST_SHARE:g} of one unit, below "
                         "what a plan can tell from nothing; check the units (money in "
                         "thousands, or a unit of a thousand?)"))
+    for kid, outcome in instance.outcomes.items():
+        tiny = [v for v in per_year(outcome.target, years) if 0 < v < SMALLEST_TARGET]
+        if tiny:
+            out.append((("outcomes", kid, "target"),
+                        f"a target of {tiny[0]:g} is below {SMALLEST_TARGET:g}, what a plan can "
+                        "tell from nothing (the solver holds rows to about 1e-7); count the "
+                        "outcome in a smaller unit (per thousand, say)"))
     rate = instance.discount_rate
     span = abs((years - 1 + longest) * math.log10(1 + rate)) if rate > -1 else math.inf
     if span > MAX_DISCOUNT_SPAN:
