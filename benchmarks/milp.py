@@ -1,6 +1,6 @@
 """What set-up costs cost: the MILP against the LP on a Birmingham-sized place.
 
-    python benchmarks/milp.py [--quick] [--seed N] [--time-limit S]
+    python benchmarks/milp.py [--quick] [--seed N] [--time-limit S] [--no-analyses]
 
 A generated place of Birmingham's size (6 agencies, 120 streams, 400 interventions,
 12 outcomes, 10 years: `benchmarks/generate.py`) is solved twice, ring-fenced and
@@ -55,16 +55,22 @@ def with_setup_costs(place: dict[str, Any], seed: int) -> dict[str, Any]:
     return out
 
 
-def timed_run(path: Path) -> tuple[RunResult, dict[str, float]]:
+def timed_run(path: Path, label: str, analyses: bool) -> tuple[RunResult, dict[str, float]]:
     """Solve the place (scenarios, then the price and Shapley analyses), timing each."""
     started = time.perf_counter()
     result = run(path)
     times = {"scenarios (build, compile, solve, stages)": time.perf_counter() - started}
-    for name in ("ring_fence_prices", "shapley"):
+    print(f"{label}: scenarios solved in {times[next(iter(times))]:.1f} s", flush=True)
+    for name in ("ring_fence_prices", "shapley") if analyses else ():
         begun = time.perf_counter()
         run_analyses(result, [name])
         times[name] = time.perf_counter() - begun
+        print(f"{label}: {name} in {times[name]:.1f} s", flush=True)
     return result, times
+
+
+def _percent(gap: Any) -> str:
+    return "-" if gap is None else f"{100 * float(gap):.4f}%"
 
 
 def table(head: list[str], rows: list[list[Any]]) -> None:
@@ -82,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--time-limit", type=float, default=None)
+    parser.add_argument("--no-analyses", action="store_true",
+                        help="time the scenarios only (not the lifts and coalitions)")
     args = parser.parse_args(argv)
     size = QUICK if args.quick else BIRMINGHAM
     set_mip_limits(None, args.time_limit)
@@ -92,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name, inst in (("LP", place), ("MILP", mixed)):
             paths[name] = Path(tmp) / f"{name}.yaml"
             paths[name].write_text(yaml.safe_dump(inst, sort_keys=False), encoding="utf-8")
-        runs = {name: timed_run(path) for name, path in paths.items()}
+        runs = {name: timed_run(path, name, not args.no_analyses)
+                for name, path in paths.items()}
     lp, milp = runs["LP"][0], runs["MILP"][0]
     switched = sum("setup_cost" in b for b in mixed["interventions"].values())
     print(f"== Place: {size['n_interventions']} interventions, {size['n_streams']} streams, "
@@ -119,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         paid = sum(sum(v["setup_cost"]) for v in services.values())  # type: ignore[union-attr]
         rows.append([s, a.objective or float("nan"), b.objective or float("nan"),
                      (b.objective or 0.0) - (a.objective or 0.0), b.reported_status,
-                     mip.get("nodes", "-"), mip.get("gap", "-"), off, paid])
+                     mip.get("nodes", "-"), _percent(mip.get("gap")), off, paid])
     table(["scenario", "LP objective", "MILP objective", "difference", "MILP status",
            "nodes", "gap", "never run", "set-up paid (cash)"], rows)
     gain_lp = (lp.scenario("pooled").objective or 0) - (lp.scenario("ring_fenced").objective or 0)

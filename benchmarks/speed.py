@@ -27,6 +27,10 @@ One command, printing its figures (nothing about speed is asserted):
 4. the ring-fence lifts and Shapley coalitions in one part against split in
    two (threads, each part on its own copy of the model), as the run splits them.
 
+5. the template place end to end (`optimise template`, then `optimise place.yaml`)
+   against the floor: Python with numpy and highspy imported, and with all of
+   optimise's imports (`--small` runs this part only).
+
 `--quick` runs tiny places (a smoke test, seconds); `--target` runs part 3 only.
 """
 
@@ -373,9 +377,10 @@ def naive(data: Any, cases: list[Case], sample: int | None) -> tuple[float, int]
     return seconds * len(cases) / len(chosen), len(chosen)
 
 
-STAGES = [("imports", "Python's start-up and the imports", None),
+STAGES = [("imports", "optimise's imports (numpy already loaded)", None),
           ("load", "load and validate the instance", None),
-          ("build", "build the Pyomo model", None), ("compile", "compile it, hand to HiGHS", None),
+          ("build", "build the LP (standard form, from the data)", None),
+          ("compile", "hand it to HiGHS", None),
           ("scenarios", "solve the scenarios (build and compile included)", None),
           ("ring_fence_prices", "ring-fence prices", None), ("shapley", "Shapley shares", None),
           ("settlement", "settlement", ("settlement",)),
@@ -473,6 +478,35 @@ def target(folder: Path, size: Size, sample: int | None, repeats: int) -> None:
           f"{'met' if ratio <= 2.5 else 'NOT met'}); against cold {whole / cold:.2f}")
 
 
+def small(folder: Path, repeats: int) -> None:
+    """The template place end to end (`optimise template`, then `optimise place.yaml`, a
+    fresh process each time) against the floor every run pays: Python's start with numpy
+    and highspy imported, and with all of optimise's imports; timed in turn, medians."""
+    place = folder / "template"
+    subprocess.run([sys.executable, "-m", "optimiser", "template", str(place)], check=True,
+                   capture_output=True, env=_env())
+    commands = {
+        "Python, numpy and highspy imported (the floor)": [
+            sys.executable, "-c", "import numpy, highspy"],
+        "Python and optimise's imports (the command's own floor)": [
+            sys.executable, "-c", "import optimiser.cli"],
+        "optimise place.yaml: the template, end to end": [
+            sys.executable, "-m", "optimiser", str(place / "place.yaml"), "--out",
+            str(folder / "template-report")],
+    }
+    timed: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(repeats):
+        for label, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, env=_env())
+            timed[label].append(time.perf_counter() - started)
+    floor = float(np.median(timed[next(iter(commands))]))
+    print_table(["process (fresh, from the command to the prompt)", "seconds", "x floor"],
+                [[label, float(np.median(t)), float(np.median(t)) / floor]
+                 for label, t in timed.items()])
+    print(f"  medians of {repeats}, timed in turn")
+
+
 # --- 4. independent re-solves in two parts -------------------------------------------------
 
 def parallel(folder: Path, sizes: Sequence[Size]) -> None:
@@ -550,6 +584,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--stages", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--target", action="store_true",
                         help="only the target: the whole run against HiGHS alone")
+    parser.add_argument("--small", action="store_true",
+                        help="only the template end to end against the imports' floor")
     parser.add_argument("--repeats", type=int, default=None,
                         help="whole runs and HiGHS-alone runs timed in turn (default 3)")
     args = parser.parse_args(argv)
@@ -567,6 +603,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             step("The target: the whole run against HiGHS alone, warm and cold, same LPs")
             target(folder, goal, args.naive, args.repeats or (1 if args.quick else 3))
             return
+        if args.small:
+            step("A small place (the template) end to end, against the floor")
+            small(folder, args.repeats or (1 if args.quick else 5))
+            return
         step("Stages of a default run as the place grows (agencies, streams, interventions, "
              "outcomes, years), each in a fresh process")
         stage_table([(" ".join(map(str, s)), measure_in_fresh_process(write_place(folder, s)))
@@ -579,6 +619,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         build_linearity(folder, builds)
         step("The target: the whole run against HiGHS alone, warm and cold, same LPs")
         target(folder, goal, args.naive, args.repeats or (1 if args.quick else 3))
+        if not args.quick:  # the smoke run stays short: `--small --quick` runs it
+            step("A small place (the template) end to end, against the floor")
+            small(folder, args.repeats or 5)
         step("Independent re-solves in one part and in two (threads, each its own model)")
         parallel(folder, sizes if args.quick else [SIZES[1], TARGET])
     print(f"\n{machine()}; benchmark took {time.perf_counter() - STARTED:.0f} s")

@@ -79,6 +79,12 @@ class PlaceData:
     intervention without tiers, and () for the whole tuple when none has any."""
     carry_over: np.ndarray | None = None
     """(S,) whether the stream carries unspent money into the next year; None = none does."""
+    agreement: str | None = None
+    """How the partners share what pooling gains or costs (gain_share, risk_share,
+    fair_shares), settled after the solve (`optimiser.solving.results.agreement_payments`);
+    `transfers` is True whenever there is one."""
+    agreement_shares: np.ndarray | None = None
+    """(A,) a risk share's shares (None for the other agreements)."""
     fenced_by: list[list[int]] = field(init=False)  # (I,) streams whose fence holds i
 
     def __post_init__(self) -> None:
@@ -911,6 +917,49 @@ def objective_coefficients(data: PlaceData) -> np.ndarray:
         return d * (data.effect @ data.weight)[:, None] * np.ones((1, data.years))
     total_saving = data.saving.sum(axis=1)[:, None]
     return d * (outcome_money(data)[:, None] - data.cost) + total_saving * data.savings_weight()
+
+
+def decided_sizes(data: PlaceData) -> dict[str, np.ndarray]:
+    """Rule 3 (decided plan): the size each payment and purchase is measured against.
+
+    Among the plans that reach the optimum and pool the least (rules 1 and 2), the
+    plan reported is the one nearest to proportional shares, the unique minimiser of
+
+        sum_st p_st^2 / (pool_share_s budget_st)      what a stream puts into the pool,
+      + sum_sit f_sit^2 / budget_st                    what it pays inside its fence,
+      + sum_it q_it^2 / (unit_cost_it U_it)            what the pool pays each service,
+      + sum_it (unit_cost_it x_it)^2 / (unit_cost_it U_it)   what each service is bought for,
+
+    with U_it = min(max_units_it, affordable_units_it). Minimising sum_j v_j^2 / c_j
+    over payments v_j with a fixed total gives v_j = total * c_j / sum c: each stream
+    pays into the pool in proportion to what it could pool, fences holding the same
+    service pay for it in proportion to their budgets, and equally good services are
+    bought in proportion to what each could use, as far as the plan's rows allow.
+    Every column has a positive weight, so the minimiser is unique (a strictly convex
+    function on the convex set of optimal plans): no tie is left to the solver.
+
+    Where the model has set-up binaries, they are fixed at the optimum found first (their
+    LP is what is left to decide); units in the bands of a tiered service weigh as its
+    units, and money carried over as its stream's budget
+    (`optimiser.solving.placemodel.column_sizes`).
+
+    Returns name -> sizes c_j of the columns `x` (I, H: units^2 per money, U / cost,
+    or U where the unit is free), `f` (S, H: the budget, the same for every service in
+    the fence), `p` (S, H) and `q` (I, H). A size that is 0 (a column the rows hold
+    at 0, such as a stream with no budget) or unbounded is 1.
+    """
+    units = np.minimum(data.max_units, affordable_units(data))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        money = data.cost * units
+        per_unit = np.where(data.cost > 0, units / np.where(data.cost > 0, data.cost, 1.0),
+                            units)
+    cap = data.pool_share[:, None] * data.budget
+
+    def usable(size: np.ndarray) -> np.ndarray:
+        return np.where(np.isfinite(size) & (size > 0), size, 1.0)
+
+    return {"x": usable(per_unit), "f": usable(data.budget), "p": usable(cap),
+            "q": usable(money)}
 
 
 def add_tiebreak_objectives(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:

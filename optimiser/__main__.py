@@ -1,5 +1,29 @@
-"""python -m optimiser."""
+"""python -m optimiser (and the `optimise` command): Ctrl-C while the libraries load
+ends the run quietly, exit status 130, as it does once the run has started."""
 
-from optimiser.cli import entry
+import os
+import sys
 
-entry()
+try:
+    from optimiser.cli import entry
+except KeyboardInterrupt:  # pragma: no cover - timing-dependent
+    sys.stderr.write("optimise: interrupted\n")
+    raise SystemExit(130) from None
+
+
+def run() -> None:
+    """The console script: `entry`, its imports above already guarded; Ctrl-C outside the
+    run (while the options are read) and a closed pipe (`optimise --help | head`) end it
+    quietly too."""
+    try:
+        entry()
+    except KeyboardInterrupt:
+        sys.stderr.write("optimise: interrupted\n")
+        raise SystemExit(130) from None
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
+        raise SystemExit(141) from None
+
+
+if __name__ == "__main__":
+    run()

@@ -16,18 +16,20 @@ from typing import Annotated
 
 import typer
 
+from optimiser import __version__
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
-from optimiser.inputs.template import write_template
 from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
 from optimiser.progress import RunProgress
+from optimiser.reports.beside import prefetch
 from optimiser.reports.terminal import print_glossary, print_run
 from optimiser.reports.write import check_out, default_out, write_reports
+from optimiser.rollup.draws import draws_sentences, rollup_draws
 from optimiser.rollup.terminal import print_rollup
 from optimiser.rollup.totals import Rollup, check_addable, roll_up
 from optimiser.rollup.write import ROLLUP_OUT, write_rollup
 from optimiser.safe import PlainConsole
-from optimiser.solving.highs import set_mip_limits
+from optimiser.solving.highs import SolverError, set_mip_limits
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -97,22 +99,20 @@ def optimise(
         check_mip(mip_gap, time_limit)
         check_out(target, instances)
         if several:
-            if draws is not None:
-                raise UsageError("--draws works on one instance at a time; run each place "
-                                 "on its own for its uncertainty")
-            rollup = solve_places(instances, chosen, progress)
+            rollup = solve_places(instances, chosen, progress, draws, seed or 0, workers,
+                                  scheduler)
             progress.stage("Reports")
             write_rollup(rollup, target)
         else:
-            result = run(instances[0], progress=progress)
+            result = run(instances[0], progress=progress, ready=prefetch)
             run_analyses(result, chosen)
             if draws is not None:
                 run_draws(result, draws, seed or 0, workers, scheduler)
             progress.stage("Reports")
             write_reports(result, target)
         progress.close()
-    except (InstanceError, OutputError, UsageError) as err:
-        progress.close()
+    except (InstanceError, OutputError, UsageError, SolverError) as err:
+        progress.close()  # SolverError: figures beyond double precision (the input's)
         if debug:
             raise
         errors.print(f"optimise: {err}", markup=False, highlight=False, soft_wrap=True)
@@ -125,13 +125,18 @@ def optimise(
         progress.close()
         if debug:
             raise
-        errors.print(f"optimise: internal error: {type(err).__name__}: {err} "
-                     "(run again with --debug for the traceback)", markup=False)
+        errors.print(f"optimise: internal error: {type(err).__name__}: {err}. This is a bug "
+                     f"in optimise {__version__}, not in your input: please report it to the "
+                     "optimise maintainers with this message and the output of the same "
+                     "command run again with --debug (and the instance, if you can share "
+                     "it)", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
     finally:
         set_mip_limits()  # the next run in this process starts from the defaults
     if several:
         print_rollup(rollup, console, target, detail, explain)
+        for sentence in draws_sentences(rollup_draws(rollup)):
+            console.print(sentence, soft_wrap=True)
         all_optimal = rollup.all_optimal
     else:
         print_run(result, console, target, detail, explain)
@@ -140,15 +145,21 @@ def optimise(
 
 
 def solve_places(paths: list[Path], analyses: list[str],
-                 progress: RunProgress | None = None) -> Rollup:
+                 progress: RunProgress | None = None, draws: int | None = None,
+                 seed: int = 0, workers: int | None = None,
+                 scheduler: str | None = None) -> Rollup:
     """Validate every place first (nothing is solved unless all are valid), then solve
-    each, run its analyses and add them up."""
+    each, run its analyses (and with `draws`, its draws, on the same workers and seed)
+    and add them up."""
     prepared = prepare_many(paths)
     check_addable(prepared)
+    prefetch()
     places = {}
     for place in prepared:
         places[place.path.stem] = result = run_prepared(place, progress=progress)
         run_analyses(result, analyses)
+        if draws is not None:
+            run_draws(result, draws, seed, workers, scheduler)
     return roll_up(places)
 
 
@@ -184,6 +195,23 @@ def check_draws(draws: int | None, seed: int | None, workers: int | None,
     if workers is not None and scheduler is not None:
         raise UsageError("--workers and --scheduler: choose one (the cluster has its own "
                          "workers)")
+    if scheduler is not None and not dask_installed():
+        raise UsageError(DASK_MISSING)
+
+
+DASK_MISSING = ("--scheduler needs Dask, an optional extra that is not installed here: "
+                "pip install 'optimise[dask]' (or run the draws on local processes with "
+                "--workers N)")
+
+
+def dask_installed() -> bool:
+    """Whether dask.distributed can be imported (the optional `optimise[dask]` extra)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("dask.distributed") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def check_mip(gap: float | None, time_limit: float | None) -> None:
@@ -216,15 +244,17 @@ def template(
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
 ) -> None:
     """Write a starter workbook (every column explained) and a YAML instance that names it."""
+    from optimiser.inputs.template import write_template  # openpyxl: only the template needs it
+
     try:
         written = write_template(folder, force)
     except OutputError as err:
         PlainConsole(stderr=True).print(f"optimise: {err}", soft_wrap=True)
         raise typer.Exit(2) from None
-    PlainConsole().print(f"Wrote {written[0]} and {written[1]}: a small example place where "
-                    "pooling pays. Run it as it is: optimise "
-                    f"{written[0]}; then put your own place in the workbook (its README sheet "
-                    "explains every column).", markup=False, highlight=False)
+    PlainConsole().print(f"Wrote {written[0]} and {written[1]}: a small example place "
+                         f"where pooling pays. Run it as it is: optimise {written[0]}; then "
+                         "put your own place in the workbook (its README sheet explains "
+                         "every column).", markup=False, highlight=False)
 
 
 USAGE = """\
@@ -241,8 +271,9 @@ ABOUT = ("Solve every scenario of a place (agencies, budget streams with ring-fe
          "results folder (--out).")
 
 EXIT = ("Exit status: 0 every scenario solved; 1 some scenario has no plan (infeasible or "
-        "unbounded: the reports say why); 2 the input is not valid (one message with the "
-        "file and line; nothing written).")
+        "unbounded: the reports say why) or a plan not proven optimal (--mip-gap, "
+        "--time-limit); 2 the input is not valid (one message with the file and line; "
+        "nothing written).")
 
 TEMPLATE_ABOUT = ("Write FOLDER/place.yaml and FOLDER/place.xlsx: a small example place (a "
                   "council, an acute trust, community health services) where pooling pays, "
@@ -283,8 +314,60 @@ def wants_help(args: list[str]) -> bool:
     return "--help" in head or "-h" in head
 
 
+export_app = typer.Typer(add_completion=False, rich_markup_mode=None)
+EXPORT_ABOUT = ("Write the place as plain YAML in the contract's format for other tools, "
+                "reviewers and auditors: every named figure and spreadsheet table resolved to "
+                "its number, every range to its central value (or as drawn in draw N), and a "
+                "comment beside each number naming where it came from. optimise gives the "
+                "same figures on the copy.")
+
+
+@export_app.command()
+def export(
+    instance: Annotated[Path, typer.Argument(help="The place, as a YAML instance file.",
+                                             metavar="INSTANCE.yaml")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="The file to write (default: print to the terminal).")] = None,
+    draw: Annotated[int | None, typer.Option(
+        "--draw", help="Write every range as drawn in draw N of --draws (default: its "
+        "central value).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the draws (with --draw).")] = 0,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Write the place as plain YAML in the contract's format: every named figure and
+    spreadsheet table resolved, each number with a comment naming where it came from."""
+    from optimiser.pipeline import prepare
+    from optimiser.reports.export import export_text
+
+    errors = PlainConsole(stderr=True)
+    try:
+        if draw is not None and draw < 0:
+            raise UsageError(f"--draw: give a draw number >= 0 (got {draw})")
+        if seed < 0:
+            raise UsageError(f"--seed: give a whole number >= 0 (got {seed})")
+        text = export_text(prepare(instance), draw, seed)
+        if out is None:
+            sys.stdout.write(text)
+            return
+        if out.is_dir():
+            raise OutputError(f"--out {out}: a folder; name the file to write")
+        if out.resolve() == instance.resolve():
+            raise OutputError(f"--out {out}: that is the instance itself; name another file")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise OutputError(f"--out {out}: cannot write it ({err.strerror or err})") from None
+    except (InstanceError, OutputError, UsageError) as err:
+        if debug:
+            raise
+        errors.print(f"optimise: {err}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    PlainConsole(stderr=True).print(f"Wrote {out}")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `optimise` console script (`optimise template` or an instance)."""
+    """Entry point of the `optimise` console script (`optimise template`, `optimise export`
+    or an instance)."""
     args = sys.argv[1:] if argv is None else argv
     width = PlainConsole().width
     if args[:1] == ["template"]:
@@ -293,6 +376,12 @@ def main(argv: list[str] | None = None) -> None:
                             TEMPLATE_ABOUT, "", width))
             return
         template_app(args=args[1:], prog_name="optimise template")
+    elif args[:1] == ["export"]:
+        if wants_help(args[1:]):
+            print(help_text(export_app, "Usage: optimise export INSTANCE.yaml [--out FILE] "
+                            "[--draw N] [--seed S]\n", EXPORT_ABOUT, "", width))
+            return
+        export_app(args=args[1:], prog_name="optimise export")
     elif not args or wants_help(args):
         print(help_text(app, USAGE, ABOUT, EXIT, width))
     else:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from models.pooling import PlaceData, build_model
@@ -31,9 +33,9 @@ from optimiser.solving.diagnose import (
     shortfalls,
     unlimited,
 )
-from optimiser.solving.highs import TRUSTED, Solution, solve
+from optimiser.solving.highs import TRUSTED, Solution, SolverError, solve
 from optimiser.solving.placemodel import PlaceModel, PlaceModels
-from optimiser.solving.results import ScenarioResult, tidy
+from optimiser.solving.results import ScenarioResult, settle_agreement, tidy
 
 if TYPE_CHECKING:
     from optimiser.analyses.uncertainty import UncertaintyResult
@@ -120,11 +122,49 @@ def solve_scenario(run: ScenarioRun, done: dict[str, ScenarioResult],
         solution, data = _within_rounding(solution, data, model, ranges)
     solved = time.perf_counter()
     result = tidy(run.name, data, solution, run.instance.start_year, run.reference)
+    if result.status == "optimal":
+        check_targets(result)
     result.model = model
+    _agree(result, run, done)
     result.timings["extract"] = time.perf_counter() - solved
     explain(result, run, data, solution)
     result.timings["scenario"] = time.perf_counter() - started
     return result
+
+
+def _agree(result: ScenarioResult, run: ScenarioRun, done: dict[str, ScenarioResult]) -> None:
+    """Settle a gain-share or risk-share agreement of a scenario without no_worse_off
+    against its reference scenario's positions (with no_worse_off, `tidy` has settled
+    it; fair shares wait for the Shapley shares: `optimiser.analyses.agreements`)."""
+    data = result.data
+    if (result.status != "optimal" or data is None or data.agreement not in (
+            "gain_share", "risk_share") or not np.all(np.isnan(data.reference))
+            or run.reference is None or done[run.reference].status != "optimal"):
+        return
+    positions = done[run.reference].positions()
+    settle_agreement(result, np.array([positions[a] for a in data.agencies], dtype=float))
+
+
+TARGET_TOLERANCE = 1e-6
+"""How far below its target an outcome may fall, relative to the target, and still count
+as met (HiGHS's own rounding)."""
+
+
+def check_targets(result: ScenarioResult) -> None:
+    """SolverError unless every target of an optimal plan is met, relative to its size:
+    achieved_k,t >= target_k,t * (1 - TARGET_TOLERANCE). HiGHS holds rows to an absolute
+    tolerance, so a target tiny beside it could be 'met' by nothing; such a plan is never
+    reported as optimal."""
+    table = result.outcomes.dropna(subset=["target"])
+    missed = table[table["achieved"] < table["target"] * (1 - TARGET_TOLERANCE)]
+    if missed.empty:
+        return
+    row = missed.iloc[0]
+    raise SolverError(
+        f"scenario {result.name}: the plan reaches {row['achieved']:.6g} of the "
+        f"{row['outcome']} target of {row['target']:.6g} in {row['year']}, a shortfall "
+        "below what the solver can tell from nothing; count that outcome in a smaller unit "
+        "(per thousand, say) so its targets and effects are not tiny")
 
 
 REFERENCE_ALLOWANCE = 1e-9
@@ -205,10 +245,14 @@ def prepare_many(paths: list[Path]) -> list[Prepared]:
     return prepared
 
 
-def run(path: Path, ranges: bool = True, progress: RunProgress | None = None) -> RunResult:
-    """Solve every scenario of the instance at `path`."""
+def run(path: Path, ranges: bool = True, progress: RunProgress | None = None,
+        ready: Callable[[], None] | None = None) -> RunResult:
+    """Solve every scenario of the instance at `path` (`ready()` is called once it is
+    valid, before anything is solved)."""
     started = time.perf_counter()
     prepared = prepare(path)
+    if ready is not None:
+        ready()
     loaded = time.perf_counter()
     result = run_prepared(prepared, ranges, progress)
     result.timings = {"load": loaded - started, **result.timings}

@@ -92,7 +92,7 @@ def random_instance(
         if losers and rng.random() < 0.25:
             savings[rng.choice(losers)] = -round(cost * rng.choice([0.1, 0.2, 0.3]) / 10) * 10
         body["savings"] = savings
-        lag = rng.choice([0, 0, 0, 1, 1, 2])
+        lag = min(rng.choice([0, 0, 0, 1, 1, 2]), years)  # a lag is at most the plan
         if lag:
             body["lag"] = lag
         if rng.random() < 0.3:

@@ -7,10 +7,14 @@ and names a fragment the message must hold and the line it must point at.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -73,6 +77,59 @@ def edit(old: str, new: str) -> str:
 
 # (case id, instance text, fragment of the message, line the message names)
 CASES: list[tuple[str, str, str, int | None]] = [
+    # agreements (on line 43, the pooled scenario 'half')
+    (
+        "agreement naming an unknown agency",
+        edit("{asc: 0.25}}", "{asc: 0.25}, agreement: {risk_share: {council: 0.5, nsh: 0.5}}}"),
+        "at scenarios.half.agreement.risk_share.nsh: unknown agency 'nsh'; did you mean 'nhs'?",
+        43,
+    ),
+    (
+        "risk shares not adding up to 1",
+        edit("{asc: 0.25}}", "{asc: 0.25}, agreement: {risk_share: {council: 0.5, nhs: 0.4}}}"),
+        "at scenarios.half.agreement.risk_share: the shares must add up to 1 (they add up to 0.9)",
+        43,
+    ),
+    (
+        "risk shares adding up to 1 only to 1e-8",
+        edit("{asc: 0.25}}",
+             "{asc: 0.25}, agreement: {risk_share: {council: 0.5, nhs: 0.50000001}}}"),
+        "the shares must add up to 1",
+        43,
+    ),
+    (
+        "a negative risk share",
+        edit("{asc: 0.25}}", "{asc: 0.25}, agreement: {risk_share: {council: 1.5, nhs: -0.5}}}"),
+        "at scenarios.half.agreement.risk_share.nhs: a share cannot be negative (got -0.5)",
+        43,
+    ),
+    (
+        "agreement on a scenario without pooling",
+        edit("ring_fenced: {pooling: false}",
+             "ring_fenced: {pooling: false, agreement: gain_share}"),
+        "at scenarios.ring_fenced.agreement: an agreement shares what pooling gains or costs, and "
+        "this scenario does not pool",
+        40,
+    ),
+    (
+        "an agreement nobody knows",
+        edit("{asc: 0.25}}", "{asc: 0.25}, agreement: fair_share}"),
+        "at scenarios.half.agreement: unknown agreement 'fair_share'; did you mean "
+        "'fair_shares'?",
+        43,
+    ),
+    (
+        "a misspelt risk share",
+        edit("{asc: 0.25}}", "{asc: 0.25}, agreement: {risk_shares: {council: 1}}}"),
+        "unknown field 'risk_shares' (misspelt?); did you mean 'risk_share'?",
+        43,
+    ),
+    (
+        "transfers with another agreement",
+        edit("{asc: 0.25}}", "{asc: 0.25}, transfers: true, agreement: fair_shares}"),
+        "transfers: true is the gain_share agreement",
+        43,
+    ),
     # not YAML, the wrong top-level type, empty, binary
     ("not yaml", "name: x\nagencies: {a: [1, 2}\n", "invalid YAML", 2),
     ("tab indentation", "name: x\nagencies:\n\tcouncil: 1\n", "invalid YAML", 3),
@@ -449,6 +506,37 @@ CASES: list[tuple[str, str, str, int | None]] = [
         None,
     ),
     ("recursive alias", "name: x\nloop: &a [1, *a]\n", "recursive alias", 2),
+    # YAML 1.1 numbers YAML 1.2 and spreadsheets read otherwise (issue 15: 0100 was 64)
+    ("octal budget", edit("budget: 100", "budget: 0100"),
+     "0100 starts with a zero, which YAML 1.1 reads as an octal number; write 100", 15),
+    ("octal unit cost", edit("unit_cost: 10\n", "unit_cost: 010\n"), "write 10", 23),
+    ("octal in a list", edit("budget: [1000, 1000]", "budget: [1000, 01000]"), "write 1000",
+     19),
+    ("zero padded target", edit("target: 5", "target: 005"), "write 5 (or quote it", 38),
+    ("base 60 budget", edit("budget: 100", "budget: 1:40"), "reads as a base-60 number", 15),
+    ("base 60 fraction", edit("unit_cost: 10\n", "unit_cost: 1:40.5\n"), "base-60", 23),
+    ("yes and 1 as keys",
+     edit("  ring_fenced: {pooling: false}\n",
+          "  ring_fenced: {pooling: false}\n  yes: {pooling: true}\n  1: {pooling: true}\n"),
+     "the keys 'yes' (line 41) and '1' (line 42) are the same key: YAML reads 'yes' as true "
+     "and '1' as 1",
+     42),
+    ("missing years", edit("years: 2\n", ""), "years: is required but missing", 1),
+    # limits checked before any work (issue 15: lag 1e12 ran out of memory, 1e15 x 1 and
+    # -0.5 over 100 years were internal errors)
+    ("lag beyond the plan", edit("lag: 0", "lag: 3"),
+     "lag 3 is longer than the plan (2 years)", 27),
+    ("enormous lag", edit("lag: 0", "lag: 1000000000000"), "must be at most 100", 27),
+    ("too many years", edit("years: 2", "years: 101"), "must be at most 100 (got 101)", 3),
+    ("a unit beyond any budget", edit("unit_cost: 100\n", "unit_cost: 1e15\n"),
+     "unit_cost 1e+15: the place's whole budget over the plan (2200) buys less than 1e-09 "
+     "of one unit", 32),
+    ("tiny target", edit("target: 5", "target: 1e-8"),
+     "a target of 1e-08 is below 1e-06, what a plan can tell from nothing", 38),
+    ("extreme discounting",
+     BASE.replace("years: 2", "years: 100").replace("budget: [1000, 1000]", "budget: 1000")
+     .replace("discount_rate: 0.035", "discount_rate: -0.5"),
+     "discount_rate -0.5 over 100 years makes money in one year worth 10^30 times", 4),
     # set-up costs, minimum scales, tiers and carry-over (line 28 is the added line)
     ("min_scale above max_units", edit("    lag: 0\n", "    lag: 0\n    min_scale: 60\n"),
      "min_scale 60 is above max_units 50 in 2010", 28),
@@ -527,6 +615,30 @@ def spreadsheet_renamed(tmp: Path) -> tuple[Path, str]:
 def latin1_file(tmp: Path) -> tuple[Path, str]:
     (tmp / "place.yaml").write_bytes(BASE.replace("Test place", "Caf\xe9").encode("latin-1"))
     return tmp / "place.yaml", "not UTF-8"
+
+
+@situation
+def fifo(tmp: Path) -> tuple[Path, str]:
+    os.mkfifo(tmp / "place.yaml")
+    return tmp / "place.yaml", "this is a pipe (FIFO), not a file"
+
+
+@situation
+def link_to_dev_zero(tmp: Path) -> tuple[Path, str]:
+    (tmp / "place.yaml").symlink_to("/dev/zero")
+    return tmp / "place.yaml", "this is a device (a link to /dev/zero), not a file"
+
+
+@situation
+def dangling_link(tmp: Path) -> tuple[Path, str]:
+    (tmp / "place.yaml").symlink_to(tmp / "gone.yaml")
+    return tmp / "place.yaml", f"a link to nothing (it points to {tmp / 'gone.yaml'})"
+
+
+@situation
+def huge_yaml(tmp: Path) -> tuple[Path, str]:
+    (tmp / "place.yaml").write_text(BASE + "#" * (4 * 2**20) + "\n")
+    return tmp / "place.yaml", "the file is larger than 4 MB"
 
 
 runner = CliRunner()
@@ -739,8 +851,12 @@ def test_a_file_put_in_out_during_the_run_is_kept(tmp_path: Path) -> None:
 
 def test_report_from_before_manifests_is_replaced(tmp_path: Path) -> None:
     """A folder an earlier optimise wrote (results.json from optimise, report names only)."""
+    from optimiser.reports.write import EARLIER_NAMES
+
     path, out = first_run(tmp_path)
-    (out / ".optimise-manifest.json").unlink()
+    for written in out.iterdir():  # as an earlier optimise left it: its files, no manifest
+        if written.name not in EARLIER_NAMES:
+            written.unlink()
     assert runner.invoke(app, [str(path), "--out", str(out)]).exit_code == 0
     (out / ".optimise-manifest.json").unlink()
     (out / "budget.xlsx").write_text("precious")
@@ -756,3 +872,183 @@ def test_out_where_nothing_can_be_written(tmp_path: Path, where: str) -> None:
     done = runner.invoke(app, [str(path), "--out", where])
     assert done.exit_code == 2, done.output
     assert done.stderr.startswith(f"optimise: --out {where}: "), done.stderr
+
+
+@pytest.mark.parametrize(("cell", "fragment"), [
+    ("€1.200", "'€1.200' is ambiguous"), ("1.200,50", "'1.200,50' is ambiguous"),
+    ("2.500.000", "is ambiguous"), ("1,5", "'1,5' is not a number")])
+def test_european_figures_in_a_table_are_refused(tmp_path: Path, cell: str,
+                                                  fragment: str) -> None:
+    """The probe: a table's `€1.200` (European thousands) was read as 1.2."""
+    (tmp_path / "streams.csv").write_text(
+        f'id,agency,budget\nasc,council,"{cell}"\nnhs_budget,nhs,1000\n', encoding="utf-8")
+    text = edit("streams:\n  asc:\n    agency: council\n    budget: 100\n    pool_share: 0.5\n"
+                "  nhs_budget:\n    agency: nhs\n    budget: [1000, 1000]\n",
+                "streams: streams.csv\n")
+    path = tmp_path / "place.yaml"
+    path.write_text(text, encoding="utf-8")
+    done = runner.invoke(app, [str(path), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.startswith(f"optimise: {tmp_path / 'streams.csv'}, row 2, column C "
+                                  "(budget), at streams.asc.budget: "), done.stderr
+    assert fragment in done.stderr and done.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------- tables: limits, paths
+
+
+STREAMS = ("streams:\n  asc:\n    agency: council\n    budget: 100\n    pool_share: 0.5\n"
+           "  nhs_budget:\n    agency: nhs\n    budget: [1000, 1000]\n")
+
+
+def table_refused(tmp_path: Path, reference: str, *fragments: str,
+                  absent: str = "") -> str:
+    path = tmp_path / "place.yaml"
+    path.write_text(edit(STREAMS, f"streams: {reference}\n"), encoding="utf-8")
+    started = time.perf_counter()
+    done = runner.invoke(app, [str(path), "--out", str(tmp_path / "out")])
+    assert time.perf_counter() - started < 30
+    assert done.exit_code == 2, done.output
+    assert done.stderr.count("\n") == 1, done.stderr
+    for fragment in fragments:
+        assert fragment in done.stderr, done.stderr
+    assert not absent or absent not in done.stderr
+    assert not (tmp_path / "out").exists()
+    return done.stderr
+
+
+def test_csv_with_too_many_columns(tmp_path: Path) -> None:
+    """The probe: a CSV with 18,279 columns was an internal error."""
+    (tmp_path / "streams.csv").write_text(",".join(["id", *(f"c{n}" for n in range(18_278))])
+                                          + "\n")
+    table_refused(tmp_path, "streams.csv", "18,279 columns, more than a spreadsheet's 16,384")
+
+
+def workbook_bytes(sheet_xml: bytes, extra: dict[str, bytes] | None = None) -> bytes:
+    """A minimal XLSX whose first sheet is `sheet_xml`."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "streams"
+    book.active.append(["id", "agency", "budget"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w",
+                                                            zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = sheet_xml
+            target.writestr(info.filename, (extra or {}).get(info.filename, data))
+    return out.getvalue()
+
+
+def test_workbook_with_entities(tmp_path: Path) -> None:
+    """The probe: XXE and entity workbooks gave 'could not read worksheets from None'."""
+    sheet = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b"<sheetData><row><c t=\"inlineStr\"><is><t>&e;</t></is></c></row></sheetData>"
+             b"</worksheet>")
+    (tmp_path / "streams.xlsx").write_bytes(workbook_bytes(sheet))
+    table_refused(tmp_path, "streams.xlsx", "xl/worksheets/sheet1.xml declares a DOCTYPE or "
+                  "entities", absent="root:")
+
+
+def test_workbook_zip_bomb(tmp_path: Path) -> None:
+    """The probe: a 488 KB workbook was read for 252 s and 1.4 GB before 'too large'."""
+    rows = b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (n, n)
+                    for n in range(1, 600_001))
+    sheet = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+             b'spreadsheetml/2006/main"><sheetData>' + rows + b"</sheetData></worksheet>")
+    (tmp_path / "streams.xlsx").write_bytes(workbook_bytes(sheet))
+    assert (tmp_path / "streams.xlsx").stat().st_size < 4_000_000
+    table_refused(tmp_path, "streams.xlsx", "the table is too large (more than 200,000 cells")
+
+
+def test_workbook_declaring_a_huge_unzip(tmp_path: Path) -> None:
+    sheet = b"<worksheet/>" + b" " * (60 * 2**20)
+    (tmp_path / "streams.xlsx").write_bytes(workbook_bytes(sheet))
+    table_refused(tmp_path, "streams.xlsx", "the workbook unzips to more than 50 MB")
+
+
+@pytest.mark.parametrize("where", ["../outside.csv", "ABSOLUTE"])
+def test_tables_outside_the_instance_folder_are_refused(tmp_path: Path, where: str) -> None:
+    """Tables are read from the instance's folder or below (README, 'Bad input')."""
+    (tmp_path / "outside.csv").write_text("id,agency,budget\nasc,council,100\n")
+    (tmp_path / "place").mkdir()
+    reference = str(tmp_path / "outside.csv") if where == "ABSOLUTE" else where
+    table_refused(tmp_path / "place", reference, "tables are read from the instance's folder")
+
+
+def test_a_file_that_is_not_a_table_is_never_quoted(tmp_path: Path) -> None:
+    (tmp_path / "streams.csv").write_text("root:x:0:0:secret-token:/root:/bin/bash\n"
+                                          "daemon:x:1:1:another-secret\n")
+    table_refused(tmp_path, "streams.csv", "there is no 'id' column", absent="secret")
+
+
+def test_template_never_writes_through_a_link(tmp_path: Path) -> None:
+    """The probe: `optimise template DIR` wrote through a dangling link at DIR/place.yaml."""
+    from optimiser.cli import main
+
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "place.yaml").symlink_to(tmp_path / "outside.yaml")
+    for force in ([], ["--force"]):
+        with pytest.raises(SystemExit) as done:
+            main(["template", str(tmp_path / "dir"), *force])
+        assert done.value.code == 2
+        assert not (tmp_path / "outside.yaml").exists()
+        assert (tmp_path / "dir" / "place.yaml").is_symlink()
+
+
+def test_ctrl_c_while_loading_is_quiet(tmp_path: Path) -> None:
+    """The probe: Ctrl-C during the imports printed a traceback."""
+    driver = ("import builtins, runpy\n"
+              "real = builtins.__import__\n"
+              "def interrupted(name, *args, **kwargs):\n"
+              "    if name == 'optimiser.cli':\n"
+              "        raise KeyboardInterrupt\n"
+              "    return real(name, *args, **kwargs)\n"
+              "builtins.__import__ = interrupted\n"
+              "runpy.run_module('optimiser', run_name='__main__')\n")
+    done = subprocess.run([sys.executable, "-c", driver, "x.yaml"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "optimise: interrupted\n"
+
+
+def test_internal_error_says_how_to_report(tmp_path: Path, monkeypatch: Any) -> None:
+    """Exit 3 is for bugs only, and says so."""
+    from optimiser import cli as command
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(command, "run", broken)
+    path = tmp_path / "place.yaml"
+    path.write_text(BASE)
+    done = runner.invoke(app, [str(path), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 3
+    assert "This is a bug in optimise" in done.stderr and "--debug" in done.stderr
+
+
+def test_a_missed_target_is_never_optimal() -> None:
+    """A plan HiGHS calls optimal with a target missed beyond its rounding is refused."""
+    import pandas as pd
+
+    from optimiser.pipeline import check_targets
+    from optimiser.solving.highs import SolverError
+
+    class Solved:
+        name = "pooled"
+        outcomes = pd.DataFrame({"outcome": ["adm", "adm"], "year": [2010, 2011],
+                                 "achieved": [400.0, 0.0], "target": [400.0 * (1 - 1e-9),
+                                                                      2e-6]})
+
+    with pytest.raises(SolverError, match="reaches 0 of the adm target of 2e-06 in 2011"):
+        check_targets(Solved())  # type: ignore[arg-type]
+    Solved.outcomes = Solved.outcomes.iloc[:1]
+    check_targets(Solved())  # type: ignore[arg-type]  # met to its rounding

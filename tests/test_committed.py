@@ -172,12 +172,12 @@ def plan_of(result: RunResult, name: str) -> dict[str, Any] | None:
     return {"units": units, "funding": funding, "transfers": transfers}
 
 
-@pytest.mark.parametrize("seed", [3, 11, 27])
+@pytest.mark.parametrize("seed", [3, 27])
 def test_committed_figures_match_an_independent_recomputation(tmp_path: Path,
                                                               seed: int) -> None:
     path = place(tmp_path, seed)
     result = run(path, ranges=False)
-    n = 120
+    n = 80
     run_uncertainty(result, n, seed, workers=1)
     write_uncertainty(result, tmp_path)
     draws = read_draws(tmp_path / "draw_figures.csv")

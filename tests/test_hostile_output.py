@@ -454,3 +454,44 @@ def test_rollup_file_names_that_cannot_name_a_folder(tmp_path: Path, name: str,
     assert done.exit_code == 2, done.output
     assert problem in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------ figures are as written
+
+
+@FAST
+@given(st.integers(0, 10**12), st.integers(0, 3), st.sampled_from(["", "-", "+"]))
+def test_yaml_numbers_are_read_as_written_or_refused(n: int, zeros: int, sign: str) -> None:
+    """A whole number is its decimal value, never octal; zero-padded it is refused."""
+    from optimiser.errors import InstanceError
+    from optimiser.inputs.yamlsource import parse_yaml
+
+    text = sign + "0" * zeros + str(n)
+    try:
+        value = parse_yaml(f"name: x\nbudget: {text}\n", "x.yaml").data["budget"]
+    except InstanceError as err:
+        assert text.lstrip("+-").startswith("0") and len(text.lstrip("+-")) > 1
+        assert "starts with a zero" in str(err) and "line 2" in str(err)
+        return
+    assert value == int(text)
+
+
+@FAST
+@given(st.integers(0, 10**9), st.integers(0, 99), st.sampled_from(["", "£", "€", "$"]),
+       st.booleans())
+def test_table_figures_are_read_as_written(units: int, pence: int, symbol: str,
+                                           commas: bool) -> None:
+    """'£1,234.56', '1234.56', '€12': the figure written, or refused; never another."""
+    from optimiser.inputs.tables import parse_number
+
+    whole = f"{units:,}" if commas else str(units)
+    for text, expected in ((f"{symbol}{whole}", units), (f"{symbol}{whole}.{pence:02d}",
+                                                         units + pence / 100)):
+        value, error = parse_number(text)
+        assert error is None and value == pytest.approx(expected, rel=1e-12), text
+    dotted = f"{symbol}{units:,}".replace(",", ".")  # European thousands
+    value, error = parse_number(dotted)
+    if "." in dotted and (symbol or dotted.count(".") > 1):
+        assert value is None and "ambiguous" in str(error)
+    else:
+        assert value is None or value == pytest.approx(float(dotted.lstrip(symbol)))

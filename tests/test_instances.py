@@ -54,8 +54,8 @@ STORIES: dict[str, dict[str, list[str]]] = {
         "gain": ["pcts", "neas", "probation"],
     },
     "bradford": {"lose": ["bradford_mdc", "pct"], "gain": ["acute", "noms", "jcp"]},
-    "birmingham": {"lose": ["acute", "pcts", "police", "fire", "probation", "bcht"],
-                   "gain": ["bcc", "wmas"]},
+    "birmingham": {"lose": ["acute", "pcts", "police", "fire", "probation"],
+                   "gain": ["bcc", "wmas", "jcp"]},
     "worcestershire": {"lose": ["jcp", "worcs_cc"], "gain": ["pct", "police"]},
     # Today's places (instances/bcf/): under the NHS Payment Scheme the acute trust that
     # lost in 2010 gains; the commissioner pays. Only claims that hold whichever stream

@@ -322,3 +322,46 @@ def test_time_limit_without_a_plan(tmp_path: Path) -> None:
     s = results["scenarios"]["pooled"]
     assert s["status"] in ("time_limit", "feasible")
     assert s["status"] == "feasible" or s["objective"] is None
+
+
+def test_shapley_and_ring_fence_prices_on_a_milp(tmp_path: Path) -> None:
+    # Two years, no discounting. The council's social care (1,000 a year) may fund its falls
+    # exercise (5 a unit; the first 50 units a year save the NHS 8 each, the next 50 4 each,
+    # the rest 0.8: net +3, -1, -4.2); the NHS's health budget (500 a year) its virtual
+    # ward (10 a unit, saves 15: net 5; set-up 300 a year; at least 20, at most 100 units).
+    # Ring-fenced: falls 50 units a year (+150); 500 pays the set-up and 20 units of ward,
+    # 20 * 5 - 300 < 0, so the ward does not run: 300 over the two years.
+    # Pooled: falls 50 (250 a year), and 1,250 left for the ward: set-up 300 and 95 units,
+    # 95 * 5 - 300 = 175 a year: 2 * (150 + 175) = 650; the gain is 350.
+    # Shapley: the council's money alone makes the ward worth running (650), the NHS's
+    # alone changes nothing (300): the council's share is 350, the NHS's 0.
+    # Lifting the social care ring-fence alone gains the 350; the health one nothing.
+    instance = {
+        "name": "Hand-solved pooling game", "start_year": 2010, "years": 2,
+        "discount_rate": 0.0, "objective": "net_benefit",
+        "agencies": {"council": {"name": "Council"}, "nhs": {"name": "NHS"}},
+        "streams": {"social_care": {"agency": "council", "budget": 1000},
+                    "health": {"agency": "nhs", "budget": 500}},
+        "interventions": {
+            "ward": {"agency": "nhs", "unit_cost": 10, "max_units": 100, "setup_cost": 300,
+                     "min_scale": 20, "savings": {"nhs": 15}},
+            "falls": {"agency": "council", "unit_cost": 5, "max_units": 300,
+                      "tiers": [{"units": 50, "scale": 1}, {"units": 50, "scale": 0.5},
+                                {"scale": 0.1}], "savings": {"nhs": 8}}},
+    }
+    path = tmp_path / "place.yaml"
+    path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
+    from optimiser.cli import main
+    try:
+        main([str(path), "--out", str(tmp_path / "out"), "--analyses",
+              "ring_fence_prices,shapley"])
+    except SystemExit as stop:
+        assert not stop.code
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert results["scenarios"]["ring_fenced"]["objective"] == pytest.approx(300.0)
+    assert results["scenarios"]["pooled"]["objective"] == pytest.approx(650.0)
+    assert results["shapley"]["pooled"] == pytest.approx({"council": 350.0, "nhs": 0.0})
+    prices = results["ring_fence_prices"]
+    assert prices["social_care"]["lift_gain"] == pytest.approx(350.0)
+    assert prices["health"]["lift_gain"] == pytest.approx(0.0, abs=1e-6)
+    assert all("set-up decisions" in p["marginal_value_basis"] for p in prices.values())

@@ -15,7 +15,7 @@ from rich.console import Console
 
 import optimiser.solving.highs
 from models.pooling import build_model
-from optimiser.analyses import run_analyses
+from optimiser.analyses import ANALYSES, LABELS, run_analyses
 from optimiser.pipeline import prepare, run, run_prepared
 from optimiser.place.scenarios import place_data
 from optimiser.progress import RunProgress
@@ -127,6 +127,83 @@ def test_a_run_reports_its_progress_stages() -> None:
 
     result = run_prepared(prepare(DATA / "ringfence_vs_pooled.yaml"), progress=Recorder())
     run_analyses(result)
-    assert [d for d, _ in seen] == ["Scenarios", "Ring-fence prices", "Settlement",
-                                    "Shapley shares"]
+    assert [d for d, _ in seen] == ["Scenarios", *(LABELS[name] for name in ANALYSES)]
+    assert "Settlement" in [d for d, _ in seen]
     assert seen[0] == ("Scenarios", 2)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file of a report folder but the workbook (its Provenance sheet holds the
+    solve times) and the manifest (it lists the same names)."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+            if p.name not in ("report.xlsx", ".optimise-manifest.json")}
+
+
+def test_reports_written_beside_are_the_reports_written_in_one_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The web page is written by a second process (a fork) beside the others: the same
+    bytes as every writer in this one, and the workbook the same cells."""
+    from optimiser.reports import beside, write
+
+    result = run(DATA / "ringfence_vs_pooled.yaml")
+    run_analyses(result)
+    assert beside.can_fork()  # Linux with two cores: the test machine
+    write.write_reports(result, tmp_path / "two")
+    monkeypatch.setenv(beside.ONE_PROCESS, "1")
+    assert not beside.can_fork()
+    write.write_reports(result, tmp_path / "one")
+    two, one = _files(tmp_path / "two"), _files(tmp_path / "one")
+    assert "report.html" in two and two == one
+
+
+def test_a_writer_that_fails_beside_is_written_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer that fails in the second process runs again in this one: its file is
+    written; one that fails here too raises its own error."""
+    import os
+
+    from optimiser.reports import beside
+
+    parent = os.getpid()
+
+    def flaky(_result: object, folder: Path) -> None:
+        if os.getpid() != parent:
+            raise RuntimeError("only beside")
+        (folder / "flaky.txt").write_text("written here")
+
+    def broken(_result: object, _folder: Path) -> None:
+        raise ValueError("broken everywhere")
+
+    def plain(_result: object, folder: Path) -> None:
+        (folder / "plain.txt").write_text("plain")
+
+    beside.run_writers([plain, flaky], [flaky], None, tmp_path)
+    assert (tmp_path / "flaky.txt").read_text() == "written here"
+    assert (tmp_path / "plain.txt").read_text() == "plain"
+    with pytest.raises(ValueError, match="broken everywhere"):
+        beside.run_writers([plain, broken], [broken], None, tmp_path)
+
+
+def test_a_writer_failing_here_ends_the_one_beside(tmp_path: Path) -> None:
+    """This process's writer fails: the error is raised and the second process is ended
+    before it writes (it waits on a pipe nobody writes to)."""
+    import os
+
+    from optimiser.reports import beside
+
+    read, write = os.pipe()
+
+    def stuck(_result: object, folder: Path) -> None:
+        os.read(read, 1)
+        (folder / "late.txt").write_text("too late")
+
+    def failing(_result: object, _folder: Path) -> None:
+        raise KeyError("here")
+
+    try:
+        with pytest.raises(KeyError):
+            beside.run_writers([stuck, failing], [stuck], None, tmp_path)
+    finally:
+        os.close(read)
+        os.close(write)
+    assert not (tmp_path / "late.txt").exists()

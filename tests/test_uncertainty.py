@@ -528,3 +528,19 @@ def test_chunks_reassemble_in_draw_order(tmp_path: Path) -> None:
     assert where == "1 process"
     assert np.array_equal(whole.objective, chunked.objective, equal_nan=True)
     assert set(np.unique(whole.status).tolist()) <= set(range(len(STATUSES)))
+
+
+def test_scheduler_without_dask_exits_2_naming_the_extra(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import optimiser.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "dask_installed", lambda: False)
+    place = write(tmp_path, PLACE)
+    out = tmp_path / "out"
+    done = CliRunner().invoke(cli_module.app, [str(place), "--out", str(out), "--draws", "5",
+                                               "--scheduler", "tcp://127.0.0.1:1"])
+    assert done.exit_code == 2
+    assert "pip install 'optimise[dask]'" in done.output
+    assert not out.exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from optimiser.analyses.agreements import settle_fair_shares
 from optimiser.analyses.discounting import discount_sensitivity
 from optimiser.analyses.gains import settlement_entries
 from optimiser.analyses.limits import limits
@@ -50,3 +51,4 @@ def run_analyses(result: RunResult, names: Iterable[str] | None = None) -> None:
     for name in chosen:
         result.progress.stage(LABELS.get(name, name))
         result.analyses.update(ANALYSES[name](result))
+    settle_fair_shares(result)  # an agreement, not an analysis: always settled

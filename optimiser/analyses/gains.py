@@ -31,15 +31,19 @@ same proportion and the report says by how much they fall short.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+import highspy
 import numpy as np
 import pandas as pd
 
 from models.pooling import effective_units
 from optimiser.pipeline import RunResult
+from optimiser.solving.highs import new_highs
 from optimiser.solving.results import MONEY_TOL, ScenarioResult
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 EDGE_KINDS = ("funds", "saves", "transfers", "settlement")
 """The kinds of money on an edge of the agency graph, each an edge attribute."""
@@ -191,7 +195,7 @@ def settle_scenario(result: RunResult, s: ScenarioResult) -> Settlement:
     flows = agency_flows(result, s)
     payback = flows.saves.T > MONEY_TOL  # [a, b]: b's delivery saves a money
     pence = np.round(gap.reindex(flows.agencies).to_numpy(float) * 100).astype(np.int64)
-    paid, short = settle(pence, payback)
+    paid, short = settle(pence, payback, flows.agencies)
     rows = [(s.name, flows.agencies[a], flows.agencies[b], amount / 100)
             for (a, b), amount in sorted(paid.items())]
     payments = pd.DataFrame(rows, columns=["scenario", "from", "to", "amount"])
@@ -199,17 +203,23 @@ def settle_scenario(result: RunResult, s: ScenarioResult) -> Settlement:
     return Settlement(s.name, ref.name, payments, short / 100, owed)
 
 
-def settle(change: np.ndarray, payback: np.ndarray) -> tuple[dict[tuple[int, int], int], int]:
+def settle(change: np.ndarray, payback: np.ndarray,
+           names: list[str] | None = None) -> tuple[dict[tuple[int, int], int], int]:
     """Least-money payments, in whole pence, from gainers to losers; and what stays unpaid.
 
     `change[a]` is agency a's change against its reference (pence), `payback[a, b]`
-    whether b's delivery saved a money. Losers are owed D_b = max(0, -change_b),
-    gainers can spare U_a = max(0, change_a); C = min(sum D, sum U) is paid.
-    Each loser receives its share of C pro rata to D_b (all of D_b when the gains
-    cover it; whole pence by largest remainder). The payments solve the
-    min-cost flow  source -(cap U_a)-> gainer a -> loser b -> demand,  with cost
-    PAYBACK_COST per penny on payback edges and OTHER_COST elsewhere: every penny
-    goes straight from a gainer to a loser, so exactly C moves.
+    whether b's delivery saved a money, `names` the agencies' ids (for ties; default
+    their positions). Losers are owed D_b = max(0, -change_b), gainers can spare
+    U_a = max(0, change_a); C = min(sum D, sum U) is paid. Each loser receives its
+    share R_b of C pro rata to D_b (all of D_b when the gains cover it; whole pence by
+    largest remainder). Every penny goes straight from a gainer to a loser, so exactly
+    C moves; the payments are the least-cost flow  gainer a -> loser b  (cost
+    PAYBACK_COST per penny on payback edges, OTHER_COST elsewhere, at most U_a from a),
+    and among those of least cost the one nearest to proportional shares: the unique
+    minimiser of sum_ab z_ab^2 / U_a, which without the payback preference is
+    z_ab = R_b U_a / sum U (each loser paid by the gainers in proportion to their
+    gains). Whole pence: each loser's receipts split by largest remainder, ties to
+    the gainer whose id sorts first.
     Returns ({(payer, payee): pence}, sum D - C).
     """
     owed = np.clip(-change, 0, None)
@@ -217,9 +227,12 @@ def settle(change: np.ndarray, payback: np.ndarray) -> tuple[dict[tuple[int, int
     paid_total = int(min(owed.sum(), spare.sum()))
     if paid_total == 0:
         return {}, int(owed.sum())
-    receive = apportion(owed, paid_total)
+    names = [f"{n:09d}" for n in range(len(change))] if names is None else names
+    receive = apportion(owed, paid_total, names)
     gainers = np.flatnonzero(spare > 0).tolist()
     losers = np.flatnonzero(receive > 0).tolist()
+    import networkx as nx  # here: a tenth of a second, for the runs that settle
+
     g = nx.DiGraph()
     g.add_node("gains", demand=-paid_total)
     for a in gainers:
@@ -230,22 +243,80 @@ def settle(change: np.ndarray, payback: np.ndarray) -> tuple[dict[tuple[int, int
         for b in losers:
             g.add_edge(a, b, weight=PAYBACK_COST if payback[a, b] else OTHER_COST)
     flow = nx.min_cost_flow(g)
-    paid = {(a, b): int(flow[a][b]) for a in gainers for b in losers if flow[a][b] > 0}
+    least = float(nx.cost_of_flow(g, flow))
+    weight = np.array([[PAYBACK_COST if payback[a, b] else OTHER_COST for b in losers]
+                       for a in gainers], dtype=float)
+    share = nearest_proportional(spare[gainers].astype(float), receive[losers].astype(float),
+                                 weight, least)
+    if share is None:  # the QP failed: the least-cost flow as networkx found it
+        share = np.array([[flow[a][b] for b in losers] for a in gainers], dtype=float)
+    whole = np.zeros_like(share, dtype=np.int64)
+    gainer_names = [names[a] for a in gainers]
+    for n, b in enumerate(losers):
+        whole[:, n] = apportion(share[:, n], int(receive[b]), gainer_names, exact=True)
+    paid = {(a, b): int(whole[m, n]) for m, a in enumerate(gainers)
+            for n, b in enumerate(losers) if whole[m, n] > 0}
     return paid, int(owed.sum()) - paid_total
 
 
-def apportion(owed: np.ndarray, total: int) -> np.ndarray:
+def nearest_proportional(spare: np.ndarray, receive: np.ndarray, weight: np.ndarray,
+                         least: float) -> np.ndarray | None:
+    """(gainers, losers) payments z >= 0 minimising sum_ab z_ab^2 / U_a subject to
+    sum_a z_ab = R_b, sum_b z_ab <= U_a and sum_ab w_ab z_ab <= `least` (to a relative
+    1e-9): a strictly convex QP (HiGHS), in shares of the total paid so it is well
+    scaled. None if HiGHS does not solve it."""
+    n_a, n_b = len(spare), len(receive)
+    total = float(receive.sum())
+    u, r = spare / total, receive / total
+    h = new_highs()
+    h.setOptionValue("qp_regularization_value", 0.0)
+    n = n_a * n_b  # z[a, b] is column a * n_b + b
+    h.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
+    for b in range(n_b):
+        idx = np.arange(n_a, dtype=np.int32) * n_b + b
+        h.addRow(r[b], r[b], n_a, idx, np.ones(n_a))
+    for a in range(n_a):
+        idx = a * n_b + np.arange(n_b, dtype=np.int32)
+        h.addRow(-highspy.kHighsInf, u[a], n_b, idx, np.ones(n_b))
+    if weight.any():
+        bound = least / total
+        h.addRow(-highspy.kHighsInf, bound + 1e-9 * max(1.0, bound), n,
+                 np.arange(n, dtype=np.int32), weight.ravel())
+    hessian = highspy.HighsHessian()
+    hessian.dim_ = n
+    hessian.format_ = highspy.HessianFormat.kTriangular
+    hessian.start_ = np.arange(n + 1, dtype=np.int32)
+    hessian.index_ = np.arange(n, dtype=np.int32)
+    hessian.value_ = np.repeat(2.0 / u, n_b)
+    h.passHessian(hessian)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    z = np.clip(np.array(h.getSolution().col_value, dtype=float), 0.0, None)
+    return z.reshape(n_a, n_b) * total
+
+
+def apportion(owed: np.ndarray, total: int, names: list[str] | None = None,
+              exact: bool = False) -> np.ndarray:
     """Split `total` pence over `owed` pro rata, in whole pence (largest remainder, ties
-    to the first); all of `owed` when `total` covers it."""
-    owed = owed.astype(np.int64)
-    whole = int(owed.sum())
-    if total >= whole:
+    to the id that sorts first in `names`, by default the first); all of `owed` when
+    `total` covers it, unless `exact` (`owed` already sums to `total`, perhaps not
+    in whole pence)."""
+    if not exact:
+        owed = owed.astype(np.int64)
+    whole = float(owed.sum())
+    if whole <= 0:
+        return np.zeros(len(owed), dtype=np.int64)
+    if not exact and total >= whole:
         return owed
-    exact = owed.astype(float) * (total / whole)
-    share = np.floor(exact).astype(np.int64)
+    share_exact = owed.astype(float) * (total / whole)
+    share = np.floor(share_exact).astype(np.int64)
     left = total - int(share.sum())
-    order = np.lexsort((np.arange(len(owed)), -(exact - share)))
-    share[order[:left]] += 1
+    rank = np.argsort(np.argsort(np.array(
+        names if names is not None else [f"{n:09d}" for n in range(len(owed))], dtype=object)))
+    remainder = np.round(share_exact - share, 9)
+    order = np.lexsort((rank, -remainder))
+    share[order[:max(left, 0)]] += 1
     return share
 
 
@@ -297,6 +368,8 @@ def gains_graph(result: RunResult, scenario: str) -> nx.DiGraph:
     ref = compared(result, s)
     gap = change(result, s)
     shares = result.analyses.get("shapley", {}).get(scenario, {})
+    import networkx as nx
+
     graph = nx.DiGraph(scenario=scenario, reference=ref.name if ref else "",
                        currency=result.instance.currency)
     figures = s.agencies.set_index("agency")
@@ -307,6 +380,9 @@ def gains_graph(result: RunResult, scenario: str) -> nx.DiGraph:
             numbers["change"] = float(gap[a])
         if a in shares:
             numbers["shapley"] = float(shares[a])
+        agreed = s.extra.get("agreement")
+        if isinstance(agreed, dict):  # what the agreement moves: net less the plan's position
+            numbers["agreement_moves"] = float(agreed["positions"][a]["moves"])
         graph.add_node(a, name=result.instance.agencies[a].name, **numbers)
 
     money = {"funds": flows.funds, "saves": flows.saves,
@@ -344,6 +420,8 @@ def combined_graph(result: RunResult) -> nx.DiGraph:
     Money kinds a scenario does not have on an edge are 0.0; a node's change is
     left out where the scenario has no optimal reference.
     """
+    import networkx as nx
+
     graphs = [gains_graph(result, s.name) for s in result.scenarios if s.status == "optimal"]
     out = nx.DiGraph(name=result.instance.name, currency=result.instance.currency,
                      scenarios=",".join(g.graph["scenario"] for g in graphs))

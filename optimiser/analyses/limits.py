@@ -53,7 +53,8 @@ def limits(result: RunResult) -> dict[str, Any]:
     (max_units | min_units | target | max_net_cost | budget), item (id), years (calendar
     years it binds), gain (objective gained by relaxing it one unit a year; None without
     duals), unit (what one unit is), figure (the dotted path of its figure), basis (source |
-    assumption | unstated) and note (the source or assumption as written)."""
+    assumption | arithmetic on assumptions | arithmetic | unstated) and note (the source
+    or assumption as written)."""
     prepared = result.prepared
     table = assumptions(prepared.path, prepared.source, prepared.instance)
     out: dict[str, Any] = {}
@@ -212,22 +213,29 @@ def _stream_spend(s: ScenarioResult, data: PlaceData) -> np.ndarray:
 
 def figure_basis(table: pd.DataFrame, source: Source,
                  path: tuple[str, ...]) -> tuple[str, str]:
-    """Whether the figure at `path` is sourced or an assumption: ('source' | 'assumption' |
-    'unstated', the note as written). From the comment beside it in the instance (an
+    """Whether the figure at `path` is sourced or an assumption: (its basis, the note as
+    written); the basis is the kind `optimiser.inputs.assumptions` gives its note (the
+    weakest where it has several), or 'unstated'. From the comment beside it in the instance (an
     ASSUMPTION marker makes it an assumption), else from the named figures it is written
     with (an assumption where any of them is one)."""
     if not table.empty:
         mine = table[table["path"] == ".".join(path)]
+        if mine.empty:
+            use = source.uses.get(path)
+            names = list(getattr(use, "names", []) or [])
+            mine = table[table["path"].isin([f"figures.{n}" for n in names])]
         if not mine.empty:
-            kind = "assumption" if (mine["kind"] == "assumption").any() else "source"
-            return kind, "; ".join(str(n) for n in mine["note"])
-        use = source.uses.get(path)
-        names = list(getattr(use, "names", []) or [])
-        rows = table[table["path"].isin([f"figures.{n}" for n in names])]
-        if not rows.empty:
-            kind = "assumption" if (rows["kind"] == "assumption").any() else "source"
-            return kind, "; ".join(str(n) for n in rows["note"])
+            return _weakest(mine["kind"].tolist()), "; ".join(str(n) for n in mine["note"])
     return "unstated", ""
+
+
+def _weakest(kinds: list[str]) -> str:
+    """The weakest basis among a figure's notes: an assumption, then arithmetic on
+    assumptions, then arithmetic, then a source."""
+    for kind in ("assumption", "arithmetic on assumptions", "arithmetic"):
+        if kind in kinds:
+            return kind
+    return "source"
 
 
 def limits_table(entry: dict[str, Any] | None) -> pd.DataFrame:

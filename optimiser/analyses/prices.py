@@ -35,7 +35,7 @@ more pound is worth with the same services running, which a set-up decision the
 pound would tip is not counted in. Each entry then says so (`marginal_value_basis`).
 
 Ranked: `rank` 1 is the costliest ring-fence (largest lift_gain, then largest
-marginal_value, then the order the instance declares the streams); the dict is
+marginal_value, then the stream id that sorts first); the dict is
 in rank order too.
 """
 
@@ -101,7 +101,7 @@ def ring_fence_prices(result: RunResult) -> dict[str, dict[str, Any]]:
         return {s: {"lift_gain": None, "marginal_value": None, "rank": None,
                     "reference": run.name} for s in streams}
     gains, marginals = priced
-    order = sorted(range(len(streams)), key=lambda n: (-gains[n], -marginals[n], n))
+    order = sorted(range(len(streams)), key=lambda n: (-gains[n], -marginals[n], streams[n]))
     basis = ({"marginal_value_basis": FIXED_BASIS} if len(model.lp.integer) else {})
     return {streams[n]: {"lift_gain": float(gains[n]), "marginal_value": float(marginals[n]),
                          "rank": rank, "reference": run.name, **basis}

@@ -195,8 +195,9 @@ def expected_solves(s: ScenarioResult) -> int:
 
 
 def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
-    """The game of a pooled scenario, and its players (agencies with poolable money),
-    on the scenario's model loaded with its bounds."""
+    """The game of a pooled scenario, and its players (agencies with poolable money, in
+    the order of their ids, so that sampled permutations do not depend on how the
+    instance lists them), on the scenario's model loaded with its bounds."""
     assert s.data is not None and s.lp is not None
     data, lp = s.data, s.lp
     if s.model is not None:
@@ -204,7 +205,7 @@ def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
     pool = pool_columns(lp, data)
     poolable = data.pool_share[:, None] * data.budget  # (S, H): p_st's upper bound in the model
     columns, bounds, players = [], [], []
-    for a, agency in enumerate(data.agencies):
+    for a, agency in sorted(enumerate(data.agencies), key=lambda pair: pair[1]):
         held = [(st, t) for st in np.flatnonzero(data.stream_agency == a)
                 for t in range(data.years)]
         cols = np.array([pool[st, t] for st, t in held], dtype=np.int64)

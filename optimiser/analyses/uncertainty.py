@@ -78,7 +78,7 @@ from optimiser.inputs.ranges import (
     uncertain_figures,
 )
 from optimiser.inputs.yamlsource import dotted
-from optimiser.place.scenarios import place_data
+from optimiser.place.scenarios import main_pooled, place_data
 from optimiser.solving.highs import (
     CompiledLP,
     basis,
@@ -91,7 +91,7 @@ from optimiser.solving.highs import (
     set_row_lower,
     solve,
 )
-from optimiser.solving.results import gain_share_payments, tidy
+from optimiser.solving.results import agreement_payments, tidy
 
 if TYPE_CHECKING:
     from optimiser.pipeline import Prepared, RunResult
@@ -191,15 +191,10 @@ def make_plan(result: RunResult) -> Plan:
 
 
 def main_scenario(result: RunResult) -> str:
-    """The scenario the tornado explains: 'pooled' if it pools, else the first pooled
-    scenario without incentives, else the first pooled one, else the first."""
-    runs = {r.name: r for r in result.prepared.runs}
-    names = [s.name for s in result.scenarios]
-    pooled = [n for n in names if runs[n].scenario.pooling]
-    if "pooled" in pooled:
-        return "pooled"
-    plain = [n for n in pooled if runs[n].scenario.incentives == "none"]
-    return (plain or pooled or names)[0]
+    """The scenario the tornado explains: the place's main pooled scenario
+    (`optimiser.place.scenarios.main_pooled`, the headline's), else the first."""
+    main = main_pooled(result.prepared.runs, [s.name for s in result.scenarios])
+    return main.name if main is not None else result.scenarios[0].name
 
 
 # --------------------------------------------------------------------------- one worker's models
@@ -445,8 +440,9 @@ def _solve_in_place(
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
     position = agency_position(data, effective_units(data, units), model.spend @ x)
     net = position
-    if reference is not None and data.transfers:
-        pay = gain_share_payments(position, reference)
+    if reference is not None and data.agreement is not None:
+        # fair shares need the draw's Shapley shares, which are not found: nothing moves
+        pay = agreement_payments(data.agreement, position, reference, data.agreement_shares)
         net = position + pay.sum(axis=0) - pay.sum(axis=1)
     return status, objective, position, net
 
@@ -576,7 +572,8 @@ def _on_dask(
         from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
     except ImportError as err:
-        raise UsageError(f"--scheduler needs dask.distributed: {err}") from None
+        raise UsageError("--scheduler needs Dask, an optional extra that is not installed "
+                         f"here: pip install 'optimise[dask]' ({err})") from None
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
@@ -716,7 +713,7 @@ class UncertaintyResult:
         n = len(self.uniforms)
         if not self.figures or n == 0:
             return pd.DataFrame(columns=["draw", "figure", "value"])
-        low, central, high = (np.array([getattr(f, k) for f in self.figures])
+        low, central, high = (np.array([getattr(f, k) for f in self.figures], dtype=float)
                               for k in ("low", "central", "high"))
         values = triangular(self.uniforms, low, central, high)  # (N, F)
         labels = [f.label for f in self.figures]

@@ -34,10 +34,103 @@ def assumptions(path: Path, source: Source, instance: Instance) -> pd.DataFrame:
         text = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         text = ""
-    rows = (comment_rows(text, source) + source_field_rows(source, instance)
+    header = header_rows(text)
+    rows = (header + comment_rows(text, source) + source_field_rows(source, instance)
             + figure_rows(source))
+    assumed = assumed_numbers([r for r in rows if r["kind"] == "assumption"])
+    for row in rows:
+        row["kind"] = classify(row["note"], row["kind"], assumed)
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.sort_values(["line", "path"], kind="mergesort").reset_index(drop=True)
+
+
+HEADING = re.compile(r"^([A-Z][^:]{2,60}):\s*$")
+"""A heading in an instance's header comment: 'Prices used throughout:'."""
+BULLET = re.compile(r"^- ")
+NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
+FIGURE = re.compile(r"(?:GBP|£|EUR|€|USD|\$)\s?-?\d[\d,]*(?:\.\d+)?(?:\s?(?:m|bn|k)\b)?")
+ARITHMETIC = re.compile(r"\d[\d,.]*\s*(?:x|×|\*|/|÷)\s*-?\(?\d")
+CITATION = re.compile(r"docs/[\w-]+\.md#|https?://|\b(?:19|20)\d\d\b.*[A-Z]")
+
+
+def header_rows(text: str) -> list[dict[str, Any]]:
+    """The figures an instance names in its header comment (the comment lines before its
+    first key): each bullet ('- ...', with the lines that continue it) under a heading
+    ('Prices used throughout:') that names a money figure. Path: 'header: <heading>'; value:
+    the first money figure it names; kind as its note says."""
+    lines = text.splitlines()
+    rows: list[dict[str, Any]] = []
+    heading, start = "", 0
+    bullet: list[str] = []
+
+    def close() -> None:
+        note = " ".join(bullet).strip()
+        money = FIGURE.search(note)
+        if heading and money:
+            rows.append({"line": start, "path": f"header: {heading}", "value": money.group(0),
+                         "kind": "assumption" if ASSUMPTION.search(note) else "source",
+                         "note": note})
+
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped.startswith("#"):
+            if stripped:
+                break
+            continue
+        body = stripped.lstrip("#").strip()
+        if HEADING.match(body):
+            close()
+            heading, bullet = HEADING.match(body).group(1), []  # type: ignore[union-attr]
+        elif BULLET.match(body):
+            close()
+            bullet, start = [body[2:]], number
+        elif body and bullet:
+            bullet.append(body)
+        else:
+            close()
+            bullet = []
+    close()
+    return rows
+
+
+def assumed_numbers(rows: list[dict[str, Any]]) -> set[float]:
+    """The numbers stated by assumptions (their notes and values), for `classify`; numbers
+    below 10 are left out (too common to tell one figure from another)."""
+    found: set[float] = set()
+    for row in rows:
+        for text in (str(row["note"]), str(row["value"])):
+            for n in NUMBER.findall(text):
+                value = _number(n)
+                if value is not None and abs(value) >= 10:
+                    found.add(value)
+    return found
+
+
+def classify(note: str, kind: str, assumed: set[float]) -> str:
+    """What a figure's note makes it:
+
+    - 'assumption': the note says ASSUMPTION (or ASSUMED);
+    - 'arithmetic on assumptions': no source cited, and the note is arithmetic (a product or
+      ratio of numbers, or a bare number) on a number some assumption states
+      ('1.5 x 2,700 x 0.64', where GBP 2,700 is an assumption in the header);
+    - 'arithmetic': the same on numbers no assumption states;
+    - 'source' otherwise (the note names where the figure comes from).
+    """
+    if kind == "assumption":
+        return kind
+    text = str(note)
+    bare = NUMBER.fullmatch(text.split(":", 1)[0].strip()) is not None
+    if CITATION.search(text) or not (ARITHMETIC.search(text) or bare):
+        return kind
+    numbers = {_number(n) for n in NUMBER.findall(text)}
+    return "arithmetic on assumptions" if numbers & assumed else "arithmetic"
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
 
 
 def comments(text: str) -> dict[int, tuple[str, bool]]:
@@ -188,6 +281,8 @@ def render(value: Any) -> str:
         text = "{" + inner + "}"
     elif isinstance(value, list):
         text = "[" + ", ".join(render(v) for v in value) + "]"
+    elif isinstance(value, float):
+        text = f"{value:.10g}"  # 51, not 51.00000000000001 from a product of figures
     else:
         text = str(value)
     return text if len(text) <= 80 else text[:77] + "..."

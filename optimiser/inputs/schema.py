@@ -24,6 +24,8 @@ from pydantic import (
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
 """An id: lower-case letters, digits and underscores."""
 
+MAX_YEARS = 100
+"""The longest plan, in years (and the longest lag)."""
 MAX_FIGURE = 1e15
 """The largest figure an instance may give (HiGHS reads 1e20 and above as 'no limit')."""
 
@@ -201,7 +203,7 @@ class Intervention(Strict):
         default_factory=dict,
         description="Cashable money per unit, to each agency; negative is a loss; may be a range.",
     )
-    lag: Annotated[int, Field(ge=0, strict=True)] = Field(
+    lag: Annotated[int, Field(ge=0, le=MAX_YEARS, strict=True)] = Field(
         default=0, description="Whole years before the savings arrive."
     )
     deadweight: UncertainShare = Field(
@@ -250,6 +252,18 @@ class Robust(Strict):
         default=0, description="Seed of the sample's draws.")
 
 
+class RiskShare(Strict):
+    """A section 75 risk share: fixed shares of what pooling gains or costs."""
+
+    risk_share: dict[Id, Finite] = Field(
+        description="Agency -> its share of the pooled surplus or deficit (shares >= 0, "
+        "adding up to 1).")
+
+
+AGREEMENTS = ("gain_share", "fair_shares", "risk_share")
+"""The agreements a pooled scenario may name (`Scenario.agreement`)."""
+
+
 class Scenario(Strict):
     """A way of running the place: ring-fenced or pooled, protected or not."""
 
@@ -266,7 +280,24 @@ class Scenario(Strict):
         description="Scenario whose positions no_worse_off protects; "
         "default the first scenario with pooling false.",
     )
-    transfers: bool = Field(default=False, description="Whether gain-share transfers are allowed.")
+    transfers: bool = Field(default=False, description="Whether gain-share transfers are allowed "
+                            "(the same as agreement: gain_share).")
+    agreement: Literal["gain_share", "fair_shares"] | RiskShare | None = Field(
+        default=None,
+        description="How the partners share what pooling gains or costs against the reference: "
+        "gain_share (each partner below its reference made whole by those above, in proportion "
+        "to their surplus), {risk_share: {agency: share}} (fixed shares of the surplus or "
+        "deficit), or fair_shares (the surplus or deficit in proportion to each partner's "
+        "Shapley share of the pooling gain).")
+
+    def agreed(self) -> str | None:
+        """The agreement's kind ('gain_share', 'risk_share', 'fair_shares'), or None;
+        `transfers: true` is gain_share."""
+        if isinstance(self.agreement, RiskShare):
+            return "risk_share"
+        if self.agreement is not None:
+            return self.agreement
+        return "gain_share" if self.transfers else None
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="Dotted path -> value, applied before the model is built."
     )
@@ -286,8 +317,8 @@ class Instance(Strict):
     start_year: Annotated[int, Field(strict=True)] = Field(
         default=1, description="First year of the plan."
     )
-    years: Annotated[int, Field(ge=1, le=100, strict=True)] = Field(
-        default=1, description="Horizon H, in years."
+    years: Annotated[int, Field(ge=1, le=MAX_YEARS, strict=True)] = Field(
+        description="Horizon H, in years (required)."
     )
     discount_rate: Annotated[float, Field(gt=-1, allow_inf_nan=False, strict=True)] = Field(
         default=0.035, description="Annual discount rate (Green Book default 0.035)."

@@ -26,7 +26,9 @@ leaves the field to its default):
   (`reablement; night_sitting`); `-` for an empty ring-fence; blank for the
   default (every intervention the stream's agency delivers).
 
-Numbers may carry a currency sign, thousands commas (`£1,200`) or a per cent
+Numbers may carry a currency sign, thousands commas (`£1,200`; money or figures
+with dots between groups of three digits, `€1.200`, `1.200,50` or `2.500.000`, are
+refused as ambiguous) or a per cent
 sign (`50%` is 0.5). XLSX files are read values only: a formula's value as the
 workbook last saved it, never evaluated (a formula with no saved value is an
 error). CSV files are UTF-8, or Windows-1252 as Excel saves 'CSV (Comma
@@ -49,14 +51,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.utils import get_column_letter
 from pydantic import BaseModel
 
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.schema import Agency, Intervention, Outcome, Stream
 from optimiser.inputs.validate import PER_YEAR_FIELDS
-from optimiser.inputs.yamlsource import MAX_BYTES, Cell, Source
+from optimiser.inputs.yamlsource import Cell, Source, read_regular
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "agencies": Agency, "streams": Stream, "interventions": Intervention, "outcomes": Outcome}
@@ -67,9 +67,15 @@ MAP_PREFIXES = {"effect": "effects", "effects": "effects", "saving": "savings",
                 "savings": "savings"}
 EMPTY_LIST = "-"
 SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
-MAX_UNZIPPED = 200 * 1024 * 1024
+MAX_TABLE_BYTES = 20 * 1024 * 1024
+"""The largest table file."""
+MAX_UNZIPPED = 50 * 1024 * 1024
 """A workbook whose parts unzip to more than this is refused (a zip bomb, or not a place)."""
-MAX_CELLS = 2_000_000
+MAX_CELLS = 200_000
+"""The most cells a table may hold (counted as its rows stream in, so a sheet whose
+formatting runs far beyond its figures stops here, not at the end of the sheet)."""
+MAX_COLUMNS = 16_384
+"""A spreadsheet's limit (column XFD)."""
 
 
 @dataclass(frozen=True)
@@ -152,12 +158,14 @@ def read_table(source: Source, section: str, base: Path, name: str,
         raise fail(f"table {name!r}: a table is a .csv or .xlsx file{hint}")
     if kind == "csv" and sheet is not None:
         raise fail(f"table {name!r}: a CSV file has no sheets; drop 'sheet'")
+    if not path.resolve().is_relative_to(base.resolve()):
+        raise fail(f"table {name!r}: tables are read from the instance's folder or a folder "
+                   f"inside it ({base}); copy the table there")
     try:
-        if not path.is_file():
-            raise fail(f"table {name!r}: no such file (looked in {path.parent})")
-        if path.stat().st_size > MAX_BYTES:
-            raise fail(f"table {name!r}: larger than {MAX_BYTES // 2**20} MB")
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_TABLE_BYTES)
+    except ValueError as exc:
+        looked = f" (looked in {path.parent})" if str(exc) == "no such file" else ""
+        raise fail(f"table {name!r}: {exc}{looked}") from None
     except OSError as exc:
         raise fail(f"table {name!r}: cannot read it: {exc.strerror or exc}") from None
     digest = hashlib.sha256(raw).hexdigest()
@@ -185,13 +193,61 @@ def _csv_rows(raw: bytes, shown: str) -> list[list[Any]]:
     try:
         for row in reader:
             rows.append(row)
-            if len(rows) * max(1, len(row)) > MAX_CELLS:
-                raise InstanceError([Problem(shown, "", None, "the table is too large",
+            cells = len(rows) * max(1, len(row))
+            if cells > MAX_CELLS or len(row) > MAX_COLUMNS:
+                raise InstanceError([Problem(shown, "", None, _too_large(len(row)),
                                              row=len(rows))])
     except csv.Error as exc:
         raise InstanceError([Problem(shown, "", None, f"not a valid CSV file: {exc}",
                                      row=len(rows) + 1)]) from None
     return rows
+
+
+def _too_large(columns: int) -> str:
+    """Why a table is refused for its size."""
+    if columns > MAX_COLUMNS:
+        return (f"the table has {columns:,} columns, more than a spreadsheet's "
+                f"{MAX_COLUMNS:,}")
+    return (f"the table is too large (more than {MAX_CELLS:,} cells, or formatting far "
+            "beyond its figures: delete the unused rows and columns)")
+
+
+def _xml_problem(archive: zipfile.ZipFile) -> str | None:
+    """Why a workbook's XML is refused before any is parsed: a DOCTYPE or entities, which
+    no spreadsheet writes (they make XXE and 'billion laughs' workbooks)."""
+    for info in archive.infolist():
+        if not info.filename.endswith((".xml", ".rels", ".vml")):
+            continue
+        with archive.open(info) as part:
+            head = part.read(8192)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            head = head.decode("utf-16", errors="ignore").encode("utf-8")
+        head = head.replace(b"\x00", b"").upper()
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            return (f"the workbook's part {info.filename} declares a DOCTYPE or entities, "
+                    "which no spreadsheet writes; save the workbook again from your "
+                    "spreadsheet as .xlsx")
+        if info.filename.startswith("xl/worksheets/") and _cells(archive, info) > MAX_CELLS:
+            return _too_large(0)
+    return None
+
+
+_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
+
+
+def _cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """How many cells a worksheet's XML holds, counted in its bytes as they unzip (fast:
+    no XML is parsed), so a sheet of millions of cells is refused before it is read."""
+    count, tail = 0, b""
+    with archive.open(info) as part:
+        while chunk := part.read(1 << 20):
+            block = tail + chunk
+            count += len(_CELL.findall(block))
+            tail = block[-8:]
+            count -= len(_CELL.findall(tail))  # counted again with the next chunk
+            if count > MAX_CELLS:
+                break
+    return count
 
 
 def _xlsx_rows(raw: bytes, shown: str, sheet: str, default: bool) -> tuple[str, list[list[Any]]]:
@@ -205,8 +261,15 @@ def _xlsx_rows(raw: bytes, shown: str, sheet: str, default: bool) -> tuple[str, 
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED:
                 raise fail(f"the workbook unzips to more than {MAX_UNZIPPED // 2**20} MB")
-    except zipfile.BadZipFile:
+            problem = _xml_problem(archive)
+            if problem:
+                raise fail(problem)
+    except InstanceError:
+        raise
+    except Exception:  # a damaged zip: BadZipFile, zlib.error, EOFError, an unknown method
         raise fail("not an XLSX workbook (save it from your spreadsheet as .xlsx)") from None
+    import openpyxl  # here, not at the top: only workbooks need it (a third of a second)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about features it drops
@@ -221,14 +284,12 @@ def _xlsx_rows(raw: bytes, shown: str, sheet: str, default: bool) -> tuple[str, 
                 listed = ", ".join(repr(n) for n in names)
                 raise fail(f"no sheet {sheet!r}; the workbook has {listed}")
             sheet = names[0]
-        rows = [list(r) for r in values[sheet].iter_rows(values_only=True)]
-        if sum(len(r) for r in rows) > MAX_CELLS:
-            raise fail("the table is too large", sheet)
+        rows = _streamed(values[sheet], fail, sheet)
         unsaved = [
             Problem(shown, "", None, f"the formula {written} has no saved value: open the "
                     "workbook in a spreadsheet and save it, or type the value", sheet, n + 1,
                     get_column_letter(m + 1))
-            for n, row in enumerate(formulas[sheet].iter_rows(values_only=True))
+            for n, row in enumerate(_streamed(formulas[sheet], fail, sheet))
             for m, written in enumerate(row)
             if isinstance(written, str) and written.startswith("=")
             and _blank(_at(rows[n], m) if n < len(rows) else None)]
@@ -238,6 +299,19 @@ def _xlsx_rows(raw: bytes, shown: str, sheet: str, default: bool) -> tuple[str, 
         values.close()
         formulas.close()
     return sheet, rows
+
+
+def _streamed(sheet: Any, fail: Any, name: str) -> list[list[Any]]:
+    """A read-only sheet's rows, streamed, refused (`fail`) as soon as they pass
+    MAX_CELLS cells or a row MAX_COLUMNS columns, before the rest is read."""
+    rows: list[list[Any]] = []
+    cells = 0
+    for values in sheet.iter_rows(values_only=True):
+        rows.append(list(values))
+        cells += len(values)
+        if cells > MAX_CELLS or len(values) > MAX_COLUMNS:
+            raise fail(_too_large(len(values)), name, len(rows))
+    return rows
 
 
 def parse_table(table: Table, section: str, horizon: tuple[int, int] | None,
@@ -287,6 +361,11 @@ def _columns(table: Table, section: str, horizon: tuple[int, int] | None,
              problems: list[Problem]) -> list[Column]:
     """Read the header row: which field each column fills."""
     header = table.rows[0]
+    if "id" not in {_text(raw).lower() for raw in header}:  # not a table: quote nothing of it
+        problems.append(table.cell(1).problem(
+            (section,), "there is no 'id' column: the first row names the columns, one of "
+            "them 'id' (one row per id)"))
+        return []
     fields = list(SECTIONS[section].model_fields)
     per_year = PER_YEAR_FIELDS.get(section, ())
     columns: list[Column] = []
@@ -412,6 +491,10 @@ def parse_number(value: Any) -> tuple[int | float | None, str | None]:
         number = float(value)
     else:
         text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+        if _DOT_THOUSANDS.fullmatch(text):
+            return None, (f"{str(value).strip()!r} is ambiguous: in much of Europe the dot "
+                          "separates thousands; write 1200 or 1,200 for twelve hundred, 1.2 "
+                          "for one point two")
         match = re.fullmatch(r"([+-]?)[£$€]?(\d{1,3}(?:,\d{3})+|\d*)(\.\d*)?([eE][+-]?\d+)?(%?)",
                              text)
         if not match or not (match.group(2) or (match.group(3) or "")[1:]):
@@ -433,10 +516,21 @@ def _named(text: str) -> bool:
         for p in parts)
 
 
+_DOT_THOUSANDS = re.compile(
+    r"[+-]?(?:[£$€][1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?"  # money: €1.200, £1.200,50
+    r"|[£$€]?[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d*)?"  # two dots or more: 2.500.000
+    r"|[£$€]?[1-9]\d{0,2}(?:\.\d{3})+,\d*)%?")  # a decimal comma after: 1.200,50
+"""Money, or a figure, written with dots between groups of three digits (`€1.200`,
+`1.200,50`, `2.500.000`): thousands in much of Europe; refused rather than read as 1.2.
+A plain `1.174` stays a decimal (an effect a unit, say)."""
+
+
 def _horizon(data: dict[str, Any]) -> tuple[int, int] | None:
-    """(start_year, years) as the YAML gives them (schema defaults 1 and 1), if whole numbers."""
-    start, years = data.get("start_year", 1), data.get("years", 1)
-    if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, years)):
+    """(start_year, years) as the YAML gives them (start_year defaults to 1; years is
+    required), if whole numbers."""
+    start, years = data.get("start_year", 1), data.get("years")
+    if (isinstance(start, bool) or not isinstance(start, int)
+            or isinstance(years, bool) or not isinstance(years, int)):
         return None
     return start, max(0, years)
 
@@ -523,3 +617,13 @@ def table_columns(section: str) -> list[str]:
             if field in per_year:
                 out.append(f"{field}_<year>")
     return out
+
+
+def get_column_letter(n: int) -> str:
+    """A spreadsheet column's letters from its 1-based number: 1 -> A, 27 -> AA (as
+    openpyxl's, without importing openpyxl for YAML-only instances)."""
+    letters = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

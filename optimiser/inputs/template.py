@@ -8,6 +8,10 @@ files round-trip: as written they load and solve.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -156,18 +160,48 @@ def write_template(folder: Path, force: bool = False) -> list[Path]:
     yaml_path, book_path = folder / f"{STEM}.yaml", folder / f"{STEM}.xlsx"
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"template: {folder} is a file, not a folder")
-    existing = [p for p in (yaml_path, book_path) if p.exists()]
+    links = [p for p in (yaml_path, book_path) if p.is_symlink()]
+    if links:
+        raise OutputError(f"template: {links[0]} is a link (to {os.readlink(links[0])}); the "
+                          "template writes only files of its own, never through a link: "
+                          "remove it or choose another folder")
+    existing = [p for p in (yaml_path, book_path) if os.path.lexists(p)]
     if existing and not force:
         verb = "exists" if len(existing) == 1 else "exist"
         raise OutputError(f"template: {' and '.join(map(str, existing))} already {verb}; "
                           "choose another folder or pass --force")
+    if any(not p.is_file() for p in existing):
+        raise OutputError(f"template: {existing[0]} is not a file; choose another folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        workbook().save(book_path)
-        yaml_path.write_text(YAML, encoding="utf-8")
+        buffer = io.BytesIO()
+        workbook().save(buffer)
+        _replace(book_path, buffer.getvalue())
+        _replace(yaml_path, YAML.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"template: cannot write in {folder}: {exc.strerror or exc}") from None
     return [yaml_path, book_path]
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write `path` as a new file beside it, then rename it into place: a link planted at
+    `path` meanwhile is replaced, never written through."""
+    fd, staged = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(staged, 0o666 & ~_umask())
+        os.replace(staged, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(staged)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def workbook() -> openpyxl.Workbook:

@@ -24,6 +24,7 @@ from optimiser.inputs.schema import (
     Intervention,
     Outcome,
     Range,
+    RiskShare,
     Robust,
     Scenario,
     Stream,
@@ -73,6 +74,11 @@ def schema_problems(errors: Sequence[Any], data: Any) -> list[tuple[Path, str]]:
     """
     located: dict[Path, str] = {}
     for e in errors:
+        agreement = _agreement_problem(e["loc"], data)
+        if agreement is not None:
+            if agreement[1]:
+                located.setdefault(*agreement)
+            continue
         clean: list[str | int] = []
         other_member = False
         for part in e["loc"]:
@@ -89,6 +95,27 @@ def schema_problems(errors: Sequence[Any], data: Any) -> list[tuple[Path, str]]:
             continue
         located.setdefault(loc, _plain(e, loc, data))
     return _merge_misspellings(located, data)
+
+
+AGREEMENT_FORMS = "gain_share, fair_shares or {risk_share: {agency: share, ...}}"
+
+
+def _agreement_problem(loc: tuple[Any, ...], data: Any) -> tuple[Path, str] | None:
+    """A scenario's `agreement` is a name or a risk share, so pydantic reports both forms;
+    keep the one the file wrote: (path, message), (path, '') to drop the error, or None
+    for an error elsewhere."""
+    if len(loc) < 4 or loc[0] != "scenarios" or loc[2] != "agreement":
+        return None
+    at = tuple(loc[:3])
+    written = _get(data, at)
+    if isinstance(written, dict):
+        if loc[3] != "RiskShare":
+            return at, ""
+        return None  # the risk share's own errors, located inside it (tag dropped below)
+    word = str(written)
+    close = difflib.get_close_matches(word, ["gain_share", "fair_shares"], n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return at, f"unknown agreement '{word}'{hint} (an agreement is {AGREEMENT_FORMS})"
 
 
 def _merge_misspellings(located: dict[Path, str], data: Any) -> list[tuple[Path, str]]:
@@ -117,6 +144,8 @@ def _fields_at(parent: Path, data: Any) -> list[str]:
         return list(SECTION_MODELS[str(parent[0])].model_fields)
     if len(parent) == 3 and parent[0] == "scenarios" and parent[2] == "robust":
         return list(Robust.model_fields)
+    if len(parent) == 3 and parent[0] == "scenarios" and parent[2] == "agreement":
+        return list(RiskShare.model_fields)
     written = _get(data, parent)
     if isinstance(written, dict) and set(written) & set(Range.model_fields):
         return list(Range.model_fields)
@@ -136,7 +165,8 @@ def _get(data: Any, path: Path) -> Any:
 def _is_union_tag(part: str | int) -> bool:
     """Pydantic puts the union member's name in the location; it means nothing to a user."""
     return isinstance(part, str) and (part.startswith(("list[", "function-")) or part in {
-        "float", "int", "constrained-float", "constrained-int"} or part in UNION_TAGS)
+        "float", "int", "constrained-float", "constrained-int", "RiskShare"}
+        or part in UNION_TAGS)
 
 
 MISSING = "is required but missing"
@@ -300,12 +330,103 @@ def check_references(instance: Instance, source: Source) -> list[Problem]:
     for name, scenario in (instance.scenarios or {}).items():
         for sid in scenario.pool_share:
             unknown("stream", sid, streams, ("scenarios", name, "pool_share", sid))
+        problems.extend(agreement_problems(name, scenario, agencies, source))
         if scenario.reference is not None:
             declared = set(instance.scenarios or {}) - {name}
             need(scenario.reference in declared, ("scenarios", name, "reference"),
                  f"unknown scenario '{scenario.reference}'{suggest(scenario.reference, declared)}"
                  if scenario.reference != name else "a scenario cannot be its own reference")
+    problems += [source.problem(path, message) for path, message in limits(instance)]
     return problems
+
+
+SHARES_ADD_UP = 1e-9
+"""How far a risk share's shares may add up from 1."""
+
+
+def agreement_problems(name: str, scenario: Scenario, agencies: set[str],
+                       source: Source) -> list[Problem]:
+    """A scenario's `agreement`: only where it pools; `transfers: true` is gain_share and
+    names no other; a risk share names known agencies, each share >= 0, adding up to 1
+    (within SHARES_ADD_UP). The first problem found, located."""
+    at = ("scenarios", name, "agreement")
+    if scenario.agreement is None:
+        return []
+    if not scenario.pooling:
+        return [source.problem(at, "an agreement shares what pooling gains or costs, and this "
+                                   "scenario does not pool (pooling: false)")]
+    if scenario.transfers and scenario.agreed() != "gain_share":
+        return [source.problem(at, "transfers: true is the gain_share agreement; give "
+                                   "'agreement' or 'transfers', not both")]
+    if not isinstance(scenario.agreement, RiskShare):
+        return []
+    shares = scenario.agreement.risk_share
+    for aid, share in shares.items():
+        where = (*at, "risk_share", aid)
+        if aid not in agencies:
+            return [source.problem(where, f"unknown agency '{aid}'{suggest(aid, agencies)}")]
+        if share < 0:
+            return [source.problem(where, f"a share cannot be negative (got {share:g})")]
+    total = math.fsum(shares.values())
+    if abs(total - 1.0) > SHARES_ADD_UP:
+        return [source.problem((*at, "risk_share"),
+                               f"the shares must add up to 1 (they add up to {total:.12g})")]
+    return []
+
+
+MAX_DISCOUNT_SPAN = 6.0
+"""The discount factors of a plan span at most 10^6 (1.035 over 100 years: 30; 0.15
+over 100 years: about 10^6): beyond it the money of one year is rounding to another's."""
+
+
+SMALLEST_TARGET = 1e-6
+"""The least positive target a year (HiGHS holds rows to an absolute 1e-7)."""
+SMALLEST_SHARE = 1e-9
+"""The least share of one unit a plan can buy and mean it: HiGHS holds its rows to about
+1e-9 of their size."""
+
+
+def limits(instance: Instance) -> list[tuple[Path, str]]:
+    """Figures a plan cannot honour in double precision, before anything is built:
+    lags beyond the plan, discount factors spanning more than 10^MAX_DISCOUNT_SPAN, and a
+    unit so dear that the place's whole budget over the plan, B = sum_s sum_t budget_s,t,
+    buys less than SMALLEST_SHARE of one: unit_cost > B / SMALLEST_SHARE."""
+    out: list[tuple[Path, str]] = []
+    years = instance.years
+    longest = 0
+    budget = sum(sum(per_year(s.budget, years)) for s in instance.streams.values())
+    for iid, item in instance.interventions.items():
+        if item.lag > years:
+            out.append((("interventions", iid, "lag"),
+                        f"lag {item.lag} is longer than the plan ({years} years): its savings "
+                        "would all land after the plan ends"))
+        longest = max(longest, min(item.lag, years))
+        dearest = max((_high_cost(v) for v in _cost_list(item.unit_cost, years)), default=0)
+        if budget > 0 and dearest * SMALLEST_SHARE > budget:
+            out.append((("interventions", iid, "unit_cost"),
+                        f"unit_cost {dearest:g}: the place's whole budget over the plan "
+                        f"({budget:g}) buys less than {SMALLEST_SHARE:g} of one unit, below "
+                        "what a plan can tell from nothing; check the units (money in "
+                        "thousands, or a unit of a thousand?)"))
+    for kid, outcome in instance.outcomes.items():
+        tiny = [v for v in per_year(outcome.target, years) if 0 < v < SMALLEST_TARGET]
+        if tiny:
+            out.append((("outcomes", kid, "target"),
+                        f"a target of {tiny[0]:g} is below {SMALLEST_TARGET:g}, what a plan can "
+                        "tell from nothing (the solver holds rows to about 1e-7); count the "
+                        "outcome in a smaller unit (per thousand, say)"))
+    rate = instance.discount_rate
+    span = abs((years - 1 + longest) * math.log10(1 + rate)) if rate > -1 else math.inf
+    if span > MAX_DISCOUNT_SPAN:
+        out.append((("discount_rate",),
+                    f"discount_rate {rate:g} over {years} years makes money in one year worth "
+                    f"10^{span:.0f} times money in another (at most 10^{MAX_DISCOUNT_SPAN:.0f}); "
+                    "the Green Book rate is 0.035"))
+    return out
+
+
+def _high_cost(value: Any) -> float:
+    return float(value.high if isinstance(value, Range) else value)
 
 
 def running_problems(iid: str, item: Intervention,

@@ -10,8 +10,10 @@ mapping win over merged ones, and earlier merged mappings win over later ones.
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -24,7 +26,9 @@ from optimiser.inputs.named import NamedFigure, Use
 
 Path = tuple[str | int, ...]
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 4 * 1024 * 1024
+"""The largest instance file (a place the size of Birmingham is about 35 KB): a larger
+one is refused before it is read, so no file takes long to refuse."""
 MAX_VALUES = 200_000
 MAX_DEPTH = 100
 
@@ -229,7 +233,7 @@ class _Builder:
     def build(self, node: Node, path: Path) -> Any:
         self.enter(node, path)
         if isinstance(node, ScalarNode):
-            return self.scalar(node, path)
+            return self.scalar(node, path, value=True)
         kind = _MAP if isinstance(node, MappingNode) else _SEQ
         if node.tag != kind:
             self.fail(node, path, f"the tag {_tag(node.tag)!r} is not allowed here")
@@ -247,10 +251,15 @@ class _Builder:
         self.active.discard(id(node))
         return result
 
-    def scalar(self, node: ScalarNode, path: Path) -> Any:
+    def scalar(self, node: ScalarNode, path: Path, value: bool = False) -> Any:
         if node.tag == _TIMESTAMP:
             message = "dates are not allowed here; write the year as a number (or quote the text)"
             self.fail(node, path, message)
+        numeric = node.tag in (_CORE + "int", _CORE + "float")
+        if not node.style and (numeric or (value and node.tag == _CORE + "str")):  # plain
+            problem = yaml11_number(node.value)
+            if problem:
+                self.fail(node, path, problem)
         construct = _SCALARS.get(node.tag)
         if construct is None:
             plain = "write plain numbers, text, true/false, lists and mappings"
@@ -279,8 +288,17 @@ class _Builder:
                 continue
             key = self.key(key_node, path)
             if key in written:
-                where = f"first on line {_line(written[key])}, again on line {_line(key_node)}"
-                self.fail(key_node, (*path, key), f"duplicate key {key!r} ({where})")
+                first = written[key]
+                where = f"first on line {_line(first)}, again on line {_line(key_node)}"
+                if first.value == key_node.value:
+                    self.fail(key_node, (*path, key), f"duplicate key {key!r} ({where})")
+                earlier = next(k for k in written if k == key)
+                self.fail(key_node, (*path, key_node.value),
+                          f"the keys '{first.value}' (line {_line(first)}) and "
+                          f"'{key_node.value}' (line {_line(key_node)}) are the same key: YAML "
+                          f"reads '{first.value}' as {_written(earlier)} and "
+                          f"'{key_node.value}' as {_written(key)}; quote keys meant as text "
+                          f"('{first.value}':)")
             written[key] = key_node
             pairs.append((key, key_node, value_node))
         out: dict[Any, tuple[Node, Node]] = {}
@@ -299,6 +317,35 @@ class _Builder:
                         out[merged_key] = pair
                 self.active.discard(id(source))
         return out
+
+
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]*[0-9][0-9_]*")
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+
+
+def yaml11_number(text: str) -> str | None:
+    """Why a plain number YAML 1.1 would misread is refused, or None.
+
+    YAML 1.1 (what PyYAML implements) reads `0100` as octal (64) and `1:40` as base 60
+    (100); YAML 1.2 and every spreadsheet read them otherwise. Rather than guess, such a
+    figure is refused, with what to write instead.
+    """
+    if _LEADING_ZERO.fullmatch(text):
+        digits = text.lstrip("+-").replace("_", "").lstrip("0") or "0"
+        sign = "-" if text.startswith("-") else ""
+        return (f"{text} starts with a zero, which YAML 1.1 reads as an octal number; write "
+                f"{sign}{digits} (or quote it, '{text}', if it is text)")
+    if _SEXAGESIMAL.fullmatch(text):
+        return (f"{text} has ':' between digits, which YAML 1.1 reads as a base-60 number; "
+                f"write one plain number (or quote it, '{text}', if it is text)")
+    return None
+
+
+def _written(value: Any) -> str:
+    """A key as YAML would write it: true, false, null, 1."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else repr(value)
 
 
 def parse_yaml(text: str, file: str) -> Source:
@@ -439,17 +486,48 @@ def plain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, 
                   "quotes of this line and the one before")
 
 
+def read_regular(path: pathlib.Path, limit: int) -> bytes:
+    """The bytes of the regular file at `path` (links followed), at most `limit` of them.
+
+    ValueError saying why not, in words: a folder, a link to nothing, a pipe, a device
+    (a link to /dev/zero), a socket, or too large; checked on the opened file before a
+    byte is read, so nothing blocks (a pipe) or runs on (a device). OSError passes.
+    """
+    if path.is_dir():
+        raise ValueError("this is a directory, not a file")
+    if not path.exists():
+        if path.is_symlink():
+            raise ValueError(f"a link to nothing (it points to {os.readlink(path)})")
+        raise ValueError("no such file")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a pipe (FIFO)" if stat.S_ISFIFO(mode) else
+                    "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                    "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+            link = f" (a link to {os.path.realpath(path)})" if path.is_symlink() else ""
+            raise ValueError(f"this is {kind}{link}, not a file")
+        if os.fstat(fd).st_size > limit:
+            raise ValueError(f"the file is larger than {limit / 2**20:g} MB")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(limit + 1)
+        if len(raw) > limit:
+            raise ValueError(f"the file is larger than {limit / 2**20:g} MB")
+        return raw
+    finally:
+        os.close(fd)
+
+
 def read_yaml(path: pathlib.Path) -> Source:
     """Read and parse an instance file; every failure is an InstanceError naming the file."""
     file = str(path)
     try:
-        if path.is_dir():
-            _fail(file, None, "this is a directory, not an instance file")
-        if not path.exists():
-            _fail(file, None, "no such file")
-        if path.stat().st_size > MAX_BYTES:
-            _fail(file, None, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_BYTES)
+    except ValueError as exc:
+        message = str(exc).replace("a directory, not a file", "a directory, not an "
+                                   "instance file")
+        _fail(file, None, message)
     except OSError as exc:
         _fail(file, None, f"cannot read the file: {exc.strerror or exc}")
     if b"\x00" in raw:

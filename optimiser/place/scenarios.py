@@ -19,7 +19,7 @@ from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.figures import scenario_uses
 from optimiser.inputs.named import Use
 from optimiser.inputs.ranges import central_instance, multiplier, written_figures
-from optimiser.inputs.schema import DEFAULT_SCENARIOS, Instance, Scenario
+from optimiser.inputs.schema import DEFAULT_SCENARIOS, Instance, RiskShare, Scenario
 from optimiser.inputs.validate import check_references, check_schema, per_year, suggest
 from optimiser.inputs.yamlsource import Source, dotted
 
@@ -66,6 +66,11 @@ def scenario_runs(instance: Instance, source: Source) -> list[ScenarioRun]:
                 ("scenarios", name, "incentives"),
                 "no_worse_off needs a reference scenario: add one with pooling: false, "
                 "or name it with reference:"))
+        elif scenario.agreement is not None and reference is None:
+            problems.append(source.problem(
+                ("scenarios", name, "agreement"),
+                "an agreement shares what pooling gains or costs against a reference "
+                "scenario: add one with pooling: false, or name it with reference:"))
         runs[name] = ScenarioRun(name, scenario, changed, reference,
                                  scenario_uses(source.uses, name, list(scenario.overrides)))
     if problems:
@@ -80,8 +85,40 @@ def default_reference(scenarios: dict[str, Scenario]) -> str | None:
     return next((name for name, s in scenarios.items() if not s.pooling), None)
 
 
+def comparable(run: ScenarioRun, reference: ScenarioRun) -> bool:
+    """Whether a scenario's figures compare with its reference's as like with like: the
+    same horizon (start year and years), discount rate and objective (an override may
+    change any of them)."""
+    a, b = run.instance, reference.instance
+    return (a.years, a.start_year, a.discount_rate, a.objective) == (
+        b.years, b.start_year, b.discount_rate, b.objective)
+
+
+def main_pooled(runs: list[ScenarioRun], declared: list[str]) -> ScenarioRun | None:
+    """The place's main pooled scenario, the one the headline, the tornado, the roll-up's
+    `pooled` and the reports' gains picture speak of: among pooled scenarios with a
+    reference they compare with (`comparable`), in the order `declared`, the one named
+    'pooled'; else the first that pools everything it may (no incentives, agreement,
+    pool_share or overrides of its own); else the first without incentives or
+    overrides; else the first. None where no pooled scenario compares with its
+    reference."""
+    by_name = {r.name: r for r in runs}
+    pooled = [by_name[n] for n in declared if n in by_name and by_name[n].scenario.pooling]
+    fit = [r for r in pooled if r.reference is not None and r.reference in by_name
+           and comparable(r, by_name[r.reference])]
+    named = [r for r in fit if r.name == "pooled"]
+    plain = [r for r in fit if r.scenario.incentives == "none" and not r.scenario.overrides]
+    full = [r for r in plain if not r.scenario.pool_share and r.scenario.agreement is None
+            and not r.scenario.transfers]
+    for choice in (named, full, plain, fit):
+        if choice:
+            return choice[0]
+    return None
+
+
 def _reference_order(runs: dict[str, ScenarioRun], source: Source) -> list[ScenarioRun]:
-    """Order runs so each protected reference is solved before the scenario that needs it."""
+    """Order runs so each reference is solved before a scenario that protects its positions
+    or settles an agreement against them."""
     ordered: list[ScenarioRun] = []
     state: dict[str, str] = {}
 
@@ -94,7 +131,8 @@ def _reference_order(runs: dict[str, ScenarioRun], source: Source) -> list[Scena
                 ("scenarios", chain[0], "reference"), f"references go round in a circle: {cycle}")])
         state[name] = "visiting"
         run = runs[name]
-        if run.scenario.incentives == "no_worse_off" and run.reference is not None:
+        needs = run.scenario.incentives == "no_worse_off" or run.scenario.agreed() is not None
+        if needs and run.reference is not None:
             visit(run.reference, [*chain, name])
         state[name] = "done"
         ordered.append(run)
@@ -230,7 +268,11 @@ def place_data(
         floor=np.array([-a.max_net_cost if a.max_net_cost is not None else np.nan
                         for a in inst.agencies.values()], dtype=float),
         reference=reference,
-        transfers=sc.transfers,
+        transfers=sc.agreed() is not None,
+        agreement=sc.agreed(),
+        agreement_shares=(np.array([sc.agreement.risk_share.get(a, 0.0) for a in agencies],
+                                   dtype=float)
+                          if isinstance(sc.agreement, RiskShare) else None),
         setup_cost=table([v.setup_cost for v in items]),
         min_scale=table([v.min_scale for v in items]),
         tiers=tier_tables(inst),

@@ -28,6 +28,7 @@ from matplotlib.patches import Circle, FancyArrowPatch, Patch
 from optimiser.analyses.gains import EDGE_KINDS, gains_graph
 from optimiser.format import money
 from optimiser.pipeline import RunResult
+from optimiser.place.scenarios import main_pooled
 from optimiser.safe import CHART_STYLE, chart_text, plain_figure
 
 GAINER, LOSER, EVEN = "#1a9850", "#d73027", "#9e9e9e"
@@ -42,7 +43,12 @@ EDGE_STYLE: dict[str, tuple[str, float, str, str]] = {
 """Edge kind -> (colour, curvature, line style, legend text)."""
 
 SMALLEST_DRAWN = 0.02
-"""Arrows carrying less than this share of the largest are left out, to keep it legible."""
+"""Arrows carrying less than this share of the largest are not drawn, to keep it legible;
+the text under the picture names them (`_smaller`)."""
+MOST_ARROWS = 30
+"""At most this many arrows are drawn (the largest), so a place of 10 to 15 agencies reads."""
+NAMED_SMALL = 6
+"""Payments not drawn that the text under the picture names one by one (the largest)."""
 
 
 def draw_gains(result: RunResult, scenario: str) -> Figure:
@@ -56,18 +62,19 @@ def draw_gains(result: RunResult, scenario: str) -> Figure:
     radius = min(0.1, 0.75 * np.sin(np.pi / n)) if n > 1 else 0.1
 
     fig = Figure(figsize=(13, 13), dpi=100)
-    ax = fig.add_axes((0.01, 0.12, 0.98, 0.8))
+    ax = fig.add_axes((0.01, 0.2, 0.98, 0.74))
     ax.set_xlim(-1.85, 1.85)
     ax.set_ylim(-1.5, 1.5)
     ax.set_aspect("equal")
     ax.axis("off")
 
-    amounts = [abs(d[k]) for _, _, d in graph.edges(data=True) for k in EDGE_KINDS]
-    biggest = max(amounts, default=0.0)
-    for a, b, d in graph.edges(data=True):
-        for kind in EDGE_KINDS:
-            if biggest > 0 and abs(d[kind]) >= SMALLEST_DRAWN * biggest:
-                _arrow(ax, at[a], at[b], radius, kind, d[kind], biggest)
+    arrows = sorted(((abs(d[k]), k, a, b, d[k]) for a, b, d in graph.edges(data=True)
+                     for k in EDGE_KINDS if d[k] != 0), key=lambda e: (-e[0], e[1], e[2], e[3]))
+    biggest = arrows[0][0] if arrows else 0.0
+    drawn = [e for e in arrows[:MOST_ARROWS] if e[0] >= SMALLEST_DRAWN * biggest]
+    for _, kind, a, b, amount in drawn:
+        _arrow(ax, at[a], at[b], radius, kind, amount, biggest, cur)
+    small = arrows[len(drawn):]
 
     for a, t in zip(ids, angle, strict=True):
         node = graph.nodes[a]
@@ -86,12 +93,30 @@ def draw_gains(result: RunResult, scenario: str) -> Figure:
                  f"{against}", fontsize=14, y=0.97)
     fig.legend(handles=_legend(graph), loc="lower center", ncol=2, fontsize=10, frameon=False,
                bbox_to_anchor=(0.5, 0.01))
-    fig.text(0.5, 0.1, "Present values; each agency's change in net position against the "
-             "reference, and its fair (Shapley) share of the pooling gain where computed.\n"
-             f"Arrow width in proportion to money (widest {money(biggest, cur)}); arrows under "
-             f"{money(SMALLEST_DRAWN * biggest, cur)} not drawn.", ha="center", fontsize=9,
-             color="#555555")
+    fig.text(0.5, 0.175, "Present values; each agency's change in net position against the "
+             "reference (after any agreement), and its fair (Shapley) share of the pooling gain "
+             f"where computed.\nArrow width in proportion to money (widest "
+             f"{money(biggest, cur)}), each arrow's amount beside it. "
+             + _smaller(small, graph, cur), ha="center", va="top", fontsize=9,
+             color="#555555", wrap=True)
     return fig
+
+
+def _smaller(small: list[tuple[float, str, str, str, float]], graph: nx.DiGraph,
+             cur: str) -> str:
+    """The money on the arrows not drawn, in words: the largest few by name, the rest as a
+    count and a total, so nothing is silently dropped."""
+    if not small:
+        return "Every payment is drawn."
+    named = [f"{chart_text(graph.nodes[a]['name'])} to {chart_text(graph.nodes[b]['name'])} "
+             f"{money(amount, cur)} "
+             f"({kind})" for _, kind, a, b, amount in small[:NAMED_SMALL]]
+    rest = small[NAMED_SMALL:]
+    text = "Not drawn: " + "; ".join(named)
+    if rest:
+        text += (f"; and {len(rest)} more, {money(sum(e[0] for e in rest), cur)} in all, "
+                 f"none above {money(rest[0][0], cur)}")
+    return text + " (gains.graphml has every one)."
 
 
 def _side(v: float, margin: float, positive: str, negative: str, middle: str) -> str:
@@ -107,6 +132,9 @@ def _label(node: dict[str, Any], cur: str) -> str:
                      else "change " + ("+" if gap > 0 else "") + money(gap, cur))
     else:
         lines.append("net " + money(float(node["net"]), cur))
+    moved = node.get("agreement_moves")
+    if isinstance(moved, float) and moved != 0:
+        lines.append("agreement " + ("+" if moved > 0 else "") + money(moved, cur))
     share = node.get("shapley")
     if isinstance(share, float):
         lines.append("fair share " + money(share, cur))
@@ -114,18 +142,30 @@ def _label(node: dict[str, Any], cur: str) -> str:
 
 
 def _arrow(ax: Axes, start: np.ndarray, end: np.ndarray, radius: float, kind: str,
-           amount: float, biggest: float) -> None:
-    """One arrow from the rim of `start`'s node to the rim of `end`'s."""
+           amount: float, biggest: float, cur: str) -> None:
+    """One arrow from the rim of `start`'s node to the rim of `end`'s, its amount at the
+    top of its curve."""
     colour, bend, style, _ = EDGE_STYLE[kind]
     if kind == "saves" and amount < 0:
         style = ":"
     way = (end - start) / np.linalg.norm(end - start)
     width = 0.8 + 7.0 * abs(amount) / biggest
+    a, b = start + way * radius, end - way * radius
     ax.add_patch(FancyArrowPatch(
-        tuple(start + way * radius), tuple(end - way * radius),
+        tuple(a), tuple(b),
         connectionstyle=f"arc3,rad={bend}", arrowstyle="-|>", mutation_scale=10 + 2 * width,
         linewidth=width, linestyle=style, color=colour, alpha=0.7, zorder=2,
         shrinkA=0, shrinkB=0))
+    # matplotlib's arc3 bends by rad * the chord, to the left of the way from a to b; the
+    # curve passes half that far from the chord's middle
+    chord = b - a
+    middle = (a + b) / 2 + bend / 2 * np.array([chord[1], -chord[0]])
+    # on the figure, placed in the axes' coordinates: the axes' own texts are the agencies'
+    ax.figure.text(float(middle[0]), float(middle[1]), money(abs(amount), cur),
+                   transform=ax.transData, fontsize=7.5,
+                   color=colour, ha="center", va="center", zorder=5,
+                   bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
+                         "edgecolor": "none", "alpha": 0.8})
 
 
 def _legend(graph: nx.DiGraph) -> list[Patch | Line2D]:
@@ -147,14 +187,16 @@ def _legend(graph: nx.DiGraph) -> list[Patch | Line2D]:
 
 
 def headline(result: RunResult) -> str | None:
-    """The scenario gains.png shows: the first optimal pooled scenario with an optimal
-    reference, else the first optimal scenario; None when nothing is optimal."""
+    """The scenario gains.png shows: the place's main pooled scenario (the headline's,
+    `optimiser.place.scenarios.main_pooled`) where it and its reference are optimal, else
+    the first optimal scenario; None when nothing is optimal."""
     optimal = [s for s in result.scenarios if s.status == "optimal"]
-    compared = [s for s in optimal if s.data is not None and s.data.pooling
-                and s.reference is not None
-                and result.scenario(s.reference).status == "optimal"]
-    chosen = compared or optimal
-    return chosen[0].name if chosen else None
+    main = main_pooled(result.prepared.runs, [s.name for s in result.scenarios])
+    if (main is not None and main.reference is not None
+            and result.scenario(main.name).status == "optimal"
+            and result.scenario(main.reference).status == "optimal"):
+        return main.name
+    return optimal[0].name if optimal else None
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:

@@ -67,6 +67,7 @@ def summary(story: Story) -> str:
         "\n".join(f"- {md_text(s)}" for s in narrative(story)),
         "## Scenarios",
         scenarios_table(story),
+        *services(story),
         *gainers(story),
         *limits(story),
         *discounting(story),
@@ -95,7 +96,8 @@ def scenarios_table(story: Story) -> str:
         header.append(f"{story.name('outcomes', k)} a year{shown}")
     rows = []
     for r in story.scenarios.itertuples(index=False):
-        status = r.status if r.status == "optimal" else f"{r.status}: {r.message}"
+        shown = story.result.scenario(r.scenario).reported_status
+        status = shown if shown == "optimal" else f"{shown}: {r.message}"
         row = [r.scenario, status, story.objective_text(r.objective, full=True),
                story.full(r.spend), story.full(r.savings), story.full(r.net_benefit)]
         for k in outcomes:
@@ -103,6 +105,33 @@ def scenarios_table(story: Story) -> str:
                        if (r.scenario, k) in targets.index else "-")
         rows.append(row)
     return table(header, rows, right_from=2)
+
+
+def services(story: Story) -> list[str]:
+    """Services with set-up costs or minimum scales: the years each runs, the set-up costs
+    paid (cash, undiscounted) and the streams that pay them, per scenario with a plan."""
+    rows = []
+    start = story.instance.start_year
+    for s in story.result.scenarios:
+        found = s.extra.get("services")
+        if s.status != "optimal" or not isinstance(found, dict):
+            continue
+        for item, entry in found.items():
+            runs = [start + t for t, on in enumerate(entry["runs"]) if on]
+            when = ("never" if not runs else "every year" if len(runs) == len(entry["runs"])
+                    else ", ".join(map(str, runs)))
+            payers = sorted(entry["setup_paid_by"].items(), key=lambda kv: -sum(kv[1]))
+            rows.append([s.name, story.name("interventions", item), when,
+                         story.full(sum(entry["setup_cost"])),
+                         ", ".join(story.name("streams", k) for k, _ in payers) or "-"])
+    if not rows:
+        return []
+    return ["## Services that run or do not (set-up costs and minimum scales)",
+            table(["Scenario", "Service", "Runs", "Set-up costs paid (cash)", "Paid by"], rows,
+                  right_from=3),
+            "A service with a set-up cost or a minimum scale runs in a year or does not; "
+            "its set-up cost is shared among the streams that pay for it that year, in "
+            "proportion to what each pays."]
 
 
 def appraisal(story: Story) -> list[str]:

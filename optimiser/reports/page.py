@@ -13,6 +13,7 @@ objective other than net_benefit carries `data-net-benefit` naming the scenario
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from pathlib import Path
 
@@ -101,8 +102,38 @@ footer { border-top: 1px solid var(--rule); margin-top: 3rem; padding: 1.2rem 0 
   color: var(--muted); font-size: .82rem; }
 footer dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 0; }
 footer dt { font-weight: 600; } footer dd { margin: 0; word-break: break-all; }
-@media print { .masthead { background: none; color: var(--ink); } section { break-inside: avoid; } }
+@page { size: A4 portrait; margin: 14mm 12mm; }
+@page wide { size: A4 landscape; margin: 12mm; }
+@media print {
+  body { font-size: 9.5pt; line-height: 1.4; }
+  .masthead { background: none; color: var(--ink); padding: 0 0 .6rem; }
+  .wrap { max-width: none; padding: 0; }
+  p, li { max-width: none; }
+  .lead { font-size: 13pt; }
+  .cards { grid-template-columns: repeat(3, 1fr); }
+  .card .big { font-size: 14pt; }
+  section { margin-top: 1.2rem; break-inside: auto; }
+  h2, h3 { break-after: avoid; }
+  .scroll { overflow: visible; }
+  .scroll.wide { page: wide; }
+  table { font-size: 7.5pt; width: 100%; }
+  thead { display: table-header-group; }
+  tr, figure { break-inside: avoid; }
+  th, td { padding: 2px 4px; overflow-wrap: anywhere; }
+  td.num { white-space: nowrap; }
+  td:first-child { min-width: 0; }
+  td.source, td code, code { white-space: normal; overflow-wrap: anywhere; word-break: break-word; }
+  svg.chart { max-height: 150mm; width: auto; max-width: 100%; }
+  details > summary { list-style: none; }
+  footer dd { word-break: break-all; }
+  #assumptions-table { table-layout: fixed; }
+  #assumptions-table col.line { width: 5%; } #assumptions-table col.figure { width: 25%; }
+  #assumptions-table col.value { width: 13%; } #assumptions-table col.kind { width: 10%; }
+  #assumptions-table col.note { width: 47%; }
+}
 """
+WIDE_COLUMNS = 7
+"""A table with more columns than this prints on a landscape page (`@page wide`)."""
 
 
 def esc(text: object) -> str:
@@ -157,8 +188,7 @@ def html_page(title: str, kicker: str, heading: str, meta: str, sections: list[s
     """A self-contained page: the masthead (`meta` is HTML), the sections (wide tables
     scroll within the column) and the footer; `style` adds to the page's CSS."""
     body = "".join(s for s in sections if s)
-    body = body.replace("<table ", '<div class="scroll"><table ').replace(
-        "</table>", "</table></div>")
+    body = re.sub(r"<table .*?</table>", _scrolling, body, flags=re.S)
     return f"""<!DOCTYPE html>
 <html lang="en-GB">
 <head>
@@ -180,6 +210,15 @@ def html_page(title: str, kicker: str, heading: str, meta: str, sections: list[s
 </body>
 </html>
 """
+
+
+def _scrolling(found: re.Match[str]) -> str:
+    """A table in a box that scrolls sideways on screen; one with more than WIDE_COLUMNS
+    columns is marked wide, and prints on a landscape page."""
+    table = found.group(0)
+    head = table.split("</thead>", 1)[0] if "</thead>" in table else table.split("</tr>", 1)[0]
+    wide = head.count("<th") > WIDE_COLUMNS or 'class="wide"' in table[:200]
+    return f'<div class="scroll{" wide" if wide else ""}">{table}</div>'
 
 
 def headline_section(story: Story) -> str:
@@ -665,7 +704,7 @@ def _tornado_table(story: Story) -> str:
     head = ("<tr><th>Figure</th><th class=num>Low</th><th class=num>Central</th>"
             "<th class=num>High</th><th class=num>Objective at its low</th>"
             "<th class=num>Objective at its high</th><th class=num>Swing</th></tr>")
-    return (f"<details><summary>The {len(u.tornado)} uncertain figures, their ranges and the "
+    return (f"<details open><summary>The {len(u.tornado)} uncertain figures, their ranges and the "
             f'objective at each end</summary><table id="tornado-table"><thead>{head}</thead>'
             f"<tbody>{''.join(rows)}</tbody></table></details>")
 
@@ -681,7 +720,7 @@ def limits_section(story: Story) -> str:
     said = "".join(f"<p><strong>{esc(t)}</strong></p>" for t in limits_sentences(story))
     rows = []
     for r in mine.to_dict("records"):
-        basis = {"source": "sourced", "assumption": "assumption"}.get(r["basis"], "unstated")
+        basis = {"source": "sourced"}.get(r["basis"], r["basis"])
         css = "" if r["basis"] == "source" else ' class="loss"'
         rows.append(
             f"<tr><td>{esc(LIMIT_WORDS[r['kind']])}</td>"
@@ -836,21 +875,58 @@ def rules_section(story: Story) -> str:
 
 
 def assumptions_section(story: Story) -> str:
-    """The instance's figures with their sources and assumptions."""
+    """The instance's figures with their sources and assumptions: each by what it names
+    (its dotted path beneath, wrapped), its value, and whether it is sourced, an assumption
+    or arithmetic on figures (`optimiser.inputs.assumptions.classify`). It prints on a
+    landscape page, every column and every source whole."""
     table = story.assumptions
     if table.empty:
         body = '<p class="note">The instance file states no sources or assumptions.</p>'
     else:
         rows = "".join(
             f"<tr><td>{'' if pd.isna(r.line) else int(r.line)}</td>"
-            f"<td><code>{esc(r.path)}</code></td><td>{esc(r.value)}</td>"
-            f"<td>{esc(r.kind)}</td><td>{esc(r.note)}</td></tr>"
+            f"<td>{esc(path_label(story, r.path))}"
+            f'<span class="sub"><code>{esc(r.path)}</code></span></td>'
+            f"<td>{esc(r.value)}</td><td>{esc(r.kind)}</td>"
+            f'<td class="source">{esc(r.note)}</td></tr>'
             for r in table.itertuples(index=False))
+        counts = table["kind"].value_counts()
+        summary = ", ".join(f"{n} {k}" for k, n in counts.items())
         body = ('<details open><summary>' f"{len(table)} figures with a source or an "
-                'assumption</summary><table id="assumptions-table"><thead><tr><th>Line</th>'
-                "<th>Figure</th><th>Value</th><th>Kind</th><th>Source or assumption</th></tr>"
+                f"assumption ({esc(summary)})</summary>"
+                '<table id="assumptions-table" class="wide"><colgroup><col class="line">'
+                '<col class="figure"><col class="value"><col class="kind"><col class="note">'
+                "</colgroup><thead><tr><th>Line</th><th>Figure</th><th>Value</th><th>Kind</th>"
+                "<th>Source or assumption</th></tr>"
                 f"</thead><tbody>{rows}</tbody></table></details>")
-    return f'<section id="assumptions"><h2>Assumptions and sources</h2>{body}</section>'
+    return ('<section id="assumptions"><h2>Assumptions and sources</h2>'
+            "<p>Every figure the instance gives a source or an assumption for, the figures "
+            "its header comment names (its prices), and its named figures. 'Arithmetic on "
+            "assumptions' is a figure worked out from figures that are themselves "
+            f"assumptions: it is no better sourced than they are.</p>{body}</section>")
+
+
+def path_label(story: Story, path: str) -> str:
+    """A figure's dotted path by what it names: 'interventions.telecare.savings.acute' ->
+    'Telecare: saving to Acute hospital trusts'; 'header: Prices used throughout' -> 'Prices
+    used throughout (header)'; 'figures.x' -> 'named figure x'."""
+    if path.startswith("header: "):
+        return path.removeprefix("header: ") + " (header)"
+    parts = path.split(".")
+    if parts[0] == "figures" and len(parts) > 1:
+        return f"named figure {parts[1]}"
+    kinds = {"interventions", "streams", "agencies", "outcomes", "scenarios"}
+    if parts[0] not in kinds or len(parts) < 2:
+        return path.replace("_", " ")
+    name = story.name(parts[0], parts[1]) if parts[0] != "scenarios" else parts[1]
+    rest = parts[2:]
+    if len(rest) == 2 and rest[0] == "savings":
+        what = f"saving to {story.name('agencies', rest[1])}"
+    elif len(rest) == 2 and rest[0] == "effects":
+        what = f"effect on {story.name('outcomes', rest[1])}"
+    else:
+        what = " ".join(rest).replace("_", " ")
+    return f"{name}: {what}" if what else name
 
 
 def provenance_footer(story: Story) -> str:

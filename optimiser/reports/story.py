@@ -33,6 +33,7 @@ from optimiser.format import currency_symbol, money, pence
 from optimiser.inputs.assumptions import assumptions
 from optimiser.inputs.schema import Instance, Scenario
 from optimiser.pipeline import RunResult
+from optimiser.place.scenarios import main_pooled
 from optimiser.solving.account import ACCOUNT_FIELDS
 from optimiser.solving.diagnose import COLUMNS as DIAGNOSIS_COLUMNS
 from optimiser.solving.highs import highs_version
@@ -327,19 +328,35 @@ def gains_table(result: RunResult) -> pd.DataFrame:
         columns={"scenario": "reference", "net": "reference_net"})
     frame = frame.merge(base, on=["reference", "agency"], how="left")
     frame["gain"] = frame["net"] - frame["reference_net"]
-    return frame[columns]
+    frame["gain_low"], frame["gain_high"] = gain_range(frame, agencies)
+    return frame[[*columns, "gain_low", "gain_high"]]
+
+
+def gain_range(frame: pd.DataFrame, agencies: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The least and greatest change an agency could show among equally good plans: its
+    position's range in the scenario (plus what any agreement moves) against its range in
+    the reference, low = (min P + moves) - (max Pref + moves_ref), high the other way."""
+    moved = agencies["net"] - agencies["position"]
+    ranges = agencies.assign(low=agencies["position_min"] + moved,
+                             high=agencies["position_max"] + moved)[
+        ["scenario", "agency", "low", "high"]]
+    mine = frame[["scenario", "agency"]].merge(ranges, on=["scenario", "agency"], how="left")
+    theirs = frame[["reference", "agency"]].merge(
+        ranges.rename(columns={"scenario": "reference"}), on=["reference", "agency"], how="left")
+    low = (mine["low"] - theirs["high"]).fillna(frame["gain"]).to_numpy()
+    high = (mine["high"] - theirs["low"]).fillna(frame["gain"]).to_numpy()
+    return (pd.Series(np.minimum(low, frame["gain"].to_numpy()), index=frame.index),
+            pd.Series(np.maximum(high, frame["gain"].to_numpy()), index=frame.index))
 
 
 def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
-    """Pooled against ring-fenced: the first plain pooled scenario against its reference."""
-    runs = result.prepared.runs
-    pooled = [r for r in runs if r.scenario.pooling]
-    plain = [r for r in pooled if r.scenario.incentives == "none" and not r.scenario.overrides]
-    candidates = plain or pooled
-    chosen = candidates[0] if candidates else None
+    """Pooled against ring-fenced: the place's main pooled scenario
+    (`optimiser.place.scenarios.main_pooled`) against its reference; never two scenarios
+    of different horizons or objectives."""
+    chosen = main_pooled(result.prepared.runs, [s.name for s in result.scenarios])
     if chosen is None or chosen.reference is None:
         return Headline(None, None, None, {}, "No scenario compares pooled with ring-fenced "
-                        "budgets.")
+                        "budgets over the same horizon and objective.")
     rows = scenarios.set_index("scenario")
     base, pool = rows.loc[chosen.reference], rows.loc[chosen.name]
     if base["status"] != "optimal" and pool["status"] == "optimal":
@@ -780,20 +797,35 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     if rows.empty or rows["gain"].isna().all():
         return []
     scale = max(1.0, float(rows["gain"].abs().max()))
+    tol = TOLERANCE * scale
+    # a change that could be a gain or a loss among equally good plans is never called either
+    either = [r for r in rows.itertuples(index=False)
+              if r.gain_low < -tol and r.gain_high > tol]
+    sure = [r for r in rows.itertuples(index=False) if r not in either]
     gain = [f"{named} {verb(named, 'gains')} {story.money(r.gain)}"
-            for r in rows.itertuples(index=False) if r.gain > TOLERANCE * scale
-            for named in [story.name("agencies", r.agency)]]
+            for r in sure if r.gain > tol for named in [story.name("agencies", r.agency)]]
     loss = [f"{named} {verb(named, 'loses')} {story.money(-r.gain)}"
-            for r in rows.itertuples(index=False) if r.gain < -TOLERANCE * scale
-            for named in [story.name("agencies", r.agency)]]
-    same = [story.name("agencies", r.agency) for r in rows.itertuples(index=False)
-            if abs(r.gain) <= TOLERANCE * scale]
+            for r in sure if r.gain < -tol for named in [story.name("agencies", r.agency)]]
+    same = [story.name("agencies", r.agency) for r in sure if abs(r.gain) <= tol]
     alone = len(same) == 1 and not is_plural(same[0])
     parts = gain + loss + ([f"{_join(same)} {'is' if alone else 'are'} no worse "
                             "and no better off"] if same else [])
-    marked = rows["decided_by_rule"].astype(bool).any()
+    said = f"Against {rows['reference'].iloc[0]}: {_join(parts)}." if parts else ""
+    if either:
+        ruled = [f"{story.name('agencies', r.agency)} {_signed_text(story, r.gain)} "
+                 f"(from {_signed_text(story, r.gain_low)} to {_signed_text(story, r.gain_high)})"
+                 for r in either]
+        said += (f"{' ' if said else ''}Where equally good plans could make it a gain or a "
+                 f"loss, the rules (least pooling, then proportional shares) decide: "
+                 f"{_join(ruled)}.")
+    marked = rows["decided_by_rule"].astype(bool).any() and not either
     note = " Some of these positions were decided by rule (see the notes)." if marked else ""
-    return [f"Against {rows['reference'].iloc[0]}: {_join(parts)}.{note}"]
+    return [f"{said}{note}"]
+
+
+def _signed_text(story: Story, value: float) -> str:
+    text = story.money(value)
+    return "+" + text if value > 0 and not text.startswith(("-", "+")) else text
 
 
 def who_gains(story: Story) -> list[str]:
@@ -804,6 +836,37 @@ def who_gains(story: Story) -> list[str]:
     if head.net_benefit is None or head.pooled is None:
         return []
     return _gainers_sentence(story, head.pooled)
+
+
+def fair_share_notes(story: Story, scenario: str) -> list[str]:
+    """For each agency that gains from pooling in `scenario` but whose fair (Shapley) share
+    is 0: what it gains, why its fair share is 0, and what a fair settlement would ask of
+    it (under fair shares it ends at its reference position plus its share, so it would
+    pass its whole gain on)."""
+    shares = story.result.analyses.get("shapley", {}).get(scenario)
+    if not shares:
+        return []
+    s = story.result.scenario(scenario)
+    game = s.extra.get("pooling_game")
+    players = set(game.get("players", [])) if isinstance(game, dict) else set(shares)
+    rows = story.gains[story.gains["scenario"] == scenario]
+    scale = max(1.0, float(rows["gain"].abs().max()))
+    said = []
+    for r in rows.itertuples(index=False):
+        if r.gain <= TOLERANCE * scale or abs(shares.get(r.agency, 0.0)) > TOLERANCE * scale:
+            continue
+        named = story.name("agencies", r.agency)
+        why = ("it has no money it may put into the pool, so no group of partners achieves "
+               "more with it than without it" if r.agency not in players else
+               "the money it may pool adds nothing the other partners' money does not "
+               "already buy, so no group of partners achieves more with it than without it")
+        said.append(
+            f"{named} {verb(named, 'gains')} {story.money(r.gain)} from pooling, but its fair "
+            f"(Shapley) share of the gain is {story.money(0.0)}: {why}. It gains because the "
+            f"others' pooled money buys services that save it money. A fair settlement "
+            f"(agreement: fair_shares) would ask it to pass on its gain of "
+            f"{story.money(r.gain)} to the partners whose money made it.")
+    return said
 
 
 PLURAL_WORD = re.compile(r"[a-z]{2,}(?<![sui])s$|[A-Z]{2,}s$")
@@ -1044,9 +1107,10 @@ def limits_sentences(story: Story) -> list[str]:
         said.append(
             f"In {focus}, {body['at_cap']} of the {body['bought']} interventions it buys sit "
             f"at their cap (max_units) in some year, and {body['caps_assumed']} of those caps "
-            f"{'is' if body['caps_assumed'] == 1 else 'are'} an assumption rather than a "
-            "sourced figure" + (": the answer is mostly the caps, so the plan is as good as "
-                                "the caps are." if body["mostly_caps"] else "."))
+            f"{'is' if body['caps_assumed'] == 1 else 'are'} not sourced (an assumption, "
+            "arithmetic on assumptions, or given no source)"
+            + (": the answer is mostly the caps, so the plan is as good as the caps are."
+               if body["mostly_caps"] else "."))
     else:
         said.append(f"In {focus}, no intervention sits at its cap.")
     priced = [e for e in body["limits"] if e["gain"] is not None and e["gain"] > 0]

@@ -7,8 +7,8 @@ documents' basis), who gains and who loses, and last which files to open and whe
 Tables are laid out here as plain text (`Column`, `layout`): a column is as wide as its
 figures, headers and names wrap at word boundaries, names lose a bracketed aside before
 they wrap, and a group of columns that does not fit beside the others goes to a table of
-its own; nothing is cut mid-word. `--detail` adds the full tables (rich) and `--explain`
-prints the glossary.
+its own; nothing is cut mid-word. `--detail` adds every other table, laid out the same
+way, and `--explain` the glossary.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ GAP = "  "
 """Between two columns."""
 SCREEN = 60
 """Lines the default view aims to keep within."""
-FOOTER = 5
-"""Lines after the tables: where to find more, the files to open."""
+FOOTER = 4
+"""Lines after the tables: where to find more (one), the files to open (two or three)."""
 
 GLOSSARY: list[tuple[str, str]] = [
     ("ring-fenced, pooled", "A ring-fenced scenario lets each budget stream pay only for the "
@@ -285,7 +285,9 @@ def _plan_span(story: Story) -> str:
 
 
 def scenario_lines(story: Story, width: int) -> list[str]:
-    """Each scenario's objective, net benefit, spend and savings (present value)."""
+    """Each scenario's status (when some has no plan), objective (when it is not net
+    benefit), and its account in present value: net benefit, valued outcomes, cash savings
+    and cost."""
     inst = story.instance
     rows = story.scenarios
     optimal = rows["status"] == "optimal"
@@ -297,7 +299,7 @@ def scenario_lines(story: Story, width: int) -> list[str]:
         heads = {"outcomes": "objective (weighted outcomes)", "cost": "objective (cost)"}
         columns.append(Column(heads[inst.objective],
                               [story.objective_text(v) for v in rows["objective"]]))
-    account = getattr(story, "account", pd.DataFrame())
+    account = story.account
     if not account.empty and len(account) == len(rows):
         # the Treasury's split: net benefit = valued outcomes + cash savings - cost
         rows = account.set_index("scenario").loc[rows["scenario"]].reset_index()
@@ -451,6 +453,8 @@ def detail_lines(story: Story, width: int, outcomes: bool = False) -> list[str]:
         ref = gains.compared(result, s)
         if s.status == "optimal" and s.data is not None and s.data.pooling and ref is not None:
             lines += ["", *gains_lines(story, s, ref, width)]
+            for note in told.fair_share_notes(story, s.name):
+                lines += wrap(note, width)
             for sentence in settlement_sentences(result, s.name):
                 indent = " " * (len(sentence) - len(sentence.lstrip()))
                 lines += textwrap.wrap(sentence, width, subsequent_indent=indent + "  ",
@@ -525,6 +529,14 @@ def gains_lines(story: Story, s: ScenarioResult, ref: ScenarioResult,
     columns = [Column(ref.name, [story.money(nets[a] - gap[a]) for a in agencies]),
                Column(s.name, [story.money(nets[a]) for a in agencies]),
                Column("change", [_signed(story, gap[a]) for a in agencies])]
+    agreed = s.extra.get("agreement")
+    if isinstance(agreed, dict):  # where the plan leaves each, what the agreement moves
+        rows = agreed["positions"]
+        columns[2:2] = [
+            Column("plan leaves", [_signed(story, rows[a]["plan"] - rows[a]["reference"])
+                                   for a in agencies]),
+            Column("agreement moves", [_signed(story, rows[a]["moves"]) for a in agencies])]
+        columns[-1] = Column("ends", [_signed(story, gap[a]) for a in agencies])
     if shares is not None:
         columns.append(Column("Shapley share", [story.money(shares.get(a, 0.0))
                                                 for a in agencies]))
@@ -534,8 +546,11 @@ def gains_lines(story: Story, s: ScenarioResult, ref: ScenarioResult,
             + story.money(abs(settled[a])) for a in agencies]))
     first = Column("agency", [story.name("agencies", a) for a in agencies], right=False,
                    name=True)
-    return layout(f"Who gains and who loses in {s.name}, against {ref.name} (net position, "
-                  "present value)", first, [columns[:3], columns[3:]], width)
+    split = 5 if isinstance(agreed, dict) else 3
+    title = f"Who gains and who loses in {s.name}, against {ref.name} (net position, present value"
+    if isinstance(agreed, dict):
+        title += f"; agreement: {str(agreed['kind']).replace('_', ' ')}"
+    return layout(title + ")", first, [columns[:split], columns[split:]], width)
 
 
 def draw_lines(story: Story, width: int) -> list[str]:

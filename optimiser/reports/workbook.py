@@ -35,6 +35,7 @@ from optimiser.reports.story import (
     years,
 )
 from optimiser.safe import cell_text
+from optimiser.solving.results import written_rows
 
 CREATED = dt.datetime(2000, 1, 1)
 """Fixed creation time, so the file's bytes depend only on its contents."""
@@ -341,17 +342,49 @@ TIDY_SHEETS: list[tuple[str, str, list[tuple[str, str]], list[Column]]] = [
 (sheet, table, [(instance section, id column)], columns)."""
 
 
+SHEET_ROWS = 10_000
+"""Rows beyond which a tidy sheet shows its table summed over the years (`funding_summary`);
+the CSV beside the workbook keeps every row."""
+
+FUNDING_SUMMARY = [
+    Column("Scenario", "scenario"), Column("Stream", "stream"),
+    Column("Stream name", "stream_name"), Column("Intervention", "intervention"),
+    Column("Intervention name", "intervention_name"),
+    Column("Years with money", "years", "int"),
+    Column("Amount (cash, all years)", "amount", "money"),
+    Column("Through the pool (all years)", "pooled", "money")]
+
+
 def tidy_sheets(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
     """Allocation (units and cash cost), Funding (stream to intervention, and the part
     through the pool) and Outcomes (achieved against targets), a row per scenario, item
-    and year."""
+    and year, as the CSVs have them (`written_rows`). A table of more than SHEET_ROWS
+    rows is shown summed over the years (`funding_summary`), and the sheet says where
+    the full table is."""
     for name, kind, ids, columns in TIDY_SHEETS:
         sheet = _sheet(book, name, formats)
-        frame = story.result.table(kind)
+        frame = written_rows(kind, story.result.table(kind))
+        note = ""
+        if len(frame) > SHEET_ROWS and kind == "funding":
+            note = (f"Summed over the years: the full table, {len(frame):,} rows (one a "
+                    f"year), is {kind}.csv beside this workbook.")
+            frame, columns = funding_summary(frame), FUNDING_SUMMARY
         for section, key in ids:
             frame = _named(story, frame, section, key)
         sheet.table(0, frame, columns)
+        if note:
+            sheet.cell(0, len(columns) + 1, note, "prose", fit=False)
         sheet.finish(1)
+
+
+def funding_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """The funding table summed over the years: a row per scenario, stream and
+    intervention (in the table's order), its cash amount and pooled part over every
+    year, and how many years have money."""
+    grouped = frame.groupby(["scenario", "stream", "intervention"], sort=False)
+    out = grouped[["amount", "pooled"]].sum().reset_index()
+    out["years"] = grouped["year"].count().to_numpy()
+    return out
 
 
 def agencies_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -30,11 +29,12 @@ from optimiser.analyses.limits import limits_table
 from optimiser.analyses.prices import price_table
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
+from optimiser.reports.beside import run_writers
 from optimiser.reports.markdown import write_markdown
-from optimiser.reports.story import account_table, diagnosis_table, tell
+from optimiser.reports.story import Story, account_table, diagnosis_table, tell
 from optimiser.reports.workbook import write_workbook
 from optimiser.safe import printable, write_csv
-from optimiser.solving.results import ScenarioResult
+from optimiser.solving.results import ScenarioResult, written_rows
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
 """The tidy tables written one CSV each; `agencies_by_year.csv` (the `cash` table) and
@@ -46,6 +46,16 @@ RULES = {
     "least_pooling": "Among plans with the optimal objective (within a relative 1e-9), pooled "
                      "scenarios take the one that moves the least money (present value) out of "
                      "ring-fences: pooled money pays only for what the ring-fences would block.",
+    "proportional_shares": "Among the plans left by the two rules above, the plan reported is the "
+                           "one nearest to proportional shares, the unique plan minimising the "
+                           "sum over every payment of (payment)^2 / (what its payer could pay): "
+                           "each stream puts money into the pool in proportion to what it may "
+                           "pool, streams whose ring-fences hold the same service pay for it in "
+                           "proportion to their budgets, the pool pays for services in "
+                           "proportion to what each could use, and equally good services are "
+                           "bought in proportion to what each could use, as far as budgets, "
+                           "ring-fences and limits allow. It does not depend on the order the "
+                           "instance lists anything.",
     "pro_rata_pool": "Money a stream puts into the pool is attributed to the interventions the "
                      "pool pays for in proportion to what the pool pays each.",
     "gain_share": "Where transfers are allowed, each protected agency below its reference is paid "
@@ -53,12 +63,15 @@ RULES = {
                   "surplus.",
     "decided_by_rule": "An agency's position is marked decided_by_rule where plans with the same "
                        "optimal objective give it different positions (position_min to "
-                       "position_max); the rules above chose the figure reported.",
+                       "position_max); the rules above decide the figure reported, completely, "
+                       "and the range says how far another rule could move it.",
     "settlement": "For each pooled scenario without transfers: the payments that bring every "
                   "agency back to at least its net position in the reference scenario, straight "
                   "from the agencies above theirs to those below, so exactly the total shortfall "
                   "moves (whole pence, present value). Where it has a choice it pays back along "
-                  "wrong pockets (a gainer pays an agency whose delivery saved it money). Where "
+                  "wrong pockets (a gainer pays an agency whose delivery saved it money), and "
+                  "among those it takes the payments nearest to each loser being paid by the "
+                  "gainers in proportion to their gains. Where "
                   "the gains cannot cover every loser, each is made good in the same proportion "
                   "and settlement_shortfall says what is left uncovered.",
     "shapley": "For each pooled scenario without incentives: each agency's Shapley value of the "
@@ -159,9 +172,10 @@ def write_json(result: RunResult, folder: Path) -> None:
 
 
 def write_tables(result: RunResult, folder: Path) -> None:
-    """One tidy CSV per table: a row per scenario, item and year."""
+    """One tidy CSV per table: a row per scenario, item and year (`written_rows`: without
+    the allocation's rows of interventions not bought that year)."""
     for kind in TABLES:
-        frame: pd.DataFrame = result.table(kind)
+        frame: pd.DataFrame = written_rows(kind, result.table(kind))
         write_csv(frame, folder / f"{kind}.csv")
     write_csv(result.table("cash"), folder / "agencies_by_year.csv")
     write_csv(account_table(result), folder / "account.csv")
@@ -211,6 +225,8 @@ def write_gains(result: RunResult, folder: Path) -> None:
     """gains.graphml (every optimal scenario's agency graph in one) and wrong_pockets.csv."""
     if not any(s.status == "optimal" for s in result.scenarios):
         return
+    import networkx as nx  # here: a tenth of a second
+
     graph = combined_graph(result)
     for _node, attributes in graph.nodes(data=True):  # names: XML cannot hold control codes
         attributes.update({k: printable(v) for k, v in attributes.items() if isinstance(v, str)})
@@ -232,7 +248,7 @@ def write_documents(result: RunResult, folder: Path,
                     parts: Sequence[str] = DOCUMENTS) -> None:
     """report.xlsx, report.html and summary.md (or those of them in `parts`): one story,
     from the figures in results.json."""
-    story = tell(result, RULES)
+    story = story_of(result)
     if "xlsx" in parts:
         write_workbook(story, folder / "report.xlsx")
     if "html" in parts:
@@ -245,19 +261,59 @@ def write_documents(result: RunResult, folder: Path,
         write_markdown(story, folder / "summary.md")
 
 
+def write_page_document(result: RunResult, folder: Path) -> None:
+    """report.html (`write_documents`)."""
+    write_documents(result, folder, ("html",))
+
+
+def write_book_documents(result: RunResult, folder: Path) -> None:
+    """report.xlsx and summary.md (`write_documents`)."""
+    write_documents(result, folder, ("xlsx", "md"))
+
+
+_told: tuple[RunResult, Story] | None = None
+"""The story of the reports being written (`write_all`), told once for every document."""
+
+
+def story_of(result: RunResult) -> Story:
+    """`tell(result)`: the story being written if it is `result`'s, else told afresh."""
+    if _told is not None and _told[0] is result:
+        return _told[1]
+    return tell(result, RULES)
+
+
 WRITERS: list[Callable[[RunResult, Path], None]] = [
     write_json, write_tables, write_diagnosis, write_ring_fence_prices, write_limits,
-    write_uncertainty, write_gains, write_gains_pictures, write_documents]
+    write_uncertainty, write_gains, write_gains_pictures, write_page_document,
+    write_book_documents]
 """Every report writer, called in turn on the staged folder."""
+
+ASIDE: list[Callable[[RunResult, Path], None]] = [write_page_document]
+"""The writers run in a second process beside the others (`optimiser.reports.beside`):
+the web page and its charts, about half of the reports' time on a large place."""
+
+
+def write_all(result: RunResult, folder: Path,
+              writers: Sequence[Callable[[RunResult, Path], None]] | None = None) -> None:
+    """Every writer of WRITERS (or `writers`) on `result` into `folder`, those in ASIDE
+    beside the others where the machine allows (`optimiser.reports.beside.run_writers`);
+    the story the documents tell is told once."""
+    global _told
+    chosen = WRITERS if writers is None else writers
+    if any(w in (write_page_document, write_book_documents, write_documents) for w in chosen):
+        _told = (result, tell(result, RULES))
+    try:
+        run_writers(chosen, ASIDE, result, folder)
+    finally:
+        _told = None
 
 
 def write_reports(result: RunResult, out: Path,
-                  writers: Sequence[Callable[[RunResult, Path], None]] = WRITERS) -> Path:
+                  writers: Sequence[Callable[[RunResult, Path], None]] | None = None) -> Path:
     """Run every writer (or those given: a test that reads only results.json asks for
     `[write_json]`) into a folder beside `out`, then move it into place as `out`."""
     with staged_folder(out, inputs_of(result)) as stage:
-        for writer in writers:
-            writer(result, stage)
+        write_all(result, stage, writers)
     return out
 
 
@@ -273,7 +329,7 @@ EARLIER_NAMES = frozenset({
     "results.json", *(f"{kind}.csv" for kind in TABLES), "diagnosis.csv",
     "ring_fence_prices.csv", "draws.csv", "tornado.csv", "gains.graphml", "wrong_pockets.csv",
     "gains.png", "report.xlsx", "report.html", "summary.md", "rollup.csv", "account.csv",
-    "agencies_by_year.csv", "draw_figures.csv"})
+    "agencies_by_year.csv", "draw_figures.csv", "limits.csv"})
 """What a report folder held before reports carried a manifest: such a folder (its
 results.json from optimise) is taken as optimise's when it holds these names only."""
 MAX_LISTED = 3

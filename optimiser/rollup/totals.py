@@ -37,7 +37,7 @@ import pandas as pd
 from optimiser.errors import UsageError
 from optimiser.format import money
 from optimiser.pipeline import Prepared, RunResult
-from optimiser.place.scenarios import default_reference
+from optimiser.place.scenarios import default_reference, main_pooled
 
 TOTAL = "TOTAL"
 """The `place` of a row that adds up the places."""
@@ -143,8 +143,8 @@ def scenario_roles(result: RunResult) -> dict[str, str]:
     """Roll-up scenario name -> the place's scenario: its own names, and the two roles.
 
     `ring_fenced`: the scenario of that name, else the place's reference scenario (the
-    first without pooling). `pooled`: the scenario of that name, else the first one that
-    pools everything it may (no incentives, no pool_share or overrides of its own).
+    first without pooling). `pooled`: the place's main pooled scenario
+    (`optimiser.place.scenarios.main_pooled`, the one its own headline speaks of).
     """
     runs = {r.name: r for r in result.prepared.runs}
     names = [s.name for s in result.scenarios]
@@ -153,13 +153,11 @@ def scenario_roles(result: RunResult) -> dict[str, str]:
         ref = default_reference({n: runs[n].scenario for n in names})
         if ref is not None:
             roles[RING_FENCED] = ref
-    if POOLED not in roles:
-        full = next((n for n in names if runs[n].scenario.pooling
-                     and runs[n].scenario.incentives == "none"
-                     and not runs[n].scenario.pool_share and not runs[n].scenario.overrides),
-                    None)
-        if full is not None:
-            roles[POOLED] = full
+    main = main_pooled(result.prepared.runs, names)
+    if main is not None:
+        roles[POOLED] = main.name
+    elif POOLED in roles:
+        del roles[POOLED]  # a 'pooled' that does not compare with its reference
     return roles
 
 
@@ -301,7 +299,8 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
     took = "pooled" if scenario == POOLED else f"took '{scenario}'"
     pilots = "pilot" if n == 1 else "pilots"
     lead = (f"If every pilot {took}" if n == of
-            else f"If the {n} {pilots} (of {of}) with both plans {took}")
+            else f"If the {n} {pilots} (of {of}) with both plans "
+                 f"({', '.join(cover['compared_with_ring_fenced'])}) {took}")
     parts = [_objective_phrase(kind, v, cur)
              for kind, v in changes(rollup, scenario, "objective").items()]
     parts += _account_phrase(changes(rollup, scenario, "account"), cur)

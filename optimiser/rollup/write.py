@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from optimiser import __version__
-from optimiser.reports.write import WRITERS, inputs_of, staged_folder
+from optimiser.reports.write import inputs_of, staged_folder, write_all
+from optimiser.rollup.draws import rollup_draws
 from optimiser.rollup.totals import Rollup, rollup_document
 from optimiser.safe import write_csv
 
@@ -17,11 +18,15 @@ ROLLUP_OUT = Path("reports") / "rollup"
 
 def rollup_results(rollup: Rollup) -> dict[str, Any]:
     """The roll-up's results.json: the totals, and where each place's own results are."""
-    return {
+    document = {
         "tool": {"name": "optimise", "version": __version__},
         "rollup": rollup_document(rollup),
         "places": {stem: f"{stem}/results.json" for stem in rollup.places},
     }
+    drawn = rollup_draws(rollup)
+    if drawn is not None:
+        document["uncertainty"] = drawn
+    return document
 
 
 def write_rollup(rollup: Rollup, out: Path) -> Path:
@@ -35,8 +40,7 @@ def write_rollup(rollup: Rollup, out: Path) -> Path:
         for stem, result in rollup.places.items():
             folder = stage / stem
             folder.mkdir()
-            for writer in WRITERS:
-                writer(result, folder)
+            write_all(result, folder)
         document = rollup_results(rollup)
         (stage / "results.json").write_text(json.dumps(document, indent=2, allow_nan=False)
                                             + "\n")

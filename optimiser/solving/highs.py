@@ -27,6 +27,7 @@ stops on early carries its gap and is said not to be proven optimal (`MipInfo`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import sys
 import time
@@ -43,6 +44,8 @@ import pyomo.core as pyo
 from pyomo.common import dependencies as pyomo_dependencies
 from pyomo.common.gc_manager import PauseGC
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from models.standard import StandardForm
 
 T = TypeVar("T")
 
@@ -197,9 +200,37 @@ def _compile(model: pyo.ConcreteModel) -> CompiledLP:
     upper = np.where(np.isnan(bounds[:, 1]), highspy.kHighsInf, bounds[:, 1])
     rhs = np.asarray(repn.rhs, dtype=float)
     kinds = np.array([k for _, k in repn.rows], dtype=int)
+    a = repn.A.tocsc()
+    name = _Names()
+    columns = [(name(v), _index(v.index())) for v in repn.columns]
+    rows = [(name(c), _index(c.index()), int(k)) for c, k in repn.rows]
+    integer = np.array([n for n, v in enumerate(repn.columns) if v.is_integer()],
+                       dtype=np.int32)
+    return _load(costs, senses, offsets, columns, rows, lower, upper, rhs, kinds,
+                 (a.indptr, a.indices, a.data), integer)
+
+
+def load_standard(form: StandardForm) -> CompiledLP:
+    """Load an LP built directly in standard form (`models.standard`) into a fresh HiGHS,
+    as `compile_lp` loads the same LP compiled from its Pyomo model."""
+    inf = highspy.kHighsInf
+    kinds = np.array([k for _, _, k in form.rows], dtype=int)
+    return _load(form.costs, form.senses, form.offsets, form.columns, form.rows,
+                 np.where(np.isinf(form.col_lower), -inf, form.col_lower),
+                 np.where(np.isinf(form.col_upper), inf, form.col_upper), form.rhs, kinds,
+                 (form.start, form.index, form.value))
+
+
+def _load(costs: dict[str, np.ndarray], senses: dict[str, int], offsets: dict[str, float],
+          columns: list[tuple[str, tuple[int, ...]]], rows: list[tuple[str, tuple[int, ...], int]],
+          lower: np.ndarray, upper: np.ndarray, rhs: np.ndarray, kinds: np.ndarray,
+          matrix: tuple[np.ndarray, np.ndarray, np.ndarray],
+          integer: np.ndarray | None = None) -> CompiledLP:
+    """Hand an LP in standard form to a fresh HiGHS (costs all 0: each stage loads its own);
+    `integer`: the columns that are binaries (a MILP)."""
+    n_cols = len(columns)
     row_lower = np.where(kinds <= 0, rhs, -highspy.kHighsInf)
     row_upper = np.where(kinds >= 0, rhs, highspy.kHighsInf)
-
     lp = highspy.HighsLp()
     lp.num_col_ = n_cols
     lp.num_row_ = len(rhs)
@@ -208,16 +239,15 @@ def _compile(model: pyo.ConcreteModel) -> CompiledLP:
     lp.col_upper_ = upper
     lp.row_lower_ = row_lower
     lp.row_upper_ = row_upper
-    a = repn.A.tocsc()
+    start, index, value = matrix
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
     lp.a_matrix_.num_col_ = n_cols
     lp.a_matrix_.num_row_ = len(rhs)
 
-    integer = np.array([n for n, v in enumerate(repn.columns) if v.is_integer()],
-                       dtype=np.int32)
+    integer = np.zeros(0, dtype=np.int32) if integer is None else integer
     if len(integer):
         kinds_of = np.zeros(n_cols, dtype=int)  # kContinuous
         kinds_of[integer] = 1  # kInteger
@@ -231,9 +261,6 @@ def _compile(model: pyo.ConcreteModel) -> CompiledLP:
         if np.isfinite(MIP_LIMITS.time_limit):
             highs.setOptionValue("time_limit", MIP_LIMITS.time_limit)
     highs.passModel(lp)
-    name = _Names()
-    columns = [(name(v), _index(v.index())) for v in repn.columns]
-    rows = [(name(c), _index(c.index()), int(k)) for c, k in repn.rows]
     return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs), integer=integer,
                       integer_bounds=(lower[integer].copy(), upper[integer].copy()))
 
@@ -298,7 +325,8 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
     return solution
 
 
-def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True) -> Solution:
+def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True,
+                 sizes: np.ndarray | None = None) -> Solution:
     """The lexicographic stages on a model already loaded in HiGHS, the first from scratch.
 
     Stage 1 starts cold, from the model handed to HiGHS afresh (`_afresh`: no basis,
@@ -330,35 +358,47 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
 
     mip = lp.mip if lp.is_mip else None
     if mip is None:
-        return _later_stages(lp, z, x, iterations, ranges, least_pooling, timings, compiled)
+        return _later_stages(lp, z, x, iterations, ranges, least_pooling, timings, compiled,
+                             sizes)
     with fixed_integers(lp, x):
         status, z2, x2, more = _optimise(lp, "objective")
         if status == "optimal":
             z, x = z2, x2
         solution = _later_stages(lp, z, x, iterations + more, ranges and status == "optimal",
-                                 least_pooling and status == "optimal", timings, compiled)
+                                 least_pooling and status == "optimal", timings, compiled,
+                                 sizes if status == "optimal" else None)
     solution.mip = mip
     return solution
 
 
 def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, ranges: bool,
                   least_pooling: bool, timings: dict[str, float],
-                  compiled: float) -> Solution:
-    """Stages 2 and 3 on the LP (a MILP's with its binaries fixed) after stage 1's z*, x."""
+                  compiled: float, sizes: np.ndarray | None = None) -> Solution:
+    """Stages 2 and 3 on the LP (a MILP's with its binaries fixed) after stage 1's z*, x;
+    with `sizes`, rule 3 (`decided_plan`) between them."""
     message = ""
+    face = [complementary(lp, x, "objective")] if sizes is not None else []
     hold = _hold_objective(lp, "objective", z, 0.0)
     exact = True
     if least_pooling:
-        x, it2, exact = _least_pooling(lp, hold, z, x)
+        x, it2, exact, stage2 = _least_pooling(lp, hold, z, x, face=sizes is not None)
         iterations += it2
+        face += stage2
     if not exact:
         message = ("rule 2 (least pooling) could not be applied reliably (numerical "
                    "trouble), so HiGHS chose among the optimal plans")
+    elif sizes is not None:
+        x, it3, exact = decided_plan(lp, hold, z, x, sizes, face)
+        iterations += it3
+        if not exact:
+            message = ("rule 3 (nearest to proportional shares) could not be applied "
+                       "reliably (numerical trouble), so HiGHS chose among the plans "
+                       "that pool the least")
     spread = _position_ranges(lp, hold, z) if ranges else {}
     accuracy = plan_accuracy(lp, x)
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
-    objective = float(lp.costs["objective"] @ x + lp.offsets["objective"])
+    objective = objective_value(lp, "objective", x)
     return Solution("optimal", objective, _values(lp, x), spread, timings, message, iterations,
                     lp, accuracy=accuracy)
 
@@ -475,20 +515,207 @@ def in_parallel(tasks: list[Callable[[], T]]) -> list[T]:
 
 
 def _least_pooling(
-    lp: CompiledLP, hold: int, z: float, x: np.ndarray
-) -> tuple[np.ndarray, int, bool]:
+    lp: CompiledLP, hold: int, z: float, x: np.ndarray, face: bool = False
+) -> tuple[np.ndarray, int, bool, list[Slackness]]:
     """Stage 2 (pooled models): the plan moving least money across ring-fences at z*.
 
     Returns the plan (`x` unchanged where there is no pool, or where stage 2
     fails or holds the model less exactly than `x` does: `_as_exact`), the
-    simplex iterations it took, and whether stage 2 was applied where it applies.
+    simplex iterations it took, whether stage 2 was applied where it applies, and
+    (with `face`) the conditions its duals put on plans that pool the least
+    (`complementary`, without the hold row's).
     """
     if "least_pooling" not in lp.costs or not np.any(lp.costs["least_pooling"]):
-        return x, 0, True
+        return x, 0, True, []
     status, _, x2, iterations = _on_optimal_face(lp, hold, z, "least_pooling")
     if status == "optimal" and _as_exact(lp, x2, x):
-        return x2, iterations, True
-    return x, iterations, False
+        found = [complementary(lp, x2, "least_pooling", rows=hold)] if face else []
+        return x2, iterations, True, found
+    return x, iterations, False, []
+
+
+DUAL_CLEAR = 1e-9
+"""A reduced cost or row dual counts as nonzero above this share of the stage's largest
+objective coefficient (`complementary`); below, the column or row is left free."""
+
+
+@dataclass
+class Slackness:
+    """Conditions one LP stage's duals put on its optimal plans (complementary slackness):
+    the columns held at a bound (`columns`, at `column_values`) and the rows held at an
+    active bound (`rows`, at `row_values`)."""
+
+    columns: np.ndarray
+    column_values: np.ndarray
+    rows: np.ndarray
+    row_values: np.ndarray
+
+
+def complementary(lp: CompiledLP, x: np.ndarray, name: str,
+                  rows: int | None = None) -> Slackness:
+    """What the last solve's duals say of every optimal plan of objective `name`.
+
+    For any optimal dual (y, r), a plan is optimal exactly when it is feasible, sits at
+    its bound in every column with r_j != 0 and makes every row with y_i != 0 active
+    (complementary slackness): so these conditions describe the whole optimal face,
+    whichever vertex HiGHS found. A dual counts as nonzero above DUAL_CLEAR of the
+    largest cost (for a row, |y_i| max_j |a_ij|); one below is left free, which can
+    only widen the set (`decided_plan` checks the plan it finds still reaches the
+    optimum). `rows`: only the first `rows` rows (a hold row after them is left out).
+    """
+    h = lp.highs
+    solution = h.getSolution()
+    model = h.getLp()
+    n_rows = lp.n_rows if rows is None else rows
+    r = np.asarray(solution.col_dual, dtype=float)
+    y = np.asarray(solution.row_dual, dtype=float)[:n_rows]
+    scale = max(float(np.abs(lp.costs[name]).max(initial=0.0)), 1e-300)
+    a = _matrix(model)[:n_rows]
+    import scipy.sparse as sp  # here, after `_without_scipy_extras`
+
+    biggest = np.asarray(abs(a).max(axis=1).todense()).ravel() if sp.issparse(a) else np.zeros(0)
+    lower, upper = np.asarray(model.col_lower_), np.asarray(model.col_upper_)
+    columns = np.flatnonzero(np.abs(r) > DUAL_CLEAR * scale)
+    at = np.where(np.abs(x[columns] - lower[columns]) <= np.abs(x[columns] - upper[columns]),
+                  lower[columns], upper[columns])
+    held = np.flatnonzero(np.abs(y) * biggest > DUAL_CLEAR * scale)
+    activity = a[held] @ x
+    row_lower = np.asarray(model.row_lower_)[held]
+    row_upper = np.asarray(model.row_upper_)[held]
+    side = np.where(np.abs(activity - row_lower) <= np.abs(activity - row_upper),
+                    row_lower, row_upper)
+    return Slackness(columns.astype(np.int32), at, held.astype(np.int32), side)
+
+
+def _matrix(model: highspy.HighsLp) -> Any:
+    """The constraint matrix of a HiGHS model as a scipy sparse matrix."""
+    import scipy.sparse as sp  # here, after `_without_scipy_extras`
+
+    m = model.a_matrix_
+    kind = sp.csc_matrix if m.format_ == highspy.MatrixFormat.kColwise else sp.csr_matrix
+    return kind((np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_)),
+                shape=(model.num_row_, model.num_col_)).tocsr()
+
+
+def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.ndarray,
+                 face: list[Slackness]) -> tuple[np.ndarray, int, bool]:
+    """Stage 3: among the plans of the earlier stages, the unique plan minimising
+    sum_j v_j^2 / c_j over every column v_j, c_j = `sizes[j]` > 0
+    (`models.pooling.decided_sizes`: nearest to proportional shares).
+
+    The plans of the earlier stages are described by their duals (`face`, see
+    `complementary`): columns held at a bound, rows held active; no row holding an
+    objective (the rows from `hold` on are left out), which leaves HiGHS's QP solver
+    in trouble when it is tight. The QP is strictly convex, solved on a scaled copy of
+    the model (`_scaled_qp`; `lp` stays a plain LP) by HiGHS's active-set QP solver.
+    The plan found must reach the objective and the least pooling of `x` to
+    OBJECTIVE_HOLD and hold every row to DECIDED_EXACT (or as exactly as `x`);
+    otherwise `x` is kept. Returns the plan, the QP iterations and whether the stage applied.
+    """
+    model = lp.highs.getLp()
+    lower, upper = np.array(model.col_lower_), np.array(model.col_upper_)
+    row_lower = np.array(model.row_lower_)[:hold]
+    row_upper = np.array(model.row_upper_)[:hold]
+    for conditions in face:
+        lower[conditions.columns] = upper[conditions.columns] = conditions.column_values
+        row_lower[conditions.rows] = row_upper[conditions.rows] = conditions.row_values
+    a = _matrix(model)[:hold]
+    scaled, root = _scaled_qp(a, lower, upper, row_lower, row_upper,
+                              np.asarray(sizes, dtype=float))
+    scaled.run()
+    status = scaled.getModelStatus()
+    iterations = int(scaled.getInfo().qp_iteration_count)
+    if status != highspy.HighsModelStatus.kOptimal:
+        return x, iterations, False
+    found = root * _snapped(scaled, np.array(scaled.getSolution().col_value, dtype=float))
+    worst = plan_accuracy(lp, found)["max_relative_violation"]
+    if not (_keeps(lp, "objective", found, x) and _keeps(lp, "least_pooling", found, x)
+            and worst <= max(DECIDED_EXACT, plan_accuracy(lp, x)["max_relative_violation"])):
+        return x, iterations, False
+    return found, iterations, True
+
+
+DECIDED_EXACT = 1e-9
+"""Relative violation of any row (`plan_accuracy`) up to which the decided plan is taken
+(or as exactly as the plan of rule 2, if that is less exact)."""
+
+
+SNAP = 1e-9
+"""A scaled QP column this close to a bound is at it (HiGHS's QP solver leaves a column
+it holds at 0 at 1e-12 or so, which would read as a sliver of a unit bought)."""
+
+
+def _snapped(h: highspy.Highs, w: np.ndarray) -> np.ndarray:
+    """The scaled QP's columns, each within SNAP of a bound put at it."""
+    model = h.getLp()
+    for bound in (np.asarray(model.col_lower_), np.asarray(model.col_upper_)):
+        near = np.isfinite(bound) & (np.abs(w - bound) <= SNAP)
+        w = np.where(near, bound, w)
+    return w
+
+
+QP_ITERATIONS = 20
+"""The decided plan's QP may take at most this many iterations per column and row (a
+limit that depends on the model alone, never on the machine)."""
+
+
+def _scaled_qp(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
+               row_upper: np.ndarray, sizes: np.ndarray) -> tuple[highspy.Highs, np.ndarray]:
+    """The QP of `decided_plan` in scaled columns w_j = v_j / sqrt(c_j): minimise
+    sum_j w_j^2 (Hessian 2I) subject to row_lower <= A v <= row_upper and the column
+    bounds, with column j of A multiplied by sqrt(c_j) and each row divided by its
+    largest coefficient. The same plans and minimiser (v = sqrt(c) w), but HiGHS's
+    absolute tolerances then mean the same on every row and column, whatever the
+    figures' sizes, and no regularisation is needed (HiGHS adds 1e-7 by default, which
+    would outweigh sizes in the millions). Returns the HiGHS holding it and sqrt(c)."""
+    root = np.sqrt(sizes)
+    a = a.tocsc() @ _diagonal(root)
+    biggest = np.asarray(abs(a).max(axis=1).todense()).ravel() if a.nnz else np.zeros(
+        a.shape[0])
+    biggest = np.where(biggest > 0, biggest, 1.0)
+    a = (_diagonal(1.0 / biggest) @ a).tocsc()
+    m, n = a.shape
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, m
+    lp.col_cost_ = np.zeros(n)
+    lp.col_lower_ = lower / root
+    lp.col_upper_ = upper / root
+    lp.row_lower_ = row_lower / biggest
+    lp.row_upper_ = row_upper / biggest
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
+    h = new_highs()
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("qp_regularization_value", 0.0)
+    h.setOptionValue("qp_iteration_limit", QP_ITERATIONS * (n + m) + 100)
+    h.passModel(lp)
+    hessian = highspy.HighsHessian()
+    hessian.dim_ = n
+    hessian.format_ = highspy.HessianFormat.kTriangular
+    hessian.start_ = np.arange(n + 1, dtype=np.int32)
+    hessian.index_ = np.arange(n, dtype=np.int32)
+    hessian.value_ = np.full(n, 2.0)
+    h.passHessian(hessian)
+    return h, root
+
+
+def _diagonal(values: np.ndarray) -> Any:
+    import scipy.sparse as sp  # here, after `_without_scipy_extras`
+
+    return sp.diags(values, format="csc")
+
+
+def _keeps(lp: CompiledLP, name: str, later: np.ndarray, first: np.ndarray) -> bool:
+    """Whether plan `later` is as good as `first` in objective `name`, to OBJECTIVE_HOLD."""
+    if name not in lp.costs:
+        return True
+    c = lp.costs[name]
+    was, now = float(c @ first), float(c @ later)
+    worse = (was - now) if lp.senses[name] == pyo.maximize else (now - was)
+    return worse <= OBJECTIVE_HOLD * max(1.0, abs(was + lp.offsets[name]))
 
 
 def _drop_hold(lp: CompiledLP, hold: int) -> None:
@@ -548,9 +775,18 @@ def resolve(
         if lp.fixed:
             status, z, x, _ = _optimise(lp, "objective")
         hold = _hold_objective(lp, "objective", z, 0.0)
-        x, _, _ = _least_pooling(lp, hold, z, x)
+        x, _, _, _ = _least_pooling(lp, hold, z, x)
         _drop_hold(lp, hold)
-    return status, float(lp.costs["objective"] @ x + lp.offsets["objective"]), x
+    return status, objective_value(lp, "objective", x), x
+
+
+def objective_value(lp: CompiledLP, name: str, x: np.ndarray) -> float:
+    """sum_j c_j x_j + offset for objective `name`, summed exactly (`math.fsum` of the
+    products, each rounded once): the same figure wherever numpy put the arrays and however
+    many threads its BLAS has (a BLAS dot product's last digits depend on both, and the
+    objective held in later stages would inherit them)."""
+    c = lp.costs[name]
+    return math.fsum((c * x).tolist()) + lp.offsets[name]
 
 
 def column_lookup(lp: CompiledLP) -> dict[tuple[str, tuple[int, ...]], int]:
@@ -734,7 +970,7 @@ def _optimise(
             return "optimal", info.objective_function_value + lp.offsets[name], np.empty(0), \
                 iterations
         x = np.array(h.getSolution().col_value, dtype=float)
-        return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
+        return "optimal", objective_value(lp, name, x), x, iterations
     if model_status == highspy.HighsModelStatus.kInfeasible:
         return "infeasible", float("nan"), np.empty(0), iterations
     if model_status == highspy.HighsModelStatus.kUnbounded:
@@ -788,7 +1024,7 @@ def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.nda
         if not values:
             return "optimal", z + lp.offsets[name], np.empty(0), iterations
         x = np.array(h.getSolution().col_value, dtype=float)
-        return "optimal", float(lp.costs[name] @ x + lp.offsets[name]), x, iterations
+        return "optimal", objective_value(lp, name, x), x, iterations
     lp.mip = MipInfo(float("inf"), float("nan"), False, _STOPPED.get(status, ""), nodes)
     if status in _STOPPED:
         return "time_limit", float("nan"), np.empty(0), iterations
@@ -835,10 +1071,12 @@ def _near_optimal(lp: CompiledLP) -> bool:
             <= NEAR_OPTIMAL)
 
 
-def _as_exact(lp: CompiledLP, later: np.ndarray, first: np.ndarray) -> bool:
-    """Whether a later stage's plan holds the model as exactly as the first (or TRUSTED)."""
-    worst = plan_accuracy(lp, later)["max_relative_violation"]
-    return worst <= max(TRUSTED, plan_accuracy(lp, first)["max_relative_violation"])
+def _as_exact(lp: CompiledLP, later: np.ndarray, first: np.ndarray,
+              every_row: bool = False) -> bool:
+    """Whether a later stage's plan holds the model as exactly as the first (or TRUSTED);
+    with `every_row`, the holds of the earlier stages included."""
+    worst = plan_accuracy(lp, later, every_row)["max_relative_violation"]
+    return worst <= max(TRUSTED, plan_accuracy(lp, first, every_row)["max_relative_violation"])
 
 
 def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dict[str, float]:

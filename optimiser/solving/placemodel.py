@@ -26,20 +26,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.pooling import PlaceData, build_model
+from models.pooling import PlaceData, build_model, decided_sizes
+from models.standard import build_standard_form, supports
 from optimiser.solving.highs import (
     CompiledLP,
     Solution,
     add_rows,
     column_lookup,
     compile_lp,
+    load_standard,
     remove_rows,
     set_column_bounds,
     solve_loaded,
 )
 
 SCENARIO_FIELDS = frozenset(
-    {"pooling", "pool_share", "reference", "transfers", "reference_allowance", "fenced_by"})
+    {"pooling", "pool_share", "reference", "transfers", "reference_allowance", "fenced_by",
+     "agreement", "agreement_shares"})
 """PlaceData fields a loaded model switches by bounds and rows; the others are its data."""
 
 
@@ -65,10 +68,15 @@ class PlaceModel:
         started = time.perf_counter()
         plain = dataclasses.replace(
             data, pooling=True, reference=np.full(len(data.agencies), np.nan),
-            transfers=False, reference_allowance=0.0)
-        model = build_model(plain, implied_bounds=True)
-        built = time.perf_counter()
-        lp = compile_lp(model)
+            transfers=False, reference_allowance=0.0, agreement=None, agreement_shares=None)
+        if supports(plain):  # straight to standard form: the same LP, without Pyomo
+            form = build_standard_form(plain, implied_bounds=True)
+            built = time.perf_counter()
+            lp = load_standard(form)
+        else:
+            model = build_model(plain, implied_bounds=True)
+            built = time.perf_counter()
+            lp = compile_lp(model)
         timings = {"build": built - started, "compile": time.perf_counter() - built}
         return cls(plain, lp, pool_columns(lp, data), lp.n_rows, timings, loaded=plain)
 
@@ -90,7 +98,8 @@ class PlaceModel:
     def solve(self, data: PlaceData, ranges: bool = True) -> Solution:
         """Load `data`'s scenario and solve it lexicographically (`solve_loaded`)."""
         self.load(data)
-        solution = solve_loaded(self.lp, ranges, least_pooling=data.pooling)
+        solution = solve_loaded(self.lp, ranges, least_pooling=data.pooling,
+                                sizes=column_sizes(self.lp, data))
         if solution.status == "optimal":
             solution.lp = self.lp
         return solution
@@ -104,6 +113,23 @@ def pool_columns(lp: CompiledLP, data: PlaceData) -> np.ndarray:
     return np.array([[lookup[("p", (s, t))] for t in range(data.years)]
                      for s in range(len(data.streams))], dtype=np.int64).reshape(
         len(data.streams), data.years)
+
+
+def column_sizes(lp: CompiledLP, data: PlaceData) -> np.ndarray:
+    """Each column's size in rule 3 (`models.pooling.decided_sizes`), in column order: a
+    band of a tiered service's units (`band`) as the service's units, money carried over
+    (`carry`) as the stream's budget; 1 for the set-up binaries (fixed at their optimum
+    by then) and any other column."""
+    sizes = decided_sizes(data)
+    out = np.ones(len(lp.columns))
+    for n, (name, index) in enumerate(lp.columns):
+        if name in ("x", "p", "q"):
+            out[n] = sizes[name][index]
+        elif name in ("f", "carry"):
+            out[n] = sizes["f"][index[0], index[-1]]
+        elif name == "band":
+            out[n] = sizes["x"][index[0], index[1]]
+    return out
 
 
 def same_model(a: PlaceData, b: PlaceData) -> bool:

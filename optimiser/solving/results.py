@@ -5,9 +5,9 @@ objects. Two rules decide figures the optimum leaves open, and are applied here:
 
 - pro-rata pool: each stream's pooled money is spread over the interventions the
   pool pays for in proportion to what the pool pays each (the contract's f_sit);
-- gain-share transfers: every protected agency below its reference is paid
-  exactly its shortfall, by the agencies above theirs in proportion to their
-  surplus over it.
+- agreements (`settle_agreement`): gain share (every agency below its reference
+  is paid exactly its shortfall, by the agencies above theirs in proportion to
+  their surplus over it), a risk share or fair shares of the pooled surplus.
 
 Where the instance has set-up costs, tiers or carried-over money, the scenario's
 `extra` says which services run in which year, what each set-up costs and which
@@ -98,6 +98,23 @@ class ScenarioResult:
         return dict(zip(self.agencies["agency"], self.agencies["position"], strict=True))
 
 
+ZERO_ROWS = {"allocation": ("units", "cost")}
+"""Tables whose rows of nothing (every one of these columns 0) the files leave out."""
+
+
+def written_rows(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a tidy table the CSV and the workbook show: all of them, except in the
+    allocation the interventions not bought that year (units and cost 0), which are most
+    of a large place's rows. results.json and the documents still see every row."""
+    columns = ZERO_ROWS.get(kind)
+    if not columns or frame.empty:
+        return frame
+    nothing = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        nothing &= frame[column].to_numpy(dtype=float) == 0
+    return frame[~nothing].reset_index(drop=True) if nothing.any() else frame
+
+
 def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
          reference: str | None) -> ScenarioResult:
     """Turn a solution into the scenario's tables."""
@@ -123,14 +140,7 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
     agencies = _agencies(name, data, effective, spend_by_year, solution)
     cash = _frame(name, "agency", data.agencies, years, spend=spend_by_year,
                   savings=savings_by_year(data, effective))
-    transfers = gain_share_transfers(name, data, agencies)
-    if not transfers.empty:
-        paid = transfers.groupby("from")["amount"].sum()
-        received = transfers.groupby("to")["amount"].sum()
-        agencies["transfers_out"] = agencies["agency"].map(paid).fillna(0.0)
-        agencies["transfers_in"] = agencies["agency"].map(received).fillna(0.0)
-    agencies["net"] = (agencies["savings"] - agencies["spend"]
-                       + agencies["transfers_in"] - agencies["transfers_out"])
+    transfers = pd.DataFrame(columns=["scenario", "from", "to", "amount"])
     objective = plan_objective(data, x, on)
     account = scenario_account(data, x, achieved, start_year,
                                on=on if extended else None, effective=effective)
@@ -141,6 +151,8 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
         result.extra.update(extension_document(data, solution, x, on, funding, start_year))
     if solution.mip is not None:
         result.extra["mip"] = mip_document(solution)
+    if data.agreement is not None and not np.all(np.isnan(data.reference)):
+        settle_agreement(result, data.reference)  # no_worse_off: the reference is known
     return result
 
 
@@ -294,36 +306,98 @@ def _agencies(name: str, data: PlaceData, x: np.ndarray, spend_by_year: np.ndarr
     return frame
 
 
-def gain_share_transfers(name: str, data: PlaceData, agencies: pd.DataFrame) -> pd.DataFrame:
-    """The gain-share payments of a scenario with no_worse_off and transfers.
-
-    Shortfall D_a = max(0, Pref_a - P_a), surplus U_a = max(0, P_a - Pref_a).
-    Agency a pays b:  z_ab = D_b * U_a / sum_c U_c  (sum_a U_a >= sum_b D_b holds
-    at the optimum), so every agency ends at least at its reference and the
-    total moved is the total shortfall, the least any settlement can move.
-    """
-    columns = ["scenario", "from", "to", "amount"]
-    if not data.transfers or np.all(np.isnan(data.reference)):
-        return pd.DataFrame(columns=columns)
-    pay = gain_share_payments(agencies["position"].to_numpy(), data.reference)
-    if not pay.any():
-        return pd.DataFrame(columns=columns)
-    rows = [(name, data.agencies[a], data.agencies[b], float(pay[a, b]))
+def settle_agreement(result: ScenarioResult, reference: np.ndarray,
+                     shares: np.ndarray | None = None, reference_name: str | None = None,
+                     extra: dict[str, object] | None = None) -> None:
+    """Apply the scenario's agreement (`agreement_payments`) to its agency positions
+    against `reference` (each agency's position in the reference scenario): the
+    transfers table, transfers_in and transfers_out, net (= the position the plan leaves
+    plus what the agreement moves), and results.json's `agreement` (kind, reference,
+    shares, the surplus, and for each agency where the plan leaves it, what the
+    agreement moves and where it ends). `shares`: a risk share's, or fair shares'
+    (default the scenario's own)."""
+    data = result.data
+    assert data is not None and data.agreement is not None
+    agencies = result.agencies
+    position = agencies["position"].to_numpy(float)
+    shares = data.agreement_shares if shares is None else shares
+    pay = agreement_payments(data.agreement, position, reference, shares)
+    rows = [(result.name, data.agencies[a], data.agencies[b], float(pay[a, b]))
             for a in range(len(data.agencies)) for b in range(len(data.agencies))
             if pay[a, b] > MONEY_TOL]
-    return pd.DataFrame(rows, columns=columns)
+    result.transfers = pd.DataFrame(rows, columns=["scenario", "from", "to", "amount"])
+    agencies["transfers_out"] = pay.sum(axis=1)
+    agencies["transfers_in"] = pay.sum(axis=0)
+    agencies["net"] = (agencies["savings"] - agencies["spend"]
+                       + agencies["transfers_in"] - agencies["transfers_out"])
+    moves = agencies["transfers_in"].to_numpy(float) - agencies["transfers_out"].to_numpy(float)
+    document: dict[str, object] = {
+        "kind": data.agreement,
+        "reference": reference_name or result.reference,
+        "surplus": float(np.sum(position - reference)),
+    }
+    if shares is not None:
+        document["shares"] = {a: float(v) for a, v in zip(data.agencies, shares, strict=True)}
+    document.update(extra or {})
+    document["positions"] = {
+        a: {"plan": float(p), "reference": float(r), "moves": float(m), "ends": float(p + m)}
+        for a, p, r, m in zip(data.agencies, position, reference, moves, strict=True)}
+    result.extra["agreement"] = document
+
+
+def agreement_payments(kind: str, position: np.ndarray, reference: np.ndarray,
+                       shares: np.ndarray | None = None) -> np.ndarray:
+    """(A, A) payments an agreement makes: [a, b] is what agency a pays agency b.
+
+    gain_share: `gain_share_payments`. risk_share and fair_shares: `shared_payments`
+    with the agreement's shares (a risk share's as written; fair shares' the Shapley
+    shares of the pooling gain, phi_a / sum phi). Without shares (fair shares that
+    could not be found) nothing moves.
+    """
+    if kind == "gain_share":
+        return gain_share_payments(position, reference)
+    if shares is None or not np.all(np.isfinite(shares)):
+        return np.zeros((len(position), len(position)))
+    return shared_payments(position, reference, shares)
 
 
 def gain_share_payments(position: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """(A, A) gain-share payments: [a, b] is what agency a pays agency b (see
-    `gain_share_transfers`); all zero when no agency falls short (by more than
-    MONEY_TOL in all) or none has a surplus."""
+    """(A, A) gain-share payments: [a, b] is what agency a pays agency b.
+
+    Shortfall D_a = max(0, Pref_a - P_a), surplus U_a = max(0, P_a - Pref_a).
+    Agency a pays b:  z_ab = D_b * U_a / max(sum_c U_c, sum_c D_c),
+    so every agency ends at least at its reference where the surpluses cover the
+    shortfalls (as no_worse_off with an agreement ensures), moving exactly the total
+    shortfall, the least any settlement can move; where they do not, every surplus is
+    paid over and each loser is made good in the same proportion. All zero when no
+    agency falls short (by more than MONEY_TOL in all) or none has a surplus.
+    """
     gap = position - reference
     shortfall = np.where(gap < 0, -gap, 0.0)
     surplus = np.where(gap > 0, gap, 0.0)
     if shortfall.sum() <= MONEY_TOL or surplus.sum() <= 0:
         return np.zeros((len(position), len(position)))
-    return np.outer(surplus / surplus.sum(), shortfall)
+    return np.outer(surplus / max(surplus.sum(), shortfall.sum()), shortfall)
+
+
+def shared_payments(position: np.ndarray, reference: np.ndarray,
+                    shares: np.ndarray) -> np.ndarray:
+    """(A, A) payments of a share of the pooled surplus or deficit (a section 75 risk
+    share; fair shares): [a, b] is what agency a pays agency b.
+
+    Surplus S = sum_a (P_a - Pref_a) (negative: a deficit); agency a is to end at
+    E_a = Pref_a + sigma_a * S (sum_a sigma_a = 1, so sum_a E_a = sum_a P_a: money only
+    moves between partners). Its transfer t_a = E_a - P_a; those with t_a < 0 pay those
+    with t_b > 0 in proportion to what each is owed:
+    z_ab = max(0, -t_a) * max(0, t_b) / sum_c max(0, t_c).
+    """
+    surplus = float(np.sum(position - reference))
+    transfer = reference + shares * surplus - position
+    owed = np.where(transfer > 0, transfer, 0.0)
+    owes = np.where(transfer < 0, -transfer, 0.0)
+    if owed.sum() <= MONEY_TOL:
+        return np.zeros((len(position), len(position)))
+    return np.outer(owes, owed / owed.sum())
 
 
 def _empty_tables(

@@ -1,0 +1,143 @@
+"""Figures belong to the place: the same place written in another order gives the same
+figures (docs/contract.md#figures-that-belong-to-the-place; README 'Figures chosen by
+rule').
+
+Each place is solved as written and as rewritten with its agencies, streams,
+interventions and outcomes (and every ring-fence, effects and savings list inside them)
+listed in another order, or with the rows of its spreadsheet tables shuffled; every
+figure of results.json must agree to 1e-6 relative (`canonical.differences`: records
+matched by their ids, lists of ids as sets). Before rule 3 (nearest to proportional
+shares), Birmingham's police position moved by GBP 2.5m between two orders of the
+same file.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from canonical import canonical, differences
+from gen import random_instance
+
+from optimiser.analyses import ANALYSES, run_analyses
+from optimiser.inputs.tables import SECTIONS, table_rows
+from optimiser.pipeline import run
+from optimiser.reports.write import results_document
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((REPO / "instances").glob("*.yaml"))
+MAPS = ("agencies", "streams", "interventions", "outcomes")
+
+
+def reordered(instance: dict[str, Any], order: str, seed: int = 0) -> dict[str, Any]:
+    """`instance` with its four maps, and the ring-fence lists and the effects and savings
+    maps inside them, 'reversed' or 'shuffled' (seeded); nothing else changes."""
+    rng = random.Random(seed)
+
+    def arrange(items: list[Any]) -> list[Any]:
+        if order == "reversed":
+            return items[::-1]
+        items = list(items)
+        rng.shuffle(items)
+        return items
+
+    out = dict(instance)
+    for key in MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {k: _inner(v, arrange) for k, v in arrange(list(out[key].items()))}
+    return out
+
+
+def _inner(body: Any, arrange: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    body = dict(body)
+    for key in ("effects", "savings"):
+        if isinstance(body.get(key), dict):
+            body[key] = dict(arrange(list(body[key].items())))
+    if isinstance(body.get("ring_fence"), list):
+        body["ring_fence"] = arrange(list(body["ring_fence"]))
+    return body
+
+
+def document(path: Path, analyses: list[str] | None = None) -> dict[str, Any]:
+    """results.json of the place at `path` with the `analyses` (all when None), without
+    writing any report."""
+    result = run(path)
+    run_analyses(result, analyses)
+    return results_document(result)
+
+
+def write(path: Path, instance: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(instance, sort_keys=False))
+    return path
+
+
+def assert_same(written: dict[str, Any], rewritten: dict[str, Any]) -> None:
+    found = differences(written, rewritten)
+    assert not found, f"{len(found)} figures depend on the order:\n" + "\n".join(found[:20])
+
+
+def test_the_comparison_sees_a_moved_figure() -> None:
+    doc = {"scenarios": {"pooled": {"agencies": {"a": {"net": 1.0}, "b": {"net": 2.0}},
+                                    "transfers": [{"from": "a", "to": "b", "amount": 3.0}]}}}
+    other = {"scenarios": {"pooled": {"agencies": {"b": {"net": 2.0}, "a": {"net": 1.0}},
+                                      "transfers": [{"from": "a", "to": "b", "amount": 3.0}]}}}
+    assert differences(doc, other) == []
+    other["scenarios"]["pooled"]["transfers"][0]["amount"] = 3.00001
+    assert len(differences(doc, other)) == 1
+    other["scenarios"]["pooled"]["agencies"]["a"]["net"] = 1.0000001  # within 1e-6
+    assert len(differences(doc, other)) == 1
+    assert ("scenarios", "pooled", "agencies", "a", "net") in canonical(doc)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_places_in_reverse_order(tmp_path: Path, path: Path) -> None:
+    instance = yaml.safe_load(path.read_text())
+    if "figures_from" in instance:  # the libraries it draws on, wherever it is written
+        instance["figures_from"] = [str(path.parent / f) for f in instance["figures_from"]]
+    # The scenarios' figures on every place; the settlements (which depend on who gains)
+    # on the largest. Shapley shares and ring-fence prices are optimal objective values,
+    # tested in any order on the generated places.
+    analyses = ["settlement"] if path.stem == "birmingham" else []
+    written = document(path, analyses)
+    rewritten = document(write(tmp_path / path.name, reordered(instance, "reversed")),
+                         analyses)
+    assert_same(written, rewritten)
+
+
+ORDERED_ANALYSES = [a for a in ANALYSES if a != "limits"]
+"""Every analysis but `limits`: what one more unit of a limit is worth is an LP dual, which
+is not unique where the plan is degenerate, and so far the analysis reports whichever
+dual HiGHS's vertex gives (a known gap, left to that analysis)."""
+
+
+@pytest.mark.parametrize("seed", [1, 7, 19])
+def test_generated_places_in_any_order(tmp_path: Path, seed: int) -> None:
+    instance = random_instance(seed, n_agencies=4, n_streams=6, n_interventions=8)
+    written = document(write(tmp_path / "written.yaml", instance), ORDERED_ANALYSES)
+    for order in ("reversed", "shuffled"):
+        rewritten = reordered(instance, order, seed)
+        assert_same(written, document(write(tmp_path / f"{order}.yaml", rewritten),
+                                      ORDERED_ANALYSES))
+
+
+def test_spreadsheet_rows_in_any_order(tmp_path: Path) -> None:
+    """The rows of every CSV table shuffled (the header stays first)."""
+    instance = random_instance(5, n_agencies=4, n_streams=5, n_interventions=7)
+    instance["start_year"] = 2010
+    rng = random.Random(5)
+    tabled = dict(instance)
+    for section in [s for s in SECTIONS if s in instance]:
+        rows = table_rows(section, instance[section], 2010)
+        body = rows[1:]
+        rng.shuffle(body)
+        with (tmp_path / f"{section}.csv").open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([rows[0], *body])
+        tabled[section] = f"{section}.csv"
+    written = document(write(tmp_path / "inline.yaml", instance), ORDERED_ANALYSES)
+    assert_same(written, document(write(tmp_path / "tabled.yaml", tabled), ORDERED_ANALYSES))
