@@ -195,9 +195,10 @@ def has_extensions(data: PlaceData) -> bool:
 
 
 def effective_units(data: PlaceData, x: np.ndarray) -> np.ndarray:
-    """(I, H) E_it, the units that carry effects and savings: x_it without tiers, else
+    """(..., I, H) E_it, the units that carry effects and savings: x_it without tiers, else
     sum_b s_b w_itb with the bands filled in order, w_itb = min(u_b, max(0, x_it - U_b)),
     U_b the units of the bands before b (a band fills once the one before is full).
+    Leading dimensions (draws, say) are kept: every plan is banded alike.
     """
     if not data.tiers:
         return x
@@ -206,11 +207,11 @@ def effective_units(data: PlaceData, x: np.ndarray) -> np.ndarray:
         if not bands:
             continue
         before = 0.0
-        total = np.zeros(x.shape[1])
+        total = np.zeros_like(out[..., i, :])
         for units, scale in bands:
-            total += scale * np.clip(x[i] - before, 0.0, units)
+            total += scale * np.clip(x[..., i, :] - before, 0.0, units)
             before += units
-        out[i] = total
+        out[..., i, :] = total
     return out
 
 

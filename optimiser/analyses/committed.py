@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from models.pooling import PlaceData
+from models.pooling import PlaceData, effective_units
 from optimiser.inputs.ranges import FACTORS, PlaceSlots
 from optimiser.solving.results import ScenarioResult
 
@@ -160,7 +160,7 @@ def _evaluate(plan: Commitment, data: PlaceData, slots: PlaceSlots, u: np.ndarra
     bought = np.divide(variable, cost, out=np.zeros_like(cost), where=cost > 0)
     units = np.where(cost > 0, np.minimum(data.max_units, bought), plan.units)  # (N, I, H)
     spent = cost * units + plan.fixed
-    units = effective(data, units)
+    units = effective_units(data, units)
     used = np.divide(spent, plan.money, out=np.zeros_like(spent), where=plan.money > 0)
     by_stream = np.einsum("sih,nih,h->ns", plan.funding, used, d)
     spend = np.zeros((len(u), len(data.agencies)))
@@ -183,24 +183,6 @@ def _evaluate(plan: Commitment, data: PlaceData, slots: PlaceSlots, u: np.ndarra
     allowed = TARGET_TOL * np.maximum(1.0, np.abs(np.where(has, target, 0.0)))
     met = np.all((slack >= -allowed) | ~has, axis=(1, 2))
     return Evaluated(objective, net, position, met)
-
-
-def effective(data: PlaceData, x: np.ndarray) -> np.ndarray:
-    """(N, I, H) the units that carry effects and savings: x without tiers, else
-    sum_b s_b min(u_b, max(0, x - U_b)), the bands filled in order (SPEC; as
-    `models.pooling.effective_units`, for every draw at once)."""
-    if not data.tiers:
-        return x
-    out = np.array(x, dtype=float, copy=True)
-    for i, bands in enumerate(data.tiers):
-        if not bands:
-            continue
-        before, total = 0.0, np.zeros_like(x[:, i])
-        for units, scale in bands:
-            total += scale * np.clip(x[:, i] - before, 0.0, units)
-            before += units
-        out[:, i] = total
-    return out
 
 
 def summary(draws: int, mine: Evaluated | None, reference: Evaluated | None,
