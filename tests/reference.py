@@ -156,6 +156,8 @@ class Scenario:
     reference: str | None
     transfers: bool
     overrides: dict[str, Any]
+    agreement: bool = False
+    """An `agreement:` settles cash between partners after the plan: it moves money, no row."""
 
 
 def scenarios_of(instance: Mapping[str, Any]) -> dict[str, Scenario]:
@@ -180,6 +182,7 @@ def scenarios_of(instance: Mapping[str, Any]) -> dict[str, Scenario]:
             reference=None if reference is None else str(reference),
             transfers=bool(body.get("transfers", False)),
             overrides=dict(body.get("overrides") or {}),
+            agreement=body.get("agreement") is not None,
         )
     return out
 
@@ -858,7 +861,8 @@ def check_plan(
         for k in ("transfers_in", "transfers_out"):
             if not _at_most(0.0, rep[k], tol, scale):
                 problems.append(f"agencies.{a}.{k} = {rep[k]} is negative")
-            if not scenario.transfers and not _near(rep[k], 0.0, tol, scale):
+            if not (scenario.transfers or scenario.agreement) and not _near(
+                    rep[k], 0.0, tol, scale):
                 problems.append(f"agencies.{a}.{k} = {rep[k]}, but the scenario has no transfers")
         total_in += rep["transfers_in"]
         total_out += rep["transfers_out"]

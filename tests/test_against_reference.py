@@ -27,6 +27,8 @@ from solved import results_only
 
 DATA = Path(__file__).parent / "data"
 DATA_FILES = sorted(p.name for p in DATA.glob("*.yaml") if p.name != "expected.yaml")
+REFERENCE_ONLY = {"agreements.yaml"}
+"""Data files whose objectives are not in expected.yaml (their own tests work them by hand)."""
 EXPECTED: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load(
     (DATA / "expected.yaml").read_text(encoding="utf-8")
 )
@@ -94,8 +96,11 @@ def compare_with_reference(instance: dict[str, Any], path: Path, out: Path) -> d
 @pytest.mark.parametrize("name", DATA_FILES)
 def test_hand_solved_instance(name: str, tmp_path: Path) -> None:
     path = DATA / name
+    assert name in EXPECTED or name in REFERENCE_ONLY, f"{name}: add its hand-solved objectives"
     tool = compare_with_reference(load_instance(path), path, tmp_path / "out")
-    for scenario, want in EXPECTED[name].items():
+    # agreements.yaml's figures are worked by hand in tests/test_agreements.py; here its
+    # plans are held to the independent reference only.
+    for scenario, want in EXPECTED.get(name, {}).items():
         got = tool[scenario]
         assert got["status"] == want["status"], scenario
         if want["objective"] is not None:
