@@ -24,7 +24,10 @@ from reference import (
 )
 
 DATA = Path(__file__).parent / "data"
-DATA_FILES = sorted(p.name for p in DATA.glob("*.yaml") if p.name != "expected.yaml")
+WORKED_ELSEWHERE = {"agreements.yaml"}
+"""Data files worked by hand in their own tests (test_agreements), not in expected.yaml."""
+DATA_FILES = sorted(p.name for p in DATA.glob("*.yaml")
+                    if p.name != "expected.yaml" and p.name not in WORKED_ELSEWHERE)
 EXPECTED: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load(
     (DATA / "expected.yaml").read_text(encoding="utf-8")
 )
