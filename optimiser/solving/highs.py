@@ -426,6 +426,19 @@ def fixed_integers(lp: CompiledLP, x: np.ndarray) -> Iterator[CompiledLP]:
         lp.fixed = False
 
 
+def _run_settled(h: highspy.Highs) -> highspy.HighsModelStatus:
+    """Run HiGHS; where presolve cannot tell unbounded from infeasible, run again without
+    presolve so the status says which. The one place that settles that answer."""
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+        h.setOptionValue("presolve", "off")
+        h.run()
+        h.setOptionValue("presolve", "choose")
+        status = h.getModelStatus()
+    return status
+
+
 def _afresh(lp: CompiledLP) -> None:
     """Hand HiGHS its own model again, as if new: no basis, no solution, no state kept
     from earlier solves (`clearSolver` alone keeps some, and a plan at the edge of
@@ -951,13 +964,7 @@ def _optimise(
         highspy.ObjSense.kMinimize if sense == pyo.minimize else highspy.ObjSense.kMaximize)
     if lp.is_mip:
         return _branch(lp, name, values)
-    h.run()
-    model_status = h.getModelStatus()
-    if model_status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
-        h.setOptionValue("presolve", "off")
-        h.run()
-        h.setOptionValue("presolve", "choose")
-        model_status = h.getModelStatus()
+    model_status = _run_settled(h)
     if model_status not in _FINAL and not _near_optimal(lp):
         h.clearSolver()
         h.run()
@@ -1002,13 +1009,7 @@ def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.nda
     if lp.start is not None:
         h.setSolution(lp.start)
         lp.start = None
-    h.run()
-    status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
-        h.setOptionValue("presolve", "off")
-        h.run()
-        h.setOptionValue("presolve", "choose")
-        status = h.getModelStatus()
+    status = _run_settled(h)
     info = h.getInfo()
     nodes = max(0, int(info.mip_node_count))
     iterations = max(0, int(info.simplex_iteration_count))
