@@ -633,14 +633,10 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
         lower[conditions.columns] = upper[conditions.columns] = conditions.column_values
         row_lower[conditions.rows] = row_upper[conditions.rows] = conditions.row_values
     a = _matrix(model)[:hold]
-    scaled, root = _scaled_qp(a, lower, upper, row_lower, row_upper,
-                              np.asarray(sizes, dtype=float))
-    scaled.run()
-    status = scaled.getModelStatus()
-    iterations = int(scaled.getInfo().qp_iteration_count)
-    if status != highspy.HighsModelStatus.kOptimal:
+    found, iterations = _face_qp(a, lower, upper, row_lower, row_upper,
+                                 np.asarray(sizes, dtype=float))
+    if found is None:
         return x, iterations, False
-    found = root * _snapped(scaled, np.array(scaled.getSolution().col_value, dtype=float))
     worst = plan_accuracy(lp, found)["max_relative_violation"]
     if not (_keeps(lp, "objective", found, x) and _keeps(lp, "least_pooling", found, x)
             and worst <= max(DECIDED_EXACT, plan_accuracy(lp, x)["max_relative_violation"])):
@@ -665,6 +661,96 @@ def _snapped(h: highspy.Highs, w: np.ndarray) -> np.ndarray:
         near = np.isfinite(bound) & (np.abs(w - bound) <= SNAP)
         w = np.where(near, bound, w)
     return w
+
+
+QP_BATCH = 500
+"""Most free columns in one batch of the decided plan's QP (`_face_qp`), unless one part
+alone has more (a number of the model alone, never of the machine)."""
+
+
+def _face_qp(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
+             row_upper: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """The QP of `decided_plan` (minimise sum_j v_j^2 / c_j over the face), in its
+    independent parts: the plan (None unless every part is optimal) and the QP iterations.
+
+    A column the face fixes (lower_j = upper_j) is substituted: row i's bounds become
+    row_lower_i - sum_(j fixed) a_ij v_j and row_upper_i - the same. A row left with no
+    free column must then hold at the fixed values (to 1e-9 of its size); if one does
+    not, the QP is solved whole, as written. The free columns and their rows fall into
+    connected parts (column j and row i linked where a_ij != 0); the objective is a sum
+    over columns, so the minimiser is every part's own minimiser, and the parts are
+    solved apart (`_scaled_qp`), in batches of up to QP_BATCH columns taken in the order
+    of the parts' first columns. On a place of 750 interventions and 250 streams the
+    face fixes three columns in four and falls into 2,320 parts of at most 82 columns;
+    solved whole, the QP took 60 times longer.
+    """
+    import scipy.sparse as sp  # here, after `_without_scipy_extras`
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(lower)
+    fixed = lower == upper
+    free = np.flatnonzero(~fixed)
+    a = a.tocsc()
+    shift = a[:, fixed] @ lower[fixed] if fixed.any() else np.zeros(a.shape[0])
+    sub = a[:, free].tocsr()
+    counts = np.diff(sub.indptr)
+    empty = counts == 0
+    with np.errstate(invalid="ignore"):
+        miss = np.maximum(row_lower[empty] - shift[empty], shift[empty] - row_upper[empty])
+    if np.any(miss > 1e-9 * np.maximum(1.0, np.abs(shift[empty]))):
+        return _qp_batches(a, lower, upper, row_lower, row_upper, sizes,
+                           [(np.arange(n), np.arange(a.shape[0]))])
+    rows = np.flatnonzero(~empty)
+    if not len(free):
+        return lower.copy(), 0
+    i, j = sub[rows].nonzero()
+    nodes = len(rows) + len(free)  # rows first, then the free columns
+    graph = sp.csr_matrix((np.ones(len(i)), (i, len(rows) + j)), shape=(nodes, nodes))
+    found, label = connected_components(graph, directed=False)
+    row_part, column_part = label[:len(rows)], label[len(rows):]
+    width = np.bincount(column_part, minlength=found)
+    first = np.full(found, len(free))
+    np.minimum.at(first, column_part, np.arange(len(free)))
+    batch = np.zeros(found, dtype=np.int64)
+    current, filled = 0, 0
+    for part in np.argsort(first, kind="stable").tolist():
+        if filled and filled + width[part] > QP_BATCH:
+            current, filled = current + 1, 0
+        batch[part] = current
+        filled += int(width[part])
+    column_batch, row_batch = batch[column_part], batch[row_part]
+    column_order = np.argsort(column_batch, kind="stable")
+    row_order = np.argsort(row_batch, kind="stable")
+    column_ends = np.searchsorted(column_batch[column_order], np.arange(current + 1), "right")
+    row_ends = np.searchsorted(row_batch[row_order], np.arange(current + 1), "right")
+    pieces = [(free[column_order[c0:c1]], rows[row_order[r0:r1]]) for c0, c1, r0, r1 in zip(
+        np.r_[0, column_ends[:-1]], column_ends, np.r_[0, row_ends[:-1]], row_ends,
+        strict=True)]
+    plan, iterations = _qp_batches(a, lower, upper, row_lower - shift, row_upper - shift,
+                                   sizes, pieces)
+    if plan is not None:
+        plan[fixed] = lower[fixed]
+    return plan, iterations
+
+
+def _qp_batches(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
+                row_upper: np.ndarray, sizes: np.ndarray,
+                pieces: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray | None, int]:
+    """`_scaled_qp` on each (columns, rows) piece of the QP; the plan (None unless every
+    piece is optimal: columns in no piece are left at 0) and the iterations."""
+    plan = np.zeros(len(lower))
+    iterations = 0
+    a = a.tocsr()
+    for columns, rows in pieces:
+        scaled, root = _scaled_qp(a[rows][:, columns], lower[columns], upper[columns],
+                                  row_lower[rows], row_upper[rows], sizes[columns])
+        scaled.run()
+        iterations += int(scaled.getInfo().qp_iteration_count)
+        if scaled.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, iterations
+        plan[columns] = root * _snapped(scaled, np.array(scaled.getSolution().col_value,
+                                                         dtype=float))
+    return plan, iterations
 
 
 QP_ITERATIONS = 20
