@@ -319,15 +319,16 @@ def _positions_block(story: Story, sheet: Sheet, row: int) -> int:
         if head.net_benefit is not None:
             mine = gains[gains["scenario"] == head.pooled].set_index("agency")
             tol = change_tolerance(mine["gain"])
+            # keyed apart from the scenario columns (a scenario may be called 'gain')
             for key in ("gain", "gain_low", "gain_high"):
-                frame[key] = frame["agency"].map(mine[key])
-            frame["reads"] = [reads_as(story, mine.loc[a, "gain"], mine.loc[a, "gain_low"],
-                                       mine.loc[a, "gain_high"], tol) for a in frame["agency"]]
-            columns += [Column(f"Change, {head.pooled} against {head.baseline}", "gain",
+                frame[f"{key}:"] = frame["agency"].map(mine[key])
+            frame["reads:"] = [reads_as(story, mine.loc[a, "gain"], mine.loc[a, "gain_low"],
+                                        mine.loc[a, "gain_high"], tol) for a in frame["agency"]]
+            columns += [Column(f"Change, {head.pooled} against {head.baseline}", "gain:",
                                "money"),
-                        Column("Least among equally good plans", "gain_low", "money"),
-                        Column("Greatest among equally good plans", "gain_high", "money"),
-                        Column("Reads as", "reads")]
+                        Column("Least among equally good plans", "gain_low:", "money"),
+                        Column("Greatest among equally good plans", "gain_high:", "money"),
+                        Column("Reads as", "reads:")]
     return sheet.table(row + 1, frame, columns)
 
 
