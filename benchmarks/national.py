@@ -39,7 +39,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import generate_place  # noqa: E402
+from generate import generate_place
 
 PLACES = 150
 SIZES = {"agencies": (6, 14), "players": (4, 10), "streams": (7, 24),
