@@ -17,10 +17,11 @@ has in the same draw. The figures are:
 - a tornado: the main pooled scenario's objective with each uncertain figure
   at its low and at its high, every other figure central.
 
-Same seed, same figures, however the work is split: a draw's numbers come from
-(seed, draw index) alone; every draw starts the solver from the same basis
-(the central plan's), never from the previous draw's; results are put back in
-draw order before anything is added up (sums with `math.fsum`).
+Same seed, same figures, however the work is split and however the place is written:
+a figure's number in a draw comes from (seed, draw index, the figure's dotted path)
+alone (`optimiser.inputs.ranges.draw_uniforms`); every draw starts the solver from
+the same basis (the central plan's), never from the previous draw's; results are put
+back in draw order before anything is added up (sums with `math.fsum`).
 
 Each worker builds and compiles each scenario's model once, then for every
 draw changes only what the draw changes in the model loaded in HiGHS (the
@@ -774,9 +775,11 @@ class UncertaintyResult:
                 "hindsight": "every scenario re-optimised in every draw, knowing the draw's "
                              "figures: what the best plan could have been, not what a "
                              "committed plan delivers",
-                "random_numbers": "draw d uses numpy PCG64(SeedSequence(seed, spawn_key=(d,))), "
-                                  "one uniform per figure in the order listed; a figure's value "
-                                  "is its quantile at that uniform",
+                "random_numbers": "each figure has its own stream, numpy PCG64(SeedSequence("
+                                  "seed, spawn_key=(k,))) with k the first 16 bytes of the "
+                                  "SHA-256 of its dotted path (UTF-8) as a big-endian integer; "
+                                  "its uniform in draw d is the stream's (d+1)-th random(); "
+                                  "its value is its quantile at that uniform",
                 "percentiles": "over the optimal draws, numpy's linear interpolation; "
                                "infeasible and unbounded draws are counted, not included",
                 "p_beats_reference": f"objective better than the reference's in the same draw "
@@ -806,9 +809,12 @@ def total_points(result: RunResult, draws: int) -> int:
 
 
 def figures_of(prepared: Prepared) -> list[Figure]:
-    """The place's uncertain figures: the instance's as written, then each scenario's."""
+    """The place's uncertain figures, sorted by path: the instance's as written, then those
+    the scenarios' overrides add (a range two scenarios write differently is taken from
+    the scenario first by name, so the list does not depend on the scenarios' order)."""
+    runs = sorted(prepared.runs, key=lambda r: r.name)
     return uncertain_figures([(prepared.instance, prepared.source.uses),
-                              *((r.instance, r.uses) for r in prepared.runs)])
+                              *((r.instance, r.uses) for r in runs)])
 
 
 def run_uncertainty(
@@ -828,8 +834,8 @@ def run_uncertainty(
     started = time.perf_counter()
     plan = make_plan(result)
     n_fig = len(plan.figures)
-    u = np.vstack([np.array([draw_uniforms(seed, d, n_fig) for d in range(draws)]).reshape(
-        draws, n_fig), tornado_uniforms(n_fig)])
+    u = np.vstack([draw_uniforms(seed, [f.label for f in plan.figures], draws),
+                   tornado_uniforms(n_fig)])
     count = workers if workers is not None else (os.cpu_count() or 1)
     solved, where = run_points(plan, u, count, scheduler, progress, auto=workers is None)
     order = [next(n for n, s in enumerate(plan.scenarios) if s.name == name)
