@@ -26,7 +26,10 @@ back in draw order before anything is added up (sums with `math.fsum`).
 Each worker builds and compiles each scenario's model once, then for every
 draw changes only what the draw changes in the model loaded in HiGHS (the
 objective's costs; the coefficients of x in the funding, target, floor and
-no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm. A
+no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm,
+applying rules 2 and 3 (`optimiser.solving.highs.resolve` with the draw's
+sizes): the positions p_worse_off compares, and those a no_worse_off scenario
+protects, are the decided ones, whatever the order the place is written in. A
 range on an intervention's deadweight or optimism bias moves every effect and
 saving of it (through m_i), so every coefficient of its x in the target,
 floor and no_worse_off rows.
@@ -90,8 +93,9 @@ from optimiser.solving.highs import (
     set_coefficients,
     set_objective_costs,
     set_row_lower,
-    solve,
+    solve_loaded,
 )
+from optimiser.solving.placemodel import column_sizes
 from optimiser.solving.results import agreement_payments, tidy
 
 if TYPE_CHECKING:
@@ -435,7 +439,7 @@ def _solve_in_place(
     if reference is not None:
         rhs = (np.array([reference.sum()]) if data.transfers else reference)
         set_row_lower(lp, model.protect_rows, rhs[: len(model.protect_rows)])
-    status, objective, x = resolve(lp, model.start)
+    status, objective, x = resolve(lp, model.start, column_sizes(lp, data))
     if status != "optimal" or objective is None:
         return status, math.nan, None, None
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
@@ -452,8 +456,9 @@ def _solve_rebuilt(
     plan: ScenarioPlan, data: PlaceData
 ) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
     """Build, compile and solve the draw's model from scratch (the path the engine avoids)."""
-    scenario = tidy(plan.name, data, solve(build_model(data), ranges=False), plan.start_year,
-                    plan.reference)
+    lp = compile_lp(build_model(data))
+    solution = solve_loaded(lp, ranges=False, sizes=column_sizes(lp, data))
+    scenario = tidy(plan.name, data, solution, plan.start_year, plan.reference)
     if scenario.status != "optimal" or scenario.objective is None:
         return scenario.status, math.nan, None, None
     return (scenario.status, scenario.objective, scenario.agencies["position"].to_numpy(),
@@ -774,7 +779,9 @@ class UncertaintyResult:
                              f"{TARGET_TOL:g} of each target",
                 "hindsight": "every scenario re-optimised in every draw, knowing the draw's "
                              "figures: what the best plan could have been, not what a "
-                             "committed plan delivers",
+                             "committed plan delivers; each draw's plan is the one the rules "
+                             "decide (least pooling, then nearest to proportional shares), "
+                             "so its positions are decided",
                 "random_numbers": "each figure has its own stream, numpy PCG64(SeedSequence("
                                   "seed, spawn_key=(k,))) with k the first 16 bytes of the "
                                   "SHA-256 of its dotted path (UTF-8) as a big-endian integer; "
