@@ -17,15 +17,19 @@ has in the same draw. The figures are:
 - a tornado: the main pooled scenario's objective with each uncertain figure
   at its low and at its high, every other figure central.
 
-Same seed, same figures, however the work is split: a draw's numbers come from
-(seed, draw index) alone; every draw starts the solver from the same basis
-(the central plan's), never from the previous draw's; results are put back in
-draw order before anything is added up (sums with `math.fsum`).
+Same seed, same figures, however the work is split and however the place is written:
+a figure's number in a draw comes from (seed, draw index, the figure's dotted path)
+alone (`optimiser.inputs.ranges.draw_uniforms`); every draw starts the solver from
+the same basis (the central plan's), never from the previous draw's; results are put
+back in draw order before anything is added up (sums with `math.fsum`).
 
 Each worker builds and compiles each scenario's model once, then for every
 draw changes only what the draw changes in the model loaded in HiGHS (the
 objective's costs; the coefficients of x in the funding, target, floor and
-no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm. A
+no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm,
+applying rules 2 and 3 (`optimiser.solving.highs.resolve` with the draw's
+sizes): the positions p_worse_off compares, and those a no_worse_off scenario
+protects, are the decided ones, whatever the order the place is written in. A
 range on an intervention's deadweight or optimism bias moves every effect and
 saving of it (through m_i), so every coefficient of its x in the target,
 floor and no_worse_off rows.
@@ -86,8 +90,9 @@ from optimiser.solving.highs import (
     set_coefficients,
     set_objective_costs,
     set_row_lower,
-    solve,
+    solve_loaded,
 )
+from optimiser.solving.placemodel import column_sizes
 from optimiser.solving.results import agreement_payments, tidy
 from optimiser.workers import on_workers, where
 
@@ -430,7 +435,7 @@ def _solve_in_place(
     if reference is not None:
         rhs = (np.array([reference.sum()]) if data.transfers else reference)
         set_row_lower(lp, model.protect_rows, rhs[: len(model.protect_rows)])
-    status, objective, x = resolve(lp, model.start)
+    status, objective, x = resolve(lp, model.start, column_sizes(lp, data))
     if status != "optimal" or objective is None:
         return status, math.nan, None, None
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
@@ -447,8 +452,9 @@ def _solve_rebuilt(
     plan: ScenarioPlan, data: PlaceData
 ) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
     """Build, compile and solve the draw's model from scratch (the path the engine avoids)."""
-    scenario = tidy(plan.name, data, solve(build_model(data), ranges=False), plan.start_year,
-                    plan.reference)
+    lp = compile_lp(build_model(data))
+    solution = solve_loaded(lp, ranges=False, sizes=column_sizes(lp, data))
+    scenario = tidy(plan.name, data, solution, plan.start_year, plan.reference)
     if scenario.status != "optimal" or scenario.objective is None:
         return scenario.status, math.nan, None, None
     return (scenario.status, scenario.objective, scenario.agencies["position"].to_numpy(),
@@ -713,10 +719,14 @@ class UncertaintyResult:
                              f"{TARGET_TOL:g} of each target",
                 "hindsight": "every scenario re-optimised in every draw, knowing the draw's "
                              "figures: what the best plan could have been, not what a "
-                             "committed plan delivers",
-                "random_numbers": "draw d uses numpy PCG64(SeedSequence(seed, spawn_key=(d,))), "
-                                  "one uniform per figure in the order listed; a figure's value "
-                                  "is its quantile at that uniform",
+                             "committed plan delivers; each draw's plan is the one the rules "
+                             "decide (least pooling, then nearest to proportional shares), "
+                             "so its positions are decided",
+                "random_numbers": "each figure has its own stream, numpy PCG64(SeedSequence("
+                                  "seed, spawn_key=(k,))) with k the first 16 bytes of the "
+                                  "SHA-256 of its dotted path (UTF-8) as a big-endian integer; "
+                                  "its uniform in draw d is the stream's (d+1)-th random(); "
+                                  "its value is its quantile at that uniform",
                 "percentiles": "over the optimal draws, numpy's linear interpolation; "
                                "infeasible and unbounded draws are counted, not included",
                 "p_beats_reference": f"objective better than the reference's in the same draw "
@@ -746,9 +756,12 @@ def total_points(result: RunResult, draws: int) -> int:
 
 
 def figures_of(prepared: Prepared) -> list[Figure]:
-    """The place's uncertain figures: the instance's as written, then each scenario's."""
+    """The place's uncertain figures, sorted by path: the instance's as written, then those
+    the scenarios' overrides add (a range two scenarios write differently is taken from
+    the scenario first by name, so the list does not depend on the scenarios' order)."""
+    runs = sorted(prepared.runs, key=lambda r: r.name)
     return uncertain_figures([(prepared.instance, prepared.source.uses),
-                              *((r.instance, r.uses) for r in prepared.runs)])
+                              *((r.instance, r.uses) for r in runs)])
 
 
 def run_uncertainty(
@@ -768,8 +781,8 @@ def run_uncertainty(
     started = time.perf_counter()
     plan = make_plan(result)
     n_fig = len(plan.figures)
-    u = np.vstack([np.array([draw_uniforms(seed, d, n_fig) for d in range(draws)]).reshape(
-        draws, n_fig), tornado_uniforms(n_fig)])
+    u = np.vstack([draw_uniforms(seed, [f.label for f in plan.figures], draws),
+                   tornado_uniforms(n_fig)])
     count = workers if workers is not None else (os.cpu_count() or 1)
     solved, where = run_points(plan, u, count, scheduler, progress, auto=workers is None)
     order = [next(n for n, s in enumerate(plan.scenarios) if s.name == name)
