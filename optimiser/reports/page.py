@@ -875,7 +875,7 @@ def prices_section(story: Story) -> str:
 
 
 def settlement_section(story: Story) -> str:
-    """Gain-share transfers, settlement payments and fair shares."""
+    """Payments under agreements, settlement payments and fair shares."""
     transfers = story.result.table("transfers")
     parts = []
     if not transfers.empty:
@@ -883,7 +883,7 @@ def settlement_section(story: Story) -> str:
         rows = [_payment(story, r["scenario"], r["from"], r["to"], r["amount"],
                          f"scenarios/{r['scenario']}/transfers/{r['n']}/amount")
                 for r in numbered.to_dict("records")]
-        parts.append(_payments_table("Gain-share transfers", "transfers-table", rows))
+        parts.append(_payments_table("Payments under agreements", "transfers-table", rows))
     if not story.settlement.empty:
         rows = [_payment(story, r["scenario"], r["from"], r["to"], r["amount"], r["src"])
                 for r in story.settlement.to_dict("records")]

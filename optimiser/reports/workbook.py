@@ -489,10 +489,11 @@ def cash_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
 
 
 def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
-    """Gain-share transfers, settlement payments and fair (Shapley) shares, side by side."""
+    """Payments under agreements, settlement payments and fair (Shapley) shares, side by
+    side."""
     sheet = _sheet(book, "Transfers", formats)
     blocks = [
-        ("Gain-share transfers (PV)", story.result.table("transfers"),
+        ("Payments under agreements (PV)", story.result.table("transfers"),
          [Column("Scenario", "scenario"), Column("From", "from"), Column("To", "to"),
           Column("Amount", "amount", "money")]),
         ("Settlement payments (PV)", story.settlement,
@@ -507,7 +508,7 @@ def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> No
     ]
     col = 0
     for title, frame, columns in blocks:
-        empty = ": none" if title.startswith("Gain") else ": not computed in this run"
+        empty = ": none" if title.startswith("Payments") else ": not computed in this run"
         sheet.cell(0, col, title + (empty if frame.empty else ""), "heading", fit=False)
         sheet.table(1, frame, columns, col=col)
         col += len(columns) + 1
