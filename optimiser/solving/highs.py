@@ -849,14 +849,16 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
         lower[conditions.columns] = upper[conditions.columns] = conditions.column_values
         row_lower[conditions.rows] = row_upper[conditions.rows] = conditions.row_values
     a = _matrix(model)[:hold]
-    scaled, root = _scaled_qp(a, lower, upper, row_lower, row_upper,
-                              np.asarray(sizes, dtype=float))
+    scaled, root, free = _scaled_qp(a, lower, upper, row_lower, row_upper,
+                                    np.asarray(sizes, dtype=float))
     scaled.run()
     status = scaled.getModelStatus()
     iterations = int(scaled.getInfo().qp_iteration_count)
     if status != highspy.HighsModelStatus.kOptimal:
         return x, iterations, False
-    found = root * _snapped(scaled, np.array(scaled.getSolution().col_value, dtype=float))
+    w = lower / root  # a fixed column sits at its bound
+    w[free] = _snapped(scaled, np.array(scaled.getSolution().col_value, dtype=float))
+    found = root * w
     worst = plan_accuracy(lp, found)["max_relative_violation"]
     if not (_keeps(lp, "objective", found, x) and _keeps(lp, "least_pooling", found, x)
             and worst <= max(DECIDED_EXACT, plan_accuracy(lp, x)["max_relative_violation"])):
@@ -889,28 +891,39 @@ limit that depends on the model alone, never on the machine)."""
 
 
 def _scaled_qp(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
-               row_upper: np.ndarray, sizes: np.ndarray) -> tuple[highspy.Highs, np.ndarray]:
+               row_upper: np.ndarray,
+               sizes: np.ndarray) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
     """The QP of `decided_plan` in scaled columns w_j = v_j / sqrt(c_j): minimise
     sum_j w_j^2 (Hessian 2I) subject to row_lower <= A v <= row_upper and the column
     bounds, with column j of A multiplied by sqrt(c_j) and each row divided by its
     largest coefficient. The same plans and minimiser (v = sqrt(c) w), but HiGHS's
     absolute tolerances then mean the same on every row and column, whatever the
     figures' sizes, and no regularisation is needed (HiGHS adds 1e-7 by default, which
-    would outweigh sizes in the millions). Returns the HiGHS holding it and sqrt(c)."""
+    would outweigh sizes in the millions).
+
+    Only the free columns are handed over (`_free_part`): a column the earlier stages
+    hold at a bound (lower = upper) is a constant, moved into the row bounds, and a row
+    left with no free column is dropped; the minimiser over the free columns is the
+    same, and HiGHS's active-set QP solver, whose work grows with the columns and rows
+    it holds, is about ten times faster (on a Birmingham-sized place three quarters of
+    the columns are held). Returns the HiGHS holding it, sqrt(c) and the free columns'
+    indices (in the order of the QP's columns)."""
     root = np.sqrt(sizes)
     a = a.tocsc() @ _diagonal(root)
     biggest = np.asarray(abs(a).max(axis=1).todense()).ravel() if a.nnz else np.zeros(
         a.shape[0])
     biggest = np.where(biggest > 0, biggest, 1.0)
     a = (_diagonal(1.0 / biggest) @ a).tocsc()
+    a, w_lower, w_upper, r_lower, r_upper, free = _free_part(
+        a, lower / root, upper / root, row_lower / biggest, row_upper / biggest)
     m, n = a.shape
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, m
     lp.col_cost_ = np.zeros(n)
-    lp.col_lower_ = lower / root
-    lp.col_upper_ = upper / root
-    lp.row_lower_ = row_lower / biggest
-    lp.row_upper_ = row_upper / biggest
+    lp.col_lower_ = w_lower
+    lp.col_upper_ = w_upper
+    lp.row_lower_ = r_lower
+    lp.row_upper_ = r_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr
     lp.a_matrix_.index_ = a.indices
@@ -928,7 +941,24 @@ def _scaled_qp(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarr
     hessian.index_ = np.arange(n, dtype=np.int32)
     hessian.value_ = np.full(n, 2.0)
     h.passHessian(hessian)
-    return h, root
+    return h, root, free
+
+
+def _free_part(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
+               row_upper: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray,
+                                               np.ndarray, np.ndarray]:
+    """The rows L <= A w <= U with every fixed column (lower_j = upper_j) put in as the
+    constant it is: L - A_F w_F <= A_R w_R <= U - A_F w_F over the free columns R, rows
+    with no entry in R left out (their activity is a constant, which `decided_plan`
+    checks on the whole plan). Returns A_R (those rows, compressed by column), the free
+    columns' bounds, the rows' bounds and R."""
+    fixed = lower == upper
+    free = np.flatnonzero(~fixed)
+    shift = a[:, np.flatnonzero(fixed)] @ lower[fixed]
+    part = a[:, free].tocsr()
+    rows = np.flatnonzero(np.diff(part.indptr) > 0)
+    return (part[rows].tocsc(), lower[free], upper[free], (row_lower - shift)[rows],
+            (row_upper - shift)[rows], free)
 
 
 def _diagonal(values: np.ndarray) -> Any:
@@ -982,9 +1012,11 @@ def set_row_lower(lp: CompiledLP, rows: np.ndarray, values: np.ndarray) -> None:
 
 
 def resolve(
-    lp: CompiledLP, start: highspy.HighsBasis | None
+    lp: CompiledLP, start: highspy.HighsBasis | None, sizes: np.ndarray | None = None
 ) -> tuple[str, float | None, np.ndarray]:
-    """Stages 1 and 2 of `solve` on the loaded model, after its data changed.
+    """Stages 1 and 2 of `solve` on the loaded model, after its data changed, and with
+    `sizes` rule 3 (`decided_plan`), so that the plan, and every position it gives, is
+    the one the rules decide.
 
     The solve starts from `start` (a basis saved with `basis`), or cold when
     None, never from whatever the last solve left: the answer then depends only
@@ -1003,8 +1035,11 @@ def resolve(
     with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
         if lp.fixed:
             status, z, x, _ = _optimise(lp, "objective")
+        face = [complementary(lp, x, "objective")] if sizes is not None else []
         hold = _hold_objective(lp, "objective", z, 0.0)
-        x, _, _, _ = _least_pooling(lp, hold, z, x)
+        x, _, exact, stage2 = _least_pooling(lp, hold, z, x, face=sizes is not None)
+        if sizes is not None and exact:
+            x, _, _ = decided_plan(lp, hold, z, x, sizes, face + stage2)
         _drop_hold(lp, hold)
     return status, objective_value(lp, "objective", x), x
 
