@@ -466,7 +466,8 @@ def test_cli_writes_the_draws(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ((None, 3, None, None), "--seed only apply with --draws"),
+    ((None, 3, None, None), "--seed only applies with --draws"),
+    ((None, None, 0, None), "--workers: give at least 1"),
     ((0, None, None, None), "--draws: give at least 1"),
     ((5, -1, None, None), "--seed: give a whole number >= 0"),
     ((5, None, 0, None), "--workers: give at least 1"),
@@ -479,9 +480,9 @@ def test_draw_options_are_checked(args: tuple[int | None, int | None, int | None
 
 
 def test_bad_draw_options_exit_2(tmp_path: Path) -> None:
-    done = cli(write(tmp_path, PLACE), "--out", tmp_path / "out", "--workers", "2")
+    done = cli(write(tmp_path, PLACE), "--out", tmp_path / "out", "--seed", "2")
     assert done.returncode == 2
-    assert "--workers only apply with --draws" in done.stderr
+    assert "--seed only applies with --draws" in done.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -41,13 +41,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import multiprocessing
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -70,7 +68,6 @@ from models.pooling import (
 )
 from optimiser.analyses.committed import TARGET_TOL, Evaluated, commitment, evaluate
 from optimiser.analyses.committed import summary as committed_summary
-from optimiser.errors import UsageError
 from optimiser.inputs.ranges import (
     Figure,
     PlaceSlots,
@@ -97,6 +94,7 @@ from optimiser.solving.highs import (
 )
 from optimiser.solving.placemodel import column_sizes
 from optimiser.solving.results import agreement_payments, tidy
+from optimiser.workers import on_workers, where
 
 if TYPE_CHECKING:
     from optimiser.pipeline import Prepared, RunResult
@@ -118,8 +116,6 @@ PRELOAD = ["optimiser.analyses.uncertainty", "scipy.stats"]
 """What the fork server imports once, so that each local worker starts at once (a fresh
 process importing the solver stack takes seconds; forking the process that solved the
 plain run could inherit HiGHS's threads, so workers fork from a clean server instead)."""
-CONNECT_TIMEOUT = "20s"
-"""How long `--scheduler` waits for the Dask scheduler to answer."""
 
 Progress = Callable[[int], None]
 """Called with the number of draws just finished."""
@@ -492,19 +488,6 @@ def solve_chunk(plan: Plan, u: np.ndarray) -> Points:
     return solve_points(_engine_for(plan), u)
 
 
-_POOL_PLAN: Plan | None = None
-
-
-def _pool_start(plan: Plan) -> None:
-    global _POOL_PLAN
-    _POOL_PLAN = plan
-
-
-def _pool_chunk(u: np.ndarray) -> Points:
-    assert _POOL_PLAN is not None
-    return solve_chunk(_POOL_PLAN, u)
-
-
 def _chunks(total: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, total)) for start in range(0, total, size)]
 
@@ -517,7 +500,8 @@ def run_points(
     progress: Progress | None = None,
     auto: bool = False,
 ) -> tuple[Points, str]:
-    """Solve every scenario at every point of `u`, in chunks, on the chosen workers.
+    """Solve every scenario at every point of `u`, in chunks, on the chosen workers
+    (`optimiser.workers.on_workers`).
 
     `workers` > 1 starts that many local processes; with `auto`, only when the
     run would take longer than starting them (`START_COST`), judged on the
@@ -533,12 +517,8 @@ def run_points(
         out.put(start, points)
         done(len(points.status))
 
-    if scheduler is not None:
-        for start, points in _on_dask(plan, u, spans, scheduler):
-            keep(start, points)
-        return out, f"Dask cluster at {scheduler}"
     engine: Engine | None = None
-    if workers > 1 and auto and len(spans) > 1:
+    if scheduler is None and workers > 1 and auto and len(spans) > 1:
         started = time.perf_counter()
         engine = build_engine(plan)
         (start, end), spans = spans[0], spans[1:]
@@ -546,55 +526,15 @@ def run_points(
         rest = (time.perf_counter() - started) * len(spans)
         if rest * (1 - 1 / workers) < START_COST:
             workers = 1
-    if workers <= 1 or len(spans) <= 1:
+    if scheduler is None and (workers <= 1 or len(spans) <= 1):
         engine = engine or build_engine(plan)
         for start, end in spans:
             keep(start, solve_points(engine, u[start:end]))
         return out, "1 process"
-    count = min(workers, len(spans))
-    context: multiprocessing.context.BaseContext
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        server = multiprocessing.get_context("forkserver")
-        server.set_forkserver_preload(PRELOAD)
-        context = server
-    else:
-        context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_pool_start,
-                             initargs=(plan,)) as pool:
-        futures = {pool.submit(_pool_chunk, u[start:end]): start for start, end in spans}
-        try:
-            for future in as_completed(futures):
-                keep(futures[future], future.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return out, f"{count} local processes"
-
-
-def _on_dask(
-    plan: Plan, u: np.ndarray, spans: list[tuple[int, int]], scheduler: str
-) -> Iterator[tuple[int, Points]]:
-    """Chunks as tasks on an existing Dask cluster; each worker thread builds its models once."""
-    try:
-        from dask.distributed import Client
-        from dask.distributed import as_completed as dask_completed
-    except ImportError as err:
-        raise UsageError("--scheduler needs Dask, an optional extra that is not installed "
-                         f"here: pip install 'optimise[dask]' ({err})") from None
-    try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as err:
-        raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
-                         f"({type(err).__name__}: {err})") from None
-    with client:
-        shared = client.scatter(plan, broadcast=True)
-        futures = {client.submit(solve_chunk, shared, u[start:end], pure=False): start
-                   for start, end in spans}
-        try:
-            for future in dask_completed(list(futures), loop=client.loop):
-                yield futures[future], future.result()
-        finally:
-            client.cancel(list(futures))
+    for n, points in on_workers(solve_chunk, plan, [u[start:end] for start, end in spans],
+                                workers, scheduler, PRELOAD):
+        keep(spans[n][0], points)
+    return out, where(workers, scheduler, len(spans))
 
 
 # --------------------------------------------------------------------------- the figures
