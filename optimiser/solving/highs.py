@@ -1152,16 +1152,11 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
     Returns the largest absolute and relative violations. Rows added after
     compiling (the objective hold) count only with `every_row`.
     """
-    import scipy.sparse as sp  # here, after `_without_scipy_extras`
-
     model = lp.highs.getLp()
-    m = model.a_matrix_
-    n_rows, n_cols = model.num_row_, model.num_col_
-    kind = sp.csc_matrix if m.format_ == highspy.MatrixFormat.kColwise else sp.csr_matrix
-    rows = n_rows if every_row else len(lp.rows)
-    a = kind((np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_)),
-             shape=(n_rows, n_cols))[:rows]
-    activity, size = a @ x, abs(a) @ np.maximum(1.0, np.abs(x))
+    rows = model.num_row_ if every_row else len(lp.rows)
+    a = _matrix(model, rows)
+    activity = a.times(x)
+    size = dataclasses.replace(a, vals=np.abs(a.vals)).times(np.maximum(1.0, np.abs(x)))
     worst_abs, worst_rel = 0.0, 0.0
     for value, scale, lower, upper in (
             (activity, size, np.asarray(model.row_lower_)[:rows],
