@@ -829,9 +829,11 @@ def set_row_lower(lp: CompiledLP, rows: np.ndarray, values: np.ndarray) -> None:
 
 
 def resolve(
-    lp: CompiledLP, start: highspy.HighsBasis | None
+    lp: CompiledLP, start: highspy.HighsBasis | None, sizes: np.ndarray | None = None
 ) -> tuple[str, float | None, np.ndarray]:
-    """Stages 1 and 2 of `solve` on the loaded model, after its data changed.
+    """Stages 1 and 2 of `solve` on the loaded model, after its data changed, and with
+    `sizes` rule 3 (`decided_plan`), so that the plan, and every position it gives, is
+    the one the rules decide.
 
     The solve starts from `start` (a basis saved with `basis`), or cold when
     None, never from whatever the last solve left: the answer then depends only
@@ -850,8 +852,11 @@ def resolve(
     with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
         if lp.fixed:
             status, z, x, _ = _optimise(lp, "objective")
+        face = [complementary(lp, x, "objective")] if sizes is not None else []
         hold = _hold_objective(lp, "objective", z, 0.0)
-        x, _, _, _ = _least_pooling(lp, hold, z, x)
+        x, _, exact, stage2 = _least_pooling(lp, hold, z, x, face=sizes is not None)
+        if sizes is not None and exact:
+            x, _, _ = decided_plan(lp, hold, z, x, sizes, face + stage2)
         _drop_hold(lp, hold)
     return status, objective_value(lp, "objective", x), x
 
