@@ -799,16 +799,14 @@ def complementary(lp: CompiledLP, x: np.ndarray, name: str,
     r = np.asarray(solution.col_dual, dtype=float)
     y = np.asarray(solution.row_dual, dtype=float)[:n_rows]
     scale = max(float(np.abs(lp.costs[name]).max(initial=0.0)), 1e-300)
-    a = _matrix(model)[:n_rows]
-    import scipy.sparse as sp  # here, after `_without_scipy_extras`
-
-    biggest = np.asarray(abs(a).max(axis=1).todense()).ravel() if sp.issparse(a) else np.zeros(0)
+    a = _matrix(model, n_rows)
+    biggest = a.row_largest()
     lower, upper = np.asarray(model.col_lower_), np.asarray(model.col_upper_)
     columns = np.flatnonzero(np.abs(r) > DUAL_CLEAR * scale)
     at = np.where(np.abs(x[columns] - lower[columns]) <= np.abs(x[columns] - upper[columns]),
                   lower[columns], upper[columns])
     held = np.flatnonzero(np.abs(y) * biggest > DUAL_CLEAR * scale)
-    activity = a[held] @ x
+    activity = a.times(x)[held]
     row_lower = np.asarray(model.row_lower_)[held]
     row_upper = np.asarray(model.row_upper_)[held]
     side = np.where(np.abs(activity - row_lower) <= np.abs(activity - row_upper),
@@ -816,14 +814,51 @@ def complementary(lp: CompiledLP, x: np.ndarray, name: str,
     return Slackness(columns.astype(np.int32), at, held.astype(np.int32), side)
 
 
-def _matrix(model: highspy.HighsLp) -> Any:
-    """The constraint matrix of a HiGHS model as a scipy sparse matrix."""
-    import scipy.sparse as sp  # here, after `_without_scipy_extras`
+@dataclass(frozen=True)
+class Entries:
+    """A sparse matrix as its nonzero entries a_ij: `rows` i, `cols` j and `vals`, in
+    row order and, within a row, column order (numpy only: scipy's import, 0.2-0.4 s,
+    would be paid by every run for these few operations)."""
 
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+    shape: tuple[int, int]
+
+    def row_largest(self) -> np.ndarray:
+        """(m,) max_j |a_ij| for each row i (0 for a row without entries)."""
+        out = np.zeros(self.shape[0])
+        np.maximum.at(out, self.rows, np.abs(self.vals))
+        return out
+
+    def times(self, x: np.ndarray) -> np.ndarray:
+        """(m,) A x, each row summed in column order (as a compressed-row product)."""
+        return np.bincount(self.rows, weights=self.vals * x[self.cols],
+                           minlength=self.shape[0])
+
+    def scaled(self, row: np.ndarray, col: np.ndarray) -> Entries:
+        """diag(row) A diag(col): a_ij col_j row_i."""
+        return dataclasses.replace(self, vals=self.vals * col[self.cols] * row[self.rows])
+
+    def columnwise(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(start, index, value) compressed by column, rows in order within a column."""
+        order = np.argsort(self.cols, kind="stable")
+        start = np.zeros(self.shape[1] + 1, dtype=np.int32)
+        np.cumsum(np.bincount(self.cols, minlength=self.shape[1]), out=start[1:])
+        return start, self.rows[order].astype(np.int32), self.vals[order]
+
+
+def _matrix(model: highspy.HighsLp, n_rows: int) -> Entries:
+    """The first `n_rows` rows of a HiGHS model's constraint matrix."""
     m = model.a_matrix_
-    kind = sp.csc_matrix if m.format_ == highspy.MatrixFormat.kColwise else sp.csr_matrix
-    return kind((np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_)),
-                shape=(model.num_row_, model.num_col_)).tocsr()
+    start, index = np.asarray(m.start_), np.asarray(m.index_)
+    outer = np.repeat(np.arange(len(start) - 1), np.diff(start))
+    rows, cols = ((index, outer) if m.format_ == highspy.MatrixFormat.kColwise
+                  else (outer, index))
+    kept = np.flatnonzero(rows < n_rows)
+    order = kept[np.lexsort((cols[kept], rows[kept]))]
+    return Entries(rows[order], cols[order], np.asarray(m.value_, dtype=float)[order],
+                   (n_rows, model.num_col_))
 
 
 def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.ndarray,
@@ -848,7 +883,7 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
     for conditions in face:
         lower[conditions.columns] = upper[conditions.columns] = conditions.column_values
         row_lower[conditions.rows] = row_upper[conditions.rows] = conditions.row_values
-    a = _matrix(model)[:hold]
+    a = _matrix(model, hold)
     scaled, root, free = _scaled_qp(a, lower, upper, row_lower, row_upper,
                                     np.asarray(sizes, dtype=float))
     scaled.run()
@@ -890,7 +925,7 @@ QP_ITERATIONS = 20
 limit that depends on the model alone, never on the machine)."""
 
 
-def _scaled_qp(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
+def _scaled_qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
                row_upper: np.ndarray,
                sizes: np.ndarray) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
     """The QP of `decided_plan` in scaled columns w_j = v_j / sqrt(c_j): minimise
@@ -909,14 +944,14 @@ def _scaled_qp(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarr
     the columns are held). Returns the HiGHS holding it, sqrt(c) and the free columns'
     indices (in the order of the QP's columns)."""
     root = np.sqrt(sizes)
-    a = a.tocsc() @ _diagonal(root)
-    biggest = np.asarray(abs(a).max(axis=1).todense()).ravel() if a.nnz else np.zeros(
-        a.shape[0])
+    a = a.scaled(np.ones(a.shape[0]), root)
+    biggest = a.row_largest()
     biggest = np.where(biggest > 0, biggest, 1.0)
-    a = (_diagonal(1.0 / biggest) @ a).tocsc()
+    a = a.scaled(1.0 / biggest, np.ones(a.shape[1]))
     a, w_lower, w_upper, r_lower, r_upper, free = _free_part(
         a, lower / root, upper / root, row_lower / biggest, row_upper / biggest)
     m, n = a.shape
+    start, index, value = a.columnwise()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, m
     lp.col_cost_ = np.zeros(n)
@@ -925,9 +960,9 @@ def _scaled_qp(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarr
     lp.row_lower_ = r_lower
     lp.row_upper_ = r_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
     h = new_highs()
     h.setOptionValue("random_seed", 0)
@@ -944,27 +979,25 @@ def _scaled_qp(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarr
     return h, root, free
 
 
-def _free_part(a: Any, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
-               row_upper: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray,
+def _free_part(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
+               row_upper: np.ndarray) -> tuple[Entries, np.ndarray, np.ndarray, np.ndarray,
                                                np.ndarray, np.ndarray]:
     """The rows L <= A w <= U with every fixed column (lower_j = upper_j) put in as the
     constant it is: L - A_F w_F <= A_R w_R <= U - A_F w_F over the free columns R, rows
     with no entry in R left out (their activity is a constant, which `decided_plan`
-    checks on the whole plan). Returns A_R (those rows, compressed by column), the free
-    columns' bounds, the rows' bounds and R."""
+    checks on the whole plan). Returns A_R (those rows, renumbered), the free columns'
+    bounds, the rows' bounds and R."""
     fixed = lower == upper
     free = np.flatnonzero(~fixed)
-    shift = a[:, np.flatnonzero(fixed)] @ lower[fixed]
-    part = a[:, free].tocsr()
-    rows = np.flatnonzero(np.diff(part.indptr) > 0)
-    return (part[rows].tocsc(), lower[free], upper[free], (row_lower - shift)[rows],
-            (row_upper - shift)[rows], free)
-
-
-def _diagonal(values: np.ndarray) -> Any:
-    import scipy.sparse as sp  # here, after `_without_scipy_extras`
-
-    return sp.diags(values, format="csc")
+    on_fixed = fixed[a.cols]
+    shift = np.bincount(a.rows[on_fixed], weights=a.vals[on_fixed] * lower[a.cols[on_fixed]],
+                        minlength=a.shape[0])
+    rows, cols, vals = a.rows[~on_fixed], a.cols[~on_fixed], a.vals[~on_fixed]
+    kept = np.unique(rows)
+    part = Entries(np.searchsorted(kept, rows), np.searchsorted(free, cols), vals,
+                   (len(kept), len(free)))
+    return (part, lower[free], upper[free], (row_lower - shift)[kept],
+            (row_upper - shift)[kept], free)
 
 
 def _keeps(lp: CompiledLP, name: str, later: np.ndarray, first: np.ndarray) -> bool:
@@ -1340,16 +1373,11 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
     Returns the largest absolute and relative violations. Rows added after
     compiling (the objective hold) count only with `every_row`.
     """
-    import scipy.sparse as sp  # here, after `_without_scipy_extras`
-
     model = lp.highs.getLp()
-    m = model.a_matrix_
-    n_rows, n_cols = model.num_row_, model.num_col_
-    kind = sp.csc_matrix if m.format_ == highspy.MatrixFormat.kColwise else sp.csr_matrix
-    rows = n_rows if every_row else len(lp.rows)
-    a = kind((np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_)),
-             shape=(n_rows, n_cols))[:rows]
-    activity, size = a @ x, abs(a) @ np.maximum(1.0, np.abs(x))
+    rows = model.num_row_ if every_row else len(lp.rows)
+    a = _matrix(model, rows)
+    activity = a.times(x)
+    size = dataclasses.replace(a, vals=np.abs(a.vals)).times(np.maximum(1.0, np.abs(x)))
     worst_abs, worst_rel = 0.0, 0.0
     for value, scale, lower, upper in (
             (activity, size, np.asarray(model.row_lower_)[:rows],
