@@ -40,7 +40,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import generate_place  # noqa: E402
+from generate import generate_place
 
 REPO = Path(__file__).resolve().parents[1]
 FULL = (50, 1000, 3000, 12, 10)

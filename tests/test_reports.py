@@ -25,6 +25,9 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
+from positions import check_page as check_positions_page
+from positions import check_workbook as check_positions
+from positions import positions, pounds
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.analyses.uncertainty import run_uncertainty
@@ -136,7 +139,7 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     rates = ["Discount rates"] if "discount_sensitivity" in doc else []
     bound = ["Limits"] if "limits" in doc else []
     assert book.sheetnames == ["Summary", "Account", "Allocation", "Funding", "Outcomes",
-                               "Agencies", "Agencies by year", "Transfers",
+                               "Agencies", "Who gains", "Agencies by year", "Transfers",
                                "Ring-fence prices", *bound, *rates, *drawn, "Assumptions",
                                "Provenance"]
     if bound:
@@ -221,6 +224,7 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     assert [(r["Scenario"], r["From"], r["To"]) for r in sheet] == [
         (t["scenario"], t["from"], t["to"]) for t in transfers]
     assert [r["Amount"] for r in sheet] == [approx(t["amount"]) for t in transfers]
+    assert not check_positions(folder / "report.xlsx", doc)  # tests/positions.py
     check_summary(book, doc)
     check_analyses(book, doc)
     if drawn:
@@ -512,6 +516,8 @@ def check_page(folder: Path, instance_file: Path) -> Figures:
             worked = [net_benefit(doc, instance, n) for n in names]
             assert value == approx(worked[0] - sum(worked[1:])), fig
         assert fig["text"].strip() not in ("", "-"), fig
+    # the who-gains tables' changes, ranges and readings (tests/positions.py)
+    assert not check_positions_page((folder / "report.html").read_text(encoding="utf-8"), doc)
     computed = [f for f in page.figures if "data-net-benefit" in f]
     assert bool(computed) == (doc["instance"]["objective"] != "net_benefit")
     assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)
@@ -628,7 +634,11 @@ def test_toy_headline_hand_solved(toy: Path) -> None:
     summary = (toy / "summary.md").read_text()
     assert f"**{expected}**" in summary
     assert "| ring_fenced | optimal | £600 | £200 | £800 | £600 | 10 |" in summary
-    assert "| NHS | £800 | £3,200* | £2,400 |" in summary
+    # equally good pooled plans leave the council -200 to 0 and the NHS 3,000 to 3,200
+    # (which stream's money buys the admissions): the NHS's change +2,200 to +2,400, a gain
+    # whichever; the council's 0 to +200, no change as reported
+    assert "| NHS | £800 | £3,200* | +£2,400 (+£2,200 to +£2,400) | gain |" in summary
+    assert "| Council | -£200 | -£200* | £0 (£0 to +£200) | no change |" in summary
     check_workbook(toy)
 
 
@@ -778,6 +788,19 @@ def test_page_prints_to_a4_with_nothing_cut(tmp_path: Path) -> None:
             figure = pound(body["agencies"][agency]["net"])
             if squeezed(spec["name"]) not in printed or squeezed(figure) not in printed:
                 missing.append(f"{agency} in {name}: {figure}")
+    # the who-gains tables (pooled_fair's gain share three ways): every change and range
+    for p in positions(doc):
+        if p.scenario not in ("pooled", "pooled_fair"):
+            continue
+        figures = [pounds(p.ends)]
+        if p.ends_high - p.ends_low > p.tol:
+            figures.append(f"{pounds(p.ends_low)} to {pounds(p.ends_high)}")
+        if p.scenario == "pooled_fair":
+            figures += [pounds(p.plan), pounds(p.moves)]
+            if p.plan_high - p.plan_low > p.tol:
+                figures.append(f"{pounds(p.plan_low)} to {pounds(p.plan_high)}")
+        missing += [f"{p.scenario}/{p.agency}: {f}" for f in figures
+                    if squeezed(f) not in printed]
     page = (out / "report.html").read_text(encoding="utf-8")
     headers = {re.sub(r"<[^>]+>", " ", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", page,
                                                                   flags=re.S)}
