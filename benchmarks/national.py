@@ -14,6 +14,8 @@ roll-up's own documents. Prints each stage's wall time, the processor time of th
 process and of the workers together, and the load average of the machine (shared
 machines make wall time a poor measure alone).
 
+`--breakdown K` first times K of the places in this process, stage by stage (validate,
+solve, analyses, reports; processor seconds, on average a place).
 `--scheduler ADDRESS` runs the places on that Dask cluster too; `--local-cluster`
 starts a local one (2 worker processes, 1 thread each) for the purpose. `--one-process`
 runs them in this process in turn as well. Every run's rollup.csv must be the same
@@ -115,6 +117,35 @@ def roll_up_once(paths: list[Path], out: Path, workers: int | None,
             "places": len(rollup.places)}
 
 
+def breakdown(paths: list[Path], out: Path) -> None:
+    """Processor seconds of each stage for `paths`, one place at a time, here: the mean."""
+    from optimiser.analyses import ANALYSES, run_analyses
+    from optimiser.pipeline import prepare, run_prepared
+    from optimiser.reports.write import write_all
+
+    stages = {"validate": 0.0, "solve": 0.0, "analyses": 0.0, "reports": 0.0}
+    for path in paths:
+        clock = time.process_time()
+        prepared = prepare(path)
+        stages["validate"] += time.process_time() - clock
+        clock = time.process_time()
+        result = run_prepared(prepared)
+        stages["solve"] += time.process_time() - clock
+        clock = time.process_time()
+        run_analyses(result, list(ANALYSES))
+        stages["analyses"] += time.process_time() - clock
+        folder = out / path.stem
+        folder.mkdir(parents=True)
+        clock = time.process_time()
+        write_all(result, folder, aside=False)
+        stages["reports"] += time.process_time() - clock
+    each = {k: v / len(paths) for k, v in stages.items()}
+    total = sum(each.values())
+    print(f"a place, on average over {len(paths)} in this process (processor seconds): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in each.items()) + f"; all {total:.2f}",
+          flush=True)
+
+
 def machine() -> str:
     """The machine, in words."""
     from optimiser.solving.highs import highs_version
@@ -132,6 +163,7 @@ def main() -> None:
     cluster.add_argument("--local-cluster", action="store_true")
     parser.add_argument("--one-process", action="store_true")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--breakdown", type=int, default=0)
     args = parser.parse_args()
     if args.quick:
         args.places, args.one_process, args.local_cluster = 4, True, True
@@ -140,6 +172,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="national-"))
     paths = write_places(folder, args.places, sizes)
     print(f"{args.places} places in {folder}; {machine()}", flush=True)
+    if args.breakdown:
+        breakdown(paths[: args.breakdown], folder / "breakdown")
     runs: list[tuple[str, int | None, str | None]] = [
         (f"local processes ({args.workers or os.cpu_count()})", args.workers, None)]
     if args.one_process:
