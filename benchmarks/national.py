@@ -21,8 +21,9 @@ starts a local one (2 worker processes, 1 thread each) for the purpose. `--one-p
 runs them in this process in turn as well. Every run's rollup.csv must be the same
 bytes as the first's (the figures are the same wherever the places are solved):
 the benchmark says so, or stops with an error, and prints its SHA-256 to compare runs
-of separate invocations (`--skip-local` leaves out the run on local processes). `--quick` is the smoke test: 4 tiny
-places, local processes against one process against a local Dask cluster.
+of separate invocations (`--skip-local` leaves out the run on local processes).
+`--quick` is the smoke test: 4 tiny places, local processes against one process
+against a local Dask cluster.
 """
 
 from __future__ import annotations
