@@ -14,8 +14,6 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
 from optimiser.analyses.committed import commitment, evaluate
 from optimiser.analyses.uncertainty import make_plan, run_points
 from optimiser.inputs.ranges import draw_uniforms
@@ -32,9 +30,9 @@ def main() -> None:
     args = parser.parse_args()
     result = run(INSTANCE, ranges=False)
     plan = make_plan(result)
-    n_fig = len(plan.figures)
+    labels = [f.label for f in plan.figures]
     started = time.perf_counter()
-    u = np.array([draw_uniforms(args.seed, d, n_fig) for d in range(args.committed)])
+    u = draw_uniforms(args.seed, labels, args.committed)
     drawn = time.perf_counter()
     means = {}
     for scenario in plan.scenarios:
@@ -47,7 +45,7 @@ def main() -> None:
           f"{done - started:.2f} s ({drawn - started:.2f} s drawing the uniforms, "
           f"{done - drawn:.2f} s evaluating)")
     started = time.perf_counter()
-    u = np.array([draw_uniforms(args.seed, d, n_fig) for d in range(args.hindsight)])
+    u = draw_uniforms(args.seed, labels, args.hindsight)
     run_points(plan, u, workers=1)
     seconds = time.perf_counter() - started
     print(f"with hindsight: {args.hindsight:,} draws x {len(plan.scenarios)} scenarios "

@@ -9,6 +9,7 @@ optimal, 2 invalid input). A traceback only with --debug.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -25,11 +26,13 @@ from optimiser.reports.beside import prefetch
 from optimiser.reports.terminal import print_glossary, print_run
 from optimiser.reports.write import check_out, default_out, write_reports
 from optimiser.rollup.draws import draws_sentences, rollup_draws
+from optimiser.rollup.places import solve_all
 from optimiser.rollup.terminal import print_rollup
 from optimiser.rollup.totals import Rollup, check_addable, roll_up
 from optimiser.rollup.write import ROLLUP_OUT, write_rollup
 from optimiser.safe import PlainConsole
 from optimiser.solving.highs import SolverError, set_mip_limits
+from optimiser.workers import set_workers
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -62,11 +65,12 @@ def optimise(
         "--seed", metavar="N", help="Seed of the draws (default 0): same seed, same "
         "figures.")] = None,
     workers: Annotated[int | None, typer.Option(
-        "--workers", metavar="N", help="Local processes solving the draws (default: the "
-        "machine's cores).")] = None,
+        "--workers", metavar="N", help="Local processes solving the draws, the places of a "
+        "roll-up and the exact fair shares of 13 to 16 agencies (default: the machine's "
+        "cores).")] = None,
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", metavar="ADDRESS", help="Solve the draws on the Dask cluster at this "
-        "address (e.g. tcp://10.0.0.5:8786).")] = None,
+        "--scheduler", metavar="ADDRESS", help="Solve them on the Dask cluster at this "
+        "address instead (e.g. tcp://10.0.0.5:8786).")] = None,
     mip_gap: Annotated[float | None, typer.Option(
         "--mip-gap", metavar="SHARE", help="Stop branching on set-up decisions once the "
         "plan is within this relative gap of the optimum (e.g. 0.01); a plan not proven "
@@ -133,6 +137,7 @@ def optimise(
         raise typer.Exit(3) from None
     finally:
         set_mip_limits()  # the next run in this process starts from the defaults
+        set_workers()
     if several:
         print_rollup(rollup, console, target, detail, explain)
         for sentence in draws_sentences(rollup_draws(rollup)):
@@ -149,17 +154,25 @@ def solve_places(paths: list[Path], analyses: list[str],
                  seed: int = 0, workers: int | None = None,
                  scheduler: str | None = None) -> Rollup:
     """Validate every place first (nothing is solved unless all are valid), then solve
-    each, run its analyses (and with `draws`, its draws, on the same workers and seed)
-    and add them up."""
+    each and run its analyses, side by side on the workers (`optimiser.rollup.places`:
+    `workers` local processes, default the machine's cores when worth it, or the Dask
+    cluster at `scheduler`), and add them up. With `draws`, the places are solved here
+    in turn and each one's draws run on the workers, with the same seed."""
     prepared = prepare_many(paths)
     check_addable(prepared)
     prefetch()
+    if draws is None:
+        count = workers if workers is not None else (os.cpu_count() or 1)
+        places, files, _ = solve_all(prepared, analyses, count, scheduler, progress,
+                                     auto=workers is None)
+        rollup = roll_up(places)
+        rollup.files = files
+        return rollup
     places = {}
     for place in prepared:
         places[place.path.stem] = result = run_prepared(place, progress=progress)
         run_analyses(result, analyses)
-        if draws is not None:
-            run_draws(result, draws, seed, workers, scheduler)
+        run_draws(result, draws, seed, workers, scheduler)
     return roll_up(places)
 
 
@@ -179,14 +192,11 @@ def choose_analyses(spec: str) -> list[str]:
 
 def check_draws(draws: int | None, seed: int | None, workers: int | None,
                 scheduler: str | None) -> None:
-    """UsageError unless the draw options make sense together."""
-    if draws is None:
-        given = [name for name, v in (("--seed", seed), ("--workers", workers),
-                                      ("--scheduler", scheduler)) if v is not None]
-        if given:
-            raise UsageError(f"{', '.join(given)} only apply with --draws N")
-        return
-    if draws < 1:
+    """UsageError unless the draw and worker options make sense together; then record
+    the workers for the run's stages that spread their work (`optimiser.workers`)."""
+    if draws is None and seed is not None:
+        raise UsageError("--seed only applies with --draws N")
+    if draws is not None and draws < 1:
         raise UsageError(f"--draws: give at least 1 draw (got {draws})")
     if seed is not None and seed < 0:
         raise UsageError(f"--seed: give a whole number >= 0 (got {seed})")
@@ -197,11 +207,11 @@ def check_draws(draws: int | None, seed: int | None, workers: int | None,
                          "workers)")
     if scheduler is not None and not dask_installed():
         raise UsageError(DASK_MISSING)
+    set_workers(workers, scheduler)
 
 
 DASK_MISSING = ("--scheduler needs Dask, an optional extra that is not installed here: "
-                "pip install 'optimise[dask]' (or run the draws on local processes with "
-                "--workers N)")
+                "pip install 'optimise[dask]' (or use local processes with --workers N)")
 
 
 def dask_installed() -> bool:

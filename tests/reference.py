@@ -23,6 +23,7 @@ Readings of the contract that the optimiser must share (see the report that came
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -993,3 +994,12 @@ def check_account(instance: Mapping[str, Any], scenario_name: str, result: Mappi
                 if abs(v - w) > tol * max(gross, abs(w)):
                     problems.append(f"agencies.{a}.by_year.{part}[{t}]: {v}, by definition {w}")
     return problems
+
+
+def figure_uniforms(seed: int, label: str, draws: int) -> np.ndarray:
+    """(draws,) the uniform numbers of the figure at dotted path `label` in draws 0 .. draws-1,
+    as docs/contract.md states the rule: its own stream, numpy's default generator (PCG64)
+    seeded with SeedSequence(seed, spawn_key=(k,)), k = the first 16 bytes of SHA-256 of the
+    label (UTF-8) as a big-endian integer; draw d takes the stream's (d + 1)-th number."""
+    k = int.from_bytes(hashlib.sha256(label.encode("utf-8")).digest()[:16], "big")
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,))).random(draws)

@@ -172,7 +172,7 @@ def test_a_ranged_figure_is_drawn_once_a_draw_for_every_use(tmp_path: Path) -> N
     scenario = plan.scenarios[0]
     seen = set()
     for d in range(20):
-        u = draw_uniforms(3, d, len(plan.figures))
+        u = draw_uniforms(3, [f.label for f in plan.figures], 1, first=d)[0]
         cost = sample_place(scenario.data, scenario.slots, u).cost
         assert cost[1, 0] == pytest.approx(1.5 * cost[0, 0], rel=1e-12)
         assert (cost[:, 0] == cost[:, 1]).all()  # one figure for every year

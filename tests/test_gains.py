@@ -221,9 +221,9 @@ def test_flows_account_for_every_pound(tmp_path: pathlib.Path, seed: int) -> Non
             figures["savings"].to_numpy(), abs=1e-4)
 
 
-def fifteen_agencies() -> dict:
-    """A generated place with 15 agencies, named as long as real ones are."""
-    place = random_instance(0, n_agencies=15, n_streams=20, n_interventions=30)
+def fifteen_agencies(n: int = 15) -> dict:
+    """A generated place with 15 (or `n`) agencies, named as long as real ones are."""
+    place = random_instance(0, n_agencies=n, n_streams=n + 5, n_interventions=30)
     for n, spec in enumerate(place["agencies"].values()):
         spec["name"] = f"{spec['name']} for {['Bournemouth', 'Dorset', 'Poole'][n % 3]}"
     place["scenarios"] = {k: place["scenarios"][k] for k in ("ring_fenced", "pooled",
@@ -231,8 +231,11 @@ def fifteen_agencies() -> dict:
     return place
 
 
-def test_fifteen_agencies_graphml_picture_and_sampled_shares(tmp_path: pathlib.Path) -> None:
-    place = fifteen_agencies()
+def test_many_agencies_graphml_picture_and_sampled_shares(tmp_path: pathlib.Path) -> None:
+    # 18 agencies, every one with money it may pool: more players than EXACT_LIMIT (16)
+    place = fifteen_agencies(18)
+    for stream in place["streams"].values():
+        stream["pool_share"] = 0.5
     out = tmp_path / "out"
     done = CliRunner().invoke(app, [str(write_place(tmp_path, place)), "--out", str(out)])
     assert done.exit_code == 0, done.output

@@ -221,19 +221,23 @@ def test_charts_draw_text_as_written(text: str) -> None:
 
 PLACE = {
     "years": 2, "start_year": 2010, "discount_rate": 0.0, "currency": "USD",
-    "agencies": {"council": {}, "nhs": {}},
+    "agencies": {"council": {}, "nhs": {}, "pct": {}},
     "streams": {"asc": {"agency": "council", "budget": 100},
                 "nhs_budget": {"agency": "nhs", "budget": 1000}},
     "interventions": {
         "prevention": {"agency": "council", "unit_cost": 10, "max_units": 50,
-                       "savings": {"nhs": 40}, "effects": {"adm": 1}},
+                       "savings": {"nhs": 40, "pct": 1}, "effects": {"adm": 1}},
         "beds": {"agency": "nhs", "unit_cost": 100, "max_units": 5, "savings": {"nhs": 50}}},
     "outcomes": {"adm": {"target": 5}},
-    "scenarios": {"ring_fenced": {"pooling": False}, "pooled": {"pooling": True}},
+    "scenarios": {"ring_fenced": {"pooling": False}, "pooled": {"pooling": True},
+                  "agreed": {"pooling": True, "agreement": "fair_shares"}},
 }
 """TOY (tests/test_core.py) without discounting: pooled buys 50 preventions and 2 beds
 (council's 100 and 800 of the NHS's 1000 on prevention, 200 on beds: 100 + 1000 spent);
-ring-fenced 10 preventions and 10 beds' worth of NHS money on beds (5 beds, max)."""
+ring-fenced 10 preventions and 10 beds' worth of NHS money on beds (5 beds, max). A third
+agency with no budget gains 1 a prevention: it gains from pooling with a fair share of 0,
+so the documents write the fair-share note and the agreed scenario's three-way positions
+with its name."""
 
 
 class Tags(HTMLParser):
@@ -256,6 +260,7 @@ def hostile_place(tmp_path: Path, names: list[str]) -> Path:
     place["interventions"]["prevention"]["name"] = names[4]
     place["outcomes"]["adm"]["name"] = names[5]
     place["scenarios"]["pooled"]["description"] = names[6]
+    place["agencies"]["pct"]["name"] = names[7]
     path = tmp_path / "place.yaml"
     path.write_text(yaml.safe_dump(place, allow_unicode=True), encoding="utf-8")
     return path
@@ -281,19 +286,19 @@ def page_tags(folder: Path) -> list[tuple[str, dict[str, str | None]]]:
 def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[str]]:
     """The summary's markup and the page's tags with plain names."""
     folder = tmp_path_factory.mktemp("plain")
-    documents(folder, ["plain"] * 7, ("html", "md"))
+    documents(folder, ["plain"] * 8, ("html", "md"))
     return (structure((folder / "summary.md").read_text(encoding="utf-8")),
             [tag for tag, _ in page_tags(folder)])
 
 
 @SLOW
-@given(st.lists(one_line, min_size=7, max_size=7))
+@given(st.lists(one_line, min_size=8, max_size=8))
 def test_every_writer_keeps_hostile_names_inert(tmp_path_factory: pytest.TempPathFactory,
                                                  plain: tuple[list[str], list[str]],
                                                  names: list[str]) -> None:
     folder = tmp_path_factory.mktemp("hostile")
     result = documents(folder, names)
-    assert [s.status for s in result.scenarios] == ["optimal", "optimal"]
+    assert [s.status for s in result.scenarios] == ["optimal"] * 3
     # the figures are the ones solved, whatever the names
     units = result.scenario("pooled").allocation.groupby("intervention")["units"].sum()
     assert units["prevention"] == pytest.approx(100)  # 50 a year for 2 years
@@ -305,6 +310,14 @@ def test_every_writer_keeps_hostile_names_inert(tmp_path_factory: pytest.TempPat
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
                 if isinstance(cell.value, str) and cell.value.strip() not in ("", "-", "+"):
                     assert not cell.value.lstrip().startswith(FORMULA_START), cell.value
+    # the positions three ways and the fair-share note carry the third agency's name inert
+    who = list(book["Who gains"].iter_rows(values_only=True))
+    rows = {(r[0], r[3]): r for r in who if r[3] is not None}
+    assert rows[("agreed", "pct")][4] == cell_text(names[7])
+    assert rows[("agreed", "pct")][9] == pytest.approx(-80)  # 1 x 50 x 2 years - 1 x 10 x 2
+    notes = [r[1] for r in who if r[0] == "agreed" and r[3] is None]
+    assert any(cell_text(names[7]) in str(n) and "share of the gain is" in str(n)
+               for n in notes), notes
     # CSV: every text field inert
     for path in folder.glob("*.csv"):
         for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")):
@@ -341,7 +354,8 @@ def _number(field: str) -> bool:
 def test_dollars_in_names_are_drawn_as_written(tmp_path: Path) -> None:
     """The probe: `NHS $\\foo$ budget` crashed matplotlib's mathtext (exit 3), and
     `NHS $5 to $6` was drawn in italics as 'NHS 5to6'."""
-    names = ["NHS $5 to $6", r"NHS $\foo$ budget", "NHS $5 to $6", "x", "y", "z", "w"]
+    names = ["NHS $5 to $6", r"NHS $\foo$ budget", "NHS $5 to $6", "x", "y", "z", "w",
+             "PCT $5 to $6"]
     result = run(hostile_place(tmp_path, names))
     run_analyses(result, [])
     write_gains_pictures(result, tmp_path)
@@ -369,7 +383,7 @@ def test_hostile_names_through_the_command(tmp_path: Path) -> None:
     from optimiser.cli import app
 
     names = ["Place :x:", "Council [/bold] budget", "NHS [link=http://evil]x[/link] $5 to $6",
-             "asc", "prevention", "adm", "d"]
+             "asc", "prevention", "adm", "d", "PCT :x: [b]y[/b]"]
     path = hostile_place(tmp_path, names)
     done = CliRunner().invoke(app, [str(path), "--out", str(tmp_path / "out"),
                                     "--analyses", "none"])

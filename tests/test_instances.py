@@ -19,11 +19,12 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from positions import check_markdown, check_workbook, markdown_tables, positions
 from reference import check_account, check_plan, load_instance, positions_of, solve_reference
 from reference_milp import check_extended_plan, objective_of_plan, solve_milp_reference
 
 from optimiser.pipeline import RunResult, run
-from optimiser.reports.write import results_document
+from optimiser.reports.write import results_document, write_documents
 from optimiser.rollup.totals import TOTAL, headline, roll_up, rollup_document
 
 REPO = Path(__file__).resolve().parents[1]
@@ -295,6 +296,30 @@ def test_section_75_clause_shares_what_pooling_changes(stem: str,
         assert surplus > 0
         assert all(ends[a] >= ring[a] - tol for a in ring)
     assert sum(ends.values()) == pytest.approx(sum(plan.values()), abs=tol)
+
+
+@pytest.mark.parametrize("stem", list(SECTION_75))
+def test_section_75_positions_in_the_documents(stem: str, solved: dict[str, RunResult],
+                                               tmp_path: Path) -> None:
+    """summary.md and report.xlsx (tests/positions.py) hold, for the section_75 scenario
+    and the headline's, each agency's reference position, the change the plan leaves it,
+    what the agreement moves and where it ends, as results.json has them, with each range
+    among equally good plans, and never read a change whose range spans zero as a gain or
+    a loss. Under a risk share every end is w_a S whatever the plan's split: no range."""
+    result = solved[stem]
+    write_documents(result, tmp_path, ("xlsx", "md"))
+    doc = results_document(result)
+    names = {a: spec.name or a for a, spec in result.instance.agencies.items()}
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert not check_workbook(tmp_path / "report.xlsx", doc)
+    assert not check_markdown(summary, doc, names)
+    assert "section_75" in markdown_tables(summary)
+    ends = [p for p in positions(doc) if p.scenario == "section_75"]
+    if isinstance(SECTION_75[stem], dict):
+        assert all(p.ends_high - p.ends_low <= 1e-6 * max(1.0, abs(p.ends)) for p in ends)
+    # the plan's own ranges are the place's: some of them span zero (so the
+    # documents have a 'could gain or lose' to write), none of the agreed ends do here
+    assert any(p.plan_low < -1 and p.plan_high > 1 for p in ends)
 
 
 def test_section_75_risk_share_turns_the_icb_round(solved: dict[str, RunResult]) -> None:

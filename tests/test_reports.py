@@ -25,6 +25,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
+from positions import check_workbook as check_positions
 
 from optimiser.analyses import run_analyses
 from optimiser.analyses.uncertainty import run_uncertainty
@@ -136,7 +137,7 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     rates = ["Discount rates"] if "discount_sensitivity" in doc else []
     bound = ["Limits"] if "limits" in doc else []
     assert book.sheetnames == ["Summary", "Account", "Allocation", "Funding", "Outcomes",
-                               "Agencies", "Agencies by year", "Transfers",
+                               "Agencies", "Who gains", "Agencies by year", "Transfers",
                                "Ring-fence prices", *bound, *rates, *drawn, "Assumptions",
                                "Provenance"]
     if bound:
@@ -221,6 +222,7 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
     assert [(r["Scenario"], r["From"], r["To"]) for r in sheet] == [
         (t["scenario"], t["from"], t["to"]) for t in transfers]
     assert [r["Amount"] for r in sheet] == [approx(t["amount"]) for t in transfers]
+    assert not check_positions(folder / "report.xlsx", doc)  # tests/positions.py
     check_summary(book, doc)
     check_analyses(book, doc)
     if drawn:
@@ -628,7 +630,11 @@ def test_toy_headline_hand_solved(toy: Path) -> None:
     summary = (toy / "summary.md").read_text()
     assert f"**{expected}**" in summary
     assert "| ring_fenced | optimal | £600 | £200 | £800 | £600 | 10 |" in summary
-    assert "| NHS | £800 | £3,200* | £2,400 |" in summary
+    # equally good pooled plans leave the council -200 to 0 and the NHS 3,000 to 3,200
+    # (which stream's money buys the admissions): the NHS's change +2,200 to +2,400, a gain
+    # whichever; the council's 0 to +200, no change as reported
+    assert "| NHS | £800 | £3,200* | +£2,400 (+£2,200 to +£2,400) | gain |" in summary
+    assert "| Council | -£200 | -£200* | £0 (£0 to +£200) | no change |" in summary
     check_workbook(toy)
 
 

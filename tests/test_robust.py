@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from reference import load_instance
+from reference import figure_uniforms, load_instance
 from test_committed import plan_of, read_draws, recompute, with_ranges
 from typer.testing import CliRunner
 
@@ -63,11 +63,10 @@ def test_the_lp_is_the_committed_objective_where_every_unit_earns(tmp_path: Path
     assert entry["units"]["steady"][0] > 0 and entry["gain"] > 0
     assert sum(entry["money"][i][0] for i in entry["money"]) == pytest.approx(1000)
     # no split of the 1000 does better on the same 50 draws (drawn as the method states:
-    # PCG64(SeedSequence(2, spawn_key=(d,))), the triangular quantile of the uniform)
+    # the figure's own stream for seed 2, `reference.figure_uniforms`, and the triangular
+    # quantile of each uniform)
     costs = []
-    for d in range(50):
-        u = np.random.Generator(np.random.PCG64(np.random.SeedSequence(2, spawn_key=(d,))))
-        q = u.random(1)[0]
+    for q in figure_uniforms(2, "interventions.bet.unit_cost", 50):
         costs.append(5 + math.sqrt(q * 10 * 5) if q < 0.5 else 15 - math.sqrt((1 - q) * 50))
     for m in np.linspace(0, 1000, 401):
         mean = sum(min(100, m / c) * (16 - c) for c in costs) / 50 + 0.3 * (1000 - m)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from reference import figure_uniforms
 
 from optimiser.analyses.uncertainty import (
     STATUSES,
@@ -105,10 +106,10 @@ def test_hand_checked_probabilities_and_tornado(tmp_path: Path) -> None:
     assert [s.objective for s in result.scenarios] == pytest.approx([0, 0, 0, 0])
     n, seed = 400, 11
     u = run_uncertainty(result, n, seed, workers=1)
-    draws = np.array([draw_uniforms(seed, d, 2) for d in range(n)])
-    # Figures in file order: unit_cost first, then savings.nhs.
-    cost = triangular(draws[:, 0], np.array(5.0), np.array(10.0), np.array(12.0))
-    saving = triangular(draws[:, 1], np.array(0.0), np.array(10.0), np.array(40.0))
+    cost = triangular(figure_uniforms(seed, "interventions.prevention.unit_cost", n),
+                      np.array(5.0), np.array(10.0), np.array(12.0))
+    saving = triangular(figure_uniforms(seed, "interventions.prevention.savings.nhs", n),
+                        np.array(0.0), np.array(10.0), np.array(40.0))
     exact = 50 * np.maximum(saving - cost - 5, 0)
     buys = saving - cost - 5 > 0
     pooled = u.points.objective[:, u.column("pooled")]
@@ -164,7 +165,7 @@ def test_mean_of_a_linear_objective_is_known(tmp_path: Path) -> None:
     n, seed = 2000, 5
     run_uncertainty(result, n, seed, workers=1)
     doc = hindsight(result)
-    cost = triangular(np.array([draw_uniforms(seed, d, 1)[0] for d in range(n)]),
+    cost = triangular(figure_uniforms(seed, "interventions.meals.unit_cost", n),
                       np.array(10.0), np.array(20.0), np.array(60.0))
     objective = 10 * (100 - cost)
     for name in ("ring_fenced", "pooled"):
@@ -245,9 +246,10 @@ def test_bias_and_deadweight_scale_effects_and_savings_together(tmp_path: Path) 
     u = run_uncertainty(result, n, seed, workers=1)
     assert [f.label for f in u.figures] == [
         "interventions.falls.deadweight", "interventions.falls.optimism_bias"]
-    draws = np.array([draw_uniforms(seed, d, 2) for d in range(n)])
-    dead = triangular(draws[:, 0], np.array(0.1), np.array(0.2), np.array(0.4))
-    bias = triangular(draws[:, 1], np.array(0.0), np.array(0.25), np.array(1.0))
+    dead = triangular(figure_uniforms(seed, "interventions.falls.deadweight", n),
+                      np.array(0.1), np.array(0.2), np.array(0.4))
+    bias = triangular(figure_uniforms(seed, "interventions.falls.optimism_bias", n),
+                      np.array(0.0), np.array(0.25), np.array(1.0))
     m = (1 - dead) * (1 - bias)
     met = m >= 0.4
     for name in ("ring_fenced", "pooled"):
@@ -275,7 +277,7 @@ def test_a_bias_that_achieves_nothing_centrally_is_drawn_in_place(tmp_path: Path
     result = run(write(tmp_path, text))
     assert result.scenario("pooled").status == "infeasible"
     plan = make_plan(result)
-    u = np.array([draw_uniforms(5, d, len(plan.figures)) for d in range(40)])
+    u = draw_uniforms(5, [f.label for f in plan.figures], 40)
     engine = build_engine(plan)
     assert all(model.lp is not None for model in engine.models)
     kept, rebuilt = solve_points(engine, u), solve_points(build_engine(plan, False), u)
@@ -322,7 +324,7 @@ def test_persistent_models_match_rebuilding(tmp_path: Path) -> None:
     labels = [f.label for f in plan.figures]
     assert "interventions.virtual_ward.optimism_bias" in labels
     assert "interventions.intermediate_care.deadweight" in labels
-    u = np.array([draw_uniforms(2024, d, len(plan.figures)) for d in range(3)])
+    u = draw_uniforms(2024, [f.label for f in plan.figures], 3)
     u = np.vstack([u, np.zeros(len(plan.figures)), np.ones(len(plan.figures))])
     engine = build_engine(plan)
     assert all(m.lp is not None for m in engine.models)
@@ -347,10 +349,27 @@ def test_a_row_the_model_never_built_falls_back_to_rebuilding(tmp_path: Path) ->
     plan = make_plan(result)
     engine = build_engine(plan)
     assert [m.lp is None for m in engine.models] == [True, False]
-    u = np.array([draw_uniforms(1, d, len(plan.figures)) for d in range(4)])
+    u = draw_uniforms(1, [f.label for f in plan.figures], 4)
     kept, rebuilt = solve_points(engine, u), solve_points(build_engine(plan, False), u)
     assert np.allclose(kept.objective, rebuilt.objective, rtol=1e-9)
     assert kept.objective[:, 0] == pytest.approx(np.zeros(4), abs=1e-9)
+
+
+def test_a_figures_draws_depend_on_its_path_alone() -> None:
+    """Figure j's uniform in draw d is the (d + 1)-th number of its own stream, seeded by
+    (seed, SHA-256 of its dotted path): the contract's formula (`reference.figure_uniforms`)
+    gives the same numbers, whatever other figures are drawn beside it or in what order."""
+    labels = ["interventions.b.unit_cost", "figures.admission_cost",
+              "interventions.a.savings.nhs"]
+    u = draw_uniforms(42, labels, 30)
+    for j, label in enumerate(labels):
+        assert u[:, j].tolist() == figure_uniforms(42, label, 30).tolist()
+    alone = draw_uniforms(42, ["figures.admission_cost"], 30)[:, 0]
+    assert alone.tolist() == u[:, 1].tolist()
+    later = draw_uniforms(42, labels[::-1], 5, first=25)
+    assert later.tolist() == u[25:, ::-1].tolist()
+    assert draw_uniforms(43, labels, 30)[:, 0].tolist() != u[:, 0].tolist()
+    assert not np.array_equal(u[:, 0], u[:, 2])  # each figure its own stream
 
 
 def test_same_figures_however_the_work_is_split(tmp_path: Path) -> None:
@@ -398,7 +417,7 @@ def test_infeasible_draws_are_counted_not_dropped(tmp_path: Path) -> None:
     result = run(write(tmp_path, text))
     n, seed = 200, 2
     u = run_uncertainty(result, n, seed, workers=1)
-    effect = triangular(np.array([draw_uniforms(seed, d, 1)[0] for d in range(n)]),
+    effect = triangular(figure_uniforms(seed, "interventions.meals.effects.adm", n),
                         np.array(0.0), np.array(1.0), np.array(1.0))
     feasible = 50 * effect >= 25
     doc = hindsight(result)["pooled"]
@@ -449,7 +468,8 @@ def test_cli_writes_the_draws(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ((None, 3, None, None), "--seed only apply with --draws"),
+    ((None, 3, None, None), "--seed only applies with --draws"),
+    ((None, None, 0, None), "--workers: give at least 1"),
     ((0, None, None, None), "--draws: give at least 1"),
     ((5, -1, None, None), "--seed: give a whole number >= 0"),
     ((5, None, 0, None), "--workers: give at least 1"),
@@ -462,9 +482,9 @@ def test_draw_options_are_checked(args: tuple[int | None, int | None, int | None
 
 
 def test_bad_draw_options_exit_2(tmp_path: Path) -> None:
-    done = cli(write(tmp_path, PLACE), "--out", tmp_path / "out", "--workers", "2")
+    done = cli(write(tmp_path, PLACE), "--out", tmp_path / "out", "--seed", "2")
     assert done.returncode == 2
-    assert "--workers only apply with --draws" in done.stderr
+    assert "--seed only applies with --draws" in done.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -524,7 +544,7 @@ def test_tornado_chart(tmp_path: Path) -> None:
 def test_chunks_reassemble_in_draw_order(tmp_path: Path) -> None:
     result = run(write(tmp_path, PLACE))
     plan = make_plan(result)
-    u = np.array([draw_uniforms(7, d, len(plan.figures)) for d in range(60)])
+    u = draw_uniforms(7, [f.label for f in plan.figures], 60)
     whole = solve_points(build_engine(plan), u)
     chunked, where = run_points(plan, u, workers=1)
     assert where == "1 process"

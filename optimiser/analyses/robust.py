@@ -89,8 +89,7 @@ def robust_plans(result: RunResult) -> dict[str, Any]:
             entries[run.name] = {"draws": spec.draws, "seed": spec.seed, "plan": None,
                                  "note": f"no robust plan: {why}"}
             continue
-        u = np.array([draw_uniforms(spec.seed, d, len(figures)) for d in range(spec.draws)]
-                     ).reshape(spec.draws, len(figures))
+        u = draw_uniforms(spec.seed, [f.label for f in figures], spec.draws)
         found = robust_plan(scenario, central, u, run.instance.start_year, spec.seed)
         result.plans[run.name] = found
         entries[run.name] = document(found)

@@ -17,8 +17,14 @@ Every coalition is solved on the scenario's own model, still loaded in HiGHS:
 a stream outside C gets the upper bound 0 on its pool contributions p_st, which
 is exactly pool_share_s = 0. Up to EXACT_LIMIT players all 2^n coalitions are
 solved in Gray-code order, so each re-solve changes one agency's bounds and
-starts from the last basis (on a large model the walk is cut in two halves,
-each walked on its own copy of the model, side by side). Beyond, SAMPLE_SOLVES
+starts from the last basis. The walk is cut into consecutive parts (`walk_parts`:
+how many depends on the model and n alone, never on the machine), each walked on
+its own copy of the model from the same start, and the values put together in the
+walk's order, so the shares are the same however many workers walk the parts: up
+to WALK_PART coalitions in one part or, on a large model, two side by side in
+threads; longer walks in parts of WALK_PART coalitions, spread over local processes
+or a Dask cluster (`optimiser.workers`, as `--workers` and `--scheduler` say), each
+part's copy of the model sent as plain arrays (`optimiser.solving.portable`). Beyond, SAMPLE_SOLVES
 / n random permutations (seeded, so reproducible) are walked alternately down
 from full pooling and up from ring-fencing, one agency at a time; phi_i is the
 mean of i's marginal contributions, stated with its standard error. Each permutation's marginals add
@@ -56,10 +62,19 @@ from optimiser.solving.highs import (
     split,
 )
 from optimiser.solving.placemodel import pool_columns
+from optimiser.solving.portable import PortableLP, portable, rebuilt
 from optimiser.solving.results import ScenarioResult
+from optimiser.workers import Workers, chosen, on_workers
 
-EXACT_LIMIT = 12
-"""Most players for which every coalition is solved (2^12 = 4096 re-solves)."""
+EXACT_LIMIT = 16
+"""Most players for which every coalition is solved (2^16 = 65,536 re-solves)."""
+
+WALK_PART = 1 << 12
+"""Coalitions in each part of a Gray-code walk longer than this (each part on its own
+copy of the model, run by the chosen workers); shorter walks are walked here."""
+
+PRELOAD = ["optimiser.analyses.shapley"]
+"""What a local worker process imports once, before it walks its parts."""
 
 SAMPLE_SOLVES = 4096
 """Re-solves spent on sampled permutations beyond EXACT_LIMIT (SAMPLE_SOLVES / n of them)."""
@@ -221,9 +236,11 @@ def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
 
 def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
                 sample_solves: int = SAMPLE_SOLVES, seed: int = SEED,
-                progress: Callable[[int], None] | None = None) -> FairShares:
-    """The Shapley shares of scenario `s` (module doc): exact or sampled; `progress(1)`
-    after each re-solve."""
+                progress: Callable[[int], None] | None = None,
+                split_in: int | None = None, workers: Workers | None = None) -> FairShares:
+    """The Shapley shares of scenario `s` (module doc): exact or sampled; `progress(n)`
+    after n re-solves. `split_in` and `workers`: how an exact walk is cut and who walks
+    it (`exact_shapley`)."""
     assert s.data is not None
     game, players = pooling_game(s)
     game.progress = progress
@@ -234,7 +251,7 @@ def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
     try:
         ring_fenced = game.value(0)
         if n <= exact_limit:
-            phi = exact_shapley(game)
+            phi = exact_shapley(game, split_in, workers)
             method = "exact"
         else:
             permutations = max(2, math.ceil(sample_solves / n))
@@ -269,23 +286,86 @@ def _walk(game: PoolingGame, masks: list[int]) -> list[float]:
     return [game.value(m) for m in masks]
 
 
-def exact_shapley(game: PoolingGame) -> np.ndarray:
+def gray_walk(n: int) -> list[int]:
+    """The 2^n coalitions in Gray-code order: g(k) = k XOR (k >> 1), for k = 0 .. 2^n - 1."""
+    k = np.arange(1 << n)
+    return (k ^ (k >> 1)).tolist()
+
+
+def walk_parts(lp: CompiledLP, n: int) -> int:
+    """How many consecutive parts the walk of 2^n coalitions is cut into: one for every
+    WALK_PART coalitions of a longer walk, else `parts` (1, or 2 on a large model). It
+    depends on the model and n alone, never on the workers, so neither do the shares."""
+    return max(parts(lp, 1 << n), (1 << n) // WALK_PART)
+
+
+@dataclass(frozen=True)
+class WalkStart:
+    """Where every part of a walk spread over workers starts: the model as it stands
+    (portable), the players' columns and bounds, and the values already known."""
+
+    lp: PortableLP
+    columns: list[np.ndarray]
+    upper: list[np.ndarray]
+    sign: float
+    current: int
+    values: dict[int, float]
+
+
+def walk_part(start: WalkStart, masks: list[int]) -> tuple[list[float], int]:
+    """A worker's task: the values of `masks`, walked in turn on a copy of `start`'s
+    model, and the number of re-solves that took."""
+    game = PoolingGame(rebuilt(start.lp), start.columns, start.upper, start.sign,
+                       start.current, dict(start.values))
+    return _walk(game, masks), game.solves
+
+
+def exact_shapley(game: PoolingGame, split_in: int | None = None,
+                  workers: Workers | None = None) -> np.ndarray:
     """Every player's Shapley value from all 2^n coalitions, visited in Gray-code order.
 
     Coalition k of the walk is g(k) = k XOR (k >> 1); g(k) and g(k+1) differ in one
-    player, so each re-solve changes one agency's bounds. On a large model the walk is
-    cut in consecutive parts, each walked on its own copy of the model, side by side.
+    player, so each re-solve changes one agency's bounds. The walk is cut in
+    `walk_parts` consecutive parts (`split_in` parts when given), each walked on its
+    own copy of the model from the same start: up to WALK_PART coalitions (and no
+    `workers` given) side by side in threads here, else by the chosen workers
+    (`workers`, else the command line's: `optimiser.workers.chosen`).
     """
     n = game.players
+    walk = gray_walk(n)
+    chunks = split(walk, walk_parts(game.lp, n) if split_in is None else split_in)
+    if len(walk) <= WALK_PART and workers is None:
+        games = [game] + [game.copy() for _ in chunks[1:]]
+        in_parallel([partial(_walk, g, c) for g, c in zip(games, chunks, strict=True)])
+        for other in games[1:]:
+            game.values.update(other.values)
+            game.solves += other.solves
+    else:
+        _walk_apart(game, chunks, workers or chosen())
+    return shapley_values(n, [game.gain(m) for m in range(1 << n)])
+
+
+def _walk_apart(game: PoolingGame, chunks: list[list[int]], workers: Workers) -> None:
+    """Walk every part on the workers; their values into `game`, in the walk's order."""
+    start = WalkStart(portable(game.lp), game.columns, game.upper, game.sign, game.current,
+                      dict(game.values))
+    found: dict[int, tuple[list[float], int]] = {}
+    for k, answer in on_workers(walk_part, start, chunks, workers.processes,
+                                workers.scheduler, PRELOAD):
+        found[k] = answer
+        if game.progress is not None:
+            game.progress(answer[1])
+    for k, chunk in enumerate(chunks):
+        values, solves = found[k]
+        game.values.update(zip(chunk, values, strict=True))
+        game.solves += solves
+
+
+def shapley_values(n: int, u: list[float]) -> np.ndarray:
+    """phi_i = sum over C without i of |C|! (n - |C| - 1)! / n! * (u(C + i) - u(C)), from
+    u(C) for every coalition C (bit i of C's number: player i in C)."""
     masks = np.arange(1 << n)
-    walk = (masks ^ (masks >> 1)).tolist()
-    chunks = split(walk, parts(game.lp, len(walk)))
-    games = [game] + [game.copy() for _ in chunks[1:]]
-    in_parallel([partial(_walk, g, c) for g, c in zip(games, chunks, strict=True)])
-    for other in games[1:]:
-        game.values.update(other.values)
-        game.solves += other.solves
-    u = np.array([game.gain(m) for m in masks.tolist()])
+    gains = np.asarray(u, dtype=float)
     size = np.zeros(len(masks), dtype=int)
     for i in range(n):
         size += (masks >> i) & 1
@@ -294,7 +374,7 @@ def exact_shapley(game: PoolingGame) -> np.ndarray:
     phi = np.zeros(n)
     for i in range(n):
         without = masks[(masks >> i) & 1 == 0]
-        phi[i] = np.sum(weight[size[without]] * (u[without | (1 << i)] - u[without]))
+        phi[i] = np.sum(weight[size[without]] * (gains[without | (1 << i)] - gains[without]))
     return phi
 
 

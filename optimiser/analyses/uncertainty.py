@@ -17,15 +17,19 @@ has in the same draw. The figures are:
 - a tornado: the main pooled scenario's objective with each uncertain figure
   at its low and at its high, every other figure central.
 
-Same seed, same figures, however the work is split: a draw's numbers come from
-(seed, draw index) alone; every draw starts the solver from the same basis
-(the central plan's), never from the previous draw's; results are put back in
-draw order before anything is added up (sums with `math.fsum`).
+Same seed, same figures, however the work is split and however the place is written:
+a figure's number in a draw comes from (seed, draw index, the figure's dotted path)
+alone (`optimiser.inputs.ranges.draw_uniforms`); every draw starts the solver from
+the same basis (the central plan's), never from the previous draw's; results are put
+back in draw order before anything is added up (sums with `math.fsum`).
 
 Each worker builds and compiles each scenario's model once, then for every
 draw changes only what the draw changes in the model loaded in HiGHS (the
 objective's costs; the coefficients of x in the funding, target, floor and
-no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm. A
+no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm,
+applying rules 2 and 3 (`optimiser.solving.highs.resolve` with the draw's
+sizes): the positions p_worse_off compares, and those a no_worse_off scenario
+protects, are the decided ones, whatever the order the place is written in. A
 range on an intervention's deadweight or optimism bias moves every effect and
 saving of it (through m_i), so every coefficient of its x in the target,
 floor and no_worse_off rows.
@@ -37,13 +41,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import multiprocessing
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -66,7 +68,6 @@ from models.pooling import (
 )
 from optimiser.analyses.committed import TARGET_TOL, Evaluated, commitment, evaluate
 from optimiser.analyses.committed import summary as committed_summary
-from optimiser.errors import UsageError
 from optimiser.inputs.ranges import (
     Figure,
     PlaceSlots,
@@ -89,9 +90,11 @@ from optimiser.solving.highs import (
     set_coefficients,
     set_objective_costs,
     set_row_lower,
-    solve,
+    solve_loaded,
 )
+from optimiser.solving.placemodel import column_sizes
 from optimiser.solving.results import agreement_payments, tidy
+from optimiser.workers import on_workers, where
 
 if TYPE_CHECKING:
     from optimiser.pipeline import Prepared, RunResult
@@ -113,8 +116,6 @@ PRELOAD = ["optimiser.analyses.uncertainty", "scipy.stats"]
 """What the fork server imports once, so that each local worker starts at once (a fresh
 process importing the solver stack takes seconds; forking the process that solved the
 plain run could inherit HiGHS's threads, so workers fork from a clean server instead)."""
-CONNECT_TIMEOUT = "20s"
-"""How long `--scheduler` waits for the Dask scheduler to answer."""
 
 Progress = Callable[[int], None]
 """Called with the number of draws just finished."""
@@ -192,9 +193,10 @@ def make_plan(result: RunResult) -> Plan:
 
 def main_scenario(result: RunResult) -> str:
     """The scenario the tornado explains: the place's main pooled scenario
-    (`optimiser.place.scenarios.main_pooled`, the headline's), else the first."""
+    (`optimiser.place.scenarios.main_pooled`, the headline's), else the one whose name
+    sorts first."""
     main = main_pooled(result.prepared.runs, [s.name for s in result.scenarios])
-    return main.name if main is not None else result.scenarios[0].name
+    return main.name if main is not None else min(s.name for s in result.scenarios)
 
 
 # --------------------------------------------------------------------------- one worker's models
@@ -434,7 +436,7 @@ def _solve_in_place(
     if reference is not None:
         rhs = (np.array([reference.sum()]) if data.transfers else reference)
         set_row_lower(lp, model.protect_rows, rhs[: len(model.protect_rows)])
-    status, objective, x = resolve(lp, model.start)
+    status, objective, x = resolve(lp, model.start, column_sizes(lp, data))
     if status != "optimal" or objective is None:
         return status, math.nan, None, None
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
@@ -451,8 +453,9 @@ def _solve_rebuilt(
     plan: ScenarioPlan, data: PlaceData
 ) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
     """Build, compile and solve the draw's model from scratch (the path the engine avoids)."""
-    scenario = tidy(plan.name, data, solve(build_model(data), ranges=False), plan.start_year,
-                    plan.reference)
+    lp = compile_lp(build_model(data))
+    solution = solve_loaded(lp, ranges=False, sizes=column_sizes(lp, data))
+    scenario = tidy(plan.name, data, solution, plan.start_year, plan.reference)
     if scenario.status != "optimal" or scenario.objective is None:
         return scenario.status, math.nan, None, None
     return (scenario.status, scenario.objective, scenario.agencies["position"].to_numpy(),
@@ -485,19 +488,6 @@ def solve_chunk(plan: Plan, u: np.ndarray) -> Points:
     return solve_points(_engine_for(plan), u)
 
 
-_POOL_PLAN: Plan | None = None
-
-
-def _pool_start(plan: Plan) -> None:
-    global _POOL_PLAN
-    _POOL_PLAN = plan
-
-
-def _pool_chunk(u: np.ndarray) -> Points:
-    assert _POOL_PLAN is not None
-    return solve_chunk(_POOL_PLAN, u)
-
-
 def _chunks(total: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, total)) for start in range(0, total, size)]
 
@@ -510,7 +500,8 @@ def run_points(
     progress: Progress | None = None,
     auto: bool = False,
 ) -> tuple[Points, str]:
-    """Solve every scenario at every point of `u`, in chunks, on the chosen workers.
+    """Solve every scenario at every point of `u`, in chunks, on the chosen workers
+    (`optimiser.workers.on_workers`).
 
     `workers` > 1 starts that many local processes; with `auto`, only when the
     run would take longer than starting them (`START_COST`), judged on the
@@ -526,12 +517,8 @@ def run_points(
         out.put(start, points)
         done(len(points.status))
 
-    if scheduler is not None:
-        for start, points in _on_dask(plan, u, spans, scheduler):
-            keep(start, points)
-        return out, f"Dask cluster at {scheduler}"
     engine: Engine | None = None
-    if workers > 1 and auto and len(spans) > 1:
+    if scheduler is None and workers > 1 and auto and len(spans) > 1:
         started = time.perf_counter()
         engine = build_engine(plan)
         (start, end), spans = spans[0], spans[1:]
@@ -539,55 +526,15 @@ def run_points(
         rest = (time.perf_counter() - started) * len(spans)
         if rest * (1 - 1 / workers) < START_COST:
             workers = 1
-    if workers <= 1 or len(spans) <= 1:
+    if scheduler is None and (workers <= 1 or len(spans) <= 1):
         engine = engine or build_engine(plan)
         for start, end in spans:
             keep(start, solve_points(engine, u[start:end]))
         return out, "1 process"
-    count = min(workers, len(spans))
-    context: multiprocessing.context.BaseContext
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        server = multiprocessing.get_context("forkserver")
-        server.set_forkserver_preload(PRELOAD)
-        context = server
-    else:
-        context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_pool_start,
-                             initargs=(plan,)) as pool:
-        futures = {pool.submit(_pool_chunk, u[start:end]): start for start, end in spans}
-        try:
-            for future in as_completed(futures):
-                keep(futures[future], future.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return out, f"{count} local processes"
-
-
-def _on_dask(
-    plan: Plan, u: np.ndarray, spans: list[tuple[int, int]], scheduler: str
-) -> Iterator[tuple[int, Points]]:
-    """Chunks as tasks on an existing Dask cluster; each worker thread builds its models once."""
-    try:
-        from dask.distributed import Client
-        from dask.distributed import as_completed as dask_completed
-    except ImportError as err:
-        raise UsageError("--scheduler needs Dask, an optional extra that is not installed "
-                         f"here: pip install 'optimise[dask]' ({err})") from None
-    try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as err:
-        raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
-                         f"({type(err).__name__}: {err})") from None
-    with client:
-        shared = client.scatter(plan, broadcast=True)
-        futures = {client.submit(solve_chunk, shared, u[start:end], pure=False): start
-                   for start, end in spans}
-        try:
-            for future in dask_completed(list(futures), loop=client.loop):
-                yield futures[future], future.result()
-        finally:
-            client.cancel(list(futures))
+    for n, points in on_workers(solve_chunk, plan, [u[start:end] for start, end in spans],
+                                workers, scheduler, PRELOAD):
+        keep(spans[n][0], points)
+    return out, where(workers, scheduler, len(spans))
 
 
 # --------------------------------------------------------------------------- the figures
@@ -773,10 +720,14 @@ class UncertaintyResult:
                              f"{TARGET_TOL:g} of each target",
                 "hindsight": "every scenario re-optimised in every draw, knowing the draw's "
                              "figures: what the best plan could have been, not what a "
-                             "committed plan delivers",
-                "random_numbers": "draw d uses numpy PCG64(SeedSequence(seed, spawn_key=(d,))), "
-                                  "one uniform per figure in the order listed; a figure's value "
-                                  "is its quantile at that uniform",
+                             "committed plan delivers; each draw's plan is the one the rules "
+                             "decide (least pooling, then nearest to proportional shares), "
+                             "so its positions are decided",
+                "random_numbers": "each figure has its own stream, numpy PCG64(SeedSequence("
+                                  "seed, spawn_key=(k,))) with k the first 16 bytes of the "
+                                  "SHA-256 of its dotted path (UTF-8) as a big-endian integer; "
+                                  "its uniform in draw d is the stream's (d+1)-th random(); "
+                                  "its value is its quantile at that uniform",
                 "percentiles": "over the optimal draws, numpy's linear interpolation; "
                                "infeasible and unbounded draws are counted, not included",
                 "p_beats_reference": f"objective better than the reference's in the same draw "
@@ -806,9 +757,12 @@ def total_points(result: RunResult, draws: int) -> int:
 
 
 def figures_of(prepared: Prepared) -> list[Figure]:
-    """The place's uncertain figures: the instance's as written, then each scenario's."""
+    """The place's uncertain figures, sorted by path: the instance's as written, then those
+    the scenarios' overrides add (a range two scenarios write differently is taken from
+    the scenario first by name, so the list does not depend on the scenarios' order)."""
+    runs = sorted(prepared.runs, key=lambda r: r.name)
     return uncertain_figures([(prepared.instance, prepared.source.uses),
-                              *((r.instance, r.uses) for r in prepared.runs)])
+                              *((r.instance, r.uses) for r in runs)])
 
 
 def run_uncertainty(
@@ -828,8 +782,8 @@ def run_uncertainty(
     started = time.perf_counter()
     plan = make_plan(result)
     n_fig = len(plan.figures)
-    u = np.vstack([np.array([draw_uniforms(seed, d, n_fig) for d in range(draws)]).reshape(
-        draws, n_fig), tornado_uniforms(n_fig)])
+    u = np.vstack([draw_uniforms(seed, [f.label for f in plan.figures], draws),
+                   tornado_uniforms(n_fig)])
     count = workers if workers is not None else (os.cpu_count() or 1)
     solved, where = run_points(plan, u, count, scheduler, progress, auto=workers is None)
     order = [next(n for n, s in enumerate(plan.scenarios) if s.name == name)

@@ -1,13 +1,14 @@
 """Uncertain figures: find the ranges in an instance, take their central values, sample them.
 
-A unit cost, effect, saving, deadweight or optimism bias may be written
-`{low: a, central: b, high: c}`, a triangular distribution. A plain run uses
-the central values (`central_instance`). A draw is a vector `u` of uniform
-numbers in [0, 1], one per uncertain figure, derived from (seed, draw index)
-alone (`draw_uniforms`); each figure's value is the triangular distribution's
-quantile at its `u` (`triangular`), so every scenario of a draw sees the same
-quantile of every figure even where a scenario's overrides change the range.
-`NaN` in `u` means "central" (the tornado's points).
+A unit cost, effect, saving, deadweight or optimism bias may be written `{low: a,
+central: b, high: c}`, a triangular distribution. A plain run uses the central
+values (`central_instance`). A draw is a vector `u` of uniform numbers in [0, 1],
+one per uncertain figure: figure j's number in draw d depends on (seed, d, the
+figure's dotted path) alone (`draw_uniforms`), never on where the figure is written
+or which other figures there are; each figure's value is the triangular
+distribution's quantile at its `u` (`triangular`), so every scenario of a draw sees
+the same quantile of every figure even where a scenario's overrides change the
+range. `NaN` in `u` means "central" (the tornado's points).
 
 Deadweight and optimism bias are not figures of the model's data but factors
 of m_i = (1 - deadweight_i)(1 - optimism_bias_i), which scales every effect
@@ -20,7 +21,8 @@ coherent. Where the figures land in a scenario's `PlaceData` is a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -145,11 +147,13 @@ def figure_factors(path: FigurePath, r: Range, uses: Uses
 
 
 def uncertain_figures(instances: Iterable[tuple[Instance, Uses]]) -> list[Figure]:
-    """Every uncertain figure of the instances, each once, in order of first appearance.
+    """Every uncertain figure of the instances, each once, sorted by its dotted path
+    (`Figure.label`), so the list is the same however the place is written.
 
     Pass the instance as written first, then each scenario's (overrides may add
-    ranges), each with its uses of named figures; a figure's range is taken from the
-    first instance that has it. A named figure with a range is one figure (`figures.x`),
+    ranges) in a fixed order (`optimiser.analyses.uncertainty.figures_of`: by name),
+    each with its uses of named figures; a figure's range is taken from the first
+    instance that has it. A named figure with a range is one figure (`figures.x`),
     however many numbers use it.
     """
     found: dict[FigurePath, Figure] = {}
@@ -158,7 +162,7 @@ def uncertain_figures(instances: Iterable[tuple[Instance, Uses]]) -> list[Figure
             for path, r in ranges_of(iid, item):
                 for at, low, central, high in figure_factors(path, r, uses)[1]:
                     found.setdefault(at, Figure(at, low, central, high))
-    return list(found.values())
+    return sorted(found.values(), key=lambda f: f.label)
 
 
 def central(value: Any) -> Any:
@@ -257,15 +261,33 @@ def _slots(rows: list[tuple[int, float, list[tuple[int, float, float, float]]]])
                  np.array([c for _, c, _ in rows], dtype=float), *bounds)
 
 
-def draw_uniforms(seed: int, draw: int, n_figures: int) -> np.ndarray:
-    """(n_figures,) uniform numbers of one draw, from (seed, draw index) alone.
+def figure_key(label: str) -> int:
+    """The key a figure's random numbers are drawn by: the first 16 bytes of the SHA-256
+    digest of its dotted path (`Figure.label`, UTF-8), read as a big-endian integer.
 
-    Each draw has its own generator, `PCG64(SeedSequence(seed, spawn_key=(draw,)))`,
-    so a draw's numbers do not depend on which worker solves it, nor on which
-    draws it solved before.
+    key(label) = int.from_bytes(sha256(label.encode("utf-8")).digest()[:16], "big")
     """
-    sequence = np.random.SeedSequence(seed, spawn_key=(draw,))
-    return np.random.Generator(np.random.PCG64(sequence)).random(n_figures)
+    return int.from_bytes(hashlib.sha256(label.encode("utf-8")).digest()[:16], "big")
+
+
+def draw_uniforms(seed: int, labels: Sequence[str], draws: int, first: int = 0) -> np.ndarray:
+    """(draws, F) uniform numbers of draws first .. first + draws - 1, one per figure.
+
+    Each figure has its own stream of numbers,
+    `Generator(PCG64(SeedSequence(seed, spawn_key=(figure_key(label),))))`, and
+
+        u[d, j] = the (first + d + 1)-th number `.random()` gives on figure j's stream
+
+    so a figure's number in draw d depends on (seed, d, its dotted path) alone: not on
+    where the place lists it, nor on which other figures the place has, nor on which
+    worker solves the draw. One generator per figure covers every draw at once.
+    """
+    u = np.empty((draws, len(labels)))
+    for j, label in enumerate(labels):
+        stream = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(figure_key(label),)))
+        stream.advance(first)  # .random() takes one 64-bit step a number
+        u[:, j] = np.random.Generator(stream).random(draws)
+    return u
 
 
 def triangular(

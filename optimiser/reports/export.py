@@ -23,6 +23,7 @@ from optimiser.analyses.uncertainty import figures_of
 from optimiser.inputs.figures import place_kind
 from optimiser.inputs.named import Use
 from optimiser.inputs.ranges import draw_uniforms, triangular
+from optimiser.inputs.yamlsource import dotted
 from optimiser.pipeline import Prepared
 from optimiser.safe import printable
 
@@ -36,7 +37,7 @@ def export_text(prepared: Prepared, draw: int | None = None, seed: int = 0) -> s
     values: dict[tuple[str | int, ...], float] = {}
     if draw is not None:
         figures = figures_of(prepared)
-        u = draw_uniforms(seed, draw, len(figures))
+        u = draw_uniforms(seed, [f.label for f in figures], 1, first=draw)[0]
         values = {f.path: float(triangular(u[n], np.array(float(f.low)),
                                            np.array(float(f.central)), np.array(float(f.high))))
                   for n, f in enumerate(figures)}
@@ -132,9 +133,8 @@ class _Exporter:
             for factor in use.factors:
                 number *= self.drawn[("figures", factor.name)]
         else:
-            u = draw_uniforms(self.seed, self.draw, len(self.drawn))
-            position = list(self.drawn).index(instance_path)
-            number = float(triangular(u[position], np.array(float(value["low"])),
+            u = draw_uniforms(self.seed, [dotted(instance_path)], 1, first=self.draw)[0, 0]
+            number = float(triangular(u, np.array(float(value["low"])),
                                       np.array(float(value["central"])),
                                       np.array(float(value["high"]))))
         return number, (f"draw {self.draw} (seed {self.seed}) of the range "

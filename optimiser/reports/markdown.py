@@ -13,21 +13,32 @@ from pathlib import Path
 import pandas as pd
 
 from optimiser.reports.story import (
+    AGREEMENT_NAMES,
     APPRAISAL,
     LIMIT_KINDS,
     LIMIT_WORDS,
     Story,
     account_text,
+    agreement_kind,
+    agreement_sentences,
+    change_tolerance,
+    compared_scenarios,
     count,
     discount_sentences,
+    fair_share_notes,
     gain_text,
     limits_focus,
     limits_sentences,
     narrative,
     net_benefit_paragraph,
+    range_text,
+    ranged,
     rate_name,
+    reads_as,
     robust_sentences,
+    scenario_moves,
     share,
+    signed_money,
     uncertainty_sentences,
     years,
 )
@@ -39,9 +50,12 @@ def cell(text: object) -> str:
     return md_text(text, line_start=False)
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[object]], right_from: int = 1) -> str:
-    """A Markdown table; columns from `right_from` on are right-aligned (numbers)."""
-    align = ["---" if n < right_from else "--:" for n in range(len(header))]
+def table(header: Sequence[str], rows: Sequence[Sequence[object]], right_from: int = 1,
+          right_to: int | None = None) -> str:
+    """A Markdown table; columns from `right_from` on (to `right_to`, when given) are
+    right-aligned (numbers)."""
+    last = len(header) if right_to is None else right_to
+    align = ["--:" if right_from <= n < last else "---" for n in range(len(header))]
     lines = ["| " + " | ".join(cell(h) for h in header) + " |",
              "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
@@ -148,20 +162,62 @@ def appraisal(story: Story) -> list[str]:
 
 
 def gainers(story: Story) -> list[str]:
-    """Each agency's net position, ring-fenced against pooled, and the change."""
-    head = story.headline
-    if head.net_benefit is None:
-        return []
-    gains = story.gains[story.gains["scenario"] == head.pooled]
-    rows = [[story.name("agencies", r.agency), story.full(r.reference_net),
-             Markdown(cell(story.full(r.net)) + ("*" if r.decided_by_rule else "")),
-             story.full(r.gain)]
-            for r in gains.itertuples(index=False)]
-    return [f"## Who gains and who loses ({md_text(head.pooled)} against "
-            f"{md_text(head.baseline)})",
-            table(["Agency", f"{head.baseline} (PV)", f"{head.pooled} (PV)", "Change"], rows),
-            "Net position: present value of savings minus spend, plus transfers in, minus "
-            "transfers out. * decided by rule (see below)."]
+    """Who gains and who loses: for the headline's pooled scenario each agency's net
+    position against the reference and the change; for every scenario with an agreement,
+    each agency's position three ways (as the plan leaves it, what the agreement moves,
+    where it ends), with what the agreement does in words. Beside every change that could
+    differ among equally good plans, its range; a change whose range spans zero is never
+    read as a gain or a loss (`reads_as`). Then the fair-share notes."""
+    out: list[str] = []
+    shown = compared_scenarios(story)
+    for name in shown:
+        rows = story.gains[story.gains["scenario"] == name]
+        ref = str(rows["reference"].iloc[0])
+        tol = change_tolerance(rows["gain"])
+        if scenario_moves(story, name):
+            table_rows = [[story.name("agencies", r.agency), story.full(r.reference_net),
+                           _change(story, r.plan, r.plan_low, r.plan_high, tol),
+                           signed_money(story, r.moves, full=True),
+                           _change(story, r.gain, r.gain_low, r.gain_high, tol),
+                           reads_as(story, r.gain, r.gain_low, r.gain_high, tol, full=True)]
+                          for r in rows.itertuples(index=False)]
+            kind = str(agreement_kind(story, name))
+            out += [f"## Who gains and who loses in {md_text(name)} (against {md_text(ref)}; "
+                    f"agreement: {AGREEMENT_NAMES.get(kind, kind)})",
+                    md_text(" ".join(agreement_sentences(story, name))),
+                    table(["Agency", f"{ref} (PV)", "The plan leaves it", "The agreement moves",
+                           "It ends", "Reads as"], table_rows, right_to=5)]
+        else:
+            table_rows = [[story.name("agencies", r.agency), story.full(r.reference_net),
+                           Markdown(cell(story.full(r.net)) + ("*" if r.decided_by_rule else "")),
+                           _change(story, r.gain, r.gain_low, r.gain_high, tol),
+                           reads_as(story, r.gain, r.gain_low, r.gain_high, tol, full=True)]
+                          for r in rows.itertuples(index=False)]
+            out += [f"## Who gains and who loses ({md_text(name)} against {md_text(ref)})",
+                    table(["Agency", f"{ref} (PV)", f"{name} (PV)", "Change", "Reads as"],
+                          table_rows, right_to=4)]
+        out += [md_text(note) for note in fair_share_notes(story, name)]
+    if shown:
+        out.append("Net position: present value of savings minus spend, plus transfers in, "
+                   "minus transfers out; changes against the reference. Where equally good "
+                   "plans could give another figure, its range follows in brackets (least to "
+                   "greatest); the rules chose the one shown. * decided by rule (see below).")
+    others = [(s.name, fair_share_notes(story, s.name)) for s in story.result.scenarios
+              if s.status == "optimal" and s.name not in shown]
+    others = [(n, notes) for n, notes in others if notes]
+    if others:
+        out += ["### Fair shares in the other pooled scenarios",
+                "\n".join(f"- In {md_text(n)}: {md_text(note)}" for n, notes in others
+                          for note in notes)]
+    return out
+
+
+def _change(story: Story, change: float, low: float, high: float, tol: float) -> str:
+    """A change in position with its range among equally good plans where it has one:
+    '+£1,671 (-£1,278 to +£1,671)'."""
+    text = signed_money(story, change, full=True)
+    return text + (f" ({range_text(story, low, high, full=True)})" if ranged(low, high, tol)
+                   else "")
 
 
 def limits(story: Story) -> list[str]:

@@ -316,37 +316,136 @@ def targets_table(result: RunResult) -> pd.DataFrame:
 
 
 def gains_table(result: RunResult) -> pd.DataFrame:
-    """Each agency's net position in each scenario against that in the scenario's reference."""
+    """Each agency's net position in each scenario against that in the scenario's reference:
+    scenario, reference, agency, net, reference_net, gain (the change where it ends, after
+    any agreement), decided_by_rule, position, position_min, position_max, plan (the change
+    the plan leaves it, before any agreement), plan_low, plan_high (`plan_range`), moves
+    (what the agreement moves), gain_low, gain_high (`agreed_range`)."""
     agencies = result.table("agencies")
     columns = ["scenario", "reference", "agency", "net", "reference_net", "gain",
                "decided_by_rule", "position", "position_min", "position_max"]
+    extra = ["plan", "plan_low", "plan_high", "moves", "gain_low", "gain_high"]
     if agencies.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=[*columns, *extra])
     references = {s.name: s.reference for s in result.scenarios}
     frame = agencies.assign(reference=agencies["scenario"].map(references))
     base = agencies[["scenario", "agency", "net"]].rename(
         columns={"scenario": "reference", "net": "reference_net"})
     frame = frame.merge(base, on=["reference", "agency"], how="left")
     frame["gain"] = frame["net"] - frame["reference_net"]
-    frame["gain_low"], frame["gain_high"] = gain_range(frame, agencies)
-    return frame[[*columns, "gain_low", "gain_high"]]
+    frame["moves"] = frame["net"] - frame["position"]
+    frame["plan"] = frame["gain"] - frame["moves"]
+    frame["plan_low"], frame["plan_high"] = plan_range(frame, agencies)
+    frame["gain_low"], frame["gain_high"] = frame["plan_low"], frame["plan_high"]
+    for s in result.scenarios:
+        agreed = s.extra.get("agreement")
+        mine = (frame["scenario"] == s.name).to_numpy()
+        if not isinstance(agreed, dict) or not mine.any():
+            continue
+        rows = frame[mine]
+        shares = agreed.get("shares") or {}
+        low, high = agreed_range(
+            str(agreed["kind"]), rows["agency"].map(shares).to_numpy(float)
+            if shares else None, rows["plan_low"].to_numpy(float),
+            rows["plan_high"].to_numpy(float), float(agreed["surplus"]))
+        frame.loc[mine, "gain_low"] = np.minimum(low, rows["gain"].to_numpy(float))
+        frame.loc[mine, "gain_high"] = np.maximum(high, rows["gain"].to_numpy(float))
+    return frame[[*columns, *extra]]
 
 
-def gain_range(frame: pd.DataFrame, agencies: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """The least and greatest change an agency could show among equally good plans: its
-    position's range in the scenario (plus what any agreement moves) against its range in
-    the reference, low = (min P + moves) - (max Pref + moves_ref), high the other way."""
+def plan_range(frame: pd.DataFrame, agencies: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The least and greatest change the plan could leave an agency among equally good
+    plans, before any agreement: its position's range in the scenario against its net
+    position's range in the reference, g_lo = min P - max Pref, g_hi = max P - min Pref
+    (a reference's range moved by what its own agreement moves); never narrower than the
+    change reported."""
     moved = agencies["net"] - agencies["position"]
     ranges = agencies.assign(low=agencies["position_min"] + moved,
                              high=agencies["position_max"] + moved)[
         ["scenario", "agency", "low", "high"]]
-    mine = frame[["scenario", "agency"]].merge(ranges, on=["scenario", "agency"], how="left")
+    mine = frame[["scenario", "agency"]].merge(
+        agencies[["scenario", "agency", "position_min", "position_max"]],
+        on=["scenario", "agency"], how="left")
     theirs = frame[["reference", "agency"]].merge(
         ranges.rename(columns={"scenario": "reference"}), on=["reference", "agency"], how="left")
-    low = (mine["low"] - theirs["high"]).fillna(frame["gain"]).to_numpy()
-    high = (mine["high"] - theirs["low"]).fillna(frame["gain"]).to_numpy()
-    return (pd.Series(np.minimum(low, frame["gain"].to_numpy()), index=frame.index),
-            pd.Series(np.maximum(high, frame["gain"].to_numpy()), index=frame.index))
+    plan = (frame["gain"] - frame["moves"]).to_numpy()
+    low = (mine["position_min"] - theirs["high"]).fillna(pd.Series(plan)).to_numpy()
+    high = (mine["position_max"] - theirs["low"]).fillna(pd.Series(plan)).to_numpy()
+    return (pd.Series(np.minimum(low, plan), index=frame.index),
+            pd.Series(np.maximum(high, plan), index=frame.index))
+
+
+def agreed_range(kind: str, shares: np.ndarray | None, low: np.ndarray, high: np.ndarray,
+                 surplus: float) -> tuple[np.ndarray, np.ndarray]:
+    """The least and greatest change against its reference each agency could end with
+    among equally good plans under the scenario's agreement, given the range [g_lo, g_hi]
+    of the change the plan leaves it (`plan_range`) and the plan's cash surplus
+    S = sum_b g_b (results.json's `agreement.surplus`; equally good plans differ in who
+    pays, and S moves with them only where two services are exactly as good).
+
+    - risk_share, fair_shares: agency a ends at Pref_a + w_a S whatever the plan's
+      split, so its change is w_a S exactly (0 for an agency outside the shares).
+    - gain_share, S >= 0 (the surpluses cover the shortfalls): a ends at
+      max(g_a, 0) S / U with U = sum_b max(g_b, 0), so within
+      [max(g_lo, 0) S / sum_b max(g_hi_b, 0), min(max(g_hi, 0), S)].
+    - gain_share, S < 0: a ends at min(g_a, 0) (-S) / D with D = sum_b max(-g_b, 0), so
+      within [max(min(g_lo, 0), S), min(g_hi, 0) (-S) / sum_b max(-g_lo_b, 0)].
+    - without shares (fair shares that could not be found) nothing moves: [g_lo, g_hi].
+    """
+    if kind in ("risk_share", "fair_shares"):
+        if shares is None:
+            return low, high
+        fixed = np.nan_to_num(shares) * surplus
+        return fixed, fixed.copy()
+    if surplus >= 0:
+        most = float(np.maximum(high, 0.0).sum())
+        least = np.maximum(low, 0.0) * surplus / most if most > 0 else np.zeros_like(low)
+        return least, np.minimum(np.maximum(high, 0.0), surplus)
+    most = float(np.maximum(-low, 0.0).sum())
+    top = np.minimum(high, 0.0) * -surplus / most if most > 0 else np.zeros_like(high)
+    return np.maximum(np.minimum(low, 0.0), surplus), top
+
+
+def reading(change: float, low: float, high: float, tol: float) -> str:
+    """How the reports may read a change in an agency's position against its reference:
+    'either' where equally good plans could make it a gain or a loss (low < -tol and
+    high > tol: never called a gain or a loss), else 'gain' (change > tol), 'loss'
+    (change < -tol) or 'none'. The one rule every report's words and tables follow."""
+    if low < -tol and high > tol:
+        return "either"
+    if change > tol:
+        return "gain"
+    if change < -tol:
+        return "loss"
+    return "none"
+
+
+def change_tolerance(changes: pd.Series) -> float:
+    """Below this a scenario's change in position reads as none: TOLERANCE relative to its
+    largest change (at least 1 unit of money)."""
+    shown = changes.abs().max() if len(changes) else 0.0
+    return TOLERANCE * max(1.0, float(0.0 if pd.isna(shown) else shown))
+
+
+def ranged(low: float, high: float, tol: float) -> bool:
+    """Whether a change could differ among equally good plans (by more than `tol`)."""
+    return bool(pd.notna(low) and pd.notna(high) and high - low > tol)
+
+
+def range_text(story: Story, low: float, high: float, full: bool = False) -> str:
+    """A change's range among equally good plans: '-£1.28m to +£1.67m' (whole units with
+    `full`)."""
+    return f"{signed_money(story, low, full)} to {signed_money(story, high, full)}"
+
+
+def reads_as(story: Story, change: float, low: float, high: float, tol: float,
+             full: bool = False) -> str:
+    """A change in words for a table (`reading`): 'gain', 'loss', 'no change', or 'could
+    gain or lose, -£1.28m to +£1.67m'."""
+    read = reading(change, low, high, tol)
+    if read == "either":
+        return "could gain or lose, " + range_text(story, low, high, full)
+    return {"gain": "gain", "loss": "loss", "none": "no change"}[read]
 
 
 def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
@@ -792,40 +891,37 @@ def _outcome_sentences(story: Story, baseline: str, pooled: str) -> list[str]:
 
 
 def _gainers_sentence(story: Story, scenario: str) -> list[str]:
-    """Who gains and who loses in `scenario` against its reference."""
+    """Who gains and who loses in `scenario` against its reference (`reading` decides the
+    words: a change that could be a gain or a loss among equally good plans is never
+    called either)."""
     rows = story.gains[story.gains["scenario"] == scenario]
     if rows.empty or rows["gain"].isna().all():
         return []
-    scale = max(1.0, float(rows["gain"].abs().max()))
-    tol = TOLERANCE * scale
-    # a change that could be a gain or a loss among equally good plans is never called either
-    either = [r for r in rows.itertuples(index=False)
-              if r.gain_low < -tol and r.gain_high > tol]
-    sure = [r for r in rows.itertuples(index=False) if r not in either]
+    tol = change_tolerance(rows["gain"])
+    read = {r.agency: reading(r.gain, r.gain_low, r.gain_high, tol)
+            for r in rows.itertuples(index=False)}
+    either = [r for r in rows.itertuples(index=False) if read[r.agency] == "either"]
     gain = [f"{named} {verb(named, 'gains')} {story.money(r.gain)}"
-            for r in sure if r.gain > tol for named in [story.name("agencies", r.agency)]]
+            for r in rows.itertuples(index=False) if read[r.agency] == "gain"
+            for named in [story.name("agencies", r.agency)]]
     loss = [f"{named} {verb(named, 'loses')} {story.money(-r.gain)}"
-            for r in sure if r.gain < -tol for named in [story.name("agencies", r.agency)]]
-    same = [story.name("agencies", r.agency) for r in sure if abs(r.gain) <= tol]
+            for r in rows.itertuples(index=False) if read[r.agency] == "loss"
+            for named in [story.name("agencies", r.agency)]]
+    same = [story.name("agencies", r.agency) for r in rows.itertuples(index=False)
+            if read[r.agency] == "none"]
     alone = len(same) == 1 and not is_plural(same[0])
     parts = gain + loss + ([f"{_join(same)} {'is' if alone else 'are'} no worse "
                             "and no better off"] if same else [])
     said = f"Against {rows['reference'].iloc[0]}: {_join(parts)}." if parts else ""
     if either:
-        ruled = [f"{story.name('agencies', r.agency)} {_signed_text(story, r.gain)} "
-                 f"(from {_signed_text(story, r.gain_low)} to {_signed_text(story, r.gain_high)})"
-                 for r in either]
+        ruled = [f"{story.name('agencies', r.agency)} {signed_money(story, r.gain)} "
+                 f"(from {range_text(story, r.gain_low, r.gain_high)})" for r in either]
         said += (f"{' ' if said else ''}Where equally good plans could make it a gain or a "
                  f"loss, the rules (least pooling, then proportional shares) decide: "
                  f"{_join(ruled)}.")
     marked = rows["decided_by_rule"].astype(bool).any() and not either
     note = " Some of these positions were decided by rule (see the notes)." if marked else ""
     return [f"{said}{note}"]
-
-
-def _signed_text(story: Story, value: float) -> str:
-    text = story.money(value)
-    return "+" + text if value > 0 and not text.startswith(("-", "+")) else text
 
 
 def who_gains(story: Story) -> list[str]:
@@ -838,35 +934,189 @@ def who_gains(story: Story) -> list[str]:
     return _gainers_sentence(story, head.pooled)
 
 
-def fair_share_notes(story: Story, scenario: str) -> list[str]:
-    """For each agency that gains from pooling in `scenario` but whose fair (Shapley) share
-    is 0: what it gains, why its fair share is 0, and what a fair settlement would ask of
-    it (under fair shares it ends at its reference position plus its share, so it would
-    pass its whole gain on)."""
+FAR_BELOW = 0.5
+"""An agency's fair share is 'far below' its gain from pooling when it is at most this share
+of it (in money: its Shapley share for a money objective, its share of the plan's cash
+under fair shares for the outcomes objective)."""
+
+
+def fair_shares_of(story: Story, scenario: str) -> dict[str, float]:
+    """Agency -> its fair (Shapley) share of the pooling gain in `scenario`: the Shapley
+    analysis's, else those its fair-shares agreement found; empty when there are none."""
     shares = story.result.analyses.get("shapley", {}).get(scenario)
+    if not shares:
+        agreed = story.result.scenario(scenario).extra.get("agreement")
+        shares = agreed.get("shapley") if isinstance(agreed, dict) else None
+    return {str(a): float(v) for a, v in (shares or {}).items()}
+
+
+def fair_cash(share: float, gain: float, surplus: float) -> float:
+    """What fair shares pay an agency in cash against its reference: phi_a S / G, its
+    Shapley share phi_a of the pooling gain G = sum_b phi_b scaled to the cash S the plan's
+    positions gain (`optimiser.analyses.agreements`); 0 when pooling gains nothing."""
+    return share * surplus / gain if abs(gain) > MONEY_TOLERANCE else 0.0
+
+
+MONEY_TOLERANCE = 1e-6
+"""Money (or a gain) within this of zero is none."""
+
+
+def fair_share_notes(story: Story, scenario: str) -> list[str]:
+    """For each agency the plan leaves better off than its reference (a gain whichever
+    equally good plan is bought: `reading`) whose fair (Shapley) share of the pooling gain
+    is 0 or far below that gain (`FAR_BELOW`): what it gains, why its fair share is what
+    it is, and what a fair settlement would ask of it. Under fair shares it ends at its
+    reference position plus phi_a S / G (`fair_cash`), so it would pass on
+    g_a - phi_a S / G; under a fair-shares agreement, what the agreement moves."""
+    shares = fair_shares_of(story, scenario)
     if not shares:
         return []
     s = story.result.scenario(scenario)
     game = s.extra.get("pooling_game")
     players = set(game.get("players", [])) if isinstance(game, dict) else set(shares)
+    agreed = s.extra.get("agreement")
+    fair = isinstance(agreed, dict) and agreed.get("kind") == "fair_shares"
     rows = story.gains[story.gains["scenario"] == scenario]
-    scale = max(1.0, float(rows["gain"].abs().max()))
+    if rows.empty:
+        return []
+    tol = change_tolerance(rows["plan"])
+    gain, surplus = sum(shares.values()), float(rows["plan"].sum())
+    money_shares = story.instance.objective != "outcomes"
     said = []
     for r in rows.itertuples(index=False):
-        if r.gain <= TOLERANCE * scale or abs(shares.get(r.agency, 0.0)) > TOLERANCE * scale:
+        if reading(r.plan, r.plan_low, r.plan_high, tol) != "gain":
+            continue
+        phi = shares.get(r.agency, 0.0)
+        kept = fair_cash(phi, gain, surplus)
+        if (phi if money_shares else kept) > FAR_BELOW * r.plan:
             continue
         named = story.name("agencies", r.agency)
-        why = ("it has no money it may put into the pool, so no group of partners achieves "
-               "more with it than without it" if r.agency not in players else
-               "the money it may pool adds nothing the other partners' money does not "
-               "already buy, so no group of partners achieves more with it than without it")
-        said.append(
-            f"{named} {verb(named, 'gains')} {story.money(r.gain)} from pooling, but its fair "
-            f"(Shapley) share of the gain is {story.money(0.0)}: {why}. It gains because the "
-            f"others' pooled money buys services that save it money. A fair settlement "
-            f"(agreement: fair_shares) would ask it to pass on its gain of "
-            f"{story.money(r.gain)} to the partners whose money made it.")
+        many = is_plural(named)
+        its, it, has = ("their", "they", "have") if many else ("its", "it", "has")
+        them = "them" if many else "it"
+        text = f"{named} {verb(named, 'gains')} {story.money(r.plan)} from pooling"
+        if scenario_moves(story, scenario):
+            text += " as the plan leaves it"
+        if abs(phi) <= tol:
+            why = (f"{it} {has} no money {it} may put into the pool, so no group of partners "
+                   f"achieves more with {them} than without" if r.agency
+                   not in players else
+                   f"the money {it} may pool adds nothing the other partners' money does not "
+                   "already buy, so no group of partners achieves more with it than without it")
+            text += (f", but {its} fair (Shapley) share of the gain is "
+                     f"{story.objective_text(0.0)}: {why}. {it.capitalize()} "
+                     f"{'gain' if many else 'gains'} because the others' pooled money buys "
+                     f"services that save {them} money.")
+        else:
+            text += (f", but {its} fair (Shapley) share of the gain is only "
+                     f"{story.objective_text(phi)}: what the money {it} may pool adds, on "
+                     "average, to what each group of partners achieves without it. The rest "
+                     f"of {its} gain comes from the others' pooled money buying services that "
+                     f"save {them} money.")
+        passed = r.plan - kept
+        if passed > tol:
+            keep = ("" if abs(kept) <= tol else
+                    f", keeping {story.money(kept)}" + (
+                        "" if abs(kept - phi) <= tol * max(1.0, abs(phi)) or not money_shares
+                        else f", {its} share scaled to the cash the plan gains"))
+            text += (f" A fair settlement (agreement: fair_shares) would ask {them} to pass on "
+                     + (f"{its} gain of {story.money(r.plan)}" if not keep else
+                        f"{story.money(passed)} of {its} gain")
+                     + f"{keep} to the partners whose money made it.")
+            if fair and r.moves < -tol:
+                text += f" This scenario's agreement does so: it moves {story.money(-r.moves)}."
+        said.append(text)
     return said
+
+
+def scenario_moves(story: Story, scenario: str) -> bool:
+    """Whether `scenario` has an agreement (which moves money after the plan)."""
+    return agreement_kind(story, scenario) is not None
+
+
+def agreement_kind(story: Story, scenario: str) -> str | None:
+    """The kind of `scenario`'s agreement as results.json has it ('gain_share',
+    'risk_share', 'fair_shares'), None without one."""
+    agreed = story.result.scenario(scenario).extra.get("agreement")
+    return str(agreed["kind"]) if isinstance(agreed, dict) else None
+
+
+AGREEMENT_NAMES = {"gain_share": "gain share", "risk_share": "risk share",
+                   "fair_shares": "fair shares"}
+"""An agreement's kind in words."""
+
+
+def percent(share: float) -> str:
+    """A share of a risk share, as exact as written: 50%, 37.5%."""
+    return f"{100 * share:.10g}%"
+
+
+def agreement_sentences(story: Story, scenario: str) -> list[str]:
+    """What `scenario`'s agreement does, in words: its kind and rule, the cash the plan
+    gains or costs against the reference, and for fair shares the cash gap (the part of
+    the pooling gain that is the value of outcomes no budget receives, which fair shares
+    in cash cannot pay)."""
+    agreed = story.result.scenario(scenario).extra.get("agreement")
+    if not isinstance(agreed, dict):
+        return []
+    ref, surplus, kind = str(agreed["reference"]), float(agreed["surplus"]), str(agreed["kind"])
+    tol = MONEY_TOLERANCE * max(1.0, abs(surplus))
+    cash = (f"the {story.money(surplus)} the plan gains in cash against {ref}" if surplus > tol
+            else f"the {story.money(-surplus)} the plan costs in cash against {ref}"
+            if surplus < -tol else f"what the plan gains in cash against {ref} (nothing)")
+    if kind == "gain_share":
+        said = [f"{scenario}'s agreement is a gain share: each partner the plan leaves below "
+                f"its position in {ref} is made whole by those above theirs, in proportion "
+                "to how far each is above."]
+        if surplus < -tol:
+            said.append(f"Together the positions fall {story.money(-surplus)} short of "
+                        f"{ref}'s, so the gains cannot make every loser whole: each is made "
+                        "good in the same proportion.")
+        return said
+    if kind == "risk_share":
+        shares = {a: float(v) for a, v in (agreed.get("shares") or {}).items() if v}
+        parts = [f"{story.name('agencies', a)} {percent(v)}" for a, v in shares.items()]
+        return [f"{scenario}'s agreement is a risk share (a section 75 pooled fund's agreed "
+                f"shares): {cash} is shared {_join(parts)}; every other agency ends where "
+                f"{ref} leaves it, whatever the plan gives or takes from it."]
+    said = [f"{scenario}'s agreement is fair shares: each partner ends at its position in "
+            f"{ref} plus its fair (Shapley) share of what pooling gains."]
+    if "gain" not in agreed or "cash_gap" not in agreed:
+        said.append(f"Here {agreed.get('note', 'there are no fair shares')}.")
+        return said
+    gain, gap = float(agreed["gain"]), float(agreed["cash_gap"])
+    if story.instance.objective == "outcomes":
+        said.append(f"The pooling gain is {story.objective_text(gain)} weighted outcomes; "
+                    f"{cash} is shared in proportion to each partner's share of it.")
+    elif abs(gap) <= MONEY_TOLERANCE * max(1.0, abs(gain)):
+        said.append(f"The pooling gain, {story.money(gain)}, is all cash the plan's positions "
+                    "gain, so each partner is paid its whole share in cash.")
+    elif gap > 0:
+        said.append(f"The pooling gain is {story.money(gain)}, but {cash} is "
+                    f"{story.money(gap)} less: that much of the gain is the value of outcomes "
+                    "that no budget receives. So each partner is paid its share of the gain "
+                    f"scaled to the cash ({surplus / gain:.0%} of it), and paying every "
+                    f"partner its whole share in cash would need {story.money(gap)} more "
+                    "than the plan's positions hold.")
+    else:
+        said.append(f"The pooling gain is {story.money(gain)}, and {cash} is "
+                    f"{story.money(-gap)} more, so each partner is paid its share of the gain "
+                    f"scaled to the cash ({surplus / gain:.0%} of it).")
+    return said
+
+
+def compared_scenarios(story: Story) -> list[str]:
+    """The scenarios whose agencies' positions the reports set against a reference: the
+    headline's pooled scenario, then every other with a plan and an agreement, in
+    declared order."""
+    head = story.headline
+    shown = [head.pooled] if head.net_benefit is not None and head.pooled else []
+    for s in story.result.scenarios:
+        if (s.status == "optimal" and s.name not in shown and scenario_moves(story, s.name)
+                and s.reference is not None
+                and story.result.scenario(s.reference).status == "optimal"):
+            shown.append(s.name)
+    return [n for n in shown if n is not None]
 
 
 PLURAL_WORD = re.compile(r"[a-z]{2,}(?<![sui])s$|[A-Z]{2,}s$")
@@ -931,10 +1181,11 @@ def account_sentence(story: Story, scenario: str) -> str:
     return text + (" " + tail if tail else "")
 
 
-def signed_money(story: Story, value: float | None) -> str:
-    """Short money with its sign: +£4.00m, -£1.34m."""
+def signed_money(story: Story, value: float | None, full: bool = False) -> str:
+    """Short money with its sign: +£4.00m, -£1.34m (whole units with `full`: +£4,001,234)."""
     shown = snap(value)
-    return ("+" if (shown or 0) > 0 else "") + story.money(shown)
+    return ("+" if (shown or 0) > 0 else "") + (story.full(shown) if full
+                                                else story.money(shown))
 
 
 def valued_outcomes(story: Story) -> list[tuple[str, float, str]]:

@@ -453,7 +453,8 @@ def detail_lines(story: Story, width: int, outcomes: bool = False) -> list[str]:
         ref = gains.compared(result, s)
         if s.status == "optimal" and s.data is not None and s.data.pooling and ref is not None:
             lines += ["", *gains_lines(story, s, ref, width)]
-            for note in told.fair_share_notes(story, s.name):
+            for note in [*told.agreement_sentences(story, s.name),
+                         *told.fair_share_notes(story, s.name)]:
                 lines += wrap(note, width)
             for sentence in settlement_sentences(result, s.name):
                 indent = " " * (len(sentence) - len(sentence.lstrip()))

@@ -1,6 +1,7 @@
 """report.xlsx: the story and every table behind it, for someone with only a spreadsheet.
 
-Sheets: Summary, then Allocation, Funding, Outcomes, Agencies, Transfers (with
+Sheets: Summary, then Allocation, Funding, Outcomes, Agencies, Who gains (each agency's
+position three ways where an agreement moves money, with its range), Transfers (with
 the settlement and fair shares when computed), Ring-fence prices, Uncertainty and
 Tornado (after `--draws`), Assumptions and Provenance. Every figure is the
 full-precision number results.json holds, shown through a number format (money
@@ -25,12 +26,19 @@ from xlsxwriter.worksheet import Worksheet
 
 from optimiser.format import currency_symbol
 from optimiser.reports.story import (
+    AGREEMENT_NAMES,
     APPRAISAL,
     Story,
+    agreement_kind,
+    agreement_sentences,
+    change_tolerance,
+    compared_scenarios,
     discount_sentences,
+    fair_share_notes,
     figure_name,
     limits_sentences,
     narrative,
+    reads_as,
     uncertainty_sentences,
     years,
 )
@@ -204,7 +212,8 @@ def write_workbook(story: Story, path: Path) -> None:
     book.set_properties({"title": f"{story.instance.name}: pooled against ring-fenced budgets",
                          "author": "optimise", "created": CREATED})
     formats = make_formats(book, story.currency)
-    for write in (summary_sheet, account_sheet, tidy_sheets, agencies_sheet, cash_sheet,
+    for write in (summary_sheet, account_sheet, tidy_sheets, agencies_sheet, positions_sheet,
+                  cash_sheet,
                   transfers_sheet, prices_sheet, limits_sheet, discount_sheet,
                   uncertainty_sheet, tornado_sheet, assumptions_sheet, provenance_sheet):
         write(story, book, formats)
@@ -308,10 +317,17 @@ def _positions_block(story: Story, sheet: Sheet, row: int) -> int:
         columns += [Column(n, n, "money") for n in names]
         head = story.headline
         if head.net_benefit is not None:
-            change = gains[gains["scenario"] == head.pooled].set_index("agency")["gain"]
-            frame["change"] = frame["agency"].map(change)
-            columns.append(Column(f"Change, {head.pooled} against {head.baseline}", "change",
-                                  "money"))
+            mine = gains[gains["scenario"] == head.pooled].set_index("agency")
+            tol = change_tolerance(mine["gain"])
+            for key in ("gain", "gain_low", "gain_high"):
+                frame[key] = frame["agency"].map(mine[key])
+            frame["reads"] = [reads_as(story, mine.loc[a, "gain"], mine.loc[a, "gain_low"],
+                                       mine.loc[a, "gain_high"], tol) for a in frame["agency"]]
+            columns += [Column(f"Change, {head.pooled} against {head.baseline}", "gain",
+                               "money"),
+                        Column("Least among equally good plans", "gain_low", "money"),
+                        Column("Greatest among equally good plans", "gain_high", "money"),
+                        Column("Reads as", "reads")]
     return sheet.table(row + 1, frame, columns)
 
 
@@ -405,6 +421,47 @@ def agencies_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> Non
         Column("Reference", "reference"), Column("Gain against reference", "gain", "money"),
     ])
     sheet.finish(1, 3)
+
+
+def positions_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
+    """Who gains and who loses in every scenario compared with a reference: each agency's
+    position three ways (the change the plan leaves it, what the scenario's agreement
+    moves, the change where it ends), each change with its least and greatest among
+    equally good plans and how the reports read it (`reads_as`: a change whose range spans
+    zero is never a gain or a loss); then what each agreement does and the fair-share
+    notes, in words."""
+    sheet = _sheet(book, "Who gains", formats)
+    frame = story.gains.dropna(subset=["plan"]).copy()
+    kinds = {s.name: agreement_kind(story, s.name) or "" for s in story.result.scenarios}
+    frame["agreement"] = frame["scenario"].map(
+        lambda n: AGREEMENT_NAMES.get(kinds[n], kinds[n] or "none"))
+    tolerances = {n: change_tolerance(g["gain"]) for n, g in frame.groupby("scenario")}
+    frame["reads"] = [reads_as(story, r.gain, r.gain_low, r.gain_high, tolerances[r.scenario])
+                      for r in frame.itertuples(index=False)]
+    frame = _named(story, frame, "agencies", "agency")
+    row = sheet.table(0, frame, [
+        Column("Scenario", "scenario"), Column("Reference", "reference"),
+        Column("Agreement", "agreement"), Column("Agency", "agency"),
+        Column("Name", "agency_name"), Column("Reference position", "reference_net", "money"),
+        Column("The plan leaves it (change)", "plan", "money"),
+        Column("Least", "plan_low", "money"), Column("Greatest", "plan_high", "money"),
+        Column("The agreement moves", "moves", "money"),
+        Column("It ends (change)", "gain", "money"), Column("Least", "gain_low", "money"),
+        Column("Greatest", "gain_high", "money"), Column("Reads as", "reads"),
+    ])
+    notes = [(n, text) for n in compared_scenarios(story)
+             for text in [*agreement_sentences(story, n), *fair_share_notes(story, n)]]
+    notes += [(s.name, text) for s in story.result.scenarios if s.status == "optimal"
+              and s.name not in compared_scenarios(story)
+              for text in fair_share_notes(story, s.name)]
+    sheet.cell(row + 1, 0, "Changes are against the reference, in present value. Least and "
+               "greatest: the range among plans with the same optimal objective (the rules "
+               "chose the figure shown). What each agreement does, and fair shares, in words:",
+               "prose", fit=False)
+    for n, (name, text) in enumerate(notes):
+        sheet.cell(row + 2 + n, 0, name, fit=False)
+        sheet.cell(row + 2 + n, 1, text, "prose", fit=False)
+    sheet.finish(1, 5)
 
 
 def account_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:

@@ -294,16 +294,18 @@ the web page and its charts, about half of the reports' time on a large place.""
 
 
 def write_all(result: RunResult, folder: Path,
-              writers: Sequence[Callable[[RunResult, Path], None]] | None = None) -> None:
+              writers: Sequence[Callable[[RunResult, Path], None]] | None = None,
+              aside: bool = True) -> None:
     """Every writer of WRITERS (or `writers`) on `result` into `folder`, those in ASIDE
-    beside the others where the machine allows (`optimiser.reports.beside.run_writers`);
-    the story the documents tell is told once."""
+    beside the others where the machine allows (`optimiser.reports.beside.run_writers`;
+    with `aside` False, all here: a worker writing one place of several); the story the
+    documents tell is told once."""
     global _told
     chosen = WRITERS if writers is None else writers
     if any(w in (write_page_document, write_book_documents, write_documents) for w in chosen):
         _told = (result, tell(result, RULES))
     try:
-        run_writers(chosen, ASIDE, result, folder)
+        run_writers(chosen, ASIDE if aside else [], result, folder)
     finally:
         _told = None
 

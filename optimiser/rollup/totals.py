@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -68,6 +68,9 @@ class Rollup:
     """Stem -> roll-up scenario name -> the place's own scenario name."""
     table: pd.DataFrame
     """The long table (COLUMNS), sorted: what rollup.csv holds."""
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    """Stem -> the place's report files, for places whose worker wrote them
+    (`optimiser.rollup.places`); the others' are written with the roll-up's."""
 
     @property
     def currency(self) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from optimiser import __version__
 from optimiser.reports.write import inputs_of, staged_folder, write_all
 from optimiser.rollup.draws import rollup_draws
+from optimiser.rollup.places import put_files
 from optimiser.rollup.totals import Rollup, rollup_document
 from optimiser.safe import write_csv
 
@@ -40,7 +41,10 @@ def write_rollup(rollup: Rollup, out: Path) -> Path:
         for stem, result in rollup.places.items():
             folder = stage / stem
             folder.mkdir()
-            write_all(result, folder)
+            if stem in rollup.files:
+                put_files(folder, rollup.files[stem])
+            else:
+                write_all(result, folder)
         document = rollup_results(rollup)
         (stage / "results.json").write_text(json.dumps(document, indent=2, allow_nan=False)
                                             + "\n")

@@ -1,0 +1,177 @@
+"""The nation: a roll-up of 150 generated places, on both cores and on a Dask cluster.
+
+    PYTHONPATH=. python benchmarks/national.py [--places N] [--workers N]
+        [--scheduler ADDRESS | --local-cluster] [--one-process] [--quick]
+
+Generates N places (150) of the sizes the shipped instances have (instances/*.yaml and
+instances/bcf/*.yaml: 6-14 agencies of which 4-10 have money they may pool, 7-24
+streams, 7-29 interventions, 4-13 outcomes, 4-5 years; four scenarios each:
+ring-fenced, pooled, pooled with no agency worse off, and half the partners pooling)
+and runs the roll-up as `optimise place_000.yaml ... place_149.yaml` does: every place
+validated, solved, analysed (every analysis) and written, the places side by side on
+`--workers` local processes (default: the machine's cores), then the totals and the
+roll-up's own documents. Prints each stage's wall time, the processor time of this
+process and of the workers together, and the load average of the machine (shared
+machines make wall time a poor measure alone).
+
+`--scheduler ADDRESS` runs the places on that Dask cluster too; `--local-cluster`
+starts a local one (2 worker processes, 1 thread each) for the purpose. `--one-process`
+runs them in this process in turn as well. Every run's rollup.csv must be the same
+bytes as the first's (the figures are the same wherever the places are solved):
+the benchmark says so, or stops with an error. `--quick` is the smoke test: 4 tiny
+places, local processes against one process against a local Dask cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import generate_place
+
+PLACES = 150
+SIZES = {"agencies": (6, 14), "players": (4, 10), "streams": (7, 24),
+         "interventions": (7, 29), "outcomes": (4, 13), "years": (4, 5)}
+"""The shipped instances' range (inclusive) of each size."""
+QUICK = {"agencies": (3, 4), "players": (2, 3), "streams": (4, 5),
+         "interventions": (4, 6), "outcomes": (2, 3), "years": (2, 2)}
+
+
+def national_place(seed: int, sizes: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    """A generated place of sizes drawn from `sizes`, with four scenarios."""
+    rng = np.random.default_rng(seed)
+
+    def draw(name: str, low: int | None = None) -> int:
+        a, b = sizes[name]
+        return int(rng.integers(max(a, low or a), max(b, low or a) + 1))
+
+    agencies = draw("agencies")
+    players = min(draw("players"), agencies)
+    streams = draw("streams", agencies)
+    place = generate_place(agencies, streams, draw("interventions"), draw("outcomes"),
+                           draw("years"), seed=seed)
+    partners = sorted(place["agencies"])[:players]
+    for stream in place["streams"].values():
+        if stream["agency"] not in partners:
+            stream["pool_share"] = 0.0
+    half = partners[: max(1, players // 2)]
+    place["name"] = f"Place {seed:03d}"
+    place["scenarios"] = {
+        "ring_fenced": {"pooling": False},
+        "pooled": {"pooling": True},
+        "pooled_fair": {"pooling": True, "incentives": "no_worse_off", "transfers": True},
+        "half_pooled": {"pooling": True, "pool_share": {
+            sid: 0.0 for sid, s in place["streams"].items() if s["agency"] not in half}},
+    }
+    return place
+
+
+def write_places(folder: Path, count: int, sizes: dict[str, tuple[int, int]]) -> list[Path]:
+    """`count` places as YAML files in `folder`."""
+    paths = []
+    for seed in range(count):
+        path = folder / f"place_{seed:03d}.yaml"
+        path.write_text(yaml.safe_dump(national_place(seed, sizes), sort_keys=False))
+        paths.append(path)
+    return paths
+
+
+def processor_seconds() -> float:
+    """This process's processor time, its finished children's, and its workers' tasks'."""
+    from optimiser.workers import spent
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + spent()
+
+
+def roll_up_once(paths: list[Path], out: Path, workers: int | None,
+                 scheduler: str | None) -> dict[str, float]:
+    """One roll-up as the command runs it; seconds of each stage and processor time."""
+    from optimiser.analyses import ANALYSES
+    from optimiser.cli import solve_places
+    from optimiser.rollup.write import write_rollup
+
+    load = os.getloadavg()[0]
+    cpu, started = processor_seconds(), time.perf_counter()
+    rollup = solve_places(paths, list(ANALYSES), workers=workers, scheduler=scheduler)
+    solved = time.perf_counter()
+    write_rollup(rollup, out)
+    done = time.perf_counter()
+    return {"solve": solved - started, "write": done - solved, "total": done - started,
+            "cpu": processor_seconds() - cpu, "load": (load + os.getloadavg()[0]) / 2,
+            "places": len(rollup.places)}
+
+
+def machine() -> str:
+    """The machine, in words."""
+    from optimiser.solving.highs import highs_version
+
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, HiGHS {highs_version()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--places", type=int, default=PLACES)
+    parser.add_argument("--workers", type=int, default=None)
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument("--scheduler", default=None)
+    cluster.add_argument("--local-cluster", action="store_true")
+    parser.add_argument("--one-process", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.places, args.one_process, args.local_cluster = 4, True, True
+        args.workers = args.workers or 2
+    sizes = QUICK if args.quick else SIZES
+    folder = Path(tempfile.mkdtemp(prefix="national-"))
+    paths = write_places(folder, args.places, sizes)
+    print(f"{args.places} places in {folder}; {machine()}", flush=True)
+    runs: list[tuple[str, int | None, str | None]] = [
+        (f"local processes ({args.workers or os.cpu_count()})", args.workers, None)]
+    if args.one_process:
+        runs.append(("one process", 1, None))
+    local = None
+    if args.local_cluster:
+        from dask.distributed import LocalCluster
+
+        local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                             dashboard_address=None)
+        args.scheduler = local.scheduler_address
+    if args.scheduler:
+        runs.append((f"Dask cluster at {args.scheduler}", None, args.scheduler))
+    first: bytes | None = None
+    try:
+        for n, (name, workers, scheduler) in enumerate(runs):
+            out = folder / f"out{n}"
+            took = roll_up_once(paths, out, workers, scheduler)
+            table = (out / "rollup.csv").read_bytes()
+            same = first is None or table == first
+            first = first or table
+            print(f"{name}: {took['places']} places in {took['total']:.1f} s "
+                  f"(solved and written by the workers {took['solve']:.1f} s, roll-up "
+                  f"written {took['write']:.1f} s); processor {took['cpu']:.1f} s; load "
+                  f"average {took['load']:.1f}; rollup.csv "
+                  f"{'the same bytes' if same else 'DIFFERENT'}", flush=True)
+            if not same:
+                raise SystemExit(f"{name}: rollup.csv differs from the first run's")
+    finally:
+        if local is not None:
+            local.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Exact fair shares with the Gray-code walk cut into parts and spread over processes: the
+same shares as one walk in one process, and as every coalition solved afresh."""
+
+from __future__ import annotations
+
+import itertools
+import pathlib
+
+import pytest
+from gen import random_instance
+from test_shapley import brute_force_shapley, coalition_scenarios, solve_place
+
+from optimiser.analyses.shapley import (
+    WALK_PART,
+    fair_shares,
+    game_scenarios,
+    gray_walk,
+    pooling_game,
+    walk_parts,
+)
+from optimiser.workers import Workers
+
+
+def test_gray_walk_visits_every_coalition_one_agency_at_a_time() -> None:
+    walk = gray_walk(5)
+    assert sorted(walk) == list(range(32))
+    assert walk[:4] == [0, 1, 3, 2]
+    assert all(bin(a ^ b).count("1") == 1 for a, b in itertools.pairwise(walk))
+
+
+def test_walk_parts_depend_on_the_players_not_the_workers(tmp_path: pathlib.Path) -> None:
+    s = solve_place(tmp_path, random_instance(2, n_agencies=5, n_streams=6,
+                                              n_interventions=8)).scenario("pooled")
+    game, _ = pooling_game(s)
+    # 93 columns: 2^5 coalitions x 93 < PARALLEL_WORK (200,000), one part; 2^12 x 93 is
+    # more, two parts (PARTS, in threads); past WALK_PART = 2^12, one per 2^12 coalitions
+    assert len(game.lp.columns) == 93
+    assert walk_parts(game.lp, 5) == 1
+    assert walk_parts(game.lp, 12) == 2
+    assert walk_parts(game.lp, 14) == 4
+    assert walk_parts(game.lp, 16) == (1 << 16) // WALK_PART == 16
+
+
+def test_split_over_two_processes_equals_one_process(tmp_path: pathlib.Path) -> None:
+    place = random_instance(2, n_agencies=6, n_streams=8, n_interventions=10)
+    path_result = solve_place(tmp_path, place)
+    one = fair_shares(path_result.scenario("pooled"))  # one walk, this process
+    assert one.method == "exact" and len(one.players) >= 5
+    assert one.gain is not None and one.gain > 0
+    s = solve_place(tmp_path, place, "again.yaml").scenario("pooled")
+    two = fair_shares(s, split_in=2, workers=Workers(2))
+    assert two.solves == one.solves
+    assert two.gain == pytest.approx(one.gain, rel=1e-9)
+    for a, share in one.shares.items():
+        assert two.shares[a] == pytest.approx(share, rel=1e-9, abs=1e-9 * one.gain), a
+    # the same cut walked by one process: the very same figures, whoever walks the parts
+    s = solve_place(tmp_path, place, "third.yaml").scenario("pooled")
+    here = fair_shares(s, split_in=2, workers=Workers(1))
+    assert here.shares == two.shares
+
+
+def test_split_walk_matches_every_coalition_solved_afresh(tmp_path: pathlib.Path) -> None:
+    # Every coalition solved again from scratch as a scenario of its own (pool_share 0
+    # outside it), and Shapley's formula over every joining order (test_shapley).
+    place = random_instance(0, n_agencies=4, n_streams=5, n_interventions=6)
+    mine = solve_place(tmp_path, place, "mine.yaml")
+    s = game_scenarios(mine)[0]
+    found = fair_shares(s, split_in=3, workers=Workers(2))
+    place["scenarios"] = coalition_scenarios(place, s.name)
+    fresh = solve_place(tmp_path, place, "fresh.yaml")
+    ids = list(place["agencies"])
+    values = {}
+    for mask in range(1 << len(ids)):
+        solved = fresh.scenario(f"c{mask}")
+        assert solved.status == "optimal"
+        values[frozenset(a for n, a in enumerate(ids) if mask >> n & 1)] = solved.objective
+    sign = -1.0 if place["objective"] == "cost" else 1.0
+    expected = brute_force_shapley(values, ids, sign)
+    gain = sign * (values[frozenset(ids)] - values[frozenset()])
+    assert found.method == "exact"
+    assert gain > 1000
+    assert found.gain == pytest.approx(gain, rel=1e-6)
+    for a in ids:
+        assert found.shares[a] == pytest.approx(expected[a], rel=1e-6, abs=1e-6 * gain), a
