@@ -25,6 +25,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
+from positions import check_page as check_positions_page
 from positions import check_workbook as check_positions
 
 from optimiser.analyses import run_analyses
@@ -514,6 +515,8 @@ def check_page(folder: Path, instance_file: Path) -> Figures:
             worked = [net_benefit(doc, instance, n) for n in names]
             assert value == approx(worked[0] - sum(worked[1:])), fig
         assert fig["text"].strip() not in ("", "-"), fig
+    # the who-gains tables' changes, ranges and readings (tests/positions.py)
+    assert not check_positions_page((folder / "report.html").read_text(encoding="utf-8"), doc)
     computed = [f for f in page.figures if "data-net-benefit" in f]
     assert bool(computed) == (doc["instance"]["objective"] != "net_benefit")
     assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)

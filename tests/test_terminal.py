@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from positions import positions, pounds
 from test_reports import (
     DOCUMENTS,
     browse,
@@ -148,6 +149,19 @@ def test_page_prints_to_a4_with_nothing_cut(bournemouth: tuple[list[str], Path],
             figure = pound(body["agencies"][agency]["net"])
             if squeezed(spec["name"]) not in printed or squeezed(figure) not in printed:
                 missing.append(f"{agency} in {name}: {figure}")
+    # the who-gains tables (pooled_fair's gain share three ways): every change and range
+    for p in positions(doc):
+        if p.scenario not in ("pooled", "pooled_fair"):
+            continue
+        figures = [pounds(p.ends)]
+        if p.ends_high - p.ends_low > p.tol:
+            figures.append(f"{pounds(p.ends_low)} to {pounds(p.ends_high)}")
+        if p.scenario == "pooled_fair":
+            figures += [pounds(p.plan), pounds(p.moves)]
+            if p.plan_high - p.plan_low > p.tol:
+                figures.append(f"{pounds(p.plan_low)} to {pounds(p.plan_high)}")
+        missing += [f"{p.scenario}/{p.agency}: {f}" for f in figures
+                    if squeezed(f) not in printed]
     page = (out / "report.html").read_text(encoding="utf-8")
     headers = {re.sub(r"<[^>]+>", " ", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", page,
                                                                   flags=re.S)}

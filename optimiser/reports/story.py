@@ -342,6 +342,11 @@ def gains_table(result: RunResult) -> pd.DataFrame:
         mine = (frame["scenario"] == s.name).to_numpy()
         if not isinstance(agreed, dict) or not mine.any():
             continue
+        at = agreed["positions"]  # the agreement's own figures, as results.json has them
+        agencies_of = frame.loc[mine, "agency"].tolist()
+        frame.loc[mine, "moves"] = [float(at[a]["moves"]) for a in agencies_of]
+        frame.loc[mine, "plan"] = [float(at[a]["plan"]) - float(at[a]["reference"])
+                                   for a in agencies_of]
         rows = frame[mine]
         shares = agreed.get("shares") or {}
         low, high = agreed_range(
