@@ -40,11 +40,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.named import Factor, NamedFigure, Use
-from optimiser.inputs.tables import load_tables, parse_number, read_table
+from optimiser.inputs.tables import get_column_letter, load_tables, parse_number, read_table
 from optimiser.inputs.validate import suggest
 from optimiser.inputs.yamlsource import Cell, Source, dotted, read_yaml
 
