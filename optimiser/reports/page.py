@@ -8,7 +8,9 @@ combined them (`sum` or `mean`). So a test, or a sceptical reader with a script,
 can check every figure against results.json. Figures taken from the instance
 itself (targets) carry `data-instance` instead; net benefit worked out for an
 objective other than net_benefit carries `data-net-benefit` naming the scenario
-(or 'pooled - baseline' for a difference) whose plan it was worked out from.
+(or 'pooled - baseline' for a difference) whose plan it was worked out from. A change
+in an agency's position that equally good plans could move carries its range beneath it
+as `data-low` and `data-high`.
 """
 
 from __future__ import annotations
