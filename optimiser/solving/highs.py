@@ -1105,6 +1105,15 @@ def set_row_lower(lp: CompiledLP, rows: np.ndarray, values: np.ndarray) -> None:
                                   np.full(len(rows), highspy.kHighsInf))
 
 
+def set_row_bounds(lp: CompiledLP, rows: np.ndarray, lower: np.ndarray,
+                   upper: np.ndarray) -> None:
+    """Set the (lower, upper) bounds of some rows, as arrays; HiGHS keeps its basis."""
+    if len(rows):
+        lp.highs.changeRowsBounds(  # type: ignore[attr-defined]  # not in highspy's stubs
+            len(rows), np.asarray(rows, dtype=np.int32), np.asarray(lower, dtype=float),
+            np.asarray(upper, dtype=float))
+
+
 def resolve(
     lp: CompiledLP, start: highspy.HighsBasis | None, sizes: np.ndarray | None = None
 ) -> tuple[str, float | None, np.ndarray]:
