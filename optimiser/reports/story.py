@@ -106,7 +106,8 @@ class Story:
     """scenario, outcome, achieved (mean a year), target (mean a year), met (every year)"""
     gains: pd.DataFrame
     """scenario, reference, agency, net, reference_net, gain, decided_by_rule,
-    position, position_min, position_max"""
+    position, position_min, position_max, plan, plan_low, plan_high, moves, gain_low,
+    gain_high (`gains_table`)"""
     spending: pd.DataFrame
     """scenario, intervention, fenced, pooled, amount (cash over the plan)"""
     prices: pd.DataFrame
