@@ -963,6 +963,33 @@ def decided_sizes(data: PlaceData) -> dict[str, np.ndarray]:
             "q": usable(money)}
 
 
+def setup_committed(data: PlaceData) -> np.ndarray:
+    """Rule 2a (least set-up committed): (I, H) the present value of the set-up cost that
+    running service i in year t commits, d_t setup_cost_it.
+
+    Among the plans rules 1 and 2 keep, the ones reported commit the least set-up cost:
+    they minimise sum_it d_t setup_cost_it on_it over the on/off choices on_it
+    (`optimiser.solving.highs.least_setup`). A choice to fill a band of a tiered service
+    (open_itb) commits none.
+    """
+    return data.discount[None, :] * data.setup
+
+
+def switch_order(data: PlaceData, name: str, index: tuple[int, ...]) -> tuple[str, int, int]:
+    """Rule 2c (ids first): where the plans rules 1 to 2b keep still differ in which services
+    run, the one reported runs the service whose id sorts first, in its earliest year.
+
+    An on/off choice (`on` whether intervention i runs in year t, `open` whether band b
+    of its tiers may fill) sorts by (id of i, t, b), with b = 0 for `on`: by the place's
+    ids, never by where the instance happens to list them. Among the plans left, the one
+    reported is the greatest in that order (`optimiser.solving.highs.first_ids`): it
+    maximises the vector (on/off of the first choice, of the second, ...)
+    lexicographically.
+    """
+    band = int(index[2]) if name == "open" else 0
+    return data.interventions[int(index[0])], int(index[1]), band
+
+
 def add_tiebreak_objectives(m: pyo.ConcreteModel, data: PlaceData, cols: Columns) -> None:
     """Deactivated objectives for the lexicographic stages after the optimum.
 

@@ -301,6 +301,7 @@ def test_a_plan_stopped_early_says_it_is_not_proven(tmp_path: Path) -> None:
     for name, s in stopped.items():
         assert s["mip"]["proven_optimal"] is False and s["mip"]["gap"] > 1e-9
         assert "not proven optimal" in s["message"]
+        assert "the rules that choose among equally good plans" in s["message"]
         assert s["objective"] <= s["mip"]["bound"] * (1 + 1e-9)  # net_benefit: maximised
         assert check_extended_plan(instance, name, s) == []
     code, results = _cli(path, tmp_path / "proven")

@@ -27,7 +27,8 @@ from test_committed import with_ranges
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.analyses.uncertainty import run_uncertainty
 from optimiser.inputs.tables import SECTIONS, table_rows
-from optimiser.pipeline import run
+from optimiser.pipeline import prepare, run
+from optimiser.place.scenarios import main_pooled
 from optimiser.reports.write import results_document
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,7 +38,8 @@ MAPS = ("agencies", "streams", "interventions", "outcomes")
 
 def reordered(instance: dict[str, Any], order: str, seed: int = 0) -> dict[str, Any]:
     """`instance` with its four maps, and the ring-fence lists and the effects and savings
-    maps inside them, 'reversed' or 'shuffled' (seeded); nothing else changes."""
+    maps inside them, 'reversed' or 'shuffled' (seeded), and its scenarios reordered with
+    their references written out (`_scenarios`); nothing else changes."""
     rng = random.Random(seed)
 
     def arrange(items: list[Any]) -> list[Any]:
@@ -51,7 +53,26 @@ def reordered(instance: dict[str, Any], order: str, seed: int = 0) -> dict[str, 
     for key in MAPS:
         if isinstance(out.get(key), dict):
             out[key] = {k: _inner(v, arrange) for k, v in arrange(list(out[key].items()))}
+    if isinstance(out.get("scenarios"), dict):
+        out["scenarios"] = _scenarios(out["scenarios"], arrange)
     return out
+
+
+def _scenarios(scenarios: dict[str, Any], arrange: Any) -> dict[str, Any]:
+    """The scenarios in another order, each reference written out. Declared order means
+    one thing (docs/contract.md): the first scenario with `pooling: false` is the place's
+    reference, which a scenario without `reference:` compares with. So that one stays
+    first, every other scenario names its reference, and the rest are reordered."""
+    first = next((k for k, v in scenarios.items() if not (v or {}).get("pooling", False)),
+                 None)
+    explicit = {}
+    for name, body in scenarios.items():
+        body = dict(body or {})
+        if first is not None and name != first:
+            body.setdefault("reference", first)
+        explicit[name] = body
+    rest = arrange([k for k in explicit if k != first])
+    return {k: explicit[k] for k in ([first] if first is not None else []) + rest}
 
 
 def _inner(body: Any, arrange: Any) -> Any:
@@ -163,3 +184,15 @@ def test_draws_in_any_order(tmp_path: Path, seed: int, order: str) -> None:
     assert len(written["tornado"]["figures"]) >= 3
     rewritten = reordered(instance, order, seed)
     assert_same(written, document(write(tmp_path / f"{order}.yaml", rewritten), [], draws=4))
+
+
+def test_the_main_pooled_scenario_is_chosen_by_name_not_order(tmp_path: Path) -> None:
+    """Two pooled scenarios alike (neither named 'pooled'): the headline's, the tornado's
+    and the roll-up's scenario is the one whose name sorts first, however they are
+    listed (before, the first listed)."""
+    instance = random_instance(3, n_agencies=3, n_streams=4, n_interventions=4)
+    for names in (["ring_fenced", "wide", "all_in"], ["ring_fenced", "all_in", "wide"]):
+        instance["scenarios"] = {n: {"pooling": n != "ring_fenced"} for n in names}
+        prepared = prepare(write(tmp_path / f"{names[1]}.yaml", instance))
+        main = main_pooled(prepared.runs, names)
+        assert main is not None and main.name == "all_in"

@@ -193,9 +193,10 @@ def make_plan(result: RunResult) -> Plan:
 
 def main_scenario(result: RunResult) -> str:
     """The scenario the tornado explains: the place's main pooled scenario
-    (`optimiser.place.scenarios.main_pooled`, the headline's), else the first."""
+    (`optimiser.place.scenarios.main_pooled`, the headline's), else the one whose name
+    sorts first."""
     main = main_pooled(result.prepared.runs, [s.name for s in result.scenarios])
-    return main.name if main is not None else result.scenarios[0].name
+    return main.name if main is not None else min(s.name for s in result.scenarios)
 
 
 # --------------------------------------------------------------------------- one worker's models

@@ -96,14 +96,16 @@ def comparable(run: ScenarioRun, reference: ScenarioRun) -> bool:
 
 def main_pooled(runs: list[ScenarioRun], declared: list[str]) -> ScenarioRun | None:
     """The place's main pooled scenario, the one the headline, the tornado, the roll-up's
-    `pooled` and the reports' gains picture speak of: among pooled scenarios with a
-    reference they compare with (`comparable`), in the order `declared`, the one named
-    'pooled'; else the first that pools everything it may (no incentives, agreement,
-    pool_share or overrides of its own); else the first without incentives or
-    overrides; else the first. None where no pooled scenario compares with its
-    reference."""
+    `pooled` and the reports' gains picture speak of: among the pooled scenarios of
+    `declared` with a reference they compare with (`comparable`), the one named
+    'pooled'; else, of those that pool everything they may (no incentives, agreement,
+    pool_share or overrides of their own), the one whose name sorts first; else of
+    those without incentives or overrides; else of them all. A tie goes to the name
+    that sorts first, never to the order the scenarios are written in. None where no
+    pooled scenario compares with its reference."""
     by_name = {r.name: r for r in runs}
-    pooled = [by_name[n] for n in declared if n in by_name and by_name[n].scenario.pooling]
+    pooled = [by_name[n] for n in sorted(declared)
+              if n in by_name and by_name[n].scenario.pooling]
     fit = [r for r in pooled if r.reference is not None and r.reference in by_name
            and comparable(r, by_name[r.reference])]
     named = [r for r in fit if r.name == "pooled"]

@@ -163,7 +163,9 @@ def explain_gap(mip: MipInfo) -> str:
     why = f" ({mip.stopped})" if mip.stopped else ""
     return (f"not proven optimal: HiGHS stopped{why} with the best plan found, whose "
             f"objective may fall short of the optimum by up to {gap} (its bound: "
-            f"{mip.bound:,.2f}); allow a longer --time-limit or a smaller --mip-gap")
+            f"{mip.bound:,.2f}); allow a longer --time-limit or a smaller --mip-gap. Which "
+            "services run is that plan's: the rules that choose among equally good plans "
+            "(2 to 2c) need a proven optimum")
 
 
 def explain_accuracy(accuracy: dict[str, float]) -> str:

@@ -171,6 +171,18 @@ class Solution:
     """A MILP's stage 1: its gap, and whether the plan is a proven optimum."""
 
 
+@dataclass
+class Switches:
+    """A MILP's on/off choices as the rules that decide among equally good plans see them,
+    one entry per binary column (in the order of `CompiledLP.integer`): `setup`, the
+    present value of the set-up cost the choice commits (rule 2a,
+    `models.pooling.setup_committed`); `rank`, its place when the choices are sorted by
+    the place's ids (rule 2c, `models.pooling.switch_order`: never by column position)."""
+
+    setup: np.ndarray
+    rank: np.ndarray
+
+
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     """Compile every objective and constraint of `model` and load it into a fresh HiGHS
     (with Python's garbage collector paused, as for the build: `build_model`)."""
@@ -326,7 +338,7 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
 
 
 def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True,
-                 sizes: np.ndarray | None = None) -> Solution:
+                 sizes: np.ndarray | None = None, switches: Switches | None = None) -> Solution:
     """The lexicographic stages on a model already loaded in HiGHS, the first from scratch.
 
     Stage 1 starts cold, from the model handed to HiGHS afresh (`_afresh`: no basis,
@@ -336,6 +348,10 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     (stage 3, with `ranges`) start warm from the stage before. Stage 3 uses the
     primal simplex: each range changes only the objective, so the last basis stays
     feasible; the ranges are optimal values and do not depend on the path.
+
+    A MILP's on/off choices are decided among its equally good plans by rules 2, 2a, 2b
+    and 2c (`decide_switches`, with `switches`; only where stage 1 is a proven optimum)
+    before they are fixed for the later stages.
     """
     compiled = time.perf_counter()
     _afresh(lp)
@@ -360,6 +376,11 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     if mip is None:
         return _later_stages(lp, z, x, iterations, ranges, least_pooling, timings, compiled,
                              sizes)
+    note = ""
+    if switches is not None and mip.proven:
+        started = time.perf_counter()
+        x, note = decide_switches(lp, z, x, switches, least_pooling)
+        timings["switches"] = time.perf_counter() - started
     with fixed_integers(lp, x):
         status, z2, x2, more = _optimise(lp, "objective")
         if status == "optimal":
@@ -368,7 +389,202 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
                                  least_pooling and status == "optimal", timings, compiled,
                                  sizes if status == "optimal" else None)
     solution.mip = mip
+    solution.message = "; ".join(m for m in (note, solution.message) if m)
     return solution
+
+
+SWITCH_BLOCK = 12
+"""Rule 2c decides the on/off choices this many at a time (`first_ids`): weights 2^0 to
+2^11 keep each block's objective an exact integer far inside HiGHS's tolerances."""
+
+
+def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
+                    least_pooling: bool) -> tuple[np.ndarray, str]:
+    """Which services run, among the MILP's plans that reach z* (a proven optimum): rules 2,
+    2a, 2b and 2c in turn, each a branch and bound on the MILP with the objectives of the
+    rules before it held (z* to OBJECTIVE_HOLD relative, like the LP stages; money to
+    OBJECTIVE_HOLD of itself, counts exactly), each starting from the plan of the one before:
+
+    2.  least pooling (pooled scenarios): min sum_t d_t sum_s p_st;
+    2a. least set-up committed (`least_setup`): min sum_it d_t setup_cost_it on_it;
+    2b. fewest switches (`fewest_switches`): min sum_j y_j over every binary y_j;
+    2c. ids first (`first_ids`): the plan left greatest in the order of the ids.
+
+    Rule 2c leaves one choice of every binary (no two plans differ in none), so the
+    binaries handed on are decided whatever order the place is written in; rule 3 then
+    decides the money with them fixed. A stage HiGHS does not prove (a time limit,
+    numerical trouble) stops the rules there and keeps the plan of the stage before,
+    saying so. Returns the plan and that note ('' when every rule applied).
+    """
+    h = lp.highs
+    wanted = {"mip_rel_gap": PROVEN_GAP, "mip_abs_gap": PROVEN_ABS_GAP, **SWITCH_OPTIONS}
+    options = {o: h.getOptionValue(o)[1] for o in wanted}
+    for option, value in wanted.items():
+        h.setOptionValue(option, value)
+    first_row = lp.n_rows
+    _hold_objective(lp, "objective", z, OBJECTIVE_HOLD)
+    stages: list[tuple[str, Callable[[CompiledLP, Switches, np.ndarray],
+                                     np.ndarray | None]]] = []
+    if least_pooling and "least_pooling" in lp.costs and np.any(lp.costs["least_pooling"]):
+        stages.append(("rule 2 (least pooling)", least_pooling_switches))
+    if np.any(switches.setup > 0):
+        stages.append(("rule 2a (least set-up cost committed)", least_setup))
+    stages.append(("rule 2b (fewest services run) or 2c (ids first)", _fewest_then_first_ids))
+    note = ""
+    try:
+        for rule, stage in stages:
+            found = stage(lp, switches, x)
+            if found is None:
+                note = (f"{rule} could not be applied (HiGHS did not prove it), so HiGHS chose "
+                        "which services run among the equally good plans")
+                break
+            x = found
+    finally:
+        n = lp.n_rows - first_row
+        h.deleteRows(n, np.arange(first_row, lp.n_rows, dtype=np.int32))
+        lp.n_rows = first_row
+        lower, upper = lp.integer_bounds
+        h.changeColsBounds(len(lp.integer), lp.integer, lower, upper)
+        for option, value in options.items():
+            h.setOptionValue(option, value)
+        for name in [k for k in lp.costs if k.startswith(_SWITCH_STAGE)]:
+            del lp.costs[name], lp.senses[name], lp.offsets[name]
+    return x, note
+
+
+SWITCH_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": False,
+                                  "mip_heuristic_run_rens": False}
+"""HiGHS options for the rules' branch and bounds. Each starts from a plan already optimal
+for the rules before it, so the sub-MIP heuristics that look for good plans near the LP
+relaxation (RINS, RENS) mostly repeat what is known: without them the rules take 2 to 3
+times less time on generated places. They change no answer: each rule's optimum is proven
+and, after rule 2c, unique."""
+
+_SWITCH_STAGE = "switch_rule"
+"""The name prefix of the rules' objectives while `decide_switches` runs."""
+
+
+def least_pooling_switches(lp: CompiledLP, switches: Switches,
+                           x: np.ndarray) -> np.ndarray | None:
+    """Rule 2 on the MILP: among plans that reach z*, the ones moving the least money
+    across ring-fences, min sum_t d_t sum_s p_st (on the LP with the binaries fixed, the
+    same rule runs again: `_least_pooling`); held to OBJECTIVE_HOLD of its minimum."""
+    return _switch_stage(lp, "least_pooling", lp.costs["least_pooling"], x)
+
+
+def least_setup(lp: CompiledLP, switches: Switches, x: np.ndarray) -> np.ndarray | None:
+    """Rule 2a: among the plans rules 1 and 2 keep, those committing the least set-up cost,
+    min sum_it d_t setup_cost_it on_it (`models.pooling.setup_committed`); held to
+    OBJECTIVE_HOLD of its minimum."""
+    costs = np.zeros(len(lp.columns))
+    costs[lp.integer] = switches.setup
+    return _switch_stage(lp, f"{_SWITCH_STAGE}_setup", costs, x)
+
+
+def fewest_switches(lp: CompiledLP) -> np.ndarray:
+    """Rule 2b: among the plans rules 1 to 2a keep, those running the fewest services in
+    the fewest years and filling the fewest extra bands of tiers: min sum_it on_it +
+    sum_itb open_itb (every binary counts 1); held exactly (a whole number). Returns the
+    rule's costs on the columns."""
+    costs = np.zeros(len(lp.columns))
+    costs[lp.integer] = 1.0
+    return costs
+
+
+def first_ids(lp: CompiledLP, switches: Switches) -> list[np.ndarray]:
+    """Rule 2c: among the plans rules 1 to 2b keep, the greatest in the order of the ids
+    (`models.pooling.switch_order`): with the binaries free to differ sorted y_(0), y_(1),
+    ... by that order, maximise the vector (y_(0), y_(1), ...) lexicographically.
+
+    Exactly, in blocks of SWITCH_BLOCK (binaries the model fixes, a service that must run,
+    take no part): block k maximises sum_{j < SWITCH_BLOCK} 2^(SWITCH_BLOCK - 1 - j)
+    y_(k SWITCH_BLOCK + j), a whole number whose optimum is the lexicographic one (each
+    weight exceeds all later weights of the block together), and is then fixed. Returns
+    the blocks, as positions in `lp.integer`, in order."""
+    lower, upper = lp.integer_bounds
+    free = np.flatnonzero(lower < upper)
+    order = free[np.argsort(switches.rank[free], kind="stable")]
+    return [order[k:k + SWITCH_BLOCK] for k in range(0, len(order), SWITCH_BLOCK)]
+
+
+def _fewest_then_first_ids(lp: CompiledLP, switches: Switches,
+                           x: np.ndarray) -> np.ndarray | None:
+    """Rules 2b and 2c (`fewest_switches`, `first_ids`) from plan `x`, every binary decided.
+
+    Rule 2b and rule 2c's first block are one branch and bound: minimise
+    2^SWITCH_BLOCK sum_j y_j - sum_{j < SWITCH_BLOCK} 2^(SWITCH_BLOCK - 1 - j) y_(j), a
+    whole number in which one switch more outweighs the whole block, so its minimum has
+    the fewest switches and, among those, the greatest first block. The count is then
+    held and the block fixed; each later block is a branch and bound of its own."""
+    lower, upper = lp.integer_bounds
+    blocks = first_ids(lp, switches)
+    count = fewest_switches(lp)
+    weight = float(2 ** SWITCH_BLOCK)
+    for k, block in enumerate(blocks):
+        cols = lp.integer[block]
+        lexicographic = np.zeros(len(lp.columns))
+        lexicographic[cols] = 2.0 ** np.arange(len(block) - 1, -1, -1)
+        if k == 0:
+            found = _switch_stage(lp, f"{_SWITCH_STAGE}_count", weight * count - lexicographic,
+                                  x, whole=True, hold=False)
+            if found is not None:
+                switched = float(np.round(count @ found))
+                _hold_row(lp, count, -highspy.kHighsInf, switched + 0.5)
+        else:
+            found = _switch_stage(lp, f"{_SWITCH_STAGE}_ids", lexicographic, x, whole=True,
+                                  sense=pyo.maximize, hold=False)
+        if found is None:
+            return None
+        x = found
+        value = np.clip(np.round(x[cols]), lower[block], upper[block])
+        lp.highs.changeColsBounds(len(cols), cols.astype(np.int32), value, value)
+    return x
+
+
+def _hold_row(lp: CompiledLP, costs: np.ndarray, lower: float, upper: float) -> None:
+    """Add the row lower <= costs . x <= upper (a rule's objective held)."""
+    nz = np.flatnonzero(costs)
+    lp.highs.addRow(lower, upper, len(nz), nz.astype(np.int32), costs[nz])
+    lp.n_rows += 1
+
+
+def _switch_stage(lp: CompiledLP, name: str, costs: np.ndarray, x: np.ndarray,
+                  whole: bool = False, sense: int = pyo.minimize,
+                  hold: bool = True) -> np.ndarray | None:
+    """Optimise `costs` over the MILP as loaded (with the holds of the rules before),
+    branch and bound starting from plan `x`; then (with `hold`) add the row that keeps
+    this objective at its optimum for the rules after: within OBJECTIVE_HOLD of it, or
+    within 0.5 for a whole-number objective (`whole`: integer costs on binaries only,
+    solved exactly, HiGHS's gaps 0 and 0.5). The plan, or None unless HiGHS proves it."""
+    h = lp.highs
+    lp.costs[name] = costs
+    lp.senses[name] = sense
+    lp.offsets.setdefault(name, 0.0)
+    start = highspy.HighsSolution()
+    start.col_value = x
+    start.value_valid = True
+    lp.start = start
+    if whole:
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("mip_abs_gap", 0.5)
+    try:
+        status, value, found, _ = _optimise(lp, name)
+        proven = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    finally:
+        lp.start = None
+        if whole:
+            h.setOptionValue("mip_rel_gap", PROVEN_GAP)
+            h.setOptionValue("mip_abs_gap", PROVEN_ABS_GAP)
+    if status != "optimal" or not proven:
+        return None
+    if hold:
+        if whole:
+            value = float(np.round(value))
+        slack = 0.5 if whole else OBJECTIVE_HOLD * max(1.0, abs(value))
+        lo, hi = ((value - slack, highspy.kHighsInf) if sense == pyo.maximize
+                  else (-highspy.kHighsInf, value + slack))
+        _hold_row(lp, costs, lo - lp.offsets[name], hi - lp.offsets[name])
+    return found
 
 
 def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, ranges: bool,

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.pooling import PlaceData, build_model, decided_sizes
+from models.pooling import PlaceData, build_model, decided_sizes, setup_committed, switch_order
 from models.standard import build_standard_form, supports
 from optimiser.solving.highs import (
     CompiledLP,
     Solution,
+    Switches,
     add_rows,
     column_lookup,
     compile_lp,
@@ -99,7 +100,8 @@ class PlaceModel:
         """Load `data`'s scenario and solve it lexicographically (`solve_loaded`)."""
         self.load(data)
         solution = solve_loaded(self.lp, ranges, least_pooling=data.pooling,
-                                sizes=column_sizes(self.lp, data))
+                                sizes=column_sizes(self.lp, data),
+                                switches=switches(self.lp, data))
         if solution.status == "optimal":
             solution.lp = self.lp
         return solution
@@ -130,6 +132,25 @@ def column_sizes(lp: CompiledLP, data: PlaceData) -> np.ndarray:
         elif name == "band":
             out[n] = sizes["x"][index[0], index[1]]
     return out
+
+
+def switches(lp: CompiledLP, data: PlaceData) -> Switches | None:
+    """The on/off choices of a MILP as rules 2a and 2c see them (`Switches`: the set-up cost
+    each commits, `models.pooling.setup_committed`; its place in the order of the ids,
+    `models.pooling.switch_order`), or None for an LP."""
+    if not len(lp.integer):
+        return None
+    committed = setup_committed(data)
+    setup = np.zeros(len(lp.integer))
+    keys = []
+    for n, column in enumerate(lp.integer.tolist()):
+        name, index = lp.columns[column]
+        if name == "on":
+            setup[n] = committed[index[0], index[1]]
+        keys.append(switch_order(data, name, index))
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+    return Switches(setup, rank)
 
 
 def same_model(a: PlaceData, b: PlaceData) -> bool:
