@@ -25,7 +25,9 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
+from positions import check_page as check_positions_page
 from positions import check_workbook as check_positions
+from positions import positions, pounds
 
 from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.analyses.uncertainty import run_uncertainty
@@ -514,6 +516,8 @@ def check_page(folder: Path, instance_file: Path) -> Figures:
             worked = [net_benefit(doc, instance, n) for n in names]
             assert value == approx(worked[0] - sum(worked[1:])), fig
         assert fig["text"].strip() not in ("", "-"), fig
+    # the who-gains tables' changes, ranges and readings (tests/positions.py)
+    assert not check_positions_page((folder / "report.html").read_text(encoding="utf-8"), doc)
     computed = [f for f in page.figures if "data-net-benefit" in f]
     assert bool(computed) == (doc["instance"]["objective"] != "net_benefit")
     assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)
@@ -784,6 +788,19 @@ def test_page_prints_to_a4_with_nothing_cut(tmp_path: Path) -> None:
             figure = pound(body["agencies"][agency]["net"])
             if squeezed(spec["name"]) not in printed or squeezed(figure) not in printed:
                 missing.append(f"{agency} in {name}: {figure}")
+    # the who-gains tables (pooled_fair's gain share three ways): every change and range
+    for p in positions(doc):
+        if p.scenario not in ("pooled", "pooled_fair"):
+            continue
+        figures = [pounds(p.ends)]
+        if p.ends_high - p.ends_low > p.tol:
+            figures.append(f"{pounds(p.ends_low)} to {pounds(p.ends_high)}")
+        if p.scenario == "pooled_fair":
+            figures += [pounds(p.plan), pounds(p.moves)]
+            if p.plan_high - p.plan_low > p.tol:
+                figures.append(f"{pounds(p.plan_low)} to {pounds(p.plan_high)}")
+        missing += [f"{p.scenario}/{p.agency}: {f}" for f in figures
+                    if squeezed(f) not in printed]
     page = (out / "report.html").read_text(encoding="utf-8")
     headers = {re.sub(r"<[^>]+>", " ", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", page,
                                                                   flags=re.S)}
