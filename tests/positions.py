@@ -232,7 +232,7 @@ CHANGE = re.compile(
     r'<td class="num[^"]*" data-value="([^"]+)" data-src="scenarios/([^/"]+)/'
     r'(?:agencies/([^/"]+)/net - scenarios/[^/"]+/agencies/[^/"]+/net|'
     r'agreement/positions/([^/"]+)/plan - [^"]+)">[^<]*'
-    r'(?:<span class="sub range" data-low="([^"]+)" data-high="([^"]+)">([^<]*)</span>)?'
+    r'(?:<span class="sub range" data-low="([^"]+)" data-high="([^"]+)">(.*?)</span>)?'
     r"</td>(?:<td>([^<]*)</td>)?")
 """A change cell of report.html's who-gains tables: its value, scenario, agency (where it
 ends, or where the plan leaves it), its range where it has one, and the reading after it."""
@@ -248,7 +248,8 @@ def check_page(text: str, doc: dict[str, Any]) -> list[str]:
     for m in CHANGE.finditer(text):
         value, scenario, ends_of, plan_of, low, high, shown, reads = m.groups()
         key = (scenario, ends_of or plan_of, "ends" if ends_of else "plan")
-        found[key] = (float(value), low, high, html.unescape(shown or ""),
+        shown = re.sub(r"<[^>]+>", "", shown or "")  # the figures' own spans
+        found[key] = (float(value), low, high, html.unescape(shown),
                       html.unescape(reads or ""))
     problems = []
     for p in positions(doc):
