@@ -294,10 +294,21 @@ def new_highs() -> highspy.Highs:
         _BANNER_SHOWN = True
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", HIGHS_THREADS)
     return highs
 
 
 _BANNER_SHOWN = False
+
+HIGHS_THREADS = 1
+"""Threads of HiGHS's own scheduler (every HiGHS in a process shares it). By default HiGHS
+takes the machine's cores and runs concurrent branch-and-bound searches on them; on the
+MILPs of these places (tens of binaries, a handful of nodes each) the extra workers cost
+more CPU, waiting and searching, than they save: one thread takes about 0.6 of the CPU
+and of the wall time of the first-hour place's run. One thread also makes a branch and
+bound search the same way on every machine (a plan stopped at a time limit is then the
+same plan anywhere). The LP solves never used more; the analyses' parallel re-solves run
+each on its own HiGHS in Python's threads (`in_parallel`) or in processes, as before."""
 
 
 class _Names:
@@ -417,7 +428,7 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
     saying so. Returns the plan and that note ('' when every rule applied).
     """
     h = lp.highs
-    wanted = {"mip_rel_gap": PROVEN_GAP, "mip_abs_gap": PROVEN_ABS_GAP, **SWITCH_OPTIONS}
+    wanted = {"mip_rel_gap": PROVEN_GAP, "mip_abs_gap": PROVEN_ABS_GAP}
     options = {o: h.getOptionValue(o)[1] for o in wanted}
     for option, value in wanted.items():
         h.setOptionValue(option, value)
@@ -445,20 +456,12 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
         lp.n_rows = first_row
         lower, upper = lp.integer_bounds
         h.changeColsBounds(len(lp.integer), lp.integer, lower, upper)
-        for option, value in options.items():
-            h.setOptionValue(option, value)
+        for option, was in options.items():
+            h.setOptionValue(option, was)
         for name in [k for k in lp.costs if k.startswith(_SWITCH_STAGE)]:
             del lp.costs[name], lp.senses[name], lp.offsets[name]
     return x, note
 
-
-SWITCH_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": False,
-                                  "mip_heuristic_run_rens": False}
-"""HiGHS options for the rules' branch and bounds. Each starts from a plan already optimal
-for the rules before it, so the sub-MIP heuristics that look for good plans near the LP
-relaxation (RINS, RENS) mostly repeat what is known: without them the rules take 2 to 3
-times less time on generated places. They change no answer: each rule's optimum is proven
-and, after rule 2c, unique."""
 
 _SWITCH_STAGE = "switch_rule"
 """The name prefix of the rules' objectives while `decide_switches` runs."""
@@ -1281,6 +1284,21 @@ _STOPPED = {
 }
 
 
+WARM_MIP_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": False,
+                                    "mip_heuristic_run_rens": False,
+                                    "mip_allow_restart": False}
+"""HiGHS options for a branch and bound handed a plan to start from (`CompiledLP.start`:
+the analyses' re-solves, whose rounded relaxation is that plan, and the rules that decide
+which services run, each starting from the plan of the rule before). With a good plan in
+hand, the sub-MIPs that look for one near the LP relaxation (RINS, RENS) and the restart
+after the root mostly repeat work: without them the fair shares of the first-hour place
+take about half the time. The optimum proven is the same (to the gap asked)."""
+DEFAULT_MIP_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": True,
+                                       "mip_heuristic_run_rens": True,
+                                       "mip_allow_restart": True}
+"""HiGHS's own values of the options in WARM_MIP_OPTIONS, restored after such a solve."""
+
+
 def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.ndarray, int]:
     """`_optimise` for a MILP: HiGHS's branch and bound, with `lp.mip` saying how it ended.
 
@@ -1290,10 +1308,18 @@ def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.nda
     answer is settled by solving again without presolve.
     """
     h = lp.highs
-    if lp.start is not None:
+    warm = lp.start is not None
+    if warm:
         h.setSolution(lp.start)
         lp.start = None
-    status = _run_settled(h)
+        for option, value in WARM_MIP_OPTIONS.items():
+            h.setOptionValue(option, value)
+    try:
+        status = _run_settled(h)
+    finally:
+        if warm:
+            for option in WARM_MIP_OPTIONS:
+                h.setOptionValue(option, DEFAULT_MIP_OPTIONS[option])
     info = h.getInfo()
     nodes = max(0, int(info.mip_node_count))
     iterations = max(0, int(info.simplex_iteration_count))
