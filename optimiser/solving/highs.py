@@ -388,10 +388,15 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
         return _later_stages(lp, z, x, iterations, ranges, least_pooling, timings, compiled,
                              sizes)
     note = ""
-    if switches is not None and mip.proven:
+    choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
+    if switches is not None and mip.proven and choices <= SWITCH_LIMIT:
         started = time.perf_counter()
         x, note = decide_switches(lp, z, x, switches, least_pooling)
         timings["switches"] = time.perf_counter() - started
+    elif switches is not None and mip.proven:
+        note = (f"which services run among equally good plans is the plan HiGHS found: the "
+                f"rules that decide it (2 to 2c) apply where a place has at most "
+                f"{SWITCH_LIMIT} on/off choices, and this one has {choices}")
     with fixed_integers(lp, x):
         status, z2, x2, more = _optimise(lp, "objective")
         if status == "optimal":
@@ -403,6 +408,12 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     solution.message = "; ".join(m for m in (note, solution.message) if m)
     return solution
 
+
+SWITCH_LIMIT = 120
+"""Most on/off choices (binaries not fixed by the model) on which `decide_switches` runs:
+each of its rules is a branch and bound, and rule 2c one for every SWITCH_BLOCK choices,
+so a place with more (a Birmingham-sized one with set-up costs on a third of its services
+has over a thousand) keeps the choices of its first branch and bound, and says so."""
 
 SWITCH_BLOCK = 12
 """Rule 2c decides the on/off choices this many at a time (`first_ids`): weights 2^0 to
