@@ -14,17 +14,22 @@ roll-up's own documents. Prints each stage's wall time, the processor time of th
 process and of the workers together, and the load average of the machine (shared
 machines make wall time a poor measure alone).
 
+`--breakdown K` first times K of the places in this process, stage by stage (validate,
+solve, analyses, reports; processor seconds, on average a place).
 `--scheduler ADDRESS` runs the places on that Dask cluster too; `--local-cluster`
 starts a local one (2 worker processes, 1 thread each) for the purpose. `--one-process`
 runs them in this process in turn as well. Every run's rollup.csv must be the same
 bytes as the first's (the figures are the same wherever the places are solved):
-the benchmark says so, or stops with an error. `--quick` is the smoke test: 4 tiny
-places, local processes against one process against a local Dask cluster.
+the benchmark says so, or stops with an error, and prints its SHA-256 to compare runs
+of separate invocations (`--skip-local` leaves out the run on local processes).
+`--quick` is the smoke test: 4 tiny places, local processes against one process
+against a local Dask cluster.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import resource
@@ -115,6 +120,35 @@ def roll_up_once(paths: list[Path], out: Path, workers: int | None,
             "places": len(rollup.places)}
 
 
+def breakdown(paths: list[Path], out: Path) -> None:
+    """Processor seconds of each stage for `paths`, one place at a time, here: the mean."""
+    from optimiser.analyses import ANALYSES, run_analyses
+    from optimiser.pipeline import prepare, run_prepared
+    from optimiser.reports.write import write_all
+
+    stages = {"validate": 0.0, "solve": 0.0, "analyses": 0.0, "reports": 0.0}
+    for path in paths:
+        clock = time.process_time()
+        prepared = prepare(path)
+        stages["validate"] += time.process_time() - clock
+        clock = time.process_time()
+        result = run_prepared(prepared)
+        stages["solve"] += time.process_time() - clock
+        clock = time.process_time()
+        run_analyses(result, list(ANALYSES))
+        stages["analyses"] += time.process_time() - clock
+        folder = out / path.stem
+        folder.mkdir(parents=True)
+        clock = time.process_time()
+        write_all(result, folder, aside=False)
+        stages["reports"] += time.process_time() - clock
+    each = {k: v / len(paths) for k, v in stages.items()}
+    total = sum(each.values())
+    print(f"a place, on average over {len(paths)} in this process (processor seconds): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in each.items()) + f"; all {total:.2f}",
+          flush=True)
+
+
 def machine() -> str:
     """The machine, in words."""
     from optimiser.solving.highs import highs_version
@@ -131,7 +165,10 @@ def main() -> None:
     cluster.add_argument("--scheduler", default=None)
     cluster.add_argument("--local-cluster", action="store_true")
     parser.add_argument("--one-process", action="store_true")
+    parser.add_argument("--skip-local", action="store_true",
+                        help="leave out the run on local processes")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--breakdown", type=int, default=0)
     args = parser.parse_args()
     if args.quick:
         args.places, args.one_process, args.local_cluster = 4, True, True
@@ -140,7 +177,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="national-"))
     paths = write_places(folder, args.places, sizes)
     print(f"{args.places} places in {folder}; {machine()}", flush=True)
-    runs: list[tuple[str, int | None, str | None]] = [
+    if args.breakdown:
+        breakdown(paths[: args.breakdown], folder / "breakdown")
+    runs: list[tuple[str, int | None, str | None]] = [] if args.skip_local else [
         (f"local processes ({args.workers or os.cpu_count()})", args.workers, None)]
     if args.one_process:
         runs.append(("one process", 1, None))
@@ -165,7 +204,8 @@ def main() -> None:
                   f"(solved and written by the workers {took['solve']:.1f} s, roll-up "
                   f"written {took['write']:.1f} s); processor {took['cpu']:.1f} s; load "
                   f"average {took['load']:.1f}; rollup.csv "
-                  f"{'the same bytes' if same else 'DIFFERENT'}", flush=True)
+                  f"{'the same bytes' if same else 'DIFFERENT'} (SHA-256 "
+                  f"{hashlib.sha256(table).hexdigest()[:16]})", flush=True)
             if not same:
                 raise SystemExit(f"{name}: rollup.csv differs from the first run's")
     finally:

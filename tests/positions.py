@@ -226,3 +226,53 @@ def _cell(p: Position, what: str, cell: str, value: float, low: float, high: flo
     if cell == want or (cell.startswith(alone) and pounds(low) == pounds(high) == alone):
         return []
     return [f"{p.scenario}/{p.agency} {what}: {cell!r}, want {want!r}"]
+
+
+CHANGE = re.compile(
+    r'<td class="num[^"]*" data-value="([^"]+)" data-src="scenarios/([^/"]+)/'
+    r'(?:agencies/([^/"]+)/net - scenarios/[^/"]+/agencies/[^/"]+/net|'
+    r'agreement/positions/([^/"]+)/plan - [^"]+)">[^<]*'
+    r'(?:<span class="sub range" data-low="([^"]+)" data-high="([^"]+)">(.*?)</span>)?'
+    r"</td>(?:<td>([^<]*)</td>)?")
+"""A change cell of report.html's who-gains tables: its value, scenario, agency (where it
+ends, or where the plan leaves it), its range where it has one, and the reading after it."""
+
+
+def check_page(text: str, doc: dict[str, Any]) -> list[str]:
+    """Every agreement scenario's change cells in report.html (and the headline's) against
+    results.json: the change where the plan leaves it and where it ends, each range (data-low,
+    data-high, and the text between) and the reading."""
+    import html
+
+    found: dict[tuple[str, str, str], tuple[float, str | None, str | None, str, str]] = {}
+    for m in CHANGE.finditer(text):
+        value, scenario, ends_of, plan_of, low, high, shown, reads = m.groups()
+        key = (scenario, ends_of or plan_of, "ends" if ends_of else "plan")
+        shown = re.sub(r"<[^>]+>", "", shown or "")  # the figures' own spans
+        found[key] = (float(value), low, high, html.unescape(shown),
+                      html.unescape(reads or ""))
+    problems = []
+    for p in positions(doc):
+        agreed = "agreement" in doc["scenarios"][p.scenario]
+        for what in (("plan", "ends") if agreed else ("ends",)):
+            cell = found.get((p.scenario, p.agency, what))
+            if cell is None:
+                if agreed:
+                    problems.append(f"{p.scenario}/{p.agency} {what}: no cell")
+                continue
+            value, low, high, shown, reads = cell
+            want = getattr(p, what)
+            lo, hi = getattr(p, f"{what}_low"), getattr(p, f"{what}_high")
+            if not close(value, want):
+                problems.append(f"{p.scenario}/{p.agency} {what}: {value} against {want}")
+            if (low is None) != (hi - lo <= p.tol):
+                problems.append(f"{p.scenario}/{p.agency} {what}: range {low}, {high} against "
+                                f"{lo}, {hi}")
+            elif low is not None and high is not None and not (
+                    close(float(low), lo) and close(float(high), hi)
+                    and shown == f"{pounds(lo)} to {pounds(hi)}"):
+                problems.append(f"{p.scenario}/{p.agency} {what}: range {shown} ({low}, "
+                                f"{high}) against {lo}, {hi}")
+            if what == "ends":
+                problems += _reading(p, reads)
+    return problems

@@ -19,12 +19,14 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from positions import check_markdown, check_workbook, markdown_tables, positions
+from positions import check_markdown, check_page, check_workbook, markdown_tables, positions
 from reference import check_account, check_plan, load_instance, positions_of, solve_reference
 from reference_milp import check_extended_plan, objective_of_plan, solve_milp_reference
 
 from optimiser.pipeline import RunResult, run
-from optimiser.reports.write import results_document, write_documents
+from optimiser.reports.page import compared_table
+from optimiser.reports.story import compared_scenarios
+from optimiser.reports.write import results_document, story_of, write_documents
 from optimiser.rollup.totals import TOTAL, headline, roll_up, rollup_document
 
 REPO = Path(__file__).resolve().parents[1]
@@ -314,6 +316,12 @@ def test_section_75_positions_in_the_documents(stem: str, solved: dict[str, RunR
     assert not check_workbook(tmp_path / "report.xlsx", doc)
     assert not check_markdown(summary, doc, names)
     assert "section_75" in markdown_tables(summary)
+    # report.html's tables, as the page writes them (the whole page, charts and all, is
+    # checked on the small places in tests/test_reports.py)
+    story = story_of(result)
+    tables = "".join(compared_table(story, n) for n in compared_scenarios(story))
+    assert 'id="positions-section_75"' in tables
+    assert not check_page(tables, doc)
     ends = [p for p in positions(doc) if p.scenario == "section_75"]
     if isinstance(SECTION_75[stem], dict):
         assert all(p.ends_high - p.ends_low <= 1e-6 * max(1.0, abs(p.ends)) for p in ends)

@@ -49,6 +49,20 @@ FAIR_PLACE = {
 }
 
 
+# FAIR_PLACE where the PCTs hold 10 a year they may pool (they deliver nothing, so
+# ring-fenced it stays unspent). Pooling game: alone, their 10 buys one more prevention
+# (+5); the NHS's spare money alone buys the other 40 (+200); together still 40 (the cap);
+# the council adds nothing. Shapley: the PCTs' 5 counts only in the orders where they come
+# before the NHS (half of them): 2.50; the NHS 197.50. Their gain from pooling is 600 of
+# savings less what their 10 puts into the pool (rule 3 decides it: a gain whichever), so
+# their fair share is far below it: fair shares would have them keep 2.50 (S = G, nothing
+# but cash is valued) and pass the rest on.
+FAR_PLACE = {**FAIR_PLACE,
+             "streams": {**FAIR_PLACE["streams"],
+                         "pct_budget": {"agency": "pct", "budget": 10}},
+             "scenarios": {"ring_fenced": {"pooling": False}, "pooled": {"pooling": True}}}
+
+
 def _written(path: Path, folder: Path, analyses: list[str]) -> dict[str, Any]:
     result = run(path)
     run_analyses(result, analyses)
@@ -66,11 +80,14 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     root = tmp_path_factory.mktemp("positions")
     fair = root / "fair.yaml"
     fair.write_text(yaml.safe_dump(FAIR_PLACE), encoding="utf-8")
+    far = root / "far.yaml"
+    far.write_text(yaml.safe_dump(FAR_PLACE), encoding="utf-8")
     return {"agreements": _written(DATA / "agreements.yaml", root / "agreements", ["shapley"]),
-            "fair": _written(fair, root / "fair", ["shapley"])}
+            "fair": _written(fair, root / "fair", ["shapley"]),
+            "far": _written(far, root / "far", ["shapley"])}
 
 
-@pytest.mark.parametrize("place", ["agreements", "fair"])
+@pytest.mark.parametrize("place", ["agreements", "fair", "far"])
 def test_documents_hold_every_position_three_ways(places: dict[str, dict[str, Any]],
                                                   place: str) -> None:
     """summary.md's and report.xlsx's tables against results.json: the reference, where the
@@ -135,3 +152,21 @@ def test_fair_share_note_in_every_document(places: dict[str, dict[str, Any]]) ->
     assert len(said) == 2  # pooled and fair, the same words as the summary's
     assert all(s in summary for s in said)
     assert pounds(600) == "+£600"
+
+
+def test_fair_share_far_below_the_gain(places: dict[str, dict[str, Any]]) -> None:
+    """The PCTs' fair share (2.50, worked above FAR_PLACE) is far below their gain: the
+    note gives it to the penny, what they gain, and what fair shares would have them pass
+    on and keep."""
+    p = places["far"]
+    assert p["doc"]["shapley"]["pooled"] == pytest.approx(
+        {"council": 0.0, "nhs": 197.5, "pct": 2.5}, abs=1e-6)
+    gain = next(x.plan for x in positions(p["doc"]) if (x.scenario, x.agency) == ("pooled",
+                                                                                 "pct"))
+    assert 590 <= gain <= 600  # 600 of savings less what their 10 put into the pool
+    note = (f"Primary care trusts gain {pounds(gain, sign=False)} from pooling, but their "
+            "fair (Shapley) share of the gain is only £2.50: what the money they may pool "
+            "adds, on average, to what each group of partners achieves without it.")
+    assert note in p["summary"]
+    assert (f"would ask them to pass on {pounds(gain - 2.5, sign=False)} of their gain to the "
+            "partners whose money made it, keeping £2.50.") in p["summary"]

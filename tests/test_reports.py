@@ -25,9 +25,10 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
+from positions import check_page as check_positions_page
 from positions import check_workbook as check_positions
 
-from optimiser.analyses import ANALYSES, run_analyses
+from optimiser.analyses import run_analyses
 from optimiser.analyses.uncertainty import run_uncertainty
 from optimiser.inputs.assumptions import comments
 from optimiser.pipeline import RunResult, run
@@ -514,6 +515,8 @@ def check_page(folder: Path, instance_file: Path) -> Figures:
             worked = [net_benefit(doc, instance, n) for n in names]
             assert value == approx(worked[0] - sum(worked[1:])), fig
         assert fig["text"].strip() not in ("", "-"), fig
+    # the who-gains tables' changes, ranges and readings (tests/positions.py)
+    assert not check_positions_page((folder / "report.html").read_text(encoding="utf-8"), doc)
     computed = [f for f in page.figures if "data-net-benefit" in f]
     assert bool(computed) == (doc["instance"]["objective"] != "net_benefit")
     assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)
@@ -670,7 +673,14 @@ def instances() -> list[Path]:
     return sorted(p for p in found if p.name != "expected.yaml")
 
 
-@pytest.mark.parametrize("instance", instances(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+BOURNEMOUTH = INSTANCES / "bournemouth-dorset-poole.yaml"
+"""The largest shipped place (a MILP): tests/test_terminal.py runs it through the command
+once and checks those reports (test_bournemouth_gets_both_reports) and prints its page
+(test_page_prints_to_a4_with_nothing_cut), instead of solving it again here."""
+
+
+@pytest.mark.parametrize("instance", [p for p in instances() if p != BOURNEMOUTH],
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_instance_gets_both_reports(instance: Path, tmp_path: Path) -> None:
     write(instance, tmp_path / "out")
     for name in DOCUMENTS:
@@ -746,56 +756,6 @@ def pound(value: float) -> str:
     """Whole pounds as the page prints them: -£9,024,364 (independently of the reports)."""
     value = 0.0 if abs(value) < 0.5 else value
     return ("-" if value < 0 else "") + f"£{abs(value):,.0f}"
-
-
-def test_page_prints_to_a4_with_nothing_cut(tmp_path: Path) -> None:
-    """Bournemouth's report.html printed by headless Chromium: A4 pages (landscape for the
-    wide tables), and in the PDF's text every agency row's figures, every column header of
-    every table and every source or assumption of the assumptions table."""
-    needs(chromium(), "Chromium")
-    needs(shutil.which("pdftotext"), "pdftotext (poppler-utils)")
-    out = tmp_path / "out"
-    result = run(INSTANCES / "bournemouth-dorset-poole.yaml")
-    # every analysis but the Shapley shares (half a minute of coalitions with set-up
-    # decisions; their table is a plain three-column one, printed like the others)
-    run_analyses(result, [n for n in ANALYSES if n != "shapley"])
-    write_reports(result, out)
-    pdf = tmp_path / "report.pdf"
-    done = browse(out / "report.html", tmp_path / "profile", "--no-pdf-header-footer",
-                  f"--print-to-pdf={pdf}")
-    assert done.returncode == 0 and pdf.is_file(), done.stderr
-    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True,
-                          text=True, check=True).stdout
-    sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info)
-    assert sizes, info
-    a4 = {(595, 842), (842, 595)}
-    assert {(round(float(w)), round(float(h))) for w, h in sizes} <= a4
-    assert (842, 595) in {(round(float(w)), round(float(h))) for w, h in sizes}  # landscape
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    printed = squeezed(text)
-    doc = results(out)
-    missing = []
-    inst = yaml.safe_load((INSTANCES / "bournemouth-dorset-poole.yaml").read_text())
-    for agency, spec in inst["agencies"].items():
-        for name, body in doc["scenarios"].items():
-            if body["status"] != "optimal":
-                continue
-            figure = pound(body["agencies"][agency]["net"])
-            if squeezed(spec["name"]) not in printed or squeezed(figure) not in printed:
-                missing.append(f"{agency} in {name}: {figure}")
-    page = (out / "report.html").read_text(encoding="utf-8")
-    headers = {re.sub(r"<[^>]+>", " ", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", page,
-                                                                  flags=re.S)}
-    # a header's words, each: pdftotext reads a header wrapped over lines column by column
-    missing += [f"header {h!r}" for h in headers
-                if not all(squeezed(w) in printed for w in h.split())]
-    notes = re.findall(r'<td class="source">(.*?)</td>', page, flags=re.S)
-    assert len(notes) > 100  # the assumptions table, whole
-    # pdftotext joins a word broken after a hyphen at a line's end without the hyphen
-    bare = printed.replace("-", "")
-    missing += [f"source {n[:60]!r}" for n in notes if squeezed(n).replace("-", "") not in bare]
-    assert not missing, "\n".join(missing[:20])
 
 
 def test_uncertainty_renders_in_a_browser(ranged: Path, tmp_path: Path) -> None:

@@ -1,12 +1,31 @@
 """What `optimise` prints: the answer first, on one screen of 80 columns, the same
-figures as the documents, the files to open last; the help, the glossary, the layout."""
+figures as the documents, the files to open last; the help, the glossary, the layout.
+
+The shipped Bournemouth run (a MILP, the largest place) is made once here, and its
+reports are checked here too: the page and the workbook against results.json, as
+tests/test_reports.py checks every other instance's, and the page printed to A4."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
+from positions import positions, pounds
+from test_reports import (
+    DOCUMENTS,
+    browse,
+    check_page,
+    check_workbook,
+    chromium,
+    needs,
+    pound,
+    results,
+    squeezed,
+)
 from typer.testing import CliRunner
 
 from optimiser.cli import app, main
@@ -86,6 +105,75 @@ def test_numbers_in_one_style(bournemouth: tuple[list[str], Path]) -> None:
     text = "\n".join(lines)
     assert not re.search(r"£[\d,]+\.\d\d\b", text)  # no figure to the penny beside £m
     assert "ring_fenc…" not in text
+
+
+def test_bournemouth_gets_both_reports(bournemouth: tuple[list[str], Path]) -> None:
+    """The reports of this run checked as tests/test_reports.py checks every other
+    instance's: every figure of the page and of the workbook against results.json."""
+    _, out = bournemouth
+    for name in DOCUMENTS:
+        assert (out / name).stat().st_size > 0
+    check_page(out, BOURNEMOUTH)
+    check_workbook(out)
+
+
+def test_page_prints_to_a4_with_nothing_cut(bournemouth: tuple[list[str], Path],
+                                           tmp_path: Path) -> None:
+    """Bournemouth's report.html printed by headless Chromium: A4 pages (landscape for the
+    wide tables), and in the PDF's text every agency row's figures, every column header of
+    every table and every source or assumption of the assumptions table."""
+    needs(chromium(), "Chromium")
+    needs(shutil.which("pdftotext"), "pdftotext (poppler-utils)")
+    _, out = bournemouth  # every analysis, the Shapley shares too
+    pdf = tmp_path / "report.pdf"
+    done = browse(out / "report.html", tmp_path / "profile", "--no-pdf-header-footer",
+                  f"--print-to-pdf={pdf}")
+    assert done.returncode == 0 and pdf.is_file(), done.stderr
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True,
+                          text=True, check=True).stdout
+    sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info)
+    assert sizes, info
+    a4 = {(595, 842), (842, 595)}
+    assert {(round(float(w)), round(float(h))) for w, h in sizes} <= a4
+    assert (842, 595) in {(round(float(w)), round(float(h))) for w, h in sizes}  # landscape
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    printed = squeezed(text)
+    doc = results(out)
+    missing = []
+    inst = yaml.safe_load(BOURNEMOUTH.read_text())
+    for agency, spec in inst["agencies"].items():
+        for name, body in doc["scenarios"].items():
+            if body["status"] != "optimal":
+                continue
+            figure = pound(body["agencies"][agency]["net"])
+            if squeezed(spec["name"]) not in printed or squeezed(figure) not in printed:
+                missing.append(f"{agency} in {name}: {figure}")
+    # the who-gains tables (pooled_fair's gain share three ways): every change and range
+    for p in positions(doc):
+        if p.scenario not in ("pooled", "pooled_fair"):
+            continue
+        figures = [pounds(p.ends)]
+        if p.ends_high - p.ends_low > p.tol:
+            figures.append(f"{pounds(p.ends_low)} to {pounds(p.ends_high)}")
+        if p.scenario == "pooled_fair":
+            figures += [pounds(p.plan), pounds(p.moves)]
+            if p.plan_high - p.plan_low > p.tol:
+                figures.append(f"{pounds(p.plan_low)} to {pounds(p.plan_high)}")
+        missing += [f"{p.scenario}/{p.agency}: {f}" for f in figures
+                    if squeezed(f) not in printed]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    headers = {re.sub(r"<[^>]+>", " ", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", page,
+                                                                  flags=re.S)}
+    # a header's words, each: pdftotext reads a header wrapped over lines column by column
+    missing += [f"header {h!r}" for h in headers
+                if not all(squeezed(w) in printed for w in h.split())]
+    notes = re.findall(r'<td class="source">(.*?)</td>', page, flags=re.S)
+    assert len(notes) > 100  # the assumptions table, whole
+    # pdftotext joins a word broken after a hyphen at a line's end without the hyphen
+    bare = printed.replace("-", "")
+    missing += [f"source {n[:60]!r}" for n in notes if squeezed(n).replace("-", "") not in bare]
+    assert not missing, "\n".join(missing[:20])
 
 
 def test_detail_and_explain(tmp_path: Path) -> None:

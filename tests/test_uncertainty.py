@@ -386,8 +386,10 @@ def test_same_figures_however_the_work_is_split(tmp_path: Path) -> None:
 
 def test_shipped_bournemouth_draws_are_the_same_on_one_and_two_workers() -> None:
     result = run(BOURNEMOUTH)
-    one = draws_of(result, 60, 4, workers=1)
-    assert draws_of(result, 60, 4, workers=2) == one
+    # 20 draws and the tornado's 26 points: two chunks, one on each worker; ring_fenced and
+    # pooled_fair are infeasible in draws 0, 1, 7 and 18, so those are counted alike too.
+    one = draws_of(result, 20, 4, workers=1)
+    assert draws_of(result, 20, 4, workers=2) == one
     assert result.uncertainty is not None and result.uncertainty.where == "2 local processes"
     pooled = one["uncertainty"]["pooled"]["hindsight"]  # type: ignore[index]
     assert pooled["p5"] < result.scenario("pooled").objective < pooled["p95"]

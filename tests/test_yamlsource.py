@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pathlib
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 
 import pytest
 
@@ -144,17 +148,38 @@ def test_directory(tmp_path: pathlib.Path) -> None:
     fails(tmp_path, None, "directory")
 
 
-@pytest.mark.skipif(
-    sys.platform == "win32" or (hasattr(os, "geteuid") and os.geteuid() == 0),
-    reason="file permissions do not apply",
-)
-def test_unreadable_file(tmp_path: pathlib.Path) -> None:
-    path = write(tmp_path, "name: x\n")
-    path.chmod(0)
+@contextlib.contextmanager
+def unprivileged() -> Iterator[None]:
+    """As root (CI may run the suite as root), act as 'nobody' for the block: the effective
+    user only, given back at the end, so that file permissions apply to root too."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        yield
+        return
+    import pwd  # POSIX only
+
+    os.seteuid(pwd.getpwnam("nobody").pw_uid)
     try:
-        fails(path, None, "cannot read")
+        yield
     finally:
-        path.chmod(0o644)
+        os.seteuid(0)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no POSIX file permissions on Windows")
+def test_unreadable_file() -> None:
+    # pytest's own temporary folders are open to their owner only; 'nobody' must reach the
+    # file, so that the one thing refused is the reading of it.
+    folder = pathlib.Path(tempfile.mkdtemp())
+    folder.chmod(0o755)
+    try:
+        path = write(folder, "name: x\n")
+        readable = write(folder, "name: x\n", "readable.yaml")
+        path.chmod(0)
+        assert read_yaml(readable).data == {"name": "x"}  # loads what it needs lazily first
+        with unprivileged():
+            assert read_yaml(readable).data == {"name": "x"}  # the folder is reachable
+            fails(path, None, "cannot read")
+    finally:
+        shutil.rmtree(folder)
 
 
 def test_read_error(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from optimiser.reports.gainsplot import draw_gains
-from optimiser.reports.story import Story
+from optimiser.reports.story import Story, change_tolerance, ranged, reading
 from optimiser.reports.uncertaintyplot import draw_tornado
 from optimiser.safe import CHART_STYLE, chart_text, plain_figure
 
@@ -235,11 +235,18 @@ def gains_chart(story: Story) -> Figure | None:
     panels = []
     for name in names:
         rows_of = gains[gains["scenario"] == name].set_index("agency").reindex(agencies)
+        tol = change_tolerance(rows_of["gain"].dropna())
+        shown = [(float(r.gain), float(r.gain_low), float(r.gain_high)) if pd.notna(r.gain)
+                 else (0.0, 0.0, 0.0) for r in rows_of.itertuples()]
         panels.append(Panel(f"{name} against {rows_of['reference'].dropna().iloc[0]}",
-                            rows_of["gain"].fillna(0.0).to_numpy(),
-                            rows_of["decided_by_rule"].fillna(False).astype(bool).to_numpy()))
+                            np.array([v for v, _, _ in shown]),
+                            np.array([ranged(lo, hi, tol) for _, lo, hi in shown]),
+                            np.array([reading(v, lo, hi, tol) == "either"
+                                      for v, lo, hi in shown])))
     return change_panels(story, [wrap(story.name("agencies", a), 28) for a in agencies],
-                         panels, "change in net position (PV); hatched: decided by rule")
+                         panels, "change in net position after any agreement (PV); hatched: "
+                         "equally good plans could change it; grey: they could make it a "
+                         "gain or a loss")
 
 
 @dataclass(frozen=True)
@@ -249,12 +256,16 @@ class Panel:
     title: str
     values: np.ndarray
     hatched: np.ndarray
+    either: np.ndarray | None = None
+    """Rows whose change equally good plans could make a gain or a loss (`reading`):
+    drawn grey, neither gain nor loss."""
 
 
 def change_panels(story: Tells, labels: list[str], panels: list[Panel],
                   caption: str) -> Figure:
-    """Gains (green) and losses (red) either side of zero, each labelled in money: a panel
-    per comparison, two to a row, the same rows and scale in every panel."""
+    """Gains (green) and losses (red) either side of zero, each labelled in money (grey
+    where it could be either: `Panel.either`): a panel per comparison, two to a row, the
+    same rows and scale in every panel."""
     cols = min(2, len(panels))
     rows = -(-len(panels) // cols)
     fig = Figure(figsize=(WIDTH, rows * (0.9 + 0.3 * len(labels))), layout="constrained")
@@ -264,7 +275,9 @@ def change_panels(story: Tells, labels: list[str], panels: list[Panel],
     y = np.arange(len(labels))
     for ax, panel in zip(axes, panels, strict=False):
         values = panel.values
-        ax.barh(y, values, color=[GAIN if v >= 0 else LOSS for v in values], height=0.65,
+        either = panel.either if panel.either is not None else np.zeros(len(values), bool)
+        ax.barh(y, values, color=[MUTED if e else GAIN if v >= 0 else LOSS
+                                  for v, e in zip(values, either, strict=True)], height=0.65,
                 hatch=["///" if h else "" for h in panel.hatched], linewidth=0)
         ax.axvline(0, color=INK, linewidth=0.8)
         ax.set_xlim(-scale * 1.6, scale * 1.6)

@@ -266,8 +266,8 @@ def prices(story: Story) -> list[str]:
 
 
 def payments(story: Story) -> list[str]:
-    """Gain-share transfers and settlement payments, when there are any."""
-    frames = [("Gain-share transfers", story.result.table("transfers")),
+    """Payments under agreements and settlement payments, when there are any."""
+    frames = [("Payments under agreements", story.result.table("transfers")),
               ("Settlement", story.settlement)]
     out = []
     for title, frame in frames:

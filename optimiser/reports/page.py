@@ -8,7 +8,9 @@ combined them (`sum` or `mean`). So a test, or a sceptical reader with a script,
 can check every figure against results.json. Figures taken from the instance
 itself (targets) carry `data-instance` instead; net benefit worked out for an
 objective other than net_benefit carries `data-net-benefit` naming the scenario
-(or 'pooled - baseline' for a difference) whose plan it was worked out from.
+(or 'pooled - baseline' for a difference) whose plan it was worked out from. A change
+in an agency's position that equally good plans could move carries its range beneath it
+as `data-low` and `data-high`.
 """
 
 from __future__ import annotations
@@ -22,22 +24,34 @@ import pandas as pd
 from optimiser.analyses.prices import price_sentences
 from optimiser.reports import charts
 from optimiser.reports.story import (
+    AGREEMENT_NAMES,
     APPRAISAL,
     LIMIT_KINDS,
     LIMIT_WORDS,
     Story,
     account_text,
+    agreement_kind,
+    agreement_sentences,
+    change_tolerance,
+    compared_scenarios,
     count,
     discount_sentences,
+    fair_share_notes,
     figure_name,
     gain_text,
     limits_focus,
     limits_sentences,
     narrative,
     net_benefit_paragraph,
+    range_text,
+    ranged,
     rate_name,
+    reading,
+    reads_as,
     robust_sentences,
+    scenario_moves,
     share,
+    signed_money,
     snap,
     uncertainty_sentences,
     years,
@@ -87,6 +101,8 @@ td.num, th.num { text-align: right; }
 td.num { white-space: nowrap; }
 td:first-child { min-width: 9rem; }
 td .sub { display: block; color: var(--muted); font-size: .8rem; }
+td.num .range { white-space: normal; font-size: .9em; }
+.nb { white-space: nowrap; }
 .gain { color: var(--gain); } .loss { color: var(--loss); }
 .ruled::after { content: "*"; color: var(--muted); }
 .badge { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .78rem;
@@ -123,6 +139,7 @@ footer dt { font-weight: 600; } footer dd { margin: 0; word-break: break-all; }
   td.num { white-space: nowrap; }
   td:first-child { min-width: 0; }
   td.source, td code, code { white-space: normal; overflow-wrap: anywhere; word-break: break-word; }
+  table.positions th, table.positions td { overflow-wrap: normal; }
   svg.chart { max-height: 150mm; width: auto; max-width: 100%; }
   details > summary { list-style: none; }
   footer dd { word-break: break-all; }
@@ -154,9 +171,9 @@ def figure(value: float | None, text: str, src: str = "", op: str = "", tag: str
     return f'<{tag} class="{css}"{attrs}>{esc(text)}</{tag}>'
 
 
-def signed(story: Story, value: float) -> str:
-    """Money with a sign: +£1.2m, -£300."""
-    return ("+" if (snap(value) or 0) > 0 else "") + story.money(value)
+def signed(story: Story, value: float, full: bool = False) -> str:
+    """Money with a sign: +£1.2m, -£300 (whole units with `full`: +£1,234,567)."""
+    return signed_money(story, value, full)
 
 
 def write_page(story: Story, path: Path) -> None:
@@ -461,13 +478,16 @@ def outcomes_section(story: Story) -> str:
 
 
 def gains_section(story: Story) -> str:
-    """Each agency's net position in every scenario, and its change in the headline."""
+    """Each agency's net position in every scenario; then, for the headline's pooled
+    scenario and every scenario with an agreement, each agency's change against the
+    reference (three ways where an agreement moves money), each with its range among
+    equally good plans, read by `reading`; what each agreement does and the fair-share
+    notes, in words."""
     names = optimal(story)
     if not names:
         return ""
     svg = charts.svg(lambda: charts.gains_chart(story), "gains")
     gains = story.gains.set_index(["scenario", "agency"])
-    head = story.headline
     rows = []
     for a in story.instance.agencies:
         cells = []
@@ -476,25 +496,84 @@ def gains_section(story: Story) -> str:
             css = "num ruled" if bool(row["decided_by_rule"]) else "num"
             cells.append(figure(row["net"], story.full(row["net"]),
                                 f"scenarios/{n}/agencies/{a}/net", css=css))
-        if head.net_benefit is not None:
-            change = float(gains.loc[(head.pooled, a), "gain"])
-            tone = "gain" if change > 0 else "loss" if change < 0 else ""
-            cells.append(figure(
-                change, ("+" if (snap(change) or 0) > 0 else "") + story.full(change),
-                f"scenarios/{head.pooled}/agencies/{a}/net - "
-                f"scenarios/{head.baseline}/agencies/{a}/net", css=f"num {tone}"))
         rows.append(f"<tr><td>{esc(story.name('agencies', a))}</td>{''.join(cells)}</tr>")
-    last = (f"<th class=num>Change<br>{esc(head.pooled)} against {esc(head.baseline)}</th>"
-            if head.net_benefit is not None else "")
+    shown = compared_scenarios(story)
+    others = [(s.name, fair_share_notes(story, s.name)) for s in story.result.scenarios
+              if s.status == "optimal" and s.name not in shown]
+    notes = "".join(f'<p class="note">In {esc(n)}: {esc(note)}</p>'
+                    for n, said in others for note in said)
     return ('<section id="gains"><h2>Who gains and who loses</h2>'
             + figure_block("gains", svg, "Each agency's change in net position (present value of "
                      "savings minus spend, plus transfers) against the scenario it is "
-                     "compared with. Hatched: decided by rule.")
+                     "compared with, after any agreement. Hatched: equally good plans could "
+                     "change it; grey: they could make it a gain or a loss.")
+            + "".join(compared_table(story, n) for n in shown)
+            + "<h3>Net position in every scenario</h3>"
             + '<table id="gains-table">'
-            + per_scenario_head("Agency (net position, PV)", names, last)
+            + per_scenario_head("Agency (net position, PV)", names)
             + f"<tbody>{''.join(rows)}</tbody></table>"
             + '<p class="note">* decided by rule: plans with the same optimal objective give '
-            "this agency other positions; see 'Figures chosen by rule'.</p></section>")
+            "this agency other positions; see 'Figures chosen by rule'.</p>"
+            + notes + "</section>")
+
+
+def compared_table(story: Story, name: str) -> str:
+    """One scenario's agencies against its reference: the reference position, then the
+    scenario's position and the change (no agreement), or where the plan leaves each, what
+    the agreement moves and where it ends; every change with its range among equally good
+    plans beneath it (also as data-low and data-high) where it has one, and how the reports
+    read it (`reads_as`). The agreement's sentences and the fair-share notes follow."""
+    rows = story.gains[story.gains["scenario"] == name]
+    ref = str(rows["reference"].iloc[0])
+    tol = change_tolerance(rows["gain"])
+    agreed = scenario_moves(story, name)
+    body = []
+    for r in rows.itertuples(index=False):
+        a = r.agency
+        net = f"scenarios/{name}/agencies/{a}/net"
+        cells = [figure(r.reference_net, story.full(r.reference_net),
+                        f"scenarios/{ref}/agencies/{a}/net")]
+        if agreed:
+            at = f"scenarios/{name}/agreement/positions/{a}"
+            cells += [change_cell(story, r.plan, r.plan_low, r.plan_high, tol,
+                                  f"{at}/plan - {at}/reference", toned=False),
+                      figure(r.moves, signed(story, r.moves, full=True), f"{at}/moves")]
+        else:
+            css = "num ruled" if bool(r.decided_by_rule) else "num"
+            cells.append(figure(r.net, story.full(r.net), net, css=css))
+        cells.append(change_cell(story, r.gain, r.gain_low, r.gain_high, tol,
+                                 f"{net} - scenarios/{ref}/agencies/{a}/net"))
+        cells.append(f"<td>{esc(reads_as(story, r.gain, r.gain_low, r.gain_high, tol, True))}"
+                     "</td>")
+        body.append(f"<tr><td>{esc(story.name('agencies', a))}</td>{''.join(cells)}</tr>")
+    heads = ([ref + " (PV)", "The plan leaves it", "The agreement moves", "It ends"] if agreed
+             else [ref + " (PV)", name + " (PV)", "Change"])
+    head = ("<thead><tr><th>Agency</th>" + "".join(f"<th class=num>{esc(h)}</th>" for h in heads)
+            + "<th>Reads as</th></tr></thead>")
+    kind = agreement_kind(story, name)
+    title = (f"{name} against {ref}" + (f"; agreement: {AGREEMENT_NAMES.get(kind, kind)}"
+                                        if kind else ""))
+    said = "".join(f"<p>{esc(t)}</p>" for t in agreement_sentences(story, name))
+    notes = "".join(f'<p class="note">{esc(t)}</p>' for t in fair_share_notes(story, name))
+    return (f"<h3>{esc(title)}</h3>{said}"
+            f'<table id="positions-{esc(name)}" class="positions">{head}'
+            f"<tbody>{''.join(body)}</tbody></table>{notes}")
+
+
+def change_cell(story: Story, change: float, low: float, high: float, tol: float, src: str,
+                toned: bool = True) -> str:
+    """A change in position: its figure, coloured as `reading` reads it (`toned`), with its
+    range among equally good plans beneath it where it has one (data-low, data-high)."""
+    read = reading(change, low, high, tol)
+    css = "num" + (f" {read}" if toned and read in ("gain", "loss") else "")
+    text = esc(signed(story, change, full=True))
+    if ranged(low, high, tol):  # each figure kept whole on its line (`.nb`)
+        ends = range_text(story, low, high, True).split(" to ")
+        text += (f'<span class="sub range" data-low="{float(low)!r}" '
+                 f'data-high="{float(high)!r}"><span class="nb">{esc(ends[0])} to</span> '
+                 f'<span class="nb">{esc(ends[1])}</span></span>')
+    return (f'<td class="{css}" data-value="{float(change)!r}" data-src="{esc(src)}">'
+            f"{text}</td>")
 
 
 def graph_section(story: Story) -> str:
@@ -801,7 +880,7 @@ def prices_section(story: Story) -> str:
 
 
 def settlement_section(story: Story) -> str:
-    """Gain-share transfers, settlement payments and fair shares."""
+    """Payments under agreements, settlement payments and fair shares."""
     transfers = story.result.table("transfers")
     parts = []
     if not transfers.empty:
@@ -809,7 +888,7 @@ def settlement_section(story: Story) -> str:
         rows = [_payment(story, r["scenario"], r["from"], r["to"], r["amount"],
                          f"scenarios/{r['scenario']}/transfers/{r['n']}/amount")
                 for r in numbered.to_dict("records")]
-        parts.append(_payments_table("Gain-share transfers", "transfers-table", rows))
+        parts.append(_payments_table("Payments under agreements", "transfers-table", rows))
     if not story.settlement.empty:
         rows = [_payment(story, r["scenario"], r["from"], r["to"], r["amount"], r["src"])
                 for r in story.settlement.to_dict("records")]

@@ -106,7 +106,8 @@ class Story:
     """scenario, outcome, achieved (mean a year), target (mean a year), met (every year)"""
     gains: pd.DataFrame
     """scenario, reference, agency, net, reference_net, gain, decided_by_rule,
-    position, position_min, position_max"""
+    position, position_min, position_max, plan, plan_low, plan_high, moves, gain_low,
+    gain_high (`gains_table`)"""
     spending: pd.DataFrame
     """scenario, intervention, fenced, pooled, amount (cash over the plan)"""
     prices: pd.DataFrame
@@ -342,6 +343,11 @@ def gains_table(result: RunResult) -> pd.DataFrame:
         mine = (frame["scenario"] == s.name).to_numpy()
         if not isinstance(agreed, dict) or not mine.any():
             continue
+        at = agreed["positions"]  # the agreement's own figures, as results.json has them
+        agencies_of = frame.loc[mine, "agency"].tolist()
+        frame.loc[mine, "moves"] = [float(at[a]["moves"]) for a in agencies_of]
+        frame.loc[mine, "plan"] = [float(at[a]["plan"]) - float(at[a]["reference"])
+                                   for a in agencies_of]
         rows = frame[mine]
         shares = agreed.get("shares") or {}
         low, high = agreed_range(
@@ -1008,25 +1014,31 @@ def fair_share_notes(story: Story, scenario: str) -> list[str]:
                      f"{'gain' if many else 'gains'} because the others' pooled money buys "
                      f"services that save {them} money.")
         else:
+            shown = (exact_money(story, phi) if money_shares else story.objective_text(phi))
             text += (f", but {its} fair (Shapley) share of the gain is only "
-                     f"{story.objective_text(phi)}: what the money {it} may pool adds, on "
+                     f"{shown}: what the money {it} may pool adds, on "
                      "average, to what each group of partners achieves without it. The rest "
                      f"of {its} gain comes from the others' pooled money buying services that "
                      f"save {them} money.")
         passed = r.plan - kept
         if passed > tol:
             keep = ("" if abs(kept) <= tol else
-                    f", keeping {story.money(kept)}" + (
+                    f", keeping {exact_money(story, kept)}" + (
                         "" if abs(kept - phi) <= tol * max(1.0, abs(phi)) or not money_shares
                         else f", {its} share scaled to the cash the plan gains"))
             text += (f" A fair settlement (agreement: fair_shares) would ask {them} to pass on "
                      + (f"{its} gain of {story.money(r.plan)}" if not keep else
                         f"{story.money(passed)} of {its} gain")
-                     + f"{keep} to the partners whose money made it.")
+                     + f" to the partners whose money made it{keep}.")
             if fair and r.moves < -tol:
                 text += f" This scenario's agreement does so: it moves {story.money(-r.moves)}."
         said.append(text)
     return said
+
+
+def exact_money(story: Story, value: float) -> str:
+    """Short money, to the penny below 100 units (£2.50; £1.23m)."""
+    return pence(value, story.currency) if abs(value) < 100 else story.money(value)
 
 
 def scenario_moves(story: Story, scenario: str) -> bool:

@@ -538,6 +538,11 @@ def gains_lines(story: Story, s: ScenarioResult, ref: ScenarioResult,
                                    for a in agencies]),
             Column("agreement moves", [_signed(story, rows[a]["moves"]) for a in agencies])]
         columns[-1] = Column("ends", [_signed(story, gap[a]) for a in agencies])
+    rows_of = story.gains[story.gains["scenario"] == s.name].set_index("agency")
+    tol = told.change_tolerance(rows_of["gain"])
+    columns.append(Column("reads as", [
+        told.reads_as(story, float(rows_of.loc[a, "gain"]), float(rows_of.loc[a, "gain_low"]),
+                      float(rows_of.loc[a, "gain_high"]), tol) for a in agencies], right=False))
     if shares is not None:
         columns.append(Column("Shapley share", [story.money(shares.get(a, 0.0))
                                                 for a in agencies]))

@@ -319,15 +319,16 @@ def _positions_block(story: Story, sheet: Sheet, row: int) -> int:
         if head.net_benefit is not None:
             mine = gains[gains["scenario"] == head.pooled].set_index("agency")
             tol = change_tolerance(mine["gain"])
+            # keyed apart from the scenario columns (a scenario may be called 'gain')
             for key in ("gain", "gain_low", "gain_high"):
-                frame[key] = frame["agency"].map(mine[key])
-            frame["reads"] = [reads_as(story, mine.loc[a, "gain"], mine.loc[a, "gain_low"],
-                                       mine.loc[a, "gain_high"], tol) for a in frame["agency"]]
-            columns += [Column(f"Change, {head.pooled} against {head.baseline}", "gain",
+                frame[f"{key}:"] = frame["agency"].map(mine[key])
+            frame["reads:"] = [reads_as(story, mine.loc[a, "gain"], mine.loc[a, "gain_low"],
+                                        mine.loc[a, "gain_high"], tol) for a in frame["agency"]]
+            columns += [Column(f"Change, {head.pooled} against {head.baseline}", "gain:",
                                "money"),
-                        Column("Least among equally good plans", "gain_low", "money"),
-                        Column("Greatest among equally good plans", "gain_high", "money"),
-                        Column("Reads as", "reads")]
+                        Column("Least among equally good plans", "gain_low:", "money"),
+                        Column("Greatest among equally good plans", "gain_high:", "money"),
+                        Column("Reads as", "reads:")]
     return sheet.table(row + 1, frame, columns)
 
 
@@ -488,10 +489,11 @@ def cash_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
 
 
 def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
-    """Gain-share transfers, settlement payments and fair (Shapley) shares, side by side."""
+    """Payments under agreements, settlement payments and fair (Shapley) shares, side by
+    side."""
     sheet = _sheet(book, "Transfers", formats)
     blocks = [
-        ("Gain-share transfers (PV)", story.result.table("transfers"),
+        ("Payments under agreements (PV)", story.result.table("transfers"),
          [Column("Scenario", "scenario"), Column("From", "from"), Column("To", "to"),
           Column("Amount", "amount", "money")]),
         ("Settlement payments (PV)", story.settlement,
@@ -506,7 +508,7 @@ def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> No
     ]
     col = 0
     for title, frame, columns in blocks:
-        empty = ": none" if title.startswith("Gain") else ": not computed in this run"
+        empty = ": none" if title.startswith("Payments") else ": not computed in this run"
         sheet.cell(0, col, title + (empty if frame.empty else ""), "heading", fit=False)
         sheet.table(1, frame, columns, col=col)
         col += len(columns) + 1
