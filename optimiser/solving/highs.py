@@ -898,16 +898,10 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
         lower[conditions.columns] = upper[conditions.columns] = conditions.column_values
         row_lower[conditions.rows] = row_upper[conditions.rows] = conditions.row_values
     a = _matrix(model, hold)
-    scaled, root, free = _scaled_qp(a, lower, upper, row_lower, row_upper,
-                                    np.asarray(sizes, dtype=float))
-    scaled.run()
-    status = scaled.getModelStatus()
-    iterations = int(scaled.getInfo().qp_iteration_count)
-    if status != highspy.HighsModelStatus.kOptimal:
+    found, iterations = _scaled_qp(a, lower, upper, row_lower, row_upper,
+                                   np.asarray(sizes, dtype=float))
+    if found is None:
         return x, iterations, False
-    w = lower / root  # a fixed column sits at its bound
-    w[free] = _snapped(scaled, np.array(scaled.getSolution().col_value, dtype=float))
-    found = root * w
     worst = plan_accuracy(lp, found)["max_relative_violation"]
     if not (_keeps(lp, "objective", found, x) and _keeps(lp, "least_pooling", found, x)
             and worst <= max(DECIDED_EXACT, plan_accuracy(lp, x)["max_relative_violation"])):
@@ -940,23 +934,26 @@ limit that depends on the model alone, never on the machine)."""
 
 
 def _scaled_qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
-               row_upper: np.ndarray,
-               sizes: np.ndarray) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
+               row_upper: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray | None, int]:
     """The QP of `decided_plan` in scaled columns w_j = v_j / sqrt(c_j): minimise
     sum_j w_j^2 (Hessian 2I) subject to row_lower <= A v <= row_upper and the column
     bounds, with column j of A multiplied by sqrt(c_j) and each row divided by its
     largest coefficient. The same plans and minimiser (v = sqrt(c) w), but HiGHS's
     absolute tolerances then mean the same on every row and column, whatever the
     figures' sizes, and no regularisation is needed (HiGHS adds 1e-7 by default, which
-    would outweigh sizes in the millions).
+    would outweigh sizes in the millions). Returns the plan v (None unless HiGHS solved
+    every part to optimality) and the QP iterations.
 
     Only the free columns are handed over (`_free_part`): a column the earlier stages
     hold at a bound (lower = upper) is a constant, moved into the row bounds, and a row
     left with no free column is dropped; the minimiser over the free columns is the
     same, and HiGHS's active-set QP solver, whose work grows with the columns and rows
     it holds, is about ten times faster (on a Birmingham-sized place three quarters of
-    the columns are held). Returns the HiGHS holding it, sqrt(c) and the free columns'
-    indices (in the order of the QP's columns)."""
+    the columns are held). The free columns then fall into independent parts
+    (`qp_parts`); the objective is a sum over columns, so the minimiser is each part's
+    own, and the parts are solved apart in batches of up to QP_BATCH columns: on a
+    place of 750 interventions and 250 streams, 2,320 parts of at most 82 columns,
+    solved in about a tenth of the time the free columns took as one QP."""
     root = np.sqrt(sizes)
     a = a.scaled(np.ones(a.shape[0]), root)
     biggest = a.row_largest()
@@ -964,15 +961,79 @@ def _scaled_qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.n
     a = a.scaled(1.0 / biggest, np.ones(a.shape[1]))
     a, w_lower, w_upper, r_lower, r_upper, free = _free_part(
         a, lower / root, upper / root, row_lower / biggest, row_upper / biggest)
+    w = lower / root  # a fixed column sits at its bound
+    iterations = 0
+    for columns, rows, part in qp_parts(a):
+        h = _qp(part, w_lower[columns], w_upper[columns], r_lower[rows], r_upper[rows])
+        h.run()
+        iterations += int(h.getInfo().qp_iteration_count)
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, iterations
+        w[free[columns]] = _snapped(h, np.array(h.getSolution().col_value, dtype=float))
+    return root * w, iterations
+
+
+QP_BATCH = 500
+"""Most columns in one batch of the decided plan's QP (`qp_parts`), unless one part alone
+has more: a number of the model alone, never of the machine."""
+
+
+def qp_parts(a: Entries) -> list[tuple[np.ndarray, np.ndarray, Entries]]:
+    """The independent parts of the rows A w and their columns, in batches: each batch's
+    columns, rows and entries (renumbered within the batch, in row then column order).
+
+    Column j and row i are linked where a_ij != 0; a part is a connected set of them
+    (labels spread by the least column index in reach until nothing changes). Parts are
+    taken in the order of their least column and gathered into batches of up to
+    QP_BATCH columns, so the batches depend on the model alone. A column in no row is a
+    part of its own."""
+    m, n = a.shape
+    label = np.arange(n)
+    while True:
+        row_label = np.full(m, n)
+        np.minimum.at(row_label, a.rows, label[a.cols])
+        spread = label.copy()
+        np.minimum.at(spread, a.cols, row_label[a.rows])
+        if np.array_equal(spread, label):
+            break
+        label = spread[spread]  # jump along chains: label[j] <= j always
+    first, part = np.unique(label, return_inverse=True)  # parts in order of least column
+    width = np.bincount(part, minlength=len(first))
+    batch = np.zeros(len(first), dtype=np.int64)
+    current, filled = 0, 0
+    for p, size in enumerate(width.tolist()):
+        if filled and filled + size > QP_BATCH:
+            current, filled = current + 1, 0
+        batch[p] = current
+        filled += size
+    column_batch = batch[part]
+    row_batch = np.zeros(m, dtype=np.int64)
+    row_batch[a.rows] = column_batch[a.cols]
+    entry_batch = column_batch[a.cols]
+    out = []
+    for b in range(current + 1):
+        columns = np.flatnonzero(column_batch == b)
+        rows = np.flatnonzero(row_batch == b)
+        kept = np.flatnonzero(entry_batch == b)
+        out.append((columns, rows, Entries(
+            np.searchsorted(rows, a.rows[kept]), np.searchsorted(columns, a.cols[kept]),
+            a.vals[kept], (len(rows), len(columns)))))
+    return out
+
+
+def _qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
+        row_upper: np.ndarray) -> highspy.Highs:
+    """A HiGHS holding the QP minimise sum_j w_j^2 (Hessian 2I) subject to
+    row_lower <= A w <= row_upper and lower <= w <= upper."""
     m, n = a.shape
     start, index, value = a.columnwise()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, m
     lp.col_cost_ = np.zeros(n)
-    lp.col_lower_ = w_lower
-    lp.col_upper_ = w_upper
-    lp.row_lower_ = r_lower
-    lp.row_upper_ = r_upper
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = start
     lp.a_matrix_.index_ = index
@@ -990,7 +1051,7 @@ def _scaled_qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.n
     hessian.index_ = np.arange(n, dtype=np.int32)
     hessian.value_ = np.full(n, 2.0)
     h.passHessian(hessian)
-    return h, root, free
+    return h
 
 
 def _free_part(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
@@ -1056,6 +1117,15 @@ def set_row_lower(lp: CompiledLP, rows: np.ndarray, values: np.ndarray) -> None:
         lp.highs.changeRowsBounds(  # type: ignore[attr-defined]  # not in highspy's stubs
             len(rows), rows.astype(np.int32), values.astype(float),
                                   np.full(len(rows), highspy.kHighsInf))
+
+
+def set_row_bounds(lp: CompiledLP, rows: np.ndarray, lower: np.ndarray,
+                   upper: np.ndarray) -> None:
+    """Set the (lower, upper) bounds of some rows, as arrays; HiGHS keeps its basis."""
+    if len(rows):
+        lp.highs.changeRowsBounds(  # type: ignore[attr-defined]  # not in highspy's stubs
+            len(rows), np.asarray(rows, dtype=np.int32), np.asarray(lower, dtype=float),
+            np.asarray(upper, dtype=float))
 
 
 def resolve(
