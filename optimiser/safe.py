@@ -81,7 +81,9 @@ def write_csv(frame: pd.DataFrame, path: Path, float_format: str | None = "%.10g
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = [cell_text(v) if isinstance(v, str) else v for v in safe[column]]
+            values = safe[column].tolist()
+            texts = {v: cell_text(v) for v in {v for v in values if isinstance(v, str)}}
+            safe[column] = [texts[v] if isinstance(v, str) else v for v in values]
     safe.columns = [cell_text(c) if isinstance(c, str) else c for c in safe.columns]
     safe.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
 

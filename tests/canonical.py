@@ -17,11 +17,13 @@ from typing import Any
 Path = tuple[Any, ...]
 
 IGNORED = frozenset({"sha256", "tables", "timings", "tool", "file", "path", "message", "note",
-                     "rank", "nodes"})
+                     "rank", "basis", "nodes"})
 """Keys whose values are not figures of the place: the file's hash (a reordered file is
 another file), timings, the tool, paths, words (messages quote figures but read in the
-instance's order), ranks (their order among equal figures is a listing) and the nodes
-HiGHS's branch and bound took (how it searched, not what it found)."""
+instance's order; a limit's basis is read from the comments beside its figure, which a
+file rewritten in another order does not carry), ranks (their order among equal figures
+is a listing) and the nodes HiGHS's branch and bound took (how it searched, not what it
+found)."""
 
 
 def canonical(document: Any, path: Path = ()) -> dict[Path, Any]:

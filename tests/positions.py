@@ -212,6 +212,11 @@ def check_markdown(text: str, doc: dict[str, Any], names: dict[str, str],
             problems.append(f"{p.scenario}/{p.agency} reads {reads}")
         if cells[0] != pounds(p.reference, sign=False):
             problems.append(f"{p.scenario}/{p.agency} reference {cells[0]}")
+        if p.spans_zero and not agreed:  # the headline's sentence says the same
+            name = names[p.agency]
+            problems += [f"{p.scenario}/{p.agency}: '{name} {verb}' in the summary"
+                         for verb in ("gains £", "gain £", "loses £", "lose £")
+                         if f"{name} {verb}" in text]
     return problems
 
 
@@ -232,7 +237,7 @@ CHANGE = re.compile(
     r'<td class="num[^"]*" data-value="([^"]+)" data-src="scenarios/([^/"]+)/'
     r'(?:agencies/([^/"]+)/net - scenarios/[^/"]+/agencies/[^/"]+/net|'
     r'agreement/positions/([^/"]+)/plan - [^"]+)">[^<]*'
-    r'(?:<span class="sub range" data-low="([^"]+)" data-high="([^"]+)">([^<]*)</span>)?'
+    r'(?:<span class="sub range" data-low="([^"]+)" data-high="([^"]+)">(.*?)</span>)?'
     r"</td>(?:<td>([^<]*)</td>)?")
 """A change cell of report.html's who-gains tables: its value, scenario, agency (where it
 ends, or where the plan leaves it), its range where it has one, and the reading after it."""
@@ -248,7 +253,8 @@ def check_page(text: str, doc: dict[str, Any]) -> list[str]:
     for m in CHANGE.finditer(text):
         value, scenario, ends_of, plan_of, low, high, shown, reads = m.groups()
         key = (scenario, ends_of or plan_of, "ends" if ends_of else "plan")
-        found[key] = (float(value), low, high, html.unescape(shown or ""),
+        shown = re.sub(r"<[^>]+>", "", shown or "")  # the figures' own spans
+        found[key] = (float(value), low, high, html.unescape(shown),
                       html.unescape(reads or ""))
     problems = []
     for p in positions(doc):

@@ -171,3 +171,50 @@ def test_what_limits_the_plan_as_worked_by_hand(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
     lower = run(path, ranges=False).scenarios[0].objective
     assert lower - result.scenarios[0].objective == pytest.approx(low["gain"], rel=1e-9)
+
+
+# A degenerate limit, by hand (H = 1, r = 0, net benefit = savings - cost). One NHS trust:
+#   a: 10 a unit, saves 15 (+5 a unit), at most 10 units, paid only from `small` (budget 100)
+#   b: 1 a unit, saves 3 (+2 a unit), at most 5 units, paid only from `big` (budget 1000)
+# The plan buys 10 of a and 5 of b: objective 10 * 5 + 5 * 2 = 60. At x_a = 10 a's cap and
+# small's budget both bind (100 / 10 = 10 units): a corner where HiGHS's duals may put a's
+# price on the cap (5) or on the budget (0.5 a pound), or split it. The rates do not:
+#   a's cap one unit wider (11): small still buys only 10       -> gain 0
+#   a's cap one unit narrower (9): 1 unit of a lost              -> loss 5
+#   small's budget 1 more (101): the cap still stops a at 10     -> gain 0
+#   small's budget 1 less (99): 9.9 units of a, 0.1 unit lost    -> loss 0.5
+# so both are 'degenerate'. b's cap binds alone: one unit either way moves 2 -> 'binding'.
+# big's budget is not reached (it spends 5 of 1000).
+DEGENERATE = {
+    "name": "A cap and a budget that meet", "start_year": 2010, "years": 1,
+    "discount_rate": 0.0, "objective": "net_benefit",
+    "agencies": {"nhs": {"name": "NHS trust"}},
+    "streams": {"small": {"agency": "nhs", "budget": 100, "ring_fence": ["a"]},
+                "big": {"agency": "nhs", "budget": 1000, "ring_fence": ["b"]}},
+    "interventions": {
+        "a": {"agency": "nhs", "unit_cost": 10, "max_units": 10, "savings": {"nhs": 15}},
+        "b": {"agency": "nhs", "unit_cost": 1, "max_units": 5, "savings": {"nhs": 3}},
+    },
+    "scenarios": {"ring_fenced": {"pooling": False}},
+}
+
+
+def test_a_degenerate_limit_has_two_rates_as_worked_by_hand(tmp_path: Path) -> None:
+    from optimiser.analyses import run_analyses
+
+    path = tmp_path / "corner.yaml"
+    path.write_text(yaml.safe_dump(DEGENERATE, sort_keys=False), encoding="utf-8")
+    result = run(path, ranges=False)
+    assert result.scenarios[0].objective == pytest.approx(60)
+    run_analyses(result, ["limits"])
+    found = {(e["kind"], e["item"]): e for e in
+             result.analyses["limits"]["ring_fenced"]["limits"]}
+    assert set(found) == {("max_units", "a"), ("budget", "small"), ("max_units", "b")}
+    cap, budget, other = found["max_units", "a"], found["budget", "small"], found[
+        "max_units", "b"]
+    assert (cap["gain"], cap["loss"]) == (pytest.approx(0, abs=1e-9), pytest.approx(5))
+    assert (budget["gain"], budget["loss"]) == (pytest.approx(0, abs=1e-9),
+                                                pytest.approx(0.5))
+    assert cap["pricing"] == budget["pricing"] == "degenerate"
+    assert (other["gain"], other["loss"], other["pricing"]) == (
+        pytest.approx(2), pytest.approx(2), "binding")

@@ -11,6 +11,7 @@ and run nothing.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import networkx as nx
@@ -40,7 +41,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+@functools.cache
 def modules() -> dict[str, Path]:
+    """Every module of the project (read once a session: no test changes the files)."""
     found = {}
     for top in ("optimiser", "models"):
         for path in sorted((ROOT / top).rglob("*.py")):
@@ -83,6 +86,12 @@ def stage_of(name: str) -> int:
 
 
 def graph() -> nx.DiGraph:
+    """Module -> the project modules it imports (a fresh copy: a test may change it)."""
+    return _graph().copy()
+
+
+@functools.cache
+def _graph() -> nx.DiGraph:
     g = nx.DiGraph()
     for name, path in modules().items():
         g.add_node(name)

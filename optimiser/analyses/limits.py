@@ -1,24 +1,31 @@
 """What limits the plan: every binding cap, minimum, target, floor and budget, with its price.
 
 A plan sits where its limits put it. For every scenario with a plan this lists each limit
-the plan reaches and what relaxing it by one unit would gain, from HiGHS's duals at the
-scenario's optimum (the machinery of `optimiser.analyses.prices`):
+the plan reaches (within BIND_TOL) and what one unit more room would gain:
 
-- `max_units` (cap) of intervention i, binding in the years where x_it = max_units_it:
-  gain = G * sum_t y_it over those years, y_it the column dual of x_it (d z* / d max_units_it);
-- `min_units` (minimum), where x_it = min_units_it > 0: gain = -G * sum_t y_it (lowering the
-  minimum by one unit a year);
-- `target` of outcome k, where sum_i e_ik x_it = target_kt: gain = -G * sum_t y_kt, y_kt the
-  target row's dual (lowering the target by one unit a year);
-- `max_net_cost` (floor) of agency a, where P_a = -max_net_cost_a: gain = -G * y_a (letting the
+- `max_units` (cap) of intervention i, in the years where x_it = max_units_it;
+- `min_units` (minimum), where x_it = min_units_it > 0 (room: a lower minimum);
+- `target` of outcome k, where sum_i e_ik x_it = target_kt (room: a lower target);
+- `max_net_cost` (floor) of agency a, where P_a = -max_net_cost_a (room: letting the
   agency lose one unit more, present value: not a year);
-- `budget` of stream s, where it spends all of budget_st: gain = G * sum_t y_st (one more
-  unit of money a year).
+- `budget` of stream s, where it spends all of budget_st (room: one more unit of money).
 
-G is +1 for the maximised objectives and -1 for `cost`, so a gain is a rise in net benefit or
-weighted outcomes, or a fall in cost, in the objective's own units. HiGHS's row and column
-duals are d z* / d (bound) in the objective's sense (`optimiser.solving.highs.row_duals`);
-where the optimum is degenerate the dual is one of the valid rates. Each limit says whether
+The price is a property of the place, not of the vertex HiGHS lands on (`one_sided_rates`):
+with z*(b) the optimal objective as a function of the limit's bounds b (every year it
+binds moved together, one unit each: the direction delta), the `gain` is the rate at which
+the objective improves with more room and the `loss` the rate at which it worsens with
+less,
+
+    gain = G * lim_{e -> 0+} (z*(b + e delta) - z*(b)) / e
+    loss = G * lim_{e -> 0+} (z*(b) - z*(b - e delta)) / e
+
+(G = +1 for the maximised objectives, -1 for `cost`, so a gain is a rise in net benefit or
+weighted outcomes, or a fall in cost, in the objective's own units). Both are unique: z*
+is piecewise linear in b. Where the plan is not degenerate at the limit they are equal,
+the limit's one shadow price (`pricing` 'binding'; 'reached' where both are 0); where it
+meets other limits at a corner, HiGHS's dual is any of a range of values and the two
+differ (`pricing` 'degenerate': relaxing it alone gains less than tightening it loses);
+where tightening leaves no plan, `loss` is None (`pricing` 'edge'). Each limit says whether
 the figure behind it is sourced or an assumption (`figure_basis`): a comment beside it in
 the instance, or the named figure it is written with. A plan with set-up decisions (binary
 variables) is priced with them fixed at its optimum: which services run stays as it is.
@@ -26,6 +33,7 @@ variables) is priced with them fixed at its optimum: which services run stays as
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -35,7 +43,14 @@ from models.pooling import PlaceData
 from optimiser.inputs.assumptions import assumptions
 from optimiser.inputs.yamlsource import Source
 from optimiser.pipeline import RunResult
-from optimiser.solving.highs import column_lookup, fixed_integers, reoptimise, row_duals
+from optimiser.solving.highs import (
+    CompiledLP,
+    column_lookup,
+    fixed_integers,
+    reoptimise,
+    set_column_bounds,
+    set_row_bounds,
+)
 from optimiser.solving.results import ScenarioResult
 
 BIND_TOL = 1e-7
@@ -43,8 +58,23 @@ BIND_TOL = 1e-7
 MOSTLY_CAPS = 0.5
 """The plan is 'mostly the caps' when more than this share of the interventions it buys
 sit at their cap in some year."""
-LIMIT_COLUMNS = ["scenario", "kind", "item", "years", "gain", "unit", "figure", "basis",
-                 "note"]
+STEP = 1e-5
+"""The first step a limit's bounds are moved by to find its rates, relative to the limit's
+size (at least one unit); a step that leaves the linear piece of z* is cut tenfold."""
+STEPS = 6
+"""How many steps, each ten times shorter, `one_sided_rates` tries."""
+ON_PIECE = 1e-7
+"""A step stays on z*'s linear piece when z* moves by the duals' prediction to within this
+share of the move (and 1e-9 of the objective)."""
+SAME_RATE = 1e-7
+"""Gain and loss are one price when they agree to this share (and 1e-9 absolute)."""
+LIMIT_COLUMNS = ["scenario", "kind", "item", "years", "gain", "loss", "pricing", "unit",
+                 "figure", "basis", "note"]
+ROOM = {"max_units": ("x", True, 1.0), "min_units": ("x", False, -1.0),
+        "target": ("target", False, -1.0), "max_net_cost": ("floor", False, -1.0),
+        "budget": ("budget", True, 1.0)}
+"""kind -> (the model's column or row, whether the limit is its upper bound, the sign of
+more room): caps and budgets give room upwards, minimums, targets and floors downwards."""
 
 
 def limits(result: RunResult) -> dict[str, Any]:
@@ -75,46 +105,42 @@ def scenario_limits(s: ScenarioResult, result: RunResult, table: pd.DataFrame,
     assert data is not None
     inst = result.instance
     start = inst.start_year
-    duals = _duals(s)
-    gain_sign = -1.0 if data.objective == "cost" else 1.0
     shape = (len(data.interventions), data.years)
     x = s.allocation["units"].to_numpy(dtype=float).reshape(shape)
     found: list[dict[str, Any]] = []
+    where: list[list[tuple[int, ...]]] = []
 
-    def add(kind: str, item: str, years: np.ndarray, duals_: np.ndarray | None,
-            direction: float, unit: str, path: tuple[str, ...]) -> None:
+    def add(kind: str, item: str, years: np.ndarray, index: tuple[int, ...], unit: str,
+            path: tuple[str, ...], yearly: bool = True) -> None:
         if not years.any():
             return
-        gain = None if duals_ is None else float(gain_sign * direction * duals_[years].sum())
         basis, note = figure_basis(table, source, path)
         found.append({"kind": kind, "item": item,
-                      "years": [int(start + t) for t in np.flatnonzero(years)],
-                      "gain": None if gain is None else gain + 0.0, "unit": unit,
+                      "years": [int(start + t) for t in np.flatnonzero(years)] if yearly
+                      else [],
+                      "gain": None, "loss": None, "pricing": None, "unit": unit,
                       "figure": ".".join(path), "basis": basis, "note": note})
+        where.append([(*index, int(t)) for t in np.flatnonzero(years)] if yearly
+                     else [index])
 
-    col = duals["columns"] if duals else None
     for i, item in enumerate(data.interventions):
         unit = inst.interventions[item].unit or "unit"
         finite = np.isfinite(data.max_units[i])
         cap = np.where(finite, data.max_units[i], 0.0)
         at_cap = finite & (x[i] >= cap - BIND_TOL * np.maximum(1.0, np.abs(cap)))
-        add("max_units", item, at_cap, None if col is None else col[i], 1.0,
-            f"{unit} a year", ("interventions", item, "max_units"))
+        add("max_units", item, at_cap, (i,), f"{unit} a year",
+            ("interventions", item, "max_units"))
         low = data.min_units[i]
         at_min = (low > 0) & (x[i] <= low + BIND_TOL * np.maximum(1.0, low)) & ~at_cap
-        add("min_units", item, at_min, None if col is None else col[i], -1.0,
-            f"{unit} a year", ("interventions", item, "min_units"))
+        add("min_units", item, at_min, (i,), f"{unit} a year",
+            ("interventions", item, "min_units"))
     achieved = s.outcomes["achieved"].to_numpy(dtype=float).reshape(len(data.outcomes),
                                                                       data.years)
     for k, outcome in enumerate(data.outcomes):
         target = data.target[k]
-        row = duals["target"][k] if duals else None
         met = ~np.isnan(target) & (achieved[k] <= np.nan_to_num(target) + BIND_TOL * np.maximum(
             1.0, np.abs(np.nan_to_num(target))))
-        if row is not None:
-            met |= ~np.isnan(target) & (np.abs(row) > 0)
-        add("target", outcome, met, row, -1.0, "a year",
-            ("outcomes", outcome, "target"))
+        add("target", outcome, met, (k,), "a year", ("outcomes", outcome, "target"))
     position = dict(zip(s.agencies["agency"], s.agencies["position"], strict=True))
     money = max(1.0, float(np.abs(s.agencies[["spend", "savings"]].to_numpy()).max(initial=0)))
     for a, agency in enumerate(data.agencies):
@@ -122,32 +148,25 @@ def scenario_limits(s: ScenarioResult, result: RunResult, table: pd.DataFrame,
         if np.isnan(floor):
             continue
         on = position[agency] <= floor + BIND_TOL * money
-        row = None
-        if duals:
-            row = np.zeros(data.years)
-            row[0] = duals["floor"][a]
-            on = on or bool(abs(row[0]) > 0)
-        before = len(found)
-        add("max_net_cost", agency, np.array([on] + [False] * (data.years - 1)), row, -1.0,
-            f"{inst.currency} of loss (present value, once)", ("agencies", agency,
-                                                              "max_net_cost"))
-        if len(found) > before:
-            found[-1]["years"] = []  # a floor holds over the whole plan, not a year
+        add("max_net_cost", agency, np.array([on]), (a,),
+            f"{inst.currency} of loss (present value, once)",
+            ("agencies", agency, "max_net_cost"), yearly=False)
     spent = _stream_spend(s, data)
     for n, stream in enumerate(data.streams):
         budget = data.budget[n]
         full = spent[n] >= budget - BIND_TOL * np.maximum(1.0, budget)
-        row = duals["budget"][n] if duals else None
-        if row is not None:
-            full |= np.abs(row) > 0
-        add("budget", stream, full, row, 1.0, f"{inst.currency} a year",
+        add("budget", stream, full, (n,), f"{inst.currency} a year",
             ("streams", stream, "budget"))
+    rates = _rates(s, [(e["kind"], w) for e, w in zip(found, where, strict=True)])
+    for entry, pair in zip(found, rates or [], strict=False):
+        gain, loss = pair
+        entry.update(gain=gain, loss=loss, pricing=pricing(gain, loss))
     bought = [i for i in range(len(data.interventions)) if x[i].any()]
     capped = [e for e in found if e["kind"] == "max_units"]
     assumed = [e for e in capped if e["basis"] != "source"]
     return {
         "limits": found,
-        "priced": duals is not None,
+        "priced": rates is not None,
         "interventions": len(data.interventions),
         "bought": len(bought),
         "at_cap": len(capped),
@@ -156,11 +175,27 @@ def scenario_limits(s: ScenarioResult, result: RunResult, table: pd.DataFrame,
     }
 
 
-def _duals(s: ScenarioResult) -> dict[str, np.ndarray] | None:
-    """The scenario's duals at its optimum: `columns` (I, H) of x_it, `target` (K, H),
-    `floor` (A,), `budget` (S, H); None where the model cannot be re-solved. A plan with
-    set-up decisions is priced with its binaries fixed at the optimum (which services run
-    stays as it is): the prices are then those of the LP that remains."""
+def pricing(gain: float | None, loss: float | None) -> str | None:
+    """What a limit's two rates say: 'binding' (one shadow price: gain = loss != 0),
+    'reached' (gain = loss = 0: the plan touches the limit, which costs it nothing),
+    'degenerate' (gain != loss: the limit meets others at a corner of the plans, and
+    relaxing it alone gains less than tightening it loses), 'edge' (tightening it leaves no
+    plan); None where the scenario could not be priced. Equal means within SAME_RATE."""
+    if gain is None:
+        return None
+    if loss is None:
+        return "edge"
+    if abs(gain - loss) > SAME_RATE * max(abs(gain), abs(loss)) + 1e-9:
+        return "degenerate"
+    return "binding" if max(abs(gain), abs(loss)) > 1e-9 else "reached"
+
+
+def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
+           ) -> list[tuple[float | None, float | None]] | None:
+    """(gain, loss) of each limit in `wanted` (its kind, and the index of each column or
+    row it bounds: `one_sided_rates`) at the scenario's optimum; None where the model
+    cannot be re-solved. A plan with set-up decisions is priced with its binaries fixed at
+    the optimum (which services run stays as it is): the rates of the LP that remains."""
     data, model = s.data, s.model
     if data is None or model is None:
         return None
@@ -169,33 +204,78 @@ def _duals(s: ScenarioResult) -> dict[str, np.ndarray] | None:
     status, _, x = reoptimise(lp, cold=True)
     if status != "optimal":
         return None
+    gain_sign = -1.0 if data.objective == "cost" else 1.0
     with fixed_integers(lp, x):
-        if len(lp.integer):
-            status, _, _ = reoptimise(lp, cold=True, values=False)
-        if status != "optimal":
+        status, z, _ = reoptimise(lp, values=False)
+        if status != "optimal" or z is None:
             return None
-        rows = row_duals(lp)
-        cols = np.asarray(lp.highs.getSolution().col_dual, dtype=float)
-    lookup = column_lookup(lp)
-    shape = (len(data.interventions), data.years)
-    columns = np.zeros(shape)
-    for i in range(shape[0]):
-        for t in range(shape[1]):
-            at = lookup.get(("x", (i, t)))
-            if at is not None:
-                columns[i, t] = cols[at]
-    target = np.zeros((len(data.outcomes), data.years))
-    floor = np.zeros(len(data.agencies))
-    budget = np.zeros((len(data.streams), data.years))
-    for n, (name, index, _) in enumerate(lp.rows):
-        if name == "target":
-            target[index] = rows[n]
-        elif name == "floor":
-            floor[index] = rows[n]
-        elif name == "budget":
-            budget[index] = rows[n]
-    clean = {"columns": columns, "target": target, "floor": floor, "budget": budget}
-    return {k: np.where(np.abs(v) > 1e-12, v, 0.0) for k, v in clean.items()}
+        lookup = column_lookup(lp)
+        rows = {(name, index): n for n, (name, index, _) in enumerate(lp.rows)}
+        out: list[tuple[float | None, float | None]] = []
+        for kind, indices in wanted:
+            name, upper, more = ROOM[kind]
+            at = lookup if name == "x" else rows
+            places = [at.get((name, index), -1) for index in indices]
+            if min(places, default=-1) < 0:
+                out.append((None, None))
+                continue
+            out.append(one_sided_rates(lp, z, name == "x", np.array(places), upper, more,
+                                       gain_sign))
+    return [(None if gain is None else gain + 0.0, None if loss is None else loss + 0.0)
+            for gain, loss in out]
+
+
+def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
+                    upper: bool, more: float, g: float) -> tuple[float | None, float | None]:
+    """(gain, loss) of one limit: the bounds b_j of `places` (columns, or rows; the upper
+    bound where `upper`, else the lower), moved together by e delta, delta = `more` (+1
+    where more room raises the bound, -1 where it lowers it) in every place, from the
+    optimum z of the loaded model; `g` is G.
+
+    gain = G * d z*(b + e delta) / d e at e -> 0+; loss = G * d z*(b) - z*(b - e delta) / d e
+    at e -> 0+. HiGHS re-solves warm at b + e delta (b - e delta); any dual y of that
+    solve (HiGHS's duals are d z / d bound) gives the rate G * more * sum_j y_j, which is
+    the one-sided derivative itself while the point lies on z*'s first linear piece from b
+    (there every optimal dual has the same component along delta, the slope of that
+    piece). That is checked: z* must move from z by e * more * sum_j y_j to ON_PIECE; else
+    e is cut tenfold (up to STEPS tries, from e = STEP * max(1, |b|)). A rate is None where
+    the moved model has no plan. The bounds and the basis are restored after each solve.
+    """
+    h = lp.highs
+    model = h.getLp()
+    lower = np.asarray(model.col_lower_ if columns else model.row_lower_, dtype=float)[places]
+    high = np.asarray(model.col_upper_ if columns else model.row_upper_, dtype=float)[places]
+    bound = high if upper else lower
+    start = h.getBasis()
+    size = max(1.0, float(np.abs(bound).max(initial=0.0)))
+    set_bounds = set_column_bounds if columns else set_row_bounds
+    found: list[float | None] = []
+    for towards in (1.0, -1.0):  # more room, then less
+        rate: float | None = None
+        step = STEP * size
+        for _ in range(STEPS):
+            moved = bound + towards * more * step
+            set_bounds(lp, places, lower if upper else moved, moved if upper else high)
+            status, value, _ = reoptimise(lp, values=False)
+            on_piece = True
+            if status == "optimal" and value is not None:
+                solution = h.getSolution()
+                dual = math.fsum(np.asarray(solution.col_dual if columns else solution.row_dual,
+                                            dtype=float)[places].tolist())
+                rate = g * more * dual
+                predicted = towards * more * step * dual
+                on_piece = abs(value - z - predicted) <= ON_PIECE * max(
+                    abs(value - z), abs(predicted)) + 1e-9 * max(1.0, abs(z))
+            else:
+                rate = None
+            set_bounds(lp, places, lower, high)
+            if start.valid:
+                h.setBasis(start)
+            if on_piece:
+                break
+            step /= 10
+        found.append(rate)
+    return found[0], found[1]
 
 
 def _stream_spend(s: ScenarioResult, data: PlaceData) -> np.ndarray:

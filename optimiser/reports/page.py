@@ -8,7 +8,9 @@ combined them (`sum` or `mean`). So a test, or a sceptical reader with a script,
 can check every figure against results.json. Figures taken from the instance
 itself (targets) carry `data-instance` instead; net benefit worked out for an
 objective other than net_benefit carries `data-net-benefit` naming the scenario
-(or 'pooled - baseline' for a difference) whose plan it was worked out from.
+(or 'pooled - baseline' for a difference) whose plan it was worked out from. A change
+in an agency's position that equally good plans could move carries its range beneath it
+as `data-low` and `data-high`.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ td.num { white-space: nowrap; }
 td:first-child { min-width: 9rem; }
 td .sub { display: block; color: var(--muted); font-size: .8rem; }
 td.num .range { white-space: normal; font-size: .9em; }
+.nb { white-space: nowrap; }
 .gain { color: var(--gain); } .loss { color: var(--loss); }
 .ruled::after { content: "*"; color: var(--muted); }
 .badge { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .78rem;
@@ -136,6 +139,7 @@ footer dt { font-weight: 600; } footer dd { margin: 0; word-break: break-all; }
   td.num { white-space: nowrap; }
   td:first-child { min-width: 0; }
   td.source, td code, code { white-space: normal; overflow-wrap: anywhere; word-break: break-word; }
+  table.positions th, table.positions td { overflow-wrap: normal; }
   svg.chart { max-height: 150mm; width: auto; max-width: 100%; }
   details > summary { list-style: none; }
   footer dd { word-break: break-all; }
@@ -563,10 +567,11 @@ def change_cell(story: Story, change: float, low: float, high: float, tol: float
     read = reading(change, low, high, tol)
     css = "num" + (f" {read}" if toned and read in ("gain", "loss") else "")
     text = esc(signed(story, change, full=True))
-    if ranged(low, high, tol):
+    if ranged(low, high, tol):  # each figure kept whole on its line (`.nb`)
+        ends = range_text(story, low, high, True).split(" to ")
         text += (f'<span class="sub range" data-low="{float(low)!r}" '
-                 f'data-high="{float(high)!r}">{esc(range_text(story, low, high, True))}'
-                 "</span>")
+                 f'data-high="{float(high)!r}"><span class="nb">{esc(ends[0])} to</span> '
+                 f'<span class="nb">{esc(ends[1])}</span></span>')
     return (f'<td class="{css}" data-value="{float(change)!r}" data-src="{esc(src)}">'
             f"{text}</td>")
 

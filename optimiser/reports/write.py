@@ -166,9 +166,43 @@ def _num(value: float) -> float | None:
 
 
 def write_json(result: RunResult, folder: Path) -> None:
-    """results.json."""
+    """results.json (`json_text`)."""
     document = results_document(result)
-    (folder / "results.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    with open(folder / "results.json", "w", encoding="utf-8") as out:
+        out.writelines(json_text(document))
+        out.write("\n")
+
+
+def json_text(value: Any, indent: str = "") -> Iterator[str]:
+    """`value` as JSON, in pieces: an object a member a line, indented two spaces a level;
+    a list of numbers (or other plain values) on one line, as the contract's yearly
+    figures are read; any other list an item a line. The same document as
+    `json.dumps(value, indent=2)` (nothing rounded, NaN refused), at about half the size
+    on a large place, and written by the C encoder a list at a time."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        yield "{"
+        last = len(value) - 1
+        for n, (key, item) in enumerate(value.items()):
+            yield f"\n{inner}{json.dumps(_json_key(key))}: "
+            yield from json_text(item, inner)
+            if n < last:
+                yield ","
+        yield f"\n{indent}}}"
+    elif isinstance(value, list | tuple) and value and any(
+            isinstance(v, dict | list | tuple) for v in value):
+        yield "["
+        for n, item in enumerate(value):
+            yield f"\n{inner}" if n == 0 else f",\n{inner}"
+            yield from json_text(item, inner)
+        yield f"\n{indent}]"
+    else:
+        yield json.dumps(value, allow_nan=False)
+
+
+def _json_key(key: Any) -> str:
+    """A member name as `json.dumps` writes a key that is not a string."""
+    return key if isinstance(key, str) else json.dumps(key)
 
 
 def write_tables(result: RunResult, folder: Path) -> None:

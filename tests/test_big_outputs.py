@@ -1,0 +1,100 @@
+"""What keeps a large place's outputs small stays the same document: results.json written a
+list to a line is the JSON `json.dumps` writes, and the funding table built from the
+pairs that carry money is the contract's pro-rata rule."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from gen import random_instance
+
+from optimiser.pipeline import run
+from optimiser.reports.write import json_text
+
+
+def test_json_text_is_the_same_document_with_plain_lists_on_one_line() -> None:
+    document = {"a": [1.5, -2.0, None, True], "b": {}, "c": [], "d": [{"x": [1, 2]}, 3, [4, 5]],
+                "e": {"f": {"g": "h\u00e9"}}, 7: "seven", "h": [[1.0], []]}
+    text = "".join(json_text(document))
+    assert json.loads(text) == json.loads(json.dumps(document))
+    lines = text.splitlines()
+    assert '  "a": [1.5, -2.0, null, true],' in lines
+    assert '      "x": [1, 2]' in lines  # a plain list inside an object inside a list
+    assert '    [4, 5]' in lines
+    assert '  "7": "seven",' in lines
+    with pytest.raises(ValueError):
+        "".join(json_text({"nan": [math.nan]}))
+
+
+def test_funding_rows_add_up_to_each_service_and_each_agency(tmp_path: Path) -> None:
+    # The funding table, built from the pairs that carry money, still holds all of it:
+    # amount_sit = f_sit + p_st q_it / sum_j q_jt, so summed over streams it is what each
+    # service costs a year (sum_s f_sit + q_it), and summed over an agency's
+    # interventions what its streams spend a year (sum_i f_sit + p_st: the pool pays out
+    # all it is given). Money outside a stream's ring-fence is all pooled.
+    instance = random_instance(3)
+    path = tmp_path / "place.yaml"
+    path.write_text(yaml.safe_dump(instance))
+    result = run(path, ranges=False)
+    pooled = [s for s in result.scenarios if s.status == "optimal" and s.data is not None
+              and s.data.pooling]
+    assert any((s.funding["pooled"] > 0).any() for s in pooled)  # the pool pays for something
+    for s in result.scenarios:
+        if s.status != "optimal":
+            continue
+        funding = s.funding
+        assert (funding["amount"] > 0).all()
+        by_item = funding.groupby(["intervention", "year"])["amount"].sum()
+        cost = s.allocation.set_index(["intervention", "year"])["cost"]
+        assert np.allclose(by_item.reindex(cost.index, fill_value=0.0), cost, rtol=1e-9,
+                           atol=1e-5)
+        agency = {k: v["agency"] for k, v in instance["streams"].items()}
+        spent = funding.assign(agency=funding["stream"].map(agency)).groupby(
+            ["agency", "year"])["amount"].sum()
+        cash = s.cash.set_index(["agency", "year"])["spend"]
+        assert np.allclose(spent.reindex(cash.index, fill_value=0.0), cash, rtol=1e-9,
+                           atol=1e-5)
+        fence = {k: set(v["ring_fence"]) if "ring_fence" in v else {  # else its agency's own
+            i for i, b in instance["interventions"].items() if b["agency"] == v["agency"]}
+            for k, v in instance["streams"].items()}
+        outside = [i not in fence[st] for st, i in zip(funding["stream"],
+                                                       funding["intervention"], strict=True)]
+        assert np.allclose(funding["amount"][outside], funding["pooled"][outside])
+
+
+def test_long_tables_are_summed_on_their_sheets_and_say_where_every_row_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With a sheet of at most 4 rows, every row of this place's allocation and funding
+    # is too many: the sheets show them summed (over the years; funding, whose stream
+    # and intervention pairs are still more than 4, over interventions too), each total
+    # the CSV table's own, and the note names the CSV and its row count.
+    from optimiser.reports import workbook
+    from optimiser.solving.results import written_rows
+
+    instance = random_instance(3)
+    path = tmp_path / "place.yaml"
+    path.write_text(yaml.safe_dump(instance))
+    result = run(path, ranges=False)
+    monkeypatch.setattr(workbook, "SHEET_ROWS", 4)
+    for kind, label in (("allocation", "interventions"), ("funding", "streams")):
+        full = written_rows(kind, result.table(kind))
+        frame, columns, note = workbook.sheet_table(kind, full, [])
+        assert len(full) > 4
+        assert f"the full table, {len(full):,} rows (one a year), is {kind}.csv" in note
+        money = "cost" if kind == "allocation" else "amount"
+        assert frame[money].sum() == pytest.approx(full[money].sum(), rel=1e-12)
+        assert [c.field for c in columns][:2] == ["scenario", label[:-1]]
+    frame, _, note = workbook.sheet_table("funding", written_rows(
+        "funding", result.table("funding")), [])
+    assert "Summed over the years and interventions" in note
+    by_stream = result.table("funding").groupby(["scenario", "stream"])["intervention"].nunique()
+    assert frame.set_index(["scenario", "stream"])["interventions"].to_dict() == (
+        by_stream.to_dict())
+    outcomes = result.table("outcomes")
+    assert len(outcomes) > 4  # outcomes are shown whole, however many
+    assert workbook.sheet_table("outcomes", outcomes, [])[2] == ""
