@@ -199,7 +199,7 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
         reference = scenarios[row["Scenario"]]["reference"]
         if reference is not None and scenarios[reference]["status"] == "optimal":
             base = scenarios[reference]["agencies"][row["Agency"]]["net"]
-            assert row["Gain against reference"] == approx(held["net"] - base)
+            assert row["Change against reference"] == approx(held["net"] - base)
 
     account = sheet_rows(book, "Account")
     assert [r["Scenario"] for r in account] == list(scenarios)
