@@ -1202,14 +1202,20 @@ def reoptimise(
     return status, (z if status == "optimal" else None), x
 
 
+INTEGRAL = 1e-9
+"""A binary of the LP relaxation's plan this close to 0 or 1 is whole (`_by_relaxation`)."""
+
+
 def _by_relaxation(lp: CompiledLP, name: str,
                    values: bool) -> tuple[str, float | None, np.ndarray] | None:
     """A MILP re-solve settled by two warm LPs, where they prove the answer; else None.
 
     The LP relaxation (binaries continuous) bounds the MILP: z_R. Its binaries rounded
     up (a service the relaxation runs at all, runs) and fixed give a plan of the MILP:
-    z_F. Where z_F is within PROVEN_GAP of z_R, that plan is a proven optimum (no plan
-    beats the relaxation); where the relaxation is infeasible, so is the MILP. Each
+    z_F (where the relaxation's binaries are whole already, its plan is the MILP's and
+    z_F = z_R without a second LP: on the first-hour place, 9 coalitions in 10). Where
+    z_F is within PROVEN_GAP of z_R, that plan is a proven optimum (no plan beats the
+    relaxation); where the relaxation is infeasible, so is the MILP. Each
     takes a warm simplex re-solve, against a branch and bound from scratch (presolve,
     root, heuristics): used by the analyses' many re-solves (`reoptimise`: ring-fence
     lifts, Shapley coalitions, whose objective values alone they read), never for a
@@ -1230,6 +1236,9 @@ def _by_relaxation(lp: CompiledLP, name: str,
             return "infeasible", None, np.empty(0)
         if status != "optimal":
             return None
+        if np.all(np.abs(x[cols] - np.round(x[cols])) <= INTEGRAL):
+            lp.mip = MipInfo(0.0, z_relaxed, True)  # the relaxation's plan is the MILP's
+            return "optimal", z_relaxed, x
         value = np.clip(np.ceil(x[cols] - 1e-9), lower, upper)
         h.changeColsBounds(n, cols, value, value)
         try:
