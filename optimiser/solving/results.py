@@ -273,8 +273,8 @@ def _funding(name: str, data: PlaceData, solution: Solution, years: np.ndarray) 
     keys_all = np.concatenate(key)
     order = np.argsort(keys_all, kind="stable")
     keys_all = keys_all[order]
-    first = np.r_[True, keys_all[1:] != keys_all[:-1]]
-    starts = np.flatnonzero(first)
+    first = np.r_[True, keys_all[1:] != keys_all[:-1]] if len(keys_all) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)  # none where no stream pays for anything
     fenced_sum = np.add.reduceat(np.concatenate(fenced)[order], starts) if len(starts) else (
         np.zeros(0))
     pooled_sum = np.add.reduceat(np.concatenate(pooled)[order], starts) if len(starts) else (
