@@ -34,7 +34,7 @@ def test_places_on_processes_and_dask_add_up_as_here(tmp_path: Path) -> None:
     two, files, where = solve_all(prepared, ["shapley"], workers=2, writers=[write_json])
     assert where == "2 local processes"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         dask, dask_files, where = solve_all(prepared, ["shapley"], 2,
                                             cluster.scheduler_address, writers=[write_json])
     assert where.startswith("Dask cluster")
