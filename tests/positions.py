@@ -212,6 +212,11 @@ def check_markdown(text: str, doc: dict[str, Any], names: dict[str, str],
             problems.append(f"{p.scenario}/{p.agency} reads {reads}")
         if cells[0] != pounds(p.reference, sign=False):
             problems.append(f"{p.scenario}/{p.agency} reference {cells[0]}")
+        if p.spans_zero and not agreed:  # the headline's sentence says the same
+            name = names[p.agency]
+            problems += [f"{p.scenario}/{p.agency}: '{name} {verb}' in the summary"
+                         for verb in ("gains £", "gain £", "loses £", "lose £")
+                         if f"{name} {verb}" in text]
     return problems
 
 

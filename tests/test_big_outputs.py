@@ -65,3 +65,36 @@ def test_funding_rows_add_up_to_each_service_and_each_agency(tmp_path: Path) -> 
         outside = [i not in fence[st] for st, i in zip(funding["stream"],
                                                        funding["intervention"], strict=True)]
         assert np.allclose(funding["amount"][outside], funding["pooled"][outside])
+
+
+def test_long_tables_are_summed_on_their_sheets_and_say_where_every_row_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With a sheet of at most 4 rows, every row of this place's allocation and funding
+    # is too many: the sheets show them summed (over the years; funding, whose stream
+    # and intervention pairs are still more than 4, over interventions too), each total
+    # the CSV table's own, and the note names the CSV and its row count.
+    from optimiser.reports import workbook
+    from optimiser.solving.results import written_rows
+
+    instance = random_instance(3)
+    path = tmp_path / "place.yaml"
+    path.write_text(yaml.safe_dump(instance))
+    result = run(path, ranges=False)
+    monkeypatch.setattr(workbook, "SHEET_ROWS", 4)
+    for kind, label in (("allocation", "interventions"), ("funding", "streams")):
+        full = written_rows(kind, result.table(kind))
+        frame, columns, note = workbook.sheet_table(kind, full, [])
+        assert len(full) > 4
+        assert f"the full table, {len(full):,} rows (one a year), is {kind}.csv" in note
+        money = "cost" if kind == "allocation" else "amount"
+        assert frame[money].sum() == pytest.approx(full[money].sum(), rel=1e-12)
+        assert [c.field for c in columns][:2] == ["scenario", label[:-1]]
+    frame, _, note = workbook.sheet_table("funding", written_rows(
+        "funding", result.table("funding")), [])
+    assert "Summed over the years and interventions" in note
+    by_stream = result.table("funding").groupby(["scenario", "stream"])["intervention"].nunique()
+    assert frame.set_index(["scenario", "stream"])["interventions"].to_dict() == (
+        by_stream.to_dict())
+    outcomes = result.table("outcomes")
+    assert len(outcomes) > 4  # outcomes are shown whole, however many
+    assert workbook.sheet_table("outcomes", outcomes, [])[2] == ""

@@ -907,17 +907,26 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     read = {r.agency: reading(r.gain, r.gain_low, r.gain_high, tol)
             for r in rows.itertuples(index=False)}
     either = [r for r in rows.itertuples(index=False) if read[r.agency] == "either"]
-    gain = [f"{named} {verb(named, 'gains')} {story.money(r.gain)}"
+
+    def spread(r: Any) -> str:
+        """' (from +£2.20m to +£2.40m)' beside a change equally good plans could move."""
+        return (f" (from {range_text(story, r.gain_low, r.gain_high)})"
+                if ranged(r.gain_low, r.gain_high, tol) else "")
+
+    gain = [f"{named} {verb(named, 'gains')} {story.money(r.gain)}{spread(r)}"
             for r in rows.itertuples(index=False) if read[r.agency] == "gain"
             for named in [story.name("agencies", r.agency)]]
-    loss = [f"{named} {verb(named, 'loses')} {story.money(-r.gain)}"
+    loss = [f"{named} {verb(named, 'loses')} {story.money(-r.gain)}{spread(r)}"
             for r in rows.itertuples(index=False) if read[r.agency] == "loss"
             for named in [story.name("agencies", r.agency)]]
-    same = [story.name("agencies", r.agency) for r in rows.itertuples(index=False)
-            if read[r.agency] == "none"]
+    none = [r for r in rows.itertuples(index=False) if read[r.agency] == "none"]
+    same = [story.name("agencies", r.agency) for r in none if not spread(r)]
     alone = len(same) == 1 and not is_plural(same[0])
     parts = gain + loss + ([f"{_join(same)} {'is' if alone else 'are'} no worse "
                             "and no better off"] if same else [])
+    parts += [f"{named} {'are' if is_plural(named) else 'is'} no worse and no better off"
+              f"{spread(r)}" for r in none if spread(r)
+              for named in [story.name("agencies", r.agency)]]
     said = f"Against {rows['reference'].iloc[0]}: {_join(parts)}." if parts else ""
     if either:
         ruled = [f"{story.name('agencies', r.agency)} {signed_money(story, r.gain)} "
@@ -926,7 +935,11 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
                  f"loss, the rules (least pooling, then proportional shares) decide: "
                  f"{_join(ruled)}.")
     marked = rows["decided_by_rule"].astype(bool).any() and not either
-    note = " Some of these positions were decided by rule (see the notes)." if marked else ""
+    note = (" Where a range follows a figure, equally good plans could give any figure in "
+            "it; the rules (least pooling, then proportional shares) chose the one shown."
+            if marked and any(ranged(r.gain_low, r.gain_high, tol)
+                              for r in rows.itertuples(index=False)) else
+            " Some of these positions were decided by rule (see the notes)." if marked else "")
     return [f"{said}{note}"]
 
 

@@ -360,8 +360,8 @@ TIDY_SHEETS: list[tuple[str, str, list[tuple[str, str]], list[Column]]] = [
 
 
 SHEET_ROWS = 10_000
-"""Rows beyond which a tidy sheet shows its table summed over the years (`funding_summary`);
-the CSV beside the workbook keeps every row."""
+"""Rows beyond which a tidy sheet shows its table summed (`sheet_table`); the CSV beside
+the workbook keeps every row."""
 
 FUNDING_SUMMARY = [
     Column("Scenario", "scenario"), Column("Stream", "stream"),
@@ -371,27 +371,58 @@ FUNDING_SUMMARY = [
     Column("Amount (cash, all years)", "amount", "money"),
     Column("Through the pool (all years)", "pooled", "money")]
 
+FUNDING_BY_STREAM = [
+    Column("Scenario", "scenario"), Column("Stream", "stream"),
+    Column("Stream name", "stream_name"), Column("Interventions funded", "interventions", "int"),
+    Column("Amount (cash, all years)", "amount", "money"),
+    Column("Through the pool (all years)", "pooled", "money")]
+
+ALLOCATION_SUMMARY = [
+    Column("Scenario", "scenario"), Column("Intervention", "intervention"),
+    Column("Name", "intervention_name"), Column("Years bought", "years", "int"),
+    Column("Units (all years)", "units", "number"),
+    Column("Cost (cash, all years)", "cost", "money")]
+
 
 def tidy_sheets(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
     """Allocation (units and cash cost), Funding (stream to intervention, and the part
     through the pool) and Outcomes (achieved against targets), a row per scenario, item
     and year, as the CSVs have them (`written_rows`). A table of more than SHEET_ROWS
-    rows is shown summed over the years (`funding_summary`), and the sheet says where
-    the full table is."""
+    rows is shown summed (`sheet_table`), and the sheet says how and where the full
+    table is."""
     for name, kind, ids, columns in TIDY_SHEETS:
         sheet = _sheet(book, name, formats)
-        frame = written_rows(kind, story.result.table(kind))
-        note = ""
-        if len(frame) > SHEET_ROWS and kind == "funding":
-            note = (f"Summed over the years: the full table, {len(frame):,} rows (one a "
-                    f"year), is {kind}.csv beside this workbook.")
-            frame, columns = funding_summary(frame), FUNDING_SUMMARY
+        frame, columns, note = sheet_table(kind, written_rows(kind, story.result.table(kind)),
+                                           columns)
         for section, key in ids:
-            frame = _named(story, frame, section, key)
+            if key in frame.columns:
+                frame = _named(story, frame, section, key)
         sheet.table(0, frame, columns)
         if note:
             sheet.cell(0, len(columns) + 1, note, "prose", fit=False)
         sheet.finish(1)
+
+
+def sheet_table(kind: str, frame: pd.DataFrame,
+                columns: list[Column]) -> tuple[pd.DataFrame, list[Column], str]:
+    """What a tidy sheet shows of table `kind`: every row up to SHEET_ROWS; beyond, the
+    table summed over the years (allocation: a row per scenario and intervention;
+    funding: per scenario, stream and intervention, `funding_summary`); a funding
+    table still longer, summed over interventions too (a row per scenario and stream,
+    `funding_by_stream`). Returns the rows, their columns and the note that says what
+    was summed and where every row is (empty when nothing was)."""
+    rows = len(frame)
+    if rows <= SHEET_ROWS or kind not in ("funding", "allocation"):
+        return frame, columns, ""
+    where = f"the full table, {rows:,} rows (one a year), is {kind}.csv beside this workbook"
+    if kind == "allocation":
+        return allocation_summary(frame), ALLOCATION_SUMMARY, f"Summed over the years: {where}."
+    summary = funding_summary(frame)
+    if len(summary) <= SHEET_ROWS:
+        return summary, FUNDING_SUMMARY, f"Summed over the years: {where}."
+    return funding_by_stream(frame), FUNDING_BY_STREAM, (
+        f"Summed over the years and interventions ({len(summary):,} stream and intervention "
+        f"pairs are more than this sheet shows): {where}.")
 
 
 def funding_summary(frame: pd.DataFrame) -> pd.DataFrame:
@@ -400,6 +431,26 @@ def funding_summary(frame: pd.DataFrame) -> pd.DataFrame:
     year, and how many years have money."""
     grouped = frame.groupby(["scenario", "stream", "intervention"], sort=False)
     out = grouped[["amount", "pooled"]].sum().reset_index()
+    out["years"] = grouped["year"].count().to_numpy()
+    return out
+
+
+def funding_by_stream(frame: pd.DataFrame) -> pd.DataFrame:
+    """The funding table summed over the years and interventions: a row per scenario and
+    stream (in the table's order), its cash amount and pooled part over every year and
+    intervention, and how many interventions it pays for."""
+    grouped = frame.groupby(["scenario", "stream"], sort=False)
+    out = grouped[["amount", "pooled"]].sum().reset_index()
+    out["interventions"] = grouped["intervention"].nunique().to_numpy()
+    return out
+
+
+def allocation_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """The allocation table summed over the years: a row per scenario and intervention
+    (in the table's order), its units and cash cost over every year, and how many years
+    it is bought in."""
+    grouped = frame.groupby(["scenario", "intervention"], sort=False)
+    out = grouped[["units", "cost"]].sum().reset_index()
     out["years"] = grouped["year"].count().to_numpy()
     return out
 
@@ -419,7 +470,7 @@ def agencies_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> Non
         Column("Least position", "position_min", "money"),
         Column("Greatest position", "position_max", "money"),
         Column("Decided by rule", "decided_by_rule", "bool"),
-        Column("Reference", "reference"), Column("Gain against reference", "gain", "money"),
+        Column("Reference", "reference"), Column("Change against reference", "gain", "money"),
     ])
     sheet.finish(1, 3)
 

@@ -78,7 +78,7 @@ RULES = {
                "pooling game, whose players are the agencies and where a coalition's value is "
                "the scenario's objective with every stream held outside it unable to pool "
                "(pool_share 0); the gain is the improvement on ring-fencing (a fall in cost for "
-               "the cost objective), and the shares add up to it. Exact up to 12 agencies with "
+               "the cost objective), and the shares add up to it. Exact up to 16 agencies with "
                "poolable money, sampled permutations beyond (standard errors in the scenario's "
                "pooling_game).",
 }

@@ -294,10 +294,21 @@ def new_highs() -> highspy.Highs:
         _BANNER_SHOWN = True
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", HIGHS_THREADS)
     return highs
 
 
 _BANNER_SHOWN = False
+
+HIGHS_THREADS = 1
+"""Threads of HiGHS's own scheduler (every HiGHS in a process shares it). By default HiGHS
+takes the machine's cores and runs concurrent branch-and-bound searches on them; on the
+MILPs of these places (tens of binaries, a handful of nodes each) the extra workers cost
+more CPU, waiting and searching, than they save: one thread takes about 0.6 of the CPU
+and of the wall time of the first-hour place's run. One thread also makes a branch and
+bound search the same way on every machine (a plan stopped at a time limit is then the
+same plan anywhere). The LP solves never used more; the analyses' parallel re-solves run
+each on its own HiGHS in Python's threads (`in_parallel`) or in processes, as before."""
 
 
 class _Names:
@@ -377,10 +388,15 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
         return _later_stages(lp, z, x, iterations, ranges, least_pooling, timings, compiled,
                              sizes)
     note = ""
-    if switches is not None and mip.proven:
+    choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
+    if switches is not None and mip.proven and choices <= SWITCH_LIMIT:
         started = time.perf_counter()
         x, note = decide_switches(lp, z, x, switches, least_pooling)
         timings["switches"] = time.perf_counter() - started
+    elif switches is not None and mip.proven:
+        note = (f"which services run among equally good plans is the plan HiGHS found: the "
+                f"rules that decide it (2 to 2c) apply where a place has at most "
+                f"{SWITCH_LIMIT} on/off choices, and this one has {choices}")
     with fixed_integers(lp, x):
         status, z2, x2, more = _optimise(lp, "objective")
         if status == "optimal":
@@ -392,6 +408,12 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     solution.message = "; ".join(m for m in (note, solution.message) if m)
     return solution
 
+
+SWITCH_LIMIT = 120
+"""Most on/off choices (binaries not fixed by the model) on which `decide_switches` runs:
+each of its rules is a branch and bound, and rule 2c one for every SWITCH_BLOCK choices,
+so a place with more (a Birmingham-sized one with set-up costs on a third of its services
+has over a thousand) keeps the choices of its first branch and bound, and says so."""
 
 SWITCH_BLOCK = 12
 """Rule 2c decides the on/off choices this many at a time (`first_ids`): weights 2^0 to
@@ -417,7 +439,7 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
     saying so. Returns the plan and that note ('' when every rule applied).
     """
     h = lp.highs
-    wanted = {"mip_rel_gap": PROVEN_GAP, "mip_abs_gap": PROVEN_ABS_GAP, **SWITCH_OPTIONS}
+    wanted = {"mip_rel_gap": PROVEN_GAP, "mip_abs_gap": PROVEN_ABS_GAP}
     options = {o: h.getOptionValue(o)[1] for o in wanted}
     for option, value in wanted.items():
         h.setOptionValue(option, value)
@@ -445,20 +467,12 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
         lp.n_rows = first_row
         lower, upper = lp.integer_bounds
         h.changeColsBounds(len(lp.integer), lp.integer, lower, upper)
-        for option, value in options.items():
-            h.setOptionValue(option, value)
+        for option, was in options.items():
+            h.setOptionValue(option, was)
         for name in [k for k in lp.costs if k.startswith(_SWITCH_STAGE)]:
             del lp.costs[name], lp.senses[name], lp.offsets[name]
     return x, note
 
-
-SWITCH_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": False,
-                                  "mip_heuristic_run_rens": False}
-"""HiGHS options for the rules' branch and bounds. Each starts from a plan already optimal
-for the rules before it, so the sub-MIP heuristics that look for good plans near the LP
-relaxation (RINS, RENS) mostly repeat what is known: without them the rules take 2 to 3
-times less time on generated places. They change no answer: each rule's optimum is proven
-and, after rule 2c, unique."""
 
 _SWITCH_STAGE = "switch_rule"
 """The name prefix of the rules' objectives while `decide_switches` runs."""
@@ -1351,6 +1365,21 @@ _STOPPED = {
 }
 
 
+WARM_MIP_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": False,
+                                    "mip_heuristic_run_rens": False,
+                                    "mip_allow_restart": False}
+"""HiGHS options for a branch and bound handed a plan to start from (`CompiledLP.start`:
+the analyses' re-solves, whose rounded relaxation is that plan, and the rules that decide
+which services run, each starting from the plan of the rule before). With a good plan in
+hand, the sub-MIPs that look for one near the LP relaxation (RINS, RENS) and the restart
+after the root mostly repeat work: without them the fair shares of the first-hour place
+take about half the time. The optimum proven is the same (to the gap asked)."""
+DEFAULT_MIP_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": True,
+                                       "mip_heuristic_run_rens": True,
+                                       "mip_allow_restart": True}
+"""HiGHS's own values of the options in WARM_MIP_OPTIONS, restored after such a solve."""
+
+
 def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.ndarray, int]:
     """`_optimise` for a MILP: HiGHS's branch and bound, with `lp.mip` saying how it ended.
 
@@ -1360,10 +1389,18 @@ def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.nda
     answer is settled by solving again without presolve.
     """
     h = lp.highs
-    if lp.start is not None:
+    warm = lp.start is not None
+    if warm:
         h.setSolution(lp.start)
         lp.start = None
-    status = _run_settled(h)
+        for option, value in WARM_MIP_OPTIONS.items():
+            h.setOptionValue(option, value)
+    try:
+        status = _run_settled(h)
+    finally:
+        if warm:
+            for option in WARM_MIP_OPTIONS:
+                h.setOptionValue(option, DEFAULT_MIP_OPTIONS[option])
     info = h.getInfo()
     nodes = max(0, int(info.mip_node_count))
     iterations = max(0, int(info.simplex_iteration_count))
