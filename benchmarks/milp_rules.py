@@ -6,10 +6,12 @@ The default run of instances/bournemouth-dorset-poole.yaml (every scenario and e
 analysis, no reports), timed in CPU seconds (threads included), variants in turn within
 one process, medians of N:
 
-- before: without rules 2a to 2c (branch and bound chooses which services run) and with
-  HiGHS's own options for branch and bounds handed a plan to start from;
-- the rules, HiGHS's own options;
-- the rules with `WARM_MIP_OPTIONS` (as shipped).
+- before: without rules 2a to 2c (branch and bound chooses which services run), with
+  HiGHS's own options for branch and bounds handed a plan to start from, and a second
+  LP for every re-solve settled by its relaxation;
+- the rules;
+- the rules with `WARM_MIP_OPTIONS`;
+- and a relaxation whose binaries are whole taken as it is (`INTEGRAL`: as shipped).
 
 Then HiGHS's thread count, which one process cannot change once HiGHS has run: each
 count in a fresh process, in turn. Every ratio is against the first variant, and every
@@ -64,24 +66,28 @@ def in_process(path: Path, repeats: int) -> None:
     import optimiser.solving.placemodel as placemodel
 
     shipped = dict(highs.WARM_MIP_OPTIONS)
+    whole = highs.INTEGRAL
     switches = placemodel.switches
-    variants: dict[str, tuple[dict[str, Any], Any]] = {
-        "before: no rules 2a-2c, HiGHS's options": ({}, lambda lp, data: None),
-        "rules 2a-2c, HiGHS's options": ({}, switches),
-        "rules 2a-2c, WARM_MIP_OPTIONS (shipped)": (shipped, switches),
+    variants: dict[str, tuple[dict[str, Any], Any, float]] = {
+        "before: no rules 2a-2c, HiGHS's options": ({}, lambda lp, data: None, -1.0),
+        "rules 2a-2c": ({}, switches, -1.0),
+        "rules, WARM_MIP_OPTIONS": (shipped, switches, -1.0),
+        "rules, options, whole relaxations (shipped)": (shipped, switches, whole),
     }
     times: dict[str, list[float]] = {name: [] for name in variants}
     figures: dict[str, dict[Any, Any]] = {}
     default_run(path)  # imports and first-use costs out of the way
     for _ in range(repeats):
-        for name, (options, chooser) in variants.items():
+        for name, (options, chooser, integral) in variants.items():
             highs.WARM_MIP_OPTIONS.clear()
             highs.WARM_MIP_OPTIONS.update(options)
             placemodel.switches = chooser
+            highs.INTEGRAL = integral
             spent, figures[name] = default_run(path)
             times[name].append(spent)
     highs.WARM_MIP_OPTIONS.update(shipped)
     placemodel.switches = switches
+    highs.INTEGRAL = whole
     base = statistics.median(next(iter(times.values())))
     last = list(variants)[-1]
     print(f"== Default run of {path.name}, CPU seconds, medians of {repeats} in turn "
