@@ -19,11 +19,14 @@ One command, printing its figures (nothing about speed is asserted):
    `Highs` per LP, `run()` from scratch); HiGHS alone warm on every LP the run
    solves, its lexicographic stages and position ranges included (recorded in
    the run, replayed with the basis of the LP before); and each stage of the
-   run (a fresh process) against the warm time. The RATIO line is the whole
-   run over HiGHS alone warm (target at most 2.5); the OPTIMA GAP line is the
-   largest relative gap between HiGHS alone's optima and the run's (the smoke
-   test asserts it is tiny). `--naive N` adds the naive path (build, compile and
-   solve cold) timed on N of the LPs and scaled up;
+   run (a fresh process) against the warm time, in wall and in CPU time (user +
+   sys: on a shared machine the wall time moves with the load, the CPU time much
+   less). The RATIO line is the whole run over HiGHS alone warm (target at most
+   2.5), in wall time and in CPU time; the OPTIMA GAP line is the largest relative
+   gap between HiGHS alone's optima and the run's, and of HiGHS alone on every model
+   the run solved, rule 3's QPs included (the smoke test asserts all are tiny).
+   `--naive N` adds the naive path (build, compile and solve cold) timed on N of
+   the LPs and scaled up;
 4. the ring-fence lifts and Shapley coalitions in one part against split in
    two (threads, each part on its own copy of the model), as the run splits them.
 
@@ -31,7 +34,8 @@ One command, printing its figures (nothing about speed is asserted):
    against the floor: Python with numpy and highspy imported, and with all of
    optimise's imports (`--small` runs this part only).
 
-`--quick` runs tiny places (a smoke test, seconds); `--target` runs part 3 only.
+`--quick` runs tiny places (a smoke test, seconds: two fresh runs, the stages of one
+reused by the target); `--target` runs part 3 only.
 """
 
 from __future__ import annotations
@@ -69,9 +73,10 @@ AGENCIES = [2, 4, 6, 8]
 TARGET: Size = (6, 120, 400, 12, 10)
 BUILD_SIZES: list[Size] = [(6, 30, 100, 12, 10), (6, 60, 200, 12, 10), (6, 120, 400, 12, 10),
                            (6, 180, 600, 12, 10), (6, 300, 1000, 12, 10)]
-QUICK_SIZES: list[Size] = [(2, 4, 8, 2, 2), (3, 6, 12, 3, 3)]
-QUICK_AGENCIES = [2]
 QUICK_TARGET: Size = (3, 6, 12, 3, 3)
+QUICK_SIZES: list[Size] = [QUICK_TARGET]
+QUICK_AGENCIES: list[int] = []  # the smoke run has one fresh run for its stages, reused
+QUICK_BUILDS: list[Size] = [(2, 4, 8, 2, 2), QUICK_TARGET]
 
 
 def write_place(folder: Path, size: Size, seed: int = 0) -> Path:
@@ -109,7 +114,7 @@ class HighsClock:
 
 def stages(path: Path) -> dict[str, Any]:
     """One default run of `path` in this process, as the command runs it, stage by stage."""
-    imported = time.perf_counter()
+    imported, imported_cpu = time.perf_counter(), time.process_time()
     from optimiser.analyses import ANALYSES, run_analyses
     from optimiser.pipeline import prepare, run_prepared
     from optimiser.reports.write import write_reports
@@ -117,20 +122,33 @@ def stages(path: Path) -> dict[str, Any]:
     clock = HighsClock()
     clock.install()
     times: dict[str, float] = {"imports": time.perf_counter() - imported}
-    started = time.perf_counter()
+    cpu: dict[str, float] = {"imports": time.process_time() - imported_cpu}
+
+    def timed(name: str, since: tuple[float, float]) -> None:
+        times[name] = time.perf_counter() - since[0]
+        cpu[name] = time.process_time() - since[1]
+
+    def now() -> tuple[float, float]:
+        return time.perf_counter(), time.process_time()
+
+    started = now()
     prepared = prepare(path)
-    times["load"] = time.perf_counter() - started
-    started = time.perf_counter()
+    timed("load", started)
+    started = now()
     result = run_prepared(prepared)
-    times["scenarios"] = time.perf_counter() - started
+    timed("scenarios", started)
     for name in ANALYSES:
-        started = time.perf_counter()
+        started = now()
         run_analyses(result, [name])
-        times[name] = time.perf_counter() - started
+        timed(name, started)
     with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = now()
         write_reports(result, Path(folder) / "out")
-        times["reports"] = time.perf_counter() - started
+        timed("reports", started)
+        beside = resource.getrusage(resource.RUSAGE_CHILDREN)  # the page's process
+        cpu["reports"] += (beside.ru_utime - reaped.ru_utime + beside.ru_stime
+                           - reaped.ru_stime)
     models = result.models.models
     times["build"] = sum(m.timings["build"] for m in models)
     times["compile"] = sum(m.timings["compile"] for m in models)
@@ -138,11 +156,22 @@ def stages(path: Path) -> dict[str, Any]:
     times["highs"] = clock.seconds
     lp = models[0].lp.highs.getLp()
     return {
-        "times": times, "highs_runs": clock.runs, "columns": lp.num_col_,
+        "times": times, "cpu": cpu, "highs_runs": clock.runs, "columns": lp.num_col_,
         "rows": lp.num_row_,
         "nonzeros": len(lp.a_matrix_.value_),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def run_command(command: list[str]) -> tuple[float, float]:
+    """Run `command` (its output captured): its CPU seconds (user + sys, with every process
+    it waited for) and its wall seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=_env())
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime), wall
 
 
 def measure_in_fresh_process(path: Path) -> dict[str, Any]:
@@ -275,11 +304,11 @@ def highs_alone(model: Any, cases: list[Case]) -> tuple[float, list[float]]:
     return seconds, optima
 
 
-def highs_alone_warm(model: Any, cases: list[Case]) -> tuple[float, list[float]]:
+def highs_alone_warm(model: Any, cases: list[Case]) -> tuple[float, list[float], float]:
     """HiGHS warm on the same cases: one `Highs` holding the LP (handed over once, untimed);
     for each case the pool columns' bounds are changed and `run()` starts from the last
     basis, as the run re-solves. Seconds for the whole loop (bound changes, runs, reading
-    the optimum), and each optimum."""
+    the optimum), each optimum, and the loop's CPU seconds."""
     import highspy
 
     from optimiser.solving.highs import new_highs
@@ -292,18 +321,20 @@ def highs_alone_warm(model: Any, cases: list[Case]) -> tuple[float, list[float]]
     highs.setOptionValue("random_seed", 0)
     highs.passModel(_base_lp(model))
     optima = []
+    cpu = time.process_time()
     started = time.perf_counter()
     for case in cases:
         highs.changeColsBounds(len(columns), columns, zeros, (case.share[:, None] * budget).ravel())
         highs.run()
         assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal, case.name
         optima.append(highs.getInfo().objective_function_value + offset)
-    return time.perf_counter() - started, optima
+    return time.perf_counter() - started, optima, time.process_time() - cpu
 
 
 class Recorder:
-    """Every LP the run hands to `Highs.run` (its model, objective and options as HiGHS
-    holds them when it starts) and the objective HiGHS reaches, in the order solved."""
+    """Every model the run hands to `Highs.run` (its LP, and a QP's Hessian: rule 3's
+    decided plan; objective and options as HiGHS holds them when it starts) and the
+    objective HiGHS reaches, in the order solved."""
 
     def __init__(self) -> None:
         self.lps: list[tuple[Any, int, float, Any]] = []
@@ -315,7 +346,7 @@ class Recorder:
         recorder = self
 
         def recorded(highs: Any) -> Any:
-            lp = highs.getLp()
+            lp = highs.getModel()
             strategy = highs.getOptionValue("simplex_strategy")[1]
             done = original(highs)
             ok = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
@@ -332,24 +363,26 @@ class Recorder:
 
 
 def replay_warm(lps: list[tuple[Any, int, float, Any]]) -> tuple[float, float]:
-    """HiGHS alone on every LP the run solved (its stages and ranges included), each handed
-    to one `Highs` with the basis the one before ended on, when it fits (untimed), then
-    `run()` (timed). Seconds inside `run()`, and the largest relative gap to the run's
-    optima."""
+    """HiGHS alone on every model the run solved (its stages, ranges and rule 3's QPs
+    included), each handed to one `Highs` with the basis the one before ended on, when it
+    fits and both are LPs (untimed), then `run()` (timed). Seconds inside `run()`, and the
+    largest relative gap to the run's optima."""
     from optimiser.solving.highs import new_highs
 
-    highs = new_highs()
-    highs.setOptionValue("random_seed", 0)
     seconds, gap, basis, shape = 0.0, 0.0, None, None
-    for lp, strategy, optimum, ok in lps:
-        highs.passModel(lp)
-        if basis is not None and shape == (lp.num_col_, lp.num_row_):
+    for model, strategy, optimum, ok in lps:
+        highs = new_highs()  # afresh each time: a QP's Hessian would stay with the next LP
+        highs.setOptionValue("random_seed", 0)
+        highs.setOptionValue("qp_regularization_value", 0.0)
+        lp, qp = model.lp_, model.hessian_.dim_ > 0
+        highs.passModel(model)
+        if basis is not None and not qp and shape == (lp.num_col_, lp.num_row_):
             highs.setBasis(basis)
         highs.setOptionValue("simplex_strategy", strategy)
         started = time.perf_counter()
         highs.run()
         seconds += time.perf_counter() - started
-        basis, shape = highs.getBasis(), (lp.num_col_, lp.num_row_)
+        basis, shape = (None, None) if qp else (highs.getBasis(), (lp.num_col_, lp.num_row_))
         if ok:
             found = highs.getInfo().objective_function_value
             gap = max(gap, abs(found - optimum) / max(1.0, abs(optimum)))
@@ -384,16 +417,22 @@ STAGES = [("imports", "optimise's imports (numpy already loaded)", None),
           ("scenarios", "solve the scenarios (build and compile included)", None),
           ("ring_fence_prices", "ring-fence prices", None), ("shapley", "Shapley shares", None),
           ("settlement", "settlement", ("settlement",)),
+          ("discount_sensitivity", "discount rates (every scenario solved again at 1.5%)",
+           None),
+          ("limits", "what limits the plan", None), ("robust", "robust plans", None),
           ("reports", "write the reports", None)]
 
 
-def target(folder: Path, size: Size, sample: int | None, repeats: int) -> None:
+def target(folder: Path, size: Size, sample: int | None, repeats: int,
+           staged_once: dict[Path, dict[str, Any]] | None = None) -> None:
     """The tool's whole run against HiGHS alone, warm and cold, on the same LPs, in this run.
 
     In turn, `repeats` times: the whole run (a fresh `python -m optimiser`), its stages
     (a fresh process), HiGHS alone warm and HiGHS alone cold, so that all see the same
-    load on a shared machine; the ratios are of their medians.
+    load on a shared machine; the ratios are of their medians. `staged_once`: stages
+    already measured on this place (the smoke run's), used for the first repeat.
     """
+    staged_once = dict(staged_once or {})
     from optimiser.analyses import run_analyses
     from optimiser.pipeline import prepare, run_prepared
 
@@ -412,19 +451,22 @@ def target(folder: Path, size: Size, sample: int | None, repeats: int) -> None:
     players = [a for a in range(len(data.agencies)) if poolable[data.stream_agency == a].any()]
     cases = run_cases(data, players)
 
-    wholes, warms, colds, staged = [], [], [], []
+    wholes, warms, colds, staged, whole_cpus, warm_cpus = [], [], [], [], [], []
     for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "optimiser", str(path), "--out",
-                        str(folder / "report")], check=True, capture_output=True, env=_env())
-        wholes.append(time.perf_counter() - started)
-        staged.append(measure_in_fresh_process(path))
-        warm, warm_optima = highs_alone_warm(model, cases)
+        whole_cpu, whole_wall = run_command([sys.executable, "-m", "optimiser", str(path),
+                                             "--out", str(folder / "report")])
+        wholes.append(whole_wall)
+        whole_cpus.append(whole_cpu)
+        staged.append(staged_once.pop(path) if path in staged_once
+                      else measure_in_fresh_process(path))
+        warm, warm_optima, warm_cpu = highs_alone_warm(model, cases)
         warms.append(warm)
+        warm_cpus.append(warm_cpu)
         cold, cold_optima = highs_alone(model, cases)
         colds.append(cold)
     replayed, replay_gap = replay_warm(recorder.lps)
     whole, warm, cold = (float(np.median(x)) for x in (wholes, warms, colds))
+    whole_cpu, warm_cpu = float(np.median(whole_cpus)), float(np.median(warm_cpus))
 
     prices = result.analyses["ring_fence_prices"]
     base = result.scenario("ring_fenced").objective
@@ -440,18 +482,19 @@ def target(folder: Path, size: Size, sample: int | None, repeats: int) -> None:
     n_lps = len(cases)
     rows: list[list[Any]] = [
         ["optimise, the whole default run (fresh process, reports too)", n_lps, whole,
-         1e3 * whole / n_lps, whole / warm],
+         1e3 * whole / n_lps, whole / warm, whole_cpu, whole_cpu / warm_cpu],
         ["HiGHS alone, warm: one Highs, pool bounds changed, run()", n_lps, warm,
-         1e3 * warm / n_lps, 1.0],
+         1e3 * warm / n_lps, 1.0, warm_cpu, 1.0],
         ["HiGHS alone, cold: Highs.run() from scratch on each", n_lps, cold,
-         1e3 * cold / n_lps, cold / warm],
-        ["HiGHS alone, warm, on every LP the run solves (stages too)", len(recorder.lps),
-         replayed, 1e3 * replayed / max(1, len(recorder.lps)), replayed / warm]]
+         1e3 * cold / n_lps, cold / warm, "", ""],
+        ["HiGHS alone on every model the run solves (stages, QPs too)", len(recorder.lps),
+         replayed, 1e3 * replayed / max(1, len(recorder.lps)), replayed / warm, "", ""]]
     if sample is not None:
         slow, timed = naive(data, cases, sample)
         rows.append([f"naive: build, compile, solve cold ({timed} timed)", n_lps, slow,
-                     1e3 * slow / n_lps, slow / warm])
-    print_table(["path", "LPs", "seconds", "ms an LP", "x HiGHS warm"], rows)
+                     1e3 * slow / n_lps, slow / warm, "", ""])
+    print_table(["path", "LPs", "seconds", "ms an LP", "x HiGHS warm", "CPU s",
+                 "CPU x warm"], rows)
     print(f"  {len(data.agencies)} agencies, {len(data.streams)} streams, "
           f"{len(data.interventions)} interventions: 2 scenarios + {1 << len(players)} "
           f"coalitions + {len(data.streams)} lifts = {n_lps} LPs. Medians of {repeats}, "
@@ -463,19 +506,28 @@ def target(folder: Path, size: Size, sample: int | None, repeats: int) -> None:
     for key, label, parts_of in STAGES:
         seconds = float(np.median([sum(f["times"][k] for k in (parts_of or (key,)))
                                    for f in staged]))
-        stage_rows.append([label, seconds, seconds / warm])
+        used = (float(np.median([sum(f["cpu"][k] for k in (parts_of or (key,)))
+                                 for f in staged])) if key in staged[0]["cpu"] else None)
+        stage_rows.append([label, seconds, seconds / warm, "" if used is None else used,
+                           "" if used is None else used / warm_cpu])
     stage_rows.append(["inside Highs.run (all threads)", float(np.median(
         [f["times"]["highs"] for f in staged])), float(np.median(
-            [f["times"]["highs"] for f in staged])) / warm])
+            [f["times"]["highs"] for f in staged])) / warm, "", ""])
     stage_rows.append(["whole run, stages' process (wall)", float(np.median(
-        [f["wall"] for f in staged])), float(np.median([f["wall"] for f in staged])) / warm])
-    print_table(["stage of the run (fresh process)", "seconds", "x HiGHS warm"], stage_rows)
+        [f["wall"] for f in staged])), float(np.median([f["wall"] for f in staged])) / warm,
+        "", ""])
+    print_table(["stage of the run (fresh process)", "seconds", "x HiGHS warm", "CPU s",
+                 "CPU x warm"], stage_rows)
+    print("  CPU: user + sys of every thread; the reports' include the process writing the "
+          "web page beside the others")
     print(f"  OPTIMA GAP warm {gap(warm_optima):.1e} cold {gap(cold_optima):.1e} replay "
           f"{replay_gap:.1e} (largest relative gap between HiGHS alone's optima and the run's: "
           "scenarios, ring-fenced and full coalitions, lifts; replay: every LP the run solved)")
     ratio = whole / warm
     print(f"  RATIO whole run / HiGHS alone warm = {ratio:.2f} (target <= 2.5: "
-          f"{'met' if ratio <= 2.5 else 'NOT met'}); against cold {whole / cold:.2f}")
+          f"{'met' if ratio <= 2.5 else 'NOT met'}); against cold {whole / cold:.2f}; in CPU "
+          f"time (user + sys, every thread and process of the run) {whole_cpu / warm_cpu:.2f}; "
+          f"load average {os.getloadavg()[0]:.1f}")
 
 
 def small(folder: Path, repeats: int) -> None:
@@ -495,16 +547,21 @@ def small(folder: Path, repeats: int) -> None:
             str(folder / "template-report")],
     }
     timed: dict[str, list[float]] = {k: [] for k in commands}
+    used: dict[str, list[float]] = {k: [] for k in commands}
     for _ in range(repeats):
         for label, command in commands.items():
-            started = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, env=_env())
-            timed[label].append(time.perf_counter() - started)
+            cpu, wall = run_command(command)
+            timed[label].append(wall)
+            used[label].append(cpu)
     floor = float(np.median(timed[next(iter(commands))]))
-    print_table(["process (fresh, from the command to the prompt)", "seconds", "x floor"],
-                [[label, float(np.median(t)), float(np.median(t)) / floor]
+    floor_cpu = float(np.median(used[next(iter(commands))]))
+    print_table(["process (fresh, from the command to the prompt)", "seconds", "x floor",
+                 "CPU s", "CPU x floor"],
+                [[label, float(np.median(t)), float(np.median(t)) / floor,
+                  float(np.median(used[label])), float(np.median(used[label])) / floor_cpu]
                  for label, t in timed.items()])
-    print(f"  medians of {repeats}, timed in turn")
+    print(f"  medians of {repeats}, timed in turn; CPU is user + sys (the process writing "
+          f"the web page included); load average {os.getloadavg()[0]:.1f}")
 
 
 # --- 4. independent re-solves in two parts -------------------------------------------------
@@ -594,7 +651,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     sizes, agencies, goal = ((QUICK_SIZES, QUICK_AGENCIES, QUICK_TARGET) if args.quick
                              else (SIZES, AGENCIES, TARGET))
-    builds = QUICK_SIZES if args.quick else BUILD_SIZES
+    builds = QUICK_BUILDS if args.quick else BUILD_SIZES
     step: Callable[[str], None] = lambda title: print(f"\n== {title}")  # noqa: E731
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
@@ -609,16 +666,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             return
         step("Stages of a default run as the place grows (agencies, streams, interventions, "
              "outcomes, years), each in a fresh process")
-        stage_table([(" ".join(map(str, s)), measure_in_fresh_process(write_place(folder, s)))
-                     for s in sizes])
-        step(f"Stages as the agencies grow ({goal[1]} streams, {goal[2]} interventions; "
-             "Shapley solves 2^agencies coalitions)")
-        stage_table([(f"{a} agencies", measure_in_fresh_process(
-            write_place(folder, (a, *goal[1:])))) for a in agencies])
+        measured = {path: measure_in_fresh_process(path)
+                    for path in (write_place(folder, s) for s in sizes)}
+        stage_table([(" ".join(map(str, s)), found)
+                     for s, found in zip(sizes, measured.values(), strict=True)])
+        if agencies:
+            step(f"Stages as the agencies grow ({goal[1]} streams, {goal[2]} interventions; "
+                 "Shapley solves 2^agencies coalitions)")
+            stage_table([(f"{a} agencies", measure_in_fresh_process(
+                write_place(folder, (a, *goal[1:])))) for a in agencies])
         step("Model build against its nonzeros")
         build_linearity(folder, builds)
         step("The target: the whole run against HiGHS alone, warm and cold, same LPs")
-        target(folder, goal, args.naive, args.repeats or (1 if args.quick else 3))
+        target(folder, goal, args.naive, args.repeats or (1 if args.quick else 3),
+               measured if args.quick else None)  # the smoke run: its stages measured once
         if not args.quick:  # the smoke run stays short: `--small --quick` runs it
             step("A small place (the template) end to end, against the floor")
             small(folder, args.repeats or 5)

@@ -184,17 +184,24 @@ def test_what_limits_the_plan_as_worked_by_hand(tmp_path: Path) -> None:
 #   small's budget 1 more (101): the cap still stops a at 10     -> gain 0
 #   small's budget 1 less (99): 9.9 units of a, 0.1 unit lost    -> loss 0.5
 # so both are 'degenerate'. b's cap binds alone: one unit either way moves 2 -> 'binding'.
-# big's budget is not reached (it spends 5 of 1000).
+#   c: 1 a unit, saves 0.5 (-0.5 a unit), one visit each, at most 4, paid from `big`; the
+#   target of 4 visits makes the plan buy all 4 (objective 60 - 2 = 58). A target one
+#   lower saves 0.5 (gain 0.5); one higher cannot be met (loss None) -> 'edge'. c's cap:
+#   one more unit is not bought (gain 0), one fewer misses the target -> 'edge'.
+# big's budget is not reached (it spends 5 + 4 of 1000).
 DEGENERATE = {
     "name": "A cap and a budget that meet", "start_year": 2010, "years": 1,
     "discount_rate": 0.0, "objective": "net_benefit",
     "agencies": {"nhs": {"name": "NHS trust"}},
     "streams": {"small": {"agency": "nhs", "budget": 100, "ring_fence": ["a"]},
-                "big": {"agency": "nhs", "budget": 1000, "ring_fence": ["b"]}},
+                "big": {"agency": "nhs", "budget": 1000, "ring_fence": ["b", "c"]}},
     "interventions": {
         "a": {"agency": "nhs", "unit_cost": 10, "max_units": 10, "savings": {"nhs": 15}},
         "b": {"agency": "nhs", "unit_cost": 1, "max_units": 5, "savings": {"nhs": 3}},
+        "c": {"agency": "nhs", "unit_cost": 1, "max_units": 4, "savings": {"nhs": 0.5},
+              "effects": {"visits": 1}},
     },
+    "outcomes": {"visits": {"name": "Visits", "target": 4}},
     "scenarios": {"ring_fenced": {"pooling": False}},
 }
 
@@ -205,11 +212,12 @@ def test_a_degenerate_limit_has_two_rates_as_worked_by_hand(tmp_path: Path) -> N
     path = tmp_path / "corner.yaml"
     path.write_text(yaml.safe_dump(DEGENERATE, sort_keys=False), encoding="utf-8")
     result = run(path, ranges=False)
-    assert result.scenarios[0].objective == pytest.approx(60)
+    assert result.scenarios[0].objective == pytest.approx(58)
     run_analyses(result, ["limits"])
     found = {(e["kind"], e["item"]): e for e in
              result.analyses["limits"]["ring_fenced"]["limits"]}
-    assert set(found) == {("max_units", "a"), ("budget", "small"), ("max_units", "b")}
+    assert set(found) == {("max_units", "a"), ("budget", "small"), ("max_units", "b"),
+                          ("max_units", "c"), ("target", "visits")}
     cap, budget, other = found["max_units", "a"], found["budget", "small"], found[
         "max_units", "b"]
     assert (cap["gain"], cap["loss"]) == (pytest.approx(0, abs=1e-9), pytest.approx(5))
@@ -218,3 +226,8 @@ def test_a_degenerate_limit_has_two_rates_as_worked_by_hand(tmp_path: Path) -> N
     assert cap["pricing"] == budget["pricing"] == "degenerate"
     assert (other["gain"], other["loss"], other["pricing"]) == (
         pytest.approx(2), pytest.approx(2), "binding")
+    target, needed = found["target", "visits"], found["max_units", "c"]
+    assert (target["gain"], target["loss"], target["pricing"]) == (
+        pytest.approx(0.5), None, "edge")
+    assert (needed["gain"], needed["loss"], needed["pricing"]) == (
+        pytest.approx(0, abs=1e-9), None, "edge")

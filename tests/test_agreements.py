@@ -14,6 +14,14 @@ import pytest
 
 from optimiser.analyses import run_analyses
 from optimiser.pipeline import run
+from optimiser.reports.story import (
+    agreed_range,
+    agreement_sentences,
+    change_tolerance,
+    gains_table,
+    reading,
+    tell,
+)
 from optimiser.reports.write import results_document
 from optimiser.solving.results import gain_share_payments, shared_payments
 
@@ -106,3 +114,61 @@ def test_fair_shares_end_at_reference_plus_scaled_shapley_share(document: dict) 
     assert entry["agreement"]["cash_gap"] == pytest.approx(gain - surplus)
     for a in ends:
         assert ends[a] == pytest.approx(reference[a] + shapley[a] / gain * surplus)
+
+
+def test_risk_share_surplus_is_decided_where_the_plan_is(document: dict) -> None:
+    # In agreements.yaml no two services are equally good (net benefit per unit of money:
+    # prevention (5 + 25 - 10) / 10 = 2, patrol (40 + 30 - 50) / 50 = 0.4, beds -0.1), so
+    # the units are unique, and with them every agency's savings and the total spend (the
+    # budgets spent): the total position, and so the surplus, is a point.
+    agreed = document["scenarios"]["s75"]["agreement"]
+    assert agreed["surplus_min"] == pytest.approx(agreed["surplus"], abs=1e-6)
+    assert agreed["surplus_max"] == pytest.approx(agreed["surplus"], abs=1e-6)
+
+
+def test_risk_share_over_a_tie_between_cash_and_valued_outcomes() -> None:
+    # agreement_tie.yaml, one year (d_0 = 1). Council's budget 10 buys wellbeing visits
+    # (10 a unit, up to 2, each a wellbeing outcome valued 20: net benefit 10, no cash);
+    # the NHS's budget 10 buys a discharge team (10 a unit, up to 2, each saving the NHS 20
+    # in cash: net benefit 10). Ring-fenced each buys one unit of its own: council
+    # P = -10, NHS P = 20 - 10 = 10, total Pref = 0.
+    # Pooled, both budgets may go to either service: c discharge units and w visit units
+    # with c + w = 2 (all 20 spent) are all exactly as good (objective 10 (c + w) = 20),
+    # for any c in [0, 2]. Every budget is spent whatever the split, so the total position
+    # T = 20 c - 20 lies in [-20, 20], and the surplus S = T - 0 in [-20, 20].
+    # Risk share council 0.75, NHS 0.25: each ends at Pref + share * S, so its change
+    # lies in share * [-20, 20]: council [-15, 15], NHS [-5, 5] -- neither a gain nor a loss.
+    result = run(HERE / "data" / "agreement_tie.yaml")
+    agreed = result.scenario("s75").extra["agreement"]
+    assert isinstance(agreed, dict)
+    assert agreed["surplus_min"] == pytest.approx(-20.0, abs=1e-6)
+    assert agreed["surplus_max"] == pytest.approx(20.0, abs=1e-6)
+    gains = gains_table(result).set_index(["scenario", "agency"])
+    tol = change_tolerance(gains.loc["s75", "gain"])
+    for agency, share in {"council": 0.75, "nhs": 0.25}.items():
+        row = gains.loc[("s75", agency)]
+        assert row["gain_low"] == pytest.approx(share * -20.0, abs=1e-6)
+        assert row["gain_high"] == pytest.approx(share * 20.0, abs=1e-6)
+        assert reading(row["gain"], row["gain_low"], row["gain_high"], tol) == "either"
+    said = " ".join(agreement_sentences(tell(result, {}), "s75"))
+    assert "could gain anywhere from -£20 to +£20 in cash" in said
+
+
+def test_agreed_range_by_hand() -> None:
+    # Risk share 0.6 / 0.4 of a surplus between -10 and 30: [-6, 18] and [-4, 12].
+    low, high = agreed_range("risk_share", np.array([0.6, 0.4]), np.zeros(2), np.zeros(2),
+                             (-10.0, 30.0))
+    assert low.tolist() == pytest.approx([-6.0, -4.0]) and high.tolist() == pytest.approx(
+        [18.0, 12.0])
+    # Gain share, plan changes within [4, 8] and [-2, 0], surplus within [2, 6] (>= 0):
+    # agency 0 ends at g S / U >= 4 * 2 / 8 = 1 and <= min(8, 6) = 6; agency 1 ends at 0.
+    low, high = agreed_range("gain_share", None, np.array([4.0, -2.0]), np.array([8.0, 0.0]),
+                             (2.0, 6.0))
+    assert low.tolist() == pytest.approx([1.0, 0.0]) and high.tolist() == pytest.approx(
+        [6.0, 0.0])
+    # The same with the surplus within [-1, 6]: for S < 0 agency 1 ends at -2 (-S) / 2
+    # >= max(-2, -1) = -1; agency 0 at 0; the union: agency 0 [0, 6], agency 1 [-1, 0].
+    low, high = agreed_range("gain_share", None, np.array([4.0, -2.0]), np.array([8.0, 0.0]),
+                             (-1.0, 6.0))
+    assert low.tolist() == pytest.approx([0.0, -1.0]) and high.tolist() == pytest.approx(
+        [6.0, 0.0])

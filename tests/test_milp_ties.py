@@ -174,3 +174,14 @@ def test_a_generated_place_in_other_orders(tmp_path: Path) -> None:
         other = solved(reordered(instance, order, 28), tmp_path / order)
         moved = differences(written, other)
         assert not moved, "\n".join(moved[:10])
+
+
+def test_a_place_with_more_choices_than_the_rules_take_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above SWITCH_LIMIT on/off choices the rules do not run, and the message says so (the
+    two wards have 4 choices: each ward in each year)."""
+    import optimiser.solving.highs as highs
+    monkeypatch.setattr(highs, "SWITCH_LIMIT", 3)
+    pooled = solved(two_wards("ward_a", "ward_b"), tmp_path)["scenarios"]["pooled"]
+    assert pooled["objective"] == pytest.approx(400.0, rel=1e-9)
+    assert "at most 3 on/off choices, and this one has 4" in pooled["message"]

@@ -275,4 +275,11 @@ def test_results_json_holds_shares_per_scenario(tmp_path: pathlib.Path) -> None:
     assert document["shapley"]["pooled"] == pytest.approx(
         {"a": 230 / 3, "b": 380 / 3, "c": 290 / 3, "d": 0.0})
     assert document["scenarios"]["pooled"]["pooling_game"]["method"] == "exact"
-    assert "Shapley share" in done.output
+    # --detail's who-gains table has a Shapley-share column (its header may wrap onto two
+    # lines): each agency's row carries its share to the pound, 230/3 -> £77, 380/3 -> £127,
+    # 290/3 -> £97 and the hospital's £0.
+    assert "Shapley" in done.output
+    rows = {line.split("  ")[0]: line for line in done.output.splitlines()}
+    for agency, share in (("County council", "£77"), ("Primary care trust", "£127"),
+                          ("Police", "£97"), ("Hospital", "£0")):
+        assert f" {share} " in rows[agency], rows[agency]

@@ -353,7 +353,7 @@ def gains_table(result: RunResult) -> pd.DataFrame:
         low, high = agreed_range(
             str(agreed["kind"]), rows["agency"].map(shares).to_numpy(float)
             if shares else None, rows["plan_low"].to_numpy(float),
-            rows["plan_high"].to_numpy(float), float(agreed["surplus"]))
+            rows["plan_high"].to_numpy(float), divided_range(agreed, money_scale(s.agencies)))
         frame.loc[mine, "gain_low"] = np.minimum(low, rows["gain"].to_numpy(float))
         frame.loc[mine, "gain_high"] = np.maximum(high, rows["gain"].to_numpy(float))
     return frame[[*columns, *extra]]
@@ -381,35 +381,72 @@ def plan_range(frame: pd.DataFrame, agencies: pd.DataFrame) -> tuple[pd.Series, 
             pd.Series(np.maximum(high, plan), index=frame.index))
 
 
+SURPLUS_DECIDED = 1e-6
+"""How wide (relative to the scenario's largest spend or savings, at least 1) the range of an
+agreement's surplus among equally good plans may be and still count as decided."""
+
+
+def money_scale(agencies: pd.DataFrame) -> float:
+    """A scenario's largest agency spend or savings (0 without agencies): the yardstick its
+    ranges are decided against, as results.json's decided_by_rule is."""
+    values = agencies[["spend", "savings"]].to_numpy(float) if len(agencies) else np.zeros(0)
+    return float(np.nanmax(np.abs(values), initial=0.0))
+
+
+def divided_range(agreed: dict[str, Any], scale: float) -> tuple[float, float]:
+    """The range [S_lo, S_hi] of the cash surplus S an agreement divides among equally good
+    plans, from results.json's `agreement` (surplus, surplus_min, surplus_max): the point
+    [S, S] where S_hi - S_lo <= SURPLUS_DECIDED * max(1, scale) (the surplus is decided)
+    or the range was not found, else [S_lo, S_hi]."""
+    surplus = float(agreed["surplus"])
+    low, high = agreed.get("surplus_min"), agreed.get("surplus_max")
+    if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
+        return surplus, surplus
+    if float(high) - float(low) <= SURPLUS_DECIDED * max(1.0, scale):
+        return surplus, surplus
+    return min(float(low), surplus), max(float(high), surplus)
+
+
 def agreed_range(kind: str, shares: np.ndarray | None, low: np.ndarray, high: np.ndarray,
-                 surplus: float) -> tuple[np.ndarray, np.ndarray]:
+                 surplus: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """The least and greatest change against its reference each agency could end with
     among equally good plans under the scenario's agreement, given the range [g_lo, g_hi]
-    of the change the plan leaves it (`plan_range`) and the plan's cash surplus
-    S = sum_b g_b (results.json's `agreement.surplus`; equally good plans differ in who
-    pays, and S moves with them only where two services are exactly as good).
+    of the change the plan leaves it (`plan_range`) and the range [S_lo, S_hi] of the
+    plan's cash surplus S = sum_b g_b among them (`divided_range`; a point where S is
+    decided, wider only where two services are exactly as good but one buys cash and the
+    other valued outcomes).
 
     - risk_share, fair_shares: agency a ends at Pref_a + w_a S whatever the plan's
-      split, so its change is w_a S exactly (0 for an agency outside the shares).
-    - gain_share, S >= 0 (the surpluses cover the shortfalls): a ends at
-      max(g_a, 0) S / U with U = sum_b max(g_b, 0), so within
-      [max(g_lo, 0) S / sum_b max(g_hi_b, 0), min(max(g_hi, 0), S)].
-    - gain_share, S < 0: a ends at min(g_a, 0) (-S) / D with D = sum_b max(-g_b, 0), so
-      within [max(min(g_lo, 0), S), min(g_hi, 0) (-S) / sum_b max(-g_lo_b, 0)].
+      split, so its change lies in [min(w_a S_lo, w_a S_hi), max(w_a S_lo, w_a S_hi)]
+      (0 for an agency outside the shares).
+    - gain_share, for S >= 0 (the surpluses cover the shortfalls): a ends at
+      max(g_a, 0) S / U with U = sum_b max(g_b, 0) >= S, so within
+      [max(g_lo, 0) max(S_lo, 0) / sum_b max(g_hi_b, 0), min(max(g_hi, 0), S_hi)].
+    - gain_share, for S < 0: a ends at min(g_a, 0) (-S) / D with D = sum_b max(-g_b, 0)
+      >= -S, so within [max(min(g_lo, 0), S_lo), min(g_hi, 0) (-min(S_hi, 0)) /
+      sum_b max(-g_lo_b, 0)].
+      A range of S on both sides of 0 gives the union of the two.
     - without shares (fair shares that could not be found) nothing moves: [g_lo, g_hi].
     """
+    s_lo, s_hi = surplus
     if kind in ("risk_share", "fair_shares"):
         if shares is None:
             return low, high
-        fixed = np.nan_to_num(shares) * surplus
-        return fixed, fixed.copy()
-    if surplus >= 0:
+        w = np.nan_to_num(shares)
+        return np.minimum(w * s_lo, w * s_hi), np.maximum(w * s_lo, w * s_hi)
+    bounds: list[tuple[np.ndarray, np.ndarray]] = []
+    if s_hi >= 0:
         most = float(np.maximum(high, 0.0).sum())
-        least = np.maximum(low, 0.0) * surplus / most if most > 0 else np.zeros_like(low)
-        return least, np.minimum(np.maximum(high, 0.0), surplus)
-    most = float(np.maximum(-low, 0.0).sum())
-    top = np.minimum(high, 0.0) * -surplus / most if most > 0 else np.zeros_like(high)
-    return np.maximum(np.minimum(low, 0.0), surplus), top
+        least = (np.maximum(low, 0.0) * max(s_lo, 0.0) / most if most > 0
+                 else np.zeros_like(low))
+        bounds.append((least, np.minimum(np.maximum(high, 0.0), s_hi)))
+    if s_lo < 0:
+        most = float(np.maximum(-low, 0.0).sum())
+        top = (np.minimum(high, 0.0) * -min(s_hi, 0.0) / most if most > 0
+               else np.zeros_like(high))
+        bounds.append((np.maximum(np.minimum(low, 0.0), s_lo), top))
+    return (np.minimum.reduce([b[0] for b in bounds]),
+            np.maximum.reduce([b[1] for b in bounds]))
 
 
 def reading(change: float, low: float, high: float, tol: float) -> str:
@@ -1089,6 +1126,11 @@ def agreement_sentences(story: Story, scenario: str) -> list[str]:
     cash = (f"the {story.money(surplus)} the plan gains in cash against {ref}" if surplus > tol
             else f"the {story.money(-surplus)} the plan costs in cash against {ref}"
             if surplus < -tol else f"what the plan gains in cash against {ref} (nothing)")
+    low, high = divided_range(agreed, money_scale(story.result.scenario(scenario).agencies))
+    ranged = [f"Equally good plans could gain anywhere from {signed_money(story, low)} to "
+              f"{signed_money(story, high)} in cash against {ref} (services exactly as good "
+              "by the objective, one saving cash and another buying valued outcomes), so "
+              "where each partner ends is shown with its range."] if high - low > tol else []
     if kind == "gain_share":
         said = [f"{scenario}'s agreement is a gain share: each partner the plan leaves below "
                 f"its position in {ref} is made whole by those above theirs, in proportion "
@@ -1097,13 +1139,14 @@ def agreement_sentences(story: Story, scenario: str) -> list[str]:
             said.append(f"Together the positions fall {story.money(-surplus)} short of "
                         f"{ref}'s, so the gains cannot make every loser whole: each is made "
                         "good in the same proportion.")
-        return said
+        return said + ranged
     if kind == "risk_share":
         shares = {a: float(v) for a, v in (agreed.get("shares") or {}).items() if v}
         parts = [f"{story.name('agencies', a)} {percent(v)}" for a, v in shares.items()]
-        return [f"{scenario}'s agreement is a risk share (a section 75 pooled fund's agreed "
+        said = [f"{scenario}'s agreement is a risk share (a section 75 pooled fund's agreed "
                 f"shares): {cash} is shared {_join(parts)}; every other agency ends where "
                 f"{ref} leaves it, whatever the plan gives or takes from it."]
+        return said + ranged
     said = [f"{scenario}'s agreement is fair shares: each partner ends at its position in "
             f"{ref} plus its fair (Shapley) share of what pooling gains."]
     if "gain" not in agreed or "cash_gap" not in agreed:
@@ -1127,7 +1170,7 @@ def agreement_sentences(story: Story, scenario: str) -> list[str]:
         said.append(f"The pooling gain is {story.money(gain)}, and {cash} is "
                     f"{story.money(-gap)} more, so each partner is paid its share of the gain "
                     f"scaled to the cash ({surplus / gain:.0%} of it).")
-    return said
+    return said + ranged
 
 
 def compared_scenarios(story: Story) -> list[str]:

@@ -58,8 +58,10 @@ GLOSSARY: list[tuple[str, str]] = [
      "reference scenario."),
     ("decided by rule (*)", "Several plans can be equally good; the tie-break rules "
      "(results.json 'rules', summary.md 'Figures chosen by rule') choose the one reported: "
-     "least money pooled, pooled money shared pro rata. A position marked * would differ "
-     "under another of the equally good plans."),
+     "least money pooled; where services have set-up costs, the least set-up money "
+     "committed, the fewest services run, then ids in alphabetical order; then the plan "
+     "nearest to proportional shares (each partner pools in proportion to what it may pool). "
+     "A position marked * would differ under another of the equally good plans."),
     ("lift gain", "The price of a ring-fence: how much the objective improves when that one "
      "stream alone may pool its money (pool_share 1), every other stream ring-fenced."),
     ("one more £ a year", "What one more pound a year in a stream's budget adds to the "

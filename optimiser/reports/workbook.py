@@ -470,7 +470,7 @@ def agencies_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> Non
         Column("Least position", "position_min", "money"),
         Column("Greatest position", "position_max", "money"),
         Column("Decided by rule", "decided_by_rule", "bool"),
-        Column("Reference", "reference"), Column("Gain against reference", "gain", "money"),
+        Column("Reference", "reference"), Column("Change against reference", "gain", "money"),
     ])
     sheet.finish(1, 3)
 

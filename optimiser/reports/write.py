@@ -46,7 +46,16 @@ RULES = {
     "least_pooling": "Among plans with the optimal objective (within a relative 1e-9), pooled "
                      "scenarios take the one that moves the least money (present value) out of "
                      "ring-fences: pooled money pays only for what the ring-fences would block.",
-    "proportional_shares": "Among the plans left by the two rules above, the plan reported is the "
+    "services_set_up": "Where services have set-up costs, minimum scales or tiers, which ones "
+                       "run among equally good plans is decided by rule, never by branch and "
+                       "bound: least pooling over every on/off choice, then the least set-up "
+                       "cost committed (present value), then the fewest services run (years "
+                       "and tier bands counted), then the services whose ids sort first, "
+                       "earliest year first (ids, never positions in the file). The rules need "
+                       "a proven optimum and at most 120 on/off choices; a plan stopped with a "
+                       "gap or time limit, or a larger place, keeps its first choices and its "
+                       "message says so.",
+    "proportional_shares": "Among the plans left by the rules above, the plan reported is the "
                            "one nearest to proportional shares, the unique plan minimising the "
                            "sum over every payment of (payment)^2 / (what its payer could pay): "
                            "each stream puts money into the pool in proportion to what it may "
@@ -78,7 +87,7 @@ RULES = {
                "pooling game, whose players are the agencies and where a coalition's value is "
                "the scenario's objective with every stream held outside it unable to pool "
                "(pool_share 0); the gain is the improvement on ring-fencing (a fall in cost for "
-               "the cost objective), and the shares add up to it. Exact up to 12 agencies with "
+               "the cost objective), and the shares add up to it. Exact up to 16 agencies with "
                "poolable money, sampled permutations beyond (standard errors in the scenario's "
                "pooling_game).",
 }

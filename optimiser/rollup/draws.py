@@ -2,10 +2,13 @@
 
 With `--draws N` and several instances, each place's draws run on the same workers
 (`optimiser.analyses.uncertainty`, local processes or the Dask cluster), with the
-same seed: draw d of every place is numbered d, each place drawing its own figures
-(independently of the other places, except through that numbering: nothing ties one
-place's figures to another's). Then, in each draw d, for the places where both roles
-have a plan at the central figures:
+same seed: draw d of every place is numbered d, and a figure's numbers depend on the
+seed, the draw and its path alone (`optimiser.inputs.ranges.draw_uniforms`), so a figure
+at the same path in two places (a named figure from a shared library,
+`figures.admission_cost`, or an inline range at the same path) takes the same quantile in
+each draw: one price the places share moves together; figures at different paths are
+independent. Then, in each draw d, for the places where both roles have a plan at the
+central figures:
 
     national_pooled_d      = sum_places committed objective of the place's `pooled`
     national_ring_fenced_d = sum_places committed objective of its `ring_fenced`

@@ -169,6 +169,8 @@ class Solution:
     HiGHS, whose own checks an accepted solve has passed: `_optimise`)."""
     mip: MipInfo | None = None
     """A MILP's stage 1: its gap, and whether the plan is a proven optimum."""
+    total_range: tuple[float, float] | None = None
+    """(least, greatest) sum_a P_a among equally good plans (`_total_range`), where asked."""
 
 
 @dataclass
@@ -294,10 +296,21 @@ def new_highs() -> highspy.Highs:
         _BANNER_SHOWN = True
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", HIGHS_THREADS)
     return highs
 
 
 _BANNER_SHOWN = False
+
+HIGHS_THREADS = 1
+"""Threads of HiGHS's own scheduler (every HiGHS in a process shares it). By default HiGHS
+takes the machine's cores and runs concurrent branch-and-bound searches on them; on the
+MILPs of these places (tens of binaries, a handful of nodes each) the extra workers cost
+more CPU, waiting and searching, than they save: one thread takes about 0.6 of the CPU
+and of the wall time of the first-hour place's run. One thread also makes a branch and
+bound search the same way on every machine (a plan stopped at a time limit is then the
+same plan anywhere). The LP solves never used more; the analyses' parallel re-solves run
+each on its own HiGHS in Python's threads (`in_parallel`) or in processes, as before."""
 
 
 class _Names:
@@ -338,7 +351,8 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
 
 
 def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True,
-                 sizes: np.ndarray | None = None, switches: Switches | None = None) -> Solution:
+                 sizes: np.ndarray | None = None, switches: Switches | None = None,
+                 total: bool = False) -> Solution:
     """The lexicographic stages on a model already loaded in HiGHS, the first from scratch.
 
     Stage 1 starts cold, from the model handed to HiGHS afresh (`_afresh`: no basis,
@@ -347,7 +361,9 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     skipped unless `least_pooling` and the model pools) and the position ranges
     (stage 3, with `ranges`) start warm from the stage before. Stage 3 uses the
     primal simplex: each range changes only the objective, so the last basis stays
-    feasible; the ranges are optimal values and do not depend on the path.
+    feasible; the ranges are optimal values and do not depend on the path. With `total`
+    (and `ranges`), stage 3 also finds the range of the agencies' total position
+    (`_total_range`), which an agreement divides.
 
     A MILP's on/off choices are decided among its equally good plans by rules 2, 2a, 2b
     and 2c (`decide_switches`, with `switches`; only where stage 1 is a proven optimum)
@@ -375,23 +391,34 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     mip = lp.mip if lp.is_mip else None
     if mip is None:
         return _later_stages(lp, z, x, iterations, ranges, least_pooling, timings, compiled,
-                             sizes)
+                             sizes, total)
     note = ""
-    if switches is not None and mip.proven:
+    choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
+    if switches is not None and mip.proven and choices <= SWITCH_LIMIT:
         started = time.perf_counter()
         x, note = decide_switches(lp, z, x, switches, least_pooling)
         timings["switches"] = time.perf_counter() - started
+    elif switches is not None and mip.proven:
+        note = (f"which services run among equally good plans is the plan HiGHS found: the "
+                f"rules that decide it (2 to 2c) apply where a place has at most "
+                f"{SWITCH_LIMIT} on/off choices, and this one has {choices}")
     with fixed_integers(lp, x):
         status, z2, x2, more = _optimise(lp, "objective")
         if status == "optimal":
             z, x = z2, x2
         solution = _later_stages(lp, z, x, iterations + more, ranges and status == "optimal",
                                  least_pooling and status == "optimal", timings, compiled,
-                                 sizes if status == "optimal" else None)
+                                 sizes if status == "optimal" else None, total)
     solution.mip = mip
     solution.message = "; ".join(m for m in (note, solution.message) if m)
     return solution
 
+
+SWITCH_LIMIT = 120
+"""Most on/off choices (binaries not fixed by the model) on which `decide_switches` runs:
+each of its rules is a branch and bound, and rule 2c one for every SWITCH_BLOCK choices,
+so a place with more (a Birmingham-sized one with set-up costs on a third of its services
+has over a thousand) keeps the choices of its first branch and bound, and says so."""
 
 SWITCH_BLOCK = 12
 """Rule 2c decides the on/off choices this many at a time (`first_ids`): weights 2^0 to
@@ -417,7 +444,7 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
     saying so. Returns the plan and that note ('' when every rule applied).
     """
     h = lp.highs
-    wanted = {"mip_rel_gap": PROVEN_GAP, "mip_abs_gap": PROVEN_ABS_GAP, **SWITCH_OPTIONS}
+    wanted = {"mip_rel_gap": PROVEN_GAP, "mip_abs_gap": PROVEN_ABS_GAP}
     options = {o: h.getOptionValue(o)[1] for o in wanted}
     for option, value in wanted.items():
         h.setOptionValue(option, value)
@@ -445,20 +472,12 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
         lp.n_rows = first_row
         lower, upper = lp.integer_bounds
         h.changeColsBounds(len(lp.integer), lp.integer, lower, upper)
-        for option, value in options.items():
-            h.setOptionValue(option, value)
+        for option, was in options.items():
+            h.setOptionValue(option, was)
         for name in [k for k in lp.costs if k.startswith(_SWITCH_STAGE)]:
             del lp.costs[name], lp.senses[name], lp.offsets[name]
     return x, note
 
-
-SWITCH_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": False,
-                                  "mip_heuristic_run_rens": False}
-"""HiGHS options for the rules' branch and bounds. Each starts from a plan already optimal
-for the rules before it, so the sub-MIP heuristics that look for good plans near the LP
-relaxation (RINS, RENS) mostly repeat what is known: without them the rules take 2 to 3
-times less time on generated places. They change no answer: each rule's optimum is proven
-and, after rule 2c, unique."""
 
 _SWITCH_STAGE = "switch_rule"
 """The name prefix of the rules' objectives while `decide_switches` runs."""
@@ -589,9 +608,11 @@ def _switch_stage(lp: CompiledLP, name: str, costs: np.ndarray, x: np.ndarray,
 
 def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, ranges: bool,
                   least_pooling: bool, timings: dict[str, float],
-                  compiled: float, sizes: np.ndarray | None = None) -> Solution:
+                  compiled: float, sizes: np.ndarray | None = None,
+                  total: bool = False) -> Solution:
     """Stages 2 and 3 on the LP (a MILP's with its binaries fixed) after stage 1's z*, x;
-    with `sizes`, rule 3 (`decided_plan`) between them."""
+    with `sizes`, rule 3 (`decided_plan`) between them; with `total`, stage 3 also finds
+    the range of the agencies' total position (`_total_range`)."""
     message = ""
     face = [complementary(lp, x, "objective")] if sizes is not None else []
     hold = _hold_objective(lp, "objective", z, 0.0)
@@ -611,12 +632,13 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
                        "reliably (numerical trouble), so HiGHS chose among the plans "
                        "that pool the least")
     spread = _position_ranges(lp, hold, z) if ranges else {}
+    whole = _total_range(lp, hold, z) if ranges and total else None
     accuracy = plan_accuracy(lp, x)
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
     objective = objective_value(lp, "objective", x)
     return Solution("optimal", objective, _values(lp, x), spread, timings, message, iterations,
-                    lp, accuracy=accuracy)
+                    lp, accuracy=accuracy, total_range=whole)
 
 
 @contextmanager
@@ -698,6 +720,34 @@ def _ranges_of(lp: CompiledLP, hold: int, z: float,
     finally:
         h.setOptionValue("simplex_strategy", strategy)
     return spread
+
+
+TOTAL_POSITION = "total_position"
+"""The objective sum_a P_a that `_total_range` optimises on the optimal face."""
+
+
+def _total_range(lp: CompiledLP, hold: int, z: float) -> tuple[float, float] | None:
+    """Stage 3 for an agreement: (least, greatest) total position T = sum_a P_a among
+    plans holding the objective at z*, two more warm primal-simplex solves after
+    `_position_ranges`. T is the cash every budget together gains; it differs among
+    equally good plans only where two of them are exactly as good by the objective but
+    one buys cash and the other valued outcomes. None without agencies."""
+    names = [k for k in lp.costs if k.startswith("position_objective")]
+    if not names:
+        return None
+    lp.costs[TOTAL_POSITION] = np.sum([lp.costs[n] for n in names], axis=0)
+    lp.offsets[TOTAL_POSITION] = float(sum(lp.offsets[n] for n in names))
+    lp.senses[TOTAL_POSITION] = pyo.minimize
+    h = lp.highs
+    _, strategy = h.getOptionValue("simplex_strategy")
+    h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+    try:
+        low = _on_optimal_face(lp, hold, z, TOTAL_POSITION, pyo.minimize)[1]
+        high = _on_optimal_face(lp, hold, z, TOTAL_POSITION, pyo.maximize)[1]
+    finally:
+        h.setOptionValue("simplex_strategy", strategy)
+        del lp.costs[TOTAL_POSITION], lp.offsets[TOTAL_POSITION], lp.senses[TOTAL_POSITION]
+    return low, high
 
 
 PARALLEL_WORK = 200_000
@@ -1188,14 +1238,20 @@ def reoptimise(
     return status, (z if status == "optimal" else None), x
 
 
+INTEGRAL = 1e-9
+"""A binary of the LP relaxation's plan this close to 0 or 1 is whole (`_by_relaxation`)."""
+
+
 def _by_relaxation(lp: CompiledLP, name: str,
                    values: bool) -> tuple[str, float | None, np.ndarray] | None:
     """A MILP re-solve settled by two warm LPs, where they prove the answer; else None.
 
     The LP relaxation (binaries continuous) bounds the MILP: z_R. Its binaries rounded
     up (a service the relaxation runs at all, runs) and fixed give a plan of the MILP:
-    z_F. Where z_F is within PROVEN_GAP of z_R, that plan is a proven optimum (no plan
-    beats the relaxation); where the relaxation is infeasible, so is the MILP. Each
+    z_F (where the relaxation's binaries are whole already, its plan is the MILP's and
+    z_F = z_R without a second LP: on the first-hour place, 9 coalitions in 10). Where
+    z_F is within PROVEN_GAP of z_R, that plan is a proven optimum (no plan beats the
+    relaxation); where the relaxation is infeasible, so is the MILP. Each
     takes a warm simplex re-solve, against a branch and bound from scratch (presolve,
     root, heuristics): used by the analyses' many re-solves (`reoptimise`: ring-fence
     lifts, Shapley coalitions, whose objective values alone they read), never for a
@@ -1216,6 +1272,9 @@ def _by_relaxation(lp: CompiledLP, name: str,
             return "infeasible", None, np.empty(0)
         if status != "optimal":
             return None
+        if np.all(np.abs(x[cols] - np.round(x[cols])) <= INTEGRAL):
+            lp.mip = MipInfo(0.0, z_relaxed, True)  # the relaxation's plan is the MILP's
+            return "optimal", z_relaxed, x
         value = np.clip(np.ceil(x[cols] - 1e-9), lower, upper)
         h.changeColsBounds(n, cols, value, value)
         try:
@@ -1351,6 +1410,21 @@ _STOPPED = {
 }
 
 
+WARM_MIP_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": False,
+                                    "mip_heuristic_run_rens": False,
+                                    "mip_allow_restart": False}
+"""HiGHS options for a branch and bound handed a plan to start from (`CompiledLP.start`:
+the analyses' re-solves, whose rounded relaxation is that plan, and the rules that decide
+which services run, each starting from the plan of the rule before). With a good plan in
+hand, the sub-MIPs that look for one near the LP relaxation (RINS, RENS) and the restart
+after the root mostly repeat work: without them the fair shares of the first-hour place
+take about half the time. The optimum proven is the same (to the gap asked)."""
+DEFAULT_MIP_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": True,
+                                       "mip_heuristic_run_rens": True,
+                                       "mip_allow_restart": True}
+"""HiGHS's own values of the options in WARM_MIP_OPTIONS, restored after such a solve."""
+
+
 def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.ndarray, int]:
     """`_optimise` for a MILP: HiGHS's branch and bound, with `lp.mip` saying how it ended.
 
@@ -1360,10 +1434,18 @@ def _branch(lp: CompiledLP, name: str, values: bool) -> tuple[str, float, np.nda
     answer is settled by solving again without presolve.
     """
     h = lp.highs
-    if lp.start is not None:
+    warm = lp.start is not None
+    if warm:
         h.setSolution(lp.start)
         lp.start = None
-    status = _run_settled(h)
+        for option, value in WARM_MIP_OPTIONS.items():
+            h.setOptionValue(option, value)
+    try:
+        status = _run_settled(h)
+    finally:
+        if warm:
+            for option in WARM_MIP_OPTIONS:
+                h.setOptionValue(option, DEFAULT_MIP_OPTIONS[option])
     info = h.getInfo()
     nodes = max(0, int(info.mip_node_count))
     iterations = max(0, int(info.simplex_iteration_count))

@@ -101,7 +101,8 @@ class PlaceModel:
         self.load(data)
         solution = solve_loaded(self.lp, ranges, least_pooling=data.pooling,
                                 sizes=column_sizes(self.lp, data),
-                                switches=switches(self.lp, data))
+                                switches=switches(self.lp, data),
+                                total=data.pooling and data.agreement is not None)
         if solution.status == "optimal":
             solution.lp = self.lp
         return solution

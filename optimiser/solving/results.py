@@ -78,6 +78,9 @@ class ScenarioResult:
     the place may share it: `model.load(data)` gives it this scenario's bounds first."""
     model: PlaceModel | None = field(default=None, repr=False)
     """The place's model this scenario was solved on (`optimiser.solving.placemodel`)."""
+    total_range: tuple[float, float] | None = field(default=None, repr=False)
+    """(least, greatest) sum_a P_a among equally good plans, found where the scenario has an
+    agreement to settle (`optimiser.solving.highs.Solution.total_range`)."""
 
     @property
     def proven(self) -> bool:
@@ -146,7 +149,8 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
                                on=on if extended else None, effective=effective)
     result = ScenarioResult(name, "optimal", objective, "", reference, allocation, funding,
                             outcomes, agencies, transfers, cash, account,
-                            timings=solution.timings, data=data, lp=solution.lp)
+                            timings=solution.timings, data=data, lp=solution.lp,
+                            total_range=solution.total_range)
     if extended:
         result.extra.update(extension_document(data, solution, x, on, funding, start_year))
     if solution.mip is not None:
@@ -269,8 +273,8 @@ def _funding(name: str, data: PlaceData, solution: Solution, years: np.ndarray) 
     keys_all = np.concatenate(key)
     order = np.argsort(keys_all, kind="stable")
     keys_all = keys_all[order]
-    first = np.r_[True, keys_all[1:] != keys_all[:-1]]
-    starts = np.flatnonzero(first)
+    first = np.r_[True, keys_all[1:] != keys_all[:-1]] if len(keys_all) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)  # none where no stream pays for anything
     fenced_sum = np.add.reduceat(np.concatenate(fenced)[order], starts) if len(starts) else (
         np.zeros(0))
     pooled_sum = np.add.reduceat(np.concatenate(pooled)[order], starts) if len(starts) else (
@@ -337,7 +341,8 @@ def settle_agreement(result: ScenarioResult, reference: np.ndarray,
     against `reference` (each agency's position in the reference scenario): the
     transfers table, transfers_in and transfers_out, net (= the position the plan leaves
     plus what the agreement moves), and results.json's `agreement` (kind, reference,
-    shares, the surplus, and for each agency where the plan leaves it, what the
+    shares, the surplus, its range among equally good plans (`surplus_range`), and for
+    each agency where the plan leaves it, what the
     agreement moves and where it ends). `shares`: a risk share's, or fair shares'
     (default the scenario's own)."""
     data = result.data
@@ -355,11 +360,14 @@ def settle_agreement(result: ScenarioResult, reference: np.ndarray,
     agencies["net"] = (agencies["savings"] - agencies["spend"]
                        + agencies["transfers_in"] - agencies["transfers_out"])
     moves = agencies["transfers_in"].to_numpy(float) - agencies["transfers_out"].to_numpy(float)
+    surplus = float(np.sum(position - reference))
     document: dict[str, object] = {
         "kind": data.agreement,
         "reference": reference_name or result.reference,
-        "surplus": float(np.sum(position - reference)),
+        "surplus": surplus,
     }
+    document["surplus_min"], document["surplus_max"] = surplus_range(
+        result.total_range, float(np.sum(reference)), surplus)
     if shares is not None:
         document["shares"] = {a: float(v) for a, v in zip(data.agencies, shares, strict=True)}
     document.update(extra or {})
@@ -367,6 +375,18 @@ def settle_agreement(result: ScenarioResult, reference: np.ndarray,
         a: {"plan": float(p), "reference": float(r), "moves": float(m), "ends": float(p + m)}
         for a, p, r, m in zip(data.agencies, position, reference, moves, strict=True)}
     result.extra["agreement"] = document
+
+
+def surplus_range(total: tuple[float, float] | None, reference: float,
+                  surplus: float) -> tuple[float | None, float | None]:
+    """The least and greatest cash surplus S = sum_a P_a - sum_a Pref_a an agreement could
+    divide among equally good plans: [T_lo - R, T_hi - R], with [T_lo, T_hi] the range of
+    the agencies' total position T = sum_a P_a on the optimal face and R = sum_a Pref_a
+    (the reference's positions, fixed figures); never narrower than the plan's own S.
+    (None, None) where the range was not found (ranges not asked for)."""
+    if total is None or not np.all(np.isfinite(total)):
+        return None, None
+    return min(total[0] - reference, surplus), max(total[1] - reference, surplus)
 
 
 def agreement_payments(kind: str, position: np.ndarray, reference: np.ndarray,
