@@ -10,11 +10,11 @@ interventions. Two measurements, each in a fresh process:
 1. the stages of a default run, in one process as the command runs them:
    loading and validating, the scenarios (build, solve, the rules' stages,
    position ranges), each analysis, the reports; for each its wall time, its
-   CPU time (every thread, and the process that writes the web page beside the
-   others) and the peak resident memory so far;
+   CPU time (every thread, and any process the run starts) and the peak
+   resident memory so far;
 2. the default command itself (`python -m optimiser PLACE --out DIR`): wall
-   time, CPU time, peak resident memory (of the run, or of the report-writing
-   process beside it if that was larger), and the size of every file written.
+   time, CPU time, peak resident memory (of the run, or of a process it starts
+   if that was larger), and the size of every file written.
 
 The machine is shared, so wall time depends on its load (printed before and
 after); CPU time much less. Nothing is asserted: `--quick` runs a tiny place to
@@ -104,8 +104,7 @@ def files(folder: Path) -> dict[str, int]:
 
 def whole(path: Path, out: Path, skip: list[str]) -> dict[str, Any]:
     """The default command in a fresh process (with `--analyses` leaving out `skip`, if
-    any): wall, CPU and peak memory (its own, or the report-writing process beside it if
-    larger)."""
+    any): wall, CPU and peak memory (its own, or a process it starts if larger)."""
     probe = ("import resource, subprocess, sys, time; started = time.perf_counter(); "
              "done = subprocess.run([sys.executable, '-m', 'optimiser', *sys.argv[1:]], "
              "capture_output=True); wall = time.perf_counter() - started; "
