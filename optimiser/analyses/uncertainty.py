@@ -28,7 +28,8 @@ draw changes only what the draw changes in the model loaded in HiGHS (the
 objective's costs; the coefficients of x in the funding, target, floor and
 no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm,
 applying rules 2 and 3 (`optimiser.solving.highs.resolve` with the draw's
-sizes): the positions p_worse_off compares, and those a no_worse_off scenario
+sizes), and on a MILP first rules 2 to 2c for its on/off choices (with the draw's
+`switches`): the positions p_worse_off compares, and those a no_worse_off scenario
 protects, are the decided ones, whatever the order the place is written in. A
 range on an intervention's deadweight or optimism bias moves every effect and
 saving of it (through m_i), so every coefficient of its x in the target,
