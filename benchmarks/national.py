@@ -188,7 +188,7 @@ def main() -> None:
         from dask.distributed import LocalCluster
 
         local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                             dashboard_address=None)
+                             dashboard_address=":0")
         args.scheduler = local.scheduler_address
     if args.scheduler:
         runs.append((f"Dask cluster at {args.scheduler}", None, args.scheduler))

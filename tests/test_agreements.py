@@ -14,7 +14,14 @@ import pytest
 
 from optimiser.analyses import run_analyses
 from optimiser.pipeline import run
-from optimiser.reports.story import agreed_range, change_tolerance, gains_table, reading
+from optimiser.reports.story import (
+    agreed_range,
+    agreement_sentences,
+    change_tolerance,
+    gains_table,
+    reading,
+    tell,
+)
 from optimiser.reports.write import results_document
 from optimiser.solving.results import gain_share_payments, shared_payments
 
@@ -143,6 +150,8 @@ def test_risk_share_over_a_tie_between_cash_and_valued_outcomes() -> None:
         assert row["gain_low"] == pytest.approx(share * -20.0, abs=1e-6)
         assert row["gain_high"] == pytest.approx(share * 20.0, abs=1e-6)
         assert reading(row["gain"], row["gain_low"], row["gain_high"], tol) == "either"
+    said = " ".join(agreement_sentences(tell(result, {}), "s75"))
+    assert "could gain anywhere from -£20 to +£20 in cash" in said
 
 
 def test_agreed_range_by_hand() -> None:

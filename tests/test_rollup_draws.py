@@ -62,7 +62,7 @@ def test_rollup_draws_add_the_places_up_the_same_on_any_workers(tmp_path: Path) 
     two = solve_places(paths, [], draws=20, seed=7, workers=2)
     assert rollup_draws(two) == entry
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         dask = solve_places(paths, [], draws=20, seed=7, scheduler=cluster.scheduler_address)
     assert rollup_draws(dask) == entry
     for stem, result in dask.places.items():

@@ -379,7 +379,7 @@ def test_same_figures_however_the_work_is_split(tmp_path: Path) -> None:
     assert draws_of(result, 80, 9, workers=2) == one
     assert result.uncertainty is not None and result.uncertainty.where == "2 local processes"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         assert draws_of(result, 80, 9, scheduler=cluster.scheduler_address) == one
     assert draws_of(result, 80, 10, workers=1) != one
 

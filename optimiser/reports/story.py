@@ -1126,6 +1126,11 @@ def agreement_sentences(story: Story, scenario: str) -> list[str]:
     cash = (f"the {story.money(surplus)} the plan gains in cash against {ref}" if surplus > tol
             else f"the {story.money(-surplus)} the plan costs in cash against {ref}"
             if surplus < -tol else f"what the plan gains in cash against {ref} (nothing)")
+    low, high = divided_range(agreed, money_scale(story.result.scenario(scenario).agencies))
+    ranged = [f"Equally good plans could gain anywhere from {signed_money(story, low)} to "
+              f"{signed_money(story, high)} in cash against {ref} (services exactly as good "
+              "by the objective, one saving cash and another buying valued outcomes), so "
+              "where each partner ends is shown with its range."] if high - low > tol else []
     if kind == "gain_share":
         said = [f"{scenario}'s agreement is a gain share: each partner the plan leaves below "
                 f"its position in {ref} is made whole by those above theirs, in proportion "
@@ -1134,20 +1139,14 @@ def agreement_sentences(story: Story, scenario: str) -> list[str]:
             said.append(f"Together the positions fall {story.money(-surplus)} short of "
                         f"{ref}'s, so the gains cannot make every loser whole: each is made "
                         "good in the same proportion.")
-        return said
+        return said + ranged
     if kind == "risk_share":
         shares = {a: float(v) for a, v in (agreed.get("shares") or {}).items() if v}
         parts = [f"{story.name('agencies', a)} {percent(v)}" for a, v in shares.items()]
         said = [f"{scenario}'s agreement is a risk share (a section 75 pooled fund's agreed "
                 f"shares): {cash} is shared {_join(parts)}; every other agency ends where "
                 f"{ref} leaves it, whatever the plan gives or takes from it."]
-        low, high = divided_range(agreed, money_scale(story.result.scenario(scenario).agencies))
-        if high - low > tol:
-            said.append(f"Equally good plans could gain anywhere from {signed_money(story, low)} "
-                        f"to {signed_money(story, high)} in cash against {ref} (services "
-                        "exactly as good by the objective, one saving cash and another buying "
-                        "valued outcomes), so each share is shown with its range.")
-        return said
+        return said + ranged
     said = [f"{scenario}'s agreement is fair shares: each partner ends at its position in "
             f"{ref} plus its fair (Shapley) share of what pooling gains."]
     if "gain" not in agreed or "cash_gap" not in agreed:
@@ -1171,7 +1170,7 @@ def agreement_sentences(story: Story, scenario: str) -> list[str]:
         said.append(f"The pooling gain is {story.money(gain)}, and {cash} is "
                     f"{story.money(-gap)} more, so each partner is paid its share of the gain "
                     f"scaled to the cash ({surplus / gain:.0%} of it).")
-    return said
+    return said + ranged
 
 
 def compared_scenarios(story: Story) -> list[str]:
