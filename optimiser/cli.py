@@ -22,7 +22,7 @@ from optimiser.analyses import ANALYSES, run_analyses
 from optimiser.errors import InstanceError, OutputError, UsageError
 from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
 from optimiser.progress import RunProgress
-from optimiser.reports.beside import prefetch
+from optimiser.reports.prefetch import prefetch
 from optimiser.reports.terminal import print_glossary, print_run
 from optimiser.reports.write import check_out, default_out, write_reports
 from optimiser.rollup.draws import draws_sentences, rollup_draws
