@@ -141,6 +141,8 @@ footer dt { font-weight: 600; } footer dd { margin: 0; word-break: break-all; }
   td:first-child { min-width: 0; }
   td.source, td code, code { white-space: normal; overflow-wrap: anywhere; word-break: break-word; }
   table.positions th, table.positions td { overflow-wrap: normal; }
+  #limits-table th, #limits-table td { overflow-wrap: normal; }
+  #limits-table td.source { overflow-wrap: anywhere; }
   svg.chart { max-height: 150mm; width: auto; max-width: 100%; }
   details > summary { list-style: none; }
   footer dd { word-break: break-all; }
