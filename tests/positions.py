@@ -12,6 +12,10 @@ where it ends follows from g:
   (U = sum of the gains), so an end in [g_lo+ S / sum g_hi+, min(g_hi+, S)];
 - gain share with S < 0: a gainer pays all and a loser keeps g_a (-S) / D, so an end in
   [max(g_lo-, S), g_hi- (-S) / sum |g_lo-|] (x+ = max(x, 0), x- = min(x, 0)).
+S itself may differ among equally good plans (results.json's agreement.surplus_min and
+surplus_max, where wider than 1e-6 of the scenario's largest spend or savings): then a
+risk share's or fair shares' end lies in w_a [S_lo, S_hi], and a gain share's in the
+union of the bounds above over S in [max(S_lo, 0), S_hi] and [S_lo, min(S_hi, 0)].
 """
 
 from __future__ import annotations
@@ -74,7 +78,13 @@ def positions(doc: dict[str, Any]) -> list[Position]:
         if agreed is not None:
             surplus = sum(plan.values())
             assert abs(surplus - agreed["surplus"]) <= REL * max(1.0, abs(surplus))
-            ends_low, ends_high = _agreed(agreed, plan, low, high, surplus)
+            scale = max([1.0] + [abs(f[k]) for f in body["agencies"].values()
+                                 for k in ("spend", "savings")])
+            s_lo, s_hi = agreed.get("surplus_min"), agreed.get("surplus_max")
+            if s_lo is None or s_hi is None or s_hi - s_lo <= REL * scale:
+                s_lo = s_hi = surplus
+            ends_low, ends_high = _agreed(agreed, plan, low, high, min(s_lo, surplus),
+                                          max(s_hi, surplus))
         ends = {a: mine["net"] - ref["agencies"][a]["net"]
                 for a, mine in body["agencies"].items()}
         tol = 1e-6 * max(1.0, *(abs(v) for v in ends.values()))
@@ -85,21 +95,30 @@ def positions(doc: dict[str, Any]) -> list[Position]:
 
 
 def _agreed(agreed: dict[str, Any], plan: dict[str, float], low: dict[str, float],
-            high: dict[str, float], surplus: float) -> tuple[dict[str, float], dict[str, float]]:
+            high: dict[str, float], s_lo: float,
+            s_hi: float) -> tuple[dict[str, float], dict[str, float]]:
     kind = agreed["kind"]
     if kind in ("risk_share", "fair_shares"):
         shares = agreed.get("shares")
         if not shares:
             return low, high
-        fixed = {a: shares.get(a, 0.0) * surplus for a in plan}
-        return fixed, fixed
-    if surplus >= 0:
+        ends = [{a: shares.get(a, 0.0) * s for a in plan} for s in (s_lo, s_hi)]
+        return ({a: min(e[a] for e in ends) for a in plan},
+                {a: max(e[a] for e in ends) for a in plan})
+    lows: list[dict[str, float]] = []
+    highs: list[dict[str, float]] = []
+    if s_hi >= 0:
         gains = sum(max(v, 0.0) for v in high.values())
-        return ({a: max(low[a], 0.0) * surplus / gains if gains else 0.0 for a in plan},
-                {a: min(max(high[a], 0.0), surplus) for a in plan})
-    losses = sum(max(-v, 0.0) for v in low.values())
-    return ({a: max(min(low[a], 0.0), surplus) for a in plan},
-            {a: min(high[a], 0.0) * -surplus / losses if losses else 0.0 for a in plan})
+        lows.append({a: max(low[a], 0.0) * max(s_lo, 0.0) / gains if gains else 0.0
+                     for a in plan})
+        highs.append({a: min(max(high[a], 0.0), s_hi) for a in plan})
+    if s_lo < 0:
+        losses = sum(max(-v, 0.0) for v in low.values())
+        lows.append({a: max(min(low[a], 0.0), s_lo) for a in plan})
+        highs.append({a: min(high[a], 0.0) * -min(s_hi, 0.0) / losses if losses else 0.0
+                      for a in plan})
+    return ({a: min(d[a] for d in lows) for a in plan},
+            {a: max(d[a] for d in highs) for a in plan})
 
 
 def pounds(value: float, sign: bool = True) -> str:

@@ -463,28 +463,6 @@ def cli(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]
                           capture_output=True, text=True, cwd=cwd, check=False, timeout=300)
 
 
-def test_rollup_command_writes_places_results_and_csv(tmp_path: Path) -> None:
-    two = [REPO / "instances" / "croydon.yaml", REPO / "instances" / "worcestershire.yaml"]
-    done = cli(*two, "--out", tmp_path / "out")
-    assert done.returncode == 0, done.stderr
-    out = tmp_path / "out"
-    doc = json.loads((out / "results.json").read_text())
-    assert doc["places"] == {"croydon": "croydon/results.json",
-                             "worcestershire": "worcestershire/results.json"}
-    for stem in ("croydon", "worcestershire"):
-        place = json.loads((out / stem / "results.json").read_text())
-        assert set(place["scenarios"]) >= {"ring_fenced", "pooled"}
-    pooled = doc["rollup"]["scenarios"]["pooled"]
-    assert pooled["places"] == ["croydon", "worcestershire"]
-    want = sum(json.loads((out / s / "results.json").read_text())["scenarios"]["pooled"][
-        "objective"] for s in ("croydon", "worcestershire"))
-    assert pooled["objective"]["net_benefit"] == pytest.approx(want)
-    csv = pd.read_csv(out / "rollup.csv")
-    assert list(csv.columns) == ["scenario", "place", "measure", "item", "places", "value",
-                                 "vs_ring_fenced"]
-    assert "If every pilot pooled" in done.stdout
-
-
 def _with_library(folder: Path) -> None:
     """The shared prices beside a copied instance, where its `figures_from` looks for them."""
     (folder / "figures").mkdir(parents=True, exist_ok=True)

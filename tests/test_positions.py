@@ -76,7 +76,8 @@ def _written(path: Path, folder: Path, analyses: list[str]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """tests/data/agreements.yaml (every kind of agreement) and the fair-shares place,
-    solved once with their Shapley shares, summary.md and report.xlsx written."""
+    solved once with their Shapley shares, and tests/data/agreement_tie.yaml (without
+    analyses), summary.md and report.xlsx written."""
     root = tmp_path_factory.mktemp("positions")
     fair = root / "fair.yaml"
     fair.write_text(yaml.safe_dump(FAIR_PLACE), encoding="utf-8")
@@ -84,10 +85,11 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     far.write_text(yaml.safe_dump(FAR_PLACE), encoding="utf-8")
     return {"agreements": _written(DATA / "agreements.yaml", root / "agreements", ["shapley"]),
             "fair": _written(fair, root / "fair", ["shapley"]),
-            "far": _written(far, root / "far", ["shapley"])}
+            "far": _written(far, root / "far", ["shapley"]),
+            "tie": _written(DATA / "agreement_tie.yaml", root / "tie", [])}
 
 
-@pytest.mark.parametrize("place", ["agreements", "fair", "far"])
+@pytest.mark.parametrize("place", ["agreements", "fair", "far", "tie"])
 def test_documents_hold_every_position_three_ways(places: dict[str, dict[str, Any]],
                                                   place: str) -> None:
     """summary.md's and report.xlsx's tables against results.json: the reference, where the
@@ -128,6 +130,19 @@ def test_agreements_hand_solved(places: dict[str, dict[str, Any]]) -> None:
     assert "would need £492 more" in summary
     assert "risk share (a section 75 pooled fund's agreed shares): the £1,475 the plan gains " \
            "in cash against ring_fenced is shared Council 50%, NHS 30% and Police 20%" in summary
+
+
+def test_risk_share_over_a_tie_reads_as_either(places: dict[str, dict[str, Any]]) -> None:
+    """tests/data/agreement_tie.yaml (worked in tests/test_agreements.py): equally good
+    plans could make the cash surplus anything in [-20, 20], so under the 75/25 risk share
+    the council could end anywhere in [-15, 15] and the NHS in [-5, 5]: neither is called
+    a gain or a loss, in the workbook or the summary."""
+    p = places["tie"]
+    rows = workbook_rows(p["folder"] / "report.xlsx")
+    assert rows[("s75", "council")]["reads"] == "could gain or lose, -£15 to +£15"
+    assert rows[("s75", "nhs")]["reads"] == "could gain or lose, -£5 to +£5"
+    assert "Council gains" not in p["summary"] and "NHS gains" not in p["summary"]
+    assert "could gain anywhere from -£20 to +£20 in cash against ring_fenced" in p["summary"]
 
 
 def test_fair_share_note_in_every_document(places: dict[str, dict[str, Any]]) -> None:

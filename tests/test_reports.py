@@ -689,6 +689,9 @@ CHECKED_ELSEWHERE = {
     HERE / "toy.yaml": "the toy fixture: test_toy_headline_hand_solved",
     DATA / "infeasible.yaml": "test_infeasible_scenarios_are_reported",
     DATA / "transfers.yaml": "test_settlement_shortfall_is_reported",
+    DATA / "agreement_tie.yaml": "tests/test_positions.py: its summary.md and report.xlsx "
+                                 "checked against results.json (check_markdown, "
+                                 "check_workbook) without analyses",
 }
 """Instances whose reports other tests already write (every analysis, every report) and
 check as below (every document written, check_page, check_workbook): not written again."""
@@ -893,6 +896,7 @@ def rolled(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            str(folder / "south.yaml"), "--out", str(out)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+    assert "If every pilot pooled" in done.stdout  # the roll-up's headline, printed
     return out
 
 
@@ -977,6 +981,13 @@ def test_rollup_documents_hand_solved(rolled: Path) -> None:
     for name in ROLLUP_DOCUMENTS:
         assert (rolled / name).stat().st_size > 0
     doc = results(rolled)
+    # each place's own results in its own folder, named by the roll-up
+    assert doc["places"] == {"north": "north/results.json", "south": "south/results.json"}
+    for stem in ("north", "south"):
+        assert set(results(rolled / stem)["scenarios"]) >= {"ring_fenced", "pooled"}
+    assert doc["rollup"]["scenarios"]["pooled"]["places"] == ["north", "south"]
+    assert list(pd.read_csv(rolled / "rollup.csv").columns) == [
+        "scenario", "place", "measure", "item", "places", "value", "vs_ring_fenced"]
     assert doc["rollup"]["headline"] == [
         "If every pilot pooled: £2,650 more net benefit (PV), all of it public cash, 50 more "
         "admissions avoided a year; net position (PV) against ring-fenced: PCTs +£2,700, "

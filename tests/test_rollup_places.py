@@ -33,6 +33,7 @@ def test_places_on_processes_and_dask_add_up_as_here(tmp_path: Path) -> None:
     assert where == "1 process" and written == {}
     two, files, where = solve_all(prepared, ["shapley"], workers=2, writers=[write_json])
     assert where == "2 local processes"
+    # the scheduler's HTTP server on any free port: another cluster may hold 8787
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=":0") as cluster:
         dask, dask_files, where = solve_all(prepared, ["shapley"], 2,
