@@ -140,7 +140,7 @@ def breakdown(paths: list[Path], out: Path) -> None:
         folder = out / path.stem
         folder.mkdir(parents=True)
         clock = time.process_time()
-        write_all(result, folder, aside=False)
+        write_all(result, folder)
         stages["reports"] += time.process_time() - clock
     each = {k: v / len(paths) for k, v in stages.items()}
     total = sum(each.values())

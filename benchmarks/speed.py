@@ -146,8 +146,8 @@ def stages(path: Path) -> dict[str, Any]:
         started = now()
         write_reports(result, Path(folder) / "out")
         timed("reports", started)
-        beside = resource.getrusage(resource.RUSAGE_CHILDREN)  # the page's process
-        cpu["reports"] += (beside.ru_utime - reaped.ru_utime + beside.ru_stime
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # any process it waited for
+        cpu["reports"] += (after.ru_utime - reaped.ru_utime + after.ru_stime
                            - reaped.ru_stime)
     models = result.models.models
     times["build"] = sum(m.timings["build"] for m in models)
@@ -518,8 +518,7 @@ def target(folder: Path, size: Size, sample: int | None, repeats: int,
         "", ""])
     print_table(["stage of the run (fresh process)", "seconds", "x HiGHS warm", "CPU s",
                  "CPU x warm"], stage_rows)
-    print("  CPU: user + sys of every thread; the reports' include the process writing the "
-          "web page beside the others")
+    print("  CPU: user + sys of every thread (and of any process the stage waited for)")
     print(f"  OPTIMA GAP warm {gap(warm_optima):.1e} cold {gap(cold_optima):.1e} replay "
           f"{replay_gap:.1e} (largest relative gap between HiGHS alone's optima and the run's: "
           "scenarios, ring-fenced and full coalitions, lifts; replay: every LP the run solved)")
@@ -560,8 +559,8 @@ def small(folder: Path, repeats: int) -> None:
                 [[label, float(np.median(t)), float(np.median(t)) / floor,
                   float(np.median(used[label])), float(np.median(used[label])) / floor_cpu]
                  for label, t in timed.items()])
-    print(f"  medians of {repeats}, timed in turn; CPU is user + sys (the process writing "
-          f"the web page included); load average {os.getloadavg()[0]:.1f}")
+    print(f"  medians of {repeats}, timed in turn; CPU is user + sys of every process; load "
+          f"average {os.getloadavg()[0]:.1f}")
 
 
 # --- 4. independent re-solves in two parts -------------------------------------------------

@@ -2,7 +2,7 @@
 
 Owns results.json and the CSVs (`write`, through the neutralising layer in
 `optimiser.safe`), the terminal (`terminal`), `report.xlsx` (`workbook`), `report.html`
-(`page`, `charts`, written beside the rest by `beside`), `summary.md` (`markdown`), the
+(`page`, `charts`; their imports made early by `prefetch`), `summary.md` (`markdown`), the
 pictures (`gainsplot`, `uncertaintyplot`) and `optimise export` (`export`). Writers read
 the tidy results and the analyses' entries, never a solver object.
 """

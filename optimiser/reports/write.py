@@ -29,7 +29,6 @@ from optimiser.analyses.limits import limits_table
 from optimiser.analyses.prices import price_table
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
-from optimiser.reports.beside import run_writers
 from optimiser.reports.markdown import write_markdown
 from optimiser.reports.story import Story, account_table, diagnosis_table, tell
 from optimiser.reports.workbook import write_workbook
@@ -331,24 +330,17 @@ WRITERS: list[Callable[[RunResult, Path], None]] = [
     write_book_documents]
 """Every report writer, called in turn on the staged folder."""
 
-ASIDE: list[Callable[[RunResult, Path], None]] = [write_page_document]
-"""The writers run in a second process beside the others (`optimiser.reports.beside`):
-the web page and its charts, about half of the reports' time on a large place."""
-
-
 def write_all(result: RunResult, folder: Path,
-              writers: Sequence[Callable[[RunResult, Path], None]] | None = None,
-              aside: bool = True) -> None:
-    """Every writer of WRITERS (or `writers`) on `result` into `folder`, those in ASIDE
-    beside the others where the machine allows (`optimiser.reports.beside.run_writers`;
-    with `aside` False, all here: a worker writing one place of several); the story the
-    documents tell is told once."""
+              writers: Sequence[Callable[[RunResult, Path], None]] | None = None) -> None:
+    """Every writer of WRITERS (or `writers`) on `result` into `folder`, in turn; the story
+    the documents tell is told once."""
     global _told
     chosen = WRITERS if writers is None else writers
     if any(w in (write_page_document, write_book_documents, write_documents) for w in chosen):
         _told = (result, tell(result, RULES))
     try:
-        run_writers(chosen, ASIDE if aside else [], result, folder)
+        for writer in chosen:
+            writer(result, folder)
     finally:
         _told = None
 

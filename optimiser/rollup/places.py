@@ -66,7 +66,7 @@ def solve_place(how: PlaceRun, prepared: Prepared) -> tuple[RunResult, Files]:
         result = run_prepared(prepared)
         run_analyses(result, how.analyses)
     with tempfile.TemporaryDirectory(prefix="optimise-place-") as folder:
-        write_all(result, Path(folder), how.writers, aside=False)
+        write_all(result, Path(folder), how.writers)
         files = {str(p.relative_to(folder)): p.read_bytes()
                  for p in sorted(Path(folder).rglob("*")) if p.is_file()}
     return without_models(result), files
