@@ -168,7 +168,9 @@ def main() -> None:
             print("\n== Stages of a default run (one fresh process)")
             done = subprocess.run([sys.executable, __file__, "--stages", str(path),
                                    str(folder / "staged"), "--skip", args.skip],
-                                  capture_output=True, text=True, check=True, env=_env())
+                                  capture_output=True, text=True, check=False, env=_env())
+            if done.returncode:
+                sys.exit(f"the stages' process failed:\n{done.stderr}")
             rows = json.loads(done.stdout.strip().splitlines()[-1])
             print(f"  {'stage':52s} {'wall s':>8s} {'CPU s':>8s} {'peak MB':>8s}")
             for row in rows:
