@@ -10,11 +10,11 @@ interventions. Two measurements, each in a fresh process:
 1. the stages of a default run, in one process as the command runs them:
    loading and validating, the scenarios (build, solve, the rules' stages,
    position ranges), each analysis, the reports; for each its wall time, its
-   CPU time (every thread, and the process that writes the web page beside the
-   others) and the peak resident memory so far;
+   CPU time (every thread, and any process the run starts) and the peak
+   resident memory so far;
 2. the default command itself (`python -m optimiser PLACE --out DIR`): wall
-   time, CPU time, peak resident memory (of the run, or of the report-writing
-   process beside it if that was larger), and the size of every file written.
+   time, CPU time, peak resident memory (of the run, or of a process it starts
+   if that was larger), and the size of every file written.
 
 The machine is shared, so wall time depends on its load (printed before and
 after); CPU time much less. Nothing is asserted: `--quick` runs a tiny place to
@@ -65,9 +65,10 @@ def _peak_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def stages(path: Path, out: Path) -> list[dict[str, Any]]:
-    """A default run of `path` in this process, stage by stage, its reports written to
-    `out`: each stage's wall and CPU seconds and the peak memory so far."""
+def stages(path: Path, out: Path, skip: list[str]) -> list[dict[str, Any]]:
+    """A default run of `path` in this process (without the analyses in `skip`), stage by
+    stage, its reports written to `out`: each stage's wall and CPU seconds and the peak
+    memory so far."""
     rows: list[dict[str, Any]] = []
 
     def stage(name: str, work: Callable[[], Any]) -> Any:
@@ -90,7 +91,7 @@ def stages(path: Path, out: Path) -> list[dict[str, Any]]:
     prepared = stage("load and validate", lambda: prepare(path))
     result = stage("scenarios (build, solve, rules, position ranges)",
                    lambda: run_prepared(prepared))
-    for name in analyses:
+    for name in [a for a in analyses if a not in skip]:
         stage(f"analysis: {name}", lambda name=name: run_analyses(result, [name]))
     stage("reports", lambda: write_reports(result, out))
     return rows
@@ -101,15 +102,19 @@ def files(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def whole(path: Path, out: Path) -> dict[str, Any]:
-    """The default command in a fresh process: wall, CPU and peak memory (its own, or the
-    report-writing process beside it if larger)."""
+def whole(path: Path, out: Path, skip: list[str]) -> dict[str, Any]:
+    """The default command in a fresh process (with `--analyses` leaving out `skip`, if
+    any): wall, CPU and peak memory (its own, or a process it starts if larger)."""
     probe = ("import resource, subprocess, sys, time; started = time.perf_counter(); "
              "done = subprocess.run([sys.executable, '-m', 'optimiser', *sys.argv[1:]], "
              "capture_output=True); wall = time.perf_counter() - started; "
              "used = resource.getrusage(resource.RUSAGE_CHILDREN); "
              "print(done.returncode, wall, used.ru_utime + used.ru_stime, used.ru_maxrss)")
-    done = subprocess.run([sys.executable, "-c", probe, str(path), "--out", str(out)],
+    command = [str(path), "--out", str(out)]
+    if skip:
+        from optimiser.analyses import ANALYSES
+        command += ["--analyses", ",".join(a for a in ANALYSES if a not in skip)]
+    done = subprocess.run([sys.executable, "-c", probe, *command],
                           capture_output=True, text=True, check=True, env=_env())
     code, wall, cpu, peak = done.stdout.split()
     return {"exit": int(code), "wall": float(wall), "cpu": float(cpu),
@@ -141,10 +146,13 @@ def main() -> None:
                         help="streams and interventions as a share of the big place's")
     parser.add_argument("--only", choices=("whole", "stages"), default=None)
     parser.add_argument("--quick", action="store_true", help="a tiny place: a smoke run")
+    parser.add_argument("--skip", default="",
+                        help="analyses to leave out, comma-separated (e.g. shapley)")
     parser.add_argument("--stages", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    skip = [a for a in args.skip.split(",") if a]
     if args.stages:
-        print(json.dumps(stages(*args.stages)))
+        print(json.dumps(stages(*args.stages, skip)))
         return
     size = QUICK if args.quick else size_at(args.scale)
     print(machine())
@@ -152,13 +160,15 @@ def main() -> None:
         folder = Path(tmp)
         path = folder / "place.yaml"
         path.write_text(yaml.safe_dump(generate_place(*size), sort_keys=False))
+        if skip:
+            print(f"analyses left out: {', '.join(skip)}")
         print(f"place: {size[0]} agencies, {size[1]} streams, {size[2]} interventions, "
               f"{size[3]} outcomes, {size[4]} years ({path.stat().st_size / 1e6:.2f} MB of YAML)")
         if args.only in (None, "stages"):
             print("\n== Stages of a default run (one fresh process)")
             done = subprocess.run([sys.executable, __file__, "--stages", str(path),
-                                   str(folder / "staged")], capture_output=True, text=True,
-                                  check=True, env=_env())
+                                   str(folder / "staged"), "--skip", args.skip],
+                                  capture_output=True, text=True, check=True, env=_env())
             rows = json.loads(done.stdout.strip().splitlines()[-1])
             print(f"  {'stage':52s} {'wall s':>8s} {'CPU s':>8s} {'peak MB':>8s}")
             for row in rows:
@@ -170,7 +180,7 @@ def main() -> None:
             print(f"  ({machine()})")
         if args.only in (None, "whole"):
             print("\n== The default command, from the command to the prompt (a fresh process)")
-            found = whole(path, folder / "report")
+            found = whole(path, folder / "report", skip)
             print(f"  exit {found['exit']}; wall {found['wall']:.1f} s; CPU {found['cpu']:.1f} s; "
                   f"peak memory {found['peak_mb']:.0f} MB")
             print_files(files(folder / "report"))

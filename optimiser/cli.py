@@ -49,7 +49,8 @@ def optimise(
         "name it.")] = None,
     detail: Annotated[bool, typer.Option(
         "--detail", help="Print every table: every scenario's agency positions, outcomes "
-        "with targets, the price of each ring-fence, fair shares and settlements.")] = False,
+        "with targets, the price of each ring-fence, the five limits that matter most, fair "
+        "shares and settlements.")] = False,
     explain: Annotated[bool, typer.Option(
         "--explain", help="Say what the terms mean (net benefit, present value, Shapley "
         "share, lift gain, the tie-break rules...); alone, without an instance, just that."
@@ -239,8 +240,28 @@ def run_draws(result: RunResult, draws: int, seed: int, workers: int | None,
     """Run the draws as a stage of the run's progress."""
     from optimiser.analyses.uncertainty import run_uncertainty, total_points
 
+    note = hindsight_note(result, draws)
+    if note:
+        PlainConsole(stderr=True).print(f"optimise: {note}", soft_wrap=True)
     result.progress.stage("Draws", total_points(result, draws))
     run_uncertainty(result, draws, seed, workers, scheduler, result.progress.advance)
+
+
+def hindsight_note(result: RunResult, draws: int) -> str:
+    """What a user asking for draws of a place with set-up decisions should expect ('' for
+    an LP place): every re-optimised (hindsight) draw of a scenario with them re-solves
+    its MILP by branch and bound, then decides which services run by rules 2 to 2c
+    (README 'Figures chosen by rule'), each one more branch and bound; the committed
+    figures evaluate the central plan in each draw and need no solve."""
+    milp = [s.name for s in result.scenarios if s.extra.get("mip") is not None]
+    if not milp:
+        return ""
+    return (f"{len(milp)} of the {len(result.scenarios)} scenarios have set-up decisions, so "
+            f"each of the {draws:,} re-optimised (hindsight) draws re-solves them by branch "
+            "and bound and decides which services run by rules 2 to 2c: that can take many "
+            "minutes for a thousand draws. The committed figures (the central plan in each "
+            "draw, uncertainty.<scenario>.committed) need no solve and are the ones to "
+            "read for this place; a few dozen draws give their spread")
 
 
 template_app = typer.Typer(add_completion=False, rich_markup_mode=None)

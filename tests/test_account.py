@@ -7,6 +7,7 @@ tests/test_against_reference.py (`reference.check_account`)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +232,86 @@ def test_a_degenerate_limit_has_two_rates_as_worked_by_hand(tmp_path: Path) -> N
         pytest.approx(0.5), None, "edge")
     assert (needed["gain"], needed["loss"], needed["pricing"]) == (
         pytest.approx(0, abs=1e-9), None, "edge")
+
+
+def test_a_degenerate_limit_reads_the_same_in_every_document(tmp_path: Path) -> None:
+    """DEGENERATE (worked above) through summary.md, report.html, report.xlsx and
+    `--detail`: each limit's gain and loss as results.json holds them, and the degenerate
+    cap of `a` in words: one more is worth £0.00, one fewer costs £5.00, because another
+    limit (small's budget) binds at the same point. With no pooled scenario there is no
+    main pooled scenario: no gains picture, and the page says why."""
+    import re
+
+    import openpyxl
+
+    from optimiser.analyses import run_analyses
+    from optimiser.reports.story import tell
+    from optimiser.reports.terminal import limit_lines
+    from optimiser.reports.write import (
+        RULES,
+        write_book_documents,
+        write_gains_pictures,
+        write_json,
+        write_page_document,
+    )
+
+    path = tmp_path / "corner.yaml"
+    path.write_text(yaml.safe_dump(DEGENERATE, sort_keys=False), encoding="utf-8")
+    result = run(path, ranges=False)
+    run_analyses(result, ["limits"])
+    out = tmp_path / "out"
+    out.mkdir()
+    for writer in (write_json, write_page_document, write_book_documents,
+                   write_gains_pictures):
+        writer(result, out)
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    listed = doc["limits"]["ring_fenced"]["limits"]
+    by = {(e["kind"], e["item"]): e for e in listed}
+    assert (by["max_units", "a"]["gain"], by["max_units", "a"]["loss"]) == (
+        pytest.approx(0, abs=1e-9), pytest.approx(5))
+    assert (by["budget", "small"]["gain"], by["budget", "small"]["loss"]) == (
+        pytest.approx(0, abs=1e-9), pytest.approx(0.5))
+    corner = ("One more unit a year of a is worth £0.00 of net benefit; one fewer costs "
+              "£5.00 of net benefit: the two differ because another limit binds at the "
+              "same point.")
+    budget = ("£1 more a year in small is worth £0.00 of net benefit; £1 less costs £0.50 "
+              "of net benefit: the two differ because another limit binds at the same point.")
+    # summary.md: the row of a's cap and of small's budget, both rates and the words
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "| cap | a | 2010 | £0.00 | £5.00 | " + corner + " |" in summary
+    assert "| budget | small | 2010 | £0.00 | £0.50 | " + budget + " |" in summary
+    assert "| cap | b | 2010 | £2.00 | £2.00 |" in summary
+    assert "| target | Visits | 2010 | £0.50 | no plan |" in summary
+    # report.html: every gain and loss cell holds results.json's figure at its data-src
+    page = (out / "report.html").read_text(encoding="utf-8")
+    cells = re.findall(r'data-value="([^"]+)" data-src="limits/ring_fenced/limits/(\d+)/'
+                       r'(gain|loss)"', page)
+    assert len(cells) == 2 * len(listed) - 2  # the two edge limits have no loss
+    for value, n, side in cells:
+        assert float(value) == pytest.approx(listed[int(n)][side], abs=1e-9)
+    assert corner in page.replace("&#x27;", "'") and 'id="limits-table" class="wide"' in page
+    assert "no pooled scenario compares with a reference" in page
+    assert not (out / "gains.png").exists()
+    # report.xlsx: both rates, the pricing and the words
+    sheet = openpyxl.load_workbook(out / "report.xlsx")["Limits"]
+    rows = list(sheet.iter_rows(values_only=True))
+    head = list(rows[0])
+    body = [dict(zip(head, r, strict=True)) for r in rows[1:1 + len(listed)]]
+    for row, e in zip(body, listed, strict=True):
+        assert (row["Limit"], row["Of"], row["Pricing"]) == (e["kind"], e["item"],
+                                                             e["pricing"])
+        for side, name in (("gain", "Gain from one unit more room"),
+                           ("loss", "Loss from one unit less room")):
+            assert row[name] == (None if e[side] is None else
+                                 pytest.approx(e[side], abs=1e-9))
+    assert corner in [r["What it means"] for r in body]
+    # --detail: largest gain first (b 2, the target 0.5, then a's cap and small's budget
+    # at 0 by their loss, 5 and 0.5, and c's cap last), both rates
+    lines = limit_lines(tell(result, RULES), 100)
+    rows_shown = [line.split() for line in lines if re.match(r"(cap|target|budget) ", line)]
+    assert rows_shown == [["cap", "of", "b", "£2.00", "£2.00"],
+                          ["target", "of", "Visits", "£0.50", "no", "plan"],
+                          ["cap", "of", "a", "£0.00", "£5.00"],
+                          ["budget", "of", "small", "£0.00", "£0.50"],
+                          ["cap", "of", "c", "£0.00", "no", "plan"]]
+    assert any("another limit binds at the same point" in line for line in lines)

@@ -270,7 +270,7 @@ def documents(folder: Path, names: list[str], parts: tuple[str, ...] = ("xlsx", 
               ) -> object:
     """Run the place with these names and write its tables and documents into `folder`."""
     result = run(hostile_place(folder, names))
-    run_analyses(result, [])
+    run_analyses(result, ["limits"])  # its sentences name the capped intervention
     write_tables(result, folder)
     write_documents(result, folder, parts)
     return result
@@ -318,6 +318,10 @@ def test_every_writer_keeps_hostile_names_inert(tmp_path_factory: pytest.TempPat
     notes = [r[1] for r in who if r[0] == "agreed" and r[3] is None]
     assert any(cell_text(names[7]) in str(n) and "share of the gain is" in str(n)
                for n in notes), notes
+    # the limits' words carry the capped intervention's name as written
+    said = [r[7] for r in book["Limits"].iter_rows(min_row=2, values_only=True)
+            if r[0] == "pooled" and r[2] == "prevention"]
+    assert said and f"of {names[4]} is worth" in str(said[0]), said
     # CSV: every text field inert
     for path in folder.glob("*.csv"):
         for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")):

@@ -366,3 +366,23 @@ def test_shapley_and_ring_fence_prices_on_a_milp(tmp_path: Path) -> None:
     assert prices["social_care"]["lift_gain"] == pytest.approx(350.0)
     assert prices["health"]["lift_gain"] == pytest.approx(0.0, abs=1e-6)
     assert all("set-up decisions" in p["marginal_value_basis"] for p in prices.values())
+
+
+def test_draws_of_a_milp_place_point_to_the_committed_figures(tmp_path: Path) -> None:
+    """Asking for draws of a place with set-up decisions says what the re-optimised draws
+    cost and that the committed figures are the ones to read; an LP place says nothing."""
+    from test_ordering import twin_wards
+
+    from optimiser.cli import hindsight_note
+    from optimiser.pipeline import run
+
+    milp = tmp_path / "wards.yaml"
+    milp.write_text(yaml.safe_dump(twin_wards(), sort_keys=False), encoding="utf-8")
+    note = hindsight_note(run(milp), 1000)
+    # Both scenarios have the wards' set-up binaries (ring-fenced as well as pooled).
+    assert note.startswith("2 of the 2 scenarios have set-up decisions")
+    assert "1,000 re-optimised (hindsight) draws" in note
+    assert "uncertainty.<scenario>.committed" in note
+    lp = tmp_path / "lp.yaml"
+    lp.write_text(yaml.safe_dump(random_instance(3), sort_keys=False), encoding="utf-8")
+    assert hindsight_note(run(lp), 1000) == ""

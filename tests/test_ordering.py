@@ -189,6 +189,52 @@ def test_draws_in_any_order(tmp_path: Path, seed: int, order: str) -> None:
     assert_same(written, document(write(tmp_path / f"{order}.yaml", rewritten), [], draws=4))
 
 
+def twin_wards() -> dict[str, Any]:
+    """A place with set-up costs whose optimum is a tie in every draw: two wards alike but
+    for whom they save (ward_a the NHS, ward_b the council), both priced by one drawn
+    figure, so which ward runs decides each agency's position."""
+    ward = {"agency": "nhs", "unit_cost": "ward_price", "max_units": 100, "setup_cost": 300,
+            "min_scale": 20}
+    return {
+        "name": "Twin wards", "start_year": 2010, "years": 2, "discount_rate": 0.0,
+        "objective": "net_benefit",
+        "figures": {"ward_price": {"value": 10, "low": 9, "high": 11,
+                                   "assumption": "made up for the test"}},
+        "agencies": {"nhs": {"name": "NHS"}, "council": {"name": "Council"}},
+        "streams": {"health": {"agency": "nhs", "budget": 700},
+                    "care": {"agency": "council", "budget": 600}},
+        "interventions": {"ward_a": {**ward, "savings": {"nhs": 15}},
+                          "ward_b": {**ward, "savings": {"council": 15}}},
+        "outcomes": {},
+        "scenarios": {"ring_fenced": {"pooling": False}, "pooled": {"pooling": True}},
+    }
+
+
+def test_draws_of_a_place_with_set_up_costs_in_any_order(tmp_path: Path) -> None:
+    """Re-optimised draws of a MILP place decide which services run by rules 2 to 2c, as
+    its central plan does. Pooled, at a unit cost c in [9, 11], one ward a year runs
+    (its 300 set-up and up to 100 units from the two budgets' 1,300: at c = 11,
+    1,000 / 11 = 90.9 units, (15 - 11) * 90.9 - 300 = 64 > 0; both wards would pay 600
+    of set-up and leave 700: 700 / 9 * 6 - 600 < 0), and either ward is as good: the same
+    money pooled (the council's 600 a year, rule 2), set-up (2a) and count (2b). Rule 2c
+    runs ward_a, whose id sorts first, both years in every draw: the NHS gains and the
+    council, which pays 600 a year for it, loses against ring-fencing (where nothing
+    runs: 700 buys the set-up and 40 units, 40 * (15 - c) - 300 < 0). Left to branch and
+    bound, the ward, so whether the NHS or the council is worse off in a draw, moved with
+    the order the wards are written in."""
+    instance = twin_wards()
+    written = document(write(tmp_path / "written.yaml", instance), [], draws=3)
+    hindsight = written["uncertainty"]["pooled"]["hindsight"]
+    assert hindsight["compared"] == 3
+    assert hindsight["p_worse_off"] == {"nhs": 0.0, "council": 1.0}
+    for order in ("reversed", "interventions"):
+        rewritten = (reordered(instance, order) if order == "reversed" else
+                     {**instance, "interventions": dict(reversed(
+                         list(instance["interventions"].items())))})
+        assert_same(written, document(write(tmp_path / f"{order}.yaml", rewritten), [],
+                                      draws=3))
+
+
 def test_the_main_pooled_scenario_is_chosen_by_name_not_order(tmp_path: Path) -> None:
     """Two pooled scenarios alike (neither named 'pooled'): the headline's, the tornado's
     and the roll-up's scenario is the one whose name sorts first, however they are

@@ -149,6 +149,9 @@ def check_workbook(folder: Path) -> openpyxl.Workbook:
             assert (row["Scenario"], row["Limit"], row["Of"]) == (name, e["kind"], e["item"])
             assert row["Gain from one unit more room"] == (
                 None if e["gain"] is None else approx(e["gain"]))
+            assert row["Loss from one unit less room"] == (
+                None if e["loss"] is None else approx(e["loss"]))
+            assert row["Pricing"] == e["pricing"]
     if rates:
         sensitivity = doc["discount_sensitivity"]
         shown = sheet_rows(book, "Discount rates")

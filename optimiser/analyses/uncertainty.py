@@ -28,7 +28,8 @@ draw changes only what the draw changes in the model loaded in HiGHS (the
 objective's costs; the coefficients of x in the funding, target, floor and
 no_worse_off rows; the no_worse_off right-hand sides) and re-solves warm,
 applying rules 2 and 3 (`optimiser.solving.highs.resolve` with the draw's
-sizes): the positions p_worse_off compares, and those a no_worse_off scenario
+sizes), and on a MILP first rules 2 to 2c for its on/off choices (with the draw's
+`switches`): the positions p_worse_off compares, and those a no_worse_off scenario
 protects, are the decided ones, whatever the order the place is written in. A
 range on an intervention's deadweight or optimism bias moves every effect and
 saving of it (through m_i), so every coefficient of its x in the target,
@@ -92,7 +93,7 @@ from optimiser.solving.highs import (
     set_row_lower,
     solve_loaded,
 )
-from optimiser.solving.placemodel import column_sizes
+from optimiser.solving.placemodel import column_sizes, switches
 from optimiser.solving.results import agreement_payments, tidy
 from optimiser.workers import on_workers, where
 
@@ -436,7 +437,7 @@ def _solve_in_place(
     if reference is not None:
         rhs = (np.array([reference.sum()]) if data.transfers else reference)
         set_row_lower(lp, model.protect_rows, rhs[: len(model.protect_rows)])
-    status, objective, x = resolve(lp, model.start, column_sizes(lp, data))
+    status, objective, x = resolve(lp, model.start, column_sizes(lp, data), switches(lp, data))
     if status != "optimal" or objective is None:
         return status, math.nan, None, None
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
@@ -454,7 +455,8 @@ def _solve_rebuilt(
 ) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
     """Build, compile and solve the draw's model from scratch (the path the engine avoids)."""
     lp = compile_lp(build_model(data))
-    solution = solve_loaded(lp, ranges=False, sizes=column_sizes(lp, data))
+    solution = solve_loaded(lp, ranges=False, sizes=column_sizes(lp, data),
+                            switches=switches(lp, data))
     scenario = tidy(plan.name, data, solution, plan.start_year, plan.reference)
     if scenario.status != "optimal" or scenario.objective is None:
         return scenario.status, math.nan, None, None

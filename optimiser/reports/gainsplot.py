@@ -188,15 +188,31 @@ def _legend(graph: nx.DiGraph) -> list[Patch | Line2D]:
 
 def headline(result: RunResult) -> str | None:
     """The scenario gains.png shows: the place's main pooled scenario (the headline's,
-    `optimiser.place.scenarios.main_pooled`) where it and its reference are optimal, else
-    the first optimal scenario; None when nothing is optimal."""
-    optimal = [s for s in result.scenarios if s.status == "optimal"]
+    `optimiser.place.scenarios.main_pooled`, the one rule) where it and its reference are
+    optimal; None otherwise (no picture: `missing_picture` says why), never a scenario
+    picked by its position."""
     main = main_pooled(result.prepared.runs, [s.name for s in result.scenarios])
     if (main is not None and main.reference is not None
             and result.scenario(main.name).status == "optimal"
             and result.scenario(main.reference).status == "optimal"):
         return main.name
-    return optimal[0].name if optimal else None
+    return None
+
+
+def missing_picture(result: RunResult) -> str | None:
+    """Why there is no picture of the money between the agencies (`headline` is None), in
+    words for the page; None where there is one."""
+    main = main_pooled(result.prepared.runs, [s.name for s in result.scenarios])
+    if main is None or main.reference is None:
+        return ("No picture of the money between the agencies: no pooled scenario compares "
+                "with a reference over the same horizon and objective, so there is no main "
+                "pooled scenario to draw.")
+    for name in (main.name, main.reference):
+        status = result.scenario(name).status
+        if status != "optimal":
+            return (f"No picture of the money between the agencies: {name}, which the main "
+                    f"pooled scenario {main.name} is drawn from, has no plan ({status}).")
+    return None
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:

@@ -27,6 +27,7 @@ from optimiser.reports.story import (
     discount_sentences,
     fair_share_notes,
     gain_text,
+    limit_reading,
     limits_focus,
     limits_sentences,
     narrative,
@@ -221,19 +222,21 @@ def _change(story: Story, change: float, low: float, high: float, tol: float) ->
 
 
 def limits(story: Story) -> list[str]:
-    """What limits the headline's plan, with the price of each limit and its figure's basis."""
+    """What limits the headline's plan: each limit's gain from one unit more room and loss
+    from one unit less, what the two mean (`limit_reading`), and its figure's basis."""
     focus = limits_focus(story)
     if focus is None:
         return []
     mine = story.limits[story.limits["scenario"] == focus]
     rows = [[LIMIT_WORDS[r["kind"]], story.name(LIMIT_KINDS[r["kind"]], r["item"]),
-             r["years"] or "the whole plan", gain_text(story, r["gain"]), r["unit"],
-             r["basis"], r["note"]] for r in mine.to_dict("records")]
-    out = ["## What limits the plan", " ".join(limits_sentences(story))]
+             r["years"] or "the whole plan", gain_text(story, r["gain"]),
+             gain_text(story, r["loss"]) if r["pricing"] != "edge" else "no plan",
+             limit_reading(story, r), r["basis"], r["note"]] for r in mine.to_dict("records")]
+    out = ["## What limits the plan", md_text(" ".join(limits_sentences(story)))]
     if rows:
         out.append(table(["Limit", "Of", "Binding in", "Gain from one unit more room",
-                          "One unit is", "Figure", "Source or assumption"], rows,
-                         right_from=7))
+                          "Loss from one unit less room", "What it means", "Figure",
+                          "Source or assumption"], rows, right_from=3, right_to=5))
     return out
 
 

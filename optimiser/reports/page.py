@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimiser.analyses.prices import price_sentences
-from optimiser.reports import charts
+from optimiser.reports import charts, gainsplot
 from optimiser.reports.story import (
     AGREEMENT_NAMES,
     APPRAISAL,
@@ -39,6 +39,7 @@ from optimiser.reports.story import (
     fair_share_notes,
     figure_name,
     gain_text,
+    limit_reading,
     limits_focus,
     limits_sentences,
     narrative,
@@ -140,6 +141,8 @@ footer dt { font-weight: 600; } footer dd { margin: 0; word-break: break-all; }
   td:first-child { min-width: 0; }
   td.source, td code, code { white-space: normal; overflow-wrap: anywhere; word-break: break-word; }
   table.positions th, table.positions td { overflow-wrap: normal; }
+  #limits-table th, #limits-table td { overflow-wrap: normal; }
+  #limits-table td.source { overflow-wrap: anywhere; }
   svg.chart { max-height: 150mm; width: auto; max-width: 100%; }
   details > summary { list-style: none; }
   footer dd { word-break: break-all; }
@@ -577,18 +580,22 @@ def change_cell(story: Story, change: float, low: float, high: float, tol: float
 
 
 def graph_section(story: Story) -> str:
-    """The gains graph of the headline's pooled scenario, and of those with transfers."""
+    """The gains graph of the place's main pooled scenario (`gainsplot.headline`) and of
+    those with transfers; where there is no main pooled scenario to draw, why not."""
     runs = {r.name: r for r in story.result.prepared.runs}
+    main = gainsplot.headline(story.result)
     pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
-              (n == story.headline.pooled or runs[n].scenario.transfers)]
+              (n == main or runs[n].scenario.transfers)]
     figures = [figure_block(f"gains-graph-{n}", charts.svg(partial(charts.gains_graph, story, n),
                                                      f"graph{k}"),
                       f"Money between the agencies in {n}.")
                for k, n in enumerate(pooled)]
-    if not any(figures):
+    why = gainsplot.missing_picture(story.result)
+    if not any(figures) and why is None:
         return ""
+    said = f'<p id="no-gains-graph">{esc(why)}</p>' if why else ""
     return (f'<section id="gains-graph"><h2>The money between the agencies</h2>'
-            f"{''.join(figures)}</section>")
+            f"{said}{''.join(figures)}</section>")
 
 
 def uncertainty_section(story: Story) -> str:
@@ -790,8 +797,9 @@ def _tornado_table(story: Story) -> str:
 
 def limits_section(story: Story) -> str:
     """What limits the plan: each binding cap, minimum, target, floor and budget of the
-    headline's scenario, with what relaxing it by one unit would gain, and whether the
-    figure behind it is sourced or an assumption (every scenario's are in limits.csv)."""
+    headline's scenario, with what one unit more room would gain and one unit less would
+    lose, what the two mean (`limit_reading`), and whether the figure behind it is sourced
+    or an assumption (every scenario's are in limits.csv). Printed on a landscape page."""
     focus = limits_focus(story)
     if focus is None:
         return ""
@@ -801,22 +809,26 @@ def limits_section(story: Story) -> str:
     for r in mine.to_dict("records"):
         basis = {"source": "sourced"}.get(r["basis"], r["basis"])
         css = "" if r["basis"] == "source" else ' class="loss"'
+        loss = ('<td class="num">no plan</td>' if r["pricing"] == "edge" else
+                figure(r["loss"], gain_text(story, r["loss"]), f"{r['src']}/loss"))
         rows.append(
             f"<tr><td>{esc(LIMIT_WORDS[r['kind']])}</td>"
             f"<td>{esc(story.name(LIMIT_KINDS[r['kind']], r['item']))}</td>"
             f"<td>{esc(r['years'] or 'the whole plan')}</td>"
-            + figure(r["gain"], gain_text(story, r["gain"]), f"{r['src']}/gain")
-            + f"<td>{esc(r['unit'])}</td><td{css}>{esc(basis)}</td>"
+            + figure(r["gain"], gain_text(story, r["gain"]), f"{r['src']}/gain") + loss
+            + f'<td class="reading">{esc(limit_reading(story, r))}</td><td{css}>{esc(basis)}</td>'
             f'<td class="source">{esc(r["note"])}</td></tr>')
     table = ("<p>The plan reaches no limit.</p>" if not rows else
              '<table id="limits-table" class="wide"><thead><tr><th>Limit</th><th>Of</th>'
              "<th>Binding in</th><th class=num>Gain from one unit more room</th>"
-             "<th>One unit is</th><th>Figure</th><th>Source or assumption</th></tr></thead>"
+             "<th class=num>Loss from one unit less room</th><th>What it means</th>"
+             "<th>Figure</th><th>Source or assumption</th></tr></thead>"
              f"<tbody>{''.join(rows)}</tbody></table>")
     return ('<section id="limits"><h2>What limits the plan</h2>'
-            f"<p>Every limit {esc(focus)} reaches, and what one unit more room would gain "
-            "(HiGHS's shadow prices, in the objective's terms, for one unit more a year in "
-            "every year it binds). The figure column says whether the limit is sourced or an "
+            f"<p>Every limit {esc(focus)} reaches: what one unit more room would gain and what "
+            "one unit less would lose, in the objective's terms, for one unit a year in every "
+            "year it binds. Where the plan meets two limits at once the two figures differ. "
+            "The figure column says whether the limit is sourced or an "
             f"assumption.</p>{said}{table}</section>")
 
 

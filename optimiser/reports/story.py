@@ -1413,6 +1413,44 @@ def gain_text(story: Story, value: float | None) -> str:
     return pence(value, story.currency) if abs(value) < 100 else story.full(value)
 
 
+ROOM_WORDS = {"max_units": ("one more {unit} a year of {name}", "one fewer"),
+              "min_units": ("a minimum of {name} lower by one {unit} a year", "one higher"),
+              "target": ("a target for {name} one lower", "one higher"),
+              "budget": ("{cur}1 more a year in {name}", "{cur}1 less"),
+              "max_net_cost": ("letting {name} lose {cur}1 more", "{cur}1 less")}
+"""Each kind of limit's one unit more room, and (after the semicolon) one unit less."""
+
+
+def limit_reading(story: Story, limit: dict[str, Any]) -> str:
+    """What a limit's two rates (`optimiser.analyses.limits`: gain g with one unit more
+    room, loss l with one unit less; `pricing`) mean for a finance lead, in one sentence
+    every document uses: 'binding' (g = l > 0) 'one more ... is worth g; one fewer costs the
+    same'; 'reached' (g = l = 0) the plan touches it at no cost; 'degenerate' (g != l) both
+    figures, and that they differ because another limit binds at the same point; 'edge'
+    (l None) one unit less leaves no plan that meets every limit."""
+    kind = str(limit["kind"])
+    name = story.name(LIMIT_KINDS[kind], str(limit["item"]))
+    unit = str(limit.get("unit") or "unit").removesuffix(" a year")
+    cur = currency_symbol(story.currency)
+    more, less = (w.format(unit=unit, name=name, cur=cur) for w in ROOM_WORDS[kind])
+    gain, loss, how = limit.get("gain"), limit.get("loss"), limit.get("pricing")
+    gained = {"net_benefit": " of net benefit", "cost": " off the cost",
+              "outcomes": ""}[story.instance.objective]
+    lost = {"net_benefit": " of net benefit", "cost": " on the cost",
+            "outcomes": ""}[story.instance.objective]
+    if gain is None or pd.isna(gain) or how is None or pd.isna(how):
+        return f"Not priced: the plan could not be solved again to price {more}."
+    worth = f"{more[0].upper()}{more[1:]} is worth {gain_text(story, gain)}{gained}"
+    if how == "reached":
+        return f"The plan just touches this limit: {more} is worth nothing, {less} costs nothing."
+    if how == "edge":
+        return f"{worth}; {less} leaves no plan that meets every limit."
+    if how == "degenerate":
+        return (f"{worth}; {less} costs {gain_text(story, loss)}{lost}: the two differ "
+                "because another limit binds at the same point.")
+    return f"{worth}; {less} costs the same."
+
+
 def limits_sentences(story: Story) -> list[str]:
     """What limits the plan, in words: how many interventions sit at their cap and how many
     of those caps are assumptions (and, where it is so, that the plan is mostly the caps),
@@ -1455,6 +1493,15 @@ def limits_sentences(story: Story) -> list[str]:
                      f"{gain_text(story, e['gain'])}{' ' + what if what else ''}")
     if parts:
         said.append("At the margin, " + _join(parts) + ".")
+    corner = sum(e["pricing"] == "degenerate" for e in body["limits"])
+    edge = sum(e["pricing"] == "edge" for e in body["limits"])
+    if corner:
+        said.append(f"{corner} of these limits {'meets' if corner == 1 else 'meet'} another "
+                    "at the same point of the plan: one unit more room there gains less than "
+                    "one unit less loses, and the table gives both figures.")
+    if edge:
+        said.append(f"{edge} {'limit is' if edge == 1 else 'limits are'} at the edge of what "
+                    "the plan can meet: one unit less room leaves no plan.")
     elif not body["priced"]:
         said.append("The solver gave no prices for these limits.")
     return said

@@ -19,6 +19,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -451,6 +452,7 @@ def detail_lines(story: Story, width: int, outcomes: bool = False) -> list[str]:
         lines += ["", *outcome_lines(story, width)]
     lines += ["", *all_agency_lines(story, width)]
     lines += price_lines(story, width)
+    lines += limit_lines(story, width)
     for s in result.scenarios:
         ref = gains.compared(result, s)
         if s.status == "optimal" and s.data is not None and s.data.pooling and ref is not None:
@@ -512,6 +514,54 @@ def price_lines(story: Story, width: int) -> list[str]:
     reference = rows[0].reference
     return ["", *layout(f"The price of each ring-fence: {gain} from lifting it alone, against "
                         f"{reference} (present value)", first, [columns], width)]
+
+
+SHOWN_LIMITS = 5
+"""How many limits `--detail` shows (the documents show them all)."""
+
+
+def limit_lines(story: Story, width: int) -> list[str]:
+    """The limits that matter most in the scenario the documents tell (`limits_focus`):
+    at most SHOWN_LIMITS, largest gain from one unit more room first (ties: largest loss),
+    with the loss from one unit less, and where the rest are (when `limits` ran)."""
+    focus = told.limits_focus(story)
+    if focus is None:
+        return []
+    mine = story.limits[story.limits["scenario"] == focus].to_dict("records")
+    if not mine:
+        return []
+
+    def size(value: Any) -> float:
+        return -1.0 if value is None or pd.isna(value) else float(value)
+
+    mine.sort(key=lambda r: (-size(r["gain"]), -size(r["loss"])))
+    shown = mine[:SHOWN_LIMITS]
+
+    def figure(value: Any, edge: bool = False) -> str:
+        if edge:
+            return "no plan"
+        if value is None or pd.isna(value):
+            return "-"
+        v = float(value)
+        if story.instance.objective == "outcomes":
+            return f"{v:,.4g}"
+        return story.rate(v) if abs(v) < 100 else story.money(v)
+
+    first = Column("limit", [f"{told.LIMIT_WORDS[r['kind']]} of "
+                             f"{story.name(told.LIMIT_KINDS[r['kind']], r['item'])}"
+                             for r in shown], right=False, name=True)
+    columns = [Column("one more", [figure(r["gain"]) for r in shown]),
+               Column("one fewer", [figure(r["loss"], r["pricing"] == "edge") for r in shown])]
+    notes = []
+    if any(r["pricing"] == "degenerate" for r in shown):
+        notes.append("Where the two differ, another limit binds at the same point.")
+    rest = len(mine) - len(shown)
+    notes.append((f"{rest} more, and " if rest else "") + "what each means: 'What limits the "
+                 "plan' in report.html and summary.md, and limits.csv.")
+    what = {"net_benefit": "net benefit", "cost": "cost saved",
+            "outcomes": "weighted outcomes"}[story.instance.objective]
+    return ["", *layout(f"What limits {focus} most: {what} from one unit more room, and lost "
+                        "with one unit less", first, [columns], width, notes)]
 
 
 def gains_lines(story: Story, s: ScenarioResult, ref: ScenarioResult,

@@ -36,6 +36,7 @@ from optimiser.reports.story import (
     discount_sentences,
     fair_share_notes,
     figure_name,
+    limit_reading,
     limits_sentences,
     narrative,
     reads_as,
@@ -589,11 +590,15 @@ def limits_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
     if "limits" not in story.result.analyses:
         return
     sheet = _sheet(book, "Limits", formats)
-    row = sheet.table(0, story.limits, [
+    frame = story.limits.copy()
+    frame["reading"] = [limit_reading(story, r) for r in frame.to_dict("records")]
+    rate = "number" if story.instance.objective == "outcomes" else "pence"
+    row = sheet.table(0, frame, [
         Column("Scenario", "scenario"), Column("Limit", "kind"), Column("Of", "item"),
         Column("Binding in", "years"),
-        Column("Gain from one unit more room", "gain",
-               "number" if story.instance.objective == "outcomes" else "pence"),
+        Column("Gain from one unit more room", "gain", rate),
+        Column("Loss from one unit less room", "loss", rate),
+        Column("Pricing", "pricing"), Column("What it means", "reading"),
         Column("One unit is", "unit"), Column("Figure", "figure"), Column("Basis", "basis"),
         Column("Source or assumption", "note")])
     for n, sentence in enumerate(limits_sentences(story)):

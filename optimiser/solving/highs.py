@@ -1165,11 +1165,15 @@ def set_row_bounds(lp: CompiledLP, rows: np.ndarray, lower: np.ndarray,
 
 
 def resolve(
-    lp: CompiledLP, start: highspy.HighsBasis | None, sizes: np.ndarray | None = None
+    lp: CompiledLP, start: highspy.HighsBasis | None, sizes: np.ndarray | None = None,
+    switches: Switches | None = None,
 ) -> tuple[str, float | None, np.ndarray]:
     """Stages 1 and 2 of `solve` on the loaded model, after its data changed, and with
     `sizes` rule 3 (`decided_plan`), so that the plan, and every position it gives, is
-    the one the rules decide.
+    the one the rules decide. A MILP's on/off choices are decided first, with `switches`,
+    by rules 2, 2a, 2b and 2c (`decide_switches`, as in `solve_loaded`: where stage 1 is
+    a proven optimum and the place has at most SWITCH_LIMIT choices; else they are the
+    plan HiGHS found).
 
     The solve starts from `start` (a basis saved with `basis`), or cold when
     None, never from whatever the last solve left: the answer then depends only
@@ -1185,6 +1189,10 @@ def resolve(
         raise SolverError(f"HiGHS stopped with status '{status}'")
     if status != "optimal":
         return status, None, x
+    choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
+    if (switches is not None and lp.is_mip and lp.mip is not None and lp.mip.proven
+            and choices <= SWITCH_LIMIT):
+        x, _ = decide_switches(lp, z, x, switches, least_pooling=True)
     with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
         if lp.fixed:
             status, z, x, _ = _optimise(lp, "objective")
