@@ -49,7 +49,8 @@ def optimise(
         "name it.")] = None,
     detail: Annotated[bool, typer.Option(
         "--detail", help="Print every table: every scenario's agency positions, outcomes "
-        "with targets, the price of each ring-fence, fair shares and settlements.")] = False,
+        "with targets, the price of each ring-fence, the five limits that matter most, fair "
+        "shares and settlements.")] = False,
     explain: Annotated[bool, typer.Option(
         "--explain", help="Say what the terms mean (net benefit, present value, Shapley "
         "share, lift gain, the tie-break rules...); alone, without an instance, just that."

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, build_model
+from models.pooling import PlaceData
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.figures import read_instance
 from optimiser.inputs.schema import Instance
@@ -29,11 +29,12 @@ from optimiser.solving.diagnose import (
     explain_gap,
     explain_infeasible,
     explain_unbounded,
+    least_shortfall,
     records,
     shortfalls,
     unlimited,
 )
-from optimiser.solving.highs import TRUSTED, Solution, SolverError, solve
+from optimiser.solving.highs import TRUSTED, Solution, SolverError
 from optimiser.solving.placemodel import PlaceModel, PlaceModels
 from optimiser.solving.results import ScenarioResult, settle_agreement, tidy
 
@@ -210,7 +211,7 @@ def explain(result: ScenarioResult, run: ScenarioRun, data: PlaceData,
         return
     if solution.status == "infeasible":
         started = time.perf_counter()
-        elastic = solve(build_model(data, elastic=True), ranges=False)
+        elastic = least_shortfall(data)
         found = shortfalls(data, elastic, start)
         result.message = explain_infeasible(found, run.instance, run.reference)
         result.extra["diagnosis"] = records(found)

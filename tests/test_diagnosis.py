@@ -200,3 +200,50 @@ def test_cli_reports_the_diagnosis(tmp_path: Path) -> None:
     assert [(r["scenario"], r["item"], r["year"], float(r["shortfall"])) for r in rows] == [
         ("ring_fenced", "admissions_avoided", "2010", pytest.approx(5.0)),
         ("pooled_20", "admissions_avoided", "2010", pytest.approx(3.0))]
+
+
+TWO_TARGETS = """\
+# Two targets one budget cannot both meet, and the least total shortfall leaves a choice.
+#
+# Working by hand (H = 1, r = 0): the council's 100 buys 10 units at 10, of visits (1 fall
+# prevented a unit) or of calls (1 admission avoided a unit). Targets: 10 falls, 10
+# admissions. Each shortfall weighs as a share of its target, so any split of the 10 units
+# leaves a total shortfall of (10 - v)/10 + (10 - c)/10 = 1 with v + c = 10: a tie HiGHS
+# would break at a vertex (10 and 0). The stated rule (rule 3 on the diagnosis: nearest
+# to proportional shares, shortfalls as shares of their scale) minimises
+# ((10 - v)/10)^2 + ((10 - c)/10)^2 + (terms alike in v and c), so v = c = 5: each
+# target met up to 5, short by 5, however the place is written.
+name: Two targets
+start_year: 2010
+years: 1
+discount_rate: 0
+agencies:
+  council: {name: County council}
+streams:
+  budget: {agency: council, budget: 100}
+interventions:
+  visits: {agency: council, unit_cost: 10, effects: {falls: 1}}
+  calls: {agency: council, unit_cost: 10, effects: {admissions: 1}}
+outcomes:
+  falls: {name: Falls prevented, target: 10}
+  admissions: {name: Admissions avoided, target: 10}
+scenarios:
+  ring_fenced: {pooling: false}
+"""
+
+
+def test_a_tied_shortfall_is_split_by_the_stated_rule_in_any_order(tmp_path: Path) -> None:
+    visits = "  visits: {agency: council, unit_cost: 10, effects: {falls: 1}}\n"
+    calls = "  calls: {agency: council, unit_cost: 10, effects: {admissions: 1}}\n"
+    falls = "  falls: {name: Falls prevented, target: 10}\n"
+    admissions = "  admissions: {name: Admissions avoided, target: 10}\n"
+    reversed_text = TWO_TARGETS.replace(visits + calls, calls + visits).replace(
+        falls + admissions, admissions + falls)
+    assert reversed_text != TWO_TARGETS
+    expected = [("target", "admissions", 2010, 10, 5, 5), ("target", "falls", 2010, 10, 5, 5)]
+    for n, text in enumerate((TWO_TARGETS, reversed_text)):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        result = run(write(folder, text))
+        assert result.scenario("ring_fenced").status == "infeasible"
+        assert diagnosis(result, "ring_fenced") == expected

@@ -20,17 +20,42 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, objective_coefficients, shortfall_scales
+from models.pooling import PlaceData, build_model, objective_coefficients, shortfall_scales
 from optimiser.format import exact_money as _money
 from optimiser.format import quantity as _qty
 from optimiser.inputs.schema import Instance
-from optimiser.solving.highs import MipInfo, Solution
+from optimiser.solving.highs import MipInfo, Solution, compile_lp, solve_loaded
+from optimiser.solving.placemodel import column_sizes, switches
 
 COLUMNS = ["constraint", "item", "year", "required", "achievable", "shortfall"]
 SHOWN = 3
 """Requirements spelt out in the scenario's message; the rest are in `diagnosis`."""
 RELATIVE_TOL = 1e-7
 """A shortfall below this share of its scale is the solver's rounding, not a shortfall."""
+
+
+def least_shortfall(data: PlaceData) -> Solution:
+    """The diagnosis plan of an infeasible scenario, decided by the stated rules.
+
+    Stage 1 minimises the total shortfall (`models.pooling.set_shortfall_objective`):
+
+        z* = min sum_k u_k,   u_k >= 0 the share of requirement k missed.
+
+    Where several plans miss by the same total (two targets one budget cannot both
+    meet, say), the split between requirements is decided as every plan is: on/off
+    choices by rules 2a-2c where the model has them, then rule 3 over every column of
+    the elastic model (`optimiser.solving.placemodel.column_sizes`; a shortfall u_k
+    weighs 1, as a share of its scale), the unique minimiser of
+
+        sum_j v_j^2 / c_j   subject to   sum_k u_k = z*   and every row,
+
+    which spreads a tied shortfall over the requirements in proportion to their
+    scales (two targets short of 10 between them, each short by 5), never as HiGHS's
+    vertex would. No least pooling stage: the diagnosis is about what can be met.
+    """
+    lp = compile_lp(build_model(data, elastic=True))
+    return solve_loaded(lp, ranges=False, least_pooling=False,
+                        sizes=column_sizes(lp, data), switches=switches(lp, data))
 
 
 def shortfalls(data: PlaceData, elastic: Solution, start_year: int) -> pd.DataFrame:
