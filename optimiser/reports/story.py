@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import benefit_coefficients, effective_units, plan_objective
+from models.data import benefit_coefficients, effective_units, plan_objective
 from optimiser import __version__
 from optimiser.analyses.limits import limits_table
 from optimiser.analyses.prices import price_sentences, price_table
@@ -251,7 +251,7 @@ def describe(scenario: Scenario) -> str:
 def net_benefit(s: ScenarioResult) -> float | None:
     """Present value of outcomes plus savings minus cost, whatever the objective.
 
-    The `net_benefit` objective's own formula (models.pooling.plan_objective)
+    The `net_benefit` objective's own formula (models.data.plan_objective)
     applied to the scenario's units, so it equals the objective when that is net_benefit.
     """
     if s.status != "optimal" or s.data is None:

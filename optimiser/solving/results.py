@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import (
+from models.data import (
     PlaceData,
     agency_savings,
     band_units,
