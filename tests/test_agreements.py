@@ -23,7 +23,7 @@ from optimiser.reports.story import (
     tell,
 )
 from optimiser.reports.write import results_document
-from optimiser.solving.results import gain_share_payments, shared_payments
+from optimiser.solving.results import decided_surplus, gain_share_payments, shared_payments
 
 HERE = Path(__file__).resolve().parent
 
@@ -121,9 +121,12 @@ def test_risk_share_surplus_is_decided_where_the_plan_is(document: dict) -> None
     # prevention (5 + 25 - 10) / 10 = 2, patrol (40 + 30 - 50) / 50 = 0.4, beds -0.1), so
     # the units are unique, and with them every agency's savings and the total spend (the
     # budgets spent): the total position, and so the surplus, is a point.
+    # results.json states that one figure, not the solver's two readings of it (they
+    # differ in their last digits): the range is the point itself, exactly.
     agreed = document["scenarios"]["s75"]["agreement"]
-    assert agreed["surplus_min"] == pytest.approx(agreed["surplus"], abs=1e-6)
-    assert agreed["surplus_max"] == pytest.approx(agreed["surplus"], abs=1e-6)
+    assert agreed["surplus_min"] == agreed["surplus"] == agreed["surplus_max"]
+    plan, reference, _, _ = _positions(document["scenarios"]["s75"])
+    assert agreed["surplus"] == pytest.approx(sum(plan.values()) - sum(reference.values()))
 
 
 def test_risk_share_over_a_tie_between_cash_and_valued_outcomes() -> None:
@@ -143,6 +146,9 @@ def test_risk_share_over_a_tie_between_cash_and_valued_outcomes() -> None:
     assert isinstance(agreed, dict)
     assert agreed["surplus_min"] == pytest.approx(-20.0, abs=1e-6)
     assert agreed["surplus_max"] == pytest.approx(20.0, abs=1e-6)
+    # the plan's own S (council's visit and the NHS's team, as ring-fenced: T = 0) is
+    # zero as a figure, not a rounding beside it; the range stays the tie's
+    assert agreed["surplus"] == 0.0
     gains = gains_table(result).set_index(["scenario", "agency"])
     tol = change_tolerance(gains.loc["s75", "gain"])
     for agency, share in {"council": 0.75, "nhs": 0.25}.items():
@@ -152,6 +158,22 @@ def test_risk_share_over_a_tie_between_cash_and_valued_outcomes() -> None:
         assert reading(row["gain"], row["gain_low"], row["gain_high"], tol) == "either"
     said = " ".join(agreement_sentences(tell(result, {}), "s75"))
     assert "could gain anywhere from -£20 to +£20 in cash" in said
+
+
+def test_decided_surplus_by_hand() -> None:
+    # tol 1e-6 (a scale of 1): a surplus of 4e-9 between -4e-9 and 1.5e-8 is zero, and so
+    # is its range (narrower than tol); 1474.6 read as 1474.6 +- 7e-13 is the point.
+    assert decided_surplus(4e-9, -4e-9, 1.5e-8, 1e-6) == (0.0, 0.0, 0.0)
+    assert decided_surplus(1474.6, 1474.6 - 7e-13, 1474.6 + 2e-13, 1e-6) == (
+        1474.6, 1474.6, 1474.6)
+    # a tie: S = 3e-9 in [-20 - 1e-9, 20 + 2e-9]: S is 0, the ends are the tie's
+    assert decided_surplus(3e-9, -20 - 1e-9, 20 + 2e-9, 1e-6) == (0.0, -20 - 1e-9, 20 + 2e-9)
+    # ends within tol of S or of 0 are S or 0: S = 5 in [5 - 1e-7, 9], [-1e-7, 5]
+    assert decided_surplus(5.0, 5.0 - 1e-7, 9.0, 1e-6) == (5.0, 5.0, 9.0)
+    assert decided_surplus(5.0, -1e-7, 5.0, 1e-6) == (5.0, 0.0, 5.0)
+    # a range not found stays unfound; wider than tol and away from 0 and S, kept
+    assert decided_surplus(2.0, None, None, 1e-6) == (2.0, None, None)
+    assert decided_surplus(2.0, -3.0, 4.0, 1e-6) == (2.0, -3.0, 4.0)
 
 
 def test_agreed_range_by_hand() -> None:
