@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 import textwrap
+import threading
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 
@@ -32,7 +35,7 @@ from optimiser.rollup.totals import Rollup, check_addable, roll_up
 from optimiser.rollup.write import ROLLUP_OUT, write_rollup
 from optimiser.safe import PlainConsole
 from optimiser.solving.highs import SolverError, set_mip_limits
-from optimiser.workers import set_workers
+from optimiser.workers import Stopped, set_workers, stop_run, stop_workers
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -98,6 +101,7 @@ def optimise(
     several = len(instances) > 1
     default = ROLLUP_OUT if several else default_out(instances[0])
     target = out if out is not None else default
+    before = catch_sigterm()
     try:
         chosen = choose_analyses(analyses)
         check_draws(draws, seed, workers, scheduler)
@@ -122,9 +126,11 @@ def optimise(
             raise
         errors.print(f"optimise: {err}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         progress.close()
-        errors.print("optimise: interrupted; the previous report is untouched", markup=False)
+        stop_workers()
+        how = "terminated" if isinstance(err, Stopped) else "interrupted"
+        errors.print(f"optimise: {how}; the previous report is untouched", markup=False)
         raise typer.Exit(130) from None
     except Exception as err:
         progress.close()
@@ -137,6 +143,7 @@ def optimise(
                      "it)", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
     finally:
+        release_sigterm(before)
         set_mip_limits()  # the next run in this process starts from the defaults
         set_workers()
     if several:
@@ -148,6 +155,27 @@ def optimise(
         print_run(result, console, target, detail, explain)
         all_optimal = result.all_optimal
     raise typer.Exit(0 if all_optimal else 1)
+
+
+def catch_sigterm() -> Any:
+    """From now on, SIGTERM stops the run as Ctrl-C does (`stop_run`): no worker process
+    solves on (Ctrl-C in a terminal reaches them too, SIGTERM only this process), no
+    report is left half-written (the staged folder is removed, the previous report
+    untouched), exit status 130. Returns the handler it replaces, for `release_sigterm`
+    (None off the main thread, where signals cannot be caught)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _terminated)
+
+
+def release_sigterm(before: Any) -> None:
+    """Put back the SIGTERM handler `catch_sigterm` replaced."""
+    if before is not None:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    stop_run()
 
 
 def solve_places(paths: list[Path], analyses: list[str],
