@@ -1523,6 +1523,18 @@ def row_duals(lp: CompiledLP) -> np.ndarray:
     return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
 
 
+def reduced_costs(lp: CompiledLP) -> np.ndarray | None:
+    """HiGHS's reduced cost of every column at the last solve, in the order of `lp.columns`
+    (d z* / d x_j, in the objective's own sense, as `row_duals`), or None unless that solve
+    was an LP solved to optimality with its duals."""
+    h = lp.highs
+    if (lp.is_mip or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+            or h.getInfo().dual_solution_status != 2):  # kSolutionStatusFeasible
+        return None
+    reduced = np.asarray(h.getSolution().col_dual, dtype=float)
+    return reduced if len(reduced) == len(lp.columns) else None
+
+
 def _optimise(
     lp: CompiledLP, name: str, sense: int | None = None, values: bool = True
 ) -> tuple[str, float, np.ndarray, int]:
