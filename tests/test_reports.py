@@ -692,6 +692,7 @@ CHECKED_ELSEWHERE = {
     DATA / "agreement_tie.yaml": "tests/test_positions.py: its summary.md and report.xlsx "
                                  "checked against results.json (check_markdown, "
                                  "check_workbook) without analyses",
+    DATA / "agreement_tie_gain.yaml": "tests/test_positions.py, as agreement_tie.yaml",
 }
 """Instances whose reports other tests already write (every analysis, every report) and
 check as below (every document written, check_page, check_workbook): not written again."""

@@ -36,37 +36,18 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import highspy
 import numpy as np
-import pyomo.core as pyo
-from pyomo.common import dependencies as pyomo_dependencies
-from pyomo.common.gc_manager import PauseGC
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from models.standard import StandardForm
+from models.standard import MAXIMIZE, MINIMIZE, StandardForm
+
+if TYPE_CHECKING:
+    import pyomo.core as pyo
 
 T = TypeVar("T")
 
-
-def _without_scipy_extras() -> None:
-    """Stop Pyomo importing scipy.stats, scipy.integrate and scipy.spatial with scipy.
-
-    Pyomo declares scipy a deferred import with a callback that, whenever scipy is
-    first imported (by Pyomo's standard-form compiler or anyone else), imports those
-    three as well: 0.35 s of every run, for modules nothing here uses (scipy loads
-    them by itself if anything ever asks). Pyomo offers no public switch; this
-    clears the callback of its `scipy_available` indicator, and does nothing if
-    scipy is already imported or Pyomo's machinery has changed.
-    """
-    indicator = getattr(pyomo_dependencies, "scipy_available", None)
-    if (isinstance(indicator, pyomo_dependencies.DeferredImportIndicator)
-            and hasattr(indicator, "_callback") and "scipy" not in sys.modules):
-        indicator._callback = None
-
-
-_without_scipy_extras()
 
 OBJECTIVE_HOLD = 1e-9
 """Relative slack on z* while later stages choose among optimal plans."""
@@ -127,7 +108,7 @@ class CompiledLP:
 
     highs: highspy.Highs
     costs: dict[str, np.ndarray]  # objective name -> dense cost vector
-    senses: dict[str, int]  # objective name -> pyo.minimize (1) or pyo.maximize (-1)
+    senses: dict[str, int]  # objective name -> MINIMIZE (1) or MAXIMIZE (-1)
     offsets: dict[str, float]
     columns: list[tuple[str, tuple[int, ...]]]
     rows: list[tuple[str, tuple[int, ...], int]]
@@ -185,8 +166,8 @@ class Switches:
     """A MILP's on/off choices as the rules that decide among equally good plans see them,
     one entry per binary column (in the order of `CompiledLP.integer`): `setup`, the
     present value of the set-up cost the choice commits (rule 2a,
-    `models.pooling.setup_committed`); `rank`, its place when the choices are sorted by
-    the place's ids (rule 2c, `models.pooling.switch_order`: never by column position)."""
+    `models.data.setup_committed`); `rank`, its place when the choices are sorted by
+    the place's ids (rule 2c, `models.data.switch_order`: never by column position)."""
 
     setup: np.ndarray
     rank: np.ndarray
@@ -195,11 +176,16 @@ class Switches:
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     """Compile every objective and constraint of `model` and load it into a fresh HiGHS
     (with Python's garbage collector paused, as for the build: `build_model`)."""
+    from pyomo.common.gc_manager import PauseGC
+
     with PauseGC():
         return _compile(model)
 
 
 def _compile(model: pyo.ConcreteModel) -> CompiledLP:
+    import pyomo.core as pyo
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
     objectives = list(model.component_data_objects(pyo.Objective, descend_into=True))
     active = {id(o): o.active for o in objectives}
     for o in objectives:
@@ -509,7 +495,7 @@ def least_pooling_switches(lp: CompiledLP, switches: Switches,
 
 def least_setup(lp: CompiledLP, switches: Switches, x: np.ndarray) -> np.ndarray | None:
     """Rule 2a: among the plans rules 1 and 2 keep, those committing the least set-up cost,
-    min sum_it d_t setup_cost_it on_it (`models.pooling.setup_committed`); held to
+    min sum_it d_t setup_cost_it on_it (`models.data.setup_committed`); held to
     OBJECTIVE_HOLD of its minimum."""
     costs = np.zeros(len(lp.columns))
     costs[lp.integer] = switches.setup
@@ -528,7 +514,7 @@ def fewest_switches(lp: CompiledLP) -> np.ndarray:
 
 def first_ids(lp: CompiledLP, switches: Switches) -> list[np.ndarray]:
     """Rule 2c: among the plans rules 1 to 2b keep, the greatest in the order of the ids
-    (`models.pooling.switch_order`): with the binaries free to differ sorted y_(0), y_(1),
+    (`models.data.switch_order`): with the binaries free to differ sorted y_(0), y_(1),
     ... by that order, maximise the vector (y_(0), y_(1), ...) lexicographically.
 
     Exactly, in blocks of SWITCH_BLOCK (binaries the model fixes, a service that must run,
@@ -574,7 +560,7 @@ def _fewest_then_first_ids(lp: CompiledLP, switches: Switches,
                 _hold_row(lp, count, -highspy.kHighsInf, switched + 0.5)
         else:
             found = _switch_stage(lp, f"{_SWITCH_STAGE}_ids", lexicographic, x, whole=True,
-                                  sense=pyo.maximize, hold=False)
+                                  sense=MAXIMIZE, hold=False)
         if found is None:
             rule = "rule 2b (fewest services run)" if k == 0 else "rule 2c (ids first)"
             return x, (f"{rule} could not be applied (HiGHS did not prove it), so which "
@@ -641,7 +627,7 @@ def _hold_row(lp: CompiledLP, costs: np.ndarray, lower: float, upper: float) -> 
 
 
 def _switch_stage(lp: CompiledLP, name: str, costs: np.ndarray, x: np.ndarray,
-                  whole: bool = False, sense: int = pyo.minimize,
+                  whole: bool = False, sense: int = MINIMIZE,
                   hold: bool = True) -> np.ndarray | None:
     """Optimise `costs` over the MILP as loaded (with the holds of the rules before),
     branch and bound starting from plan `x`; then (with `hold`) add the row that keeps
@@ -673,7 +659,7 @@ def _switch_stage(lp: CompiledLP, name: str, costs: np.ndarray, x: np.ndarray,
         if whole:
             value = float(np.round(value))
         slack = 0.5 if whole else OBJECTIVE_HOLD * max(1.0, abs(value))
-        lo, hi = ((value - slack, highspy.kHighsInf) if sense == pyo.maximize
+        lo, hi = ((value - slack, highspy.kHighsInf) if sense == MAXIMIZE
                   else (-highspy.kHighsInf, value + slack))
         _hold_row(lp, costs, lo - lp.offsets[name], hi - lp.offsets[name])
     return found
@@ -787,8 +773,8 @@ def _ranges_of(lp: CompiledLP, hold: int, z: float,
     try:
         for name in names:
             agency = int(name[name.index("[") + 1:-1])
-            low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
-            high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
+            low = _on_optimal_face(lp, hold, z, name, MINIMIZE)
+            high = _on_optimal_face(lp, hold, z, name, MAXIMIZE)
             spread[agency] = (low[1], high[1])
     finally:
         h.setOptionValue("simplex_strategy", strategy)
@@ -810,13 +796,13 @@ def _total_range(lp: CompiledLP, hold: int, z: float) -> tuple[float, float] | N
         return None
     lp.costs[TOTAL_POSITION] = np.sum([lp.costs[n] for n in names], axis=0)
     lp.offsets[TOTAL_POSITION] = float(sum(lp.offsets[n] for n in names))
-    lp.senses[TOTAL_POSITION] = pyo.minimize
+    lp.senses[TOTAL_POSITION] = MINIMIZE
     h = lp.highs
     _, strategy = h.getOptionValue("simplex_strategy")
     h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
     try:
-        low = _on_optimal_face(lp, hold, z, TOTAL_POSITION, pyo.minimize)[1]
-        high = _on_optimal_face(lp, hold, z, TOTAL_POSITION, pyo.maximize)[1]
+        low = _on_optimal_face(lp, hold, z, TOTAL_POSITION, MINIMIZE)[1]
+        high = _on_optimal_face(lp, hold, z, TOTAL_POSITION, MAXIMIZE)[1]
     finally:
         h.setOptionValue("simplex_strategy", strategy)
         del lp.costs[TOTAL_POSITION], lp.offsets[TOTAL_POSITION], lp.senses[TOTAL_POSITION]
@@ -988,7 +974,7 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
                  face: list[Slackness]) -> tuple[np.ndarray, int, bool]:
     """Stage 3: among the plans of the earlier stages, the unique plan minimising
     sum_j v_j^2 / c_j over every column v_j, c_j = `sizes[j]` > 0
-    (`models.pooling.decided_sizes`: nearest to proportional shares).
+    (`models.data.decided_sizes`: nearest to proportional shares).
 
     The plans of the earlier stages are described by their duals (`face`, see
     `complementary`): columns held at a bound, rows held active; no row holding an
@@ -1190,7 +1176,7 @@ def _keeps(lp: CompiledLP, name: str, later: np.ndarray, first: np.ndarray) -> b
         return True
     c = lp.costs[name]
     was, now = float(c @ first), float(c @ later)
-    worse = (was - now) if lp.senses[name] == pyo.maximize else (now - was)
+    worse = (was - now) if lp.senses[name] == MAXIMIZE else (now - was)
     return worse <= OBJECTIVE_HOLD * max(1.0, abs(was + lp.offsets[name]))
 
 
@@ -1454,7 +1440,7 @@ def _optimise(
     _load_objective(lp, lp.costs[name])
     sense = lp.senses[name] if sense is None else sense
     h.changeObjectiveSense(
-        highspy.ObjSense.kMinimize if sense == pyo.minimize else highspy.ObjSense.kMaximize)
+        highspy.ObjSense.kMinimize if sense == MINIMIZE else highspy.ObjSense.kMaximize)
     if lp.is_mip:
         return _branch(lp, name, values)
     model_status = _run_settled(h)
@@ -1655,7 +1641,7 @@ def _relax_hold(lp: CompiledLP, row: int, name: str, z: float) -> None:
 def _hold_bounds(lp: CompiledLP, name: str, z: float, relative: float) -> tuple[float, float]:
     slack = relative * max(1.0, abs(z))
     target = z - lp.offsets[name]
-    if lp.senses[name] == pyo.maximize:
+    if lp.senses[name] == MAXIMIZE:
         return target - slack, highspy.kHighsInf
     return -highspy.kHighsInf, target + slack
 
