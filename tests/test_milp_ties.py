@@ -5,7 +5,10 @@ to the place').
 Hand-solved places with a genuine tie, each written in several orders: the same services
 run and every figure of results.json agrees (`canonical.differences`); renaming the
 services (their ids are part of the place) is what moves the choice. A generated place
-whose figures moved with the order before these rules, in two other orders.
+whose figures moved with the order before these rules, in two other orders. Places of 26
+choices (three blocks of rule 2c): one whose choices the certificate proves unique (no block
+of 2c runs on its own), one it does not (2c decides), and that one above a lowered
+SWITCH_LIMIT, whose positions are not decided and never read as gains or losses.
 """
 
 from __future__ import annotations
