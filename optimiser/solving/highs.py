@@ -607,7 +607,7 @@ def only_choices(lp: CompiledLP, x: np.ndarray, columns: np.ndarray) -> bool | N
     lp.n_rows += 1
     name = f"{_SWITCH_STAGE}_other"
     lp.costs[name] = np.zeros(len(lp.columns))
-    lp.senses[name] = pyo.minimize
+    lp.senses[name] = MINIMIZE
     lp.offsets[name] = 0.0
     try:
         status, _, _, _ = _optimise(lp, name, values=False)
