@@ -282,7 +282,7 @@ def write_gains(result: RunResult, folder: Path) -> None:
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:
-    """gains.png (matplotlib is loaded only here: it is slow to import)."""
+    """gains.svg: the picture of the money between the agencies (`gainsplot`)."""
     from optimiser.reports import gainsplot
 
     gainsplot.write_gains_pictures(result, folder)
@@ -299,8 +299,8 @@ def write_documents(result: RunResult, folder: Path,
     if "xlsx" in parts:
         write_workbook(story, folder / "report.xlsx")
     if "html" in parts:
-        # Loaded here, not at the top: matplotlib takes half a second to import, which
-        # runs that stop at invalid input need not pay.
+        # Loaded here, not at the top: the page's modules (networkx among them) are
+        # imported only by runs that write it.
         from optimiser.reports.page import write_page
 
         write_page(story, folder / "report.html")
