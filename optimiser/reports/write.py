@@ -31,7 +31,6 @@ from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
 from optimiser.reports.markdown import write_markdown
 from optimiser.reports.story import Story, account_table, diagnosis_table, tell
-from optimiser.reports.workbook import write_workbook
 from optimiser.safe import printable, write_csv
 from optimiser.solving.results import ScenarioResult, written_rows
 
@@ -297,6 +296,8 @@ def write_documents(result: RunResult, folder: Path,
     from the figures in results.json."""
     story = story_of(result)
     if "xlsx" in parts:
+        from optimiser.reports.workbook import write_workbook  # xlsxwriter: only here
+
         write_workbook(story, folder / "report.xlsx")
     if "html" in parts:
         # Loaded here, not at the top: the page's modules (networkx among them) are
