@@ -25,7 +25,10 @@ is piecewise linear in b. Where the plan is not degenerate at the limit they are
 the limit's one shadow price (`pricing` 'binding'; 'reached' where both are 0); where it
 meets other limits at a corner, HiGHS's dual is any of a range of values and the two
 differ (`pricing` 'degenerate': relaxing it alone gains less than tightening it loses);
-where tightening leaves no plan, `loss` is None (`pricing` 'edge'). Each limit says whether
+where tightening leaves no plan, `loss` is None (`pricing` 'edge'). A side where the optimal
+basis stays optimal with the limit's bounds moved a step that way takes that basis's dual
+without a re-solve (`basis_rates`: most limits, both sides); the others are re-solved
+(`one_sided_rates`), and both ways give the same figures. Each limit says whether
 the figure behind it is sourced or an assumption (`figure_basis`): a comment beside it in
 the instance, or the named figure it is written with. A plan with set-up decisions (binary
 variables) is priced with them fixed at its optimum: which services run stays as it is.
@@ -222,11 +225,18 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
             places = [at.get((name, index), -1) for index in indices]
             located.append(None if min(places, default=-1) < 0 else
                            (name == "x", np.array(places), upper, more))
+        # The optimal basis handed back to HiGHS and solved on (no iterations): its duals
+        # then come from the basis factored afresh, as in every re-solve from it
+        # (`one_sided_rates`), not from wherever the solve before left them (which can
+        # differ in the last digits).
+        start = lp.highs.getBasis()
+        if start.valid:
+            lp.highs.setBasis(start)
+            reoptimise(lp, values=False)
         vertex = Vertex.of(lp)
         # every rate the basis settles first: a re-solve leaves HiGHS without its factors
         known = [(None, None) if where is None or vertex is None else
                  basis_rates(vertex, *where, gain_sign) for where in located]
-        start = lp.highs.getBasis()
         out: list[tuple[float | None, float | None]] = []
         for where, rates in zip(located, known, strict=True):
             if where is None or None not in rates:
