@@ -44,7 +44,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData
+from models.data import PlaceData
 from optimiser.inputs.assumptions import assumptions
 from optimiser.inputs.yamlsource import Source
 from optimiser.pipeline import RunResult

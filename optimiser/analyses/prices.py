@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData
+from models.data import PlaceData
 from optimiser.format import money, pence
 from optimiser.inputs.schema import Instance, Scenario
 from optimiser.pipeline import Prepared, RunResult, declared_order

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import benefit_coefficients, effective_units, plan_objective
+from models.data import benefit_coefficients, effective_units, plan_objective
 from optimiser import __version__
 from optimiser.analyses.limits import limits_table
 from optimiser.analyses.prices import price_sentences, price_table
@@ -251,7 +251,7 @@ def describe(scenario: Scenario) -> str:
 def net_benefit(s: ScenarioResult) -> float | None:
     """Present value of outcomes plus savings minus cost, whatever the objective.
 
-    The `net_benefit` objective's own formula (models.pooling.plan_objective)
+    The `net_benefit` objective's own formula (models.data.plan_objective)
     applied to the scenario's units, so it equals the objective when that is net_benefit.
     """
     if s.status != "optimal" or s.data is None:
@@ -353,7 +353,7 @@ def gains_table(result: RunResult) -> pd.DataFrame:
         low, high = agreed_range(
             str(agreed["kind"]), rows["agency"].map(shares).to_numpy(float)
             if shares else None, rows["plan_low"].to_numpy(float),
-            rows["plan_high"].to_numpy(float), divided_range(agreed, money_scale(s.agencies)))
+            rows["plan_high"].to_numpy(float), divided_range(agreed))
         frame.loc[mine, "gain_low"] = np.minimum(low, rows["gain"].to_numpy(float))
         frame.loc[mine, "gain_high"] = np.maximum(high, rows["gain"].to_numpy(float))
     return frame[[*columns, *extra]]
@@ -381,28 +381,14 @@ def plan_range(frame: pd.DataFrame, agencies: pd.DataFrame) -> tuple[pd.Series, 
             pd.Series(np.maximum(high, plan), index=frame.index))
 
 
-SURPLUS_DECIDED = 1e-6
-"""How wide (relative to the scenario's largest spend or savings, at least 1) the range of an
-agreement's surplus among equally good plans may be and still count as decided."""
-
-
-def money_scale(agencies: pd.DataFrame) -> float:
-    """A scenario's largest agency spend or savings (0 without agencies): the yardstick its
-    ranges are decided against, as results.json's decided_by_rule is."""
-    values = agencies[["spend", "savings"]].to_numpy(float) if len(agencies) else np.zeros(0)
-    return float(np.nanmax(np.abs(values), initial=0.0))
-
-
-def divided_range(agreed: dict[str, Any], scale: float) -> tuple[float, float]:
+def divided_range(agreed: dict[str, Any]) -> tuple[float, float]:
     """The range [S_lo, S_hi] of the cash surplus S an agreement divides among equally good
-    plans, from results.json's `agreement` (surplus, surplus_min, surplus_max): the point
-    [S, S] where S_hi - S_lo <= SURPLUS_DECIDED * max(1, scale) (the surplus is decided)
-    or the range was not found, else [S_lo, S_hi]."""
+    plans, as results.json's `agreement` states it (surplus, surplus_min, surplus_max,
+    decided once by `optimiser.solving.results.decided_surplus`): the point [S, S] where
+    the range was not found."""
     surplus = float(agreed["surplus"])
     low, high = agreed.get("surplus_min"), agreed.get("surplus_max")
     if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
-        return surplus, surplus
-    if float(high) - float(low) <= SURPLUS_DECIDED * max(1.0, scale):
         return surplus, surplus
     return min(float(low), surplus), max(float(high), surplus)
 
@@ -1126,7 +1112,7 @@ def agreement_sentences(story: Story, scenario: str) -> list[str]:
     cash = (f"the {story.money(surplus)} the plan gains in cash against {ref}" if surplus > tol
             else f"the {story.money(-surplus)} the plan costs in cash against {ref}"
             if surplus < -tol else f"what the plan gains in cash against {ref} (nothing)")
-    low, high = divided_range(agreed, money_scale(story.result.scenario(scenario).agencies))
+    low, high = divided_range(agreed)
     ranged = [f"Equally good plans could gain anywhere from {signed_money(story, low)} to "
               f"{signed_money(story, high)} in cash against {ref} (services exactly as good "
               "by the objective, one saving cash and another buying valued outcomes), so "

@@ -11,7 +11,8 @@ lexicographic, so that agency positions do not depend on the solver's whim:
 3. for every agency, the least and the greatest position P_a among plans that
    reach z*: where they differ, the position was decided by rule 2 (and by
    HiGHS's deterministic simplex where rule 2 leaves a choice), and the
-   reports say so.
+   reports say so. Where stage 1's basis and duals prove a position constant on
+   the optimal face (`constant_on_face`), its range is that one value, unsolved.
 
 A non-optimal status is a result, not an exception.
 
@@ -36,37 +37,18 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import highspy
 import numpy as np
-import pyomo.core as pyo
-from pyomo.common import dependencies as pyomo_dependencies
-from pyomo.common.gc_manager import PauseGC
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from models.standard import StandardForm
+from models.standard import MAXIMIZE, MINIMIZE, StandardForm
+
+if TYPE_CHECKING:
+    import pyomo.core as pyo
 
 T = TypeVar("T")
 
-
-def _without_scipy_extras() -> None:
-    """Stop Pyomo importing scipy.stats, scipy.integrate and scipy.spatial with scipy.
-
-    Pyomo declares scipy a deferred import with a callback that, whenever scipy is
-    first imported (by Pyomo's standard-form compiler or anyone else), imports those
-    three as well: 0.35 s of every run, for modules nothing here uses (scipy loads
-    them by itself if anything ever asks). Pyomo offers no public switch; this
-    clears the callback of its `scipy_available` indicator, and does nothing if
-    scipy is already imported or Pyomo's machinery has changed.
-    """
-    indicator = getattr(pyomo_dependencies, "scipy_available", None)
-    if (isinstance(indicator, pyomo_dependencies.DeferredImportIndicator)
-            and hasattr(indicator, "_callback") and "scipy" not in sys.modules):
-        indicator._callback = None
-
-
-_without_scipy_extras()
 
 OBJECTIVE_HOLD = 1e-9
 """Relative slack on z* while later stages choose among optimal plans."""
@@ -120,7 +102,7 @@ class CompiledLP:
 
     highs: highspy.Highs
     costs: dict[str, np.ndarray]  # objective name -> dense cost vector
-    senses: dict[str, int]  # objective name -> pyo.minimize (1) or pyo.maximize (-1)
+    senses: dict[str, int]  # objective name -> MINIMIZE (1) or MAXIMIZE (-1)
     offsets: dict[str, float]
     columns: list[tuple[str, tuple[int, ...]]]
     rows: list[tuple[str, tuple[int, ...], int]]
@@ -178,8 +160,8 @@ class Switches:
     """A MILP's on/off choices as the rules that decide among equally good plans see them,
     one entry per binary column (in the order of `CompiledLP.integer`): `setup`, the
     present value of the set-up cost the choice commits (rule 2a,
-    `models.pooling.setup_committed`); `rank`, its place when the choices are sorted by
-    the place's ids (rule 2c, `models.pooling.switch_order`: never by column position)."""
+    `models.data.setup_committed`); `rank`, its place when the choices are sorted by
+    the place's ids (rule 2c, `models.data.switch_order`: never by column position)."""
 
     setup: np.ndarray
     rank: np.ndarray
@@ -188,11 +170,16 @@ class Switches:
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     """Compile every objective and constraint of `model` and load it into a fresh HiGHS
     (with Python's garbage collector paused, as for the build: `build_model`)."""
+    from pyomo.common.gc_manager import PauseGC
+
     with PauseGC():
         return _compile(model)
 
 
 def _compile(model: pyo.ConcreteModel) -> CompiledLP:
+    import pyomo.core as pyo
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
     objectives = list(model.component_data_objects(pyo.Objective, descend_into=True))
     active = {id(o): o.active for o in objectives}
     for o in objectives:
@@ -493,7 +480,7 @@ def least_pooling_switches(lp: CompiledLP, switches: Switches,
 
 def least_setup(lp: CompiledLP, switches: Switches, x: np.ndarray) -> np.ndarray | None:
     """Rule 2a: among the plans rules 1 and 2 keep, those committing the least set-up cost,
-    min sum_it d_t setup_cost_it on_it (`models.pooling.setup_committed`); held to
+    min sum_it d_t setup_cost_it on_it (`models.data.setup_committed`); held to
     OBJECTIVE_HOLD of its minimum."""
     costs = np.zeros(len(lp.columns))
     costs[lp.integer] = switches.setup
@@ -512,7 +499,7 @@ def fewest_switches(lp: CompiledLP) -> np.ndarray:
 
 def first_ids(lp: CompiledLP, switches: Switches) -> list[np.ndarray]:
     """Rule 2c: among the plans rules 1 to 2b keep, the greatest in the order of the ids
-    (`models.pooling.switch_order`): with the binaries free to differ sorted y_(0), y_(1),
+    (`models.data.switch_order`): with the binaries free to differ sorted y_(0), y_(1),
     ... by that order, maximise the vector (y_(0), y_(1), ...) lexicographically.
 
     Exactly, in blocks of SWITCH_BLOCK (binaries the model fixes, a service that must run,
@@ -551,7 +538,7 @@ def _fewest_then_first_ids(lp: CompiledLP, switches: Switches,
                 _hold_row(lp, count, -highspy.kHighsInf, switched + 0.5)
         else:
             found = _switch_stage(lp, f"{_SWITCH_STAGE}_ids", lexicographic, x, whole=True,
-                                  sense=pyo.maximize, hold=False)
+                                  sense=MAXIMIZE, hold=False)
         if found is None:
             return None
         x = found
@@ -568,7 +555,7 @@ def _hold_row(lp: CompiledLP, costs: np.ndarray, lower: float, upper: float) -> 
 
 
 def _switch_stage(lp: CompiledLP, name: str, costs: np.ndarray, x: np.ndarray,
-                  whole: bool = False, sense: int = pyo.minimize,
+                  whole: bool = False, sense: int = MINIMIZE,
                   hold: bool = True) -> np.ndarray | None:
     """Optimise `costs` over the MILP as loaded (with the holds of the rules before),
     branch and bound starting from plan `x`; then (with `hold`) add the row that keeps
@@ -600,7 +587,7 @@ def _switch_stage(lp: CompiledLP, name: str, costs: np.ndarray, x: np.ndarray,
         if whole:
             value = float(np.round(value))
         slack = 0.5 if whole else OBJECTIVE_HOLD * max(1.0, abs(value))
-        lo, hi = ((value - slack, highspy.kHighsInf) if sense == pyo.maximize
+        lo, hi = ((value - slack, highspy.kHighsInf) if sense == MAXIMIZE
                   else (-highspy.kHighsInf, value + slack))
         _hold_row(lp, costs, lo - lp.offsets[name], hi - lp.offsets[name])
     return found
@@ -615,6 +602,7 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
     the range of the agencies' total position (`_total_range`)."""
     message = ""
     face = [complementary(lp, x, "objective")] if sizes is not None else []
+    known = constant_on_face(lp, _range_costs(lp, total)) if ranges else set()
     hold = _hold_objective(lp, "objective", z, 0.0)
     exact = True
     if least_pooling:
@@ -631,8 +619,8 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
             message = ("rule 3 (nearest to proportional shares) could not be applied "
                        "reliably (numerical trouble), so HiGHS chose among the plans "
                        "that pool the least")
-    spread = _position_ranges(lp, hold, z) if ranges else {}
-    whole = _total_range(lp, hold, z) if ranges and total else None
+    spread = _position_ranges(lp, hold, z, x, known) if ranges else {}
+    whole = _total_range(lp, hold, z, x, known) if ranges and total else None
     accuracy = plan_accuracy(lp, x)
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
@@ -688,20 +676,108 @@ PRIMAL_SIMPLEX = 4
 """HiGHS's `simplex_strategy` for the primal simplex."""
 
 
-def _position_ranges(lp: CompiledLP, hold: int, z: float) -> dict[int, tuple[float, float]]:
+def _position_ranges(lp: CompiledLP, hold: int, z: float, x: np.ndarray,
+                     known: set[str]) -> dict[int, tuple[float, float]]:
     """Stage 3: agency -> (least, greatest) P_a among plans holding the objective at z*.
 
-    Solved with the primal simplex, warm: each stage changes only the objective, so
-    the last basis stays feasible (on a Birmingham-sized place about 3 times fewer
-    iterations than the dual simplex). The agencies are independent: on a large
-    model they are shared between copies of it solving side by side (`split`).
+    An agency whose position stage 1's duals prove constant on the optimal face
+    (`known`, from `constant_on_face`) has the range (P_a(x), P_a(x)) of the plan `x`,
+    without solving. The others are solved with the primal simplex, warm: each stage
+    changes only the objective, so the last basis stays feasible (on a Birmingham-sized
+    place about 3 times fewer iterations than the dual simplex). The agencies are
+    independent: on a large model they are shared between copies of it solving side by
+    side (`split`).
     """
     names = [k for k in lp.costs if k.startswith("position_objective")]
+    spread = {_agency_of(n): (objective_value(lp, n, x),) * 2 for n in names if n in known}
+    names = [n for n in names if n not in known]
     chunks = split(names, parts(lp, 2 * len(names)))
     models = [lp] + [clone(lp) for _ in chunks[1:]]
     found = in_parallel([partial(_ranges_of, m, hold, z, c)
                          for m, c in zip(models, chunks, strict=True)])
-    return {agency: pair for spread in found for agency, pair in spread.items()}
+    spread.update({agency: pair for part in found for agency, pair in part.items()})
+    return dict(sorted(spread.items()))
+
+
+def _agency_of(name: str) -> int:
+    """The agency of a position objective's name: 'position_objective[3]' -> 3."""
+    return int(name[name.index("[") + 1:-1])
+
+
+def _range_costs(lp: CompiledLP, total: bool) -> dict[str, np.ndarray]:
+    """The objectives stage 3 ranges over the optimal face: each agency's position, and
+    with `total` their sum (`TOTAL_POSITION`)."""
+    costs = {k: c for k, c in lp.costs.items() if k.startswith("position_objective")}
+    if total and costs:
+        costs[TOTAL_POSITION] = np.sum(list(costs.values()), axis=0)
+    return costs
+
+
+def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
+    """The objectives among `costs` that take one value on the whole optimal face of the
+    last solve, proven from its optimal basis and duals without solving (a certificate;
+    an objective not proven is left to the range LPs).
+
+    With B the optimal basis, take for an objective c the multipliers u = B^-T c_B
+    (u_i = 0 for a basic row) and reduced costs d = c - A^T u (d_j = 0 for a basic column).
+    Then for every plan x
+        c x = sum_{i nonbasic row} u_i (a_i x) + sum_{j nonbasic column} d_j x_j,
+    and on the optimal face every nonbasic column whose reduced cost r_j is nonzero sits at
+    its bound and every nonbasic row whose dual y_i is nonzero at its bound (complementary
+    slackness), as does every fixed column or row. So c x is the same on the whole face
+    when d_j = 0 for every other nonbasic column and u_i = 0 for every other nonbasic row
+    (those the face leaves free). Nonzero means above DUAL_CLEAR, as in `complementary`:
+    for r_j and y_i max_j |a_ij| of the main objective's largest cost, for d_j and
+    u_i max_j |a_ij| of c's own largest cost. Where stage 1's optimum is unique (no
+    free nonbasic), every objective is proven constant.
+    """
+    h = lp.highs
+    start = h.getBasis()
+    if (not costs or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+            or not start.valid or h.getInfo().dual_solution_status != 2):  # feasible
+        return set()
+    model = h.getLp()
+    solution = h.getSolution()
+    basic = int(highspy.HighsBasisStatus.kBasic)
+    col_free = np.array([int(s) != basic for s in start.col_status], dtype=bool)
+    row_free = np.array([int(s) != basic for s in start.row_status], dtype=bool)
+    col_free &= np.asarray(model.col_lower_) < np.asarray(model.col_upper_)
+    row_free &= np.asarray(model.row_lower_) < np.asarray(model.row_upper_)
+    m = model.a_matrix_
+    if m.format_ != highspy.MatrixFormat.kColwise:
+        return set()
+    begin, index = np.asarray(m.start_), np.asarray(m.index_)
+    value = np.asarray(m.value_, dtype=float)
+    biggest = np.zeros(model.num_row_)
+    np.maximum.at(biggest, index, np.abs(value))
+    scale = float(np.abs(lp.costs["objective"]).max(initial=0.0))
+    col_free &= np.abs(np.asarray(solution.col_dual)) <= DUAL_CLEAR * scale
+    row_free &= np.abs(np.asarray(solution.row_dual)) * biggest <= DUAL_CLEAR * scale
+    free_cols, free_rows = np.flatnonzero(col_free), np.flatnonzero(row_free)
+    if not len(free_cols) and not len(free_rows):
+        return set(costs)
+    counts = (begin[free_cols + 1] - begin[free_cols]).astype(np.int64)
+    owner = np.repeat(np.arange(len(free_cols)), counts)  # the free columns' entries
+    before = np.cumsum(counts) - counts
+    at = np.repeat(begin[free_cols] - before, counts) + np.arange(int(counts.sum()))
+    entry_rows, entry_values = index[at], value[at]
+    _, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
+    basic_index = np.asarray(basic_index)
+    is_column = basic_index >= 0
+    proven: set[str] = set()
+    for name, c in costs.items():
+        rhs = np.where(is_column, c[np.where(is_column, basic_index, 0)], 0.0)
+        status, u = h.getBasisTransposeSolve(rhs)  # type: ignore[attr-defined]
+        if status != highspy.HighsStatus.kOk:
+            return proven
+        u = np.asarray(u, dtype=float)
+        d = c[free_cols] - np.bincount(owner, weights=entry_values * u[entry_rows],
+                                       minlength=len(free_cols))
+        clear = DUAL_CLEAR * float(np.abs(c).max(initial=0.0))
+        if (np.all(np.abs(d) <= clear)
+                and np.all(np.abs(u[free_rows]) * biggest[free_rows] <= clear)):
+            proven.add(name)
+    return proven
 
 
 def _ranges_of(lp: CompiledLP, hold: int, z: float,
@@ -713,9 +789,9 @@ def _ranges_of(lp: CompiledLP, hold: int, z: float,
     spread: dict[int, tuple[float, float]] = {}
     try:
         for name in names:
-            agency = int(name[name.index("[") + 1:-1])
-            low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
-            high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
+            agency = _agency_of(name)
+            low = _on_optimal_face(lp, hold, z, name, MINIMIZE)
+            high = _on_optimal_face(lp, hold, z, name, MAXIMIZE)
             spread[agency] = (low[1], high[1])
     finally:
         h.setOptionValue("simplex_strategy", strategy)
@@ -726,24 +802,31 @@ TOTAL_POSITION = "total_position"
 """The objective sum_a P_a that `_total_range` optimises on the optimal face."""
 
 
-def _total_range(lp: CompiledLP, hold: int, z: float) -> tuple[float, float] | None:
+def _total_range(lp: CompiledLP, hold: int, z: float, x: np.ndarray,
+                 known: set[str]) -> tuple[float, float] | None:
     """Stage 3 for an agreement: (least, greatest) total position T = sum_a P_a among
     plans holding the objective at z*, two more warm primal-simplex solves after
-    `_position_ranges`. T is the cash every budget together gains; it differs among
-    equally good plans only where two of them are exactly as good by the objective but
-    one buys cash and the other valued outcomes. None without agencies."""
+    `_position_ranges`, or (T(x), T(x)) of the plan `x` where stage 1's duals prove T
+    constant on the optimal face (TOTAL_POSITION in `known`: `constant_on_face`). T is
+    the cash every budget together gains; it differs among equally good plans only where
+    two of them are exactly as good by the objective but one buys cash and the other
+    valued outcomes. None without agencies."""
     names = [k for k in lp.costs if k.startswith("position_objective")]
     if not names:
         return None
     lp.costs[TOTAL_POSITION] = np.sum([lp.costs[n] for n in names], axis=0)
     lp.offsets[TOTAL_POSITION] = float(sum(lp.offsets[n] for n in names))
-    lp.senses[TOTAL_POSITION] = pyo.minimize
+    lp.senses[TOTAL_POSITION] = MINIMIZE
+    if TOTAL_POSITION in known:
+        value = objective_value(lp, TOTAL_POSITION, x)
+        del lp.costs[TOTAL_POSITION], lp.offsets[TOTAL_POSITION], lp.senses[TOTAL_POSITION]
+        return value, value
     h = lp.highs
     _, strategy = h.getOptionValue("simplex_strategy")
     h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
     try:
-        low = _on_optimal_face(lp, hold, z, TOTAL_POSITION, pyo.minimize)[1]
-        high = _on_optimal_face(lp, hold, z, TOTAL_POSITION, pyo.maximize)[1]
+        low = _on_optimal_face(lp, hold, z, TOTAL_POSITION, MINIMIZE)[1]
+        high = _on_optimal_face(lp, hold, z, TOTAL_POSITION, MAXIMIZE)[1]
     finally:
         h.setOptionValue("simplex_strategy", strategy)
         del lp.costs[TOTAL_POSITION], lp.offsets[TOTAL_POSITION], lp.senses[TOTAL_POSITION]
@@ -915,7 +998,7 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
                  face: list[Slackness]) -> tuple[np.ndarray, int, bool]:
     """Stage 3: among the plans of the earlier stages, the unique plan minimising
     sum_j v_j^2 / c_j over every column v_j, c_j = `sizes[j]` > 0
-    (`models.pooling.decided_sizes`: nearest to proportional shares).
+    (`models.data.decided_sizes`: nearest to proportional shares).
 
     The plans of the earlier stages are described by their duals (`face`, see
     `complementary`): columns held at a bound, rows held active; no row holding an
@@ -1117,7 +1200,7 @@ def _keeps(lp: CompiledLP, name: str, later: np.ndarray, first: np.ndarray) -> b
         return True
     c = lp.costs[name]
     was, now = float(c @ first), float(c @ later)
-    worse = (was - now) if lp.senses[name] == pyo.maximize else (now - was)
+    worse = (was - now) if lp.senses[name] == MAXIMIZE else (now - was)
     return worse <= OBJECTIVE_HOLD * max(1.0, abs(was + lp.offsets[name]))
 
 
@@ -1382,7 +1465,7 @@ def _optimise(
     _load_objective(lp, lp.costs[name])
     sense = lp.senses[name] if sense is None else sense
     h.changeObjectiveSense(
-        highspy.ObjSense.kMinimize if sense == pyo.minimize else highspy.ObjSense.kMaximize)
+        highspy.ObjSense.kMinimize if sense == MINIMIZE else highspy.ObjSense.kMaximize)
     if lp.is_mip:
         return _branch(lp, name, values)
     model_status = _run_settled(h)
@@ -1583,7 +1666,7 @@ def _relax_hold(lp: CompiledLP, row: int, name: str, z: float) -> None:
 def _hold_bounds(lp: CompiledLP, name: str, z: float, relative: float) -> tuple[float, float]:
     slack = relative * max(1.0, abs(z))
     target = z - lp.offsets[name]
-    if lp.senses[name] == pyo.maximize:
+    if lp.senses[name] == MAXIMIZE:
         return target - slack, highspy.kHighsInf
     return -highspy.kHighsInf, target + slack
 

@@ -1,0 +1,92 @@
+"""Re-solves skipped where a dual certificate already knows the answer: the figures are those
+of the re-solves themselves (the certificates are switched off to get those)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyomo.core as pyo
+import pytest
+import yaml
+
+import optimiser.solving.highs
+from optimiser.pipeline import run
+from optimiser.solving.highs import _optimise, compile_lp, constant_on_face
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from generate import generate_place  # noqa: E402
+
+
+def _segment(first: float) -> pyo.ConcreteModel:
+    """max first * x1 + x2 subject to x1 + x2 <= 1, 0 <= x1, x2 <= 1 (objective 'objective'),
+    with the objectives 'one' (x1) and 'both' (x1 + x2) to range over its optimal face."""
+    m = pyo.ConcreteModel()
+    m.x1 = pyo.Var(bounds=(0, 1))
+    m.x2 = pyo.Var(bounds=(0, 1))
+    m.cap = pyo.Constraint(expr=m.x1 + m.x2 <= 1)
+    m.objective = pyo.Objective(expr=first * m.x1 + m.x2, sense=pyo.maximize)
+    m.one = pyo.Objective(expr=m.x1)
+    m.both = pyo.Objective(expr=m.x1 + m.x2)
+    m.one.deactivate()
+    m.both.deactivate()
+    return m
+
+
+def test_an_objective_is_proven_constant_only_where_the_optimal_face_keeps_it_so() -> None:
+    # max x1 + x2 with x1 + x2 <= 1: every point of the segment from (1, 0) to (0, 1) is
+    # optimal (z* = 1). On it x1 + x2 = 1 throughout, but x1 runs from 0 to 1: 'both' is
+    # proven constant, 'one' is not (its range needs the two LPs).
+    lp = compile_lp(_segment(1.0))
+    assert _optimise(lp, "objective")[1] == pytest.approx(1.0)
+    assert constant_on_face(lp, {n: lp.costs[n] for n in ("one", "both")}) == {"both"}
+    # max 2 x1 + x2: the optimum (1, 0) is unique (z* = 2; moving along the row x1 + x2 = 1
+    # loses 2 - 1 = 1 a unit), so every objective is one value on the face.
+    lp = compile_lp(_segment(2.0))
+    assert _optimise(lp, "objective")[1] == pytest.approx(2.0)
+    assert constant_on_face(lp, {n: lp.costs[n] for n in ("one", "both")}) == {"one", "both"}
+
+
+def _place(tmp_path: Path, *size: int, seed: int) -> Path:
+    path = tmp_path / f"place-{seed}.yaml"
+    path.write_text(yaml.safe_dump(generate_place(*size, seed=seed), sort_keys=False))
+    return path
+
+
+def test_position_ranges_proven_from_duals_are_the_ranges_the_lps_find(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shipped test places (agreements' total ranges among them) and two generated places:
+    with the certificate on, the agencies' ranges and the total ranges are those of the
+    range LPs, and the certificate spares some of them."""
+    paths = [DATA / n for n in ("ringfence_vs_pooled.yaml", "no_worse_off.yaml",
+                                "transfers.yaml", "agreements.yaml", "lag.yaml")]
+    paths += [_place(tmp_path, 3, 9, 24, 3, 3, seed=s) for s in (1, 2)]
+    proven: list[int] = []
+    certify = optimiser.solving.highs.constant_on_face
+
+    def counted(lp: optimiser.solving.highs.CompiledLP,
+                costs: dict[str, np.ndarray]) -> set[str]:
+        found = certify(lp, costs)
+        proven.append(len(found))
+        return found
+
+    monkeypatch.setattr(optimiser.solving.highs, "constant_on_face", counted)
+    with_certificate = [run(p) for p in paths]
+    monkeypatch.setattr(optimiser.solving.highs, "constant_on_face",
+                        lambda lp, costs: set())
+    by_lps = [run(p) for p in paths]
+    assert sum(proven) >= 10
+    columns = ["position_min", "position_max"]
+    for a, b in zip(with_certificate, by_lps, strict=True):
+        for x, y in zip(a.scenarios, b.scenarios, strict=True):
+            assert x.status == y.status
+            if x.status != "optimal":
+                continue
+            assert np.allclose(x.agencies[columns], y.agencies[columns], rtol=1e-9, atol=1e-6)
+            assert (x.total_range is None) == (y.total_range is None)
+            if x.total_range is not None:
+                assert x.total_range == pytest.approx(y.total_range, rel=1e-9, abs=1e-6)
