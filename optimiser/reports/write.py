@@ -31,7 +31,6 @@ from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
 from optimiser.reports.markdown import write_markdown
 from optimiser.reports.story import Story, account_table, diagnosis_table, tell
-from optimiser.reports.workbook import write_workbook
 from optimiser.safe import printable, write_csv
 from optimiser.solving.results import ScenarioResult, written_rows
 
@@ -277,7 +276,7 @@ def write_gains(result: RunResult, folder: Path) -> None:
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:
-    """gains.png (matplotlib is loaded only here: it is slow to import)."""
+    """gains.svg: the picture of the money between the agencies (`gainsplot`)."""
     from optimiser.reports import gainsplot
 
     gainsplot.write_gains_pictures(result, folder)
@@ -292,10 +291,12 @@ def write_documents(result: RunResult, folder: Path,
     from the figures in results.json."""
     story = story_of(result)
     if "xlsx" in parts:
+        from optimiser.reports.workbook import write_workbook  # xlsxwriter: only here
+
         write_workbook(story, folder / "report.xlsx")
     if "html" in parts:
-        # Loaded here, not at the top: matplotlib takes half a second to import, which
-        # runs that stop at invalid input need not pay.
+        # Loaded here, not at the top: the page's modules (networkx among them) are
+        # imported only by runs that write it.
         from optimiser.reports.page import write_page
 
         write_page(story, folder / "report.html")

@@ -730,6 +730,11 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     for r_j and y_i max_j |a_ij| of the main objective's largest cost, for d_j and
     u_i max_j |a_ij| of c's own largest cost. Where stage 1's optimum is unique (no
     free nonbasic), every objective is proven constant.
+
+    A free nonbasic with d_j != 0 may still be held where it is on the whole face (a
+    degenerate basis: moving it would take a basic variable out of its bounds). Where
+    some objectives are not proven, one LP (`_stuck`) asks whether every free nonbasic
+    they vary with is so held; if so, they are all proven too.
     """
     h = lp.highs
     start = h.getBasis()
@@ -765,6 +770,8 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     basic_index = np.asarray(basic_index)
     is_column = basic_index >= 0
     proven: set[str] = set()
+    moving_cols = np.zeros(len(free_cols), dtype=bool)
+    moving_rows = np.zeros(len(free_rows), dtype=bool)
     for name, c in costs.items():
         rhs = np.where(is_column, c[np.where(is_column, basic_index, 0)], 0.0)
         status, u = h.getBasisTransposeSolve(rhs)  # type: ignore[attr-defined]
@@ -774,10 +781,79 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
         d = c[free_cols] - np.bincount(owner, weights=entry_values * u[entry_rows],
                                        minlength=len(free_cols))
         clear = DUAL_CLEAR * float(np.abs(c).max(initial=0.0))
-        if (np.all(np.abs(d) <= clear)
-                and np.all(np.abs(u[free_rows]) * biggest[free_rows] <= clear)):
+        col_moves = np.abs(d) > clear
+        row_moves = np.abs(u[free_rows]) * biggest[free_rows] > clear
+        if not col_moves.any() and not row_moves.any():
             proven.add(name)
+        moving_cols |= col_moves
+        moving_rows |= row_moves
+    if len(proven) < len(costs) and _stuck(lp, start, free_cols[moving_cols],
+                                           free_rows[moving_rows], col_free, row_free):
+        return set(costs)
     return proven
+
+
+STUCK = 1e-9
+"""How far (relative to sum_j |e_j x*_j|, `_stuck`) the free nonbasics may move together on
+the optimal face and still count as held where they are."""
+
+
+def _stuck(lp: CompiledLP, start: highspy.HighsBasis, cols: np.ndarray, rows: np.ndarray,
+           col_free: np.ndarray, row_free: np.ndarray) -> bool:
+    """Whether the free nonbasic columns `cols` and rows `rows` of the last solve's optimal
+    basis `start` keep their values on the whole optimal face (`constant_on_face`, where
+    the objectives still to prove vary only through them): one LP on a fresh copy.
+
+    The face is the set of plans that keep every nonbasic column and row that is not free
+    (`col_free`, `row_free`: not fixed, dual within DUAL_CLEAR) at its bound
+    (complementary slackness). Over it, maximise the total move
+        e x = sum_j s_j x_j + sum_i s_i a_i x,
+    s = 1 for a nonbasic at its lower bound and -1 at its upper, so that every term of
+    e (x - x*) is >= 0 on the face: they are held where e x - e x* is 0, within STUCK of
+    sum_j |e_j x*_j|. Solved from scratch (presolve takes out the columns held, and the
+    answer depends on the model alone). False where it cannot tell (a free column
+    nonbasic at neither bound, an LP HiGHS does not solve).
+    """
+    at_lower = int(highspy.HighsBasisStatus.kLower)
+    at_upper = int(highspy.HighsBasisStatus.kUpper)
+    basic = int(highspy.HighsBasisStatus.kBasic)
+    col_status = np.array([int(s) for s in start.col_status])
+    row_status = np.array([int(s) for s in start.row_status])
+    if (not np.all(np.isin(col_status[cols], (at_lower, at_upper)))
+            or not np.all(np.isin(row_status[rows], (at_lower, at_upper)))):
+        return False
+    model = lp.highs.getLp()
+    x = np.asarray(lp.highs.getSolution().col_value, dtype=float)
+    col_lower, col_upper = np.array(model.col_lower_), np.array(model.col_upper_)
+    held = (col_status != basic) & ~col_free & (col_lower < col_upper)
+    at = np.where(col_status[held] == at_upper, col_upper[held], col_lower[held])
+    col_lower[held] = col_upper[held] = at
+    row_lower, row_upper = np.array(model.row_lower_), np.array(model.row_upper_)
+    active = (row_status != basic) & ~row_free & (row_lower < row_upper)
+    side = np.where(row_status[active] == at_upper, row_upper[active], row_lower[active])
+    row_lower[active] = row_upper[active] = side
+    m = model.a_matrix_
+    begin, index = np.asarray(m.start_), np.asarray(m.index_)
+    weight = np.zeros(model.num_row_)
+    weight[rows] = np.where(row_status[rows] == at_upper, -1.0, 1.0)
+    column = np.repeat(np.arange(model.num_col_), np.diff(begin))
+    move: np.ndarray = np.bincount(
+        column, weights=np.asarray(m.value_, dtype=float) * weight[index],
+        minlength=model.num_col_).astype(float)
+    move[cols] += np.where(col_status[cols] == at_upper, -1.0, 1.0)
+    model.col_lower_, model.col_upper_ = col_lower, col_upper
+    model.row_lower_, model.row_upper_ = row_lower, row_upper
+    model.col_cost_ = move
+    model.sense_ = highspy.ObjSense.kMaximize
+    model.offset_ = 0.0
+    h = new_highs()
+    h.setOptionValue("random_seed", 0)
+    h.passModel(model)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False
+    moved = float(h.getInfo().objective_function_value) - math.fsum((move * x).tolist())
+    return moved <= STUCK * max(1.0, math.fsum(np.abs(move * x).tolist()))
 
 
 def _ranges_of(lp: CompiledLP, hold: int, z: float,
