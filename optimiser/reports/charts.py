@@ -255,7 +255,7 @@ def gains_chart(story: Story) -> Drawing | None:
         panels.append(Panel(f"{name} against {rows_of['reference'].dropna().iloc[0]}",
                             np.array([v for v, _, _ in shown]),
                             np.array([ranged(lo, hi, tol) for _, lo, hi in shown]),
-                            np.array([reading(v, lo, hi, tol) == "either"
+                            np.array([reading(v, lo, hi, tol) in ("either", "undecided")
                                       for v, lo, hi in shown])))
     return change_panels(story, [wrap(story.name("agencies", a), 28) for a in agencies],
                          panels, "change in net position after any agreement (PV); hatched: "

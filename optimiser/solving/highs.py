@@ -90,6 +90,13 @@ class MipInfo:
     proven: bool
     stopped: str = ""
     nodes: int = 0
+    choices: int = 0
+    """The on/off choices the rules decide among (binaries the model does not fix)."""
+    decided: bool | None = None
+    """Whether which services run is decided (`decide_switches`): by rule 2c, or by the
+    certificate that no other set of choices meets the rules before it (`only_choices`).
+    False where it is the plan HiGHS found: the plan is not a proven optimum, a rule
+    could not be proven, or a place above SWITCH_LIMIT leaves several equally good sets."""
 
 
 class SolverError(RuntimeError):
@@ -354,7 +361,8 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
 
     A MILP's on/off choices are decided among its equally good plans by rules 2, 2a, 2b
     and 2c (`decide_switches`, with `switches`; only where stage 1 is a proven optimum)
-    before they are fixed for the later stages.
+    before they are fixed for the later stages; `Solution.mip` says whether they were
+    (`MipInfo.decided`).
     """
     compiled = time.perf_counter()
     _afresh(lp)
@@ -381,14 +389,12 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
                              sizes, total)
     note = ""
     choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
-    if switches is not None and mip.proven and choices <= SWITCH_LIMIT:
+    decided = choices == 0
+    if switches is not None and mip.proven and choices:
         started = time.perf_counter()
-        x, note = decide_switches(lp, z, x, switches, least_pooling)
+        x, note, decided = decide_switches(lp, z, x, switches, least_pooling)
         timings["switches"] = time.perf_counter() - started
-    elif switches is not None and mip.proven:
-        note = (f"which services run among equally good plans is the plan HiGHS found: the "
-                f"rules that decide it (2 to 2c) apply where a place has at most "
-                f"{SWITCH_LIMIT} on/off choices, and this one has {choices}")
+    mip = dataclasses.replace(mip, choices=choices, decided=decided)
     with fixed_integers(lp, x):
         status, z2, x2, more = _optimise(lp, "objective")
         if status == "optimal":
@@ -402,10 +408,12 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
 
 
 SWITCH_LIMIT = 120
-"""Most on/off choices (binaries not fixed by the model) on which `decide_switches` runs:
-each of its rules is a branch and bound, and rule 2c one for every SWITCH_BLOCK choices,
-so a place with more (a Birmingham-sized one with set-up costs on a third of its services
-has over a thousand) keeps the choices of its first branch and bound, and says so."""
+"""Most on/off choices (binaries not fixed by the model) on which rule 2c runs every block:
+it takes a branch and bound for every SWITCH_BLOCK choices. A place with more (a
+Birmingham-sized one with set-up costs on a third of its services has over a thousand)
+runs rules 2 to 2b, 2c's first block and the certificate (`only_choices`), a fixed number
+of branch and bounds: where the certificate proves the choices left the only ones they are
+decided; else they are the plan found, and said not to be decided."""
 
 SWITCH_BLOCK = 12
 """Rule 2c decides the on/off choices this many at a time (`first_ids`): weights 2^0 to
@@ -413,7 +421,7 @@ SWITCH_BLOCK = 12
 
 
 def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
-                    least_pooling: bool) -> tuple[np.ndarray, str]:
+                    least_pooling: bool) -> tuple[np.ndarray, str, bool]:
     """Which services run, among the MILP's plans that reach z* (a proven optimum): rules 2,
     2a, 2b and 2c in turn, each a branch and bound on the MILP with the objectives of the
     rules before it held (z* to OBJECTIVE_HOLD relative, like the LP stages; money to
@@ -426,9 +434,14 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
 
     Rule 2c leaves one choice of every binary (no two plans differ in none), so the
     binaries handed on are decided whatever order the place is written in; rule 3 then
-    decides the money with them fixed. A stage HiGHS does not prove (a time limit,
-    numerical trouble) stops the rules there and keeps the plan of the stage before,
-    saying so. Returns the plan and that note ('' when every rule applied).
+    decides the money with them fixed. After rule 2b and 2c's first block, where two
+    blocks or more remain, one branch and bound looks for any other set of choices the
+    rules so far allow (`only_choices`); where there is none the choices are decided and
+    2c's later blocks do not run. A place with more than SWITCH_LIMIT choices runs no later block:
+    where another set exists its choices are the plan found, not decided. A stage HiGHS
+    does not prove (a time limit, numerical trouble) stops the rules there and keeps the
+    plan of the stage before, saying so. Returns the plan, that note ('' when every rule
+    applied) and whether the choices are decided.
     """
     h = lp.highs
     wanted = {"mip_rel_gap": PROVEN_GAP, "mip_abs_gap": PROVEN_ABS_GAP}
@@ -443,16 +456,19 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
         stages.append(("rule 2 (least pooling)", least_pooling_switches))
     if np.any(switches.setup > 0):
         stages.append(("rule 2a (least set-up cost committed)", least_setup))
-    stages.append(("rule 2b (fewest services run) or 2c (ids first)", _fewest_then_first_ids))
     note = ""
+    decided = False
     try:
         for rule, stage in stages:
             found = stage(lp, switches, x)
             if found is None:
-                note = (f"{rule} could not be applied (HiGHS did not prove it), so HiGHS chose "
-                        "which services run among the equally good plans")
+                note = (f"{rule} could not be applied (HiGHS did not prove it), so which "
+                        "services run among the equally good plans is not decided: it is "
+                        "the plan HiGHS found")
                 break
             x = found
+        else:
+            x, note, decided = _fewest_then_first_ids(lp, switches, x)
     finally:
         n = lp.n_rows - first_row
         h.deleteRows(n, np.arange(first_row, lp.n_rows, dtype=np.int32))
@@ -463,7 +479,7 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
             h.setOptionValue(option, was)
         for name in [k for k in lp.costs if k.startswith(_SWITCH_STAGE)]:
             del lp.costs[name], lp.senses[name], lp.offsets[name]
-    return x, note
+    return x, note, decided
 
 
 _SWITCH_STAGE = "switch_rule"
@@ -514,18 +530,25 @@ def first_ids(lp: CompiledLP, switches: Switches) -> list[np.ndarray]:
 
 
 def _fewest_then_first_ids(lp: CompiledLP, switches: Switches,
-                           x: np.ndarray) -> np.ndarray | None:
-    """Rules 2b and 2c (`fewest_switches`, `first_ids`) from plan `x`, every binary decided.
+                           x: np.ndarray) -> tuple[np.ndarray, str, bool]:
+    """Rules 2b and 2c (`fewest_switches`, `first_ids`) from plan `x`: (the plan, a note,
+    whether every binary is decided).
 
     Rule 2b and rule 2c's first block are one branch and bound: minimise
     2^SWITCH_BLOCK sum_j y_j - sum_{j < SWITCH_BLOCK} 2^(SWITCH_BLOCK - 1 - j) y_(j), a
     whole number in which one switch more outweighs the whole block, so its minimum has
     the fewest switches and, among those, the greatest first block. The count is then
-    held and the block fixed; each later block is a branch and bound of its own."""
+    held and the block fixed. Where two blocks or more remain (or one, above
+    SWITCH_LIMIT), the certificate (`only_choices`, one branch and bound) asks whether any
+    other choice of them meets the rules so far: none, and every binary is decided; else
+    each later block is a branch and bound of its own, where the place has at most
+    SWITCH_LIMIT choices (else the choices are the plan found: not decided). Where one
+    block remains the certificate would save nothing: that block runs."""
     lower, upper = lp.integer_bounds
     blocks = first_ids(lp, switches)
     count = fewest_switches(lp)
     weight = float(2 ** SWITCH_BLOCK)
+    choices = sum(len(b) for b in blocks)
     for k, block in enumerate(blocks):
         cols = lp.integer[block]
         lexicographic = np.zeros(len(lp.columns))
@@ -540,11 +563,61 @@ def _fewest_then_first_ids(lp: CompiledLP, switches: Switches,
             found = _switch_stage(lp, f"{_SWITCH_STAGE}_ids", lexicographic, x, whole=True,
                                   sense=MAXIMIZE, hold=False)
         if found is None:
-            return None
+            rule = "rule 2b (fewest services run)" if k == 0 else "rule 2c (ids first)"
+            return x, (f"{rule} could not be applied (HiGHS did not prove it), so which "
+                       "services run among the equally good plans is not decided: it is the "
+                       "plan HiGHS found"), False
         x = found
         value = np.clip(np.round(x[cols]), lower[block], upper[block])
         lp.highs.changeColsBounds(len(cols), cols.astype(np.int32), value, value)
-    return x
+        if k == 0 and (len(blocks) > 2 or (len(blocks) == 2 and choices > SWITCH_LIMIT)):
+            rest = lp.integer[np.concatenate(blocks[1:])]
+            unique = only_choices(lp, x, rest)
+            if unique:
+                return x, "", True
+            if choices > SWITCH_LIMIT:
+                return x, not_decided(choices, unique is None), False
+    return x, "", True
+
+
+def not_decided(choices: int, unproven: bool) -> str:
+    """The message of a place whose choices rule 2c cannot decide (over SWITCH_LIMIT)."""
+    why = ("no certificate could be proven that the rules leave one"
+           if unproven else "equally good sets of services remain after rules 2 to 2b")
+    return (f"which services run is not decided: {why}, and rule 2c (ids first) decides "
+            f"among them where a place has at most {SWITCH_LIMIT} on/off choices; this one "
+            f"has {choices}, so the services run are the plan HiGHS found, and no position "
+            "that another set could change is called a gain or a loss")
+
+
+def only_choices(lp: CompiledLP, x: np.ndarray, columns: np.ndarray) -> bool | None:
+    """The certificate that plan `x`'s choices of the binaries `columns` are the only ones
+    the rules held so far allow: a branch and bound for any plan (with the objective and
+    rules 2 to 2b held, and the binaries fixed so far) that differs from `x` in at least
+    one of them, the no-good cut
+
+        sum_{j: x_j = 1} (1 - y_j) + sum_{j: x_j = 0} y_j >= 1,
+
+    that is sum_{x_j = 0} y_j - sum_{x_j = 1} y_j >= 1 - |{j: x_j = 1}|. True where HiGHS
+    proves there is none (infeasible: the choices are unique), False where it finds one,
+    None where it proves neither. The cut is removed before returning."""
+    on = np.round(x[columns]) > 0.5
+    cut = np.where(on, -1.0, 1.0)
+    lp.highs.addRow(1.0 - float(on.sum()), highspy.kHighsInf, len(columns),
+                    columns.astype(np.int32), cut)
+    lp.n_rows += 1
+    name = f"{_SWITCH_STAGE}_other"
+    lp.costs[name] = np.zeros(len(lp.columns))
+    lp.senses[name] = MINIMIZE
+    lp.offsets[name] = 0.0
+    try:
+        status, _, _, _ = _optimise(lp, name, values=False)
+    finally:
+        lp.highs.deleteRows(1, np.array([lp.n_rows - 1], dtype=np.int32))
+        lp.n_rows -= 1
+    if status == "infeasible":
+        return True
+    return False if status == "optimal" else None
 
 
 def _hold_row(lp: CompiledLP, costs: np.ndarray, lower: float, upper: float) -> None:
@@ -1331,8 +1404,7 @@ def resolve(
     `sizes` rule 3 (`decided_plan`), so that the plan, and every position it gives, is
     the one the rules decide. A MILP's on/off choices are decided first, with `switches`,
     by rules 2, 2a, 2b and 2c (`decide_switches`, as in `solve_loaded`: where stage 1 is
-    a proven optimum and the place has at most SWITCH_LIMIT choices; else they are the
-    plan HiGHS found).
+    a proven optimum; else they are the plan HiGHS found).
 
     The solve starts from `start` (a basis saved with `basis`), or cold when
     None, never from whatever the last solve left: the answer then depends only
@@ -1350,8 +1422,8 @@ def resolve(
         return status, None, x
     choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
     if (switches is not None and lp.is_mip and lp.mip is not None and lp.mip.proven
-            and choices <= SWITCH_LIMIT):
-        x, _ = decide_switches(lp, z, x, switches, least_pooling=True)
+            and choices):
+        x, _, _ = decide_switches(lp, z, x, switches, least_pooling=True)
     with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
         if lp.fixed:
             status, z, x, _ = _optimise(lp, "objective")
@@ -1521,6 +1593,18 @@ def row_duals(lp: CompiledLP) -> np.ndarray:
             _optimise(lp, "objective")
             return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
     return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
+
+
+def reduced_costs(lp: CompiledLP) -> np.ndarray | None:
+    """HiGHS's reduced cost of every column at the last solve, in the order of `lp.columns`
+    (d z* / d x_j, in the objective's own sense, as `row_duals`), or None unless that solve
+    was an LP solved to optimality with its duals."""
+    h = lp.highs
+    if (lp.is_mip or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+            or h.getInfo().dual_solution_status != 2):  # kSolutionStatusFeasible
+        return None
+    reduced = np.asarray(h.getSolution().col_dual, dtype=float)
+    return reduced if len(reduced) == len(lp.columns) else None
 
 
 def _optimise(
