@@ -1099,8 +1099,9 @@ def complementary(lp: CompiledLP, x: np.ndarray, name: str,
 @dataclass(frozen=True)
 class Entries:
     """A sparse matrix as its nonzero entries a_ij: `rows` i, `cols` j and `vals`, in
-    row order and, within a row, column order (numpy only: scipy's import, 0.2-0.4 s,
-    would be paid by every run for these few operations)."""
+    row order and, within a row, column order (or in column order, where `_matrix` is
+    asked not to sort them), numpy only: scipy's import, 0.2-0.4 s, would be paid by
+    every run for these few operations."""
 
     rows: np.ndarray
     cols: np.ndarray
@@ -1130,15 +1131,18 @@ class Entries:
         return start, self.rows[order].astype(np.int32), self.vals[order]
 
 
-def _matrix(model: highspy.HighsLp, n_rows: int) -> Entries:
-    """The first `n_rows` rows of a HiGHS model's constraint matrix."""
+def _matrix(model: highspy.HighsLp, n_rows: int, ordered: bool = True) -> Entries:
+    """The first `n_rows` rows of a HiGHS model's constraint matrix. With `ordered` False
+    the entries of a column-wise matrix stay in its order (by column, then row), which
+    `Entries.times` and `Entries.row_largest` take as they are: each row's entries are met
+    in column order either way, so the sums are the same to the last bit, without sorting."""
     m = model.a_matrix_
     start, index = np.asarray(m.start_), np.asarray(m.index_)
     outer = np.repeat(np.arange(len(start) - 1), np.diff(start))
-    rows, cols = ((index, outer) if m.format_ == highspy.MatrixFormat.kColwise
-                  else (outer, index))
+    colwise = m.format_ == highspy.MatrixFormat.kColwise
+    rows, cols = (index, outer) if colwise else (outer, index)
     kept = np.flatnonzero(rows < n_rows)
-    order = kept[np.lexsort((cols[kept], rows[kept]))]
+    order = kept if colwise and not ordered else kept[np.lexsort((cols[kept], rows[kept]))]
     return Entries(rows[order], cols[order], np.asarray(m.value_, dtype=float)[order],
                    (n_rows, model.num_col_))
 
@@ -1347,10 +1351,9 @@ def _keeps(lp: CompiledLP, name: str, later: np.ndarray, first: np.ndarray) -> b
     """Whether plan `later` is as good as `first` in objective `name`, to OBJECTIVE_HOLD."""
     if name not in lp.costs:
         return True
-    c = lp.costs[name]
-    was, now = float(c @ first), float(c @ later)
+    was, now = objective_value(lp, name, first), objective_value(lp, name, later)
     worse = (was - now) if lp.senses[name] == MAXIMIZE else (now - was)
-    return worse <= OBJECTIVE_HOLD * max(1.0, abs(was + lp.offsets[name]))
+    return worse <= OBJECTIVE_HOLD * max(1.0, abs(was))
 
 
 def _drop_hold(lp: CompiledLP, hold: int) -> None:
@@ -1778,7 +1781,7 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
     """
     model = lp.highs.getLp()
     rows = model.num_row_ if every_row else len(lp.rows)
-    a = _matrix(model, rows)
+    a = _matrix(model, rows, ordered=False)
     activity = a.times(x)
     size = dataclasses.replace(a, vals=np.abs(a.vals)).times(np.maximum(1.0, np.abs(x)))
     worst_abs, worst_rel = 0.0, 0.0
