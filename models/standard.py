@@ -36,9 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pyomo.common.errors import InfeasibleConstraintException
 
-from models.pooling import PlaceData, affordable_units, objective_coefficients
+from models.data import PlaceData, affordable_units, objective_coefficients
 
 KNOWN_FIELDS = frozenset({
     "years", "discount", "objective", "interventions", "cost", "min_units", "max_units", "lag",
@@ -338,6 +337,8 @@ def _floors(data: PlaceData, rows: _Rows, meet: Any,
         if not terms:
             if data.floor[a] <= 0.0:
                 continue
+            from pyomo.common.errors import InfeasibleConstraintException
+
             raise InfeasibleConstraintException(  # as Pyomo's compiler raises it
                 f"model contains a trivially infeasible constraint, 'floor[{a}]'")
         number = len(rows.names)

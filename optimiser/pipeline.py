@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData
+from models.data import PlaceData
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.figures import read_instance
 from optimiser.inputs.schema import Instance

@@ -303,6 +303,31 @@ def test_section_75_clause_shares_what_pooling_changes(stem: str,
     assert sum(ends.values()) == pytest.approx(sum(plan.values()), abs=tol)
 
 
+def test_agreement_surplus_is_one_decided_figure(solved: dict[str, RunResult]) -> None:
+    """results.json states each agreement's surplus S and its range among equally good
+    plans as decided figures, to 1e-6 of the scenario's largest spend or savings (the
+    tolerance its decided_by_rule uses): S is exactly 0 or further from 0 than that, and
+    the range is exactly the point [S, S] or wider than that. None of these places has
+    two services equally good but one buying cash, so every range is the point. Today's
+    Bradford's fair-shares scenario divides a surplus of zero, which the solver reads as
+    -4e-8 between -4e-8 and +3e-8: results.json says 0 (and 0 to 0)."""
+    checked = 0
+    for stem, result in solved.items():
+        for name, body in results_document(result)["scenarios"].items():
+            agreed = body.get("agreement")
+            if not agreed or agreed.get("surplus_min") is None:
+                continue
+            tol = 1e-6 * max([1.0] + [abs(f[k]) for f in body["agencies"].values()
+                                      for k in ("spend", "savings")])
+            surplus = agreed["surplus"]
+            assert surplus == 0.0 or abs(surplus) > tol, (stem, name, surplus)
+            assert agreed["surplus_min"] == surplus == agreed["surplus_max"], (stem, name)
+            checked += 1
+    assert checked >= 6
+    fair = results_document(solved["bcf/bradford"])["scenarios"]["pooled_fair"]["agreement"]
+    assert (fair["surplus_min"], fair["surplus"], fair["surplus_max"]) == (0.0, 0.0, 0.0)
+
+
 @pytest.mark.parametrize("stem", list(SECTION_75))
 def test_section_75_positions_in_the_documents(stem: str, solved: dict[str, RunResult],
                                                tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from gen import extended_instance, random_instance
 from reference_milp import check_extended_plan, objective_of_plan, solve_milp_reference
 from test_against_reference import run_cli
 
-from models.pooling import build_model, is_mixed_integer, tiers_fill_in_order
+from models.data import is_mixed_integer, tiers_fill_in_order
+from models.pooling import build_model
 from optimiser.pipeline import prepare
 from optimiser.place.scenarios import place_data
 from optimiser.solving.highs import compile_lp

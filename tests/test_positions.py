@@ -76,8 +76,8 @@ def _written(path: Path, folder: Path, analyses: list[str]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """tests/data/agreements.yaml (every kind of agreement) and the fair-shares place,
-    solved once with their Shapley shares, and tests/data/agreement_tie.yaml (without
-    analyses), summary.md and report.xlsx written."""
+    solved once with their Shapley shares, and tests/data/agreement_tie.yaml and
+    agreement_tie_gain.yaml (without analyses), summary.md and report.xlsx written."""
     root = tmp_path_factory.mktemp("positions")
     fair = root / "fair.yaml"
     fair.write_text(yaml.safe_dump(FAIR_PLACE), encoding="utf-8")
@@ -86,10 +86,11 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     return {"agreements": _written(DATA / "agreements.yaml", root / "agreements", ["shapley"]),
             "fair": _written(fair, root / "fair", ["shapley"]),
             "far": _written(far, root / "far", ["shapley"]),
-            "tie": _written(DATA / "agreement_tie.yaml", root / "tie", [])}
+            "tie": _written(DATA / "agreement_tie.yaml", root / "tie", []),
+            "tie_gain": _written(DATA / "agreement_tie_gain.yaml", root / "tie_gain", [])}
 
 
-@pytest.mark.parametrize("place", ["agreements", "fair", "far", "tie"])
+@pytest.mark.parametrize("place", ["agreements", "fair", "far", "tie", "tie_gain"])
 def test_documents_hold_every_position_three_ways(places: dict[str, dict[str, Any]],
                                                   place: str) -> None:
     """summary.md's and report.xlsx's tables against results.json: the reference, where the
@@ -143,6 +144,33 @@ def test_risk_share_over_a_tie_reads_as_either(places: dict[str, dict[str, Any]]
     assert rows[("s75", "nhs")]["reads"] == "could gain or lose, -£5 to +£5"
     assert "Council gains" not in p["summary"] and "NHS gains" not in p["summary"]
     assert "could gain anywhere from -£20 to +£20 in cash against ring_fenced" in p["summary"]
+
+
+def test_gain_share_and_fair_shares_over_a_tie_read_as_either(
+        places: dict[str, dict[str, Any]]) -> None:
+    """tests/data/agreement_tie_gain.yaml (worked in tests/test_agreements.py, TIE_GAIN):
+    equally good plans could make the cash surplus anything in [-30, 10]; the plan's is -4.
+    Gain share: the NHS could end anywhere in [-20, 10] (could gain or lose), the police
+    in [-10, 0] (-4 at the plan: a loss). Fair shares (all to the police, the only partner
+    with idle money): the police end at S, in [-30, 10]; the others at their references.
+    The workbook and the summary say the same, and call nothing that spans zero a gain."""
+    p = places["tie_gain"]
+    rows = workbook_rows(p["folder"] / "report.xlsx")
+    assert rows[("gain", "nhs")]["reads"] == "could gain or lose, -£20 to +£10"
+    assert rows[("gain", "police")]["reads"] == "loss"
+    assert (rows[("gain", "police")]["ends_low"], rows[("gain", "police")]["ends_high"]) == (
+        pytest.approx(-10), pytest.approx(0, abs=1e-9))
+    assert rows[("fair", "police")]["reads"] == "could gain or lose, -£30 to +£10"
+    assert rows[("fair", "nhs")]["reads"] == "no change"
+    assert rows[("fair", "council")]["reads"] == "no change"
+    summary = p["summary"]
+    assert "| NHS | £10 | +£6 (-£20 to +£20) | -£6 | £0 (-£20 to +£10) | could gain or lose, " \
+           "-£20 to +£10 |" in summary
+    assert "| Police | £0 | -£10 | +£6 | -£4 (-£30 to +£10) | could gain or lose, " \
+           "-£30 to +£10 |" in summary
+    assert "NHS gains" not in summary and "Police gains" not in summary
+    # fair shares' cash gap: G = 10 against S = -4 in cash
+    assert "paying every partner its whole share in cash would need £14 more" in summary
 
 
 def test_fair_share_note_in_every_document(places: dict[str, dict[str, Any]]) -> None:

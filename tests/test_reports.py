@@ -24,6 +24,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
 import yaml
 from positions import check_page as check_positions_page
 from positions import check_workbook as check_positions
@@ -33,7 +34,8 @@ from optimiser.analyses.uncertainty import run_uncertainty
 from optimiser.inputs.assumptions import comments
 from optimiser.pipeline import RunResult, run
 from optimiser.reports.story import share
-from optimiser.reports.write import write_reports
+from optimiser.reports.workbook import make_formats, summary_sheet
+from optimiser.reports.write import story_of, write_reports
 
 DATA = Path(__file__).parent / "data"
 HERE = DATA / "reports"
@@ -648,6 +650,38 @@ def test_toy_headline_hand_solved(toy: Path) -> None:
     check_workbook(toy)
 
 
+def test_summary_sheet_keeps_scenarios_named_like_its_own_columns(tmp_path: Path) -> None:
+    """The toy (worked above) with its scenarios called agency (ring-fenced), name and
+    target (pooled) and outcome (pooled, no_worse_off with transfers): the Summary sheet's
+    blocks keep each scenario's column apart from their own Agency, Name, Outcome and
+    Target columns (before, a scenario called 'agency' took the agency ids' place and the
+    workbook failed). NHS 800 ring-fenced, 3,200 pooled; council -200 either way;
+    admissions avoided 10 a year ring-fenced, 50 pooled, against a target of 5."""
+    toy = yaml.safe_load((HERE / "toy.yaml").read_text(encoding="utf-8"))
+    toy["scenarios"] = {"agency": {"pooling": False}, "name": {"pooling": True},
+                        "target": {"pooling": True},
+                        "outcome": {"pooling": True, "incentives": "no_worse_off",
+                                    "transfers": True}}
+    path = tmp_path / "named.yaml"
+    path.write_text(yaml.safe_dump(toy, sort_keys=False), encoding="utf-8")
+    result = run(path)
+    book_path = tmp_path / "report.xlsx"
+    story = story_of(result)
+    book = xlsxwriter.Workbook(str(book_path))
+    summary_sheet(story, book, make_formats(book, story.currency))
+    book.close()
+    book = openpyxl.load_workbook(book_path)
+    rows = sheet_rows(book, "Summary", find_row(book, "Summary", "Agency", "Name"))
+    assert list(rows[0])[:6] == ["Agency", "Name", "agency", "name", "target", "outcome"]
+    assert [(r["Agency"], r["Name"], r["agency"], r["name"], r["target"], r["outcome"])
+            for r in rows] == [("council", "Council", *map(approx, (-200, -200, -200, -200))),
+                               ("nhs", "NHS", *map(approx, (800, 3200, 3200, 3200)))]
+    rows = sheet_rows(book, "Summary", find_row(book, "Summary", "Outcome", "Name"))
+    assert [(r["Outcome"], r["Name"], r["Target a year"], r["agency"], r["name"], r["target"],
+             r["outcome"]) for r in rows] == [("adm", "Admissions avoided",
+                                               *map(approx, (5, 10, 50, 50, 50)))]
+
+
 def test_infeasible_scenarios_are_reported(tmp_path: Path) -> None:
     # tests/data/infeasible.yaml: ring_fenced and pooled_20 cannot meet the target;
     # pooled can (15 units at 10: net benefit -150).
@@ -692,6 +726,7 @@ CHECKED_ELSEWHERE = {
     DATA / "agreement_tie.yaml": "tests/test_positions.py: its summary.md and report.xlsx "
                                  "checked against results.json (check_markdown, "
                                  "check_workbook) without analyses",
+    DATA / "agreement_tie_gain.yaml": "tests/test_positions.py, as agreement_tie.yaml",
 }
 """Instances whose reports other tests already write (every analysis, every report) and
 check as below (every document written, check_page, check_workbook): not written again."""

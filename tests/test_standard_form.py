@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import yaml
 
-from models.pooling import PlaceData, build_model
+from models.data import PlaceData
+from models.pooling import build_model
 from models.standard import _empty, build_standard_form, supports
 from optimiser.errors import InstanceError
 from optimiser.pipeline import prepare, run

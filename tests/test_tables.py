@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +236,31 @@ def test_missing_id_column(tmp_path: Path) -> None:
 def test_bad_cells(tmp_path: Path, edit: dict[str, dict[str, Any]], expected: str) -> None:
     found = problems(xlsx_place(tmp_path, edit))
     assert any(p.startswith(f"{tmp_path / 'place.xlsx'}, {expected}") for p in found), found
+
+
+def prefixed(book: Path, part: str) -> None:
+    """Rewrite one part of the workbook with its elements in an `x:` namespace prefix, as
+    some spreadsheets save them (`<x:c>`, `<x:f>`), the rest of the file unchanged."""
+    with zipfile.ZipFile(book) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    text = parts[part].decode("utf-8")
+    text = re.sub(r"<(/?)(?!\?)([A-Za-z]\w*)", r"<\1x:\2", text).replace(' xmlns="', ' xmlns:x="')
+    parts[part] = text.encode("utf-8")
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_formulas_are_found_in_any_sheet_and_prefix(tmp_path: Path) -> None:
+    # The workbook is opened once for the four tables; its formulas are read only where a
+    # sheet holds one. A formula with no saved value is still named when it is the only
+    # one, written with a namespace prefix (<x:f>) in a sheet read after others.
+    path = xlsx_place(tmp_path, {"interventions": {"D3": "=C3*2"}})
+    prefixed(tmp_path / "place.xlsx", "xl/worksheets/sheet3.xml")
+    assert b"<x:f>" in zipfile.ZipFile(tmp_path / "place.xlsx").read("xl/worksheets/sheet3.xml")
+    assert problems(path) == [
+        f"{tmp_path / 'place.xlsx'}, sheet interventions, row 3, column D: the formula =C3*2 "
+        "has no saved value: open the workbook in a spreadsheet and save it, or type the value"]
 
 
 def test_table_references(tmp_path: Path) -> None:

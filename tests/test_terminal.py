@@ -7,6 +7,7 @@ tests/test_reports.py checks every other instance's, and the page printed to A4.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from positions import positions, pounds
+from rich.console import Console
 from test_reports import (
     DOCUMENTS,
     browse,
@@ -28,9 +30,20 @@ from test_reports import (
 )
 from typer.testing import CliRunner
 
+from optimiser.analyses import run_analyses
 from optimiser.cli import app, main
-from optimiser.reports.story import is_plural, verb
-from optimiser.reports.terminal import GLOSSARY, Column, render, shorten
+from optimiser.pipeline import run
+from optimiser.reports.story import is_plural, tell, verb
+from optimiser.reports.terminal import (
+    GLOSSARY,
+    Column,
+    limit_lines,
+    one_line,
+    print_by_scenario,
+    render,
+    shorten,
+)
+from optimiser.reports.write import RULES
 
 REPO = Path(__file__).resolve().parent.parent
 BOURNEMOUTH = REPO / "instances" / "bournemouth-dorset-poole.yaml"
@@ -237,6 +250,99 @@ def test_tables_never_cut_a_word_nor_overflow() -> None:
             assert set(name.split()) <= words  # every word whole somewhere
     assert shorten(names, 30)[0] == "Bournemouth Borough Council"
     assert shorten(["A (x)", "A (y)"], 3) == ["A (x)", "A (y)"]  # never made alike
+
+
+def test_one_line_cuts_between_words_and_keeps_names_apart() -> None:
+    north = "cap of Whole-family key worker for families with several problems in the north"
+    south = north.replace("north", "south")
+    # Asides go first; then last words ('...' after the last whole word that fits 40:
+    # 'cap of Targeted health visiting for' is 35, 38 with '...', and ' families' would
+    # make 47); two names that would read alike keep their ends instead; names alike
+    # before stay alike
+    assert one_line(["Targeted health visiting (antenatal to three)"], 30) == [
+        "Targeted health visiting"]
+    assert one_line(["cap of Targeted health visiting for families of the four wards"], 40) == [
+        "cap of Targeted health visiting for..."]
+    # the end keeps up to 30 (half of 60): 'several problems in the north' (29); the
+    # start what is left beside '... ' and it: 60 - 33 = 27, 'cap of Whole-family key' (23)
+    got = one_line([north, south], 60)
+    assert got == ["cap of Whole-family key... several problems in the north",
+                   "cap of Whole-family key... several problems in the south"]
+    assert all(len(g) <= 60 for g in got)
+    assert one_line(["Averyveryverylongword tail"], 10) == ["Averyveryverylongword tail"]
+    assert one_line(["A (x)", "A (y)"], 3) == ["A (x)", "A (y)"]
+
+
+LONG_LIMITS = {
+    "name": "Limits with long names", "start_year": 2010, "years": 1, "discount_rate": 0.0,
+    "agencies": {"council": {"name": "Council"}, "nhs": {"name": "NHS"}},
+    "streams": {"council_budget": {"agency": "council", "budget": 1000},
+                "nhs_budget": {"agency": "nhs", "budget": 1000}},
+    "interventions": {
+        key: {"name": name, "agency": "council", "unit_cost": 1, "max_units": 1,
+              "savings": {"nhs": saves}}
+        for key, name, saves in [
+            ("north", "Whole-family key worker for families with several problems in the "
+                      "north of the borough", 10),
+            ("south", "Whole-family key worker for families with several problems in the "
+                      "south of the borough", 9),
+            ("advocacy", "Independent domestic violence advocacy for families with young "
+                         "children (IDVA service)", 8),
+            ("perinatal", "Perinatal mental health team for mothers in pregnancy and the "
+                          "first year after birth", 7),
+            ("employment", "Employment support for parents in the four wards with childcare "
+                           "and in-work advice", 6),
+            ("visiting", "Targeted health visiting", 5)]},
+    "scenarios": {"ring_fenced": {"pooling": False}, "pooled": {"pooling": True}},
+}
+
+
+def test_detail_limits_take_one_line_each_at_80_columns(tmp_path: Path) -> None:
+    """Six caps of one unit each, every one bought (money is plentiful): one more unit of
+    each is worth its savings less its cost, 10 - 1 = 9 (north) down to 5 - 1 = 4
+    (visiting). `--detail` shows the five largest, each on one line of 80 columns
+    (before, their names wrapped to nine lines), cut only between words, the north and
+    south workers told apart, and says one more is in the documents."""
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(LONG_LIMITS), encoding="utf-8")
+    result = run(path)
+    run_analyses(result, ["limits"])
+    lines = limit_lines(tell(result, RULES), 80)
+    assert all(len(line) <= 80 for line in lines), lines
+    rule = next(n for n, line in enumerate(lines) if line.startswith("---"))
+    rows = lines[rule + 1:rule + 6]
+    assert lines[rule + 6].startswith("1 more, and what each means")
+    figures = [row.split()[-2:] for row in rows]
+    assert figures == [[f"£{v}.00", f"£{v}.00"] for v in (9, 8, 7, 6, 5)]
+    labels = [row.rsplit("£", 2)[0].strip() for row in rows]
+    full = ["cap of " + LONG_LIMITS["interventions"][k]["name"]
+            for k in ("north", "south", "advocacy", "perinatal", "employment")]
+    for label, name in zip(labels, full, strict=True):
+        words = label.replace("...", " ").split()
+        assert set(words) <= set(name.split()), (label, name)  # whole words only
+    assert "north of the borough" in labels[0] and "south of the borough" in labels[1]
+    assert len(set(labels)) == 5
+
+
+def test_scenario_ids_are_never_broken_in_printed_headers() -> None:
+    """The roll-up's tables by scenario: eight scenarios with long ids at 80 columns go
+    to as many tables as it takes, each id a whole header, no line wider than the
+    terminal (rich's tables folded 'older_people_only' mid-word)."""
+    ids = ["ring_fenced", "pooled", "pooled_fair", "older_people_only", "joint_procurement",
+           "health_and_council", "birmingham_budget", "without_dwp"]
+    by_scenario = {n: {"council": 1_234_567.0 * (k + 1), "police": -98_765.0}
+                   for k, n in enumerate(ids)}
+    console = Console(file=io.StringIO(), width=80)
+    print_by_scenario(console, "Net position by kind of agency", "kind", by_scenario,
+                      str.title, lambda v: f"{v:,.0f}")
+    printed = console.file.getvalue()
+    lines = printed.splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    words = [w for line in lines for w in line.split()]
+    for n in ids:
+        assert words.count(n) == 1, n
+    assert printed.count("Council") == printed.count("Police") >= 2  # more than one table
+    assert "1,234,567" in words and "9,876,536" in words and "-98,765" in words
 
 
 @pytest.mark.parametrize(("name", "plural"), [

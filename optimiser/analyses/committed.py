@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from models.pooling import PlaceData, effective_units
+from models.data import PlaceData, effective_units
 from optimiser.inputs.ranges import FACTORS, PlaceSlots
 from optimiser.solving.results import ScenarioResult
 

@@ -37,7 +37,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from models.pooling import effective_units
+from models.data import effective_units
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import new_highs
 from optimiser.solving.results import MONEY_TOL, ScenarioResult

@@ -34,9 +34,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyomo.core as pyo
 
-from models.pooling import build_model, has_extensions, linear, objective_coefficients
+from models.data import has_extensions, objective_coefficients
 from optimiser.analyses.committed import Commitment, commitment, evaluate
 from optimiser.errors import UsageError
 from optimiser.inputs.ranges import draw_uniforms, sample_place
@@ -100,6 +99,10 @@ def robust_plan(scenario: ScenarioPlan, central: ScenarioResult, u: np.ndarray,
                 start_year: int, seed: int) -> RobustPlan:
     """Solve the sample average LP (module docstring) and compare its plan with the
     central one on the same draws."""
+    import pyomo.core as pyo  # imported only where the sample-average model is built
+
+    from models.pooling import build_model, linear
+
     started = time.perf_counter()
     data = scenario.data
     model = build_model(data)

@@ -55,11 +55,10 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from models.pooling import (
+from models.data import (
     PlaceData,
     agency_position,
     benefit_coefficients,
-    build_model,
     cost_coefficients,
     effective_units,
     has_extensions,
@@ -243,6 +242,8 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
     data = plan.data
     if has_extensions(data) and not in_place_holds(data):
         return ScenarioModel(plan, None)
+    from models.pooling import build_model  # Pyomo: imported only where draws are solved
+
     lp = compile_lp(build_model(data))
     lookup = column_lookup(lp)
     rows = {(name, index): n for n, (name, index, _) in enumerate(lp.rows)}
@@ -312,7 +313,7 @@ def _scenario_model(plan: ScenarioPlan) -> ScenarioModel:
 def in_place_holds(data: PlaceData) -> bool:
     """Whether a model with set-up costs, tiers or carry-over can take every draw's changes
     in place: every service a binary switches or whose tiers are ordered has a max_units
-    each year, so its U_it (`models.pooling.running_cap`) does not move with a drawn unit
+    each year, so its U_it (`models.data.running_cap`) does not move with a drawn unit
     cost. Else each draw rebuilds its model (`_solve_rebuilt`). A draw whose savings or
     effects would change which tiers need binaries is rebuilt too (`_solve_in_place`)."""
     tiered = np.array([len(b) > 1 for b in data.tiers] if data.tiers
@@ -341,7 +342,7 @@ def effective_terms(data: PlaceData, lookup: dict[tuple[str, tuple[int, ...]], i
 def _objective_columns(model: ScenarioModel, data: PlaceData) -> tuple[np.ndarray, np.ndarray]:
     """The objective's coefficients of the draw on the x columns and, with tiers, the band
     columns: x_it carries the unit cost, the bands the effects and savings (each times its
-    scale); without tiers x_it carries it all (`models.pooling.objective_coefficients`)."""
+    scale); without tiers x_it carries it all (`models.data.objective_coefficients`)."""
     whole = objective_coefficients(data).ravel()
     if not model.terms:
         return model.x_columns, whole
@@ -454,6 +455,8 @@ def _solve_rebuilt(
     plan: ScenarioPlan, data: PlaceData
 ) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
     """Build, compile and solve the draw's model from scratch (the path the engine avoids)."""
+    from models.pooling import build_model
+
     lp = compile_lp(build_model(data))
     solution = solve_loaded(lp, ranges=False, sizes=column_sizes(lp, data),
                             switches=switches(lp, data))

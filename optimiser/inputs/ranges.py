@@ -28,7 +28,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from models.pooling import PlaceData
+from models.data import PlaceData
 from optimiser.inputs.named import Use
 from optimiser.inputs.schema import Instance, Intervention, Range
 from optimiser.inputs.yamlsource import dotted

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from models.pooling import PlaceData
+from models.data import PlaceData
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.figures import scenario_uses
 from optimiser.inputs.named import Use

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import benefit_coefficients, effective_units, plan_objective
+from models.data import benefit_coefficients, effective_units, plan_objective
 from optimiser import __version__
 from optimiser.analyses.limits import limits_table
 from optimiser.analyses.prices import price_sentences, price_table
@@ -252,7 +252,7 @@ def describe(scenario: Scenario) -> str:
 def net_benefit(s: ScenarioResult) -> float | None:
     """Present value of outcomes plus savings minus cost, whatever the objective.
 
-    The `net_benefit` objective's own formula (models.pooling.plan_objective)
+    The `net_benefit` objective's own formula (models.data.plan_objective)
     applied to the scenario's units, so it equals the objective when that is net_benefit.
     """
     if s.status != "optimal" or s.data is None:
@@ -322,7 +322,10 @@ def gains_table(result: RunResult) -> pd.DataFrame:
     scenario, reference, agency, net, reference_net, gain (the change where it ends, after
     any agreement), decided_by_rule, position, position_min, position_max, plan (the change
     the plan leaves it, before any agreement), plan_low, plan_high (`plan_range`), moves
-    (what the agreement moves), gain_low, gain_high (`agreed_range`)."""
+    (what the agreement moves), gain_low, gain_high (`agreed_range`). Where which services
+    run is not decided in the scenario or its reference (`services_decided`), equally good
+    sets of services could move a change by an amount not found: its four range figures
+    are NaN (not known), and `reading` reads it 'undecided'."""
     agencies = result.table("agencies")
     columns = ["scenario", "reference", "agency", "net", "reference_net", "gain",
                "decided_by_rule", "position", "position_min", "position_max"]
@@ -354,10 +357,22 @@ def gains_table(result: RunResult) -> pd.DataFrame:
         low, high = agreed_range(
             str(agreed["kind"]), rows["agency"].map(shares).to_numpy(float)
             if shares else None, rows["plan_low"].to_numpy(float),
-            rows["plan_high"].to_numpy(float), divided_range(agreed, money_scale(s.agencies)))
+            rows["plan_high"].to_numpy(float), divided_range(agreed))
         frame.loc[mine, "gain_low"] = np.minimum(low, rows["gain"].to_numpy(float))
         frame.loc[mine, "gain_high"] = np.maximum(high, rows["gain"].to_numpy(float))
+    undecided = [s.name for s in result.scenarios if not services_decided(result, s.name)]
+    if undecided:
+        unknown = frame["scenario"].isin(undecided) | frame["reference"].isin(undecided)
+        frame.loc[unknown, ["plan_low", "plan_high", "gain_low", "gain_high"]] = np.nan
     return frame[[*columns, *extra]]
+
+
+def services_decided(result: RunResult, scenario: str) -> bool:
+    """Whether which services run in `scenario` is decided by the rules (results.json's
+    `mip.services_decided`: rules 2 to 2c, or the certificate that the rules leave one
+    set); always for a linear programme."""
+    mip = result.scenario(scenario).extra.get("mip")
+    return not isinstance(mip, dict) or bool(mip.get("services_decided", True))
 
 
 def plan_range(frame: pd.DataFrame, agencies: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -382,28 +397,14 @@ def plan_range(frame: pd.DataFrame, agencies: pd.DataFrame) -> tuple[pd.Series, 
             pd.Series(np.maximum(high, plan), index=frame.index))
 
 
-SURPLUS_DECIDED = 1e-6
-"""How wide (relative to the scenario's largest spend or savings, at least 1) the range of an
-agreement's surplus among equally good plans may be and still count as decided."""
-
-
-def money_scale(agencies: pd.DataFrame) -> float:
-    """A scenario's largest agency spend or savings (0 without agencies): the yardstick its
-    ranges are decided against, as results.json's decided_by_rule is."""
-    values = agencies[["spend", "savings"]].to_numpy(float) if len(agencies) else np.zeros(0)
-    return float(np.nanmax(np.abs(values), initial=0.0))
-
-
-def divided_range(agreed: dict[str, Any], scale: float) -> tuple[float, float]:
+def divided_range(agreed: dict[str, Any]) -> tuple[float, float]:
     """The range [S_lo, S_hi] of the cash surplus S an agreement divides among equally good
-    plans, from results.json's `agreement` (surplus, surplus_min, surplus_max): the point
-    [S, S] where S_hi - S_lo <= SURPLUS_DECIDED * max(1, scale) (the surplus is decided)
-    or the range was not found, else [S_lo, S_hi]."""
+    plans, as results.json's `agreement` states it (surplus, surplus_min, surplus_max,
+    decided once by `optimiser.solving.results.decided_surplus`): the point [S, S] where
+    the range was not found."""
     surplus = float(agreed["surplus"])
     low, high = agreed.get("surplus_min"), agreed.get("surplus_max")
     if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
-        return surplus, surplus
-    if float(high) - float(low) <= SURPLUS_DECIDED * max(1.0, scale):
         return surplus, surplus
     return min(float(low), surplus), max(float(high), surplus)
 
@@ -452,9 +453,13 @@ def agreed_range(kind: str, shares: np.ndarray | None, low: np.ndarray, high: np
 
 def reading(change: float, low: float, high: float, tol: float) -> str:
     """How the reports may read a change in an agency's position against its reference:
-    'either' where equally good plans could make it a gain or a loss (low < -tol and
-    high > tol: never called a gain or a loss), else 'gain' (change > tol), 'loss'
-    (change < -tol) or 'none'. The one rule every report's words and tables follow."""
+    'undecided' where its range among equally good plans is not known (low or high NaN
+    beside a figure: which services run is not decided, `gains_table`), 'either' where
+    equally good plans could make it a gain or a loss (low < -tol and high > tol): neither
+    is ever called a gain or a loss; else 'gain' (change > tol), 'loss' (change < -tol)
+    or 'none'. The one rule every report's words and tables follow."""
+    if pd.notna(change) and (pd.isna(low) or pd.isna(high)):
+        return "undecided"
     if low < -tol and high > tol:
         return "either"
     if change > tol:
@@ -484,12 +489,17 @@ def range_text(story: Story, low: float, high: float, full: bool = False) -> str
 
 def reads_as(story: Story, change: float, low: float, high: float, tol: float,
              full: bool = False) -> str:
-    """A change in words for a table (`reading`): 'gain', 'loss', 'no change', or 'could
-    gain or lose, -£1.28m to +£1.67m'."""
+    """A change in words for a table (`reading`): 'gain', 'loss', 'no change', 'could
+    gain or lose, -£1.28m to +£1.67m', or NOT_DECIDED."""
     read = reading(change, low, high, tol)
     if read == "either":
         return "could gain or lose, " + range_text(story, low, high, full)
-    return {"gain": "gain", "loss": "loss", "none": "no change"}[read]
+    return {"gain": "gain", "loss": "loss", "none": "no change",
+            "undecided": NOT_DECIDED}[read]
+
+
+NOT_DECIDED = "not decided: equally good sets of services could change it"
+"""How a change reads where which services run is not decided (`reading`: 'undecided')."""
 
 
 def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
@@ -523,6 +533,11 @@ def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
     cash = float(after["cash_net"]) - float(before["cash_net"])
     value = float(after["outcome_value"]) - float(before["outcome_value"])
     sentence = _headline_sentence(result.instance, gain, extra, cash, value, after)
+    undecided = [n for n in (chosen.reference, chosen.name) if not services_decided(result, n)]
+    if undecided:
+        sentence += (f" Which services run is not decided in {_join(undecided)}: equally good "
+                     "sets of services reach the same objective but could change the other "
+                     "figures here, and who gains and who loses.")
     return Headline(chosen.reference, chosen.name, gain, extra, sentence, cash, value)
 
 
@@ -963,6 +978,7 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     read = {r.agency: reading(r.gain, r.gain_low, r.gain_high, tol)
             for r in rows.itertuples(index=False)}
     either = [r for r in rows.itertuples(index=False) if read[r.agency] == "either"]
+    open_ = [r for r in rows.itertuples(index=False) if read[r.agency] == "undecided"]
 
     def spread(r: Any) -> str:
         """' (from +£2.20m to +£2.40m)' beside a change equally good plans could move."""
@@ -990,6 +1006,12 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
         said += (f"{' ' if said else ''}Where equally good plans could make it a gain or a "
                  f"loss, the rules (least pooling, then proportional shares) decide: "
                  f"{_join(ruled)}.")
+    if open_:
+        shown = [f"{story.name('agencies', r.agency)} {signed_money(story, r.gain)}"
+                 for r in open_]
+        said += (f"{' ' if said else ''}Which services run is not decided against "
+                 f"{rows['reference'].iloc[0]}, so equally good sets of services could change "
+                 f"these positions, and none is called a gain or a loss: {_join(shown)}.")
     marked = rows["decided_by_rule"].astype(bool).any() and not either
     note = (" Where a range follows a figure, equally good plans could give any figure in "
             "it; the rules (least pooling, then proportional shares) chose the one shown."
@@ -1145,7 +1167,7 @@ def agreement_sentences(story: Story, scenario: str) -> list[str]:
     cash = (f"the {story.money(surplus)} the plan gains in cash against {ref}" if surplus > tol
             else f"the {story.money(-surplus)} the plan costs in cash against {ref}"
             if surplus < -tol else f"what the plan gains in cash against {ref} (nothing)")
-    low, high = divided_range(agreed, money_scale(story.result.scenario(scenario).agencies))
+    low, high = divided_range(agreed)
     ranged = [f"Equally good plans could gain anywhere from {signed_money(story, low)} to "
               f"{signed_money(story, high)} in cash against {ref} (services exactly as good "
               "by the objective, one saving cash and another buying valued outcomes), so "

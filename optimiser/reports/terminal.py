@@ -23,7 +23,6 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
-from rich.table import Table
 
 from optimiser.analyses import gains
 from optimiser.format import money
@@ -212,6 +211,49 @@ def shorten(names: Sequence[str], width: int) -> list[str]:
     would make two names alike; what is still too long wraps between words."""
     short = [re.sub(r"\s*\([^)]*\)", "", n).strip() if len(n) > width else n for n in names]
     return [s if s and short.count(s) == 1 else n for s, n in zip(short, names, strict=True)]
+
+
+CUT = "..."
+"""Ends a name `one_line` shortened after a whole word."""
+
+
+def one_line(names: Sequence[str], width: int) -> list[str]:
+    """Names for a column `width` wide, each on one line where it can be: a name too long
+    loses its bracketed asides (`shorten`), then words, never part of one: first its last
+    words ('cap of Whole-family key worker for...'), and where two names would then read
+    alike, words from its middle instead, keeping its end ('cap of Whole-family key...
+    in the south'); names alike even so are kept as `shorten` leaves them, to wrap, so no
+    two rows read the same unless their names do."""
+    short = shorten(names, width)
+    level = [0] * len(short)
+    while True:
+        shown = [_cut(n, width, k) for n, k in zip(short, level, strict=True)]
+        alike = [k for k, text in enumerate(shown)
+                 if level[k] < 2 and any(shown[j] == text and short[j] != short[k]
+                                         for j in range(len(shown)) if j != k)]
+        if not alike:
+            return shown
+        for k in alike:
+            level[k] += 1
+
+
+def _cut(name: str, width: int, level: int) -> str:
+    """`name` within `width` by whole words (`one_line`): level 0 keeps its first words,
+    1 its first and last words (the last up to half the width), 2 all of them."""
+    if len(name) <= width or level >= 2:
+        return name
+    words = name.split()
+    tail: list[str] = []
+    if level == 1:
+        while len(words) > 1 and len(" ".join([words[-1], *tail])) <= width // 2:
+            tail.insert(0, words.pop())
+    end = CUT + (" " + " ".join(tail) if tail else "")
+    head = ""
+    for word in words:
+        if len(f"{head} {word}".strip()) + len(end) > width:
+            break
+        head = f"{head} {word}".strip()
+    return head + end if head else name
 
 
 # --------------------------------------------------------------------- the default view
@@ -523,7 +565,8 @@ SHOWN_LIMITS = 5
 def limit_lines(story: Story, width: int) -> list[str]:
     """The limits that matter most in the scenario the documents tell (`limits_focus`):
     at most SHOWN_LIMITS, largest gain from one unit more room first (ties: largest loss),
-    with the loss from one unit less, and where the rest are (when `limits` ran)."""
+    with the loss from one unit less, and where the rest are (when `limits` ran); each
+    limit on one line (`one_line`)."""
     focus = told.limits_focus(story)
     if focus is None:
         return []
@@ -547,11 +590,13 @@ def limit_lines(story: Story, width: int) -> list[str]:
             return f"{v:,.4g}"
         return story.rate(v) if abs(v) < 100 else story.money(v)
 
-    first = Column("limit", [f"{told.LIMIT_WORDS[r['kind']]} of "
-                             f"{story.name(told.LIMIT_KINDS[r['kind']], r['item'])}"
-                             for r in shown], right=False, name=True)
     columns = [Column("one more", [figure(r["gain"]) for r in shown]),
                Column("one fewer", [figure(r["loss"], r["pricing"] == "edge") for r in shown])]
+    room = width - sum(c.least() + len(GAP) for c in columns)
+    # each limit on one line (its full words are in the documents and limits.csv)
+    first = Column("limit", one_line([f"{told.LIMIT_WORDS[r['kind']]} of "
+                                      f"{story.name(told.LIMIT_KINDS[r['kind']], r['item'])}"
+                                      for r in shown], room), right=False, name=True)
     notes = []
     if any(r["pricing"] == "degenerate" for r in shown):
         notes.append("Where the two differ, another limit binds at the same point.")
@@ -704,19 +749,20 @@ def settlement_sentences(result: RunResult, scenario: str) -> list[str]:
 
 
 def print_by_scenario(console: Console, title: str, first: str,
-                       by_scenario: dict[str, dict[str, float]],
-                       label: Callable[[str], str], shown: Callable[[float | None], str]) -> None:
-    """A table of items (rows) by scenario (columns), when there are any items."""
+                      by_scenario: dict[str, dict[str, float]],
+                      label: Callable[[str], str], shown: Callable[[float | None], str]) -> None:
+    """A table of items (rows) by scenario (columns), when there are any items, laid out as
+    every table here (`layout`): a scenario's id is a header never broken, underscores and
+    all; scenarios that do not fit beside the others go to a table of their own."""
     items = sorted({k for values in by_scenario.values() for k in values})
     if not items:
         return
-    table = Table(title=title)
-    table.add_column(first)
-    for name in by_scenario:
-        table.add_column(name, justify="right", overflow="fold")
-    for item in items:
-        table.add_row(label(item), *(shown(values.get(item)) for values in by_scenario.values()))
-    console.print(table)
+    columns = [[Column(name, [shown(values.get(item)) for item in items])]
+               for name, values in by_scenario.items()]
+    lines = layout(title, Column(first, [label(item) for item in items], right=False,
+                                 name=True), columns, console.width)
+    for line in [*lines, ""]:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def shown(value: float | None, objective: str, currency: str) -> str:

@@ -295,11 +295,18 @@ def _targets_block(story: Story, sheet: Sheet, row: int) -> int:
     frame["name"] = [story.name("outcomes", k) for k in frame["outcome"]]
     frame["target"] = frame["outcome"].map(goal)
     for n in names:
-        frame[n] = frame["outcome"].map(wide[n]) if n in wide else None
+        frame[scenario_field(n)] = frame["outcome"].map(wide[n]) if n in wide else None
     columns = [Column("Outcome", "outcome"), Column("Name", "name"),
                Column("Target a year", "target", "count")]
-    columns += [Column(n, n, "count") for n in names]
+    columns += [Column(n, scenario_field(n), "count") for n in names]
     return sheet.table(row + 1, frame, columns)
+
+
+def scenario_field(scenario: str) -> str:
+    """The field a scenario's column is kept under in a block's frame: 'scenario:<id>',
+    apart from the block's own fields (a scenario may be called 'agency', 'name',
+    'outcome' or 'target') and unique, as scenario ids are; its header is the id."""
+    return f"scenario:{scenario}"
 
 
 def _positions_block(story: Story, sheet: Sheet, row: int) -> int:
@@ -314,8 +321,8 @@ def _positions_block(story: Story, sheet: Sheet, row: int) -> int:
     if not gains.empty:
         net = gains.pivot(index="agency", columns="scenario", values="net")
         for n in names:
-            frame[n] = frame["agency"].map(net[n]) if n in net else None
-        columns += [Column(n, n, "money") for n in names]
+            frame[scenario_field(n)] = frame["agency"].map(net[n]) if n in net else None
+        columns += [Column(n, scenario_field(n), "money") for n in names]
         head = story.headline
         if head.net_benefit is not None:
             mine = gains[gains["scenario"] == head.pooled].set_index("agency")

@@ -31,7 +31,6 @@ from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
 from optimiser.reports.markdown import write_markdown
 from optimiser.reports.story import Story, account_table, diagnosis_table, tell
-from optimiser.reports.workbook import write_workbook
 from optimiser.safe import printable, write_csv
 from optimiser.solving.results import ScenarioResult, written_rows
 
@@ -50,10 +49,15 @@ RULES = {
                        "bound: least pooling over every on/off choice, then the least set-up "
                        "cost committed (present value), then the fewest services run (years "
                        "and tier bands counted), then the services whose ids sort first, "
-                       "earliest year first (ids, never positions in the file). The rules need "
-                       "a proven optimum and at most 120 on/off choices; a plan stopped with a "
-                       "gap or time limit, or a larger place, keeps its first choices and its "
-                       "message says so.",
+                       "earliest year first (ids, never positions in the file); where a "
+                       "branch and bound proves that no other set of choices meets the rules "
+                       "before the ids, the choices are decided without them. The rules need a "
+                       "proven optimum; above 120 on/off choices the ids decide the first 12 "
+                       "only. Where which services run is not decided (a plan stopped with a "
+                       "gap or time limit, a rule not proven, or a larger place with equally "
+                       "good sets left), the scenario's mip.services_decided is false, its "
+                       "message says so, and no position another set could change is called a "
+                       "gain or a loss.",
     "proportional_shares": "Among the plans left by the rules above, the plan reported is the "
                            "one nearest to proportional shares, the unique plan minimising the "
                            "sum over every payment of (payment)^2 / (what its payer could pay): "
@@ -279,7 +283,7 @@ def write_gains(result: RunResult, folder: Path) -> None:
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:
-    """gains.png (matplotlib is loaded only here: it is slow to import)."""
+    """gains.svg: the picture of the money between the agencies (`gainsplot`)."""
     from optimiser.reports import gainsplot
 
     gainsplot.write_gains_pictures(result, folder)
@@ -294,10 +298,12 @@ def write_documents(result: RunResult, folder: Path,
     from the figures in results.json."""
     story = story_of(result)
     if "xlsx" in parts:
+        from optimiser.reports.workbook import write_workbook  # xlsxwriter: only here
+
         write_workbook(story, folder / "report.xlsx")
     if "html" in parts:
-        # Loaded here, not at the top: matplotlib takes half a second to import, which
-        # runs that stop at invalid input need not pay.
+        # Loaded here, not at the top: the page's modules (networkx among them) are
+        # imported only by runs that write it.
         from optimiser.reports.page import write_page
 
         write_page(story, folder / "report.html")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from models.pooling import PlaceData
+from models.data import PlaceData
 
 PAYBACK_TOL = 1e-9
 """The discounted cash net summed from the start counts as 'at least 0' from -PAYBACK_TOL
@@ -106,7 +106,7 @@ def scenario_account(data: PlaceData, units: np.ndarray, achieved: np.ndarray,
     """The scenario's `account` (docs/contract.md#the-account-a-treasury-reviewer-reads),
     from its units x (I, H) and effective outcomes a year (K, H). With set-up costs, `on`
     (I, H) says which services run (their set-up costs are cost); with tiers, `effective`
-    (I, H) are the units that save (`models.pooling.effective_units`)."""
+    (I, H) are the units that save (`models.data.effective_units`)."""
     saving_units = units if effective is None else effective
     cost = plan_cost(data, units, on)
     savings = cash_savings(data, saving_units)

@@ -4,7 +4,7 @@ Infeasible: the elastic model (`models.pooling.build_model(data, elastic=True)`)
 lets targets, minimum units, max_net_cost floors and no_worse_off fall short,
 and finds the least total shortfall, each measured as a share of what it
 requires (money against the place's budget over the plan; see
-`models.pooling.shortfall_scales`). Its non-zero shortfalls are the
+`models.data.shortfall_scales`). Its non-zero shortfalls are the
 requirements that cannot all hold, and by how much. Which of several
 competing requirements gives way is the choice that keeps that weighted total
 least; the total shortfall of every plan is at least as large.
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import PlaceData, build_model, objective_coefficients, shortfall_scales
+from models.data import PlaceData, objective_coefficients, shortfall_scales
 from optimiser.format import exact_money as _money
 from optimiser.format import quantity as _qty
 from optimiser.inputs.schema import Instance
@@ -53,6 +53,8 @@ def least_shortfall(data: PlaceData) -> Solution:
     scales (two targets short of 10 between them, each short by 5), never as HiGHS's
     vertex would. No least pooling stage: the diagnosis is about what can be met.
     """
+    from models.pooling import build_model  # Pyomo: imported only when a scenario fails
+
     lp = compile_lp(build_model(data, elastic=True))
     return solve_loaded(lp, ranges=False, least_pooling=False,
                         sizes=column_sizes(lp, data), switches=switches(lp, data))

@@ -11,7 +11,8 @@ lexicographic, so that agency positions do not depend on the solver's whim:
 3. for every agency, the least and the greatest position P_a among plans that
    reach z*: where they differ, the position was decided by rule 2 (and by
    HiGHS's deterministic simplex where rule 2 leaves a choice), and the
-   reports say so.
+   reports say so. Where stage 1's basis and duals prove a position constant on
+   the optimal face (`constant_on_face`), its range is that one value, unsolved.
 
 A non-optimal status is a result, not an exception.
 
@@ -36,37 +37,18 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import highspy
 import numpy as np
-import pyomo.core as pyo
-from pyomo.common import dependencies as pyomo_dependencies
-from pyomo.common.gc_manager import PauseGC
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from models.standard import StandardForm
+from models.standard import MAXIMIZE, MINIMIZE, StandardForm
+
+if TYPE_CHECKING:
+    import pyomo.core as pyo
 
 T = TypeVar("T")
 
-
-def _without_scipy_extras() -> None:
-    """Stop Pyomo importing scipy.stats, scipy.integrate and scipy.spatial with scipy.
-
-    Pyomo declares scipy a deferred import with a callback that, whenever scipy is
-    first imported (by Pyomo's standard-form compiler or anyone else), imports those
-    three as well: 0.35 s of every run, for modules nothing here uses (scipy loads
-    them by itself if anything ever asks). Pyomo offers no public switch; this
-    clears the callback of its `scipy_available` indicator, and does nothing if
-    scipy is already imported or Pyomo's machinery has changed.
-    """
-    indicator = getattr(pyomo_dependencies, "scipy_available", None)
-    if (isinstance(indicator, pyomo_dependencies.DeferredImportIndicator)
-            and hasattr(indicator, "_callback") and "scipy" not in sys.modules):
-        indicator._callback = None
-
-
-_without_scipy_extras()
 
 OBJECTIVE_HOLD = 1e-9
 """Relative slack on z* while later stages choose among optimal plans."""
@@ -108,6 +90,13 @@ class MipInfo:
     proven: bool
     stopped: str = ""
     nodes: int = 0
+    choices: int = 0
+    """The on/off choices the rules decide among (binaries the model does not fix)."""
+    decided: bool | None = None
+    """Whether which services run is decided (`decide_switches`): by rule 2c, or by the
+    certificate that no other set of choices meets the rules before it (`only_choices`).
+    False where it is the plan HiGHS found: the plan is not a proven optimum, a rule
+    could not be proven, or a place above SWITCH_LIMIT leaves several equally good sets."""
 
 
 class SolverError(RuntimeError):
@@ -120,7 +109,7 @@ class CompiledLP:
 
     highs: highspy.Highs
     costs: dict[str, np.ndarray]  # objective name -> dense cost vector
-    senses: dict[str, int]  # objective name -> pyo.minimize (1) or pyo.maximize (-1)
+    senses: dict[str, int]  # objective name -> MINIMIZE (1) or MAXIMIZE (-1)
     offsets: dict[str, float]
     columns: list[tuple[str, tuple[int, ...]]]
     rows: list[tuple[str, tuple[int, ...], int]]
@@ -178,8 +167,8 @@ class Switches:
     """A MILP's on/off choices as the rules that decide among equally good plans see them,
     one entry per binary column (in the order of `CompiledLP.integer`): `setup`, the
     present value of the set-up cost the choice commits (rule 2a,
-    `models.pooling.setup_committed`); `rank`, its place when the choices are sorted by
-    the place's ids (rule 2c, `models.pooling.switch_order`: never by column position)."""
+    `models.data.setup_committed`); `rank`, its place when the choices are sorted by
+    the place's ids (rule 2c, `models.data.switch_order`: never by column position)."""
 
     setup: np.ndarray
     rank: np.ndarray
@@ -188,11 +177,16 @@ class Switches:
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     """Compile every objective and constraint of `model` and load it into a fresh HiGHS
     (with Python's garbage collector paused, as for the build: `build_model`)."""
+    from pyomo.common.gc_manager import PauseGC
+
     with PauseGC():
         return _compile(model)
 
 
 def _compile(model: pyo.ConcreteModel) -> CompiledLP:
+    import pyomo.core as pyo
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
     objectives = list(model.component_data_objects(pyo.Objective, descend_into=True))
     active = {id(o): o.active for o in objectives}
     for o in objectives:
@@ -367,7 +361,8 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
 
     A MILP's on/off choices are decided among its equally good plans by rules 2, 2a, 2b
     and 2c (`decide_switches`, with `switches`; only where stage 1 is a proven optimum)
-    before they are fixed for the later stages.
+    before they are fixed for the later stages; `Solution.mip` says whether they were
+    (`MipInfo.decided`).
     """
     compiled = time.perf_counter()
     _afresh(lp)
@@ -394,14 +389,12 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
                              sizes, total)
     note = ""
     choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
-    if switches is not None and mip.proven and choices <= SWITCH_LIMIT:
+    decided = choices == 0
+    if switches is not None and mip.proven and choices:
         started = time.perf_counter()
-        x, note = decide_switches(lp, z, x, switches, least_pooling)
+        x, note, decided = decide_switches(lp, z, x, switches, least_pooling)
         timings["switches"] = time.perf_counter() - started
-    elif switches is not None and mip.proven:
-        note = (f"which services run among equally good plans is the plan HiGHS found: the "
-                f"rules that decide it (2 to 2c) apply where a place has at most "
-                f"{SWITCH_LIMIT} on/off choices, and this one has {choices}")
+    mip = dataclasses.replace(mip, choices=choices, decided=decided)
     with fixed_integers(lp, x):
         status, z2, x2, more = _optimise(lp, "objective")
         if status == "optimal":
@@ -415,10 +408,12 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
 
 
 SWITCH_LIMIT = 120
-"""Most on/off choices (binaries not fixed by the model) on which `decide_switches` runs:
-each of its rules is a branch and bound, and rule 2c one for every SWITCH_BLOCK choices,
-so a place with more (a Birmingham-sized one with set-up costs on a third of its services
-has over a thousand) keeps the choices of its first branch and bound, and says so."""
+"""Most on/off choices (binaries not fixed by the model) on which rule 2c runs every block:
+it takes a branch and bound for every SWITCH_BLOCK choices. A place with more (a
+Birmingham-sized one with set-up costs on a third of its services has over a thousand)
+runs rules 2 to 2b, 2c's first block and the certificate (`only_choices`), a fixed number
+of branch and bounds: where the certificate proves the choices left the only ones they are
+decided; else they are the plan found, and said not to be decided."""
 
 SWITCH_BLOCK = 12
 """Rule 2c decides the on/off choices this many at a time (`first_ids`): weights 2^0 to
@@ -426,7 +421,7 @@ SWITCH_BLOCK = 12
 
 
 def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
-                    least_pooling: bool) -> tuple[np.ndarray, str]:
+                    least_pooling: bool) -> tuple[np.ndarray, str, bool]:
     """Which services run, among the MILP's plans that reach z* (a proven optimum): rules 2,
     2a, 2b and 2c in turn, each a branch and bound on the MILP with the objectives of the
     rules before it held (z* to OBJECTIVE_HOLD relative, like the LP stages; money to
@@ -439,9 +434,14 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
 
     Rule 2c leaves one choice of every binary (no two plans differ in none), so the
     binaries handed on are decided whatever order the place is written in; rule 3 then
-    decides the money with them fixed. A stage HiGHS does not prove (a time limit,
-    numerical trouble) stops the rules there and keeps the plan of the stage before,
-    saying so. Returns the plan and that note ('' when every rule applied).
+    decides the money with them fixed. After rule 2b and 2c's first block, where two
+    blocks or more remain, one branch and bound looks for any other set of choices the
+    rules so far allow (`only_choices`); where there is none the choices are decided and
+    2c's later blocks do not run. A place with more than SWITCH_LIMIT choices runs no later block:
+    where another set exists its choices are the plan found, not decided. A stage HiGHS
+    does not prove (a time limit, numerical trouble) stops the rules there and keeps the
+    plan of the stage before, saying so. Returns the plan, that note ('' when every rule
+    applied) and whether the choices are decided.
     """
     h = lp.highs
     wanted = {"mip_rel_gap": PROVEN_GAP, "mip_abs_gap": PROVEN_ABS_GAP}
@@ -456,16 +456,19 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
         stages.append(("rule 2 (least pooling)", least_pooling_switches))
     if np.any(switches.setup > 0):
         stages.append(("rule 2a (least set-up cost committed)", least_setup))
-    stages.append(("rule 2b (fewest services run) or 2c (ids first)", _fewest_then_first_ids))
     note = ""
+    decided = False
     try:
         for rule, stage in stages:
             found = stage(lp, switches, x)
             if found is None:
-                note = (f"{rule} could not be applied (HiGHS did not prove it), so HiGHS chose "
-                        "which services run among the equally good plans")
+                note = (f"{rule} could not be applied (HiGHS did not prove it), so which "
+                        "services run among the equally good plans is not decided: it is "
+                        "the plan HiGHS found")
                 break
             x = found
+        else:
+            x, note, decided = _fewest_then_first_ids(lp, switches, x)
     finally:
         n = lp.n_rows - first_row
         h.deleteRows(n, np.arange(first_row, lp.n_rows, dtype=np.int32))
@@ -476,7 +479,7 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
             h.setOptionValue(option, was)
         for name in [k for k in lp.costs if k.startswith(_SWITCH_STAGE)]:
             del lp.costs[name], lp.senses[name], lp.offsets[name]
-    return x, note
+    return x, note, decided
 
 
 _SWITCH_STAGE = "switch_rule"
@@ -493,7 +496,7 @@ def least_pooling_switches(lp: CompiledLP, switches: Switches,
 
 def least_setup(lp: CompiledLP, switches: Switches, x: np.ndarray) -> np.ndarray | None:
     """Rule 2a: among the plans rules 1 and 2 keep, those committing the least set-up cost,
-    min sum_it d_t setup_cost_it on_it (`models.pooling.setup_committed`); held to
+    min sum_it d_t setup_cost_it on_it (`models.data.setup_committed`); held to
     OBJECTIVE_HOLD of its minimum."""
     costs = np.zeros(len(lp.columns))
     costs[lp.integer] = switches.setup
@@ -512,7 +515,7 @@ def fewest_switches(lp: CompiledLP) -> np.ndarray:
 
 def first_ids(lp: CompiledLP, switches: Switches) -> list[np.ndarray]:
     """Rule 2c: among the plans rules 1 to 2b keep, the greatest in the order of the ids
-    (`models.pooling.switch_order`): with the binaries free to differ sorted y_(0), y_(1),
+    (`models.data.switch_order`): with the binaries free to differ sorted y_(0), y_(1),
     ... by that order, maximise the vector (y_(0), y_(1), ...) lexicographically.
 
     Exactly, in blocks of SWITCH_BLOCK (binaries the model fixes, a service that must run,
@@ -527,18 +530,25 @@ def first_ids(lp: CompiledLP, switches: Switches) -> list[np.ndarray]:
 
 
 def _fewest_then_first_ids(lp: CompiledLP, switches: Switches,
-                           x: np.ndarray) -> np.ndarray | None:
-    """Rules 2b and 2c (`fewest_switches`, `first_ids`) from plan `x`, every binary decided.
+                           x: np.ndarray) -> tuple[np.ndarray, str, bool]:
+    """Rules 2b and 2c (`fewest_switches`, `first_ids`) from plan `x`: (the plan, a note,
+    whether every binary is decided).
 
     Rule 2b and rule 2c's first block are one branch and bound: minimise
     2^SWITCH_BLOCK sum_j y_j - sum_{j < SWITCH_BLOCK} 2^(SWITCH_BLOCK - 1 - j) y_(j), a
     whole number in which one switch more outweighs the whole block, so its minimum has
     the fewest switches and, among those, the greatest first block. The count is then
-    held and the block fixed; each later block is a branch and bound of its own."""
+    held and the block fixed. Where two blocks or more remain (or one, above
+    SWITCH_LIMIT), the certificate (`only_choices`, one branch and bound) asks whether any
+    other choice of them meets the rules so far: none, and every binary is decided; else
+    each later block is a branch and bound of its own, where the place has at most
+    SWITCH_LIMIT choices (else the choices are the plan found: not decided). Where one
+    block remains the certificate would save nothing: that block runs."""
     lower, upper = lp.integer_bounds
     blocks = first_ids(lp, switches)
     count = fewest_switches(lp)
     weight = float(2 ** SWITCH_BLOCK)
+    choices = sum(len(b) for b in blocks)
     for k, block in enumerate(blocks):
         cols = lp.integer[block]
         lexicographic = np.zeros(len(lp.columns))
@@ -551,13 +561,63 @@ def _fewest_then_first_ids(lp: CompiledLP, switches: Switches,
                 _hold_row(lp, count, -highspy.kHighsInf, switched + 0.5)
         else:
             found = _switch_stage(lp, f"{_SWITCH_STAGE}_ids", lexicographic, x, whole=True,
-                                  sense=pyo.maximize, hold=False)
+                                  sense=MAXIMIZE, hold=False)
         if found is None:
-            return None
+            rule = "rule 2b (fewest services run)" if k == 0 else "rule 2c (ids first)"
+            return x, (f"{rule} could not be applied (HiGHS did not prove it), so which "
+                       "services run among the equally good plans is not decided: it is the "
+                       "plan HiGHS found"), False
         x = found
         value = np.clip(np.round(x[cols]), lower[block], upper[block])
         lp.highs.changeColsBounds(len(cols), cols.astype(np.int32), value, value)
-    return x
+        if k == 0 and (len(blocks) > 2 or (len(blocks) == 2 and choices > SWITCH_LIMIT)):
+            rest = lp.integer[np.concatenate(blocks[1:])]
+            unique = only_choices(lp, x, rest)
+            if unique:
+                return x, "", True
+            if choices > SWITCH_LIMIT:
+                return x, not_decided(choices, unique is None), False
+    return x, "", True
+
+
+def not_decided(choices: int, unproven: bool) -> str:
+    """The message of a place whose choices rule 2c cannot decide (over SWITCH_LIMIT)."""
+    why = ("no certificate could be proven that the rules leave one"
+           if unproven else "equally good sets of services remain after rules 2 to 2b")
+    return (f"which services run is not decided: {why}, and rule 2c (ids first) decides "
+            f"among them where a place has at most {SWITCH_LIMIT} on/off choices; this one "
+            f"has {choices}, so the services run are the plan HiGHS found, and no position "
+            "that another set could change is called a gain or a loss")
+
+
+def only_choices(lp: CompiledLP, x: np.ndarray, columns: np.ndarray) -> bool | None:
+    """The certificate that plan `x`'s choices of the binaries `columns` are the only ones
+    the rules held so far allow: a branch and bound for any plan (with the objective and
+    rules 2 to 2b held, and the binaries fixed so far) that differs from `x` in at least
+    one of them, the no-good cut
+
+        sum_{j: x_j = 1} (1 - y_j) + sum_{j: x_j = 0} y_j >= 1,
+
+    that is sum_{x_j = 0} y_j - sum_{x_j = 1} y_j >= 1 - |{j: x_j = 1}|. True where HiGHS
+    proves there is none (infeasible: the choices are unique), False where it finds one,
+    None where it proves neither. The cut is removed before returning."""
+    on = np.round(x[columns]) > 0.5
+    cut = np.where(on, -1.0, 1.0)
+    lp.highs.addRow(1.0 - float(on.sum()), highspy.kHighsInf, len(columns),
+                    columns.astype(np.int32), cut)
+    lp.n_rows += 1
+    name = f"{_SWITCH_STAGE}_other"
+    lp.costs[name] = np.zeros(len(lp.columns))
+    lp.senses[name] = MINIMIZE
+    lp.offsets[name] = 0.0
+    try:
+        status, _, _, _ = _optimise(lp, name, values=False)
+    finally:
+        lp.highs.deleteRows(1, np.array([lp.n_rows - 1], dtype=np.int32))
+        lp.n_rows -= 1
+    if status == "infeasible":
+        return True
+    return False if status == "optimal" else None
 
 
 def _hold_row(lp: CompiledLP, costs: np.ndarray, lower: float, upper: float) -> None:
@@ -568,7 +628,7 @@ def _hold_row(lp: CompiledLP, costs: np.ndarray, lower: float, upper: float) -> 
 
 
 def _switch_stage(lp: CompiledLP, name: str, costs: np.ndarray, x: np.ndarray,
-                  whole: bool = False, sense: int = pyo.minimize,
+                  whole: bool = False, sense: int = MINIMIZE,
                   hold: bool = True) -> np.ndarray | None:
     """Optimise `costs` over the MILP as loaded (with the holds of the rules before),
     branch and bound starting from plan `x`; then (with `hold`) add the row that keeps
@@ -600,7 +660,7 @@ def _switch_stage(lp: CompiledLP, name: str, costs: np.ndarray, x: np.ndarray,
         if whole:
             value = float(np.round(value))
         slack = 0.5 if whole else OBJECTIVE_HOLD * max(1.0, abs(value))
-        lo, hi = ((value - slack, highspy.kHighsInf) if sense == pyo.maximize
+        lo, hi = ((value - slack, highspy.kHighsInf) if sense == MAXIMIZE
                   else (-highspy.kHighsInf, value + slack))
         _hold_row(lp, costs, lo - lp.offsets[name], hi - lp.offsets[name])
     return found
@@ -615,6 +675,7 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
     the range of the agencies' total position (`_total_range`)."""
     message = ""
     face = [complementary(lp, x, "objective")] if sizes is not None else []
+    known = constant_on_face(lp, _range_costs(lp, total)) if ranges else set()
     hold = _hold_objective(lp, "objective", z, 0.0)
     exact = True
     if least_pooling:
@@ -631,8 +692,8 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
             message = ("rule 3 (nearest to proportional shares) could not be applied "
                        "reliably (numerical trouble), so HiGHS chose among the plans "
                        "that pool the least")
-    spread = _position_ranges(lp, hold, z) if ranges else {}
-    whole = _total_range(lp, hold, z) if ranges and total else None
+    spread = _position_ranges(lp, hold, z, x, known) if ranges else {}
+    whole = _total_range(lp, hold, z, x, known) if ranges and total else None
     accuracy = plan_accuracy(lp, x)
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
@@ -688,20 +749,184 @@ PRIMAL_SIMPLEX = 4
 """HiGHS's `simplex_strategy` for the primal simplex."""
 
 
-def _position_ranges(lp: CompiledLP, hold: int, z: float) -> dict[int, tuple[float, float]]:
+def _position_ranges(lp: CompiledLP, hold: int, z: float, x: np.ndarray,
+                     known: set[str]) -> dict[int, tuple[float, float]]:
     """Stage 3: agency -> (least, greatest) P_a among plans holding the objective at z*.
 
-    Solved with the primal simplex, warm: each stage changes only the objective, so
-    the last basis stays feasible (on a Birmingham-sized place about 3 times fewer
-    iterations than the dual simplex). The agencies are independent: on a large
-    model they are shared between copies of it solving side by side (`split`).
+    An agency whose position stage 1's duals prove constant on the optimal face
+    (`known`, from `constant_on_face`) has the range (P_a(x), P_a(x)) of the plan `x`,
+    without solving. The others are solved with the primal simplex, warm: each stage
+    changes only the objective, so the last basis stays feasible (on a Birmingham-sized
+    place about 3 times fewer iterations than the dual simplex). The agencies are
+    independent: on a large model they are shared between copies of it solving side by
+    side (`split`).
     """
     names = [k for k in lp.costs if k.startswith("position_objective")]
+    spread = {_agency_of(n): (objective_value(lp, n, x),) * 2 for n in names if n in known}
+    names = [n for n in names if n not in known]
     chunks = split(names, parts(lp, 2 * len(names)))
     models = [lp] + [clone(lp) for _ in chunks[1:]]
     found = in_parallel([partial(_ranges_of, m, hold, z, c)
                          for m, c in zip(models, chunks, strict=True)])
-    return {agency: pair for spread in found for agency, pair in spread.items()}
+    spread.update({agency: pair for part in found for agency, pair in part.items()})
+    return dict(sorted(spread.items()))
+
+
+def _agency_of(name: str) -> int:
+    """The agency of a position objective's name: 'position_objective[3]' -> 3."""
+    return int(name[name.index("[") + 1:-1])
+
+
+def _range_costs(lp: CompiledLP, total: bool) -> dict[str, np.ndarray]:
+    """The objectives stage 3 ranges over the optimal face: each agency's position, and
+    with `total` their sum (`TOTAL_POSITION`)."""
+    costs = {k: c for k, c in lp.costs.items() if k.startswith("position_objective")}
+    if total and costs:
+        costs[TOTAL_POSITION] = np.sum(list(costs.values()), axis=0)
+    return costs
+
+
+def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
+    """The objectives among `costs` that take one value on the whole optimal face of the
+    last solve, proven from its optimal basis and duals without solving (a certificate;
+    an objective not proven is left to the range LPs).
+
+    With B the optimal basis, take for an objective c the multipliers u = B^-T c_B
+    (u_i = 0 for a basic row) and reduced costs d = c - A^T u (d_j = 0 for a basic column).
+    Then for every plan x
+        c x = sum_{i nonbasic row} u_i (a_i x) + sum_{j nonbasic column} d_j x_j,
+    and on the optimal face every nonbasic column whose reduced cost r_j is nonzero sits at
+    its bound and every nonbasic row whose dual y_i is nonzero at its bound (complementary
+    slackness), as does every fixed column or row. So c x is the same on the whole face
+    when d_j = 0 for every other nonbasic column and u_i = 0 for every other nonbasic row
+    (those the face leaves free). Nonzero means above DUAL_CLEAR, as in `complementary`:
+    for r_j and y_i max_j |a_ij| of the main objective's largest cost, for d_j and
+    u_i max_j |a_ij| of c's own largest cost. Where stage 1's optimum is unique (no
+    free nonbasic), every objective is proven constant.
+
+    A free nonbasic with d_j != 0 may still be held where it is on the whole face (a
+    degenerate basis: moving it would take a basic variable out of its bounds). Where
+    some objectives are not proven, one LP (`_stuck`) asks whether every free nonbasic
+    they vary with is so held; if so, they are all proven too.
+    """
+    h = lp.highs
+    start = h.getBasis()
+    if (not costs or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+            or not start.valid or h.getInfo().dual_solution_status != 2):  # feasible
+        return set()
+    model = h.getLp()
+    solution = h.getSolution()
+    basic = int(highspy.HighsBasisStatus.kBasic)
+    col_free = np.array([int(s) != basic for s in start.col_status], dtype=bool)
+    row_free = np.array([int(s) != basic for s in start.row_status], dtype=bool)
+    col_free &= np.asarray(model.col_lower_) < np.asarray(model.col_upper_)
+    row_free &= np.asarray(model.row_lower_) < np.asarray(model.row_upper_)
+    m = model.a_matrix_
+    if m.format_ != highspy.MatrixFormat.kColwise:
+        return set()
+    begin, index = np.asarray(m.start_), np.asarray(m.index_)
+    value = np.asarray(m.value_, dtype=float)
+    biggest = np.zeros(model.num_row_)
+    np.maximum.at(biggest, index, np.abs(value))
+    scale = float(np.abs(lp.costs["objective"]).max(initial=0.0))
+    col_free &= np.abs(np.asarray(solution.col_dual)) <= DUAL_CLEAR * scale
+    row_free &= np.abs(np.asarray(solution.row_dual)) * biggest <= DUAL_CLEAR * scale
+    free_cols, free_rows = np.flatnonzero(col_free), np.flatnonzero(row_free)
+    if not len(free_cols) and not len(free_rows):
+        return set(costs)
+    counts = (begin[free_cols + 1] - begin[free_cols]).astype(np.int64)
+    owner = np.repeat(np.arange(len(free_cols)), counts)  # the free columns' entries
+    before = np.cumsum(counts) - counts
+    at = np.repeat(begin[free_cols] - before, counts) + np.arange(int(counts.sum()))
+    entry_rows, entry_values = index[at], value[at]
+    _, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
+    basic_index = np.asarray(basic_index)
+    is_column = basic_index >= 0
+    proven: set[str] = set()
+    moving_cols = np.zeros(len(free_cols), dtype=bool)
+    moving_rows = np.zeros(len(free_rows), dtype=bool)
+    for name, c in costs.items():
+        rhs = np.where(is_column, c[np.where(is_column, basic_index, 0)], 0.0)
+        status, u = h.getBasisTransposeSolve(rhs)  # type: ignore[attr-defined]
+        if status != highspy.HighsStatus.kOk:
+            return proven
+        u = np.asarray(u, dtype=float)
+        d = c[free_cols] - np.bincount(owner, weights=entry_values * u[entry_rows],
+                                       minlength=len(free_cols))
+        clear = DUAL_CLEAR * float(np.abs(c).max(initial=0.0))
+        col_moves = np.abs(d) > clear
+        row_moves = np.abs(u[free_rows]) * biggest[free_rows] > clear
+        if not col_moves.any() and not row_moves.any():
+            proven.add(name)
+        moving_cols |= col_moves
+        moving_rows |= row_moves
+    if len(proven) < len(costs) and _stuck(lp, start, free_cols[moving_cols],
+                                           free_rows[moving_rows], col_free, row_free):
+        return set(costs)
+    return proven
+
+
+STUCK = 1e-9
+"""How far (relative to sum_j |e_j x*_j|, `_stuck`) the free nonbasics may move together on
+the optimal face and still count as held where they are."""
+
+
+def _stuck(lp: CompiledLP, start: highspy.HighsBasis, cols: np.ndarray, rows: np.ndarray,
+           col_free: np.ndarray, row_free: np.ndarray) -> bool:
+    """Whether the free nonbasic columns `cols` and rows `rows` of the last solve's optimal
+    basis `start` keep their values on the whole optimal face (`constant_on_face`, where
+    the objectives still to prove vary only through them): one LP on a fresh copy.
+
+    The face is the set of plans that keep every nonbasic column and row that is not free
+    (`col_free`, `row_free`: not fixed, dual within DUAL_CLEAR) at its bound
+    (complementary slackness). Over it, maximise the total move
+        e x = sum_j s_j x_j + sum_i s_i a_i x,
+    s = 1 for a nonbasic at its lower bound and -1 at its upper, so that every term of
+    e (x - x*) is >= 0 on the face: they are held where e x - e x* is 0, within STUCK of
+    sum_j |e_j x*_j|. Solved from scratch (presolve takes out the columns held, and the
+    answer depends on the model alone). False where it cannot tell (a free column
+    nonbasic at neither bound, an LP HiGHS does not solve).
+    """
+    at_lower = int(highspy.HighsBasisStatus.kLower)
+    at_upper = int(highspy.HighsBasisStatus.kUpper)
+    basic = int(highspy.HighsBasisStatus.kBasic)
+    col_status = np.array([int(s) for s in start.col_status])
+    row_status = np.array([int(s) for s in start.row_status])
+    if (not np.all(np.isin(col_status[cols], (at_lower, at_upper)))
+            or not np.all(np.isin(row_status[rows], (at_lower, at_upper)))):
+        return False
+    model = lp.highs.getLp()
+    x = np.asarray(lp.highs.getSolution().col_value, dtype=float)
+    col_lower, col_upper = np.array(model.col_lower_), np.array(model.col_upper_)
+    held = (col_status != basic) & ~col_free & (col_lower < col_upper)
+    at = np.where(col_status[held] == at_upper, col_upper[held], col_lower[held])
+    col_lower[held] = col_upper[held] = at
+    row_lower, row_upper = np.array(model.row_lower_), np.array(model.row_upper_)
+    active = (row_status != basic) & ~row_free & (row_lower < row_upper)
+    side = np.where(row_status[active] == at_upper, row_upper[active], row_lower[active])
+    row_lower[active] = row_upper[active] = side
+    m = model.a_matrix_
+    begin, index = np.asarray(m.start_), np.asarray(m.index_)
+    weight = np.zeros(model.num_row_)
+    weight[rows] = np.where(row_status[rows] == at_upper, -1.0, 1.0)
+    column = np.repeat(np.arange(model.num_col_), np.diff(begin))
+    move: np.ndarray = np.bincount(
+        column, weights=np.asarray(m.value_, dtype=float) * weight[index],
+        minlength=model.num_col_).astype(float)
+    move[cols] += np.where(col_status[cols] == at_upper, -1.0, 1.0)
+    model.col_lower_, model.col_upper_ = col_lower, col_upper
+    model.row_lower_, model.row_upper_ = row_lower, row_upper
+    model.col_cost_ = move
+    model.sense_ = highspy.ObjSense.kMaximize
+    model.offset_ = 0.0
+    h = new_highs()
+    h.setOptionValue("random_seed", 0)
+    h.passModel(model)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False
+    moved = float(h.getInfo().objective_function_value) - math.fsum((move * x).tolist())
+    return moved <= STUCK * max(1.0, math.fsum(np.abs(move * x).tolist()))
 
 
 def _ranges_of(lp: CompiledLP, hold: int, z: float,
@@ -713,9 +938,9 @@ def _ranges_of(lp: CompiledLP, hold: int, z: float,
     spread: dict[int, tuple[float, float]] = {}
     try:
         for name in names:
-            agency = int(name[name.index("[") + 1:-1])
-            low = _on_optimal_face(lp, hold, z, name, pyo.minimize)
-            high = _on_optimal_face(lp, hold, z, name, pyo.maximize)
+            agency = _agency_of(name)
+            low = _on_optimal_face(lp, hold, z, name, MINIMIZE)
+            high = _on_optimal_face(lp, hold, z, name, MAXIMIZE)
             spread[agency] = (low[1], high[1])
     finally:
         h.setOptionValue("simplex_strategy", strategy)
@@ -726,24 +951,31 @@ TOTAL_POSITION = "total_position"
 """The objective sum_a P_a that `_total_range` optimises on the optimal face."""
 
 
-def _total_range(lp: CompiledLP, hold: int, z: float) -> tuple[float, float] | None:
+def _total_range(lp: CompiledLP, hold: int, z: float, x: np.ndarray,
+                 known: set[str]) -> tuple[float, float] | None:
     """Stage 3 for an agreement: (least, greatest) total position T = sum_a P_a among
     plans holding the objective at z*, two more warm primal-simplex solves after
-    `_position_ranges`. T is the cash every budget together gains; it differs among
-    equally good plans only where two of them are exactly as good by the objective but
-    one buys cash and the other valued outcomes. None without agencies."""
+    `_position_ranges`, or (T(x), T(x)) of the plan `x` where stage 1's duals prove T
+    constant on the optimal face (TOTAL_POSITION in `known`: `constant_on_face`). T is
+    the cash every budget together gains; it differs among equally good plans only where
+    two of them are exactly as good by the objective but one buys cash and the other
+    valued outcomes. None without agencies."""
     names = [k for k in lp.costs if k.startswith("position_objective")]
     if not names:
         return None
     lp.costs[TOTAL_POSITION] = np.sum([lp.costs[n] for n in names], axis=0)
     lp.offsets[TOTAL_POSITION] = float(sum(lp.offsets[n] for n in names))
-    lp.senses[TOTAL_POSITION] = pyo.minimize
+    lp.senses[TOTAL_POSITION] = MINIMIZE
+    if TOTAL_POSITION in known:
+        value = objective_value(lp, TOTAL_POSITION, x)
+        del lp.costs[TOTAL_POSITION], lp.offsets[TOTAL_POSITION], lp.senses[TOTAL_POSITION]
+        return value, value
     h = lp.highs
     _, strategy = h.getOptionValue("simplex_strategy")
     h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
     try:
-        low = _on_optimal_face(lp, hold, z, TOTAL_POSITION, pyo.minimize)[1]
-        high = _on_optimal_face(lp, hold, z, TOTAL_POSITION, pyo.maximize)[1]
+        low = _on_optimal_face(lp, hold, z, TOTAL_POSITION, MINIMIZE)[1]
+        high = _on_optimal_face(lp, hold, z, TOTAL_POSITION, MAXIMIZE)[1]
     finally:
         h.setOptionValue("simplex_strategy", strategy)
         del lp.costs[TOTAL_POSITION], lp.offsets[TOTAL_POSITION], lp.senses[TOTAL_POSITION]
@@ -915,7 +1147,7 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
                  face: list[Slackness]) -> tuple[np.ndarray, int, bool]:
     """Stage 3: among the plans of the earlier stages, the unique plan minimising
     sum_j v_j^2 / c_j over every column v_j, c_j = `sizes[j]` > 0
-    (`models.pooling.decided_sizes`: nearest to proportional shares).
+    (`models.data.decided_sizes`: nearest to proportional shares).
 
     The plans of the earlier stages are described by their duals (`face`, see
     `complementary`): columns held at a bound, rows held active; no row holding an
@@ -1117,7 +1349,7 @@ def _keeps(lp: CompiledLP, name: str, later: np.ndarray, first: np.ndarray) -> b
         return True
     c = lp.costs[name]
     was, now = float(c @ first), float(c @ later)
-    worse = (was - now) if lp.senses[name] == pyo.maximize else (now - was)
+    worse = (was - now) if lp.senses[name] == MAXIMIZE else (now - was)
     return worse <= OBJECTIVE_HOLD * max(1.0, abs(was + lp.offsets[name]))
 
 
@@ -1172,8 +1404,7 @@ def resolve(
     `sizes` rule 3 (`decided_plan`), so that the plan, and every position it gives, is
     the one the rules decide. A MILP's on/off choices are decided first, with `switches`,
     by rules 2, 2a, 2b and 2c (`decide_switches`, as in `solve_loaded`: where stage 1 is
-    a proven optimum and the place has at most SWITCH_LIMIT choices; else they are the
-    plan HiGHS found).
+    a proven optimum; else they are the plan HiGHS found).
 
     The solve starts from `start` (a basis saved with `basis`), or cold when
     None, never from whatever the last solve left: the answer then depends only
@@ -1191,8 +1422,8 @@ def resolve(
         return status, None, x
     choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
     if (switches is not None and lp.is_mip and lp.mip is not None and lp.mip.proven
-            and choices <= SWITCH_LIMIT):
-        x, _ = decide_switches(lp, z, x, switches, least_pooling=True)
+            and choices):
+        x, _, _ = decide_switches(lp, z, x, switches, least_pooling=True)
     with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
         if lp.fixed:
             status, z, x, _ = _optimise(lp, "objective")
@@ -1364,6 +1595,18 @@ def row_duals(lp: CompiledLP) -> np.ndarray:
     return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
 
 
+def reduced_costs(lp: CompiledLP) -> np.ndarray | None:
+    """HiGHS's reduced cost of every column at the last solve, in the order of `lp.columns`
+    (d z* / d x_j, in the objective's own sense, as `row_duals`), or None unless that solve
+    was an LP solved to optimality with its duals."""
+    h = lp.highs
+    if (lp.is_mip or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+            or h.getInfo().dual_solution_status != 2):  # kSolutionStatusFeasible
+        return None
+    reduced = np.asarray(h.getSolution().col_dual, dtype=float)
+    return reduced if len(reduced) == len(lp.columns) else None
+
+
 def _optimise(
     lp: CompiledLP, name: str, sense: int | None = None, values: bool = True
 ) -> tuple[str, float, np.ndarray, int]:
@@ -1382,7 +1625,7 @@ def _optimise(
     _load_objective(lp, lp.costs[name])
     sense = lp.senses[name] if sense is None else sense
     h.changeObjectiveSense(
-        highspy.ObjSense.kMinimize if sense == pyo.minimize else highspy.ObjSense.kMaximize)
+        highspy.ObjSense.kMinimize if sense == MINIMIZE else highspy.ObjSense.kMaximize)
     if lp.is_mip:
         return _branch(lp, name, values)
     model_status = _run_settled(h)
@@ -1583,7 +1826,7 @@ def _relax_hold(lp: CompiledLP, row: int, name: str, z: float) -> None:
 def _hold_bounds(lp: CompiledLP, name: str, z: float, relative: float) -> tuple[float, float]:
     slack = relative * max(1.0, abs(z))
     target = z - lp.offsets[name]
-    if lp.senses[name] == pyo.maximize:
+    if lp.senses[name] == MAXIMIZE:
         return target - slack, highspy.kHighsInf
     return -highspy.kHighsInf, target + slack
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.pooling import PlaceData, build_model, decided_sizes, setup_committed, switch_order
+from models.data import PlaceData, decided_sizes, setup_committed, switch_order
 from models.standard import build_standard_form, supports
 from optimiser.solving.highs import (
     CompiledLP,
@@ -75,6 +75,8 @@ class PlaceModel:
             built = time.perf_counter()
             lp = load_standard(form)
         else:
+            from models.pooling import build_model  # Pyomo: imported only where it builds
+
             model = build_model(plain, implied_bounds=True)
             built = time.perf_counter()
             lp = compile_lp(model)
@@ -119,7 +121,7 @@ def pool_columns(lp: CompiledLP, data: PlaceData) -> np.ndarray:
 
 
 def column_sizes(lp: CompiledLP, data: PlaceData) -> np.ndarray:
-    """Each column's size in rule 3 (`models.pooling.decided_sizes`), in column order: a
+    """Each column's size in rule 3 (`models.data.decided_sizes`), in column order: a
     band of a tiered service's units (`band`) as the service's units, money carried over
     (`carry`) as the stream's budget; 1 for the set-up binaries (fixed at their optimum
     by then) and any other column."""
@@ -137,8 +139,8 @@ def column_sizes(lp: CompiledLP, data: PlaceData) -> np.ndarray:
 
 def switches(lp: CompiledLP, data: PlaceData) -> Switches | None:
     """The on/off choices of a MILP as rules 2a and 2c see them (`Switches`: the set-up cost
-    each commits, `models.pooling.setup_committed`; its place in the order of the ids,
-    `models.pooling.switch_order`), or None for an LP."""
+    each commits, `models.data.setup_committed`; its place in the order of the ids,
+    `models.data.switch_order`), or None for an LP."""
     if not len(lp.integer):
         return None
     committed = setup_committed(data)

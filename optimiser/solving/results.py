@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from models.pooling import (
+from models.data import (
     PlaceData,
     agency_savings,
     band_units,
@@ -169,12 +169,15 @@ def _running(data: PlaceData, solution: Solution, x: np.ndarray) -> np.ndarray:
 
 
 def mip_document(solution: Solution) -> dict[str, object]:
-    """results.json `mip`: how branch and bound ended (stage 1 of a MILP)."""
+    """results.json `mip`: how branch and bound ended (stage 1 of a MILP), how many on/off
+    choices the place leaves open, and whether which services run is decided by the rules
+    (`optimiser.solving.highs.decide_switches`)."""
     mip = solution.mip
     assert mip is not None
     return {"proven_optimal": mip.proven, "gap": mip.gap if np.isfinite(mip.gap) else None,
             "bound": mip.bound if np.isfinite(mip.bound) else None,
-            "stopped": mip.stopped or None, "nodes": mip.nodes}
+            "stopped": mip.stopped or None, "nodes": mip.nodes, "choices": mip.choices,
+            "services_decided": bool(mip.decided)}
 
 
 def extension_document(data: PlaceData, solution: Solution, x: np.ndarray, on: np.ndarray,
@@ -328,10 +331,22 @@ def _agencies(name: str, data: PlaceData, x: np.ndarray, spend_by_year: np.ndarr
         "position_min": lows,
         "position_max": highs,
     })
-    scale = max(1.0, float(np.nanmax(np.abs(frame[["spend", "savings"]].to_numpy()),
-                                     initial=0.0)))
-    frame["decided_by_rule"] = (frame["position_max"] - frame["position_min"]) > 1e-6 * scale
+    frame["decided_by_rule"] = ((frame["position_max"] - frame["position_min"])
+                                > decided_tolerance(frame))
     return frame
+
+
+DECIDED = 1e-6
+"""How far apart (relative to the scenario's largest spend or savings, at least 1 unit of
+money) two figures the solve finds on the optimal face may be and still be one figure."""
+
+
+def decided_tolerance(agencies: pd.DataFrame) -> float:
+    """tol = DECIDED * max(1, max_a max(|spend_a|, |savings_a|)): within this of each other,
+    figures found among equally good plans are one figure (a range narrower than it is
+    the solver's rounding, not a choice), and within it of zero, nothing."""
+    values = agencies[["spend", "savings"]].to_numpy(float) if len(agencies) else np.zeros(0)
+    return DECIDED * max(1.0, float(np.nanmax(np.abs(values), initial=0.0)))
 
 
 def settle_agreement(result: ScenarioResult, reference: np.ndarray,
@@ -360,14 +375,17 @@ def settle_agreement(result: ScenarioResult, reference: np.ndarray,
     agencies["net"] = (agencies["savings"] - agencies["spend"]
                        + agencies["transfers_in"] - agencies["transfers_out"])
     moves = agencies["transfers_in"].to_numpy(float) - agencies["transfers_out"].to_numpy(float)
-    surplus = float(np.sum(position - reference))
+    found = float(np.sum(position - reference))
+    surplus, low, high = decided_surplus(
+        found, *surplus_range(result.total_range, float(np.sum(reference)), found),
+        decided_tolerance(agencies))
     document: dict[str, object] = {
         "kind": data.agreement,
         "reference": reference_name or result.reference,
         "surplus": surplus,
+        "surplus_min": low,
+        "surplus_max": high,
     }
-    document["surplus_min"], document["surplus_max"] = surplus_range(
-        result.total_range, float(np.sum(reference)), surplus)
     if shares is not None:
         document["shares"] = {a: float(v) for a, v in zip(data.agencies, shares, strict=True)}
     document.update(extra or {})
@@ -387,6 +405,26 @@ def surplus_range(total: tuple[float, float] | None, reference: float,
     if total is None or not np.all(np.isfinite(total)):
         return None, None
     return min(total[0] - reference, surplus), max(total[1] - reference, surplus)
+
+
+def decided_surplus(surplus: float, low: float | None, high: float | None,
+                    tol: float) -> tuple[float, float | None, float | None]:
+    """The surplus S and its range [S_lo, S_hi] among equally good plans as results.json
+    states them, decided once to `tol` (`decided_tolerance`):
+    S = 0 where |S| <= tol; then [S_lo, S_hi] = [S, S] where S_hi - S_lo <= tol (the
+    surplus is decided: a narrower range is the solver's rounding); else each end is
+    0 where within tol of 0, S where within tol of S, and never beyond S
+    (S_lo <= S <= S_hi). (S, None, None) where the range was not found."""
+    point = 0.0 if abs(surplus) <= tol else surplus
+    if low is None or high is None:
+        return point, None, None
+    if high - low <= tol:
+        return point, point, point
+
+    def snap(end: float) -> float:
+        return point if abs(end - point) <= tol else 0.0 if abs(end) <= tol else end
+
+    return point, min(snap(low), point), max(snap(high), point)
 
 
 def agreement_payments(kind: str, position: np.ndarray, reference: np.ndarray,
