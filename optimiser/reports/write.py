@@ -323,6 +323,14 @@ def write_book_documents(result: RunResult, folder: Path) -> None:
 
 _told: tuple[RunResult, Story] | None = None
 """The story of the reports being written (`write_all`), told once for every document."""
+_last_told: tuple[RunResult, Story] | None = None
+"""The story the last `write_all` told, for the terminal to print (`told_story`)."""
+
+
+def told_story(result: RunResult) -> Story | None:
+    """The story the last reports written were told from, if they were `result`'s (the
+    command prints it right after writing them, so it is told once), else None."""
+    return _last_told[1] if _last_told is not None and _last_told[0] is result else None
 
 
 def story_of(result: RunResult) -> Story:
@@ -342,10 +350,11 @@ def write_all(result: RunResult, folder: Path,
               writers: Sequence[Callable[[RunResult, Path], None]] | None = None) -> None:
     """Every writer of WRITERS (or `writers`) on `result` into `folder`, in turn; the story
     the documents tell is told once."""
-    global _told
+    global _told, _last_told
     chosen = WRITERS if writers is None else writers
+    _last_told = None
     if any(w in (write_page_document, write_book_documents, write_documents) for w in chosen):
-        _told = (result, tell(result, RULES))
+        _told = _last_told = (result, tell(result, RULES))
     try:
         for writer in chosen:
             writer(result, folder)
