@@ -303,13 +303,15 @@ def cash_section(story: Story) -> str:
         return ""
     first = story.instance.start_year
     year_list = list(range(first, first + story.instance.years))
-    cash = story.cash.set_index(["scenario", "agency", "year"])
+    cash = story.cash  # each cell looked up in a dict: a frame's .loc per cell is slow
+    keys = list(zip(cash["scenario"], cash["agency"], cash["year"], strict=True))
+    parts = {part: dict(zip(keys, cash[part], strict=True)) for part in ("spend", "savings")}
     blocks = []
     for n in names:
         rows = []
         for a in story.instance.agencies:
             for part, word in (("spend", "spends"), ("savings", "saves")):
-                cells = [figure(cash.loc[(n, a, y), part], story.full(cash.loc[(n, a, y), part]),
+                cells = [figure(parts[part][(n, a, y)], story.full(parts[part][(n, a, y)]),
                                 f"scenarios/{n}/agencies/{a}/by_year/{part}/{y - first}")
                          for y in year_list]
                 rows.append(f"<tr><td>{esc(story.name('agencies', a))} {word}</td>"
@@ -433,12 +435,14 @@ def allocation_section(story: Story) -> str:
     """Where the money goes: spending per intervention, ring-fenced to pooled."""
     names = optimal(story)
     svg = charts.svg(lambda: charts.spending_chart(story), "spend")
-    spend = story.spending.set_index(["scenario", "intervention"])
+    spending = story.spending
+    spend = dict(zip(zip(spending["scenario"], spending["intervention"], strict=True),
+                     spending["amount"], strict=True))
     rows = []
     for i in story.instance.interventions:
         cells = []
         for n in names:
-            value = float(spend["amount"].get((n, i), 0.0))
+            value = float(spend.get((n, i), 0.0))
             cells.append(figure(value, story.full(value), f"scenarios/{n}/funding/*/{i}",
                                 "sum"))
         rows.append(f"<tr><td>{esc(story.name('interventions', i))}</td>{''.join(cells)}</tr>")
