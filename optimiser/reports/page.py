@@ -914,13 +914,27 @@ def settlement_section(story: Story) -> str:
               + figure(v, story.full(v), f"settlement_shortfall/{k}", tag="span", css="")
               + " short.</p>" for k, v in story.shortfall.items() if (snap(v) or 0) > 0]
     if not story.shapley.empty:
+        sampled = bool(story.shapley["standard_error"].notna().any())
+
+        def error(se: float, src: str) -> str:
+            if not sampled:
+                return ""
+            if pd.isna(se):
+                return '<td class="num">exact</td>'
+            return figure(se, story.objective_text(se, full=True), src)
+
         rows = [f"<tr><td>{esc(r.scenario)}</td><td>{esc(story.name('agencies', r.agency))}"
-                f"</td>{figure(r.value, story.objective_text(r.value, full=True), r.src)}</tr>"
+                f"</td>{figure(r.value, story.objective_text(r.value, full=True), r.src)}"
+                f"{error(r.standard_error, r.se_src)}</tr>"
                 for r in story.shapley.itertuples(index=False)]
+        head = "<th class=num>Standard error</th>" if sampled else ""
+        note = ('<p class="note">Beyond 16 agencies the shares are estimated from sampled '
+                "joining orders, each with its standard error: the true share lies within two "
+                "standard errors of the estimate about 95 times in 100.</p>" if sampled else "")
         parts.append("<h3>Fair shares of the pooling gain (Shapley values)</h3>"
                      '<table id="shapley-table"><thead><tr><th>Scenario</th><th>Agency</th>'
-                     f"<th class=num>Share</th></tr></thead><tbody>{''.join(rows)}</tbody>"
-                     "</table>")
+                     f"<th class=num>Share</th>{head}</tr></thead><tbody>{''.join(rows)}"
+                     f"</tbody></table>{note}")
     if not parts:
         return ""
     return (f'<section id="settlement"><h2>Transfers, settlements and fair shares</h2>'
