@@ -24,7 +24,7 @@ from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
 from optimiser.progress import RunProgress
 from optimiser.reports.prefetch import prefetch
 from optimiser.reports.terminal import print_glossary, print_run
-from optimiser.reports.write import check_out, default_out, write_reports
+from optimiser.reports.write import check_out, default_out, told_story, write_reports
 from optimiser.safe import PlainConsole
 from optimiser.solving.highs import SolverError, set_mip_limits
 from optimiser.workers import set_workers
@@ -151,7 +151,7 @@ def optimise(
             console.print(sentence, soft_wrap=True)
         all_optimal = rollup.all_optimal
     else:
-        print_run(result, console, target, detail, explain)
+        print_run(result, console, target, detail, explain, told_story(result))
         all_optimal = result.all_optimal
     raise typer.Exit(0 if all_optimal else 1)
 

@@ -91,8 +91,10 @@ RULES = {
                "the scenario's objective with every stream held outside it unable to pool "
                "(pool_share 0); the gain is the improvement on ring-fencing (a fall in cost for "
                "the cost objective), and the shares add up to it. Exact up to 16 agencies with "
-               "poolable money, sampled permutations beyond (standard errors in the scenario's "
-               "pooling_game).",
+               "poolable money; beyond, estimated from sampled pairs of joining orders (each "
+               "order and its reverse) until every standard error is within a thousandth of "
+               "the gain or a budget set by the model's size is spent (the standard errors "
+               "and how the sample was drawn in the scenario's pooling_game).",
 }
 
 
@@ -321,6 +323,14 @@ def write_book_documents(result: RunResult, folder: Path) -> None:
 
 _told: tuple[RunResult, Story] | None = None
 """The story of the reports being written (`write_all`), told once for every document."""
+_last_told: tuple[RunResult, Story] | None = None
+"""The story the last `write_all` told, for the terminal to print (`told_story`)."""
+
+
+def told_story(result: RunResult) -> Story | None:
+    """The story the last reports written were told from, if they were `result`'s (the
+    command prints it right after writing them, so it is told once), else None."""
+    return _last_told[1] if _last_told is not None and _last_told[0] is result else None
 
 
 def story_of(result: RunResult) -> Story:
@@ -340,10 +350,11 @@ def write_all(result: RunResult, folder: Path,
               writers: Sequence[Callable[[RunResult, Path], None]] | None = None) -> None:
     """Every writer of WRITERS (or `writers`) on `result` into `folder`, in turn; the story
     the documents tell is told once."""
-    global _told
+    global _told, _last_told
     chosen = WRITERS if writers is None else writers
+    _last_told = None
     if any(w in (write_page_document, write_book_documents, write_documents) for w in chosen):
-        _told = (result, tell(result, RULES))
+        _told = _last_told = (result, tell(result, RULES))
     try:
         for writer in chosen:
             writer(result, folder)

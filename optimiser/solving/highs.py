@@ -827,8 +827,8 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     model = h.getLp()
     solution = h.getSolution()
     basic = int(highspy.HighsBasisStatus.kBasic)
-    col_free = np.array([int(s) != basic for s in start.col_status], dtype=bool)
-    row_free = np.array([int(s) != basic for s in start.row_status], dtype=bool)
+    col_status, row_status = _statuses(start)
+    col_free, row_free = col_status != basic, row_status != basic
     col_free &= np.asarray(model.col_lower_) < np.asarray(model.col_upper_)
     row_free &= np.asarray(model.row_lower_) < np.asarray(model.row_upper_)
     m = model.a_matrix_
@@ -870,10 +870,18 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
             proven.add(name)
         moving_cols |= col_moves
         moving_rows |= row_moves
-    if len(proven) < len(costs) and _stuck(lp, start, free_cols[moving_cols],
-                                           free_rows[moving_rows], col_free, row_free):
+    if len(proven) < len(costs) and _stuck(lp, model, (col_status, row_status),
+                                           free_cols[moving_cols], free_rows[moving_rows],
+                                           col_free, row_free):
         return set(costs)
     return proven
+
+
+def _statuses(start: highspy.HighsBasis) -> tuple[np.ndarray, np.ndarray]:
+    """A basis's column and row statuses as integer arrays (HighsBasisStatus values)."""
+    cols, rows = start.col_status, start.row_status  # each read builds a new list
+    return (np.fromiter(map(int, cols), dtype=np.int8, count=len(cols)),
+            np.fromiter(map(int, rows), dtype=np.int8, count=len(rows)))
 
 
 STUCK = 1e-9
@@ -881,11 +889,13 @@ STUCK = 1e-9
 the optimal face and still count as held where they are."""
 
 
-def _stuck(lp: CompiledLP, start: highspy.HighsBasis, cols: np.ndarray, rows: np.ndarray,
-           col_free: np.ndarray, row_free: np.ndarray) -> bool:
+def _stuck(lp: CompiledLP, model: highspy.HighsLp, statuses: tuple[np.ndarray, np.ndarray],
+           cols: np.ndarray, rows: np.ndarray, col_free: np.ndarray,
+           row_free: np.ndarray) -> bool:
     """Whether the free nonbasic columns `cols` and rows `rows` of the last solve's optimal
-    basis `start` keep their values on the whole optimal face (`constant_on_face`, where
-    the objectives still to prove vary only through them): one LP on a fresh copy.
+    basis (its column and row `statuses`) keep their values on the whole optimal face
+    (`constant_on_face`, where the objectives still to prove vary only through them): one
+    LP on a fresh HiGHS given a copy of the loaded `model`.
 
     The face is the set of plans that keep every nonbasic column and row that is not free
     (`col_free`, `row_free`: not fixed, dual within DUAL_CLEAR) at its bound
@@ -900,12 +910,10 @@ def _stuck(lp: CompiledLP, start: highspy.HighsBasis, cols: np.ndarray, rows: np
     at_lower = int(highspy.HighsBasisStatus.kLower)
     at_upper = int(highspy.HighsBasisStatus.kUpper)
     basic = int(highspy.HighsBasisStatus.kBasic)
-    col_status = np.array([int(s) for s in start.col_status])
-    row_status = np.array([int(s) for s in start.row_status])
+    col_status, row_status = statuses
     if (not np.all(np.isin(col_status[cols], (at_lower, at_upper)))
             or not np.all(np.isin(row_status[rows], (at_lower, at_upper)))):
         return False
-    model = lp.highs.getLp()
     x = np.asarray(lp.highs.getSolution().col_value, dtype=float)
     col_lower, col_upper = np.array(model.col_lower_), np.array(model.col_upper_)
     held = (col_status != basic) & ~col_free & (col_lower < col_upper)
@@ -1109,8 +1117,9 @@ def complementary(lp: CompiledLP, x: np.ndarray, name: str,
 @dataclass(frozen=True)
 class Entries:
     """A sparse matrix as its nonzero entries a_ij: `rows` i, `cols` j and `vals`, in
-    row order and, within a row, column order (numpy only: scipy's import, 0.2-0.4 s,
-    would be paid by every run for these few operations)."""
+    row order and, within a row, column order (or in column order, where `_matrix` is
+    asked not to sort them), numpy only: scipy's import, 0.2-0.4 s, would be paid by
+    every run for these few operations."""
 
     rows: np.ndarray
     cols: np.ndarray
@@ -1140,15 +1149,18 @@ class Entries:
         return start, self.rows[order].astype(np.int32), self.vals[order]
 
 
-def _matrix(model: highspy.HighsLp, n_rows: int) -> Entries:
-    """The first `n_rows` rows of a HiGHS model's constraint matrix."""
+def _matrix(model: highspy.HighsLp, n_rows: int, ordered: bool = True) -> Entries:
+    """The first `n_rows` rows of a HiGHS model's constraint matrix. With `ordered` False
+    the entries of a column-wise matrix stay in its order (by column, then row), which
+    `Entries.times` and `Entries.row_largest` take as they are: each row's entries are met
+    in column order either way, so the sums are the same to the last bit, without sorting."""
     m = model.a_matrix_
     start, index = np.asarray(m.start_), np.asarray(m.index_)
     outer = np.repeat(np.arange(len(start) - 1), np.diff(start))
-    rows, cols = ((index, outer) if m.format_ == highspy.MatrixFormat.kColwise
-                  else (outer, index))
+    colwise = m.format_ == highspy.MatrixFormat.kColwise
+    rows, cols = (index, outer) if colwise else (outer, index)
     kept = np.flatnonzero(rows < n_rows)
-    order = kept[np.lexsort((cols[kept], rows[kept]))]
+    order = kept if colwise and not ordered else kept[np.lexsort((cols[kept], rows[kept]))]
     return Entries(rows[order], cols[order], np.asarray(m.value_, dtype=float)[order],
                    (n_rows, model.num_col_))
 
@@ -1357,10 +1369,9 @@ def _keeps(lp: CompiledLP, name: str, later: np.ndarray, first: np.ndarray) -> b
     """Whether plan `later` is as good as `first` in objective `name`, to OBJECTIVE_HOLD."""
     if name not in lp.costs:
         return True
-    c = lp.costs[name]
-    was, now = float(c @ first), float(c @ later)
+    was, now = objective_value(lp, name, first), objective_value(lp, name, later)
     worse = (was - now) if lp.senses[name] == MAXIMIZE else (now - was)
-    return worse <= OBJECTIVE_HOLD * max(1.0, abs(was + lp.offsets[name]))
+    return worse <= OBJECTIVE_HOLD * max(1.0, abs(was))
 
 
 def _drop_hold(lp: CompiledLP, hold: int) -> None:
@@ -1450,9 +1461,11 @@ def objective_value(lp: CompiledLP, name: str, x: np.ndarray) -> float:
     """sum_j c_j x_j + offset for objective `name`, summed exactly (`math.fsum` of the
     products, each rounded once): the same figure wherever numpy put the arrays and however
     many threads its BLAS has (a BLAS dot product's last digits depend on both, and the
-    objective held in later stages would inherit them)."""
+    objective held in later stages would inherit them). Only the columns with c_j != 0
+    are summed: the exact sum is the same without its zero terms."""
     c = lp.costs[name]
-    return math.fsum((c * x).tolist()) + lp.offsets[name]
+    nz = np.flatnonzero(c)
+    return math.fsum((c[nz] * x[nz]).tolist()) + lp.offsets[name]
 
 
 def column_lookup(lp: CompiledLP) -> dict[tuple[str, tuple[int, ...]], int]:
@@ -1603,6 +1616,18 @@ def row_duals(lp: CompiledLP) -> np.ndarray:
             _optimise(lp, "objective")
             return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
     return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
+
+
+def reduced_costs(lp: CompiledLP) -> np.ndarray | None:
+    """HiGHS's reduced cost of every column at the last solve, in the order of `lp.columns`
+    (d z* / d x_j, in the objective's own sense, as `row_duals`), or None unless that solve
+    was an LP solved to optimality with its duals."""
+    h = lp.highs
+    if (lp.is_mip or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+            or h.getInfo().dual_solution_status != 2):  # kSolutionStatusFeasible
+        return None
+    reduced = np.asarray(h.getSolution().col_dual, dtype=float)
+    return reduced if len(reduced) == len(lp.columns) else None
 
 
 def _optimise(
@@ -1776,7 +1801,7 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
     """
     model = lp.highs.getLp()
     rows = model.num_row_ if every_row else len(lp.rows)
-    a = _matrix(model, rows)
+    a = _matrix(model, rows, ordered=False)
     activity = a.times(x)
     size = dataclasses.replace(a, vals=np.abs(a.vals)).times(np.maximum(1.0, np.abs(x)))
     worst_abs, worst_rel = 0.0, 0.0
