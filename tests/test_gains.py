@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from xml.etree import ElementTree
 
 import networkx as nx
@@ -261,6 +262,22 @@ def test_many_agencies_graphml_picture_and_sampled_shares(tmp_path: pathlib.Path
     assert game["method"] == "sampled"
     assert set(game["standard_error"]) == set(agencies)
     assert sum(document["shapley"]["pooled"].values()) == pytest.approx(game["gain"])
+    # how the sample was drawn: pairs of permutations until every standard error was
+    # within a thousandth of the gain (or the budget), each pair two permutations
+    sampling = game["sampling"]
+    assert game["permutations"] == 2 * sampling["antithetic_pairs"]
+    assert sampling["stopped_by"] in ("precision", "budget")
+    assert sampling["largest_standard_error"] == max(game["standard_error"].values()) > 0
+    if sampling["stopped_by"] == "precision":
+        assert sampling["largest_standard_error"] <= sampling["target_standard_error"]
+        assert sampling["target_standard_error"] == pytest.approx(0.001 * game["gain"])
+    # the page shows each share's standard error beside it, read from results.json
+    page = (out / "report.html").read_text()
+    for a in agencies:
+        cell = re.search(r'data-value="([^"]+)" data-src="scenarios/pooled/pooling_game/'
+                         rf'standard_error/{a}"', page)
+        assert cell is not None, a
+        assert float(cell.group(1)) == game["standard_error"][a]
 
 
 def test_draw_gains_labels_every_agency(tmp_path: pathlib.Path) -> None:

@@ -28,7 +28,8 @@ differ (`pricing` 'degenerate': relaxing it alone gains less than tightening it 
 where tightening leaves no plan, `loss` is None (`pricing` 'edge'). A side where the optimal
 basis stays optimal with the limit's bounds moved a step that way takes that basis's dual
 without a re-solve (`basis_rates`: most limits, both sides); the others are re-solved
-(`one_sided_rates`), and both ways give the same figures. Each limit says whether
+(`one_sided_rates`); both ways give the same figures (to double precision's last digits,
+as two re-solves of one limit do). Each limit says whether
 the figure behind it is sourced or an assumption (`figure_basis`): a comment beside it in
 the instance, or the named figure it is written with. A plan with set-up decisions (binary
 variables) is priced with them fixed at its optimum: which services run stays as it is.

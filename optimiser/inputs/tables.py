@@ -56,6 +56,7 @@ from pydantic import BaseModel
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.schema import Agency, Intervention, Outcome, Stream
 from optimiser.inputs.validate import PER_YEAR_FIELDS
+from optimiser.inputs.xlsx import PlainWorkbook
 from optimiser.inputs.yamlsource import Cell, Source, read_regular
 
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -269,13 +270,42 @@ def _cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, bool]:
 
 @dataclass
 class Book:
-    """A workbook opened for its tables, read-only: its saved values and, where any sheet
-    holds a formula, its formulas (to name a formula with no saved value); a problem
+    """A workbook opened for its tables: its saved values, read straight from its XML
+    (`plain`, `optimiser.inputs.xlsx`) or by openpyxl, read-only (`values`: a workbook
+    the plain reader leaves to openpyxl, or any with a formula), and where any sheet
+    holds a formula its formulas too (to name a formula with no saved value); a problem
     found before it opened is kept and raised for every table read from it."""
 
+    raw: bytes = b""
+    shown: str = ""
+    plain: Any = None
     values: Any = None
     formulas: Any = None
     problem: InstanceError | None = None
+
+    @property
+    def sheetnames(self) -> list[str]:
+        """The workbook's sheets, in its order."""
+        return list((self.plain or self.values).sheetnames)
+
+    def rows(self, sheet: str, fail: Any) -> list[list[Any]]:
+        """The sheet's rows of values (`_streamed`), by the plain reader when it can."""
+        if self.plain is not None:
+            try:
+                return _streamed(self.plain[sheet], fail, sheet)
+            except InstanceError:
+                raise
+            except Exception:  # Unusual, or XML it cannot parse: openpyxl reads it all
+                self.plain.close()
+                self.plain = None
+                self.values = _openpyxl(self.raw, self.shown, data_only=True)
+        return _streamed(self.values[sheet], fail, sheet)
+
+    def close(self) -> None:
+        """Close whatever is open."""
+        for opened in (self.plain, self.values, self.formulas):
+            if opened is not None:
+                opened.close()
 
 
 class Workbooks:
@@ -299,9 +329,7 @@ class Workbooks:
 
     def __exit__(self, *_exc: object) -> None:
         for book in self.books.values():
-            for opened in (book.values, book.formulas):
-                if opened is not None:
-                    opened.close()
+            book.close()
         self.books.clear()
 
 
@@ -324,22 +352,34 @@ def _open_book(raw: bytes, shown: str) -> Book:
         raise
     except Exception:  # a damaged zip: BadZipFile, zlib.error, EOFError, an unknown method
         raise fail("not an XLSX workbook (save it from your spreadsheet as .xlsx)") from None
-    import openpyxl  # here, not at the top: only workbooks need it (a third of a second)
+    book = Book(raw, shown)
+    if not formulas:
+        try:
+            book.plain = PlainWorkbook(zipfile.ZipFile(io.BytesIO(raw)))
+            return book
+        except Exception:  # Unusual, or XML it cannot parse: openpyxl reads it
+            pass
+    book.values = _openpyxl(raw, shown, data_only=True)
+    if formulas:
+        try:
+            book.formulas = _openpyxl(raw, shown, data_only=False)
+        except InstanceError:
+            book.values.close()
+            raise
+    return book
 
-    book = Book()
+
+def _openpyxl(raw: bytes, shown: str, data_only: bool) -> Any:
+    """The workbook opened read-only by openpyxl (its saved values, or its formulas)."""
+    import openpyxl  # here, not at the top: only workbooks the plain reader leaves need it
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about features it drops
-            book.values = openpyxl.load_workbook(io.BytesIO(raw), read_only=True,
-                                                 data_only=True)
-            if formulas:
-                book.formulas = openpyxl.load_workbook(io.BytesIO(raw), read_only=True,
-                                                       data_only=False)
+            return openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=data_only)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or hostile file
-        if book.values is not None:
-            book.values.close()
-        raise fail(f"cannot read the workbook: {type(exc).__name__}: {exc}") from None
-    return book
+        raise InstanceError([Problem(shown, "", None, f"cannot read the workbook: "
+                                     f"{type(exc).__name__}: {exc}")]) from None
 
 
 def _xlsx_rows(book: Book, shown: str, sheet: str,
@@ -352,13 +392,13 @@ def _xlsx_rows(book: Book, shown: str, sheet: str,
 
     if book.problem is not None:
         raise book.problem
-    names = book.values.sheetnames
+    names = book.sheetnames
     if sheet not in names:
         if not (default and len(names) == 1):
             listed = ", ".join(repr(n) for n in names)
             raise fail(f"no sheet {sheet!r}; the workbook has {listed}")
         sheet = names[0]
-    rows = _streamed(book.values[sheet], fail, sheet)
+    rows = book.rows(sheet, fail)
     if book.formulas is None:  # no sheet holds a formula
         return sheet, rows
     unsaved = [

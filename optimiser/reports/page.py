@@ -303,13 +303,15 @@ def cash_section(story: Story) -> str:
         return ""
     first = story.instance.start_year
     year_list = list(range(first, first + story.instance.years))
-    cash = story.cash.set_index(["scenario", "agency", "year"])
+    cash = story.cash  # each cell looked up in a dict: a frame's .loc per cell is slow
+    keys = list(zip(cash["scenario"], cash["agency"], cash["year"], strict=True))
+    parts = {part: dict(zip(keys, cash[part], strict=True)) for part in ("spend", "savings")}
     blocks = []
     for n in names:
         rows = []
         for a in story.instance.agencies:
             for part, word in (("spend", "spends"), ("savings", "saves")):
-                cells = [figure(cash.loc[(n, a, y), part], story.full(cash.loc[(n, a, y), part]),
+                cells = [figure(parts[part][(n, a, y)], story.full(parts[part][(n, a, y)]),
                                 f"scenarios/{n}/agencies/{a}/by_year/{part}/{y - first}")
                          for y in year_list]
                 rows.append(f"<tr><td>{esc(story.name('agencies', a))} {word}</td>"
@@ -433,12 +435,14 @@ def allocation_section(story: Story) -> str:
     """Where the money goes: spending per intervention, ring-fenced to pooled."""
     names = optimal(story)
     svg = charts.svg(lambda: charts.spending_chart(story), "spend")
-    spend = story.spending.set_index(["scenario", "intervention"])
+    spending = story.spending
+    spend = dict(zip(zip(spending["scenario"], spending["intervention"], strict=True),
+                     spending["amount"], strict=True))
     rows = []
     for i in story.instance.interventions:
         cells = []
         for n in names:
-            value = float(spend["amount"].get((n, i), 0.0))
+            value = float(spend.get((n, i), 0.0))
             cells.append(figure(value, story.full(value), f"scenarios/{n}/funding/*/{i}",
                                 "sum"))
         rows.append(f"<tr><td>{esc(story.name('interventions', i))}</td>{''.join(cells)}</tr>")
@@ -910,13 +914,27 @@ def settlement_section(story: Story) -> str:
               + figure(v, story.full(v), f"settlement_shortfall/{k}", tag="span", css="")
               + " short.</p>" for k, v in story.shortfall.items() if (snap(v) or 0) > 0]
     if not story.shapley.empty:
+        sampled = bool(story.shapley["standard_error"].notna().any())
+
+        def error(se: float, src: str) -> str:
+            if not sampled:
+                return ""
+            if pd.isna(se):
+                return '<td class="num">exact</td>'
+            return figure(se, story.objective_text(se, full=True), src)
+
         rows = [f"<tr><td>{esc(r.scenario)}</td><td>{esc(story.name('agencies', r.agency))}"
-                f"</td>{figure(r.value, story.objective_text(r.value, full=True), r.src)}</tr>"
+                f"</td>{figure(r.value, story.objective_text(r.value, full=True), r.src)}"
+                f"{error(r.standard_error, r.se_src)}</tr>"
                 for r in story.shapley.itertuples(index=False)]
+        head = "<th class=num>Standard error</th>" if sampled else ""
+        note = ('<p class="note">Beyond 16 agencies the shares are estimated from sampled '
+                "joining orders, each with its standard error: the true share lies within two "
+                "standard errors of the estimate about 95 times in 100.</p>" if sampled else "")
         parts.append("<h3>Fair shares of the pooling gain (Shapley values)</h3>"
                      '<table id="shapley-table"><thead><tr><th>Scenario</th><th>Agency</th>'
-                     f"<th class=num>Share</th></tr></thead><tbody>{''.join(rows)}</tbody>"
-                     "</table>")
+                     f"<th class=num>Share</th>{head}</tr></thead><tbody>{''.join(rows)}"
+                     f"</tbody></table>{note}")
     if not parts:
         return ""
     return (f'<section id="settlement"><h2>Transfers, settlements and fair shares</h2>'

@@ -14,6 +14,7 @@ Built from the run's tidy tables and analyses (never from Pyomo objects):
 
 from __future__ import annotations
 
+import math
 import platform
 import re
 from collections.abc import Mapping
@@ -198,7 +199,7 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         shortfall={k: float(v) for k, v in
                    (result.analyses.get("settlement_shortfall") or {}).items()
                    if isinstance(v, int | float)},
-        shapley=shapley_table(result.analyses.get("shapley")),
+        shapley=shapley_table(result.analyses.get("shapley"), shapley_errors(result)),
         assumptions=assumptions(result.prepared.path, result.prepared.source, inst),
         provenance=provenance(result),
         uncertainty=uncertainty_of(result.analyses),
@@ -655,13 +656,31 @@ def settlement_table(settlement: Mapping[str, list[Mapping[str, Any]]] | None) -
     return pd.DataFrame(rows, columns=["scenario", "from", "to", "amount", "src"])
 
 
-def shapley_table(shapley: Mapping[str, Mapping[str, float]] | None) -> pd.DataFrame:
+def shapley_table(shapley: Mapping[str, Mapping[str, float]] | None,
+                  errors: Mapping[str, Mapping[str, float] | None] | None = None
+                  ) -> pd.DataFrame:
     """results.json's `shapley` (fair shares of the pooling gain) as a table: scenario, agency,
-    value, src."""
+    value, src, and each sampled share's standard error (`errors`: scenario -> agency -> SE,
+    the scenario's `pooling_game.standard_error`; NaN where the share is exact) and its
+    se_src."""
+    def error(scenario: str, agency: str) -> float:
+        found = (errors or {}).get(scenario) or {}
+        return float(found[agency]) if agency in found else math.nan
+
     rows = [{"scenario": scenario, "agency": agency, "value": float(value),
-             "src": f"shapley/{scenario}/{agency}"}
+             "src": f"shapley/{scenario}/{agency}",
+             "standard_error": error(scenario, agency),
+             "se_src": f"scenarios/{scenario}/pooling_game/standard_error/{agency}"}
             for scenario, shares in (shapley or {}).items() for agency, value in shares.items()]
-    return pd.DataFrame(rows, columns=["scenario", "agency", "value", "src"])
+    return pd.DataFrame(rows, columns=["scenario", "agency", "value", "src", "standard_error",
+                                       "se_src"])
+
+
+def shapley_errors(result: RunResult) -> dict[str, dict[str, float] | None]:
+    """Scenario -> its sampled Shapley shares' standard errors (None where exact)."""
+    games = {s.name: s.extra.get("pooling_game") for s in result.scenarios}
+    return {name: game.get("standard_error") for name, game in games.items()
+            if isinstance(game, dict)}
 
 
 SPREAD_COLUMNS = ["scenario", "reference", "draws", "optimal", "infeasible", "unbounded",

@@ -563,7 +563,9 @@ def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> No
          [Column("Scenario", "scenario"), Column("Shortfall", "shortfall", "money")]),
         ("Fair shares of the pooling gain (Shapley)", story.shapley,
          [Column("Scenario", "scenario"), Column("Agency", "agency"),
-          Column("Share", "value", objective_kind(story))]),
+          Column("Share", "value", objective_kind(story))]
+         + ([Column("Standard error (sampled)", "standard_error", objective_kind(story))]
+            if story.shapley["standard_error"].notna().any() else [])),
     ]
     col = 0
     for title, frame, columns in blocks:

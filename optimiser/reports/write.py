@@ -91,8 +91,10 @@ RULES = {
                "the scenario's objective with every stream held outside it unable to pool "
                "(pool_share 0); the gain is the improvement on ring-fencing (a fall in cost for "
                "the cost objective), and the shares add up to it. Exact up to 16 agencies with "
-               "poolable money, sampled permutations beyond (standard errors in the scenario's "
-               "pooling_game).",
+               "poolable money; beyond, estimated from sampled pairs of joining orders (each "
+               "order and its reverse) until every standard error is within a thousandth of "
+               "the gain or a budget set by the model's size is spent (the standard errors "
+               "and how the sample was drawn in the scenario's pooling_game).",
 }
 
 
