@@ -596,24 +596,34 @@ def only_choices(lp: CompiledLP, x: np.ndarray, columns: np.ndarray) -> bool | N
     rules 2 to 2b held, and the binaries fixed so far) that differs from `x` in at least
     one of them, the no-good cut
 
-        sum_{j: x_j = 1} (1 - y_j) + sum_{j: x_j = 0} y_j >= 1,
+        sum_{j: x_j = 1} (1 - y_j) + sum_{j: x_j = 0} y_j >= 1.
 
-    that is sum_{x_j = 0} y_j - sum_{x_j = 1} y_j >= 1 - |{j: x_j = 1}|. True where HiGHS
-    proves there is none (infeasible: the choices are unique), False where it finds one,
-    None where it proves neither. The cut is removed before returning."""
-    on = np.round(x[columns]) > 0.5
-    cut = np.where(on, -1.0, 1.0)
-    lp.highs.addRow(1.0 - float(on.sum()), highspy.kHighsInf, len(columns),
-                    columns.astype(np.int32), cut)
+    Rule 2b holds sum_j y_j <= C, the least count, which `x` reaches and no plan meeting
+    the rules before it goes below: so every such plan has exactly as many of `columns` on
+    as `x`, and differs from it exactly where it turns one of x's off. The cut is posed in
+    that form, sum_{j: x_j = 1} y_j <= |{j: x_j = 1}| - 1 (the same plans, a tighter
+    relaxation), and with none on no other plan exists. The branch and bound looks only
+    for a plan, with the options of a warm one (`WARM_MIP_OPTIONS`). True where HiGHS
+    proves there is none (the choices are unique), False where it finds one, None where
+    it proves neither. The cut is removed before returning."""
+    on = columns[np.round(x[columns]) > 0.5].astype(np.int32)
+    if not len(on):
+        return True
+    h = lp.highs
+    h.addRow(-highspy.kHighsInf, float(len(on) - 1), len(on), on, np.ones(len(on)))
     lp.n_rows += 1
     name = f"{_SWITCH_STAGE}_other"
     lp.costs[name] = np.zeros(len(lp.columns))
     lp.senses[name] = MINIMIZE
     lp.offsets[name] = 0.0
+    for option, value in WARM_MIP_OPTIONS.items():
+        h.setOptionValue(option, value)
     try:
         status, _, _, _ = _optimise(lp, name, values=False)
     finally:
-        lp.highs.deleteRows(1, np.array([lp.n_rows - 1], dtype=np.int32))
+        for option in WARM_MIP_OPTIONS:
+            h.setOptionValue(option, DEFAULT_MIP_OPTIONS[option])
+        h.deleteRows(1, np.array([lp.n_rows - 1], dtype=np.int32))
         lp.n_rows -= 1
     if status == "infeasible":
         return True
