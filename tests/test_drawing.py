@@ -75,6 +75,12 @@ def test_numbers_in_the_markup() -> None:
 
 def test_frame_maps_values_and_rows() -> None:
     frame = Frame(100, 10, 200, 40, -1.0, 1.0, 2)
+    d = Drawing(300, 60)
+    frame.bar(d, 0, 0.0, float("nan"), "#000000")  # no figure, no bar (nor 'nan' markup)
+    frame.bar(d, 1, -1.0, 0.5, "#000000")
+    assert [s.values for s in d.of("bar")] == [(-1.0, 0.5)]
+    # row 1 centred at 10 + 1.5 * 20 = 40, 0.7 * 20 = 14 high: from 33; x from 100 to 250
+    assert d.of("bar")[0].attr("d") == "M100 33h150v14h-150z"
     assert [frame.x(v) for v in (-1.0, 0.0, 0.5, 1.0)] == [100, 200, 250, 300]
     assert (frame.y(0), frame.y(1), frame.band) == (20, 40, 20)
     assert padded(0, 10) == (0, 10.5)  # bars start at zero: no margin on that side

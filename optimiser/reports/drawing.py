@@ -354,7 +354,10 @@ class Frame:
             thickness: float = 0.7, *, opacity: float | None = None, hatch: bool = False,
             role: str = "bar") -> None:
         """A horizontal bar from `start` to `end` across row `row`, `thickness` of the row
-        high (its figures kept as the shape's values)."""
+        high (its figures kept as the shape's values); none where either end is not a
+        finite number."""
+        if not (math.isfinite(start) and math.isfinite(end)):
+            return
         high = self.band * thickness
         d.rect(self.x(start), self.y(row) - high / 2, self.x(end) - self.x(start), high,
                fill, opacity=opacity, hatch=hatch, role=role, values=(start, end))
@@ -407,7 +410,7 @@ def bar_rows(d: Drawing, labels: Sequence[str], top: float,
     per label, a bar per series (its name, colour and a value per row), ticks labelled by
     `axis`; returns the y under the tick labels."""
     left = pad + labels_width(labels, size)
-    values = [float(v) for _, _, vs in series for v in vs]
+    values = [float(v) for _, _, vs in series for v in vs if math.isfinite(v)]
     lo, hi = padded(min(values, default=0.0), max(values, default=0.0))
     frame = Frame(left, top, d.width - left - 2 * pad, band * len(labels), lo, hi,
                   len(labels))
