@@ -825,6 +825,8 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
             or not start.valid or h.getInfo().dual_solution_status != 2):  # feasible
         return set()
     model = h.getLp()
+    if not model.num_row_:
+        return set()
     solution = h.getSolution()
     basic = int(highspy.HighsBasisStatus.kBasic)
     col_status, row_status = _statuses(start)
@@ -849,8 +851,10 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     before = np.cumsum(counts) - counts
     at = np.repeat(begin[free_cols] - before, counts) + np.arange(int(counts.sum()))
     entry_rows, entry_values = index[at], value[at]
-    _, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
+    found, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
     basic_index = np.asarray(basic_index)
+    if found != highspy.HighsStatus.kOk or len(basic_index) != model.num_row_:
+        return set()
     is_column = basic_index >= 0
     proven: set[str] = set()
     moving_cols = np.zeros(len(free_cols), dtype=bool)
