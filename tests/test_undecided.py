@@ -1,0 +1,108 @@
+"""Where which services run is not decided (results.json's mip.services_decided false:
+above SWITCH_LIMIT with another equally good set of services left), no figure built on
+the agencies' positions is presented as decided: the roll-up leaves that place's positions
+out of its totals and says so; the rest of the roll-up is as without it.
+
+The undecided place is tests/test_milp_ties.py's `whose_ward` with the limit at 25 (26
+choices); the decided one its `two_wards`, solved by hand there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from test_milp_ties import two_wards, whose_ward
+
+from optimiser.pipeline import RunResult, run
+
+
+def ran(instance: dict[str, Any], path: Path) -> RunResult:
+    path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
+    return run(path)
+
+
+@pytest.fixture(scope="module")
+def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunResult]:
+    """whose_ward above the lowered limit (not decided), two_wards (decided)."""
+    import optimiser.solving.highs as highs
+
+    folder = tmp_path_factory.mktemp("undecided")
+    limit = highs.SWITCH_LIMIT
+    highs.SWITCH_LIMIT = 25
+    try:
+        wards = ran(whose_ward(), folder / "wards.yaml")
+        pair = ran(two_wards("ward_a", "ward_b"), folder / "pair.yaml")
+    finally:
+        highs.SWITCH_LIMIT = limit
+    assert wards.scenario("pooled").extra["mip"]["services_decided"] is False
+    assert pair.scenario("pooled").extra["mip"]["services_decided"] is True
+    return {"wards": wards, "pair": pair}
+
+
+def total(table: pd.DataFrame, scenario: str, measure: str, item: str) -> pd.Series:
+    hit = table[(table["place"] == "TOTAL") & (table["scenario"] == scenario)
+                & (table["measure"] == measure) & (table["item"] == item)]
+    assert len(hit) == 1, (scenario, measure, item)
+    return hit.iloc[0]
+
+
+def test_rollup_adds_only_decided_positions(places: dict[str, RunResult]) -> None:
+    # wards: pooled objective 2,600 (13 years of one ward worth 200), ring-fenced 0; which
+    # ward runs is not decided, so the NHS's 11,050 and the council's -8,450 could be
+    # -8,450 and 11,050. pair: pooled 400 (two years of ward_a, worth 200 each),
+    # ring-fenced 0 (nothing runs); NHS +1,600, council -1,200: spend 2 * 1,300 = 2,600,
+    # savings 2 * 1,500 = 3,000, net 400 (no kinds given: 'unclassified').
+    # Added up: objective 2,600 + 400 = 3,000 over both; positions over pair alone.
+    from optimiser.rollup.totals import (
+        POSITIONS,
+        coverage,
+        headline,
+        left_out_sentences,
+        roll_up,
+        rollup_document,
+    )
+
+    both = roll_up(places)
+    table = both.table
+    objective = total(table, "pooled", "objective", "net_benefit")
+    assert objective["value"] == pytest.approx(3000.0, rel=1e-9) and objective["places"] == 2
+    for measure, item, value in (("spend", "all", 2600.0), ("savings", "all", 3000.0),
+                                 ("net", "all", 400.0), ("kind_net", "unclassified", 400.0)):
+        row = total(table, "pooled", measure, item)
+        assert row["value"] == pytest.approx(value, rel=1e-9) and row["places"] == 1
+        assert row["vs_ring_fenced"] == pytest.approx(value if measure != "spend" else 2600.0)
+    wards_rows = table[(table["place"] == "wards") & (table["scenario"] == "pooled")]
+    assert not wards_rows["measure"].isin(POSITIONS).any()
+    assert set(wards_rows["measure"]) == {"objective", "account"}  # no outcomes here
+    # ring-fenced: nothing runs in either (decided in both), so every position is added
+    assert total(table, "ring_fenced", "kind_net", "unclassified")["places"] == 2
+    # pair's rows are the same as in a roll-up of pair alone
+    alone = roll_up({"pair": places["pair"]}).table
+    mine = table[table["place"] == "pair"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, alone[alone["place"] == "pair"].reset_index(drop=True))
+    # the documents say which places were left out of which totals, and why
+    cover = coverage(both, "pooled")
+    assert cover["places"] == ["wards", "pair"]
+    assert list(cover["positions_left_out"]) == ["wards"]
+    assert "which services run is not decided in its scenario 'pooled'" in (
+        cover["positions_left_out"]["wards"])
+    assert coverage(both, "ring_fenced")["positions_left_out"] == {}
+    document = rollup_document(both)["scenarios"]["pooled"]
+    assert document["positions_left_out"] == cover["positions_left_out"]
+    assert document["agency_kinds"] == {"unclassified": {
+        "spend": pytest.approx(2600.0), "savings": pytest.approx(3000.0),
+        "net": pytest.approx(400.0)}}
+    said = headline(both)[0]
+    assert said.startswith("If every pilot pooled: £3,000 more net benefit (PV)")
+    assert ("net position (PV) against ring-fenced over the 1 pilot whose positions are "
+            "decided (not wards: which services run is not decided there): unclassified "
+            "agencies +£400.") in said
+    assert left_out_sentences(both) == [
+        "pooled: the agencies' spending, savings and net positions of wards are not added to "
+        "the totals (which services run is not decided in its scenario 'pooled': equally "
+        "good sets of services could change its agencies' positions); its objective, "
+        "outcomes and account are."]
