@@ -104,7 +104,7 @@ class Sheet:
 
     def _row(self, element: Element) -> tuple[int, list[tuple[int, Any]]]:
         number = element.get("r")
-        if number is None or not number.isdigit():
+        if number is None or not number.isdigit() or int(number) < 1:
             raise Unusual("a row without its number")
         cells = []
         for cell in element:
@@ -134,7 +134,10 @@ class PlainWorkbook:
         self.sheets: dict[str, Sheet] = {}
         self.sheetnames: list[str] = []
         targets = self._targets(part)
-        for sheet in self._xml(part).iter(MAIN + "sheet"):
+        workbook = self._xml(part)
+        if workbook.tag != MAIN + "workbook":
+            raise Unusual("a workbook in another namespace (strict OOXML, say)")
+        for sheet in workbook.iter(MAIN + "sheet"):
             name, key = sheet.get("name"), sheet.get(RELATIONSHIP)
             if name is None or key is None or key not in targets:
                 raise Unusual("a sheet without its relationship")
@@ -145,6 +148,8 @@ class PlainWorkbook:
                 raise Unusual("a chart sheet or another kind of sheet")
             self.sheetnames.append(name)
             self.sheets.setdefault(name, Sheet(self, path, self._dimension(path)))
+        if not self.sheetnames:
+            raise Unusual("no worksheet")
 
     def __getitem__(self, name: str) -> Sheet:
         return self.sheets[name]
