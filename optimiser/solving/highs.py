@@ -1103,7 +1103,7 @@ def complementary(lp: CompiledLP, x: np.ndarray, name: str,
     r = np.asarray(solution.col_dual, dtype=float)
     y = np.asarray(solution.row_dual, dtype=float)[:n_rows]
     scale = max(float(np.abs(lp.costs[name]).max(initial=0.0)), 1e-300)
-    a = _matrix(model, n_rows)
+    a = _matrix(model, n_rows, ordered=False)
     biggest = a.row_largest()
     lower, upper = np.asarray(model.col_lower_), np.asarray(model.col_upper_)
     columns = np.flatnonzero(np.abs(r) > DUAL_CLEAR * scale)
