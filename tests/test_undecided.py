@@ -2,7 +2,7 @@
 above SWITCH_LIMIT with another equally good set of services left), no figure built on
 the agencies' positions is presented as decided: the roll-up leaves that place's positions
 out of its totals and says so, the rest of the roll-up as without it; no settlement is
-proposed, and the reports say why.
+proposed and no picture of who gains is drawn, and the reports say why.
 
 The undecided place is tests/test_milp_ties.py's `whose_ward` with the limit at 25 (26
 choices); the decided one its `two_wards`, solved by hand there.
@@ -141,3 +141,29 @@ def test_no_settlement_where_positions_are_not_decided(places: dict[str, RunResu
     assert payments(story) == ["## Settlement not proposed", f"- {sentence}"]
     assert settlement_sentences(wards, "pooled") == [sentence]
     assert not any("No settlement" in s for s in narrative(tell(pair, {})))
+
+
+def test_no_picture_of_who_gains_where_positions_are_not_decided(
+        places: dict[str, RunResult], tmp_path: Path) -> None:
+    # wards' pooled plan would colour the NHS a gainer and the council a loser, with the
+    # money between them; ward_b in every year would colour them the other way round.
+    # Not drawn, and the page says why; pair's (decided) is drawn.
+    from optimiser.reports.page import graph_section
+    from optimiser.reports.story import picture_not_drawn, tell
+    from optimiser.reports.write import write_gains_pictures
+
+    why = ("No picture of the money between the agencies in pooled: which services run is "
+           "not decided in pooled, so equally good sets of services could change who gains, "
+           "who loses and the money between them.")
+    wards, pair = places["wards"], places["pair"]
+    assert picture_not_drawn(wards, "pooled") == why
+    assert picture_not_drawn(wards, "ring_fenced") is None  # nothing runs: decided
+    assert picture_not_drawn(pair, "pooled") is None
+    section = graph_section(tell(wards, {}))
+    assert f'<p id="no-gains-graph">{why}</p>' in section and "<svg" not in section
+    assert "<svg" in graph_section(tell(pair, {}))
+    for name, result in places.items():
+        (tmp_path / name).mkdir()
+        write_gains_pictures(result, tmp_path / name)
+    assert not (tmp_path / "wards" / "gains.svg").exists()
+    assert (tmp_path / "pair" / "gains.svg").stat().st_size > 0

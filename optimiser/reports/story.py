@@ -380,6 +380,21 @@ def services_decided(result: RunResult, scenario: str) -> bool:
     return not isinstance(mip, dict) or bool(mip.get("services_decided", True))
 
 
+def picture_not_drawn(result: RunResult, scenario: str) -> str | None:
+    """Why the picture of the money between the agencies in `scenario` is not drawn, or
+    None where it may be: drawn(s) = D(s) and D(ref(s)), D = `services_decided`. Its
+    colours call each agency a gainer or a loser against the reference and its arrows
+    carry the money between them (the settlement's too), all of which equally good sets
+    of services could change where which services run is not decided."""
+    ref = result.scenario(scenario).reference
+    open_ = [n for n in (scenario, ref) if n is not None and not services_decided(result, n)]
+    if not open_:
+        return None
+    return (f"No picture of the money between the agencies in {scenario}: which services "
+            f"run is not decided in {_join(open_)}, so equally good sets of services could "
+            "change who gains, who loses and the money between them.")
+
+
 def plan_range(frame: pd.DataFrame, agencies: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """The least and greatest change the plan could leave an agency among equally good
     plans, before any agreement: its position's range in the scenario against its net
