@@ -1,7 +1,8 @@
 """Where which services run is not decided (results.json's mip.services_decided false:
 above SWITCH_LIMIT with another equally good set of services left), no figure built on
 the agencies' positions is presented as decided: the roll-up leaves that place's positions
-out of its totals and says so; the rest of the roll-up is as without it.
+out of its totals and says so, the rest of the roll-up as without it; no settlement is
+proposed, and the reports say why.
 
 The undecided place is tests/test_milp_ties.py's `whose_ward` with the limit at 25 (26
 choices); the decided one its `two_wards`, solved by hand there.
@@ -17,6 +18,7 @@ import pytest
 import yaml
 from test_milp_ties import two_wards, whose_ward
 
+from optimiser.analyses import run_analyses
 from optimiser.pipeline import RunResult, run
 
 
@@ -38,6 +40,8 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunResult]:
         pair = ran(two_wards("ward_a", "ward_b"), folder / "pair.yaml")
     finally:
         highs.SWITCH_LIMIT = limit
+    for result in (wards, pair):
+        run_analyses(result, ["settlement"])
     assert wards.scenario("pooled").extra["mip"]["services_decided"] is False
     assert pair.scenario("pooled").extra["mip"]["services_decided"] is True
     return {"wards": wards, "pair": pair}
@@ -106,3 +110,34 @@ def test_rollup_adds_only_decided_positions(places: dict[str, RunResult]) -> Non
         "the totals (which services run is not decided in its scenario 'pooled': equally "
         "good sets of services could change its agencies' positions); its objective, "
         "outcomes and account are."]
+
+
+def test_no_settlement_where_positions_are_not_decided(places: dict[str, RunResult]) -> None:
+    # wards: NHS +11,050, council -8,450 against ring-fenced as found, but ward_b in every
+    # year would make it NHS -8,450, council +11,050: who pays whom is not decided, so no
+    # payment is proposed. pair (decided): council -1,200, NHS +1,600 against ring-fenced
+    # (nothing runs there): the NHS pays the council 1,200, nothing short.
+    from optimiser.analyses.gains import gains_graph, settlement_payments
+    from optimiser.reports.markdown import payments
+    from optimiser.reports.story import narrative, tell
+    from optimiser.reports.terminal import settlement_sentences
+
+    wards, pair = places["wards"], places["pair"]
+    why = ("which services run is not decided in pooled: equally good sets of services "
+           "could change who gains and who loses")
+    assert wards.analyses["settlement_not_decided"] == {"pooled": why}
+    assert wards.analyses["settlement"] == {} and wards.analyses["settlement_shortfall"] == {}
+    assert settlement_payments(wards, "pooled").empty
+    graph = gains_graph(wards, "pooled")
+    assert all(d["settlement"] == 0.0 for *_, d in graph.edges(data=True))
+    assert pair.analyses["settlement_not_decided"] == {}
+    assert pair.analyses["settlement"] == {
+        "pooled": [{"from": "nhs", "to": "council", "amount": pytest.approx(1200.0)}]}
+    assert pair.analyses["settlement_shortfall"] == {"pooled": pytest.approx(0.0)}
+    # the reports say why, in every document's words
+    sentence = f"No settlement is proposed for pooled: {why}."
+    story = tell(wards, {})
+    assert sentence in narrative(story)
+    assert payments(story) == ["## Settlement not proposed", f"- {sentence}"]
+    assert settlement_sentences(wards, "pooled") == [sentence]
+    assert not any("No settlement" in s for s in narrative(tell(pair, {})))

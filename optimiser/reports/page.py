@@ -55,6 +55,7 @@ from optimiser.reports.story import (
     signed_money,
     snap,
     uncertainty_sentences,
+    unsettled_sentences,
     years,
 )
 from optimiser.reports.uncertaintyplot import MAX_BARS
@@ -913,6 +914,7 @@ def settlement_section(story: Story) -> str:
               "settlement falls "
               + figure(v, story.full(v), f"settlement_shortfall/{k}", tag="span", css="")
               + " short.</p>" for k, v in story.shortfall.items() if (snap(v) or 0) > 0]
+    parts += [f'<p class="note">{esc(s)}</p>' for s in unsettled_sentences(story.unsettled)]
     if not story.shapley.empty:
         sampled = bool(story.shapley["standard_error"].notna().any())
 

@@ -136,6 +136,9 @@ class Story:
     discounting: pd.DataFrame = field(default_factory=pd.DataFrame)
     """rate, scenario, status, objective, net_benefit, cash_net, outcome_value, payback_year,
     rank, src (`discount_table`; empty when the analysis did not run)"""
+    unsettled: dict[str, str] = field(default_factory=dict)
+    """Scenario -> why no settlement is proposed for it (results.json's
+    `settlement_not_decided`; `unsettled_sentences`)"""
 
     @property
     def instance(self) -> Instance:
@@ -207,6 +210,8 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         cash=result.table("cash"),
         discounting=discount_table(result),
         limits=limits_table(result.analyses.get("limits")),
+        unsettled={str(k): str(v) for k, v in
+                   (result.analyses.get("settlement_not_decided") or {}).items()},
     )
 
 
@@ -920,7 +925,13 @@ def narrative(story: Story) -> list[str]:
         if (snap(short) or 0) > 0:
             said.append(f"In {scenario} the gain cannot make every loser whole: the "
                         f"settlement falls {story.money(short)} short.")
-    return said
+    return said + unsettled_sentences(story.unsettled)
+
+
+def unsettled_sentences(unsettled: Mapping[str, str]) -> list[str]:
+    """'No settlement is proposed for pooled: which services run is not decided in pooled:
+    ...' for each scenario results.json's `settlement_not_decided` names."""
+    return [f"No settlement is proposed for {name}: {why}." for name, why in unsettled.items()]
 
 
 def optimal_names(story: Story) -> list[str]:

@@ -85,7 +85,9 @@ RULES = {
                   "among those it takes the payments nearest to each loser being paid by the "
                   "gainers in proportion to their gains. Where "
                   "the gains cannot cover every loser, each is made good in the same proportion "
-                  "and settlement_shortfall says what is left uncovered.",
+                  "and settlement_shortfall says what is left uncovered. Where which services "
+                  "run is not decided in the scenario or its reference, no settlement is "
+                  "proposed and settlement_not_decided says why.",
     "shapley": "For each pooled scenario without incentives: each agency's Shapley value of the "
                "pooling game, whose players are the agencies and where a coalition's value is "
                "the scenario's objective with every stream held outside it unable to pool "
