@@ -1504,6 +1504,35 @@ def reoptimise(
     return status, (z if status == "optimal" else None), x
 
 
+def widened(lp: CompiledLP, bounds: dict[int, tuple[float, float]],
+            start: highspy.HighsBasis) -> tuple[str, float | None]:
+    """Re-solve an LP's main objective after widening some columns' bounds, from `start`,
+    the optimal basis of the model before, with the primal simplex.
+
+    Widening bounds keeps every plan feasible, so `start` stays primal feasible (a
+    widened column nonbasic at a bound it keeps stays there) and only the widened
+    columns can have improving reduced costs: the primal simplex pivots from there,
+    where the dual simplex from whatever basis HiGHS last held (another change's
+    optimum, infeasible once that change is undone) has far more to repair (on the
+    quarter place's ring-fence lifts about 20 times fewer iterations). Each re-solve
+    then starts from the same basis, whatever was solved before it. The answer is the
+    optimum whatever the start. Returns (status, objective or None), the objective
+    HiGHS's own (as `reoptimise` with values=False); the bounds stay set.
+    """
+    set_bounds(lp, bounds)
+    h = lp.highs
+    h.setBasis(start)
+    _, strategy = h.getOptionValue("simplex_strategy")
+    h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+    try:
+        status, z, _, _ = _optimise(lp, "objective", values=False)
+    finally:
+        h.setOptionValue("simplex_strategy", strategy)
+    if status not in ("optimal", "infeasible", "unbounded"):
+        raise SolverError(f"HiGHS stopped with status '{status}'")
+    return status, (z if status == "optimal" else None)
+
+
 INTEGRAL = 1e-9
 """A binary of the LP relaxation's plan this close to 0 or 1 is whole (`_by_relaxation`)."""
 
