@@ -46,19 +46,21 @@ def test_nice_ticks_by_hand() -> None:
 
 
 def test_ticks_thin_out_until_their_labels_fit() -> None:
-    # a 20-character label of x (500 thousandths each) at 8 pt: 20 * 0.5 * 8 * 1.06 = 84.8 pt.
-    # 300 pt for 0 to 10: at most 300 // 70 = 4 steps -> 2.5 apart = 75 pt, too close for
-    # 84.8 + 12; 3 steps -> 5 apart = 150 pt: 0, 5, 10
+    # a 20-character label of x (500 thousandths each) at 8 pt: 20 * 0.5 * 8 * 1.15 = 92 pt.
+    # 300 pt for 0 to 10: at most 300 // 50 = 6 steps -> 2 apart = 60 pt, too close for
+    # 92 + 12; 5 steps -> 2 again; 4 steps -> 2.5 apart = 75 pt, too close; 3 steps -> 5
+    # apart = 150 pt: 0, 5, 10
     wide = fitting_ticks(0, 10, 300, lambda v: "x" * 20, 8)
     assert wide == [0.0, 5.0, 10.0]
-    assert fitting_ticks(0, 10, 300, lambda v: "1", 8) == [0.0, 2.5, 5.0, 7.5, 10.0]
+    assert fitting_ticks(0, 10, 300, lambda v: "1", 8) == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    assert fitting_ticks(0, 10, 300, lambda v: "1", 8, most=4) == [0.0, 2.5, 5.0, 7.5, 10.0]
 
 
 def test_text_widths_are_estimated_per_character() -> None:
-    # H 722 + i 222 = 944 thousandths; at 10 pt with 6% headroom: 10.0064 pt
-    assert text_width("Hi", 10) == pytest.approx(9.44 * 1.06)
-    assert text_width("Hi\nHiHi", 10) == pytest.approx(2 * 9.44 * 1.06)  # the widest line
-    assert text_width("中", 10) == pytest.approx(10 * 1.06)  # wide characters: a full em
+    # H 722 + i 222 = 944 thousandths; at 10 pt with 15% headroom: 10.856 pt
+    assert text_width("Hi", 10) == pytest.approx(9.44 * 1.15)
+    assert text_width("Hi\nHiHi", 10) == pytest.approx(2 * 9.44 * 1.15)  # the widest line
+    assert text_width("中", 10) == pytest.approx(10 * 1.15)  # wide characters: a full em
     assert text_width("e\u0301", 10) == text_width("e", 10)  # a combining accent adds nothing
     assert text_width("Hi", 10, bold=True) > text_width("Hi", 10)
     text = wrap_to("Reablement after a hospital stay for people over eighty", 100, 9.5)
@@ -73,6 +75,12 @@ def test_numbers_in_the_markup() -> None:
 
 def test_frame_maps_values_and_rows() -> None:
     frame = Frame(100, 10, 200, 40, -1.0, 1.0, 2)
+    d = Drawing(300, 60)
+    frame.bar(d, 0, 0.0, float("nan"), "#000000")  # no figure, no bar (nor 'nan' markup)
+    frame.bar(d, 1, -1.0, 0.5, "#000000")
+    assert [s.values for s in d.of("bar")] == [(-1.0, 0.5)]
+    # row 1 centred at 10 + 1.5 * 20 = 40, 0.7 * 20 = 14 high: from 33; x from 100 to 250
+    assert d.of("bar")[0].attr("d") == "M100 33h150v14h-150z"
     assert [frame.x(v) for v in (-1.0, 0.0, 0.5, 1.0)] == [100, 200, 250, 300]
     assert (frame.y(0), frame.y(1), frame.band) == (20, 40, 20)
     assert padded(0, 10) == (0, 10.5)  # bars start at zero: no margin on that side

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from canonical import differences
 from gen import extended_instance
+from positions import check_markdown, positions
 from solved import results_only
 from test_ordering import reordered
 
@@ -312,3 +313,6 @@ def test_above_the_limit_positions_are_not_decided(
     assert len(table) == 2 and all(line.endswith(f"| {NOT_DECIDED} |") for line in table)
     assert not any(f"{who} {verb}" in summary for who in ("NHS", "Council")
                    for verb in ("gains", "loses"))
+    document = results_document(result)  # tests/positions.py reads it apart from the reports
+    assert [p.decided for p in positions(document)] == [False, False]
+    assert not check_markdown(summary, document, {"nhs": "NHS", "council": "Council"})

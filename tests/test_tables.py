@@ -15,6 +15,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+import xlsxwriter
 import yaml
 from openpyxl.styles.numbers import builtin_format_code, is_date_format
 from test_prices import random_instance
@@ -25,6 +26,7 @@ from optimiser.cli import app, template_app
 from optimiser.errors import InstanceError
 from optimiser.inputs.tables import SECTIONS, parse_number, table_rows
 from optimiser.inputs.xlsx import DATE_FORMATS, PlainWorkbook, Unusual
+from optimiser.inputs.xlsx import is_date_format as plain_date_format
 from optimiser.pipeline import prepare, run
 from optimiser.reports.write import results_document
 
@@ -326,6 +328,14 @@ def test_the_plain_reader_reads_as_openpyxl(tmp_path: Path) -> None:
     # The template and random places' workbooks: every sheet read by the plain reader,
     # exactly as openpyxl reads it. Its built-in date formats are openpyxl's.
     assert {n for n in range(164) if is_date_format(builtin_format_code(n))} == DATE_FORMATS
+    codes = ["General", "0", "#,##0", '"£"#,##0;[Red]-"£"#,##0', "0.0%", "[$£-809]#,##0.00",
+             "#,##0.00 [$€-x-euro]", "0.00E+00", "# ?/?", "@", '"day"0', "0_d", "0\\d",
+             "d-mmm-yy", "yyyy-mm-dd", "[h]:mm:ss", "[mm]", "mm:ss", "h:mm AM/PM",
+             '"dd;x"', "[Red]0;d", "0;[Red]-0;d"]
+    assert [plain_date_format(c) for c in codes] == [is_date_format(c) for c in codes]
+    # dates: d-mmm-yy, yyyy-mm-dd, [h]:mm:ss, [mm], mm:ss, h:mm AM/PM and "dd;x" (its first
+    # section, `"dd`, has no closing quote); not: [Red] and the later sections, "day", _d, \\d
+    assert sum(map(is_date_format, codes)) == 7
     template = tmp_path / "template"
     assert in_process("template", template).exit_code == 0
     found = both_readers(template / "place.xlsx")
@@ -348,6 +358,8 @@ def test_the_plain_reader_reads_as_openpyxl(tmp_path: Path) -> None:
     sheet["B6"].number_format = "£#,##0"
     sheet["C6"] = 0.25
     sheet["C6"].number_format = "0%"
+    sheet["D6"] = -7
+    sheet["D6"].number_format = '"£"#,##0;[Red]-"£"#,##0'
     sheet["H2"] = "far right"
     sheet["H3"] = "rich"
     dated = book.create_sheet("dated")
@@ -365,8 +377,25 @@ def test_the_plain_reader_reads_as_openpyxl(tmp_path: Path) -> None:
             ("b", -3, 1e-12, False, "  spaced ", None, None, "rich"),
             ("c", 2**40, 1.5e30, None, "#N/A", "£1,200", None, None),
             (None,) * 8,
-            (None, 12, 0.25, None, None, None, None, None)]
+            (None, 12, 0.25, -7, None, None, None, None)]
     assert found["values"] == rows
+    # As Excel writes them (xlsxwriter: a shared string table, number formats in the
+    # stylesheet, [Red] and quoted currency among them, booleans).
+    book_path = tmp_path / "excel-like.xlsx"
+    excel = xlsxwriter.Workbook(str(book_path))
+    money = excel.add_format({"num_format": '"£"#,##0;[Red]-"£"#,##0'})
+    page = excel.add_worksheet("streams")
+    page.write_row(0, 0, ["id", "budget", "share", "open"])
+    page.write_row(1, 0, ["asc", 1_200_000, 0.5, True])
+    page.write_number(2, 1, -350.25, money)
+    page.write_string(3, 3, "rich")
+    excel.add_worksheet("dated").write_datetime(
+        1, 1, dt.datetime(2020, 1, 1), excel.add_format({"num_format": "yyyy-mm-dd"}))
+    excel.close()
+    found = both_readers(book_path)
+    assert found["dated"] is None and found["streams"] == [
+        ("id", "budget", "share", "open"), ("asc", 1_200_000, 0.5, True),
+        (None, -350.25, None, None), (None, None, None, "rich")]
     shared_strings(tmp_path / "kinds.xlsx")  # the same values from a shared string table
     assert b"<v>" in zipfile.ZipFile(tmp_path / "kinds.xlsx").read("xl/worksheets/sheet1.xml")
     rows[1] = ("a", 1500, 0.6, True, "y", None, None, "far right")

@@ -23,11 +23,13 @@ were solved on (`optimiser.solving.placemodel`; R's pooled `PlaceData` is built 
 compiled only when no scenario's model fits it); every pool contribution p[s, t]
 is capped at 0 (the model is then R exactly), solved from scratch for z(R) and
 the duals (so they depend only on R's data); then for each stream its p[s, t]
-caps are opened to `pool_share_s * budget_st`, the model re-solved warm from the
-last basis, and the caps closed again. A lift whose new columns all price out at z(R)'s
-optimum (no p[s, t] has an improving reduced cost: `gains_priced_out`) gains exactly 0
-and is not solved. On a large model the streams are shared between copies of it, each
-starting from z(R)'s basis, solving side by side.
+caps are opened to `pool_share_s * budget_st`, the model re-solved warm from z(R)'s
+basis with the primal simplex (`optimiser.solving.highs.widened`: that basis stays
+feasible when caps open, and every lift starts from it whatever was lifted before),
+and the caps closed again. A lift whose new columns all price out at z(R)'s optimum
+(no p[s, t] has an improving reduced cost: `gains_priced_out`) gains exactly 0 and is
+not solved. On a large model the streams are shared between copies of it, solving
+side by side.
 
 Set-up costs and tiers that need binaries make the model a MILP. Then each lift
 re-solves the MILP (a lifted fence may switch services on or off), and z(R) is
@@ -59,6 +61,7 @@ from optimiser.place.scenarios import ScenarioRun, default_reference, place_data
 from optimiser.solving.highs import (
     CompiledLP,
     SolverError,
+    basis,
     clone,
     in_parallel,
     parts,
@@ -67,6 +70,7 @@ from optimiser.solving.highs import (
     row_duals,
     set_bounds,
     split,
+    widened,
 )
 from optimiser.solving.placemodel import pool_columns
 
@@ -148,6 +152,7 @@ def price_ring_fences(
         set_bounds(lp, _caps(cols, caps))
         return None
     gain_sign = -lp.senses["objective"]  # maximise (-1) -> +1, minimise (+1) -> -1
+    start = None if len(lp.integer) else basis(lp)
     priced_out = gains_priced_out(lp, cols, gain_sign)
     marginal = gain_sign * budget_duals(lp, data).sum(axis=1) + 0.0  # + 0.0: no -0.0
     gains = np.zeros(len(data.streams))
@@ -155,7 +160,10 @@ def price_ring_fences(
 
     def lift(model: CompiledLP, streams: list[int]) -> None:
         for s in streams:
-            status, lifted, _ = reoptimise(model, _caps(cols[s], caps[s]), values=False)
+            if start is None:
+                status, lifted, _ = reoptimise(model, _caps(cols[s], caps[s]), values=False)
+            else:
+                status, lifted = widened(model, _caps(cols[s], caps[s]), start)
             if status != "optimal" or lifted is None:
                 raise SolverError(f"lifting the ring-fence of {data.streams[s]} left the "
                                   f"model {status}, though it only relaxes the reference")

@@ -39,9 +39,9 @@ SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 DATE_FORMATS = frozenset({*range(14, 23), 45, 46, 47})
 """The built-in number formats openpyxl reads as dates or times (ids 14-22 and 45-47)."""
-DATE_LETTERS = re.compile(r"[dmhysDMHYS]")
-"""A custom number format with any of these letters might be a date's (openpyxl looks at
-fewer places in the format: this reader leaves to it every format that might be one)."""
+NOT_DATE_PARTS = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
+"""Quoted text and bracketed codes ([Red], [$£-809]) but [h], [mm], [ss]: no date letters."""
+DATE_LETTER = re.compile(r"(?<![_\\])[dmhysDMHYS]")
 DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 CELL = re.compile(r"([A-Z]{1,3})([0-9]+)")
 DIMENSION = re.compile(r"([A-Z]{1,3})([0-9]+)(?::([A-Z]{1,3})([0-9]+))?")
@@ -104,7 +104,7 @@ class Sheet:
 
     def _row(self, element: Element) -> tuple[int, list[tuple[int, Any]]]:
         number = element.get("r")
-        if number is None or not number.isdigit():
+        if number is None or not number.isdigit() or int(number) < 1:
             raise Unusual("a row without its number")
         cells = []
         for cell in element:
@@ -134,7 +134,10 @@ class PlainWorkbook:
         self.sheets: dict[str, Sheet] = {}
         self.sheetnames: list[str] = []
         targets = self._targets(part)
-        for sheet in self._xml(part).iter(MAIN + "sheet"):
+        workbook = self._xml(part)
+        if workbook.tag != MAIN + "workbook":
+            raise Unusual("a workbook in another namespace (strict OOXML, say)")
+        for sheet in workbook.iter(MAIN + "sheet"):
             name, key = sheet.get("name"), sheet.get(RELATIONSHIP)
             if name is None or key is None or key not in targets:
                 raise Unusual("a sheet without its relationship")
@@ -145,6 +148,8 @@ class PlainWorkbook:
                 raise Unusual("a chart sheet or another kind of sheet")
             self.sheetnames.append(name)
             self.sheets.setdefault(name, Sheet(self, path, self._dimension(path)))
+        if not self.sheetnames:
+            raise Unusual("no worksheet")
 
     def __getitem__(self, name: str) -> Sheet:
         return self.sheets[name]
@@ -197,8 +202,7 @@ class PlainWorkbook:
         out = set()
         for n, xf in enumerate(self.styles):
             number = int(xf.get("numFmtId") or 0)
-            if (DATE_LETTERS.search(custom[number]) if number in custom
-                    else number in DATE_FORMATS):
+            if is_date_format(custom[number]) if number in custom else number in DATE_FORMATS:
                 out.add(n)
         return out
 
@@ -242,6 +246,14 @@ class PlainWorkbook:
         except (ValueError, IndexError):
             raise Unusual("a value openpyxl would refuse") from None
         raise Unusual(f"a cell of type {kind!r}")
+
+
+def is_date_format(code: str) -> bool:
+    """Whether a number format shows a date or time, as openpyxl decides it
+    (`openpyxl.styles.numbers.is_date_format`): its first section, without quoted text
+    and bracketed codes other than [h], [m], [s], has a letter d, m, h, y or s that is
+    not escaped (after _ or \\)."""
+    return DATE_LETTER.search(NOT_DATE_PARTS.sub("", code.split(";")[0])) is not None
 
 
 def _text(element: Element) -> str:

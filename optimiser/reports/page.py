@@ -44,6 +44,7 @@ from optimiser.reports.story import (
     limits_sentences,
     narrative,
     net_benefit_paragraph,
+    picture_not_drawn,
     range_text,
     ranged,
     rate_name,
@@ -55,6 +56,7 @@ from optimiser.reports.story import (
     signed_money,
     snap,
     uncertainty_sentences,
+    unsettled_sentences,
     years,
 )
 from optimiser.reports.uncertaintyplot import MAX_BARS
@@ -585,17 +587,20 @@ def change_cell(story: Story, change: float, low: float, high: float, tol: float
 
 def graph_section(story: Story) -> str:
     """The gains graph of the place's main pooled scenario (`gainsplot.headline`) and of
-    those with transfers; where there is no main pooled scenario to draw, why not."""
+    those with transfers, each where its positions are decided (`picture_not_drawn`);
+    where there is no main pooled scenario to draw, or a picture is not drawn, why not."""
     runs = {r.name: r for r in story.result.prepared.runs}
     main = gainsplot.headline(story.result)
     pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
               (n == main or runs[n].scenario.transfers)]
+    undrawn = [why for why in (picture_not_drawn(story.result, n) for n in pooled) if why]
+    pooled = [n for n in pooled if picture_not_drawn(story.result, n) is None]
     figures = [figure_block(f"gains-graph-{n}", charts.svg(partial(charts.gains_graph, story, n),
                                                      f"graph{k}"),
                       f"Money between the agencies in {n}.")
                for k, n in enumerate(pooled)]
-    why = gainsplot.missing_picture(story.result)
-    if not any(figures) and why is None:
+    why = " ".join(w for w in (gainsplot.missing_picture(story.result), *undrawn) if w)
+    if not any(figures) and not why:
         return ""
     said = f'<p id="no-gains-graph">{esc(why)}</p>' if why else ""
     return (f'<section id="gains-graph"><h2>The money between the agencies</h2>'
@@ -913,6 +918,7 @@ def settlement_section(story: Story) -> str:
               "settlement falls "
               + figure(v, story.full(v), f"settlement_shortfall/{k}", tag="span", css="")
               + " short.</p>" for k, v in story.shortfall.items() if (snap(v) or 0) > 0]
+    parts += [f'<p class="note">{esc(s)}</p>' for s in unsettled_sentences(story.unsettled)]
     if not story.shapley.empty:
         sampled = bool(story.shapley["standard_error"].notna().any())
 

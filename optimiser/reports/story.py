@@ -136,6 +136,9 @@ class Story:
     discounting: pd.DataFrame = field(default_factory=pd.DataFrame)
     """rate, scenario, status, objective, net_benefit, cash_net, outcome_value, payback_year,
     rank, src (`discount_table`; empty when the analysis did not run)"""
+    unsettled: dict[str, str] = field(default_factory=dict)
+    """Scenario -> why no settlement is proposed for it (results.json's
+    `settlement_not_decided`; `unsettled_sentences`)"""
 
     @property
     def instance(self) -> Instance:
@@ -207,6 +210,8 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         cash=result.table("cash"),
         discounting=discount_table(result),
         limits=limits_table(result.analyses.get("limits")),
+        unsettled={str(k): str(v) for k, v in
+                   (result.analyses.get("settlement_not_decided") or {}).items()},
     )
 
 
@@ -373,6 +378,21 @@ def services_decided(result: RunResult, scenario: str) -> bool:
     set); always for a linear programme."""
     mip = result.scenario(scenario).extra.get("mip")
     return not isinstance(mip, dict) or bool(mip.get("services_decided", True))
+
+
+def picture_not_drawn(result: RunResult, scenario: str) -> str | None:
+    """Why the picture of the money between the agencies in `scenario` is not drawn, or
+    None where it may be: drawn(s) = D(s) and D(ref(s)), D = `services_decided`. Its
+    colours call each agency a gainer or a loser against the reference and its arrows
+    carry the money between them (the settlement's too), all of which equally good sets
+    of services could change where which services run is not decided."""
+    ref = result.scenario(scenario).reference
+    open_ = [n for n in (scenario, ref) if n is not None and not services_decided(result, n)]
+    if not open_:
+        return None
+    return (f"No picture of the money between the agencies in {scenario}: which services "
+            f"run is not decided in {_join(open_)}, so equally good sets of services could "
+            "change who gains, who loses and the money between them.")
 
 
 def plan_range(frame: pd.DataFrame, agencies: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -920,7 +940,13 @@ def narrative(story: Story) -> list[str]:
         if (snap(short) or 0) > 0:
             said.append(f"In {scenario} the gain cannot make every loser whole: the "
                         f"settlement falls {story.money(short)} short.")
-    return said
+    return said + unsettled_sentences(story.unsettled)
+
+
+def unsettled_sentences(unsettled: Mapping[str, str]) -> list[str]:
+    """'No settlement is proposed for pooled: which services run is not decided in pooled:
+    ...' for each scenario results.json's `settlement_not_decided` names."""
+    return [f"No settlement is proposed for {name}: {why}." for name, why in unsettled.items()]
 
 
 def optimal_names(story: Story) -> list[str]:

@@ -725,9 +725,13 @@ def print_uncertainty(result: RunResult, console: Console) -> None:
 
 
 def settlement_sentences(result: RunResult, scenario: str) -> list[str]:
-    """The scenario's settlement in plain English ('Agency A pays Agency B £x.'); empty
-    when the settlement analysis did not run for it."""
+    """The scenario's settlement in plain English ('Agency A pays Agency B £x.'), or why
+    none is proposed (results.json's `settlement_not_decided`); empty when the settlement
+    analysis did not run for it."""
     payments = result.analyses.get("settlement", {}).get(scenario)
+    why = result.analyses.get("settlement_not_decided", {}).get(scenario)
+    if why is not None:
+        return told.unsettled_sentences({scenario: why})
     if payments is None:
         return []
     cur = result.instance.currency

@@ -561,6 +561,9 @@ def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> No
         ("Settlement shortfall (PV)", pd.DataFrame(
             list(story.shortfall.items()), columns=["scenario", "shortfall"]),
          [Column("Scenario", "scenario"), Column("Shortfall", "shortfall", "money")]),
+        *([("Settlement not proposed", pd.DataFrame(
+            list(story.unsettled.items()), columns=["scenario", "why"]),
+            [Column("Scenario", "scenario"), Column("Why", "why")])] if story.unsettled else []),
         ("Fair shares of the pooling gain (Shapley)", story.shapley,
          [Column("Scenario", "scenario"), Column("Agency", "agency"),
           Column("Share", "value", objective_kind(story))]

@@ -30,7 +30,13 @@ from optimiser.analyses.prices import price_table
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
 from optimiser.reports.markdown import write_markdown
-from optimiser.reports.story import Story, account_table, diagnosis_table, tell
+from optimiser.reports.story import (
+    Story,
+    account_table,
+    diagnosis_table,
+    picture_not_drawn,
+    tell,
+)
 from optimiser.safe import printable, write_csv
 from optimiser.solving.results import ScenarioResult, written_rows
 
@@ -85,7 +91,9 @@ RULES = {
                   "among those it takes the payments nearest to each loser being paid by the "
                   "gainers in proportion to their gains. Where "
                   "the gains cannot cover every loser, each is made good in the same proportion "
-                  "and settlement_shortfall says what is left uncovered.",
+                  "and settlement_shortfall says what is left uncovered. Where which services "
+                  "run is not decided in the scenario or its reference, no settlement is "
+                  "proposed and settlement_not_decided says why.",
     "shapley": "For each pooled scenario without incentives: each agency's Shapley value of the "
                "pooling game, whose players are the agencies and where a coalition's value is "
                "the scenario's objective with every stream held outside it unable to pool "
@@ -283,10 +291,14 @@ def write_gains(result: RunResult, folder: Path) -> None:
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:
-    """gains.svg: the picture of the money between the agencies (`gainsplot`)."""
+    """gains.svg: the picture of the money between the agencies (`gainsplot`), where the
+    scenario it shows has decided positions (`optimiser.reports.story.picture_not_drawn`;
+    the page says why where it does not)."""
     from optimiser.reports import gainsplot
 
-    gainsplot.write_gains_pictures(result, folder)
+    shown = gainsplot.headline(result)
+    if shown is not None and picture_not_drawn(result, shown) is None:
+        gainsplot.write_gains_pictures(result, folder)
 
 
 DOCUMENTS = ("xlsx", "html", "md")

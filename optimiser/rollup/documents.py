@@ -38,7 +38,7 @@ from optimiser.rollup.story import (
     not_optimal,
     tell_rollup,
 )
-from optimiser.rollup.totals import POOLED, RING_FENCED, Rollup
+from optimiser.rollup.totals import POOLED, RING_FENCED, Rollup, left_out_sentences
 from optimiser.safe import md_link, md_text, url_segment
 
 
@@ -68,7 +68,7 @@ def sentences(story: RollupStory) -> list[str]:
         said.append("Scenarios only one place ran are not added up: "
                     + ", ".join(f"{r.own} ({r.place})" for r in story.single.itertuples()) + ".")
     said += not_optimal(story)
-    return said
+    return said + left_out_sentences(story.rollup)
 
 
 # ------------------------------------------------------------------------------ the page

@@ -27,6 +27,7 @@ from optimiser.rollup.totals import (
     changes,
     coverage,
     headline,
+    left_out_sentences,
     totals,
 )
 
@@ -49,6 +50,8 @@ def print_rollup(rollup: Rollup, console: Console, out: Path, detail: bool = Fal
         for s in result.scenarios:
             if s.status != "optimal":
                 lines += wrap(f"{stem}: {s.name} is {s.status}: {s.message}", width)
+    for sentence in left_out_sentences(rollup):
+        lines += wrap(sentence, width)
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if detail:
