@@ -238,3 +238,36 @@ def test_draws_whose_services_are_not_decided_are_counted_not_read(
     assert draws_sentences(national)[-1] == (
         "Kinds of agency worse off are over the places whose positions are decided: which "
         "services run is not decided in wards.")
+
+
+def test_agreement_payments_are_marked_not_decided(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # whose_ward with a 50/50 risk share on the pooled plan, above the lowered limit: rule
+    # 2c's first block runs ward_a in 2010-2021 and the plan found runs ward_b in 2022, so
+    # (each ward saving its partner 1,500 for 650 of each partner's money a year) NHS
+    # 12 * 1,500 - 13 * 650 = 9,550, council 1,500 - 13 * 650 = -6,950 against
+    # ring-fenced (0 each); S = 2,600, each ends at 1,300: the NHS pays the council 8,250.
+    # Ward_b every year would reverse who pays, so the agreement's words say the payments
+    # are not decided.
+    import optimiser.solving.highs as highs
+    from optimiser.reports.story import agreement_sentences, tell
+
+    monkeypatch.setattr(highs, "SWITCH_LIMIT", 25)
+    instance = whose_ward()
+    instance["scenarios"]["pooled"]["agreement"] = {"risk_share": {"nhs": 0.5, "council": 0.5}}
+    result = ran(instance, tmp_path / "shared.yaml")
+    pooled = result.scenario("pooled")
+    assert pooled.extra["mip"]["services_decided"] is False
+    assert pooled.extra["services"]["ward_b"]["runs"] == [False] * 12 + [True]
+    assert pooled.agencies.set_index("agency")["position"].to_dict() == {
+        "nhs": pytest.approx(9550.0, rel=1e-9), "council": pytest.approx(-6950.0, rel=1e-9)}
+    paid = pooled.transfers
+    assert len(paid) == 1 and (paid.iloc[0]["from"], paid.iloc[0]["to"]) == ("nhs", "council")
+    assert paid.iloc[0]["amount"] == pytest.approx(8250.0, rel=1e-9)
+    said = agreement_sentences(tell(result, {}), "pooled")
+    assert said[0].startswith("pooled's agreement is a risk share")
+    assert said[-1] == (
+        "What pooled's agreement moves is not decided: which services run is not decided in "
+        "pooled, so equally good sets of services could change each partner's position and "
+        "so the payments, which are shown as the set of services found leaves them.")
+    assert agreement_sentences(tell(result, {}), "ring_fenced") == []

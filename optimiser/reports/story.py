@@ -1202,6 +1202,29 @@ def percent(share: float) -> str:
 
 
 def agreement_sentences(story: Story, scenario: str) -> list[str]:
+    """What `scenario`'s agreement does, in words (`agreement_words`), then, where which
+    services run is not decided, that its payments are not (`agreement_not_decided`)."""
+    said = agreement_words(story, scenario)
+    return said + agreement_not_decided(story.result, scenario) if said else said
+
+
+def agreement_not_decided(result: RunResult, scenario: str) -> list[str]:
+    """Where which services run is not decided in `scenario` or its reference
+    (`services_decided`), that what its agreement moves is not decided either: every
+    agreement moves money by the changes g_a = P_a - Pref_a (or their sum S), which equally
+    good sets of services could change. The payments stay in results.json as the plan
+    found leaves them, marked by the scenario's `mip.services_decided`."""
+    ref = result.scenario(scenario).reference
+    open_ = [n for n in (scenario, ref) if n is not None and not services_decided(result, n)]
+    if not open_:
+        return []
+    return [f"What {scenario}'s agreement moves is not decided: which services run is not "
+            f"decided in {_join(open_)}, so equally good sets of services could change each "
+            "partner's position and so the payments, which are shown as the set of services "
+            "found leaves them."]
+
+
+def agreement_words(story: Story, scenario: str) -> list[str]:
     """What `scenario`'s agreement does, in words: its kind and rule, the cash the plan
     gains or costs against the reference, and for fair shares the cash gap (the part of
     the pooling gain that is the value of outcomes no budget receives, which fair shares
