@@ -111,6 +111,13 @@ def test_rollup_adds_only_decided_positions(places: dict[str, RunResult]) -> Non
         "the totals (which services run is not decided in its scenario 'pooled': equally "
         "good sets of services could change its agencies' positions); its objective, "
         "outcomes and account are."]
+    from optimiser.rollup.documents import rollup_summary
+    from optimiser.rollup.story import tell_rollup
+
+    summary = rollup_summary(tell_rollup(both))
+    assert ("| pooled | 2 of 2 (positions: 1) | net_benefit | £3,000 | £3,000 | £2,600 | "
+            "£3,000 | £400 |") in summary
+    assert "| ring_fenced | 2 of 2 | net_benefit |" in summary
 
 
 def test_no_settlement_where_positions_are_not_decided(places: dict[str, RunResult]) -> None:
