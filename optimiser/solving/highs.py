@@ -1428,7 +1428,7 @@ def set_row_bounds(lp: CompiledLP, rows: np.ndarray, lower: np.ndarray,
 def resolve(
     lp: CompiledLP, start: highspy.HighsBasis | None, sizes: np.ndarray | None = None,
     switches: Switches | None = None,
-) -> tuple[str, float | None, np.ndarray]:
+) -> tuple[str, float | None, np.ndarray, bool]:
     """Stages 1 and 2 of `solve` on the loaded model, after its data changed, and with
     `sizes` rule 3 (`decided_plan`), so that the plan, and every position it gives, is
     the one the rules decide. A MILP's on/off choices are decided first, with `switches`,
@@ -1438,7 +1438,9 @@ def resolve(
     The solve starts from `start` (a basis saved with `basis`), or cold when
     None, never from whatever the last solve left: the answer then depends only
     on the model's data, not on what was solved before. Position ranges
-    (stage 3) are skipped. Returns (status, objective or None, column values).
+    (stage 3) are skipped. Returns (status, objective or None, column values, whether
+    which services run is decided: always for a linear programme, else as
+    `MipInfo.decided`).
     """
     if start is not None:
         lp.highs.setBasis(start)
@@ -1448,11 +1450,12 @@ def resolve(
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     if status != "optimal":
-        return status, None, x
+        return status, None, x, True
     choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
+    decided = not lp.is_mip or choices == 0
     if (switches is not None and lp.is_mip and lp.mip is not None and lp.mip.proven
             and choices):
-        x, _, _ = decide_switches(lp, z, x, switches, least_pooling=True)
+        x, _, decided = decide_switches(lp, z, x, switches, least_pooling=True)
     with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
         if lp.fixed:
             status, z, x, _ = _optimise(lp, "objective")
@@ -1462,7 +1465,7 @@ def resolve(
         if sizes is not None and exact:
             x, _, _ = decided_plan(lp, hold, z, x, sizes, face + stage2)
         _drop_hold(lp, hold)
-    return status, objective_value(lp, "objective", x), x
+    return status, objective_value(lp, "objective", x), x, decided
 
 
 def objective_value(lp: CompiledLP, name: str, x: np.ndarray) -> float:
