@@ -918,14 +918,18 @@ def _stuck(lp: CompiledLP, model: highspy.HighsLp, statuses: tuple[np.ndarray, n
     if (not np.all(np.isin(col_status[cols], (at_lower, at_upper)))
             or not np.all(np.isin(row_status[rows], (at_lower, at_upper)))):
         return False
-    x = np.asarray(lp.highs.getSolution().col_value, dtype=float)
+    solution = lp.highs.getSolution()
+    x = np.asarray(solution.col_value, dtype=float)
     col_lower, col_upper = np.array(model.col_lower_), np.array(model.col_upper_)
     held = (col_status != basic) & ~col_free & (col_lower < col_upper)
-    at = np.where(col_status[held] == at_upper, col_upper[held], col_lower[held])
+    at = np.where(col_status[held] == at_upper, col_upper[held],
+                  np.where(col_status[held] == at_lower, col_lower[held], x[held]))
     col_lower[held] = col_upper[held] = at
     row_lower, row_upper = np.array(model.row_lower_), np.array(model.row_upper_)
     active = (row_status != basic) & ~row_free & (row_lower < row_upper)
-    side = np.where(row_status[active] == at_upper, row_upper[active], row_lower[active])
+    side = np.where(row_status[active] == at_upper, row_upper[active],
+                    np.where(row_status[active] == at_lower, row_lower[active],
+                             np.asarray(solution.row_value, dtype=float)[active]))
     row_lower[active] = row_upper[active] = side
     m = model.a_matrix_
     begin, index = np.asarray(m.start_), np.asarray(m.index_)
