@@ -3,6 +3,7 @@ solving each coalition afresh.
 
     PYTHONPATH=$PWD python benchmarks/shapley_warm.py [AGENCIES [STREAMS INTERVENTIONS]]
     PYTHONPATH=$PWD python benchmarks/shapley_warm.py --split [AGENCIES [WORKERS]]
+        [--local-cluster | --scheduler ADDRESS]
 
 Prints seconds and HiGHS simplex iterations per coalition for: the Gray-code walk
 used by optimiser.analyses.shapley (one agency's bounds change per re-solve); the same
@@ -15,6 +16,9 @@ coalitions, by default), its walk cut in parts of 4,096 coalitions: walked by on
 process, then by WORKERS local processes (default: the machine's cores), in turn, each
 on the scenario solved afresh. Prints both times, their ratio, the processor time of
 all the processes together, the load average, and whether the shares are the same.
+With `--local-cluster` (a Dask LocalCluster of WORKERS worker processes, one thread
+each, started here) or `--scheduler ADDRESS` (a running Dask cluster) the walk is then
+walked a third time by that cluster's workers, timed and compared the same way.
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ from optimiser.pipeline import run
 from optimiser.solving.highs import solve
 
 
-def split(agencies: int, workers: int) -> None:
-    """The exact walk of `agencies` players, by one process against `workers` (module doc)."""
+def split(agencies: int, workers: int, scheduler: str | None = None) -> None:
+    """The exact walk of `agencies` players, by one process against `workers` and, given a
+    `scheduler`, against that Dask cluster (module doc)."""
     import os
     import resource
 
@@ -53,29 +58,52 @@ def split(agencies: int, workers: int) -> None:
     path.write_text(yaml.safe_dump(generate_place(agencies, 2 * agencies, 5 * agencies, 6,
                                                   5)))
     found, took = {}, {}
-    for count in (1, workers):
+    runs = [("1 process", Workers(1)), (f"{workers} processes", Workers(workers))]
+    if scheduler is not None:
+        runs.append((f"Dask cluster at {scheduler}", Workers(scheduler=scheduler)))
+    for name, who in runs:
         s = run(path, ranges=False).scenario("pooled")
         load = os.getloadavg()[0]
         started, processor = time.perf_counter(), cpu()
-        found[count] = fair_shares(s, workers=Workers(count))
-        took[count] = time.perf_counter() - started
-        assert found[count].method == "exact"
-        print(f"{agencies} agencies, {found[count].solves:,} re-solves, {count} "
-              f"process{'es' if count > 1 else ''}: {took[count]:.1f} s, processor "
-              f"{cpu() - processor:.1f} s, load average {(load + os.getloadavg()[0]) / 2:.1f}",
-              flush=True)
-    same = found[1].shares == found[workers].shares
-    print(f"RATIO {workers} processes / 1 process: {took[workers] / took[1]:.2f} "
-          f"(speed-up {took[1] / took[workers]:.2f}x); shares "
-          f"{'the same' if same else 'DIFFERENT'}")
+        found[name] = fair_shares(s, workers=who)
+        took[name] = time.perf_counter() - started
+        assert found[name].method == "exact"
+        print(f"{agencies} agencies, {found[name].solves:,} re-solves, {name}: "
+              f"{took[name]:.1f} s, processor {cpu() - processor:.1f} s, load average "
+              f"{(load + os.getloadavg()[0]) / 2:.1f}", flush=True)
+    one = runs[0][0]
+    for name, _ in runs[1:]:
+        same = found[one].shares == found[name].shares
+        print(f"RATIO {name} / 1 process: {took[name] / took[one]:.2f} (speed-up "
+              f"{took[one] / took[name]:.2f}x); shares {'the same' if same else 'DIFFERENT'}")
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--split":
         import os
 
-        split(int(sys.argv[2]) if len(sys.argv) > 2 else 16,
-              int(sys.argv[3]) if len(sys.argv) > 3 else os.cpu_count() or 1)
+        args = sys.argv[2:]
+        scheduler = None
+        if "--scheduler" in args:
+            at = args.index("--scheduler")
+            scheduler = args[at + 1]
+            del args[at:at + 2]
+        cluster = "--local-cluster" in args
+        args = [a for a in args if a != "--local-cluster"]
+        agencies = int(args[0]) if args else 16
+        workers = int(args[1]) if len(args) > 1 else os.cpu_count() or 1
+        local = None
+        if cluster:
+            from dask.distributed import LocalCluster
+
+            local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                 dashboard_address=":0")
+            scheduler = local.scheduler_address
+        try:
+            split(agencies, workers, scheduler)
+        finally:
+            if local is not None:
+                local.close()
         return
     agencies = int(sys.argv[1]) if len(sys.argv) > 1 else 12
     streams = int(sys.argv[2]) if len(sys.argv) > 2 else 2 * agencies

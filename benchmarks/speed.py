@@ -163,12 +163,12 @@ def stages(path: Path) -> dict[str, Any]:
     }
 
 
-def run_command(command: list[str]) -> tuple[float, float]:
-    """Run `command` (its output captured): its CPU seconds (user + sys, with every process
-    it waited for) and its wall seconds."""
+def run_command(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run `command` (its output captured; in `env`, default `_env()`): its CPU seconds
+    (user + sys, with every process it waited for) and its wall seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env=_env())
+    subprocess.run(command, check=True, capture_output=True, env=env or _env())
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime), wall
@@ -532,7 +532,12 @@ def target(folder: Path, size: Size, sample: int | None, repeats: int,
 def small(folder: Path, repeats: int) -> None:
     """The template place end to end (`optimise template`, then `optimise place.yaml`, a
     fresh process each time) against the floor every run pays: Python's start with numpy
-    and highspy imported, and with all of optimise's imports; timed in turn, medians."""
+    and highspy imported, and with all of optimise's imports; timed in turn, medians.
+
+    Python's bytecode is cached as an installed package has it (one warm-up run of each
+    command first; PYTHONDONTWRITEBYTECODE, if set, is dropped for these commands), and
+    what compiling optimise's own modules would add to every run without that cache is
+    printed beside it."""
     place = folder / "template"
     subprocess.run([sys.executable, "-m", "optimiser", "template", str(place)], check=True,
                    capture_output=True, env=_env())
@@ -547,9 +552,12 @@ def small(folder: Path, repeats: int) -> None:
     }
     timed: dict[str, list[float]] = {k: [] for k in commands}
     used: dict[str, list[float]] = {k: [] for k in commands}
+    cached = {k: v for k, v in _env().items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for command in commands.values():  # warm-up: the bytecode cached, the files cached
+        run_command(command, cached)
     for _ in range(repeats):
         for label, command in commands.items():
-            cpu, wall = run_command(command)
+            cpu, wall = run_command(command, cached)
             timed[label].append(wall)
             used[label].append(cpu)
     floor = float(np.median(timed[next(iter(commands))]))
@@ -561,6 +569,19 @@ def small(folder: Path, repeats: int) -> None:
                  for label, t in timed.items()])
     print(f"  medians of {repeats}, timed in turn; CPU is user + sys of every process; load "
           f"average {os.getloadavg()[0]:.1f}")
+    print(f"  bytecode cached; compiling optimise's own modules from source (what every run "
+          f"adds without the cache, e.g. with PYTHONDONTWRITEBYTECODE set): "
+          f"{compile_seconds():.2f} s CPU")
+
+
+def compile_seconds() -> float:
+    """CPU seconds to compile every module of optimise's packages from source, as Python
+    does on import when it may not read or write a bytecode cache."""
+    started = time.process_time()
+    for top in ("optimiser", "models"):
+        for path in sorted((REPO / top).rglob("*.py")):
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+    return time.process_time() - started
 
 
 # --- 4. independent re-solves in two parts -------------------------------------------------

@@ -16,7 +16,7 @@ import textwrap
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,15 +27,13 @@ from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
 from optimiser.progress import RunProgress
 from optimiser.reports.prefetch import prefetch
 from optimiser.reports.terminal import print_glossary, print_run
-from optimiser.reports.write import check_out, default_out, write_reports
-from optimiser.rollup.draws import draws_sentences, rollup_draws
-from optimiser.rollup.places import solve_all
-from optimiser.rollup.terminal import print_rollup
-from optimiser.rollup.totals import Rollup, check_addable, roll_up
-from optimiser.rollup.write import ROLLUP_OUT, write_rollup
+from optimiser.reports.write import check_out, default_out, told_story, write_reports
 from optimiser.safe import PlainConsole
 from optimiser.solving.highs import SolverError, set_mip_limits
 from optimiser.workers import Stopped, set_workers, stop_run, stop_workers
+
+if TYPE_CHECKING:
+    from optimiser.rollup.totals import Rollup
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -99,7 +97,12 @@ def optimise(
         raise typer.Exit(2)
     progress = RunProgress(errors)
     several = len(instances) > 1
-    default = ROLLUP_OUT if several else default_out(instances[0])
+    if several:  # the roll-up's modules: imported only by a run of several places
+        from optimiser.rollup.write import ROLLUP_OUT, write_rollup
+
+        default = ROLLUP_OUT
+    else:
+        default = default_out(instances[0])
     target = out if out is not None else default
     before = catch_sigterm()
     try:
@@ -147,12 +150,15 @@ def optimise(
         set_mip_limits()  # the next run in this process starts from the defaults
         set_workers()
     if several:
+        from optimiser.rollup.draws import draws_sentences, rollup_draws
+        from optimiser.rollup.terminal import print_rollup
+
         print_rollup(rollup, console, target, detail, explain)
         for sentence in draws_sentences(rollup_draws(rollup)):
             console.print(sentence, soft_wrap=True)
         all_optimal = rollup.all_optimal
     else:
-        print_run(result, console, target, detail, explain)
+        print_run(result, console, target, detail, explain, told_story(result))
         all_optimal = result.all_optimal
     raise typer.Exit(0 if all_optimal else 1)
 
@@ -187,6 +193,9 @@ def solve_places(paths: list[Path], analyses: list[str],
     `workers` local processes, default the machine's cores when worth it, or the Dask
     cluster at `scheduler`), and add them up. With `draws`, the places are solved here
     in turn and each one's draws run on the workers, with the same seed."""
+    from optimiser.rollup.places import solve_all
+    from optimiser.rollup.totals import check_addable, roll_up
+
     prepared = prepare_many(paths)
     check_addable(prepared)
     prefetch()

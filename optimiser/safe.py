@@ -20,8 +20,9 @@ came from the input:
   out of its folder;
 - `PlainConsole`: a rich console that prints every string as text (no markup,
   no emoji codes, no highlighting) with control characters removed;
-- `CHART_STYLE`: matplotlib settings under which every chart is drawn (mathtext
-  off, so `$` is drawn as written); `chart_text` removes control characters.
+- `svg_text`: text for a chart's SVG markup, escaped like `html_text` and without
+  what XML cannot hold; `chart_text` removes control characters from a label
+  before it is wrapped into lines.
 
 At the bottom of the package: it imports nothing of `optimiser`.
 """
@@ -120,25 +121,22 @@ def url_segment(name: str) -> str:
     return "%2E" + value[1:] if value.startswith(".") else value
 
 
-CHART_STYLE = {"text.parse_math": False, "text.usetex": False}
-"""Every chart is drawn under these: text is drawn as written, never as TeX maths."""
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+"""What XML cannot hold even escaped (besides the control characters `printable` removes):
+lone surrogates and the two non-characters U+FFFE, U+FFFF."""
 
 
 def chart_text(text: object) -> str:
-    """Text for a chart label: printable, on its lines (drawn as written under
-    CHART_STYLE)."""
+    """Text for a chart label: printable, on its lines (each line becomes its own line of
+    SVG text)."""
     return printable(text, lines=True)
 
 
-def plain_figure(fig: Any) -> Any:
-    """Every text of a matplotlib figure drawn as written: control characters removed,
-    never parsed as maths (labels made later, such as ticks, follow CHART_STYLE)."""
-    from matplotlib.text import Text  # slow to import: only where charts are drawn
-
-    for text in fig.findobj(Text):
-        text.set_text(chart_text(text.get_text()))
-        text.set_parse_math(False)
-    return fig
+def svg_text(text: object) -> str:
+    """Text for SVG markup (an element's content or a quoted attribute), inline in a page or
+    a file of its own: printable on one line, HTML-escaped with quotes, and without what
+    XML cannot hold, so it is always well-formed and never markup."""
+    return html.escape(_NOT_XML.sub("", printable(text)), quote=True)
 
 
 class PlainConsole(Console):

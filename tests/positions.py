@@ -20,6 +20,7 @@ union of the bounds above over S in [max(S_lo, 0), S_hi] and [S_lo, min(S_hi, 0)
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from typing import Any
 import openpyxl
 
 REL = 1e-6
+NOT_DECIDED = "not decided: equally good sets of services could change it"
+"""How a change reads where which services run is not decided (docs/contract.md)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class Position:
     ends_high: float
     tol: float
     """Below this a change is none: 1e-6 of the scenario's largest change (at least 1)."""
+    decided: bool = True
+    """Whether which services run is decided in the scenario and its reference (results.json's
+    mip.services_decided): where not, no range is known (NaN) and the change reads
+    NOT_DECIDED, never a gain or a loss."""
 
     @property
     def spans_zero(self) -> bool:
@@ -88,9 +95,15 @@ def positions(doc: dict[str, Any]) -> list[Position]:
         ends = {a: mine["net"] - ref["agencies"][a]["net"]
                 for a, mine in body["agencies"].items()}
         tol = 1e-6 * max(1.0, *(abs(v) for v in ends.values()))
+        decided = all(scenarios[n].get("mip", {}).get("services_decided", True)
+                      for n in (name, ref_name))
+        unknown = {a: math.nan for a in plan}
+        if not decided:
+            low = high = ends_low = ends_high = unknown
         out += [Position(name, a, ref["agencies"][a]["net"], plan[a], low[a], high[a],
-                         moves[a], ends[a], min(ends[a], ends_low[a]), max(ends[a], ends_high[a]),
-                         tol) for a in body["agencies"]]
+                         moves[a], ends[a], min(ends[a], ends_low[a]) if decided else math.nan,
+                         max(ends[a], ends_high[a]) if decided else math.nan, tol, decided)
+                for a in body["agencies"]]
     return out
 
 
@@ -166,6 +179,10 @@ def check_workbook(path: Path, doc: dict[str, Any]) -> list[str]:
                     "ends_high"):
             want = getattr(p, key)
             got = row["reference_net" if key == "reference" else key]
+            if math.isnan(want):
+                if got is not None:
+                    problems.append(f"{p.scenario}/{p.agency} {key}: {got}, not blank")
+                continue
             if not close(float(got), want):
                 problems.append(f"{p.scenario}/{p.agency} {key}: {got} against {want}")
         problems += _reading(p, str(row["reads"]))
@@ -173,9 +190,11 @@ def check_workbook(path: Path, doc: dict[str, Any]) -> list[str]:
 
 
 def _reading(p: Position, reads: str) -> list[str]:
-    """A change whose range spans zero reads 'could gain or lose, <low> to <high>'; any
-    other reads as its sign says."""
-    if p.spans_zero:
+    """A change whose services are not decided reads NOT_DECIDED; one whose range spans zero
+    'could gain or lose, <low> to <high>'; any other reads as its sign says."""
+    if not p.decided:
+        ok = reads == NOT_DECIDED
+    elif p.spans_zero:
         ok = reads.startswith("could gain or lose, ")
     else:
         want = "gain" if p.ends > p.tol else "loss" if p.ends < -p.tol else None
@@ -231,7 +250,7 @@ def check_markdown(text: str, doc: dict[str, Any], names: dict[str, str],
             problems.append(f"{p.scenario}/{p.agency} reads {reads}")
         if cells[0] != pounds(p.reference, sign=False):
             problems.append(f"{p.scenario}/{p.agency} reference {cells[0]}")
-        if p.spans_zero and not agreed:  # the headline's sentence says the same
+        if (p.spans_zero or not p.decided) and not agreed:  # the headline's sentence too
             name = names[p.agency]
             problems += [f"{p.scenario}/{p.agency}: '{name} {verb}' in the summary"
                          for verb in ("gains £", "gain £", "loses £", "lose £")
@@ -289,7 +308,7 @@ def check_page(text: str, doc: dict[str, Any]) -> list[str]:
             lo, hi = getattr(p, f"{what}_low"), getattr(p, f"{what}_high")
             if not close(value, want):
                 problems.append(f"{p.scenario}/{p.agency} {what}: {value} against {want}")
-            if (low is None) != (hi - lo <= p.tol):
+            if (low is None) == (p.decided and hi - lo > p.tol):
                 problems.append(f"{p.scenario}/{p.agency} {what}: range {low}, {high} against "
                                 f"{lo}, {hi}")
             elif low is not None and high is not None and not (

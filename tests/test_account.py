@@ -291,7 +291,7 @@ def test_a_degenerate_limit_reads_the_same_in_every_document(tmp_path: Path) -> 
         assert float(value) == pytest.approx(listed[int(n)][side], abs=1e-9)
     assert corner in page.replace("&#x27;", "'") and 'id="limits-table" class="wide"' in page
     assert "no pooled scenario compares with a reference" in page
-    assert not (out / "gains.png").exists()
+    assert not (out / "gains.svg").exists()
     # report.xlsx: both rates, the pricing and the words
     sheet = openpyxl.load_workbook(out / "report.xlsx")["Limits"]
     rows = list(sheet.iter_rows(values_only=True))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
+from xml.etree import ElementTree
 
 import networkx as nx
 import numpy as np
@@ -249,7 +251,9 @@ def test_many_agencies_graphml_picture_and_sampled_shares(tmp_path: pathlib.Path
     assert own == pytest.approx(spend)
     assert sum(d["pooled.settlement"] for _, _, d in g.edges(data=True)) > 0
 
-    assert (out / "gains.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    picture = ElementTree.parse(out / "gains.svg").getroot()
+    assert picture.tag == "{http://www.w3.org/2000/svg}svg"
+    assert len(picture.findall("{http://www.w3.org/2000/svg}circle")) == len(agencies)
     pockets = pd.read_csv(out / "wrong_pockets.csv")
     assert list(pockets["scenario"].unique()) == list(place["scenarios"])
 
@@ -258,21 +262,42 @@ def test_many_agencies_graphml_picture_and_sampled_shares(tmp_path: pathlib.Path
     assert game["method"] == "sampled"
     assert set(game["standard_error"]) == set(agencies)
     assert sum(document["shapley"]["pooled"].values()) == pytest.approx(game["gain"])
+    # how the sample was drawn: pairs of permutations until every standard error was
+    # within a thousandth of the gain (or the budget), each pair two permutations
+    sampling = game["sampling"]
+    assert game["permutations"] == 2 * sampling["antithetic_pairs"]
+    assert sampling["stopped_by"] in ("precision", "budget")
+    assert sampling["largest_standard_error"] == max(game["standard_error"].values()) > 0
+    if sampling["stopped_by"] == "precision":
+        assert sampling["largest_standard_error"] <= sampling["target_standard_error"]
+        assert sampling["target_standard_error"] == pytest.approx(0.001 * game["gain"])
+    # the page shows each share's standard error beside it, read from results.json
+    page = (out / "report.html").read_text()
+    for a in agencies:
+        cell = re.search(r'data-value="([^"]+)" data-src="scenarios/pooled/pooling_game/'
+                         rf'standard_error/{a}"', page)
+        assert cell is not None, a
+        assert float(cell.group(1)) == game["standard_error"][a]
 
 
 def test_draw_gains_labels_every_agency(tmp_path: pathlib.Path) -> None:
-    from matplotlib.patches import Circle
-
+    from optimiser.reports.drawing import text_width
     from optimiser.reports.gainsplot import draw_gains
 
     place = fifteen_agencies()
     result = run(write_place(tmp_path, place), ranges=False)
-    fig = draw_gains(result, "pooled")
-    ax = fig.axes[0]
-    circles = [p for p in ax.patches if isinstance(p, Circle)]
+    drawing = draw_gains(result, "pooled")
+    circles = drawing.of("node")
     assert len(circles) == 15
-    colours = {c.get_facecolor()[:3] for c in circles}
+    colours = {c.attr("fill") for c in circles}
     assert len(colours) == 3  # gainers, losers and the unchanged told apart
-    labels = [t.get_text() for t in ax.texts]
+    labels = [" ".join(t.lines) for t in drawing.of("node-label")]
     for spec, label in zip(place["agencies"].values(), labels, strict=True):
-        assert " ".join(label.split("\n")).startswith(spec["name"])
+        assert label.startswith(spec["name"])
+    # every label inside the picture (by the estimated widths): the crop keeps names whole
+    for t in drawing.of("node-label"):
+        x, wide = float(t.attr("x") or 0), text_width("\n".join(t.lines), 10)
+        start = {"start": x, "end": x - wide}.get(t.attr("text-anchor") or "start", x - wide / 2)
+        assert drawing.left <= start and start + wide <= drawing.left + drawing.width
+    svg = drawing.svg("g", standalone=True)
+    assert svg == draw_gains(result, "pooled").svg("g", standalone=True)  # same bytes again

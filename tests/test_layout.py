@@ -128,3 +128,63 @@ def test_models_are_pure() -> None:
 @pytest.mark.parametrize("name", ["optimiser.format", "optimiser.errors", "optimiser.safe"])
 def test_the_bottom_imports_nothing_of_the_project(name: str) -> None:
     assert set(graph().successors(name)) == set()
+
+
+LAZY = ("pyomo", "models.pooling", "openpyxl", "xlsxwriter", "networkx", "matplotlib",
+        "optimiser.rollup", "optimiser.reports.workbook", "optimiser.analyses.uncertainty")
+"""Imported only where a run uses them (a Pyomo model built, a workbook read by openpyxl
+or written, the agency graph, a roll-up, draws), never by the command's own imports."""
+
+
+def top_level_imports(path: Path, name: str) -> set[str]:
+    """Every module `path` imports when it is imported: its body's imports, in `if` and
+    `try` blocks too, not those inside functions or under `if TYPE_CHECKING:`."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+
+    def walk(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parent + ([base] if base else []))
+                found.add(base)
+                found.update(f"{base}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.If) and not ast.unparse(node.test).endswith(
+                    "TYPE_CHECKING"):
+                walk(node.body)
+                walk(node.orelse)
+            elif isinstance(node, ast.Try):
+                walk(node.body)
+                for handler in node.handlers:
+                    walk(handler.body)
+                walk(node.orelse)
+                walk(node.finalbody)
+
+    walk(ast.parse(path.read_text(encoding="utf-8")).body)
+    return found
+
+
+def test_the_command_imports_only_what_every_run_uses() -> None:
+    # Follow the imports `python -m optimiser` makes before it reads its options: the
+    # project's modules and every library they name, at any depth of the project.
+    known = modules()
+    seen: set[str] = set()
+    todo = ["optimiser.__main__"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo += [".".join(parts[:n]) for n in range(1, len(parts)) if ".".join(parts[:n])
+                 in known]  # a package's __init__ runs first
+        if name in known:
+            todo += sorted(top_level_imports(known[name], name))
+    eager = sorted(m for m in seen if any(m == lazy or m.startswith(lazy + ".")
+                                          for lazy in LAZY))
+    assert eager == []
+    assert {"optimiser.cli", "optimiser.pipeline", "pandas", "highspy"} <= seen

@@ -5,7 +5,10 @@ to the place').
 Hand-solved places with a genuine tie, each written in several orders: the same services
 run and every figure of results.json agrees (`canonical.differences`); renaming the
 services (their ids are part of the place) is what moves the choice. A generated place
-whose figures moved with the order before these rules, in two other orders.
+whose figures moved with the order before these rules, in two other orders. Places of 26
+choices (three blocks of rule 2c): one whose choices the certificate proves unique (no block
+of 2c runs on its own), one it does not (2c decides), and that one above a lowered
+SWITCH_LIMIT, whose positions are not decided and never read as gains or losses.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import pytest
 import yaml
 from canonical import differences
 from gen import extended_instance
+from positions import check_markdown, positions
 from solved import results_only
 from test_ordering import reordered
 
@@ -176,12 +180,139 @@ def test_a_generated_place_in_other_orders(tmp_path: Path) -> None:
         assert not moved, "\n".join(moved[:10])
 
 
-def test_a_place_with_more_choices_than_the_rules_take_says_so(
+THIRTEEN_YEARS = {"start_year": 2010, "years": 13, "discount_rate": 0.0,
+                  "objective": "net_benefit", "outcomes": {}}
+
+
+def set_up_tie() -> dict[str, Any]:
+    """Thirteen years of the tie of `test_least_set_up_cost_before_the_ids`: 26 on/off
+    choices (each ward in each year), three blocks of rule 2c."""
+    return {"name": "Set-up tie", **THIRTEEN_YEARS, "agencies": {"nhs": {"name": "NHS"}},
+            "streams": {"health": {"agency": "nhs", "budget": 1500}},
+            "interventions": {"ward_z": {**WARD, "setup_cost": 300, "savings": {"nhs": 15}},
+                              "ward_a": {**WARD, "setup_cost": 500, "savings": {"nhs": 17}}},
+            "scenarios": {"as_written": {"pooling": False}}}
+
+
+def whose_ward() -> dict[str, Any]:
+    """Two wards alike but for who they save (the NHS's ward_a, the council's ward_b), each
+    partner 650 a year, for thirteen years: 26 on/off choices."""
+    return {"name": "Whose ward", **THIRTEEN_YEARS,
+            "agencies": {"nhs": {"name": "NHS"}, "council": {"name": "Council"}},
+            "streams": {"health": {"agency": "nhs", "budget": 650},
+                        "care": {"agency": "council", "budget": 650}},
+            "interventions": {"ward_a": {**WARD, "savings": {"nhs": 15}},
+                              "ward_b": {**WARD, "agency": "council",
+                                         "savings": {"council": 15}}},
+            "scenarios": {"ring_fenced": {"pooling": False}, "pooled": {"pooling": True}}}
+
+
+class Rules:
+    """What `decide_switches` ran: each certificate's answer and rule 2c's later blocks."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import optimiser.solving.highs as highs
+        self.certificates: list[bool | None] = []
+        self.blocks = 0
+        only, stage = highs.only_choices, highs._switch_stage
+
+        def certificate(*args: Any) -> bool | None:
+            self.certificates.append(only(*args))
+            return self.certificates[-1]
+
+        def switch_stage(lp: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+            self.blocks += name.endswith("_ids")
+            return stage(lp, name, *args, **kwargs)
+
+        monkeypatch.setattr(highs, "only_choices", certificate)
+        monkeypatch.setattr(highs, "_switch_stage", switch_stage)
+
+
+def test_unique_choices_are_certified_without_rule_2c(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Above SWITCH_LIMIT on/off choices the rules do not run, and the message says so (the
-    two wards have 4 choices: each ward in each year)."""
+    # Each year as in test_least_set_up_cost_before_the_ids: ward_a or ward_z, 200 either
+    # way, not both: 2^13 equally good sets of choices, objective 13 * 200 = 2,600. Rule
+    # 2a keeps only ward_z in every year (13 * 300 of set-up against 200 more for each year
+    # of ward_a), so after rule 2b (13 services run) one set is left. Rule 2c's blocks in
+    # the order of the ids: (ward_a 2010-2021), (ward_a 2022, ward_z 2010-2020), (ward_z
+    # 2021-2022); the first runs with rule 2b, and the certificate (no other choice of the
+    # last 14 meets the rules) proves the rest: no block of rule 2c runs on its own.
+    rules = Rules(monkeypatch)
+    for found in in_orders(set_up_tie(), tmp_path):
+        plan = found["scenarios"]["as_written"]
+        assert plan["objective"] == pytest.approx(2600.0, rel=1e-9)
+        assert plan["units"]["ward_z"] == pytest.approx([100.0] * 13, abs=1e-9)
+        assert plan["units"]["ward_a"] == pytest.approx([0.0] * 13, abs=1e-9)
+        assert plan["mip"]["choices"] == 26 and plan["mip"]["services_decided"] is True
+    assert rules.certificates == [True] * 3 and rules.blocks == 0
+
+
+def test_equally_good_choices_go_to_rule_2c(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pooled, each year's 1,300 runs one ward (100 units and its set-up: 1,500 saved for
+    # 1,300, worth 200; both wards would lose, as in test_identical_services_...): ward_a
+    # or ward_b, and either pools 650 (rules 2, 2a, 2b tie), so 2^13 sets of choices are
+    # equally good. Rule 2c's first block (with rule 2b) runs ward_a in 2010-2021; the
+    # certificate finds another set (ward_b in 2022), so blocks 2 and 3 run: ward_a in
+    # 2022 too. NHS: 13 * (1,500 saved - 650 spent) = 11,050; council 13 * -650 = -8,450.
+    # Ring-fenced, 650 buys the set-up and 35 units, 35 * 5 - 300 < 0: nothing runs.
+    rules = Rules(monkeypatch)
+    for found in in_orders(whose_ward(), tmp_path):
+        pooled = found["scenarios"]["pooled"]
+        assert pooled["objective"] == pytest.approx(2600.0, rel=1e-9)
+        assert pooled["services"]["ward_a"]["runs"] == [True] * 13
+        assert pooled["services"]["ward_b"]["runs"] == [False] * 13
+        assert pooled["agencies"]["nhs"]["net"] == pytest.approx(11050.0, rel=1e-9)
+        assert pooled["agencies"]["council"]["net"] == pytest.approx(-8450.0, rel=1e-9)
+        assert pooled["mip"]["services_decided"] is True
+        assert found["scenarios"]["ring_fenced"]["objective"] == pytest.approx(0.0, abs=1e-9)
+    # each order: ring-fenced, where no ward runs (certified), and pooled (another set)
+    assert sorted(rules.certificates, key=str) == [False] * 3 + [True] * 3
+    assert rules.blocks == 2 * 3
+
+
+def test_above_the_limit_positions_are_not_decided(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above SWITCH_LIMIT rule 2c runs its first block only. The wards of
+    `test_equally_good_choices_go_to_rule_2c` (26 choices) with the limit at 25: the
+    certificate finds another set, so which services run is not decided; ward_b in every
+    year would leave the NHS -8,450 and the council +11,050, so neither position is called
+    a gain or a loss, in results.json, the tables' words, the who-gains sentence and the
+    headline. The set-up tie (26 choices) is certified unique, so decided all the same."""
     import optimiser.solving.highs as highs
-    monkeypatch.setattr(highs, "SWITCH_LIMIT", 3)
-    pooled = solved(two_wards("ward_a", "ward_b"), tmp_path)["scenarios"]["pooled"]
-    assert pooled["objective"] == pytest.approx(400.0, rel=1e-9)
-    assert "at most 3 on/off choices, and this one has 4" in pooled["message"]
+    from optimiser.pipeline import run
+    from optimiser.reports.story import NOT_DECIDED, reads_as, tell, who_gains
+    from optimiser.reports.write import results_document, write_documents
+
+    monkeypatch.setattr(highs, "SWITCH_LIMIT", 25)
+    unique = solved(set_up_tie(), tmp_path / "unique")["scenarios"]["as_written"]
+    assert unique["mip"]["services_decided"] is True
+    assert unique["units"]["ward_z"] == pytest.approx([100.0] * 13, abs=1e-9)
+    path = tmp_path / "place.yaml"
+    path.write_text(yaml.safe_dump(whose_ward(), sort_keys=False), encoding="utf-8")
+    result = run(path)
+    pooled = results_document(result)["scenarios"]["pooled"]
+    assert pooled["objective"] == pytest.approx(2600.0, rel=1e-9)
+    assert pooled["services"]["ward_a"]["runs"][:12] == [True] * 12  # rule 2c's first block
+    assert pooled["mip"] == {**pooled["mip"], "choices": 26, "services_decided": False}
+    assert "which services run is not decided" in pooled["message"]
+    assert "at most 25 on/off choices; this one has 26" in pooled["message"]
+    story = tell(result, {})
+    rows = story.gains[story.gains["scenario"] == "pooled"].set_index("agency")
+    for agency in ("nhs", "council"):
+        r = rows.loc[agency]
+        assert reads_as(story, r.gain, r.gain_low, r.gain_high, 1e-6) == NOT_DECIDED
+    said = " ".join(who_gains(story))
+    assert "NHS gains" not in said and "Council loses" not in said
+    assert "Which services run is not decided against ring_fenced" in said
+    assert "Which services run is not decided in pooled" in story.headline.sentence
+    (tmp_path / "out").mkdir()
+    write_documents(result, tmp_path / "out", ("md",))
+    summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    table = [line for line in summary.splitlines() if line.startswith(("| NHS |", "| Council |"))]
+    assert len(table) == 2 and all(line.endswith(f"| {NOT_DECIDED} |") for line in table)
+    assert not any(f"{who} {verb}" in summary for who in ("NHS", "Council")
+                   for verb in ("gains", "loses"))
+    document = results_document(result)  # tests/positions.py reads it apart from the reports
+    assert [p.decided for p in positions(document)] == [False, False]
+    assert not check_markdown(summary, document, {"nhs": "NHS", "council": "Council"})

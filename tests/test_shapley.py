@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 import pathlib
 
 import numpy as np
@@ -12,9 +11,20 @@ import pytest
 import yaml
 from gen import random_instance
 
-from optimiser.analyses.shapley import fair_shares, game_scenarios, shapley
+from optimiser.analyses.shapley import (
+    MIN_PAIRS,
+    SAMPLE_PRECISION,
+    fair_shares,
+    game_scenarios,
+    most_pairs,
+    next_round,
+    pair_order,
+    sampling_stops,
+    shapley,
+)
 from optimiser.pipeline import RunResult, run
 from optimiser.solving.highs import column_lookup, reoptimise
+from optimiser.workers import Workers
 
 # Three agencies with money but nothing of their own to buy, and a hospital (d)
 # whose one intervention x (cost 1, saves d 3: net benefit 2 a unit, at most 180
@@ -233,32 +243,89 @@ def test_shares_add_up_to_the_gain_and_land_in_results(tmp_path: pathlib.Path) -
 
 
 def test_sampled_shares_are_within_their_standard_errors(tmp_path: pathlib.Path) -> None:
+    # Six agencies, so exact Shapley is known; sampled by lowering the exact limit to 5.
+    # Each share is the mean of m pair-means d_k, so (phi_hat - phi) / SE is about
+    # Student's t with m - 1 degrees of freedom: m = MIN_PAIRS = 16 here, and
+    # P(|t_15| > 4) = 0.0012, so for the 6 shares P(any beyond 4 SE) <= 6 x 0.0012 < 1%
+    # for a sampler without bias (the seed is fixed, so the test is the same every run).
+    # 1e-6 of the gain allows for the solver's tolerance where a share's SE is 0.
     place = random_instance(3, n_agencies=6, n_streams=8, n_interventions=10)
     s = solve_place(tmp_path, place).scenario("pooled")
     exact = fair_shares(s)
     assert exact.method == "exact" and len(exact.players) == 6
-    sampled = fair_shares(s, exact_limit=5, sample_solves=600)
+    assert exact.gain is not None and exact.gain > 1e6
+    sampled = fair_shares(s, exact_limit=5, workers=Workers(1))
     assert sampled.method == "sampled"
-    assert sampled.permutations == 100
-    assert sampled.standard_error is not None
-    assert sum(sampled.shares.values()) == pytest.approx(exact.gain, rel=1e-9)
-    assert max(sampled.standard_error.values()) > 0
+    assert sampled.sampling is not None and sampled.standard_error is not None
+    # 0.001 of the gain was reached at the first check, after MIN_PAIRS pairs
+    assert sampled.sampling["antithetic_pairs"] == MIN_PAIRS
+    assert sampled.sampling["stopped_by"] == "precision"
+    assert sampled.sampling["target_standard_error"] == pytest.approx(
+        SAMPLE_PRECISION * exact.gain, rel=1e-9)
+    largest = max(sampled.standard_error.values())
+    assert 0 < largest <= SAMPLE_PRECISION * exact.gain
+    assert sampled.sampling["largest_standard_error"] == largest
+    assert sampled.permutations == 2 * MIN_PAIRS
+    # 1 to ring-fence, 1 to pool fully, then each pair 2 x (6 - 1) re-solves
+    assert sampled.solves == 2 + MIN_PAIRS * 10
     for a, share in exact.shares.items():
         se = sampled.standard_error[a]
         assert abs(sampled.shares[a] - share) <= 4 * se + 1e-6 * exact.gain, a
-    again = fair_shares(s, exact_limit=5, sample_solves=600)
-    # seeded: the same permutations every time (the warm start differs, so only to 1e-9)
-    assert again.shares == pytest.approx(sampled.shares, rel=1e-9)
+    # efficiency: every permutation's marginals add up to u(all), so the shares do
+    assert sum(sampled.shares.values()) == pytest.approx(exact.gain, rel=1e-12)
+
+
+def test_sampling_stops_at_the_budget(tmp_path: pathlib.Path) -> None:
+    place = random_instance(3, n_agencies=6, n_streams=8, n_interventions=10)
+    s = solve_place(tmp_path, place).scenario("pooled")
+    # a precision no sample reaches: 120 re-solves buy 120 // (2 x 6) = 10 pairs
+    found = fair_shares(s, exact_limit=5, sample_solves=120, precision=1e-12,
+                        workers=Workers(1))
+    assert found.sampling is not None
+    assert found.sampling["antithetic_pairs"] == found.sampling["most_pairs"] == 10
+    assert found.sampling["stopped_by"] == "budget"
+    assert found.sampling["budget_re_solves"] == 120
+    assert found.solves == 2 + 10 * 10
+    assert found.gain is not None
+    assert sum(found.shares.values()) == pytest.approx(found.gain, rel=1e-12)
 
 
 def test_sampling_error_shrinks_with_more_permutations(tmp_path: pathlib.Path) -> None:
+    # 8 pairs (96 re-solves of 2 x 6) against 72 (864), the precision out of reach:
+    # SE ~ 1/sqrt(m), so nine times the pairs, a third of the standard errors
     place = random_instance(3, n_agencies=6, n_streams=8, n_interventions=10)
     s = solve_place(tmp_path, place).scenario("pooled")
-    few = fair_shares(s, exact_limit=5, sample_solves=120)
-    many = fair_shares(s, exact_limit=5, sample_solves=1200)
+    few = fair_shares(s, exact_limit=5, sample_solves=96, precision=0.0, workers=Workers(1))
+    many = fair_shares(s, exact_limit=5, sample_solves=864, precision=0.0, workers=Workers(1))
     assert few.standard_error is not None and many.standard_error is not None
+    assert many.permutations == 9 * few.permutations == 144
     ratio = sum(many.standard_error.values()) / sum(few.standard_error.values())
-    assert ratio == pytest.approx(1 / math.sqrt(10), rel=0.35)
+    assert ratio == pytest.approx(1 / 3, rel=0.35)
+
+
+def test_stopping_rule_by_hand() -> None:
+    # stop at the budget, or after MIN_PAIRS (16) pairs once every SE is on target
+    assert sampling_stops(np.array([1.0, 2.0]), 2.0, 16, 100)
+    assert not sampling_stops(np.array([1.0, 2.0]), 2.0, 15, 100)  # too few pairs to trust
+    assert not sampling_stops(np.array([1.0, 2.01]), 2.0, 40, 100)
+    assert sampling_stops(np.array([9.0]), 2.0, 6, 6)  # the budget
+    # next check: m (SE / target)^2 pairs predicted, at most 2m, at least m + 1, <= budget
+    assert next_round(np.array([3.0]), 2.0, 16, 100) == 32  # 16 x 2.25 = 36, capped at 32
+    assert next_round(np.array([2.2, 1.0]), 2.0, 20, 100) == 25  # ceil(20 x 1.21) = 25
+    assert next_round(np.array([2.01]), 2.0, 16, 100) == 17  # ceil(16.16) = 17
+    assert next_round(np.array([3.0]), 2.0, 80, 100) == 100  # the budget
+    # the budget: 1e8 re-solves x columns, at most 16,384 re-solves, 2n re-solves a pair
+    assert most_pairs(16_384, 18) == 455
+    assert most_pairs(100_000_000 // 156_420, 50) == 6  # 639 re-solves
+    assert most_pairs(10, 50) == 2
+
+
+def test_pair_orders_depend_on_the_seed_and_the_pair_alone() -> None:
+    orders = [pair_order(0, k, 7) for k in range(40)]
+    assert all(sorted(o) == list(range(7)) for o in orders)
+    assert len({tuple(o) for o in orders}) > 30  # 5,040 orders: few repeats
+    assert pair_order(0, 39, 7) == orders[39]  # drawn alone, the same
+    assert pair_order(1, 0, 7) != orders[0]
 
 
 def test_results_json_holds_shares_per_scenario(tmp_path: pathlib.Path) -> None:

@@ -82,3 +82,24 @@ def test_split_walk_matches_every_coalition_solved_afresh(tmp_path: pathlib.Path
     assert found.gain == pytest.approx(gain, rel=1e-6)
     for a in ids:
         assert found.shares[a] == pytest.approx(expected[a], rel=1e-6, abs=1e-6 * gain), a
+
+
+def test_sampled_shares_are_the_same_on_one_and_two_processes(tmp_path: pathlib.Path) -> None:
+    # Sampled (the exact limit lowered to 5 for 6 agencies): each antithetic pair is
+    # drawn from (seed, its number) and walked on its own copy of the model from the
+    # same start, so the very same shares whoever walks which pair. Each run solves the
+    # place afresh, so both start from the same model.
+    place = random_instance(2, n_agencies=6, n_streams=8, n_interventions=10)
+    one = fair_shares(solve_place(tmp_path, place).scenario("pooled"), exact_limit=5,
+                      workers=Workers(1))
+    two = fair_shares(solve_place(tmp_path, place, "again.yaml").scenario("pooled"),
+                      exact_limit=5, workers=Workers(2))
+    assert one.method == two.method == "sampled"
+    assert one.gain is not None and one.gain > 0
+    assert two.shares == one.shares
+    assert two.standard_error == one.standard_error
+    assert two.sampling == one.sampling
+    assert two.solves == one.solves
+    other = fair_shares(solve_place(tmp_path, place, "third.yaml").scenario("pooled"),
+                        exact_limit=5, workers=Workers(1), seed=1)
+    assert other.shares != one.shares  # another seed, other orders

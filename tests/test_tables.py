@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
 import json
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+import xlsxwriter
 import yaml
+from openpyxl.styles.numbers import builtin_format_code, is_date_format
 from test_prices import random_instance
 from typer.testing import CliRunner, Result
 
@@ -19,6 +25,8 @@ from optimiser.analyses import run_analyses
 from optimiser.cli import app, template_app
 from optimiser.errors import InstanceError
 from optimiser.inputs.tables import SECTIONS, parse_number, table_rows
+from optimiser.inputs.xlsx import DATE_FORMATS, PlainWorkbook, Unusual
+from optimiser.inputs.xlsx import is_date_format as plain_date_format
 from optimiser.pipeline import prepare, run
 from optimiser.reports.write import results_document
 
@@ -234,6 +242,172 @@ def test_missing_id_column(tmp_path: Path) -> None:
 def test_bad_cells(tmp_path: Path, edit: dict[str, dict[str, Any]], expected: str) -> None:
     found = problems(xlsx_place(tmp_path, edit))
     assert any(p.startswith(f"{tmp_path / 'place.xlsx'}, {expected}") for p in found), found
+
+
+def prefixed(book: Path, part: str) -> None:
+    """Rewrite one part of the workbook with its elements in an `x:` namespace prefix, as
+    some spreadsheets save them (`<x:c>`, `<x:f>`), the rest of the file unchanged."""
+    with zipfile.ZipFile(book) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    text = parts[part].decode("utf-8")
+    text = re.sub(r"<(/?)(?!\?)([A-Za-z]\w*)", r"<\1x:\2", text).replace(' xmlns="', ' xmlns:x="')
+    parts[part] = text.encode("utf-8")
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_formulas_are_found_in_any_sheet_and_prefix(tmp_path: Path) -> None:
+    # The workbook is opened once for the four tables; its formulas are read only where a
+    # sheet holds one. A formula with no saved value is still named when it is the only
+    # one, written with a namespace prefix (<x:f>) in a sheet read after others.
+    path = xlsx_place(tmp_path, {"interventions": {"D3": "=C3*2"}})
+    prefixed(tmp_path / "place.xlsx", "xl/worksheets/sheet3.xml")
+    assert b"<x:f>" in zipfile.ZipFile(tmp_path / "place.xlsx").read("xl/worksheets/sheet3.xml")
+    assert problems(path) == [
+        f"{tmp_path / 'place.xlsx'}, sheet interventions, row 3, column D: the formula =C3*2 "
+        "has no saved value: open the workbook in a spreadsheet and save it, or type the value"]
+
+
+def both_readers(path: Path) -> dict[str, list[tuple[Any, ...]] | None]:
+    """Every sheet's rows by the plain reader, checked against openpyxl's read-only,
+    values-only rows, value for value and type for type; None for a sheet the plain reader
+    leaves to openpyxl (`Unusual`)."""
+    raw = path.read_bytes()
+    book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    want = {name: list(book[name].iter_rows(values_only=True)) for name in book.sheetnames}
+    book.close()
+    try:
+        plain = PlainWorkbook(zipfile.ZipFile(io.BytesIO(raw)))
+    except Unusual:
+        return dict.fromkeys(want)
+    assert plain.sheetnames == list(want)
+    found: dict[str, list[tuple[Any, ...]] | None] = {}
+    for name, rows in want.items():
+        try:
+            got = list(plain[name].iter_rows(values_only=True))
+        except Unusual:
+            found[name] = None
+            continue
+        assert [[(type(v), v) for v in row] for row in got] == \
+            [[(type(v), v) for v in row] for row in rows], name
+        found[name] = got
+    return found
+
+
+def shared_strings(book: Path) -> None:
+    """Rewrite the workbook's text cells as Excel saves them, in a shared string table
+    (openpyxl writes them inline): 'rich' as a rich text of two runs with a phonetic run
+    (read as 'rich'), 'x005F_y' with openpyxl's escape taken out ('y')."""
+    with zipfile.ZipFile(book) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    table: list[str] = []
+
+    def shared(found: re.Match[str]) -> str:
+        table.append(found.group(3))
+        return f'<c r="{found.group(1)}"{found.group(2) or ""} t="s"><v>{len(table) - 1}</v></c>'
+
+    for name in [n for n in parts if n.startswith("xl/worksheets/sheet")]:
+        inline = r'<c r="(\w+)"( s="\d+")? t="inlineStr"><is><t[^>]*>(.*?)</t></is></c>'
+        parts[name] = re.sub(inline, shared, parts[name].decode("utf-8")).encode("utf-8")
+    items = ["<si><r><t>ri</t></r><r><rPr><b/></rPr><t>ch</t></r><rPh sb=\"0\" eb=\"1\">"
+             "<t>ignored</t></rPh></si>" if text == "rich" else f"<si><t>{text}</t></si>"
+             for text in table]
+    parts["xl/sharedStrings.xml"] = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + "".join(items) + "</sst>").encode("utf-8")
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_the_plain_reader_reads_as_openpyxl(tmp_path: Path) -> None:
+    # The template and random places' workbooks: every sheet read by the plain reader,
+    # exactly as openpyxl reads it. Its built-in date formats are openpyxl's.
+    assert {n for n in range(164) if is_date_format(builtin_format_code(n))} == DATE_FORMATS
+    codes = ["General", "0", "#,##0", '"£"#,##0;[Red]-"£"#,##0', "0.0%", "[$£-809]#,##0.00",
+             "#,##0.00 [$€-x-euro]", "0.00E+00", "# ?/?", "@", '"day"0', "0_d", "0\\d",
+             "d-mmm-yy", "yyyy-mm-dd", "[h]:mm:ss", "[mm]", "mm:ss", "h:mm AM/PM",
+             '"dd;x"', "[Red]0;d", "0;[Red]-0;d"]
+    assert [plain_date_format(c) for c in codes] == [is_date_format(c) for c in codes]
+    # dates: d-mmm-yy, yyyy-mm-dd, [h]:mm:ss, [mm], mm:ss, h:mm AM/PM and "dd;x" (its first
+    # section, `"dd`, has no closing quote); not: [Red] and the later sections, "day", _d, \\d
+    assert sum(map(is_date_format, codes)) == 7
+    template = tmp_path / "template"
+    assert in_process("template", template).exit_code == 0
+    found = both_readers(template / "place.xlsx")
+    assert None not in found.values() and len(found) == 5
+    for seed in range(3):
+        folder = tmp_path / f"random{seed}"
+        folder.mkdir()
+        as_tables(random_instance(seed), folder)
+        assert None not in both_readers(folder / "place.xlsx").values()
+    # Every kind of value, gaps, formats, a cell beyond the dimension; a date and a
+    # number shown as a date are left to openpyxl, sheet by sheet.
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "values"
+    sheet.append(["id", "n", "x", "flag", "text", "blank"])
+    sheet.append(["a", 1500, 0.6, True, "x005F_y", ""])
+    sheet.append(["b", -3, 1e-12, False, "  spaced ", None])
+    sheet.append(["c", 2**40, 1.5e30, None, "#N/A", "£1,200"])
+    sheet["B6"] = 12
+    sheet["B6"].number_format = "£#,##0"
+    sheet["C6"] = 0.25
+    sheet["C6"].number_format = "0%"
+    sheet["D6"] = -7
+    sheet["D6"].number_format = '"£"#,##0;[Red]-"£"#,##0'
+    sheet["H2"] = "far right"
+    sheet["H3"] = "rich"
+    dated = book.create_sheet("dated")
+    dated.append(["id", "when"])
+    dated.append(["a", dt.datetime(2020, 1, 1)])
+    shown = book.create_sheet("shown as a date")
+    shown.append(["id", "n"])
+    shown.append(["a", 43831])
+    shown["B2"].number_format = "d-mmm-yy"
+    book.save(tmp_path / "kinds.xlsx")
+    found = both_readers(tmp_path / "kinds.xlsx")
+    assert found["dated"] is None and found["shown as a date"] is None
+    rows = [("id", "n", "x", "flag", "text", "blank", None, None),
+            ("a", 1500, 0.6, True, "x005F_y", None, None, "far right"),
+            ("b", -3, 1e-12, False, "  spaced ", None, None, "rich"),
+            ("c", 2**40, 1.5e30, None, "#N/A", "£1,200", None, None),
+            (None,) * 8,
+            (None, 12, 0.25, -7, None, None, None, None)]
+    assert found["values"] == rows
+    # As Excel writes them (xlsxwriter: a shared string table, number formats in the
+    # stylesheet, [Red] and quoted currency among them, booleans).
+    book_path = tmp_path / "excel-like.xlsx"
+    excel = xlsxwriter.Workbook(str(book_path))
+    money = excel.add_format({"num_format": '"£"#,##0;[Red]-"£"#,##0'})
+    page = excel.add_worksheet("streams")
+    page.write_row(0, 0, ["id", "budget", "share", "open"])
+    page.write_row(1, 0, ["asc", 1_200_000, 0.5, True])
+    page.write_number(2, 1, -350.25, money)
+    page.write_string(3, 3, "rich")
+    excel.add_worksheet("dated").write_datetime(
+        1, 1, dt.datetime(2020, 1, 1), excel.add_format({"num_format": "yyyy-mm-dd"}))
+    excel.close()
+    found = both_readers(book_path)
+    assert found["dated"] is None and found["streams"] == [
+        ("id", "budget", "share", "open"), ("asc", 1_200_000, 0.5, True),
+        (None, -350.25, None, None), (None, None, None, "rich")]
+    shared_strings(tmp_path / "kinds.xlsx")  # the same values from a shared string table
+    assert b"<v>" in zipfile.ZipFile(tmp_path / "kinds.xlsx").read("xl/worksheets/sheet1.xml")
+    rows[1] = ("a", 1500, 0.6, True, "y", None, None, "far right")
+    assert both_readers(tmp_path / "kinds.xlsx")["values"] == rows
+
+
+def test_a_date_cell_is_read_by_openpyxl_and_named(tmp_path: Path) -> None:
+    # A date typed in a number column: the workbook goes to openpyxl, which reads a date.
+    path = xlsx_place(tmp_path, {"interventions": {"D3": dt.datetime(2020, 1, 1)}})
+    assert problems(path) == [
+        f"{tmp_path / 'place.xlsx'}, sheet interventions, row 3, column D (max_units), at "
+        "interventions.clinic.max_units: a date is not a number; format the cell as a number"]
 
 
 def test_table_references(tmp_path: Path) -> None:

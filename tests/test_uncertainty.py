@@ -538,11 +538,12 @@ def test_tornado_chart(tmp_path: Path) -> None:
     run_uncertainty(result, 10, 1, workers=1)
     figure = draw_tornado(result)
     assert figure is not None
-    bars = figure.axes[0].patches
+    bars = figure.of("bar")
     assert len(bars) == 4  # two figures, a bar to each end
-    assert max(abs(b.get_width()) for b in bars) == pytest.approx(1250)
-    figure.savefig(tmp_path / "tornado.png")
-    assert (tmp_path / "tornado.png").stat().st_size > 1000
+    assert max(abs(b.values[1] - b.values[0]) for b in bars) == pytest.approx(1250)
+    base = figure.of("base")[0].values[0]
+    assert all(b.values[0] == base for b in bars)  # every bar starts at the central objective
+    assert figure.svg("t").count("<path") > 5
 
 
 def test_chunks_reassemble_in_draw_order(tmp_path: Path) -> None:

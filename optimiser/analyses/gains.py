@@ -25,7 +25,10 @@ straight from a gainer to a loser. Among such settlements it prefers paying
 back along wrong pockets (a gainer pays an agency whose delivery saved it
 money), then lets networkx's network simplex decide. Amounts are whole pence.
 Where the gains cannot cover the shortfall, every loser is made good in the
-same proportion and the report says by how much they fall short.
+same proportion and the report says by how much they fall short. No settlement is
+proposed where which services run is not decided in the scenario or its reference
+(`settlement_not_decided`): equally good sets of services could turn a gainer into a
+loser, so any payment would belong to the set the solver happened to leave.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import pandas as pd
 from models.data import effective_units
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import new_highs
-from optimiser.solving.results import MONEY_TOL, ScenarioResult
+from optimiser.solving.results import MONEY_TOL, ScenarioResult, services_decided
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -180,11 +183,38 @@ def wrong_pockets(result: RunResult) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[columns]
 
 
-def settlement_scenarios(result: RunResult) -> list[ScenarioResult]:
+def settlement_candidates(result: RunResult) -> list[ScenarioResult]:
     """Optimal pooled scenarios without transfers whose reference is optimal too."""
     return [s for s in result.scenarios
             if s.status == "optimal" and s.data is not None and s.data.pooling
             and not s.data.transfers and compared(result, s) is not None]
+
+
+def settlement_not_decided(result: RunResult) -> dict[str, str]:
+    """Scenario -> why it has no settlement: the candidates (`settlement_candidates`)
+    whose positions are not decided. A settlement pays each agency's change
+    g_a = P_a - Pref_a back to zero, so it is decided only where every g_a is:
+    decided(s) = D(s) and D(ref(s)), D = which services run is decided by the rules
+    (results.json's `mip.services_decided`; always for a linear programme). Where not,
+    equally good sets of services could reverse who pays whom, and no payment is
+    proposed."""
+    out = {}
+    for s in settlement_candidates(result):
+        ref = compared(result, s)
+        assert ref is not None
+        open_ = [x.name for x in (s, ref) if not services_decided(x)]
+        if open_:
+            where = " and ".join(open_)
+            out[s.name] = (f"which services run is not decided in {where}: equally good sets "
+                           "of services could change who gains and who loses")
+    return out
+
+
+def settlement_scenarios(result: RunResult) -> list[ScenarioResult]:
+    """The scenarios settled: the candidates (`settlement_candidates`) whose positions are
+    decided (not in `settlement_not_decided`)."""
+    open_ = settlement_not_decided(result)
+    return [s for s in settlement_candidates(result) if s.name not in open_]
 
 
 def settle_scenario(result: RunResult, s: ScenarioResult) -> Settlement:
@@ -327,15 +357,17 @@ def settlements(result: RunResult) -> dict[str, Settlement]:
 
 def settlement_entries(result: RunResult) -> dict[str, Any]:
     """The settlement analysis, computed once a run: results.json `settlement`
-    ({scenario: [{"from": a, "to": b, "amount": x}]}) and `settlement_shortfall`
-    ({scenario: what the settlement cannot cover}). The agency graph reads its
-    payments from `settlement` rather than settling again."""
+    ({scenario: [{"from": a, "to": b, "amount": x}]}), `settlement_shortfall`
+    ({scenario: what the settlement cannot cover}) and `settlement_not_decided`
+    ({scenario: why it has no settlement}, `settlement_not_decided`). The agency graph
+    reads its payments from `settlement` rather than settling again."""
     found = settlements(result)
     return {
         "settlement": {name: [{"from": r[1], "to": r[2], "amount": float(r[3])}
                               for r in st.payments.itertuples(index=False)]
                        for name, st in found.items()},
         "settlement_shortfall": {name: st.shortfall for name, st in found.items()},
+        "settlement_not_decided": settlement_not_decided(result),
     }
 
 

@@ -25,7 +25,11 @@ is piecewise linear in b. Where the plan is not degenerate at the limit they are
 the limit's one shadow price (`pricing` 'binding'; 'reached' where both are 0); where it
 meets other limits at a corner, HiGHS's dual is any of a range of values and the two
 differ (`pricing` 'degenerate': relaxing it alone gains less than tightening it loses);
-where tightening leaves no plan, `loss` is None (`pricing` 'edge'). Each limit says whether
+where tightening leaves no plan, `loss` is None (`pricing` 'edge'). A side where the optimal
+basis stays optimal with the limit's bounds moved a step that way takes that basis's dual
+without a re-solve (`basis_rates`: most limits, both sides); the others are re-solved
+(`one_sided_rates`); both ways give the same figures (to double precision's last digits,
+as two re-solves of one limit do). Each limit says whether
 the figure behind it is sourced or an assumption (`figure_basis`): a comment beside it in
 the instance, or the named figure it is written with. A plan with set-up decisions (binary
 variables) is priced with them fixed at its optimum: which services run stays as it is.
@@ -34,8 +38,10 @@ variables) is priced with them fixed at its optimum: which services run stays as
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
+import highspy
 import numpy as np
 import pandas as pd
 
@@ -193,9 +199,11 @@ def pricing(gain: float | None, loss: float | None) -> str | None:
 def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
            ) -> list[tuple[float | None, float | None]] | None:
     """(gain, loss) of each limit in `wanted` (its kind, and the index of each column or
-    row it bounds: `one_sided_rates`) at the scenario's optimum; None where the model
-    cannot be re-solved. A plan with set-up decisions is priced with its binaries fixed at
-    the optimum (which services run stays as it is): the rates of the LP that remains."""
+    row it bounds) at the scenario's optimum; None where the model cannot be re-solved.
+    Each rate the optimal basis settles (`basis_rates`) is its dual; every other is found
+    by re-solving (`one_sided_rates`). A plan with set-up decisions is priced with its
+    binaries fixed at the optimum (which services run stays as it is): the rates of the LP
+    that remains."""
     data, model = s.data, s.model
     if data is None or model is None:
         return None
@@ -211,22 +219,184 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
             return None
         lookup = column_lookup(lp)
         rows = {(name, index): n for n, (name, index, _) in enumerate(lp.rows)}
-        out: list[tuple[float | None, float | None]] = []
+        located: list[tuple[bool, np.ndarray, bool, float] | None] = []
         for kind, indices in wanted:
             name, upper, more = ROOM[kind]
             at = lookup if name == "x" else rows
             places = [at.get((name, index), -1) for index in indices]
-            if min(places, default=-1) < 0:
-                out.append((None, None))
-                continue
-            out.append(one_sided_rates(lp, z, name == "x", np.array(places), upper, more,
-                                       gain_sign))
+            located.append(None if min(places, default=-1) < 0 else
+                           (name == "x", np.array(places), upper, more))
+        # The optimal basis handed back to HiGHS and solved on (no iterations): its duals
+        # then come from the basis factored afresh, as in every re-solve from it
+        # (`one_sided_rates`), not from wherever the solve before left them (which can
+        # differ in the last digits).
+        start = lp.highs.getBasis()
+        if start.valid:
+            lp.highs.setBasis(start)
+            reoptimise(lp, values=False)
+        vertex = Vertex.of(lp)
+        # every rate the basis settles first: a re-solve leaves HiGHS without its factors
+        known = [(None, None) if where is None or vertex is None else
+                 basis_rates(vertex, *where, gain_sign) for where in located]
+        out: list[tuple[float | None, float | None]] = []
+        for where, rates in zip(located, known, strict=True):
+            if where is None or None not in rates:
+                out.append(rates)
+            else:
+                out.append(one_sided_rates(lp, z, *where, gain_sign, vertex, start, rates))
     return [(None if gain is None else gain + 0.0, None if loss is None else loss + 0.0)
             for gain, loss in out]
 
 
+@dataclass
+class Vertex:
+    """The optimal basis HiGHS holds after a solve, read once for every limit: the
+    bounds, duals and basis status of every column and row, the constraint matrix (by
+    columns), and each basic variable's place in the basis, value and bounds (in HiGHS's
+    order of them, where a column's value is its x_j and a row's its activity a_i . x)."""
+
+    highs: highspy.Highs
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_dual: np.ndarray
+    row_dual: np.ndarray
+    col_status: list[highspy.HighsBasisStatus]
+    row_status: list[highspy.HighsBasisStatus]
+    starts: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    col_basic: np.ndarray
+    """Each column's place among the basic variables (-1: nonbasic); `row_basic` a row's."""
+    row_basic: np.ndarray
+    basic_sign: np.ndarray
+    """-1 for a basic column, +1 for a basic row: dx_B = -B^-1 r moves x_j by -w_p and a
+    row's activity by +w_p (HiGHS's logical of row i is -(a_i . x))."""
+    basic_value: np.ndarray
+    basic_lower: np.ndarray
+    basic_upper: np.ndarray
+
+    @classmethod
+    def of(cls, lp: CompiledLP) -> Vertex | None:
+        """The loaded model's optimal basis, or None where HiGHS's last solve did not end
+        optimal with a valid basis (then every limit is re-solved)."""
+        h = lp.highs
+        basis = h.getBasis()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not basis.valid:
+            return None
+        found, basic = h.getBasicVariables()  # type: ignore[attr-defined]
+        model = h.getLp()
+        a = model.a_matrix_
+        if found != highspy.HighsStatus.kOk or a.format_ != highspy.MatrixFormat.kColwise:
+            return None
+        solution = h.getSolution()
+        bounds = [np.asarray(b, dtype=float) for b in
+                  (model.col_lower_, model.col_upper_, model.row_lower_, model.row_upper_)]
+        value = [np.asarray(solution.col_value, dtype=float),
+                 np.asarray(solution.row_value, dtype=float)]
+        basic = np.asarray(basic, dtype=np.int64)
+        column = basic >= 0  # HiGHS numbers a basic column j as j, a basic row i as -1 - i
+        cols, rows = basic[column], -1 - basic[~column]
+        col_basic = np.full(model.num_col_, -1, dtype=np.int64)
+        row_basic = np.full(model.num_row_, -1, dtype=np.int64)
+        col_basic[cols], row_basic[rows] = np.flatnonzero(column), np.flatnonzero(~column)
+
+        def pick(of_columns: np.ndarray, of_rows: np.ndarray) -> np.ndarray:
+            out = np.empty(len(basic))
+            out[column], out[~column] = of_columns[cols], of_rows[rows]
+            return out
+
+        return cls(
+            highs=h, col_lower=bounds[0], col_upper=bounds[1], row_lower=bounds[2],
+            row_upper=bounds[3], col_dual=np.asarray(solution.col_dual, dtype=float),
+            row_dual=np.asarray(solution.row_dual, dtype=float),
+            col_status=list(basis.col_status), row_status=list(basis.row_status),
+            starts=np.asarray(a.start_, dtype=np.int64),
+            index=np.asarray(a.index_, dtype=np.int64),
+            value=np.asarray(a.value_, dtype=float), col_basic=col_basic,
+            row_basic=row_basic, basic_sign=np.where(column, -1.0, 1.0),
+            basic_value=pick(*value), basic_lower=pick(bounds[0], bounds[2]),
+            basic_upper=pick(bounds[1], bounds[3]))
+
+
+def basis_rates(v: Vertex, columns: bool, places: np.ndarray, upper: bool, more: float,
+                g: float) -> tuple[float | None, float | None]:
+    """(gain, loss) of one limit where the optimal basis settles them, each without a
+    re-solve; None for a side it may not settle (that side is re-solved).
+
+    A side is settled where the basis stays primal feasible with the limit's bounds b_j
+    (of `places`) moved that way by the first step of `one_sided_rates`, s e delta with
+    e = E = STEP * max(1, |b|), s = +1 for the gain and -1 for the loss. The moved
+    bounds move each nonbasic place with them and the basic variables by
+
+        dx_B = -s E B^-1 r,   r = sum_j a_j (columns; a_j: column j of A, j nonbasic)
+                              r = -sum_j e_j (rows: HiGHS's logical of row i is -(a_i . x))
+
+    (a basic column x_p moves by -s E w_p, a basic row's activity by +s E w_p, w = B^-1 r),
+    and nothing else; the reduced costs do not depend on b. Where every basic variable
+    that moves, and every basic place (its own bound moved), stays within its bounds at
+    e = E, the basis stays optimal for every e in [0, E]: z* is linear there, the warm
+    re-solve that `one_sided_rates` makes at e = E ends on this basis, and that side's
+    rate is the basis dual:
+
+        gain (loss) = G * more * sum_j y_j
+
+    (y_j: HiGHS's dual of place j, d z / d b_j; G and `more` as in `one_sided_rates`).
+    Where both sides are settled the limit has one price. A side is left to the re-solve
+    where a nonbasic place is not at the moved bound (or not at a bound), where the loss
+    would take a bound past its other bound, or where any basic variable would leave its
+    bounds: at a corner of the plans (a basic variable at a bound that moves out of it:
+    a degenerate limit) the re-solves find the two rates."""
+    lower = (v.col_lower if columns else v.row_lower)[places]
+    high = (v.col_upper if columns else v.row_upper)[places]
+    status = v.col_status if columns else v.row_status
+    at = highspy.HighsBasisStatus.kUpper if upper else highspy.HighsBasisStatus.kLower
+    step = STEP * max(1.0, float(np.abs(high if upper else lower).max(initial=0.0)))
+    held = (v.col_basic if columns else v.row_basic)[places]  # a basic place's position
+    free = places[held < 0]
+    if any(status[p] != at for p in free):
+        return None, None
+    r = np.zeros(len(v.row_lower))
+    if columns:
+        for j in free:
+            part = slice(v.starts[j], v.starts[j + 1])
+            np.add.at(r, v.index[part], v.value[part])
+    else:
+        r[free] = -1.0
+    w = np.zeros(len(v.basic_value))
+    if len(free):
+        found, solved = v.highs.getBasisSolve(r)  # type: ignore[attr-defined]
+        if found != highspy.HighsStatus.kOk:
+            return None, None
+        w = np.asarray(solved, dtype=float) * v.basic_sign
+    check = w != 0
+    inside = held[held >= 0]
+    check[inside] = True
+    value, low, high_b = v.basic_value[check], v.basic_lower[check], v.basic_upper[check]
+    moves = w[check]
+    own = np.zeros(len(v.basic_value))
+    own[inside] = 1.0
+    own = own[check]  # the basic places, whose own bound moves
+    dual = v.col_dual if columns else v.row_dual
+    rate = g * more * math.fsum(dual[places].tolist())
+    found_rates: list[float | None] = []
+    for side in (1.0, -1.0):
+        s = side * more  # the direction the bounds move in
+        inward = s < 0 if upper else s > 0
+        moved = value + s * step * moves
+        ok = (not inward or bool(np.all(high - lower > step))) and bool(
+            np.all(moved >= low + (0.0 if upper else s * step * own))
+            and np.all(moved <= high_b + (s * step * own if upper else 0.0)))
+        found_rates.append(rate if ok else None)
+    return found_rates[0], found_rates[1]
+
+
 def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
-                    upper: bool, more: float, g: float) -> tuple[float | None, float | None]:
+                    upper: bool, more: float, g: float, vertex: Vertex | None = None,
+                    start: highspy.HighsBasis | None = None,
+                    known: tuple[float | None, float | None] = (None, None),
+                    ) -> tuple[float | None, float | None]:
     """(gain, loss) of one limit: the bounds b_j of `places` (columns, or rows; the upper
     bound where `upper`, else the lower), moved together by e delta, delta = `more` (+1
     where more room raises the bound, -1 where it lowers it) in every place, from the
@@ -240,17 +410,30 @@ def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
     piece). That is checked: z* must move from z by e * more * sum_j y_j to ON_PIECE; else
     e is cut tenfold (up to STEPS tries, from e = STEP * max(1, |b|)). A rate is None where
     the moved model has no plan. The bounds and the basis are restored after each solve.
+    `vertex` (the model's bounds, read once) and `start` (its basis) spare reading them
+    again from HiGHS for every limit; a side whose rate is `known` (not None: the basis
+    settled it, `basis_rates`) is not re-solved.
     """
     h = lp.highs
-    model = h.getLp()
-    lower = np.asarray(model.col_lower_ if columns else model.row_lower_, dtype=float)[places]
-    high = np.asarray(model.col_upper_ if columns else model.row_upper_, dtype=float)[places]
+    if vertex is None:
+        model = h.getLp()
+        lower = np.asarray(model.col_lower_ if columns else model.row_lower_,
+                           dtype=float)[places]
+        high = np.asarray(model.col_upper_ if columns else model.row_upper_,
+                          dtype=float)[places]
+    else:
+        lower = (vertex.col_lower if columns else vertex.row_lower)[places]
+        high = (vertex.col_upper if columns else vertex.row_upper)[places]
     bound = high if upper else lower
-    start = h.getBasis()
+    if start is None:
+        start = h.getBasis()
     size = max(1.0, float(np.abs(bound).max(initial=0.0)))
     set_bounds = set_column_bounds if columns else set_row_bounds
     found: list[float | None] = []
-    for towards in (1.0, -1.0):  # more room, then less
+    for towards, settled in zip((1.0, -1.0), known, strict=True):  # more room, then less
+        if settled is not None:
+            found.append(settled)
+            continue
         rate: float | None = None
         step = STEP * size
         for _ in range(STEPS):

@@ -23,9 +23,13 @@ were solved on (`optimiser.solving.placemodel`; R's pooled `PlaceData` is built 
 compiled only when no scenario's model fits it); every pool contribution p[s, t]
 is capped at 0 (the model is then R exactly), solved from scratch for z(R) and
 the duals (so they depend only on R's data); then for each stream its p[s, t]
-caps are opened to `pool_share_s * budget_st`, the model re-solved warm from the
-last basis, and the caps closed again. On a large model the streams are shared
-between copies of it, each starting from z(R)'s basis, solving side by side.
+caps are opened to `pool_share_s * budget_st`, the model re-solved warm from z(R)'s
+basis with the primal simplex (`optimiser.solving.highs.widened`: that basis stays
+feasible when caps open, and every lift starts from it whatever was lifted before),
+and the caps closed again. A lift whose new columns all price out at z(R)'s optimum
+(no p[s, t] has an improving reduced cost: `gains_priced_out`) gains exactly 0 and is
+not solved. On a large model the streams are shared between copies of it, solving
+side by side.
 
 Set-up costs and tiers that need binaries make the model a MILP. Then each lift
 re-solves the MILP (a lifted fence may switch services on or off), and z(R) is
@@ -57,13 +61,16 @@ from optimiser.place.scenarios import ScenarioRun, default_reference, place_data
 from optimiser.solving.highs import (
     CompiledLP,
     SolverError,
+    basis,
     clone,
     in_parallel,
     parts,
+    reduced_costs,
     reoptimise,
     row_duals,
     set_bounds,
     split,
+    widened,
 )
 from optimiser.solving.placemodel import pool_columns
 
@@ -132,8 +139,9 @@ def price_ring_fences(
 
     None when the reference (every p[s, t] capped at 0) has no optimal plan.
     Lifting a fence only relaxes the reference, so each lifted model is
-    optimal too. The p[s, t] caps are restored to `pool_share_s * budget_st`
-    afterwards. `progress(1)` is called after each solve.
+    optimal too. A lift that provably gains nothing (`gains_priced_out`) is not
+    solved. The p[s, t] caps are restored to `pool_share_s * budget_st`
+    afterwards. `progress(1)` is called after each solve (or lift priced out).
     """
     done = progress or (lambda _n: None)
     cols = pool_columns(lp, data)
@@ -144,12 +152,18 @@ def price_ring_fences(
         set_bounds(lp, _caps(cols, caps))
         return None
     gain_sign = -lp.senses["objective"]  # maximise (-1) -> +1, minimise (+1) -> -1
+    start = None if len(lp.integer) else basis(lp)
+    priced_out = gains_priced_out(lp, cols, gain_sign)
     marginal = gain_sign * budget_duals(lp, data).sum(axis=1) + 0.0  # + 0.0: no -0.0
     gains = np.zeros(len(data.streams))
+    done(int(priced_out.sum()))
 
     def lift(model: CompiledLP, streams: list[int]) -> None:
         for s in streams:
-            status, lifted, _ = reoptimise(model, _caps(cols[s], caps[s]), values=False)
+            if start is None:
+                status, lifted, _ = reoptimise(model, _caps(cols[s], caps[s]), values=False)
+            else:
+                status, lifted = widened(model, _caps(cols[s], caps[s]), start)
             if status != "optimal" or lifted is None:
                 raise SolverError(f"lifting the ring-fence of {data.streams[s]} left the "
                                   f"model {status}, though it only relaxes the reference")
@@ -157,12 +171,32 @@ def price_ring_fences(
             set_bounds(model, _caps(cols[s], np.zeros(data.years)))
             done(1)
 
-    chunks = split(list(range(len(data.streams))), parts(lp, len(data.streams)))
+    lifted_streams = [s for s in range(len(data.streams)) if not priced_out[s]]
+    chunks = split(lifted_streams, parts(lp, len(lifted_streams)))
     models = [lp] + [clone(lp) for _ in chunks[1:]]
     in_parallel([partial(lift, m, c) for m, c in zip(models, chunks, strict=True)])
     gains[np.abs(gains) <= GAIN_TOL * max(1.0, abs(base))] = 0.0
     set_bounds(lp, _caps(cols, caps))
     return gains, marginal
+
+
+def gains_priced_out(lp: CompiledLP, cols: np.ndarray, gain_sign: int) -> np.ndarray:
+    """(S,) whether lifting stream s's fence provably gains nothing, read off the
+    reference's optimal basis without a re-solve (pricing out, as in column generation).
+
+    Lifting the fence only raises the upper bounds of p[s, t] from 0; nothing else
+    changes. With r_st the reduced cost of p[s, t] at the reference's optimum (d z / d
+    p_st, in the objective's own sense), raising p_st improves the objective only if
+    G r_st > 0. Where G r_st <= 0 for every year t, the reference's basis stays primal
+    feasible (every p_st stays at 0, within its new bounds) and dual feasible, so it is
+    still optimal: z(R with s pooling) = z(R) and lift_gain_s = 0. No tolerance: a
+    reduced cost a hair on the improving side is re-solved. A MILP's lift may switch
+    services on or off, which no reduced cost of its LP bounds: none is priced out.
+    """
+    reduced = None if len(lp.integer) else reduced_costs(lp)
+    if reduced is None:
+        return np.zeros(len(cols), dtype=bool)
+    return np.all(gain_sign * reduced[cols] <= 0.0, axis=1)
 
 
 def _caps(cols: np.ndarray, upper: np.ndarray) -> dict[int, tuple[float, float]]:

@@ -24,11 +24,20 @@ walk's order, so the shares are the same however many workers walk the parts: up
 to WALK_PART coalitions in one part or, on a large model, two side by side in
 threads; longer walks in parts of WALK_PART coalitions, spread over local processes
 or a Dask cluster (`optimiser.workers`, as `--workers` and `--scheduler` say), each
-part's copy of the model sent as plain arrays (`optimiser.solving.portable`). Beyond, SAMPLE_SOLVES
-/ n random permutations (seeded, so reproducible) are walked alternately down
-from full pooling and up from ring-fencing, one agency at a time; phi_i is the
-mean of i's marginal contributions, stated with its standard error. Each permutation's marginals add
-up to u(all), so sampled shares add up to the gain too. The bounds are restored
+part's copy of the model sent as plain arrays (`optimiser.solving.portable`).
+
+Beyond EXACT_LIMIT players the shares are estimated from antithetic pairs of random
+permutations (`walk_pair`): pair k draws an order pi_k from (SEED, k) alone
+(`pair_order`), walks down from full pooling taking the agencies out in that order
+(the marginals of the reversed order, each agency joining last first) and back up
+adding them in it (the marginals of pi_k), one agency's bounds changed a re-solve.
+The estimate is the mean of the pairs' mean marginals, with its standard error over
+the pairs; each permutation's marginals add up to u(all), so the shares do too.
+Pairs are drawn in rounds until `sampling_stops` (every standard error at most
+SAMPLE_PRECISION of the gain, or the budget `sample_budget`, tied to the model's
+size, spent); each pair is walked on its own copy of the model from the same start,
+by the same workers as the exact walk's parts, so the shares depend on the seed and
+the model alone, never on how many workers walk the pairs. The bounds are restored
 (and the scenario re-solved) afterwards.
 
 Agencies that can put nothing into the pool (no stream, or pool_share * budget
@@ -76,14 +85,35 @@ copy of the model, run by the chosen workers); shorter walks are walked here."""
 PRELOAD = ["optimiser.analyses.shapley"]
 """What a local worker process imports once, before it walks its parts."""
 
-SAMPLE_SOLVES = 4096
-"""Re-solves spent on sampled permutations beyond EXACT_LIMIT (SAMPLE_SOLVES / n of them)."""
+SAMPLE_PRECISION = 0.001
+"""Sampling stops once every share's standard error is at most this fraction of the gain."""
+
+MIN_PAIRS = 16
+"""Antithetic pairs drawn before the standard errors may stop sampling. Fewer can miss
+whole kinds of order: where only three agencies' money interacts, a pair's mean
+depends only on which of the three comes between the others, and four pairs all of
+one kind (1 in 27) would show a standard error of 0 with the shares wrong."""
+
+FEWEST_PAIRS = 2
+"""The fewest pairs any budget draws: two give a standard error."""
+
+SAMPLE_WORK = 100_000_000
+"""The sampling budget in re-solves x the model's columns (`sample_budget`): about a minute
+of one core's time on the 50-agency place of benchmarks/big.py (156,420 columns)."""
+
+SAMPLE_SOLVES = 16_384
+"""Most re-solves sampling spends, whatever the model's size (`sample_budget`)."""
+
+SPREAD_WORK = 10_000_000
+"""A round of sampled pairs worth at least this many re-solves x columns (some 5 s of one
+core) goes to the chosen workers; a smaller one is walked here (starting processes
+would cost more). Where pairs are walked never changes the shares."""
 
 SHARE_TOL = 1e-9
 """Shares smaller than this fraction of the gain are solver noise, reported as 0."""
 
 SEED = 0
-"""Seed of the permutation sampler: the same shares on every run."""
+"""Seed of the permutation sampler: the same shares on every run (`pair_order`)."""
 
 
 class GameError(RuntimeError):
@@ -181,6 +211,8 @@ class FairShares:
     solves: int
     permutations: int | None
     note: str
+    sampling: dict[str, Any] | None = None
+    """How a sampled estimate was drawn and why it stopped (`Sample.document`)."""
 
     def document(self) -> dict[str, Any]:
         """Its entry in results.json (the scenario's `pooling_game`)."""
@@ -190,6 +222,7 @@ class FairShares:
             "pooled_objective": self.pooled_objective, "players": self.players,
             "re_solves": self.solves, "permutations": self.permutations,
             "standard_error": self.standard_error, "note": self.note,
+            "sampling": self.sampling,
         }
 
 
@@ -201,12 +234,15 @@ def game_scenarios(result: RunResult) -> list[ScenarioResult]:
 
 
 def expected_solves(s: ScenarioResult) -> int:
-    """About how many re-solves `fair_shares` makes for `s`: 2^n exact, else SAMPLE_SOLVES."""
-    assert s.data is not None
+    """At most how many re-solves `fair_shares` makes for `s`: 2^n + 1 exact, else the
+    sampling budget's pairs (`most_pairs`) of 2n re-solves and the 2 ends."""
+    assert s.data is not None and s.lp is not None
     data = s.data
     poolable = (data.pool_share[:, None] * data.budget > 0).any(axis=1)
     n = len(np.unique(data.stream_agency[poolable]))
-    return (1 << n) + 1 if n <= EXACT_LIMIT else SAMPLE_SOLVES + 1
+    if n <= EXACT_LIMIT:
+        return (1 << n) + 1
+    return 2 * n * most_pairs(sample_budget(s.lp), n) + 2
 
 
 def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
@@ -235,12 +271,15 @@ def pooling_game(s: ScenarioResult) -> tuple[PoolingGame, list[str]]:
 
 
 def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
-                sample_solves: int = SAMPLE_SOLVES, seed: int = SEED,
+                sample_solves: int | None = None, seed: int = SEED,
                 progress: Callable[[int], None] | None = None,
-                split_in: int | None = None, workers: Workers | None = None) -> FairShares:
+                split_in: int | None = None, workers: Workers | None = None,
+                precision: float = SAMPLE_PRECISION) -> FairShares:
     """The Shapley shares of scenario `s` (module doc): exact or sampled; `progress(n)`
     after n re-solves. `split_in` and `workers`: how an exact walk is cut and who walks
-    it (`exact_shapley`)."""
+    it (`exact_shapley`), and who walks sampled pairs (`sampled_shapley`).
+    `sample_solves` (default `sample_budget`), `seed` and `precision`: the sampling's
+    budget in re-solves, seed and target (`sampling_stops`)."""
     assert s.data is not None
     game, players = pooling_game(s)
     game.progress = progress
@@ -248,17 +287,23 @@ def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
     n = game.players
     permutations = None
     error = None
+    sampling = None
     try:
         ring_fenced = game.value(0)
         if n <= exact_limit:
             phi = exact_shapley(game, split_in, workers)
             method = "exact"
         else:
-            permutations = max(2, math.ceil(sample_solves / n))
-            phi, se = sampled_shapley(game, permutations, np.random.default_rng(seed))
+            game.value(game.everyone)  # full pooling solved: where every pair starts
+            budget = sample_budget(game.lp) if sample_solves is None else sample_solves
+            target = precision * max(abs(game.gain(game.everyone)), 1.0)
+            sample = sampled_shapley(game, seed, most_pairs(budget, n), target, workers)
+            phi = sample.shares
             method = "sampled"
+            permutations = 2 * sample.pairs
             error = dict(zip(agencies, [0.0] * len(agencies), strict=True))
-            error.update(zip(players, se.tolist(), strict=True))
+            error.update(zip(players, sample.standard_error.tolist(), strict=True))
+            sampling = sample.document(seed, precision, budget)
         pooled = game.value(game.everyone)
     except GameError as err:
         why = ("ring-fencing this scenario's instance has no feasible plan, so pooling has no "
@@ -273,7 +318,7 @@ def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
     null = [a for a in agencies if a not in players]
     note = f"nothing to put into the pool, so a share of 0: {', '.join(null)}" if null else ""
     return FairShares(s.name, method, shares, error, gain, ring_fenced, pooled, players,
-                      game.solves, permutations, note)
+                      game.solves, permutations, note, sampling)
 
 
 def _clean(phi: np.ndarray, gain: float) -> np.ndarray:
@@ -378,27 +423,141 @@ def shapley_values(n: int, u: list[float]) -> np.ndarray:
     return phi
 
 
-def sampled_shapley(game: PoolingGame, permutations: int, rng: np.random.Generator
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean marginal contributions over random permutations, and their standard errors.
+def sample_budget(lp: CompiledLP) -> int:
+    """The most re-solves sampling spends on a model of `lp`'s size:
 
-    Walks alternate: down from everyone, removing players in a random order (the
-    marginals of the reversed order), then up from nobody, adding them. Each step
-    changes one player's bounds.
-    """
-    n = game.players
-    marginal = np.zeros((permutations, n))
-    for r in range(permutations):
-        order = rng.permutation(n).tolist()
-        down = r % 2 == 0
-        coalition = game.everyone if down else 0
-        for i in order:
-            before = game.gain(coalition)
-            coalition ^= 1 << i
-            after = game.gain(coalition)
-            marginal[r, i] = before - after if down else after - before
-    se = marginal.std(axis=0, ddof=1) / math.sqrt(permutations)
-    return marginal.mean(axis=0), se
+        B = min(SAMPLE_SOLVES, SAMPLE_WORK // columns)
+
+    A warm re-solve's time grows about with the model's columns (17 ms at 37,850 columns,
+    85 ms at 156,420, benchmarks/big.py's quarter and full places), so B bounds the time
+    (about a minute of one core) and not just the count; it depends on the model alone,
+    never on the machine, so neither do the shares."""
+    return min(SAMPLE_SOLVES, SAMPLE_WORK // max(1, len(lp.columns)))
+
+
+def most_pairs(budget: int, n: int) -> int:
+    """Antithetic pairs a budget of `budget` re-solves buys for n players, each pair 2n
+    re-solves, and never fewer than FEWEST_PAIRS: max(FEWEST_PAIRS, budget // 2n)."""
+    return max(FEWEST_PAIRS, budget // (2 * n))
+
+
+def sampling_stops(standard_error: np.ndarray, target: float, pairs: int, most: int) -> bool:
+    """The stopping rule of sampled shares, checked at the end of each round of pairs:
+
+        stop  <=>  m >= most,  or  m >= MIN_PAIRS and max_i SE_i <= target
+
+    m the pairs drawn, SE_i share i's standard error over them, `target` SAMPLE_PRECISION
+    x max(|gain|, 1) and `most` the budget's pairs (`most_pairs`)."""
+    if pairs >= most:
+        return True
+    return pairs >= MIN_PAIRS and float(np.max(standard_error, initial=0.0)) <= target
+
+
+def next_round(standard_error: np.ndarray, target: float, pairs: int, most: int) -> int:
+    """How many pairs to have drawn at the next check: as many as the standard errors
+    so far predict the target needs (SE falls as 1/sqrt(m)), at least one more, at most
+    twice as many, within the budget:
+
+        m' = min(most, max(m + 1, min(2m, ceil(m (max_i SE_i / target)^2))))"""
+    worst = float(np.max(standard_error, initial=0.0))
+    need = math.ceil(pairs * (worst / target) ** 2) if target > 0 else most
+    return min(most, max(pairs + 1, min(2 * pairs, need)))
+
+
+def pair_order(seed: int, pair: int, n: int) -> list[int]:
+    """Pair `pair`'s order of the n players: a permutation drawn from
+    `Generator(PCG64(SeedSequence(seed, spawn_key=(pair,))))`, so it depends on the seed
+    and the pair's number alone, never on which worker walks it or in what order."""
+    stream = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(pair,)))
+    return np.random.Generator(stream).permutation(n).tolist()
+
+
+def walk_pair(start: WalkStart, task: tuple[int, int]) -> tuple[np.ndarray, int]:
+    """A worker's task: the marginals of antithetic pair `task` = (seed, k), walked on a
+    copy of `start`'s model (full pooling, every player in), and the re-solves it took.
+
+    With pi = pair_order(seed, k, n): down from everyone taking pi_1, pi_2, ... out,
+    row 0 holds u(C) - u(C - pi_j) (reversed pi: pi_1 joins last); then up from nobody
+    adding pi_1, pi_2, ..., row 1 holds u(C + pi_j) - u(C) (pi). Each row adds up to
+    u(all) - u(empty), the values of both ends being `start`'s."""
+    seed, k = task
+    game = PoolingGame(rebuilt(start.lp), start.columns, start.upper, start.sign,
+                       start.current, dict(start.values))
+    order = pair_order(seed, k, game.players)
+    marginals = np.zeros((2, game.players))
+    coalition = game.everyone
+    for i in order:
+        before = game.gain(coalition)
+        coalition &= ~(1 << i)
+        marginals[0, i] = before - game.gain(coalition)
+    for i in order:
+        before = game.gain(coalition)
+        coalition |= 1 << i
+        marginals[1, i] = game.gain(coalition) - before
+    return marginals, game.solves
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A sampled estimate: shares, standard errors, and the pairs it took."""
+
+    shares: np.ndarray
+    standard_error: np.ndarray
+    pairs: int
+    most: int
+    target: float
+    marginals: np.ndarray
+    """(pairs, 2, n): each pair's marginals, down (reversed order) then up."""
+
+    @property
+    def stopped_by(self) -> str:
+        """Why sampling stopped: 'precision' (every standard error on target) or 'budget'."""
+        worst = float(np.max(self.standard_error, initial=0.0))
+        return "precision" if worst <= self.target else "budget"
+
+    def document(self, seed: int, precision: float, budget: int) -> dict[str, Any]:
+        """results.json's `pooling_game.sampling`."""
+        return {"seed": seed, "antithetic_pairs": self.pairs, "most_pairs": self.most,
+                "budget_re_solves": budget, "precision": precision,
+                "target_standard_error": self.target,
+                "largest_standard_error": float(np.max(self.standard_error, initial=0.0)),
+                "stopped_by": self.stopped_by}
+
+
+def sampled_shapley(game: PoolingGame, seed: int, most: int, target: float,
+                    workers: Workers | None = None) -> Sample:
+    """Shares estimated from antithetic pairs of permutations (`walk_pair`) and their
+    standard errors: phi_i = (1/m) sum_k d_ki, SE_i = sd_k(d_ki) / sqrt(m), d_ki the mean
+    of pair k's two marginals of player i.
+
+    `game` must hold full pooling solved, and u(empty) and u(all) known. Pairs
+    0 .. m-1 are drawn in rounds (MIN_PAIRS, then `next_round`) until `sampling_stops`;
+    each is walked from the same start on its own copy of the model, by `workers` (else
+    a round of SPREAD_WORK or more by the command line's, a smaller one here), and put
+    together in order, so the shares depend on the seed and the model alone."""
+    assert game.current == game.everyone and {0, game.everyone} <= set(game.values)
+    start = WalkStart(portable(game.lp), game.columns, game.upper, game.sign, game.current,
+                      dict(game.values))
+    drawn: list[np.ndarray] = []
+    wanted = min(MIN_PAIRS, most)
+    while True:
+        tasks = [(seed, k) for k in range(len(drawn), wanted)]
+        work = len(tasks) * 2 * game.players * len(game.lp.columns)
+        who = workers or (chosen() if work >= SPREAD_WORK else Workers(1))
+        found: dict[int, np.ndarray] = {}
+        for k, (marginals, solves) in on_workers(walk_pair, start, tasks, who.processes,
+                                                  who.scheduler, PRELOAD):
+            found[k] = marginals
+            game.solves += solves
+            if game.progress is not None:
+                game.progress(solves)
+        drawn += [found[k] for k in range(len(tasks))]
+        pairs = np.stack(drawn).mean(axis=1)  # (m, n): d_ki
+        m = len(drawn)
+        se = pairs.std(axis=0, ddof=1) / math.sqrt(m) if m > 1 else np.zeros(game.players)
+        if sampling_stops(se, target, m, most):
+            return Sample(pairs.mean(axis=0), se, m, most, target, np.stack(drawn))
+        wanted = next_round(se, target, m, most)
 
 
 def shapley(result: RunResult) -> dict[str, dict[str, float]]:

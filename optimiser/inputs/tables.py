@@ -56,6 +56,7 @@ from pydantic import BaseModel
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.schema import Agency, Intervention, Outcome, Stream
 from optimiser.inputs.validate import PER_YEAR_FIELDS
+from optimiser.inputs.xlsx import PlainWorkbook
 from optimiser.inputs.yamlsource import Cell, Source, read_regular
 
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -109,19 +110,20 @@ def load_tables(source: Source, base: Path) -> Source:
     digests = dict(source.tables)
     problems: list[Problem] = []
     horizon = _horizon(source.data)
-    for section in SECTIONS:
-        try:
-            reference = table_reference(source, section)
-            if reference is None:
+    with Workbooks() as books:
+        for section in SECTIONS:
+            try:
+                reference = table_reference(source, section)
+                if reference is None:
+                    continue
+                table, digest = read_table(source, section, base, *reference, books=books)
+                named = "figures" in source.data or "figures_from" in source.data
+                data[section], where = parse_table(table, section, horizon, named)
+            except InstanceError as err:
+                problems.extend(err.problems)
                 continue
-            table, digest = read_table(source, section, base, *reference)
-            named = "figures" in source.data or "figures_from" in source.data
-            data[section], where = parse_table(table, section, horizon, named)
-        except InstanceError as err:
-            problems.extend(err.problems)
-            continue
-        cells.update(where)
-        digests[table.file] = digest
+            cells.update(where)
+            digests[table.file] = digest
     if problems:
         raise InstanceError(problems)
     tabled = {p[0] for p in cells}
@@ -144,8 +146,9 @@ def table_reference(source: Source, section: str) -> tuple[str, str | None] | No
 
 
 def read_table(source: Source, section: str, base: Path, name: str,
-               sheet: str | None) -> tuple[Table, str]:
-    """The named table's cells, and the SHA-256 of its file."""
+               sheet: str | None, books: Workbooks | None = None) -> tuple[Table, str]:
+    """The named table's cells, and the SHA-256 of its file (a workbook opened once in
+    `books` for every sheet read from it, when given)."""
     path = base / name
     shown = str(Path(source.file).parent / name)
 
@@ -171,7 +174,13 @@ def read_table(source: Source, section: str, base: Path, name: str,
     digest = hashlib.sha256(raw).hexdigest()
     if kind == "csv":
         return Table(shown, None, _csv_rows(raw, shown)), digest
-    chosen, rows = _xlsx_rows(raw, shown, sheet or section, sheet is None)
+    if books is None:
+        with Workbooks() as once:
+            chosen, rows = _xlsx_rows(once.open(raw, digest, shown), shown, sheet or section,
+                                      sheet is None)
+    else:
+        chosen, rows = _xlsx_rows(books.open(raw, digest, shown), shown, sheet or section,
+                                  sheet is None)
     return Table(shown, chosen, rows), digest
 
 
@@ -212,9 +221,10 @@ def _too_large(columns: int) -> str:
             "beyond its figures: delete the unused rows and columns)")
 
 
-def _xml_problem(archive: zipfile.ZipFile) -> str | None:
+def _xml_problem(archive: zipfile.ZipFile, formulas: list[bool] | None = None) -> str | None:
     """Why a workbook's XML is refused before any is parsed: a DOCTYPE or entities, which
-    no spreadsheet writes (they make XXE and 'billion laughs' workbooks)."""
+    no spreadsheet writes (they make XXE and 'billion laughs' workbooks). `formulas`, when
+    given, gets True appended if any worksheet holds a formula."""
     for info in archive.infolist():
         if not info.filename.endswith((".xml", ".rels", ".vml")):
             continue
@@ -227,77 +237,180 @@ def _xml_problem(archive: zipfile.ZipFile) -> str | None:
             return (f"the workbook's part {info.filename} declares a DOCTYPE or entities, "
                     "which no spreadsheet writes; save the workbook again from your "
                     "spreadsheet as .xlsx")
-        if info.filename.startswith("xl/worksheets/") and _cells(archive, info) > MAX_CELLS:
-            return _too_large(0)
+        if info.filename.startswith("xl/worksheets/"):
+            count, formula = _cells(archive, info)
+            if count > MAX_CELLS:
+                return _too_large(0)
+            if formula and formulas is not None:
+                formulas.append(True)
     return None
 
 
 _CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+"""A cell's formula element (`<f>`, `<f t="shared" .../>`), in any namespace prefix."""
 
 
-def _cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+def _cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, bool]:
     """How many cells a worksheet's XML holds, counted in its bytes as they unzip (fast:
-    no XML is parsed), so a sheet of millions of cells is refused before it is read."""
-    count, tail = 0, b""
+    no XML is parsed), so a sheet of millions of cells is refused before it is read; and
+    whether it holds a formula."""
+    count, tail, formula = 0, b"", False
     with archive.open(info) as part:
         while chunk := part.read(1 << 20):
             block = tail + chunk
             count += len(_CELL.findall(block))
+            formula = formula or _FORMULA.search(block) is not None
             tail = block[-8:]
             count -= len(_CELL.findall(tail))  # counted again with the next chunk
             if count > MAX_CELLS:
                 break
-    return count
+    return count, formula
 
 
-def _xlsx_rows(raw: bytes, shown: str, sheet: str, default: bool) -> tuple[str, list[list[Any]]]:
-    """The chosen sheet's rows of values, read values only; (sheet name, rows)."""
+@dataclass
+class Book:
+    """A workbook opened for its tables: its saved values, read straight from its XML
+    (`plain`, `optimiser.inputs.xlsx`) or by openpyxl, read-only (`values`: a workbook
+    the plain reader leaves to openpyxl, or any with a formula), and where any sheet
+    holds a formula its formulas too (to name a formula with no saved value); a problem
+    found before it opened is kept and raised for every table read from it."""
 
-    def fail(message: str, sheet: str | None = None, row: int | None = None,
-             column: str | None = None) -> InstanceError:
-        return InstanceError([Problem(shown, "", None, message, sheet, row, column)])
+    raw: bytes = b""
+    shown: str = ""
+    plain: Any = None
+    values: Any = None
+    formulas: Any = None
+    problem: InstanceError | None = None
 
+    @property
+    def sheetnames(self) -> list[str]:
+        """The workbook's sheets, in its order."""
+        return list((self.plain or self.values).sheetnames)
+
+    def rows(self, sheet: str, fail: Any) -> list[list[Any]]:
+        """The sheet's rows of values (`_streamed`), by the plain reader when it can."""
+        if self.plain is not None:
+            try:
+                return _streamed(self.plain[sheet], fail, sheet)
+            except InstanceError:
+                raise
+            except Exception:  # Unusual, or XML it cannot parse: openpyxl reads it all
+                self.plain.close()
+                self.plain = None
+                self.values = _openpyxl(self.raw, self.shown, data_only=True)
+        return _streamed(self.values[sheet], fail, sheet)
+
+    def close(self) -> None:
+        """Close whatever is open."""
+        for opened in (self.plain, self.values, self.formulas):
+            if opened is not None:
+                opened.close()
+
+
+class Workbooks:
+    """The workbooks a place's tables are read from, each opened once however many of its
+    sheets are read (a context: closes them all at the end)."""
+
+    def __init__(self) -> None:
+        self.books: dict[str, Book] = {}
+
+    def open(self, raw: bytes, digest: str, shown: str) -> Book:
+        """The workbook of these bytes (SHA-256 `digest`), checked and opened the first time."""
+        if digest not in self.books:
+            try:
+                self.books[digest] = _open_book(raw, shown)
+            except InstanceError as err:
+                self.books[digest] = Book(problem=err)
+        return self.books[digest]
+
+    def __enter__(self) -> Workbooks:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for book in self.books.values():
+            book.close()
+        self.books.clear()
+
+
+def _open_book(raw: bytes, shown: str) -> Book:
+    """Check a workbook's parts (`_xml_problem`) and open it read-only, values only and,
+    where a sheet holds a formula, formulas too."""
+
+    def fail(message: str) -> InstanceError:
+        return InstanceError([Problem(shown, "", None, message)])
+
+    formulas: list[bool] = []
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED:
                 raise fail(f"the workbook unzips to more than {MAX_UNZIPPED // 2**20} MB")
-            problem = _xml_problem(archive)
+            problem = _xml_problem(archive, formulas)
             if problem:
                 raise fail(problem)
     except InstanceError:
         raise
     except Exception:  # a damaged zip: BadZipFile, zlib.error, EOFError, an unknown method
         raise fail("not an XLSX workbook (save it from your spreadsheet as .xlsx)") from None
-    import openpyxl  # here, not at the top: only workbooks need it (a third of a second)
+    book = Book(raw, shown)
+    if not formulas:
+        try:
+            book.plain = PlainWorkbook(zipfile.ZipFile(io.BytesIO(raw)))
+            return book
+        except Exception:  # Unusual, or XML it cannot parse: openpyxl reads it
+            pass
+    book.values = _openpyxl(raw, shown, data_only=True)
+    if formulas:
+        try:
+            book.formulas = _openpyxl(raw, shown, data_only=False)
+        except InstanceError:
+            book.values.close()
+            raise
+    return book
+
+
+def _openpyxl(raw: bytes, shown: str, data_only: bool) -> Any:
+    """The workbook opened read-only by openpyxl (its saved values, or its formulas)."""
+    import openpyxl  # here, not at the top: only workbooks the plain reader leaves need it
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about features it drops
-            values = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-            formulas = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+            return openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=data_only)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or hostile file
-        raise fail(f"cannot read the workbook: {type(exc).__name__}: {exc}") from None
-    try:
-        names = values.sheetnames
-        if sheet not in names:
-            if not (default and len(names) == 1):
-                listed = ", ".join(repr(n) for n in names)
-                raise fail(f"no sheet {sheet!r}; the workbook has {listed}")
-            sheet = names[0]
-        rows = _streamed(values[sheet], fail, sheet)
-        unsaved = [
-            Problem(shown, "", None, f"the formula {written} has no saved value: open the "
-                    "workbook in a spreadsheet and save it, or type the value", sheet, n + 1,
-                    get_column_letter(m + 1))
-            for n, row in enumerate(_streamed(formulas[sheet], fail, sheet))
-            for m, written in enumerate(row)
-            if isinstance(written, str) and written.startswith("=")
-            and _blank(_at(rows[n], m) if n < len(rows) else None)]
-        if unsaved:
-            raise InstanceError(unsaved)
-    finally:
-        values.close()
-        formulas.close()
+        raise InstanceError([Problem(shown, "", None, f"cannot read the workbook: "
+                                     f"{type(exc).__name__}: {exc}")]) from None
+
+
+def _xlsx_rows(book: Book, shown: str, sheet: str,
+               default: bool) -> tuple[str, list[list[Any]]]:
+    """The chosen sheet's rows of values, read values only; (sheet name, rows)."""
+
+    def fail(message: str, sheet: str | None = None, row: int | None = None,
+             column: str | None = None) -> InstanceError:
+        return InstanceError([Problem(shown, "", None, message, sheet, row, column)])
+
+    if book.problem is not None:
+        raise book.problem
+    names = book.sheetnames
+    if sheet not in names:
+        if not (default and len(names) == 1):
+            listed = ", ".join(repr(n) for n in names)
+            raise fail(f"no sheet {sheet!r}; the workbook has {listed}")
+        sheet = names[0]
+    rows = book.rows(sheet, fail)
+    if book.formulas is None:  # no sheet holds a formula
+        return sheet, rows
+    unsaved = [
+        Problem(shown, "", None, f"the formula {written} has no saved value: open the "
+                "workbook in a spreadsheet and save it, or type the value", sheet, n + 1,
+                get_column_letter(m + 1))
+        for n, row in enumerate(_streamed(book.formulas[sheet], fail, sheet))
+        for m, written in enumerate(row)
+        if isinstance(written, str) and written.startswith("=")
+        and _blank(_at(rows[n], m) if n < len(rows) else None)]
+    if unsaved:
+        raise InstanceError(unsaved)
     return sheet, rows
 
 

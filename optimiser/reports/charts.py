@@ -1,33 +1,35 @@
-"""The report's charts, drawn with matplotlib and returned as inline SVG text.
+"""The report's charts, drawn as SVG (`optimiser.reports.drawing`) and inlined in the page.
 
-Every chart is a `matplotlib.figure.Figure` (no pyplot state), saved as SVG
-with its text kept as text and a fixed hash salt, so the same figures give the
-same markup and the page needs no fonts or scripts from anywhere.
+Every chart is a `Drawing`: text kept as text in the page's font, ids prefixed so
+several charts share a page, the same figures giving the same bytes, and no fonts or
+scripts from anywhere.
 """
 
 from __future__ import annotations
 
-import io
-import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from optimiser.reports.drawing import (
+    INK,
+    MUTED,
+    Drawing,
+    Frame,
+    Key,
+    fitting_ticks,
+    labels_width,
+    padded,
+    wrap_to,
+)
 from optimiser.reports.gainsplot import draw_gains
 from optimiser.reports.story import Story, change_tolerance, ranged, reading
 from optimiser.reports.uncertaintyplot import draw_tornado
-from optimiser.safe import CHART_STYLE, chart_text, plain_figure
+from optimiser.safe import chart_text
 
 
 class Tells(Protocol):
@@ -38,31 +40,16 @@ class Tells(Protocol):
         ...
 
 
-WIDTH = 9.5
-"""Chart width in inches: 684 pt, the page's text column at 96 dpi."""
+WIDTH = 684.0
+"""Chart width in points: the page's text column."""
 PALETTE = ["#1F3B73", "#2A9D8F", "#E09F3E", "#8E5EA2", "#6C757D", "#C8553D", "#3D8FD1"]
-GAIN, LOSS, INK, MUTED = "#2A9D8F", "#C8553D", "#1B1F24", "#5F6B7A"
-FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
-        "'Liberation Sans', sans-serif")
-STYLE = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "optimise",
-    "font.size": 9.5,
-    "axes.edgecolor": "#C9CFD6",
-    "axes.labelcolor": MUTED,
-    "axes.titlesize": 10.5,
-    "axes.titleweight": "bold",
-    "axes.titlecolor": INK,
-    "axes.titlelocation": "left",
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "xtick.color": MUTED,
-    "ytick.color": INK,
-    "legend.frameon": False,
-    "hatch.color": "#FFFFFF",
-    "hatch.linewidth": 1.2,
-    **CHART_STYLE,
-}
+GAIN, LOSS = "#2A9D8F", "#C8553D"
+POOL_KEY = "#9AA5B1"
+"""The legend's grey for money paid through the pool (hatched) and for ranges."""
+SIZE, SMALL, TICK = 9.5, 8.5, 8.0
+"""Font sizes: labels and titles, legends and captions, tick labels."""
+PAD = 8.0
+"""Space around a chart's edges."""
 
 
 def colours(names: list[str]) -> dict[str, str]:
@@ -70,45 +57,32 @@ def colours(names: list[str]) -> dict[str, str]:
     return {n: PALETTE[k % len(PALETTE)] for k, n in enumerate(names)}
 
 
-def svg(draw: Callable[[], Figure | None], prefix: str) -> str:
-    """Draw a figure in the report's style and return its SVG markup, ready to inline.
-
-    Ids are prefixed with `prefix` so several charts can share a page; the XML
-    prolog, doctype and metadata are dropped; text takes the page's font.
-    """
-    with mpl.rc_context(STYLE):  # type: ignore[arg-type]  # keys are checked by matplotlib
-        fig = draw()
-        if fig is None:
-            return ""
-        plain_figure(fig)
-        buffer = io.StringIO()
-        if fig.get_layout_engine() is not None:
-            # Drawn once: `Figure.draw` runs the layout engine itself, whereas `savefig`
-            # first draws the whole figure without output to lay it out and then draws it
-            # again (the same bytes either way; a quarter to a third less work).
-            FigureCanvasSVG(fig).print_svg(buffer, metadata={"Date": None})
-        else:
-            fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    text = buffer.getvalue()
-    text = text[text.index("<svg"):]
-    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
-    for ident in set(re.findall(r'id="([^"]+)"', text)):
-        text = text.replace(f'id="{ident}"', f'id="{prefix}-{ident}"')
-        text = text.replace(f"#{ident})", f"#{prefix}-{ident})")
-        text = text.replace(f'href="#{ident}"', f'href="#{prefix}-{ident}"')
-    text = re.sub(r"font-family: [^;\"]*", f"font-family: {FONT}", text)
-    return text.replace("<svg ", '<svg role="img" class="chart" ', 1)
+def svg(draw: Callable[[], Drawing | None], prefix: str) -> str:
+    """Draw a chart and return its SVG markup, ready to inline (ids prefixed with
+    `prefix`); empty where there is nothing to draw."""
+    drawing = draw()
+    return "" if drawing is None else drawing.svg(prefix)
 
 
-def money_axis(story: Tells) -> FuncFormatter:
+def short_money(story: Tells, value: float) -> str:
+    """Money for a tick label: short, without a trailing .0 or .00 (£1.2m, £600k)."""
+    return story.money(value).replace(".0k", "k").replace(".00m", "m")
+
+
+def money_axis(story: Tells) -> Callable[[float], str]:
     """Tick labels in short money (£1.2m)."""
-    return FuncFormatter(lambda v, _pos: story.money(v).replace(".0k", "k").replace(".00m", "m"))
+    return lambda v: short_money(story, v)
 
 
-def objective_axis(story: Story) -> FuncFormatter:
+def counts(value: float) -> str:
+    """A count for a tick label: whole, with thousands separators."""
+    return f"{value:,.0f}"
+
+
+def objective_axis(story: Story) -> Callable[[float], str]:
     """Tick labels for objective values: short money, or counts for the outcomes objective."""
     if story.instance.objective == "outcomes":
-        return FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+        return counts
     return money_axis(story)
 
 
@@ -123,6 +97,11 @@ def wrap(text: str, width: int = 30) -> str:
     return textwrap.fill(chart_text(text), width, break_long_words=False)
 
 
+def lines(text: str) -> int:
+    """How many lines `text` takes."""
+    return text.count("\n") + 1
+
+
 def compared(story: Story) -> list[str]:
     """The headline's two scenarios when both have plans; otherwise every one with a plan."""
     head = story.headline
@@ -133,7 +112,7 @@ def compared(story: Story) -> list[str]:
 
 MOST_BARS = 30
 """Interventions the spending chart shows at most: those with the most spend (a chart of
-hundreds of bars is too tall to read and slow to draw; the table beside it has every one)."""
+hundreds of bars is too tall to read; the table beside it has every one)."""
 
 
 def charted_interventions(story: Story) -> tuple[list[str], int]:
@@ -152,7 +131,15 @@ def charted_interventions(story: Story) -> tuple[list[str], int]:
     return used, len(used)
 
 
-def spending_chart(story: Story) -> Figure | None:
+def caption(d: Drawing, text: str, top: float, size: float = SMALL) -> float:
+    """A line (or lines) of muted text centred under the chart from `top`; returns the
+    y under it."""
+    text = wrap_to(text, d.width - 2 * PAD, size)
+    d.text(d.width / 2, top + size, text, size, MUTED, "middle", role="caption")
+    return top + size * (1.3 + 1.25 * (lines(text) - 1))
+
+
+def spending_chart(story: Story) -> Drawing | None:
     """Cash over the plan on each intervention, ring-fenced against pooled; pool money hatched
     (at most MOST_BARS interventions: `charted_interventions`)."""
     names = compared(story)
@@ -165,73 +152,94 @@ def spending_chart(story: Story) -> Figure | None:
     fenced = fenced.reindex(index=used, columns=names).fillna(0.0)
     pooled = pooled.reindex(index=used, columns=names).fillna(0.0)
     n, m = len(used), len(names)
-    height = 0.8 / m
-    fig = Figure(figsize=(WIDTH, 1.2 + n * (0.22 * m + 0.3)), layout="constrained")
-    ax = fig.subplots()
     palette = colours(story.scenarios["scenario"].tolist())
-    rows = np.arange(n)
+    labels = [wrap(story.name("interventions", i)) for i in used]
+    d = Drawing(WIDTH)
+    keys = [Key(name, palette[name]) for name in names]
+    keys.append(Key("paid through the pool", POOL_KEY, hatch=True))
+    top = d.legend(keys, PAD, PAD, WIDTH - 2 * PAD, SMALL) + 6
+    left = PAD + labels_width(labels, SIZE)
+    band = max(m * 15.84 + 21.6, max((lines(t) for t in labels), default=1) * SIZE * 1.25 + 6)
+    totals = (fenced + pooled).to_numpy()
+    lo, hi = padded(float(totals.min(initial=0.0)), float(totals.max(initial=0.0)))
+    frame = Frame(left, top, WIDTH - left - 2 * PAD, n * band, lo, hi, n)
+    ticks = fitting_ticks(lo, hi, frame.width, money_axis(story), SIZE)
+    frame.grid(d, ticks)
+    share = 0.8 / m
     for k, name in enumerate(names):
-        y = rows - 0.4 + height * (k + 0.5)
-        ax.barh(y, fenced[name], height * 0.9, color=palette[name], label=name)
-        ax.barh(y, pooled[name], height * 0.9, left=fenced[name], color=palette[name],
-                alpha=0.55, hatch="///", edgecolor=palette[name], linewidth=0)
-    ax.set_yticks(rows, [wrap(story.name("interventions", i)) for i in used])
-    ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(money_axis(story))
-    ax.set_xlabel("Spend over the plan (cash, constant prices)")
-    ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)
-    ax.set_axisbelow(True)
-    handles, labels = ax.get_legend_handles_labels()
-    handles.append(Patch(facecolor="#9AA5B1", hatch="///", edgecolor="#9AA5B1", linewidth=0))
-    labels.append("paid through the pool")
-    fig.legend(handles, labels, loc="outside upper left", ncols=min(len(labels), 5),
-               fontsize=8.5, handlelength=1.6)
-    return fig
+        offset = -0.4 + share * (k + 0.5)
+        for row, i in enumerate(used):
+            own, pool = float(fenced.at[i, name]), float(pooled.at[i, name])
+            if own:
+                frame.bar(d, row + offset, 0.0, own, palette[name], share * 0.9)
+            if pool:
+                frame.bar(d, row + offset, own, own + pool, palette[name], share * 0.9,
+                          opacity=0.55, hatch=True, role="pool-bar")
+    frame.row_labels(d, labels, SIZE)
+    bottom = frame.x_axis(d, ticks, money_axis(story), SIZE)
+    d.height = caption(d, "Spend over the plan (cash, constant prices)", bottom, SIZE) + PAD
+    return d
 
 
-def outcomes_chart(story: Story) -> Figure | None:
-    """Each outcome a year (mean) in every scenario, against its target."""
+def outcomes_chart(story: Story) -> Drawing | None:
+    """Each outcome a year (mean) in every scenario, against its target: a panel per
+    outcome, three to a row, the scenarios named left of each row of panels."""
     names = optimal_names(story)
     targets = story.targets
     outcomes = list(story.instance.outcomes)
     if targets.empty or not names or not outcomes:
         return None
     cols = min(3, len(outcomes))
-    rows = -(-len(outcomes) // cols)
-    fig = Figure(figsize=(WIDTH, 0.5 + rows * (0.8 + 0.3 * len(names))), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False, sharey=True)).ravel()
     palette = colours(story.scenarios["scenario"].tolist())
     table = targets.set_index(["scenario", "outcome"])
-    for ax, k in zip(axes, outcomes, strict=False):
-        values = [float(table.loc[(n, k), "achieved"]) for n in names]
-        target = table.loc[(names[0], k), "target"]
-        ax.barh(range(len(names)), values, color=[palette[n] for n in names], height=0.7)
-        ax.set_yticks(range(len(names)), [chart_text(name) for name in names])
-        goal = "" if pd.isna(target) else f"\ntarget {float(target):,.4g} a year"
-        ax.set_title(wrap(story.name("outcomes", k), 34) + goal, fontsize=9.5)
-        top = max([*values, 0.0 if pd.isna(target) else float(target)]) or 1.0
-        ax.set_xlim(0, top * 1.3)
-        for y, v in enumerate(values):
-            ax.text(v + top * 0.02, y, f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}",
-                    va="center", fontsize=8.5, color=INK)
-        if pd.notna(target):
-            ax.axvline(float(target), color=INK, linestyle=(0, (4, 3)), linewidth=1.1)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-        _sparse_axis(ax)
-    axes[0].invert_yaxis()
-    for ax in axes[len(outcomes):]:
-        ax.set_visible(False)
-    fig.supxlabel("a year, mean over the plan; dashed: the target", fontsize=8.5, color=MUTED)
-    return fig
+    labels = [chart_text(name) for name in names]
+    left = PAD + labels_width(labels, SIZE)
+    gap = 16.0
+    width = (WIDTH - left - PAD - gap * (cols - 1)) / cols
+    band = max(0.3 * 72, max(lines(t) for t in labels) * SIZE * 1.25 + 4)
+    d = Drawing(WIDTH)
+    top = PAD
+    for first in range(0, len(outcomes), cols):
+        row = outcomes[first:first + cols]
+        titles = []
+        for k in row:
+            target = table.loc[(names[0], k), "target"]
+            aim = "" if pd.isna(target) else f"\ntarget {float(target):,.4g} a year"
+            titles.append(wrap_to(wrap(story.name("outcomes", k), 34), width, SIZE, True)
+                          + aim)
+        title_height = max(lines(t) for t in titles) * SIZE * 1.25 + 4
+        bottom = top
+        for c, (k, title) in enumerate(zip(row, titles, strict=True)):
+            x = left + c * (width + gap)
+            d.text(x, top + SIZE, title, SIZE, INK, bold=True, role="title")
+            values = [float(table.loc[(n, k), "achieved"]) for n in names]
+            target = table.loc[(names[0], k), "target"]
+            goal = None if pd.isna(target) else float(target)
+            most = max([*values, 0.0 if goal is None else goal]) or 1.0
+            least = min([*values, 0.0])
+            lo, hi = least * 1.3, most * 1.3
+            frame = Frame(x, top + title_height, width, band * len(names), lo, hi, len(names))
+            ticks = fitting_ticks(lo, hi, width, counts, TICK, most=4)
+            frame.grid(d, ticks)
+            for y, (n, v) in enumerate(zip(names, values, strict=True)):
+                if v:
+                    frame.bar(d, y, 0.0, v, palette[n], 0.7)
+                shown = f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}"
+                d.text(frame.x(v) + (width * 0.02 / 1.3 if v >= 0 else -width * 0.02 / 1.3),
+                       frame.y(y), shown, SMALL, INK, "start" if v >= 0 else "end",
+                       middle=True, role="value")
+            if goal is not None:
+                d.line(frame.x(goal), frame.top, frame.x(goal), frame.top + frame.height, INK,
+                       1.1, "4.4 3.3", role="target", values=(goal,))
+            if c == 0:
+                frame.row_labels(d, labels, SIZE)
+            bottom = max(bottom, frame.x_axis(d, ticks, counts, TICK))
+        top = bottom + 10
+    d.height = caption(d, "a year, mean over the plan; dashed: the target", top - 4) + PAD
+    return d
 
 
-def _sparse_axis(ax: Axes) -> None:
-    ax.tick_params(axis="x", labelsize=8)
-    ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)
-    ax.set_axisbelow(True)
-
-
-def gains_chart(story: Story) -> Figure | None:
+def gains_chart(story: Story) -> Drawing | None:
     """Each agency's gain or loss in net position against the scenario's reference."""
     gains = story.gains.dropna(subset=["gain"])
     names = [n for n in optimal_names(story) if n in set(gains["scenario"])]
@@ -247,7 +255,7 @@ def gains_chart(story: Story) -> Figure | None:
         panels.append(Panel(f"{name} against {rows_of['reference'].dropna().iloc[0]}",
                             np.array([v for v, _, _ in shown]),
                             np.array([ranged(lo, hi, tol) for _, lo, hi in shown]),
-                            np.array([reading(v, lo, hi, tol) == "either"
+                            np.array([reading(v, lo, hi, tol) in ("either", "undecided")
                                       for v, lo, hi in shown])))
     return change_panels(story, [wrap(story.name("agencies", a), 28) for a in agencies],
                          panels, "change in net position after any agreement (PV); hatched: "
@@ -268,46 +276,60 @@ class Panel:
 
 
 def change_panels(story: Tells, labels: list[str], panels: list[Panel],
-                  caption: str) -> Figure:
+                  text: str) -> Drawing:
     """Gains (green) and losses (red) either side of zero, each labelled in money (grey
     where it could be either: `Panel.either`): a panel per comparison, two to a row, the
-    same rows and scale in every panel."""
+    same rows and scale in every panel, the rows named left of each row of panels; `text`
+    under them."""
     cols = min(2, len(panels))
-    rows = -(-len(panels) // cols)
-    fig = Figure(figsize=(WIDTH, rows * (0.9 + 0.3 * len(labels))), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, sharex=True,
-                                      squeeze=False)).ravel()
-    scale = max(float(np.abs(p.values).max()) for p in panels) or 1.0
-    y = np.arange(len(labels))
-    for ax, panel in zip(axes, panels, strict=False):
-        values = panel.values
-        either = panel.either if panel.either is not None else np.zeros(len(values), bool)
-        ax.barh(y, values, color=[MUTED if e else GAIN if v >= 0 else LOSS
-                                  for v, e in zip(values, either, strict=True)], height=0.65,
-                hatch=["///" if h else "" for h in panel.hatched], linewidth=0)
-        ax.axvline(0, color=INK, linewidth=0.8)
-        ax.set_xlim(-scale * 1.6, scale * 1.6)
-        for yy, v in zip(y, values, strict=True):
-            ax.text(v + (scale * 0.04 if v >= 0 else -scale * 0.04), yy, story.money(v),
-                    va="center", ha="left" if v >= 0 else "right", fontsize=8, color=INK)
-        ax.set_title(panel.title, fontsize=9.5)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
-        ax.xaxis.set_major_formatter(money_axis(story))
-        ax.tick_params(axis="x", labelsize=8)
-        ax.set_yticks(y, [chart_text(label) for label in labels])
-    axes[0].invert_yaxis()
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
-    fig.supxlabel(caption, fontsize=8.5, color=MUTED)
-    return fig
+    labels = [chart_text(label) for label in labels]
+    left = PAD + labels_width(labels, SIZE)
+    gap = 16.0
+    width = (WIDTH - left - PAD - gap * (cols - 1)) / cols
+    band = max(0.3 * 72, max((lines(t) for t in labels), default=1) * SIZE * 1.25 + 4)
+    scale = max(float(np.abs(p.values).max(initial=0.0)) for p in panels) or 1.0
+    lo, hi = -scale * 1.6, scale * 1.6
+    axis = money_axis(story)
+    ticks = fitting_ticks(lo, hi, width, axis, TICK, most=4)
+    d = Drawing(WIDTH)
+    top = PAD
+    for first in range(0, len(panels), cols):
+        row = panels[first:first + cols]
+        titles = [wrap_to(p.title, width, SIZE, True) for p in row]
+        title_height = max(lines(t) for t in titles) * SIZE * 1.25 + 4
+        bottom = top
+        for c, (panel, title) in enumerate(zip(row, titles, strict=True)):
+            x = left + c * (width + gap)
+            d.text(x, top + SIZE, title, SIZE, INK, bold=True, role="title")
+            frame = Frame(x, top + title_height, width, band * len(labels), lo, hi,
+                          len(labels))
+            frame.grid(d, ticks)
+            either = panel.either if panel.either is not None else np.zeros(len(labels), bool)
+            for y, (v, e, h) in enumerate(zip(panel.values, either, panel.hatched,
+                                              strict=True)):
+                v = float(v)
+                if v:
+                    frame.bar(d, y, 0.0, v, MUTED if e else GAIN if v >= 0 else LOSS, 0.65,
+                              hatch=bool(h))
+                d.text(frame.x(v + (scale * 0.04 if v >= 0 else -scale * 0.04)), frame.y(y),
+                       story.money(v), TICK, INK, "start" if v >= 0 else "end", middle=True,
+                       role="value")
+            d.line(frame.x(0.0), frame.top, frame.x(0.0), frame.top + frame.height, INK, 0.8,
+                   role="zero")
+            if c == 0:
+                frame.row_labels(d, labels, SIZE)
+            bottom = max(bottom, frame.x_axis(d, ticks, axis, TICK))
+        top = bottom + 10
+    d.height = caption(d, text, top - 4) + PAD
+    return d
 
 
-def gains_graph(story: Story, scenario: str) -> Figure | None:
+def gains_graph(story: Story, scenario: str) -> Drawing | None:
     """The agency gains graph of one scenario (optimiser.reports.gainsplot)."""
     return draw_gains(story.result, scenario)
 
 
-def spread_chart(story: Story) -> Figure | None:
+def spread_chart(story: Story) -> Drawing | None:
     """Each scenario's objective over the draws: a bar from the 5th to the 95th percentile,
     the median a stroke across it, the mean a dot, the plan at central figures a diamond."""
     u = story.uncertainty
@@ -319,38 +341,43 @@ def spread_chart(story: Story) -> Figure | None:
     names = rows["scenario"].tolist()
     palette = colours(story.scenarios["scenario"].tolist())
     central = story.scenarios.set_index("scenario")["objective"].reindex(names)
-    fig = Figure(figsize=(WIDTH, 1.0 + 0.45 * len(names)), layout="constrained")
-    ax = fig.subplots()
-    y = np.arange(len(names))
-    tones = [palette[n] for n in names]
-    ax.barh(y, rows["p95"] - rows["p5"], left=rows["p5"], height=0.55, color=tones, alpha=0.4,
-            linewidth=0)
-    ax.scatter(rows["p50"], y, marker="|", s=380, c=tones, linewidths=2.6, zorder=3)
-    ax.scatter(rows["mean"], y, marker="o", s=26, color=INK, zorder=4)
-    ax.scatter(central, y, marker="D", s=30, facecolor="white", edgecolor=INK, linewidth=1.1,
-               zorder=5)
-    ax.set_yticks(y, [chart_text(name) for name in names])
-    ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(objective_axis(story))
-    ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)
-    ax.set_axisbelow(True)
-    handles = [Patch(color="#9AA5B1", alpha=0.5, linewidth=0),
-               Line2D([], [], marker="|", markersize=14, markeredgewidth=2.4, color=MUTED,
-                      linestyle="none"),
-               Line2D([], [], marker="o", markersize=5, color=INK, linestyle="none"),
-               Line2D([], [], marker="D", markersize=5, markerfacecolor="white",
-                      markeredgecolor=INK, linestyle="none")]
-    fig.legend(handles, ["5th to 95th percentile", "median", "mean",
-                         "every figure central"], loc="outside upper left", ncols=4,
-               fontsize=8.5, handlelength=1.6)
-    ax.set_xlabel(f"objective over the {u.draws:,} draws (draws with a plan)")
-    return fig
+    labels = [chart_text(name) for name in names]
+    d = Drawing(WIDTH)
+    keys = [Key("5th to 95th percentile", POOL_KEY, opacity=0.5),
+            Key("median", MUTED, "stroke"), Key("mean", INK, "dot"),
+            Key("every figure central", INK, "diamond")]
+    top = d.legend(keys, PAD, PAD, WIDTH - 2 * PAD, SMALL) + 6
+    left = PAD + labels_width(labels, SIZE)
+    shown = np.concatenate([rows[["p5", "p50", "p95", "mean"]].to_numpy(float).ravel(),
+                            central.to_numpy(float)])
+    shown = shown[np.isfinite(shown)]
+    lo, hi = float(shown.min()), float(shown.max())
+    span = hi - lo or abs(hi) or 1.0
+    lo, hi = lo - 0.05 * span, hi + 0.05 * span
+    band = max(0.45 * 72, max(lines(t) for t in labels) * SIZE * 1.25 + 6)
+    frame = Frame(left, top, WIDTH - left - 2 * PAD, band * len(names), lo, hi, len(names))
+    axis = objective_axis(story)
+    ticks = fitting_ticks(lo, hi, frame.width, axis, SIZE)
+    frame.grid(d, ticks)
+    for y, r in enumerate(rows.itertuples(index=False)):
+        tone = palette[r.scenario]
+        frame.bar(d, y, float(r.p5), float(r.p95), tone, 0.55, opacity=0.4)
+        d.marker("stroke", frame.x(float(r.p50)), frame.y(y), frame.band * 0.6, tone,
+                 role="median", values=(float(r.p50),))
+        d.marker("dot", frame.x(float(r.mean)), frame.y(y), 5.4, INK, role="mean",
+                 values=(float(r.mean),))
+        plan = float(central.iloc[y])
+        if np.isfinite(plan):
+            d.marker("diamond", frame.x(plan), frame.y(y), 7.0, INK, role="central",
+                     values=(plan,))
+    frame.row_labels(d, labels, SIZE)
+    bottom = frame.x_axis(d, ticks, axis, SIZE)
+    d.height = caption(d, f"objective over the {u.draws:,} draws (draws with a plan)", bottom,
+                       SIZE) + PAD
+    return d
 
 
-def tornado_chart(story: Story) -> Figure | None:
-    """The tornado of the run's draws (optimiser.reports.uncertaintyplot), its axis in the report's
-    money."""
-    fig = draw_tornado(story.result)
-    if fig is not None:
-        fig.axes[0].xaxis.set_major_formatter(objective_axis(story))
-    return fig
+def tornado_chart(story: Story) -> Drawing | None:
+    """The tornado of the run's draws (optimiser.reports.uncertaintyplot), its axis in the
+    report's money."""
+    return draw_tornado(story.result, axis=objective_axis(story))

@@ -1,8 +1,7 @@
 """The agency graph as a picture: who gains, who loses, and the money between them.
 
-Drawn straight onto a matplotlib `Figure` (no pyplot, so no global state and
-no display needed). Agencies sit on a circle in the order the instance
-declares them: green where the scenario leaves them better off than its
+Drawn as SVG (`optimiser.reports.drawing`). Agencies sit on a circle in the order the
+instance declares them: green where the scenario leaves them better off than its
 reference, red where worse off, grey where no different (or nothing to compare
 with). Arrows carry money, as wide as the money they carry: blue `funds`,
 orange `saves` (the wrong pocket; dotted where the delivery costs the other
@@ -17,19 +16,15 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import matplotlib as mpl
 import networkx as nx
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, FancyArrowPatch, Patch
 
 from optimiser.analyses.gains import EDGE_KINDS, gains_graph
 from optimiser.format import money
 from optimiser.pipeline import RunResult
 from optimiser.place.scenarios import main_pooled
-from optimiser.safe import CHART_STYLE, chart_text, plain_figure
+from optimiser.reports.drawing import Drawing, Key, number, text_width, wrap_to
+from optimiser.safe import chart_text
 
 GAINER, LOSER, EVEN = "#1a9850", "#d73027", "#9e9e9e"
 """Node colours: better off, worse off, no different from the reference."""
@@ -49,10 +44,28 @@ MOST_ARROWS = 30
 """At most this many arrows are drawn (the largest), so a place of 10 to 15 agencies reads."""
 NAMED_SMALL = 6
 """Payments not drawn that the text under the picture names one by one (the largest)."""
+SIDE = 936.0
+"""The picture's width in points (13 inches)."""
+UNIT = 231.0
+"""Points per unit of the layout: the agencies' circle has radius 1."""
+TOP = 60.0
+"""Where the layout's area (1.5 units above and below the circle's centre) begins."""
 
 
-def draw_gains(result: RunResult, scenario: str) -> Figure:
-    """The agency graph of one optimal scenario (see the module doc), as a Figure."""
+def dashes(style: str, width: float) -> str | None:
+    """SVG dashes for a line style ('-' solid, '--' dashed, ':' dotted) of `width`,
+    in proportion to the width: dashed 3.7 on, 1.6 off; dotted 1 on, 1.65 off (times
+    the width)."""
+    if style == "--":
+        return f"{number(3.7 * width)} {number(1.6 * width)}"
+    if style == ":":
+        return f"{number(width)} {number(1.65 * width)}"
+    return None
+
+
+def draw_gains(result: RunResult, scenario: str) -> Drawing:
+    """The agency graph of one optimal scenario (see the module doc), as a Drawing cropped
+    to what it shows."""
     graph = gains_graph(result, scenario)
     cur = graph.graph["currency"]
     ids = list(graph.nodes)
@@ -60,46 +73,80 @@ def draw_gains(result: RunResult, scenario: str) -> Figure:
     angle = np.pi / 2 - 2 * np.pi * np.arange(n) / max(n, 1)
     at = {a: np.array([np.cos(t), np.sin(t)]) for a, t in zip(ids, angle, strict=True)}
     radius = min(0.1, 0.75 * np.sin(np.pi / n)) if n > 1 else 0.1
+    d = Drawing(SIDE)
+    boxes: list[tuple[float, float, float, float]] = []
 
-    fig = Figure(figsize=(13, 13), dpi=100)
-    ax = fig.add_axes((0.01, 0.2, 0.98, 0.74))
-    ax.set_xlim(-1.85, 1.85)
-    ax.set_ylim(-1.5, 1.5)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
-    arrows = sorted(((abs(d[k]), k, a, b, d[k]) for a, b, d in graph.edges(data=True)
-                     for k in EDGE_KINDS if d[k] != 0), key=lambda e: (-e[0], e[1], e[2], e[3]))
+    arrows = sorted(((abs(e[k]), k, a, b, e[k]) for a, b, e in graph.edges(data=True)
+                     for k in EDGE_KINDS if e[k] != 0), key=lambda x: (-x[0], x[1], x[2], x[3]))
     biggest = arrows[0][0] if arrows else 0.0
     drawn = [e for e in arrows[:MOST_ARROWS] if e[0] >= SMALLEST_DRAWN * biggest]
-    for _, kind, a, b, amount in drawn:
-        _arrow(ax, at[a], at[b], radius, kind, amount, biggest, cur)
+    amounts = [_arrow(d, at[a], at[b], radius, kind, amount, biggest)
+               for _, kind, a, b, amount in drawn]
     small = arrows[len(drawn):]
 
     for a, t in zip(ids, angle, strict=True):
         node = graph.nodes[a]
         gap = node.get("change")
         colour = EVEN if gap is None or gap == 0 else GAINER if gap > 0 else LOSER
-        ax.add_patch(Circle(tuple(at[a]), radius, facecolor=colour, edgecolor="white",
-                            linewidth=2, zorder=3))
-        x, y = at[a] * (1 + radius + 0.05)
-        ax.text(float(x), float(y), _label(node, cur), fontsize=10,
-                ha=_side(np.cos(t), 0.1, "left", "right", "center"),
-                va=_side(np.sin(t), 0.3, "bottom", "top", "center"), zorder=4, linespacing=1.25)
+        x, y = _page(at[a])
+        r = radius * UNIT
+        d.circle(x, y, r, colour, "#FFFFFF", 2, role="node",
+                 values=() if not isinstance(gap, float) else (gap,))
+        boxes.append((x - r, y - r, x + r, y + r))
+        boxes.append(_node_label(d, at[a] * (1 + radius + 0.05), np.cos(t), np.sin(t),
+                                 _label(node, cur)))
+    for place, amount, colour in amounts:  # over the nodes' labels
+        boxes.append(_amount(d, place, money(abs(amount), cur), colour))
 
+    left = min(b[0] for b in boxes) - 16
+    right = max(b[2] for b in boxes) + 16
+    if right - left < 560:
+        left, right = (left + right) / 2 - 280, (left + right) / 2 + 280
+    middle = (left + right) / 2
     ref = graph.graph["reference"]
     against = f"against {ref}" if ref else "(no reference scenario to compare with)"
-    fig.suptitle(f"{result.instance.name}\nScenario {scenario}: who gains and who loses "
-                 f"{against}", fontsize=14, y=0.97)
-    fig.legend(handles=_legend(graph), loc="lower center", ncol=2, fontsize=10, frameon=False,
-               bbox_to_anchor=(0.5, 0.01))
-    fig.text(0.5, 0.175, "Present values; each agency's change in net position against the "
-             "reference (after any agreement), and its fair (Shapley) share of the pooling gain "
-             f"where computed.\nArrow width in proportion to money (widest "
-             f"{money(biggest, cur)}), each arrow's amount beside it. "
-             + _smaller(small, graph, cur), ha="center", va="top", fontsize=9,
-             color="#555555", wrap=True)
-    return fig
+    title = wrap_to(f"{result.instance.name}\nScenario {scenario}: who gains and who loses "
+                    f"{against}", right - left - 20, 14)
+    top = min(b[1] for b in boxes) - 16 - 17.5 * (title.count("\n") + 1)
+    d.text(middle, top + 20, title, 14, "#000000", "middle", role="title")
+    text = wrap_to("Present values; each agency's change in net position against the "
+                   "reference (after any agreement), and its fair (Shapley) share of the "
+                   f"pooling gain where computed.\nArrow width in proportion to money (widest "
+                   f"{money(biggest, cur)}), each arrow's amount beside it. "
+                   + _smaller(small, graph, cur), right - left - 20, 9)
+    below = max(b[3] for b in boxes) + 20
+    d.text(middle, below + 9, text, 9, "#555555", "middle", role="caption")
+    below += 9 * 1.25 * (text.count("\n") + 1) + 10
+    bottom = d.legend(_legend(graph), left + 20, below, right - left - 40, 10, columns=2)
+    d.left, d.top, d.width, d.height = left, top, right - left, bottom + 12 - top
+    return d
+
+
+def _page(point: np.ndarray) -> tuple[float, float]:
+    """A point of the layout (y up, the circle's centre at 0) on the page (points, y down)."""
+    return SIDE / 2 + UNIT * float(point[0]), TOP + UNIT * (1.5 - float(point[1]))
+
+
+def _node_label(d: Drawing, point: np.ndarray, cos: float, sin: float,
+                text: str) -> tuple[float, float, float, float]:
+    """An agency's label beside its node, away from the circle's centre; returns the box
+    it takes (left, top, right, bottom)."""
+    x, y = _page(point)
+    anchor = _side(cos, 0.1, "start", "end", "middle")
+    where = _side(sin, 0.3, "above", "below", "middle")
+    size = 10.0
+    count = text.count("\n") + 1
+    tall = (count - 1) * size * 1.25 + size
+    if where == "above":
+        first = y - tall + size * 0.75
+    elif where == "below":
+        first = y + size * 0.9
+    else:
+        first = y + size * 0.35 - (count - 1) * size * 1.25 / 2
+    d.text(x, first, text, size, "#000000", anchor, role="node-label")
+    wide = text_width(text, size)
+    start = x if anchor == "start" else x - wide if anchor == "end" else x - wide / 2
+    return start, first - size * 0.8, start + wide, first - size * 0.8 + tall
 
 
 def _smaller(small: list[tuple[float, str, str, str, float]], graph: nx.DiGraph,
@@ -141,53 +188,67 @@ def _label(node: dict[str, Any], cur: str) -> str:
     return "\n".join(lines)
 
 
-def _arrow(ax: Axes, start: np.ndarray, end: np.ndarray, radius: float, kind: str,
-           amount: float, biggest: float, cur: str) -> None:
-    """One arrow from the rim of `start`'s node to the rim of `end`'s, its amount at the
-    top of its curve."""
+def _arrow(d: Drawing, start: np.ndarray, end: np.ndarray, radius: float, kind: str,
+           amount: float, biggest: float) -> tuple[tuple[float, float], float, str]:
+    """One arrow from the rim of `start`'s node to the rim of `end`'s: a quadratic Bezier
+    whose control point is the chord's middle plus `bend` times the chord turned right,
+    its head a triangle growing with its width; returns where its
+    amount goes (the top of its curve: half way to the control point), the amount and
+    the colour."""
     colour, bend, style, _ = EDGE_STYLE[kind]
     if kind == "saves" and amount < 0:
         style = ":"
     way = (end - start) / np.linalg.norm(end - start)
     width = 0.8 + 7.0 * abs(amount) / biggest
     a, b = start + way * radius, end - way * radius
-    ax.add_patch(FancyArrowPatch(
-        tuple(a), tuple(b),
-        connectionstyle=f"arc3,rad={bend}", arrowstyle="-|>", mutation_scale=10 + 2 * width,
-        linewidth=width, linestyle=style, color=colour, alpha=0.7, zorder=2,
-        shrinkA=0, shrinkB=0))
-    # matplotlib's arc3 bends by rad * the chord, to the left of the way from a to b; the
-    # curve passes half that far from the chord's middle
     chord = b - a
+    control = (a + b) / 2 + bend * np.array([chord[1], -chord[0]])
+    (ax, ay), (cx, cy), (bx, by) = _page(a), _page(control), _page(b)
+    scale = 10 + 2 * width  # the head: 0.4 of this long (plus the line's width), 0.4 wide
+    length, half = 0.4 * scale + width, 0.2 * scale + width / 2
+    tangent = np.array([bx - cx, by - cy])
+    tangent /= np.linalg.norm(tangent) or 1.0
+    base = np.array([bx, by]) - tangent * length
+    across = np.array([-tangent[1], tangent[0]]) * half
+    d.path(f"M{number(ax)} {number(ay)}Q{number(cx)} {number(cy)} "
+           f"{number(base[0])} {number(base[1])}", stroke=colour, width=width, opacity=0.7,
+           dash=dashes(style, width), role="arrow", values=(amount,))
+    left, right = base + across, base - across
+    d.path(f"M{number(bx)} {number(by)}L{number(left[0])} {number(left[1])}"
+           f"L{number(right[0])} {number(right[1])}z", fill=colour, opacity=0.7,
+           role="arrow-head")
     middle = (a + b) / 2 + bend / 2 * np.array([chord[1], -chord[0]])
-    # on the figure, placed in the axes' coordinates: the axes' own texts are the agencies'
-    ax.figure.text(float(middle[0]), float(middle[1]), money(abs(amount), cur),
-                   transform=ax.transData, fontsize=7.5,
-                   color=colour, ha="center", va="center", zorder=5,
-                   bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
-                         "edgecolor": "none", "alpha": 0.8})
+    return _page(middle), amount, colour
 
 
-def _legend(graph: nx.DiGraph) -> list[Patch | Line2D]:
-    handles: list[Patch | Line2D] = [
-        Patch(facecolor=GAINER, label="better off than the reference"),
-        Patch(facecolor=LOSER, label="worse off than the reference"),
-        Patch(facecolor=EVEN, label="no different"),
-    ]
+def _amount(d: Drawing, middle: tuple[float, float], text: str,
+            colour: str) -> tuple[float, float, float, float]:
+    """An arrow's amount on a white box at the top of its curve; returns the box."""
+    size = 7.5
+    w, h = text_width(text, size) + 4, size * 1.5
+    x, y = middle[0] - w / 2, middle[1] - h / 2
+    d.rect(x, y, w, h, "#FFFFFF", opacity=0.8, radius=2, role="amount-box")
+    d.text(middle[0], middle[1], text, size, colour, "middle", middle=True, role="amount")
+    return x, y, x + w, y + h
+
+
+def _legend(graph: nx.DiGraph) -> list[Key]:
+    keys = [Key("better off than the reference", GAINER),
+            Key("worse off than the reference", LOSER),
+            Key("no different", EVEN)]
     present = {k for _, _, d in graph.edges(data=True) for k in EDGE_KINDS if d[k] != 0}
     for kind in EDGE_KINDS:
         if kind in present:
             colour, _, style, text = EDGE_STYLE[kind]
-            handles.append(Line2D([], [], color=colour, linestyle=style,  # type: ignore[arg-type]
-                                  linewidth=3, label=text))
+            keys.append(Key(text, colour, "line", dash=dashes(style, 2.5)))
     if any(d["saves"] < 0 for _, _, d in graph.edges(data=True)):
-        handles.append(Line2D([], [], color=EDGE_STYLE["saves"][0], linestyle=":", linewidth=3,
-                              label="costs: what it delivers costs the other money"))
-    return handles
+        keys.append(Key("costs: what it delivers costs the other money",
+                        EDGE_STYLE["saves"][0], "line", dash=dashes(":", 2.5)))
+    return keys
 
 
 def headline(result: RunResult) -> str | None:
-    """The scenario gains.png shows: the place's main pooled scenario (the headline's,
+    """The scenario gains.svg shows: the place's main pooled scenario (the headline's,
     `optimiser.place.scenarios.main_pooled`, the one rule) where it and its reference are
     optimal; None otherwise (no picture: `missing_picture` says why), never a scenario
     picked by its position."""
@@ -216,12 +277,8 @@ def missing_picture(result: RunResult) -> str | None:
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:
-    """gains.png: the headline scenario's picture (`draw_gains` draws any other)."""
+    """gains.svg: the headline scenario's picture (`draw_gains` draws any other)."""
     first = headline(result)
     if first is not None:
-        with mpl.rc_context(CHART_STYLE):  # type: ignore[arg-type]  # keys checked by matplotlib
-            _save(draw_gains(result, first), folder / "gains.png")
-
-
-def _save(fig: Figure, path: Path) -> None:
-    plain_figure(fig).savefig(path, dpi=100, metadata={"Software": None})
+        (folder / "gains.svg").write_text(draw_gains(result, first).svg("gains", True),
+                                          encoding="utf-8")

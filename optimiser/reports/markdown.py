@@ -41,6 +41,7 @@ from optimiser.reports.story import (
     share,
     signed_money,
     uncertainty_sentences,
+    unsettled_sentences,
     years,
 )
 from optimiser.safe import Markdown, md_text
@@ -280,6 +281,9 @@ def payments(story: Story) -> list[str]:
                  story.full(r["amount"])] for r in frame.to_dict("records")]
         out += [f"## {title} (present value)",
                 table(["Scenario", "From", "To", "Amount"], rows, right_from=3)]
+    unsettled = unsettled_sentences(story.unsettled)
+    if unsettled:
+        out += ["## Settlement not proposed", "\n".join(f"- {md_text(s)}" for s in unsettled)]
     return out
 
 

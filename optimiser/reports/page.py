@@ -44,6 +44,7 @@ from optimiser.reports.story import (
     limits_sentences,
     narrative,
     net_benefit_paragraph,
+    picture_not_drawn,
     range_text,
     ranged,
     rate_name,
@@ -55,6 +56,7 @@ from optimiser.reports.story import (
     signed_money,
     snap,
     uncertainty_sentences,
+    unsettled_sentences,
     years,
 )
 from optimiser.reports.uncertaintyplot import MAX_BARS
@@ -303,13 +305,15 @@ def cash_section(story: Story) -> str:
         return ""
     first = story.instance.start_year
     year_list = list(range(first, first + story.instance.years))
-    cash = story.cash.set_index(["scenario", "agency", "year"])
+    cash = story.cash  # each cell looked up in a dict: a frame's .loc per cell is slow
+    keys = list(zip(cash["scenario"], cash["agency"], cash["year"], strict=True))
+    parts = {part: dict(zip(keys, cash[part], strict=True)) for part in ("spend", "savings")}
     blocks = []
     for n in names:
         rows = []
         for a in story.instance.agencies:
             for part, word in (("spend", "spends"), ("savings", "saves")):
-                cells = [figure(cash.loc[(n, a, y), part], story.full(cash.loc[(n, a, y), part]),
+                cells = [figure(parts[part][(n, a, y)], story.full(parts[part][(n, a, y)]),
                                 f"scenarios/{n}/agencies/{a}/by_year/{part}/{y - first}")
                          for y in year_list]
                 rows.append(f"<tr><td>{esc(story.name('agencies', a))} {word}</td>"
@@ -433,12 +437,14 @@ def allocation_section(story: Story) -> str:
     """Where the money goes: spending per intervention, ring-fenced to pooled."""
     names = optimal(story)
     svg = charts.svg(lambda: charts.spending_chart(story), "spend")
-    spend = story.spending.set_index(["scenario", "intervention"])
+    spending = story.spending
+    spend = dict(zip(zip(spending["scenario"], spending["intervention"], strict=True),
+                     spending["amount"], strict=True))
     rows = []
     for i in story.instance.interventions:
         cells = []
         for n in names:
-            value = float(spend["amount"].get((n, i), 0.0))
+            value = float(spend.get((n, i), 0.0))
             cells.append(figure(value, story.full(value), f"scenarios/{n}/funding/*/{i}",
                                 "sum"))
         rows.append(f"<tr><td>{esc(story.name('interventions', i))}</td>{''.join(cells)}</tr>")
@@ -581,17 +587,20 @@ def change_cell(story: Story, change: float, low: float, high: float, tol: float
 
 def graph_section(story: Story) -> str:
     """The gains graph of the place's main pooled scenario (`gainsplot.headline`) and of
-    those with transfers; where there is no main pooled scenario to draw, why not."""
+    those with transfers, each where its positions are decided (`picture_not_drawn`);
+    where there is no main pooled scenario to draw, or a picture is not drawn, why not."""
     runs = {r.name: r for r in story.result.prepared.runs}
     main = gainsplot.headline(story.result)
     pooled = [n for n in optimal(story) if runs[n].scenario.pooling and
               (n == main or runs[n].scenario.transfers)]
+    undrawn = [why for why in (picture_not_drawn(story.result, n) for n in pooled) if why]
+    pooled = [n for n in pooled if picture_not_drawn(story.result, n) is None]
     figures = [figure_block(f"gains-graph-{n}", charts.svg(partial(charts.gains_graph, story, n),
                                                      f"graph{k}"),
                       f"Money between the agencies in {n}.")
                for k, n in enumerate(pooled)]
-    why = gainsplot.missing_picture(story.result)
-    if not any(figures) and why is None:
+    why = " ".join(w for w in (gainsplot.missing_picture(story.result), *undrawn) if w)
+    if not any(figures) and not why:
         return ""
     said = f'<p id="no-gains-graph">{esc(why)}</p>' if why else ""
     return (f'<section id="gains-graph"><h2>The money between the agencies</h2>'
@@ -909,14 +918,29 @@ def settlement_section(story: Story) -> str:
               "settlement falls "
               + figure(v, story.full(v), f"settlement_shortfall/{k}", tag="span", css="")
               + " short.</p>" for k, v in story.shortfall.items() if (snap(v) or 0) > 0]
+    parts += [f'<p class="note">{esc(s)}</p>' for s in unsettled_sentences(story.unsettled)]
     if not story.shapley.empty:
+        sampled = bool(story.shapley["standard_error"].notna().any())
+
+        def error(se: float, src: str) -> str:
+            if not sampled:
+                return ""
+            if pd.isna(se):
+                return '<td class="num">exact</td>'
+            return figure(se, story.objective_text(se, full=True), src)
+
         rows = [f"<tr><td>{esc(r.scenario)}</td><td>{esc(story.name('agencies', r.agency))}"
-                f"</td>{figure(r.value, story.objective_text(r.value, full=True), r.src)}</tr>"
+                f"</td>{figure(r.value, story.objective_text(r.value, full=True), r.src)}"
+                f"{error(r.standard_error, r.se_src)}</tr>"
                 for r in story.shapley.itertuples(index=False)]
+        head = "<th class=num>Standard error</th>" if sampled else ""
+        note = ('<p class="note">Beyond 16 agencies the shares are estimated from sampled '
+                "joining orders, each with its standard error: the true share lies within two "
+                "standard errors of the estimate about 95 times in 100.</p>" if sampled else "")
         parts.append("<h3>Fair shares of the pooling gain (Shapley values)</h3>"
                      '<table id="shapley-table"><thead><tr><th>Scenario</th><th>Agency</th>'
-                     f"<th class=num>Share</th></tr></thead><tbody>{''.join(rows)}</tbody>"
-                     "</table>")
+                     f"<th class=num>Share</th>{head}</tr></thead><tbody>{''.join(rows)}"
+                     f"</tbody></table>{note}")
     if not parts:
         return ""
     return (f'<section id="settlement"><h2>Transfers, settlements and fair shares</h2>'

@@ -1,7 +1,7 @@
 """The report writers' heavy imports, made early in a background thread.
 
-`prefetch` imports the writers' heavy libraries (matplotlib for the charts,
-networkx for the graph) in a background thread while the solver works: HiGHS
+`prefetch` imports the writers' heavy libraries (networkx for the graph, the page's
+modules, xlsxwriter for the workbook) in a background thread while the solver works: HiGHS
 lets go of Python's lock while it solves, so the imports cost the run little.
 """
 
@@ -13,7 +13,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
-PREFETCHED = ("networkx", "matplotlib", "optimiser.reports.page", "optimiser.reports.gainsplot")
+PREFETCHED = ("networkx", "optimiser.reports.page", "optimiser.reports.gainsplot",
+              "optimiser.reports.workbook")
 """Modules the default run's report writers import, loaded early by `prefetch`."""
 
 _prefetching: threading.Thread | None = None

@@ -14,6 +14,7 @@ Built from the run's tidy tables and analyses (never from Pyomo objects):
 
 from __future__ import annotations
 
+import math
 import platform
 import re
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ from optimiser.solving.account import ACCOUNT_FIELDS
 from optimiser.solving.diagnose import COLUMNS as DIAGNOSIS_COLUMNS
 from optimiser.solving.highs import highs_version
 from optimiser.solving.results import ScenarioResult
+from optimiser.solving.results import services_decided as decided_services
 
 TOLERANCE = 1e-6
 """Relative tolerance for 'target met' and 'no change'."""
@@ -76,13 +78,14 @@ class Uncertainty:
     spread: pd.DataFrame
     """The committed plans (each scenario's plan at the central figures, evaluated in every
     draw): scenario, reference, draws, no_plan, mean, p5, p50, p95, compared,
-    p_beats_reference, p_targets_met: a row per scenario, in declared order"""
+    p_beats_reference, p_targets_met, positions_not_decided: a row per scenario, in
+    declared order"""
     worse_off: pd.DataFrame
     """scenario, agency, probability: the committed plans compared with a reference"""
     hindsight: pd.DataFrame
     """Every scenario re-optimised with hindsight of each draw: scenario, reference, draws,
     optimal, infeasible, unbounded, no_plan, mean, p5, p50, p95, compared,
-    p_beats_reference"""
+    p_beats_reference, positions_not_decided"""
     hindsight_worse_off: pd.DataFrame
     """scenario, agency, probability, re-optimised with hindsight"""
     tornado: pd.DataFrame
@@ -135,6 +138,9 @@ class Story:
     discounting: pd.DataFrame = field(default_factory=pd.DataFrame)
     """rate, scenario, status, objective, net_benefit, cash_net, outcome_value, payback_year,
     rank, src (`discount_table`; empty when the analysis did not run)"""
+    unsettled: dict[str, str] = field(default_factory=dict)
+    """Scenario -> why no settlement is proposed for it (results.json's
+    `settlement_not_decided`; `unsettled_sentences`)"""
 
     @property
     def instance(self) -> Instance:
@@ -198,7 +204,7 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         shortfall={k: float(v) for k, v in
                    (result.analyses.get("settlement_shortfall") or {}).items()
                    if isinstance(v, int | float)},
-        shapley=shapley_table(result.analyses.get("shapley")),
+        shapley=shapley_table(result.analyses.get("shapley"), shapley_errors(result)),
         assumptions=assumptions(result.prepared.path, result.prepared.source, inst),
         provenance=provenance(result),
         uncertainty=uncertainty_of(result.analyses),
@@ -206,6 +212,8 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
         cash=result.table("cash"),
         discounting=discount_table(result),
         limits=limits_table(result.analyses.get("limits")),
+        unsettled={str(k): str(v) for k, v in
+                   (result.analyses.get("settlement_not_decided") or {}).items()},
     )
 
 
@@ -321,7 +329,10 @@ def gains_table(result: RunResult) -> pd.DataFrame:
     scenario, reference, agency, net, reference_net, gain (the change where it ends, after
     any agreement), decided_by_rule, position, position_min, position_max, plan (the change
     the plan leaves it, before any agreement), plan_low, plan_high (`plan_range`), moves
-    (what the agreement moves), gain_low, gain_high (`agreed_range`)."""
+    (what the agreement moves), gain_low, gain_high (`agreed_range`). Where which services
+    run is not decided in the scenario or its reference (`services_decided`), equally good
+    sets of services could move a change by an amount not found: its four range figures
+    are NaN (not known), and `reading` reads it 'undecided'."""
     agencies = result.table("agencies")
     columns = ["scenario", "reference", "agency", "net", "reference_net", "gain",
                "decided_by_rule", "position", "position_min", "position_max"]
@@ -356,7 +367,33 @@ def gains_table(result: RunResult) -> pd.DataFrame:
             rows["plan_high"].to_numpy(float), divided_range(agreed))
         frame.loc[mine, "gain_low"] = np.minimum(low, rows["gain"].to_numpy(float))
         frame.loc[mine, "gain_high"] = np.maximum(high, rows["gain"].to_numpy(float))
+    undecided = [s.name for s in result.scenarios if not services_decided(result, s.name)]
+    if undecided:
+        unknown = frame["scenario"].isin(undecided) | frame["reference"].isin(undecided)
+        frame.loc[unknown, ["plan_low", "plan_high", "gain_low", "gain_high"]] = np.nan
     return frame[[*columns, *extra]]
+
+
+def services_decided(result: RunResult, scenario: str) -> bool:
+    """Whether which services run in `scenario` is decided by the rules (results.json's
+    `mip.services_decided`: rules 2 to 2c, or the certificate that the rules leave one
+    set); always for a linear programme (`optimiser.solving.results.services_decided`)."""
+    return decided_services(result.scenario(scenario))
+
+
+def picture_not_drawn(result: RunResult, scenario: str) -> str | None:
+    """Why the picture of the money between the agencies in `scenario` is not drawn, or
+    None where it may be: drawn(s) = D(s) and D(ref(s)), D = `services_decided`. Its
+    colours call each agency a gainer or a loser against the reference and its arrows
+    carry the money between them (the settlement's too), all of which equally good sets
+    of services could change where which services run is not decided."""
+    ref = result.scenario(scenario).reference
+    open_ = [n for n in (scenario, ref) if n is not None and not services_decided(result, n)]
+    if not open_:
+        return None
+    return (f"No picture of the money between the agencies in {scenario}: which services "
+            f"run is not decided in {_join(open_)}, so equally good sets of services could "
+            "change who gains, who loses and the money between them.")
 
 
 def plan_range(frame: pd.DataFrame, agencies: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -437,9 +474,13 @@ def agreed_range(kind: str, shares: np.ndarray | None, low: np.ndarray, high: np
 
 def reading(change: float, low: float, high: float, tol: float) -> str:
     """How the reports may read a change in an agency's position against its reference:
-    'either' where equally good plans could make it a gain or a loss (low < -tol and
-    high > tol: never called a gain or a loss), else 'gain' (change > tol), 'loss'
-    (change < -tol) or 'none'. The one rule every report's words and tables follow."""
+    'undecided' where its range among equally good plans is not known (low or high NaN
+    beside a figure: which services run is not decided, `gains_table`), 'either' where
+    equally good plans could make it a gain or a loss (low < -tol and high > tol): neither
+    is ever called a gain or a loss; else 'gain' (change > tol), 'loss' (change < -tol)
+    or 'none'. The one rule every report's words and tables follow."""
+    if pd.notna(change) and (pd.isna(low) or pd.isna(high)):
+        return "undecided"
     if low < -tol and high > tol:
         return "either"
     if change > tol:
@@ -469,12 +510,17 @@ def range_text(story: Story, low: float, high: float, full: bool = False) -> str
 
 def reads_as(story: Story, change: float, low: float, high: float, tol: float,
              full: bool = False) -> str:
-    """A change in words for a table (`reading`): 'gain', 'loss', 'no change', or 'could
-    gain or lose, -£1.28m to +£1.67m'."""
+    """A change in words for a table (`reading`): 'gain', 'loss', 'no change', 'could
+    gain or lose, -£1.28m to +£1.67m', or NOT_DECIDED."""
     read = reading(change, low, high, tol)
     if read == "either":
         return "could gain or lose, " + range_text(story, low, high, full)
-    return {"gain": "gain", "loss": "loss", "none": "no change"}[read]
+    return {"gain": "gain", "loss": "loss", "none": "no change",
+            "undecided": NOT_DECIDED}[read]
+
+
+NOT_DECIDED = "not decided: equally good sets of services could change it"
+"""How a change reads where which services run is not decided (`reading`: 'undecided')."""
 
 
 def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
@@ -508,6 +554,11 @@ def headline_of(result: RunResult, scenarios: pd.DataFrame) -> Headline:
     cash = float(after["cash_net"]) - float(before["cash_net"])
     value = float(after["outcome_value"]) - float(before["outcome_value"])
     sentence = _headline_sentence(result.instance, gain, extra, cash, value, after)
+    undecided = [n for n in (chosen.reference, chosen.name) if not services_decided(result, n)]
+    if undecided:
+        sentence += (f" Which services run is not decided in {_join(undecided)}: equally good "
+                     "sets of services reach the same objective but could change the other "
+                     "figures here, and who gains and who loses.")
     return Headline(chosen.reference, chosen.name, gain, extra, sentence, cash, value)
 
 
@@ -626,19 +677,38 @@ def settlement_table(settlement: Mapping[str, list[Mapping[str, Any]]] | None) -
     return pd.DataFrame(rows, columns=["scenario", "from", "to", "amount", "src"])
 
 
-def shapley_table(shapley: Mapping[str, Mapping[str, float]] | None) -> pd.DataFrame:
+def shapley_table(shapley: Mapping[str, Mapping[str, float]] | None,
+                  errors: Mapping[str, Mapping[str, float] | None] | None = None
+                  ) -> pd.DataFrame:
     """results.json's `shapley` (fair shares of the pooling gain) as a table: scenario, agency,
-    value, src."""
+    value, src, and each sampled share's standard error (`errors`: scenario -> agency -> SE,
+    the scenario's `pooling_game.standard_error`; NaN where the share is exact) and its
+    se_src."""
+    def error(scenario: str, agency: str) -> float:
+        found = (errors or {}).get(scenario) or {}
+        return float(found[agency]) if agency in found else math.nan
+
     rows = [{"scenario": scenario, "agency": agency, "value": float(value),
-             "src": f"shapley/{scenario}/{agency}"}
+             "src": f"shapley/{scenario}/{agency}",
+             "standard_error": error(scenario, agency),
+             "se_src": f"scenarios/{scenario}/pooling_game/standard_error/{agency}"}
             for scenario, shares in (shapley or {}).items() for agency, value in shares.items()]
-    return pd.DataFrame(rows, columns=["scenario", "agency", "value", "src"])
+    return pd.DataFrame(rows, columns=["scenario", "agency", "value", "src", "standard_error",
+                                       "se_src"])
+
+
+def shapley_errors(result: RunResult) -> dict[str, dict[str, float] | None]:
+    """Scenario -> its sampled Shapley shares' standard errors (None where exact)."""
+    games = {s.name: s.extra.get("pooling_game") for s in result.scenarios}
+    return {name: game.get("standard_error") for name, game in games.items()
+            if isinstance(game, dict)}
 
 
 SPREAD_COLUMNS = ["scenario", "reference", "draws", "optimal", "infeasible", "unbounded",
-                  "no_plan", "mean", "p5", "p50", "p95", "compared", "p_beats_reference"]
+                  "no_plan", "mean", "p5", "p50", "p95", "compared", "p_beats_reference",
+                  "positions_not_decided"]
 COMMITTED_COLUMNS = ["scenario", "reference", "draws", "no_plan", "mean", "p5", "p50", "p95",
-                     "compared", "p_beats_reference", "p_targets_met"]
+                     "compared", "p_beats_reference", "p_targets_met", "positions_not_decided"]
 TORNADO_COLUMNS = ["n", "figure", "low", "central", "high", "objective_low", "objective_high",
                    "swing", "status_low", "status_high"]
 
@@ -754,6 +824,7 @@ def uncertainty_sentences(story: Story) -> list[str]:
                     f"been, not what a commitment delivers), {focus} beats "
                     f"{back['reference']} in {share(back['p_beats_reference'])} of the "
                     f"{back['compared']:,} draws where both have a plan.")
+    said += _not_decided_draws(row, back, focus)
     unsolved = u.hindsight[u.hindsight["no_plan"] > 0]
     if not unsolved.empty:
         parts = [f"{r.scenario} in {r.no_plan:,} of {r.draws:,}"
@@ -762,6 +833,24 @@ def uncertainty_sentences(story: Story) -> list[str]:
                     f"{_join(parts)}.")
     said += _worse_off_sentence(story, focus, row["reference"])
     said += _tornado_sentence(story)
+    return said
+
+
+def _not_decided_draws(committed: pd.Series, hindsight: pd.Series, scenario: str) -> list[str]:
+    """Where draws leave which services run not decided (results.json's
+    `positions_not_decided`), that no agency is read better or worse off in them."""
+    said = []
+    if (committed.get("positions_not_decided") or 0) > 0:
+        said.append(f"Which services run is not decided in {scenario}'s plan at the central "
+                    f"figures or in {committed['reference']}'s, so no agency's committed "
+                    "position is read as better or worse off in any draw.")
+    left = hindsight.get("positions_not_decided") or 0
+    if left > 0:
+        said.append(f"With hindsight, which services run is not decided in {int(left):,} of the "
+                    f"{int(hindsight['compared']):,} draws where {scenario} and "
+                    f"{hindsight['reference']} both have a plan: no agency is read as better or "
+                    "worse off in those draws, and the chance of ending worse off with "
+                    f"hindsight is over the other {int(hindsight['compared'] - left):,}.")
     return said
 
 
@@ -872,7 +961,13 @@ def narrative(story: Story) -> list[str]:
         if (snap(short) or 0) > 0:
             said.append(f"In {scenario} the gain cannot make every loser whole: the "
                         f"settlement falls {story.money(short)} short.")
-    return said
+    return said + unsettled_sentences(story.unsettled)
+
+
+def unsettled_sentences(unsettled: Mapping[str, str]) -> list[str]:
+    """'No settlement is proposed for pooled: which services run is not decided in pooled:
+    ...' for each scenario results.json's `settlement_not_decided` names."""
+    return [f"No settlement is proposed for {name}: {why}." for name, why in unsettled.items()]
 
 
 def optimal_names(story: Story) -> list[str]:
@@ -930,6 +1025,7 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     read = {r.agency: reading(r.gain, r.gain_low, r.gain_high, tol)
             for r in rows.itertuples(index=False)}
     either = [r for r in rows.itertuples(index=False) if read[r.agency] == "either"]
+    open_ = [r for r in rows.itertuples(index=False) if read[r.agency] == "undecided"]
 
     def spread(r: Any) -> str:
         """' (from +£2.20m to +£2.40m)' beside a change equally good plans could move."""
@@ -957,6 +1053,12 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
         said += (f"{' ' if said else ''}Where equally good plans could make it a gain or a "
                  f"loss, the rules (least pooling, then proportional shares) decide: "
                  f"{_join(ruled)}.")
+    if open_:
+        shown = [f"{story.name('agencies', r.agency)} {signed_money(story, r.gain)}"
+                 for r in open_]
+        said += (f"{' ' if said else ''}Which services run is not decided against "
+                 f"{rows['reference'].iloc[0]}, so equally good sets of services could change "
+                 f"these positions, and none is called a gain or a loss: {_join(shown)}.")
     marked = rows["decided_by_rule"].astype(bool).any() and not either
     note = (" Where a range follows a figure, equally good plans could give any figure in "
             "it; the rules (least pooling, then proportional shares) chose the one shown."
@@ -1100,6 +1202,29 @@ def percent(share: float) -> str:
 
 
 def agreement_sentences(story: Story, scenario: str) -> list[str]:
+    """What `scenario`'s agreement does, in words (`agreement_words`), then, where which
+    services run is not decided, that its payments are not (`agreement_not_decided`)."""
+    said = agreement_words(story, scenario)
+    return said + agreement_not_decided(story.result, scenario) if said else said
+
+
+def agreement_not_decided(result: RunResult, scenario: str) -> list[str]:
+    """Where which services run is not decided in `scenario` or its reference
+    (`services_decided`), that what its agreement moves is not decided either: every
+    agreement moves money by the changes g_a = P_a - Pref_a (or their sum S), which equally
+    good sets of services could change. The payments stay in results.json as the plan
+    found leaves them, marked by the scenario's `mip.services_decided`."""
+    ref = result.scenario(scenario).reference
+    open_ = [n for n in (scenario, ref) if n is not None and not services_decided(result, n)]
+    if not open_:
+        return []
+    return [f"What {scenario}'s agreement moves is not decided: which services run is not "
+            f"decided in {_join(open_)}, so equally good sets of services could change each "
+            "partner's position and so the payments, which are shown as the set of services "
+            "found leaves them."]
+
+
+def agreement_words(story: Story, scenario: str) -> list[str]:
     """What `scenario`'s agreement does, in words: its kind and rule, the cash the plan
     gains or costs against the reference, and for fair shares the cash gap (the part of
     the pooling gain that is the value of outcomes no budget receives, which fair shares

@@ -260,11 +260,13 @@ def _cut(name: str, width: int, level: int) -> str:
 
 
 def print_run(result: RunResult, console: Console, out: Path, detail: bool = False,
-              explain: bool = False) -> None:
+              explain: bool = False, story: Story | None = None) -> None:
     """What a run prints: the answer, the scenarios, who gains and who loses, and the files
     to open (`out`, the report folder); with `detail`, every table as well, and with
-    `explain` the glossary."""
-    story = tell(result, RULES)
+    `explain` the glossary. `story`: the run's story if already told (the one its reports
+    were written from), else told here."""
+    if story is None:
+        story = tell(result, RULES)
     width = console.width
     lines = headline_lines(story, width)
     lines += ["", *scenario_lines(story, width)]
@@ -723,9 +725,13 @@ def print_uncertainty(result: RunResult, console: Console) -> None:
 
 
 def settlement_sentences(result: RunResult, scenario: str) -> list[str]:
-    """The scenario's settlement in plain English ('Agency A pays Agency B £x.'); empty
-    when the settlement analysis did not run for it."""
+    """The scenario's settlement in plain English ('Agency A pays Agency B £x.'), or why
+    none is proposed (results.json's `settlement_not_decided`); empty when the settlement
+    analysis did not run for it."""
     payments = result.analyses.get("settlement", {}).get(scenario)
+    why = result.analyses.get("settlement_not_decided", {}).get(scenario)
+    if why is not None:
+        return told.unsettled_sentences({scenario: why})
     if payments is None:
         return []
     cur = result.instance.currency

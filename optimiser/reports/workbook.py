@@ -561,9 +561,14 @@ def transfers_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> No
         ("Settlement shortfall (PV)", pd.DataFrame(
             list(story.shortfall.items()), columns=["scenario", "shortfall"]),
          [Column("Scenario", "scenario"), Column("Shortfall", "shortfall", "money")]),
+        *([("Settlement not proposed", pd.DataFrame(
+            list(story.unsettled.items()), columns=["scenario", "why"]),
+            [Column("Scenario", "scenario"), Column("Why", "why")])] if story.unsettled else []),
         ("Fair shares of the pooling gain (Shapley)", story.shapley,
          [Column("Scenario", "scenario"), Column("Agency", "agency"),
-          Column("Share", "value", objective_kind(story))]),
+          Column("Share", "value", objective_kind(story))]
+         + ([Column("Standard error (sampled)", "standard_error", objective_kind(story))]
+            if story.shapley["standard_error"].notna().any() else [])),
     ]
     col = 0
     for title, frame, columns in blocks:

@@ -30,8 +30,13 @@ from optimiser.analyses.prices import price_table
 from optimiser.errors import OutputError
 from optimiser.pipeline import RunResult
 from optimiser.reports.markdown import write_markdown
-from optimiser.reports.story import Story, account_table, diagnosis_table, tell
-from optimiser.reports.workbook import write_workbook
+from optimiser.reports.story import (
+    Story,
+    account_table,
+    diagnosis_table,
+    picture_not_drawn,
+    tell,
+)
 from optimiser.safe import printable, write_csv
 from optimiser.solving.results import ScenarioResult, written_rows
 
@@ -50,10 +55,15 @@ RULES = {
                        "bound: least pooling over every on/off choice, then the least set-up "
                        "cost committed (present value), then the fewest services run (years "
                        "and tier bands counted), then the services whose ids sort first, "
-                       "earliest year first (ids, never positions in the file). The rules need "
-                       "a proven optimum and at most 120 on/off choices; a plan stopped with a "
-                       "gap or time limit, or a larger place, keeps its first choices and its "
-                       "message says so.",
+                       "earliest year first (ids, never positions in the file); where a "
+                       "branch and bound proves that no other set of choices meets the rules "
+                       "before the ids, the choices are decided without them. The rules need a "
+                       "proven optimum; above 120 on/off choices the ids decide the first 12 "
+                       "only. Where which services run is not decided (a plan stopped with a "
+                       "gap or time limit, a rule not proven, or a larger place with equally "
+                       "good sets left), the scenario's mip.services_decided is false, its "
+                       "message says so, and no position another set could change is called a "
+                       "gain or a loss.",
     "proportional_shares": "Among the plans left by the rules above, the plan reported is the "
                            "one nearest to proportional shares, the unique plan minimising the "
                            "sum over every payment of (payment)^2 / (what its payer could pay): "
@@ -81,14 +91,18 @@ RULES = {
                   "among those it takes the payments nearest to each loser being paid by the "
                   "gainers in proportion to their gains. Where "
                   "the gains cannot cover every loser, each is made good in the same proportion "
-                  "and settlement_shortfall says what is left uncovered.",
+                  "and settlement_shortfall says what is left uncovered. Where which services "
+                  "run is not decided in the scenario or its reference, no settlement is "
+                  "proposed and settlement_not_decided says why.",
     "shapley": "For each pooled scenario without incentives: each agency's Shapley value of the "
                "pooling game, whose players are the agencies and where a coalition's value is "
                "the scenario's objective with every stream held outside it unable to pool "
                "(pool_share 0); the gain is the improvement on ring-fencing (a fall in cost for "
                "the cost objective), and the shares add up to it. Exact up to 16 agencies with "
-               "poolable money, sampled permutations beyond (standard errors in the scenario's "
-               "pooling_game).",
+               "poolable money; beyond, estimated from sampled pairs of joining orders (each "
+               "order and its reverse) until every standard error is within a thousandth of "
+               "the gain or a budget set by the model's size is spent (the standard errors "
+               "and how the sample was drawn in the scenario's pooling_game).",
 }
 
 
@@ -277,10 +291,14 @@ def write_gains(result: RunResult, folder: Path) -> None:
 
 
 def write_gains_pictures(result: RunResult, folder: Path) -> None:
-    """gains.png (matplotlib is loaded only here: it is slow to import)."""
+    """gains.svg: the picture of the money between the agencies (`gainsplot`), where the
+    scenario it shows has decided positions (`optimiser.reports.story.picture_not_drawn`;
+    the page says why where it does not)."""
     from optimiser.reports import gainsplot
 
-    gainsplot.write_gains_pictures(result, folder)
+    shown = gainsplot.headline(result)
+    if shown is not None and picture_not_drawn(result, shown) is None:
+        gainsplot.write_gains_pictures(result, folder)
 
 
 DOCUMENTS = ("xlsx", "html", "md")
@@ -292,10 +310,12 @@ def write_documents(result: RunResult, folder: Path,
     from the figures in results.json."""
     story = story_of(result)
     if "xlsx" in parts:
+        from optimiser.reports.workbook import write_workbook  # xlsxwriter: only here
+
         write_workbook(story, folder / "report.xlsx")
     if "html" in parts:
-        # Loaded here, not at the top: matplotlib takes half a second to import, which
-        # runs that stop at invalid input need not pay.
+        # Loaded here, not at the top: the page's modules (networkx among them) are
+        # imported only by runs that write it.
         from optimiser.reports.page import write_page
 
         write_page(story, folder / "report.html")
@@ -315,6 +335,14 @@ def write_book_documents(result: RunResult, folder: Path) -> None:
 
 _told: tuple[RunResult, Story] | None = None
 """The story of the reports being written (`write_all`), told once for every document."""
+_last_told: tuple[RunResult, Story] | None = None
+"""The story the last `write_all` told, for the terminal to print (`told_story`)."""
+
+
+def told_story(result: RunResult) -> Story | None:
+    """The story the last reports written were told from, if they were `result`'s (the
+    command prints it right after writing them, so it is told once), else None."""
+    return _last_told[1] if _last_told is not None and _last_told[0] is result else None
 
 
 def story_of(result: RunResult) -> Story:
@@ -334,10 +362,11 @@ def write_all(result: RunResult, folder: Path,
               writers: Sequence[Callable[[RunResult, Path], None]] | None = None) -> None:
     """Every writer of WRITERS (or `writers`) on `result` into `folder`, in turn; the story
     the documents tell is told once."""
-    global _told
+    global _told, _last_told
     chosen = WRITERS if writers is None else writers
+    _last_told = None
     if any(w in (write_page_document, write_book_documents, write_documents) for w in chosen):
-        _told = (result, tell(result, RULES))
+        _told = _last_told = (result, tell(result, RULES))
     try:
         for writer in chosen:
             writer(result, folder)

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
-from optimiser.reports.charts import WIDTH, Panel, change_panels, colours, money_axis, wrap
+from optimiser.reports.charts import (
+    PAD,
+    SMALL,
+    WIDTH,
+    Panel,
+    caption,
+    change_panels,
+    colours,
+    counts,
+    money_axis,
+    wrap,
+)
+from optimiser.reports.drawing import Drawing, Key, bar_rows
 from optimiser.rollup.story import RollupStory
 from optimiser.rollup.totals import RING_FENCED
 
 
-def rollup_kinds_chart(story: RollupStory) -> Figure | None:
+def rollup_kinds_chart(story: RollupStory) -> Drawing | None:
     """Each kind of agency's change in net position against ring-fenced, added over the
     places, a panel per scenario that two or more places ran."""
     kinds = story.kinds.dropna(subset=["change"])
@@ -29,7 +39,7 @@ def rollup_kinds_chart(story: RollupStory) -> Figure | None:
                          "change in net position (PV), added over the places with both plans")
 
 
-def rollup_places_chart(story: RollupStory) -> Figure | None:
+def rollup_places_chart(story: RollupStory) -> Drawing | None:
     """Each place's objective ring-fenced and pooled, for the places whose objective is the
     kind most of them share."""
     places = story.places.dropna(subset=["gain"])
@@ -37,20 +47,17 @@ def rollup_places_chart(story: RollupStory) -> Figure | None:
         return None
     kind = places["objective_kind"].mode().iloc[0]
     places = places[places["objective_kind"] == kind]
-    n = len(places)
-    fig = Figure(figsize=(WIDTH, 1.1 + 0.55 * n), layout="constrained")
-    ax = fig.subplots()
-    y = np.arange(n)
     palette = colours([RING_FENCED, "pooled"])
-    for k, (column, label) in enumerate((("ring_fenced_value", RING_FENCED),
-                                         ("pooled_value", "pooled"))):
-        ax.barh(y - 0.2 + 0.4 * k, places[column], 0.38, color=palette[label], label=label)
-    ax.set_yticks(y, [wrap(name, 34) for name in places["name"]], fontsize=8.5)
-    ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(money_axis(story) if kind != "outcomes" else
-                                 FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-    ax.grid(axis="x", color="#E6E9ED", linewidth=0.8)
-    ax.set_axisbelow(True)
-    ax.set_xlabel(f"{kind.replace('_', ' ')} (PV), each place's own plan")
-    fig.legend(loc="outside upper left", ncols=2, fontsize=8.5)
-    return fig
+    d = Drawing(WIDTH)
+    top = d.legend([Key(RING_FENCED, palette[RING_FENCED]), Key("pooled", palette["pooled"])],
+                   PAD, PAD, WIDTH - 2 * PAD, SMALL) + 6
+    labels = [wrap(name, 34) for name in places["name"]]
+    band = max(0.55 * 72, max(label.count("\n") + 1 for label in labels) * SMALL * 1.25 + 6)
+    series = [(label, palette[label], places[column].to_numpy(float).tolist())
+              for column, label in (("ring_fenced_value", RING_FENCED),
+                                    ("pooled_value", "pooled"))]
+    bottom = bar_rows(d, labels, top, series,
+                      money_axis(story) if kind != "outcomes" else counts, SMALL, band)
+    d.height = caption(d, f"{kind.replace('_', ' ')} (PV), each place's own plan", bottom,
+                       9.5) + PAD
+    return d

@@ -27,6 +27,7 @@ from optimiser.rollup.totals import (
     changes,
     coverage,
     headline,
+    left_out_sentences,
     totals,
 )
 
@@ -49,6 +50,8 @@ def print_rollup(rollup: Rollup, console: Console, out: Path, detail: bool = Fal
         for s in result.scenarios:
             if s.status != "optimal":
                 lines += wrap(f"{stem}: {s.name} is {s.status}: {s.message}", width)
+    for sentence in left_out_sentences(rollup):
+        lines += wrap(sentence, width)
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if detail:
@@ -87,7 +90,9 @@ def total_lines(rollup: Rollup, width: int, detail: bool = False) -> list[str]:
                                                   "net", "change")}
     for name in names:
         cover = coverage(rollup, name)
-        rows["places"].append(f"{len(cover['places'])}/{len(rollup.places)}")
+        left = len(cover["positions_left_out"])
+        rows["places"].append(f"{len(cover['places'])}/{len(rollup.places)}"
+                              + (f", positions {len(cover['places']) - left}" if left else ""))
         rows["objective"].append(", ".join(shown(v, k, cur) for k, v in
                                            totals(rollup, name, "objective").items()) or "-")
         for key in ("spend", "savings", "net"):

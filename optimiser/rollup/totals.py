@@ -19,6 +19,13 @@ Money is present value, at each place's own discount rate over its own horizon. 
 row is the sum of the place rows with the same scenario, measure and item (`places` says
 how many), and so is its `vs_ring_fenced`, the change from each place's ring-fenced plan.
 
+Positions are added only where they are decided (`positions_left_out`): a place whose
+scenario, or the ring-fenced plan it is compared with, leaves which services run undecided
+(equally good sets of services left, results.json's `mip.services_decided` false) adds its
+objective, outcomes and account to that scenario's totals but not its agencies' figures
+(`spend`, `savings`, `net` and the `kind_` measures); `coverage` says which places were
+left out of which totals and why.
+
 Scenarios are matched by name. A place with no scenario named `ring_fenced` lends its
 reference scenario (the first without pooling) to that name, and one with no `pooled`
 lends its first fully pooled scenario (pooling, no incentives, shares or overrides).
@@ -38,6 +45,7 @@ from optimiser.errors import UsageError
 from optimiser.format import money
 from optimiser.pipeline import Prepared, RunResult
 from optimiser.place.scenarios import default_reference, main_pooled
+from optimiser.reports.story import services_decided
 
 TOTAL = "TOTAL"
 """The `place` of a row that adds up the places."""
@@ -45,6 +53,9 @@ RING_FENCED, POOLED = "ring_fenced", "pooled"
 COLUMNS = ["scenario", "place", "measure", "item", "places", "value", "vs_ring_fenced"]
 MEASURES = ["objective", "spend", "savings", "net", "kind_spend", "kind_savings", "kind_net",
             "outcome", "account"]
+POSITIONS = ("spend", "savings", "net", "kind_spend", "kind_savings", "kind_net")
+"""The measures made of the agencies' positions: a place's are added to a scenario's totals
+only where decided (`positions_left_out`)."""
 ACCOUNT_MONEY = ["cost", "cash_savings", "cash_net", "outcome_value", "net_benefit"]
 """The account's figures that add up across places (present values)."""
 UNCLASSIFIED = "unclassified"
@@ -71,6 +82,9 @@ class Rollup:
     files: dict[str, dict[str, bytes]] = field(default_factory=dict)
     """Stem -> the place's report files, for places whose worker wrote them
     (`optimiser.rollup.places`); the others' are written with the roll-up's."""
+    left_out: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Stem -> roll-up scenario -> why that place's positions are not in the scenario's
+    totals (`positions_left_out`); places whose positions all add up are not named."""
 
     @property
     def currency(self) -> str:
@@ -133,11 +147,14 @@ def folder_name_problem(stem: str) -> str | None:
 def roll_up(places: dict[str, RunResult]) -> Rollup:
     """Add up the places' results (stem -> results), scenario by scenario."""
     roles = {stem: scenario_roles(result) for stem, result in places.items()}
-    frames = [place_rows(stem, result, roles[stem]) for stem, result in places.items()]
+    left_out = {stem: positions_left_out(result, roles[stem]) for stem, result in places.items()}
+    frames = [place_rows(stem, result, roles[stem], left_out[stem])
+              for stem, result in places.items()]
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     rows = _with_change(rows)
     table = pd.concat([rows, _totals(rows)], ignore_index=True)
-    rollup = Rollup(places, roles, table)
+    rollup = Rollup(places, roles, table,
+                    left_out={stem: why for stem, why in left_out.items() if why})
     rollup.table = _sorted(table, rollup.scenarios(), list(places))
     return rollup
 
@@ -164,8 +181,37 @@ def scenario_roles(result: RunResult) -> dict[str, str]:
     return roles
 
 
-def place_rows(stem: str, result: RunResult, roles: dict[str, str]) -> pd.DataFrame:
-    """One place's rows of the long table, for its optimal scenarios under every role."""
+def positions_left_out(result: RunResult, roles: dict[str, str]) -> dict[str, str]:
+    """Roll-up scenario -> why this place's positions are not added to its totals.
+
+    A place's positions in roll-up scenario X (its own scenario o = roles[X]) are added
+    only where decided: added(X) = D(o) and D(r), r the place's own ring-fenced plan
+    (roles['ring_fenced'], where it has one; the change against it is part of each
+    position), D(s) = which services run in s is decided by the rules (results.json's
+    `mip.services_decided`; always for a linear programme). Where not, equally good sets
+    of services reach the same objective but could move every agency's spending, savings
+    and net position by amounts not found, so none of them is added up; the objective,
+    which they share, still is. Scenarios without a plan are left to `coverage`."""
+    optimal = {s.name for s in result.scenarios if s.status == "optimal"}
+    ring = roles.get(RING_FENCED)
+    out = {}
+    for name, own in roles.items():
+        if own not in optimal:
+            continue
+        open_ = [s for s in dict.fromkeys([own, ring]) if s in optimal
+                 and not services_decided(result, s)]
+        if open_:
+            where = " and ".join(f"'{s}'" for s in open_)
+            out[name] = (f"which services run is not decided in its "
+                         f"{'scenario' if len(open_) == 1 else 'scenarios'} {where}: "
+                         "equally good sets of services could change its agencies' positions")
+    return out
+
+
+def place_rows(stem: str, result: RunResult, roles: dict[str, str],
+               left_out: Collection[str] = ()) -> pd.DataFrame:
+    """One place's rows of the long table, for its optimal scenarios under every role; no
+    POSITIONS rows for the roll-up scenarios in `left_out` (`positions_left_out`)."""
     inst = result.instance
     kinds = {a: spec.kind or UNCLASSIFIED for a, spec in inst.agencies.items()}
     optimal = {s.name for s in result.scenarios if s.status == "optimal"}
@@ -198,6 +244,9 @@ def place_rows(stem: str, result: RunResult, roles: dict[str, str]) -> pd.DataFr
     account["measure"] = "account"
     rows = pd.concat([objective, money, by_kind, outcomes, account], ignore_index=True)
     rows = rows.merge(alias, on="own").drop(columns="own").rename(columns={"rollup": "scenario"})
+    if left_out:
+        rows = rows[~(rows["measure"].isin(POSITIONS)
+                      & rows["scenario"].isin(list(left_out)))].reset_index(drop=True)
     rows["place"] = stem
     rows["places"] = 1
     rows["value"] = rows["value"].astype(float)
@@ -261,7 +310,9 @@ def changes(rollup: Rollup, scenario: str, measure: str) -> dict[str, float]:
 
 
 def coverage(rollup: Rollup, scenario: str) -> dict[str, Any]:
-    """Which places a scenario's totals cover, which lack it, which did not solve it."""
+    """Which places a scenario's totals cover, which lack it, which did not solve it, and
+    which of those covered add their objective but not their positions (stem -> why:
+    `positions_left_out`)."""
     covered, missing, not_optimal = [], [], {}
     for stem, result in rollup.places.items():
         own = rollup.roles[stem].get(scenario)
@@ -276,8 +327,23 @@ def coverage(rollup: Rollup, scenario: str) -> dict[str, Any]:
     compared = [s for s in covered
                 if RING_FENCED in rollup.roles[s]
                 and rollup.places[s].scenario(rollup.roles[s][RING_FENCED]).status == "optimal"]
+    left_out = {s: rollup.left_out[s][scenario] for s in covered
+                if scenario in rollup.left_out.get(s, {})}
     return {"places": covered, "missing": missing, "not_optimal": not_optimal,
-            "compared_with_ring_fenced": compared}
+            "compared_with_ring_fenced": compared, "positions_left_out": left_out}
+
+
+def left_out_sentences(rollup: Rollup) -> list[str]:
+    """Which places' positions each scenario's totals leave out, and why
+    (`positions_left_out`): 'pooled: the agencies' figures of birmingham (which services
+    run ...) are not added up; its objective is.'"""
+    said = []
+    for name in rollup.scenarios():
+        for stem, why in coverage(rollup, name)["positions_left_out"].items():
+            said.append(f"{name}: the agencies' spending, savings and net positions of {stem} "
+                        f"are not added to the totals ({why}); its objective, outcomes and "
+                        "account are.")
+    return said
 
 
 def headline(rollup: Rollup) -> list[str]:
@@ -315,8 +381,17 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
     gainers = [f"{KIND_NAMES.get(k, k)} {_signed_money(v, cur)}"
                for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if abs(v) >= 0.5]
     text = f"{lead}: " + ", ".join(parts)
+    left = [s for s in cover["compared_with_ring_fenced"] if s in cover["positions_left_out"]]
     if who and gainers:
-        text += "; net position (PV) against ring-fenced: " + ", ".join(gainers)
+        over = ""
+        if left:
+            k = n - len(left)
+            over = (f" over the {k} {'pilot' if k == 1 else 'pilots'} whose positions are "
+                    f"decided (not {', '.join(left)}: which services run is not decided there)")
+        text += f"; net position (PV) against ring-fenced{over}: " + ", ".join(gainers)
+    elif who and left and len(left) == n:
+        text += (f"; no net position is added up: which services run is not decided in "
+                 f"{', '.join(left)}")
     return text + "."
 
 

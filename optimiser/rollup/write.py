@@ -34,7 +34,7 @@ def write_rollup(rollup: Rollup, out: Path) -> Path:
     """Every place's reports in `out/<stem>/`, and beside them the roll-up's `results.json`,
     `rollup.csv`, `report.html`, `report.xlsx` and `summary.md`; all written aside and moved
     into place together."""
-    from optimiser.rollup.documents import write_rollup_documents  # matplotlib: slow to import
+    from optimiser.rollup.documents import write_rollup_documents  # only where it is written
 
     inputs = [path for result in rollup.places.values() for path in inputs_of(result)]
     with staged_folder(out, inputs) as stage:

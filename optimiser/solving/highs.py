@@ -90,6 +90,13 @@ class MipInfo:
     proven: bool
     stopped: str = ""
     nodes: int = 0
+    choices: int = 0
+    """The on/off choices the rules decide among (binaries the model does not fix)."""
+    decided: bool | None = None
+    """Whether which services run is decided (`decide_switches`): by rule 2c, or by the
+    certificate that no other set of choices meets the rules before it (`only_choices`).
+    False where it is the plan HiGHS found: the plan is not a proven optimum, a rule
+    could not be proven, or a place above SWITCH_LIMIT leaves several equally good sets."""
 
 
 class SolverError(RuntimeError):
@@ -354,7 +361,8 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
 
     A MILP's on/off choices are decided among its equally good plans by rules 2, 2a, 2b
     and 2c (`decide_switches`, with `switches`; only where stage 1 is a proven optimum)
-    before they are fixed for the later stages.
+    before they are fixed for the later stages; `Solution.mip` says whether they were
+    (`MipInfo.decided`).
     """
     compiled = time.perf_counter()
     _afresh(lp)
@@ -381,14 +389,12 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
                              sizes, total)
     note = ""
     choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
-    if switches is not None and mip.proven and choices <= SWITCH_LIMIT:
+    decided = choices == 0
+    if switches is not None and mip.proven and choices:
         started = time.perf_counter()
-        x, note = decide_switches(lp, z, x, switches, least_pooling)
+        x, note, decided = decide_switches(lp, z, x, switches, least_pooling)
         timings["switches"] = time.perf_counter() - started
-    elif switches is not None and mip.proven:
-        note = (f"which services run among equally good plans is the plan HiGHS found: the "
-                f"rules that decide it (2 to 2c) apply where a place has at most "
-                f"{SWITCH_LIMIT} on/off choices, and this one has {choices}")
+    mip = dataclasses.replace(mip, choices=choices, decided=decided)
     with fixed_integers(lp, x):
         status, z2, x2, more = _optimise(lp, "objective")
         if status == "optimal":
@@ -402,10 +408,12 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
 
 
 SWITCH_LIMIT = 120
-"""Most on/off choices (binaries not fixed by the model) on which `decide_switches` runs:
-each of its rules is a branch and bound, and rule 2c one for every SWITCH_BLOCK choices,
-so a place with more (a Birmingham-sized one with set-up costs on a third of its services
-has over a thousand) keeps the choices of its first branch and bound, and says so."""
+"""Most on/off choices (binaries not fixed by the model) on which rule 2c runs every block:
+it takes a branch and bound for every SWITCH_BLOCK choices. A place with more (a
+Birmingham-sized one with set-up costs on a third of its services has over a thousand)
+runs rules 2 to 2b, 2c's first block and the certificate (`only_choices`), a fixed number
+of branch and bounds: where the certificate proves the choices left the only ones they are
+decided; else they are the plan found, and said not to be decided."""
 
 SWITCH_BLOCK = 12
 """Rule 2c decides the on/off choices this many at a time (`first_ids`): weights 2^0 to
@@ -413,7 +421,7 @@ SWITCH_BLOCK = 12
 
 
 def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
-                    least_pooling: bool) -> tuple[np.ndarray, str]:
+                    least_pooling: bool) -> tuple[np.ndarray, str, bool]:
     """Which services run, among the MILP's plans that reach z* (a proven optimum): rules 2,
     2a, 2b and 2c in turn, each a branch and bound on the MILP with the objectives of the
     rules before it held (z* to OBJECTIVE_HOLD relative, like the LP stages; money to
@@ -426,9 +434,14 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
 
     Rule 2c leaves one choice of every binary (no two plans differ in none), so the
     binaries handed on are decided whatever order the place is written in; rule 3 then
-    decides the money with them fixed. A stage HiGHS does not prove (a time limit,
-    numerical trouble) stops the rules there and keeps the plan of the stage before,
-    saying so. Returns the plan and that note ('' when every rule applied).
+    decides the money with them fixed. After rule 2b and 2c's first block, where two
+    blocks or more remain, one branch and bound looks for any other set of choices the
+    rules so far allow (`only_choices`); where there is none the choices are decided and
+    2c's later blocks do not run. A place with more than SWITCH_LIMIT choices runs no later block:
+    where another set exists its choices are the plan found, not decided. A stage HiGHS
+    does not prove (a time limit, numerical trouble) stops the rules there and keeps the
+    plan of the stage before, saying so. Returns the plan, that note ('' when every rule
+    applied) and whether the choices are decided.
     """
     h = lp.highs
     wanted = {"mip_rel_gap": PROVEN_GAP, "mip_abs_gap": PROVEN_ABS_GAP}
@@ -443,16 +456,19 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
         stages.append(("rule 2 (least pooling)", least_pooling_switches))
     if np.any(switches.setup > 0):
         stages.append(("rule 2a (least set-up cost committed)", least_setup))
-    stages.append(("rule 2b (fewest services run) or 2c (ids first)", _fewest_then_first_ids))
     note = ""
+    decided = False
     try:
         for rule, stage in stages:
             found = stage(lp, switches, x)
             if found is None:
-                note = (f"{rule} could not be applied (HiGHS did not prove it), so HiGHS chose "
-                        "which services run among the equally good plans")
+                note = (f"{rule} could not be applied (HiGHS did not prove it), so which "
+                        "services run among the equally good plans is not decided: it is "
+                        "the plan HiGHS found")
                 break
             x = found
+        else:
+            x, note, decided = _fewest_then_first_ids(lp, switches, x)
     finally:
         n = lp.n_rows - first_row
         h.deleteRows(n, np.arange(first_row, lp.n_rows, dtype=np.int32))
@@ -463,7 +479,7 @@ def decide_switches(lp: CompiledLP, z: float, x: np.ndarray, switches: Switches,
             h.setOptionValue(option, was)
         for name in [k for k in lp.costs if k.startswith(_SWITCH_STAGE)]:
             del lp.costs[name], lp.senses[name], lp.offsets[name]
-    return x, note
+    return x, note, decided
 
 
 _SWITCH_STAGE = "switch_rule"
@@ -514,18 +530,25 @@ def first_ids(lp: CompiledLP, switches: Switches) -> list[np.ndarray]:
 
 
 def _fewest_then_first_ids(lp: CompiledLP, switches: Switches,
-                           x: np.ndarray) -> np.ndarray | None:
-    """Rules 2b and 2c (`fewest_switches`, `first_ids`) from plan `x`, every binary decided.
+                           x: np.ndarray) -> tuple[np.ndarray, str, bool]:
+    """Rules 2b and 2c (`fewest_switches`, `first_ids`) from plan `x`: (the plan, a note,
+    whether every binary is decided).
 
     Rule 2b and rule 2c's first block are one branch and bound: minimise
     2^SWITCH_BLOCK sum_j y_j - sum_{j < SWITCH_BLOCK} 2^(SWITCH_BLOCK - 1 - j) y_(j), a
     whole number in which one switch more outweighs the whole block, so its minimum has
     the fewest switches and, among those, the greatest first block. The count is then
-    held and the block fixed; each later block is a branch and bound of its own."""
+    held and the block fixed. Where two blocks or more remain (or one, above
+    SWITCH_LIMIT), the certificate (`only_choices`, one branch and bound) asks whether any
+    other choice of them meets the rules so far: none, and every binary is decided; else
+    each later block is a branch and bound of its own, where the place has at most
+    SWITCH_LIMIT choices (else the choices are the plan found: not decided). Where one
+    block remains the certificate would save nothing: that block runs."""
     lower, upper = lp.integer_bounds
     blocks = first_ids(lp, switches)
     count = fewest_switches(lp)
     weight = float(2 ** SWITCH_BLOCK)
+    choices = sum(len(b) for b in blocks)
     for k, block in enumerate(blocks):
         cols = lp.integer[block]
         lexicographic = np.zeros(len(lp.columns))
@@ -540,11 +563,71 @@ def _fewest_then_first_ids(lp: CompiledLP, switches: Switches,
             found = _switch_stage(lp, f"{_SWITCH_STAGE}_ids", lexicographic, x, whole=True,
                                   sense=MAXIMIZE, hold=False)
         if found is None:
-            return None
+            rule = "rule 2b (fewest services run)" if k == 0 else "rule 2c (ids first)"
+            return x, (f"{rule} could not be applied (HiGHS did not prove it), so which "
+                       "services run among the equally good plans is not decided: it is the "
+                       "plan HiGHS found"), False
         x = found
         value = np.clip(np.round(x[cols]), lower[block], upper[block])
         lp.highs.changeColsBounds(len(cols), cols.astype(np.int32), value, value)
-    return x
+        if k == 0 and (len(blocks) > 2 or (len(blocks) == 2 and choices > SWITCH_LIMIT)):
+            rest = lp.integer[np.concatenate(blocks[1:])]
+            unique = only_choices(lp, x, rest)
+            if unique:
+                return x, "", True
+            if choices > SWITCH_LIMIT:
+                return x, not_decided(choices, unique is None), False
+    return x, "", True
+
+
+def not_decided(choices: int, unproven: bool) -> str:
+    """The message of a place whose choices rule 2c cannot decide (over SWITCH_LIMIT)."""
+    why = ("no certificate could be proven that the rules leave one"
+           if unproven else "equally good sets of services remain after rules 2 to 2b")
+    return (f"which services run is not decided: {why}, and rule 2c (ids first) decides "
+            f"among them where a place has at most {SWITCH_LIMIT} on/off choices; this one "
+            f"has {choices}, so the services run are the plan HiGHS found, and no position "
+            "that another set could change is called a gain or a loss")
+
+
+def only_choices(lp: CompiledLP, x: np.ndarray, columns: np.ndarray) -> bool | None:
+    """The certificate that plan `x`'s choices of the binaries `columns` are the only ones
+    the rules held so far allow: a branch and bound for any plan (with the objective and
+    rules 2 to 2b held, and the binaries fixed so far) that differs from `x` in at least
+    one of them, the no-good cut
+
+        sum_{j: x_j = 1} (1 - y_j) + sum_{j: x_j = 0} y_j >= 1.
+
+    Rule 2b holds sum_j y_j <= C, the least count, which `x` reaches and no plan meeting
+    the rules before it goes below: so every such plan has exactly as many of `columns` on
+    as `x`, and differs from it exactly where it turns one of x's off. The cut is posed in
+    that form, sum_{j: x_j = 1} y_j <= |{j: x_j = 1}| - 1 (the same plans, a tighter
+    relaxation), and with none on no other plan exists. The branch and bound looks only
+    for a plan, with the options of a warm one (`WARM_MIP_OPTIONS`). True where HiGHS
+    proves there is none (the choices are unique), False where it finds one, None where
+    it proves neither. The cut is removed before returning."""
+    on = columns[np.round(x[columns]) > 0.5].astype(np.int32)
+    if not len(on):
+        return True
+    h = lp.highs
+    h.addRow(-highspy.kHighsInf, float(len(on) - 1), len(on), on, np.ones(len(on)))
+    lp.n_rows += 1
+    name = f"{_SWITCH_STAGE}_other"
+    lp.costs[name] = np.zeros(len(lp.columns))
+    lp.senses[name] = MINIMIZE
+    lp.offsets[name] = 0.0
+    for option, value in WARM_MIP_OPTIONS.items():
+        h.setOptionValue(option, value)
+    try:
+        status, _, _, _ = _optimise(lp, name, values=False)
+    finally:
+        for option in WARM_MIP_OPTIONS:
+            h.setOptionValue(option, DEFAULT_MIP_OPTIONS[option])
+        h.deleteRows(1, np.array([lp.n_rows - 1], dtype=np.int32))
+        lp.n_rows -= 1
+    if status == "infeasible":
+        return True
+    return False if status == "optimal" else None
 
 
 def _hold_row(lp: CompiledLP, costs: np.ndarray, lower: float, upper: float) -> None:
@@ -730,6 +813,11 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     for r_j and y_i max_j |a_ij| of the main objective's largest cost, for d_j and
     u_i max_j |a_ij| of c's own largest cost. Where stage 1's optimum is unique (no
     free nonbasic), every objective is proven constant.
+
+    A free nonbasic with d_j != 0 may still be held where it is on the whole face (a
+    degenerate basis: moving it would take a basic variable out of its bounds). Where
+    some objectives are not proven, one LP (`_stuck`) asks whether every free nonbasic
+    they vary with is so held; if so, they are all proven too.
     """
     h = lp.highs
     start = h.getBasis()
@@ -737,10 +825,12 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
             or not start.valid or h.getInfo().dual_solution_status != 2):  # feasible
         return set()
     model = h.getLp()
+    if not model.num_row_:
+        return set()
     solution = h.getSolution()
     basic = int(highspy.HighsBasisStatus.kBasic)
-    col_free = np.array([int(s) != basic for s in start.col_status], dtype=bool)
-    row_free = np.array([int(s) != basic for s in start.row_status], dtype=bool)
+    col_status, row_status = _statuses(start)
+    col_free, row_free = col_status != basic, row_status != basic
     col_free &= np.asarray(model.col_lower_) < np.asarray(model.col_upper_)
     row_free &= np.asarray(model.row_lower_) < np.asarray(model.row_upper_)
     m = model.a_matrix_
@@ -761,10 +851,14 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     before = np.cumsum(counts) - counts
     at = np.repeat(begin[free_cols] - before, counts) + np.arange(int(counts.sum()))
     entry_rows, entry_values = index[at], value[at]
-    _, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
+    found, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
     basic_index = np.asarray(basic_index)
+    if found != highspy.HighsStatus.kOk or len(basic_index) != model.num_row_:
+        return set()
     is_column = basic_index >= 0
     proven: set[str] = set()
+    moving_cols = np.zeros(len(free_cols), dtype=bool)
+    moving_rows = np.zeros(len(free_rows), dtype=bool)
     for name, c in costs.items():
         rhs = np.where(is_column, c[np.where(is_column, basic_index, 0)], 0.0)
         status, u = h.getBasisTransposeSolve(rhs)  # type: ignore[attr-defined]
@@ -774,10 +868,91 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
         d = c[free_cols] - np.bincount(owner, weights=entry_values * u[entry_rows],
                                        minlength=len(free_cols))
         clear = DUAL_CLEAR * float(np.abs(c).max(initial=0.0))
-        if (np.all(np.abs(d) <= clear)
-                and np.all(np.abs(u[free_rows]) * biggest[free_rows] <= clear)):
+        col_moves = np.abs(d) > clear
+        row_moves = np.abs(u[free_rows]) * biggest[free_rows] > clear
+        if not col_moves.any() and not row_moves.any():
             proven.add(name)
+        moving_cols |= col_moves
+        moving_rows |= row_moves
+    if len(proven) < len(costs) and _stuck(lp, model, (col_status, row_status),
+                                           free_cols[moving_cols], free_rows[moving_rows],
+                                           col_free, row_free):
+        return set(costs)
     return proven
+
+
+def _statuses(start: highspy.HighsBasis) -> tuple[np.ndarray, np.ndarray]:
+    """A basis's column and row statuses as integer arrays (HighsBasisStatus values)."""
+    cols, rows = start.col_status, start.row_status  # each read builds a new list
+    return (np.fromiter(map(int, cols), dtype=np.int8, count=len(cols)),
+            np.fromiter(map(int, rows), dtype=np.int8, count=len(rows)))
+
+
+STUCK = 1e-9
+"""How far (relative to sum_j |e_j x*_j|, `_stuck`) the free nonbasics may move together on
+the optimal face and still count as held where they are."""
+
+
+def _stuck(lp: CompiledLP, model: highspy.HighsLp, statuses: tuple[np.ndarray, np.ndarray],
+           cols: np.ndarray, rows: np.ndarray, col_free: np.ndarray,
+           row_free: np.ndarray) -> bool:
+    """Whether the free nonbasic columns `cols` and rows `rows` of the last solve's optimal
+    basis (its column and row `statuses`) keep their values on the whole optimal face
+    (`constant_on_face`, where the objectives still to prove vary only through them): one
+    LP on a fresh HiGHS given a copy of the loaded `model`.
+
+    The face is the set of plans that keep every nonbasic column and row that is not free
+    (`col_free`, `row_free`: not fixed, dual within DUAL_CLEAR) at its bound
+    (complementary slackness). Over it, maximise the total move
+        e x = sum_j s_j x_j + sum_i s_i a_i x,
+    s = 1 for a nonbasic at its lower bound and -1 at its upper, so that every term of
+    e (x - x*) is >= 0 on the face: they are held where e x - e x* is 0, within STUCK of
+    sum_j |e_j x*_j|. Solved from scratch (presolve takes out the columns held, and the
+    answer depends on the model alone). False where it cannot tell (a free column
+    nonbasic at neither bound, an LP HiGHS does not solve).
+    """
+    at_lower = int(highspy.HighsBasisStatus.kLower)
+    at_upper = int(highspy.HighsBasisStatus.kUpper)
+    basic = int(highspy.HighsBasisStatus.kBasic)
+    col_status, row_status = statuses
+    if (not np.all(np.isin(col_status[cols], (at_lower, at_upper)))
+            or not np.all(np.isin(row_status[rows], (at_lower, at_upper)))):
+        return False
+    solution = lp.highs.getSolution()
+    x = np.asarray(solution.col_value, dtype=float)
+    col_lower, col_upper = np.array(model.col_lower_), np.array(model.col_upper_)
+    held = (col_status != basic) & ~col_free & (col_lower < col_upper)
+    at = np.where(col_status[held] == at_upper, col_upper[held],
+                  np.where(col_status[held] == at_lower, col_lower[held], x[held]))
+    col_lower[held] = col_upper[held] = at
+    row_lower, row_upper = np.array(model.row_lower_), np.array(model.row_upper_)
+    active = (row_status != basic) & ~row_free & (row_lower < row_upper)
+    side = np.where(row_status[active] == at_upper, row_upper[active],
+                    np.where(row_status[active] == at_lower, row_lower[active],
+                             np.asarray(solution.row_value, dtype=float)[active]))
+    row_lower[active] = row_upper[active] = side
+    m = model.a_matrix_
+    begin, index = np.asarray(m.start_), np.asarray(m.index_)
+    weight = np.zeros(model.num_row_)
+    weight[rows] = np.where(row_status[rows] == at_upper, -1.0, 1.0)
+    column = np.repeat(np.arange(model.num_col_), np.diff(begin))
+    move: np.ndarray = np.bincount(
+        column, weights=np.asarray(m.value_, dtype=float) * weight[index],
+        minlength=model.num_col_).astype(float)
+    move[cols] += np.where(col_status[cols] == at_upper, -1.0, 1.0)
+    model.col_lower_, model.col_upper_ = col_lower, col_upper
+    model.row_lower_, model.row_upper_ = row_lower, row_upper
+    model.col_cost_ = move
+    model.sense_ = highspy.ObjSense.kMaximize
+    model.offset_ = 0.0
+    h = new_highs()
+    h.setOptionValue("random_seed", 0)
+    h.passModel(model)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False
+    moved = float(h.getInfo().objective_function_value) - math.fsum((move * x).tolist())
+    return moved <= STUCK * max(1.0, math.fsum(np.abs(move * x).tolist()))
 
 
 def _ranges_of(lp: CompiledLP, hold: int, z: float,
@@ -932,7 +1107,7 @@ def complementary(lp: CompiledLP, x: np.ndarray, name: str,
     r = np.asarray(solution.col_dual, dtype=float)
     y = np.asarray(solution.row_dual, dtype=float)[:n_rows]
     scale = max(float(np.abs(lp.costs[name]).max(initial=0.0)), 1e-300)
-    a = _matrix(model, n_rows)
+    a = _matrix(model, n_rows, ordered=False)
     biggest = a.row_largest()
     lower, upper = np.asarray(model.col_lower_), np.asarray(model.col_upper_)
     columns = np.flatnonzero(np.abs(r) > DUAL_CLEAR * scale)
@@ -950,8 +1125,9 @@ def complementary(lp: CompiledLP, x: np.ndarray, name: str,
 @dataclass(frozen=True)
 class Entries:
     """A sparse matrix as its nonzero entries a_ij: `rows` i, `cols` j and `vals`, in
-    row order and, within a row, column order (numpy only: scipy's import, 0.2-0.4 s,
-    would be paid by every run for these few operations)."""
+    row order and, within a row, column order (or in column order, where `_matrix` is
+    asked not to sort them), numpy only: scipy's import, 0.2-0.4 s, would be paid by
+    every run for these few operations."""
 
     rows: np.ndarray
     cols: np.ndarray
@@ -981,15 +1157,18 @@ class Entries:
         return start, self.rows[order].astype(np.int32), self.vals[order]
 
 
-def _matrix(model: highspy.HighsLp, n_rows: int) -> Entries:
-    """The first `n_rows` rows of a HiGHS model's constraint matrix."""
+def _matrix(model: highspy.HighsLp, n_rows: int, ordered: bool = True) -> Entries:
+    """The first `n_rows` rows of a HiGHS model's constraint matrix. With `ordered` False
+    the entries of a column-wise matrix stay in its order (by column, then row), which
+    `Entries.times` and `Entries.row_largest` take as they are: each row's entries are met
+    in column order either way, so the sums are the same to the last bit, without sorting."""
     m = model.a_matrix_
     start, index = np.asarray(m.start_), np.asarray(m.index_)
     outer = np.repeat(np.arange(len(start) - 1), np.diff(start))
-    rows, cols = ((index, outer) if m.format_ == highspy.MatrixFormat.kColwise
-                  else (outer, index))
+    colwise = m.format_ == highspy.MatrixFormat.kColwise
+    rows, cols = (index, outer) if colwise else (outer, index)
     kept = np.flatnonzero(rows < n_rows)
-    order = kept[np.lexsort((cols[kept], rows[kept]))]
+    order = kept if colwise and not ordered else kept[np.lexsort((cols[kept], rows[kept]))]
     return Entries(rows[order], cols[order], np.asarray(m.value_, dtype=float)[order],
                    (n_rows, model.num_col_))
 
@@ -1198,10 +1377,9 @@ def _keeps(lp: CompiledLP, name: str, later: np.ndarray, first: np.ndarray) -> b
     """Whether plan `later` is as good as `first` in objective `name`, to OBJECTIVE_HOLD."""
     if name not in lp.costs:
         return True
-    c = lp.costs[name]
-    was, now = float(c @ first), float(c @ later)
+    was, now = objective_value(lp, name, first), objective_value(lp, name, later)
     worse = (was - now) if lp.senses[name] == MAXIMIZE else (now - was)
-    return worse <= OBJECTIVE_HOLD * max(1.0, abs(was + lp.offsets[name]))
+    return worse <= OBJECTIVE_HOLD * max(1.0, abs(was))
 
 
 def _drop_hold(lp: CompiledLP, hold: int) -> None:
@@ -1250,18 +1428,19 @@ def set_row_bounds(lp: CompiledLP, rows: np.ndarray, lower: np.ndarray,
 def resolve(
     lp: CompiledLP, start: highspy.HighsBasis | None, sizes: np.ndarray | None = None,
     switches: Switches | None = None,
-) -> tuple[str, float | None, np.ndarray]:
+) -> tuple[str, float | None, np.ndarray, bool]:
     """Stages 1 and 2 of `solve` on the loaded model, after its data changed, and with
     `sizes` rule 3 (`decided_plan`), so that the plan, and every position it gives, is
     the one the rules decide. A MILP's on/off choices are decided first, with `switches`,
     by rules 2, 2a, 2b and 2c (`decide_switches`, as in `solve_loaded`: where stage 1 is
-    a proven optimum and the place has at most SWITCH_LIMIT choices; else they are the
-    plan HiGHS found).
+    a proven optimum; else they are the plan HiGHS found).
 
     The solve starts from `start` (a basis saved with `basis`), or cold when
     None, never from whatever the last solve left: the answer then depends only
     on the model's data, not on what was solved before. Position ranges
-    (stage 3) are skipped. Returns (status, objective or None, column values).
+    (stage 3) are skipped. Returns (status, objective or None, column values, whether
+    which services run is decided: always for a linear programme, else as
+    `MipInfo.decided`).
     """
     if start is not None:
         lp.highs.setBasis(start)
@@ -1271,11 +1450,12 @@ def resolve(
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     if status != "optimal":
-        return status, None, x
+        return status, None, x, True
     choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
+    decided = not lp.is_mip or choices == 0
     if (switches is not None and lp.is_mip and lp.mip is not None and lp.mip.proven
-            and choices <= SWITCH_LIMIT):
-        x, _ = decide_switches(lp, z, x, switches, least_pooling=True)
+            and choices):
+        x, _, decided = decide_switches(lp, z, x, switches, least_pooling=True)
     with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
         if lp.fixed:
             status, z, x, _ = _optimise(lp, "objective")
@@ -1285,16 +1465,18 @@ def resolve(
         if sizes is not None and exact:
             x, _, _ = decided_plan(lp, hold, z, x, sizes, face + stage2)
         _drop_hold(lp, hold)
-    return status, objective_value(lp, "objective", x), x
+    return status, objective_value(lp, "objective", x), x, decided
 
 
 def objective_value(lp: CompiledLP, name: str, x: np.ndarray) -> float:
     """sum_j c_j x_j + offset for objective `name`, summed exactly (`math.fsum` of the
     products, each rounded once): the same figure wherever numpy put the arrays and however
     many threads its BLAS has (a BLAS dot product's last digits depend on both, and the
-    objective held in later stages would inherit them)."""
+    objective held in later stages would inherit them). Only the columns with c_j != 0
+    are summed: the exact sum is the same without its zero terms."""
     c = lp.costs[name]
-    return math.fsum((c * x).tolist()) + lp.offsets[name]
+    nz = np.flatnonzero(c)
+    return math.fsum((c[nz] * x[nz]).tolist()) + lp.offsets[name]
 
 
 def column_lookup(lp: CompiledLP) -> dict[tuple[str, tuple[int, ...]], int]:
@@ -1327,6 +1509,35 @@ def reoptimise(
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     return status, (z if status == "optimal" else None), x
+
+
+def widened(lp: CompiledLP, bounds: dict[int, tuple[float, float]],
+            start: highspy.HighsBasis) -> tuple[str, float | None]:
+    """Re-solve an LP's main objective after widening some columns' bounds, from `start`,
+    the optimal basis of the model before, with the primal simplex.
+
+    Widening bounds keeps every plan feasible, so `start` stays primal feasible (a
+    widened column nonbasic at a bound it keeps stays there) and only the widened
+    columns can have improving reduced costs: the primal simplex pivots from there,
+    where the dual simplex from whatever basis HiGHS last held (another change's
+    optimum, infeasible once that change is undone) has far more to repair (on the
+    quarter place's ring-fence lifts about 20 times fewer iterations). Each re-solve
+    then starts from the same basis, whatever was solved before it. The answer is the
+    optimum whatever the start. Returns (status, objective or None), the objective
+    HiGHS's own (as `reoptimise` with values=False); the bounds stay set.
+    """
+    set_bounds(lp, bounds)
+    h = lp.highs
+    h.setBasis(start)
+    _, strategy = h.getOptionValue("simplex_strategy")
+    h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+    try:
+        status, z, _, _ = _optimise(lp, "objective", values=False)
+    finally:
+        h.setOptionValue("simplex_strategy", strategy)
+    if status not in ("optimal", "infeasible", "unbounded"):
+        raise SolverError(f"HiGHS stopped with status '{status}'")
+    return status, (z if status == "optimal" else None)
 
 
 INTEGRAL = 1e-9
@@ -1445,6 +1656,18 @@ def row_duals(lp: CompiledLP) -> np.ndarray:
             _optimise(lp, "objective")
             return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
     return np.asarray(lp.highs.getSolution().row_dual, dtype=float)[: len(lp.rows)]
+
+
+def reduced_costs(lp: CompiledLP) -> np.ndarray | None:
+    """HiGHS's reduced cost of every column at the last solve, in the order of `lp.columns`
+    (d z* / d x_j, in the objective's own sense, as `row_duals`), or None unless that solve
+    was an LP solved to optimality with its duals."""
+    h = lp.highs
+    if (lp.is_mip or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+            or h.getInfo().dual_solution_status != 2):  # kSolutionStatusFeasible
+        return None
+    reduced = np.asarray(h.getSolution().col_dual, dtype=float)
+    return reduced if len(reduced) == len(lp.columns) else None
 
 
 def _optimise(
@@ -1618,7 +1841,7 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
     """
     model = lp.highs.getLp()
     rows = model.num_row_ if every_row else len(lp.rows)
-    a = _matrix(model, rows)
+    a = _matrix(model, rows, ordered=False)
     activity = a.times(x)
     size = dataclasses.replace(a, vals=np.abs(a.vals)).times(np.maximum(1.0, np.abs(x)))
     worst_abs, worst_rel = 0.0, 0.0

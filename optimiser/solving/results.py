@@ -169,12 +169,23 @@ def _running(data: PlaceData, solution: Solution, x: np.ndarray) -> np.ndarray:
 
 
 def mip_document(solution: Solution) -> dict[str, object]:
-    """results.json `mip`: how branch and bound ended (stage 1 of a MILP)."""
+    """results.json `mip`: how branch and bound ended (stage 1 of a MILP), how many on/off
+    choices the place leaves open, and whether which services run is decided by the rules
+    (`optimiser.solving.highs.decide_switches`)."""
     mip = solution.mip
     assert mip is not None
     return {"proven_optimal": mip.proven, "gap": mip.gap if np.isfinite(mip.gap) else None,
             "bound": mip.bound if np.isfinite(mip.bound) else None,
-            "stopped": mip.stopped or None, "nodes": mip.nodes}
+            "stopped": mip.stopped or None, "nodes": mip.nodes, "choices": mip.choices,
+            "services_decided": bool(mip.decided)}
+
+
+def services_decided(s: ScenarioResult) -> bool:
+    """Whether which services run in `s` is decided by the rules (its results.json
+    `mip.services_decided`, `mip_document`); always for a linear programme. Where it is
+    not, equally good sets of services could change every agency's position."""
+    mip = s.extra.get("mip")
+    return not isinstance(mip, dict) or bool(mip.get("services_decided", True))
 
 
 def extension_document(data: PlaceData, solution: Solution, x: np.ndarray, on: np.ndarray,

@@ -1,0 +1,145 @@
+"""What limits the plan, priced from the optimal basis (`basis_rates`) where it settles a
+side, else by re-solving (`one_sided_rates`): the settled rates against hand-worked tiny
+LPs (which also pin HiGHS's conventions: the order of its basic variables, its row
+logicals, the signs of its duals), and against the re-solve of every limit on a shipped
+place and a generated one."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import highspy
+import numpy as np
+import pytest
+import yaml
+from gen import random_instance
+
+from optimiser.analyses import run_analyses
+from optimiser.pipeline import run
+from optimiser.solving.highs import CompiledLP, new_highs
+
+LIMITS = importlib.import_module("optimiser.analyses.limits")
+"""The module (the package exports its function `limits` under the same name)."""
+REPO = Path(__file__).resolve().parents[1]
+INF = highspy.kHighsInf
+
+
+def loaded(cost: list[float], lower: list[float], upper: list[float],
+           rows: list[tuple[float, float, list[float]]]) -> CompiledLP:
+    """A tiny LP maximising cost . x within the column and row bounds, solved (on a HiGHS
+    made as the optimiser makes them: HiGHS's scheduler, shared by the process, then has
+    the optimiser's number of threads, which a later solve of a place requires)."""
+    h = new_highs()
+    n = len(cost)
+    h.addVars(n, np.array(lower, dtype=float), np.array(upper, dtype=float))
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(cost, dtype=float))
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    for low, high, a in rows:
+        nz = np.flatnonzero(a).astype(np.int32)
+        h.addRow(low, high, len(nz), nz, np.array(a, dtype=float)[nz])
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return CompiledLP(highs=h, costs={}, senses={}, offsets={}, columns=[], rows=[],
+                      n_rows=len(rows))
+
+
+def test_every_side_of_a_plain_vertex_is_settled_by_its_basis() -> None:
+    # max -4x - 2y + 5u + v,  2 <= x <= 10, 0 <= y <= 5, 0 <= u <= 4, 0 <= v <= 100,
+    #   r_t: x + y >= 3 (a target),  r_b: u + y + v <= 8 (a budget).
+    # Optimum: u = 4 at its cap, x = 2 at its minimum, y = 1, v = 3 (z = 13); y and v
+    # are basic and strictly inside their bounds, every nonbasic reduced cost is nonzero,
+    # so the basis is unique and stays optimal a little either way:
+    #   x's minimum 2 - e: x = 2 - e, y = 1 + e, v = 3 - e: z + 4e - 2e - e = z + e
+    #     -> gain = loss = 1 (its lower bound, more room downwards)
+    #   u's cap 4 + e: u = 4 + e, v = 3 - e: z + 5e - e -> gain = loss = 4
+    #   target 3 - e: y = 1 - e, v = 3 + e: z + 2e + e -> gain = loss = 3
+    #   budget 8 + e: v = 3 + e -> gain = loss = 1
+    lp = loaded([-4, -2, 5, 1], [2, 0, 0, 0], [10, 5, 4, 100],
+                [(3, INF, [1, 1, 0, 0]), (-INF, 8, [0, 1, 1, 1])])
+    vertex = LIMITS.Vertex.of(lp)
+    assert vertex is not None
+    room = LIMITS.ROOM
+    for columns, place, kind, want in [(True, 0, "min_units", 1.0), (True, 2, "max_units", 4.0),
+                                       (False, 0, "target", 3.0), (False, 1, "budget", 1.0)]:
+        _, upper, more = room[kind]
+        gain, loss = LIMITS.basis_rates(vertex, columns, np.array([place]), upper, more, 1.0)
+        assert (gain, loss) == (pytest.approx(want, rel=1e-12), pytest.approx(want, rel=1e-12))
+
+
+def test_a_corner_settles_only_the_sides_its_basis_can() -> None:
+    # max 3x + 2y, 0 <= x <= 3, y >= 0, r0: x + y <= 4, r1: x + 3y <= 6.
+    # Optimum x = 3, y = 1 (z = 11), where x's cap, r0 and r1 all meet: a corner.
+    #   cap 3 + e: x = 3 + e, y = 1 - e (r0 binds, r1 = 6 - 2e)  -> gain 1
+    #   cap 3 - e: y = min(1 + e, 1 + e/3) = 1 + e/3: z - 3e + 2e/3 -> loss 7/3
+    #   r1 6 + e: r0 still holds y at 1 (x is worth more than y)   -> gain 0
+    #   r1 6 - e: y = 1 - e/3                                       -> loss 2/3
+    #   r0 4 + e: r1 still holds y at 1                             -> gain 0
+    #   r0 4 - e: y = 1 - e                                         -> loss 2
+    # Each has two rates, so no basis settles both sides of any of them; a side it does
+    # settle must be that side's rate (HiGHS 1.16 lands on the basis {r0, y, x - y}
+    # logicals, which settles the cap's and r1's losses and r0's gain).
+    lp = loaded([3, 2], [0, 0], [3, INF], [(-INF, 4, [1, 1]), (-INF, 6, [1, 3])])
+    vertex = LIMITS.Vertex.of(lp)
+    assert vertex is not None
+    settled = 0
+    for columns, place, want in [(True, 0, (1.0, 7 / 3)), (False, 1, (0.0, 2 / 3)),
+                                 (False, 0, (0.0, 2.0))]:
+        rates = LIMITS.basis_rates(vertex, columns, np.array([place]), True, 1.0, 1.0)
+        assert None in rates
+        for rate, right in zip(rates, want, strict=True):
+            if rate is not None:
+                settled += 1
+                assert rate == pytest.approx(right, abs=1e-12)
+    assert settled >= 1
+
+
+def rates(path: Path, monkeypatch: pytest.MonkeyPatch, settle: bool) -> list[dict[str, Any]]:
+    """Every limit of every scenario of the place at `path`, with the basis settling what
+    it can (`settle`) or every side re-solved."""
+    if not settle:
+        monkeypatch.setattr(LIMITS, "basis_rates", lambda *_: (None, None))
+    result = run(path, ranges=False)
+    run_analyses(result, ["limits"])
+    monkeypatch.undo()
+    return [{"scenario": name, **e} for name, body in result.analyses["limits"].items()
+            for e in body["limits"]]
+
+
+@pytest.mark.parametrize("place", ["worcestershire", "generated"])
+def test_settled_rates_are_the_re_solved_rates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               place: str) -> None:
+    """Worcestershire has 13 degenerate limits (caps and budgets meeting at corners), the
+    generated place is small: each limit's gain, loss and pricing agree whichever way they
+    are found (to double precision: two re-solves on one basis differ in the last digits)."""
+    if place == "generated":
+        path = tmp_path / "generated.yaml"
+        path.write_text(yaml.safe_dump(random_instance(11, n_agencies=4, n_streams=6,
+                                                       n_interventions=8), sort_keys=False))
+    else:
+        path = REPO / "instances" / f"{place}.yaml"
+    resolved: list[int] = []
+    real = LIMITS.one_sided_rates
+
+    def counted(*args: Any, **kwargs: Any) -> tuple[float | None, float | None]:
+        resolved.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(LIMITS, "one_sided_rates", counted)
+    settled = rates(path, monkeypatch, settle=True)
+    monkeypatch.setattr(LIMITS, "one_sided_rates", counted)
+    every = len(resolved)
+    assert every < len(settled)  # the basis settled some limits outright
+    everything = rates(path, monkeypatch, settle=False)
+    assert len(resolved) - every == len(everything)  # the comparison re-solved them all
+    assert len(settled) == len(everything) > 0
+    for mine, theirs in zip(settled, everything, strict=True):
+        assert (mine["scenario"], mine["kind"], mine["item"], mine["pricing"]) == (
+            theirs["scenario"], theirs["kind"], theirs["item"], theirs["pricing"])
+        for side in ("gain", "loss"):
+            assert (mine[side] is None) == (theirs[side] is None)
+            if mine[side] is not None:
+                assert mine[side] == pytest.approx(theirs[side], rel=1e-12, abs=1e-12)
+    if place == "worcestershire":
+        assert sum(e["pricing"] == "degenerate" for e in settled) == 13
