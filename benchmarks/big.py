@@ -10,11 +10,15 @@ interventions. Two measurements, each in a fresh process:
 1. the stages of a default run, in one process as the command runs them:
    loading and validating, the scenarios (build, solve, the rules' stages,
    position ranges), each analysis, the reports; for each its wall time, its
-   CPU time (every thread, and any process the run starts) and the peak
+   CPU time (every thread, any process the run starts and waits for, and the
+   tasks run on its local worker processes, which the operating system counts
+   to the process that forks them: `optimiser.workers.spent`) and the peak
    resident memory so far;
 2. the default command itself (`python -m optimiser PLACE --out DIR`): wall
    time, CPU time, peak resident memory (of the run, or of a process it starts
-   if that was larger), and the size of every file written.
+   if that was larger), and the size of every file written. Its CPU time leaves
+   out tasks run on local worker processes (the sampled Shapley pairs): those
+   are forked by a server the run leaves behind, not waited for by the run.
 
 The machine is shared, so wall time depends on its load (printed before and
 after); CPU time much less. Nothing is asserted: `--quick` runs a tiny place to
@@ -69,15 +73,20 @@ def stages(path: Path, out: Path, skip: list[str]) -> list[dict[str, Any]]:
     """A default run of `path` in this process (without the analyses in `skip`), stage by
     stage, its reports written to `out`: each stage's wall and CPU seconds and the peak
     memory so far."""
+    from optimiser.workers import spent
+
     rows: list[dict[str, Any]] = []
+
+    def used() -> float:
+        return _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) + spent()
 
     def stage(name: str, work: Callable[[], Any]) -> Any:
         wall = time.perf_counter()
-        cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
+        cpu = used()
         done = work()
         rows.append({
             "stage": name, "wall": time.perf_counter() - wall,
-            "cpu": _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu,
+            "cpu": used() - cpu,
             "peak_mb": max(_peak_mb(resource.RUSAGE_SELF), _peak_mb(resource.RUSAGE_CHILDREN))})
         return done
 

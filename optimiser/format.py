@@ -26,20 +26,28 @@ def money(value: float | None, currency: str = "GBP") -> str:
     if value is None or _missing(value):
         return "-"
     symbol = currency_symbol(currency)
-    sign = "-" if value < 0 else ""
     v = abs(value)
     if v >= 1e9:
-        return f"{sign}{symbol}{v / 1e9:,.2f}bn"
-    if v >= 1e6:
-        return f"{sign}{symbol}{v / 1e6:,.2f}m"
-    if v >= 1e4:
-        return f"{sign}{symbol}{v / 1e3:,.1f}k"
-    return f"{sign}{symbol}{v:,.0f}"
+        shown = f"{v / 1e9:,.2f}bn"
+    elif v >= 1e6:
+        shown = f"{v / 1e6:,.2f}m"
+    elif v >= 1e4:
+        shown = f"{v / 1e3:,.1f}k"
+    else:
+        shown = f"{v:,.0f}"
+    return f"{_sign(value, shown)}{symbol}{shown}"
+
+
+def _sign(value: float, shown: str) -> str:
+    """'-' for a negative value whose shown digits are not all zero: what rounds to
+    nothing reads as zero (never '-£0' from solver noise such as -9.4e-15)."""
+    return "-" if value < 0 and shown.strip("0.,kmbn") else ""
 
 
 def pence(value: float, currency: str = "GBP") -> str:
-    """A rate per pound, to the penny: £0.36, -£1,204.50."""
-    return f"{'-' if value < 0 else ''}{currency_symbol(currency)}{abs(value):,.2f}"
+    """A rate per pound, to the penny: £0.36, -£1,204.50 (never -£0.00)."""
+    shown = f"{abs(value):,.2f}"
+    return f"{_sign(value, shown)}{currency_symbol(currency)}{shown}"
 
 
 def exact_money(value: float, currency: str) -> str:
@@ -47,7 +55,7 @@ def exact_money(value: float, currency: str) -> str:
     symbol = currency_symbol(currency)
     shown = f"{abs(value):,.0f}" if abs(value) >= 100 else f"{abs(value):,.2f}".rstrip(
         "0").rstrip(".")
-    return f"{'-' if value < 0 and shown.strip('0.,') else ''}{symbol}{shown}"
+    return f"{_sign(value, shown)}{symbol}{shown}"
 
 
 def quantity(value: float) -> str:

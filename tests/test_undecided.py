@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -110,6 +111,13 @@ def test_rollup_adds_only_decided_positions(places: dict[str, RunResult]) -> Non
         "the totals (which services run is not decided in its scenario 'pooled': equally "
         "good sets of services could change its agencies' positions); its objective, "
         "outcomes and account are."]
+    from optimiser.rollup.documents import rollup_summary
+    from optimiser.rollup.story import tell_rollup
+
+    summary = rollup_summary(tell_rollup(both))
+    assert ("| pooled | 2 of 2 (positions: 1) | net_benefit | £3,000 | £3,000 | £2,600 | "
+            "£3,000 | £400 |") in summary
+    assert "| ring_fenced | 2 of 2 | net_benefit |" in summary
 
 
 def test_no_settlement_where_positions_are_not_decided(places: dict[str, RunResult]) -> None:
@@ -167,3 +175,106 @@ def test_no_picture_of_who_gains_where_positions_are_not_decided(
         write_gains_pictures(result, tmp_path / name)
     assert not (tmp_path / "wards" / "gains.svg").exists()
     assert (tmp_path / "pair" / "gains.svg").stat().st_size > 0
+
+
+def test_worse_off_over_decided_draws_only() -> None:
+    # Draws 0 to 3 compared (both solved; draw 4 did not); which services run is decided
+    # in draws 0, 1, 3 of the scenario and 0 to 3 of the reference, so in draws 0, 1, 3.
+    # Agency a is below its reference (scale max(1, |net|, |ref|), by more than 1e-6 of
+    # it) in draws 1 and 2; b in draw 3 (4 against 10). Over K = {0, 1, 3}: a 1/3, b 1/3; draw 2
+    # (a worse off there) is counted, not read.
+    from optimiser.analyses.uncertainty import worse_off_decided
+
+    net = np.array([[5.0, 5.0], [4.0, 5.0], [4.0, 5.0], [5.0, 4.0], [np.nan, np.nan]])
+    ref = np.full((5, 2), 5.0)
+    ref[:, 1] = [5.0, 5.0, 5.0, 10.0, np.nan]
+    compared = np.array([True, True, True, True, False])
+    decided = compared & np.array([True, True, False, True, True]) & np.array(
+        [True, True, True, True, False])
+    worse, left = worse_off_decided(net, ref, decided, compared, ["a", "b"])
+    assert worse == {"a": pytest.approx(1 / 3), "b": pytest.approx(1 / 3)} and left == 1
+    assert worse_off_decided(net, ref, np.zeros(5, dtype=bool), compared, ["a", "b"]) == ({}, 4)
+
+
+def test_draws_whose_services_are_not_decided_are_counted_not_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The wards of whose_ward with their unit cost one named figure, 9 to 11 (central 10),
+    # so the wards stay alike in every draw: at 9 a unit, 300 + 100 * 9 = 1,200 of each
+    # year's 1,300 runs one ward for 100 * 6 - 300 = 300; at 11, 90 units for
+    # 90 * 4 - 300 = 60; both wards would lose either way. Ward_a or ward_b each year is
+    # equally good. Over 13 years (26 choices; rule 2c's first block leaves ward_a's 13th
+    # year open, as in test_milp_ties) with the limit at 25, the certificate finds another
+    # set, so no draw's services are decided, re-optimised or committed: p_worse_off is
+    # over no draw, every compared draw counted.
+    # Ring-fenced nothing runs in any draw (650 cannot pay the set-up and enough units).
+    import optimiser.solving.highs as highs
+    from optimiser.analyses.uncertainty import run_uncertainty
+    from optimiser.reports.story import tell, uncertainty_sentences
+
+    monkeypatch.setattr(highs, "SWITCH_LIMIT", 25)
+    instance = whose_ward()
+    instance["figures"] = {"ward_cost": {"value": 10, "low": 9, "high": 11,
+                                         "assumption": "a test"}}
+    for ward in instance["interventions"].values():
+        ward["unit_cost"] = "ward_cost"
+    result = ran(instance, tmp_path / "wards.yaml")
+    assert result.scenario("pooled").extra["mip"]["services_decided"] is False
+    run_uncertainty(result, 2, 5, workers=1)
+    pooled = result.analyses["uncertainty"]["pooled"]
+    assert pooled["hindsight"]["compared"] == 2
+    assert pooled["hindsight"]["positions_not_decided"] == 2
+    assert pooled["hindsight"]["p_worse_off"] == {}
+    assert pooled["hindsight"]["p_beats_reference"] == 1.0  # the objective is decided
+    assert pooled["committed"]["positions_not_decided"] == 2
+    assert pooled["committed"]["p_worse_off"] == {}
+    fenced = result.analyses["uncertainty"]["ring_fenced"]
+    assert fenced["hindsight"]["positions_not_decided"] == 0  # no reference: nothing read
+    said = " ".join(uncertainty_sentences(tell(result, {})))
+    assert ("With hindsight, which services run is not decided in 2 of the 2 draws where "
+            "pooled and ring_fenced both have a plan") in said
+    assert "so no agency's committed position is read as better or worse off" in said
+    # the roll-up's draws: the place's objectives add up, its kinds of agency do not
+    from optimiser.rollup.draws import draws_sentences, rollup_draws
+    from optimiser.rollup.totals import roll_up
+
+    national = rollup_draws(roll_up({"wards": result}))
+    assert national is not None
+    entry = national["objectives"]["net_benefit"]
+    assert entry["places"] == ["wards"] and entry["positions_left_out"] == ["wards"]
+    assert entry["agency_kinds"] == {} and entry["p_pooling_pays"] == 1.0
+    assert draws_sentences(national)[-1] == (
+        "Kinds of agency worse off are over the places whose positions are decided: which "
+        "services run is not decided in wards.")
+
+
+def test_agreement_payments_are_marked_not_decided(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # whose_ward with a 50/50 risk share on the pooled plan, above the lowered limit: rule
+    # 2c's first block runs ward_a in 2010-2021 and the plan found runs ward_b in 2022, so
+    # (each ward saving its partner 1,500 for 650 of each partner's money a year) NHS
+    # 12 * 1,500 - 13 * 650 = 9,550, council 1,500 - 13 * 650 = -6,950 against
+    # ring-fenced (0 each); S = 2,600, each ends at 1,300: the NHS pays the council 8,250.
+    # Ward_b every year would reverse who pays, so the agreement's words say the payments
+    # are not decided.
+    import optimiser.solving.highs as highs
+    from optimiser.reports.story import agreement_sentences, tell
+
+    monkeypatch.setattr(highs, "SWITCH_LIMIT", 25)
+    instance = whose_ward()
+    instance["scenarios"]["pooled"]["agreement"] = {"risk_share": {"nhs": 0.5, "council": 0.5}}
+    result = ran(instance, tmp_path / "shared.yaml")
+    pooled = result.scenario("pooled")
+    assert pooled.extra["mip"]["services_decided"] is False
+    assert pooled.extra["services"]["ward_b"]["runs"] == [False] * 12 + [True]
+    assert pooled.agencies.set_index("agency")["position"].to_dict() == {
+        "nhs": pytest.approx(9550.0, rel=1e-9), "council": pytest.approx(-6950.0, rel=1e-9)}
+    paid = pooled.transfers
+    assert len(paid) == 1 and (paid.iloc[0]["from"], paid.iloc[0]["to"]) == ("nhs", "council")
+    assert paid.iloc[0]["amount"] == pytest.approx(8250.0, rel=1e-9)
+    said = agreement_sentences(tell(result, {}), "pooled")
+    assert said[0].startswith("pooled's agreement is a risk share")
+    assert said[-1] == (
+        "What pooled's agreement moves is not decided: which services run is not decided in "
+        "pooled, so equally good sets of services could change each partner's position and "
+        "so the payments, which are shown as the set of services found leaves them.")
+    assert agreement_sentences(tell(result, {}), "ring_fenced") == []

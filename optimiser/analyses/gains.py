@@ -43,7 +43,7 @@ import pandas as pd
 from models.data import effective_units
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import new_highs
-from optimiser.solving.results import MONEY_TOL, ScenarioResult
+from optimiser.solving.results import MONEY_TOL, ScenarioResult, services_decided
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -202,17 +202,12 @@ def settlement_not_decided(result: RunResult) -> dict[str, str]:
     for s in settlement_candidates(result):
         ref = compared(result, s)
         assert ref is not None
-        open_ = [x.name for x in (s, ref) if not _services_decided(x)]
+        open_ = [x.name for x in (s, ref) if not services_decided(x)]
         if open_:
             where = " and ".join(open_)
             out[s.name] = (f"which services run is not decided in {where}: equally good sets "
                            "of services could change who gains and who loses")
     return out
-
-
-def _services_decided(s: ScenarioResult) -> bool:
-    mip = s.extra.get("mip")
-    return not isinstance(mip, dict) or bool(mip.get("services_decided", True))
 
 
 def settlement_scenarios(result: RunResult) -> list[ScenarioResult]:

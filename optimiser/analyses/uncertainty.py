@@ -93,7 +93,7 @@ from optimiser.solving.highs import (
     solve_loaded,
 )
 from optimiser.solving.placemodel import column_sizes, switches
-from optimiser.solving.results import agreement_payments, tidy
+from optimiser.solving.results import agreement_payments, services_decided, tidy
 from optimiser.workers import on_workers, where
 
 if TYPE_CHECKING:
@@ -148,19 +148,22 @@ class Points:
     """What the scenarios came to at some points (draws, or the tornado's): arrays by point.
 
     `status` (n, S) indexes STATUSES; `objective` (n, S) is NaN unless optimal;
-    `net` (n, S, A) is each agency's net position (after transfers), NaN unless optimal.
+    `net` (n, S, A) is each agency's net position (after transfers), NaN unless optimal;
+    `decided` (n, S) whether which services run is decided by the rules (always for a
+    linear programme; `optimiser.solving.highs.resolve`), so the positions too.
     Scenarios are in the plan's solving order.
     """
 
     status: np.ndarray
     objective: np.ndarray
     net: np.ndarray
+    decided: np.ndarray
 
     @classmethod
     def empty(cls, n: int, scenarios: int, agencies: int) -> Points:
         """Room for n points."""
         return cls(np.zeros((n, scenarios), dtype=np.int8), np.full((n, scenarios), np.nan),
-                   np.full((n, scenarios, agencies), np.nan))
+                   np.full((n, scenarios, agencies), np.nan), np.ones((n, scenarios), dtype=bool))
 
     def put(self, at: int, chunk: Points) -> None:
         """Copy a chunk's rows into place, starting at point `at`."""
@@ -168,6 +171,7 @@ class Points:
         self.status[at:end] = chunk.status
         self.objective[at:end] = chunk.objective
         self.net[at:end] = chunk.net
+        self.decided[at:end] = chunk.decided
 
 
 # --------------------------------------------------------------------------- the plan
@@ -415,7 +419,7 @@ def solve_points(engine: Engine, u: np.ndarray) -> Points:
             in_place = model.lp is not None and (
                 not model.terms or np.array_equal(tiers_fill_in_order(data),
                                                   tiers_fill_in_order(plan.data)))
-            status, objective, position, net = (
+            status, objective, position, net, decided = (
                 _solve_in_place(model, data, reference) if in_place
                 else _solve_rebuilt(plan, data))
             out.status[n, s] = STATUSES.index(status)
@@ -423,13 +427,15 @@ def solve_points(engine: Engine, u: np.ndarray) -> Points:
             if status == "optimal":
                 out.objective[n, s] = objective
                 out.net[n, s] = net
+                out.decided[n, s] = decided
     return out
 
 
 def _solve_in_place(
     model: ScenarioModel, data: PlaceData, reference: np.ndarray | None
-) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
-    """Change the loaded model to the draw's data and re-solve it from the central basis."""
+) -> tuple[str, float, np.ndarray | None, np.ndarray | None, bool]:
+    """Change the loaded model to the draw's data and re-solve it from the central basis:
+    status, objective, position, net, whether which services run is decided."""
     lp = model.lp
     assert lp is not None
     set_objective_costs(lp, *_objective_columns(model, data))
@@ -438,9 +444,10 @@ def _solve_in_place(
     if reference is not None:
         rhs = (np.array([reference.sum()]) if data.transfers else reference)
         set_row_lower(lp, model.protect_rows, rhs[: len(model.protect_rows)])
-    status, objective, x = resolve(lp, model.start, column_sizes(lp, data), switches(lp, data))
+    status, objective, x, decided = resolve(lp, model.start, column_sizes(lp, data),
+                                            switches(lp, data))
     if status != "optimal" or objective is None:
-        return status, math.nan, None, None
+        return status, math.nan, None, None, True
     units = x[model.x_columns].reshape(len(data.interventions), data.years)
     position = agency_position(data, effective_units(data, units), model.spend @ x)
     net = position
@@ -448,12 +455,12 @@ def _solve_in_place(
         # fair shares need the draw's Shapley shares, which are not found: nothing moves
         pay = agreement_payments(data.agreement, position, reference, data.agreement_shares)
         net = position + pay.sum(axis=0) - pay.sum(axis=1)
-    return status, objective, position, net
+    return status, objective, position, net, decided
 
 
 def _solve_rebuilt(
     plan: ScenarioPlan, data: PlaceData
-) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
+) -> tuple[str, float, np.ndarray | None, np.ndarray | None, bool]:
     """Build, compile and solve the draw's model from scratch (the path the engine avoids)."""
     from models.pooling import build_model
 
@@ -462,9 +469,10 @@ def _solve_rebuilt(
                             switches=switches(lp, data))
     scenario = tidy(plan.name, data, solution, plan.start_year, plan.reference)
     if scenario.status != "optimal" or scenario.objective is None:
-        return scenario.status, math.nan, None, None
+        return scenario.status, math.nan, None, None, True
+    decided = solution.mip is None or solution.mip.decided is not False
     return (scenario.status, scenario.objective, scenario.agencies["position"].to_numpy(),
-            scenario.agencies["net"].to_numpy())
+            scenario.agencies["net"].to_numpy(), decided)
 
 
 # --------------------------------------------------------------------------- running the draws
@@ -577,6 +585,9 @@ class UncertaintyResult:
     """(N, F) the draws' uniform numbers, one per figure."""
     uses: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
     """(dotted path, Use) of every number written with ranged named figures."""
+    not_decided: frozenset[str] = frozenset()
+    """The scenarios whose central plan leaves which services run not decided (results.json's
+    `mip.services_decided` false): their committed positions are not decided either."""
 
     def column(self, scenario: str) -> int:
         """The position of a scenario in the arrays."""
@@ -586,19 +597,30 @@ class UncertaintyResult:
         """The scenario's central plan, committed, over the draws: mean, p5, p50, p95,
         p_targets_met, p_beats_reference, p_worse_off (`optimiser.analyses.committed`)."""
         reference = self.references.get(scenario)
-        return committed_summary(
+        return self._decided(committed_summary(
             self.draws, self.committed.get(scenario),
             self.committed.get(reference) if reference else None, reference,
-            self.agencies, self.maximise)
+            self.agencies, self.maximise), scenario, reference)
+
+    def _decided(self, entry: dict[str, Any], scenario: str | None,
+                 reference: str | None) -> dict[str, Any]:
+        """A committed summary's p_worse_off kept only where the central plans it compares
+        leave which services run decided (`not_decided`): else {} and every compared draw
+        counted in positions_not_decided, as the re-optimised draws count theirs."""
+        open_ = {scenario, reference} & self.not_decided
+        entry["positions_not_decided"] = int(entry["compared"]) if open_ else 0
+        if open_:
+            entry["p_worse_off"] = {}
+        return entry
 
     def robust_summary(self, scenario: str) -> dict[str, Any]:
         """The scenario's robust plan, committed, over these draws (not its own sample),
         against the reference's central plan committed."""
         reference = self.references.get(scenario)
-        return committed_summary(
+        return self._decided(committed_summary(
             self.draws, self.robust.get(scenario),
             self.committed.get(reference) if reference else None, reference,
-            self.agencies, self.maximise)
+            self.agencies, self.maximise), None, reference)
 
     def summary(self, scenario: str) -> dict[str, Any]:
         """One scenario's figures over the draws, re-optimised with hindsight of each draw
@@ -615,7 +637,8 @@ class UncertaintyResult:
         else:
             entry.update(mean=None, p5=None, p50=None, p95=None)
         reference = self.references.get(scenario)
-        entry.update(reference=reference, compared=0, p_beats_reference=None, p_worse_off={})
+        entry.update(reference=reference, compared=0, p_beats_reference=None,
+                     positions_not_decided=0, p_worse_off={})
         if reference is None:
             return entry
         r = self.column(reference)
@@ -627,10 +650,9 @@ class UncertaintyResult:
         margin = BEATS * np.maximum(1.0, np.abs(theirs))
         better = mine > theirs + margin if self.maximise else mine < theirs - margin
         entry["p_beats_reference"] = float(better.mean())
-        net, ref_net = self.points.net[both, s], self.points.net[both, r]
-        scale = np.maximum(1.0, np.maximum(np.abs(net).max(axis=1), np.abs(ref_net).max(axis=1)))
-        worse = net < ref_net - WORSE * scale[:, None]
-        entry["p_worse_off"] = {a: float(worse[:, n].mean()) for n, a in enumerate(self.agencies)}
+        entry["p_worse_off"], entry["positions_not_decided"] = worse_off_decided(
+            self.points.net[:, s], self.points.net[:, r],
+            both & self.points.decided[:, s] & self.points.decided[:, r], both, self.agencies)
         return entry
 
     def tornado(self) -> pd.DataFrame:
@@ -727,7 +749,8 @@ class UncertaintyResult:
                              "figures: what the best plan could have been, not what a "
                              "committed plan delivers; each draw's plan is the one the rules "
                              "decide (least pooling, then nearest to proportional shares), "
-                             "so its positions are decided",
+                             "so its positions are decided, except where which services run "
+                             "is not (positions_not_decided)",
                 "random_numbers": "each figure has its own stream, numpy PCG64(SeedSequence("
                                   "seed, spawn_key=(k,))) with k the first 16 bytes of the "
                                   "SHA-256 of its dotted path (UTF-8) as a big-endian integer; "
@@ -740,13 +763,36 @@ class UncertaintyResult:
                                      "solved",
                 "p_worse_off": f"net position (after transfers) below the reference's in the "
                                f"same draw by more than {WORSE:g} of the largest position, "
-                               "over draws where both solved",
+                               "over draws where both solved and which services run is "
+                               "decided in both (positions_not_decided counts the draws "
+                               "where both solved but it is not: left out, as their "
+                               "positions could differ among equally good sets of "
+                               "services); {} where no draw is left",
                 "tornado": "the main scenario's objective with one figure at its low or high "
                            "and every other figure central",
                 "figures": [{"figure": f.label, "low": f.low, "central": f.central,
                              "high": f.high} for f in self.figures],
             },
         }
+
+
+def worse_off_decided(net: np.ndarray, ref_net: np.ndarray, decided: np.ndarray,
+                      compared: np.ndarray, agencies: list[str]) -> tuple[dict[str, float], int]:
+    """Each agency's chance of ending worse off than under the reference, over the draws
+    whose positions are decided, and how many compared draws are not: with C the compared
+    draws (both solved) and K those of C where which services run is decided in both
+    (`Points.decided`), p_worse_off_a = |{d in K: net_da < ref_da - WORSE s_d}| / |K|,
+    s_d = max(1, max_b |net_db|, max_b |ref_db|); returns (p_worse_off, |C| - |K|), with
+    p_worse_off {} where K is empty. A draw whose services are not decided could leave an
+    agency either side of its reference among equally good sets, so it is counted, not
+    read."""
+    left = int(compared.sum() - decided.sum())
+    if not decided.any():
+        return {}, left
+    mine, theirs = net[decided], ref_net[decided]
+    scale = np.maximum(1.0, np.maximum(np.abs(mine).max(axis=1), np.abs(theirs).max(axis=1)))
+    worse = mine < theirs - WORSE * scale[:, None]
+    return {a: float(worse[:, n].mean()) for n, a in enumerate(agencies)}, left
 
 
 def _json_number(value: Any) -> Any:
@@ -808,7 +854,7 @@ def run_uncertainty(
 
     def declared(points: Points, rows: slice) -> Points:
         return Points(points.status[rows][:, order], points.objective[rows][:, order],
-                      points.net[rows][:, order])
+                      points.net[rows][:, order], points.decided[rows][:, order])
 
     main = main_scenario(result)
     outcome = UncertaintyResult(
@@ -823,6 +869,7 @@ def run_uncertainty(
         where=where,
         seconds=time.perf_counter() - started,
         committed=committed, robust=robust, uniforms=u[:draws], uses=uses,
+        not_decided=frozenset(s.name for s in result.scenarios if not services_decided(s)),
     )
     result.uncertainty = outcome
     result.analyses.update(outcome.document())

@@ -39,6 +39,7 @@ from optimiser.solving.account import ACCOUNT_FIELDS
 from optimiser.solving.diagnose import COLUMNS as DIAGNOSIS_COLUMNS
 from optimiser.solving.highs import highs_version
 from optimiser.solving.results import ScenarioResult
+from optimiser.solving.results import services_decided as decided_services
 
 TOLERANCE = 1e-6
 """Relative tolerance for 'target met' and 'no change'."""
@@ -77,13 +78,14 @@ class Uncertainty:
     spread: pd.DataFrame
     """The committed plans (each scenario's plan at the central figures, evaluated in every
     draw): scenario, reference, draws, no_plan, mean, p5, p50, p95, compared,
-    p_beats_reference, p_targets_met: a row per scenario, in declared order"""
+    p_beats_reference, p_targets_met, positions_not_decided: a row per scenario, in
+    declared order"""
     worse_off: pd.DataFrame
     """scenario, agency, probability: the committed plans compared with a reference"""
     hindsight: pd.DataFrame
     """Every scenario re-optimised with hindsight of each draw: scenario, reference, draws,
     optimal, infeasible, unbounded, no_plan, mean, p5, p50, p95, compared,
-    p_beats_reference"""
+    p_beats_reference, positions_not_decided"""
     hindsight_worse_off: pd.DataFrame
     """scenario, agency, probability, re-optimised with hindsight"""
     tornado: pd.DataFrame
@@ -375,9 +377,8 @@ def gains_table(result: RunResult) -> pd.DataFrame:
 def services_decided(result: RunResult, scenario: str) -> bool:
     """Whether which services run in `scenario` is decided by the rules (results.json's
     `mip.services_decided`: rules 2 to 2c, or the certificate that the rules leave one
-    set); always for a linear programme."""
-    mip = result.scenario(scenario).extra.get("mip")
-    return not isinstance(mip, dict) or bool(mip.get("services_decided", True))
+    set); always for a linear programme (`optimiser.solving.results.services_decided`)."""
+    return decided_services(result.scenario(scenario))
 
 
 def picture_not_drawn(result: RunResult, scenario: str) -> str | None:
@@ -704,9 +705,10 @@ def shapley_errors(result: RunResult) -> dict[str, dict[str, float] | None]:
 
 
 SPREAD_COLUMNS = ["scenario", "reference", "draws", "optimal", "infeasible", "unbounded",
-                  "no_plan", "mean", "p5", "p50", "p95", "compared", "p_beats_reference"]
+                  "no_plan", "mean", "p5", "p50", "p95", "compared", "p_beats_reference",
+                  "positions_not_decided"]
 COMMITTED_COLUMNS = ["scenario", "reference", "draws", "no_plan", "mean", "p5", "p50", "p95",
-                     "compared", "p_beats_reference", "p_targets_met"]
+                     "compared", "p_beats_reference", "p_targets_met", "positions_not_decided"]
 TORNADO_COLUMNS = ["n", "figure", "low", "central", "high", "objective_low", "objective_high",
                    "swing", "status_low", "status_high"]
 
@@ -822,6 +824,7 @@ def uncertainty_sentences(story: Story) -> list[str]:
                     f"been, not what a commitment delivers), {focus} beats "
                     f"{back['reference']} in {share(back['p_beats_reference'])} of the "
                     f"{back['compared']:,} draws where both have a plan.")
+    said += _not_decided_draws(row, back, focus)
     unsolved = u.hindsight[u.hindsight["no_plan"] > 0]
     if not unsolved.empty:
         parts = [f"{r.scenario} in {r.no_plan:,} of {r.draws:,}"
@@ -830,6 +833,24 @@ def uncertainty_sentences(story: Story) -> list[str]:
                     f"{_join(parts)}.")
     said += _worse_off_sentence(story, focus, row["reference"])
     said += _tornado_sentence(story)
+    return said
+
+
+def _not_decided_draws(committed: pd.Series, hindsight: pd.Series, scenario: str) -> list[str]:
+    """Where draws leave which services run not decided (results.json's
+    `positions_not_decided`), that no agency is read better or worse off in them."""
+    said = []
+    if (committed.get("positions_not_decided") or 0) > 0:
+        said.append(f"Which services run is not decided in {scenario}'s plan at the central "
+                    f"figures or in {committed['reference']}'s, so no agency's committed "
+                    "position is read as better or worse off in any draw.")
+    left = hindsight.get("positions_not_decided") or 0
+    if left > 0:
+        said.append(f"With hindsight, which services run is not decided in {int(left):,} of the "
+                    f"{int(hindsight['compared']):,} draws where {scenario} and "
+                    f"{hindsight['reference']} both have a plan: no agency is read as better or "
+                    "worse off in those draws, and the chance of ending worse off with "
+                    f"hindsight is over the other {int(hindsight['compared'] - left):,}.")
     return said
 
 
@@ -1181,6 +1202,29 @@ def percent(share: float) -> str:
 
 
 def agreement_sentences(story: Story, scenario: str) -> list[str]:
+    """What `scenario`'s agreement does, in words (`agreement_words`), then, where which
+    services run is not decided, that its payments are not (`agreement_not_decided`)."""
+    said = agreement_words(story, scenario)
+    return said + agreement_not_decided(story.result, scenario) if said else said
+
+
+def agreement_not_decided(result: RunResult, scenario: str) -> list[str]:
+    """Where which services run is not decided in `scenario` or its reference
+    (`services_decided`), that what its agreement moves is not decided either: every
+    agreement moves money by the changes g_a = P_a - Pref_a (or their sum S), which equally
+    good sets of services could change. The payments stay in results.json as the plan
+    found leaves them, marked by the scenario's `mip.services_decided`."""
+    ref = result.scenario(scenario).reference
+    open_ = [n for n in (scenario, ref) if n is not None and not services_decided(result, n)]
+    if not open_:
+        return []
+    return [f"What {scenario}'s agreement moves is not decided: which services run is not "
+            f"decided in {_join(open_)}, so equally good sets of services could change each "
+            "partner's position and so the payments, which are shown as the set of services "
+            "found leaves them."]
+
+
+def agreement_words(story: Story, scenario: str) -> list[str]:
     """What `scenario`'s agreement does, in words: its kind and rule, the cash the plan
     gains or costs against the reference, and for fair shares the cash gap (the part of
     the pooling gain that is the value of outcomes no budget receives, which fair shares

@@ -36,6 +36,7 @@ from optimiser.rollup.story import (
     leading_outcomes,
     lent,
     not_optimal,
+    places_cell,
     tell_rollup,
 )
 from optimiser.rollup.totals import POOLED, RING_FENCED, Rollup, left_out_sentences
@@ -192,7 +193,7 @@ def totals_section(story: RollupStory) -> str:
                        else "<td></td>" * 3)
         rows.append(
             f"<tr><td><strong>{esc(r['scenario'])}</strong></td>"
-            f"<td class=num>{r['places']} of {r['of']}</td>"
+            f"<td class=num>{places_cell(r['places'], r['of'], r['positions'])}</td>"
             + figure(r["objective"], story.objective_text(r["objective"], kind, full=True),
                      f"{src}/objective/{kind}")
             + figure(r["objective_change"],
@@ -416,7 +417,7 @@ def rollup_summary(story: RollupStory) -> str:
              "\n".join(f"- {md_text(s)}" for s in sentences(story))]
     if not story.totals.empty:
         first = ~story.totals["scenario"].duplicated()
-        rows = [[r.scenario, f"{r.places} of {r.of}", r.objective_kind,
+        rows = [[r.scenario, places_cell(r.places, r.of, r.positions), r.objective_kind,
                  story.objective_text(r.objective, r.objective_kind, True),
                  story.objective_text(r.objective_change, r.objective_kind, True),
                  *((story.full(r.spend), story.full(r.savings), story.full(r.net)) if once

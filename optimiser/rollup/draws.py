@@ -14,7 +14,10 @@ central figures:
     national_ring_fenced_d = sum_places committed objective of its `ring_fenced`
     kind_K_d (each role)   = sum_places sum_{agencies of kind K} committed net position
 
-(objectives only of the same kind add up: net benefit with net benefit). The chance
+(objectives only of the same kind add up: net benefit with net benefit; kinds only over
+the places whose positions the roll-up adds in both roles, `positions_left_out`: a
+place whose central plan leaves which services run not decided commits positions that
+equally good sets of services could change). The chance
 pooling pays nationally is the share of draws in which national_pooled beats
 national_ring_fenced by more than BEATS of it (for `cost`, costs less); for each kind
 of agency, the chance it ends worse off nationally is the share of draws in which its
@@ -49,7 +52,7 @@ def rollup_draws(rollup: Rollup) -> dict[str, Any] | None:
         maximise = objective != "cost"
         totals = {RING_FENCED: np.zeros(draws), POOLED: np.zeros(draws)}
         kinds: dict[str, dict[str, np.ndarray]] = {}
-        included, left_out = [], []
+        included, left_out, undecided = [], [], []
         for stem in stems:
             result = results[stem]
             u = result.uncertainty
@@ -61,6 +64,12 @@ def rollup_draws(rollup: Rollup) -> dict[str, Any] | None:
                 left_out.append(stem)
                 continue
             included.append(stem)
+            if {RING_FENCED, POOLED} & set(rollup.left_out.get(stem, {})):
+                undecided.append(stem)
+                for role, e in evaluated.items():
+                    assert e is not None
+                    totals[role] += e.objective
+                continue
             agency_kind = [result.instance.agencies[a].kind or UNCLASSIFIED
                            for a in u.agencies]
             for role, e in evaluated.items():
@@ -69,7 +78,8 @@ def rollup_draws(rollup: Rollup) -> dict[str, Any] | None:
                 for n, kind in enumerate(agency_kind):
                     kinds.setdefault(kind, {r: np.zeros(draws) for r in totals})
                     kinds[kind][role] += e.net[:, n]
-        entry: dict[str, Any] = {"places": included, "left_out": left_out}
+        entry: dict[str, Any] = {"places": included, "left_out": left_out,
+                                 "positions_left_out": undecided}
         if included:
             pooled, fenced = totals[POOLED], totals[RING_FENCED]
             margin = BEATS * np.maximum(1.0, np.abs(fenced))
@@ -124,4 +134,8 @@ def draws_sentences(entry: dict[str, Any] | None) -> list[str]:
             f"plans ({OBJECTIVE_WORDS[objective]}; {len(part['places'])} places) pool to "
             f"better than ring-fencing nationally in {part['p_pooling_pays']:.0%} of draws"
             + (f"; most likely worse off nationally: {worse}." if worse else "."))
+        if part.get("positions_left_out"):
+            said.append("Kinds of agency worse off are over the places whose positions are "
+                        "decided: which services run is not decided in "
+                        f"{', '.join(part['positions_left_out'])}.")
     return said

@@ -45,8 +45,9 @@ class RollupStory:
     """The Treasury's sentence for pooling (or for the first scenario that adds up)."""
     totals: pd.DataFrame
     """scenario, places, of, objective_kind, objective, objective_change, spend, savings, net,
-    net_change, src (the scenario's path in results.json): a row per scenario that two or
-    more places ran and objective kind"""
+    net_change, src (the scenario's path in results.json), positions (how many of the places
+    add their spend, savings and net: `positions_left_out`): a row per scenario that two
+    or more places ran and objective kind"""
     single: pd.DataFrame
     """place, scenario, own, objective_kind, objective, objective_change: the scenarios only
     one place ran"""
@@ -121,9 +122,10 @@ def totals_table(document: dict[str, Any], shared: list[str], of: int) -> pd.Dat
                 "objective_change": change["objective"].get(kind),
                 "spend": entry["spend"], "savings": entry["savings"], "net": entry["net"],
                 "net_change": change["net"], "src": f"rollup/scenarios/{name}",
+                "positions": len(entry["places"]) - len(entry["positions_left_out"]),
             })
     columns = ["scenario", "places", "of", "objective_kind", "objective", "objective_change",
-               "spend", "savings", "net", "net_change", "src"]
+               "spend", "savings", "net", "net_change", "src", "positions"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -204,6 +206,13 @@ def kinds_table(document: dict[str, Any], shared: list[str]) -> pd.DataFrame:
                          "change": change.get("net")})
     columns = ["kind", "name", "scenario", "spend", "savings", "net", "change"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def places_cell(places: int, of: int, positions: int) -> str:
+    """'2 of 3', and where some places' positions are not added up (`positions_left_out`)
+    '2 of 3 (positions: 1)'."""
+    cell = f"{places} of {of}"
+    return cell if positions == places else f"{cell} (positions: {positions})"
 
 
 def kind_name(kind: str) -> str:

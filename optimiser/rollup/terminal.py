@@ -90,7 +90,9 @@ def total_lines(rollup: Rollup, width: int, detail: bool = False) -> list[str]:
                                                   "net", "change")}
     for name in names:
         cover = coverage(rollup, name)
-        rows["places"].append(f"{len(cover['places'])}/{len(rollup.places)}")
+        left = len(cover["positions_left_out"])
+        rows["places"].append(f"{len(cover['places'])}/{len(rollup.places)}"
+                              + (f", positions {len(cover['places']) - left}" if left else ""))
         rows["objective"].append(", ".join(shown(v, k, cur) for k, v in
                                            totals(rollup, name, "objective").items()) or "-")
         for key in ("spend", "savings", "net"):

@@ -918,14 +918,18 @@ def _stuck(lp: CompiledLP, model: highspy.HighsLp, statuses: tuple[np.ndarray, n
     if (not np.all(np.isin(col_status[cols], (at_lower, at_upper)))
             or not np.all(np.isin(row_status[rows], (at_lower, at_upper)))):
         return False
-    x = np.asarray(lp.highs.getSolution().col_value, dtype=float)
+    solution = lp.highs.getSolution()
+    x = np.asarray(solution.col_value, dtype=float)
     col_lower, col_upper = np.array(model.col_lower_), np.array(model.col_upper_)
     held = (col_status != basic) & ~col_free & (col_lower < col_upper)
-    at = np.where(col_status[held] == at_upper, col_upper[held], col_lower[held])
+    at = np.where(col_status[held] == at_upper, col_upper[held],
+                  np.where(col_status[held] == at_lower, col_lower[held], x[held]))
     col_lower[held] = col_upper[held] = at
     row_lower, row_upper = np.array(model.row_lower_), np.array(model.row_upper_)
     active = (row_status != basic) & ~row_free & (row_lower < row_upper)
-    side = np.where(row_status[active] == at_upper, row_upper[active], row_lower[active])
+    side = np.where(row_status[active] == at_upper, row_upper[active],
+                    np.where(row_status[active] == at_lower, row_lower[active],
+                             np.asarray(solution.row_value, dtype=float)[active]))
     row_lower[active] = row_upper[active] = side
     m = model.a_matrix_
     begin, index = np.asarray(m.start_), np.asarray(m.index_)
@@ -1424,7 +1428,7 @@ def set_row_bounds(lp: CompiledLP, rows: np.ndarray, lower: np.ndarray,
 def resolve(
     lp: CompiledLP, start: highspy.HighsBasis | None, sizes: np.ndarray | None = None,
     switches: Switches | None = None,
-) -> tuple[str, float | None, np.ndarray]:
+) -> tuple[str, float | None, np.ndarray, bool]:
     """Stages 1 and 2 of `solve` on the loaded model, after its data changed, and with
     `sizes` rule 3 (`decided_plan`), so that the plan, and every position it gives, is
     the one the rules decide. A MILP's on/off choices are decided first, with `switches`,
@@ -1434,7 +1438,9 @@ def resolve(
     The solve starts from `start` (a basis saved with `basis`), or cold when
     None, never from whatever the last solve left: the answer then depends only
     on the model's data, not on what was solved before. Position ranges
-    (stage 3) are skipped. Returns (status, objective or None, column values).
+    (stage 3) are skipped. Returns (status, objective or None, column values, whether
+    which services run is decided: always for a linear programme, else as
+    `MipInfo.decided`).
     """
     if start is not None:
         lp.highs.setBasis(start)
@@ -1444,11 +1450,12 @@ def resolve(
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     if status != "optimal":
-        return status, None, x
+        return status, None, x, True
     choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
+    decided = not lp.is_mip or choices == 0
     if (switches is not None and lp.is_mip and lp.mip is not None and lp.mip.proven
             and choices):
-        x, _, _ = decide_switches(lp, z, x, switches, least_pooling=True)
+        x, _, decided = decide_switches(lp, z, x, switches, least_pooling=True)
     with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
         if lp.fixed:
             status, z, x, _ = _optimise(lp, "objective")
@@ -1458,7 +1465,7 @@ def resolve(
         if sizes is not None and exact:
             x, _, _ = decided_plan(lp, hold, z, x, sizes, face + stage2)
         _drop_hold(lp, hold)
-    return status, objective_value(lp, "objective", x), x
+    return status, objective_value(lp, "objective", x), x, decided
 
 
 def objective_value(lp: CompiledLP, name: str, x: np.ndarray) -> float:

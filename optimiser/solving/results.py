@@ -180,6 +180,14 @@ def mip_document(solution: Solution) -> dict[str, object]:
             "services_decided": bool(mip.decided)}
 
 
+def services_decided(s: ScenarioResult) -> bool:
+    """Whether which services run in `s` is decided by the rules (its results.json
+    `mip.services_decided`, `mip_document`); always for a linear programme. Where it is
+    not, equally good sets of services could change every agency's position."""
+    mip = s.extra.get("mip")
+    return not isinstance(mip, dict) or bool(mip.get("services_decided", True))
+
+
 def extension_document(data: PlaceData, solution: Solution, x: np.ndarray, on: np.ndarray,
                        funding: pd.DataFrame, start_year: int) -> dict[str, object]:
     """results.json entries for set-up costs, tiers and carried-over money.
