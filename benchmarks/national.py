@@ -46,6 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate_place
 
+from optimiser.progress import RunProgress
+
 PLACES = 150
 SIZES = {"agencies": (6, 14), "players": (4, 10), "streams": (7, 24),
          "interventions": (7, 29), "outcomes": (4, 13), "years": (4, 5)}
@@ -94,7 +96,13 @@ def write_places(folder: Path, count: int, sizes: dict[str, tuple[int, int]]) ->
 
 
 def processor_seconds() -> float:
-    """This process's processor time, its finished children's, and its workers' tasks'."""
+    """User and system seconds of this process and of every process it started, living or
+    done: the local worker processes and the server they are forked from, a local Dask
+    cluster's processes (`tree_seconds`); without /proc, this process, its finished
+    children and its workers' tasks."""
+    tree = tree_seconds()
+    if tree is not None:
+        return sum(tree.values())
     from optimiser.workers import spent
 
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -102,22 +110,113 @@ def processor_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + spent()
 
 
+def tree_seconds() -> dict[int, float] | None:
+    """Process id -> user and system seconds, for this process and every descendant alive,
+    each with the seconds of its own finished children (so a worker that has ended counts
+    in its parent's); None where /proc cannot be read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    seconds: dict[int, float] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{name}/stat").read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        parents[int(name)] = int(fields[1])
+        seconds[int(name)] = sum(int(f) for f in fields[11:15]) / tick
+    if os.getpid() not in seconds:
+        return None
+    tree, grown = {os.getpid()}, True
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    return {pid: seconds[pid] for pid in tree}
+
+
+def forkserver_seconds() -> float:
+    """User and system seconds of the multiprocessing fork server (importing the solver
+    stack once for the local workers), its workers' apart."""
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in tree_seconds() or {}:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if b"multiprocessing.forkserver" in command:
+            return (int(fields[11]) + int(fields[12])) / tick
+    return 0.0
+
+
+class Phases(RunProgress):
+    """A progress that notes the processor seconds (`processor_seconds`) and the time when
+    the places go to the workers (`stage('Places')`) and when the last comes back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spread: tuple[float, float] | None = None
+        self.back: tuple[float, float] | None = None
+        self.left = 0
+
+    def stage(self, description: str, total: int = 1) -> None:
+        if description == "Places":
+            self.spread, self.left = (processor_seconds(), time.perf_counter()), total
+        super().stage(description, total)
+
+    def advance(self, n: int = 1) -> None:
+        self.left -= n
+        if self.spread is not None and self.left == 0:
+            self.back = (processor_seconds(), time.perf_counter())
+        super().advance(n)
+
+
 def roll_up_once(paths: list[Path], out: Path, workers: int | None,
                  scheduler: str | None) -> dict[str, float]:
-    """One roll-up as the command runs it; seconds of each stage and processor time."""
+    """One roll-up as the command runs it: seconds of each stage; processor seconds of
+    every process (`processor_seconds`), in all and in the part spent while the places
+    were on the workers (`parallel`); the fork server's start-up."""
     from optimiser.analyses import ANALYSES
     from optimiser.cli import solve_places
     from optimiser.rollup.write import write_rollup
 
     load = os.getloadavg()[0]
+    phases = Phases()
+    started_server = forkserver_seconds()
     cpu, started = processor_seconds(), time.perf_counter()
-    rollup = solve_places(paths, list(ANALYSES), workers=workers, scheduler=scheduler)
+    rollup = solve_places(paths, list(ANALYSES), workers=workers, scheduler=scheduler,
+                          progress=phases)
     solved = time.perf_counter()
     write_rollup(rollup, out)
     done = time.perf_counter()
+    total = processor_seconds() - cpu
+    spread, back = phases.spread, phases.back
+    parallel = back[0] - spread[0] if spread and back else 0.0
     return {"solve": solved - started, "write": done - solved, "total": done - started,
-            "cpu": processor_seconds() - cpu, "load": (load + os.getloadavg()[0]) / 2,
-            "places": len(rollup.places)}
+            "cpu": total, "parallel": parallel,
+            "server": forkserver_seconds() - started_server,
+            "load": (load + os.getloadavg()[0]) / 2, "places": len(rollup.places)}
+
+
+def free_cores_estimate(took: dict[str, float], cores: int = 2) -> float:
+    """Seconds the roll-up would take on `cores` free cores, from its processor seconds:
+    the part done while the places were on the workers shared out over the cores, except
+    the fork server's start-up, which comes before any worker starts; the rest (validating,
+    the place solved first to judge whether to start workers, putting the places together,
+    writing the roll-up) one after another:
+
+        serial + server + (parallel - server) / cores,  serial = cpu - parallel
+
+    A lower bound in so far as the last places may leave a core idle."""
+    serial = took["cpu"] - took["parallel"]
+    return serial + took["server"] + (took["parallel"] - took["server"]) / cores
 
 
 def breakdown(paths: list[Path], out: Path) -> None:
@@ -193,6 +292,7 @@ def main() -> None:
     if args.scheduler:
         runs.append((f"Dask cluster at {args.scheduler}", None, args.scheduler))
     first: bytes | None = None
+    cores = args.workers or os.cpu_count() or 1
     try:
         for n, (name, workers, scheduler) in enumerate(runs):
             out = folder / f"out{n}"
@@ -200,10 +300,15 @@ def main() -> None:
             table = (out / "rollup.csv").read_bytes()
             same = first is None or table == first
             first = first or table
-            print(f"{name}: {took['places']} places in {took['total']:.1f} s "
+            print(f"{name}: {took['places']} places in {took['total']:.1f} s of wall time "
                   f"(solved and written by the workers {took['solve']:.1f} s, roll-up "
-                  f"written {took['write']:.1f} s); processor {took['cpu']:.1f} s; load "
-                  f"average {took['load']:.1f}; rollup.csv "
+                  f"written {took['write']:.1f} s) at load average {took['load']:.1f}; "
+                  f"processor {took['cpu']:.1f} s, every process's user and system time "
+                  f"({took['parallel']:.1f} s while the places were on the workers, "
+                  f"{took['server']:.1f} s of it starting the fork server; "
+                  f"{took['cpu'] - took['parallel']:.1f} s before and after); on {cores} "
+                  f"free cores about {free_cores_estimate(took, cores):.1f} s (estimate "
+                  f"from processor time); rollup.csv "
                   f"{'the same bytes' if same else 'DIFFERENT'} (SHA-256 "
                   f"{hashlib.sha256(table).hexdigest()[:16]})", flush=True)
             if not same:
