@@ -104,7 +104,7 @@ def optimise(
     else:
         default = default_out(instances[0])
     target = out if out is not None else default
-    before = catch_sigterm()
+    before = catch_stops()
     try:
         chosen = choose_analyses(analyses)
         check_draws(draws, seed, workers, scheduler)
@@ -132,7 +132,7 @@ def optimise(
     except KeyboardInterrupt as err:
         progress.close()
         stop_workers()
-        how = "terminated" if isinstance(err, Stopped) else "interrupted"
+        how = "terminated" if isinstance(err, Stopped) and err.terminated else "interrupted"
         errors.print(f"optimise: {how}; the previous report is untouched", markup=False)
         raise typer.Exit(130) from None
     except Exception as err:
@@ -146,7 +146,7 @@ def optimise(
                      "it)", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
     finally:
-        release_sigterm(before)
+        release_stops(before)
         set_mip_limits()  # the next run in this process starts from the defaults
         set_workers()
     if several:
@@ -163,25 +163,32 @@ def optimise(
     raise typer.Exit(0 if all_optimal else 1)
 
 
-def catch_sigterm() -> Any:
-    """From now on, SIGTERM stops the run as Ctrl-C does (`stop_run`): no worker process
-    solves on (Ctrl-C in a terminal reaches them too, SIGTERM only this process), no
-    report is left half-written (the staged folder is removed, the previous report
-    untouched), exit status 130. Returns the handler it replaces, for `release_sigterm`
-    (None off the main thread, where signals cannot be caught)."""
+STOPS = (signal.SIGTERM, signal.SIGINT)
+"""The signals that stop a run (`catch_stops`): a service manager's or `kill`'s, Ctrl-C."""
+
+
+def catch_stops() -> list[Any] | None:
+    """From now on, SIGTERM stops the run as Ctrl-C does, and both stop it safely
+    (`stop_run`): no worker process solves on (SIGTERM reaches this process alone, Ctrl-C
+    every process of the command), no report is left half-written (the staged folder is
+    removed, the previous report untouched), exit status 130. Returns the handlers it
+    replaces, for `release_stops` (None off the main thread, where signals cannot be
+    caught)."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, _terminated)
+    # a signal the command was started to ignore (nohup, a background job) stays ignored
+    return [signal.signal(s, _stop_signal) if signal.getsignal(s) != signal.SIG_IGN
+            else signal.SIG_IGN for s in STOPS]
 
 
-def release_sigterm(before: Any) -> None:
-    """Put back the SIGTERM handler `catch_sigterm` replaced."""
-    if before is not None:
-        signal.signal(signal.SIGTERM, before)
+def release_stops(before: list[Any] | None) -> None:
+    """Put back the handlers `catch_stops` replaced."""
+    for s, handler in zip(STOPS, before or [], strict=False):
+        signal.signal(s, handler)
 
 
-def _terminated(signum: int, frame: FrameType | None) -> None:
-    stop_run()
+def _stop_signal(signum: int, frame: FrameType | None) -> None:
+    stop_run(terminated=signum == signal.SIGTERM)
 
 
 def solve_places(paths: list[Path], analyses: list[str],

@@ -26,6 +26,7 @@ import contextlib
 import multiprocessing
 import os
 import select
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -124,9 +125,14 @@ _SHARED: Any = None
 
 def _start(shared: Any, owner: int | None = None) -> None:
     """A local worker's start: keep `shared`; and, given the process that started the
-    pool (`owner`), end this worker as soon as that process has ended (`_orphaned`)."""
+    pool (`owner`), leave Ctrl-C to it (a terminal sends it to every process of the
+    command: the run ends its workers itself, `_stop`, rather than each printing its
+    own interrupted task) and end this worker as soon as that process has ended
+    (`_orphaned`)."""
     global _SHARED
     _SHARED = shared
+    if owner is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     if owner is not None:
         threading.Thread(target=_orphaned, args=(owner,), daemon=True,
                          name="optimise-owner-watch").start()
@@ -262,33 +268,38 @@ def _on_processes(function: Callable[[S, T], R], shared: S, tasks: Sequence[T], 
 
 
 class Stopped(KeyboardInterrupt):
-    """The run was told to stop (SIGTERM, `stop_run`): it ends as Ctrl-C ends it."""
+    """The run was told to stop (`stop_run`), by SIGTERM (`terminated`) or Ctrl-C: it
+    ends as Ctrl-C ends it."""
+
+    def __init__(self, terminated: bool = True) -> None:
+        super().__init__()
+        self.terminated = terminated
 
 
-_STOPPING = False
-"""Set by `stop_run` while local workers run: `_on_processes` raises Stopped."""
+_STOPPING: Stopped | None = None
+"""Set by `stop_run` while local workers run: `_on_processes` raises it."""
 
 
-def stop_run() -> None:
-    """Stop the run (the command's SIGTERM handler, on the main thread). Where local
-    workers run, end them (`stop_workers`, signals only) and mark the run stopping: the
-    pool raises Stopped where it is safe to (between submissions and results, never
-    inside the pool's own locks and threads, which an exception raised at any point
-    could leave held, so that the run would hang as it exits); elsewhere raise Stopped
-    here and now, as Ctrl-C raises KeyboardInterrupt."""
+def stop_run(terminated: bool = True) -> None:
+    """Stop the run (the command's SIGTERM and SIGINT handler, on the main thread). Where
+    local workers run, end them (`stop_workers`, signals only) and mark the run stopping:
+    the pool raises Stopped where it is safe to (between submissions and results, never
+    inside the pool's own locks and threads, which an exception raised at any point could
+    leave held, so that the run would hang as it exits); elsewhere, or told twice, raise
+    Stopped here and now, as Ctrl-C raises KeyboardInterrupt."""
     global _STOPPING
-    if not _POOLS:
-        raise Stopped
-    _STOPPING = True
+    if not _POOLS or _STOPPING is not None:
+        raise Stopped(terminated)
+    _STOPPING = Stopped(terminated)
     stop_workers(wait=False)
 
 
 def _stopped() -> None:
-    """Raise Stopped where `stop_run` marked the run stopping (once)."""
+    """Raise the Stopped `stop_run` marked the run stopping with (once)."""
     global _STOPPING
-    if _STOPPING:
-        _STOPPING = False
-        raise Stopped
+    if _STOPPING is not None:
+        stopped, _STOPPING = _STOPPING, None
+        raise stopped
 
 
 def _on_dask(function: Callable[[S, T], R], shared: S, tasks: Sequence[T],
