@@ -72,6 +72,9 @@ class PlaceData:
     `transfers` is True whenever there is one."""
     agreement_shares: np.ndarray | None = None
     """(A,) a risk share's shares (None for the other agreements)."""
+    agency_kind: tuple[str, ...] = ()
+    """(A,) each agency's kind, as a national roll-up adds agencies up (UNCLASSIFIED where
+    the instance gives none); () where not known (`kind_groups` is then empty)."""
     fenced_by: list[list[int]] = field(init=False)  # (I,) streams whose fence holds i
 
     def __post_init__(self) -> None:
@@ -117,6 +120,20 @@ class PlaceData:
         if self.tiers and self.tiers[i]:
             return self.tiers[i]
         return ((np.inf, 1.0),)
+
+
+UNCLASSIFIED = "unclassified"
+"""The kind of an agency whose instance gives none."""
+
+
+def kind_groups(data: PlaceData) -> dict[str, list[int]]:
+    """Kind -> its agencies (positions, in the place's order), kinds in the order of their
+    first agency: the groups whose total position T_k = sum_{a : kind(a) = k} P_a the
+    solve ranges over the optimal face (`optimiser.solving.highs.solve_loaded`)."""
+    groups: dict[str, list[int]] = {}
+    for a, kind in enumerate(data.agency_kind):
+        groups.setdefault(kind, []).append(a)
+    return groups
 
 
 def switched(data: PlaceData) -> np.ndarray:

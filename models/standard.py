@@ -43,7 +43,8 @@ KNOWN_FIELDS = frozenset({
     "years", "discount", "objective", "interventions", "cost", "min_units", "max_units", "lag",
     "outcomes", "effect", "value", "weight", "target", "agencies", "saving", "streams",
     "stream_agency", "budget", "fence", "pool_share", "pooling", "floor", "reference",
-    "transfers", "reference_allowance", "fenced_by", "agreement", "agreement_shares"})
+    "transfers", "reference_allowance", "fenced_by", "agreement", "agreement_shares",
+    "agency_kind"})
 """The PlaceData fields the direct build reads or knows to be irrelevant to it."""
 
 MINIMIZE, MAXIMIZE = 1, -1

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 import textwrap
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,7 +30,7 @@ from optimiser.reports.terminal import print_glossary, print_run
 from optimiser.reports.write import check_out, default_out, told_story, write_reports
 from optimiser.safe import PlainConsole
 from optimiser.solving.highs import SolverError, set_mip_limits
-from optimiser.workers import set_workers
+from optimiser.workers import Stopped, set_workers, stop_run, stop_workers
 
 if TYPE_CHECKING:
     from optimiser.rollup.totals import Rollup
@@ -101,6 +104,7 @@ def optimise(
     else:
         default = default_out(instances[0])
     target = out if out is not None else default
+    before = catch_stops()
     try:
         chosen = choose_analyses(analyses)
         check_draws(draws, seed, workers, scheduler)
@@ -125,9 +129,11 @@ def optimise(
             raise
         errors.print(f"optimise: {err}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         progress.close()
-        errors.print("optimise: interrupted; the previous report is untouched", markup=False)
+        stop_workers()
+        how = "terminated" if isinstance(err, Stopped) and err.terminated else "interrupted"
+        errors.print(f"optimise: {how}; the previous report is untouched", markup=False)
         raise typer.Exit(130) from None
     except Exception as err:
         progress.close()
@@ -140,6 +146,7 @@ def optimise(
                      "it)", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
     finally:
+        release_stops(before)
         set_mip_limits()  # the next run in this process starts from the defaults
         set_workers()
     if several:
@@ -154,6 +161,34 @@ def optimise(
         print_run(result, console, target, detail, explain, told_story(result))
         all_optimal = result.all_optimal
     raise typer.Exit(0 if all_optimal else 1)
+
+
+STOPS = (signal.SIGTERM, signal.SIGINT)
+"""The signals that stop a run (`catch_stops`): a service manager's or `kill`'s, Ctrl-C."""
+
+
+def catch_stops() -> list[Any] | None:
+    """From now on, SIGTERM stops the run as Ctrl-C does, and both stop it safely
+    (`stop_run`): no worker process solves on (SIGTERM reaches this process alone, Ctrl-C
+    every process of the command), no report is left half-written (the staged folder is
+    removed, the previous report untouched), exit status 130. Returns the handlers it
+    replaces, for `release_stops` (None off the main thread, where signals cannot be
+    caught)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    # a signal the command was started to ignore (nohup, a background job) stays ignored
+    return [signal.signal(s, _stop_signal) if signal.getsignal(s) != signal.SIG_IGN
+            else signal.SIG_IGN for s in STOPS]
+
+
+def release_stops(before: list[Any] | None) -> None:
+    """Put back the handlers `catch_stops` replaced."""
+    for s, handler in zip(STOPS, before or [], strict=False):
+        signal.signal(s, handler)
+
+
+def _stop_signal(signum: int, frame: FrameType | None) -> None:
+    stop_run(terminated=signum == signal.SIGTERM)
 
 
 def solve_places(paths: list[Path], analyses: list[str],

@@ -22,12 +22,15 @@ whichever worker ran which task. `set_workers` records the command line's choice
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import select
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -120,9 +123,45 @@ _SHARED: Any = None
 """What a local worker process was given to share among its tasks."""
 
 
-def _start(shared: Any) -> None:
+def _start(shared: Any, owner: int | None = None) -> None:
+    """A local worker's start: keep `shared`; and, given the process that started the
+    pool (`owner`), leave Ctrl-C to it (a terminal sends it to every process of the
+    command: the run ends its workers itself, `_stop`, rather than each printing its
+    own interrupted task) and end this worker as soon as that process has ended
+    (`_orphaned`)."""
     global _SHARED
     _SHARED = shared
+    if owner is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if owner is not None:
+        threading.Thread(target=_orphaned, args=(owner,), daemon=True,
+                         name="optimise-owner-watch").start()
+
+
+ORPHAN_POLL = 0.5
+"""Seconds between a worker's checks that its run goes on, where the system cannot tell
+it when the run ends (no pidfd)."""
+
+
+def _orphaned(owner: int) -> None:
+    """Wait until process `owner` (the run) has ended, however it ended (SIGKILL too),
+    then end this worker at once: a worker outlives its run only by this wait. A worker
+    holds its own task queue's both ends, so nothing else would ever tell it."""
+    try:
+        handle = os.pidfd_open(owner)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd here: ask every ORPHAN_POLL seconds
+        while True:
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:
+                pass  # alive, someone else's
+            time.sleep(ORPHAN_POLL)
+    select.select([handle], [], [])
+    os._exit(1)
 
 
 def _call(function: Callable[[Any, Any], Any], task: Any) -> tuple[Any, float]:
@@ -151,6 +190,50 @@ def _count(answer: tuple[R, float]) -> R:
     return answer[0]
 
 
+_POOLS: list[ProcessPoolExecutor] = []
+"""The local pools working now (`_on_processes`), for `stop_workers`."""
+STOP_WAIT = 5.0
+"""Seconds `stop_workers` waits for each worker process to end once told to."""
+
+
+def stop_workers(wait: bool = True) -> None:
+    """End every local worker process working now, at once (`_stop`): a run told to stop
+    leaves none solving on. Ctrl-C in a terminal reaches the workers too; SIGTERM reaches
+    this process alone, so the command's handler calls this (without `wait`: it only
+    signals) and again, waiting, as the run ends; then every process this one started
+    and has not collected goes too (the interpreter would wait for each as it exits). A
+    worker left all the same (started in the instant the run was stopped) ends itself
+    when the run has ended (`_orphaned`)."""
+    for pool in list(_POOLS):
+        _stop(pool, wait)
+    if wait:  # and any started as the run was stopped, before its pool knew of it
+        for process in multiprocessing.active_children():
+            process.terminate()
+            process.join(STOP_WAIT)
+
+
+def _stop(pool: ProcessPoolExecutor, wait: bool = True) -> None:
+    """Terminate the pool's worker processes (SIGTERM; their tasks are abandoned) and,
+    with `wait`, reap each (at most STOP_WAIT seconds each)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    tasks = getattr(pool, "_call_queue", None)
+    if tasks is not None:  # tasks still queued for the workers are dropped: never wait
+        tasks.cancel_join_thread()  # to write them into a pipe nobody reads
+    for process in processes:
+        with contextlib.suppress(Exception):  # already gone
+            process.terminate()
+    if wait:
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(STOP_WAIT)
+        # the pool's own thread sees its workers gone and closes its pipes; once it has,
+        # nothing is left for the interpreter to wake as it exits (Python 3.11 would write
+        # to the closed pipe and print the error)
+        manager = getattr(pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(STOP_WAIT)
+
+
 def _on_processes(function: Callable[[S, T], R], shared: S, tasks: Sequence[T], count: int,
                   preload: Sequence[str]) -> Iterator[tuple[int, R]]:
     context: multiprocessing.context.BaseContext
@@ -161,14 +244,62 @@ def _on_processes(function: Callable[[S, T], R], shared: S, tasks: Sequence[T], 
     else:
         context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(count, mp_context=context, initializer=_start,
-                             initargs=(shared,)) as pool:
-        futures = {pool.submit(_call, function, task): n for n, task in enumerate(tasks)}
+                             initargs=(shared, os.getpid())) as pool:
+        _POOLS.append(pool)
         try:
+            futures: dict[Future[tuple[R, float]], int] = {}
+            for n, task in enumerate(tasks):
+                futures[pool.submit(_call, function, task)] = n
+                _stopped()
             for future in as_completed(futures):
+                _stopped()
                 yield futures[future], _count(future.result())
-        except BaseException:
+        except BaseException as err:
+            # abandoned (stopped, a task failed, the caller stopped early): no worker goes
+            # on with its task, and leaving the pool waits for none
+            _stop(pool)  # first: shutting down forgets the processes
             pool.shutdown(wait=False, cancel_futures=True)
+            if not isinstance(err, KeyboardInterrupt | GeneratorExit):
+                _stopped()  # a worker the stop ended: the run stops, no task failed
             raise
+        finally:
+            _POOLS.remove(pool)
+    _stopped()  # told to stop as the last answer came
+
+
+class Stopped(KeyboardInterrupt):
+    """The run was told to stop (`stop_run`), by SIGTERM (`terminated`) or Ctrl-C: it
+    ends as Ctrl-C ends it."""
+
+    def __init__(self, terminated: bool = True) -> None:
+        super().__init__()
+        self.terminated = terminated
+
+
+_STOPPING: Stopped | None = None
+"""Set by `stop_run` while local workers run: `_on_processes` raises it."""
+
+
+def stop_run(terminated: bool = True) -> None:
+    """Stop the run (the command's SIGTERM and SIGINT handler, on the main thread). Where
+    local workers run, end them (`stop_workers`, signals only) and mark the run stopping:
+    the pool raises Stopped where it is safe to (between submissions and results, never
+    inside the pool's own locks and threads, which an exception raised at any point could
+    leave held, so that the run would hang as it exits); elsewhere, or told twice, raise
+    Stopped here and now, as Ctrl-C raises KeyboardInterrupt."""
+    global _STOPPING
+    if not _POOLS or _STOPPING is not None:
+        raise Stopped(terminated)
+    _STOPPING = Stopped(terminated)
+    stop_workers(wait=False)
+
+
+def _stopped() -> None:
+    """Raise the Stopped `stop_run` marked the run stopping with (once)."""
+    global _STOPPING
+    if _STOPPING is not None:
+        stopped, _STOPPING = _STOPPING, None
+        raise stopped
 
 
 def _on_dask(function: Callable[[S, T], R], shared: S, tasks: Sequence[T],

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from models.data import PlaceData
+from models.data import UNCLASSIFIED, PlaceData
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.figures import scenario_uses
 from optimiser.inputs.named import Use
@@ -279,6 +279,7 @@ def place_data(
         min_scale=table([v.min_scale for v in items]),
         tiers=tier_tables(inst),
         carry_over=np.array([s.carry_over for s in inst.streams.values()], dtype=bool),
+        agency_kind=tuple(a.kind or UNCLASSIFIED for a in inst.agencies.values()),
     )
 
 

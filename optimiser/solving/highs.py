@@ -160,6 +160,9 @@ class Solution:
     """A MILP's stage 1: its gap, and whether the plan is a proven optimum."""
     total_range: tuple[float, float] | None = None
     """(least, greatest) sum_a P_a among equally good plans (`_total_range`), where asked."""
+    group_range: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Group -> (least, greatest) T_g = sum_{a in g} P_a among equally good plans, for each
+    group of two or more agencies asked for (`_group_ranges`)."""
 
 
 @dataclass
@@ -275,7 +278,14 @@ def _load(costs: dict[str, np.ndarray], senses: dict[str, int], offsets: dict[st
 
 def new_highs() -> highspy.Highs:
     """A silent HiGHS. Its first construction in a process prints a banner on the C
-    stdout before any option can be set, so that one is made with stdout muted."""
+    stdout before any option can be set, so that one is made with stdout muted.
+
+    Every HiGHS in a process shares one scheduler, made with the thread count of the
+    first HiGHS to run; a later HiGHS asking for another count does not run at all (status
+    'Not Set'). A program that ran a HiGHS of its own with the default count before
+    calling optimise would make every solve here fail, so the first HiGHS made here
+    resets the shared scheduler (waiting for any run in progress): it is then made anew
+    with HIGHS_THREADS."""
     global _BANNER_SHOWN
     if not _BANNER_SHOWN:
         sys.stdout.flush()
@@ -287,6 +297,7 @@ def new_highs() -> highspy.Highs:
         finally:
             os.dup2(saved, 1)
             os.close(saved)
+        highspy.Highs.resetGlobalScheduler(True)
         _BANNER_SHOWN = True
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
@@ -346,7 +357,8 @@ def solve(model: pyo.ConcreteModel, ranges: bool = True) -> Solution:
 
 def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True,
                  sizes: np.ndarray | None = None, switches: Switches | None = None,
-                 total: bool = False) -> Solution:
+                 total: bool = False,
+                 groups: dict[str, list[int]] | None = None) -> Solution:
     """The lexicographic stages on a model already loaded in HiGHS, the first from scratch.
 
     Stage 1 starts cold, from the model handed to HiGHS afresh (`_afresh`: no basis,
@@ -357,7 +369,8 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     primal simplex: each range changes only the objective, so the last basis stays
     feasible; the ranges are optimal values and do not depend on the path. With `total`
     (and `ranges`), stage 3 also finds the range of the agencies' total position
-    (`_total_range`), which an agreement divides.
+    (`_total_range`), which an agreement divides, and of each of the `groups` of two or
+    more agencies' total position (`_group_ranges`: the kinds of agency a roll-up adds).
 
     A MILP's on/off choices are decided among its equally good plans by rules 2, 2a, 2b
     and 2c (`decide_switches`, with `switches`; only where stage 1 is a proven optimum)
@@ -373,6 +386,10 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
         return Solution(status, None, timings=timings, mip=lp.mip, message=(
             f"HiGHS found no plan within the time limit of {MIP_LIMITS.time_limit:g} s "
             "(the model has set-up decisions to branch on); allow it longer"))
+    if status == "Not Set":
+        raise SolverError(
+            "HiGHS did not run the model (status 'Not Set'): it refused to start, which is "
+            "not about the instance (another HiGHS in this process may hold its threads)")
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(
             f"HiGHS could not solve the model reliably (it stopped with status '{status}'): "
@@ -386,7 +403,7 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     mip = lp.mip if lp.is_mip else None
     if mip is None:
         return _later_stages(lp, z, x, iterations, ranges, least_pooling, timings, compiled,
-                             sizes, total)
+                             sizes, total, groups)
     note = ""
     choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
     decided = choices == 0
@@ -401,7 +418,7 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
             z, x = z2, x2
         solution = _later_stages(lp, z, x, iterations + more, ranges and status == "optimal",
                                  least_pooling and status == "optimal", timings, compiled,
-                                 sizes if status == "optimal" else None, total)
+                                 sizes if status == "optimal" else None, total, groups)
     solution.mip = mip
     solution.message = "; ".join(m for m in (note, solution.message) if m)
     return solution
@@ -679,13 +696,17 @@ def _switch_stage(lp: CompiledLP, name: str, costs: np.ndarray, x: np.ndarray,
 def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, ranges: bool,
                   least_pooling: bool, timings: dict[str, float],
                   compiled: float, sizes: np.ndarray | None = None,
-                  total: bool = False) -> Solution:
+                  total: bool = False,
+                  groups: dict[str, list[int]] | None = None) -> Solution:
     """Stages 2 and 3 on the LP (a MILP's with its binaries fixed) after stage 1's z*, x;
     with `sizes`, rule 3 (`decided_plan`) between them; with `total`, stage 3 also finds
-    the range of the agencies' total position (`_total_range`)."""
+    the range of the agencies' total position (`_total_range`), and with `groups` that of
+    each group's total position (`_group_ranges`)."""
     message = ""
     face = [complementary(lp, x, "objective")] if sizes is not None else []
     known = constant_on_face(lp, _range_costs(lp, total)) if ranges else set()
+    summed = _group_costs(lp, groups or {}, known) if ranges else {}
+    known |= constant_on_face(lp, summed) if summed else set()
     hold = _hold_objective(lp, "objective", z, 0.0)
     exact = True
     if least_pooling:
@@ -705,11 +726,12 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
     spread = _position_ranges(lp, hold, z, x, known) if ranges else {}
     whole = _total_range(lp, hold, z, x, known) if ranges and total else None
     accuracy = plan_accuracy(lp, x)
+    kinds = _group_ranges(lp, hold, z, x, groups or {}, summed, known, spread) if ranges else {}
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
     objective = objective_value(lp, "objective", x)
     return Solution("optimal", objective, _values(lp, x), spread, timings, message, iterations,
-                    lp, accuracy=accuracy, total_range=whole)
+                    lp, accuracy=accuracy, total_range=whole, group_range=kinds)
 
 
 @contextmanager
@@ -1006,6 +1028,88 @@ def _total_range(lp: CompiledLP, hold: int, z: float, x: np.ndarray,
         h.setOptionValue("simplex_strategy", strategy)
         del lp.costs[TOTAL_POSITION], lp.offsets[TOTAL_POSITION], lp.senses[TOTAL_POSITION]
     return low, high
+
+
+def _group_name(group: str) -> str:
+    """The objective T_g of a group of agencies: 'group_position[council]'."""
+    return f"group_position[{group}]"
+
+
+def _group_costs(lp: CompiledLP, groups: dict[str, list[int]],
+                 known: set[str]) -> dict[str, np.ndarray]:
+    """The objectives T_g = sum_{a in g} P_a of the groups whose range takes solving: two
+    or more agencies, not every one of them proven constant on the optimal face (`known`:
+    a sum of constants is constant). Each costs c_g = sum_{a in g} c_a; the certificate
+    (`constant_on_face`) then tests c_g itself, which proves T_g constant where money only
+    moves between the group's agencies on the face even though each of them varies."""
+    costs = {}
+    for group, members in groups.items():
+        names = [f"position_objective[{a}]" for a in members]
+        if len(names) >= 2 and all(n in lp.costs for n in names) and not all(
+                n in known for n in names):
+            costs[_group_name(group)] = np.sum([lp.costs[n] for n in names], axis=0)
+    return costs
+
+
+def _group_ranges(lp: CompiledLP, hold: int, z: float, x: np.ndarray,
+                  groups: dict[str, list[int]], summed: dict[str, np.ndarray],
+                  known: set[str], spread: dict[int, tuple[float, float]]
+                  ) -> dict[str, tuple[float, float]]:
+    """Stage 3 for the groups of agencies (the kinds a roll-up adds): group g of two or
+    more agencies -> (least, greatest) T_g = sum_{a in g} P_a among plans holding the
+    objective at z*. (T_g(x), T_g(x)) of the plan `x` where every agency of g is proven
+    constant on the optimal face, or T_g itself is (`known`, `constant_on_face`); else
+    two warm primal-simplex solves, as `_position_ranges` (split between copies of a
+    large model the same way). Summing the agencies' ranges (`spread`) is only a bound:
+    money moving between two agencies of g on the face moves neither end of T_g's range.
+    A group of one agency is its agency's range, and is not repeated here."""
+    out: dict[str, tuple[float, float]] = {}
+    solve: list[str] = []
+    for group, members in groups.items():
+        if len(members) < 2 or not all(a in spread for a in members):
+            continue
+        name = _group_name(group)
+        lp.costs[name] = summed.get(name, np.sum(
+            [lp.costs[f"position_objective[{a}]"] for a in members], axis=0))
+        lp.offsets[name] = float(sum(lp.offsets[f"position_objective[{a}]"] for a in members))
+        lp.senses[name] = MINIMIZE
+        if name in summed and name not in known:
+            solve.append(group)
+        else:
+            value = objective_value(lp, name, x)
+            out[group] = (value, value)
+    found: list[dict[str, tuple[float, float]]] = []
+    try:
+        if solve:
+            chunks = split(solve, parts(lp, 2 * len(solve)))
+            models = [lp] + [clone(lp) for _ in chunks[1:]]
+            found = in_parallel([partial(_group_ranges_of, m, hold, z, c)
+                                 for m, c in zip(models, chunks, strict=True)])
+    finally:
+        for group in groups:
+            for table in (lp.costs, lp.offsets, lp.senses):
+                table.pop(_group_name(group), None)
+    for part in found:
+        out.update(part)
+    return {g: out[g] for g in groups if g in out}
+
+
+def _group_ranges_of(lp: CompiledLP, hold: int, z: float,
+                     groups: list[str]) -> dict[str, tuple[float, float]]:
+    """`_group_ranges`' solves for `groups` (their objectives loaded in `lp`)."""
+    h = lp.highs
+    _, strategy = h.getOptionValue("simplex_strategy")
+    h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+    spread: dict[str, tuple[float, float]] = {}
+    try:
+        for group in groups:
+            name = _group_name(group)
+            low = _on_optimal_face(lp, hold, z, name, MINIMIZE)
+            high = _on_optimal_face(lp, hold, z, name, MAXIMIZE)
+            spread[group] = (low[1], high[1])
+    finally:
+        h.setOptionValue("simplex_strategy", strategy)
+    return spread
 
 
 PARALLEL_WORK = 200_000

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.data import PlaceData, decided_sizes, setup_committed, switch_order
+from models.data import PlaceData, decided_sizes, kind_groups, setup_committed, switch_order
 from models.standard import build_standard_form, supports
 from optimiser.solving.highs import (
     CompiledLP,
@@ -104,7 +104,8 @@ class PlaceModel:
         solution = solve_loaded(self.lp, ranges, least_pooling=data.pooling,
                                 sizes=column_sizes(self.lp, data),
                                 switches=switches(self.lp, data),
-                                total=data.pooling and data.agreement is not None)
+                                total=data.pooling and data.agreement is not None,
+                                groups=kind_groups(data))
         if solution.status == "optimal":
             solution.lp = self.lp
         return solution

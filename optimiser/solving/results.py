@@ -18,6 +18,7 @@ is split), the units in each band, and the money each stream carries; a MILP's
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from models.data import (
     band_units,
     effective_units,
     has_extensions,
+    kind_groups,
     money_yardstick,
     plan_objective,
     switched,
@@ -155,6 +157,8 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
         result.extra.update(extension_document(data, solution, x, on, funding, start_year))
     if solution.mip is not None:
         result.extra["mip"] = mip_document(solution)
+    if data.agency_kind:
+        result.extra["kinds"] = kind_positions(data, agencies, solution.group_range)
     if data.agreement is not None and not np.all(np.isnan(data.reference)):
         settle_agreement(result, data.reference)  # no_worse_off: the reference is known
     return result
@@ -347,6 +351,29 @@ def _agencies(name: str, data: PlaceData, x: np.ndarray, spend_by_year: np.ndarr
 DECIDED = 1e-6
 """How far apart (relative to the scenario's largest spend or savings, at least 1 unit of
 money) two figures the solve finds on the optimal face may be and still be one figure."""
+
+
+def kind_positions(data: PlaceData, agencies: pd.DataFrame,
+                   found: dict[str, tuple[float, float]]) -> dict[str, dict[str, Any]]:
+    """results.json `kinds`: each kind of agency (`models.data.kind_groups`) -> its
+    agencies, their total position T_k = sum_{a of kind k} P_a in the plan (before any
+    agreement), and T_k's least and greatest among equally good plans: for a kind of two
+    or more agencies the solve's own range of T_k over the optimal face (`found`,
+    `optimiser.solving.highs.Solution.group_range`: exact, where the sum of the agencies'
+    ranges is only a bound), for a kind of one its agency's range; never narrower than
+    T_k itself; null where not found (no ranges asked for)."""
+    position = agencies["position"].to_numpy(float)
+    low, high = agencies["position_min"].to_numpy(float), agencies["position_max"].to_numpy(float)
+    out: dict[str, dict[str, Any]] = {}
+    for kind, members in kind_groups(data).items():
+        total = float(math.fsum(position[members].tolist()))
+        lo, hi = found.get(kind, (np.nan, np.nan)) if len(members) > 1 else (
+            float(low[members[0]]), float(high[members[0]]))
+        known = bool(np.isfinite(lo) and np.isfinite(hi))
+        out[kind] = {"agencies": [data.agencies[a] for a in members], "position": total,
+                     "position_min": min(lo, total) if known else None,
+                     "position_max": max(hi, total) if known else None}
+    return out
 
 
 def decided_tolerance(agencies: pd.DataFrame) -> float:
