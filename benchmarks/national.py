@@ -110,6 +110,12 @@ def processor_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + spent()
 
 
+def own_seconds() -> float:
+    """User and system seconds of this process alone."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
 def tree_seconds() -> dict[int, float] | None:
     """Process id -> user and system seconds, for this process and every descendant alive,
     each with the seconds of its own finished children (so a worker that has ended counts
@@ -157,8 +163,9 @@ def forkserver_seconds() -> float:
 
 
 class Phases(RunProgress):
-    """A progress that notes the processor seconds (`processor_seconds`) and the time when
-    the places go to the workers (`stage('Places')`) and when the last comes back."""
+    """A progress that notes the processor seconds of every process (`processor_seconds`)
+    and of this one when the places go to the workers (`stage('Places')`) and when the
+    last comes back."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -168,13 +175,13 @@ class Phases(RunProgress):
 
     def stage(self, description: str, total: int = 1) -> None:
         if description == "Places":
-            self.spread, self.left = (processor_seconds(), time.perf_counter()), total
+            self.spread, self.left = (processor_seconds(), own_seconds()), total
         super().stage(description, total)
 
     def advance(self, n: int = 1) -> None:
         self.left -= n
         if self.spread is not None and self.left == 0:
-            self.back = (processor_seconds(), time.perf_counter())
+            self.back = (processor_seconds(), own_seconds())
         super().advance(n)
 
 
@@ -182,12 +189,15 @@ def roll_up_once(paths: list[Path], out: Path, workers: int | None,
                  scheduler: str | None) -> dict[str, float]:
     """One roll-up as the command runs it: seconds of each stage; processor seconds of
     every process (`processor_seconds`), in all and in the part spent while the places
-    were on the workers (`parallel`); the fork server's start-up."""
+    were on the workers (`parallel`) and this process's share of it (`here`); the fork
+    server's start-up."""
     from optimiser.analyses import ANALYSES
     from optimiser.cli import solve_places
     from optimiser.rollup.write import write_rollup
+    from optimiser.workers import spent
 
     load = os.getloadavg()[0]
+    tasks = spent()
     phases = Phases()
     started_server = forkserver_seconds()
     cpu, started = processor_seconds(), time.perf_counter()
@@ -199,8 +209,9 @@ def roll_up_once(paths: list[Path], out: Path, workers: int | None,
     total = processor_seconds() - cpu
     spread, back = phases.spread, phases.back
     parallel = back[0] - spread[0] if spread and back else 0.0
+    here = back[1] - spread[1] if spread and back else 0.0
     return {"solve": solved - started, "write": done - solved, "total": done - started,
-            "cpu": total, "parallel": parallel,
+            "cpu": total, "parallel": parallel, "here": here, "tasks": spent() - tasks,
             "server": forkserver_seconds() - started_server,
             "load": (load + os.getloadavg()[0]) / 2, "places": len(rollup.places)}
 
@@ -305,7 +316,8 @@ def main() -> None:
                   f"written {took['write']:.1f} s) at load average {took['load']:.1f}; "
                   f"processor {took['cpu']:.1f} s, every process's user and system time "
                   f"({took['parallel']:.1f} s while the places were on the workers, "
-                  f"{took['server']:.1f} s of it starting the fork server; "
+                  f"{took['tasks']:.1f} s of it the places' own tasks, {took['here']:.1f} s "
+                  f"this process and {took['server']:.1f} s starting the fork server; "
                   f"{took['cpu'] - took['parallel']:.1f} s before and after); on {cores} "
                   f"free cores about {free_cores_estimate(took, cores):.1f} s (estimate "
                   f"from processor time); rollup.csv "

@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 import platform
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any
@@ -141,6 +142,10 @@ class Story:
     unsettled: dict[str, str] = field(default_factory=dict)
     """Scenario -> why no settlement is proposed for it (results.json's
     `settlement_not_decided`; `unsettled_sentences`)"""
+    told: dict[tuple[str, ...], list[str]] = field(default_factory=dict, init=False,
+                                                  repr=False, compare=False)
+    """Sentences already told from this story, for the next document that tells them
+    (`narrative`, `fair_share_notes`): worked out once, not once a document."""
 
     @property
     def instance(self) -> Instance:
@@ -935,7 +940,20 @@ def _version(package: str) -> str:
 
 
 def narrative(story: Story) -> list[str]:
-    """A few plain sentences behind the headline, the same in every report."""
+    """A few plain sentences behind the headline, the same in every report (`_narrative`,
+    told once a story)."""
+    return list(_told_once(story, ("narrative",), partial(_narrative, story)))
+
+
+def _told_once(story: Story, key: tuple[str, ...], tell: Callable[[], list[str]]) -> list[str]:
+    """`tell()`, worked out the first time `key` is asked of `story` (`Story.told`)."""
+    if key not in story.told:
+        story.told[key] = tell()
+    return story.told[key]
+
+
+def _narrative(story: Story) -> list[str]:
+    """`narrative`, worked out."""
     head = story.headline
     rows = story.scenarios.set_index("scenario")
     said: list[str] = []
@@ -1111,7 +1129,14 @@ def fair_share_notes(story: Story, scenario: str) -> list[str]:
     is 0 or far below that gain (`FAR_BELOW`): what it gains, why its fair share is what
     it is, and what a fair settlement would ask of it. Under fair shares it ends at its
     reference position plus phi_a S / G (`fair_cash`), so it would pass on
-    g_a - phi_a S / G; under a fair-shares agreement, what the agreement moves."""
+    g_a - phi_a S / G; under a fair-shares agreement, what the agreement moves (told once
+    a story and scenario)."""
+    return list(_told_once(story, ("fair_share_notes", scenario),
+                           partial(_fair_share_notes, story, scenario)))
+
+
+def _fair_share_notes(story: Story, scenario: str) -> list[str]:
+    """`fair_share_notes`, worked out."""
     shares = fair_shares_of(story, scenario)
     if not shares:
         return []

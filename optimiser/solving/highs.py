@@ -278,7 +278,14 @@ def _load(costs: dict[str, np.ndarray], senses: dict[str, int], offsets: dict[st
 
 def new_highs() -> highspy.Highs:
     """A silent HiGHS. Its first construction in a process prints a banner on the C
-    stdout before any option can be set, so that one is made with stdout muted."""
+    stdout before any option can be set, so that one is made with stdout muted.
+
+    Every HiGHS in a process shares one scheduler, made with the thread count of the
+    first HiGHS to run; a later HiGHS asking for another count does not run at all (status
+    'Not Set'). A program that ran a HiGHS of its own with the default count before
+    calling optimise would make every solve here fail, so the first HiGHS made here
+    resets the shared scheduler (waiting for any run in progress): it is then made anew
+    with HIGHS_THREADS."""
     global _BANNER_SHOWN
     if not _BANNER_SHOWN:
         sys.stdout.flush()
@@ -290,6 +297,7 @@ def new_highs() -> highspy.Highs:
         finally:
             os.dup2(saved, 1)
             os.close(saved)
+        highspy.Highs.resetGlobalScheduler(True)
         _BANNER_SHOWN = True
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
@@ -378,6 +386,10 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
         return Solution(status, None, timings=timings, mip=lp.mip, message=(
             f"HiGHS found no plan within the time limit of {MIP_LIMITS.time_limit:g} s "
             "(the model has set-up decisions to branch on); allow it longer"))
+    if status == "Not Set":
+        raise SolverError(
+            "HiGHS did not run the model (status 'Not Set'): it refused to start, which is "
+            "not about the instance (another HiGHS in this process may hold its threads)")
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(
             f"HiGHS could not solve the model reliably (it stopped with status '{status}'): "
