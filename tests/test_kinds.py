@@ -177,3 +177,26 @@ def test_the_rollup_adds_each_places_exact_kind_range(tmp_path: Path) -> None:
     assert said is not None
     assert "councils could gain or lose (-£100 to +£100)" in said
     assert "PCTs could gain or lose (-£100 to +£100)" in said
+
+
+def test_the_rollup_kinds_chart_greys_a_change_that_could_be_either() -> None:
+    # Councils +5 within [-100, 100] read 'either': grey, neither gain nor loss. PCTs -5
+    # within [-7, -3] read 'loss': red. Police +2 within [1, 3] read 'gain': green.
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from optimiser.format import money
+    from optimiser.reports import charts
+    from optimiser.rollup.charts import rollup_kinds_chart
+
+    kinds = pd.DataFrame({
+        "scenario": ["pooled"] * 3, "kind": ["council", "pct", "police"],
+        "name": ["councils", "PCTs", "police"], "change": [5.0, -5.0, 2.0],
+        "change_min": [-100.0, -7.0, 1.0], "change_max": [100.0, -3.0, 3.0],
+        "reads": ["either", "loss", "gain"]})
+    story = SimpleNamespace(kinds=kinds, money=money)
+    drawing = rollup_kinds_chart(story)  # type: ignore[arg-type]
+    assert drawing is not None
+    fills = {bar.values[1]: bar.attr("fill") for bar in drawing.of("bar")}
+    assert fills == {5.0: charts.MUTED, -5.0: charts.LOSS, 2.0: charts.GAIN}
