@@ -1024,13 +1024,14 @@ def test_rollup_documents_hand_solved(rolled: Path) -> None:
     assert list(pd.read_csv(rolled / "rollup.csv").columns) == [
         "scenario", "place", "measure", "item", "places", "value", "vs_ring_fenced"]
     assert doc["rollup"]["headline"] == [
-        "If these 2 places pooled: £2,650 more net benefit (PV), all of it public cash, 50 more "
+        "If these 2 places pooled: £2,650 more net benefit (PV), all of it public cash, "
+        "50 more "
         "admissions avoided a year; net position (PV) against ring-fenced: PCTs +£2,700, "
         "acute trusts -£50."]
     page = check_rollup_page(rolled)
     text = " ".join(" ".join(page.text).split())
-    lead = ("If these 2 places pooled: £2,650 more net benefit (PV), all of it public cash, 50 more "
-            "admissions avoided a year.")
+    lead = ("If these 2 places pooled: £2,650 more net benefit (PV), all of it public cash, "
+            "50 more admissions avoided a year.")
     assert lead in text
     assert [float(f["data-value"]) for f in page.figures if f.get("class") == "big"] == [
         2650.0, 50.0]
