@@ -97,8 +97,8 @@ def headline_section(story: RollupStory) -> str:
     cards = []
     totals = story.totals[story.totals["scenario"] == POOLED]
     compared = story.document["scenarios"].get(POOLED, {}).get("compared_with_ring_fenced", [])
-    who = ("every pilot" if len(compared) == len(story.rollup.places)
-           else f"the {len(compared)} pilots with both plans")
+    who = (f"these {len(compared)} places" if len(compared) == len(story.rollup.places)
+           else f"the {len(compared)} places with both plans")
     for row in totals.dropna(subset=["objective_change"]).itertuples(index=False):
         kind, change = row.objective_kind, row.objective_change
         base = totals_value(story, RING_FENCED, kind)

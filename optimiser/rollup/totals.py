@@ -1,6 +1,6 @@
 """The national roll-up: several places' results added up the way the Treasury reads them.
 
-'If every pilot pooled: GBP x more net benefit, y more admissions avoided a year.' Built
+'If these 7 places pooled: GBP x more net benefit, y more admissions avoided a year.' Built
 from each place's tidy tables, never from a model. One long, tidy table holds every figure,
 a row per scenario, place (or TOTAL) and measure:
 
@@ -439,7 +439,7 @@ def headline(rollup: Rollup) -> list[str]:
 
 def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
                       outcomes: Collection[str] | None = None) -> str | None:
-    """'If every pilot pooled: GBP x more net benefit (PV), y more admissions avoided a
+    """'If these 7 places pooled: GBP x more net benefit (PV), y more admissions avoided a
     year; net position (PV) against ring-fenced: PCTs +GBP z, ...' (the part after ';' only
     when `who`; only the `outcomes` named, when given). None when fewer than two places (or
     the only place) have both plans."""
@@ -449,9 +449,9 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
     if n == 0 or (n == 1 < of):
         return None
     took = "pooled" if scenario == POOLED else f"took '{scenario}'"
-    pilots = "pilot" if n == 1 else "pilots"
-    lead = (f"If every pilot {took}" if n == of
-            else f"If the {n} {pilots} (of {of}) with both plans "
+    places = "place" if n == 1 else "places"
+    lead = (f"If these {n} places {took}" if n == of
+            else f"If the {n} {places} (of {of}) with both plans "
                  f"({', '.join(cover['compared_with_ring_fenced'])}) {took}")
     parts = [_objective_phrase(kind, v, cur)
              for kind, v in changes(rollup, scenario, "objective").items()]
@@ -474,7 +474,7 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
         over = ""
         if left:
             k = n - len(left)
-            over = (f" over the {k} {'pilot' if k == 1 else 'pilots'} whose positions are "
+            over = (f" over the {k} {'place' if k == 1 else 'places'} whose positions are "
                     f"decided (not {', '.join(left)}: which services run is not decided there)")
         text += f"; net position (PV) against ring-fenced{over}: " + ", ".join(gainers)
     elif who and left and len(left) == n:
