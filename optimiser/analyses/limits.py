@@ -51,6 +51,7 @@ from optimiser.pipeline import RunResult
 from optimiser.solving.highs import (
     CompiledLP,
     column_lookup,
+    first_basis,
     fixed_integers,
     reoptimise,
     set_column_bounds,
@@ -208,7 +209,12 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
         return None
     model.load(data)
     lp = model.lp
-    status, _, x = reoptimise(lp, cold=True)
+    solved = first_basis(lp)
+    if solved is not None:  # the basis the cold solve below would end on (same LP, HiGHS)
+        lp.highs.setBasis(solved)
+        status, x = "optimal", np.empty(0)
+    else:
+        status, _, x = reoptimise(lp, cold=True)
     if status != "optimal":
         return None
     gain_sign = -1.0 if data.objective == "cost" else 1.0
