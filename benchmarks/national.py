@@ -10,9 +10,14 @@ ring-fenced, pooled, pooled with no agency worse off, and half the partners pool
 and runs the roll-up as `optimise place_000.yaml ... place_149.yaml` does: every place
 validated, solved, analysed (every analysis) and written, the places side by side on
 `--workers` local processes (default: the machine's cores), then the totals and the
-roll-up's own documents. Prints each stage's wall time, the processor time of this
-process and of the workers together, and the load average of the machine (shared
-machines make wall time a poor measure alone).
+roll-up's own documents. Prints each stage's wall time and the load average of the
+machine (shared machines make wall time a poor measure alone), and the processor time
+(user and system) of every process the run used: this one, the local workers and the
+fork server they come from, a local Dask cluster's processes (read from /proc; where it
+cannot be read, this process, its finished children and the workers' tasks). Of that,
+the part spent while the places were on the workers (the places' own tasks, this
+process, the fork server's start-up); from them, an estimate of the wall time on free
+cores (`free_cores_estimate`: the serial part plus the parallel part over the cores).
 
 `--breakdown K` first times K of the places in this process, stage by stage (validate,
 solve, analyses, reports; processor seconds, on average a place).
@@ -52,6 +57,8 @@ PLACES = 150
 SIZES = {"agencies": (6, 14), "players": (4, 10), "streams": (7, 24),
          "interventions": (7, 29), "outcomes": (4, 13), "years": (4, 5)}
 """The shipped instances' range (inclusive) of each size."""
+LOCAL_CLUSTER = "local cluster"
+"""The scheduler of the run on a local Dask cluster, started when that run comes."""
 QUICK = {"agencies": (3, 4), "players": (2, 3), "streams": (4, 5),
          "interventions": (4, 6), "outcomes": (2, 3), "years": (2, 2)}
 
@@ -293,19 +300,22 @@ def main() -> None:
         (f"local processes ({args.workers or os.cpu_count()})", args.workers, None)]
     if args.one_process:
         runs.append(("one process", 1, None))
-    local = None
     if args.local_cluster:
-        from dask.distributed import LocalCluster
-
-        local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                             dashboard_address=":0")
-        args.scheduler = local.scheduler_address
-    if args.scheduler:
+        runs.append(("Dask cluster", None, LOCAL_CLUSTER))
+    elif args.scheduler:
         runs.append((f"Dask cluster at {args.scheduler}", None, args.scheduler))
     first: bytes | None = None
     cores = args.workers or os.cpu_count() or 1
+    local = None
     try:
         for n, (name, workers, scheduler) in enumerate(runs):
+            if scheduler == LOCAL_CLUSTER:  # started only now: idle, it would still tick
+                from dask.distributed import LocalCluster
+
+                local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=":0")
+                scheduler = local.scheduler_address
+                name = f"Dask cluster at {scheduler} (local, 2 worker processes)"
             out = folder / f"out{n}"
             took = roll_up_once(paths, out, workers, scheduler)
             table = (out / "rollup.csv").read_bytes()

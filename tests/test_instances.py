@@ -475,7 +475,7 @@ def test_rollup_adds_only_outcomes_that_share_an_id(solved: dict[str, RunResult]
 
 def test_rollup_headline_reads_as_the_treasury_would(solved: dict[str, RunResult]) -> None:
     text = headline(roll_up(pilots(solved)))
-    assert text[0].startswith("If every pilot pooled: £")
+    assert text[0].startswith("If these 7 places pooled: £")
     assert "more net benefit (PV)" in text[0]
     assert "admissions avoided a year" in text[0]
     assert "more in valued outcomes and" in text[0] and "net public cash (PV)" in text[0]

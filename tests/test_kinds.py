@@ -127,3 +127,76 @@ def test_a_kind_whose_total_moves_is_ranged_by_the_lps(tmp_path: Path) -> None:
     assert (kinds["pct"]["position_min"], kinds["pct"]["position_max"]) == (
         pytest.approx(200.0), pytest.approx(300.0))
     assert np.isclose(kinds["council"]["position"] + kinds["pct"]["position"], 320.0)
+
+
+def _pct_variant(tmp_path: Path) -> Path:
+    """kind_moves.yaml with the PCT holding 100 fenced to prevention too."""
+    text = (DATA / "kind_moves.yaml").read_text(encoding="utf-8")
+    text = text.replace("interventions:", "  pct_budget: {agency: pct, budget: 100, "
+                        "ring_fence: [prevention]}\ninterventions:")
+    path = tmp_path / "kind_moves_pct.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_rollup_adds_each_places_exact_kind_range(tmp_path: Path) -> None:
+    # Place A (kind_moves.yaml): in ring_fenced and pooled alike the councils' total is 20
+    # on every optimal plan and the PCT's 300, so each kind's change against ring-fenced
+    # lies in [20 - 20, 20 - 20] = [0, 0] (adding the two councils' ranges, each
+    # [-40, 60], would give [-80 - 120, 120 + 80] = [-200, 200] instead).
+    # Place B (the PCT also fenced to prevention, test above): the councils' total runs
+    # over [20, 120] and the PCT's over [200, 300] in both scenarios, so B's councils'
+    # change lies in [20 - 120, 120 - 20] = [-100, 100], its PCT's in [-100, 100] too.
+    # Added up: councils [0 + -100, 0 + 100] = [-100, 100], PCTs the same; both plans
+    # are the same (rule 3 on the same data), so each change is 0, which a range spanning
+    # zero reads as 'could gain or lose', never as no change.
+    from optimiser.pipeline import run
+    from optimiser.rollup.totals import (
+        POOLED,
+        kind_change_ranges,
+        kind_reading,
+        roll_up,
+        rollup_document,
+        scenario_sentence,
+    )
+
+    rollup = roll_up({"a": run(DATA / "kind_moves.yaml"), "b": run(_pct_variant(tmp_path))})
+    spread = kind_change_ranges(rollup, POOLED)
+    assert spread["council"] == (pytest.approx(-100.0), pytest.approx(100.0))
+    assert spread["pct"] == (pytest.approx(-100.0), pytest.approx(100.0))
+    assert kind_reading(rollup, POOLED) == {"council": "either", "pct": "either"}
+    only_a = roll_up({"a": run(DATA / "kind_moves.yaml"),
+                      "a2": run(DATA / "kind_moves.yaml")})
+    assert kind_change_ranges(only_a, POOLED)["council"] == (
+        pytest.approx(0.0, abs=1e-9), pytest.approx(0.0, abs=1e-9))
+    assert kind_reading(only_a, POOLED)["council"] == "none"
+    entry = rollup_document(rollup)["scenarios"][POOLED]["vs_ring_fenced"]["agency_kinds"]
+    assert (entry["council"]["net_min"], entry["council"]["net_max"]) == (
+        pytest.approx(-100.0), pytest.approx(100.0))
+    said = scenario_sentence(rollup, POOLED)
+    assert said is not None
+    assert "councils could gain or lose (-£100 to +£100)" in said
+    assert "PCTs could gain or lose (-£100 to +£100)" in said
+
+
+def test_the_rollup_kinds_chart_greys_a_change_that_could_be_either() -> None:
+    # Councils +5 within [-100, 100] read 'either': grey, neither gain nor loss. PCTs -5
+    # within [-7, -3] read 'loss': red. Police +2 within [1, 3] read 'gain': green.
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from optimiser.format import money
+    from optimiser.reports import charts
+    from optimiser.rollup.charts import rollup_kinds_chart
+
+    kinds = pd.DataFrame({
+        "scenario": ["pooled"] * 3, "kind": ["council", "pct", "police"],
+        "name": ["councils", "PCTs", "police"], "change": [5.0, -5.0, 2.0],
+        "change_min": [-100.0, -7.0, 1.0], "change_max": [100.0, -3.0, 3.0],
+        "reads": ["either", "loss", "gain"]})
+    story = SimpleNamespace(kinds=kinds, money=money)
+    drawing = rollup_kinds_chart(story)  # type: ignore[arg-type]
+    assert drawing is not None
+    fills = {bar.values[1]: bar.attr("fill") for bar in drawing.of("bar")}
+    assert fills == {5.0: charts.MUTED, -5.0: charts.LOSS, 2.0: charts.GAIN}

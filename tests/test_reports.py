@@ -931,7 +931,7 @@ def rolled(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            str(folder / "south.yaml"), "--out", str(out)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert "If every pilot pooled" in done.stdout  # the roll-up's headline, printed
+    assert "If these 2 places pooled" in done.stdout  # the roll-up's headline, printed
     return out
 
 
@@ -1024,13 +1024,14 @@ def test_rollup_documents_hand_solved(rolled: Path) -> None:
     assert list(pd.read_csv(rolled / "rollup.csv").columns) == [
         "scenario", "place", "measure", "item", "places", "value", "vs_ring_fenced"]
     assert doc["rollup"]["headline"] == [
-        "If every pilot pooled: £2,650 more net benefit (PV), all of it public cash, 50 more "
+        "If these 2 places pooled: £2,650 more net benefit (PV), all of it public cash, "
+        "50 more "
         "admissions avoided a year; net position (PV) against ring-fenced: PCTs +£2,700, "
         "acute trusts -£50."]
     page = check_rollup_page(rolled)
     text = " ".join(" ".join(page.text).split())
-    lead = ("If every pilot pooled: £2,650 more net benefit (PV), all of it public cash, 50 more "
-            "admissions avoided a year.")
+    lead = ("If these 2 places pooled: £2,650 more net benefit (PV), all of it public cash, "
+            "50 more admissions avoided a year.")
     assert lead in text
     assert [float(f["data-value"]) for f in page.figures if f.get("class") == "big"] == [
         2650.0, 50.0]
@@ -1109,7 +1110,7 @@ def test_rollup_renders_in_a_browser(rolled: Path, tmp_path: Path) -> None:
     need_chromium()
     dom = browse(rolled / "report.html", tmp_path / "profile", "--dump-dom")
     assert dom.returncode == 0, dom.stderr
-    assert "If every pilot pooled: £2,650 more net benefit (PV)" in dom.stdout
+    assert "If these 2 places pooled: £2,650 more net benefit (PV)" in dom.stdout
     for chart in ("places", "kinds"):
         figure = dom.stdout.split(f'id="figure-{chart}"', 1)[1].split("</figure>", 1)[0]
         assert figure.count("<path") > 5, chart

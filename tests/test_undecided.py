@@ -102,8 +102,8 @@ def test_rollup_adds_only_decided_positions(places: dict[str, RunResult]) -> Non
         "spend": pytest.approx(2600.0), "savings": pytest.approx(3000.0),
         "net": pytest.approx(400.0)}}
     said = headline(both)[0]
-    assert said.startswith("If every pilot pooled: £3,000 more net benefit (PV)")
-    assert ("net position (PV) against ring-fenced over the 1 pilot whose positions are "
+    assert said.startswith("If these 2 places pooled: £3,000 more net benefit (PV)")
+    assert ("net position (PV) against ring-fenced over the 1 place whose positions are "
             "decided (not wards: which services run is not decided there): unclassified "
             "agencies +£400.") in said
     assert left_out_sentences(both) == [

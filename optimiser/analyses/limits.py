@@ -46,7 +46,6 @@ import numpy as np
 import pandas as pd
 
 from models.data import PlaceData
-from optimiser.inputs.assumptions import assumptions
 from optimiser.inputs.yamlsource import Source
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import (
@@ -92,7 +91,7 @@ def limits(result: RunResult) -> dict[str, Any]:
     assumption | arithmetic on assumptions | arithmetic | unstated) and note (the source
     or assumption as written)."""
     prepared = result.prepared
-    table = assumptions(prepared.path, prepared.source, prepared.instance)
+    table = prepared.assumptions()
     out: dict[str, Any] = {}
     optimal = [s for s in result.scenarios if s.status == "optimal" and s.data is not None]
     result.progress.expect(max(1, len(optimal)))

@@ -23,7 +23,8 @@ from optimiser.rollup.totals import RING_FENCED
 
 def rollup_kinds_chart(story: RollupStory) -> Drawing | None:
     """Each kind of agency's change in net position against ring-fenced, added over the
-    places, a panel per scenario that two or more places ran."""
+    places, a panel per scenario that two or more places ran; grey where equally good plans
+    could make it a gain or a loss (the kind's `reads` is 'either')."""
     kinds = story.kinds.dropna(subset=["change"])
     kinds = kinds[kinds["scenario"] != RING_FENCED]
     names = list(dict.fromkeys(kinds["scenario"]))
@@ -31,10 +32,12 @@ def rollup_kinds_chart(story: RollupStory) -> Drawing | None:
         return None
     labels = kinds.drop_duplicates("kind").set_index("kind")["name"].sort_values(
         kind="mergesort")
-    panels = [Panel(f"{name} against {RING_FENCED}",
-                    kinds[kinds["scenario"] == name].set_index("kind")["change"]
-                    .reindex(labels.index).fillna(0.0).to_numpy(), np.zeros(len(labels), bool))
-              for name in names]
+    panels = []
+    for name in names:
+        mine = kinds[kinds["scenario"] == name].set_index("kind").reindex(labels.index)
+        panels.append(Panel(f"{name} against {RING_FENCED}",
+                            mine["change"].fillna(0.0).to_numpy(), np.zeros(len(labels), bool),
+                            (mine["reads"] == "either").to_numpy()))
     return change_panels(story, labels.tolist(), panels,
                          "change in net position (PV), added over the places with both plans")
 

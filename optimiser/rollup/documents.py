@@ -33,6 +33,7 @@ from optimiser.rollup.charts import rollup_kinds_chart, rollup_places_chart
 from optimiser.rollup.story import (
     OBJECTIVE_NAMES,
     RollupStory,
+    kind_change_text,
     leading_outcomes,
     lent,
     not_optimal,
@@ -96,8 +97,8 @@ def headline_section(story: RollupStory) -> str:
     cards = []
     totals = story.totals[story.totals["scenario"] == POOLED]
     compared = story.document["scenarios"].get(POOLED, {}).get("compared_with_ring_fenced", [])
-    who = ("every pilot" if len(compared) == len(story.rollup.places)
-           else f"the {len(compared)} pilots with both plans")
+    who = (f"these {len(compared)} places" if len(compared) == len(story.rollup.places)
+           else f"the {len(compared)} places with both plans")
     for row in totals.dropna(subset=["objective_change"]).itertuples(index=False):
         kind, change = row.objective_kind, row.objective_change
         base = totals_value(story, RING_FENCED, kind)
@@ -250,9 +251,11 @@ def kinds_section(story: RollupStory) -> str:
             cells.append('<td class="num">-</td>')
         for n in names:
             change = wide["change"].get((r.kind, n))
-            tone = better(change, "net_benefit")
-            shown = "-" if change is None or pd.isna(change) else (
-                ("+" if change >= 0.5 else "") + story.full(change))
+            reads = wide["reads"].get((r.kind, n))
+            tone = "" if reads == "either" else better(change, "net_benefit")
+            shown = "-" if change is None or pd.isna(change) else kind_change_text(
+                story, change, wide["change_min"].get((r.kind, n)),
+                wide["change_max"].get((r.kind, n)), reads)
             cells.append(figure(change, shown, f"rollup/scenarios/{n}/vs_ring_fenced/"
                                 f"agency_kinds/{r.kind}/net", css=f"num{tone}"))
         rows.append(f"<tr><td>{esc(r.name)}</td>{''.join(cells)}</tr>")
@@ -384,7 +387,9 @@ def write_rollup_workbook(story: RollupStory, path: Path) -> None:
             Column("Scenario", "scenario"), Column("Kind", "kind"), Column("Name", "name"),
             Column("Spend", "spend", "money"), Column("Savings", "savings", "money"),
             Column("Net", "net", "money"),
-            Column(f"Net, change against {RING_FENCED}", "change", "money")]),
+            Column(f"Net, change against {RING_FENCED}", "change", "money"),
+            Column("Least change", "change_min", "money"),
+            Column("Greatest change", "change_max", "money")]),
         ("Outcomes", pd.concat([story.outcomes.assign(place="TOTAL"),
                                 story.unshared.assign(places=1)], ignore_index=True), [
             Column("Scenario", "scenario"), Column("Place", "place"),
@@ -431,7 +436,7 @@ def rollup_summary(story: RollupStory) -> str:
     if not changes.empty:
         ring = story.kinds[story.kinds["scenario"] == RING_FENCED].set_index("kind")["net"]
         rows = [[r.name, story.full(ring.get(r.kind)), story.full(r.net),
-                 ("+" if r.change >= 0.5 else "") + story.full(r.change)]
+                 kind_change_text(story, r.change, r.change_min, r.change_max, r.reads)]
                 for r in changes.sort_values("change", ascending=False,
                                              kind="mergesort").itertuples(index=False)]
         parts += [f"## Gains and losses by kind of agency ({POOLED} against {RING_FENCED})",

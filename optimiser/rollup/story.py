@@ -27,6 +27,7 @@ from optimiser.rollup.totals import (
     POOLED,
     RING_FENCED,
     Rollup,
+    kind_reading,
     rollup_document,
     scenario_sentence,
 )
@@ -56,7 +57,9 @@ class RollupStory:
     unshared: pd.DataFrame
     """place, outcome, name, scenario, value: outcomes found in one place only"""
     kinds: pd.DataFrame
-    """kind, name, scenario, spend, savings, net, change (net against ring-fenced)"""
+    """kind, name, scenario, spend, savings, net, change (net against ring-fenced),
+    change_min, change_max (its range among equally good plans, `kind_change_ranges`),
+    reads (`kind_reading`: 'either' where that range spans zero)"""
     places: pd.DataFrame
     """place, name, objective_kind, solved, scenarios, ring_fenced, pooled (the place's own
     scenario names), ring_fenced_value, pooled_value, gain, headline, sha256, file"""
@@ -104,7 +107,7 @@ def tell_rollup(rollup: Rollup) -> RollupStory:
         single=single_table(rollup, document, [n for n in names if n not in shared]),
         outcomes=outcomes,
         unshared=unshared_table(rollup, document),
-        kinds=kinds_table(document, shared),
+        kinds=kinds_table(rollup, document, shared),
         places=places_table(rollup),
     )
 
@@ -194,18 +197,38 @@ def unshared_table(rollup: Rollup, document: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["place", "outcome", "name", "scenario", "value"])
 
 
-def kinds_table(document: dict[str, Any], shared: list[str]) -> pd.DataFrame:
+def kinds_table(rollup: Rollup, document: dict[str, Any], shared: list[str]) -> pd.DataFrame:
     """Net positions by kind of agency in each shared scenario, and the change against
-    ring-fenced (over the places with both plans)."""
+    ring-fenced (over the places with both plans), with its range among equally good
+    plans and how it reads (`kind_reading`)."""
     rows = []
     for name in shared:
         entry = document["scenarios"][name]
+        read = kind_reading(rollup, name)
         for kind, figures in entry["agency_kinds"].items():
             change = entry["vs_ring_fenced"]["agency_kinds"].get(kind, {})
             rows.append({"kind": kind, "name": kind_name(kind), "scenario": name, **figures,
-                         "change": change.get("net")})
-    columns = ["kind", "name", "scenario", "spend", "savings", "net", "change"]
+                         "change": change.get("net"), "change_min": change.get("net_min"),
+                         "change_max": change.get("net_max"), "reads": read.get(kind)})
+    columns = ["kind", "name", "scenario", "spend", "savings", "net", "change", "change_min",
+               "change_max", "reads"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def kind_change_text(story: RollupStory, change: float, low: float | None,
+                     high: float | None, reads: str | None) -> str:
+    """A kind's change in a table, in whole units: '+£1,234', or where equally good plans
+    could make it a gain or a loss (`kind_reading` 'either') 'could gain or lose,
+    -£1,234 to +£5,678' (never a gain or a loss)."""
+    if reads == "either" and low is not None and high is not None:
+        return (f"could gain or lose, {signed_full(story, low)} to "
+                f"{signed_full(story, high)}")
+    return signed_full(story, change)
+
+
+def signed_full(story: RollupStory, value: float) -> str:
+    """'+£1,234' for a change at or above half a unit, else the figure as it is."""
+    return ("+" if value >= 0.5 else "") + story.full(value)
 
 
 def places_cell(places: int, of: int, positions: int) -> str:

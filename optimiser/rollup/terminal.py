@@ -27,6 +27,8 @@ from optimiser.rollup.totals import (
     changes,
     coverage,
     headline,
+    kind_change_ranges,
+    kind_reading,
     left_out_sentences,
     totals,
 )
@@ -114,9 +116,13 @@ def kind_lines(rollup: Rollup, width: int) -> list[str]:
     if not kinds:
         return []
     change = changes(rollup, POOLED, "kind_net")
+    read, spread = kind_reading(rollup, POOLED), kind_change_ranges(rollup, POOLED)
     columns = [Column(RING_FENCED, [money(fenced.get(k), cur) for k in kinds]),
                Column(POOLED, [money(pooled.get(k), cur) for k in kinds]),
-               Column("change", [signed(change.get(k), cur) for k in kinds])]
+               Column("change", [
+                   f"could gain or lose, {signed(spread[k][0], cur)} to {signed(spread[k][1], cur)}"
+                   if read.get(k) == "either" else signed(change.get(k), cur)
+                   for k in kinds])]
     first = Column("kind of agency", [KIND_NAMES.get(k, k) for k in kinds], right=False,
                    name=True)
     return ["", *layout("Who gains and who loses: net position (PV) by kind of agency",

@@ -1,6 +1,6 @@
 """The national roll-up: several places' results added up the way the Treasury reads them.
 
-'If every pilot pooled: GBP x more net benefit, y more admissions avoided a year.' Built
+'If these 7 places pooled: GBP x more net benefit, y more admissions avoided a year.' Built
 from each place's tidy tables, never from a model. One long, tidy table holds every figure,
 a row per scenario, place (or TOTAL) and measure:
 
@@ -45,7 +45,7 @@ from optimiser.errors import UsageError
 from optimiser.format import money
 from optimiser.pipeline import Prepared, RunResult
 from optimiser.place.scenarios import default_reference, main_pooled
-from optimiser.reports.story import services_decided
+from optimiser.reports.story import change_tolerance, gains_table, reading, services_decided
 
 TOTAL = "TOTAL"
 """The `place` of a row that adds up the places."""
@@ -346,6 +346,89 @@ def left_out_sentences(rollup: Rollup) -> list[str]:
     return said
 
 
+def place_kind_net_ranges(result: RunResult, scenario: str) -> dict[str, tuple[float, float]]:
+    """Kind -> the least and greatest net position N_k = sum_{a of kind k} net_a the kind
+    of agency could have in one place's `scenario` among its equally good plans.
+
+    Without an agreement net_a = P_a, and the range is the solve's exact range of
+    T_k = sum_a P_a over the optimal face (results.json `kinds`), never the sum of the
+    agencies' ranges (only a bound: money moving between two councils moves neither
+    end of the councils' range). With an agreement, net_a = P_a + what the agreement
+    moves, which depends on the plan through the agreement's rule: the range is then the
+    sum over the kind's agencies of each one's range where the agreement leaves it
+    (`gains_table`'s gain_low, gain_high, from its reference's net position) - a bound
+    that contains the exact range. A range not found is the plan's figure alone."""
+    s = result.scenario(scenario)
+    agencies = s.agencies
+    net = dict(zip(agencies["agency"], agencies["net"].astype(float), strict=True))
+    kinds = s.extra.get("kinds")
+    if not isinstance(kinds, dict):
+        return {}
+    agreed = isinstance(s.extra.get("agreement"), dict)
+    if agreed:
+        gains = gains_table(result)
+        gains = gains[gains["scenario"] == scenario].set_index("agency")
+    out = {}
+    for kind, entry in kinds.items():
+        members = list(entry["agencies"])
+        total = math.fsum(net[a] for a in members)
+        if agreed:
+            low = math.fsum(float(gains.at[a, "reference_net"] + gains.at[a, "gain_low"])
+                            for a in members)
+            high = math.fsum(float(gains.at[a, "reference_net"] + gains.at[a, "gain_high"])
+                             for a in members)
+        elif entry["position_min"] is None or entry["position_max"] is None:
+            low = high = total
+        else:
+            moved = total - float(entry["position"])  # no agreement: 0
+            low, high = float(entry["position_min"]) + moved, float(entry["position_max"]) + moved
+        if not (math.isfinite(low) and math.isfinite(high)):
+            low = high = total
+        out[kind] = (min(low, total), max(high, total))
+    return out
+
+
+def kind_change_ranges(rollup: Rollup, scenario: str) -> dict[str, tuple[float, float]]:
+    """Kind -> the least and greatest change in its net position against ring-fenced,
+    added over the places whose positions the scenario's totals add
+    (`changes(rollup, scenario, 'kind_net')`): for each place
+    [min N_k(s) - max N_k(r), max N_k(s) - min N_k(r)] (s its own scenario, r its
+    ring-fenced plan, N_k's ranges `place_kind_net_ranges`; [0, 0] where s is r), summed
+    over the places. The
+    places are separate problems, each plan chosen independently of the others', so the
+    sum of exact ranges is the exact range of the sum."""
+    out: dict[str, tuple[float, float]] = {}
+    for stem, result in rollup.places.items():
+        roles = rollup.roles[stem]
+        own, ring = roles.get(scenario), roles.get(RING_FENCED)
+        if own is None or ring is None or scenario in rollup.left_out.get(stem, {}):
+            continue
+        if any(result.scenario(n).status != "optimal" for n in (own, ring)):
+            continue
+        mine, base = place_kind_net_ranges(result, own), place_kind_net_ranges(result, ring)
+        for kind, (low, high) in mine.items():
+            if kind not in base:
+                continue
+            was = out.get(kind, (0.0, 0.0))
+            if own == ring:  # the same plan on both sides: no change, whatever the plan
+                out[kind] = was
+            else:
+                out[kind] = (was[0] + low - base[kind][1], was[1] + high - base[kind][0])
+    return out
+
+
+def kind_reading(rollup: Rollup, scenario: str) -> dict[str, str]:
+    """Kind -> how the roll-up may word its change against ring-fenced
+    (`optimiser.reports.story.reading`, with the change's range `kind_change_ranges`):
+    'either' where equally good plans could make it a gain or a loss (never called
+    either), else 'gain', 'loss' or 'none'; tol = `change_tolerance` of the scenario's
+    kinds' changes."""
+    change = changes(rollup, scenario, "kind_net")
+    spread = kind_change_ranges(rollup, scenario)
+    tol = change_tolerance(pd.Series(list(change.values()), dtype=float))
+    return {k: reading(v, *spread.get(k, (v, v)), tol) for k, v in change.items()}
+
+
 def headline(rollup: Rollup) -> list[str]:
     """The Treasury's sentences: each scenario against ring-fenced, added over the places
     that have both (scenarios of a single place among several are left to its own report)."""
@@ -356,7 +439,7 @@ def headline(rollup: Rollup) -> list[str]:
 
 def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
                       outcomes: Collection[str] | None = None) -> str | None:
-    """'If every pilot pooled: GBP x more net benefit (PV), y more admissions avoided a
+    """'If these 7 places pooled: GBP x more net benefit (PV), y more admissions avoided a
     year; net position (PV) against ring-fenced: PCTs +GBP z, ...' (the part after ';' only
     when `who`; only the `outcomes` named, when given). None when fewer than two places (or
     the only place) have both plans."""
@@ -366,9 +449,9 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
     if n == 0 or (n == 1 < of):
         return None
     took = "pooled" if scenario == POOLED else f"took '{scenario}'"
-    pilots = "pilot" if n == 1 else "pilots"
-    lead = (f"If every pilot {took}" if n == of
-            else f"If the {n} {pilots} (of {of}) with both plans "
+    places = "place" if n == 1 else "places"
+    lead = (f"If these {n} places {took}" if n == of
+            else f"If the {n} {places} (of {of}) with both plans "
                  f"({', '.join(cover['compared_with_ring_fenced'])}) {took}")
     parts = [_objective_phrase(kind, v, cur)
              for kind, v in changes(rollup, scenario, "objective").items()]
@@ -378,15 +461,20 @@ def scenario_sentence(rollup: Rollup, scenario: str, who: bool = True,
               for item, v in changes(rollup, scenario, "outcome").items()
               if abs(v) >= 0.5 and (outcomes is None or item in outcomes)]
     kinds = changes(rollup, scenario, "kind_net")
-    gainers = [f"{KIND_NAMES.get(k, k)} {_signed_money(v, cur)}"
-               for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if abs(v) >= 0.5]
+    read, spread = kind_reading(rollup, scenario), kind_change_ranges(rollup, scenario)
+    gainers = [f"{KIND_NAMES.get(k, k)} " + (
+        f"could gain or lose ({_signed_money(spread[k][0], cur)} to "
+        f"{_signed_money(spread[k][1], cur)})" if read[k] == "either"
+        else _signed_money(v, cur))
+        for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])
+        if abs(v) >= 0.5 or read[k] == "either"]
     text = f"{lead}: " + ", ".join(parts)
     left = [s for s in cover["compared_with_ring_fenced"] if s in cover["positions_left_out"]]
     if who and gainers:
         over = ""
         if left:
             k = n - len(left)
-            over = (f" over the {k} {'pilot' if k == 1 else 'pilots'} whose positions are "
+            over = (f" over the {k} {'place' if k == 1 else 'places'} whose positions are "
                     f"decided (not {', '.join(left)}: which services run is not decided there)")
         text += f"; net position (PV) against ring-fenced{over}: " + ", ".join(gainers)
     elif who and left and len(left) == n:
@@ -458,6 +546,9 @@ def rollup_document(rollup: Rollup) -> dict[str, Any]:
                 kinds.setdefault(kind, {})[part] = v
             for kind, v in changes(rollup, name, f"kind_{part}").items():
                 kind_changes.setdefault(kind, {})[part] = v
+        for kind, (low, high) in kind_change_ranges(rollup, name).items():
+            if kind in kind_changes:
+                kind_changes[kind].update({"net_min": low, "net_max": high})
         entry: dict[str, Any] = coverage(rollup, name)
         entry.update({
             "objective": totals(rollup, name, "objective"),
