@@ -124,7 +124,11 @@ class Sheet:
             return self.sheet.write_boolean, [v if v is None else bool(v) for v in values]
         if kind in NUMERIC:
             return self.sheet.write_number, [_number(v) for v in values]
-        return self.sheet.write_string, [v if v is None else cell_text(v) for v in values]
+        try:  # each distinct text made safe once (a tidy table repeats its ids)
+            texts = {v: cell_text(v) for v in set(values) if v is not None}
+        except TypeError:  # a value that cannot be a key (a list): each in turn
+            return self.sheet.write_string, [v if v is None else cell_text(v) for v in values]
+        return self.sheet.write_string, [v if v is None else texts[v] for v in values]
 
     def finish(self, freeze_rows: int, freeze_cols: int = 0) -> None:
         """Freeze the header rows and set the fitted widths."""

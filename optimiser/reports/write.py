@@ -135,12 +135,12 @@ def results_document(result: RunResult) -> dict[str, Any]:
 
 
 def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
-    units = {k: g["units"].tolist() for k, g in s.allocation.groupby("intervention", sort=False)}
-    outcomes = {k: g["achieved"].tolist() for k, g in s.outcomes.groupby("outcome", sort=False)}
+    units = _grouped(s.allocation, "intervention", "units")
+    outcomes = _grouped(s.outcomes, "outcome", "achieved")
     years = sorted(s.allocation["year"].unique().tolist())
     funding = _funding_document(s.funding, years)
-    by_year = {agency: {"spend": g["spend"].tolist(), "savings": g["savings"].tolist()}
-               for agency, g in s.cash.groupby("agency", sort=False)}
+    spend, savings = _grouped(s.cash, "agency", "spend"), _grouped(s.cash, "agency", "savings")
+    by_year = {agency: {"spend": spend[agency], "savings": savings[agency]} for agency in spend}
     agencies = {
         row.agency: {
             "spend": row.spend, "savings": row.savings, "transfers_in": row.transfers_in,
@@ -165,6 +165,19 @@ def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
                       for r in s.transfers.itertuples(index=False)],
         **s.extra,
     }
+
+
+def _grouped(frame: pd.DataFrame, key: str, column: str) -> dict[Any, list[Any]]:
+    """key -> the list of `column`'s values in its rows, in table order, keys in the order
+    they first appear (as `frame.groupby(key, sort=False)[column]` lists them), read a
+    column at a time rather than a group at a time."""
+    codes, keys = pd.factorize(frame[key], sort=False)
+    if (codes < 0).any():  # a missing key: grouped as pandas groups it
+        return {k: g[column].tolist() for k, g in frame.groupby(key, sort=False)}
+    values = frame[column].to_numpy()[np.argsort(codes, kind="stable")].tolist()
+    ends = np.cumsum(np.bincount(codes, minlength=len(keys))).tolist()
+    return {k: values[start:end]
+            for k, start, end in zip(keys.tolist(), [0, *ends][:-1], ends, strict=True)}
 
 
 def _funding_document(funding: pd.DataFrame,
@@ -207,7 +220,10 @@ def json_text(value: Any, indent: str = "") -> Iterator[str]:
         last = len(value) - 1
         for n, (key, item) in enumerate(value.items()):
             yield f"\n{inner}{json.dumps(_json_key(key))}: "
-            yield from json_text(item, inner)
+            if _nested(item):
+                yield from json_text(item, inner)
+            else:  # as the last branch below writes it, without a call a member
+                yield _PLAIN.encode(item)
             if n < last:
                 yield ","
         yield f"\n{indent}}}"
@@ -219,7 +235,20 @@ def json_text(value: Any, indent: str = "") -> Iterator[str]:
             yield from json_text(item, inner)
         yield f"\n{indent}]"
     else:
-        yield json.dumps(value, allow_nan=False)
+        yield _PLAIN.encode(value)
+
+
+_PLAIN = json.JSONEncoder(allow_nan=False)
+"""`json.dumps(value, allow_nan=False)`'s encoder, made once."""
+
+
+def _nested(value: Any) -> bool:
+    """Whether `json_text` writes `value` over several lines: a non-empty object, or a
+    list holding an object or a list."""
+    if isinstance(value, dict):
+        return bool(value)
+    return isinstance(value, list | tuple) and any(isinstance(v, dict | list | tuple)
+                                                   for v in value)
 
 
 def _json_key(key: Any) -> str:
