@@ -18,6 +18,7 @@ import pandas as pd
 
 from models.data import PlaceData
 from optimiser.errors import InstanceError, Problem
+from optimiser.inputs.assumptions import assumptions
 from optimiser.inputs.figures import read_instance
 from optimiser.inputs.schema import Instance
 from optimiser.inputs.validate import validate
@@ -51,6 +52,15 @@ class Prepared:
     source: Source
     instance: Instance
     runs: list[ScenarioRun]
+    _assumptions: pd.DataFrame | None = field(default=None, init=False, repr=False,
+                                              compare=False)
+
+    def assumptions(self) -> pd.DataFrame:
+        """The instance's sourced and assumed figures (`optimiser.inputs.assumptions`),
+        read from its file once for the limits and the reports (a copy each time)."""
+        if self._assumptions is None:
+            self._assumptions = assumptions(self.path, self.source, self.instance)
+        return self._assumptions.copy()
 
 
 @dataclass

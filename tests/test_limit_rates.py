@@ -18,6 +18,7 @@ from gen import random_instance
 
 from optimiser.analyses import run_analyses
 from optimiser.pipeline import run
+from optimiser.solving import highs as highs_module
 from optimiser.solving.highs import CompiledLP, new_highs
 
 LIMITS = importlib.import_module("optimiser.analyses.limits")
@@ -143,3 +144,39 @@ def test_settled_rates_are_the_re_solved_rates(tmp_path: Path, monkeypatch: pyte
                 assert mine[side] == pytest.approx(theirs[side], rel=1e-12, abs=1e-12)
     if place == "worcestershire":
         assert sum(e["pricing"] == "degenerate" for e in settled) == 13
+
+
+def test_stage_one_basis_is_the_cold_solves_and_prices_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limits start from the basis stage 1 of the scenario's solve ended on
+    (`first_basis`) instead of solving cold again: it is the basis a cold solve of the same
+    LP ends on (compared status by status), it is not offered once the LP differs (a bound
+    moved), and every limit's rates are the same to the bit either way."""
+    path = tmp_path / "generated.yaml"
+    path.write_text(yaml.safe_dump(random_instance(11, n_agencies=4, n_streams=6,
+                                                   n_interventions=8), sort_keys=False))
+    result = run(path, ranges=False)
+    optimal = [s for s in result.scenarios if s.status == "optimal" and s.model is not None]
+    assert optimal
+    for s in optimal:
+        assert s.model is not None and s.data is not None
+        s.model.load(s.data)
+        lp = s.model.lp
+        saved = highs_module.first_basis(lp)
+        assert saved is not None
+        status, _, _ = highs_module.reoptimise(lp, cold=True)
+        assert status == "optimal"
+        cold = lp.highs.getBasis()
+        assert list(cold.col_status) == list(saved.col_status)
+        assert list(cold.row_status) == list(saved.row_status)
+        model = lp.highs.getLp()
+        lower, upper = np.array(model.col_lower_[:1]), np.array(model.col_upper_[:1])
+        highs_module.set_column_bounds(lp, np.array([0]), lower, upper + 1.0)
+        assert highs_module.first_basis(lp) is None  # another LP: solved cold
+        highs_module.set_column_bounds(lp, np.array([0]), lower, upper)
+    run_analyses(result, ["limits"])
+    warm = result.analyses["limits"]
+    monkeypatch.setattr(LIMITS, "first_basis", lambda lp: None)  # every scenario cold
+    cold_result = run(path, ranges=False)
+    run_analyses(cold_result, ["limits"])
+    assert cold_result.analyses["limits"] == warm

@@ -46,12 +46,12 @@ import numpy as np
 import pandas as pd
 
 from models.data import PlaceData
-from optimiser.inputs.assumptions import assumptions
 from optimiser.inputs.yamlsource import Source
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import (
     CompiledLP,
     column_lookup,
+    first_basis,
     fixed_integers,
     reoptimise,
     set_column_bounds,
@@ -92,7 +92,7 @@ def limits(result: RunResult) -> dict[str, Any]:
     assumption | arithmetic on assumptions | arithmetic | unstated) and note (the source
     or assumption as written)."""
     prepared = result.prepared
-    table = assumptions(prepared.path, prepared.source, prepared.instance)
+    table = prepared.assumptions()
     out: dict[str, Any] = {}
     optimal = [s for s in result.scenarios if s.status == "optimal" and s.data is not None]
     result.progress.expect(max(1, len(optimal)))
@@ -209,7 +209,12 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
         return None
     model.load(data)
     lp = model.lp
-    status, _, x = reoptimise(lp, cold=True)
+    solved = first_basis(lp)
+    if solved is not None:  # the basis the cold solve below would end on (same LP, HiGHS)
+        lp.highs.setBasis(solved)
+        status, x = "optimal", np.empty(0)
+    else:
+        status, _, x = reoptimise(lp, cold=True)
     if status != "optimal":
         return None
     gain_sign = -1.0 if data.objective == "cost" else 1.0

@@ -32,7 +32,6 @@ from optimiser import __version__
 from optimiser.analyses.limits import limits_table
 from optimiser.analyses.prices import price_sentences, price_table
 from optimiser.format import currency_symbol, money, pence
-from optimiser.inputs.assumptions import assumptions
 from optimiser.inputs.schema import Instance, Scenario
 from optimiser.pipeline import RunResult
 from optimiser.place.scenarios import main_pooled
@@ -194,7 +193,6 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
     scenarios = scenario_table(result)
     gains = gains_table(result)
     headline = headline_of(result, scenarios)
-    inst = result.instance
     return Story(
         result=result,
         rules=rules,
@@ -210,7 +208,7 @@ def tell(result: RunResult, rules: Mapping[str, str]) -> Story:
                    (result.analyses.get("settlement_shortfall") or {}).items()
                    if isinstance(v, int | float)},
         shapley=shapley_table(result.analyses.get("shapley"), shapley_errors(result)),
-        assumptions=assumptions(result.prepared.path, result.prepared.source, inst),
+        assumptions=result.prepared.assumptions(),
         provenance=provenance(result),
         uncertainty=uncertainty_of(result.analyses),
         account=account_table(result),

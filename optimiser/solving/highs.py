@@ -28,6 +28,7 @@ stops on early carries its gap and is said not to be proven optimal (`MipInfo`).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import os
 import sys
@@ -131,6 +132,9 @@ class CompiledLP:
     """How the last MILP solve ended (None after an LP solve)."""
     start: Any = None
     """A plan of the MILP to hand the next branch and bound as its first incumbent (once)."""
+    first_bases: dict[bytes, highspy.HighsBasis] = field(default_factory=dict, repr=False)
+    """The optimal basis stage 1 of `solve_loaded` ended on, by the LP it solved
+    (`lp_fingerprint`), for the last FIRST_BASES LPs (`first_basis`)."""
 
     @property
     def is_mip(self) -> bool:
@@ -380,6 +384,8 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     compiled = time.perf_counter()
     _afresh(lp)
     status, z, x, iterations = _optimise(lp, "objective")
+    if status == "optimal" and not lp.is_mip:
+        _remember_first_basis(lp)
     timings: dict[str, float] = {}
     if status == "time_limit":
         timings["solve"] = time.perf_counter() - compiled
@@ -770,6 +776,62 @@ def _run_settled(h: highspy.Highs) -> highspy.HighsModelStatus:
     return status
 
 
+FIRST_BASES = 8
+"""How many stage-1 bases a model keeps (`CompiledLP.first_bases`): its scenarios'."""
+
+
+FINGERPRINT_OPTIONS = ("solver", "presolve", "simplex_strategy", "parallel", "threads",
+                       "random_seed", "primal_feasibility_tolerance",
+                       "dual_feasibility_tolerance", "simplex_scale_strategy")
+"""The HiGHS options that decide a solve's path which this program sets or could change,
+part of `lp_fingerprint`."""
+
+
+def lp_fingerprint(lp: CompiledLP) -> bytes:
+    """A digest of the LP HiGHS holds (its sense, offset, costs, bounds, matrix and which
+    columns are integer) and of the options it would solve it with (FINGERPRINT_OPTIONS).
+    Two solves with the same digest solve the same LP, to the bit, the same way."""
+    h = lp.highs
+    model = h.getLp()
+    a = model.a_matrix_
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(repr((model.num_col_, model.num_row_, int(model.sense_),
+                        float(model.offset_), int(a.format_),
+                        [h.getOptionValue(o)[1] for o in FINGERPRINT_OPTIONS])).encode())
+    for values, kind in ((model.col_cost_, float), (model.col_lower_, float),
+                         (model.col_upper_, float), (model.row_lower_, float),
+                         (model.row_upper_, float), (a.start_, np.int64), (a.index_, np.int64),
+                         (a.value_, float), (model.integrality_, np.int64)):
+        digest.update(np.ascontiguousarray(np.asarray(values, dtype=kind)).tobytes())
+        digest.update(b"|")
+    return digest.digest()
+
+
+def _remember_first_basis(lp: CompiledLP) -> None:
+    """Keep the optimal basis stage 1 ended on (`CompiledLP.first_bases`), by the LP's
+    fingerprint."""
+    key = lp_fingerprint(lp)
+    lp.first_bases.pop(key, None)
+    lp.first_bases[key] = lp.highs.getBasis()
+    while len(lp.first_bases) > FIRST_BASES:
+        del lp.first_bases[next(iter(lp.first_bases))]
+
+
+def first_basis(lp: CompiledLP) -> highspy.HighsBasis | None:
+    """The optimal basis a cold solve of the main objective on the LP HiGHS now holds ends
+    on, where stage 1 of `solve_loaded` solved this very LP (the same fingerprint, with
+    the main objective loaded) on this HiGHS: stage 1 is that cold solve (`_afresh`, then
+    `_optimise`), and HiGHS, given the same model and options, takes the same path to the
+    same basis. None for a MILP or an LP stage 1 did not solve."""
+    if lp.is_mip:
+        return None
+    _load_objective(lp, lp.costs["objective"])
+    sense = lp.senses["objective"]
+    lp.highs.changeObjectiveSense(
+        highspy.ObjSense.kMinimize if sense == MINIMIZE else highspy.ObjSense.kMaximize)
+    return lp.first_bases.get(lp_fingerprint(lp))
+
+
 def _afresh(lp: CompiledLP) -> None:
     """Hand HiGHS its own model again, as if new: no basis, no solution, no state kept
     from earlier solves (`clearSolver` alone keeps some, and a plan at the edge of
@@ -1143,7 +1205,8 @@ def clone(lp: CompiledLP) -> CompiledLP:
     if start.valid:
         highs.setBasis(start)
     return dataclasses.replace(lp, highs=highs, costs=dict(lp.costs), rows=list(lp.rows),
-                               loaded=None if lp.loaded is None else lp.loaded.copy())
+                               loaded=None if lp.loaded is None else lp.loaded.copy(),
+                               first_bases={})
 
 
 def in_parallel(tasks: list[Callable[[], T]]) -> list[T]:

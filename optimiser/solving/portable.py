@@ -60,7 +60,8 @@ def portable(lp: CompiledLP) -> PortableLP:
         basis = (np.array([int(s) for s in start.col_status], dtype=np.int8),
                  np.array([int(s) for s in start.row_status], dtype=np.int8))
     options = {o: h.getOptionValue(o)[1] for o in OPTIONS}
-    fields = {f.name: getattr(lp, f.name) for f in dataclasses.fields(lp) if f.name != "highs"}
+    fields = {f.name: getattr(lp, f.name) for f in dataclasses.fields(lp)
+              if f.name not in ("highs", "first_bases")}  # the bases: of this HiGHS only
     return PortableLP(arrays, int(a.format_), int(model.sense_), float(model.offset_),
                       options, basis, fields)
 
