@@ -85,6 +85,10 @@ class Rollup:
     left_out: dict[str, dict[str, str]] = field(default_factory=dict)
     """Stem -> roll-up scenario -> why that place's positions are not in the scenario's
     totals (`positions_left_out`); places whose positions all add up are not named."""
+    ranges: dict[str, dict[str, tuple[float, float]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    """Roll-up scenario -> its kinds' change ranges once worked out (`kind_change_ranges`,
+    which results.json, the documents, the headline and the terminal all read)."""
 
     @property
     def currency(self) -> str:
@@ -396,7 +400,15 @@ def kind_change_ranges(rollup: Rollup, scenario: str) -> dict[str, tuple[float, 
     ring-fenced plan, N_k's ranges `place_kind_net_ranges`; [0, 0] where s is r), summed
     over the places. The
     places are separate problems, each plan chosen independently of the others', so the
-    sum of exact ranges is the exact range of the sum."""
+    sum of exact ranges is the exact range of the sum. Worked out once a roll-up and
+    scenario (`Rollup.ranges`)."""
+    if scenario not in rollup.ranges:
+        rollup.ranges[scenario] = _kind_change_ranges(rollup, scenario)
+    return dict(rollup.ranges[scenario])
+
+
+def _kind_change_ranges(rollup: Rollup, scenario: str) -> dict[str, tuple[float, float]]:
+    """`kind_change_ranges`, worked out."""
     out: dict[str, tuple[float, float]] = {}
     for stem, result in rollup.places.items():
         roles = rollup.roles[stem]
