@@ -155,7 +155,7 @@ def test_stage_one_basis_is_the_cold_solves_and_prices_the_same(
     path = tmp_path / "generated.yaml"
     path.write_text(yaml.safe_dump(random_instance(11, n_agencies=4, n_streams=6,
                                                    n_interventions=8), sort_keys=False))
-    result = run(path, ranges=False)
+    result = run(path)  # with the position ranges: a run whose scenarios are reported
     optimal = [s for s in result.scenarios if s.status == "optimal" and s.model is not None]
     assert optimal
     for s in optimal:
@@ -177,6 +177,6 @@ def test_stage_one_basis_is_the_cold_solves_and_prices_the_same(
     run_analyses(result, ["limits"])
     warm = result.analyses["limits"]
     monkeypatch.setattr(LIMITS, "first_basis", lambda lp: None)  # every scenario cold
-    cold_result = run(path, ranges=False)
+    cold_result = run(path)
     run_analyses(cold_result, ["limits"])
     assert cold_result.analyses["limits"] == warm

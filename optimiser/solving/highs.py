@@ -134,7 +134,9 @@ class CompiledLP:
     """A plan of the MILP to hand the next branch and bound as its first incumbent (once)."""
     first_bases: dict[bytes, highspy.HighsBasis] = field(default_factory=dict, repr=False)
     """The optimal basis stage 1 of `solve_loaded` ended on, by the LP it solved
-    (`lp_fingerprint`), for the last FIRST_BASES LPs (`first_basis`)."""
+    (`lp_fingerprint`), for the last FIRST_BASES LPs (`first_basis`). Kept by solves with
+    the position ranges (the scenarios a run reports, whose limits are priced), not by
+    the re-solves of other analyses (discount rates, draws), which never read it."""
 
     @property
     def is_mip(self) -> bool:
@@ -384,7 +386,7 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     compiled = time.perf_counter()
     _afresh(lp)
     status, z, x, iterations = _optimise(lp, "objective")
-    if status == "optimal" and not lp.is_mip:
+    if status == "optimal" and ranges and not lp.is_mip:  # a scenario the reports read
         _remember_first_basis(lp)
     timings: dict[str, float] = {}
     if status == "time_limit":
@@ -823,7 +825,7 @@ def first_basis(lp: CompiledLP) -> highspy.HighsBasis | None:
     the main objective loaded) on this HiGHS: stage 1 is that cold solve (`_afresh`, then
     `_optimise`), and HiGHS, given the same model and options, takes the same path to the
     same basis. None for a MILP or an LP stage 1 did not solve."""
-    if lp.is_mip:
+    if lp.is_mip or not lp.first_bases:
         return None
     _load_objective(lp, lp.costs["objective"])
     sense = lp.senses["objective"]
