@@ -85,6 +85,11 @@ def write_csv(frame: pd.DataFrame, path: Path, float_format: str | None = "%.10g
             values = safe[column].tolist()
             texts = {v: cell_text(v) for v in {v for v in values if isinstance(v, str)}}
             safe[column] = [texts[v] if isinstance(v, str) else v for v in values]
+        elif float_format is not None and safe[column].dtype.kind == "f":
+            # written as pandas writes them (float_format % value, blank for NaN), a
+            # column at a time rather than through its formatter a value at a time
+            safe[column] = pd.Series([float_format % v if v == v else "" for v in
+                                      safe[column].tolist()], index=safe.index, dtype=object)
     safe.columns = [cell_text(c) if isinstance(c, str) else c for c in safe.columns]
     safe.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
 
