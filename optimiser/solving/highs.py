@@ -1044,16 +1044,24 @@ def _stuck(lp: CompiledLP, model: highspy.HighsLp, statuses: tuple[np.ndarray, n
 def _ranges_of(lp: CompiledLP, hold: int, z: float,
                names: list[str]) -> dict[int, tuple[float, float]]:
     """`_position_ranges` for the agencies whose position objectives are `names`."""
+    return {_agency_of(name): spread for name, spread in _face_spread(lp, hold, z,
+                                                                      names).items()}
+
+
+def _face_spread(lp: CompiledLP, hold: int, z: float,
+                 names: list[str]) -> dict[str, tuple[float, float]]:
+    """The least and greatest value of each objective in `names` (loaded in `lp`) over the
+    optimal face held by row `hold` at z (`_on_optimal_face`), by the primal simplex:
+    each changes only the objective, so the last basis stays feasible."""
     h = lp.highs
     _, strategy = h.getOptionValue("simplex_strategy")
     h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
-    spread: dict[int, tuple[float, float]] = {}
+    spread: dict[str, tuple[float, float]] = {}
     try:
         for name in names:
-            agency = _agency_of(name)
             low = _on_optimal_face(lp, hold, z, name, MINIMIZE)
             high = _on_optimal_face(lp, hold, z, name, MAXIMIZE)
-            spread[agency] = (low[1], high[1])
+            spread[name] = (low[1], high[1])
     finally:
         h.setOptionValue("simplex_strategy", strategy)
     return spread
@@ -1161,19 +1169,8 @@ def _group_ranges(lp: CompiledLP, hold: int, z: float, x: np.ndarray,
 def _group_ranges_of(lp: CompiledLP, hold: int, z: float,
                      groups: list[str]) -> dict[str, tuple[float, float]]:
     """`_group_ranges`' solves for `groups` (their objectives loaded in `lp`)."""
-    h = lp.highs
-    _, strategy = h.getOptionValue("simplex_strategy")
-    h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
-    spread: dict[str, tuple[float, float]] = {}
-    try:
-        for group in groups:
-            name = _group_name(group)
-            low = _on_optimal_face(lp, hold, z, name, MINIMIZE)
-            high = _on_optimal_face(lp, hold, z, name, MAXIMIZE)
-            spread[group] = (low[1], high[1])
-    finally:
-        h.setOptionValue("simplex_strategy", strategy)
-    return spread
+    spread = _face_spread(lp, hold, z, [_group_name(group) for group in groups])
+    return {group: spread[_group_name(group)] for group in groups}
 
 
 PARALLEL_WORK = 200_000
