@@ -27,6 +27,7 @@ from optimiser.analyses.gains import (
     wrong_pockets,
 )
 from optimiser.cli import app
+from optimiser.format import money
 from optimiser.pipeline import run
 
 # The toy of test_core (worked there): council's prevention saves the NHS 40 a
@@ -239,7 +240,8 @@ def test_many_agencies_graphml_picture_and_sampled_shares(tmp_path: pathlib.Path
     for stream in place["streams"].values():
         stream["pool_share"] = 0.5
     out = tmp_path / "out"
-    done = CliRunner().invoke(app, [str(write_place(tmp_path, place)), "--out", str(out)])
+    done = CliRunner().invoke(app, [str(write_place(tmp_path, place)), "--out", str(out),
+                                    "--detail"])
     assert done.exit_code == 0, done.output
     agencies = list(place["agencies"])
 
@@ -278,6 +280,12 @@ def test_many_agencies_graphml_picture_and_sampled_shares(tmp_path: pathlib.Path
                          rf'standard_error/{a}"', page)
         assert cell is not None, a
         assert float(cell.group(1)) == game["standard_error"][a]
+    # and the terminal's --detail prints each sampled share with its standard error
+    printed = " ".join(done.output.split())
+    assert "Shapley share (sampled," in printed and "± standard error)" in printed
+    for a in agencies:
+        share = document["shapley"]["pooled"][a]
+        assert f"{money(share)} ± {money(game['standard_error'][a])}" in printed, a
 
 
 def test_draw_gains_labels_every_agency(tmp_path: pathlib.Path) -> None:

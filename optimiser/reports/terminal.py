@@ -643,8 +643,15 @@ def gains_lines(story: Story, s: ScenarioResult, ref: ScenarioResult,
         told.reads_as(story, float(rows_of.loc[a, "gain"]), float(rows_of.loc[a, "gain_low"]),
                       float(rows_of.loc[a, "gain_high"]), tol) for a in agencies], right=False))
     if shares is not None:
-        columns.append(Column("Shapley share", [story.money(shares.get(a, 0.0))
-                                                for a in agencies]))
+        mine = story.shapley[story.shapley["scenario"] == s.name].set_index("agency")
+        errors = mine["standard_error"].reindex(agencies)
+        if errors.notna().any():  # a sampled estimate is printed with its standard error
+            columns.append(Column("Shapley share (sampled, ± standard error)", [
+                f"{story.money(shares.get(a, 0.0))} ± {story.money(float(errors[a]))}"
+                for a in agencies]))
+        else:
+            columns.append(Column("Shapley share", [story.money(shares.get(a, 0.0))
+                                                    for a in agencies]))
     if payments is not None:
         columns.append(Column("settlement", [
             "" if settled[a] == 0 else ("receives " if settled[a] > 0 else "pays ")
