@@ -180,3 +180,26 @@ def test_stage_one_basis_is_the_cold_solves_and_prices_the_same(
     cold_result = run(path)
     run_analyses(cold_result, ["limits"])
     assert cold_result.analyses["limits"] == warm
+
+
+def test_limits_split_over_copies_give_the_same_rates_to_the_bit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worcestershire's 26 limits the basis cannot settle are re-solved from the optimal
+    basis, each putting it back: split over two copies of the model in threads (as a big
+    place's are), every gain, loss and pricing is the one the single model gives, exactly."""
+    path = REPO / "instances" / "worcestershire.yaml"
+    alone = rates(path, monkeypatch, settle=True)
+    asked: list[int] = []
+
+    def two(_lp: CompiledLP, solves: int) -> int:
+        asked.append(solves)
+        return 2 if solves >= 2 else 1
+
+    monkeypatch.setattr(LIMITS, "parts", two)
+    split_up = rates(path, monkeypatch, settle=True)
+    assert max(asked) >= 2  # a scenario's limits were split
+    assert len(alone) == len(split_up) > 0
+    assert [(e["scenario"], e["kind"], e["item"], e["gain"], e["loss"], e["pricing"])
+            for e in split_up] == [
+        (e["scenario"], e["kind"], e["item"], e["gain"], e["loss"], e["pricing"])
+        for e in alone]

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import highspy
@@ -50,12 +51,16 @@ from optimiser.inputs.yamlsource import Source
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import (
     CompiledLP,
+    clone,
     column_lookup,
     first_basis,
     fixed_integers,
+    in_parallel,
+    parts,
     reoptimise,
     set_column_bounds,
     set_row_bounds,
+    split,
 )
 from optimiser.solving.results import ScenarioResult
 
@@ -243,12 +248,23 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
         # every rate the basis settles first: a re-solve leaves HiGHS without its factors
         known = [(None, None) if where is None or vertex is None else
                  basis_rates(vertex, *where, gain_sign) for where in located]
-        out: list[tuple[float | None, float | None]] = []
-        for where, rates in zip(located, known, strict=True):
-            if where is None or None not in rates:
-                out.append(rates)
-            else:
-                out.append(one_sided_rates(lp, z, *where, gain_sign, vertex, start, rates))
+        out = list(known)
+        left = [n for n, (where, rates) in enumerate(zip(located, known, strict=True))
+                if where is not None and None in rates]
+
+        def resolve(model: CompiledLP, ns: list[int]) -> None:
+            for n in ns:
+                where = located[n]
+                assert where is not None
+                out[n] = one_sided_rates(model, z, *where, gain_sign, vertex, start, known[n])
+
+        # Each re-solve starts from the optimal basis and puts it back (`one_sided_rates`),
+        # so the limits left are independent: split over copies of the model (`clone`,
+        # the same model and basis) in threads where they are work enough (`parts`, which
+        # depends on the model alone); each rate is the one a lone re-solve gives.
+        chunks = split(left, parts(lp, len(left)))
+        models = [lp] + [clone(lp) for _ in chunks[1:]]
+        in_parallel([partial(resolve, m, c) for m, c in zip(models, chunks, strict=True)])
     return [(None if gain is None else gain + 0.0, None if loss is None else loss + 0.0)
             for gain, loss in out]
 
