@@ -306,12 +306,7 @@ def outcome_money(data: PlaceData) -> np.ndarray:
 def cost_coefficients(data: PlaceData) -> np.ndarray:
     """(I, H) the objective's coefficient of x_it from the unit cost alone:
     -d_t unit_cost_it (net_benefit), 0 (outcomes), d_t unit_cost_it (cost)."""
-    d = data.discount[None, :]
-    if data.objective == "net_benefit":
-        return -d * data.cost
-    if data.objective == "cost":
-        return d * data.cost
-    return np.zeros_like(data.cost)
+    return _spent(data, data.cost)
 
 
 def benefit_coefficients(data: PlaceData) -> np.ndarray:
@@ -330,12 +325,18 @@ def benefit_coefficients(data: PlaceData) -> np.ndarray:
 def setup_coefficients(data: PlaceData) -> np.ndarray:
     """(I, H) the objective's coefficient of on_it: -d_t setup_cost_it (net_benefit),
     d_t setup_cost_it (cost), 0 (outcomes)."""
+    return _spent(data, data.setup)
+
+
+def _spent(data: PlaceData, money: np.ndarray) -> np.ndarray:
+    """(I, H) the objective's coefficient of money spent a year, `money`_it: -d_t money_it
+    (net_benefit), d_t money_it (cost), 0 (outcomes)."""
     d = data.discount[None, :]
     if data.objective == "net_benefit":
-        return -d * data.setup
+        return -d * money
     if data.objective == "cost":
-        return d * data.setup
-    return np.zeros_like(data.setup)
+        return d * money
+    return np.zeros_like(money)
 
 
 def plan_objective(data: PlaceData, x: np.ndarray, on: np.ndarray | None = None) -> float:
