@@ -114,12 +114,7 @@ def test_a_kind_whose_total_moves_is_ranged_by_the_lps(tmp_path: Path) -> None:
     # 100 - f - g by the PCT (any split is optimal, objective 320 as before). The
     # councils' total 120 - f - g then runs from 120 - 100 = 20 (the councils pay it all)
     # to 120 (the PCT pays it all); the PCT's position 300 - (100 - f - g) from 200 to 300.
-    text = (DATA / "kind_moves.yaml").read_text(encoding="utf-8")
-    text = text.replace("interventions:", "  pct_budget: {agency: pct, budget: 100, "
-                        "ring_fence: [prevention]}\ninterventions:")
-    path = tmp_path / "kind_moves_pct.yaml"
-    path.write_text(text, encoding="utf-8")
-    status, document = results_only(path, tmp_path / "out")
+    status, document = results_only(_pct_variant(tmp_path), tmp_path / "out")
     assert status == 0
     kinds = document["scenarios"]["ring_fenced"]["kinds"]
     assert (kinds["council"]["position_min"], kinds["council"]["position_max"]) == (

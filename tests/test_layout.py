@@ -51,6 +51,20 @@ def modules() -> dict[str, Path]:
     return found
 
 
+def imported(node: ast.AST, package: str) -> set[str]:
+    """The modules (and names, as `module.name`) an import statement in `package` names,
+    relative imports resolved; nothing for any other node."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    if not isinstance(node, ast.ImportFrom):
+        return set()
+    base = node.module or ""
+    if node.level:
+        parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+        base = ".".join(parent + ([base] if base else []))
+    return {base} | {f"{base}.{alias.name}" for alias in node.names}
+
+
 def imports(path: Path, name: str) -> set[str]:
     """Every project module `path` imports, at any depth of the file."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -62,15 +76,7 @@ def imports(path: Path, name: str) -> set[str]:
     for node in ast.walk(tree):
         if id(node) in typing_only:
             continue
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join(parent + ([base] if base else []))
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+        found.update(imported(node, package))
     known = modules()
     return {m for m in found if m in known and m != name}
 
@@ -144,15 +150,8 @@ def top_level_imports(path: Path, name: str) -> set[str]:
 
     def walk(body: list[ast.stmt]) -> None:
         for node in body:
-            if isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join(parent + ([base] if base else []))
-                found.add(base)
-                found.update(f"{base}.{alias.name}" for alias in node.names)
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                found.update(imported(node, package))
             elif isinstance(node, ast.If) and not ast.unparse(node.test).endswith(
                     "TYPE_CHECKING"):
                 walk(node.body)
