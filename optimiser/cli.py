@@ -463,15 +463,28 @@ def main(argv: list[str] | None = None) -> None:
         app(args=args, prog_name="optimise")
 
 
+RUN_GC_THRESHOLD = (20_000, 10, 10)
+"""Python's garbage collection thresholds while the command runs (Python's own: 700, 10,
+10): a young-object sweep every 20,000 new objects instead of every 700. A run makes
+hundreds of thousands of short-lived objects (tables, their rows, the solver's lists),
+nearly none of them in reference cycles: on a Birmingham-sized place the default
+thresholds sweep about 400 times for about 0.1 s of CPU, these about 12 times for 0.03 s,
+with the same peak memory (and on the quarter-size big place)."""
+
+
 def entry() -> None:
     """The `optimise` command as a process of its own (`python -m optimiser`, the console
     script): `main`, with the objects alive after the imports, and at the end all of them,
     kept out of Python's garbage collection. Sweeping the few hundred thousand objects a
-    large place leaves costs half a second at exit, for memory the exit frees anyway."""
+    large place leaves costs half a second at exit, for memory the exit frees anyway.
+    Garbage is swept less often while it runs (RUN_GC_THRESHOLD)."""
     gc.freeze()
+    before = gc.get_threshold()
+    gc.set_threshold(*RUN_GC_THRESHOLD)
     try:
         main()
     finally:
+        gc.set_threshold(*before)
         gc.freeze()
 
 

@@ -10,6 +10,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,7 @@ from optimiser.solving.diagnose import (
     shortfalls,
     unlimited,
 )
-from optimiser.solving.highs import TRUSTED, Solution, SolverError
+from optimiser.solving.highs import TRUSTED, Solution, SolverError, in_parallel
 from optimiser.solving.placemodel import PlaceModel, PlaceModels
 from optimiser.solving.results import ScenarioResult, settle_agreement, tidy
 
@@ -114,23 +115,38 @@ def prepare(path: Path) -> Prepared:
     return Prepared(path, digest, source, instance, runs)
 
 
-def solve_scenario(run: ScenarioRun, done: dict[str, ScenarioResult],
-                   ranges: bool = True, models: PlaceModels | None = None) -> ScenarioResult:
-    """Solve one scenario, given the results of those solved before it, on the place's
-    model for its data (`models`: built on first use; a fresh set when None)."""
+def pose(run: ScenarioRun, done: dict[str, ScenarioResult]) -> PlaceData | ScenarioResult:
+    """A scenario's data, with its reference's positions where it protects them (from
+    `done`); or its result already, where the reference it protects has no plan."""
     positions = None
     if run.scenario.incentives == "no_worse_off" and run.reference is not None:
         ref = done[run.reference]
         if ref.status != "optimal":
             return _unsolved(run, ref)
         positions = ref.positions()
-    models = PlaceModels() if models is None else models
-    started = time.perf_counter()
-    data = place_data(run, positions)
-    model = models.for_data(data)
+    return place_data(run, positions)
+
+
+def protects(run: ScenarioRun) -> str | None:
+    """The scenario whose positions `run` needs before it is solved (`pose`), or None."""
+    return run.reference if run.scenario.incentives == "no_worse_off" else None
+
+
+def solve_posed(data: PlaceData, model: PlaceModel, ranges: bool,
+                protected: bool) -> tuple[Solution, PlaceData]:
+    """A scenario's solution on `model`, and the data it solved: a scenario that protects
+    its reference's positions (`protected`) and is infeasible only by their rounding is
+    solved again allowing it (`_within_rounding`)."""
     solution = model.solve(data, ranges=ranges)
-    if solution.status == "infeasible" and positions is not None:
+    if solution.status == "infeasible" and protected:
         solution, data = _within_rounding(solution, data, model, ranges)
+    return solution, data
+
+
+def finish(run: ScenarioRun, done: dict[str, ScenarioResult], model: PlaceModel,
+           data: PlaceData, solution: Solution, started: float) -> ScenarioResult:
+    """A solved scenario's result: its tables, its targets checked, its agreement settled
+    against its reference (in `done`) and its message."""
     solved = time.perf_counter()
     result = tidy(run.name, data, solution, run.instance.start_year, run.reference)
     if result.status == "optimal":
@@ -273,18 +289,83 @@ def run(path: Path, ranges: bool = True, progress: RunProgress | None = None,
 def run_prepared(prepared: Prepared, ranges: bool = True,
                  progress: RunProgress | None = None) -> RunResult:
     """Solve every scenario of an instance already loaded and validated (on one model per
-    place where the scenarios allow: `optimiser.solving.placemodel`)."""
+    place where the scenarios allow: `optimiser.solving.placemodel`); the scenarios of a
+    large place that need nothing of each other side by side (`side_by_side`)."""
     started = time.perf_counter()
     progress = RunProgress() if progress is None else progress
     progress.stage("Scenarios", len(prepared.runs))
     done: dict[str, ScenarioResult] = {}
     models = PlaceModels()
-    for scenario in prepared.runs:
-        done[scenario.name] = solve_scenario(scenario, done, ranges=ranges, models=models)
-        progress.advance()
+    for wave in waves(prepared.runs):
+        side_by_side(wave, done, ranges, models, progress.advance)
     declared = [done[name] for name in declared_order(prepared)]
     return RunResult(prepared, declared, {"scenarios": time.perf_counter() - started},
                      models=models, progress=progress)
+
+
+def waves(runs: list[ScenarioRun]) -> list[list[ScenarioRun]]:
+    """The runs in order, in consecutive groups none of which holds a scenario and the
+    reference whose positions it protects (`protects`): each group can be solved at once."""
+    out: list[list[ScenarioRun]] = []
+    for run in runs:
+        if not out or protects(run) in {r.name for r in out[-1]}:
+            out.append([])
+        out[-1].append(run)
+    return out
+
+
+SIDE_BY_SIDE_COLUMNS = 30_000
+"""Model columns from which scenarios sharing a place's model are solved side by side, each
+on its own copy of it (`side_by_side`); below, one after another on the one model (a copy
+and a thread cost more than they save). It depends on the model alone, never on the
+machine."""
+
+
+def side_by_side(wave: list[ScenarioRun], done: dict[str, ScenarioResult], ranges: bool,
+                 models: PlaceModels, advance: Callable[[], None]) -> None:
+    """Solve a group of scenarios (`waves`) into `done`, in order, with the results
+    solving them one after another gives, to the bit.
+
+    Each scenario's first stage starts from scratch on the model as loaded with its data
+    (`solve_loaded`), so it solves the same on a copy of the model (`PlaceModel.copy`) as
+    on the model itself. Where two or more share a large model (SIDE_BY_SIDE_COLUMNS), all
+    but the last solve on copies, in threads beside the last on the model itself, which
+    so ends as one after another leaves it (that scenario loaded, its basis); what the
+    copies keep for later analyses joins the model's in order (`PlaceModel.adopt`). The
+    tables, the checks, the agreements and the messages follow one scenario at a time, in
+    order."""
+    started = time.perf_counter()
+    posed = [pose(run, done) for run in wave]
+    jobs = [(n, p, models.for_data(p)) for n, p in enumerate(posed) if isinstance(p, PlaceData)]
+    guarded = [protects(wave[n]) is not None for n, _, _ in jobs]
+    solvers = [model for _, _, model in jobs]
+    shared = {id(model): model for model in solvers}.values()
+    before = {id(model): dict(model.lp.first_bases) for model in shared}
+    for model in shared:
+        sharing = [k for k, m in enumerate(solvers) if m is model]
+        if len(sharing) > 1 and len(model.lp.columns) >= SIDE_BY_SIDE_COLUMNS:
+            for k in sharing[:-1]:
+                solvers[k] = model.copy()
+    tasks: list[Callable[[], tuple[Solution, PlaceData]]] = [
+        partial(solve_posed, data, solver, ranges, guard)
+        for (_, data, _), solver, guard in zip(jobs, solvers, guarded, strict=True)]
+    copied = any(s is not m for s, (_, _, m) in zip(solvers, jobs, strict=True))
+    outcomes = in_parallel(tasks) if copied else [task() for task in tasks]
+    for model in shared:
+        model.adopt([s for s, (_, _, m) in zip(solvers, jobs, strict=True)
+                     if m is model and s is not m], before[id(model)])
+    found = {n: (model, outcome) for (n, _, model), outcome in zip(jobs, outcomes, strict=True)}
+    for n, run in enumerate(wave):
+        if n in found:
+            model, (solution, data) = found[n]
+            if solution.lp is not None:
+                solution.lp = model.lp  # the model's own, which later analyses re-solve
+            done[run.name] = finish(run, done, model, data, solution, started)
+        else:
+            unsolved = posed[n]
+            assert isinstance(unsolved, ScenarioResult)
+            done[run.name] = unsolved
+        advance()
 
 
 def declared_order(prepared: Prepared) -> list[str]:

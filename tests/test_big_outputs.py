@@ -9,12 +9,13 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from gen import random_instance
 
 from optimiser.pipeline import run
-from optimiser.reports.write import json_text
+from optimiser.reports.write import _funding_document, json_text
 
 
 def test_json_text_is_the_same_document_with_plain_lists_on_one_line() -> None:
@@ -30,6 +31,36 @@ def test_json_text_is_the_same_document_with_plain_lists_on_one_line() -> None:
     with pytest.raises(ValueError):
         "".join(json_text({"nan": [math.nan]}))
 
+
+
+def test_json_text_writes_every_number_as_json_dumps_does() -> None:
+    # A list of numbers is joined from each number's repr: every digit, signed zero,
+    # exponents, big ints and the smallest subnormal as `json.dumps` writes them; other
+    # plain lists (bools, None, text) go through the encoder; inf and NaN are refused.
+    numbers = [0.1, -0.0, 0.0, 1e16, 1.5e-7, 123456789.12345679, 3, -2**70, 5e-324,
+               1.7976931348623157e308, 1 / 3]
+    mixed = [1.0, True, None, "x\u00e9\"", 2]
+    lines = "".join(json_text({"n": numbers, "m": mixed, "e": []})).splitlines()
+    assert lines == ["{", f'  "n": {json.dumps(numbers)},', f'  "m": {json.dumps(mixed)},',
+                     '  "e": []', "}"]
+    assert '"n": [0.1, -0.0, 0.0, 1e+16, 1.5e-07,' in lines[1]
+    for bad in (math.inf, -math.inf, math.nan):
+        with pytest.raises(ValueError):
+            "".join(json_text({"a": {"b": [1.0, bad]}}))
+
+
+def test_funding_document_keeps_pairs_in_the_order_they_first_appear() -> None:
+    # Rows out of stream order: streams, and each stream's interventions, are listed in
+    # the order their pair first appears; years without money are 0.
+    funding = pd.DataFrame({"stream": ["s2", "s1", "s2", "s1", "s2"],
+                            "intervention": ["b", "a", "a", "a", "b"],
+                            "year": [2021, 2020, 2020, 2021, 2020],
+                            "amount": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    document = _funding_document(funding, [2020, 2021])
+    assert list(document) == ["s2", "s1"]
+    assert list(document["s2"]) == ["b", "a"]
+    assert document == {"s2": {"b": [5.0, 1.0], "a": [3.0, 0.0]}, "s1": {"a": [2.0, 4.0]}}
+    assert _funding_document(funding.iloc[0:0], [2020]) == {}
 
 def test_funding_rows_add_up_to_each_service_and_each_agency(tmp_path: Path) -> None:
     # The funding table, built from the pairs that carry money, still holds all of it:

@@ -185,8 +185,7 @@ def _funding_document(funding: pd.DataFrame,
     """stream -> intervention -> money a year (0 where a year has none), streams and their
     interventions in the order they first appear in the funding table."""
     out: dict[str, dict[str, list[float]]] = {}
-    pairs, index = pd.factorize(pd.MultiIndex.from_arrays([funding["stream"],
-                                                            funding["intervention"]]))
+    pairs, index = _pairs(funding["stream"], funding["intervention"])
     kept = funding["year"].isin(years).to_numpy()
     table = np.zeros((len(index), len(years)))
     table[pairs[kept], np.searchsorted(years, funding["year"].to_numpy()[kept])] = (
@@ -194,6 +193,20 @@ def _funding_document(funding: pd.DataFrame,
     for (stream, item), row in zip(index, table.tolist(), strict=True):
         out.setdefault(stream, {})[item] = row
     return out
+
+
+def _pairs(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, list[tuple[Any, Any]]]:
+    """Each row's (first, second) pair as a code into the distinct pairs, in the order they
+    first appear (as `pd.factorize` of the two columns' MultiIndex gives them), found from
+    each column's codes rather than from a tuple a row."""
+    a, a_keys = pd.factorize(first, sort=False)
+    b, b_keys = pd.factorize(second, sort=False)
+    if (a < 0).any() or (b < 0).any() or not len(b_keys):  # a missing key, or no rows
+        pairs, index = pd.factorize(pd.MultiIndex.from_arrays([first, second]))
+        return pairs, list(index)
+    codes, found = pd.factorize(a.astype(np.int64) * len(b_keys) + b, sort=False)
+    return codes, list(zip(a_keys.take(found // len(b_keys)).tolist(),
+                           b_keys.take(found % len(b_keys)).tolist(), strict=True))
 
 
 def _num(value: float) -> float | None:
@@ -213,33 +226,49 @@ def json_text(value: Any, indent: str = "") -> Iterator[str]:
     a list of numbers (or other plain values) on one line, as the contract's yearly
     figures are read; any other list an item a line. The same document as
     `json.dumps(value, indent=2)` (nothing rounded, NaN refused), at about half the size
-    on a large place, and written by the C encoder a list at a time."""
+    on a large place; an object's members on one line each are joined into one piece."""
     inner = indent + "  "
     if isinstance(value, dict) and value:
-        yield "{"
-        last = len(value) - 1
-        for n, (key, item) in enumerate(value.items()):
-            yield f"\n{inner}{json.dumps(_json_key(key))}: "
+        run = ["{"]
+        comma = ""
+        for key, item in value.items():
+            run.append(f"{comma}\n{inner}{_PLAIN.encode(_json_key(key))}: ")
+            comma = ","
             if _nested(item):
+                yield "".join(run)
+                run = []
                 yield from json_text(item, inner)
             else:  # as the last branch below writes it, without a call a member
-                yield _PLAIN.encode(item)
-            if n < last:
-                yield ","
-        yield f"\n{indent}}}"
-    elif isinstance(value, list | tuple) and value and any(
-            isinstance(v, dict | list | tuple) for v in value):
+                run.append(_plain_text(item))
+        run.append(f"\n{indent}}}")
+        yield "".join(run)
+    elif _nested(value):
         yield "["
         for n, item in enumerate(value):
             yield f"\n{inner}" if n == 0 else f",\n{inner}"
             yield from json_text(item, inner)
         yield f"\n{indent}]"
     else:
-        yield _PLAIN.encode(value)
+        yield _plain_text(value)
 
 
 _PLAIN = json.JSONEncoder(allow_nan=False)
 """`json.dumps(value, allow_nan=False)`'s encoder, made once."""
+_NUMBERS = frozenset({float, int})
+"""The types of a list `_plain_text` writes itself: JSON writes each as its `repr`."""
+_FLAT = frozenset({float, int, str, bool, type(None)})
+"""Types that are never written over several lines."""
+
+
+def _plain_text(value: Any) -> str:
+    """`json.dumps(value, allow_nan=False)`: a list of finite floats and ints (a year's
+    figures) joined from each number's repr, as the encoder writes them; anything else,
+    or a number that is not finite (refused), through the encoder."""
+    if type(value) is list and _NUMBERS.issuperset(map(type, value)):
+        text = ", ".join(map(repr, value))
+        if "n" not in text:  # 'nan', 'inf': no finite number's repr has an n
+            return f"[{text}]"
+    return _PLAIN.encode(value)
 
 
 def _nested(value: Any) -> bool:
@@ -247,8 +276,8 @@ def _nested(value: Any) -> bool:
     list holding an object or a list."""
     if isinstance(value, dict):
         return bool(value)
-    return isinstance(value, list | tuple) and any(isinstance(v, dict | list | tuple)
-                                                   for v in value)
+    return isinstance(value, list | tuple) and not _FLAT.issuperset(map(type, value)) and any(
+        isinstance(v, dict | list | tuple) for v in value)
 
 
 def _json_key(key: Any) -> str:

@@ -1560,6 +1560,12 @@ def basis(lp: CompiledLP) -> highspy.HighsBasis | None:
     return found if found.valid else None
 
 
+def set_basis(lp: CompiledLP, start: highspy.HighsBasis) -> None:
+    """Give HiGHS the simplex basis `start` (saved with `basis`) to start its next solve
+    from, whatever it solved last; the model's data stay as they are."""
+    lp.highs.setBasis(start)
+
+
 def set_objective_costs(lp: CompiledLP, columns: np.ndarray, values: np.ndarray) -> None:
     """Set the main objective's coefficients of some columns (used at the next solve)."""
     lp.costs["objective"][columns] = values

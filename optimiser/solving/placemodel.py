@@ -24,15 +24,18 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 
 from models.data import PlaceData, decided_sizes, kind_groups, setup_committed, switch_order
 from models.standard import build_standard_form, supports
 from optimiser.solving.highs import (
+    FIRST_BASES,
     CompiledLP,
     Solution,
     Switches,
     add_rows,
+    clone,
     column_lookup,
     compile_lp,
     load_standard,
@@ -82,6 +85,34 @@ class PlaceModel:
             lp = compile_lp(model)
         timings = {"build": built - started, "compile": time.perf_counter() - built}
         return cls(plain, lp, pool_columns(lp, data), lp.n_rows, timings, loaded=plain)
+
+    def copy(self) -> PlaceModel:
+        """A second model of the place, holding what this one holds (`clone`: the same LP,
+        options and basis, in a HiGHS of its own), to solve a scenario beside it: nothing
+        a solve changes is shared (the rules' objectives come and go: `decide_switches`)."""
+        lp = clone(self.lp)
+        lp.senses, lp.offsets = dict(lp.senses), dict(lp.offsets)
+        return dataclasses.replace(self, lp=lp, timings={})
+
+    def adopt(self, copies: list[PlaceModel], before: dict[bytes, highspy.HighsBasis]) -> None:
+        """Take in what `copies` of this model (`copy`), each having solved one scenario
+        before the one this model solved beside them, keep for later analyses, as if it
+        had solved them all one after another: the stage-1 bases (`CompiledLP.first_bases`,
+        newest last, at most FIRST_BASES; `before`: this model's before the copies were
+        made)."""
+        if not copies:
+            return
+        lp = self.lp
+        mine = {k: b for k, b in lp.first_bases.items() if before.get(k) is not b}
+        kept = dict(before)
+        for found in [c.lp.first_bases for c in copies] + [mine]:
+            for key, basis in found.items():
+                kept.pop(key, None)
+                kept[key] = basis
+        while len(kept) > FIRST_BASES:
+            del kept[next(iter(kept))]
+        lp.first_bases.clear()
+        lp.first_bases.update(kept)
 
     def fits(self, data: PlaceData) -> bool:
         """Whether `data` is this model's place, up to what `load` switches."""
