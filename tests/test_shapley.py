@@ -14,16 +14,20 @@ from gen import random_instance
 from optimiser.analyses.shapley import (
     MIN_PAIRS,
     SAMPLE_PRECISION,
+    WalkStart,
     fair_shares,
     game_scenarios,
     most_pairs,
     next_round,
     pair_order,
+    pooling_game,
     sampling_stops,
     shapley,
+    walk_pair,
 )
 from optimiser.pipeline import RunResult, run
 from optimiser.solving.highs import column_lookup, reoptimise
+from optimiser.solving.portable import portable
 from optimiser.workers import Workers
 
 # Three agencies with money but nothing of their own to buy, and a hospital (d)
@@ -107,6 +111,28 @@ def test_three_agencies_by_hand(tmp_path: pathlib.Path) -> None:
     assert found.shares == pytest.approx({"a": 230 / 3, "b": 380 / 3, "c": 290 / 3, "d": 0.0})
     assert found.players == ["a", "b", "c", "d"]
     assert found.solves == 2 ** 4 + 1  # every coalition once, then the restore
+
+
+def test_a_pairs_marginals_by_hand(tmp_path: pathlib.Path) -> None:
+    # THREE's game (u by hand above; players a, b, c, d = 0, 1, 2, 3; d adds 0). Pair 0
+    # of seed 0 orders them b, a, d, c. Row 0 takes them out of everyone in that order
+    # (the reversed order joining): b joins acd last, adding u(abcd) - u(ac) = 300 - 280
+    # = 20; a joins cd: u(ac) - u(c) = 280 - 160 = 120; d joins c: 0; c first: 160.
+    # Row 1 adds them to nobody in it: b u(b) = 200, a u(ab) - u(b) = 300 - 200 = 100,
+    # d 0, c u(abcd) - u(ab) = 300 - 300 = 0. Both rows add up to u(abcd) = 300. Row 1's
+    # coalitions b, ab, abd are valued by a second walk down from everyone (abd, then
+    # ab, then b): the same optima as walking up from nobody.
+    s = solve_text(tmp_path, THREE).scenario("pooled")
+    game, players = pooling_game(s)
+    game.value(0)
+    game.value(game.everyone)
+    assert players == ["a", "b", "c", "d"] and pair_order(0, 0, 4) == [1, 0, 3, 2]
+    start = WalkStart(portable(game.lp), game.columns, game.upper, game.sign, game.current,
+                      dict(game.values))
+    marginals, solves = walk_pair(start, (0, 0))
+    assert solves == 2 * (4 - 1)  # the two ends known: 3 coalitions each way
+    assert marginals[0] == pytest.approx([120, 20, 160, 0], abs=1e-9)
+    assert marginals[1] == pytest.approx([100, 200, 0, 0], abs=1e-9)
 
 
 def test_cost_objective_gains_are_falls_in_cost(tmp_path: pathlib.Path) -> None:
