@@ -284,3 +284,72 @@ def test_persistent_model_is_left_as_built(tmp_path: Path) -> None:
     assert status == "optimal"
     assert z == pytest.approx(274 * 1.8)
     assert not math.isnan(priced[0].sum())
+
+
+def _counting_lifts(monkeypatch: pytest.MonkeyPatch) -> tuple[list[dict[int, float]], list[int]]:
+    """Record what `gains_by_bound_flips` settles and how many lifts are re-solved."""
+    from optimiser.analyses import prices as module
+
+    flipped: list[dict[int, float]] = []
+    re_solved: list[int] = []
+    flips, widened = module.gains_by_bound_flips, module.widened_columns
+
+    def counted_flips(*args: Any) -> dict[int, float]:
+        flipped.append(flips(*args))
+        return flipped[-1]
+
+    def counted_widened(*args: Any) -> Any:
+        re_solved.append(1)
+        return widened(*args)
+
+    monkeypatch.setattr(module, "gains_by_bound_flips", counted_flips)
+    monkeypatch.setattr(module, "widened_columns", counted_widened)
+    return flipped, re_solved
+
+
+def test_a_lift_the_reference_basis_settles_is_not_re_solved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # HAND, lifting nhs_budget: p[nhs, t] has reduced cost 2 - 0.2 = 1.8 a pound (the pool
+    # buys reablement, +2 a pound, with money the NHS spent on clinic, +0.2). Moving p to
+    # its cap, 30 a year, with the reference's basis kept: the pool buys 3 more reablement
+    # (10 -> 13, within its cap 15) and the NHS 3 fewer clinic (10 -> 7, above 0). Every
+    # basic variable stays within its bounds, so the basis is optimal for the lifted model
+    # and lift_gain = sum_t 1.8 * 30 * d_t = 54 * 1.8 = 97.2, with no re-solve.
+    flipped, re_solved = _counting_lifts(monkeypatch)
+    prices = solved(write(tmp_path, HAND)).analyses["ring_fence_prices"]
+    assert prices["nhs_budget"]["lift_gain"] == pytest.approx(97.2, rel=1e-12)
+    assert flipped == [{1: pytest.approx(97.2, rel=1e-12)}]
+    assert re_solved == []  # council_budget prices out (reablement is under its cap)
+
+    # Reablement capped at 12: the same move would take it to 13 units, past its cap, so the
+    # basis does not settle the lift and it is re-solved. The pool then buys 2 reablement
+    # (+40) with 20 of the NHS's money that bought 2 clinic (-4); the other 10 buys clinic
+    # either way: +36 a year, lift_gain 36 * 1.8 = 64.8.
+    flipped.clear()
+    capped = HAND.replace("max_units: 15", "max_units: 12")
+    prices = solved(write(tmp_path, capped, "capped.yaml")).analyses["ring_fence_prices"]
+    assert flipped == [{}]
+    assert re_solved == [1]
+    assert prices["nhs_budget"]["lift_gain"] == pytest.approx(64.8, rel=1e-9)
+
+
+def test_lifts_settled_by_the_reference_basis_gain_what_their_re_solves_gain(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random places and Croydon, priced with the lifts the reference's basis settles left
+    unsolved and with every lift re-solved: the same gains (to rounding) and ranking, and
+    some lifts settled."""
+    paths = [write(tmp_path, yaml.safe_dump(random_instance(seed)), f"r{seed}.yaml")
+             for seed in (1, 2, 3, 4)] + [Path(__file__).parent.parent / "instances"
+                                          / "croydon.yaml"]
+    flipped, _ = _counting_lifts(monkeypatch)
+    settled = [solved(p).analyses["ring_fence_prices"] for p in paths]
+    from optimiser.analyses import prices as module
+    monkeypatch.setattr(module, "gains_by_bound_flips", lambda *args: {})
+    every = [solved(p).analyses["ring_fence_prices"] for p in paths]
+    assert sum(len(f) for f in flipped) >= 3
+    for mine, theirs in zip(settled, every, strict=True):
+        assert list(mine) == list(theirs)  # the same ranking
+        for stream, entry in theirs.items():
+            assert mine[stream]["lift_gain"] == pytest.approx(entry["lift_gain"], rel=1e-9,
+                                                              abs=1e-6)
+            assert mine[stream]["marginal_value"] == entry["marginal_value"]

@@ -19,8 +19,11 @@ from optimiser.analyses.shapley import (
     most_pairs,
     next_round,
     pair_order,
+    pooling_game,
     sampling_stops,
     shapley,
+    walk_pair,
+    walk_start,
 )
 from optimiser.pipeline import RunResult, run
 from optimiser.solving.highs import column_lookup, reoptimise
@@ -107,6 +110,26 @@ def test_three_agencies_by_hand(tmp_path: pathlib.Path) -> None:
     assert found.shares == pytest.approx({"a": 230 / 3, "b": 380 / 3, "c": 290 / 3, "d": 0.0})
     assert found.players == ["a", "b", "c", "d"]
     assert found.solves == 2 ** 4 + 1  # every coalition once, then the restore
+
+
+def test_a_pairs_marginals_by_hand(tmp_path: pathlib.Path) -> None:
+    # THREE's game (u by hand above; players a, b, c, d = 0, 1, 2, 3; d adds 0). Pair 0
+    # of seed 0 orders them b, a, d, c. Row 0 takes them out of everyone in that order
+    # (the reversed order joining): b joins acd last, adding u(abcd) - u(ac) = 300 - 280
+    # = 20; a joins cd: u(ac) - u(c) = 280 - 160 = 120; d joins c: 0; c first: 160.
+    # Row 1 adds them to nobody in it: b u(b) = 200, a u(ab) - u(b) = 300 - 200 = 100,
+    # d 0, c u(abcd) - u(ab) = 300 - 300 = 0. Both rows add up to u(abcd) = 300. Row 1's
+    # coalitions b, ab, abd are valued by a second walk down from everyone (abd, then
+    # ab, then b): the same optima as walking up from nobody.
+    s = solve_text(tmp_path, THREE).scenario("pooled")
+    game, players = pooling_game(s)
+    game.value(0)
+    game.value(game.everyone)
+    assert players == ["a", "b", "c", "d"] and pair_order(0, 0, 4) == [1, 0, 3, 2]
+    marginals, solves = walk_pair(walk_start(game), (0, 0))
+    assert solves == 2 * (4 - 1)  # the two ends known: 3 coalitions each way
+    assert marginals[0] == pytest.approx([120, 20, 160, 0], abs=1e-9)
+    assert marginals[1] == pytest.approx([100, 200, 0, 0], abs=1e-9)
 
 
 def test_cost_objective_gains_are_falls_in_cost(tmp_path: pathlib.Path) -> None:

@@ -28,7 +28,10 @@ basis with the primal simplex (`optimiser.solving.highs.widened`: that basis sta
 feasible when caps open, and every lift starts from it whatever was lifted before),
 and the caps closed again. A lift whose new columns all price out at z(R)'s optimum
 (no p[s, t] has an improving reduced cost: `gains_priced_out`) gains exactly 0 and is
-not solved. On a large model the streams are shared between copies of it, solving
+not solved; nor is one z(R)'s optimal basis settles (its improving p[s, t] moved to
+their caps keep every basic variable within its bounds, so the basis stays optimal:
+`gains_by_bound_flips`), which gains G sum_t r_st u_st, read off z(R)'s reduced costs.
+On a large model the streams left to solve are shared between copies of it, solving
 side by side.
 
 Set-up costs and tiers that need binaries make the model a MILP. Then each lift
@@ -46,6 +49,7 @@ in rank order too.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -61,16 +65,19 @@ from optimiser.place.scenarios import ScenarioRun, default_reference, place_data
 from optimiser.solving.highs import (
     CompiledLP,
     SolverError,
+    basic_step,
     basis,
     clone,
     in_parallel,
+    optimal_basis,
     parts,
     reduced_costs,
     reoptimise,
     row_duals,
     set_bounds,
+    set_column_bounds,
     split,
-    widened,
+    widened_columns,
 )
 from optimiser.solving.placemodel import pool_columns
 
@@ -157,21 +164,28 @@ def price_ring_fences(
     marginal = gain_sign * budget_duals(lp, data).sum(axis=1) + 0.0  # + 0.0: no -0.0
     gains = np.zeros(len(data.streams))
     done(int(priced_out.sum()))
+    flipped = gains_by_bound_flips(lp, cols, caps, gain_sign,
+                                   [s for s in range(len(data.streams)) if not priced_out[s]])
+    for s, gain in flipped.items():
+        gains[s] = gain
+    done(len(flipped))
+    closed = np.zeros(data.years)
 
     def lift(model: CompiledLP, streams: list[int]) -> None:
         for s in streams:
             if start is None:
                 status, lifted, _ = reoptimise(model, _caps(cols[s], caps[s]), values=False)
             else:
-                status, lifted = widened(model, _caps(cols[s], caps[s]), start)
+                status, lifted = widened_columns(model, cols[s], caps[s], start)
             if status != "optimal" or lifted is None:
                 raise SolverError(f"lifting the ring-fence of {data.streams[s]} left the "
                                   f"model {status}, though it only relaxes the reference")
             gains[s] = gain_sign * (lifted - base)
-            set_bounds(model, _caps(cols[s], np.zeros(data.years)))
+            set_column_bounds(model, cols[s], closed, closed)
             done(1)
 
-    lifted_streams = [s for s in range(len(data.streams)) if not priced_out[s]]
+    lifted_streams = [s for s in range(len(data.streams))
+                      if not priced_out[s] and s not in flipped]
     chunks = split(lifted_streams, parts(lp, len(lifted_streams)))
     models = [lp] + [clone(lp) for _ in chunks[1:]]
     in_parallel([partial(lift, m, c) for m, c in zip(models, chunks, strict=True)])
@@ -197,6 +211,52 @@ def gains_priced_out(lp: CompiledLP, cols: np.ndarray, gain_sign: int) -> np.nda
     if reduced is None:
         return np.zeros(len(cols), dtype=bool)
     return np.all(gain_sign * reduced[cols] <= 0.0, axis=1)
+
+
+def gains_by_bound_flips(lp: CompiledLP, cols: np.ndarray, caps: np.ndarray, gain_sign: int,
+                         streams: list[int]) -> dict[int, float]:
+    """stream s -> lift_gain_s, for those of `streams` whose lift the reference's optimal
+    basis settles without a re-solve: the lifted columns only move to their new caps.
+
+    Lifting s raises the upper bounds of p[s, t] from 0 to u_st = pool_share_s * budget_st.
+    With r_st the reduced cost of p[s, t] at the reference's optimum (as in
+    `gains_priced_out`) and J_s = {t : G r_st > 0} the years where raising p_st improves
+    the objective, keep the reference's basis B and move each p_st, t in J_s, to u_st
+    (every p[s, t] nonbasic at 0 in the reference, every other nonbasic where it is). The
+    basic variables move with them (`optimiser.solving.highs.basic_step`):
+
+        x_B' = x_B - B^-1 (sum_{t in J_s} u_st a_st)
+
+    Where every basic variable stays within its bounds (no further outside them than at
+    the reference's optimum, which HiGHS accepted), that plan is feasible for the lifted
+    model, and its basis is optimal there: the reduced costs are those of the reference
+    (the basis is the same), every p_st with G r_st > 0 sits at its upper bound, every
+    other at its lower bound with G r_st <= 0, every other nonbasic as at the reference's
+    optimum. So
+
+        lift_gain_s = G (z(R with s pooling) - z(R)) = G sum_{t in J_s} r_st u_st,
+
+    summed exactly (`math.fsum`). Equal to the re-solve's gain up to rounding (HiGHS's
+    objective is its own sum over the plan it ends on). A lift where some basic variable
+    would leave its bounds, or where some p[s, t] is basic, is left to the re-solve. None
+    for a MILP (`optimal_basis` is None).
+    """
+    reduced = reduced_costs(lp)
+    at = optimal_basis(lp)
+    if reduced is None or at is None:
+        return {}
+    outside = np.maximum(np.maximum(at.lower - at.value, at.value - at.upper), 0.0)
+    gains: dict[int, float] = {}
+    for s in streams:
+        if at.basic[cols[s]].any():
+            continue
+        up = gain_sign * reduced[cols[s]] > 0.0
+        moved = basic_step(lp, at, cols[s][up], caps[s][up])
+        if moved is None:
+            break
+        if np.all(np.maximum(at.lower - moved, moved - at.upper) <= outside):
+            gains[s] = gain_sign * math.fsum((reduced[cols[s][up]] * caps[s][up]).tolist())
+    return gains
 
 
 def _caps(cols: np.ndarray, upper: np.ndarray) -> dict[int, tuple[float, float]]:

@@ -29,8 +29,11 @@ part's copy of the model sent as plain arrays (`optimiser.solving.portable`).
 Beyond EXACT_LIMIT players the shares are estimated from antithetic pairs of random
 permutations (`walk_pair`): pair k draws an order pi_k from (SEED, k) alone
 (`pair_order`), walks down from full pooling taking the agencies out in that order
-(the marginals of the reversed order, each agency joining last first) and back up
-adding them in it (the marginals of pi_k), one agency's bounds changed a re-solve.
+(the marginals of the reversed order, each agency joining last first) and, from full
+pooling again, taking them out in the reversed order (the coalitions of pi_k's
+marginals, each agency joining in turn), one agency's bounds changed a re-solve: a
+re-solve that takes money out of the pool is a few dual simplex iterations, where one
+adding money to a small pool is hundreds.
 The estimate is the mean of the pairs' mean marginals, with its standard error over
 the pairs; each permutation's marginals add up to u(all), so the shares do too.
 Pairs are drawn in rounds until `sampling_stops` (every standard error at most
@@ -53,21 +56,26 @@ shares and results.json says why.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import highspy
 import numpy as np
 
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import (
     CompiledLP,
+    basis,
     clone,
     in_parallel,
     parts,
     reoptimise,
+    set_basis,
+    set_column_bounds,
     split,
 )
 from optimiser.solving.placemodel import pool_columns
@@ -166,18 +174,30 @@ class PoolingGame:
 
     def _move_to(self, coalition: int) -> tuple[str, float | None]:
         """Give HiGHS `coalition`'s p bounds (only players that differ change) and solve."""
-        bounds: dict[int, tuple[float, float]] = {}
-        for n in range(self.players):
-            if (self.current ^ coalition) >> n & 1:
-                hi = self.upper[n] if coalition >> n & 1 else np.zeros_like(self.upper[n])
-                bounds.update({int(c): (0.0, float(u))
-                               for c, u in zip(self.columns[n], hi, strict=True)})
-        status, z, _ = reoptimise(self.lp, bounds, values=False)
-        self.current = coalition
+        self._bound(coalition)
+        status, z, _ = reoptimise(self.lp, values=False)
         self.solves += 1
         if self.progress is not None:
             self.progress(1)
         return status, z
+
+    def _bound(self, coalition: int) -> None:
+        """Give HiGHS `coalition`'s p bounds, without solving: only the players that differ
+        from the coalition it holds change, all in one call."""
+        moved = [n for n in range(self.players) if (self.current ^ coalition) >> n & 1]
+        if moved:
+            columns = np.concatenate([self.columns[n] for n in moved])
+            upper = np.concatenate([self.upper[n] if coalition >> n & 1
+                                    else np.zeros(len(self.upper[n])) for n in moved])
+            set_column_bounds(self.lp, columns, np.zeros(len(columns)), upper)
+        self.current = coalition
+
+    def restart(self, start: highspy.HighsBasis | None) -> None:
+        """Hold full pooling again, from `start`, the simplex basis full pooling was solved
+        with, where there is one (no solve: the next re-solve starts from there)."""
+        self._bound(self.everyone)
+        if start is not None:
+            set_basis(self.lp, start)
 
     def restore(self) -> None:
         """Put every player's bounds back (full pooling) and re-solve the scenario."""
@@ -357,6 +377,18 @@ class WalkStart:
     values: dict[int, float]
 
 
+def walk_start(game: PoolingGame) -> WalkStart:
+    """Where the parts of a walk (or the sampled pairs) start: `game`'s model as it stands,
+    portable, with its main objective's costs alone (a walk solves nothing else; on the
+    big place of benchmarks/big.py the other 51 objectives' costs are 65 of the 78 MB a
+    worker is sent), the players and the values known."""
+    form = portable(game.lp)
+    fields = dict(form.fields)
+    fields["costs"] = {"objective": fields["costs"]["objective"]}
+    return WalkStart(dataclasses.replace(form, fields=fields), game.columns, game.upper,
+                     game.sign, game.current, dict(game.values))
+
+
 def walk_part(start: WalkStart, masks: list[int]) -> tuple[list[float], int]:
     """A worker's task: the values of `masks`, walked in turn on a copy of `start`'s
     model, and the number of re-solves that took."""
@@ -392,8 +424,7 @@ def exact_shapley(game: PoolingGame, split_in: int | None = None,
 
 def _walk_apart(game: PoolingGame, chunks: list[list[int]], workers: Workers) -> None:
     """Walk every part on the workers; their values into `game`, in the walk's order."""
-    start = WalkStart(portable(game.lp), game.columns, game.upper, game.sign, game.current,
-                      dict(game.values))
+    start = walk_start(game)
     found: dict[int, tuple[list[float], int]] = {}
     for k, answer in on_workers(walk_part, start, chunks, workers.processes,
                                 workers.scheduler, PRELOAD):
@@ -477,13 +508,24 @@ def walk_pair(start: WalkStart, task: tuple[int, int]) -> tuple[np.ndarray, int]
     copy of `start`'s model (full pooling, every player in), and the re-solves it took.
 
     With pi = pair_order(seed, k, n): down from everyone taking pi_1, pi_2, ... out,
-    row 0 holds u(C) - u(C - pi_j) (reversed pi: pi_1 joins last); then up from nobody
-    adding pi_1, pi_2, ..., row 1 holds u(C + pi_j) - u(C) (pi). Each row adds up to
-    u(all) - u(empty), the values of both ends being `start`'s."""
+    row 0 holds u(C) - u(C - pi_j) (reversed pi: pi_1 joins last); row 1 holds
+    u(C + pi_j) - u(C) (pi: pi_1 joins first). Each row adds up to u(all) - u(empty),
+    the values of both ends being `start`'s.
+
+    Row 1's coalitions {pi_1 .. pi_j} are valued by a second walk down from everyone,
+    restarted from the start's basis, taking pi_n, pi_n-1, ... out (`walk_down`): taking
+    an agency's money out of the pool moves the optimum a little (tens of dual simplex
+    iterations a re-solve on benchmarks/big.py's quarter place), where adding it to a
+    small pool moves it far (about a thousand). Each value is the optimum whatever the
+    start, the same to about 1e-16 relative as when walked up from nobody."""
     seed, k = task
     game = PoolingGame(rebuilt(start.lp), start.columns, start.upper, start.sign,
                        start.current, dict(start.values))
+    first = basis(game.lp)
     order = pair_order(seed, k, game.players)
+    walk_down(game, order)
+    game.restart(first)
+    walk_down(game, order[::-1])
     marginals = np.zeros((2, game.players))
     coalition = game.everyone
     for i in order:
@@ -495,6 +537,15 @@ def walk_pair(start: WalkStart, task: tuple[int, int]) -> tuple[np.ndarray, int]
         coalition |= 1 << i
         marginals[1, i] = game.gain(coalition) - before
     return marginals, game.solves
+
+
+def walk_down(game: PoolingGame, order: list[int]) -> None:
+    """Value the coalitions everyone - {order_1 .. order_j}, j = 1 .. n - 1, in turn, from
+    full pooling: each re-solve takes one more agency's money out of the pool."""
+    coalition = game.everyone
+    for i in order[:-1]:
+        coalition &= ~(1 << i)
+        game.value(coalition)
 
 
 @dataclass(frozen=True)
@@ -536,8 +587,7 @@ def sampled_shapley(game: PoolingGame, seed: int, most: int, target: float,
     a round of SPREAD_WORK or more by the command line's, a smaller one here), and put
     together in order, so the shares depend on the seed and the model alone."""
     assert game.current == game.everyone and {0, game.everyone} <= set(game.values)
-    start = WalkStart(portable(game.lp), game.columns, game.upper, game.sign, game.current,
-                      dict(game.values))
+    start = walk_start(game)
     drawn: list[np.ndarray] = []
     wanted = min(MIN_PAIRS, most)
     while True:

@@ -1560,6 +1560,12 @@ def basis(lp: CompiledLP) -> highspy.HighsBasis | None:
     return found if found.valid else None
 
 
+def set_basis(lp: CompiledLP, start: highspy.HighsBasis) -> None:
+    """Give HiGHS the simplex basis `start` (saved with `basis`) to start its next solve
+    from, whatever it solved last; the model's data stay as they are."""
+    lp.highs.setBasis(start)
+
+
 def set_objective_costs(lp: CompiledLP, columns: np.ndarray, values: np.ndarray) -> None:
     """Set the main objective's coefficients of some columns (used at the next solve)."""
     lp.costs["objective"][columns] = values
@@ -1704,6 +1710,97 @@ def widened(lp: CompiledLP, bounds: dict[int, tuple[float, float]],
     if status not in ("optimal", "infeasible", "unbounded"):
         raise SolverError(f"HiGHS stopped with status '{status}'")
     return status, (z if status == "optimal" else None)
+
+
+def widened_columns(lp: CompiledLP, columns: np.ndarray, upper: np.ndarray,
+                    start: highspy.HighsBasis) -> tuple[str, float | None]:
+    """`widened` with the columns' new bounds as arrays: each of `columns` gets the
+    bounds (0, `upper`). The same solve, without building a dict per call."""
+    set_column_bounds(lp, columns, np.zeros(len(columns)), upper)
+    h = lp.highs
+    h.setBasis(start)
+    _, strategy = h.getOptionValue("simplex_strategy")
+    h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+    try:
+        status, z, _, _ = _optimise(lp, "objective", values=False)
+    finally:
+        h.setOptionValue("simplex_strategy", strategy)
+    if status not in ("optimal", "infeasible", "unbounded"):
+        raise SolverError(f"HiGHS stopped with status '{status}'")
+    return status, (z if status == "optimal" else None)
+
+
+@dataclass
+class OptimalBasis:
+    """The optimal basis of the last LP solve, as arrays (`optimal_basis`), for moving
+    nonbasic columns along it (`basic_step`)."""
+
+    index: np.ndarray
+    """(m,) the basic variable at each basis position: a column j >= 0, a row i as -1 - i."""
+    value: np.ndarray
+    """(m,) its value at the optimum (a row's activity a_i x for a row)."""
+    lower: np.ndarray
+    """(m,) its lower bound."""
+    upper: np.ndarray
+    """(m,) its upper bound."""
+    basic: np.ndarray
+    """(n,) whether each column is basic."""
+    matrix: tuple[np.ndarray, np.ndarray, np.ndarray]
+    """The constraint matrix column-wise: (start, row index, value)."""
+
+
+def optimal_basis(lp: CompiledLP) -> OptimalBasis | None:
+    """The last solve's optimal basis (`OptimalBasis`), or None unless that solve was an
+    LP HiGHS solved to optimality with a basis (and its matrix is column-wise)."""
+    h = lp.highs
+    if (lp.is_mip or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+            or not h.getBasis().valid):
+        return None
+    model = h.getLp()
+    m = model.a_matrix_
+    found, index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
+    index = np.asarray(index, dtype=np.int64)
+    if (found != highspy.HighsStatus.kOk or len(index) != model.num_row_
+            or m.format_ != highspy.MatrixFormat.kColwise):
+        return None
+    solution = h.getSolution()
+    column = index >= 0
+    at = np.where(column, index, 0)
+    row = np.where(column, 0, -1 - index)
+
+    def pick(col_values: Any, row_values: Any) -> np.ndarray:
+        return np.where(column, np.asarray(col_values, dtype=float)[at],
+                        np.asarray(row_values, dtype=float)[row])
+
+    basic = np.zeros(model.num_col_, dtype=bool)
+    basic[index[column]] = True
+    return OptimalBasis(
+        index, pick(solution.col_value, solution.row_value),
+        pick(model.col_lower_, model.row_lower_), pick(model.col_upper_, model.row_upper_),
+        basic, (np.asarray(m.start_), np.asarray(m.index_), np.asarray(m.value_, dtype=float)))
+
+
+def basic_step(lp: CompiledLP, basis: OptimalBasis, columns: np.ndarray,
+               steps: np.ndarray) -> np.ndarray | None:
+    """(m,) the basic variables' values (`OptimalBasis.value`, in its order) when the
+    nonbasic `columns` move by `steps` and every other nonbasic stays where it is:
+
+        x_B' = x_B - B^-1 (sum_j step_j a_j)   for a basic column,
+        r_i' = r_i + (B^-1 (sum_j step_j a_j))_k   for a basic row i at position k
+
+    (HiGHS's basis matrix B holds a_j for a basic column and, for a basic row, its
+    logical, whose value is -r_i). One solve with B's factors, which HiGHS must still
+    hold: call it after the solve `basis` was read from, before any other. None when
+    HiGHS cannot solve with B."""
+    start, index, value = basis.matrix
+    rhs = np.zeros(len(basis.index))
+    for j, step in zip(columns.tolist(), steps.tolist(), strict=True):
+        rhs[index[start[j]:start[j + 1]]] += step * value[start[j]:start[j + 1]]
+    found, solved = lp.highs.getBasisSolve(rhs)  # type: ignore[attr-defined]  # not in stubs
+    if found != highspy.HighsStatus.kOk:
+        return None
+    solved = np.asarray(solved, dtype=float)
+    return basis.value + np.where(basis.index >= 0, -solved, solved)
 
 
 INTEGRAL = 1e-9
