@@ -14,7 +14,6 @@ from gen import random_instance
 from optimiser.analyses.shapley import (
     MIN_PAIRS,
     SAMPLE_PRECISION,
-    WalkStart,
     fair_shares,
     game_scenarios,
     most_pairs,
@@ -24,10 +23,10 @@ from optimiser.analyses.shapley import (
     sampling_stops,
     shapley,
     walk_pair,
+    walk_start,
 )
 from optimiser.pipeline import RunResult, run
 from optimiser.solving.highs import column_lookup, reoptimise
-from optimiser.solving.portable import portable
 from optimiser.workers import Workers
 
 # Three agencies with money but nothing of their own to buy, and a hospital (d)
@@ -127,9 +126,7 @@ def test_a_pairs_marginals_by_hand(tmp_path: pathlib.Path) -> None:
     game.value(0)
     game.value(game.everyone)
     assert players == ["a", "b", "c", "d"] and pair_order(0, 0, 4) == [1, 0, 3, 2]
-    start = WalkStart(portable(game.lp), game.columns, game.upper, game.sign, game.current,
-                      dict(game.values))
-    marginals, solves = walk_pair(start, (0, 0))
+    marginals, solves = walk_pair(walk_start(game), (0, 0))
     assert solves == 2 * (4 - 1)  # the two ends known: 3 coalitions each way
     assert marginals[0] == pytest.approx([120, 20, 160, 0], abs=1e-9)
     assert marginals[1] == pytest.approx([100, 200, 0, 0], abs=1e-9)

@@ -56,6 +56,7 @@ shares and results.json says why.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -376,6 +377,18 @@ class WalkStart:
     values: dict[int, float]
 
 
+def walk_start(game: PoolingGame) -> WalkStart:
+    """Where the parts of a walk (or the sampled pairs) start: `game`'s model as it stands,
+    portable, with its main objective's costs alone (a walk solves nothing else; on the
+    big place of benchmarks/big.py the other 51 objectives' costs are 65 of the 78 MB a
+    worker is sent), the players and the values known."""
+    form = portable(game.lp)
+    fields = dict(form.fields)
+    fields["costs"] = {"objective": fields["costs"]["objective"]}
+    return WalkStart(dataclasses.replace(form, fields=fields), game.columns, game.upper,
+                     game.sign, game.current, dict(game.values))
+
+
 def walk_part(start: WalkStart, masks: list[int]) -> tuple[list[float], int]:
     """A worker's task: the values of `masks`, walked in turn on a copy of `start`'s
     model, and the number of re-solves that took."""
@@ -411,8 +424,7 @@ def exact_shapley(game: PoolingGame, split_in: int | None = None,
 
 def _walk_apart(game: PoolingGame, chunks: list[list[int]], workers: Workers) -> None:
     """Walk every part on the workers; their values into `game`, in the walk's order."""
-    start = WalkStart(portable(game.lp), game.columns, game.upper, game.sign, game.current,
-                      dict(game.values))
+    start = walk_start(game)
     found: dict[int, tuple[list[float], int]] = {}
     for k, answer in on_workers(walk_part, start, chunks, workers.processes,
                                 workers.scheduler, PRELOAD):
@@ -575,8 +587,7 @@ def sampled_shapley(game: PoolingGame, seed: int, most: int, target: float,
     a round of SPREAD_WORK or more by the command line's, a smaller one here), and put
     together in order, so the shares depend on the seed and the model alone."""
     assert game.current == game.everyone and {0, game.everyone} <= set(game.values)
-    start = WalkStart(portable(game.lp), game.columns, game.upper, game.sign, game.current,
-                      dict(game.values))
+    start = walk_start(game)
     drawn: list[np.ndarray] = []
     wanted = min(MIN_PAIRS, most)
     while True:
