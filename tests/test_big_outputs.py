@@ -150,6 +150,12 @@ def test_long_tables_are_summed_on_their_sheets_and_say_where_every_row_is(
     by_stream = result.table("funding").groupby(["scenario", "stream"])["intervention"].nunique()
     assert frame.set_index(["scenario", "stream"])["interventions"].to_dict() == (
         by_stream.to_dict())
+    # grouped by codes, the sums are pandas' own by the names, to the bit, in table order
+    summed = result.table("funding").groupby(["scenario", "stream"], sort=False)[
+        ["amount", "pooled"]].sum()
+    assert list(zip(frame["scenario"], frame["stream"], strict=True)) == list(summed.index)
+    assert frame["amount"].tolist() == summed["amount"].tolist()
+    assert frame["pooled"].tolist() == summed["pooled"].tolist()
     outcomes = result.table("outcomes")
     assert len(outcomes) > 4  # outcomes are shown whole, however many
     assert workbook.sheet_table("outcomes", outcomes, [])[2] == ""

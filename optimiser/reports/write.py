@@ -242,8 +242,8 @@ def _pairs(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, list[tuple[
     """Each row's (first, second) pair as a code into the distinct pairs, in the order they
     first appear (as `pd.factorize` of the two columns' MultiIndex gives them), found from
     each column's codes rather than from a tuple a row."""
-    a, a_keys = pd.factorize(first, sort=False)
-    b, b_keys = pd.factorize(second, sort=False)
+    a, a_keys = pd.factorize(first.to_numpy(dtype=object), sort=False)
+    b, b_keys = pd.factorize(second.to_numpy(dtype=object), sort=False)
     if (a < 0).any() or (b < 0).any() or not len(b_keys):  # a missing key, or no rows
         pairs, index = pd.factorize(pd.MultiIndex.from_arrays([first, second]))
         return pairs, list(index)
