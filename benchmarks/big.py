@@ -92,14 +92,17 @@ def stages(path: Path, out: Path, skip: list[str]) -> list[dict[str, Any]]:
 
     def imports() -> Any:
         from optimiser.analyses import ANALYSES, run_analyses
+        from optimiser.analyses.discounting import other_rates
         from optimiser.pipeline import prepare, run_prepared
         from optimiser.reports.write import write_reports
-        return ANALYSES, run_analyses, prepare, run_prepared, write_reports
+        return ANALYSES, run_analyses, other_rates, prepare, run_prepared, write_reports
 
-    analyses, run_analyses, prepare, run_prepared, write_reports = stage("imports", imports)
+    analyses, run_analyses, other_rates, prepare, run_prepared, write_reports = stage(
+        "imports", imports)
     prepared = stage("load and validate", lambda: prepare(path))
-    result = stage("scenarios (build, solve, rules, position ranges)",
-                   lambda: run_prepared(prepared))
+    rates = [] if "discount_sensitivity" in skip else other_rates(prepared.instance)
+    result = stage("scenarios (and at the other discount rates)",
+                   lambda: run_prepared(prepared, rates=rates))
     for name in [a for a in analyses if a not in skip]:
         stage(f"analysis: {name}", lambda name=name: run_analyses(result, [name]))
     stage("reports", lambda: write_reports(result, out))

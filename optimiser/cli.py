@@ -22,6 +22,7 @@ import typer
 
 from optimiser import __version__
 from optimiser.analyses import ANALYSES, run_analyses
+from optimiser.analyses.discounting import other_rates
 from optimiser.errors import InstanceError, OutputError, UsageError
 from optimiser.pipeline import RunResult, prepare_many, run, run_prepared
 from optimiser.progress import RunProgress
@@ -116,7 +117,8 @@ def optimise(
             progress.stage("Reports")
             write_rollup(rollup, target)
         else:
-            result = run(instances[0], progress=progress, ready=prefetch)
+            result = run(instances[0], progress=progress, ready=prefetch,
+                         rates=other_rates if "discount_sensitivity" in chosen else None)
             run_analyses(result, chosen)
             if draws is not None:
                 run_draws(result, draws, seed or 0, workers, scheduler)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -81,6 +81,9 @@ class RunResult:
     """The place's compiled models, still loaded in HiGHS, for analyses that re-solve."""
     progress: RunProgress = field(default_factory=RunProgress)
     """Where the run's stages report their progress (silent unless on a terminal)."""
+    at_rates: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """Rate (`rate_key`) -> scenario -> its status, objective and account at that discount
+    rate, where the run solved them beside its scenarios (`run_prepared`'s `rates`)."""
 
     def scenario(self, name: str) -> ScenarioResult:
         """One scenario's result by name."""
@@ -273,34 +276,82 @@ def prepare_many(paths: list[Path]) -> list[Prepared]:
 
 
 def run(path: Path, ranges: bool = True, progress: RunProgress | None = None,
-        ready: Callable[[], None] | None = None) -> RunResult:
+        ready: Callable[[], None] | None = None,
+        rates: Callable[[Instance], list[float]] | None = None) -> RunResult:
     """Solve every scenario of the instance at `path` (`ready()` is called once it is
-    valid, before anything is solved)."""
+    valid, before anything is solved); with `rates`, also at the discount rates it gives
+    the instance (`run_prepared`)."""
     started = time.perf_counter()
     prepared = prepare(path)
     if ready is not None:
         ready()
     loaded = time.perf_counter()
-    result = run_prepared(prepared, ranges, progress)
+    also = [] if rates is None else rates(prepared.instance)
+    result = run_prepared(prepared, ranges, progress, also)
     result.timings = {"load": loaded - started, **result.timings}
     return result
 
 
 def run_prepared(prepared: Prepared, ranges: bool = True,
-                 progress: RunProgress | None = None) -> RunResult:
+                 progress: RunProgress | None = None,
+                 rates: Sequence[float] = ()) -> RunResult:
     """Solve every scenario of an instance already loaded and validated (on one model per
     place where the scenarios allow: `optimiser.solving.placemodel`); the scenarios of a
-    large place that need nothing of each other side by side (`side_by_side`)."""
+    large place that need nothing of each other side by side (`side_by_side`).
+
+    With `rates`, every scenario is also solved at each of those discount rates (`at_rate`,
+    without position ranges), side by side with the scenarios, for the discount analysis
+    (`optimiser.analyses.discounting`): `RunResult.at_rates`, each scenario's status,
+    objective and account, what a run of `at_rate`'s instance on its own gives."""
     started = time.perf_counter()
     progress = RunProgress() if progress is None else progress
     progress.stage("Scenarios", len(prepared.runs))
-    done: dict[str, ScenarioResult] = {}
-    models = PlaceModels()
-    for wave in waves(prepared.runs):
-        side_by_side(wave, done, ranges, models, progress.advance)
-    declared = [done[name] for name in declared_order(prepared)]
-    return RunResult(prepared, declared, {"scenarios": time.perf_counter() - started},
-                     models=models, progress=progress)
+    lanes = [Lane(prepared, ranges, progress.advance)] + [
+        Lane(at_rate(prepared, rate), False) for rate in rates]
+    for k in range(len(waves(prepared.runs))):
+        side_by_side([(lane, lane.waves[k]) for lane in lanes])
+    own = lanes[0]
+    declared = [own.done[name] for name in declared_order(prepared)]
+    solved = RunResult(prepared, declared, {"scenarios": time.perf_counter() - started},
+                       models=own.models, progress=progress)
+    solved.at_rates = {rate_key(rate): {name: rated(lane.done[name])
+                                        for name in declared_order(prepared)}
+                       for rate, lane in zip(rates, lanes[1:], strict=True)}
+    return solved
+
+
+def at_rate(prepared: Prepared, rate: float) -> Prepared:
+    """The instance and its scenarios with discount rate `rate` (nothing else changed)."""
+    runs = [replace(run, instance=run.instance.model_copy(update={"discount_rate": rate}))
+            for run in prepared.runs]
+    return replace(prepared, runs=runs, instance=prepared.instance.model_copy(
+        update={"discount_rate": rate}))
+
+
+def rate_key(rate: float) -> str:
+    """A rate as results.json keys it: '0.035'."""
+    return f"{rate:.10g}"
+
+
+def rated(s: ScenarioResult) -> dict[str, Any]:
+    """What the discount analysis keeps of a scenario solved at another rate."""
+    return {"status": s.status, "objective": s.objective, "account": dict(s.account)}
+
+
+@dataclass
+class Lane:
+    """One instance's scenarios being solved: at its own rate, or at another (`at_rate`)."""
+
+    prepared: Prepared
+    ranges: bool
+    advance: Callable[[], None] = field(default=lambda: None)
+    done: dict[str, ScenarioResult] = field(default_factory=dict)
+    models: PlaceModels = field(default_factory=PlaceModels)
+
+    @property
+    def waves(self) -> list[list[ScenarioRun]]:
+        """Its scenarios in groups that can be solved at once (`waves`)."""
+        return waves(self.prepared.runs)
 
 
 def waves(runs: list[ScenarioRun]) -> list[list[ScenarioRun]]:
@@ -316,56 +367,76 @@ def waves(runs: list[ScenarioRun]) -> list[list[ScenarioRun]]:
 
 SIDE_BY_SIDE_COLUMNS = 30_000
 """Model columns from which scenarios sharing a place's model are solved side by side, each
-on its own copy of it (`side_by_side`); below, one after another on the one model (a copy
-and a thread cost more than they save). It depends on the model alone, never on the
-machine."""
+on its own copy of it (`side_by_side`, where no other lane runs beside them); below, one
+after another on the one model (a copy and a thread cost more than they save). It depends
+on the model alone, never on the machine."""
 
 
-def side_by_side(wave: list[ScenarioRun], done: dict[str, ScenarioResult], ranges: bool,
-                 models: PlaceModels, advance: Callable[[], None]) -> None:
-    """Solve a group of scenarios (`waves`) into `done`, in order, with the results
-    solving them one after another gives, to the bit.
+def side_by_side(groups: list[tuple[Lane, list[ScenarioRun]]]) -> None:
+    """Solve a group of scenarios (`waves`) of each lane into its `done`, in order, with the
+    results solving them one after another gives, to the bit.
 
     Each scenario's first stage starts from scratch on the model as loaded with its data
     (`solve_loaded`), so it solves the same on a copy of the model (`PlaceModel.copy`) as
-    on the model itself. Where two or more share a large model (SIDE_BY_SIDE_COLUMNS), all
-    but the last solve on copies, in threads beside the last on the model itself, which
-    so ends as one after another leaves it (that scenario loaded, its basis); what the
-    copies keep for later analyses joins the model's in order (`PlaceModel.adopt`). The
-    tables, the checks, the agreements and the messages follow one scenario at a time, in
-    order."""
+    on the model itself. The lanes' models are their own, so each lane's scenarios are
+    solved in a thread of their own, beside the other lanes' (the place's model at its
+    own rate beside the model at another discount rate: the two the discount analysis
+    held at once before). With one lane, where two or more scenarios share a large model
+    (SIDE_BY_SIDE_COLUMNS), all but the last solve on copies, in threads beside the last
+    on the model itself, which so ends as one after another leaves it (that scenario
+    loaded, its basis); what the copies keep for later analyses joins the model's in
+    order (`PlaceModel.adopt`). Copies are not made beside another lane: each holds a
+    model's worth of memory. The tables, the checks, the agreements and the messages
+    follow one scenario at a time, in order."""
     started = time.perf_counter()
-    posed = [pose(run, done) for run in wave]
-    jobs = [(n, p, models.for_data(p)) for n, p in enumerate(posed) if isinstance(p, PlaceData)]
-    guarded = [protects(wave[n]) is not None for n, _, _ in jobs]
-    solvers = [model for _, _, model in jobs]
-    shared = {id(model): model for model in solvers}.values()
-    before = {id(model): dict(model.lp.first_bases) for model in shared}
-    for model in shared:
-        sharing = [k for k, m in enumerate(solvers) if m is model]
-        if len(sharing) > 1 and len(model.lp.columns) >= SIDE_BY_SIDE_COLUMNS:
-            for k in sharing[:-1]:
-                solvers[k] = model.copy()
-    tasks: list[Callable[[], tuple[Solution, PlaceData]]] = [
-        partial(solve_posed, data, solver, ranges, guard)
-        for (_, data, _), solver, guard in zip(jobs, solvers, guarded, strict=True)]
-    copied = any(s is not m for s, (_, _, m) in zip(solvers, jobs, strict=True))
-    outcomes = in_parallel(tasks) if copied else [task() for task in tasks]
-    for model in shared:
-        model.adopt([s for s, (_, _, m) in zip(solvers, jobs, strict=True)
-                     if m is model and s is not m], before[id(model)])
-    found = {n: (model, outcome) for (n, _, model), outcome in zip(jobs, outcomes, strict=True)}
-    for n, run in enumerate(wave):
-        if n in found:
-            model, (solution, data) = found[n]
-            if solution.lp is not None:
-                solution.lp = model.lp  # the model's own, which later analyses re-solve
-            done[run.name] = finish(run, done, model, data, solution, started)
-        else:
-            unsolved = posed[n]
-            assert isinstance(unsolved, ScenarioResult)
-            done[run.name] = unsolved
-        advance()
+    jobs: list[tuple[Lane, int, PlaceData, PlaceModel, PlaceModel, bool]] = []
+    posed: list[list[PlaceData | ScenarioResult]] = []
+    for lane, wave in groups:
+        posed.append([pose(run, lane.done) for run in wave])
+        mine = [(n, p, lane.models.for_data(p)) for n, p in enumerate(posed[-1])
+                if isinstance(p, PlaceData)]
+        solvers = [model for _, _, model in mine]
+        for model in {id(m): m for m in solvers}.values():
+            sharing = [k for k, m in enumerate(solvers) if m is model]
+            if (len(groups) == 1 and len(sharing) > 1
+                    and len(model.lp.columns) >= SIDE_BY_SIDE_COLUMNS):
+                for k in sharing[:-1]:
+                    solvers[k] = model.copy()
+        jobs += [(lane, n, data, model, solver, protects(wave[n]) is not None)
+                 for (n, data, model), solver in zip(mine, solvers, strict=True)]
+    before = {id(job[3]): dict(job[3].lp.first_bases) for job in jobs}
+    chains: dict[int, list[int]] = {}  # a model's (or copy's) jobs, one after another
+    for k, job in enumerate(jobs):
+        chains.setdefault(id(job[4]), []).append(k)
+    order = sorted(chains.values(), key=lambda c: jobs[c[0]][4] is not jobs[c[0]][3])
+    tasks: list[Callable[[], list[tuple[Solution, PlaceData]]]] = [
+        partial(_solve_chain, [jobs[k] for k in chain]) for chain in order]
+    outcomes: dict[int, tuple[Solution, PlaceData]] = {}
+    for chain, solved in zip(order, in_parallel(tasks), strict=True):
+        outcomes.update(zip(chain, solved, strict=True))
+    for model in {id(job[3]): job[3] for job in jobs}.values():
+        model.adopt([job[4] for job in jobs if job[3] is model and job[4] is not model],
+                    before[id(model)])
+    found = {(id(job[0]), job[1]): (job[3], outcomes[k]) for k, job in enumerate(jobs)}
+    for (lane, wave), lane_posed in zip(groups, posed, strict=True):
+        for n, run in enumerate(wave):
+            if (id(lane), n) in found:
+                model, (solution, data) = found[id(lane), n]
+                if solution.lp is not None:
+                    solution.lp = model.lp  # the model's own, which later analyses re-solve
+                lane.done[run.name] = finish(run, lane.done, model, data, solution, started)
+            else:
+                unsolved = lane_posed[n]
+                assert isinstance(unsolved, ScenarioResult)
+                lane.done[run.name] = unsolved
+            lane.advance()
+
+
+def _solve_chain(jobs: list[tuple[Lane, int, PlaceData, PlaceModel, PlaceModel, bool]]
+                 ) -> list[tuple[Solution, PlaceData]]:
+    """`solve_posed` for jobs that share one model (or copy), one after another, in order."""
+    return [solve_posed(data, solver, lane.ranges, guard)
+            for lane, _, data, _, solver, guard in jobs]
 
 
 def declared_order(prepared: Prepared) -> list[str]:

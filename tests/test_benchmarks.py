@@ -21,8 +21,10 @@ def test_speed_benchmark_quick_prints_its_tables() -> None:
     # The benchmark checks its own answers: HiGHS alone, warm and cold, reaches the run's
     # optima on the same LPs, and HiGHS alone on every model the run solved (its stages'
     # LPs and rule 3's QPs, handed over as the run held them) reaches the run's optima.
-    found = re.search(r"OPTIMA GAP warm (\S+) cold (\S+) replay (\S+)", done.stdout)
+    found = re.search(r"OPTIMA GAP warm (\S+) cold (\S+) replay (\S+) case order (\S+)",
+                      done.stdout)
     assert found, done.stdout
-    warm, cold, replay = (float(g) for g in found.groups())
+    warm, cold, replay, in_order = (float(g) for g in found.groups())
     assert 0.0 <= warm <= 1e-9 and 0.0 <= cold <= 1e-9, (warm, cold)
+    assert 0.0 <= in_order <= 1e-9, in_order
     assert 0.0 <= replay <= 1e-7, replay

@@ -353,3 +353,33 @@ def test_lifts_settled_by_the_reference_basis_gain_what_their_re_solves_gain(
             assert mine[stream]["lift_gain"] == pytest.approx(entry["lift_gain"], rel=1e-9,
                                                               abs=1e-6)
             assert mine[stream]["marginal_value"] == entry["marginal_value"]
+
+
+def test_the_reference_solved_from_its_kept_basis_prices_as_solved_cold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the reference was solved as a scenario on the same model (a run with the
+    position ranges keeps the basis its cold solve ended on), prices start from that
+    basis instead of solving the reference again from scratch: every gain and marginal
+    value the same to the bit as from the cold solve, and the kept basis used."""
+    from optimiser.analyses import prices as module
+
+    root = Path(__file__).parent.parent / "instances"
+    paths = [root / "croydon.yaml", root / "worcestershire.yaml",
+             write(tmp_path, yaml.safe_dump(random_instance(2)), "r2.yaml")]
+    kept, used = module.first_basis, []
+
+    def counted(lp: Any) -> Any:
+        used.append(kept(lp))
+        return used[-1]
+
+    monkeypatch.setattr(module, "first_basis", counted)
+    warm = [run(p) for p in paths]
+    for result in warm:
+        run_analyses(result, ["ring_fence_prices"])
+    monkeypatch.setattr(module, "first_basis", lambda lp: None)
+    cold = [run(p) for p in paths]
+    for result in cold:
+        run_analyses(result, ["ring_fence_prices"])
+    assert len(used) == 3 and all(b is not None for b in used)
+    for a, b in zip(warm, cold, strict=True):
+        assert a.analyses["ring_fence_prices"] == b.analyses["ring_fence_prices"]

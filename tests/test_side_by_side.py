@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import optimiser.pipeline as pipeline
-from optimiser.pipeline import prepare, run_prepared, waves
+from optimiser.analyses.discounting import discount_sensitivity
+from optimiser.pipeline import at_rate, prepare, rate_key, rated, run_prepared, waves
 from optimiser.solving.highs import first_basis
 
 DATA = Path(__file__).parent / "data"
@@ -52,3 +53,23 @@ def test_side_by_side_gives_what_one_after_another_gives(
         assert s.data is not None
         model.load(s.data)
         assert first_basis(model.lp) is not None
+
+
+def test_the_discount_rates_solved_beside_the_scenarios_are_what_a_run_at_that_rate_gives(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # One year (t = 0, d_0 = 1 at any rate), so every rate gives the file's hand-solved
+    # objectives: 120, 200, 160 and 200; each rate's no_worse_off scenarios protect the
+    # positions of that rate's references.
+    prepared = prepare(DATA / "no_worse_off.yaml")
+    alone = {rate: run_prepared(at_rate(prepared, rate), ranges=False) for rate in (0.035, 0.015)}
+    for side in (10**9, 0):  # without and with copies of the model
+        monkeypatch.setattr(pipeline, "SIDE_BY_SIDE_COLUMNS", side)
+        both = run_prepared(prepared, rates=[0.035, 0.015])
+        assert list(both.at_rates) == ["0.035", "0.015"]
+        for rate, solved in alone.items():
+            entries = both.at_rates[rate_key(rate)]
+            assert entries == {s.name: rated(s) for s in solved.scenarios}
+            assert [e["objective"] for e in entries.values()] == pytest.approx(
+                [120, 200, 160, 200], rel=1e-9)
+        # The discount analysis reads them instead of solving again: the same entry.
+        assert discount_sensitivity(both) == discount_sensitivity(run_prepared(prepared))

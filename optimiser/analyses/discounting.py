@@ -12,12 +12,11 @@ compared with the ranking at the instance's own rate.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from optimiser.pipeline import RunResult, run_prepared
+from optimiser.inputs.schema import Instance
+from optimiser.pipeline import RunResult, at_rate, rate_key, rated, run_prepared
 from optimiser.progress import RunProgress
-from optimiser.solving.results import ScenarioResult
 
 GREEN_BOOK_RATES = (0.035, 0.015)
 """The Green Book's discount rate, and its rate for health effects."""
@@ -31,11 +30,6 @@ def sensitivity_rates(own: float) -> list[float]:
     if all(abs(own - r) > 1e-12 for r in rates):
         rates.append(own)
     return rates
-
-
-def rate_key(rate: float) -> str:
-    """A rate as results.json keys it: '0.035'."""
-    return f"{rate:.10g}"
 
 
 def ranking(objectives: dict[str, float | None], objective: str) -> list[str]:
@@ -72,10 +66,6 @@ def reversed_pairs(own: dict[str, float | None], other: dict[str, float | None],
             if a != b and _better(mine[a], mine[b]) and _better(theirs[b], theirs[a])]
 
 
-def _entry(s: ScenarioResult) -> dict[str, Any]:
-    return {"status": s.status, "objective": s.objective, "account": dict(s.account)}
-
-
 def discount_sensitivity(result: RunResult) -> dict[str, Any]:
     """The analysis registered as `discount_sensitivity`: results.json's entry of that name.
 
@@ -90,11 +80,13 @@ def discount_sensitivity(result: RunResult) -> dict[str, Any]:
     result.progress.expect(len(rates))
     by_rate: dict[str, dict[str, Any]] = {}
     for rate in rates:
-        own_rate = abs(rate - own) <= 1e-12
-        solved = result.scenarios if own_rate else solve_at(result, rate).scenarios
+        if abs(rate - own) <= 1e-12:
+            solved = {s.name: rated(s) for s in result.scenarios}
+        else:
+            solved = result.at_rates.get(rate_key(rate)) or solve_at(result, rate)
         by_rate[rate_key(rate)] = {
-            "scenarios": {s.name: _entry(s) for s in solved},
-            "ranking": ranking({s.name: s.objective for s in solved}, inst.objective),
+            "scenarios": solved,
+            "ranking": ranking({n: e["objective"] for n, e in solved.items()}, inst.objective),
         }
         result.progress.advance()
     own_objectives = {s.name: s.objective for s in result.scenarios}
@@ -107,12 +99,17 @@ def discount_sensitivity(result: RunResult) -> dict[str, Any]:
             "ranking_changes": bool(reversals), "reversals": reversals}
 
 
-def solve_at(result: RunResult, rate: float) -> RunResult:
-    """Every scenario of the run solved again at discount rate `rate` (nothing else changed;
-    position ranges are not needed and not computed)."""
-    prepared = result.prepared
-    runs = [dataclasses.replace(run, instance=run.instance.model_copy(
-        update={"discount_rate": rate})) for run in prepared.runs]
-    moved = dataclasses.replace(prepared, runs=runs, instance=prepared.instance.model_copy(
-        update={"discount_rate": rate}))
-    return run_prepared(moved, ranges=False, progress=RunProgress())
+def other_rates(instance: Instance) -> list[float]:
+    """The rates `discount_sensitivity` solves the scenarios again at: `sensitivity_rates`
+    but the instance's own (a run can solve them beside its scenarios:
+    `optimiser.pipeline.run_prepared`)."""
+    own = float(instance.discount_rate)
+    return [r for r in sensitivity_rates(own) if abs(r - own) > 1e-12]
+
+
+def solve_at(result: RunResult, rate: float) -> dict[str, dict[str, Any]]:
+    """Every scenario of the run solved again at discount rate `rate` (nothing else
+    changed; position ranges are not needed and not computed): scenario -> its status,
+    objective and account."""
+    solved = run_prepared(at_rate(result.prepared, rate), ranges=False, progress=RunProgress())
+    return {s.name: rated(s) for s in solved.scenarios}

@@ -22,17 +22,20 @@ One persistent pooled model does all the work: the place's model the scenarios
 were solved on (`optimiser.solving.placemodel`; R's pooled `PlaceData` is built and
 compiled only when no scenario's model fits it); every pool contribution p[s, t]
 is capped at 0 (the model is then R exactly), solved from scratch for z(R) and
-the duals (so they depend only on R's data); then for each stream its p[s, t]
-caps are opened to `pool_share_s * budget_st`, the model re-solved warm from z(R)'s
-basis with the primal simplex (`optimiser.solving.highs.widened`: that basis stays
-feasible when caps open, and every lift starts from it whatever was lifted before),
-and the caps closed again. A lift whose new columns all price out at z(R)'s optimum
-(no p[s, t] has an improving reduced cost: `gains_priced_out`) gains exactly 0 and is
-not solved; nor is one z(R)'s optimal basis settles (its improving p[s, t] moved to
-their caps keep every basic variable within its bounds, so the basis stays optimal:
-`gains_by_bound_flips`), which gains G sum_t r_st u_st, read off z(R)'s reduced costs.
-On a large model the streams left to solve are shared between copies of it, solving
-side by side.
+the duals (so they depend only on R's data; where R was solved as a scenario on this
+very model, warm from the optimal basis that cold solve ended on, `first_basis`:
+HiGHS ends a cold solve by factoring that basis afresh on the model as given, as the
+warm solve does, so z(R), the duals and the basis are the same to the bit); then for
+each stream its p[s, t] caps are opened to `pool_share_s * budget_st`, the model
+re-solved warm from z(R)'s basis with the primal simplex
+(`optimiser.solving.highs.widened_columns`: that basis stays feasible when caps open,
+and every lift starts from it whatever was lifted before), and the caps closed again.
+A lift whose new columns all price out at z(R)'s optimum (no p[s, t] has an improving
+reduced cost: `gains_priced_out`) gains exactly 0 and is not solved; nor is one z(R)'s
+optimal basis settles (its improving p[s, t] moved to their caps keep every basic
+variable within its bounds, so the basis stays optimal: `gains_by_bound_flips`), which
+gains G sum_t r_st u_st, read off z(R)'s reduced costs. On a large model the streams
+left to solve are shared between copies of it, solving side by side.
 
 Set-up costs and tiers that need binaries make the model a MILP. Then each lift
 re-solves the MILP (a lifted fence may switch services on or off), and z(R) is
@@ -68,6 +71,7 @@ from optimiser.solving.highs import (
     basic_step,
     basis,
     clone,
+    first_basis,
     in_parallel,
     optimal_basis,
     parts,
@@ -153,7 +157,12 @@ def price_ring_fences(
     done = progress or (lambda _n: None)
     cols = pool_columns(lp, data)
     caps = data.pool_share[:, None] * data.budget
-    status, base, _ = reoptimise(lp, _caps(cols, np.zeros_like(caps)), cold=True)
+    closed = np.zeros(cols.size)
+    set_column_bounds(lp, cols.ravel(), closed, closed)  # every fence closed: R
+    kept = first_basis(lp)
+    if kept is not None:  # the basis the cold solve would end on: R solved as a scenario
+        lp.highs.setBasis(kept)
+    status, base, _ = reoptimise(lp, cold=kept is None)
     done(1)
     if status != "optimal" or base is None:
         set_bounds(lp, _caps(cols, caps))
