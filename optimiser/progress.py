@@ -2,23 +2,18 @@
 
 Nothing shows until the run has taken more than SHOW_AFTER seconds, so quick
 runs print nothing; then every stage gets a bar of its own. Nothing shows at
-all when the console is not a terminal (a pipe, a file, a test).
+all when the console is not a terminal (a pipe, a file, a test), and the bars'
+module is then not even imported.
 """
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 SHOW_AFTER = 2.0
 """Seconds a run may take before its progress appears."""
@@ -36,10 +31,21 @@ class RunProgress:
         self.after = after
         self.started = time.perf_counter()
         self.shown = False
-        self.bar = Progress(
-            TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-            console=console, transient=False) if self.enabled else None
+        self.bar: Progress | None = None
+        if self.enabled:
+            from rich.progress import (  # here: only a terminal shows the bars
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                console=console, transient=False)
         self.task: TaskID | None = None
         self.total = 1
 

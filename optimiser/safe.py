@@ -120,7 +120,10 @@ def _csv_fields(frame: pd.DataFrame, float_format: str | None
         values = frame.iloc[:, n]
         kind = values.dtype.kind
         if values.dtype == object or pd.api.types.is_string_dtype(values):
-            codes, distinct = pd.factorize(values, sort=False)
+            try:  # as objects: twice as fast as through the string dtype, the same codes
+                codes, distinct = pd.factorize(values.to_numpy(dtype=object), sort=False)
+            except TypeError:  # a value that cannot be a key (a list)
+                return None
             texts = distinct.tolist()
             if not all(isinstance(v, str) for v in texts):
                 return None

@@ -23,19 +23,22 @@ whichever worker ran which task. `set_workers` records the command line's choice
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from optimiser.errors import UsageError
+
+if TYPE_CHECKING:  # imported where a pool is made: a run without one never loads them
+    import multiprocessing.context
+    from concurrent.futures import ProcessPoolExecutor
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -206,8 +209,9 @@ def stop_workers(wait: bool = True) -> None:
     when the run has ended (`_orphaned`)."""
     for pool in list(_POOLS):
         _stop(pool, wait)
-    if wait:  # and any started as the run was stopped, before its pool knew of it
-        for process in multiprocessing.active_children():
+    processing = sys.modules.get("multiprocessing")  # not imported: no process started
+    if wait and processing is not None:  # and any started as the run was stopped, before
+        for process in processing.active_children():  # its pool knew of it
             process.terminate()
             process.join(STOP_WAIT)
 
@@ -236,6 +240,9 @@ def _stop(pool: ProcessPoolExecutor, wait: bool = True) -> None:
 
 def _on_processes(function: Callable[[S, T], R], shared: S, tasks: Sequence[T], count: int,
                   preload: Sequence[str]) -> Iterator[tuple[int, R]]:
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+
     context: multiprocessing.context.BaseContext
     if "forkserver" in multiprocessing.get_all_start_methods():
         server = multiprocessing.get_context("forkserver")

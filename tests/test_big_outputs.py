@@ -62,6 +62,30 @@ def test_funding_document_keeps_pairs_in_the_order_they_first_appear() -> None:
     assert document == {"s2": {"b": [5.0, 1.0], "a": [3.0, 0.0]}, "s1": {"a": [2.0, 4.0]}}
     assert _funding_document(funding.iloc[0:0], [2020]) == {}
 
+
+def test_funding_written_from_its_table_is_the_documents_text() -> None:
+    # results.json writes each scenario's funding straight from the table: the text must
+    # be what json_text writes for the funding object (streams and interventions in the
+    # order they first appear, every digit, -0.0 kept), and a NaN is still refused.
+    from optimiser.reports.write import FundingText
+
+    funding = pd.DataFrame({"stream": ["s2", "s1", "s2", "s1", "s2", "s\u00e9"],
+                            "intervention": ["b", "a", "a", "a", "b", "a"],
+                            "year": [2021, 2020, 2020, 2021, 2020, 2021],
+                            "amount": [0.1, 1e16, -0.0, 1 / 3, 0.1, 5e-324]})
+    years = [2020, 2021]
+    for frame in (funding, funding.iloc[0:0]):
+        document = {"x": 1, "funding": _funding_document(frame, years), "y": [2.5]}
+        written = {"x": 1, "funding": FundingText(frame, years), "y": [2.5]}
+        text = "".join(json_text(written))
+        assert text == "".join(json_text(document))
+        assert json.loads(text) == json.loads(json.dumps(document))
+    lines = "".join(json_text({"f": FundingText(funding, years)})).splitlines()
+    assert lines[:5] == ["{", '  "f": {', '    "s2": {', '      "b": [0.1, 0.1],',
+                         '      "a": [-0.0, 0.0]']
+    with pytest.raises(ValueError):
+        "".join(json_text({"f": FundingText(funding.assign(amount=math.nan), years)}))
+
 def test_funding_rows_add_up_to_each_service_and_each_agency(tmp_path: Path) -> None:
     # The funding table, built from the pairs that carry money, still holds all of it:
     # amount_sit = f_sit + p_st q_it / sum_j q_jt, so summed over streams it is what each
@@ -126,6 +150,12 @@ def test_long_tables_are_summed_on_their_sheets_and_say_where_every_row_is(
     by_stream = result.table("funding").groupby(["scenario", "stream"])["intervention"].nunique()
     assert frame.set_index(["scenario", "stream"])["interventions"].to_dict() == (
         by_stream.to_dict())
+    # grouped by codes, the sums are pandas' own by the names, to the bit, in table order
+    summed = result.table("funding").groupby(["scenario", "stream"], sort=False)[
+        ["amount", "pooled"]].sum()
+    assert list(zip(frame["scenario"], frame["stream"], strict=True)) == list(summed.index)
+    assert frame["amount"].tolist() == summed["amount"].tolist()
+    assert frame["pooled"].tolist() == summed["pooled"].tolist()
     outcomes = result.table("outcomes")
     assert len(outcomes) > 4  # outcomes are shown whole, however many
     assert workbook.sheet_table("outcomes", outcomes, [])[2] == ""

@@ -314,17 +314,22 @@ def test_draw_gains_labels_every_agency(tmp_path: pathlib.Path) -> None:
 @pytest.mark.parametrize("agencies", [1, 2, 7])
 def test_stream_saves_is_einsum_to_the_bit(agencies: int) -> None:
     # What each stream's units save each agency, summed over the (stream, intervention)
-    # pairs the stream pays for only: the same doubles as numpy's einsum over every term
-    # (its loop: the years of a pair summed first, the pairs added in turn).
+    # pairs a stream pays for only: the same doubles as numpy's einsum over the dense
+    # stream x intervention x year array (its loop: the years of a pair summed first, the
+    # pairs added in turn). A pair listed with nothing bought adds nothing.
     from optimiser.analyses.gains import _stream_saves
 
     rng = np.random.default_rng(7)
     bought = np.where(rng.random((13, 17, 6)) < 0.2, rng.lognormal(2, 3, (13, 17, 6)), 0.0)
     bought[4] = 0.0  # a stream that pays for nothing
+    bought[5, 3] = 0.0  # listed below, with nothing bought
     reach = rng.uniform(0, 1, (17, 6)) * (rng.random((17, 6)) < 0.8)
     saving = rng.normal(0, 1e3, (17, agencies)) * (rng.random((17, agencies)) < 0.6)
     expected = np.einsum("sit,it,ib->sb", bought, reach, saving)
-    found = _stream_saves(bought, reach, saving)
+    listed = np.any(bought != 0, axis=2)
+    listed[5, 3] = True
+    stream, item = np.nonzero(listed)  # in order of stream, then intervention
+    found = _stream_saves(stream, item, bought[stream, item], reach, saving, 13)
     assert found.shape == (13, agencies)
     assert np.array_equal(found, expected)
     assert not found[4].any()

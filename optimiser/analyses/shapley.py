@@ -106,8 +106,9 @@ FEWEST_PAIRS = 2
 """The fewest pairs any budget draws: two give a standard error."""
 
 SAMPLE_WORK = 100_000_000
-"""The sampling budget in re-solves x the model's columns (`sample_budget`): about a minute
-of one core's time on the 50-agency place of benchmarks/big.py (156,420 columns)."""
+"""The sampling budget in re-solves x the model's columns (`sample_budget`): about 40 s of
+one core's time on the 50-agency place of benchmarks/big.py (156,420 columns; a minute
+when half of each pair's re-solves walked up from nobody)."""
 
 SAMPLE_SOLVES = 16_384
 """Most re-solves sampling spends, whatever the model's size (`sample_budget`)."""
@@ -459,9 +460,10 @@ def sample_budget(lp: CompiledLP) -> int:
 
         B = min(SAMPLE_SOLVES, SAMPLE_WORK // columns)
 
-    A warm re-solve's time grows about with the model's columns (17 ms at 37,850 columns,
-    85 ms at 156,420, benchmarks/big.py's quarter and full places), so B bounds the time
-    (about a minute of one core) and not just the count; it depends on the model alone,
+    A warm re-solve's time grows about with the model's columns (13 ms at 37,850 columns,
+    some 65 ms at 156,420, benchmarks/big.py's quarter and full places, about half of it
+    HiGHS's own work on every run, whatever changed), so B bounds the time (about 40 s of
+    one core) and not just the count; it depends on the model alone,
     never on the machine, so neither do the shares."""
     return min(SAMPLE_SOLVES, SAMPLE_WORK // max(1, len(lp.columns)))
 

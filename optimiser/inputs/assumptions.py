@@ -135,6 +135,8 @@ def _number(text: str) -> float | None:
 
 def comments(text: str) -> dict[int, tuple[str, bool]]:
     """Line (1-based) -> (comment text without '#', whether the line holds nothing else)."""
+    if "#" not in text:  # no comment anywhere (a generated place): nothing to scan for
+        return {}
     ends: dict[int, int] = {}
     inside: set[int] = set()
     try:

@@ -111,8 +111,9 @@ def default_out(instance_path: Path) -> Path:
     return Path("reports") / instance_path.stem
 
 
-def results_document(result: RunResult) -> dict[str, Any]:
-    """The contents of results.json (docs/contract.md, 'The command')."""
+def results_document(result: RunResult, to_write: bool = False) -> dict[str, Any]:
+    """The contents of results.json (docs/contract.md, 'The command'); `to_write` (for
+    `json_text`), each scenario's funding as a `FundingText`, the same JSON."""
     inst = result.instance
     return {
         "instance": {
@@ -129,16 +130,17 @@ def results_document(result: RunResult) -> dict[str, Any]:
         },
         "tool": {"name": "optimise", "version": __version__},
         "rules": RULES,
-        "scenarios": {s.name: _scenario_document(s) for s in result.scenarios},
+        "scenarios": {s.name: _scenario_document(s, to_write) for s in result.scenarios},
         **result.analyses,
     }
 
 
-def _scenario_document(s: ScenarioResult) -> dict[str, Any]:
+def _scenario_document(s: ScenarioResult, to_write: bool = False) -> dict[str, Any]:
     units = _grouped(s.allocation, "intervention", "units")
     outcomes = _grouped(s.outcomes, "outcome", "achieved")
     years = sorted(s.allocation["year"].unique().tolist())
-    funding = _funding_document(s.funding, years)
+    funding: Any = (FundingText(s.funding, years) if to_write
+                    else _funding_document(s.funding, years))
     spend, savings = _grouped(s.cash, "agency", "spend"), _grouped(s.cash, "agency", "savings")
     by_year = {agency: {"spend": spend[agency], "savings": savings[agency]} for agency in spend}
     agencies = {
@@ -185,22 +187,63 @@ def _funding_document(funding: pd.DataFrame,
     """stream -> intervention -> money a year (0 where a year has none), streams and their
     interventions in the order they first appear in the funding table."""
     out: dict[str, dict[str, list[float]]] = {}
+    index, table = _funding_table(funding, years)
+    for (stream, item), row in zip(index, table.tolist(), strict=True):
+        out.setdefault(stream, {})[item] = row
+    return out
+
+
+def _funding_table(funding: pd.DataFrame,
+                   years: list[int]) -> tuple[list[tuple[Any, Any]], np.ndarray]:
+    """The (stream, intervention) pairs of the funding table in the order they first appear,
+    and (pair, year) the money in `years` (0 where a year has none)."""
     pairs, index = _pairs(funding["stream"], funding["intervention"])
     kept = funding["year"].isin(years).to_numpy()
     table = np.zeros((len(index), len(years)))
     table[pairs[kept], np.searchsorted(years, funding["year"].to_numpy()[kept])] = (
         funding["amount"].to_numpy()[kept])
-    for (stream, item), row in zip(index, table.tolist(), strict=True):
-        out.setdefault(stream, {})[item] = row
-    return out
+    return index, table
+
+
+class FundingText:
+    """A scenario's results.json `funding` (`_funding_document`) that `json_text` writes
+    straight from the funding table, a stream at a time: each distinct number's repr made
+    once, each year's list joined from them. The same text as the object written by
+    `json_text` (a number that is not finite is refused by writing the object)."""
+
+    def __init__(self, funding: pd.DataFrame, years: list[int]) -> None:
+        self.funding, self.years = funding, years
+
+    def text(self, indent: str) -> Iterator[str]:
+        """The funding object's JSON as `json_text(_funding_document(...), indent)` writes it."""
+        index, table = _funding_table(self.funding, self.years)
+        if not index or not np.isfinite(table).all():
+            yield from json_text(_funding_document(self.funding, self.years), indent)
+            return
+        codes, bits = pd.factorize(table.reshape(-1).view(np.int64), sort=False)
+        reprs = np.array(list(map(repr, bits.view(np.float64).tolist())), dtype=object)
+        rows = map(", ".join, reprs[codes].reshape(table.shape).tolist())
+        inner, deeper = indent + "  ", indent + "    "
+        keys: dict[Any, str] = {}
+        streams: dict[Any, list[str]] = {}
+        for (stream, item), row in zip(index, rows, strict=True):
+            key = keys.get(item)
+            if key is None:
+                key = keys[item] = _PLAIN.encode(_json_key(item))
+            streams.setdefault(stream, []).append(f"\n{deeper}{key}: [{row}]")
+        yield "{"
+        for n, (stream, lines) in enumerate(streams.items()):
+            yield (f"{',' if n else ''}\n{inner}{_PLAIN.encode(_json_key(stream))}: {{"
+                   + ",".join(lines) + f"\n{inner}}}")
+        yield f"\n{indent}}}"
 
 
 def _pairs(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, list[tuple[Any, Any]]]:
     """Each row's (first, second) pair as a code into the distinct pairs, in the order they
     first appear (as `pd.factorize` of the two columns' MultiIndex gives them), found from
     each column's codes rather than from a tuple a row."""
-    a, a_keys = pd.factorize(first, sort=False)
-    b, b_keys = pd.factorize(second, sort=False)
+    a, a_keys = pd.factorize(first.to_numpy(dtype=object), sort=False)
+    b, b_keys = pd.factorize(second.to_numpy(dtype=object), sort=False)
     if (a < 0).any() or (b < 0).any() or not len(b_keys):  # a missing key, or no rows
         pairs, index = pd.factorize(pd.MultiIndex.from_arrays([first, second]))
         return pairs, list(index)
@@ -215,7 +258,7 @@ def _num(value: float) -> float | None:
 
 def write_json(result: RunResult, folder: Path) -> None:
     """results.json (`json_text`)."""
-    document = results_document(result)
+    document = results_document(result, to_write=True)
     with open(folder / "results.json", "w", encoding="utf-8") as out:
         out.writelines(json_text(document))
         out.write("\n")
@@ -228,13 +271,15 @@ def json_text(value: Any, indent: str = "") -> Iterator[str]:
     `json.dumps(value, indent=2)` (nothing rounded, NaN refused), at about half the size
     on a large place; an object's members on one line each are joined into one piece."""
     inner = indent + "  "
-    if isinstance(value, dict) and value:
+    if isinstance(value, FundingText):
+        yield from value.text(indent)
+    elif isinstance(value, dict) and value:
         run = ["{"]
         comma = ""
         for key, item in value.items():
             run.append(f"{comma}\n{inner}{_PLAIN.encode(_json_key(key))}: ")
             comma = ","
-            if _nested(item):
+            if isinstance(item, FundingText) or _nested(item):
                 yield "".join(run)
                 run = []
                 yield from json_text(item, inner)
