@@ -134,16 +134,17 @@ def scenario_limits(s: ScenarioResult, result: RunResult, table: pd.DataFrame,
         where.append([(*index, int(t)) for t in np.flatnonzero(years)] if yearly
                      else [index])
 
-    for i, item in enumerate(data.interventions):
+    finite = np.isfinite(data.max_units)  # (I, H), every intervention and year at once
+    cap = np.where(finite, data.max_units, 0.0)
+    at_cap = finite & (x >= cap - BIND_TOL * np.maximum(1.0, np.abs(cap)))
+    low = data.min_units
+    at_min = (low > 0) & (x <= low + BIND_TOL * np.maximum(1.0, low)) & ~at_cap
+    for i in np.flatnonzero(at_cap.any(axis=1) | at_min.any(axis=1)).tolist():
+        item = data.interventions[i]
         unit = inst.interventions[item].unit or "unit"
-        finite = np.isfinite(data.max_units[i])
-        cap = np.where(finite, data.max_units[i], 0.0)
-        at_cap = finite & (x[i] >= cap - BIND_TOL * np.maximum(1.0, np.abs(cap)))
-        add("max_units", item, at_cap, (i,), f"{unit} a year",
+        add("max_units", item, at_cap[i], (i,), f"{unit} a year",
             ("interventions", item, "max_units"))
-        low = data.min_units[i]
-        at_min = (low > 0) & (x[i] <= low + BIND_TOL * np.maximum(1.0, low)) & ~at_cap
-        add("min_units", item, at_min, (i,), f"{unit} a year",
+        add("min_units", item, at_min[i], (i,), f"{unit} a year",
             ("interventions", item, "min_units"))
     achieved = s.outcomes["achieved"].to_numpy(dtype=float).reshape(len(data.outcomes),
                                                                       data.years)
@@ -464,8 +465,8 @@ def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
             on_piece = True
             if status == "optimal" and value is not None:
                 solution = h.getSolution()
-                dual = math.fsum(np.asarray(solution.col_dual if columns else solution.row_dual,
-                                            dtype=float)[places].tolist())
+                duals = solution.col_dual if columns else solution.row_dual
+                dual = math.fsum(float(duals[p]) for p in places.tolist())
                 rate = g * more * dual
                 predicted = towards * more * step * dual
                 on_piece = abs(value - z - predicted) <= ON_PIECE * max(
