@@ -228,6 +228,10 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
         status, z, _ = reoptimise(lp, values=False)
         if status != "optimal" or z is None:
             return None
+        # from the stage-1 basis handed to HiGHS, an LP's solve that took no iteration
+        # ended on that basis factored afresh: its duals are already the ones below
+        fresh = (solved is not None and not lp.is_mip
+                 and lp.highs.getInfo().simplex_iteration_count == 0)
         lookup = column_lookup(lp)
         rows = {(name, index): n for n, (name, index, _) in enumerate(lp.rows)}
         located: list[tuple[bool, np.ndarray, bool, float] | None] = []
@@ -240,9 +244,9 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
         # The optimal basis handed back to HiGHS and solved on (no iterations): its duals
         # then come from the basis factored afresh, as in every re-solve from it
         # (`one_sided_rates`), not from wherever the solve before left them (which can
-        # differ in the last digits).
+        # differ in the last digits). Not again where that solve was one (`fresh`).
         start = lp.highs.getBasis()
-        if start.valid:
+        if start.valid and not fresh:
             lp.highs.setBasis(start)
             reoptimise(lp, values=False)
         vertex = Vertex.of(lp)

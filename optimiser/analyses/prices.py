@@ -78,7 +78,6 @@ from optimiser.solving.highs import (
     reduced_costs,
     reoptimise,
     row_duals,
-    set_bounds,
     set_column_bounds,
     split,
     widened_columns,
@@ -151,8 +150,9 @@ def price_ring_fences(
     None when the reference (every p[s, t] capped at 0) has no optimal plan.
     Lifting a fence only relaxes the reference, so each lifted model is
     optimal too. A lift that provably gains nothing (`gains_priced_out`) is not
-    solved. The p[s, t] caps are restored to `pool_share_s * budget_st`
-    afterwards. `progress(1)` is called after each solve (or lift priced out).
+    solved, nor one the reference's optimal basis settles (`gains_by_bound_flips`).
+    The p[s, t] caps are restored to `pool_share_s * budget_st` afterwards.
+    `progress(1)` is called after each solve (or lift priced out or settled).
     """
     done = progress or (lambda _n: None)
     cols = pool_columns(lp, data)
@@ -165,7 +165,7 @@ def price_ring_fences(
     status, base, _ = reoptimise(lp, cold=kept is None)
     done(1)
     if status != "optimal" or base is None:
-        set_bounds(lp, _caps(cols, caps))
+        set_column_bounds(lp, cols.ravel(), closed, caps.ravel())
         return None
     gain_sign = -lp.senses["objective"]  # maximise (-1) -> +1, minimise (+1) -> -1
     start = None if len(lp.integer) else basis(lp)
@@ -178,7 +178,7 @@ def price_ring_fences(
     for s, gain in flipped.items():
         gains[s] = gain
     done(len(flipped))
-    closed = np.zeros(data.years)
+    shut = np.zeros(data.years)
 
     def lift(model: CompiledLP, streams: list[int]) -> None:
         for s in streams:
@@ -190,7 +190,7 @@ def price_ring_fences(
                 raise SolverError(f"lifting the ring-fence of {data.streams[s]} left the "
                                   f"model {status}, though it only relaxes the reference")
             gains[s] = gain_sign * (lifted - base)
-            set_column_bounds(model, cols[s], closed, closed)
+            set_column_bounds(model, cols[s], shut, shut)
             done(1)
 
     lifted_streams = [s for s in range(len(data.streams))
@@ -199,7 +199,7 @@ def price_ring_fences(
     models = [lp] + [clone(lp) for _ in chunks[1:]]
     in_parallel([partial(lift, m, c) for m, c in zip(models, chunks, strict=True)])
     gains[np.abs(gains) <= GAIN_TOL * max(1.0, abs(base))] = 0.0
-    set_bounds(lp, _caps(cols, caps))
+    set_column_bounds(lp, cols.ravel(), closed, caps.ravel())
     return gains, marginal
 
 

@@ -1683,10 +1683,15 @@ def reoptimise(
     return status, (z if status == "optimal" else None), x
 
 
-def widened(lp: CompiledLP, bounds: dict[int, tuple[float, float]],
-            start: highspy.HighsBasis) -> tuple[str, float | None]:
-    """Re-solve an LP's main objective after widening some columns' bounds, from `start`,
-    the optimal basis of the model before, with the primal simplex.
+UNPERTURBED: dict[str, Any] = {"simplex_strategy": PRIMAL_SIMPLEX,
+                               "primal_simplex_bound_perturbation_multiplier": 0.0}
+"""HiGHS options for `widened_columns`: the primal simplex, without its bound perturbation."""
+
+
+def widened_columns(lp: CompiledLP, columns: np.ndarray, upper: np.ndarray,
+                    start: highspy.HighsBasis) -> tuple[str, float | None]:
+    """Re-solve an LP's main objective after widening the bounds of `columns` to (0, `upper`),
+    from `start`, the optimal basis of the model before, with the primal simplex.
 
     Widening bounds keeps every plan feasible, so `start` stays primal feasible (a
     widened column nonbasic at a bound it keeps stays there) and only the widened
@@ -1697,38 +1702,14 @@ def widened(lp: CompiledLP, bounds: dict[int, tuple[float, float]],
     then starts from the same basis, whatever was solved before it. The answer is the
     optimum whatever the start. Returns (status, objective or None), the objective
     HiGHS's own (as `reoptimise` with values=False); the bounds stay set.
+
+    The primal simplex runs with its bounds unperturbed (UNPERTURBED). HiGHS perturbs
+    them when it starts (against stalling at degenerate vertices over a long solve) and,
+    once optimal, takes the perturbation off and factors and prices the basis again to
+    clean up. A re-solve from an optimal basis after widening a few bounds is a few dozen
+    pivots; on the generated places' ring-fence lifts the clean-up was a fifth of each
+    re-solve's time, and every lift's objective came out the same to the bit without it.
     """
-    set_bounds(lp, bounds)
-    h = lp.highs
-    h.setBasis(start)
-    _, strategy = h.getOptionValue("simplex_strategy")
-    h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
-    try:
-        status, z, _, _ = _optimise(lp, "objective", values=False)
-    finally:
-        h.setOptionValue("simplex_strategy", strategy)
-    if status not in ("optimal", "infeasible", "unbounded"):
-        raise SolverError(f"HiGHS stopped with status '{status}'")
-    return status, (z if status == "optimal" else None)
-
-
-UNPERTURBED: dict[str, Any] = {"simplex_strategy": PRIMAL_SIMPLEX,
-                               "primal_simplex_bound_perturbation_multiplier": 0.0}
-"""HiGHS options for `widened_columns`: the primal simplex, without its bound perturbation."""
-
-
-def widened_columns(lp: CompiledLP, columns: np.ndarray, upper: np.ndarray,
-                    start: highspy.HighsBasis) -> tuple[str, float | None]:
-    """`widened` with the columns' new bounds as arrays (each of `columns` gets the bounds
-    (0, `upper`)) and the primal simplex's bounds left unperturbed.
-
-    HiGHS's primal simplex perturbs the bounds when it starts (against stalling at
-    degenerate vertices over a long solve) and, once optimal, takes the perturbation off
-    and factors and prices the basis again to clean up. A re-solve from an optimal basis
-    after widening a few bounds is a few dozen pivots; on the generated places' ring-fence
-    lifts the clean-up was a fifth of each re-solve's time, and every lift's objective
-    came out the same to the bit without the perturbation. The optimum is the optimum
-    whatever the path."""
     set_column_bounds(lp, columns, np.zeros(len(columns)), upper)
     h = lp.highs
     h.setBasis(start)
