@@ -147,11 +147,14 @@ def solve_posed(data: PlaceData, model: PlaceModel, ranges: bool,
 
 
 def finish(run: ScenarioRun, done: dict[str, ScenarioResult], model: PlaceModel,
-           data: PlaceData, solution: Solution, started: float) -> ScenarioResult:
-    """A solved scenario's result: its tables, its targets checked, its agreement settled
-    against its reference (in `done`) and its message."""
+           data: PlaceData, solution: Solution, started: float,
+           tables: ScenarioResult | None = None) -> ScenarioResult:
+    """A solved scenario's result: its tables (`tidy`, unless given as `tables`), its
+    targets checked, its agreement settled against its reference (in `done`) and its
+    message."""
     solved = time.perf_counter()
-    result = tidy(run.name, data, solution, run.instance.start_year, run.reference)
+    result = tables if tables is not None else tidy(
+        run.name, data, solution, run.instance.start_year, run.reference)
     if result.status == "optimal":
         check_targets(result)
     result.model = model
@@ -386,45 +389,41 @@ def side_by_side(groups: list[tuple[Lane, list[ScenarioRun]]]) -> None:
     on the model itself, which so ends as one after another leaves it (that scenario
     loaded, its basis); what the copies keep for later analyses joins the model's in
     order (`PlaceModel.adopt`). Copies are not made beside another lane: each holds a
-    model's worth of memory. The tables, the checks, the agreements and the messages
-    follow one scenario at a time, in order."""
+    model's worth of memory. Each scenario's tables are made in its thread once it is
+    solved (`tidy`, beside the other threads' solves); the checks, the agreements and the
+    messages follow one scenario at a time, in order."""
     started = time.perf_counter()
-    jobs: list[tuple[Lane, int, PlaceData, PlaceModel, PlaceModel, bool]] = []
+    jobs: list[Job] = []
     posed: list[list[PlaceData | ScenarioResult]] = []
     for lane, wave in groups:
         posed.append([pose(run, lane.done) for run in wave])
-        mine = [(n, p, lane.models.for_data(p)) for n, p in enumerate(posed[-1])
-                if isinstance(p, PlaceData)]
-        solvers = [model for _, _, model in mine]
-        for model in {id(m): m for m in solvers}.values():
-            sharing = [k for k, m in enumerate(solvers) if m is model]
+        posing = [Job(lane, n, wave[n], p, lane.models.for_data(p))
+                  for n, p in enumerate(posed[-1]) if isinstance(p, PlaceData)]
+        for model in {id(job.model): job.model for job in posing}.values():
+            sharing = [job for job in posing if job.model is model]
             if (len(groups) == 1 and len(sharing) > 1
                     and len(model.lp.columns) >= SIDE_BY_SIDE_COLUMNS):
-                for k in sharing[:-1]:
-                    solvers[k] = model.copy()
-        jobs += [(lane, n, data, model, solver, protects(wave[n]) is not None)
-                 for (n, data, model), solver in zip(mine, solvers, strict=True)]
-    before = {id(job[3]): dict(job[3].lp.first_bases) for job in jobs}
-    chains: dict[int, list[int]] = {}  # a model's (or copy's) jobs, one after another
-    for k, job in enumerate(jobs):
-        chains.setdefault(id(job[4]), []).append(k)
-    order = sorted(chains.values(), key=lambda c: jobs[c[0]][4] is not jobs[c[0]][3])
-    tasks: list[Callable[[], list[tuple[Solution, PlaceData]]]] = [
-        partial(_solve_chain, [jobs[k] for k in chain]) for chain in order]
-    outcomes: dict[int, tuple[Solution, PlaceData]] = {}
-    for chain, solved in zip(order, in_parallel(tasks), strict=True):
-        outcomes.update(zip(chain, solved, strict=True))
-    for model in {id(job[3]): job[3] for job in jobs}.values():
-        model.adopt([job[4] for job in jobs if job[3] is model and job[4] is not model],
+                for job in sharing[:-1]:
+                    job.solver = model.copy()
+        jobs += posing
+    before = {id(job.model): dict(job.model.lp.first_bases) for job in jobs}
+    chains: dict[int, list[Job]] = {}  # a model's (or copy's) jobs, one after another
+    for job in jobs:
+        chains.setdefault(id(job.solver), []).append(job)
+    order = sorted(chains.values(), key=lambda chain: chain[0].solver is not chain[0].model)
+    in_parallel([partial(_solve_chain, chain) for chain in order])
+    for model in {id(job.model): job.model for job in jobs}.values():
+        model.adopt([job.solver for job in jobs if job.model is model and job.solver is not model],
                     before[id(model)])
-    found = {(id(job[0]), job[1]): (job[3], outcomes[k]) for k, job in enumerate(jobs)}
+    found = {(id(job.lane), job.n): job for job in jobs}
     for (lane, wave), lane_posed in zip(groups, posed, strict=True):
         for n, run in enumerate(wave):
-            if (id(lane), n) in found:
-                model, (solution, data) = found[id(lane), n]
-                if solution.lp is not None:
-                    solution.lp = model.lp  # the model's own, which later analyses re-solve
-                lane.done[run.name] = finish(run, lane.done, model, data, solution, started)
+            mine = found.get((id(lane), n))
+            if mine is not None:
+                assert mine.solved is not None
+                solution, data, tables = mine.solved
+                lane.done[run.name] = finish(run, lane.done, mine.model, data, solution, started,
+                                             tables)
             else:
                 unsolved = lane_posed[n]
                 assert isinstance(unsolved, ScenarioResult)
@@ -432,11 +431,35 @@ def side_by_side(groups: list[tuple[Lane, list[ScenarioRun]]]) -> None:
             lane.advance()
 
 
-def _solve_chain(jobs: list[tuple[Lane, int, PlaceData, PlaceModel, PlaceModel, bool]]
-                 ) -> list[tuple[Solution, PlaceData]]:
-    """`solve_posed` for jobs that share one model (or copy), one after another, in order."""
-    return [solve_posed(data, solver, lane.ranges, guard)
-            for lane, _, data, _, solver, guard in jobs]
+@dataclass
+class Job:
+    """One scenario of a wave to solve (`side_by_side`): its lane, its place in the wave, its
+    data, the model it belongs to and the one it is solved on (that model or a copy)."""
+
+    lane: Lane
+    n: int
+    run: ScenarioRun
+    data: PlaceData
+    model: PlaceModel
+    solver: PlaceModel = field(init=False)
+    solved: tuple[Solution, PlaceData, ScenarioResult] | None = field(default=None, init=False)
+    """Its solution, the data solved (`solve_posed`) and its tables (`tidy`)."""
+
+    def __post_init__(self) -> None:
+        self.solver = self.model
+
+
+def _solve_chain(jobs: list[Job]) -> None:
+    """Solve jobs that share one model (or copy), one after another, in order, and make
+    each one's tables as soon as it is solved (beside the other chains' solves)."""
+    for job in jobs:
+        run = job.run
+        solution, data = solve_posed(job.data, job.solver, job.lane.ranges,
+                                     protects(run) is not None)
+        if solution.lp is not None:
+            solution.lp = job.model.lp  # the model's own, which later analyses re-solve
+        job.solved = (solution, data, tidy(run.name, data, solution, run.instance.start_year,
+                                           run.reference))
 
 
 def declared_order(prepared: Prepared) -> list[str]:
