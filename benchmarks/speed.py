@@ -613,6 +613,11 @@ def target(folder: Path, size: Size, sample: int | None, repeats: int,
     print_table(["stage of the run (fresh process)", "seconds", "x HiGHS warm", "CPU s",
                  "CPU x warm"], stage_rows)
     print("  CPU: user + sys of every thread (and of any process the stage waited for)")
+    print(f"  What the run does that HiGHS alone warm does not: start Python and import its "
+          f"libraries, read and validate the instance, build the LPs, after each scenario's "
+          f"optimum the rules' later stages and the position ranges, every scenario again at "
+          f"the other discount rate, the limits' prices, the settlement and the reports; it "
+          f"hands HiGHS {len(recorder.lps)} models in all against these {len(cases)} LPs")
     print(f"  OPTIMA GAP warm {gap(strong_optima):.1e} cold {gap(cold_optima):.1e} replay "
           f"{replay_gap:.1e} case order {gap(warm_optima):.1e} (largest relative gap between "
           "HiGHS alone's optima and the run's: scenarios, ring-fenced and full coalitions, "
