@@ -121,6 +121,7 @@ def test_lifts_priced_out_gain_what_their_re_solves_gain(monkeypatch: pytest.Mon
         run_analyses(result, ["ring_fence_prices"])
     monkeypatch.setattr(prices, "gains_priced_out",
                         lambda lp, cols, sign: np.zeros(len(cols), dtype=bool))
+    monkeypatch.setattr(prices, "gains_by_bound_flips", lambda *args: {})
     re_solved = [run(p, ranges=False) for p in paths]
     for result in re_solved:
         run_analyses(result, ["ring_fence_prices"])

@@ -260,6 +260,9 @@ def gains_by_bound_flips(lp: CompiledLP, cols: np.ndarray, caps: np.ndarray, gai
         if at.basic[cols[s]].any():
             continue
         up = gain_sign * reduced[cols[s]] > 0.0
+        if not up.any():  # priced out: nothing moves
+            gains[s] = 0.0
+            continue
         moved = basic_step(lp, at, cols[s][up], caps[s][up])
         if moved is None:
             break
