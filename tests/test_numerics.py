@@ -17,7 +17,7 @@ from models.pooling import build_model
 from optimiser.inputs.yamlsource import parse_yaml
 from optimiser.pipeline import explain, prepare, run
 from optimiser.place.scenarios import place_data
-from optimiser.solving.highs import TRUSTED, compile_lp, plan_accuracy, solve
+from optimiser.solving.highs import TRUSTED, compile_lp, plan_accuracy, read_rows, solve
 from optimiser.solving.results import tidy
 
 HERE = Path(__file__).parent
@@ -140,6 +140,12 @@ def test_plan_accuracy_measures_violations_relative_to_the_row(tmp_path: Path) -
     found = plan_accuracy(lp, x)
     assert found["max_violation"] == pytest.approx(3000)
     assert found["max_relative_violation"] == pytest.approx(1e-6)
+    # The rows read once for several checks (the stages of one solve) give the same
+    # figures, for this plan (twice: the second from the checks made) and another.
+    read = read_rows(lp)
+    assert plan_accuracy(lp, x, read=read) == found
+    assert plan_accuracy(lp, x, read=read) == found
+    assert plan_accuracy(lp, np.zeros_like(x), read=read) == plan_accuracy(lp, np.zeros_like(x))
 
 
 def test_an_approximate_plan_says_so(tmp_path: Path) -> None:

@@ -715,17 +715,19 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
     known = constant_on_face(lp, _range_costs(lp, total)) if ranges else set()
     summed = _group_costs(lp, groups or {}, known) if ranges else {}
     known |= constant_on_face(lp, summed) if summed else set()
+    read = read_rows(lp)  # the rows and bounds stay as they are through these stages
     hold = _hold_objective(lp, "objective", z, 0.0)
     exact = True
     if least_pooling:
-        x, it2, exact, stage2 = _least_pooling(lp, hold, z, x, face=sizes is not None)
+        x, it2, exact, stage2 = _least_pooling(lp, hold, z, x, face=sizes is not None,
+                                               read=read)
         iterations += it2
         face += stage2
     if not exact:
         message = ("rule 2 (least pooling) could not be applied reliably (numerical "
                    "trouble), so HiGHS chose among the optimal plans")
     elif sizes is not None:
-        x, it3, exact = decided_plan(lp, hold, z, x, sizes, face)
+        x, it3, exact = decided_plan(lp, hold, z, x, sizes, face, read)
         iterations += it3
         if not exact:
             message = ("rule 3 (nearest to proportional shares) could not be applied "
@@ -733,7 +735,7 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
                        "that pool the least")
     spread = _position_ranges(lp, hold, z, x, known) if ranges else {}
     whole = _total_range(lp, hold, z, x, known) if ranges and total else None
-    accuracy = plan_accuracy(lp, x)
+    accuracy = plan_accuracy(lp, x, read=read)
     kinds = _group_ranges(lp, hold, z, x, groups or {}, summed, known, spread) if ranges else {}
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
@@ -1218,7 +1220,8 @@ def in_parallel(tasks: list[Callable[[], T]]) -> list[T]:
 
 
 def _least_pooling(
-    lp: CompiledLP, hold: int, z: float, x: np.ndarray, face: bool = False
+    lp: CompiledLP, hold: int, z: float, x: np.ndarray, face: bool = False,
+    read: RowsRead | None = None,
 ) -> tuple[np.ndarray, int, bool, list[Slackness]]:
     """Stage 2 (pooled models): the plan moving least money across ring-fences at z*.
 
@@ -1226,12 +1229,13 @@ def _least_pooling(
     fails or holds the model less exactly than `x` does: `_as_exact`), the
     simplex iterations it took, whether stage 2 was applied where it applies, and
     (with `face`) the conditions its duals put on plans that pool the least
-    (`complementary`, without the hold row's).
+    (`complementary`, without the hold row's). `read`: the model's rows, if read already
+    (`read_rows`).
     """
     if "least_pooling" not in lp.costs or not np.any(lp.costs["least_pooling"]):
         return x, 0, True, []
     status, _, x2, iterations = _on_optimal_face(lp, hold, z, "least_pooling")
-    if status == "optimal" and _as_exact(lp, x2, x):
+    if status == "optimal" and _as_exact(lp, x2, x, read=read):
         found = [complementary(lp, x2, "least_pooling", rows=hold)] if face else []
         return x2, iterations, True, found
     return x, iterations, False, []
@@ -1340,7 +1344,8 @@ def _matrix(model: highspy.HighsLp, n_rows: int, ordered: bool = True) -> Entrie
 
 
 def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.ndarray,
-                 face: list[Slackness]) -> tuple[np.ndarray, int, bool]:
+                 face: list[Slackness],
+                 read: RowsRead | None = None) -> tuple[np.ndarray, int, bool]:
     """Stage 3: among the plans of the earlier stages, the unique plan minimising
     sum_j v_j^2 / c_j over every column v_j, c_j = `sizes[j]` > 0
     (`models.data.decided_sizes`: nearest to proportional shares).
@@ -1352,7 +1357,8 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
     the model (`_scaled_qp`; `lp` stays a plain LP) by HiGHS's active-set QP solver.
     The plan found must reach the objective and the least pooling of `x` to
     OBJECTIVE_HOLD and hold every row to DECIDED_EXACT (or as exactly as `x`);
-    otherwise `x` is kept. Returns the plan, the QP iterations and whether the stage applied.
+    otherwise `x` is kept (`read`: the model's rows, if read already: `read_rows`). Returns
+    the plan, the QP iterations and whether the stage applied.
     """
     model = lp.highs.getLp()
     lower, upper = np.array(model.col_lower_), np.array(model.col_upper_)
@@ -1366,9 +1372,10 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
                                    np.asarray(sizes, dtype=float))
     if found is None:
         return x, iterations, False
-    worst = plan_accuracy(lp, found)["max_relative_violation"]
+    worst = plan_accuracy(lp, found, read=read)["max_relative_violation"]
     if not (_keeps(lp, "objective", found, x) and _keeps(lp, "least_pooling", found, x)
-            and worst <= max(DECIDED_EXACT, plan_accuracy(lp, x)["max_relative_violation"])):
+            and worst <= max(DECIDED_EXACT,
+                             plan_accuracy(lp, x, read=read)["max_relative_violation"])):
         return x, iterations, False
     return found, iterations, True
 
@@ -2082,32 +2089,67 @@ def _near_optimal(lp: CompiledLP) -> bool:
 
 
 def _as_exact(lp: CompiledLP, later: np.ndarray, first: np.ndarray,
-              every_row: bool = False) -> bool:
+              every_row: bool = False, read: RowsRead | None = None) -> bool:
     """Whether a later stage's plan holds the model as exactly as the first (or TRUSTED);
-    with `every_row`, the holds of the earlier stages included."""
-    worst = plan_accuracy(lp, later, every_row)["max_relative_violation"]
-    return worst <= max(TRUSTED, plan_accuracy(lp, first, every_row)["max_relative_violation"])
+    with `every_row`, the holds of the earlier stages included (`read`: the model's rows,
+    if read already, without the holds: `read_rows`)."""
+    worst = plan_accuracy(lp, later, every_row, read)["max_relative_violation"]
+    return worst <= max(TRUSTED,
+                        plan_accuracy(lp, first, every_row, read)["max_relative_violation"])
 
 
-def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dict[str, float]:
+@dataclass(frozen=True)
+class RowsRead:
+    """A model's rows and bounds as `plan_accuracy` reads them (`read_rows`), read once
+    where several plans are checked while they stay as they are (the stages of one solve,
+    `_later_stages`: only the objective and the hold rows after them change), and the
+    checks already made, by plan (the same plan is checked by more than one stage)."""
+
+    entries: Entries
+    magnitudes: Entries
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    checked: dict[int, tuple[np.ndarray, dict[str, float]]] = field(default_factory=dict)
+
+
+def read_rows(lp: CompiledLP, every_row: bool = False) -> RowsRead:
+    """The rows of the model HiGHS holds (the compiled and the scenario's, `CompiledLP.rows`;
+    with `every_row` the holds added after them too), their entries and bounds, and the
+    columns' bounds."""
+    model = lp.highs.getLp()
+    rows = model.num_row_ if every_row else len(lp.rows)
+    a = _matrix(model, rows, ordered=False)
+    return RowsRead(a, dataclasses.replace(a, vals=np.abs(a.vals)),
+                    np.array(model.row_lower_, dtype=float)[:rows],
+                    np.array(model.row_upper_, dtype=float)[:rows],
+                    np.array(model.col_lower_, dtype=float),
+                    np.array(model.col_upper_, dtype=float))
+
+
+def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False,
+                  read: RowsRead | None = None) -> dict[str, float]:
     """How far the plan `x` misses the model's rows and bounds, checked apart from HiGHS.
 
     For each row a violation v = max(lower - a.x, a.x - upper, 0), relative to the
     row's size max(1, |bound|, sum_j |a_j| max(1, |x_j|)) (each term as if its
     variable were at least one unit or one pound); for each column, to max(1, |bound|).
     Returns the largest absolute and relative violations. Rows added after
-    compiling (the objective hold) count only with `every_row`.
+    compiling (the objective hold) count only with `every_row`. `read`: the model's rows
+    (without the holds), if read already (`read_rows`).
     """
-    model = lp.highs.getLp()
-    rows = model.num_row_ if every_row else len(lp.rows)
-    a = _matrix(model, rows, ordered=False)
-    activity = a.times(x)
-    size = dataclasses.replace(a, vals=np.abs(a.vals)).times(np.maximum(1.0, np.abs(x)))
+    if read is None or every_row:
+        read = read_rows(lp, every_row)
+    known = read.checked.get(id(x))
+    if known is not None and known[0] is x:
+        return dict(known[1])
+    activity = read.entries.times(x)
+    size = read.magnitudes.times(np.maximum(1.0, np.abs(x)))
     worst_abs, worst_rel = 0.0, 0.0
     for value, scale, lower, upper in (
-            (activity, size, np.asarray(model.row_lower_)[:rows],
-             np.asarray(model.row_upper_)[:rows]),
-            (x, np.zeros_like(x), np.asarray(model.col_lower_), np.asarray(model.col_upper_))):
+            (activity, size, read.row_lower, read.row_upper),
+            (x, np.zeros_like(x), read.col_lower, read.col_upper)):
         with np.errstate(invalid="ignore"):
             miss = np.maximum(np.maximum(lower - value, value - upper), 0.0)
         bound = np.where(np.isfinite(lower), np.abs(lower), 0.0)
@@ -2115,7 +2157,9 @@ def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False) -> dic
         relative = miss / np.maximum(1.0, np.maximum(bound, scale))
         worst_abs = max(worst_abs, float(miss.max(initial=0.0)))
         worst_rel = max(worst_rel, float(relative.max(initial=0.0)))
-    return {"max_violation": worst_abs, "max_relative_violation": worst_rel}
+    found = {"max_violation": worst_abs, "max_relative_violation": worst_rel}
+    read.checked[id(x)] = (x, found)
+    return dict(found)
 
 
 def _primal_ray(lp: CompiledLP) -> np.ndarray:
