@@ -711,11 +711,11 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
     the range of the agencies' total position (`_total_range`), and with `groups` that of
     each group's total position (`_group_ranges`)."""
     message = ""
-    face = [complementary(lp, x, "objective")] if sizes is not None else []
+    read = read_rows(lp)  # the rows and bounds stay as they are through these stages
+    face = [complementary(lp, x, "objective", read=read)] if sizes is not None else []
     known = constant_on_face(lp, _range_costs(lp, total)) if ranges else set()
     summed = _group_costs(lp, groups or {}, known) if ranges else {}
     known |= constant_on_face(lp, summed) if summed else set()
-    read = read_rows(lp)  # the rows and bounds stay as they are through these stages
     hold = _hold_objective(lp, "objective", z, 0.0)
     exact = True
     if least_pooling:
@@ -1236,7 +1236,7 @@ def _least_pooling(
         return x, 0, True, []
     status, _, x2, iterations = _on_optimal_face(lp, hold, z, "least_pooling")
     if status == "optimal" and _as_exact(lp, x2, x, read=read):
-        found = [complementary(lp, x2, "least_pooling", rows=hold)] if face else []
+        found = [complementary(lp, x2, "least_pooling", rows=hold, read=read)] if face else []
         return x2, iterations, True, found
     return x, iterations, False, []
 
@@ -1259,7 +1259,7 @@ class Slackness:
 
 
 def complementary(lp: CompiledLP, x: np.ndarray, name: str,
-                  rows: int | None = None) -> Slackness:
+                  rows: int | None = None, read: RowsRead | None = None) -> Slackness:
     """What the last solve's duals say of every optimal plan of objective `name`.
 
     For any optimal dual (y, r), a plan is optimal exactly when it is feasible, sits at
@@ -1269,24 +1269,27 @@ def complementary(lp: CompiledLP, x: np.ndarray, name: str,
     largest cost (for a row, |y_i| max_j |a_ij|); one below is left free, which can
     only widen the set (`decided_plan` checks the plan it finds still reaches the
     optimum). `rows`: only the first `rows` rows (a hold row after them is left out).
+    `read`: the model's rows, if read already (`read_rows`; used where they are the rows
+    asked for).
     """
     h = lp.highs
     solution = h.getSolution()
-    model = h.getLp()
     n_rows = lp.n_rows if rows is None else rows
     r = np.asarray(solution.col_dual, dtype=float)
     y = np.asarray(solution.row_dual, dtype=float)[:n_rows]
     scale = max(float(np.abs(lp.costs[name]).max(initial=0.0)), 1e-300)
-    a = _matrix(model, n_rows, ordered=False)
+    if read is None or read.entries.shape[0] != n_rows:
+        read = read_rows(lp, rows=n_rows)
+    a = read.entries
     biggest = a.row_largest()
-    lower, upper = np.asarray(model.col_lower_), np.asarray(model.col_upper_)
+    lower, upper = read.col_lower, read.col_upper
     columns = np.flatnonzero(np.abs(r) > DUAL_CLEAR * scale)
     at = np.where(np.abs(x[columns] - lower[columns]) <= np.abs(x[columns] - upper[columns]),
                   lower[columns], upper[columns])
     held = np.flatnonzero(np.abs(y) * biggest > DUAL_CLEAR * scale)
     activity = a.times(x)[held]
-    row_lower = np.asarray(model.row_lower_)[held]
-    row_upper = np.asarray(model.row_upper_)[held]
+    row_lower = read.row_lower[held]
+    row_upper = read.row_upper[held]
     side = np.where(np.abs(activity - row_lower) <= np.abs(activity - row_upper),
                     row_lower, row_upper)
     return Slackness(columns.astype(np.int32), at, held.astype(np.int32), side)
@@ -2114,12 +2117,13 @@ class RowsRead:
     checked: dict[int, tuple[np.ndarray, dict[str, float]]] = field(default_factory=dict)
 
 
-def read_rows(lp: CompiledLP, every_row: bool = False) -> RowsRead:
+def read_rows(lp: CompiledLP, every_row: bool = False, rows: int | None = None) -> RowsRead:
     """The rows of the model HiGHS holds (the compiled and the scenario's, `CompiledLP.rows`;
-    with `every_row` the holds added after them too), their entries and bounds, and the
-    columns' bounds."""
+    with `every_row` the holds added after them too; or the first `rows`), their entries
+    and bounds, and the columns' bounds."""
     model = lp.highs.getLp()
-    rows = model.num_row_ if every_row else len(lp.rows)
+    if rows is None:
+        rows = model.num_row_ if every_row else len(lp.rows)
     a = _matrix(model, rows, ordered=False)
     return RowsRead(a, dataclasses.replace(a, vals=np.abs(a.vals)),
                     np.array(model.row_lower_, dtype=float)[:rows],

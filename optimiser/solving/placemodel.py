@@ -159,14 +159,41 @@ def column_sizes(lp: CompiledLP, data: PlaceData) -> np.ndarray:
     by then) and any other column."""
     sizes = decided_sizes(data)
     out = np.ones(len(lp.columns))
-    for n, (name, index) in enumerate(lp.columns):
+    for name, (at, index) in column_groups(lp).items():
         if name in ("x", "p", "q"):
-            out[n] = sizes[name][index]
+            out[at] = sizes[name][tuple(index.T)]
         elif name in ("f", "carry"):
-            out[n] = sizes["f"][index[0], index[-1]]
+            out[at] = sizes["f"][index[:, 0], index[:, -1]]
         elif name == "band":
-            out[n] = sizes["x"][index[0], index[1]]
+            out[at] = sizes["x"][index[:, 0], index[:, 1]]
     return out
+
+
+SIZED = ("x", "p", "q", "f", "carry", "band")
+"""The variables whose columns `column_sizes` sizes from the place's data."""
+_GROUPS: list[tuple[list[tuple[str, tuple[int, ...]]], int,
+                    dict[str, tuple[np.ndarray, np.ndarray]]]] = []
+"""`column_groups` of the last few lists of columns (a model's copies share its list)."""
+
+
+def column_groups(lp: CompiledLP) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Variable name -> (its columns' positions, their indices as the rows of an array), for
+    the variables in SIZED; found once for a model's list of columns."""
+    for columns, count, groups in _GROUPS:
+        if columns is lp.columns and count == len(columns):
+            return groups
+    found: dict[str, tuple[list[int], list[tuple[int, ...]]]] = {}
+    for n, (name, index) in enumerate(lp.columns):
+        if name in SIZED:
+            at, indices = found.setdefault(name, ([], []))
+            at.append(n)
+            indices.append(index)
+    groups = {name: (np.array(at, dtype=np.int64),
+                     np.array(indices, dtype=np.int64).reshape(len(at), -1))
+              for name, (at, indices) in found.items()}
+    _GROUPS.insert(0, (lp.columns, len(lp.columns), groups))
+    del _GROUPS[4:]
+    return groups
 
 
 def switches(lp: CompiledLP, data: PlaceData) -> Switches | None:
