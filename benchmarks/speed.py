@@ -196,10 +196,14 @@ def run_command(command: list[str], env: dict[str, str] | None = None) -> tuple[
 
 
 def measure_in_fresh_process(path: Path) -> dict[str, Any]:
-    """`stages(path)` in a new Python process; adds its wall time, start-up included."""
+    """`stages(path)` in a new Python process; adds its wall time, start-up included. The
+    process runs numpy's OpenBLAS on one thread unless told otherwise, as the command
+    does (`optimiser.__main__`)."""
     started = time.perf_counter()
+    env = _env()
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     done = subprocess.run([sys.executable, __file__, "--stages", str(path)], check=True,
-                          capture_output=True, text=True, env=_env())
+                          capture_output=True, text=True, env=env)
     found = json.loads(done.stdout.strip().splitlines()[-1])
     found["wall"] = time.perf_counter() - started
     return found
