@@ -77,6 +77,9 @@ from pathlib import Path
 from typing import Any
 
 STARTED = time.perf_counter()
+# numpy's OpenBLAS on one thread here too, as the command runs it: its idle workers
+# would otherwise spin into the CPU time of HiGHS alone's loops after any product
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
@@ -198,12 +201,10 @@ def run_command(command: list[str], env: dict[str, str] | None = None) -> tuple[
 def measure_in_fresh_process(path: Path) -> dict[str, Any]:
     """`stages(path)` in a new Python process; adds its wall time, start-up included. The
     process runs numpy's OpenBLAS on one thread unless told otherwise, as the command
-    does (`optimiser.__main__`)."""
+    does (`optimiser.__main__`): this process set it for every process it starts."""
     started = time.perf_counter()
-    env = _env()
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     done = subprocess.run([sys.executable, __file__, "--stages", str(path)], check=True,
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, env=_env())
     found = json.loads(done.stdout.strip().splitlines()[-1])
     found["wall"] = time.perf_counter() - started
     return found
