@@ -1451,10 +1451,9 @@ SNAP = 1e-9
 it holds at 0 at 1e-12 or so, which would read as a sliver of a unit bought)."""
 
 
-def _snapped(h: highspy.Highs, w: np.ndarray) -> np.ndarray:
-    """The scaled QP's columns, each within SNAP of a bound put at it."""
-    model = h.getLp()
-    for bound in (np.asarray(model.col_lower_), np.asarray(model.col_upper_)):
+def _snapped(w: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Scaled QP columns `w`, each within SNAP of a bound put at it."""
+    for bound in (lower, upper):
         near = np.isfinite(bound) & (np.abs(w - bound) <= SNAP)
         w = np.where(near, bound, w)
     return w
@@ -1510,6 +1509,25 @@ def settled_parts(part: np.ndarray, a: Entries, open_cols: np.ndarray,
     return ~uncertain
 
 
+SETTLE_EXACT = 1e-13
+"""Relative miss of a row (as `plan_accuracy` measures it) up to which a part of the decided
+plan's QP proven to hold one plan keeps the earlier stage's values (`_scaled_qp`); a part
+with a row missed by more goes to the QP, whose plan holds its rows to about 1e-15."""
+
+
+def _inexact_rows(a: Entries, w: np.ndarray, lower: np.ndarray,
+                  upper: np.ndarray) -> np.ndarray:
+    """The rows lower <= A w <= upper that `w` misses by more than SETTLE_EXACT of the
+    row's size max(1, |bound|, sum_j |a_ij| max(1, |w_j|)) (`plan_accuracy`'s measure)."""
+    activity = a.times(w)
+    size = dataclasses.replace(a, vals=np.abs(a.vals)).times(np.maximum(1.0, np.abs(w)))
+    with np.errstate(invalid="ignore"):
+        miss = np.maximum(np.maximum(lower - activity, activity - upper), 0.0)
+    bound = np.maximum(np.where(np.isfinite(lower), np.abs(lower), 0.0),
+                       np.where(np.isfinite(upper), np.abs(upper), 0.0))
+    return miss > SETTLE_EXACT * np.maximum(1.0, np.maximum(bound, size))
+
+
 def _scaled_qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
                row_upper: np.ndarray, sizes: np.ndarray,
                nonbasic: tuple[np.ndarray, np.ndarray] | None = None,
@@ -1534,7 +1552,9 @@ def _scaled_qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.n
     place of 750 interventions and 250 streams, 2,320 parts of at most 82 columns,
     solved in about a tenth of the time the free columns took as one QP. With the
     last solve's `nonbasic` columns and rows and its plan `x`, the parts its basis proves
-    to hold one plan (`settled_parts`) keep x's values and are not handed over."""
+    to hold one plan (`settled_parts`) keep x's values (snapped to their bounds within SNAP,
+    as the QP's are) and are not handed over, unless x misses one of their rows by more
+    than SETTLE_EXACT (`_inexact_rows`: the QP's plan would hold it more exactly)."""
     root = np.sqrt(sizes)
     a = a.scaled(np.ones(a.shape[0]), root)
     biggest = a.row_largest()
@@ -1546,17 +1566,21 @@ def _scaled_qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.n
     iterations = 0
     open_cols = open_rows = None
     if nonbasic is not None and x is not None:
-        open_cols, open_rows = nonbasic[0][free], nonbasic[1][kept] & (r_lower < r_upper)
+        open_cols = nonbasic[0][free]
+        open_rows = (nonbasic[1][kept] & (r_lower < r_upper)) | _inexact_rows(
+            a, x[free] / root[free], r_lower, r_upper)
     batches, settled = qp_parts(a, open_cols, open_rows)
-    if x is not None and len(settled):
-        w[free[settled]] = x[free[settled]] / root[free[settled]]
+    if x is not None and len(settled):  # snapped as the QP's answer would be
+        w[free[settled]] = _snapped(x[free[settled]] / root[free[settled]],
+                                    w_lower[settled], w_upper[settled])
     for columns, rows, part in batches:
         h = _qp(part, w_lower[columns], w_upper[columns], r_lower[rows], r_upper[rows])
         h.run()
         iterations += int(h.getInfo().qp_iteration_count)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None, iterations
-        w[free[columns]] = _snapped(h, np.array(h.getSolution().col_value, dtype=float))
+        w[free[columns]] = _snapped(np.array(h.getSolution().col_value, dtype=float),
+                                    w_lower[columns], w_upper[columns])
     return root * w, iterations
 
 
