@@ -709,9 +709,13 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
     """Stages 2 and 3 on the LP (a MILP's with its binaries fixed) after stage 1's z*, x;
     with `sizes`, rule 3 (`decided_plan`) between them; with `total`, stage 3 also finds
     the range of the agencies' total position (`_total_range`), and with `groups` that of
-    each group's total position (`_group_ranges`)."""
+    each group's total position (`_group_ranges`). Where stage 1's basis and duals prove
+    x the only optimal plan (`unique_optimum`), rules 2 and 3 are skipped: x is the plan
+    they would decide."""
     message = ""
     read = read_rows(lp)  # the rows and bounds stay as they are through these stages
+    if (least_pooling or sizes is not None) and unique_optimum(lp, read):
+        least_pooling, sizes = False, None  # the only optimal plan: nothing to choose
     face = [complementary(lp, x, "objective", read=read)] if sizes is not None else []
     known = constant_on_face(lp, _range_costs(lp, total)) if ranges else set()
     summed = _group_costs(lp, groups or {}, known) if ranges else {}
@@ -916,11 +920,7 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     if not model.num_row_:
         return set()
     solution = h.getSolution()
-    basic = int(highspy.HighsBasisStatus.kBasic)
     col_status, row_status = _statuses(start)
-    col_free, row_free = col_status != basic, row_status != basic
-    col_free &= np.asarray(model.col_lower_) < np.asarray(model.col_upper_)
-    row_free &= np.asarray(model.row_lower_) < np.asarray(model.row_upper_)
     m = model.a_matrix_
     if m.format_ != highspy.MatrixFormat.kColwise:
         return set()
@@ -928,9 +928,10 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     value = np.asarray(m.value_, dtype=float)
     biggest = np.zeros(model.num_row_)
     np.maximum.at(biggest, index, np.abs(value))
-    scale = float(np.abs(lp.costs["objective"]).max(initial=0.0))
-    col_free &= np.abs(np.asarray(solution.col_dual)) <= DUAL_CLEAR * scale
-    row_free &= np.abs(np.asarray(solution.row_dual)) * biggest <= DUAL_CLEAR * scale
+    col_free, row_free = _left_free(
+        lp, (col_status, row_status), solution, biggest,
+        (np.asarray(model.col_lower_), np.asarray(model.col_upper_)),
+        (np.asarray(model.row_lower_), np.asarray(model.row_upper_)))
     free_cols, free_rows = np.flatnonzero(col_free), np.flatnonzero(row_free)
     if not len(free_cols) and not len(free_rows):
         return set(costs)
@@ -967,6 +968,60 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
                                            col_free, row_free):
         return set(costs)
     return proven
+
+
+def _left_free(lp: CompiledLP, statuses: tuple[np.ndarray, np.ndarray],
+               solution: highspy.HighsSolution, biggest: np.ndarray,
+               columns: tuple[np.ndarray, np.ndarray],
+               rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The nonbasic columns and rows of the last solve's optimal basis (`statuses`) that the
+    optimal face leaves free: not fixed (lower < upper in `columns`' and `rows`' bounds)
+    and with a dual within DUAL_CLEAR of the main objective's largest cost s
+    (|r_j| <= DUAL_CLEAR s for a column, |y_i| max_j |a_ij| <= DUAL_CLEAR s for a row,
+    max_j |a_ij| = `biggest`), as `complementary` leaves them. Every other nonbasic sits
+    at its bound on the whole face (complementary slackness)."""
+    basic = int(highspy.HighsBasisStatus.kBasic)
+    col_status, row_status = statuses
+    scale = float(np.abs(lp.costs["objective"]).max(initial=0.0))
+    col_free = (col_status != basic) & (columns[0] < columns[1])
+    row_free = (row_status != basic) & (rows[0] < rows[1])
+    col_free &= np.abs(np.asarray(solution.col_dual)) <= DUAL_CLEAR * scale
+    row_free &= np.abs(np.asarray(solution.row_dual)) * biggest <= DUAL_CLEAR * scale
+    return col_free, row_free
+
+
+def unique_optimum(lp: CompiledLP, read: RowsRead) -> bool:
+    """Whether the last solve's optimal plan x* is the only optimal plan (a certificate from
+    its optimal basis and duals, without solving; False where it cannot tell).
+
+    At an optimal basis B every plan has x_B = B^-1 (b - N x_N): the basic columns and
+    row activities follow from the nonbasic ones. On the optimal face every nonbasic column
+    with |r_j| > DUAL_CLEAR s and every nonbasic row with |y_i| max_j |a_ij| > DUAL_CLEAR s
+    sits at its bound (complementary slackness: the conditions `complementary` puts on
+    the face, s the main objective's largest cost), as does every fixed column or row
+    (lower = upper). When that is every nonbasic (none left free: `_left_free`), x_N is
+    one point on the face, so x_B is too: the face is {x*}. Rules 2 and 3 then have
+    nothing to choose: the least pooling among the optimal plans is x*'s, and the plan
+    nearest proportional shares among them is x* (`_later_stages`, `resolve`). `read`:
+    the model's rows as they are (`read_rows`), its bounds and entries.
+    """
+    h = lp.highs
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False
+    info = h.getInfo()
+    if info.dual_solution_status != 2 or info.basis_validity != 1:  # feasible, valid
+        return False
+    start = h.getBasis()
+    statuses = _statuses(start)
+    n_rows = read.entries.shape[0]
+    if (not start.valid or len(statuses[1]) != n_rows
+            or len(statuses[0]) != len(read.col_lower)):
+        return False
+    col_free, row_free = _left_free(lp, statuses, h.getSolution(),
+                                    read.entries.row_largest(),
+                                    (read.col_lower, read.col_upper),
+                                    (read.row_lower, read.row_upper))
+    return not col_free.any() and not row_free.any()
 
 
 def _statuses(start: highspy.HighsBasis) -> tuple[np.ndarray, np.ndarray]:
@@ -1366,6 +1421,8 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
     objective (the rows from `hold` on are left out), which leaves HiGHS's QP solver
     in trouble when it is tight. The QP is strictly convex, solved on a scaled copy of
     the model (`_scaled_qp`; `lp` stays a plain LP) by HiGHS's active-set QP solver.
+    Parts of the QP that the last solve's basis proves hold one plan only
+    (`settled_parts`) keep x's values, unsolved.
     The plan found must reach the objective and the least pooling of `x` to
     OBJECTIVE_HOLD and hold every row to DECIDED_EXACT (or as exactly as `x`);
     otherwise `x` is kept (`read`: the model's rows, if read already: `read_rows`). Returns
@@ -1380,7 +1437,8 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
         row_lower[conditions.rows] = row_upper[conditions.rows] = conditions.row_values
     a = _matrix(model, hold)
     found, iterations = _scaled_qp(a, lower, upper, row_lower, row_upper,
-                                   np.asarray(sizes, dtype=float))
+                                   np.asarray(sizes, dtype=float),
+                                   _nonbasic(lp, hold, x), x)
     if found is None:
         return x, iterations, False
     worst = plan_accuracy(lp, found, read=read)["max_relative_violation"]
@@ -1401,10 +1459,9 @@ SNAP = 1e-9
 it holds at 0 at 1e-12 or so, which would read as a sliver of a unit bought)."""
 
 
-def _snapped(h: highspy.Highs, w: np.ndarray) -> np.ndarray:
-    """The scaled QP's columns, each within SNAP of a bound put at it."""
-    model = h.getLp()
-    for bound in (np.asarray(model.col_lower_), np.asarray(model.col_upper_)):
+def _snapped(w: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Scaled QP columns `w`, each within SNAP of a bound put at it."""
+    for bound in (lower, upper):
         near = np.isfinite(bound) & (np.abs(w - bound) <= SNAP)
         w = np.where(near, bound, w)
     return w
@@ -1415,8 +1472,74 @@ QP_ITERATIONS = 20
 limit that depends on the model alone, never on the machine)."""
 
 
+def _nonbasic(lp: CompiledLP, hold: int,
+              x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The columns and the first `hold` rows that are nonbasic in the basis HiGHS holds,
+    where it holds one and its plan is `x` (the basis x came from: the last stage's, with
+    any hold row added after it basic); else None."""
+    h = lp.highs
+    found, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
+    basic_index = np.asarray(basic_index)
+    n_rows = h.getNumRow()
+    if (found != highspy.HighsStatus.kOk or len(basic_index) != n_rows or n_rows < hold
+            or h.getNumCol() != len(x)
+            or not np.array_equal(np.asarray(h.getSolution().col_value, dtype=float), x)):
+        return None
+    cols, rows = np.ones(len(x), dtype=bool), np.ones(n_rows, dtype=bool)
+    cols[basic_index[basic_index >= 0]] = False
+    rows[-1 - basic_index[basic_index < 0]] = False
+    return cols, rows[:hold]
+
+
+def settled_parts(part: np.ndarray, a: Entries, open_cols: np.ndarray,
+                  open_rows: np.ndarray) -> np.ndarray:
+    """Which parts of the decided plan's QP (`part`: each free column's part, `qp_parts`;
+    `a` its rows) hold a single plan, proven from the basis B the plan x came from: a part
+    none of whose columns is nonbasic in B (`open_cols`) and none of whose rows is
+    nonbasic in B and not held active by the face (`open_rows`). A flag per part.
+
+    B is a basis of the model's rows and the hold row(s) after them: every plan has
+    x_B = B^-1 (b - N x_N), over columns and row activities. Take two plans of the face
+    that differ only in part P (the parts share no row, so a plan can change one part
+    alone): their difference d has d_j = 0 on every column outside P and on every column
+    the face holds, so on every nonbasic column (none is in P); (A d)_i = 0 on every row
+    outside P (P's columns are in none of them) and on every row the face holds active,
+    so on every nonbasic row of the model (none in P is left free); and c d = 0 on the
+    hold row, as every plan of the face reaches z* (the face is stage 1's complementary
+    slackness). Then B d_B = -N d_N = 0, so d = 0: the part holds one plan, x's (which
+    the QP would only approximate, to its tolerances)."""
+    uncertain = np.zeros(int(part.max(initial=-1)) + 1, dtype=bool)
+    uncertain[part[open_cols]] = True
+    row_part = np.full(a.shape[0], -1)
+    row_part[a.rows] = part[a.cols]
+    open_at = row_part[open_rows]
+    uncertain[open_at[open_at >= 0]] = True
+    return ~uncertain
+
+
+SETTLE_EXACT = 1e-13
+"""Relative miss of a row (as `plan_accuracy` measures it) up to which a part of the decided
+plan's QP proven to hold one plan keeps the earlier stage's values (`_scaled_qp`); a part
+with a row missed by more goes to the QP, whose plan holds its rows to about 1e-15."""
+
+
+def _inexact_rows(a: Entries, w: np.ndarray, lower: np.ndarray,
+                  upper: np.ndarray) -> np.ndarray:
+    """The rows lower <= A w <= upper that `w` misses by more than SETTLE_EXACT of the
+    row's size max(1, |bound|, sum_j |a_ij| max(1, |w_j|)) (`plan_accuracy`'s measure)."""
+    activity = a.times(w)
+    size = dataclasses.replace(a, vals=np.abs(a.vals)).times(np.maximum(1.0, np.abs(w)))
+    with np.errstate(invalid="ignore"):
+        miss = np.maximum(np.maximum(lower - activity, activity - upper), 0.0)
+    bound = np.maximum(np.where(np.isfinite(lower), np.abs(lower), 0.0),
+                       np.where(np.isfinite(upper), np.abs(upper), 0.0))
+    return miss > SETTLE_EXACT * np.maximum(1.0, np.maximum(bound, size))
+
+
 def _scaled_qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
-               row_upper: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray | None, int]:
+               row_upper: np.ndarray, sizes: np.ndarray,
+               nonbasic: tuple[np.ndarray, np.ndarray] | None = None,
+               x: np.ndarray | None = None) -> tuple[np.ndarray | None, int]:
     """The QP of `decided_plan` in scaled columns w_j = v_j / sqrt(c_j): minimise
     sum_j w_j^2 (Hessian 2I) subject to row_lower <= A v <= row_upper and the column
     bounds, with column j of A multiplied by sqrt(c_j) and each row divided by its
@@ -1435,23 +1558,37 @@ def _scaled_qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.n
     (`qp_parts`); the objective is a sum over columns, so the minimiser is each part's
     own, and the parts are solved apart in batches of up to QP_BATCH columns: on a
     place of 750 interventions and 250 streams, 2,320 parts of at most 82 columns,
-    solved in about a tenth of the time the free columns took as one QP."""
+    solved in about a tenth of the time the free columns took as one QP. With the
+    last solve's `nonbasic` columns and rows and its plan `x`, the parts its basis proves
+    to hold one plan (`settled_parts`) keep x's values (snapped to their bounds within SNAP,
+    as the QP's are) and are not handed over, unless x misses one of their rows by more
+    than SETTLE_EXACT (`_inexact_rows`: the QP's plan would hold it more exactly)."""
     root = np.sqrt(sizes)
     a = a.scaled(np.ones(a.shape[0]), root)
     biggest = a.row_largest()
     biggest = np.where(biggest > 0, biggest, 1.0)
     a = a.scaled(1.0 / biggest, np.ones(a.shape[1]))
-    a, w_lower, w_upper, r_lower, r_upper, free = _free_part(
+    a, w_lower, w_upper, r_lower, r_upper, free, kept = _free_part(
         a, lower / root, upper / root, row_lower / biggest, row_upper / biggest)
     w = lower / root  # a fixed column sits at its bound
     iterations = 0
-    for columns, rows, part in qp_parts(a):
+    open_cols = open_rows = None
+    if nonbasic is not None and x is not None:
+        open_cols = nonbasic[0][free]
+        open_rows = (nonbasic[1][kept] & (r_lower < r_upper)) | _inexact_rows(
+            a, x[free] / root[free], r_lower, r_upper)
+    batches, settled = qp_parts(a, open_cols, open_rows)
+    if x is not None and len(settled):  # snapped as the QP's answer would be
+        w[free[settled]] = _snapped(x[free[settled]] / root[free[settled]],
+                                    w_lower[settled], w_upper[settled])
+    for columns, rows, part in batches:
         h = _qp(part, w_lower[columns], w_upper[columns], r_lower[rows], r_upper[rows])
         h.run()
         iterations += int(h.getInfo().qp_iteration_count)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None, iterations
-        w[free[columns]] = _snapped(h, np.array(h.getSolution().col_value, dtype=float))
+        w[free[columns]] = _snapped(np.array(h.getSolution().col_value, dtype=float),
+                                    w_lower[columns], w_upper[columns])
     return root * w, iterations
 
 
@@ -1460,9 +1597,14 @@ QP_BATCH = 500
 has more: a number of the model alone, never of the machine."""
 
 
-def qp_parts(a: Entries) -> list[tuple[np.ndarray, np.ndarray, Entries]]:
+def qp_parts(a: Entries, open_cols: np.ndarray | None = None,
+             open_rows: np.ndarray | None = None,
+             ) -> tuple[list[tuple[np.ndarray, np.ndarray, Entries]], np.ndarray]:
     """The independent parts of the rows A w and their columns, in batches: each batch's
-    columns, rows and entries (renumbered within the batch, in row then column order).
+    columns, rows and entries (renumbered within the batch, in row then column order);
+    and the columns of the parts left out, those that hold one plan (`settled_parts`,
+    with the last basis's nonbasic columns `open_cols` and free nonbasic rows
+    `open_rows`; none without them).
 
     Column j and row i are linked where a_ij != 0; a part is a connected set of them
     (labels spread by the least column index in reach until nothing changes). Parts are
@@ -1480,27 +1622,32 @@ def qp_parts(a: Entries) -> list[tuple[np.ndarray, np.ndarray, Entries]]:
             break
         label = spread[spread]  # jump along chains: label[j] <= j always
     first, part = np.unique(label, return_inverse=True)  # parts in order of least column
-    width = np.bincount(part, minlength=len(first))
+    left = np.zeros(len(first), dtype=bool)
+    if open_cols is not None and open_rows is not None:
+        left = settled_parts(part, a, open_cols, open_rows)
+    width = np.where(left, 0, np.bincount(part, minlength=len(first)))
     batch = np.zeros(len(first), dtype=np.int64)
     current, filled = 0, 0
     for p, size in enumerate(width.tolist()):
+        if not size:
+            continue
         if filled and filled + size > QP_BATCH:
             current, filled = current + 1, 0
         batch[p] = current
         filled += size
-    column_batch = batch[part]
-    row_batch = np.zeros(m, dtype=np.int64)
+    column_batch = np.where(left[part], -1, batch[part])
+    row_batch = np.full(m, -1, dtype=np.int64)
     row_batch[a.rows] = column_batch[a.cols]
     entry_batch = column_batch[a.cols]
     out = []
-    for b in range(current + 1):
+    for b in range(current + 1 if filled else 0):
         columns = np.flatnonzero(column_batch == b)
         rows = np.flatnonzero(row_batch == b)
         kept = np.flatnonzero(entry_batch == b)
         out.append((columns, rows, Entries(
             np.searchsorted(rows, a.rows[kept]), np.searchsorted(columns, a.cols[kept]),
             a.vals[kept], (len(rows), len(columns)))))
-    return out
+    return out, np.flatnonzero(left[part])
 
 
 def _qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
@@ -1538,12 +1685,12 @@ def _qp(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
 
 def _free_part(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
                row_upper: np.ndarray) -> tuple[Entries, np.ndarray, np.ndarray, np.ndarray,
-                                               np.ndarray, np.ndarray]:
+                                               np.ndarray, np.ndarray, np.ndarray]:
     """The rows L <= A w <= U with every fixed column (lower_j = upper_j) put in as the
     constant it is: L - A_F w_F <= A_R w_R <= U - A_F w_F over the free columns R, rows
     with no entry in R left out (their activity is a constant, which `decided_plan`
     checks on the whole plan). Returns A_R (those rows, renumbered), the free columns'
-    bounds, the rows' bounds and R."""
+    bounds, the rows' bounds, R and the rows kept (their indices in A)."""
     fixed = lower == upper
     free = np.flatnonzero(~fixed)
     on_fixed = fixed[a.cols]
@@ -1554,7 +1701,7 @@ def _free_part(a: Entries, lower: np.ndarray, upper: np.ndarray, row_lower: np.n
     part = Entries(np.searchsorted(kept, rows), np.searchsorted(free, cols), vals,
                    (len(kept), len(free)))
     return (part, lower[free], upper[free], (row_lower - shift)[kept],
-            (row_upper - shift)[kept], free)
+            (row_upper - shift)[kept], free, kept)
 
 
 def _keeps(lp: CompiledLP, name: str, later: np.ndarray, first: np.ndarray) -> bool:
@@ -1649,12 +1796,15 @@ def resolve(
     with fixed_integers(lp, x):  # a MILP's stage 2 on the LP its plan leaves (`solve_loaded`)
         if lp.fixed:
             status, z, x, _ = _optimise(lp, "objective")
-        face = [complementary(lp, x, "objective")] if sizes is not None else []
-        hold = _hold_objective(lp, "objective", z, 0.0)
-        x, _, exact, stage2 = _least_pooling(lp, hold, z, x, face=sizes is not None)
-        if sizes is not None and exact:
-            x, _, _ = decided_plan(lp, hold, z, x, sizes, face + stage2)
-        _drop_hold(lp, hold)
+        read = read_rows(lp)
+        if not unique_optimum(lp, read):  # else x is the only optimal plan (`_later_stages`)
+            face = [complementary(lp, x, "objective", read=read)] if sizes is not None else []
+            hold = _hold_objective(lp, "objective", z, 0.0)
+            x, _, exact, stage2 = _least_pooling(lp, hold, z, x, face=sizes is not None,
+                                                 read=read)
+            if sizes is not None and exact:
+                x, _, _ = decided_plan(lp, hold, z, x, sizes, face + stage2, read)
+            _drop_hold(lp, hold)
     return status, objective_value(lp, "objective", x), x, decided
 
 
