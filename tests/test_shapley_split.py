@@ -41,10 +41,10 @@ def test_walk_parts_depend_on_the_players_not_the_workers(tmp_path: pathlib.Path
     assert walk_parts(game.lp, 12) == 2
     assert walk_parts(game.lp, 14) == 4
     assert walk_parts(game.lp, 16) == (1 << 16) // WALK_PART == 16
-    # the two parts of 2^12 run in threads only from PARALLEL_WORK (4,000,000):
-    # 2^12 x 93 = 380,928 is less (in turn); 2^16 x 93 = 6,094,848 is more
-    assert parts(game.lp, 1 << 12) == 1
-    assert parts(game.lp, 1 << 16) == 2
+    # parts run side by side in threads from PARALLEL_WORK (200,000): 2^5 x 93 = 2,976
+    # re-solves x columns is less (in turn, were the walk cut), 2^12 x 93 = 380,928 more
+    assert parts(game.lp, 1 << 5) == 1
+    assert parts(game.lp, 1 << 12) == 2
 
 
 def test_parts_walked_in_turn_equal_parts_in_threads(

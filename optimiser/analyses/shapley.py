@@ -363,8 +363,9 @@ def gray_walk(n: int) -> list[int]:
 WALK_SPLIT = 200_000
 """Coalitions x model columns from which a walk of up to WALK_PART coalitions is cut in
 PARTS (`walk_parts`). Each part starts from the same basis, so the cut decides which
-basis every re-solve starts from, and the shares' last digits with it: the cut stays
-where it was when the parts always ran side by side, whether they now do or not."""
+basis every re-solve starts from, and the shares' last digits with it: the cut is a rule
+of its own, apart from whether the parts run side by side (`parts`, PARALLEL_WORK), so
+moving that threshold never moves the shares."""
 
 
 def walk_parts(lp: CompiledLP, n: int) -> int:

@@ -1230,16 +1230,15 @@ def _group_ranges_of(lp: CompiledLP, hold: int, z: float,
     return {group: spread[_group_name(group)] for group in groups}
 
 
-PARALLEL_WORK = 4_000_000
+PARALLEL_WORK = 200_000
 """Independent re-solves x model columns from which the re-solves are split in PARTS.
 
 Two HiGHS solving side by side each run slower than one alone (they share the machine's
-caches and memory): on the Birmingham-sized place of benchmarks/speed.py (19,840 columns)
-the ring-fence lifts, the fair shares' walk and the limits' re-solves took about a fifth
-more CPU split in two (0.43 s more over the three, medians of 3 in turn, load 1.1-1.7) for
-0.32 s less wall time. Below this much work (that place's largest is 98 lifts x 19,840 =
-1.9 million) the re-solves stay in one thread; the quarter-size and full-size big places
-of benchmarks/big.py (about 10 and 160 million) still split."""
+caches and memory), yet the split pays: on the Birmingham-sized place of
+benchmarks/speed.py (19,840 columns; 98 lifts, 64 coalitions, 52 limit re-solves) the
+ring-fence prices, fair shares and limits took 2.38 s of CPU and 2.38 s of wall time in one
+thread each, 2.63 s of CPU and 1.79 s of wall time split (with the scenarios; medians of
+10 in turn, load average 1.4-1.8): 0.25 s more CPU for 0.59 s less wall time."""
 PARTS = 2
 """Parts independent re-solves of a large model are split into (one copy of it each)."""
 
