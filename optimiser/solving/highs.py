@@ -1417,14 +1417,19 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
     otherwise `x` is kept (`read`: the model's rows, if read already: `read_rows`). Returns
     the plan, the QP iterations and whether the stage applied.
     """
-    model = lp.highs.getLp()
-    lower, upper = np.array(model.col_lower_), np.array(model.col_upper_)
-    row_lower = np.array(model.row_lower_)[:hold]
-    row_upper = np.array(model.row_upper_)[:hold]
+    if read is not None and read.entries.shape[0] == hold:  # the rows before the holds
+        a = read.entries  # in column order: each row's sums as in row order (`_matrix`)
+        lower, upper = read.col_lower.copy(), read.col_upper.copy()
+        row_lower, row_upper = read.row_lower.copy(), read.row_upper.copy()
+    else:
+        model = lp.highs.getLp()
+        a = _matrix(model, hold)
+        lower, upper = np.array(model.col_lower_), np.array(model.col_upper_)
+        row_lower = np.array(model.row_lower_)[:hold]
+        row_upper = np.array(model.row_upper_)[:hold]
     for conditions in face:
         lower[conditions.columns] = upper[conditions.columns] = conditions.column_values
         row_lower[conditions.rows] = row_upper[conditions.rows] = conditions.row_values
-    a = _matrix(model, hold)
     found, iterations = _scaled_qp(a, lower, upper, row_lower, row_upper,
                                    np.asarray(sizes, dtype=float),
                                    _nonbasic(lp, hold, x), x)
