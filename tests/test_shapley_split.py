@@ -10,6 +10,7 @@ import pytest
 from gen import random_instance
 from test_shapley import brute_force_shapley, coalition_scenarios, solve_place
 
+import optimiser.solving.highs
 from optimiser.analyses.shapley import (
     WALK_PART,
     fair_shares,
@@ -18,6 +19,7 @@ from optimiser.analyses.shapley import (
     pooling_game,
     walk_parts,
 )
+from optimiser.solving.highs import parts
 from optimiser.workers import Workers
 
 
@@ -32,13 +34,29 @@ def test_walk_parts_depend_on_the_players_not_the_workers(tmp_path: pathlib.Path
     s = solve_place(tmp_path, random_instance(2, n_agencies=5, n_streams=6,
                                               n_interventions=8)).scenario("pooled")
     game, _ = pooling_game(s)
-    # 93 columns: 2^5 coalitions x 93 < PARALLEL_WORK (200,000), one part; 2^12 x 93 is
-    # more, two parts (PARTS, in threads); past WALK_PART = 2^12, one per 2^12 coalitions
+    # 93 columns: 2^5 coalitions x 93 < WALK_SPLIT (200,000), one part; 2^12 x 93 is
+    # more, two parts (PARTS); past WALK_PART = 2^12, one per 2^12 coalitions
     assert len(game.lp.columns) == 93
     assert walk_parts(game.lp, 5) == 1
     assert walk_parts(game.lp, 12) == 2
     assert walk_parts(game.lp, 14) == 4
     assert walk_parts(game.lp, 16) == (1 << 16) // WALK_PART == 16
+    # the two parts of 2^12 run in threads only from PARALLEL_WORK (4,000,000):
+    # 2^12 x 93 = 380,928 is less (in turn); 2^16 x 93 = 6,094,848 is more
+    assert parts(game.lp, 1 << 12) == 1
+    assert parts(game.lp, 1 << 16) == 2
+
+
+def test_parts_walked_in_turn_equal_parts_in_threads(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    place = random_instance(2, n_agencies=5, n_streams=6, n_interventions=8)
+    turn = fair_shares(solve_place(tmp_path, place).scenario("pooled"), split_in=2)
+    monkeypatch.setattr(optimiser.solving.highs, "PARALLEL_WORK", 1)  # threads
+    threads = fair_shares(solve_place(tmp_path, place, "again.yaml").scenario("pooled"),
+                          split_in=2)
+    assert turn.method == threads.method == "exact" and turn.gain is not None
+    assert turn.gain > 0 and turn.solves == threads.solves
+    assert turn.shares == threads.shares  # each part from the same start: the same bits
 
 
 def test_split_over_two_processes_equals_one_process(tmp_path: pathlib.Path) -> None:

@@ -21,10 +21,11 @@ starts from the last basis. The walk is cut into consecutive parts (`walk_parts`
 how many depends on the model and n alone, never on the machine), each walked on
 its own copy of the model from the same start, and the values put together in the
 walk's order, so the shares are the same however many workers walk the parts: up
-to WALK_PART coalitions in one part or, on a large model, two side by side in
-threads; longer walks in parts of WALK_PART coalitions, spread over local processes
-or a Dask cluster (`optimiser.workers`, as `--workers` and `--scheduler` say), each
-part's copy of the model sent as plain arrays (`optimiser.solving.portable`).
+to WALK_PART coalitions in one part or, on a large model, two (side by side in
+threads where that is work enough, `parts`, else in turn); longer walks in parts
+of WALK_PART coalitions, spread over local processes or a Dask cluster
+(`optimiser.workers`, as `--workers` and `--scheduler` say), each part's copy of the
+model sent as plain arrays (`optimiser.solving.portable`).
 
 Beyond EXACT_LIMIT players the shares are estimated from antithetic pairs of random
 permutations (`walk_pair`): pair k draws an order pi_k from (SEED, k) alone
@@ -68,6 +69,7 @@ import numpy as np
 
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import (
+    PARTS,
     CompiledLP,
     basis,
     clone,
@@ -358,11 +360,23 @@ def gray_walk(n: int) -> list[int]:
     return (k ^ (k >> 1)).tolist()
 
 
+WALK_SPLIT = 200_000
+"""Coalitions x model columns from which a walk of up to WALK_PART coalitions is cut in
+PARTS (`walk_parts`). Each part starts from the same basis, so the cut decides which
+basis every re-solve starts from, and the shares' last digits with it: the cut stays
+where it was when the parts always ran side by side, whether they now do or not."""
+
+
 def walk_parts(lp: CompiledLP, n: int) -> int:
     """How many consecutive parts the walk of 2^n coalitions is cut into: one for every
-    WALK_PART coalitions of a longer walk, else `parts` (1, or 2 on a large model). It
-    depends on the model and n alone, never on the workers, so neither do the shares."""
-    return max(parts(lp, 1 << n), (1 << n) // WALK_PART)
+    WALK_PART coalitions of a longer walk, else PARTS (2) where 2^n >= 2 * PARTS and
+    2^n x columns >= WALK_SPLIT, else 1. It depends on the model and n alone, never on
+    the workers, so neither do the shares. Parts of a short walk run side by side in
+    threads only where `parts` splits that much work (else in turn, as the shares are
+    the same either way)."""
+    walk = 1 << n
+    cut = PARTS if walk >= 2 * PARTS and walk * len(lp.columns) >= WALK_SPLIT else 1
+    return max(cut, walk // WALK_PART)
 
 
 @dataclass(frozen=True)
@@ -406,7 +420,8 @@ def exact_shapley(game: PoolingGame, split_in: int | None = None,
     player, so each re-solve changes one agency's bounds. The walk is cut in
     `walk_parts` consecutive parts (`split_in` parts when given), each walked on its
     own copy of the model from the same start: up to WALK_PART coalitions (and no
-    `workers` given) side by side in threads here, else by the chosen workers
+    `workers` given) here, side by side in threads where `parts` splits that much work
+    and else in turn, longer walks by the chosen workers
     (`workers`, else the command line's: `optimiser.workers.chosen`).
     """
     n = game.players
@@ -414,7 +429,13 @@ def exact_shapley(game: PoolingGame, split_in: int | None = None,
     chunks = split(walk, walk_parts(game.lp, n) if split_in is None else split_in)
     if len(walk) <= WALK_PART and workers is None:
         games = [game] + [game.copy() for _ in chunks[1:]]
-        in_parallel([partial(_walk, g, c) for g, c in zip(games, chunks, strict=True)])
+        tasks: list[Callable[[], list[float]]] = [
+            partial(_walk, g, c) for g, c in zip(games, chunks, strict=True)]
+        if parts(game.lp, len(walk)) > 1:
+            in_parallel(tasks)
+        else:  # too little work for two HiGHS side by side (`parts`): in turn
+            for task in tasks:
+                task()
         for other in games[1:]:
             game.values.update(other.values)
             game.solves += other.solves

@@ -1227,8 +1227,16 @@ def _group_ranges_of(lp: CompiledLP, hold: int, z: float,
     return {group: spread[_group_name(group)] for group in groups}
 
 
-PARALLEL_WORK = 200_000
-"""Independent re-solves x model columns from which the re-solves are split in PARTS."""
+PARALLEL_WORK = 4_000_000
+"""Independent re-solves x model columns from which the re-solves are split in PARTS.
+
+Two HiGHS solving side by side each run slower than one alone (they share the machine's
+caches and memory): on the Birmingham-sized place of benchmarks/speed.py (19,840 columns)
+the ring-fence lifts, the fair shares' walk and the limits' re-solves took about a fifth
+more CPU split in two (0.43 s more over the three, medians of 3 in turn, load 1.1-1.7) for
+0.32 s less wall time. Below this much work (that place's largest is 98 lifts x 19,840 =
+1.9 million) the re-solves stay in one thread; the quarter-size and full-size big places
+of benchmarks/big.py (about 10 and 160 million) still split."""
 PARTS = 2
 """Parts independent re-solves of a large model are split into (one copy of it each)."""
 
