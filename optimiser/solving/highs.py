@@ -14,6 +14,11 @@ lexicographic, so that agency positions do not depend on the solver's whim:
    reports say so. Where stage 1's basis and duals prove a position constant on
    the optimal face (`constant_on_face`), its range is that one value, unsolved.
 
+Where stage 1's basis and duals prove its optimum the only optimal plan
+(`unique_optimum`), stage 2 and rule 3 (`decided_plan`) are skipped: that plan is the one
+they would choose. Rule 3's QP likewise leaves out the parts of the optimal face that the
+last stage's basis proves hold one plan (`settled_parts`); they keep that stage's values.
+
 A non-optimal status is a result, not an exception.
 
 A model with binaries (set-up costs, minimum scales, tiers that need them:
