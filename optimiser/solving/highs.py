@@ -14,6 +14,11 @@ lexicographic, so that agency positions do not depend on the solver's whim:
    reports say so. Where stage 1's basis and duals prove a position constant on
    the optimal face (`constant_on_face`), its range is that one value, unsolved.
 
+Where stage 1's basis and duals prove its optimum the only optimal plan
+(`unique_optimum`), stage 2 and rule 3 (`decided_plan`) are skipped: that plan is the one
+they would choose. Rule 3's QP likewise leaves out the parts of the optimal face that the
+last stage's basis proves hold one plan (`settled_parts`); they keep that stage's values.
+
 A non-optimal status is a result, not an exception.
 
 A model with binaries (set-up costs, minimum scales, tiers that need them:
@@ -928,8 +933,9 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     value = np.asarray(m.value_, dtype=float)
     biggest = np.zeros(model.num_row_)
     np.maximum.at(biggest, index, np.abs(value))
+    basic = int(highspy.HighsBasisStatus.kBasic)
     col_free, row_free = _left_free(
-        lp, (col_status, row_status), solution, biggest,
+        lp, (col_status != basic, row_status != basic), solution, biggest,
         (np.asarray(model.col_lower_), np.asarray(model.col_upper_)),
         (np.asarray(model.row_lower_), np.asarray(model.row_upper_)))
     free_cols, free_rows = np.flatnonzero(col_free), np.flatnonzero(row_free)
@@ -970,21 +976,19 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     return proven
 
 
-def _left_free(lp: CompiledLP, statuses: tuple[np.ndarray, np.ndarray],
+def _left_free(lp: CompiledLP, nonbasic: tuple[np.ndarray, np.ndarray],
                solution: highspy.HighsSolution, biggest: np.ndarray,
                columns: tuple[np.ndarray, np.ndarray],
                rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The nonbasic columns and rows of the last solve's optimal basis (`statuses`) that the
+    """The nonbasic columns and rows of the last solve's optimal basis (`nonbasic`) that the
     optimal face leaves free: not fixed (lower < upper in `columns`' and `rows`' bounds)
     and with a dual within DUAL_CLEAR of the main objective's largest cost s
     (|r_j| <= DUAL_CLEAR s for a column, |y_i| max_j |a_ij| <= DUAL_CLEAR s for a row,
     max_j |a_ij| = `biggest`), as `complementary` leaves them. Every other nonbasic sits
     at its bound on the whole face (complementary slackness)."""
-    basic = int(highspy.HighsBasisStatus.kBasic)
-    col_status, row_status = statuses
     scale = float(np.abs(lp.costs["objective"]).max(initial=0.0))
-    col_free = (col_status != basic) & (columns[0] < columns[1])
-    row_free = (row_status != basic) & (rows[0] < rows[1])
+    col_free = nonbasic[0] & (columns[0] < columns[1])
+    row_free = nonbasic[1] & (rows[0] < rows[1])
     col_free &= np.abs(np.asarray(solution.col_dual)) <= DUAL_CLEAR * scale
     row_free &= np.abs(np.asarray(solution.row_dual)) * biggest <= DUAL_CLEAR * scale
     return col_free, row_free
@@ -1011,13 +1015,11 @@ def unique_optimum(lp: CompiledLP, read: RowsRead) -> bool:
     info = h.getInfo()
     if info.dual_solution_status != 2 or info.basis_validity != 1:  # feasible, valid
         return False
-    start = h.getBasis()
-    statuses = _statuses(start)
-    n_rows = read.entries.shape[0]
-    if (not start.valid or len(statuses[1]) != n_rows
-            or len(statuses[0]) != len(read.col_lower)):
+    nonbasic = _basis_nonbasic(lp)
+    if (nonbasic is None or len(nonbasic[1]) != read.entries.shape[0]
+            or len(nonbasic[0]) != len(read.col_lower)):
         return False
-    col_free, row_free = _left_free(lp, statuses, h.getSolution(),
+    col_free, row_free = _left_free(lp, nonbasic, h.getSolution(),
                                     read.entries.row_largest(),
                                     (read.col_lower, read.col_upper),
                                     (read.row_lower, read.row_upper))
@@ -1427,14 +1429,19 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
     otherwise `x` is kept (`read`: the model's rows, if read already: `read_rows`). Returns
     the plan, the QP iterations and whether the stage applied.
     """
-    model = lp.highs.getLp()
-    lower, upper = np.array(model.col_lower_), np.array(model.col_upper_)
-    row_lower = np.array(model.row_lower_)[:hold]
-    row_upper = np.array(model.row_upper_)[:hold]
+    if read is not None and read.entries.shape[0] == hold:  # the rows before the holds
+        a = read.entries  # in column order: each row's sums as in row order (`_matrix`)
+        lower, upper = read.col_lower.copy(), read.col_upper.copy()
+        row_lower, row_upper = read.row_lower.copy(), read.row_upper.copy()
+    else:
+        model = lp.highs.getLp()
+        a = _matrix(model, hold)
+        lower, upper = np.array(model.col_lower_), np.array(model.col_upper_)
+        row_lower = np.array(model.row_lower_)[:hold]
+        row_upper = np.array(model.row_upper_)[:hold]
     for conditions in face:
         lower[conditions.columns] = upper[conditions.columns] = conditions.column_values
         row_lower[conditions.rows] = row_upper[conditions.rows] = conditions.row_values
-    a = _matrix(model, hold)
     found, iterations = _scaled_qp(a, lower, upper, row_lower, row_upper,
                                    np.asarray(sizes, dtype=float),
                                    _nonbasic(lp, hold, x), x)
@@ -1471,23 +1478,32 @@ QP_ITERATIONS = 20
 limit that depends on the model alone, never on the machine)."""
 
 
+def _basis_nonbasic(lp: CompiledLP) -> tuple[np.ndarray, np.ndarray] | None:
+    """Which columns and rows are nonbasic in the basis HiGHS holds (None if it holds
+    none), read from its basic variables (an index array: far cheaper than the statuses)."""
+    h = lp.highs
+    found, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
+    basic_index = np.asarray(basic_index)
+    n_rows = h.getNumRow()
+    if found != highspy.HighsStatus.kOk or len(basic_index) != n_rows:
+        return None
+    cols, rows = np.ones(h.getNumCol(), dtype=bool), np.ones(n_rows, dtype=bool)
+    cols[basic_index[basic_index >= 0]] = False
+    rows[-1 - basic_index[basic_index < 0]] = False
+    return cols, rows
+
+
 def _nonbasic(lp: CompiledLP, hold: int,
               x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The columns and the first `hold` rows that are nonbasic in the basis HiGHS holds,
     where it holds one and its plan is `x` (the basis x came from: the last stage's, with
     any hold row added after it basic); else None."""
-    h = lp.highs
-    found, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
-    basic_index = np.asarray(basic_index)
-    n_rows = h.getNumRow()
-    if (found != highspy.HighsStatus.kOk or len(basic_index) != n_rows or n_rows < hold
-            or h.getNumCol() != len(x)
-            or not np.array_equal(np.asarray(h.getSolution().col_value, dtype=float), x)):
+    nonbasic = _basis_nonbasic(lp)
+    if (nonbasic is None or len(nonbasic[0]) != len(x) or len(nonbasic[1]) < hold
+            or not np.array_equal(np.asarray(lp.highs.getSolution().col_value, dtype=float),
+                                  x)):
         return None
-    cols, rows = np.ones(len(x), dtype=bool), np.ones(n_rows, dtype=bool)
-    cols[basic_index[basic_index >= 0]] = False
-    rows[-1 - basic_index[basic_index < 0]] = False
-    return cols, rows[:hold]
+    return nonbasic[0], nonbasic[1][:hold]
 
 
 def settled_parts(part: np.ndarray, a: Entries, open_cols: np.ndarray,
