@@ -6,6 +6,7 @@ import copy
 import itertools
 import pathlib
 
+import highspy
 import numpy as np
 import pytest
 import yaml
@@ -110,6 +111,13 @@ def test_three_agencies_by_hand(tmp_path: pathlib.Path) -> None:
     assert found.shares == pytest.approx({"a": 230 / 3, "b": 380 / 3, "c": 290 / 3, "d": 0.0})
     assert found.players == ["a", "b", "c", "d"]
     assert found.solves == 2 ** 4 + 1  # every coalition once, then the restore
+    # the restore re-solved full pooling from the basis the walk solved it to: no pivot
+    lp = result.scenario("pooled").lp
+    assert lp is not None
+    assert lp.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert lp.highs.getInfo().simplex_iteration_count == 0
+    assert lp.highs.getInfo().objective_function_value + lp.offsets["objective"] == (
+        pytest.approx(360))
 
 
 def test_a_pairs_marginals_by_hand(tmp_path: pathlib.Path) -> None:

@@ -148,6 +148,8 @@ class PoolingGame:
     solves: int = 0
     progress: Callable[[int], None] | None = None
     """Told of every re-solve (the run's progress bar)."""
+    pooled_basis: highspy.HighsBasis | None = None
+    """The optimal basis full pooling was last solved to here, where it was (`restore`)."""
 
     @property
     def players(self) -> int:
@@ -180,6 +182,8 @@ class PoolingGame:
         self._bound(coalition)
         status, z, _ = reoptimise(self.lp, values=False)
         self.solves += 1
+        if coalition == self.everyone and status == "optimal":
+            self.pooled_basis = basis(self.lp)
         if self.progress is not None:
             self.progress(1)
         return status, z
@@ -203,8 +207,13 @@ class PoolingGame:
             set_basis(self.lp, start)
 
     def restore(self) -> None:
-        """Put every player's bounds back (full pooling) and re-solve the scenario."""
+        """Put every player's bounds back (full pooling) and re-solve the scenario, from
+        the basis full pooling was solved to in the walk where there is one (a few
+        pivots at most, where the last coalition's basis is hundreds away)."""
         if self.current != self.everyone:
+            if self.pooled_basis is not None:
+                self._bound(self.everyone)
+                set_basis(self.lp, self.pooled_basis)
             self._move_to(self.everyone)
 
     def copy(self) -> PoolingGame:
@@ -440,6 +449,8 @@ def exact_shapley(game: PoolingGame, split_in: int | None = None,
         for other in games[1:]:
             game.values.update(other.values)
             game.solves += other.solves
+            if other.pooled_basis is not None:
+                game.pooled_basis = other.pooled_basis
     else:
         _walk_apart(game, chunks, workers or chosen())
     return shapley_values(n, [game.gain(m) for m in range(1 << n)])
