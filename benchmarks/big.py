@@ -40,6 +40,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# numpy's OpenBLAS on one thread in this process and the processes it starts, as the
+# command itself runs it (`optimiser/__main__.py`): the stages' process imports the
+# project as a library, where the command's own setting is not made
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
