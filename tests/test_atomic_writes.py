@@ -96,23 +96,16 @@ def test_sigkill_mid_write_leaves_the_previous_report(tmp_path: Path) -> None:
     assert set(after) == set(before) and after["results.json"] != before["results.json"]
 
 
-def test_ctrl_c_mid_write_leaves_the_previous_report(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("mode", "said"), [("interrupt", "interrupted"),
+                                             ("sigterm", "terminated")])
+def test_stopped_mid_write_leaves_the_previous_report(tmp_path: Path, mode: str,
+                                                      said: str) -> None:
+    """Ctrl-C, and SIGTERM as Ctrl-C (before, SIGTERM killed the process outright and left
+    its staged folder beside the report): exit 130, the previous report untouched."""
     instance, out, before = first_report(tmp_path)
-    done = killed("interrupt", instance, out)
+    done = killed(mode, instance, out)
     assert done.returncode == 130
-    assert "interrupted; the previous report is untouched" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert snapshot(out) == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
-
-
-def test_sigterm_mid_write_leaves_the_previous_report(tmp_path: Path) -> None:
-    """SIGTERM ends the run as Ctrl-C does (before, it killed the process outright and
-    left its staged folder beside the report)."""
-    instance, out, before = first_report(tmp_path)
-    done = killed("sigterm", instance, out)
-    assert done.returncode == 130
-    assert "terminated; the previous report is untouched" in done.stderr
+    assert f"{said}; the previous report is untouched" in done.stderr
     assert "Traceback" not in done.stderr
     assert snapshot(out) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
