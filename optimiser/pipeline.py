@@ -415,11 +415,9 @@ def side_by_side(groups: list[tuple[Lane, list[ScenarioRun]]]) -> None:
         chains.setdefault(id(job.solver), []).append(job)
     order = sorted(chains.values(), key=lambda chain: chain[0].solver is not chain[0].model)
     tasks: list[Callable[[], None]] = [partial(_solve_chain, chain) for chain in order]
-    if any(len(job.model.lp.columns) >= SIDE_BY_SIDE_COLUMNS for job in jobs):
-        in_parallel(tasks)
-    else:  # small models: threads would cost more (Python's lock) than they save
-        for task in tasks:
-            task()
+    # small models in turn: threads would cost more (Python's lock) than they save
+    in_parallel(tasks, together=any(len(job.model.lp.columns) >= SIDE_BY_SIDE_COLUMNS
+                                    for job in jobs))
     for model in {id(job.model): job.model for job in jobs}.values():
         model.adopt([job.solver for job in jobs if job.model is model and job.solver is not model],
                     before[id(model)])

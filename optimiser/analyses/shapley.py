@@ -441,11 +441,7 @@ def exact_shapley(game: PoolingGame, split_in: int | None = None,
         games = [game] + [game.copy() for _ in chunks[1:]]
         tasks: list[Callable[[], list[float]]] = [
             partial(_walk, g, c) for g, c in zip(games, chunks, strict=True)]
-        if parts(game.lp, len(walk)) > 1:
-            in_parallel(tasks)
-        else:  # too little work for two HiGHS side by side (`parts`): in turn
-            for task in tasks:
-                task()
+        in_parallel(tasks, together=parts(game.lp, len(walk)) > 1)  # else in turn
         for other in games[1:]:
             game.values.update(other.values)
             game.solves += other.solves

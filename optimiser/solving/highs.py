@@ -1274,10 +1274,11 @@ def clone(lp: CompiledLP) -> CompiledLP:
                                first_bases={})
 
 
-def in_parallel(tasks: list[Callable[[], T]]) -> list[T]:
+def in_parallel(tasks: list[Callable[[], T]], together: bool = True) -> list[T]:
     """Every task's result, in order; tasks (each on its own HiGHS, `clone`) run in
-    threads, at most one a core (HiGHS lets go of Python's lock while it solves)."""
-    if len(tasks) <= 1:
+    threads, at most one a core (HiGHS lets go of Python's lock while it solves); in
+    turn where `together` is false (too little work for threads to pay for themselves)."""
+    if len(tasks) <= 1 or not together:
         return [task() for task in tasks]
     with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:
         return [f.result() for f in [pool.submit(task) for task in tasks]]
