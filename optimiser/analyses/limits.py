@@ -51,6 +51,7 @@ from optimiser.inputs.yamlsource import Source
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import (
     CompiledLP,
+    basic_variables,
     clone,
     column_lookup,
     first_basis,
@@ -311,17 +312,16 @@ class Vertex:
         basis = h.getBasis()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not basis.valid:
             return None
-        found, basic = h.getBasicVariables()  # type: ignore[attr-defined]
+        basic = basic_variables(lp)
         model = h.getLp()
         a = model.a_matrix_
-        if found != highspy.HighsStatus.kOk or a.format_ != highspy.MatrixFormat.kColwise:
+        if basic is None or a.format_ != highspy.MatrixFormat.kColwise:
             return None
         solution = h.getSolution()
         bounds = [np.asarray(b, dtype=float) for b in
                   (model.col_lower_, model.col_upper_, model.row_lower_, model.row_upper_)]
         value = [np.asarray(solution.col_value, dtype=float),
                  np.asarray(solution.row_value, dtype=float)]
-        basic = np.asarray(basic, dtype=np.int64)
         column = basic >= 0  # HiGHS numbers a basic column j as j, a basic row i as -1 - i
         cols, rows = basic[column], -1 - basic[~column]
         col_basic = np.full(model.num_col_, -1, dtype=np.int64)

@@ -946,9 +946,8 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     before = np.cumsum(counts) - counts
     at = np.repeat(begin[free_cols] - before, counts) + np.arange(int(counts.sum()))
     entry_rows, entry_values = index[at], value[at]
-    found, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
-    basic_index = np.asarray(basic_index)
-    if found != highspy.HighsStatus.kOk or len(basic_index) != model.num_row_:
+    basic_index = basic_variables(lp)
+    if basic_index is None:
         return set()
     is_column = basic_index >= 0
     proven: set[str] = set()
@@ -1479,16 +1478,26 @@ QP_ITERATIONS = 20
 limit that depends on the model alone, never on the machine)."""
 
 
+def basic_variables(lp: CompiledLP) -> np.ndarray | None:
+    """(m,) the basic variable at each position of the basis HiGHS holds, in HiGHS's
+    numbering: a column j as j, a row i as -1 - i; None unless HiGHS gives one for every
+    row (it holds no basis)."""
+    h = lp.highs
+    found, index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
+    index = np.asarray(index, dtype=np.int64)
+    if found != highspy.HighsStatus.kOk or len(index) != h.getNumRow():
+        return None
+    return index
+
+
 def _basis_nonbasic(lp: CompiledLP) -> tuple[np.ndarray, np.ndarray] | None:
     """Which columns and rows are nonbasic in the basis HiGHS holds (None if it holds
     none), read from its basic variables (an index array: far cheaper than the statuses)."""
-    h = lp.highs
-    found, basic_index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
-    basic_index = np.asarray(basic_index)
-    n_rows = h.getNumRow()
-    if found != highspy.HighsStatus.kOk or len(basic_index) != n_rows:
+    basic_index = basic_variables(lp)
+    if basic_index is None:
         return None
-    cols, rows = np.ones(h.getNumCol(), dtype=bool), np.ones(n_rows, dtype=bool)
+    cols = np.ones(lp.highs.getNumCol(), dtype=bool)
+    rows = np.ones(len(basic_index), dtype=bool)
     cols[basic_index[basic_index >= 0]] = False
     rows[-1 - basic_index[basic_index < 0]] = False
     return cols, rows
@@ -1938,10 +1947,8 @@ def optimal_basis(lp: CompiledLP) -> OptimalBasis | None:
         return None
     model = h.getLp()
     m = model.a_matrix_
-    found, index = h.getBasicVariables()  # type: ignore[attr-defined]  # not in stubs
-    index = np.asarray(index, dtype=np.int64)
-    if (found != highspy.HighsStatus.kOk or len(index) != model.num_row_
-            or m.format_ != highspy.MatrixFormat.kColwise):
+    index = basic_variables(lp)
+    if index is None or m.format_ != highspy.MatrixFormat.kColwise:
         return None
     solution = h.getSolution()
     column = index >= 0
