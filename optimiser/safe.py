@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -135,17 +136,22 @@ def _csv_fields(frame: pd.DataFrame, float_format: str | None
             codes, distinct = pd.factorize(values.to_numpy(), sort=False)
             column = np.array(list(map(str, distinct.tolist())), dtype=object)[codes]
         elif kind == "f" and isinstance(values.dtype, np.dtype):
-            # each bit pattern once: -0.0 apart from 0.0, as the format writes them
-            codes, bits = pd.factorize(values.to_numpy(dtype=np.float64).view(np.int64),
-                                       sort=False)
-            numbers = bits.view(np.float64)
-            texts = np.array(list(map(float_format.__mod__, numbers.tolist())), dtype=object)
-            texts[np.isnan(numbers)] = ""
-            column = texts[codes]
+            column = formatted_once(values.to_numpy(dtype=np.float64),
+                                    lambda v: "" if v != v else float_format % v)  # NaN: blank
         else:
             return None
         columns.append(column)
     return header, columns
+
+
+def formatted_once(numbers: np.ndarray, form: Callable[[float], str]) -> np.ndarray:
+    """(same shape, object) each float's text `form(v)`, made once for each distinct bit
+    pattern (-0.0 apart from 0.0, as a format writes them): a large table holds far fewer
+    distinct figures than figures."""
+    flat = np.ascontiguousarray(numbers, dtype=np.float64).reshape(-1)
+    codes, bits = pd.factorize(flat.view(np.int64), sort=False)
+    texts = np.array(list(map(form, bits.view(np.float64).tolist())), dtype=object)
+    return texts[codes].reshape(np.shape(numbers))
 
 
 def _pandas_csv(frame: pd.DataFrame, path: Path, float_format: str | None) -> None:

@@ -37,7 +37,7 @@ from optimiser.reports.story import (
     picture_not_drawn,
     tell,
 )
-from optimiser.safe import printable, write_csv
+from optimiser.safe import formatted_once, printable, write_csv
 from optimiser.solving.results import ScenarioResult, written_rows
 
 TABLES = ("allocation", "funding", "outcomes", "agencies", "transfers")
@@ -220,9 +220,7 @@ class FundingText:
         if not index or not np.isfinite(table).all():
             yield from json_text(_funding_document(self.funding, self.years), indent)
             return
-        codes, bits = pd.factorize(table.reshape(-1).view(np.int64), sort=False)
-        reprs = np.array(list(map(repr, bits.view(np.float64).tolist())), dtype=object)
-        rows = map(", ".join, reprs[codes].reshape(table.shape).tolist())
+        rows = map(", ".join, formatted_once(table, repr).tolist())
         inner, deeper = indent + "  ", indent + "    "
         keys: dict[Any, str] = {}
         streams: dict[Any, list[str]] = {}
