@@ -1114,3 +1114,54 @@ def test_rollup_renders_in_a_browser(rolled: Path, tmp_path: Path) -> None:
     for chart in ("places", "kinds"):
         figure = dom.stdout.split(f'id="figure-{chart}"', 1)[1].split("</figure>", 1)[0]
         assert figure.count("<path") > 5, chart
+
+
+def test_table_cells_written_as_the_public_methods_write_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Sheet.table` stores its cells straight into xlsxwriter's table where it can
+    (`write_cells`): the same workbook XML, part by part, as through `write_number`,
+    `write_string`, `write_boolean` and `write_blank` a cell at a time (`_cell_store` None),
+    for a table of every kind of column with blanks, repeated and unsafe text, -0.0, a
+    second table beside the first on the same rows (as the Transfers sheet has them), a
+    non-finite number and a text long enough to be cut (both written the public way)."""
+    import zipfile
+
+    from optimiser.reports import workbook
+
+    frame = pd.DataFrame({
+        "id": ["a", "b", None, "a", "=1+1", "b\x1b[31m"],
+        "money": [1.5, -0.0, np.nan, -1234567.891, 2e9, 0.0],
+        "number": [0.1, -1e-9, 3.0, np.nan, 1e6, -2.5],
+        "int": [2020, 2021, 2022, 2023, 2024, None],
+        "flag": [True, False, None, True, np.bool_(False), True],
+        "share": [0.5, np.nan, 1.0, 0.0, 0.25, 0.75],
+        "note": ["x", "y\nz", "x", np.nan, "w", "v"]})
+    columns = [workbook.Column("Id", "id"), workbook.Column("Money", "money", "money"),
+               workbook.Column("Number", "number", "number"),
+               workbook.Column("Year", "int", "int"), workbook.Column("Flag", "flag", "bool"),
+               workbook.Column("Share", "share", "share"),
+               workbook.Column("Missing", "absent", "money"), workbook.Column("Note", "note")]
+    long = pd.DataFrame({"id": ["c", "a"], "money": [2.0, 1.0],
+                         "note": ["long " * 4000, "short"]})
+    infinite = pd.DataFrame({"id": ["c"], "money": [np.inf]})
+
+    def book(path: Path, public: bool = False) -> dict[str, bytes]:
+        out = xlsxwriter.Workbook(str(path), {"in_memory": True})
+        formats = workbook.make_formats(out, "GBP")
+        sheet = workbook.Sheet(out.add_worksheet("T"), formats)
+        row = sheet.table(0, frame, columns)
+        sheet.table(0, frame.iloc[:3], columns[:3], col=len(columns) + 1)
+        assert workbook._cell_store(sheet.sheet) is not None or public
+        sheet.table(row + 1, long, [columns[0], columns[1], columns[-1]])
+        with pytest.raises(TypeError):  # an infinite figure: refused as write_number does
+            sheet.table(row + 5, infinite, [columns[0], columns[1]])
+        sheet.finish(1)
+        out.close()
+        with zipfile.ZipFile(path) as z:
+            return {name: z.read(name) for name in z.namelist()}
+
+    direct = book(tmp_path / "direct.xlsx")
+    monkeypatch.setattr(workbook, "_cell_store", lambda sheet: None)
+    public = book(tmp_path / "public.xlsx", public=True)
+    assert direct == public
+    assert b"long long" in direct["xl/sharedStrings.xml"]

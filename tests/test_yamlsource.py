@@ -378,20 +378,58 @@ def _tree(node: object) -> object:
 
 
 def test_libyaml_composes_the_same_nodes_as_pyyaml() -> None:
-    """The fast path (libyaml's parser) gives every shipped instance and this file's VALID
-    the very nodes, tags and lines that PyYAML's own parser gives."""
+    """The fast path (libyaml's parser and composer) gives every shipped instance, every
+    instance of the tests' data and this file's VALID the very nodes, tags and lines that
+    PyYAML's own parser and composer give."""
     import yaml
 
-    from optimiser.inputs.yamlsource import _CParser, _FastLoader, _Loader
+    from optimiser.inputs.yamlsource import _CLoader, _CParser, _Loader
 
     if _CParser is None:
-        pytest.skip("PyYAML without libyaml")
+        pytest.skip("PyYAML without libyaml 0.2.6 or later")
     root = pathlib.Path(__file__).resolve().parents[1]
+    paths = [*sorted((root / "instances").rglob("*.yaml")),
+             *sorted((root / "tests" / "data").rglob("*.yaml"))]
     texts = [VALID, "a: 1e6\nb: [1, {c: &x 2}, *x]\n<<: {d: 3}\n"] + [
-        p.read_text(encoding="utf-8") for p in sorted((root / "instances").glob("*.yaml"))]
+        p.read_text(encoding="utf-8") for p in paths]
+    compared = 0
     for text in texts:
-        assert _tree(yaml.compose(text, Loader=_FastLoader)) == _tree(
-            yaml.compose(text, Loader=_Loader))
+        try:
+            ours = _tree(yaml.compose(text, Loader=_Loader))
+        except yaml.YAMLError:
+            continue  # a file of the tests that is not YAML
+        assert _tree(yaml.compose(text, Loader=_CLoader)) == ours
+        compared += 1
+    assert compared >= 30
+
+
+def test_depth_counted_as_the_composer_counts_it() -> None:
+    """`_within_depth` on libyaml's tree refuses exactly what `_Composer` refuses: the
+    root is at depth 1, a node at MAX_DEPTH is kept and one below it refused, an alias
+    counts where it is written (not again beneath it), and a recursive alias ends."""
+    import yaml
+
+    from optimiser.inputs.yamlsource import MAX_DEPTH, _CLoader, _CParser, _Loader, _TooDeep
+
+    if _CParser is None:
+        pytest.skip("PyYAML without libyaml 0.2.6 or later")
+    from optimiser.inputs.yamlsource import _within_depth
+
+    def nested(levels: int, tail: str = "1") -> str:  # `levels` nodes down to the scalar
+        return "[" * (levels - 1) + tail + "]" * (levels - 1)
+
+    cases = {nested(MAX_DEPTH): True, nested(MAX_DEPTH + 1): False,
+             f"a: &x {nested(MAX_DEPTH - 1)}\nb: *x\n": True,  # b's alias at depth 2
+             f"a: &x [1]\nb: {nested(MAX_DEPTH - 1, '*x')}\n": True,  # the alias at 100
+             f"a: &x [1]\nb: {nested(MAX_DEPTH, '*x')}\n": False,  # the alias at 101
+             "a: &x [1, *x]\n": True}
+    for text, kept in cases.items():
+        assert _within_depth(yaml.compose(text, Loader=_CLoader)) is kept, text
+        if kept:
+            yaml.compose(text, Loader=_Loader)
+        else:
+            with pytest.raises(_TooDeep):
+                yaml.compose(text, Loader=_Loader)
 
 
 def test_very_deep_nesting_is_refused_not_a_crash(tmp_path: pathlib.Path) -> None:

@@ -35,6 +35,8 @@ MAX_DEPTH = 100
 _CORE = "tag:yaml.org,2002:"
 _MAP, _SEQ, _MERGE, _TIMESTAMP = (_CORE + t for t in ("map", "seq", "merge", "timestamp"))
 _MERGE_KEY = object()  # stands for a `<<` key in a mapping's list of entries
+_STR = _CORE + "str"
+_NUMBERS = (_CORE + "int", _CORE + "float")
 _CTOR = yaml.constructor.SafeConstructor()
 _SCALARS: dict[str, Callable[[ScalarNode], Any]] = {
     _CORE + "str": _CTOR.construct_yaml_str,
@@ -165,33 +167,66 @@ class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _Com
         _Resolver.__init__(self)
 
 
-try:  # libyaml's parser, when PyYAML was built with it
+try:  # libyaml's parser and composer, when PyYAML was built with it
+    from yaml._yaml import get_version as _libyaml_version
     from yaml.cyaml import CParser as _CParser
 except ImportError:  # pragma: no cover - a PyYAML without libyaml
     _CParser = None
 
+if _CParser is not None and _libyaml_version() < (0, 2, 6):  # pragma: no cover
+    _CParser = None  # before 0.2.6, libyaml's nesting had no limit: its composer could crash
+"""libyaml's parser and composer (C), used where its nesting is limited (1,000 levels from
+libyaml 0.2.6), so that its composer recursing in C cannot run out of stack."""
 
-class _FastLoader(_Composer, *((_CParser,) if _CParser else ()),  # type: ignore[misc]
-                  yaml.constructor.SafeConstructor, _Resolver):
-    """libyaml's scanner and parser (C, about 3 times faster) under the same Python
-    composer: the nodes, their lines and the depth limit are the same as `_Loader`'s."""
+
+class _CLoader(*((_CParser,) if _CParser else ()),  # type: ignore[misc]
+               yaml.constructor.SafeConstructor, _Resolver):
+    """libyaml's scanner, parser and composer (C, about 3 times faster than `_Loader`'s
+    composer on libyaml's events) with the same resolver: the nodes, tags and lines are
+    `_Loader`'s; only the depth limit is checked after (`_within_depth`)."""
 
     def __init__(self, stream: str) -> None:
         _CParser.__init__(self, stream)
-        _Composer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
         _Resolver.__init__(self)
 
 
+def _within_depth(root: Node | None, limit: int = MAX_DEPTH) -> bool:
+    """Whether no node of the tree sits deeper than `limit` as `_Composer` counts depth: the
+    root at 1, each node where it is written (an alias where the alias is, not again
+    beneath it), in the order written."""
+    seen: set[int] = set()
+    stack: list[tuple[Node, int]] = [] if root is None else [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(node, ScalarNode) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        below = depth + 1
+        if isinstance(node, MappingNode):
+            for key, value in reversed(node.value):  # popped in the order written
+                stack.append((value, below))
+                stack.append((key, below))
+        else:
+            stack.extend((child, below) for child in reversed(node.value))
+    return True
+
+
 def _compose(text: str) -> Node | None:
-    """The text's node tree: through libyaml when it is there and the text is printable
-    throughout; on any problem, and otherwise, through PyYAML's own parser, whose
-    messages (and exceptions) are the ones users see."""
+    """The text's node tree: through libyaml when it is there, the text is printable
+    throughout and its tree within the depth limit; on any problem, and otherwise,
+    through PyYAML's own parser and `_Composer`, whose messages (and exceptions) are the
+    ones users see."""
     if _CParser is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         try:
-            return yaml.compose(text, Loader=_FastLoader)
+            root = yaml.compose(text, Loader=_CLoader)
         except Exception:  # PyYAML's parser says what is wrong, below
             pass
+        else:
+            if _within_depth(root):
+                return root
     return yaml.compose(text, Loader=_Loader)
 
 
@@ -224,7 +259,7 @@ class _Builder:
         if self.count > MAX_VALUES:
             message = f"the file expands to too many values (alias bomb?); limit {MAX_VALUES}"
             self.fail(node, path, message)
-        if max(len(path), len(self.active)) > MAX_DEPTH:  # active: nodes being built
+        if len(path) > MAX_DEPTH or len(self.active) > MAX_DEPTH:  # active: nodes being built
             message = f"the data is nested too deeply (more than {MAX_DEPTH} levels)"
             self.fail(node, path[:3], message)  # the full path would be unreadable
         if id(node) in self.active:
@@ -238,16 +273,19 @@ class _Builder:
         if node.tag != kind:
             self.fail(node, path, f"the tag {_tag(node.tag)!r} is not allowed here")
         self.active.add(id(node))
+        lines = self.lines
         if isinstance(node, SequenceNode):
             result: Any = []
             for index, item in enumerate(node.value):
-                self.lines[(*path, index)] = _line(item)
-                result.append(self.build(item, (*path, index)))
+                at = (*path, index)
+                lines[at] = item.start_mark.line + 1
+                result.append(self.build(item, at))
         else:
             result = {}
             for key, (key_node, value_node) in self.entries(node, path).items():
-                self.lines[(*path, key)] = _line(key_node)
-                result[key] = self.build(value_node, (*path, key))
+                at = (*path, key)
+                lines[at] = key_node.start_mark.line + 1
+                result[key] = self.build(value_node, at)
         self.active.discard(id(node))
         return result
 
@@ -255,11 +293,13 @@ class _Builder:
         if node.tag == _TIMESTAMP:
             message = "dates are not allowed here; write the year as a number (or quote the text)"
             self.fail(node, path, message)
-        numeric = node.tag in (_CORE + "int", _CORE + "float")
-        if not node.style and (numeric or (value and node.tag == _CORE + "str")):  # plain
+        numeric = node.tag in _NUMBERS
+        if not node.style and (numeric or (value and node.tag == _STR)):  # plain
             problem = yaml11_number(node.value)
             if problem:
                 self.fail(node, path, problem)
+        if node.tag == _STR:  # what construct_yaml_str gives: the text as written
+            return node.value
         construct = _SCALARS.get(node.tag)
         if construct is None:
             plain = "write plain numbers, text, true/false, lists and mappings"
@@ -330,6 +370,8 @@ def yaml11_number(text: str) -> str | None:
     (100); YAML 1.2 and every spreadsheet read them otherwise. Rather than guess, such a
     figure is refused, with what to write instead.
     """
+    if ":" not in text and "0" not in text[:2]:  # neither pattern can match
+        return None
     if _LEADING_ZERO.fullmatch(text):
         digits = text.lstrip("+-").replace("_", "").lstrip("0") or "0"
         sign = "-" if text.startswith("-") else ""
