@@ -37,7 +37,7 @@ from optimiser.reports.story import (
     discount_sentences,
     fair_share_notes,
     figure_name,
-    limit_reading,
+    limit_rows,
     limits_sentences,
     narrative,
     reads_as,
@@ -768,7 +768,7 @@ def limits_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
         return
     sheet = _sheet(book, "Limits", formats)
     frame = story.limits.copy()
-    frame["reading"] = [limit_reading(story, r) for r in frame.to_dict("records")]
+    frame["reading"] = [reading for _, reading in limit_rows(story)]
     rate = "number" if story.instance.objective == "outcomes" else "pence"
     row = sheet.table(0, frame, [
         Column("Scenario", "scenario"), Column("Limit", "kind"), Column("Of", "item"),
