@@ -1,8 +1,9 @@
 """What limits the plan, priced from the optimal basis (`basis_rates`) where it settles a
-side, else by re-solving (`one_sided_rates`): the settled rates against hand-worked tiny
-LPs (which also pin HiGHS's conventions: the order of its basic variables, its row
-logicals, the signs of its duals), and against the re-solve of every limit on a shipped
-place and a generated one."""
+side, else by the dual simplex's pivots made by hand (`pivoted_rates`), else by re-solving
+(`one_sided_rates`): the settled rates against hand-worked tiny LPs (which also pin HiGHS's
+conventions: the order of its basic variables, its row logicals, the signs of its duals,
+maximising and minimising), and against the re-solve of every limit on a shipped place and
+generated ones."""
 
 from __future__ import annotations
 
@@ -28,15 +29,16 @@ INF = highspy.kHighsInf
 
 
 def loaded(cost: list[float], lower: list[float], upper: list[float],
-           rows: list[tuple[float, float, list[float]]]) -> CompiledLP:
-    """A tiny LP maximising cost . x within the column and row bounds, solved (on a HiGHS
-    made as the optimiser makes them: HiGHS's scheduler, shared by the process, then has
-    the optimiser's number of threads, which a later solve of a place requires)."""
+           rows: list[tuple[float, float, list[float]]],
+           sense: highspy.ObjSense = highspy.ObjSense.kMaximize) -> CompiledLP:
+    """A tiny LP maximising (or `sense`) cost . x within the column and row bounds, solved
+    (on a HiGHS made as the optimiser makes them: HiGHS's scheduler, shared by the process,
+    then has the optimiser's number of threads, which a later solve of a place requires)."""
     h = new_highs()
     n = len(cost)
     h.addVars(n, np.array(lower, dtype=float), np.array(upper, dtype=float))
     h.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(cost, dtype=float))
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    h.changeObjectiveSense(sense)
     for low, high, a in rows:
         nz = np.flatnonzero(a).astype(np.int32)
         h.addRow(low, high, len(nz), nz, np.array(a, dtype=float)[nz])
@@ -96,11 +98,77 @@ def test_a_corner_settles_only_the_sides_its_basis_can() -> None:
     assert settled >= 1
 
 
-def rates(path: Path, monkeypatch: pytest.MonkeyPatch, settle: bool) -> list[dict[str, Any]]:
-    """Every limit of every scenario of the place at `path`, with the basis settling what
-    it can (`settle`) or every side re-solved."""
+def test_hand_pivots_price_every_side_of_a_corner() -> None:
+    # The corner above (max 3x + 2y, x <= 3, r0: x + y <= 4, r1: x + 3y <= 6; optimum
+    # x = 3, y = 1 where all three meet): from HiGHS's optimal basis the hand pivots
+    # (`pivoted_rates`, asked for both sides) find every rate worked out there.
+    lp = loaded([3, 2], [0, 0], [3, INF], [(-INF, 4, [1, 1]), (-INF, 6, [1, 3])])
+    vertex = LIMITS.Vertex.of(lp)
+    assert vertex is not None
+    tableau = LIMITS.Tableau.of(vertex)
+    for columns, place, want in [(True, 0, (1.0, 7 / 3)), (False, 1, (0.0, 2 / 3)),
+                                 (False, 0, (0.0, 2.0))]:
+        rates = LIMITS.pivoted_rates(vertex, tableau, columns, np.array([place]), True, 1.0,
+                                     1.0, (None, None))
+        assert rates == (pytest.approx(want[0], abs=1e-12), pytest.approx(want[1], abs=1e-12))
+
+
+def test_hand_pivots_price_a_minimised_corner_of_lower_bounds() -> None:
+    # min 2x + 3y (a cost: G = -1), 0 <= x <= 3, y >= 0, r0: x + y >= 4 (a target),
+    # r1: x + 2y >= 5. Optimum x = 3, y = 1 (cost 9), where the cap, r0 and r1 all meet.
+    # Moved a little, the optimum is the cheapest of the three pairs' crossings that
+    # satisfies the third limit:
+    #   cap 3 + e: r0 & r1 still cross at (3, 1) (cost 9); cap & r1 (3 + e, 1 - e/2)
+    #              costs 9 + e/2                                       -> gain 0
+    #   cap 3 - e: cap & r0 (3 - e, 1 + e), r1 = 5 + e: cost 9 + e     -> loss 1
+    #   r0 4 - e:  r0 & r1 (3 - 2e, 1 + e), x under its cap: 9 - e     -> gain 1
+    #   r0 4 + e:  cap & r0 (3, 1 + e), r1 = 5 + 2e: cost 9 + 3e       -> loss 3
+    #   r1 5 - e:  cap & r0 still at (3, 1), r1 = 5 > 5 - e: cost 9    -> gain 0
+    #   r1 5 + e:  r0 & r1 (3 - e, 1 + e): 9 + e (cap & r1's (3, 1 + e/2)
+    #              costs 9 + 1.5e)                                     -> loss 1
+    # (gain: the fall in cost with more room; a target's room is downwards, more = -1.)
+    lp = loaded([2, 3], [0, 0], [3, INF], [(4, INF, [1, 1]), (5, INF, [1, 2])],
+                highspy.ObjSense.kMinimize)
+    vertex = LIMITS.Vertex.of(lp)
+    assert vertex is not None
+    tableau = LIMITS.Tableau.of(vertex)
+    for columns, place, kind, want in [(True, 0, "max_units", (0.0, 1.0)),
+                                       (False, 0, "target", (1.0, 3.0)),
+                                       (False, 1, "target", (0.0, 1.0))]:
+        _, upper, more = LIMITS.ROOM[kind]
+        rates = LIMITS.pivoted_rates(vertex, tableau, columns, np.array([place]), upper, more,
+                                     -1.0, (None, None))
+        assert rates == (pytest.approx(want[0], abs=1e-12), pytest.approx(want[1], abs=1e-12))
+
+
+def test_hand_pivots_leave_an_edge_to_the_re_solve() -> None:
+    # min x + y, 0 <= x <= 3, 0 <= y <= 1, r0: x + y >= 4: the only plan is x = 3, y = 1.
+    #   cap of x 3 + e: nothing moves (cost 4)           -> gain 0
+    #   cap of x 3 - e: no plan                           -> loss None ('edge')
+    #   r0 4 - e: x + y = 4 - e: cost 4 - e               -> gain 1
+    #   r0 4 + e: no plan                                 -> loss None
+    # The pivots settle the gains and leave each loss (None) for the re-solve to find.
+    lp = loaded([1, 1], [0, 0], [3, 1], [(4, INF, [1, 1])], highspy.ObjSense.kMinimize)
+    vertex = LIMITS.Vertex.of(lp)
+    assert vertex is not None
+    tableau = LIMITS.Tableau.of(vertex)
+    for columns, kind, want in [(True, "max_units", 0.0), (False, "target", 1.0)]:
+        _, upper, more = LIMITS.ROOM[kind]
+        gain, loss = LIMITS.pivoted_rates(vertex, tableau, columns, np.array([0]), upper, more,
+                                          -1.0, (None, None))
+        assert gain == pytest.approx(want, abs=1e-12)
+        assert loss is None
+
+
+def rates(path: Path, monkeypatch: pytest.MonkeyPatch, settle: bool,
+          pivot: bool = True) -> list[dict[str, Any]]:
+    """Every limit of every scenario of the place at `path`, with the basis and the hand
+    pivots settling what they can (`settle`; the pivots only where `pivot`) or every side
+    re-solved."""
     if not settle:
         monkeypatch.setattr(LIMITS, "basis_rates", lambda *_: (None, None))
+    if not settle or not pivot:  # every side it is asked for left as it was
+        monkeypatch.setattr(LIMITS, "pivoted_rates", lambda *args: args[7])
     result = run(path, ranges=False)
     run_analyses(result, ["limits"])
     monkeypatch.undo()
@@ -108,33 +176,51 @@ def rates(path: Path, monkeypatch: pytest.MonkeyPatch, settle: bool) -> list[dic
             for e in body["limits"]]
 
 
-@pytest.mark.parametrize("place", ["worcestershire", "generated"])
+def place_path(place: str, tmp_path: Path) -> Path:
+    """A shipped place, or a generated one: `generated` (small), `edges` (four limits
+    whose tightening leaves no plan: 'edge')."""
+    if place in ("generated", "edges"):
+        path = tmp_path / f"{place}.yaml"
+        path.write_text(yaml.safe_dump(random_instance(11 if place == "generated" else 21,
+                                                       n_agencies=4, n_streams=6,
+                                                       n_interventions=8), sort_keys=False))
+        return path
+    return REPO / "instances" / f"{place}.yaml"
+
+
+@pytest.mark.parametrize("place", ["worcestershire", "generated", "edges"])
 def test_settled_rates_are_the_re_solved_rates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                place: str) -> None:
     """Worcestershire has 13 degenerate limits (caps and budgets meeting at corners), the
-    generated place is small: each limit's gain, loss and pricing agree whichever way they
-    are found (to double precision: two re-solves on one basis differ in the last digits)."""
-    if place == "generated":
-        path = tmp_path / "generated.yaml"
-        path.write_text(yaml.safe_dump(random_instance(11, n_agencies=4, n_streams=6,
-                                                       n_interventions=8), sort_keys=False))
-    else:
-        path = REPO / "instances" / f"{place}.yaml"
+    generated places are small (one with four edges): each limit's gain, loss and pricing
+    agree whichever way they are found, the basis and the hand pivots or re-solving every
+    side (to double precision: two re-solves on one basis differ in the last digits). The
+    pivots settle sides the basis does not, and leave the edges (tightening leaves no
+    plan) to the re-solve."""
+    path = place_path(place, tmp_path)
     resolved: list[int] = []
-    real = LIMITS.one_sided_rates
+    pivoted: list[int] = []
+    real, real_pivots = LIMITS.one_sided_rates, LIMITS.pivoted_rates
 
     def counted(*args: Any, **kwargs: Any) -> tuple[float | None, float | None]:
         resolved.append(1)
         return real(*args, **kwargs)
 
+    def counted_pivots(*args: Any) -> tuple[float | None, float | None]:
+        found = real_pivots(*args)
+        pivoted.extend(1 for was, now in zip(args[7], found, strict=True)
+                       if was is None and now is not None)
+        return found
+
     monkeypatch.setattr(LIMITS, "one_sided_rates", counted)
+    monkeypatch.setattr(LIMITS, "pivoted_rates", counted_pivots)
     settled = rates(path, monkeypatch, settle=True)
     monkeypatch.setattr(LIMITS, "one_sided_rates", counted)
     every = len(resolved)
-    assert every < len(settled)  # the basis settled some limits outright
+    assert pivoted  # the hand pivots settled sides the basis did not
     everything = rates(path, monkeypatch, settle=False)
     assert len(resolved) - every == len(everything)  # the comparison re-solved them all
-    assert len(settled) == len(everything) > 0
+    assert len(settled) == len(everything) > every
     for mine, theirs in zip(settled, everything, strict=True):
         assert (mine["scenario"], mine["kind"], mine["item"], mine["pricing"]) == (
             theirs["scenario"], theirs["kind"], theirs["item"], theirs["pricing"])
@@ -144,6 +230,9 @@ def test_settled_rates_are_the_re_solved_rates(tmp_path: Path, monkeypatch: pyte
                 assert mine[side] == pytest.approx(theirs[side], rel=1e-12, abs=1e-12)
     if place == "worcestershire":
         assert sum(e["pricing"] == "degenerate" for e in settled) == 13
+    edges = sum(e["pricing"] == "edge" for e in settled)
+    assert edges == (4 if place == "edges" else 0)
+    assert every >= edges  # an edge is found by re-solving
 
 
 def test_stage_one_basis_is_the_cold_solves_and_prices_the_same(
@@ -184,11 +273,12 @@ def test_stage_one_basis_is_the_cold_solves_and_prices_the_same(
 
 def test_limits_split_over_copies_give_the_same_rates_to_the_bit(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Worcestershire's 26 limits the basis cannot settle are re-solved from the optimal
-    basis, each putting it back: split over two copies of the model in threads (as a big
-    place's are), every gain, loss and pricing is the one the single model gives, exactly."""
+    """Worcestershire's 26 limits the basis cannot settle (the hand pivots off) are
+    re-solved from the optimal basis, each putting it back: split over two copies of the
+    model in threads (as a big place's are), every gain, loss and pricing is the one the
+    single model gives, exactly."""
     path = REPO / "instances" / "worcestershire.yaml"
-    alone = rates(path, monkeypatch, settle=True)
+    alone = rates(path, monkeypatch, settle=True, pivot=False)
     asked: list[int] = []
 
     def two(_lp: CompiledLP, solves: int) -> int:
@@ -196,7 +286,7 @@ def test_limits_split_over_copies_give_the_same_rates_to_the_bit(
         return 2 if solves >= 2 else 1
 
     monkeypatch.setattr(LIMITS, "parts", two)
-    split_up = rates(path, monkeypatch, settle=True)
+    split_up = rates(path, monkeypatch, settle=True, pivot=False)
     assert max(asked) >= 2  # a scenario's limits were split
     assert len(alone) == len(split_up) > 0
     assert [(e["scenario"], e["kind"], e["item"], e["gain"], e["loss"], e["pricing"])

@@ -27,9 +27,12 @@ meets other limits at a corner, HiGHS's dual is any of a range of values and the
 differ (`pricing` 'degenerate': relaxing it alone gains less than tightening it loses);
 where tightening leaves no plan, `loss` is None (`pricing` 'edge'). A side where the optimal
 basis stays optimal with the limit's bounds moved a step that way takes that basis's dual
-without a re-solve (`basis_rates`: most limits, both sides); the others are re-solved
-(`one_sided_rates`); both ways give the same figures (to double precision's last digits,
-as two re-solves of one limit do). Each limit says whether
+without a re-solve (`basis_rates`: most limits, both sides); at a corner, a side whose
+optimal basis a few dual simplex pivots reach, made by hand on HiGHS's factors of the
+optimal basis, takes that basis's dual (`pivoted_rates`: nearly every degenerate side);
+the others (an edge, a side the pivots leave in doubt) are re-solved (`one_sided_rates`);
+every way gives the same figures (to double precision's last digits, as two re-solves of
+one limit do). Each limit says whether
 the figure behind it is sourced or an assumption (`figure_basis`): a comment beside it in
 the instance, or the named figure it is written with. A plan with set-up decisions (binary
 variables) is priced with them fixed at its optimum: which services run stays as it is.
@@ -252,11 +255,22 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
             reoptimise(lp, values=False)
         vertex = Vertex.of(lp)
         # every rate the basis settles first: a re-solve leaves HiGHS without its factors
-        known = [(None, None) if where is None or vertex is None else
-                 basis_rates(vertex, *where, gain_sign) for where in located]
-        out = list(known)
+        moves = [None if where is None or vertex is None else
+                 limit_move(vertex, where[0], where[1], where[2]) for where in located]
+        known = [(None, None) if where is None or move is None or vertex is None else
+                 basis_rates(vertex, *where, gain_sign, move)
+                 for where, move in zip(located, moves, strict=True)]
         left = [n for n, (where, rates) in enumerate(zip(located, known, strict=True))
                 if where is not None and None in rates]
+        if left and vertex is not None:  # the sides the hand pivots settle
+            tableau = Tableau.of(vertex)
+            for n in left:
+                where, move = located[n], moves[n]
+                if where is not None and move is not None:
+                    known[n] = pivoted_rates(vertex, tableau, *where, gain_sign, known[n],
+                                             move)
+            left = [n for n in left if None in known[n]]
+        out = list(known)
 
         def resolve(model: CompiledLP, ns: list[int]) -> None:
             for n in ns:
@@ -346,8 +360,36 @@ class Vertex:
             basic_upper=pick(bounds[1], bounds[3]))
 
 
+def limit_move(v: Vertex, columns: bool, places: np.ndarray, upper: bool) -> np.ndarray | None:
+    """w = B^-1 r for one limit (`basis_rates`, `pivoted_rates`): how the basic variables
+    move with its bounds (of `places`; the upper where `upper`, else the lower), with
+
+        r = sum_j a_j (columns; a_j: column j of A, j nonbasic)
+        r = -sum_j e_j (rows: HiGHS's logical of row i is -(a_i . x)),
+
+    over its nonbasic places (w = 0 where every place is basic); None where a nonbasic
+    place is not at that bound (or HiGHS gives no solve): then neither settles the limit."""
+    status = v.col_status if columns else v.row_status
+    at = highspy.HighsBasisStatus.kUpper if upper else highspy.HighsBasisStatus.kLower
+    held = (v.col_basic if columns else v.row_basic)[places]  # a basic place's position
+    free = places[held < 0]
+    if any(status[p] != at for p in free):
+        return None
+    if not len(free):
+        return np.zeros(len(v.basic_value))
+    r = np.zeros(len(v.row_lower))
+    if columns:
+        for j in free:
+            part = slice(v.starts[j], v.starts[j + 1])
+            np.add.at(r, v.index[part], v.value[part])
+    else:
+        r[free] = -1.0
+    found, solved = v.highs.getBasisSolve(r)  # type: ignore[attr-defined]
+    return np.asarray(solved, dtype=float) if found == highspy.HighsStatus.kOk else None
+
+
 def basis_rates(v: Vertex, columns: bool, places: np.ndarray, upper: bool, more: float,
-                g: float) -> tuple[float | None, float | None]:
+                g: float, moved: np.ndarray | None = None) -> tuple[float | None, float | None]:
     """(gain, loss) of one limit where the optimal basis settles them, each without a
     re-solve; None for a side it may not settle (that side is re-solved).
 
@@ -373,29 +415,17 @@ def basis_rates(v: Vertex, columns: bool, places: np.ndarray, upper: bool, more:
     where a nonbasic place is not at the moved bound (or not at a bound), where the loss
     would take a bound past its other bound, or where any basic variable would leave its
     bounds: at a corner of the plans (a basic variable at a bound that moves out of it:
-    a degenerate limit) the re-solves find the two rates."""
+    a degenerate limit) the hand pivots (`pivoted_rates`) or the re-solves find the two
+    rates. `moved` is the limit's `limit_move`, where it is already known."""
     lower = (v.col_lower if columns else v.row_lower)[places]
     high = (v.col_upper if columns else v.row_upper)[places]
-    status = v.col_status if columns else v.row_status
-    at = highspy.HighsBasisStatus.kUpper if upper else highspy.HighsBasisStatus.kLower
     step = STEP * max(1.0, float(np.abs(high if upper else lower).max(initial=0.0)))
     held = (v.col_basic if columns else v.row_basic)[places]  # a basic place's position
-    free = places[held < 0]
-    if any(status[p] != at for p in free):
-        return None, None
-    r = np.zeros(len(v.row_lower))
-    if columns:
-        for j in free:
-            part = slice(v.starts[j], v.starts[j + 1])
-            np.add.at(r, v.index[part], v.value[part])
-    else:
-        r[free] = -1.0
-    w = np.zeros(len(v.basic_value))
-    if len(free):
-        found, solved = v.highs.getBasisSolve(r)  # type: ignore[attr-defined]
-        if found != highspy.HighsStatus.kOk:
+    if moved is None:
+        moved = limit_move(v, columns, places, upper)
+        if moved is None:
             return None, None
-        w = np.asarray(solved, dtype=float) * v.basic_sign
+    w = moved * v.basic_sign
     check = w != 0
     inside = held[held >= 0]
     check[inside] = True
@@ -410,12 +440,290 @@ def basis_rates(v: Vertex, columns: bool, places: np.ndarray, upper: bool, more:
     for side in (1.0, -1.0):
         s = side * more  # the direction the bounds move in
         inward = s < 0 if upper else s > 0
-        moved = value + s * step * moves
+        at_e = value + s * step * moves
         ok = (not inward or bool(np.all(high - lower > step))) and bool(
-            np.all(moved >= low + (0.0 if upper else s * step * own))
-            and np.all(moved <= high_b + (s * step * own if upper else 0.0)))
+            np.all(at_e >= low + (0.0 if upper else s * step * own))
+            and np.all(at_e <= high_b + (s * step * own if upper else 0.0)))
         found_rates.append(rate if ok else None)
     return found_rates[0], found_rates[1]
+
+
+PIVOTS = 24
+"""The most dual simplex pivots `pivoted_rates` makes by hand for one side of a limit; a
+side that needs more is re-solved."""
+AT_BOUND = 1e-9
+"""A basic variable is at its bound within this share of the bound (or 1): the vertex is
+degenerate there; a basic variable this close past a bound counts as within it."""
+PAST = 1e-6
+"""A basic variable is past its bound (and leaves the basis) beyond this share of the bound
+(or 1); between AT_BOUND and this the pivots leave the side to the re-solve (whether HiGHS,
+with its own tolerances on its own scaling, pivots there is not certain)."""
+PIVOT_SIZE = 1e-7
+"""The smallest |alpha_pq| a hand pivot takes (entries under 1e-9 count as 0); a smaller
+pivot leaves the side to the re-solve."""
+
+
+@dataclass
+class Tableau:
+    """The optimal basis of a `Vertex` in HiGHS's internal form, for `pivoted_rates`: the
+    n columns and m row logicals s = -A x as one list of n + m variables with
+    [A I] (x; s) = 0, HiGHS's objective as a minimisation (sense * c . x, sense = +1 when
+    minimising, -1 when maximising). Each variable's bounds (a logical's are
+    [-row_upper, -row_lower]), value, reduced cost d_k in that minimisation (HiGHS's column
+    dual times sense, a row's dual times -sense: d >= 0 at a lower bound, <= 0 at an upper),
+    and how it may move when nonbasic (`way`: +1 up from its lower bound, -1 down from its
+    upper, 2 either way (free), 0 not at all: basic or fixed); A by rows, for the pivot
+    rows alpha_p = rho_p' [A I]."""
+
+    sense: float
+    lower: np.ndarray
+    upper: np.ndarray
+    value: np.ndarray
+    reduced: np.ndarray
+    way: np.ndarray
+    basic: np.ndarray
+    """(m,) the variable at each position of the basis (a column j as j, a row i as n + i)."""
+    row_starts: np.ndarray
+    row_columns: np.ndarray
+    row_values: np.ndarray
+    wide_lower: np.ndarray
+    """Each variable's lower bound's size, max(1, |lower|) (1 where it has none); `wide_upper`
+    its upper's: the scale of AT_BOUND and PAST."""
+    wide_upper: np.ndarray
+
+    @classmethod
+    def of(cls, v: Vertex) -> Tableau:
+        """The tableau of vertex `v` (the basis HiGHS holds, factored)."""
+        h = v.highs
+        n = len(v.col_lower)
+        sense = 1.0 if h.getLp().sense_ == highspy.ObjSense.kMinimize else -1.0
+        solution = h.getSolution()
+        lower = np.concatenate([v.col_lower, -v.row_upper])
+        upper = np.concatenate([v.col_upper, -v.row_lower])
+        value = np.concatenate([np.asarray(solution.col_value, dtype=float),
+                                -np.asarray(solution.row_value, dtype=float)])
+        reduced = np.concatenate([sense * v.col_dual, -sense * v.row_dual])
+        status = np.concatenate([np.fromiter(map(int, v.col_status), dtype=np.int8),
+                                 np.fromiter(map(int, v.row_status), dtype=np.int8)])
+        low, high = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kUpper)
+        column = np.arange(len(status)) < n  # a row at its lower activity: its logical's upper
+        way = np.zeros(len(status), dtype=np.int8)
+        way[status == np.where(column, low, high)] = 1
+        way[status == np.where(column, high, low)] = -1
+        way[status == int(highspy.HighsBasisStatus.kZero)] = 2
+        way[lower == upper] = 0
+        basic = np.empty(len(v.row_lower), dtype=np.int64)
+        basic[v.col_basic[v.col_basic >= 0]] = np.flatnonzero(v.col_basic >= 0)
+        basic[v.row_basic[v.row_basic >= 0]] = n + np.flatnonzero(v.row_basic >= 0)
+        way[basic] = 0
+        order = np.argsort(v.index, kind="stable")  # A's entries row by row
+        counts = np.bincount(v.index, minlength=len(v.row_lower))
+        return cls(sense=sense, lower=lower, upper=upper, value=value, reduced=reduced,
+                   way=way, basic=basic,
+                   row_starts=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                   row_columns=np.repeat(np.arange(n), np.diff(v.starts))[order],
+                   row_values=v.value[order],
+                   wide_lower=np.maximum(1.0, np.abs(np.where(np.isfinite(lower), lower, 0.0))),
+                   wide_upper=np.maximum(1.0, np.abs(np.where(np.isfinite(upper), upper, 0.0))))
+
+    def pivot_row(self, v: Vertex, u: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """rho' [A I] for rho = B^-T u (u = e_p: row p of B^-1 [A I]), where it is not 0:
+        (the variables, their entries); None where HiGHS gives no solve."""
+        found, solved = v.highs.getBasisTransposeSolve(u)  # type: ignore[attr-defined]
+        if found != highspy.HighsStatus.kOk:
+            return None
+        rho = np.asarray(solved, dtype=float)
+        rows = np.flatnonzero(rho)
+        begin, end = self.row_starts[rows], self.row_starts[rows + 1]
+        counts = end - begin
+        at = np.repeat(begin - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + \
+            np.arange(int(counts.sum()))
+        cols, inverse = np.unique(self.row_columns[at], return_inverse=True)
+        entries = np.bincount(inverse, weights=self.row_values[at] * np.repeat(rho[rows], counts),
+                              minlength=len(cols))
+        nonzero = entries != 0
+        n = len(v.col_lower)
+        return (np.concatenate([cols[nonzero], n + rows]),
+                np.concatenate([entries[nonzero], rho[rows]]))
+
+    def column(self, v: Vertex, k: int) -> np.ndarray | None:
+        """B^-1 times variable k's column of [A I] (None where HiGHS gives no solve)."""
+        m, n = len(v.row_lower), len(v.col_lower)
+        a = np.zeros(m)
+        if k < n:
+            part = slice(v.starts[k], v.starts[k + 1])
+            a[v.index[part]] = v.value[part]
+        else:
+            a[k - n] = 1.0
+        found, solved = v.highs.getBasisSolve(a)  # type: ignore[attr-defined]
+        return np.asarray(solved, dtype=float) if found == highspy.HighsStatus.kOk else None
+
+
+def pivoted_rates(v: Vertex, t: Tableau, columns: bool, places: np.ndarray, upper: bool,
+                  more: float, g: float, known: tuple[float | None, float | None],
+                  moved: np.ndarray | None = None) -> tuple[float | None, float | None]:
+    """(gain, loss) of one limit at a degenerate vertex, each side by the dual simplex's
+    pivots made by hand on HiGHS's factors of the optimal basis B, without a re-solve;
+    None for a side it does not settle (and for one already `known`: it is left as it is).
+
+    The limit's bounds move by s e delta (s = +1 for the gain, -1 for the loss; e up to
+    E = STEP * max(1, |b|), the first step of `one_sided_rates`). In the tableau's terms
+    (`Tableau`: variables v = (x; s) with [A I] v = 0, minimising sense * c . x) each
+    nonbasic place moves with its bound at rate r_k per unit e (s for a column, -s for a
+    row's logical) and the basic variables at
+
+        dv_B / de = -B^-1 sum_k a_k r_k,
+
+    a basic place's own bound moving at r_k. A basic variable at its bound at e = 0 that
+    this carries past it (beyond PAST at e = E) leaves: p, the one furthest past (the first
+    position on a tie). Its row alpha_p = e_p' B^-1 [A I] (B^-1 in product form: B'^-1 =
+    E^-1 B^-1, one eta column w = B^-1 a_q a pivot) gives the dual ratio test: among the
+    nonbasic k that can move the way that brings v_p back (alpha_pk < 0 from a lower bound
+    and > 0 from an upper when v_p leaves at its lower; the other way at its upper; either
+    sign when free; |alpha_pk| > 1e-9), q minimises |d_k| / |alpha_pk| = theta (ties within
+    1e-12 (1 + theta): the largest |alpha_pk|, then the first variable). The reduced costs
+    become
+
+        d' = d - t alpha_p,   t = -theta (v_p leaving at its lower bound), +theta (upper),
+
+    (d'_q = 0, d'_p = -t: the basis stays dual feasible), and the rates at e = 0 of the
+    new basis follow (q moves at (dv_p/de - r_p) / w_p, the others by -that w). The pivots
+    are degenerate at e = 0 (v_q stays at its bound), so the new basis is feasible there;
+    once no basic variable that moves (or whose bound moves) is past its bounds at e = E
+    (beyond AT_BOUND) it is feasible, and so optimal, for every e in [0, E], z* is linear
+    there, and the side's rate is its dual, read as `one_sided_rates` reads the re-solve's:
+
+        rate = G * more * sum_j y'_j,  y'_j = sense * d'_j (a column), -sense * d'_j (a row).
+
+    A side is left to the re-solve where a nonbasic place is not at its moving bound, a
+    bound would pass the other, a basic variable not at its bound at e = 0 is past one at
+    e = E (z*'s linear piece is shorter than E), one is past by between AT_BOUND and PAST,
+    no variable can enter (tightening may leave no plan: 'edge'), the pivot is under
+    PIVOT_SIZE, or PIVOTS pivots do not end it. `moved` is the limit's `limit_move`
+    (w = B^-1 r, so dv_B / de = -s w), where it is already known."""
+    n = len(v.col_lower)
+    lower = (v.col_lower if columns else v.row_lower)[places]
+    high = (v.col_upper if columns else v.row_upper)[places]
+    step = STEP * max(1.0, float(np.abs(high if upper else lower).max(initial=0.0)))
+    ks = places if columns else n + places  # the places among the n + m variables
+    moves_upper = upper if columns else not upper  # which of its bounds moves, in v's terms
+    if moved is None:
+        moved = limit_move(v, columns, places, upper)
+        if moved is None:
+            return known
+    found: list[float | None] = list(known)
+    for n_side, side in enumerate((1.0, -1.0)):
+        if known[n_side] is not None:
+            continue
+        s = side * more
+        inward = s < 0 if upper else s > 0
+        if inward and not bool(np.all(high - lower > step)):
+            continue
+        found[n_side] = _pivoted_side(v, t, ks, moves_upper, s if columns else -s,
+                                      -s * moved, step, g * more)
+    return found[0], found[1]
+
+
+def _pivoted_side(v: Vertex, t: Tableau, ks: np.ndarray, moves_upper: bool, r: float,
+                  drift: np.ndarray, step: float, scale: float) -> float | None:
+    """One side of `pivoted_rates`: the places `ks` (variables of the tableau) have their
+    lower (upper where `moves_upper`) bound moved at rate r per unit e, which moves the
+    basic variables at `drift` (dv_B / de); the side's rate (`scale` times the dual sum), or
+    None where it is left to the re-solve."""
+    n = len(v.col_lower)
+    rate_lower = np.zeros(len(t.lower))  # each variable's bounds' rates per unit e
+    rate_upper = np.zeros(len(t.lower))
+    (rate_upper if moves_upper else rate_lower)[ks] = r
+    basic = t.basic.copy()
+    own = np.zeros(len(t.lower))  # each nonbasic variable's rate per unit e
+    own[ks] = r
+    value = t.value[basic]
+    level = t.value.copy()  # each variable's value at e = 0 (a nonbasic one's: its bound)
+    reduced = t.reduced.copy()
+    way = t.way.copy()
+    bound_moves = (rate_lower[basic] != 0) | (rate_upper[basic] != 0)
+    etas: list[tuple[int, np.ndarray, np.ndarray]] = []  # (position, support, entries)
+    for pivots in range(PIVOTS + 1):
+        check = np.flatnonzero((drift != 0) | bound_moves)  # the basic variables that move
+        k_check = basic[check]
+        at_e = value[check] + step * drift[check]
+        below = (t.lower[k_check] + step * rate_lower[k_check] - at_e) / t.wide_lower[k_check]
+        above = (at_e - t.upper[k_check] - step * rate_upper[k_check]) / t.wide_upper[k_check]
+        past = np.maximum(below, above)
+        if past.max(initial=0.0) <= AT_BOUND:
+            y = reduced[ks] * np.where(ks < n, t.sense, -t.sense)
+            return scale * math.fsum(y.tolist())
+        out = past > PAST
+        if pivots == PIVOTS or np.any(~out & (past > AT_BOUND)):
+            return None
+        to_lower_all = below[out] >= above[out]
+        k_out = k_check[out]
+        slack = np.where(to_lower_all,
+                         (value[check[out]] - t.lower[k_out]) / t.wide_lower[k_out],
+                         (t.upper[k_out] - value[check[out]]) / t.wide_upper[k_out])
+        if np.any(slack > AT_BOUND):
+            return None  # z*'s linear piece ends before e = E
+        first = int(np.argmax(past[out]))
+        p = int(check[out][first])
+        to_lower = bool(to_lower_all[first])
+        u = np.zeros(len(basic))  # e_p' E_k^-1 ... E_1^-1: row p of B'^-1 is u' B^-1
+        u[p] = 1.0
+        for r_eta, on, entries in reversed(etas):
+            u[r_eta] -= (u[on] @ entries - u[r_eta]) / entries[on == r_eta][0]
+        row = t.pivot_row(v, u)
+        if row is None:
+            return None
+        ks_row, alpha = row
+        moving = way[ks_row]
+        sign = -1.0 if to_lower else 1.0  # alpha_pk's sign that brings v_p back from k's lower
+        eligible = (np.abs(alpha) > 1e-9) & (
+            ((moving == 1) & (sign * alpha > 0)) | ((moving == -1) & (sign * alpha < 0))
+            | (moving == 2))
+        if not eligible.any():
+            return None
+        candidates, pick = ks_row[eligible], alpha[eligible]
+        ratio = np.where(moving[eligible] == 2, 0.0, np.maximum(
+            0.0, moving[eligible] * reduced[candidates])) / np.abs(pick)
+        theta = float(ratio.min())
+        tied = np.flatnonzero(ratio <= theta + 1e-12 * (1.0 + theta))
+        best = tied[np.abs(pick[tied]) == np.abs(pick[tied]).max()]
+        chosen = int(best[np.argmin(candidates[best])])  # the first of the largest pivots
+        q = int(candidates[chosen])
+        if abs(pick[chosen]) < PIVOT_SIZE:
+            return None
+        w = t.column(v, q)
+        if w is None:
+            return None
+        for r_eta, on, entries in etas:
+            keep = w[r_eta] / entries[on == r_eta][0]
+            w[on] -= keep * entries
+            w[r_eta] = keep
+        if abs(w[p] - pick[chosen]) > 1e-9 * max(1.0, abs(pick[chosen])):
+            return None  # the two reads of the pivot disagree
+        on = np.flatnonzero(w)
+        entries = w[on]
+        step_dual = -theta if to_lower else theta
+        leaving_k = int(basic[p])
+        reduced[ks_row] -= step_dual * alpha
+        reduced[q] = 0.0
+        reduced[leaving_k] = -step_dual
+        bound = t.lower[leaving_k] if to_lower else t.upper[leaving_k]
+        target = rate_lower[leaving_k] if to_lower else rate_upper[leaving_k]
+        enter = (drift[p] - target) / w[p]
+        primal = (value[p] - bound) / w[p]
+        drift = drift.copy()
+        drift[on] -= enter * entries
+        drift[p] = own[q] + enter
+        value[on] -= primal * entries
+        value[p] = level[q] + primal
+        level[leaving_k], own[leaving_k] = bound, target
+        way[leaving_k] = 0 if t.lower[leaving_k] == t.upper[leaving_k] else (
+            1 if to_lower else -1)
+        way[q] = 0
+        basic[p] = q
+        bound_moves[p] = rate_lower[q] != 0 or rate_upper[q] != 0
+        etas.append((p, on, entries))
+    return None
 
 
 def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
