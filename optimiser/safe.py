@@ -63,6 +63,8 @@ def printable(text: object, lines: bool = False) -> str:
     """`text` without control characters; tabs and line breaks become spaces unless
     `lines` (then line feeds stay)."""
     value = str(text)
+    if value.isascii() and value.isprintable():  # space to '~' only: nothing to take out
+        return value
     if lines:
         value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
         return _CONTROL.sub("", value)

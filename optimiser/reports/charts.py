@@ -27,7 +27,8 @@ from optimiser.reports.drawing import (
     wrap_to,
 )
 from optimiser.reports.gainsplot import draw_gains
-from optimiser.reports.story import Story, change_tolerance, ranged, reading
+from optimiser.reports.story import Story, by_key, change_tolerance, ranged, reading
+from optimiser.reports.story import optimal_names as story_optimal_names
 from optimiser.reports.uncertaintyplot import draw_tornado
 from optimiser.safe import chart_text
 
@@ -87,9 +88,8 @@ def objective_axis(story: Story) -> Callable[[float], str]:
 
 
 def optimal_names(story: Story) -> list[str]:
-    """The scenarios with a plan, in declared order."""
-    table = story.scenarios
-    return table.loc[table["status"] == "optimal", "scenario"].tolist()
+    """The scenarios with a plan, in declared order (`optimiser.reports.story.optimal_names`)."""
+    return story_optimal_names(story)
 
 
 def wrap(text: str, width: int = 30) -> str:
@@ -123,7 +123,8 @@ def charted_interventions(story: Story) -> tuple[list[str], int]:
     if spend.empty or not names:
         return [], 0
     shown = spend[spend["scenario"].isin(names)]
-    total = shown.groupby("intervention", sort=False)["amount"].sum()
+    grouped = shown.groupby("intervention", sort=False)["amount"].sum()
+    total = dict(zip(grouped.index.tolist(), grouped.to_numpy(), strict=True))
     used = [i for i in story.instance.interventions if total.get(i, 0.0) > 0]
     if len(used) > MOST_BARS:
         most = set(sorted(used, key=lambda i: -total[i])[:MOST_BARS])
@@ -191,7 +192,8 @@ def outcomes_chart(story: Story) -> Drawing | None:
         return None
     cols = min(3, len(outcomes))
     palette = colours(story.scenarios["scenario"].tolist())
-    table = targets.set_index(["scenario", "outcome"])
+    achieved = by_key(targets, ["scenario", "outcome"], "achieved")
+    aims = by_key(targets, ["scenario", "outcome"], "target")
     labels = [chart_text(name) for name in names]
     left = PAD + labels_width(labels, SIZE)
     gap = 16.0
@@ -203,7 +205,7 @@ def outcomes_chart(story: Story) -> Drawing | None:
         row = outcomes[first:first + cols]
         titles = []
         for k in row:
-            target = table.loc[(names[0], k), "target"]
+            target = aims[(names[0], k)]
             aim = "" if pd.isna(target) else f"\ntarget {float(target):,.4g} a year"
             titles.append(wrap_to(wrap(story.name("outcomes", k), 34), width, SIZE, True)
                           + aim)
@@ -212,8 +214,8 @@ def outcomes_chart(story: Story) -> Drawing | None:
         for c, (k, title) in enumerate(zip(row, titles, strict=True)):
             x = left + c * (width + gap)
             d.text(x, top + SIZE, title, SIZE, INK, bold=True, role="title")
-            values = [float(table.loc[(n, k), "achieved"]) for n in names]
-            target = table.loc[(names[0], k), "target"]
+            values = [float(achieved[(n, k)]) for n in names]
+            target = aims[(names[0], k)]
             goal = None if pd.isna(target) else float(target)
             most = max([*values, 0.0 if goal is None else goal]) or 1.0
             least = min([*values, 0.0])

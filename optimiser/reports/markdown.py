@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -21,13 +22,14 @@ from optimiser.reports.story import (
     account_text,
     agreement_kind,
     agreement_sentences,
+    by_key,
     change_tolerance,
     compared_scenarios,
     count,
     discount_sentences,
     fair_share_notes,
+    focus_limits,
     gain_text,
-    limit_reading,
     limits_focus,
     limits_sentences,
     narrative,
@@ -101,14 +103,18 @@ def summary(story: Story) -> str:
 def scenarios_table(story: Story) -> str:
     """Status, objective, spend, savings, net benefit and each outcome a year per scenario."""
     outcomes = list(story.instance.outcomes)
-    targets = story.targets.set_index(["scenario", "outcome"]) if not story.targets.empty \
-        else pd.DataFrame()
+    targets = story.targets
+    achieved = by_key(targets, ["scenario", "outcome"], "achieved") if not targets.empty \
+        else {}
+    goals: dict[Any, Any] = {}  # each outcome's target in its first row
+    if not targets.empty:
+        for k, goal in zip(targets["outcome"].tolist(), targets["target"].to_numpy(),
+                           strict=True):
+            goals.setdefault(k, goal)
     header = ["Scenario", "Status", "Objective", "Spend (PV)", "Savings (PV)",
               "Net benefit (PV)"]
     for k in outcomes:
-        goal = targets.loc[targets.index.get_level_values("outcome") == k, "target"] \
-            if not targets.empty else pd.Series(dtype=float)
-        shown = f" (target {count(goal.iloc[0])})" if len(goal) and pd.notna(goal.iloc[0]) else ""
+        shown = f" (target {count(goals[k])})" if k in goals and pd.notna(goals[k]) else ""
         header.append(f"{story.name('outcomes', k)} a year{shown}")
     rows = []
     for r in story.scenarios.itertuples(index=False):
@@ -117,8 +123,8 @@ def scenarios_table(story: Story) -> str:
         row = [r.scenario, status, story.objective_text(r.objective, full=True),
                story.full(r.spend), story.full(r.savings), story.full(r.net_benefit)]
         for k in outcomes:
-            row.append(count(targets.loc[(r.scenario, k), "achieved"])
-                       if (r.scenario, k) in targets.index else "-")
+            row.append(count(achieved[(r.scenario, k)]) if (r.scenario, k) in achieved
+                       else "-")
         rows.append(row)
     return table(header, rows, right_from=2)
 
@@ -228,11 +234,10 @@ def limits(story: Story) -> list[str]:
     focus = limits_focus(story)
     if focus is None:
         return []
-    mine = story.limits[story.limits["scenario"] == focus]
     rows = [[LIMIT_WORDS[r["kind"]], story.name(LIMIT_KINDS[r["kind"]], r["item"]),
              r["years"] or "the whole plan", gain_text(story, r["gain"]),
              gain_text(story, r["loss"]) if r["pricing"] != "edge" else "no plan",
-             limit_reading(story, r), r["basis"], r["note"]] for r in mine.to_dict("records")]
+             reading_text, r["basis"], r["note"]] for r, reading_text in focus_limits(story, focus)]
     out = ["## What limits the plan", md_text(" ".join(limits_sentences(story)))]
     if rows:
         out.append(table(["Limit", "Of", "Binding in", "Gain from one unit more room",

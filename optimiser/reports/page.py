@@ -32,14 +32,15 @@ from optimiser.reports.story import (
     account_text,
     agreement_kind,
     agreement_sentences,
+    by_key,
     change_tolerance,
     compared_scenarios,
     count,
     discount_sentences,
     fair_share_notes,
     figure_name,
+    focus_limits,
     gain_text,
-    limit_reading,
     limits_focus,
     limits_sentences,
     narrative,
@@ -468,13 +469,15 @@ def outcomes_section(story: Story) -> str:
     if not names or not story.instance.outcomes:
         return ""
     svg = charts.svg(lambda: charts.outcomes_chart(story), "outcomes")
-    table = story.targets.set_index(["scenario", "outcome"])
+    keys = ["scenario", "outcome"]
+    targets, achieved, met_by = (by_key(story.targets, keys, c)
+                                 for c in ("target", "achieved", "met"))
     rows = []
     for k, spec in story.instance.outcomes.items():
-        target = table.loc[(names[0], k), "target"]
+        target = targets[(names[0], k)]
         cells = [figure(target, count(target), instance=f"outcomes/{k}/target", op="mean")]
         for n in names:
-            got, met = table.loc[(n, k), "achieved"], table.loc[(n, k), "met"]
+            got, met = achieved[(n, k)], met_by[(n, k)]
             css = "num" + (" loss" if met is False else "")
             cells.append(figure(got, count(got), f"scenarios/{n}/outcomes/{k}", "mean", css=css))
         rows.append(f"<tr><td>{esc(spec.name or k)}</td>{''.join(cells)}</tr>")
@@ -496,15 +499,16 @@ def gains_section(story: Story) -> str:
     if not names:
         return ""
     svg = charts.svg(lambda: charts.gains_chart(story), "gains")
-    gains = story.gains.set_index(["scenario", "agency"])
+    keys = ["scenario", "agency"]
+    nets, ruled = (by_key(story.gains, keys, c) for c in ("net", "decided_by_rule"))
     rows = []
     for a in story.instance.agencies:
         cells = []
         for n in names:
-            row = gains.loc[(n, a)]
-            css = "num ruled" if bool(row["decided_by_rule"]) else "num"
-            cells.append(figure(row["net"], story.full(row["net"]),
-                                f"scenarios/{n}/agencies/{a}/net", css=css))
+            net = nets[(n, a)]
+            css = "num ruled" if bool(ruled[(n, a)]) else "num"
+            cells.append(figure(net, story.full(net), f"scenarios/{n}/agencies/{a}/net",
+                                css=css))
         rows.append(f"<tr><td>{esc(story.name('agencies', a))}</td>{''.join(cells)}</tr>")
     shown = compared_scenarios(story)
     others = [(s.name, fair_share_notes(story, s.name)) for s in story.result.scenarios
@@ -812,10 +816,9 @@ def limits_section(story: Story) -> str:
     focus = limits_focus(story)
     if focus is None:
         return ""
-    mine = story.limits[story.limits["scenario"] == focus]
     said = "".join(f"<p><strong>{esc(t)}</strong></p>" for t in limits_sentences(story))
     rows = []
-    for r in mine.to_dict("records"):
+    for r, reading_text in focus_limits(story, focus):
         basis = {"source": "sourced"}.get(r["basis"], r["basis"])
         css = "" if r["basis"] == "source" else ' class="loss"'
         loss = ('<td class="num">no plan</td>' if r["pricing"] == "edge" else
@@ -825,7 +828,7 @@ def limits_section(story: Story) -> str:
             f"<td>{esc(story.name(LIMIT_KINDS[r['kind']], r['item']))}</td>"
             f"<td>{esc(r['years'] or 'the whole plan')}</td>"
             + figure(r["gain"], gain_text(story, r["gain"]), f"{r['src']}/gain") + loss
-            + f'<td class="reading">{esc(limit_reading(story, r))}</td><td{css}>{esc(basis)}</td>'
+            + f'<td class="reading">{esc(reading_text)}</td><td{css}>{esc(basis)}</td>'
             f'<td class="source">{esc(r["note"])}</td></tr>')
     table = ("<p>The plan reaches no limit.</p>" if not rows else
              '<table id="limits-table" class="wide"><thead><tr><th>Limit</th><th>Of</th>'

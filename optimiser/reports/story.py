@@ -145,6 +145,9 @@ class Story:
                                                   repr=False, compare=False)
     """Sentences already told from this story, for the next document that tells them
     (`narrative`, `fair_share_notes`): worked out once, not once a document."""
+    limit_rows: list[tuple[dict[str, Any], str]] | None = field(default=None, init=False,
+                                                                repr=False, compare=False)
+    """Every limit with its reading (`optimiser.reports.story.limit_rows`), once read."""
 
     @property
     def instance(self) -> Instance:
@@ -988,8 +991,18 @@ def unsettled_sentences(unsettled: Mapping[str, str]) -> list[str]:
 
 def optimal_names(story: Story) -> list[str]:
     """The scenarios with a plan, in declared order."""
-    return [r.scenario for r in story.scenarios.itertuples(index=False)
-            if r.status == "optimal"]
+    table = story.scenarios
+    return [name for name, status in zip(table["scenario"].tolist(), table["status"].tolist(),
+                                         strict=True) if status == "optimal"]
+
+
+def by_key(frame: pd.DataFrame, keys: list[str], column: str) -> dict[tuple[Any, ...], Any]:
+    """`frame`'s `column` by its rows' `keys` values: (k1, k2, ...) -> the value, as
+    `frame.set_index(keys).loc[(k1, k2, ...), column]` gives it (a numpy scalar from a
+    numeric column, the object itself from an object column), for lookups made row by row
+    without indexing the frame each time. The keys must be unique."""
+    return dict(zip(zip(*(frame[k].tolist() for k in keys), strict=True),
+                    frame[column].to_numpy(), strict=True))
 
 
 def _moved_sentence(story: Story, scenario: str) -> list[str]:
@@ -1553,6 +1566,20 @@ ROOM_WORDS = {"max_units": ("one more {unit} a year of {name}", "one fewer"),
               "budget": ("{cur}1 more a year in {name}", "{cur}1 less"),
               "max_net_cost": ("letting {name} lose {cur}1 more", "{cur}1 less")}
 """Each kind of limit's one unit more room, and (after the semicolon) one unit less."""
+
+
+def limit_rows(story: Story) -> list[tuple[dict[str, Any], str]]:
+    """Every row of `story.limits` (as a dict, in order) with its `limit_reading`: worked
+    out once for every document (each reads the same limits)."""
+    if story.limit_rows is None:
+        story.limit_rows = [(r, limit_reading(story, r))
+                            for r in story.limits.to_dict("records")]
+    return story.limit_rows
+
+
+def focus_limits(story: Story, focus: str) -> list[tuple[dict[str, Any], str]]:
+    """The limits of scenario `focus` with their readings (`limit_rows`)."""
+    return [(r, text) for r, text in limit_rows(story) if r["scenario"] == focus]
 
 
 def limit_reading(story: Story, limit: dict[str, Any]) -> str:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import not_
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,7 @@ from optimiser.reports.story import (
     discount_sentences,
     fair_share_notes,
     figure_name,
-    limit_reading,
+    limit_rows,
     limits_sentences,
     narrative,
     reads_as,
@@ -122,6 +124,11 @@ class Sheet:
         if kind == "bool":
             return [v if v is None else bool(v) for v in values]
         if kind in NUMERIC:
+            types = set(map(type, values))
+            if types <= {float}:  # float(v) is v
+                return values
+            if types <= {float, int, bool}:
+                return list(map(float, values))
             return [_number(v) for v in values]
         try:  # each distinct text made safe once (a tidy table repeats its ids)
             texts = {v: cell_text(v) for v in set(values) if v is not None}
@@ -178,7 +185,9 @@ def write_cells(sheet: Worksheet, first: int, col: int, n: int,
     table = sheet.table
     made = []
     for spec in columns:
-        if spec.write == "number":
+        if spec.write == "number" and not any(spec.blank):
+            made.append(list(map(number, spec.shown, repeat(spec.fmt, n))))
+        elif spec.write == "number":
             made.append([blank_cell(spec.fmt) if b else number(v, spec.fmt)
                          for v, b in zip(spec.shown, spec.blank, strict=True)])
         elif spec.write == "boolean":
@@ -188,12 +197,13 @@ def write_cells(sheet: Worksheet, first: int, col: int, n: int,
             made.append([blank_cell(spec.fmt) if b else None for b in spec.blank])
     texts = [(made[c], spec.shown, spec.blank, spec.fmt) for c, spec in enumerate(columns)
              if spec.write == "string"]
-    places = range(col, col + len(columns))
-    for r in range(n):
-        for cells, shown, blank, fmt in texts:  # shared strings in the order written
+    for r in range(n):  # shared strings registered in the order the methods would
+        for cells, shown, blank, fmt in texts:
             if not blank[r]:
                 cells[r] = string(shared(shown[r]), fmt)
-        table[first + r].update(zip(places, [cells[r] for cells in made], strict=True))
+    places = range(col, col + len(columns))
+    for at, row in enumerate(zip(*made, strict=True), start=first):
+        table[at].update(zip(places, row, strict=True))
 
 
 def _cell_store(sheet: Worksheet) -> tuple[Any, Any, Any, Any] | None:
@@ -216,12 +226,13 @@ def _plain_cells(sheet: Worksheet, columns: Sequence[Prepared]) -> bool:
     float, every text a str too short to be cut."""
     longest = sheet.xls_strmax // 2
     for spec in columns:
-        kept = [v for v, b in zip(spec.shown, spec.blank, strict=True) if not b]
+        kept = list(compress(spec.shown, map(not_, spec.blank)))
+        if not kept or spec.write == "boolean":
+            continue
         if spec.write == "number":
-            if not all(type(v) is float for v in kept) or not np.isfinite(kept).all():
+            if set(map(type, kept)) != {float} or not np.isfinite(kept).all():
                 return False
-        elif spec.write == "string" and not all(
-                type(v) is str and len(v) <= longest for v in kept):
+        elif set(map(type, kept)) != {str} or max(map(len, kept)) > longest:
             return False
     return True
 
@@ -768,7 +779,7 @@ def limits_sheet(story: Story, book: Workbook, formats: dict[str, Any]) -> None:
         return
     sheet = _sheet(book, "Limits", formats)
     frame = story.limits.copy()
-    frame["reading"] = [limit_reading(story, r) for r in frame.to_dict("records")]
+    frame["reading"] = [reading for _, reading in limit_rows(story)]
     rate = "number" if story.instance.objective == "outcomes" else "pence"
     row = sheet.table(0, frame, [
         Column("Scenario", "scenario"), Column("Limit", "kind"), Column("Of", "item"),
