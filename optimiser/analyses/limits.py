@@ -29,7 +29,8 @@ where tightening leaves no plan, `loss` is None (`pricing` 'edge'). A side where
 basis stays optimal with the limit's bounds moved a step that way takes that basis's dual
 without a re-solve (`basis_rates`: most limits, both sides); at a corner, a side whose
 optimal basis a few dual simplex pivots reach, made by hand on HiGHS's factors of the
-optimal basis, takes that basis's dual (`pivoted_rates`: nearly every degenerate side);
+optimal basis, takes that basis's dual (`pivoted_rates`: nearly every degenerate side,
+on a model large enough that they cost less than a re-solve, `hand_pivots`);
 the others (an edge, a side the pivots leave in doubt) are re-solved (`one_sided_rates`);
 every way gives the same figures (to double precision's last digits, as two re-solves of
 one limit do). Each limit says whether
@@ -262,7 +263,7 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
                  for where, move in zip(located, moves, strict=True)]
         left = [n for n, (where, rates) in enumerate(zip(located, known, strict=True))
                 if where is not None and None in rates]
-        if left and vertex is not None:  # the sides the hand pivots settle
+        if left and vertex is not None and hand_pivots(vertex):  # the sides they settle
             tableau = Tableau.of(vertex)
             for n in left:
                 where, move = located[n], moves[n]
@@ -448,6 +449,9 @@ def basis_rates(v: Vertex, columns: bool, places: np.ndarray, upper: bool, more:
     return found_rates[0], found_rates[1]
 
 
+PIVOT_COLUMNS = 1000
+"""The fewest columns a model has for its degenerate sides to be priced by hand pivots
+(`hand_pivots`); on a smaller model a warm re-solve costs less than the pivots' Python."""
 PIVOTS = 24
 """The most dual simplex pivots `pivoted_rates` makes by hand for one side of a limit; a
 side that needs more is re-solved."""
@@ -461,6 +465,14 @@ with its own tolerances on its own scaling, pivots there is not certain)."""
 PIVOT_SIZE = 1e-7
 """The smallest |alpha_pq| a hand pivot takes (entries under 1e-9 count as 0); a smaller
 pivot leaves the side to the re-solve."""
+
+
+def hand_pivots(v: Vertex) -> bool:
+    """Whether the sides the optimal basis does not settle are priced by hand pivots
+    (`pivoted_rates`) before any re-solve: where the model has n >= PIVOT_COLUMNS columns.
+    It depends on the model alone, never on the machine, so a place's figures are the same
+    wherever it runs."""
+    return len(v.col_lower) >= PIVOT_COLUMNS
 
 
 @dataclass
@@ -534,16 +546,14 @@ class Tableau:
             return None
         rho = np.asarray(solved, dtype=float)
         rows = np.flatnonzero(rho)
-        begin, end = self.row_starts[rows], self.row_starts[rows + 1]
-        counts = end - begin
-        at = np.repeat(begin - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + \
-            np.arange(int(counts.sum()))
+        at = np.concatenate([np.arange(self.row_starts[i], self.row_starts[i + 1])
+                             for i in rows.tolist()] or [np.zeros(0, dtype=np.int64)])
+        weights = self.row_values[at] * np.repeat(
+            rho[rows], self.row_starts[rows + 1] - self.row_starts[rows])
         cols, inverse = np.unique(self.row_columns[at], return_inverse=True)
-        entries = np.bincount(inverse, weights=self.row_values[at] * np.repeat(rho[rows], counts),
-                              minlength=len(cols))
+        entries = np.bincount(inverse, weights=weights, minlength=len(cols))
         nonzero = entries != 0
-        n = len(v.col_lower)
-        return (np.concatenate([cols[nonzero], n + rows]),
+        return (np.concatenate([cols[nonzero], len(v.col_lower) + rows]),
                 np.concatenate([entries[nonzero], rho[rows]]))
 
     def column(self, v: Vertex, k: int) -> np.ndarray | None:
@@ -628,48 +638,49 @@ def _pivoted_side(v: Vertex, t: Tableau, ks: np.ndarray, moves_upper: bool, r: f
                   drift: np.ndarray, step: float, scale: float) -> float | None:
     """One side of `pivoted_rates`: the places `ks` (variables of the tableau) have their
     lower (upper where `moves_upper`) bound moved at rate r per unit e, which moves the
-    basic variables at `drift` (dv_B / de); the side's rate (`scale` times the dual sum), or
-    None where it is left to the re-solve."""
+    basic variables at `drift` (dv_B / de, changed here); the side's rate (`scale` times the
+    dual sum), or None where it is left to the re-solve."""
     n = len(v.col_lower)
-    rate_lower = np.zeros(len(t.lower))  # each variable's bounds' rates per unit e
-    rate_upper = np.zeros(len(t.lower))
-    (rate_upper if moves_upper else rate_lower)[ks] = r
+    moved_bound = (t.upper if moves_upper else t.lower).copy()
+    moved_bound[ks] += step * r
+    lower_e = t.lower if moves_upper else moved_bound  # the bounds at e = E
+    upper_e = moved_bound if moves_upper else t.upper
+    placed = np.zeros(len(t.lower), dtype=bool)
+    placed[ks] = True
     basic = t.basic.copy()
-    own = np.zeros(len(t.lower))  # each nonbasic variable's rate per unit e
-    own[ks] = r
     value = t.value[basic]
-    level = t.value.copy()  # each variable's value at e = 0 (a nonbasic one's: its bound)
     reduced = t.reduced.copy()
     way = t.way.copy()
-    bound_moves = (rate_lower[basic] != 0) | (rate_upper[basic] != 0)
-    etas: list[tuple[int, np.ndarray, np.ndarray]] = []  # (position, support, entries)
+    left: dict[int, tuple[float, float]] = {}  # a variable that left: (its bound, its rate)
+    etas: list[tuple[int, np.ndarray, np.ndarray, float]] = []  # (position, support, w, w_p)
+    moves = (drift != 0) | placed[basic]  # the basic variables that move, or whose bound does
     for pivots in range(PIVOTS + 1):
-        check = np.flatnonzero((drift != 0) | bound_moves)  # the basic variables that move
-        k_check = basic[check]
-        at_e = value[check] + step * drift[check]
-        below = (t.lower[k_check] + step * rate_lower[k_check] - at_e) / t.wide_lower[k_check]
-        above = (at_e - t.upper[k_check] - step * rate_upper[k_check]) / t.wide_upper[k_check]
+        check = np.flatnonzero(moves)
+        k = basic[check]
+        start = value[check]
+        at_e = start + step * drift[check]
+        below = (lower_e[k] - at_e) / t.wide_lower[k]
+        above = (at_e - upper_e[k]) / t.wide_upper[k]
         past = np.maximum(below, above)
-        if past.max(initial=0.0) <= AT_BOUND:
+        first = int(np.argmax(past)) if len(past) else -1
+        if first < 0 or past[first] <= AT_BOUND:
             y = reduced[ks] * np.where(ks < n, t.sense, -t.sense)
             return scale * math.fsum(y.tolist())
-        out = past > PAST
-        if pivots == PIVOTS or np.any(~out & (past > AT_BOUND)):
+        if pivots == PIVOTS or bool(np.any((past > AT_BOUND) & (past <= PAST))):
             return None
-        to_lower_all = below[out] >= above[out]
-        k_out = k_check[out]
-        slack = np.where(to_lower_all,
-                         (value[check[out]] - t.lower[k_out]) / t.wide_lower[k_out],
-                         (t.upper[k_out] - value[check[out]]) / t.wide_upper[k_out])
-        if np.any(slack > AT_BOUND):
+        out = np.flatnonzero(past > PAST)
+        k_out = k[out]
+        slack = np.where(below[out] >= above[out],
+                         (start[out] - t.lower[k_out]) / t.wide_lower[k_out],
+                         (t.upper[k_out] - start[out]) / t.wide_upper[k_out])
+        if bool(np.any(slack > AT_BOUND)):
             return None  # z*'s linear piece ends before e = E
-        first = int(np.argmax(past[out]))
-        p = int(check[out][first])
-        to_lower = bool(to_lower_all[first])
+        p = int(check[first])  # the furthest past, the first position on a tie
+        to_lower = bool(below[first] >= above[first])
         u = np.zeros(len(basic))  # e_p' E_k^-1 ... E_1^-1: row p of B'^-1 is u' B^-1
         u[p] = 1.0
-        for r_eta, on, entries in reversed(etas):
-            u[r_eta] -= (u[on] @ entries - u[r_eta]) / entries[on == r_eta][0]
+        for r_eta, on, entries, w_r in reversed(etas):
+            u[r_eta] -= (u[on] @ entries - u[r_eta]) / w_r
         row = t.pivot_row(v, u)
         if row is None:
             return None
@@ -679,14 +690,15 @@ def _pivoted_side(v: Vertex, t: Tableau, ks: np.ndarray, moves_upper: bool, r: f
         eligible = (np.abs(alpha) > 1e-9) & (
             ((moving == 1) & (sign * alpha > 0)) | ((moving == -1) & (sign * alpha < 0))
             | (moving == 2))
-        if not eligible.any():
+        candidates, pick, ways = ks_row[eligible], alpha[eligible], moving[eligible]
+        if not len(candidates):
             return None
-        candidates, pick = ks_row[eligible], alpha[eligible]
-        ratio = np.where(moving[eligible] == 2, 0.0, np.maximum(
-            0.0, moving[eligible] * reduced[candidates])) / np.abs(pick)
+        ratio = np.where(ways == 2, 0.0, np.maximum(0.0, ways * reduced[candidates])) / np.abs(
+            pick)
         theta = float(ratio.min())
         tied = np.flatnonzero(ratio <= theta + 1e-12 * (1.0 + theta))
-        best = tied[np.abs(pick[tied]) == np.abs(pick[tied]).max()]
+        size = np.abs(pick[tied])
+        best = tied[size == size.max()]
         chosen = int(best[np.argmin(candidates[best])])  # the first of the largest pivots
         q = int(candidates[chosen])
         if abs(pick[chosen]) < PIVOT_SIZE:
@@ -694,35 +706,36 @@ def _pivoted_side(v: Vertex, t: Tableau, ks: np.ndarray, moves_upper: bool, r: f
         w = t.column(v, q)
         if w is None:
             return None
-        for r_eta, on, entries in etas:
-            keep = w[r_eta] / entries[on == r_eta][0]
+        for r_eta, on, entries, w_r in etas:
+            keep = w[r_eta] / w_r
             w[on] -= keep * entries
             w[r_eta] = keep
-        if abs(w[p] - pick[chosen]) > 1e-9 * max(1.0, abs(pick[chosen])):
+        w_p = float(w[p])
+        if abs(w_p - pick[chosen]) > 1e-9 * max(1.0, abs(pick[chosen])):
             return None  # the two reads of the pivot disagree
         on = np.flatnonzero(w)
         entries = w[on]
         step_dual = -theta if to_lower else theta
-        leaving_k = int(basic[p])
+        leaving = int(basic[p])
         reduced[ks_row] -= step_dual * alpha
         reduced[q] = 0.0
-        reduced[leaving_k] = -step_dual
-        bound = t.lower[leaving_k] if to_lower else t.upper[leaving_k]
-        target = rate_lower[leaving_k] if to_lower else rate_upper[leaving_k]
-        enter = (drift[p] - target) / w[p]
-        primal = (value[p] - bound) / w[p]
-        drift = drift.copy()
+        reduced[leaving] = -step_dual
+        bound = float(t.lower[leaving] if to_lower else t.upper[leaving])
+        target = r if placed[leaving] and to_lower != moves_upper else 0.0  # its bound's rate
+        enter = (drift[p] - target) / w_p
+        primal = (value[p] - bound) / w_p
+        level, own = left.get(q, (float(t.value[q]), r if placed[q] else 0.0))
         drift[on] -= enter * entries
-        drift[p] = own[q] + enter
+        drift[p] = own + enter
+        moves[on] = drift[on] != 0
+        moves[p] = drift[p] != 0 or placed[q]
         value[on] -= primal * entries
-        value[p] = level[q] + primal
-        level[leaving_k], own[leaving_k] = bound, target
-        way[leaving_k] = 0 if t.lower[leaving_k] == t.upper[leaving_k] else (
-            1 if to_lower else -1)
+        value[p] = level + primal
+        left[leaving] = (bound, target)
+        way[leaving] = 0 if t.lower[leaving] == t.upper[leaving] else (1 if to_lower else -1)
         way[q] = 0
         basic[p] = q
-        bound_moves[p] = rate_lower[q] != 0 or rate_upper[q] != 0
-        etas.append((p, on, entries))
+        etas.append((p, on, entries, w_p))
     return None
 
 

@@ -17,7 +17,11 @@ Every coalition is solved on the scenario's own model, still loaded in HiGHS:
 a stream outside C gets the upper bound 0 on its pool contributions p_st, which
 is exactly pool_share_s = 0. Up to EXACT_LIMIT players all 2^n coalitions are
 solved in Gray-code order, so each re-solve changes one agency's bounds and
-starts from the last basis. The walk is cut into consecutive parts (`walk_parts`:
+starts from the last basis. The walk starts at ring-fencing from the basis its cold
+solve ended on where a scenario solved it on this model (`PoolingGame.hold_first_basis`),
+and every part is walked on a fresh copy of the model: the shares depend on the model
+alone, not on what other analyses solved on it before (whether the ring-fence prices
+ran, how their lifts were split). The walk is cut into consecutive parts (`walk_parts`:
 how many depends on the model and n alone, never on the machine), each walked on
 its own copy of the model from the same start, and the values put together in the
 walk's order, so the shares are the same however many workers walk the parts: up
@@ -73,6 +77,7 @@ from optimiser.solving.highs import (
     CompiledLP,
     basis,
     clone,
+    first_basis,
     in_parallel,
     parts,
     reoptimise,
@@ -170,6 +175,27 @@ class PoolingGame:
     def gain(self, coalition: int) -> float:
         """u(C) = sign * (v(C) - v(empty))."""
         return self.sign * (self.value(coalition) - self.value(0))
+
+    def hold_first_basis(self, coalition: int) -> bool:
+        """Give HiGHS `coalition`'s bounds and, where a scenario's first stage solved that
+        very LP on this model (ring-fencing and full pooling are the scenarios' own LPs),
+        the basis its cold solve ended on (`first_basis`), without solving: the next
+        re-solve then starts from a basis that depends on the model alone, not on what HiGHS
+        solved before (another analysis's re-solves on the same model; HiGHS keeps more of
+        those than the basis, so the walk re-solves on fresh copies, `copy`). False where
+        there is none (a MILP, or an LP no scenario solved here with its position ranges)."""
+        self._bound(coalition)
+        kept = first_basis(self.lp)
+        if kept is not None:
+            set_basis(self.lp, kept)
+        return kept is not None
+
+    def first_value(self, coalition: int) -> float:
+        """v(C), solved (where not yet known) from the basis a cold solve of C's LP ends on
+        where there is one (`hold_first_basis`), else from the basis HiGHS holds."""
+        if coalition not in self.values:
+            self.hold_first_basis(coalition)
+        return self.value(coalition)
 
     def _solve(self, coalition: int) -> float:
         status, z = self._move_to(coalition)
@@ -321,12 +347,14 @@ def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
     error = None
     sampling = None
     try:
-        ring_fenced = game.value(0)
         if n <= exact_limit:
+            if not game.hold_first_basis(0):
+                game.value(0)  # solved here: the walk starts from its optimum
             phi = exact_shapley(game, split_in, workers)
             method = "exact"
         else:
-            game.value(game.everyone)  # full pooling solved: where every pair starts
+            game.first_value(0)
+            game.first_value(game.everyone)  # full pooling solved: where every pair starts
             budget = sample_budget(game.lp) if sample_solves is None else sample_solves
             target = precision * max(abs(game.gain(game.everyone)), 1.0)
             sample = sampled_shapley(game, seed, most_pairs(budget, n), target, workers)
@@ -336,7 +364,7 @@ def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
             error = dict(zip(agencies, [0.0] * len(agencies), strict=True))
             error.update(zip(players, sample.standard_error.tolist(), strict=True))
             sampling = sample.document(seed, precision, budget)
-        pooled = game.value(game.everyone)
+        ring_fenced, pooled = game.value(0), game.value(game.everyone)
     except GameError as err:
         why = ("ring-fencing this scenario's instance has no feasible plan, so pooling has no "
                "baseline to gain on" if 0 not in game.values else f"the solver found {err}")
@@ -429,7 +457,8 @@ def exact_shapley(game: PoolingGame, split_in: int | None = None,
     Coalition k of the walk is g(k) = k XOR (k >> 1); g(k) and g(k+1) differ in one
     player, so each re-solve changes one agency's bounds. The walk is cut in
     `walk_parts` consecutive parts (`split_in` parts when given), each walked on its
-    own copy of the model from the same start: up to WALK_PART coalitions (and no
+    own copy of the model (a fresh HiGHS: nothing carried over from earlier solves on
+    `game`'s) from the basis `game`'s holds: up to WALK_PART coalitions (and no
     `workers` given) here, side by side in threads where `parts` splits that much work
     and else in turn, longer walks by the chosen workers
     (`workers`, else the command line's: `optimiser.workers.chosen`).
@@ -438,11 +467,16 @@ def exact_shapley(game: PoolingGame, split_in: int | None = None,
     walk = gray_walk(n)
     chunks = split(walk, walk_parts(game.lp, n) if split_in is None else split_in)
     if len(walk) <= WALK_PART and workers is None:
-        games = [game] + [game.copy() for _ in chunks[1:]]
+        # a walk from a first basis held (not solved) on fresh copies only; one from
+        # ring-fencing solved here (no first basis) carries on from its optimum here
+        games = ([game] if 0 in game.values else [game.copy()]) + [
+            game.copy() for _ in chunks[1:]]
         tasks: list[Callable[[], list[float]]] = [
             partial(_walk, g, c) for g, c in zip(games, chunks, strict=True)]
         in_parallel(tasks, together=parts(game.lp, len(walk)) > 1)  # else in turn
-        for other in games[1:]:
+        for other in games:
+            if other is game:
+                continue
             game.values.update(other.values)
             game.solves += other.solves
             if other.pooled_basis is not None:
