@@ -709,18 +709,20 @@ def compile_seconds() -> float:
 
 def parallel(folder: Path, sizes: Sequence[Size]) -> None:
     """Prices and Shapley shares with their re-solves in one part against two (threads)."""
+    import optimiser.analyses.prices
     import optimiser.solving.highs
     from optimiser.analyses.prices import ring_fence_prices
     from optimiser.analyses.shapley import shapley
     from optimiser.pipeline import prepare, run_prepared
 
     rows = []
-    work = optimiser.solving.highs.PARALLEL_WORK
+    work, lifts = optimiser.solving.highs.PARALLEL_WORK, optimiser.analyses.prices.LIFT_SPLIT
     for size in sizes:
         result = run_prepared(prepare(write_place(folder, size)), ranges=False)
         timed = []
         for split in (False, True):
             optimiser.solving.highs.PARALLEL_WORK = work if split else 10**18  # 10**18: one part
+            optimiser.analyses.prices.LIFT_SPLIT = lifts if split else 10**18
             try:
                 started = time.perf_counter()
                 ring_fence_prices(result)
@@ -728,6 +730,7 @@ def parallel(folder: Path, sizes: Sequence[Size]) -> None:
                 timed.append(time.perf_counter() - started)
             finally:
                 optimiser.solving.highs.PARALLEL_WORK = work
+                optimiser.analyses.prices.LIFT_SPLIT = lifts
         model = result.models.models[0].lp
         rows.append([f"{size[2]} items, {size[1]} streams", len(model.columns),
                      optimiser.solving.highs.parts(model, len(result.instance.streams)), *timed,
@@ -735,7 +738,8 @@ def parallel(folder: Path, sizes: Sequence[Size]) -> None:
     print_table(["place", "cols", "parts", "one part s", "as run s", "speed-up"], rows)
     print(f"  ring-fence prices and Shapley shares (warm re-solves); 'parts' is how many the "
           f"run splits them into (1 below {optimiser.solving.highs.PARALLEL_WORK:,} re-solves x "
-          f"columns, so small runs pay nothing); {os.cpu_count()} cores, load average "
+          f"columns, so small runs pay nothing; the lifts below "
+          f"{optimiser.analyses.prices.LIFT_SPLIT:,}); {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}")
 
 

@@ -383,3 +383,47 @@ def test_the_reference_solved_from_its_kept_basis_prices_as_solved_cold(
     assert len(used) == 3 and all(b is not None for b in used)
     for a, b in zip(warm, cold, strict=True):
         assert a.analyses["ring_fence_prices"] == b.analyses["ring_fence_prices"]
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_lifts_split_in_two_price_as_in_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    # Every lift starts from the reference's optimal basis whatever was lifted before it,
+    # so the lifts cut in two parts, each on its own copy of the model solving beside the
+    # other, give the very same figures as one part on the model itself. (Places of 8
+    # streams whose reference basis settles only 2 of the lifts: 6 re-solved.)
+    from gen import random_instance as generated
+
+    from optimiser.analyses import prices as module
+
+    text = yaml.safe_dump(generated(seed, n_agencies=4, n_streams=8, n_interventions=8,
+                                    years=3), sort_keys=False)
+    copies: list[Any] = []
+    clone = module.clone
+
+    def counted_clone(lp: Any) -> Any:
+        copies.append(lp)
+        return clone(lp)
+
+    monkeypatch.setattr(module, "clone", counted_clone)
+    one = solved(write(tmp_path, text)).analyses["ring_fence_prices"]
+    assert copies == []  # a few lifts of a small model: one part
+    monkeypatch.setattr(module, "LIFT_SPLIT", 1)
+    two = solved(write(tmp_path, text, "again.yaml")).analyses["ring_fence_prices"]
+    assert len(copies) == 1  # two parts: the model and one copy
+    assert two == one
+    assert any(e["lift_gain"] > 1e-6 for e in one.values())
+
+
+def test_lifts_split_only_from_lift_split(tmp_path: Path) -> None:
+    from optimiser.analyses.prices import LIFT_SPLIT, lift_parts
+
+    lp = solved(write(tmp_path, HAND)).scenario("pooled").lp
+    assert lp is not None
+    columns = len(lp.columns)
+    # lifts x columns from LIFT_SPLIT (4,000,000), and at least two lifts a part
+    assert LIFT_SPLIT == 4_000_000
+    enough = -(-LIFT_SPLIT // columns)  # the fewest lifts that make the work
+    assert lift_parts(lp, enough) == 2
+    assert lift_parts(lp, enough - 1) == 1
+    assert lift_parts(lp, 3) == 1

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from rich.console import Console
 
+import optimiser.analyses.prices
 import optimiser.solving.highs
 from models.pooling import build_model
 from optimiser.analyses import ANALYSES, LABELS, run_analyses
@@ -73,10 +74,12 @@ def test_re_solves_split_in_two_give_the_same_figures(
     in two (as a large place's are) and in one part, agree."""
     path = place(tmp_path, 4, 24, 60, 4, 3)
     monkeypatch.setattr(optimiser.solving.highs, "PARALLEL_WORK", 1)
+    monkeypatch.setattr(optimiser.analyses.prices, "LIFT_SPLIT", 1)
     split = run(path)
     assert optimiser.solving.highs.parts(split.models.models[0].lp, 24) == 2
     run_analyses(split, ["ring_fence_prices", "shapley"])
     monkeypatch.setattr(optimiser.solving.highs, "PARALLEL_WORK", 10**18)
+    monkeypatch.setattr(optimiser.analyses.prices, "LIFT_SPLIT", 10**18)
     whole = run(path)
     assert optimiser.solving.highs.parts(whole.models.models[0].lp, 24) == 1
     run_analyses(whole, ["ring_fence_prices", "shapley"])

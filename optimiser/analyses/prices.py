@@ -35,7 +35,7 @@ reduced cost: `gains_priced_out`) gains exactly 0 and is not solved; nor is one 
 optimal basis settles (its improving p[s, t] moved to their caps keep every basic
 variable within its bounds, so the basis stays optimal: `gains_by_bound_flips`), which
 gains G sum_t r_st u_st, read off z(R)'s reduced costs. On a large model the streams
-left to solve are shared between copies of it, solving side by side.
+left to solve are shared between copies of it, solving side by side (`lift_parts`).
 
 Set-up costs and tiers that need binaries make the model a MILP. Then each lift
 re-solves the MILP (a lifted fence may switch services on or off), and z(R) is
@@ -66,6 +66,7 @@ from optimiser.inputs.schema import Instance, Scenario
 from optimiser.pipeline import Prepared, RunResult, declared_order
 from optimiser.place.scenarios import ScenarioRun, default_reference, place_data
 from optimiser.solving.highs import (
+    PARTS,
     CompiledLP,
     SolverError,
     basic_step,
@@ -74,7 +75,6 @@ from optimiser.solving.highs import (
     first_basis,
     in_parallel,
     optimal_basis,
-    parts,
     reduced_costs,
     reoptimise,
     row_duals,
@@ -195,12 +195,35 @@ def price_ring_fences(
 
     lifted_streams = [s for s in range(len(data.streams))
                       if not priced_out[s] and s not in flipped]
-    chunks = split(lifted_streams, parts(lp, len(lifted_streams)))
+    chunks = split(lifted_streams, lift_parts(lp, len(lifted_streams)))
     models = [lp] + [clone(lp) for _ in chunks[1:]]
     in_parallel([partial(lift, m, c) for m, c in zip(models, chunks, strict=True)])
     gains[np.abs(gains) <= GAIN_TOL * max(1.0, abs(base))] = 0.0
     set_column_bounds(lp, cols.ravel(), closed, caps.ravel())
     return gains, marginal
+
+
+LIFT_SPLIT = 4_000_000
+"""Lifts x model columns from which the lifts are split in PARTS, each part on its own copy
+of the model solving beside the others (`lift_parts`).
+
+A lift is a few dozen pivots from the reference's basis: most of its time is HiGHS's own
+work on every run over the whole model (checking it, setting the basis up and factoring
+it, checking the answer), and that is what two HiGHS side by side slow each other on. On
+the Birmingham-sized place of benchmarks/speed.py (99 lifts re-solved, 19,840 columns) the
+lifts split in two took about 0.085 s more CPU than in one part (medians of 4 in turn,
+0.675 s against 0.59 s for the whole stage, load average 2.8-3.5) for at most 0.2 s less
+wall time, none where the machine was busy; the walk of the fair shares, hundreds of
+pivots a re-solve, loses far less to the split (`optimiser.solving.highs.PARALLEL_WORK`).
+Below this work (about a second of lifts in one thread) the lifts run in one part; the
+figures are the same either way, each lift starting from the same basis. It depends on
+the model and the count of lifts alone, never on the machine."""
+
+
+def lift_parts(lp: CompiledLP, lifts: int) -> int:
+    """How many parts `lifts` ring-fence lifts of `lp` are split into: PARTS where
+    lifts x columns >= LIFT_SPLIT (and at least two lifts a part), else 1."""
+    return PARTS if lifts >= 2 * PARTS and lifts * len(lp.columns) >= LIFT_SPLIT else 1
 
 
 def gains_priced_out(lp: CompiledLP, cols: np.ndarray, gain_sign: int) -> np.ndarray:
