@@ -1119,49 +1119,75 @@ def test_rollup_renders_in_a_browser(rolled: Path, tmp_path: Path) -> None:
 def test_table_cells_written_as_the_public_methods_write_them(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`Sheet.table` stores its cells straight into xlsxwriter's table where it can
-    (`write_cells`): the same workbook XML, part by part, as through `write_number`,
-    `write_string`, `write_boolean` and `write_blank` a cell at a time (`_cell_store` None),
-    for a table of every kind of column with blanks, repeated and unsafe text, -0.0, a
-    second table beside the first on the same rows (as the Transfers sheet has them), a
-    non-finite number and a text long enough to be cut (both written the public way)."""
+    (`write_cells`), and `RowsSheet` writes each sheet's rows in one pass (`rows_xml`): the
+    same workbook XML, part by part, as xlsxwriter's `write_number`, `write_string`,
+    `write_boolean` and `write_blank` a cell at a time and its own row writer
+    (`cell_store` None), for tables of every kind of column with blanks, repeated and
+    unsafe text, -0.0, rows in several blocks of 16 and columns beyond Z, a second table
+    beside the first on the same rows (as the Transfers sheet has them), a non-finite
+    number and a text long enough to be cut (both written the public way), and a sheet
+    with a row setting of its own (written by xlsxwriter's row writer either way)."""
     import zipfile
 
-    from optimiser.reports import workbook
+    from optimiser.reports import cells, workbook
 
     frame = pd.DataFrame({
-        "id": ["a", "b", None, "a", "=1+1", "b\x1b[31m"],
-        "money": [1.5, -0.0, np.nan, -1234567.891, 2e9, 0.0],
-        "number": [0.1, -1e-9, 3.0, np.nan, 1e6, -2.5],
-        "int": [2020, 2021, 2022, 2023, 2024, None],
-        "flag": [True, False, None, True, np.bool_(False), True],
-        "share": [0.5, np.nan, 1.0, 0.0, 0.25, 0.75],
-        "note": ["x", "y\nz", "x", np.nan, "w", "v"]})
+        "id": ["a", "b", None, "a", "=1+1", "b\x1b[31m"] * 4,
+        "money": [1.5, -0.0, np.nan, -1234567.891, 2e9, 1 / 3] * 4,
+        "number": [0.1, -1e-9, 3.0, np.nan, 1e6, -2.5] * 4,
+        "int": [2020, 2021, 2022, 2023, 2024, None] * 4,
+        "flag": [True, False, None, True, np.bool_(False), True] * 4,
+        "share": [0.5, np.nan, 1.0, 0.0, 0.25, 0.75] * 4,
+        "note": ["x", "y\nz", "x", np.nan, "w", "v"] * 4})
     columns = [workbook.Column("Id", "id"), workbook.Column("Money", "money", "money"),
                workbook.Column("Number", "number", "number"),
                workbook.Column("Year", "int", "int"), workbook.Column("Flag", "flag", "bool"),
                workbook.Column("Share", "share", "share"),
                workbook.Column("Missing", "absent", "money"), workbook.Column("Note", "note")]
+    names = pd.DataFrame({"id": [f"i{k}" for k in range(40)], "money": np.arange(40.0)})
     long = pd.DataFrame({"id": ["c", "a"], "money": [2.0, 1.0],
                          "note": ["long " * 4000, "short"]})
     infinite = pd.DataFrame({"id": ["c"], "money": [np.inf]})
+    fast: list[bool] = []  # whether each sheet's rows were written in one pass
+    rows_xml = cells.rows_xml
 
-    def book(path: Path, public: bool = False) -> dict[str, bytes]:
+    def recorded(sheet: Any) -> str | None:
+        text = rows_xml(sheet)
+        fast.append(text is not None)
+        return text
+
+    monkeypatch.setattr(cells, "rows_xml", recorded)
+
+    def book(path: Path) -> dict[str, bytes]:
         out = xlsxwriter.Workbook(str(path), {"in_memory": True})
+        out.worksheet_class = cells.RowsSheet
         formats = workbook.make_formats(out, "GBP")
         sheet = workbook.Sheet(out.add_worksheet("T"), formats)
         row = sheet.table(0, frame, columns)
-        sheet.table(0, frame.iloc[:3], columns[:3], col=len(columns) + 1)
-        assert workbook._cell_store(sheet.sheet) is not None or public
+        sheet.table(0, frame.iloc[:3], columns[:3], col=30)
         sheet.table(row + 1, long, [columns[0], columns[1], columns[-1]])
         with pytest.raises(TypeError):  # an infinite figure: refused as write_number does
             sheet.table(row + 5, infinite, [columns[0], columns[1]])
+        sheet.cell(row + 7, 2, "a note", "prose", fit=False)
         sheet.finish(1)
+        other = workbook.Sheet(out.add_worksheet("U"), formats)
+        other.cell(1, 3, "before the table, to its right", fit=False)
+        other.table(3, names, columns[:2])
+        other.finish(1)
+        own = workbook.Sheet(out.add_worksheet("V"), formats)
+        own.table(0, names, columns[:2])
+        own.sheet.set_row(5, 30)
         out.close()
         with zipfile.ZipFile(path) as z:
             return {name: z.read(name) for name in z.namelist()}
 
-    direct = book(tmp_path / "direct.xlsx")
-    monkeypatch.setattr(workbook, "_cell_store", lambda sheet: None)
-    public = book(tmp_path / "public.xlsx", public=True)
-    assert direct == public
-    assert b"long long" in direct["xl/sharedStrings.xml"]
+    ours = book(tmp_path / "ours.xlsx")
+    assert fast == [True, True, False]  # the sheet with a row setting: xlsxwriter's writer
+    assert cells.cell_store(xlsxwriter.Workbook(str(tmp_path / "x.xlsx")).add_worksheet())
+    monkeypatch.setattr(cells, "cell_store", lambda sheet: None)
+    fast.clear()
+    theirs = book(tmp_path / "theirs.xlsx")
+    assert fast == [False, False, False]
+    assert ours == theirs
+    assert b"long long" in ours["xl/sharedStrings.xml"] and b'r="AE1"' in ours[
+        "xl/worksheets/sheet1.xml"]

@@ -318,6 +318,11 @@ class Vertex:
     basic_value: np.ndarray
     basic_lower: np.ndarray
     basic_upper: np.ndarray
+    col_value: np.ndarray
+    """Every column's value x_j; `row_value` every row's activity a_i . x."""
+    row_value: np.ndarray
+    sense: float
+    """+1 where HiGHS minimises, -1 where it maximises."""
 
     @classmethod
     def of(cls, lp: CompiledLP) -> Vertex | None:
@@ -358,7 +363,8 @@ class Vertex:
             value=np.asarray(a.value_, dtype=float), col_basic=col_basic,
             row_basic=row_basic, basic_sign=np.where(column, -1.0, 1.0),
             basic_value=pick(*value), basic_lower=pick(bounds[0], bounds[2]),
-            basic_upper=pick(bounds[1], bounds[3]))
+            basic_upper=pick(bounds[1], bounds[3]), col_value=value[0], row_value=value[1],
+            sense=1.0 if model.sense_ == highspy.ObjSense.kMinimize else -1.0)
 
 
 def limit_move(v: Vertex, columns: bool, places: np.ndarray, upper: bool) -> np.ndarray | None:
@@ -378,12 +384,13 @@ def limit_move(v: Vertex, columns: bool, places: np.ndarray, upper: bool) -> np.
         return None
     if not len(free):
         return np.zeros(len(v.basic_value))
-    r = np.zeros(len(v.row_lower))
-    if columns:
-        for j in free:
-            part = slice(v.starts[j], v.starts[j + 1])
-            np.add.at(r, v.index[part], v.value[part])
+    r: np.ndarray
+    if columns:  # A's entries of the free columns, in order: summed as one after another
+        entries = np.concatenate([np.arange(v.starts[j], v.starts[j + 1])
+                                  for j in free.tolist()])
+        r = np.bincount(v.index[entries], weights=v.value[entries], minlength=len(v.row_lower))
     else:
+        r = np.zeros(len(v.row_lower))
         r[free] = -1.0
     found, solved = v.highs.getBasisSolve(r)  # type: ignore[attr-defined]
     return np.asarray(solved, dtype=float) if found == highspy.HighsStatus.kOk else None
@@ -506,14 +513,10 @@ class Tableau:
     @classmethod
     def of(cls, v: Vertex) -> Tableau:
         """The tableau of vertex `v` (the basis HiGHS holds, factored)."""
-        h = v.highs
-        n = len(v.col_lower)
-        sense = 1.0 if h.getLp().sense_ == highspy.ObjSense.kMinimize else -1.0
-        solution = h.getSolution()
+        n, sense = len(v.col_lower), v.sense
         lower = np.concatenate([v.col_lower, -v.row_upper])
         upper = np.concatenate([v.col_upper, -v.row_lower])
-        value = np.concatenate([np.asarray(solution.col_value, dtype=float),
-                                -np.asarray(solution.row_value, dtype=float)])
+        value = np.concatenate([v.col_value, -v.row_value])
         reduced = np.concatenate([sense * v.col_dual, -sense * v.row_dual])
         status = np.concatenate([np.fromiter(map(int, v.col_status), dtype=np.int8),
                                  np.fromiter(map(int, v.row_status), dtype=np.int8)])

@@ -15,8 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import not_
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from optimiser.format import currency_symbol
+from optimiser.reports.cells import Prepared, RowsSheet, write_cells
 from optimiser.reports.story import (
     AGREEMENT_NAMES,
     APPRAISAL,
@@ -148,110 +147,6 @@ _KINDS = {**dict.fromkeys(NUMERIC, "number"), "bool": "boolean"}
 """How each kind of column is written: a number, a boolean, or (the rest) a string."""
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """One column of a table as written: how, its values as written, which are blank, and
-    its cell format."""
-
-    write: str
-    """number, boolean or string"""
-    shown: list[Any]
-    blank: list[bool]
-    fmt: Format
-
-
-def write_cells(sheet: Worksheet, first: int, col: int, n: int,
-                columns: Sequence[Prepared]) -> None:
-    """`n` rows of `columns` from row `first`, column `col`: a blank (with its format) where
-    a value is blank, else the value through its format, row by row as
-    `write_number` / `write_string` / `write_boolean` / `write_blank` would each write them.
-
-    Where the worksheet keeps its cells as xlsxwriter 3 does (`_cell_store`), the cells go
-    straight into its table: the same cell records and the same shared strings in the same
-    order (registered row by row, left to right), and the sheet's dimensions widened once
-    to the block's corners, instead of four checked calls a cell (a third of the cost of
-    writing the Birmingham-sized place's 43,000 cells). Anything that path does not write
-    the same way (no such store, a block beyond the sheet's edge, a number that is not
-    finite, a text long enough to be cut) is written through the public methods.
-    """
-    store = _cell_store(sheet)
-    if (store is None or not n or not columns or not _plain_cells(sheet, columns)
-            or sheet._check_dimensions(first, col)
-            or sheet._check_dimensions(first + n - 1, col + len(columns) - 1)):
-        _write_each(sheet, first, col, n, columns)
-        return
-    number, string, boolean, blank_cell = store
-    shared = sheet.str_table._get_shared_string_index
-    table = sheet.table
-    made = []
-    for spec in columns:
-        if spec.write == "number" and not any(spec.blank):
-            made.append(list(map(number, spec.shown, repeat(spec.fmt, n))))
-        elif spec.write == "number":
-            made.append([blank_cell(spec.fmt) if b else number(v, spec.fmt)
-                         for v, b in zip(spec.shown, spec.blank, strict=True)])
-        elif spec.write == "boolean":
-            made.append([blank_cell(spec.fmt) if b else boolean(1 if v else 0, spec.fmt)
-                         for v, b in zip(spec.shown, spec.blank, strict=True)])
-        else:
-            made.append([blank_cell(spec.fmt) if b else None for b in spec.blank])
-    texts = [(made[c], spec.shown, spec.blank, spec.fmt) for c, spec in enumerate(columns)
-             if spec.write == "string"]
-    for r in range(n):  # shared strings registered in the order the methods would
-        for cells, shown, blank, fmt in texts:
-            if not blank[r]:
-                cells[r] = string(shared(shown[r]), fmt)
-    places = range(col, col + len(columns))
-    for at, row in enumerate(zip(*made, strict=True), start=first):
-        table[at].update(zip(places, row, strict=True))
-
-
-def _cell_store(sheet: Worksheet) -> tuple[Any, Any, Any, Any] | None:
-    """xlsxwriter's cell records (number, string, boolean, blank) where the worksheet keeps
-    its cells in a table of rows and its text in a shared string table, as xlsxwriter 3
-    does when not in constant-memory mode; None otherwise."""
-    from xlsxwriter import worksheet as module
-
-    records = [getattr(module, name, None) for name in (
-        "CellNumberTuple", "CellStringTuple", "CellBooleanTuple", "CellBlankTuple")]
-    if (any(r is None for r in records) or getattr(sheet, "constant_memory", True)
-            or not hasattr(sheet, "table") or not hasattr(sheet, "str_table")
-            or not hasattr(sheet, "_check_dimensions") or not hasattr(sheet, "xls_strmax")):
-        return None
-    return records[0], records[1], records[2], records[3]
-
-
-def _plain_cells(sheet: Worksheet, columns: Sequence[Prepared]) -> bool:
-    """Whether every value is one `write_cells` may store as it is: every number a finite
-    float, every text a str too short to be cut."""
-    longest = sheet.xls_strmax // 2
-    for spec in columns:
-        kept = list(compress(spec.shown, map(not_, spec.blank)))
-        if not kept or spec.write == "boolean":
-            continue
-        if spec.write == "number":
-            if set(map(type, kept)) != {float} or not np.isfinite(kept).all():
-                return False
-        elif set(map(type, kept)) != {str} or max(map(len, kept)) > longest:
-            return False
-    return True
-
-
-def _write_each(sheet: Worksheet, first: int, col: int, n: int,
-                columns: Sequence[Prepared]) -> None:
-    """`write_cells` through the worksheet's public methods, a cell at a time."""
-    methods = {"number": sheet.write_number, "string": sheet.write_string,
-               "boolean": sheet.write_boolean}
-    prepared = [(methods[spec.write], spec.shown, spec.blank, spec.fmt) for spec in columns]
-    for r in range(n):
-        at = first + r
-        for c, (write, shown, blank, fmt) in enumerate(prepared):
-            if blank[r]:
-                sheet.write_blank(at, col + c, None, fmt)
-            else:
-                write(at, col + c, shown[r], fmt)
-
-
 def _number(value: Any) -> Any:
     """A value as a float for write_number (None and NaN pass through: written blank)."""
     try:
@@ -348,6 +243,7 @@ def write_workbook(story: Story, path: Path) -> None:
                                            "strings_to_urls": False, "in_memory": True})
     book.set_properties({"title": f"{story.instance.name}: pooled against ring-fenced budgets",
                          "author": "optimise", "created": CREATED})
+    book.worksheet_class = RowsSheet  # each sheet's rows written in one pass
     formats = make_formats(book, story.currency)
     for write in (summary_sheet, account_sheet, tidy_sheets, agencies_sheet, positions_sheet,
                   cash_sheet,
