@@ -256,21 +256,24 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
             reoptimise(lp, values=False)
         vertex = Vertex.of(lp)
         # every rate the basis settles first: a re-solve leaves HiGHS without its factors
-        moves = [None if where is None or vertex is None else
-                 limit_move(vertex, where[0], where[1], where[2]) for where in located]
-        known = [(None, None) if where is None or move is None or vertex is None else
-                 basis_rates(vertex, *where, gain_sign, move)
-                 for where, move in zip(located, moves, strict=True)]
+        known: list[tuple[float | None, float | None]] = []
+        moves: dict[int, np.ndarray] = {}  # a limit's move, kept only for a side left
+        for n, where in enumerate(located):
+            move = None if where is None or vertex is None else limit_move(vertex, *where[:3])
+            known.append((None, None) if where is None or move is None or vertex is None else
+                         basis_rates(vertex, *where, gain_sign, move))
+            if move is not None and None in known[-1]:
+                moves[n] = move
         left = [n for n, (where, rates) in enumerate(zip(located, known, strict=True))
                 if where is not None and None in rates]
-        if left and vertex is not None and hand_pivots(vertex):  # the sides they settle
+        if moves and vertex is not None and hand_pivots(vertex):  # the sides they settle
             tableau = Tableau.of(vertex)
-            for n in left:
-                where, move = located[n], moves[n]
-                if where is not None and move is not None:
-                    known[n] = pivoted_rates(vertex, tableau, *where, gain_sign, known[n],
-                                             move)
+            for n, move in moves.items():
+                where = located[n]
+                assert where is not None
+                known[n] = pivoted_rates(vertex, tableau, *where, gain_sign, known[n], move)
             left = [n for n in left if None in known[n]]
+        del moves
         out = list(known)
 
         def resolve(model: CompiledLP, ns: list[int]) -> None:
