@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,9 @@ class StandardForm:
     costs: dict[str, np.ndarray]  # objective name -> dense cost of every column
     senses: dict[str, int]  # objective name -> MINIMIZE or MAXIMIZE
     offsets: dict[str, float]
+    blocks: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    """Variable name -> (its columns' positions, their indices as the rows of an array):
+    `columns` by variable, in column order (None: read off `columns` where needed)."""
 
 
 def _empty(value: Any) -> bool:
@@ -178,7 +182,12 @@ def build_standard_form(data: PlaceData, implied_bounds: bool = True) -> Standar
     counts = np.bincount(c, minlength=len(kept))
     start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
 
-    names, lower, upper = _column_table(data, met, sizes, implied_bounds, n_f, pairs)
+    names, lower, upper, indices = _column_table(data, met, sizes, implied_bounds, n_f, pairs)
+    blocks = {}
+    for name in met:
+        placed = new[first[name] + np.arange(sizes[name])]
+        here = placed >= 0
+        blocks[name] = (placed[here], indices[name][here])
     # The costs as rows of one (objectives, columns) array, as Pyomo's compiler gives them
     # (`c.toarray()`): numpy's dot products of a cost row with a plan depend, in their last
     # digits, on where the row sits in memory, and the figures must not change.
@@ -186,13 +195,13 @@ def build_standard_form(data: PlaceData, implied_bounds: bool = True) -> Standar
     for n, costs in enumerate(cost_rows):
         dense[n] = costs[kept]
     return StandardForm(
-        columns=[names[j] for j in kept.tolist()],
+        columns=names if len(kept) == len(names) else list(map(names.__getitem__, kept.tolist())),
         col_lower=lower[kept], col_upper=upper[kept],
         rows=rows.names, rhs=np.array(rows.rhs, dtype=float),
         start=start, index=r[order].astype(np.int32), value=v[order],
         costs={name: dense[n] for n, (name, _, _) in enumerate(objectives)},
         senses={name: sense for name, sense, _ in objectives},
-        offsets={name: 0.0 for name, _, _ in objectives})
+        offsets={name: 0.0 for name, _, _ in objectives}, blocks=blocks)
 
 
 def _position_terms(data: PlaceData, a: int, by_stream: list[list[int]]
@@ -242,9 +251,9 @@ def _funding(data: PlaceData, rows: _Rows, meet: Any, by_item: list[list[int]],
     kept = has_cost | fenced | data.pooling  # (I, H): rows present, in (i, t) order
     number = np.full((n_i, h), -1, dtype=np.int64)
     number[kept] = len(rows.names) + np.arange(int(kept.sum()))
-    for i, t in zip(*np.nonzero(kept), strict=True):
-        rows.names.append(("funding", (int(i), int(t)), 0))
-        rows.rhs.append(0.0)
+    i, t = np.nonzero(kept)
+    rows.names += zip(repeat("funding"), zip(i.tolist(), t.tolist(), strict=True), repeat(0))
+    rows.rhs += [0.0] * len(i)
     # components met, as a row lists them: f (its pairs), q, x
     firsts = []
     if (kept & fenced).any():
@@ -272,10 +281,9 @@ def _budgets(data: PlaceData, rows: _Rows, meet: Any, by_stream: list[list[int]]
     kept = np.repeat(fenced | data.pooling, h).reshape(n_s, h)
     number = np.full((n_s, h), -1, dtype=np.int64)
     number[kept] = len(rows.names) + np.arange(int(kept.sum()))
-    budget = data.budget.tolist()
-    for s, t in zip(*np.nonzero(kept), strict=True):
-        rows.names.append(("budget", (int(s), int(t)), 1))
-        rows.rhs.append(budget[s][t])
+    s, t = np.nonzero(kept)
+    rows.names += zip(repeat("budget"), zip(s.tolist(), t.tolist(), strict=True), repeat(1))
+    rows.rhs += data.budget[s, t].tolist()
     firsts = []
     if fenced.any():
         firsts.append((int(np.flatnonzero(fenced)[0]), 0, "f"))
@@ -352,31 +360,40 @@ def _floors(data: PlaceData, rows: _Rows, meet: Any,
 
 def _column_table(data: PlaceData, met: list[str], sizes: dict[str, int],
                   implied_bounds: bool, n_f: int, pairs: list[tuple[int, int]]
-                  ) -> tuple[list[tuple[str, tuple[int, ...]]], np.ndarray, np.ndarray]:
-    """Every column of the components met, in order: names and bounds (`add_variables`)."""
+                  ) -> tuple[list[tuple[str, tuple[int, ...]]], np.ndarray, np.ndarray,
+                             dict[str, np.ndarray]]:
+    """Every column of the components met, in order: names and bounds (`add_variables`),
+    and each component's indices as the rows of an array, in the order of its names."""
     h = data.years
     names: list[tuple[str, tuple[int, ...]]] = []
     lower: list[np.ndarray] = []
     upper: list[np.ndarray] = []
+    indices: dict[str, np.ndarray] = {}
     inf = np.inf
     for name in met:
+        if name == "nothing":
+            indices[name] = np.zeros((1, 0), dtype=np.int64)
+        elif name == "f":
+            at = np.array(pairs, dtype=np.int64).reshape(n_f, 2)
+            indices[name] = np.column_stack([np.repeat(at, h, axis=0),
+                                             np.tile(np.arange(h, dtype=np.int64), n_f)])
+        else:  # (item, year): x and q by intervention, p by stream
+            indices[name] = np.column_stack(np.divmod(np.arange(sizes[name], dtype=np.int64), h))
+        if name != "nothing":  # each index a tuple of Python ints, as the walk gives them
+            names += zip(repeat(name), zip(*indices[name].T.tolist(), strict=True))
         if name == "x":
             hi = np.minimum(data.max_units, affordable_units(data)) if implied_bounds \
                 else data.max_units
-            names += [("x", (i, t)) for i in range(len(data.interventions)) for t in range(h)]
             lower.append(data.min_units.ravel().astype(float))
             upper.append(np.where(np.isfinite(hi), hi, inf).ravel().astype(float))
         elif name == "f":
-            names += [("f", (s, i, t)) for s, i in pairs for t in range(h)]
             lower.append(np.zeros(n_f * h))
             upper.append(np.full(n_f * h, inf))
         elif name == "p":
             poolable = data.pool_share[:, None] * data.budget
-            names += [("p", (s, t)) for s in range(len(data.streams)) for t in range(h)]
             lower.append(np.zeros(sizes["p"]))
             upper.append(np.where(np.isfinite(poolable), poolable, inf).ravel().astype(float))
         elif name == "q":
-            names += [("q", (i, t)) for i in range(len(data.interventions)) for t in range(h)]
             lower.append(np.zeros(sizes["q"]))
             upper.append(np.full(sizes["q"], inf))
         else:
@@ -384,5 +401,5 @@ def _column_table(data: PlaceData, met: list[str], sizes: dict[str, int],
             lower.append(np.zeros(1))
             upper.append(np.zeros(1))
     if not lower:
-        return names, np.zeros(0), np.zeros(0)
-    return names, np.concatenate(lower), np.concatenate(upper)
+        return names, np.zeros(0), np.zeros(0), indices
+    return names, np.concatenate(lower), np.concatenate(upper), indices

@@ -165,6 +165,16 @@ def finish(run: ScenarioRun, done: dict[str, ScenarioResult], model: PlaceModel,
     return result
 
 
+def finish_rated(result: ScenarioResult, model: PlaceModel) -> ScenarioResult:
+    """A scenario solved at another discount rate, of which only what `rated` reads is
+    kept (`tidy`'s `tables` False): its targets checked, as `finish` checks them; no
+    agreement settled and no message made (nothing reads them)."""
+    if result.status == "optimal":
+        check_targets(result)
+    result.model = model
+    return result
+
+
 def _agree(result: ScenarioResult, run: ScenarioRun, done: dict[str, ScenarioResult]) -> None:
     """Settle a gain-share or risk-share agreement of a scenario without no_worse_off
     against its reference scenario's positions (with no_worse_off, `tidy` has settled
@@ -188,11 +198,14 @@ def check_targets(result: ScenarioResult) -> None:
     achieved_k,t >= target_k,t * (1 - TARGET_TOLERANCE). HiGHS holds rows to an absolute
     tolerance, so a target tiny beside it could be 'met' by nothing; such a plan is never
     reported as optimal."""
-    table = result.outcomes.dropna(subset=["target"])
-    missed = table[table["achieved"] < table["target"] * (1 - TARGET_TOLERANCE)]
-    if missed.empty:
+    table = result.outcomes
+    target = table["target"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):  # no target (NaN): never missed
+        missed = np.flatnonzero(table["achieved"].to_numpy(dtype=float)
+                                < target * (1 - TARGET_TOLERANCE))
+    if not len(missed):
         return
-    row = missed.iloc[0]
+    row = table.iloc[int(missed[0])]
     raise SolverError(
         f"scenario {result.name}: the plan reaches {row['achieved']:.6g} of the "
         f"{row['outcome']} target of {row['target']:.6g} in {row['year']}, a shortfall "
@@ -310,7 +323,7 @@ def run_prepared(prepared: Prepared, ranges: bool = True,
     progress = RunProgress() if progress is None else progress
     progress.stage("Scenarios", len(prepared.runs))
     lanes = [Lane(prepared, ranges, progress.advance)] + [
-        Lane(at_rate(prepared, rate), False) for rate in rates]
+        Lane(at_rate(prepared, rate), False, tables=False) for rate in rates]
     for k in range(len(waves(prepared.runs))):
         side_by_side([(lane, lane.waves[k]) for lane in lanes])
     own = lanes[0]
@@ -323,10 +336,24 @@ def run_prepared(prepared: Prepared, ranges: bool = True,
     return solved
 
 
+def solve_rated(prepared: Prepared) -> dict[str, dict[str, Any]]:
+    """Every scenario of `prepared` (an instance at another discount rate: `at_rate`)
+    solved without position ranges, as a lane of `run_prepared` solves them: scenario ->
+    what `rated` keeps of it, in the order the instance declares them."""
+    lane = Lane(prepared, False, tables=False)
+    for wave in lane.waves:
+        side_by_side([(lane, wave)])
+    return {name: rated(lane.done[name]) for name in declared_order(prepared)}
+
+
 def at_rate(prepared: Prepared, rate: float) -> Prepared:
-    """The instance and its scenarios with discount rate `rate` (nothing else changed)."""
-    runs = [replace(run, instance=run.instance.model_copy(update={"discount_rate": rate}))
-            for run in prepared.runs]
+    """The instance and its scenarios with discount rate `rate` (nothing else changed);
+    scenarios that share an instance share its copy at that rate."""
+    copies: dict[int, Instance] = {}
+    for run in prepared.runs:
+        if id(run.instance) not in copies:
+            copies[id(run.instance)] = run.instance.model_copy(update={"discount_rate": rate})
+    runs = [replace(run, instance=copies[id(run.instance)]) for run in prepared.runs]
     return replace(prepared, runs=runs, instance=prepared.instance.model_copy(
         update={"discount_rate": rate}))
 
@@ -350,6 +377,9 @@ class Lane:
     advance: Callable[[], None] = field(default=lambda: None)
     done: dict[str, ScenarioResult] = field(default_factory=dict)
     models: PlaceModels = field(default_factory=PlaceModels)
+    tables: bool = True
+    """False for a lane of which only what `rated` reads is kept (`tidy`'s `tables`,
+    `finish_rated`)."""
 
     @property
     def waves(self) -> list[list[ScenarioRun]]:
@@ -429,7 +459,8 @@ def side_by_side(groups: list[tuple[Lane, list[ScenarioRun]]]) -> None:
                 assert mine.solved is not None
                 solution, data, tables = mine.solved
                 lane.done[run.name] = finish(run, lane.done, mine.model, data, solution, started,
-                                             tables)
+                                             tables) if lane.tables else finish_rated(
+                                                 tables, mine.model)
             else:
                 unsolved = lane_posed[n]
                 assert isinstance(unsolved, ScenarioResult)
@@ -465,7 +496,7 @@ def _solve_chain(jobs: list[Job]) -> None:
         if solution.lp is not None:
             solution.lp = job.model.lp  # the model's own, which later analyses re-solve
         job.solved = (solution, data, tidy(run.name, data, solution, run.instance.start_year,
-                                           run.reference))
+                                           run.reference, job.lane.tables))
 
 
 def declared_order(prepared: Prepared) -> list[str]:

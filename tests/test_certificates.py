@@ -71,8 +71,8 @@ def test_position_ranges_proven_from_duals_are_the_ranges_the_lps_find(
     stuck = optimiser.solving.highs._stuck
 
     def counted(lp: optimiser.solving.highs.CompiledLP,
-                costs: dict[str, np.ndarray]) -> set[str]:
-        found = certify(lp, costs)
+                costs: dict[str, np.ndarray], seen: Any = None) -> set[str]:
+        found = certify(lp, costs, seen)
         proven.append(len(found))
         return found
 
@@ -84,7 +84,7 @@ def test_position_ranges_proven_from_duals_are_the_ranges_the_lps_find(
     monkeypatch.setattr(optimiser.solving.highs, "_stuck", asked)
     with_certificate = [run(p) for p in paths]
     monkeypatch.setattr(optimiser.solving.highs, "constant_on_face",
-                        lambda lp, costs: set())
+                        lambda lp, costs, seen=None: set())
     by_lps = [run(p) for p in paths]
     # some positions proven, some by the LP on the free nonbasics (a degenerate basis),
     # and some left to the range LPs (agreements.yaml's pooled plans differ in positions)

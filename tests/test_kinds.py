@@ -41,7 +41,7 @@ def _solved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, certify: bool) -> t
     monkeypatch.setattr(optimiser.solving.highs, "_group_ranges_of", counted)
     if not certify:
         monkeypatch.setattr(optimiser.solving.highs, "constant_on_face",
-                            lambda lp, costs: set())
+                            lambda lp, costs, seen=None: set())
     status, document = results_only(DATA / "kind_moves.yaml", tmp_path / str(certify))
     assert status == 0
     return document, solved

@@ -15,8 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from optimiser.inputs.schema import Instance
-from optimiser.pipeline import RunResult, at_rate, rate_key, rated, run_prepared
-from optimiser.progress import RunProgress
+from optimiser.pipeline import RunResult, at_rate, rate_key, rated, solve_rated
 
 GREEN_BOOK_RATES = (0.035, 0.015)
 """The Green Book's discount rate, and its rate for health effects."""
@@ -111,5 +110,4 @@ def solve_at(result: RunResult, rate: float) -> dict[str, dict[str, Any]]:
     """Every scenario of the run solved again at discount rate `rate` (nothing else
     changed; position ranges are not needed and not computed): scenario -> its status,
     objective and account."""
-    solved = run_prepared(at_rate(result.prepared, rate), ranges=False, progress=RunProgress())
-    return {s.name: rated(s) for s in solved.scenarios}
+    return solve_rated(at_rate(result.prepared, rate))

@@ -172,8 +172,24 @@ def central(value: Any) -> Any:
     return value.central if isinstance(value, Range) else value
 
 
+_CENTRAL: list[tuple[Instance, Instance]] = []
+"""The last few instances given to `central_instance` and what it made of them (instances
+are frozen: the same object always gives the same central instance)."""
+
+
 def central_instance(instance: Instance) -> Instance:
-    """The instance with every range replaced by its central value (what a plain run uses)."""
+    """The instance with every range replaced by its central value (what a plain run uses):
+    made once for the same instance (every scenario of a run that shares it asks)."""
+    for given, made in _CENTRAL:
+        if given is instance:
+            return made
+    made = _central(instance)
+    _CENTRAL.insert(0, (instance, made))
+    del _CENTRAL[4:]
+    return made
+
+
+def _central(instance: Instance) -> Instance:
     changed = {
         iid: item.model_copy(update={
             "unit_cost": central(item.unit_cost),

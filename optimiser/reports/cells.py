@@ -163,13 +163,8 @@ def rows_xml(sheet: Worksheet) -> str | None:
             or sheet.dim_rowmin is None):
         return None
     number, string, boolean, blank = store
-    kinds = {number: 0, string: 1, boolean: 2, blank: 3}
     low, high = sheet.dim_rowmin, sheet.dim_rowmax
     rows = sorted((r, cells) for r, cells in sheet.table.items() if cells and low <= r <= high)
-    for _, cells in rows:
-        for cell in cells.values():
-            if cell.__class__ not in kinds or not cell.format:
-                return None
     spans: dict[int, tuple[int, int]] = {}
     for r, cells in rows:
         least, most = min(cells), max(cells)
@@ -179,26 +174,30 @@ def rows_xml(sheet: Worksheet) -> str | None:
         spans[block] = (least, most)
     span_text = {block: f' spans="{a + 1}:{b + 1}"' for block, (a, b) in spans.items()}
     names = {c: xl_col_to_name(c) for c in range(sheet.dim_colmin, sheet.dim_colmax + 1)}
-    indices: dict[int, int] = {}  # format -> its index, asked in the order xlsxwriter asks
+    known = (number, string, boolean, blank)
+    middles: dict[tuple[Any, int], str] = {}  # (record, format) -> what follows the cell's A1
     out = []
     for r, cells in rows:
         row = r + 1
         out.append(f'<row r="{row}"{span_text[r // 16]}>')
         for c in sorted(cells):
             cell = cells[c]
-            fmt = cell.format
-            xf = indices.get(id(fmt))
-            if xf is None:
-                xf = indices[id(fmt)] = fmt._get_xf_index()
-            kind = kinds[cell.__class__]
-            if kind == 0:
-                out.append(f'<c r="{names[c]}{row}" s="{xf}"><v>{cell.number:.16G}</v></c>')
-            elif kind == 1:
-                out.append(f'<c r="{names[c]}{row}" s="{xf}" t="s"><v>{cell.string}</v></c>')
-            elif kind == 2:
-                out.append(f'<c r="{names[c]}{row}" s="{xf}" t="b"><v>{cell.boolean}</v></c>')
+            kind, fmt = cell.__class__, cell[-1]
+            middle = middles.get((kind, id(fmt)))
+            if middle is None:  # the format's index asked where xlsxwriter first asks it
+                if kind not in known or not fmt:
+                    return None
+                xf = fmt._get_xf_index()
+                middle = middles[kind, id(fmt)] = (
+                    f'" s="{xf}"/>' if kind is blank else f'" s="{xf}" t="s"><v>'
+                    if kind is string else f'" s="{xf}" t="b"><v>' if kind is boolean
+                    else f'" s="{xf}"><v>')
+            if kind is number:
+                out.append(f'<c r="{names[c]}{row}{middle}{cell[0]:.16G}</v></c>')
+            elif kind is blank:
+                out.append(f'<c r="{names[c]}{row}{middle}')
             else:
-                out.append(f'<c r="{names[c]}{row}" s="{xf}"/>')
+                out.append(f'<c r="{names[c]}{row}{middle}{cell[0]}</v></c>')
         out.append("</row>")
     sheet.row_spans = {block: text[8:-1] for block, text in span_text.items()}
     return "".join(out)

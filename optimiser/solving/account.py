@@ -35,15 +35,18 @@ def cost_by_year(data: PlaceData, units: np.ndarray,
 def savings_by_year(data: PlaceData, units: np.ndarray) -> np.ndarray:
     """(A, H) the cashable savings that arrive in each year, undiscounted, to each agency:
     savings_at = sum_i g_ia x_i,t-lag_i (a unit delivered in year t saves in year t + lag_i;
-    what would arrive at or after H is not counted)."""
-    n_a, h = len(data.agencies), data.years
-    out = np.zeros((n_a, h))
-    for i, lag in enumerate(data.lag.astype(int).tolist()):
-        if lag >= h or not data.saving[i].any():
-            continue
-        arrived = units[i, : h - lag]  # delivered in t, arrives in t + lag
-        out[:, lag:] += data.saving[i][:, None] * arrived[None, :]
-    return out
+    what would arrive at or after H is not counted). Each year's sum is added up
+    intervention by intervention, in their order (`np.add.accumulate`), so the figures
+    are the same to the last bit however the terms are laid out."""
+    n_i, n_a, h = len(data.interventions), len(data.agencies), data.years
+    lag = data.lag.astype(int)
+    delivered = np.arange(h)[None, :] - lag[:, None]  # (I, H): arrives in t, delivered then
+    saves: np.ndarray = np.asarray(data.saving.any(axis=1))
+    counted = (delivered >= 0) & saves[:, None]
+    arrived = np.where(counted, units[np.arange(n_i)[:, None], np.maximum(delivered, 0)], 0.0)
+    terms = np.zeros((n_i + 1, n_a, h))  # a first term 0, where the sum starts
+    terms[1:] = data.saving[:, :, None] * arrived[:, None, :]
+    return np.add.accumulate(terms, axis=0)[-1]
 
 
 def plan_cost(data: PlaceData, units: np.ndarray, on: np.ndarray | None = None) -> float:
@@ -52,10 +55,12 @@ def plan_cost(data: PlaceData, units: np.ndarray, on: np.ndarray | None = None) 
     return float(cost_by_year(data, units, on) @ data.discount)
 
 
-def cash_savings(data: PlaceData, units: np.ndarray) -> float:
+def cash_savings(data: PlaceData, units: np.ndarray, arrived: np.ndarray | None = None) -> float:
     """cash_savings = sum_a sum_i sum_{t: t+lag_i < H} d_{t+lag_i} g_ia x_it: the cashable
-    savings that arrive within the horizon, present value."""
-    return float(savings_by_year(data, units).sum(axis=0) @ data.discount)
+    savings that arrive within the horizon, present value (`arrived`: `savings_by_year`
+    of the units, if found already)."""
+    arrived = savings_by_year(data, units) if arrived is None else arrived
+    return float(arrived.sum(axis=0) @ data.discount)
 
 
 def cash_net(savings: float, cost: float) -> float:
@@ -102,14 +107,17 @@ def payback_year(start_year: int, discount: np.ndarray, spend: np.ndarray,
 
 def scenario_account(data: PlaceData, units: np.ndarray, achieved: np.ndarray,
                      start_year: int, on: np.ndarray | None = None,
-                     effective: np.ndarray | None = None) -> dict[str, Any]:
+                     effective: np.ndarray | None = None,
+                     arrived: np.ndarray | None = None) -> dict[str, Any]:
     """The scenario's `account` (docs/contract.md#the-account-a-treasury-reviewer-reads),
     from its units x (I, H) and effective outcomes a year (K, H). With set-up costs, `on`
     (I, H) says which services run (their set-up costs are cost); with tiers, `effective`
-    (I, H) are the units that save (`models.data.effective_units`)."""
+    (I, H) are the units that save (`models.data.effective_units`); `arrived`: their
+    `savings_by_year`, if found already."""
     saving_units = units if effective is None else effective
+    arrived = savings_by_year(data, saving_units) if arrived is None else arrived
     cost = plan_cost(data, units, on)
-    savings = cash_savings(data, saving_units)
+    savings = cash_savings(data, saving_units, arrived)
     net = cash_net(savings, cost)
     value = outcome_value(data, achieved)
     return {
@@ -121,7 +129,7 @@ def scenario_account(data: PlaceData, units: np.ndarray, achieved: np.ndarray,
         "financial_return": financial_return(savings, cost),
         "public_value_return": public_value_return(savings, value, cost),
         "payback_year": payback_year(start_year, data.discount, cost_by_year(data, units, on),
-                                     savings_by_year(data, saving_units).sum(axis=0)),
+                                     arrived.sum(axis=0)),
     }
 
 

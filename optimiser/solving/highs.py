@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import highspy
@@ -142,6 +142,8 @@ class CompiledLP:
     (`lp_fingerprint`), for the last FIRST_BASES LPs (`first_basis`). Kept by solves with
     the position ranges (the scenarios a run reports, whose limits are priced), not by
     the re-solves of other analyses (discount rates, draws), which never read it."""
+    blocks: dict[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
+    """Each variable's columns (`column_blocks`), once found."""
 
     @property
     def is_mip(self) -> bool:
@@ -155,7 +157,8 @@ class Solution:
 
     status: str  # optimal | infeasible | unbounded
     objective: float | None
-    values: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
+    plan: np.ndarray | None = field(default=None, repr=False)
+    """The plan's column values, in the columns of `lp` (None without a plan)."""
     position_range: dict[int, tuple[float, float]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     message: str = ""
@@ -174,6 +177,28 @@ class Solution:
     group_range: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Group -> (least, greatest) T_g = sum_{a in g} P_a among equally good plans, for each
     group of two or more agencies asked for (`_group_ranges`)."""
+    _named: dict[str, dict[tuple[int, ...], float]] | None = field(
+        default=None, init=False, repr=False, compare=False)
+
+    @property
+    def values(self) -> dict[str, dict[tuple[int, ...], float]]:
+        """The plan's column values by variable name and index (`_values`), made on first
+        use (the tables read the plan by variable instead: `variable`); empty without one."""
+        if self._named is None:
+            self._named = ({} if self.plan is None or self.lp is None
+                           else _values(self.lp, self.plan))
+        return self._named
+
+    def variable(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """One variable's columns in the plan: (their indices as the rows of an (n, k)
+        array, their values (n,)), in column order; none where the model has no such
+        variable or there is no plan."""
+        plan = self.plan
+        found = None if plan is None or self.lp is None else column_blocks(self.lp).get(name)
+        if plan is None or found is None:
+            return np.zeros((0, 0), dtype=np.int64), np.zeros(0)
+        at, index = found
+        return index, plan[at]
 
 
 @dataclass
@@ -237,10 +262,12 @@ def load_standard(form: StandardForm) -> CompiledLP:
     as `compile_lp` loads the same LP compiled from its Pyomo model."""
     inf = highspy.kHighsInf
     kinds = np.array([k for _, _, k in form.rows], dtype=int)
-    return _load(form.costs, form.senses, form.offsets, form.columns, form.rows,
-                 np.where(np.isinf(form.col_lower), -inf, form.col_lower),
-                 np.where(np.isinf(form.col_upper), inf, form.col_upper), form.rhs, kinds,
-                 (form.start, form.index, form.value))
+    lp = _load(form.costs, form.senses, form.offsets, form.columns, form.rows,
+               np.where(np.isinf(form.col_lower), -inf, form.col_lower),
+               np.where(np.isinf(form.col_upper), inf, form.col_upper), form.rhs, kinds,
+               (form.start, form.index, form.value))
+    lp.blocks = form.blocks
+    return lp
 
 
 def _load(costs: dict[str, np.ndarray], senses: dict[str, int], offsets: dict[str, float],
@@ -253,27 +280,10 @@ def _load(costs: dict[str, np.ndarray], senses: dict[str, int], offsets: dict[st
     n_cols = len(columns)
     row_lower = np.where(kinds <= 0, rhs, -highspy.kHighsInf)
     row_upper = np.where(kinds >= 0, rhs, highspy.kHighsInf)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.num_row_ = len(rhs)
-    lp.col_cost_ = np.zeros(n_cols)
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = row_upper
     start, index, value = matrix
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = start
-    lp.a_matrix_.index_ = index
-    lp.a_matrix_.value_ = value
-    lp.a_matrix_.num_col_ = n_cols
-    lp.a_matrix_.num_row_ = len(rhs)
-
     integer = np.zeros(0, dtype=np.int32) if integer is None else integer
-    if len(integer):
-        kinds_of = np.zeros(n_cols, dtype=int)  # kContinuous
-        kinds_of[integer] = 1  # kInteger
-        lp.integrality_ = [highspy.HighsVarType(int(k)) for k in kinds_of]
+    kinds_of = np.zeros(n_cols, dtype=np.int32)  # kContinuous
+    kinds_of[integer] = 1  # kInteger
 
     highs = new_highs()
     highs.setOptionValue("random_seed", 0)
@@ -282,7 +292,20 @@ def _load(costs: dict[str, np.ndarray], senses: dict[str, int], offsets: dict[st
         highs.setOptionValue("mip_abs_gap", PROVEN_ABS_GAP)
         if np.isfinite(MIP_LIMITS.time_limit):
             highs.setOptionValue("time_limit", MIP_LIMITS.time_limit)
-    highs.passModel(lp)
+    # the arrays as they are (a HighsLp's fields would each be converted element by element:
+    # about 6 ms on a Birmingham-sized place), column-wise, minimised, costs 0
+    status = highs.passModel(n_cols, len(rhs), len(value), int(highspy.MatrixFormat.kColwise),
+                             int(highspy.ObjSense.kMinimize), 0.0, np.zeros(n_cols),
+                             np.asarray(lower, dtype=float), np.asarray(upper, dtype=float),
+                             row_lower, row_upper, np.asarray(start, dtype=np.int32),
+                             np.asarray(index, dtype=np.int32), np.asarray(value, dtype=float),
+                             kinds_of)
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS refused the model")
+    if not len(integer):  # an LP holds no integrality at all, as a model without binaries
+        model = highs.getLp()
+        model.integrality_ = []
+        highs.passModel(model)
     return CompiledLP(highs, costs, senses, offsets, columns, rows, len(rhs), integer=integer,
                       integer_bounds=(lower[integer].copy(), upper[integer].copy()))
 
@@ -391,8 +414,9 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     compiled = time.perf_counter()
     _afresh(lp)
     status, z, x, iterations = _optimise(lp, "objective")
-    if status == "optimal" and ranges and not lp.is_mip:  # a scenario the reports read
-        _remember_first_basis(lp)
+    seen = Reading(lp) if status == "optimal" and not lp.is_mip else None
+    if seen is not None and ranges:  # a scenario the reports read
+        _remember_first_basis(lp, seen)
     timings: dict[str, float] = {}
     if status == "time_limit":
         timings["solve"] = time.perf_counter() - compiled
@@ -416,7 +440,7 @@ def solve_loaded(lp: CompiledLP, ranges: bool = True, least_pooling: bool = True
     mip = lp.mip if lp.is_mip else None
     if mip is None:
         return _later_stages(lp, z, x, iterations, ranges, least_pooling, timings, compiled,
-                             sizes, total, groups)
+                             sizes, total, groups, seen)
     note = ""
     choices = int(np.sum(lp.integer_bounds[0] < lp.integer_bounds[1]))
     decided = choices == 0
@@ -710,21 +734,24 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
                   least_pooling: bool, timings: dict[str, float],
                   compiled: float, sizes: np.ndarray | None = None,
                   total: bool = False,
-                  groups: dict[str, list[int]] | None = None) -> Solution:
+                  groups: dict[str, list[int]] | None = None,
+                  seen: Reading | None = None) -> Solution:
     """Stages 2 and 3 on the LP (a MILP's with its binaries fixed) after stage 1's z*, x;
     with `sizes`, rule 3 (`decided_plan`) between them; with `total`, stage 3 also finds
     the range of the agencies' total position (`_total_range`), and with `groups` that of
     each group's total position (`_group_ranges`). Where stage 1's basis and duals prove
     x the only optimal plan (`unique_optimum`), rules 2 and 3 are skipped: x is the plan
-    they would decide."""
+    they would decide. `seen`: the model and stage 1's solution as HiGHS holds them now,
+    if read already (`Reading`)."""
     message = ""
-    read = read_rows(lp)  # the rows and bounds stay as they are through these stages
-    if (least_pooling or sizes is not None) and unique_optimum(lp, read):
+    seen = Reading(lp) if seen is None else seen  # stage 1's, until the hold row is added
+    read = read_rows(lp, seen=seen)  # the rows and bounds stay as they are through these stages
+    if (least_pooling or sizes is not None) and unique_optimum(lp, read, seen):
         least_pooling, sizes = False, None  # the only optimal plan: nothing to choose
-    face = [complementary(lp, x, "objective", read=read)] if sizes is not None else []
-    known = constant_on_face(lp, _range_costs(lp, total)) if ranges else set()
+    face = [complementary(lp, x, "objective", read=read, seen=seen)] if sizes is not None else []
+    known = constant_on_face(lp, _range_costs(lp, total), seen) if ranges else set()
     summed = _group_costs(lp, groups or {}, known) if ranges else {}
-    known |= constant_on_face(lp, summed) if summed else set()
+    known |= constant_on_face(lp, summed, seen) if summed else set()
     hold = _hold_objective(lp, "objective", z, 0.0)
     exact = True
     if least_pooling:
@@ -749,7 +776,7 @@ def _later_stages(lp: CompiledLP, z: float, x: np.ndarray, iterations: int, rang
     _drop_hold(lp, hold)
     timings["solve"] = time.perf_counter() - compiled
     objective = objective_value(lp, "objective", x)
-    return Solution("optimal", objective, _values(lp, x), spread, timings, message, iterations,
+    return Solution("optimal", objective, x, spread, timings, message, iterations,
                     lp, accuracy=accuracy, total_range=whole, group_range=kinds)
 
 
@@ -800,30 +827,109 @@ FINGERPRINT_OPTIONS = ("solver", "presolve", "simplex_strategy", "parallel", "th
 part of `lp_fingerprint`."""
 
 
-def lp_fingerprint(lp: CompiledLP) -> bytes:
+def lp_fingerprint(lp: CompiledLP, seen: Reading | None = None) -> bytes:
     """A digest of the LP HiGHS holds (its sense, offset, costs, bounds, matrix and which
     columns are integer) and of the options it would solve it with (FINGERPRINT_OPTIONS).
-    Two solves with the same digest solve the same LP, to the bit, the same way."""
+    Two solves with the same digest solve the same LP, to the bit, the same way. `seen`:
+    the LP as HiGHS holds it now, if read already (`Reading`)."""
     h = lp.highs
-    model = h.getLp()
-    a = model.a_matrix_
+    seen = Reading(lp) if seen is None else seen
+    model = seen.model
     digest = hashlib.blake2b(digest_size=32)
     digest.update(repr((model.num_col_, model.num_row_, int(model.sense_),
-                        float(model.offset_), int(a.format_),
+                        float(model.offset_), int(seen.matrix_format),
                         [h.getOptionValue(o)[1] for o in FINGERPRINT_OPTIONS])).encode())
-    for values, kind in ((model.col_cost_, float), (model.col_lower_, float),
-                         (model.col_upper_, float), (model.row_lower_, float),
-                         (model.row_upper_, float), (a.start_, np.int64), (a.index_, np.int64),
-                         (a.value_, float), (model.integrality_, np.int64)):
-        digest.update(np.ascontiguousarray(np.asarray(values, dtype=kind)).tobytes())
+    for values in (seen.col_cost, seen.col_lower, seen.col_upper, seen.row_lower,
+                   seen.row_upper, seen.start, seen.index, seen.value, seen.integrality):
+        digest.update(np.ascontiguousarray(values).tobytes())
         digest.update(b"|")
     return digest.digest()
 
 
-def _remember_first_basis(lp: CompiledLP) -> None:
+class Reading:
+    """The LP HiGHS holds and its last solution, as copies taken when made (`getLp`,
+    `getSolution`: what HiGHS holds then, whatever it does after), each array converted
+    from them once, on first use: every read of a field of highspy's copies converts it
+    anew (about a millisecond each on a Birmingham-sized place). The checks of one
+    stage's optimum (`lp_fingerprint`, `read_rows`, `unique_optimum`, `complementary`,
+    `constant_on_face`) share one, made while HiGHS still holds that stage's model and
+    solution. The arrays are never changed (readers copy what they change)."""
+
+    def __init__(self, lp: CompiledLP) -> None:
+        self.model = lp.highs.getLp()
+        self.solution = lp.highs.getSolution()
+        self.matrix_format = self.model.a_matrix_.format_
+
+    @cached_property
+    def col_cost(self) -> np.ndarray:
+        """The column costs c_j HiGHS holds."""
+        return np.asarray(self.model.col_cost_, dtype=float)
+
+    @cached_property
+    def col_lower(self) -> np.ndarray:
+        """The columns' lower bounds."""
+        return np.asarray(self.model.col_lower_, dtype=float)
+
+    @cached_property
+    def col_upper(self) -> np.ndarray:
+        """The columns' upper bounds."""
+        return np.asarray(self.model.col_upper_, dtype=float)
+
+    @cached_property
+    def row_lower(self) -> np.ndarray:
+        """The rows' lower bounds."""
+        return np.asarray(self.model.row_lower_, dtype=float)
+
+    @cached_property
+    def row_upper(self) -> np.ndarray:
+        """The rows' upper bounds."""
+        return np.asarray(self.model.row_upper_, dtype=float)
+
+    @cached_property
+    def start(self) -> np.ndarray:
+        """The matrix's starts (of each column, or row: `matrix_format`)."""
+        return np.asarray(self.model.a_matrix_.start_, dtype=np.int64)
+
+    @cached_property
+    def index(self) -> np.ndarray:
+        """The matrix's entries' rows (or columns)."""
+        return np.asarray(self.model.a_matrix_.index_, dtype=np.int64)
+
+    @cached_property
+    def value(self) -> np.ndarray:
+        """The matrix's entries' values a_ij."""
+        return np.asarray(self.model.a_matrix_.value_, dtype=float)
+
+    @cached_property
+    def integrality(self) -> np.ndarray:
+        """Each column's HighsVarType (none for an LP)."""
+        return np.asarray(self.model.integrality_, dtype=np.int64)
+
+    @cached_property
+    def col_value(self) -> np.ndarray:
+        """The solution's column values."""
+        return np.asarray(self.solution.col_value, dtype=float)
+
+    @cached_property
+    def row_value(self) -> np.ndarray:
+        """The solution's row activities."""
+        return np.asarray(self.solution.row_value, dtype=float)
+
+    @cached_property
+    def col_dual(self) -> np.ndarray:
+        """The solution's reduced costs."""
+        return np.asarray(self.solution.col_dual, dtype=float)
+
+    @cached_property
+    def row_dual(self) -> np.ndarray:
+        """The solution's row duals."""
+        return np.asarray(self.solution.row_dual, dtype=float)
+
+
+def _remember_first_basis(lp: CompiledLP, seen: Reading | None = None) -> None:
     """Keep the optimal basis stage 1 ended on (`CompiledLP.first_bases`), by the LP's
-    fingerprint."""
-    key = lp_fingerprint(lp)
+    fingerprint (`seen`: the LP as HiGHS holds it now, if read already)."""
+    key = lp_fingerprint(lp, seen)
     lp.first_bases.pop(key, None)
     lp.first_bases[key] = lp.highs.getBasis()
     while len(lp.first_bases) > FIRST_BASES:
@@ -893,7 +999,8 @@ def _range_costs(lp: CompiledLP, total: bool) -> dict[str, np.ndarray]:
     return costs
 
 
-def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
+def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray],
+                     seen: Reading | None = None) -> set[str]:
     """The objectives among `costs` that take one value on the whole optimal face of the
     last solve, proven from its optimal basis and duals without solving (a certificate;
     an objective not proven is left to the range LPs).
@@ -914,30 +1021,31 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
     A free nonbasic with d_j != 0 may still be held where it is on the whole face (a
     degenerate basis: moving it would take a basic variable out of its bounds). Where
     some objectives are not proven, one LP (`_stuck`) asks whether every free nonbasic
-    they vary with is so held; if so, they are all proven too.
+    they vary with is so held; if so, they are all proven too. `seen`: the model and
+    the solution as HiGHS holds them now, if read already (`Reading`).
     """
     h = lp.highs
     start = h.getBasis()
     if (not costs or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
             or not start.valid or h.getInfo().dual_solution_status != 2):  # feasible
         return set()
-    model = h.getLp()
+    seen = Reading(lp) if seen is None else seen
+    model = seen.model
     if not model.num_row_:
         return set()
-    solution = h.getSolution()
-    col_status, row_status = _statuses(start)
-    m = model.a_matrix_
-    if m.format_ != highspy.MatrixFormat.kColwise:
+    if seen.matrix_format != highspy.MatrixFormat.kColwise:
         return set()
-    begin, index = np.asarray(m.start_), np.asarray(m.index_)
-    value = np.asarray(m.value_, dtype=float)
+    begin, index, value = seen.start, seen.index, seen.value
     biggest = np.zeros(model.num_row_)
     np.maximum.at(biggest, index, np.abs(value))
-    basic = int(highspy.HighsBasisStatus.kBasic)
-    col_free, row_free = _left_free(
-        lp, (col_status != basic, row_status != basic), solution, biggest,
-        (np.asarray(model.col_lower_), np.asarray(model.col_upper_)),
-        (np.asarray(model.row_lower_), np.asarray(model.row_upper_)))
+    nonbasic = _basis_nonbasic(lp)  # read off the basic variables: cheaper than statuses
+    if nonbasic is None:
+        basic = int(highspy.HighsBasisStatus.kBasic)
+        col_status, row_status = _statuses(start)
+        nonbasic = col_status != basic, row_status != basic
+    col_free, row_free = _left_free(lp, nonbasic, seen, biggest,
+                                    (seen.col_lower, seen.col_upper),
+                                    (seen.row_lower, seen.row_upper))
     free_cols, free_rows = np.flatnonzero(col_free), np.flatnonzero(row_free)
     if not len(free_cols) and not len(free_rows):
         return set(costs)
@@ -968,7 +1076,7 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
             proven.add(name)
         moving_cols |= col_moves
         moving_rows |= row_moves
-    if len(proven) < len(costs) and _stuck(lp, model, (col_status, row_status),
+    if len(proven) < len(costs) and _stuck(lp, seen, _statuses(start),
                                            free_cols[moving_cols], free_rows[moving_rows],
                                            col_free, row_free):
         return set(costs)
@@ -976,7 +1084,7 @@ def constant_on_face(lp: CompiledLP, costs: dict[str, np.ndarray]) -> set[str]:
 
 
 def _left_free(lp: CompiledLP, nonbasic: tuple[np.ndarray, np.ndarray],
-               solution: highspy.HighsSolution, biggest: np.ndarray,
+               seen: Reading, biggest: np.ndarray,
                columns: tuple[np.ndarray, np.ndarray],
                rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The nonbasic columns and rows of the last solve's optimal basis (`nonbasic`) that the
@@ -984,16 +1092,17 @@ def _left_free(lp: CompiledLP, nonbasic: tuple[np.ndarray, np.ndarray],
     and with a dual within DUAL_CLEAR of the main objective's largest cost s
     (|r_j| <= DUAL_CLEAR s for a column, |y_i| max_j |a_ij| <= DUAL_CLEAR s for a row,
     max_j |a_ij| = `biggest`), as `complementary` leaves them. Every other nonbasic sits
-    at its bound on the whole face (complementary slackness)."""
+    at its bound on the whole face (complementary slackness). `seen`: the last solve's
+    duals (`Reading`)."""
     scale = float(np.abs(lp.costs["objective"]).max(initial=0.0))
     col_free = nonbasic[0] & (columns[0] < columns[1])
     row_free = nonbasic[1] & (rows[0] < rows[1])
-    col_free &= np.abs(np.asarray(solution.col_dual)) <= DUAL_CLEAR * scale
-    row_free &= np.abs(np.asarray(solution.row_dual)) * biggest <= DUAL_CLEAR * scale
+    col_free &= np.abs(seen.col_dual) <= DUAL_CLEAR * scale
+    row_free &= np.abs(seen.row_dual) * biggest <= DUAL_CLEAR * scale
     return col_free, row_free
 
 
-def unique_optimum(lp: CompiledLP, read: RowsRead) -> bool:
+def unique_optimum(lp: CompiledLP, read: RowsRead, seen: Reading | None = None) -> bool:
     """Whether the last solve's optimal plan x* is the only optimal plan (a certificate from
     its optimal basis and duals, without solving; False where it cannot tell).
 
@@ -1006,7 +1115,8 @@ def unique_optimum(lp: CompiledLP, read: RowsRead) -> bool:
     one point on the face, so x_B is too: the face is {x*}. Rules 2 and 3 then have
     nothing to choose: the least pooling among the optimal plans is x*'s, and the plan
     nearest proportional shares among them is x* (`_later_stages`, `resolve`). `read`:
-    the model's rows as they are (`read_rows`), its bounds and entries.
+    the model's rows as they are (`read_rows`), its bounds and entries; `seen`: the
+    solution as HiGHS holds it, if read already (`Reading`).
     """
     h = lp.highs
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -1018,7 +1128,7 @@ def unique_optimum(lp: CompiledLP, read: RowsRead) -> bool:
     if (nonbasic is None or len(nonbasic[1]) != read.entries.shape[0]
             or len(nonbasic[0]) != len(read.col_lower)):
         return False
-    col_free, row_free = _left_free(lp, nonbasic, h.getSolution(),
+    col_free, row_free = _left_free(lp, nonbasic, Reading(lp) if seen is None else seen,
                                     read.entries.row_largest(),
                                     (read.col_lower, read.col_upper),
                                     (read.row_lower, read.row_upper))
@@ -1037,13 +1147,14 @@ STUCK = 1e-9
 the optimal face and still count as held where they are."""
 
 
-def _stuck(lp: CompiledLP, model: highspy.HighsLp, statuses: tuple[np.ndarray, np.ndarray],
+def _stuck(lp: CompiledLP, seen: Reading, statuses: tuple[np.ndarray, np.ndarray],
            cols: np.ndarray, rows: np.ndarray, col_free: np.ndarray,
            row_free: np.ndarray) -> bool:
     """Whether the free nonbasic columns `cols` and rows `rows` of the last solve's optimal
     basis (its column and row `statuses`) keep their values on the whole optimal face
     (`constant_on_face`, where the objectives still to prove vary only through them): one
-    LP on a fresh HiGHS given a copy of the loaded `model`.
+    LP on a fresh HiGHS given a copy of the loaded model (as `seen` read it, with the last
+    solve's plan).
 
     The face is the set of plans that keep every nonbasic column and row that is not free
     (`col_free`, `row_free`: not fixed, dual within DUAL_CLEAR) at its bound
@@ -1062,26 +1173,25 @@ def _stuck(lp: CompiledLP, model: highspy.HighsLp, statuses: tuple[np.ndarray, n
     if (not np.all(np.isin(col_status[cols], (at_lower, at_upper)))
             or not np.all(np.isin(row_status[rows], (at_lower, at_upper)))):
         return False
-    solution = lp.highs.getSolution()
-    x = np.asarray(solution.col_value, dtype=float)
-    col_lower, col_upper = np.array(model.col_lower_), np.array(model.col_upper_)
+    x = seen.col_value
+    col_lower, col_upper = np.array(seen.col_lower), np.array(seen.col_upper)
     held = (col_status != basic) & ~col_free & (col_lower < col_upper)
     at = np.where(col_status[held] == at_upper, col_upper[held],
                   np.where(col_status[held] == at_lower, col_lower[held], x[held]))
     col_lower[held] = col_upper[held] = at
-    row_lower, row_upper = np.array(model.row_lower_), np.array(model.row_upper_)
+    row_lower, row_upper = np.array(seen.row_lower), np.array(seen.row_upper)
     active = (row_status != basic) & ~row_free & (row_lower < row_upper)
     side = np.where(row_status[active] == at_upper, row_upper[active],
                     np.where(row_status[active] == at_lower, row_lower[active],
-                             np.asarray(solution.row_value, dtype=float)[active]))
+                             seen.row_value[active]))
     row_lower[active] = row_upper[active] = side
-    m = model.a_matrix_
-    begin, index = np.asarray(m.start_), np.asarray(m.index_)
+    model = lp.highs.getLp()  # a copy to change; HiGHS holds the model `seen` read
+    begin, index = seen.start, seen.index
     weight = np.zeros(model.num_row_)
     weight[rows] = np.where(row_status[rows] == at_upper, -1.0, 1.0)
     column = np.repeat(np.arange(model.num_col_), np.diff(begin))
     move: np.ndarray = np.bincount(
-        column, weights=np.asarray(m.value_, dtype=float) * weight[index],
+        column, weights=seen.value * weight[index],
         minlength=model.num_col_).astype(float)
     move[cols] += np.where(col_status[cols] == at_upper, -1.0, 1.0)
     model.col_lower_, model.col_upper_ = col_lower, col_upper
@@ -1323,7 +1433,8 @@ class Slackness:
 
 
 def complementary(lp: CompiledLP, x: np.ndarray, name: str,
-                  rows: int | None = None, read: RowsRead | None = None) -> Slackness:
+                  rows: int | None = None, read: RowsRead | None = None,
+                  seen: Reading | None = None) -> Slackness:
     """What the last solve's duals say of every optimal plan of objective `name`.
 
     For any optimal dual (y, r), a plan is optimal exactly when it is feasible, sits at
@@ -1334,13 +1445,12 @@ def complementary(lp: CompiledLP, x: np.ndarray, name: str,
     only widen the set (`decided_plan` checks the plan it finds still reaches the
     optimum). `rows`: only the first `rows` rows (a hold row after them is left out).
     `read`: the model's rows, if read already (`read_rows`; used where they are the rows
-    asked for).
+    asked for); `seen`: the last solve's duals, if read already (`Reading`).
     """
-    h = lp.highs
-    solution = h.getSolution()
+    seen = Reading(lp) if seen is None else seen
     n_rows = lp.n_rows if rows is None else rows
-    r = np.asarray(solution.col_dual, dtype=float)
-    y = np.asarray(solution.row_dual, dtype=float)[:n_rows]
+    r = seen.col_dual
+    y = seen.row_dual[:n_rows]
     scale = max(float(np.abs(lp.costs[name]).max(initial=0.0)), 1e-300)
     if read is None or read.entries.shape[0] != n_rows:
         read = read_rows(lp, rows=n_rows)
@@ -1394,20 +1504,19 @@ class Entries:
         return start, self.rows[order].astype(np.int32), self.vals[order]
 
 
-def _matrix(model: highspy.HighsLp, n_rows: int, ordered: bool = True) -> Entries:
-    """The first `n_rows` rows of a HiGHS model's constraint matrix. With `ordered` False
-    the entries of a column-wise matrix stay in its order (by column, then row), which
-    `Entries.times` and `Entries.row_largest` take as they are: each row's entries are met
-    in column order either way, so the sums are the same to the last bit, without sorting."""
-    m = model.a_matrix_
-    start, index = np.asarray(m.start_), np.asarray(m.index_)
+def _matrix(seen: Reading, n_rows: int, ordered: bool = True) -> Entries:
+    """The first `n_rows` rows of a HiGHS model's constraint matrix (`seen`, as read). With
+    `ordered` False the entries of a column-wise matrix stay in its order (by column, then
+    row), which `Entries.times` and `Entries.row_largest` take as they are: each row's
+    entries are met in column order either way, so the sums are the same to the last bit,
+    without sorting."""
+    start, index = seen.start, seen.index
     outer = np.repeat(np.arange(len(start) - 1), np.diff(start))
-    colwise = m.format_ == highspy.MatrixFormat.kColwise
+    colwise = seen.matrix_format == highspy.MatrixFormat.kColwise
     rows, cols = (index, outer) if colwise else (outer, index)
     kept = np.flatnonzero(rows < n_rows)
     order = kept if colwise and not ordered else kept[np.lexsort((cols[kept], rows[kept]))]
-    return Entries(rows[order], cols[order], np.asarray(m.value_, dtype=float)[order],
-                   (n_rows, model.num_col_))
+    return Entries(rows[order], cols[order], seen.value[order], (n_rows, seen.model.num_col_))
 
 
 def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.ndarray,
@@ -1434,11 +1543,11 @@ def decided_plan(lp: CompiledLP, hold: int, z: float, x: np.ndarray, sizes: np.n
         lower, upper = read.col_lower.copy(), read.col_upper.copy()
         row_lower, row_upper = read.row_lower.copy(), read.row_upper.copy()
     else:
-        model = lp.highs.getLp()
-        a = _matrix(model, hold)
-        lower, upper = np.array(model.col_lower_), np.array(model.col_upper_)
-        row_lower = np.array(model.row_lower_)[:hold]
-        row_upper = np.array(model.row_upper_)[:hold]
+        seen = Reading(lp)
+        a = _matrix(seen, hold)
+        lower, upper = np.array(seen.col_lower), np.array(seen.col_upper)
+        row_lower = np.array(seen.row_lower[:hold])
+        row_upper = np.array(seen.row_upper[:hold])
     for conditions in face:
         lower[conditions.columns] = upper[conditions.columns] = conditions.column_values
         row_lower[conditions.rows] = row_upper[conditions.rows] = conditions.row_values
@@ -1842,6 +1951,23 @@ def objective_value(lp: CompiledLP, name: str, x: np.ndarray) -> float:
     c = lp.costs[name]
     nz = np.flatnonzero(c)
     return math.fsum((c[nz] * x[nz]).tolist()) + lp.offsets[name]
+
+
+def column_blocks(lp: CompiledLP) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Variable name -> (its columns' positions, their indices as the rows of an array), in
+    column order, for every variable of the model: from its build where it gave them
+    (`models.standard.StandardForm.blocks`), else read off its columns once; kept on the
+    model (its clones share them: the columns never change)."""
+    if lp.blocks is None:
+        found: dict[str, tuple[list[int], list[tuple[int, ...]]]] = {}
+        for n, (name, index) in enumerate(lp.columns):
+            at, indices = found.setdefault(name, ([], []))
+            at.append(n)
+            indices.append(index)
+        lp.blocks = {name: (np.array(at, dtype=np.int64),
+                            np.array(indices, dtype=np.int64).reshape(len(at), -1))
+                     for name, (at, indices) in found.items()}
+    return lp.blocks
 
 
 def column_lookup(lp: CompiledLP) -> dict[tuple[str, tuple[int, ...]], int]:
@@ -2298,19 +2424,19 @@ class RowsRead:
     checked: dict[int, tuple[np.ndarray, dict[str, float]]] = field(default_factory=dict)
 
 
-def read_rows(lp: CompiledLP, every_row: bool = False, rows: int | None = None) -> RowsRead:
+def read_rows(lp: CompiledLP, every_row: bool = False, rows: int | None = None,
+              seen: Reading | None = None) -> RowsRead:
     """The rows of the model HiGHS holds (the compiled and the scenario's, `CompiledLP.rows`;
     with `every_row` the holds added after them too; or the first `rows`), their entries
-    and bounds, and the columns' bounds."""
-    model = lp.highs.getLp()
+    and bounds, and the columns' bounds. `seen`: the model as HiGHS holds it now, if read
+    already (`Reading`)."""
+    seen = Reading(lp) if seen is None else seen
     if rows is None:
-        rows = model.num_row_ if every_row else len(lp.rows)
-    a = _matrix(model, rows, ordered=False)
+        rows = seen.model.num_row_ if every_row else len(lp.rows)
+    a = _matrix(seen, rows, ordered=False)
     return RowsRead(a, dataclasses.replace(a, vals=np.abs(a.vals)),
-                    np.array(model.row_lower_, dtype=float)[:rows],
-                    np.array(model.row_upper_, dtype=float)[:rows],
-                    np.array(model.col_lower_, dtype=float),
-                    np.array(model.col_upper_, dtype=float))
+                    np.array(seen.row_lower[:rows]), np.array(seen.row_upper[:rows]),
+                    np.array(seen.col_lower), np.array(seen.col_upper))
 
 
 def plan_accuracy(lp: CompiledLP, x: np.ndarray, every_row: bool = False,

@@ -36,7 +36,7 @@ from optimiser.solving.highs import (
     Switches,
     add_rows,
     clone,
-    column_lookup,
+    column_blocks,
     compile_lp,
     load_standard,
     remove_rows,
@@ -146,10 +146,14 @@ def pool_columns(lp: CompiledLP, data: PlaceData) -> np.ndarray:
     """(S, H): the column of p[s, t], the money stream s puts into the pool in year t, in a
     compiled pooled model (`models.pooling.add_variables`). The one lookup of the pool's
     columns, for the place model's switches, the ring-fence lifts and the fair-share game."""
-    lookup = column_lookup(lp)
-    return np.array([[lookup[("p", (s, t))] for t in range(data.years)]
-                     for s in range(len(data.streams))], dtype=np.int64).reshape(
-        len(data.streams), data.years)
+    out = np.full((len(data.streams), data.years), -1, dtype=np.int64)
+    at, index = column_blocks(lp).get("p", (np.zeros(0, dtype=np.int64),
+                                            np.zeros((0, 2), dtype=np.int64)))
+    out[index[:, 0], index[:, 1]] = at
+    if (out < 0).any():
+        s, t = (int(v) for v in np.argwhere(out < 0)[0])
+        raise KeyError(("p", (s, t)))
+    return out
 
 
 def column_sizes(lp: CompiledLP, data: PlaceData) -> np.ndarray:
@@ -159,7 +163,7 @@ def column_sizes(lp: CompiledLP, data: PlaceData) -> np.ndarray:
     by then) and any other column."""
     sizes = decided_sizes(data)
     out = np.ones(len(lp.columns))
-    for name, (at, index) in column_groups(lp).items():
+    for name, (at, index) in column_blocks(lp).items():
         if name in ("x", "p", "q"):
             out[at] = sizes[name][tuple(index.T)]
         elif name in ("f", "carry"):
@@ -167,33 +171,6 @@ def column_sizes(lp: CompiledLP, data: PlaceData) -> np.ndarray:
         elif name == "band":
             out[at] = sizes["x"][index[:, 0], index[:, 1]]
     return out
-
-
-SIZED = ("x", "p", "q", "f", "carry", "band")
-"""The variables whose columns `column_sizes` sizes from the place's data."""
-_GROUPS: list[tuple[list[tuple[str, tuple[int, ...]]], int,
-                    dict[str, tuple[np.ndarray, np.ndarray]]]] = []
-"""`column_groups` of the last few lists of columns (a model's copies share its list)."""
-
-
-def column_groups(lp: CompiledLP) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Variable name -> (its columns' positions, their indices as the rows of an array), for
-    the variables in SIZED; found once for a model's list of columns."""
-    for columns, count, groups in _GROUPS:
-        if columns is lp.columns and count == len(columns):
-            return groups
-    found: dict[str, tuple[list[int], list[tuple[int, ...]]]] = {}
-    for n, (name, index) in enumerate(lp.columns):
-        if name in SIZED:
-            at, indices = found.setdefault(name, ([], []))
-            at.append(n)
-            indices.append(index)
-    groups = {name: (np.array(at, dtype=np.int64),
-                     np.array(indices, dtype=np.int64).reshape(len(at), -1))
-              for name, (at, indices) in found.items()}
-    _GROUPS.insert(0, (lp.columns, len(lp.columns), groups))
-    del _GROUPS[4:]
-    return groups
 
 
 def switches(lp: CompiledLP, data: PlaceData) -> Switches | None:

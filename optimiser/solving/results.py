@@ -121,8 +121,12 @@ def written_rows(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
-         reference: str | None) -> ScenarioResult:
-    """Turn a solution into the scenario's tables."""
+         reference: str | None, tables: bool = True) -> ScenarioResult:
+    """Turn a solution into the scenario's tables. With `tables` False, only what a
+    scenario solved at another discount rate keeps (`optimiser.pipeline.rated`: status,
+    objective, account) and what its run reads of it (the outcomes, whose targets are
+    checked, and the agencies' positions, which a scenario protecting them holds), each
+    the same figure as in the whole tables; the other tables are left empty."""
     if solution.status != "optimal":
         allocation, funding, outcomes, agencies, transfers = _empty_tables(name)
         return ScenarioResult(name, solution.status, None, solution.message, reference,
@@ -134,25 +138,32 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
         x = x + 0.0  # no -0.0 from branch and bound
     on = _running(data, solution, x)
     years = start_year + np.arange(data.years)
-    allocation = _frame(name, "intervention", data.interventions, years,
-                        units=x, cost=x * data.cost + (data.setup * on if extended else 0.0))
-    funding = _funding(name, data, solution, years)
+    if tables:
+        allocation = _frame(name, "intervention", data.interventions, years, units=x,
+                            cost=x * data.cost + (data.setup * on if extended else 0.0))
+        funding = _funding(name, data, solution, years)
+    else:
+        allocation, funding = _empty_tables(name)[:2]
     effective = effective_units(data, x)
     achieved = (data.effect.T @ effective)
     outcomes = _frame(name, "outcome", data.outcomes, years, achieved=achieved,
                       target=data.target)
     spend_by_year = _agency_spend_by_year(data, solution)
     agencies = _agencies(name, data, effective, spend_by_year, solution)
+    arrived = savings_by_year(data, effective)
     cash = _frame(name, "agency", data.agencies, years, spend=spend_by_year,
-                  savings=savings_by_year(data, effective))
+                  savings=arrived) if tables else pd.DataFrame(columns=CASH_COLUMNS)
     transfers = pd.DataFrame(columns=["scenario", "from", "to", "amount"])
     objective = plan_objective(data, x, on)
     account = scenario_account(data, x, achieved, start_year,
-                               on=on if extended else None, effective=effective)
+                               on=on if extended else None, effective=effective,
+                               arrived=arrived)
     result = ScenarioResult(name, "optimal", objective, "", reference, allocation, funding,
                             outcomes, agencies, transfers, cash, account,
                             timings=solution.timings, data=data, lp=solution.lp,
                             total_range=solution.total_range)
+    if not tables:
+        return result
     if extended:
         result.extra.update(extension_document(data, solution, x, on, funding, start_year))
     if solution.mip is not None:
@@ -167,7 +178,8 @@ def tidy(name: str, data: PlaceData, solution: Solution, start_year: int,
 def _running(data: PlaceData, solution: Solution, x: np.ndarray) -> np.ndarray:
     """(I, H) 1 where the service runs: on_it where it has a binary, else units > 0."""
     on = (x > 0).astype(float)
-    for (i, t), v in solution.values.get("on", {}).items():
+    index, value = solution.variable("on")
+    for (i, t), v in zip(index.tolist(), value.tolist(), strict=True):
         on[i, t] = float(round(v))
     return on
 
@@ -229,7 +241,8 @@ def extension_document(data: PlaceData, solution: Solution, x: np.ndarray, on: n
         out["bands"] = bands
     if data.carries.any():
         carried = np.zeros((len(data.streams), h))
-        for (s, t), v in solution.values.get("carry", {}).items():
+        index, value = solution.variable("carry")
+        for (s, t), v in zip(index.tolist(), value.tolist(), strict=True):
             carried[s, t] = max(0.0, v)
         out["carried"] = {data.streams[s]: carried[s].tolist()
                           for s in np.flatnonzero(data.carries).tolist()}
@@ -240,8 +253,9 @@ def _array(solution: Solution, var: str, shape: tuple[int, ...],
            default: np.ndarray | float = 0.0) -> np.ndarray:
     """Variable values as a dense array; variables the model never used take `default`."""
     out = np.array(np.broadcast_to(default, shape), dtype=float)
-    for index, v in solution.values.get(var, {}).items():
-        out[index] = v
+    index, value = solution.variable(var)
+    if len(value):
+        out[tuple(index.T)] = value
     return out
 
 
@@ -269,10 +283,10 @@ def _funding(name: str, data: PlaceData, solution: Solution, years: np.ndarray) 
     interventions that array alone is 240 MB. Rows in stream, intervention, year order.
     """
     n_i, h = len(data.interventions), data.years
-    f = solution.values.get("f", {})
-    keys = np.array(list(f.keys()), dtype=np.int64).reshape(len(f), 3)
+    keys, f = solution.variable("f")
+    keys = keys.reshape(len(f), 3)
     key = [(keys[:, 0] * n_i + keys[:, 1]) * h + keys[:, 2]]
-    fenced = [np.fromiter(f.values(), dtype=float, count=len(f))]
+    fenced = [f]
     pooled = [np.zeros(len(f))]
     if data.pooling:
         n_s = len(data.streams)
@@ -314,8 +328,9 @@ def _agency_spend_by_year(data: PlaceData, solution: Solution) -> np.ndarray:
     sum_{s in S_a} (sum_{i in R(s)} f_sit + p_st)."""
     n_s, h = len(data.streams), data.years
     spent = np.zeros((n_s, h))
-    for (s, _i, t), v in solution.values.get("f", {}).items():
-        spent[s, t] += v
+    index, value = solution.variable("f")
+    if len(value):  # added in column order, one after another, as a loop over them
+        np.add.at(spent, (index[:, 0], index[:, 2]), value)
     if data.pooling:
         spent += _array(solution, "p", (n_s, h))
     out = np.zeros((len(data.agencies), h))
