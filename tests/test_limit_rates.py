@@ -1,9 +1,9 @@
-"""What limits the plan, priced from the optimal basis (`basis_rates`) where it settles a
-side, else by the dual simplex's pivots made by hand (`pivoted_rates`), else by re-solving
-(`one_sided_rates`): the settled rates against hand-worked tiny LPs (which also pin HiGHS's
-conventions: the order of its basic variables, its row logicals, the signs of its duals,
-maximising and minimising), and against the re-solve of every limit on a shipped place and
-generated ones."""
+"""What limits the plan, priced from the optimal basis (`basis_rates`, or HiGHS's ranging of
+the bounds: `ranged_rates`) where it settles a side, else by the dual simplex's pivots made by
+hand (`pivoted_rates`), else by re-solving (`one_sided_rates`): the settled rates against
+hand-worked tiny LPs (which also pin HiGHS's conventions: the order of its basic variables,
+its row logicals, the signs of its duals, maximising and minimising), and against the
+re-solve of every limit on a shipped place and generated ones."""
 
 from __future__ import annotations
 
@@ -69,6 +69,11 @@ def test_every_side_of_a_plain_vertex_is_settled_by_its_basis() -> None:
         _, upper, more = room[kind]
         gain, loss = LIMITS.basis_rates(vertex, columns, np.array([place]), upper, more, 1.0)
         assert (gain, loss) == (pytest.approx(want, rel=1e-12), pytest.approx(want, rel=1e-12))
+        # HiGHS's ranging of the bounds settles them too, without the basis solve
+        ranges = LIMITS.BoundRanges.of(vertex)
+        assert ranges is not None
+        assert LIMITS.ranged_rates(vertex, ranges, columns, np.array([place]), upper, more,
+                                   1.0) == (gain, loss)
 
 
 def test_a_corner_settles_only_the_sides_its_basis_can() -> None:
@@ -87,10 +92,15 @@ def test_a_corner_settles_only_the_sides_its_basis_can() -> None:
     vertex = LIMITS.Vertex.of(lp)
     assert vertex is not None
     settled = 0
+    ranges = LIMITS.BoundRanges.of(vertex)
+    assert ranges is not None
     for columns, place, want in [(True, 0, (1.0, 7 / 3)), (False, 1, (0.0, 2 / 3)),
                                  (False, 0, (0.0, 2.0))]:
         rates = LIMITS.basis_rates(vertex, columns, np.array([place]), True, 1.0, 1.0)
         assert None in rates
+        # a place the basis holds, or a range that ends at the corner: not by ranging
+        assert LIMITS.ranged_rates(vertex, ranges, columns, np.array([place]), True, 1.0,
+                                   1.0) is None
         for rate, right in zip(rates, want, strict=True):
             if rate is not None:
                 settled += 1

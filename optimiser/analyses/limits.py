@@ -27,13 +27,14 @@ meets other limits at a corner, HiGHS's dual is any of a range of values and the
 differ (`pricing` 'degenerate': relaxing it alone gains less than tightening it loses);
 where tightening leaves no plan, `loss` is None (`pricing` 'edge'). A side where the optimal
 basis stays optimal with the limit's bounds moved a step that way takes that basis's dual
-without a re-solve (`basis_rates`: most limits, both sides); at a corner, a side whose
-optimal basis a few dual simplex pivots reach, made by hand on HiGHS's factors of the
-optimal basis, takes that basis's dual (`pivoted_rates`: nearly every degenerate side,
-on a model large enough that they cost less than a re-solve, `hand_pivots`);
-the others (an edge, a side the pivots leave in doubt) are re-solved (`one_sided_rates`);
-every way gives the same figures (to double precision's last digits, as two re-solves of
-one limit do). Each limit says whether
+without a re-solve (`basis_rates`: most limits, both sides; on a large model HiGHS's
+ranging of the bounds settles most of those without a solve each, `ranged_rates`); at a
+corner, a side whose optimal basis a few dual simplex pivots reach, made by hand on HiGHS's
+factors of the optimal basis, takes that basis's dual (`pivoted_rates`: nearly every
+degenerate side, on a model large enough that they cost less than a re-solve,
+`hand_pivots`); the others (an edge, a side the pivots leave in doubt) are re-solved
+(`one_sided_rates`); every way gives the same figures (to double precision's last digits,
+as two re-solves of one limit do). Each limit says whether
 the figure behind it is sourced or an assumption (`figure_basis`): a comment beside it in
 the instance, or the named figure it is written with. A plan with set-up decisions (binary
 variables) is priced with them fixed at its optimum: which services run stays as it is.
@@ -258,7 +259,13 @@ def _rates(s: ScenarioResult, wanted: list[tuple[str, list[tuple[int, ...]]]]
         # every rate the basis settles first: a re-solve leaves HiGHS without its factors
         known: list[tuple[float | None, float | None]] = []
         moves: dict[int, np.ndarray] = {}  # a limit's move, kept only for a side left
+        ranges = None if vertex is None or not hand_pivots(vertex) else BoundRanges.of(vertex)
         for n, where in enumerate(located):
+            ranged = None if where is None or vertex is None or ranges is None else \
+                ranged_rates(vertex, ranges, *where, gain_sign)
+            if ranged is not None:
+                known.append(ranged)
+                continue
             move = None if where is None or vertex is None else limit_move(vertex, *where[:3])
             known.append((None, None) if where is None or move is None or vertex is None else
                          basis_rates(vertex, *where, gain_sign, move))
@@ -370,6 +377,67 @@ class Vertex:
             sense=1.0 if model.sense_ == highspy.ObjSense.kMinimize else -1.0)
 
 
+@dataclass
+class BoundRanges:
+    """HiGHS's ranging of the bounds at the optimal basis of a `Vertex`: for every column
+    and row, how far its bound can rise (`col_up`, `row_up`: the bound's value there) or
+    fall (`col_down`, `row_down`) with that basis staying optimal (for a row: its activity's
+    bound)."""
+
+    col_up: np.ndarray
+    col_down: np.ndarray
+    row_up: np.ndarray
+    row_down: np.ndarray
+
+    @classmethod
+    def of(cls, v: Vertex) -> BoundRanges | None:
+        """The ranging of vertex `v`'s basis, or None where HiGHS gives none."""
+        found, ranging = v.highs.getRanging()
+        if found != highspy.HighsStatus.kOk or not ranging.valid:
+            return None
+        return cls(*(np.asarray(r.value_, dtype=float) for r in (
+            ranging.col_bound_up, ranging.col_bound_dn, ranging.row_bound_up,
+            ranging.row_bound_dn)))
+
+
+def ranged_rates(v: Vertex, ranges: BoundRanges, columns: bool, places: np.ndarray,
+                 upper: bool, more: float, g: float) -> tuple[float, float] | None:
+    """(gain, loss) of one limit where HiGHS's bound ranging settles both sides, as the
+    optimal basis does in `basis_rates` but without its solve; None where it does not (then
+    `basis_rates` decides).
+
+    Every place is nonbasic at the limit's bound b_j (the upper where `upper`, else the
+    lower), and HiGHS's ranging lets each place's bound alone move k E up and k E down (k
+    places, E = STEP * max(1, |b|)) with the basis staying optimal:
+
+        up_j >= b_j + k E  and  down_j <= b_j - k E  for every place j
+
+    (and the loss does not take a bound past its other bound). The moves of the bounds that
+    keep the basis primal feasible form a convex set, so it holds the limit's move, every
+    place by e <= E together: s e delta = (1/k) sum_j (s k e) e_j, either way (s = +1, -1).
+    The basis then stays optimal on both sides, and both rates are its dual:
+
+        gain = loss = G * more * sum_j y_j."""
+    held = (v.col_basic if columns else v.row_basic)[places]
+    status = v.col_status if columns else v.row_status
+    at = highspy.HighsBasisStatus.kUpper if upper else highspy.HighsBasisStatus.kLower
+    if bool(np.any(held >= 0)) or any(status[p] != at for p in places.tolist()):
+        return None
+    lower = (v.col_lower if columns else v.row_lower)[places]
+    high = (v.col_upper if columns else v.row_upper)[places]
+    bound = high if upper else lower
+    step = STEP * max(1.0, float(np.abs(bound).max(initial=0.0)))
+    reach = len(places) * step
+    up, down = (ranges.col_up, ranges.col_down) if columns else (ranges.row_up, ranges.row_down)
+    if not (bool(np.all(up[places] >= bound + reach))
+            and bool(np.all(down[places] <= bound - reach))
+            and bool(np.all(high - lower > step))):
+        return None
+    dual = v.col_dual if columns else v.row_dual
+    rate = g * more * math.fsum(dual[places].tolist())
+    return rate, rate
+
+
 def limit_move(v: Vertex, columns: bool, places: np.ndarray, upper: bool) -> np.ndarray | None:
     """w = B^-1 r for one limit (`basis_rates`, `pivoted_rates`): how the basic variables
     move with its bounds (of `places`; the upper where `upper`, else the lower), with
@@ -478,8 +546,9 @@ pivot leaves the side to the re-solve."""
 
 
 def hand_pivots(v: Vertex) -> bool:
-    """Whether the sides the optimal basis does not settle are priced by hand pivots
-    (`pivoted_rates`) before any re-solve: where the model has n >= PIVOT_COLUMNS columns.
+    """Whether the limits are first offered to HiGHS's ranging of the bounds (`ranged_rates`)
+    and the sides the optimal basis does not settle priced by hand pivots (`pivoted_rates`)
+    before any re-solve: where the model has n >= PIVOT_COLUMNS columns.
     It depends on the model alone, never on the machine, so a place's figures are the same
     wherever it runs."""
     return len(v.col_lower) >= PIVOT_COLUMNS
