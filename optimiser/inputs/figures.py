@@ -506,13 +506,11 @@ def _walk(value: Any, path: tuple[str | int, ...], source: Source,
     if isinstance(value, list):
         return [_walk(v, (*path, n), source, figures, uses, problems, products_only)
                 for n, v in enumerate(value)]
-    if not isinstance(value, str):
+    if not isinstance(value, str) or (products_only and "*" not in value):
         return value
     kind = place_kind(path)
     text = value.strip()
     if kind is None or not looks_like_product(text):
-        return value
-    if products_only and "*" not in text:
         return value
     use = _parse_use(text, figures, figures.get, _At(source), path, problems)
     if use is None:

@@ -126,7 +126,25 @@ class _TooDeep(Exception):
 
 
 class _Resolver(yaml.resolver.Resolver):
-    """YAML 1.1's implicit tags, plus YAML 1.2 floats such as 1e6 (which 1.1 reads as text)."""
+    """YAML 1.1's implicit tags, plus YAML 1.2 floats such as 1e6 (which 1.1 reads as text).
+
+    A node's tag depends only on its kind, its text and how it was written (there are no
+    path resolvers), so each is resolved once a file: an instance repeats its keys and
+    many of its figures thousands of times."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._resolved: dict[tuple[Any, Any, Any], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """PyYAML's tag for the node, worked out once for each kind, text and writing."""
+        if self.yaml_path_resolvers:  # pragma: no cover - none are added here
+            return super().resolve(kind, value, implicit)
+        key = (kind, value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = self._resolved[key] = super().resolve(kind, value, implicit)
+        return tag
 
 
 _Resolver.add_implicit_resolver(
