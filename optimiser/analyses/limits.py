@@ -652,13 +652,9 @@ class Tableau:
                    wide_lower=np.maximum(1.0, np.abs(np.where(np.isfinite(lower), lower, 0.0))),
                    wide_upper=np.maximum(1.0, np.abs(np.where(np.isfinite(upper), upper, 0.0))))
 
-    def pivot_row(self, v: Vertex, u: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """rho' [A I] for rho = B^-T u (u = e_p: row p of B^-1 [A I]), where it is not 0:
-        (the variables, their entries); None where HiGHS gives no solve."""
-        found, solved = v.highs.getBasisTransposeSolve(u)  # type: ignore[attr-defined]
-        if found != highspy.HighsStatus.kOk:
-            return None
-        rho = np.asarray(solved, dtype=float)
+    def gather(self, v: Vertex, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """rho' [A I] where it is not 0 (rho: a row of B^-1, or a sum of rows): the
+        variables and their entries."""
         rows = np.flatnonzero(rho)
         at = np.concatenate([np.arange(self.row_starts[i], self.row_starts[i + 1])
                              for i in rows.tolist()] or [np.zeros(0, dtype=np.int64)])
@@ -669,19 +665,6 @@ class Tableau:
         nonzero = entries != 0
         return (np.concatenate([cols[nonzero], len(v.col_lower) + rows]),
                 np.concatenate([entries[nonzero], rho[rows]]))
-
-    def column(self, v: Vertex, k: int) -> np.ndarray | None:
-        """B^-1 times variable k's column of [A I] (None where HiGHS gives no solve)."""
-        m, n = len(v.row_lower), len(v.col_lower)
-        a = np.zeros(m)
-        if k < n:
-            part = slice(v.starts[k], v.starts[k + 1])
-            a[v.index[part]] = v.value[part]
-        else:
-            a[k - n] = 1.0
-        found, solved = v.highs.getBasisSolve(a)  # type: ignore[attr-defined]
-        return np.asarray(solved, dtype=float) if found == highspy.HighsStatus.kOk else None
-
 
 def pivoted_rates(v: Vertex, t: Tableau, columns: bool, places: np.ndarray, upper: bool,
                   more: float, g: float, known: tuple[float | None, float | None],
@@ -699,9 +682,10 @@ def pivoted_rates(v: Vertex, t: Tableau, columns: bool, places: np.ndarray, uppe
         dv_B / de = -B^-1 sum_k a_k r_k,
 
     a basic place's own bound moving at r_k. A basic variable at its bound at e = 0 that
-    this carries past it (beyond PAST at e = E) leaves: p, the one furthest past (the first
-    position on a tie). Its row alpha_p = e_p' B^-1 [A I] (B^-1 in product form: B'^-1 =
-    E^-1 B^-1, one eta column w = B^-1 a_q a pivot) gives the dual ratio test: among the
+    this carries past it (beyond PAST at e = E) leaves: in rounds, each of those then past,
+    the furthest first (the first position on a tie), while it still is. Its row
+    alpha_p = e_p' B'^-1 [A I] of the basis B' the pivots so far made (from rows of B^-1,
+    `_pivoted_side`) gives the dual ratio test: among the
     nonbasic k that can move the way that brings v_p back (alpha_pk < 0 from a lower bound
     and > 0 from an upper when v_p leaves at its lower; the other way at its upper; either
     sign when free; |alpha_pk| > 1e-9), q minimises |d_k| / |alpha_pk| = theta (ties within
@@ -710,8 +694,8 @@ def pivoted_rates(v: Vertex, t: Tableau, columns: bool, places: np.ndarray, uppe
 
         d' = d - t alpha_p,   t = -theta (v_p leaving at its lower bound), +theta (upper),
 
-    (d'_q = 0, d'_p = -t: the basis stays dual feasible), and the rates at e = 0 of the
-    new basis follow (q moves at (dv_p/de - r_p) / w_p, the others by -that w). The pivots
+    (d'_q = 0, d'_p = -t: the basis stays dual feasible), and the rates of the new basis's
+    variables follow (each variable that left moves with its bound). The pivots
     are degenerate at e = 0 (v_q stays at its bound), so the new basis is feasible there;
     once no basic variable that moves (or whose bound moves) is past its bounds at e = E
     (beyond AT_BOUND) it is feasible, and so optimal, for every e in [0, E], z* is linear
@@ -723,7 +707,8 @@ def pivoted_rates(v: Vertex, t: Tableau, columns: bool, places: np.ndarray, uppe
     bound would pass the other, a basic variable not at its bound at e = 0 is past one at
     e = E (z*'s linear piece is shorter than E), one is past by between AT_BOUND and PAST,
     no variable can enter (tightening may leave no plan: 'edge'), the pivot is under
-    PIVOT_SIZE, or PIVOTS pivots do not end it. `moved` is the limit's `limit_move`
+    PIVOT_SIZE, PIVOTS pivots do not end it, or a variable that entered leaves at a moving
+    bound. `moved` is the limit's `limit_move`
     (w = B^-1 r, so dv_B / de = -s w), where it is already known."""
     n = len(v.col_lower)
     lower = (v.col_lower if columns else v.row_lower)[places]
@@ -752,8 +737,20 @@ def _pivoted_side(v: Vertex, t: Tableau, ks: np.ndarray, moves_upper: bool, r: f
                   drift: np.ndarray, step: float, scale: float) -> float | None:
     """One side of `pivoted_rates`: the places `ks` (variables of the tableau) have their
     lower (upper where `moves_upper`) bound moved at rate r per unit e, which moves the
-    basic variables at `drift` (dv_B / de, changed here); the side's rate (`scale` times the
-    dual sum), or None where it is left to the re-solve."""
+    basic variables at `drift` (dv_B / de); the side's rate (`scale` times the dual sum),
+    or None where it is left to the re-solve.
+
+    The pivots change the basis at positions R (its variables leave; the variables Q
+    enter), kept as B' = B (I + (W - E_R) E_R') with W = B^-1 A_Q, E_R the unit columns of
+    R and M = E_R' W (k x k): a row of B'^-1 is a row of B^-1 less rows of B^-1 at R,
+
+        e_c' B'^-1 = rho_c - (W_c - [c in R] e_c') M^-1 rho_R    (rho_i = e_i' B^-1),
+
+    so a pivot asks HiGHS for one row of B^-1 (none for a row it has read). The entering
+    variables move at t beyond their own rate, the leaving ones at their bounds' rates:
+    M t = dv_R - rate_R, and the other basic variables at dv - W t, which HiGHS's solve of
+    A_Q t gives once a round of pivots (all the variables then past their bounds, furthest
+    first) is made."""
     n = len(v.col_lower)
     moved_bound = (t.upper if moves_upper else t.lower).copy()
     moved_bound[ks] += step * r
@@ -761,96 +758,159 @@ def _pivoted_side(v: Vertex, t: Tableau, ks: np.ndarray, moves_upper: bool, r: f
     upper_e = moved_bound if moves_upper else t.upper
     placed = np.zeros(len(t.lower), dtype=bool)
     placed[ks] = True
-    basic = t.basic.copy()
-    value = t.value[basic]
+    own = np.where(placed & (t.way != 0), r, 0.0)  # a nonbasic variable's own rate
+    basic = t.basic
+    start = t.value[basic]  # the basic variables at e = 0 (the pivots are degenerate)
+    level = t.value.copy()  # every variable at e = 0 (one that left: at its bound)
     reduced = t.reduced.copy()
     way = t.way.copy()
-    left: dict[int, tuple[float, float]] = {}  # a variable that left: (its bound, its rate)
-    etas: list[tuple[int, np.ndarray, np.ndarray, float]] = []  # (position, support, w, w_p)
-    moves = (drift != 0) | placed[basic]  # the basic variables that move, or whose bound does
-    for pivots in range(PIVOTS + 1):
-        check = np.flatnonzero(moves)
+    positions: list[int] = []  # R, in order
+    entered: list[int] = []  # Q: the variable now at each position of R
+    rates: list[float] = []  # the rate of the bound each of R's variables left at
+    rows: dict[int, np.ndarray] = {}  # rho_i, the rows of B^-1 read
+    columns: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # a_q, (rows, entries)
+    extra: np.ndarray = np.zeros(0)  # t
+    matrix: np.ndarray = np.zeros((0, 0))  # M
+    inverse: np.ndarray = np.zeros((0, 0))  # M^-1
+    current = drift  # dv of the basic variables outside R
+    pivots = 0
+
+    def row_of(i: int) -> np.ndarray | None:
+        if i not in rows:
+            u = np.zeros(len(basic))
+            u[i] = 1.0
+            found, solved = v.highs.getBasisTransposeSolve(u)  # type: ignore[attr-defined]
+            if found != highspy.HighsStatus.kOk:
+                return None
+            rows[i] = np.asarray(solved, dtype=float)
+        return rows[i]
+
+    def column_of(k: int) -> tuple[np.ndarray, np.ndarray]:
+        if k not in columns:
+            columns[k] = ((v.index[v.starts[k]:v.starts[k + 1]],
+                           v.value[v.starts[k]:v.starts[k + 1]]) if k < n
+                          else (np.array([k - n]), np.array([1.0])))
+        return columns[k]
+
+    def dot(rho: np.ndarray, q: int) -> float:  # rho . a_q
+        at, entries = column_of(q)
+        return float(rho[at] @ entries)
+
+    def w_row(rho: np.ndarray) -> np.ndarray:  # rho . a_q for every q of Q
+        return np.array([dot(rho, q) for q in entered])
+
+    def past_of(k: int, at_zero: float, rate: float) -> tuple[float, float, float]:
+        """(past, below, above) of variable k at e = E, from its value and rate."""
+        at_e = at_zero + step * rate
+        below = (lower_e[k] - at_e) / t.wide_lower[k]
+        above = (at_e - upper_e[k]) / t.wide_upper[k]
+        return max(below, above), below, above
+
+    while True:
+        mask = (current != 0) | placed[basic]
+        mask[positions] = False
+        check = np.flatnonzero(mask)
         k = basic[check]
-        start = value[check]
-        at_e = start + step * drift[check]
+        at_e = start[check] + step * current[check]
         below = (lower_e[k] - at_e) / t.wide_lower[k]
         above = (at_e - upper_e[k]) / t.wide_upper[k]
         past = np.maximum(below, above)
-        first = int(np.argmax(past)) if len(past) else -1
-        if first < 0 or past[first] <= AT_BOUND:
+        held = [past_of(q, level[q], own[q] + extra[j])[0] for j, q in enumerate(entered)]
+        every = np.concatenate([past, held])
+        at = np.concatenate([check, positions]).astype(np.int64)
+        if every.max(initial=0.0) <= AT_BOUND:
             y = reduced[ks] * np.where(ks < n, t.sense, -t.sense)
             return scale * math.fsum(y.tolist())
-        if pivots == PIVOTS or bool(np.any((past > AT_BOUND) & (past <= PAST))):
+        if bool(np.any((every > AT_BOUND) & (every <= PAST))):
             return None
-        out = np.flatnonzero(past > PAST)
-        k_out = k[out]
-        slack = np.where(below[out] >= above[out],
-                         (start[out] - t.lower[k_out]) / t.wide_lower[k_out],
-                         (t.upper[k_out] - start[out]) / t.wide_upper[k_out])
-        if bool(np.any(slack > AT_BOUND)):
-            return None  # z*'s linear piece ends before e = E
-        p = int(check[first])  # the furthest past, the first position on a tie
-        to_lower = bool(below[first] >= above[first])
-        u = np.zeros(len(basic))  # e_p' E_k^-1 ... E_1^-1: row p of B'^-1 is u' B^-1
-        u[p] = 1.0
-        for r_eta, on, entries, w_r in reversed(etas):
-            u[r_eta] -= (u[on] @ entries - u[r_eta]) / w_r
-        row = t.pivot_row(v, u)
-        if row is None:
+        order = np.lexsort((at, -every))  # furthest past first, then the first position
+        for c in at[order][every[order] > PAST].tolist():
+            if pivots == PIVOTS:
+                return None
+            inside = c in positions
+            if inside:
+                j = positions.index(c)
+                var, rate = entered[j], own[entered[j]] + extra[j]
+                coefficients = inverse[j]  # e_j' M^-1
+                rho = None
+            else:
+                var = int(basic[c])
+                rho = row_of(c)
+                if rho is None:
+                    return None
+                w_c = w_row(rho)
+                rate = float(drift[c] - w_c @ extra) if len(entered) else float(drift[c])
+                coefficients = -(w_c @ inverse) if len(entered) else np.zeros(0)
+            gone, low, high = past_of(var, level[var], rate)
+            if gone <= AT_BOUND:
+                continue  # an earlier pivot of the round brought it back
+            if gone <= PAST:
+                return None
+            to_lower = bool(low >= high)
+            bound = float(t.lower[var] if to_lower else t.upper[var])
+            slack = (level[var] if inside else start[c]) - bound
+            if abs(slack) / (t.wide_lower[var] if to_lower else t.wide_upper[var]) > AT_BOUND:
+                return None  # z*'s linear piece ends before e = E
+            row = np.zeros(len(basic)) if rho is None else rho.copy()
+            for i, f in zip(positions, coefficients.tolist(), strict=True):
+                if f:
+                    row += f * rows[i]
+            ks_row, alpha = t.gather(v, row)
+            moving = way[ks_row]
+            sign = -1.0 if to_lower else 1.0
+            eligible = (np.abs(alpha) > 1e-9) & (
+                ((moving == 1) & (sign * alpha > 0)) | ((moving == -1) & (sign * alpha < 0))
+                | (moving == 2))
+            candidates, pick, ways = ks_row[eligible], alpha[eligible], moving[eligible]
+            if not len(candidates):
+                return None
+            ratio = np.where(ways == 2, 0.0, np.maximum(0.0, ways * reduced[candidates])) / \
+                np.abs(pick)
+            theta = float(ratio.min())
+            tied = np.flatnonzero(ratio <= theta + 1e-12 * (1.0 + theta))
+            size = np.abs(pick[tied])
+            best = tied[size == size.max()]
+            chosen = int(best[np.argmin(candidates[best])])
+            q = int(candidates[chosen])
+            if abs(pick[chosen]) < PIVOT_SIZE:
+                return None
+            step_dual = -theta if to_lower else theta
+            reduced[ks_row] -= step_dual * alpha
+            reduced[q] = 0.0
+            reduced[var] = -step_dual
+            leaving_rate = r if placed[var] and to_lower != moves_upper else 0.0
+            column = np.array([dot(rows[i], q) for i in positions])  # M's column for q
+            if inside:
+                if leaving_rate != own[var]:
+                    return None  # a variable that entered leaves at a moving bound
+                entered[j] = q
+                matrix[:, j] = column
+            else:
+                assert rho is not None
+                matrix = np.block([[matrix, column[:, None]],
+                                   [w_c[None, :], np.array([[dot(rho, q)]])]])
+                positions.append(c)
+                entered.append(q)
+                rates.append(leaving_rate)
+            level[var] = bound
+            way[var] = 0 if t.lower[var] == t.upper[var] else (1 if to_lower else -1)
+            way[q] = 0
+            try:
+                inverse = np.linalg.inv(matrix)
+            except np.linalg.LinAlgError:
+                return None
+            extra = inverse @ (drift[positions] - np.array(rates))
+            if not np.all(np.isfinite(extra)):
+                return None
+            pivots += 1
+        combined = np.zeros(len(basic))  # A_Q t
+        for q, tq in zip(entered, extra.tolist(), strict=True):
+            at_q, entries = column_of(q)
+            np.add.at(combined, at_q, entries * tq)
+        found, solved = v.highs.getBasisSolve(combined)  # type: ignore[attr-defined]
+        if found != highspy.HighsStatus.kOk:
             return None
-        ks_row, alpha = row
-        moving = way[ks_row]
-        sign = -1.0 if to_lower else 1.0  # alpha_pk's sign that brings v_p back from k's lower
-        eligible = (np.abs(alpha) > 1e-9) & (
-            ((moving == 1) & (sign * alpha > 0)) | ((moving == -1) & (sign * alpha < 0))
-            | (moving == 2))
-        candidates, pick, ways = ks_row[eligible], alpha[eligible], moving[eligible]
-        if not len(candidates):
-            return None
-        ratio = np.where(ways == 2, 0.0, np.maximum(0.0, ways * reduced[candidates])) / np.abs(
-            pick)
-        theta = float(ratio.min())
-        tied = np.flatnonzero(ratio <= theta + 1e-12 * (1.0 + theta))
-        size = np.abs(pick[tied])
-        best = tied[size == size.max()]
-        chosen = int(best[np.argmin(candidates[best])])  # the first of the largest pivots
-        q = int(candidates[chosen])
-        if abs(pick[chosen]) < PIVOT_SIZE:
-            return None
-        w = t.column(v, q)
-        if w is None:
-            return None
-        for r_eta, on, entries, w_r in etas:
-            keep = w[r_eta] / w_r
-            w[on] -= keep * entries
-            w[r_eta] = keep
-        w_p = float(w[p])
-        if abs(w_p - pick[chosen]) > 1e-9 * max(1.0, abs(pick[chosen])):
-            return None  # the two reads of the pivot disagree
-        on = np.flatnonzero(w)
-        entries = w[on]
-        step_dual = -theta if to_lower else theta
-        leaving = int(basic[p])
-        reduced[ks_row] -= step_dual * alpha
-        reduced[q] = 0.0
-        reduced[leaving] = -step_dual
-        bound = float(t.lower[leaving] if to_lower else t.upper[leaving])
-        target = r if placed[leaving] and to_lower != moves_upper else 0.0  # its bound's rate
-        enter = (drift[p] - target) / w_p
-        primal = (value[p] - bound) / w_p
-        level, own = left.get(q, (float(t.value[q]), r if placed[q] else 0.0))
-        drift[on] -= enter * entries
-        drift[p] = own + enter
-        moves[on] = drift[on] != 0
-        moves[p] = drift[p] != 0 or placed[q]
-        value[on] -= primal * entries
-        value[p] = level + primal
-        left[leaving] = (bound, target)
-        way[leaving] = 0 if t.lower[leaving] == t.upper[leaving] else (1 if to_lower else -1)
-        way[q] = 0
-        basic[p] = q
-        etas.append((p, on, entries, w_p))
-    return None
+        current = drift - np.asarray(solved, dtype=float)
 
 
 def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
