@@ -216,27 +216,26 @@ def _position_terms(data: PlaceData, a: int, by_stream: list[list[int]]
     i, t = np.nonzero((data.saving[:, a][:, None] != 0) & (w > 0))
     if len(i):
         terms.append(("x", i * h + t, coefficient[i, t]))
-    f_at: list[int] = []
-    f_val: list[float] = []
-    p_at: list[int] = []
-    p_val: list[float] = []
+    streams = np.flatnonzero(data.stream_agency == a).tolist()
+    years = np.arange(h, dtype=np.int64)
+    spent = -data.discount  # each year's spend counts -d_t
+    f_at: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    f_val: list[np.ndarray] = [np.zeros(0)]
+    for s in streams:  # each held stream's years in turn, each year its pairs in turn
+        pairs = np.array(by_stream[s], dtype=np.int64)
+        if h and len(pairs):
+            f_at.append((years[:, None] + pairs[None, :] * h).ravel())
+            f_val.append(np.repeat(spent, len(pairs)))
+    with_pairs = [s for s in streams if by_stream[s]]
     spend_order: list[str] = []
-    discount = data.discount.tolist()
-    for s in np.flatnonzero(data.stream_agency == a).tolist():
-        pairs = by_stream[s]
-        for t_ in range(h):
-            if pairs:
-                f_at += [k * h + t_ for k in pairs]
-                f_val += [-discount[t_]] * len(pairs)
-                if "f" not in spend_order:
-                    spend_order.append("f")
-            if data.pooling:
-                p_at.append(s * h + t_)
-                p_val.append(-discount[t_])
-                if "p" not in spend_order:
-                    spend_order.append("p")
-    found = {"f": (np.array(f_at, dtype=np.int64), np.array(f_val)),
-             "p": (np.array(p_at, dtype=np.int64), np.array(p_val))}
+    if with_pairs and h:
+        spend_order.append("f")
+    if data.pooling and streams and h:  # met in the first stream's years, after its pairs
+        spend_order.insert(0 if with_pairs and with_pairs[0] != streams[0] else len(
+            spend_order), "p")
+    pooled = np.array(streams, dtype=np.int64) if data.pooling else np.zeros(0, np.int64)
+    found = {"f": (np.concatenate(f_at), np.concatenate(f_val)),
+             "p": ((pooled[:, None] * h + years[None, :]).ravel(), np.tile(spent, len(pooled)))}
     terms += [(name, *found[name]) for name in spend_order]
     return terms
 
