@@ -1060,10 +1060,10 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     if rows.empty or rows["gain"].isna().all():
         return []
     tol = change_tolerance(rows["gain"])
-    read = {r.agency: reading(r.gain, r.gain_low, r.gain_high, tol)
-            for r in rows.itertuples(index=False)}
-    either = [r for r in rows.itertuples(index=False) if read[r.agency] == "either"]
-    open_ = [r for r in rows.itertuples(index=False) if read[r.agency] == "undecided"]
+    listed = list(rows.itertuples(index=False))  # the rows read once, for each list below
+    read = {r.agency: reading(r.gain, r.gain_low, r.gain_high, tol) for r in listed}
+    either = [r for r in listed if read[r.agency] == "either"]
+    open_ = [r for r in listed if read[r.agency] == "undecided"]
 
     def spread(r: Any) -> str:
         """' (from +£2.20m to +£2.40m)' beside a change equally good plans could move."""
@@ -1071,12 +1071,12 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
                 if ranged(r.gain_low, r.gain_high, tol) else "")
 
     gain = [f"{named} {verb(named, 'gains')} {story.money(r.gain)}{spread(r)}"
-            for r in rows.itertuples(index=False) if read[r.agency] == "gain"
+            for r in listed if read[r.agency] == "gain"
             for named in [story.name("agencies", r.agency)]]
     loss = [f"{named} {verb(named, 'loses')} {story.money(-r.gain)}{spread(r)}"
-            for r in rows.itertuples(index=False) if read[r.agency] == "loss"
+            for r in listed if read[r.agency] == "loss"
             for named in [story.name("agencies", r.agency)]]
-    none = [r for r in rows.itertuples(index=False) if read[r.agency] == "none"]
+    none = [r for r in listed if read[r.agency] == "none"]
     same = [story.name("agencies", r.agency) for r in none if not spread(r)]
     alone = len(same) == 1 and not is_plural(same[0])
     parts = gain + loss + ([f"{_join(same)} {'is' if alone else 'are'} no worse "
@@ -1101,7 +1101,7 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     note = (" Where a range follows a figure, equally good plans could give any figure in "
             "it; the rules (least pooling, then proportional shares) chose the one shown."
             if marked and any(ranged(r.gain_low, r.gain_high, tol)
-                              for r in rows.itertuples(index=False)) else
+                              for r in listed) else
             " Some of these positions were decided by rule (see the notes)." if marked else "")
     return [f"{said}{note}"]
 
