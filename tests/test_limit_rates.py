@@ -170,6 +170,31 @@ def test_hand_pivots_leave_an_edge_to_the_re_solve() -> None:
         assert loss is None
 
 
+def test_column_states_from_values_are_highs_statuses(tmp_path: Path) -> None:
+    """The vertex reads each column's status from its value (a nonbasic column sits
+    exactly at the bound its status names) instead of from HiGHS's list: on every optimal
+    scenario of a generated place and Worcestershire, each status it reads so is HiGHS's,
+    and every nonbasic column it cannot read (-1) is fixed (l = u)."""
+    for path in (place_path("generated", tmp_path), place_path("worcestershire", tmp_path)):
+        result = run(path, ranges=False)
+        checked = 0
+        for s in result.scenarios:
+            if s.status != "optimal" or s.model is None or s.data is None:
+                continue
+            s.model.load(s.data)
+            lp = s.model.lp
+            highs_module.reoptimise(lp, cold=True)
+            vertex = LIMITS.Vertex.of(lp)
+            assert vertex is not None
+            truth = np.array([int(x) for x in lp.highs.getBasis().col_status])
+            read = vertex.col_state >= 0
+            assert np.array_equal(vertex.col_state[read], truth[read])
+            assert np.all(vertex.col_lower[~read] == vertex.col_upper[~read])
+            assert np.array_equal(vertex.col_status(np.arange(len(truth))), truth)
+            checked += int(read.sum())
+        assert checked > 0
+
+
 def rates(path: Path, monkeypatch: pytest.MonkeyPatch, settle: bool,
           pivot: bool = True) -> list[dict[str, Any]]:
     """Every limit of every scenario of the place at `path`, with the basis and the hand

@@ -314,8 +314,15 @@ class Vertex:
     row_upper: np.ndarray
     col_dual: np.ndarray
     row_dual: np.ndarray
-    col_status: list[highspy.HighsBasisStatus]
-    row_status: list[highspy.HighsBasisStatus]
+    basis: highspy.HighsBasis
+    col_state: np.ndarray
+    """Each column's HighsBasisStatus (as its integer) read from its value: a nonbasic column
+    sits exactly at the bound its status names (kLower at l_j, kUpper at u_j, kZero at 0
+    when free); -1 where the value cannot tell (a fixed column, l_j = u_j, which HiGHS
+    calls either): `col_status` reads those from the basis (reading every column's status
+    from HiGHS costs more than all the rest of the vertex)."""
+    row_status: np.ndarray
+    """Each row's HighsBasisStatus, as its integer."""
     starts: np.ndarray
     index: np.ndarray
     value: np.ndarray
@@ -367,7 +374,9 @@ class Vertex:
             highs=h, col_lower=bounds[0], col_upper=bounds[1], row_lower=bounds[2],
             row_upper=bounds[3], col_dual=np.asarray(solution.col_dual, dtype=float),
             row_dual=np.asarray(solution.row_dual, dtype=float),
-            col_status=list(basis.col_status), row_status=list(basis.row_status),
+            basis=basis, col_state=_column_states(col_basic, bounds[0], bounds[1], value[0]),
+            row_status=np.fromiter(map(int, basis.row_status), dtype=np.int8,
+                                   count=model.num_row_),
             starts=np.asarray(a.start_, dtype=np.int64),
             index=np.asarray(a.index_, dtype=np.int64),
             value=np.asarray(a.value_, dtype=float), col_basic=col_basic,
@@ -375,6 +384,36 @@ class Vertex:
             basic_value=pick(*value), basic_lower=pick(bounds[0], bounds[2]),
             basic_upper=pick(bounds[1], bounds[3]), col_value=value[0], row_value=value[1],
             sense=1.0 if model.sense_ == highspy.ObjSense.kMinimize else -1.0)
+
+    def col_status(self, columns: np.ndarray) -> np.ndarray:
+        """The HighsBasisStatus (as its integer) of each of `columns`: from its value
+        (`col_state`), else from the basis HiGHS gave."""
+        state = self.col_state[columns]
+        unknown = state < 0
+        if unknown.any():
+            every = self.basis.col_status  # each read builds the whole list
+            state = state.copy()
+            state[unknown] = [int(every[j]) for j in columns[unknown].tolist()]
+        return state
+
+    def status(self, columns: bool, places: np.ndarray) -> np.ndarray:
+        """The HighsBasisStatus (as its integer) of each of `places`: columns or rows."""
+        return self.col_status(places) if columns else self.row_status[places]
+
+
+def _column_states(col_basic: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                   value: np.ndarray) -> np.ndarray:
+    """`Vertex.col_state`: kBasic for a basic column; for a nonbasic one the status its
+    value names, x_j = l_j < u_j -> kLower, x_j = u_j > l_j -> kUpper, x_j = 0 with no
+    bounds -> kZero; -1 for the rest (fixed columns, and any value at neither bound)."""
+    state = np.full(len(value), -1, dtype=np.int8)
+    open_range = lower != upper
+    state[open_range & (value == lower)] = int(highspy.HighsBasisStatus.kLower)
+    state[open_range & (value == upper)] = int(highspy.HighsBasisStatus.kUpper)
+    state[np.isneginf(lower) & np.isposinf(upper) & (value == 0)] = int(
+        highspy.HighsBasisStatus.kZero)
+    state[col_basic >= 0] = int(highspy.HighsBasisStatus.kBasic)
+    return state
 
 
 @dataclass
@@ -419,9 +458,8 @@ def ranged_rates(v: Vertex, ranges: BoundRanges, columns: bool, places: np.ndarr
 
         gain = loss = G * more * sum_j y_j."""
     held = (v.col_basic if columns else v.row_basic)[places]
-    status = v.col_status if columns else v.row_status
     at = highspy.HighsBasisStatus.kUpper if upper else highspy.HighsBasisStatus.kLower
-    if bool(np.any(held >= 0)) or any(status[p] != at for p in places.tolist()):
+    if bool(np.any(held >= 0)) or bool(np.any(v.status(columns, places) != int(at))):
         return None
     lower = (v.col_lower if columns else v.row_lower)[places]
     high = (v.col_upper if columns else v.row_upper)[places]
@@ -447,11 +485,10 @@ def limit_move(v: Vertex, columns: bool, places: np.ndarray, upper: bool) -> np.
 
     over its nonbasic places (w = 0 where every place is basic); None where a nonbasic
     place is not at that bound (or HiGHS gives no solve): then neither settles the limit."""
-    status = v.col_status if columns else v.row_status
     at = highspy.HighsBasisStatus.kUpper if upper else highspy.HighsBasisStatus.kLower
     held = (v.col_basic if columns else v.row_basic)[places]  # a basic place's position
     free = places[held < 0]
-    if any(status[p] != at for p in free):
+    if bool(np.any(v.status(columns, free) != int(at))):
         return None
     if not len(free):
         return np.zeros(len(v.basic_value))
@@ -590,8 +627,10 @@ class Tableau:
         upper = np.concatenate([v.col_upper, -v.row_lower])
         value = np.concatenate([v.col_value, -v.row_value])
         reduced = np.concatenate([sense * v.col_dual, -sense * v.row_dual])
-        status = np.concatenate([np.fromiter(map(int, v.col_status), dtype=np.int8),
-                                 np.fromiter(map(int, v.row_status), dtype=np.int8)])
+        of_columns = v.col_state.copy()  # a fixed column's status does not matter here
+        unknown = np.flatnonzero((of_columns < 0) & (v.col_lower != v.col_upper))
+        of_columns[unknown] = v.col_status(unknown)
+        status = np.concatenate([of_columns, v.row_status])
         low, high = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kUpper)
         column = np.arange(len(status)) < n  # a row at its lower activity: its logical's upper
         way = np.zeros(len(status), dtype=np.int8)

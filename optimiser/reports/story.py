@@ -171,7 +171,7 @@ class Story:
     def rate(self, value: float | None) -> str:
         """A marginal value: money per unit of budget to the penny (£0.45), or weighted
         outcome units per unit of budget for the 'outcomes' objective."""
-        if value is None or pd.isna(value) or self.instance.objective == "outcomes":
+        if value is None or missing(value) or self.instance.objective == "outcomes":
             return ratio(value)
         return pence(value, self.currency)
 
@@ -233,9 +233,18 @@ def account_table(result: RunResult) -> pd.DataFrame:
     return frame
 
 
+def missing(value: Any) -> bool:
+    """`pd.isna` of one value, a float's own check first: None, NaN, pandas' NA and NaT."""
+    if value is None:
+        return True
+    if isinstance(value, float):  # numpy's float64 too
+        return value != value
+    return bool(pd.isna(value))
+
+
 def whole(value: float | None, currency: str) -> str:
     """Money in whole units for tables: £1,234,567 ('-' when there is none)."""
-    if value is None or pd.isna(value):
+    if value is None or missing(value):
         return "-"
     value = snap(value) or 0.0
     return ("-" if value < 0 else "") + currency_symbol(currency) + f"{abs(value):,.0f}"
@@ -243,7 +252,7 @@ def whole(value: float | None, currency: str) -> str:
 
 def snap(value: float | None) -> float | None:
     """Money within half a unit of zero is zero (no '-£0' from solver noise)."""
-    if value is None or pd.isna(value):
+    if value is None or missing(value):
         return value
     return 0.0 if abs(value) < 0.5 else float(value)
 
@@ -1553,7 +1562,7 @@ def limits_focus(story: Story) -> str | None:
 
 def gain_text(story: Story, value: float | None) -> str:
     """A limit's price in the objective's units: money to the penny, or weighted outcomes."""
-    if value is None or pd.isna(value):
+    if value is None or missing(value):
         return "-"
     if story.instance.objective == "outcomes":
         return f"{value:,.4g} weighted outcomes"
