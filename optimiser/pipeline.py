@@ -21,6 +21,7 @@ from models.data import PlaceData
 from optimiser.errors import InstanceError, Problem
 from optimiser.inputs.assumptions import assumptions
 from optimiser.inputs.figures import read_instance
+from optimiser.inputs.ranges import central_at_rate
 from optimiser.inputs.schema import Instance
 from optimiser.inputs.validate import validate
 from optimiser.inputs.yamlsource import Source
@@ -352,7 +353,7 @@ def at_rate(prepared: Prepared, rate: float) -> Prepared:
     copies: dict[int, Instance] = {}
     for run in prepared.runs:
         if id(run.instance) not in copies:
-            copies[id(run.instance)] = run.instance.model_copy(update={"discount_rate": rate})
+            copies[id(run.instance)] = central_at_rate(run.instance, rate)
     runs = [replace(run, instance=copies[id(run.instance)]) for run in prepared.runs]
     return replace(prepared, runs=runs, instance=prepared.instance.model_copy(
         update={"discount_rate": rate}))

@@ -189,6 +189,17 @@ def central_instance(instance: Instance) -> Instance:
     return made
 
 
+def central_at_rate(instance: Instance, rate: float) -> Instance:
+    """The instance at discount rate `rate` (nothing else changed), known to
+    `central_instance` as the central instance at that rate, which is this instance's
+    own central instance at that rate: the ranges are not made central again."""
+    at_rate = instance.model_copy(update={"discount_rate": rate})
+    made = central_instance(instance).model_copy(update={"discount_rate": rate})
+    _CENTRAL.insert(0, (at_rate, made))
+    del _CENTRAL[4:]
+    return at_rate
+
+
 def _central(instance: Instance) -> Instance:
     changed = {
         iid: item.model_copy(update={

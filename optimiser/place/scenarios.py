@@ -213,6 +213,53 @@ def place_data(
     figures take their central values (`optimiser.ranges.sample_place` draws them).
     """
     inst, sc = central_instance(run.instance), run.scenario
+    agencies = list(inst.agencies)
+    streams = list(inst.streams)
+    reference = np.full(len(agencies), np.nan)
+    if sc.incentives == "no_worse_off":
+        if reference_positions is None:
+            raise ValueError(f"scenario {run.name} needs its reference's positions")
+        reference = np.array([reference_positions[a] for a in agencies], dtype=float)
+
+    return PlaceData(
+        discount=(1.0 + inst.discount_rate) ** -np.arange(inst.years, dtype=float),
+        objective=inst.objective,
+        **place_tables(inst),
+        pool_share=np.array([sc.pool_share.get(s, inst.streams[s].pool_share) for s in streams],
+                            dtype=float),
+        pooling=sc.pooling,
+        reference=reference,
+        transfers=sc.agreed() is not None,
+        agreement=sc.agreed(),
+        agreement_shares=(np.array([sc.agreement.risk_share.get(a, 0.0) for a in agencies],
+                                   dtype=float)
+                          if isinstance(sc.agreement, RiskShare) else None),
+    )
+
+
+_TABLES: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+"""`place_tables` of the last few places, by the objects they were made from."""
+
+
+def place_tables(inst: Instance) -> dict[str, Any]:
+    """The PlaceData fields that depend on the place alone (its years, agencies, streams,
+    interventions and outcomes), not on the scenario or the discount rate: made once for
+    the same (frozen) parts of an instance, every scenario and every discount rate of a
+    run sharing them, and handed out as copies (no scenario's data shares an array with
+    another's). `inst` has its central figures (`central_instance`)."""
+    parts = (inst.years, inst.agencies, inst.streams, inst.interventions, inst.outcomes)
+    for known, tables in _TABLES:
+        if len(known) == len(parts) and all(a is b for a, b in zip(known, parts, strict=True)):
+            return {k: v.copy() if isinstance(v, np.ndarray) else
+                    [list(f) for f in v] if k == "fence" else
+                    list(v) if isinstance(v, list) else v for k, v in tables.items()}
+    tables = _place_tables(inst)
+    _TABLES.insert(0, (parts, tables))
+    del _TABLES[4:]
+    return place_tables(inst)
+
+
+def _place_tables(inst: Instance) -> dict[str, Any]:
     years = inst.years
     agencies = list(inst.agencies)
     interventions = list(inst.interventions)
@@ -235,16 +282,8 @@ def place_data(
             return [n for n, v in enumerate(items) if v.agency == stream.agency]
         return sorted({i_pos[i] for i in stream.ring_fence})
 
-    reference = np.full(len(agencies), np.nan)
-    if sc.incentives == "no_worse_off":
-        if reference_positions is None:
-            raise ValueError(f"scenario {run.name} needs its reference's positions")
-        reference = np.array([reference_positions[a] for a in agencies], dtype=float)
-
-    return PlaceData(
+    return dict(
         years=years,
-        discount=(1.0 + inst.discount_rate) ** -np.arange(years, dtype=float),
-        objective=inst.objective,
         interventions=interventions,
         cost=table([v.unit_cost for v in items]),
         min_units=table([v.min_units for v in items]),
@@ -264,17 +303,8 @@ def place_data(
         stream_agency=np.array([a_pos[s.agency] for s in inst.streams.values()], dtype=int),
         budget=table([s.budget for s in inst.streams.values()]),
         fence=[fence_of(s) for s in streams],
-        pool_share=np.array([sc.pool_share.get(s, inst.streams[s].pool_share) for s in streams],
-                            dtype=float),
-        pooling=sc.pooling,
         floor=np.array([-a.max_net_cost if a.max_net_cost is not None else np.nan
                         for a in inst.agencies.values()], dtype=float),
-        reference=reference,
-        transfers=sc.agreed() is not None,
-        agreement=sc.agreed(),
-        agreement_shares=(np.array([sc.agreement.risk_share.get(a, 0.0) for a in agencies],
-                                   dtype=float)
-                          if isinstance(sc.agreement, RiskShare) else None),
         setup_cost=table([v.setup_cost for v in items]),
         min_scale=table([v.min_scale for v in items]),
         tiers=tier_tables(inst),

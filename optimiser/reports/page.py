@@ -43,6 +43,7 @@ from optimiser.reports.story import (
     gain_text,
     limits_focus,
     limits_sentences,
+    missing,
     narrative,
     net_benefit_paragraph,
     picture_not_drawn,
@@ -167,7 +168,7 @@ def esc(text: object) -> str:
 def figure(value: float | None, text: str, src: str = "", op: str = "", tag: str = "td",
            css: str = "num", instance: str = "", computed: str = "") -> str:
     """A number: its formatted text, its exact value and where results.json holds it."""
-    if value is None or pd.isna(value):
+    if value is None or missing(value):
         return f'<{tag} class="{css}">-</{tag}>'
     attrs = f' data-value="{float(value)!r}"'
     attrs += f' data-src="{esc(src)}"' if src else ""

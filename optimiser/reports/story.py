@@ -171,7 +171,7 @@ class Story:
     def rate(self, value: float | None) -> str:
         """A marginal value: money per unit of budget to the penny (£0.45), or weighted
         outcome units per unit of budget for the 'outcomes' objective."""
-        if value is None or pd.isna(value) or self.instance.objective == "outcomes":
+        if value is None or missing(value) or self.instance.objective == "outcomes":
             return ratio(value)
         return pence(value, self.currency)
 
@@ -233,9 +233,18 @@ def account_table(result: RunResult) -> pd.DataFrame:
     return frame
 
 
+def missing(value: Any) -> bool:
+    """`pd.isna` of one value, a float's own check first: None, NaN, pandas' NA and NaT."""
+    if value is None:
+        return True
+    if isinstance(value, float):  # numpy's float64 too
+        return value != value
+    return bool(pd.isna(value))
+
+
 def whole(value: float | None, currency: str) -> str:
     """Money in whole units for tables: £1,234,567 ('-' when there is none)."""
-    if value is None or pd.isna(value):
+    if value is None or missing(value):
         return "-"
     value = snap(value) or 0.0
     return ("-" if value < 0 else "") + currency_symbol(currency) + f"{abs(value):,.0f}"
@@ -243,7 +252,7 @@ def whole(value: float | None, currency: str) -> str:
 
 def snap(value: float | None) -> float | None:
     """Money within half a unit of zero is zero (no '-£0' from solver noise)."""
-    if value is None or pd.isna(value):
+    if value is None or missing(value):
         return value
     return 0.0 if abs(value) < 0.5 else float(value)
 
@@ -1051,10 +1060,10 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     if rows.empty or rows["gain"].isna().all():
         return []
     tol = change_tolerance(rows["gain"])
-    read = {r.agency: reading(r.gain, r.gain_low, r.gain_high, tol)
-            for r in rows.itertuples(index=False)}
-    either = [r for r in rows.itertuples(index=False) if read[r.agency] == "either"]
-    open_ = [r for r in rows.itertuples(index=False) if read[r.agency] == "undecided"]
+    listed = list(rows.itertuples(index=False))  # the rows read once, for each list below
+    read = {r.agency: reading(r.gain, r.gain_low, r.gain_high, tol) for r in listed}
+    either = [r for r in listed if read[r.agency] == "either"]
+    open_ = [r for r in listed if read[r.agency] == "undecided"]
 
     def spread(r: Any) -> str:
         """' (from +£2.20m to +£2.40m)' beside a change equally good plans could move."""
@@ -1062,12 +1071,12 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
                 if ranged(r.gain_low, r.gain_high, tol) else "")
 
     gain = [f"{named} {verb(named, 'gains')} {story.money(r.gain)}{spread(r)}"
-            for r in rows.itertuples(index=False) if read[r.agency] == "gain"
+            for r in listed if read[r.agency] == "gain"
             for named in [story.name("agencies", r.agency)]]
     loss = [f"{named} {verb(named, 'loses')} {story.money(-r.gain)}{spread(r)}"
-            for r in rows.itertuples(index=False) if read[r.agency] == "loss"
+            for r in listed if read[r.agency] == "loss"
             for named in [story.name("agencies", r.agency)]]
-    none = [r for r in rows.itertuples(index=False) if read[r.agency] == "none"]
+    none = [r for r in listed if read[r.agency] == "none"]
     same = [story.name("agencies", r.agency) for r in none if not spread(r)]
     alone = len(same) == 1 and not is_plural(same[0])
     parts = gain + loss + ([f"{_join(same)} {'is' if alone else 'are'} no worse "
@@ -1092,7 +1101,7 @@ def _gainers_sentence(story: Story, scenario: str) -> list[str]:
     note = (" Where a range follows a figure, equally good plans could give any figure in "
             "it; the rules (least pooling, then proportional shares) chose the one shown."
             if marked and any(ranged(r.gain_low, r.gain_high, tol)
-                              for r in rows.itertuples(index=False)) else
+                              for r in listed) else
             " Some of these positions were decided by rule (see the notes)." if marked else "")
     return [f"{said}{note}"]
 
@@ -1553,7 +1562,7 @@ def limits_focus(story: Story) -> str | None:
 
 def gain_text(story: Story, value: float | None) -> str:
     """A limit's price in the objective's units: money to the penny, or weighted outcomes."""
-    if value is None or pd.isna(value):
+    if value is None or missing(value):
         return "-"
     if story.instance.objective == "outcomes":
         return f"{value:,.4g} weighted outcomes"
