@@ -43,7 +43,7 @@ variables) is priced with them fixed at its optimum: which services run stays as
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -618,6 +618,9 @@ class Tableau:
     """Each variable's lower bound's size, max(1, |lower|) (1 where it has none); `wide_upper`
     its upper's: the scale of AT_BOUND and PAST."""
     wide_upper: np.ndarray
+    read: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """The rows of B^-1 read from HiGHS so far, by position: where each is not 0, and its
+    entries there (`inverse_row`)."""
 
     @classmethod
     def of(cls, v: Vertex) -> Tableau:
@@ -651,6 +654,24 @@ class Tableau:
                    row_values=v.value[order],
                    wide_lower=np.maximum(1.0, np.abs(np.where(np.isfinite(lower), lower, 0.0))),
                    wide_upper=np.maximum(1.0, np.abs(np.where(np.isfinite(upper), upper, 0.0))))
+
+    def inverse_row(self, v: Vertex, i: int) -> np.ndarray | None:
+        """Row i of B^-1, rho_i = e_i' B^-1 (None where HiGHS gives no solve); each read
+        from HiGHS once, the sides of every limit sharing it (the factors do not change
+        while the pivots are made by hand)."""
+        if i not in self.read:
+            u = np.zeros(len(v.row_lower))
+            u[i] = 1.0
+            found, solved = v.highs.getBasisTransposeSolve(u)  # type: ignore[attr-defined]
+            if found != highspy.HighsStatus.kOk:
+                return None
+            rho = np.asarray(solved, dtype=float)
+            at = np.flatnonzero(rho)
+            self.read[i] = (at, rho[at])
+        at, entries = self.read[i]
+        rho = np.zeros(len(v.row_lower))
+        rho[at] = entries
+        return rho
 
     def gather(self, v: Vertex, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """rho' [A I] where it is not 0 (rho: a row of B^-1, or a sum of rows): the
@@ -777,12 +798,10 @@ def _pivoted_side(v: Vertex, t: Tableau, ks: np.ndarray, moves_upper: bool, r: f
 
     def row_of(i: int) -> np.ndarray | None:
         if i not in rows:
-            u = np.zeros(len(basic))
-            u[i] = 1.0
-            found, solved = v.highs.getBasisTransposeSolve(u)  # type: ignore[attr-defined]
-            if found != highspy.HighsStatus.kOk:
+            rho = t.inverse_row(v, i)
+            if rho is None:
                 return None
-            rows[i] = np.asarray(solved, dtype=float)
+            rows[i] = rho
         return rows[i]
 
     def column_of(k: int) -> tuple[np.ndarray, np.ndarray]:
