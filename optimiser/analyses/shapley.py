@@ -19,9 +19,10 @@ is exactly pool_share_s = 0. Up to EXACT_LIMIT players all 2^n coalitions are
 solved in Gray-code order, so each re-solve changes one agency's bounds and
 starts from the last basis. The walk starts at ring-fencing from the basis its cold
 solve ended on where a scenario solved it on this model (`PoolingGame.hold_first_basis`),
-else (a MILP) from ring-fencing solved cold (`PoolingGame.cold_value`), and every part is walked on a fresh copy of the model: the shares depend on the model
-alone, not on what other analyses solved on it before (whether the ring-fence prices
-ran, how their lifts were split). The walk is cut into consecutive parts (`walk_parts`:
+else (a MILP) from ring-fencing solved cold (`PoolingGame.cold_value`), and every
+part is walked on a fresh copy of the model: the shares depend on the model alone,
+not on what other analyses solved on it before (whether the ring-fence prices ran,
+how their lifts were split). The walk is cut into consecutive parts (`walk_parts`:
 how many depends on the model and n alone, never on the machine), each walked on
 its own copy of the model from the same start, and the values put together in the
 walk's order, so the shares are the same however many workers walk the parts: up
