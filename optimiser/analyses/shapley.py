@@ -19,9 +19,10 @@ is exactly pool_share_s = 0. Up to EXACT_LIMIT players all 2^n coalitions are
 solved in Gray-code order, so each re-solve changes one agency's bounds and
 starts from the last basis. The walk starts at ring-fencing from the basis its cold
 solve ended on where a scenario solved it on this model (`PoolingGame.hold_first_basis`),
-and every part is walked on a fresh copy of the model: the shares depend on the model
-alone, not on what other analyses solved on it before (whether the ring-fence prices
-ran, how their lifts were split). The walk is cut into consecutive parts (`walk_parts`:
+else (a MILP) from ring-fencing solved cold (`PoolingGame.cold_value`), and every
+part is walked on a fresh copy of the model: the shares depend on the model alone,
+not on what other analyses solved on it before (whether the ring-fence prices ran,
+how their lifts were split). The walk is cut into consecutive parts (`walk_parts`:
 how many depends on the model and n alone, never on the machine), each walked on
 its own copy of the model from the same start, and the values put together in the
 walk's order, so the shares are the same however many workers walk the parts: up
@@ -192,10 +193,28 @@ class PoolingGame:
 
     def first_value(self, coalition: int) -> float:
         """v(C), solved (where not yet known) from the basis a cold solve of C's LP ends on
-        where there is one (`hold_first_basis`), else from the basis HiGHS holds."""
-        if coalition not in self.values:
-            self.hold_first_basis(coalition)
+        where there is one (`hold_first_basis`), else cold (`cold_value`)."""
+        if coalition not in self.values and not self.hold_first_basis(coalition):
+            return self.cold_value(coalition)
         return self.value(coalition)
+
+    def cold_value(self, coalition: int) -> float:
+        """v(C), solved (where not yet known) from scratch (`reoptimise`'s `cold`: HiGHS
+        handed its model again, nothing kept of earlier solves), so that where no first
+        basis is held (a MILP) the walk from C still depends on the model alone, not on
+        what other analyses solved on it before."""
+        if coalition not in self.values:
+            self._bound(coalition)
+            status, z, _ = reoptimise(self.lp, values=False, cold=True)
+            self.solves += 1
+            if self.progress is not None:
+                self.progress(1)
+            if status != "optimal" or z is None:
+                raise GameError(f"{status} when pooling only {self.describe(coalition)}")
+            if coalition == self.everyone:
+                self.pooled_basis = basis(self.lp)
+            self.values[coalition] = z
+        return self.values[coalition]
 
     def _solve(self, coalition: int) -> float:
         status, z = self._move_to(coalition)
@@ -349,7 +368,7 @@ def fair_shares(s: ScenarioResult, exact_limit: int = EXACT_LIMIT,
     try:
         if n <= exact_limit:
             if not game.hold_first_basis(0):
-                game.value(0)  # solved here: the walk starts from its optimum
+                game.cold_value(0)  # solved here afresh: the walk starts from its optimum
             phi = exact_shapley(game, split_in, workers)
             method = "exact"
         else:
