@@ -422,7 +422,14 @@ def test_depth_counted_as_the_composer_counts_it() -> None:
              f"a: &x {nested(MAX_DEPTH - 1)}\nb: *x\n": True,  # b's alias at depth 2
              f"a: &x [1]\nb: {nested(MAX_DEPTH - 1, '*x')}\n": True,  # the alias at 100
              f"a: &x [1]\nb: {nested(MAX_DEPTH, '*x')}\n": False,  # the alias at 101
-             "a: &x [1, *x]\n": True}
+             "a: &x [1, *x]\n": True,
+             nested(MAX_DEPTH, "[]"): True, nested(MAX_DEPTH + 1, "[]"): False,  # empty
+             f"a: {nested(MAX_DEPTH - 1)}\n": True, f"a: {nested(MAX_DEPTH)}\n": False,
+             f"? {nested(MAX_DEPTH - 1)}\n: 1\n": True,  # a list as a key, at depth 2
+             f"? {nested(MAX_DEPTH)}\n: 1\n": False,
+             f"a: {nested(MAX_DEPTH - 2, '{b: 1}')}\n": True,  # b's 1 at depth 100
+             f"a: {nested(MAX_DEPTH - 1, '{b: 1}')}\n": False,
+             f"a: {nested(MAX_DEPTH - 1, '{}')}\nb: [" + "1, " * 50 + "]\n": True}
     for text, kept in cases.items():
         assert _within_depth(yaml.compose(text, Loader=_CLoader)) is kept, text
         if kept:

@@ -229,23 +229,34 @@ class _CLoader(*((_CParser,) if _CParser else ()),  # type: ignore[misc]
 def _within_depth(root: Node | None, limit: int = MAX_DEPTH) -> bool:
     """Whether no node of the tree sits deeper than `limit` as `_Composer` counts depth: the
     root at 1, each node where it is written (an alias where the alias is, not again
-    beneath it), in the order written."""
+    beneath it), in the order written. Only collections go on the stack (a list of a
+    million numbers is not copied onto it): a collection with anything in it at `limit`
+    is too deep."""
+    if root is None or root.__class__ is ScalarNode:
+        return limit >= 1
     seen: set[int] = set()
-    stack: list[tuple[Node, int]] = [] if root is None else [(root, 1)]
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    pop, push, add = stack.pop, stack.append, seen.add
     while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(node, ScalarNode) or id(node) in seen:
+        node, depth = pop()
+        if id(node) in seen:
             continue
-        seen.add(id(node))
+        add(id(node))
+        if not node.value:
+            continue
         below = depth + 1
-        if isinstance(node, MappingNode):
+        if below > limit:
+            return False
+        if node.__class__ is MappingNode:
             for key, value in reversed(node.value):  # popped in the order written
-                stack.append((value, below))
-                stack.append((key, below))
+                if value.__class__ is not ScalarNode:
+                    push((value, below))
+                if key.__class__ is not ScalarNode:
+                    push((key, below))
         else:
-            stack.extend((child, below) for child in reversed(node.value))
+            for child in reversed(node.value):
+                if child.__class__ is not ScalarNode:
+                    push((child, below))
     return True
 
 
