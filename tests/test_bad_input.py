@@ -138,6 +138,20 @@ CASES: list[tuple[str, str, str, int | None]] = [
     ("empty", "", "the file is empty", None),
     ("only comments", "# nothing here\n\n", "the file is empty", None),
     ("several documents", BASE + "---\nname: again\n", "invalid YAML", 45),
+    # numbers no figure can be, and text that is not text
+    ("an integer beyond any float, in hex",
+     edit("    budget: 100\n", "    budget: 0x" + "f" * 5000 + "\n"),
+     "at streams.asc.budget: 0xffffffffffffff... (5002 characters) is too large a number", 15),
+    ("an integer beyond any float, in binary",
+     edit("    budget: 100\n", "    budget: 0b1" + "0" * 1100 + "\n"),
+     "is too large a number (more than 1.8e308)", 15),
+    ("a start year beyond the calendar",
+     edit("start_year: 2010", "start_year: 1" + "0" * 30), "at start_year: must be at most 9999",
+     2),
+    ("half a character escaped in a figure's unit",
+     edit("objective: net_benefit\n", 'objective: net_benefit\nfigures:\n  cost:\n'
+          '    value: 10\n    unit: "per \\ud800 unit"\n    assumption: made up\n'),
+     "half of a character", 9),
     # missing and misspelt fields
     ("missing name", edit("name: Test place\n", ""), "name: is required but missing", 1),
     ("missing unit_cost", edit("    unit_cost: 100\n", ""), "unit_cost: is required", 30),

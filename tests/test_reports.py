@@ -19,6 +19,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import numpy as np
 import openpyxl
@@ -1148,6 +1149,11 @@ def test_table_cells_written_as_the_public_methods_write_them(
     long = pd.DataFrame({"id": ["c", "a"], "money": [2.0, 1.0],
                          "note": ["long " * 4000, "short"]})
     infinite = pd.DataFrame({"id": ["c"], "money": [np.inf]})
+    hostile = pd.DataFrame({  # text that is markup or a formula elsewhere; extreme numbers
+        "id": ["+1", "-1", "@SUM(A1)", "<b>&amp;</b>", "]]>", "_x0041_",
+               "".join(map(chr, range(1, 32))) + "\x7f=", "=cmd|' /C calc'!A0" * 2000],
+        "money": [1e308, 5e-324, -5e-324, -1e308, np.nan, -0.0, 1.0, 123456789012345678.0],
+        "note": ["x" * 40000, "-", "+", " @x", "\uff1dx", "a\u200bb", "\t=1", "\r\n=1"]})
     fast: list[bool] = []  # whether each sheet's rows were written in one pass
     rows_xml = cells.rows_xml
 
@@ -1169,6 +1175,7 @@ def test_table_cells_written_as_the_public_methods_write_them(
         with pytest.raises(TypeError):  # an infinite figure: refused as write_number does
             sheet.table(row + 5, infinite, [columns[0], columns[1]])
         sheet.cell(row + 7, 2, "a note", "prose", fit=False)
+        sheet.table(row + 9, hostile, [columns[0], columns[1], columns[-1]])
         sheet.finish(1)
         other = workbook.Sheet(out.add_worksheet("U"), formats)
         other.cell(1, 3, "before the table, to its right", fit=False)
@@ -1191,3 +1198,14 @@ def test_table_cells_written_as_the_public_methods_write_them(
     assert ours == theirs
     assert b"long long" in ours["xl/sharedStrings.xml"] and b'r="AE1"' in ours[
         "xl/worksheets/sheet1.xml"]
+    for name, part in ours.items():  # every part XML, and no cell a formula
+        if name.endswith((".xml", ".rels")):
+            assert b"<f>" not in part and b"<f " not in part, name
+            ElementTree.fromstring(part)
+    shared = ours["xl/sharedStrings.xml"].decode()
+    for text in ("'+1", "'-1", "'@SUM(A1)", "&lt;b&gt;&amp;amp;&lt;/b&gt;", "]]&gt;",
+                 "_x005F_x0041_", "'=cmd|", "-<", "+<", "' @x", "'\uff1dx"):
+        assert f">{text}" in shared, text  # as text, a formula's start behind an apostrophe
+    assert "x" * 32767 + "<" in shared  # cut where Excel cuts a cell's text
+    assert b"<v>1E+308</v>" in ours["xl/worksheets/sheet1.xml"]
+    assert b"<v>4.940656458412465E-324</v>" in ours["xl/worksheets/sheet1.xml"]

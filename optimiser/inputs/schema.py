@@ -314,8 +314,8 @@ class Instance(Strict):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
         default="GBP", description="ISO currency code; money at constant prices."
     )
-    start_year: Annotated[int, Field(strict=True)] = Field(
-        default=1, description="First year of the plan."
+    start_year: Annotated[int, Field(ge=1, le=9999, strict=True)] = Field(
+        default=1, description="First year of the plan (1 to 9999)."
     )
     years: Annotated[int, Field(ge=1, le=MAX_YEARS, strict=True)] = Field(
         description="Horizon H, in years (required)."

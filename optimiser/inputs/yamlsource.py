@@ -31,6 +31,9 @@ MAX_BYTES = 4 * 1024 * 1024
 one is refused before it is read, so no file takes long to refuse."""
 MAX_VALUES = 200_000
 MAX_DEPTH = 100
+MAX_INT_BITS = 1024
+"""The widest integer read (a float's range, about 1.8e308): no figure is larger, and a
+wider one could not even be printed in a message (Python writes at most 4,300 digits)."""
 
 _CORE = "tag:yaml.org,2002:"
 _MAP, _SEQ, _MERGE, _TIMESTAMP = (_CORE + t for t in ("map", "seq", "merge", "timestamp"))
@@ -172,9 +175,23 @@ class _Composer(yaml.composer.Composer):
             self._depth -= 1
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _Composer,
               yaml.constructor.SafeConstructor, _Resolver):
     """PyYAML's own reader, scanner and parser (pure Python), with the composer above."""
+
+    def scan_flow_scalar(self, style: Any) -> Any:
+        """PyYAML's quoted scalar, refusing what libyaml refuses: an escape ('\\ud800')
+        naming half of a character (a surrogate, U+D800 to U+DFFF), which is not text and
+        cannot be written to any file."""
+        token = super().scan_flow_scalar(style)
+        if _SURROGATE.search(token.value):
+            raise yaml.scanner.ScannerError(
+                "while scanning a double-quoted scalar", token.start_mark,
+                "found invalid Unicode character escape code", token.start_mark)
+        return token
 
     def __init__(self, stream: str) -> None:
         yaml.reader.Reader.__init__(self, stream)
@@ -323,9 +340,14 @@ class _Builder:
             plain = "write plain numbers, text, true/false, lists and mappings"
             self.fail(node, path, f"the tag {_tag(node.tag)!r} is not allowed; {plain}")
         try:
-            return construct(node)
+            made = construct(node)
         except (ValueError, KeyError, yaml.YAMLError):
             self.fail(node, path, f"{node.value!r} is not a valid {_tag(node.tag)} value")
+        if type(made) is int and made.bit_length() > MAX_INT_BITS:
+            text = node.value if len(node.value) <= 24 else (
+                f"{node.value[:16]}... ({len(node.value)} characters)")
+            self.fail(node, path, f"{text} is too large a number (more than 1.8e308)")
+        return made
 
     def key(self, node: Node, path: Path) -> Any:
         if not isinstance(node, ScalarNode):
@@ -530,6 +552,9 @@ def plain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, 
     if "found unexpected ':'" in problem:
         return line, ("a ':' inside a [ ... ] or { ... } value: put a space after the ':' "
                       "between a key and its value, or put the text in quotes")
+    if problem == "found invalid Unicode character escape code":
+        return line, ("a '\\u' escape in quotes names half of a character (a surrogate, "
+                      "D800 to DFFF), which is not text: write the character itself")
     if problem.startswith("found undefined alias"):
         return line, ("a value starting with '*' refers to an anchor ('&name') defined "
                       "nowhere above; if it is text, put it in quotes")
