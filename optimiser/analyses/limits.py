@@ -446,8 +446,9 @@ def ranged_rates(v: Vertex, ranges: BoundRanges, columns: bool, places: np.ndarr
     `basis_rates` decides).
 
     Every place is nonbasic at the limit's bound b_j (the upper where `upper`, else the
-    lower; not fixed, `limit_move`), and HiGHS's ranging lets each place's bound alone move k E up and k E down (k
-    places, E = STEP * max(1, |b|)) with the basis staying optimal:
+    lower; not fixed, `limit_move`), and HiGHS's ranging lets each place's bound alone
+    move k E up and k E down (k places, E = STEP * max(1, |b|)) with the basis staying
+    optimal:
 
         up_j >= b_j + k E  and  down_j <= b_j - k E  for every place j
 
