@@ -7,6 +7,7 @@ re-solve of every limit on a shipped place and generated ones."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,32 @@ def test_hand_pivots_leave_an_edge_to_the_re_solve() -> None:
                                           -1.0, (None, None))
         assert gain == pytest.approx(want, abs=1e-12)
         assert loss is None
+
+
+def test_a_cap_fixed_by_its_minimum_gains_nothing_and_is_an_edge() -> None:
+    # max y - 2x, 3 <= x <= 3 (a minimum equal to the cap), y >= 0, r0: y - x <= 1.
+    # Optimum x = 3, y = 4 (z = -2); z = y - 2x <= 1 - x, so x is worth -1 a unit.
+    #   cap 3 + e: x may rise but does not (each unit loses 1): z stays -2  -> gain 0
+    #   cap 3 - e: x >= 3 > 3 - e, no plan                                 -> loss None
+    # HiGHS's dual of the fixed x (-1) belongs to its minimum, not its cap: no way of
+    # pricing the cap may take it for the cap's gain (a negative gain for more room).
+    lp = loaded([-2, 1], [3, 0], [3, INF], [(-INF, 1, [-1, 1])])
+    lp = dataclasses.replace(lp, costs={"objective": np.array([-2.0, 1.0])},
+                             senses={"objective": highs_module.MAXIMIZE},
+                             offsets={"objective": 0.0})
+    vertex = LIMITS.Vertex.of(lp)
+    assert vertex is not None
+    _, upper, more = LIMITS.ROOM["max_units"]
+    cap = np.array([0])
+    for gain, loss in [LIMITS.basis_rates(vertex, True, cap, upper, more, 1.0),
+                       LIMITS.pivoted_rates(vertex, LIMITS.Tableau.of(vertex), True, cap,
+                                            upper, more, 1.0, (None, None))]:
+        assert gain in (None, 0.0) and loss is None  # left to the re-solve, or right
+    ranges = LIMITS.BoundRanges.of(vertex)
+    assert ranges is not None
+    assert LIMITS.ranged_rates(vertex, ranges, True, cap, upper, more, 1.0) in (None, (0.0, None))
+    z = lp.highs.getInfo().objective_function_value
+    assert LIMITS.one_sided_rates(lp, z, True, cap, upper, more, 1.0) == (0.0, None)
 
 
 def test_column_states_from_values_are_highs_statuses(tmp_path: Path) -> None:

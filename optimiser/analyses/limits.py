@@ -446,8 +446,9 @@ def ranged_rates(v: Vertex, ranges: BoundRanges, columns: bool, places: np.ndarr
     `basis_rates` decides).
 
     Every place is nonbasic at the limit's bound b_j (the upper where `upper`, else the
-    lower), and HiGHS's ranging lets each place's bound alone move k E up and k E down (k
-    places, E = STEP * max(1, |b|)) with the basis staying optimal:
+    lower; not fixed, `limit_move`), and HiGHS's ranging lets each place's bound alone
+    move k E up and k E down (k places, E = STEP * max(1, |b|)) with the basis staying
+    optimal:
 
         up_j >= b_j + k E  and  down_j <= b_j - k E  for every place j
 
@@ -459,7 +460,8 @@ def ranged_rates(v: Vertex, ranges: BoundRanges, columns: bool, places: np.ndarr
         gain = loss = G * more * sum_j y_j."""
     held = (v.col_basic if columns else v.row_basic)[places]
     at = highspy.HighsBasisStatus.kUpper if upper else highspy.HighsBasisStatus.kLower
-    if bool(np.any(held >= 0)) or bool(np.any(v.status(columns, places) != int(at))):
+    if bool(np.any(held >= 0)) or bool(np.any(v.status(columns, places) != int(at))) or \
+            _fixed(v, columns, places):
         return None
     lower = (v.col_lower if columns else v.row_lower)[places]
     high = (v.col_upper if columns else v.row_upper)[places]
@@ -484,11 +486,14 @@ def limit_move(v: Vertex, columns: bool, places: np.ndarray, upper: bool) -> np.
         r = -sum_j e_j (rows: HiGHS's logical of row i is -(a_i . x)),
 
     over its nonbasic places (w = 0 where every place is basic); None where a nonbasic
-    place is not at that bound (or HiGHS gives no solve): then neither settles the limit."""
+    place is not at that bound, or is fixed (l_j = u_j: its dual belongs to whichever bound
+    binds, and once the limit's bound moves out the place's reduced cost may have the
+    wrong sign for the bound it was said to be at), or HiGHS gives no solve: then neither
+    settles the limit."""
     at = highspy.HighsBasisStatus.kUpper if upper else highspy.HighsBasisStatus.kLower
     held = (v.col_basic if columns else v.row_basic)[places]  # a basic place's position
     free = places[held < 0]
-    if bool(np.any(v.status(columns, free) != int(at))):
+    if bool(np.any(v.status(columns, free) != int(at))) or _fixed(v, columns, free):
         return None
     if not len(free):
         return np.zeros(len(v.basic_value))
@@ -502,6 +507,13 @@ def limit_move(v: Vertex, columns: bool, places: np.ndarray, upper: bool) -> np.
         r[free] = -1.0
     found, solved = v.highs.getBasisSolve(r)  # type: ignore[attr-defined]
     return np.asarray(solved, dtype=float) if found == highspy.HighsStatus.kOk else None
+
+
+def _fixed(v: Vertex, columns: bool, places: np.ndarray) -> bool:
+    """Whether any of `places` (columns, or rows) has equal bounds, l_j = u_j."""
+    lower = (v.col_lower if columns else v.row_lower)[places]
+    high = (v.col_upper if columns else v.row_upper)[places]
+    return bool(np.any(lower == high))
 
 
 def basis_rates(v: Vertex, columns: bool, places: np.ndarray, upper: bool, more: float,
@@ -944,7 +956,9 @@ def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
 
     gain = G * d z*(b + e delta) / d e at e -> 0+; loss = G * d z*(b) - z*(b - e delta) / d e
     at e -> 0+. HiGHS re-solves warm at b + e delta (b - e delta); any dual y of that
-    solve (HiGHS's duals are d z / d bound) gives the rate G * more * sum_j y_j, which is
+    solve (HiGHS's duals are d z / d bound, of the bound the place sits at: y_j counts 0
+    where place j sits at its other bound, as a fixed column set free by the move can)
+    gives the rate G * more * sum_j y_j, which is
     the one-sided derivative itself while the point lies on z*'s first linear piece from b
     (there every optimal dual has the same component along delta, the slope of that
     piece). That is checked: z* must move from z by e * more * sum_j y_j to ON_PIECE; else
@@ -984,7 +998,11 @@ def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
             if status == "optimal" and value is not None:
                 solution = h.getSolution()
                 duals = solution.col_dual if columns else solution.row_dual
-                dual = math.fsum(float(duals[p]) for p in places.tolist())
+                levels = solution.col_value if columns else solution.row_value
+                other = high if upper else lower
+                dual = math.fsum(float(duals[p]) for p, m, o in zip(
+                    places.tolist(), moved.tolist(), other.tolist(), strict=True)
+                    if not _at_other(float(levels[p]), m, o))
                 rate = g * more * dual
                 predicted = towards * more * step * dual
                 on_piece = abs(value - z - predicted) <= ON_PIECE * max(
@@ -999,6 +1017,12 @@ def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
             step /= 10
         found.append(rate)
     return found[0], found[1]
+
+
+def _at_other(level: float, moved: float, other: float) -> bool:
+    """Whether a place at `level` sits at its other bound `other` (nearer it than the moved
+    bound `moved`): its dual is then that bound's, and the moved one's is 0."""
+    return abs(level - other) < abs(level - moved)
 
 
 def _stream_spend(s: ScenarioResult, data: PlaceData) -> np.ndarray:
