@@ -535,6 +535,11 @@ CASES: list[tuple[str, str, str, int | None]] = [
      "the keys 'yes' (line 41) and '1' (line 42) are the same key: YAML reads 'yes' as true "
      "and '1' as 1",
      42),
+    (".nan and .NaN as keys",
+     edit("  ring_fenced: {pooling: false}\n",
+          "  ring_fenced: {pooling: false}\n  .nan: {pooling: true}\n  .NaN: {pooling: true}\n"),
+     "the keys '.nan' (line 41) and '.NaN' (line 42) are the same key: YAML reads '.nan' as "
+     "nan and '.NaN' as nan", 42),
     ("missing years", edit("years: 2\n", ""), "years: is required but missing", 1),
     # limits checked before any work (issue 15: lag 1e12 ran out of memory, 1e15 x 1 and
     # -0.5 over 100 years were internal errors)

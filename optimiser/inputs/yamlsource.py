@@ -383,7 +383,7 @@ class _Builder:
                 where = f"first on line {_line(first)}, again on line {_line(key_node)}"
                 if first.value == key_node.value:
                     self.fail(key_node, (*path, key), f"duplicate key {key!r} ({where})")
-                earlier = next(k for k in written if k == key)
+                earlier = next(k for k in written if k is key or k == key)  # NaN is itself
                 self.fail(key_node, (*path, key_node.value),
                           f"the keys '{first.value}' (line {_line(first)}) and "
                           f"'{key_node.value}' (line {_line(key_node)}) are the same key: YAML "
