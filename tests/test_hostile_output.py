@@ -36,7 +36,12 @@ from optimiser.analyses import run_analyses
 from optimiser.pipeline import run
 from optimiser.reports.drawing import Drawing, Frame, Key
 from optimiser.reports.terminal import print_run
-from optimiser.reports.write import write_documents, write_gains_pictures, write_tables
+from optimiser.reports.write import (
+    write_documents,
+    write_gains_pictures,
+    write_limits,
+    write_tables,
+)
 from optimiser.safe import (
     FORMULA_START,
     PlainConsole,
@@ -371,6 +376,29 @@ def test_every_writer_keeps_hostile_names_inert(tmp_path_factory: pytest.TempPat
     printed = out.getvalue()
     assert "\x1b" not in printed
     assert printable(names[2]).strip()[:20] in printed
+
+
+def test_units_and_valued_outcomes_stay_inert(tmp_path: Path) -> None:
+    """Two texts the place above leaves out: an intervention's unit reaches limits.csv
+    ('<unit> a year', its capped prevention) and a valued outcome's name the summary's
+    paragraph on what net benefit is made of; both inert (each was written as given)."""
+    place = json.loads(json.dumps(PLACE))
+    place["name"] = "Place"
+    place["interventions"]["prevention"]["unit"] = "@SUM(1) <b>visit</b>"
+    place["outcomes"]["adm"].update(name="=1+1 <b>admission</b> *avoided*", value=1)
+    path = tmp_path / "place.yaml"
+    path.write_text(yaml.safe_dump(place), encoding="utf-8")
+    result = run(path)
+    run_analyses(result, ["limits"])
+    write_limits(result, tmp_path)
+    write_documents(result, tmp_path, ("md",))
+    fields = [field for row in csv.reader(io.StringIO(
+        (tmp_path / "limits.csv").read_text(encoding="utf-8"), newline="")) for field in row]
+    assert "'@SUM(1) <b>visit</b> a year" in fields
+    assert not [f for f in fields if f.lstrip().startswith(FORMULA_START) and not _number(f)]
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "\\<b>admission\\</b> \\*avoided\\* at \\$1 each" in summary
+    assert not re.search(r"(?<!\\)<b>", summary)
 
 
 def _number(field: str) -> bool:

@@ -166,7 +166,7 @@ def appraisal(story: Story) -> list[str]:
     rows = [[label, *[account_text(story, kind, account.loc[n, key]) for n in names]]
             for label, key, kind in APPRAISAL]
     return ["## The appraisal (present values)", table(["Measure", *names], rows),
-            net_benefit_paragraph(story)]
+            md_text(net_benefit_paragraph(story))]
 
 
 def gainers(story: Story) -> list[str]:
@@ -256,7 +256,7 @@ def discounting(story: Story) -> list[str]:
              story.objective_text(r["objective"], full=True), story.full(r["cash_net"]),
              story.full(r["outcome_value"]), story.full(r["net_benefit"]),
              "-" if pd.isna(r["rank"]) else int(r["rank"])] for r in frame.to_dict("records")]
-    return ["## At other discount rates", " ".join(discount_sentences(story)),
+    return ["## At other discount rates", md_text(" ".join(discount_sentences(story))),
             table(["Scenario", "Discount rate", "Objective", "Net cash (PV)",
                    "Valued outcomes (PV)", "Net benefit (PV)", "Rank"], rows, right_from=2)]
 
@@ -318,7 +318,7 @@ def robust(story: Story) -> list[str]:
     said = robust_sentences(story)
     if not said:
         return []
-    return ["## Robust plans", " ".join(s for _, s in said)]
+    return ["## Robust plans", md_text(" ".join(s for _, s in said))]
 
 
 def rules(story: Story) -> list[str]:

@@ -364,8 +364,8 @@ def write_limits(result: RunResult, folder: Path) -> None:
     analysis ran)."""
     if "limits" not in result.analyses:
         return
-    limits_table(result.analyses["limits"]).drop(columns="src").to_csv(
-        folder / "limits.csv", index=False, float_format="%.10g", lineterminator="\n")
+    write_csv(limits_table(result.analyses["limits"]).drop(columns="src"),
+              folder / "limits.csv")
 
 
 def write_uncertainty(result: RunResult, folder: Path) -> None:
