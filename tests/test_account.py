@@ -174,6 +174,31 @@ def test_what_limits_the_plan_as_worked_by_hand(tmp_path: Path) -> None:
     assert lower - result.scenarios[0].objective == pytest.approx(low["gain"], rel=1e-9)
 
 
+
+def test_a_minimum_equal_to_its_cap_is_listed_beside_it(tmp_path: Path) -> None:
+    """tests/data/account.yaml with the 2012 minimum raised to the cap (5): x = [5, 5, 5].
+    The cap binds every year: one unit more gains 86.3636 + 78.5124 in 2010 and 2011 and
+    nothing in 2012 (a unit there loses 50/1.21, so it is not bought); one unit less
+    leaves 2012 no plan (cap 4 < minimum 5): 'edge'. The 2012 minimum binds too: one unit
+    less gains 50/1.21 = 41.3223 (the unit that loses money is no longer bought); one
+    unit more leaves no plan: 'edge'. Both are listed, each with its own price."""
+    from optimiser.analyses import run_analyses
+
+    instance = yaml.safe_load((DATA / "account.yaml").read_text(encoding="utf-8"))
+    instance["interventions"]["visits"]["min_units"] = [1, 1, 5]
+    path = tmp_path / "fixed.yaml"
+    path.write_text(yaml.safe_dump(instance, sort_keys=False), encoding="utf-8")
+    result = run(path, ranges=False)
+    run_analyses(result, ["limits"])
+    found = {e["kind"]: e for e in result.analyses["limits"]["ring_fenced"]["limits"]}
+    assert set(found) == {"max_units", "min_units"}
+    cap, low = found["max_units"], found["min_units"]
+    assert cap["years"] == [2010, 2011, 2012] and low["years"] == [2012]
+    assert cap["gain"] == pytest.approx((-50 + 150 / 1.1) + (-50 / 1.1 + 150 / 1.21), rel=1e-9)
+    assert cap["loss"] is None and cap["pricing"] == "edge"
+    assert low["gain"] == pytest.approx(50 / 1.21, rel=1e-9)
+    assert low["loss"] is None and low["pricing"] == "edge"
+
 # A degenerate limit, by hand (H = 1, r = 0, net benefit = savings - cost). One NHS trust:
 #   a: 10 a unit, saves 15 (+5 a unit), at most 10 units, paid only from `small` (budget 100)
 #   b: 1 a unit, saves 3 (+2 a unit), at most 5 units, paid only from `big` (budget 1000)

@@ -144,7 +144,8 @@ def scenario_limits(s: ScenarioResult, result: RunResult, table: pd.DataFrame,
     cap = np.where(finite, data.max_units, 0.0)
     at_cap = finite & (x >= cap - BIND_TOL * np.maximum(1.0, np.abs(cap)))
     low = data.min_units
-    at_min = (low > 0) & (x <= low + BIND_TOL * np.maximum(1.0, low)) & ~at_cap
+    # a minimum equal to its cap is listed beside the cap: each has its own price
+    at_min = (low > 0) & (x <= low + BIND_TOL * np.maximum(1.0, low))
     for i in np.flatnonzero(at_cap.any(axis=1) | at_min.any(axis=1)).tolist():
         item = data.interventions[i]
         unit = inst.interventions[item].unit or "unit"
