@@ -356,3 +356,44 @@ def test_limits_split_over_copies_give_the_same_rates_to_the_bit(
             for e in split_up] == [
         (e["scenario"], e["kind"], e["item"], e["gain"], e["loss"], e["pricing"])
         for e in alone]
+
+
+def test_basis_solves_in_highs_library_are_the_bindings_to_the_bit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The basis solves `BasisSolves` makes straight in HiGHS's library (on highspy
+    DIRECT_HIGHSPY) are the binding's, byte for byte, and solve B w = r; on another release
+    (`_direct_solves` None) the binding makes them, with the same bytes."""
+    # The LP of the plain vertex above: y and v basic (x at its minimum, u at its cap,
+    # both rows' logicals nonbasic), so in the rows' order (target, budget)
+    #   B = [[1, 0], [1, 1]]  (y's column, then v's), B^-1 = [[1, 0], [-1, 1]]:
+    #   B^-1 (1, 2) = (1, 1): y and v each move by 1. HiGHS orders its basic variables
+    #   its own way, so every solve is checked against B built in that order.
+    lp = loaded([-4, -2, 5, 1], [2, 0, 0, 0], [10, 5, 4, 100],
+                [(3, INF, [1, 1, 0, 0]), (-INF, 8, [0, 1, 1, 1])])
+    h = lp.highs
+    _, basic = h.getBasicVariables()
+    columns = {1: [1.0, 1.0], 3: [0.0, 1.0]}
+    assert sorted(basic.tolist()) == [1, 3]
+    b = np.array([columns[j] for j in basic.tolist()]).T  # B's column p: basic variable p's
+    on_release = h.version() == LIMITS.DIRECT_HIGHSPY
+    assert (LIMITS._direct_solves(h.version()) is not None) == on_release
+    assert LIMITS._direct_solves("0.0.0") is None
+    asked = [np.array([1.0, 2.0]), np.array([0.0, 1.0]), np.array([-3.5, 0.25]),
+             np.array([1.0, 2.0])]
+    moved = LIMITS.BasisSolves(h).solve(np.array([1.0, 2.0]))
+    assert moved is not None
+    assert dict(zip(basic.tolist(), moved.tolist(), strict=True)) == {1: 1.0, 3: 1.0}
+    for release in (True, False):
+        if not release:
+            monkeypatch.setattr(LIMITS, "_direct_solves", lambda _version: None)
+        solves = LIMITS.BasisSolves(h)
+        for transpose in (False, True):
+            for r in asked:
+                got = solves.solve(r, transpose)
+                assert got is not None
+                _, binding = (h.getBasisTransposeSolve(r) if transpose
+                              else h.getBasisSolve(r))
+                assert got.tobytes() == np.asarray(binding, dtype=float).tobytes()
+                assert (b.T if transpose else b) @ got == pytest.approx(r, abs=1e-12)
+            # after its first solve (made both ways), each kind is made in the library
+            assert (solves.direct[int(transpose)] is not None) == (release and on_release)
