@@ -28,6 +28,7 @@ show that the benchmark works.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -95,22 +96,28 @@ def stages(path: Path, out: Path, skip: list[str]) -> list[dict[str, Any]]:
             "peak_mb": max(_peak_mb(resource.RUSAGE_SELF), _peak_mb(resource.RUSAGE_CHILDREN))})
         return done
 
-    def imports() -> Any:
+    def imports() -> Any:  # garbage collection off while they load, as the command has it
+        gc.disable()
         from optimiser.analyses import ANALYSES, run_analyses
         from optimiser.analyses.discounting import other_rates
+        from optimiser.cli import run_collection
         from optimiser.pipeline import prepare, run_prepared
         from optimiser.reports.write import write_reports
-        return ANALYSES, run_analyses, other_rates, prepare, run_prepared, write_reports
+        gc.freeze()
+        gc.enable()
+        return (ANALYSES, run_analyses, other_rates, prepare, run_prepared, write_reports,
+                run_collection)
 
-    analyses, run_analyses, other_rates, prepare, run_prepared, write_reports = stage(
-        "imports", imports)
-    prepared = stage("load and validate", lambda: prepare(path))
-    rates = [] if "discount_sensitivity" in skip else other_rates(prepared.instance)
-    result = stage("scenarios (and at the other discount rates)",
-                   lambda: run_prepared(prepared, rates=rates))
-    for name in [a for a in analyses if a not in skip]:
-        stage(f"analysis: {name}", lambda name=name: run_analyses(result, [name]))
-    stage("reports", lambda: write_reports(result, out))
+    analyses, run_analyses, other_rates, prepare, run_prepared, write_reports, collection = (
+        stage("imports", imports))
+    with collection():  # the command's garbage collection while it runs
+        prepared = stage("load and validate", lambda: prepare(path))
+        rates = [] if "discount_sensitivity" in skip else other_rates(prepared.instance)
+        result = stage("scenarios (and at the other discount rates)",
+                       lambda: run_prepared(prepared, rates=rates))
+        for name in [a for a in analyses if a not in skip]:
+            stage(f"analysis: {name}", lambda name=name: run_analyses(result, [name]))
+        stage("reports", lambda: write_reports(result, out))
     return rows
 
 

@@ -14,6 +14,8 @@ import signal
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -474,20 +476,28 @@ thresholds sweep about 400 times for about 0.1 s of CPU, these about 12 times fo
 with the same peak memory (and on the quarter-size big place)."""
 
 
-def entry() -> None:
-    """The `optimise` command as a process of its own (`python -m optimiser`, the console
-    script): `main`, with the objects alive after the imports, and at the end all of them,
-    kept out of Python's garbage collection. Sweeping the few hundred thousand objects a
-    large place leaves costs half a second at exit, for memory the exit frees anyway.
-    Garbage is swept less often while it runs (RUN_GC_THRESHOLD)."""
+@contextmanager
+def run_collection() -> Iterator[None]:
+    """Python's garbage collection as the command runs: the objects alive when it starts
+    (the imports'), and at the end all of them, kept out of it (frozen), and garbage swept
+    less often in between (RUN_GC_THRESHOLD); the thresholds restored after. The
+    benchmarks time the stages of a run under the same settings."""
     gc.freeze()
     before = gc.get_threshold()
     gc.set_threshold(*RUN_GC_THRESHOLD)
     try:
-        main()
+        yield
     finally:
         gc.set_threshold(*before)
         gc.freeze()
+
+
+def entry() -> None:
+    """The `optimise` command as a process of its own (`python -m optimiser`, the console
+    script): `main` under `run_collection`. Sweeping the few hundred thousand objects a
+    large place leaves costs half a second at exit, for memory the exit frees anyway."""
+    with run_collection():
+        main()
 
 
 if __name__ == "__main__":

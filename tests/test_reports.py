@@ -1209,3 +1209,17 @@ def test_table_cells_written_as_the_public_methods_write_them(
     assert "x" * 32767 + "<" in shared  # cut where Excel cuts a cell's text
     assert b"<v>1E+308</v>" in ours["xl/worksheets/sheet1.xml"]
     assert b"<v>4.940656458412465E-324</v>" in ours["xl/worksheets/sheet1.xml"]
+
+
+def test_cells_leave_an_untested_xlsxwriter_to_its_own_methods(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk paths lean on xlsxwriter's internals, compared only with the versions in
+    TESTED_XLSXWRITER: any other version (a later 3.x included) gets no cell store, so
+    both paths hand their cells and rows to xlsxwriter's own methods."""
+    from optimiser.reports import cells
+
+    sheet = xlsxwriter.Workbook(str(tmp_path / "x.xlsx")).add_worksheet()
+    assert cells.cell_store(sheet) is not None  # the version installed here is tested
+    monkeypatch.setattr(xlsxwriter, "__version__", "3.4.0")
+    assert cells.cell_store(sheet) is None
+    assert cells.rows_xml(sheet) is None

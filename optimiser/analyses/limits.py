@@ -56,7 +56,7 @@ from optimiser.inputs.yamlsource import Source
 from optimiser.pipeline import RunResult
 from optimiser.solving.highs import (
     CompiledLP,
-    basic_variables,
+    Reading,
     clone,
     column_lookup,
     first_basis,
@@ -350,16 +350,13 @@ class Vertex:
         basis = h.getBasis()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not basis.valid:
             return None
-        basic = basic_variables(lp)
-        model = h.getLp()
-        a = model.a_matrix_
-        if basic is None or a.format_ != highspy.MatrixFormat.kColwise:
+        seen = Reading(lp)  # HiGHS's model and solution, each array converted once
+        basic = seen.basic_index()
+        if basic is None or seen.matrix_format != highspy.MatrixFormat.kColwise:
             return None
-        solution = h.getSolution()
-        bounds = [np.asarray(b, dtype=float) for b in
-                  (model.col_lower_, model.col_upper_, model.row_lower_, model.row_upper_)]
-        value = [np.asarray(solution.col_value, dtype=float),
-                 np.asarray(solution.row_value, dtype=float)]
+        model = seen.model
+        bounds = [seen.col_lower, seen.col_upper, seen.row_lower, seen.row_upper]
+        value = [seen.col_value, seen.row_value]
         column = basic >= 0  # HiGHS numbers a basic column j as j, a basic row i as -1 - i
         cols, rows = basic[column], -1 - basic[~column]
         col_basic = np.full(model.num_col_, -1, dtype=np.int64)
@@ -373,14 +370,11 @@ class Vertex:
 
         return cls(
             highs=h, col_lower=bounds[0], col_upper=bounds[1], row_lower=bounds[2],
-            row_upper=bounds[3], col_dual=np.asarray(solution.col_dual, dtype=float),
-            row_dual=np.asarray(solution.row_dual, dtype=float),
+            row_upper=bounds[3], col_dual=seen.col_dual, row_dual=seen.row_dual,
             basis=basis, col_state=_column_states(col_basic, bounds[0], bounds[1], value[0]),
             row_status=np.fromiter(map(int, basis.row_status), dtype=np.int8,
                                    count=model.num_row_),
-            starts=np.asarray(a.start_, dtype=np.int64),
-            index=np.asarray(a.index_, dtype=np.int64),
-            value=np.asarray(a.value_, dtype=float), col_basic=col_basic,
+            starts=seen.start, index=seen.index, value=seen.value, col_basic=col_basic,
             row_basic=row_basic, basic_sign=np.where(column, -1.0, 1.0),
             basic_value=pick(*value), basic_lower=pick(bounds[0], bounds[2]),
             basic_upper=pick(bounds[1], bounds[3]), col_value=value[0], row_value=value[1],

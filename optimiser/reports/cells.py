@@ -5,8 +5,8 @@ xlsxwriter writes a cell through four checked calls (its A1-notation wrapper, th
 and dimension check, the record) and, at close, each cell's XML through a handful more;
 a Birmingham-sized place's workbook has about 43,000 cells, and those calls were most of
 its time. Both paths here make the very records and the very XML that xlsxwriter 3 makes
-(tests compare them part by part with its own), and hand anything else (another major
-version, a cell kind or sheet feature they do not write) to xlsxwriter itself.
+(tests compare them part by part with its own), and hand anything else (a version not
+in TESTED_XLSXWRITER, a cell kind or sheet feature they do not write) to xlsxwriter itself.
 """
 
 from __future__ import annotations
@@ -87,15 +87,21 @@ def write_cells(sheet: Worksheet, first: int, col: int, n: int,
         table[at].update(zip(places, row, strict=True))
 
 
+TESTED_XLSXWRITER = ("3.3.",)
+"""The xlsxwriter versions whose internals these paths were compared with (its records,
+cell table and row XML are not its public interface and may change in any release): any
+other version writes through xlsxwriter's own methods, slower and the same."""
+
+
 def cell_store(sheet: Worksheet) -> tuple[Any, Any, Any, Any] | None:
     """xlsxwriter's cell records (number, string, boolean, blank) where the worksheet keeps
-    its cells in a table of rows and its text in a shared string table, as xlsxwriter 3
-    does when not in constant-memory mode; None otherwise."""
+    its cells in a table of rows and its text in a shared string table, as the versions in
+    TESTED_XLSXWRITER do when not in constant-memory mode; None otherwise."""
     from xlsxwriter import worksheet as module
 
     records = [getattr(module, name, None) for name in (
         "CellNumberTuple", "CellStringTuple", "CellBooleanTuple", "CellBlankTuple")]
-    if (not xlsxwriter.__version__.startswith("3.") or any(r is None for r in records)
+    if (not xlsxwriter.__version__.startswith(TESTED_XLSXWRITER) or any(r is None for r in records)
             or getattr(sheet, "constant_memory", True)
             or not hasattr(sheet, "table") or not hasattr(sheet, "str_table")
             or not hasattr(sheet, "_check_dimensions") or not hasattr(sheet, "xls_strmax")):
@@ -156,7 +162,7 @@ def rows_xml(sheet: Worksheet) -> str | None:
     its index; for a boolean `t="b"` and 1 or 0; a blank closed empty. None where the
     sheet holds anything else (row settings, comments, other cells or cells without a
     format, a default row height of its own, Excel 2010 extensions, constant memory,
-    another major version): xlsxwriter then writes its rows itself."""
+    a version not in TESTED_XLSXWRITER): xlsxwriter then writes its rows itself."""
     store = cell_store(sheet)
     if (store is None or sheet.row_info or sheet.comments or sheet.excel_version != 2007
             or sheet.default_row_height != sheet.original_row_height
