@@ -443,3 +443,162 @@ def test_very_deep_nesting_is_refused_not_a_crash(tmp_path: pathlib.Path) -> Non
     """libyaml's own composer recurses in C and would crash on this; ours counts."""
     depth = 200_000
     fails(write(tmp_path, "a: " + "[" * depth + "]" * depth + "\n"), 1, "nested too deeply")
+
+
+# A long text (past REPARSE_CHARS) is checked as libyaml parses it and its YAML errors are
+# worded without PyYAML's pure-Python parser reading all of it (which took 30-40 s and up
+# to 1.3 GB on a 4 MB file): these make such texts in memory, a little past the limit, and
+# make the slow path fail the test if it is taken.
+
+def _long(body: str, lines: int = 7_000) -> str:
+    """`lines` keys ('  k0: text number 0' ...) under 'values:' (line 2 on), then `body`:
+    past REPARSE_CHARS, each key line 20-26 characters."""
+    from optimiser.inputs.yamlsource import REPARSE_CHARS
+
+    keys = "".join(f"  k{i}: text number {i}\n" for i in range(lines))
+    text = "name: x\nvalues:\n" + keys + body
+    assert len(text) > REPARSE_CHARS
+    return text
+
+
+def _python_parser_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(stream: str) -> None:
+        raise AssertionError(f"PyYAML's own parser read {len(stream)} characters")
+
+    monkeypatch.setattr(yamlsource, "_Loader", refuse)
+
+
+def _libyaml_composer_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: object) -> None:
+        raise AssertionError("libyaml composed a tree")
+
+    monkeypatch.setattr(yamlsource._CLoader, "get_single_node", refuse)
+
+
+needs_libyaml = pytest.mark.skipif(yamlsource._CParser is None,
+                                   reason="PyYAML without libyaml 0.2.6 or later")
+
+
+@needs_libyaml
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [("   bad: indent\n", ["indented more than the one before it", "already has its value"]),
+     ("    deeper: {a: 1}\n  k: 1\n", ["indented more than the one before it",
+                                     "already has its value"]),
+     ("\tk: 1\n", ["a tab character"]),
+     ("  - item\n", ["a list item ('- ...') where a key was expected"]),
+     ("  k: 'a'b\n", ["text after a value that is already complete"]),
+     ("  k: [1, 2\n  j: 3\n", ["a '[' list (opened on line 7003) is not closed"])])
+def test_long_text_error_at_its_end_in_plain_words_without_pyyaml(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, body: str,
+        words: list[str]) -> None:
+    # 'name: x', 'values:' and 7,000 key lines: the body starts on line 7,003; the error
+    # is named on its first line, or (the list) where the key after it starts, line 7,004
+    line = 7_004 if "[1, 2" in body else 7_003
+    path = write(tmp_path, _long(body))
+    _python_parser_is_not_used(monkeypatch)
+    err = fails(path, line, "invalid YAML", *words)
+    for jargon in ("while parsing", "did not find", "expected <", "in this context"):
+        assert jargon not in str(err), str(err)
+
+
+@needs_libyaml
+def test_long_text_error_near_its_start_read_again_only_to_the_line_after(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error on line 2 of a long text is worded by PyYAML itself, as on a short file,
+    from the text up to the end of line 3 only (31 characters)."""
+    read: list[int] = []
+    pyyaml_loader = yamlsource._Loader
+
+    def loader(stream: str) -> object:
+        read.append(len(stream))
+        return pyyaml_loader(stream)
+
+    monkeypatch.setattr(yamlsource, "_Loader", loader)
+    path = write(tmp_path, "name: x\n  years: 5\n" + _long(""))
+    fails(path, 2, "invalid YAML", "indented more than the one before it",
+          "already has its value")
+    assert read == [len("name: x\n  years: 5\nname: x\n")]
+
+
+@needs_libyaml
+def test_long_text_too_many_values_refused_before_any_tree(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Values are counted as libyaml parses, in the order written: the root mapping is
+    value 1, the key 'name' 2, 'x' 3, the key 'values' 4, its list 5 and its item i
+    value 6 + i. With a limit of 10,000, value 10,001 is item 9,995, written on line
+    3 + 9,995 = 9,998; neither libyaml's tree nor PyYAML's is ever built."""
+    monkeypatch.setattr(yamlsource, "MAX_VALUES", 10_000)
+    path = write(tmp_path, "name: x\nvalues:\n" + "  - 1\n" * 30_000)  # 180 KB
+    _python_parser_is_not_used(monkeypatch)
+    _libyaml_composer_is_not_used(monkeypatch)
+    err = fails(path, 9_998, "the file expands to too many values (alias bomb?); "
+                "limit 10000")
+    assert err.problems[0].path == "values[9995]"
+
+
+@needs_libyaml
+def test_long_text_merged_values_not_counted_before_the_builder(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What is written in a merge ('<<: {...}') is not counted ahead, since the builder
+    does not build a merged value its mapping writes again. Here, with 3,000 keys: the
+    builder counts the root, 'm', m's mapping, its 3,000 keys and values, the merged
+    mapping and its 3,000 keys: 3 + 6,000 + 1 + 3,000 = 9,004 values, within a limit
+    of 10,000, while the text holds 12,005 nodes (also '<<' and the 3,000 merged 1s)."""
+    monkeypatch.setattr(yamlsource, "MAX_VALUES", 10_000)
+    keys = range(3_000)
+    merged = ", ".join(f"k{i}: 1" for i in keys)
+    written = ", ".join(f"k{i}: 2" for i in keys)
+    text = "#" + " " * 140_000 + "\n" + f"m: {{<<: {{{merged}}}, {written}}}\n"
+    src = read_yaml(write(tmp_path, text))
+    assert src.data == {"m": {f"k{i}": 2 for i in keys}}
+    monkeypatch.setattr(yamlsource, "MAX_VALUES", 9_003)
+    err = fails(write(tmp_path, text), 2, "too many values")
+    assert err.problems[0].path == "m.k2999"  # the builder's last value: the 9,004th
+
+
+@needs_libyaml
+def test_long_text_nested_too_deeply_on_the_composers_line(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'z: ' then one '[' a line: the list opened on line n of the body is at depth n + 1
+    (the root mapping 1, z's list 2), so the first node deeper than 100 is the list opened
+    on the body's line 100, after 'name: x', 'values:' and 7,000 key lines: line 7,102.
+    Also for 1,200 levels, past libyaml's own limit of 1,000 (it stops there, reading
+    ahead of its parser)."""
+    for levels in (150, 1_200):
+        body = "z: " + "[\n" * levels + "]" * levels + "\n"
+        path = write(tmp_path, _long(body))
+        with monkeypatch.context() as patch:
+            _python_parser_is_not_used(patch)
+            _libyaml_composer_is_not_used(patch)
+            fails(path, 7_102, "nested too deeply (more than 100 levels)")
+        # the same text without the keys: PyYAML's own composer, on a short text
+        fails(write(tmp_path, "name: x\n" + body), 101, "nested too deeply")
+
+
+def test_libyaml_errors_in_pyyaml_words_are_worded_as_pyyaml_errors() -> None:
+    """For every mistake of SYNTAX and a few more, libyaml's error, said in PyYAML's words,
+    gets the very line and message `plain_yaml_error` gives PyYAML's own error."""
+    import yaml
+
+    from optimiser.inputs.yamlsource import (
+        _CLoader,
+        _CParser,
+        _in_pyyaml_words,
+        _Loader,
+        plain_yaml_error,
+    )
+
+    if _CParser is None:
+        pytest.skip("PyYAML without libyaml 0.2.6 or later")
+    more = ["name: x\nagencies: {a: [1, 2}\n", "name: x\n---\nname: y\n",
+            'a: "\\ud800"\n', "a: &x 1\nb: &x 2\nc: *x\n", "%x: 1\n", "a: & b\n",
+            'a:\n  b: 1\n    "c": 2\n', "a:\n  b: 1\n  - c\n", "a: [b: c d: e]\n", "a: 1\n}\n",
+            "- a\nb\n", "a:\n  - 1\n  'b': 2\n", "a: {b: 1\n"]
+    for text in [case[1] for case in SYNTAX] + more:
+        with pytest.raises(yaml.MarkedYAMLError) as pyyaml:
+            yaml.compose(text, Loader=_Loader)
+        with pytest.raises(yaml.MarkedYAMLError) as libyaml:
+            yaml.compose(text, Loader=_CLoader)
+        ours = plain_yaml_error(_in_pyyaml_words(libyaml.value, text), text)
+        assert ours == plain_yaml_error(pyyaml.value, text), text

@@ -19,6 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from optimiser.errors import InstanceError, Problem
@@ -31,6 +41,13 @@ MAX_BYTES = 4 * 1024 * 1024
 one is refused before it is read, so no file takes long to refuse."""
 MAX_VALUES = 200_000
 MAX_DEPTH = 100
+REPARSE_CHARS = 128 * 1024
+"""The most text PyYAML's pure-Python parser reads (again) to word a YAML error: about
+18 microseconds a value, so at most about 2 s of CPU even for values as dense as '1,'
+(a place the size of Birmingham is about 35 KB, one 3.5 times its size 120 KB). A longer
+text is checked as libyaml parses it (`_refuse_early`) and its errors are worded from a
+prefix of it or from libyaml's own message (`_pyyaml_error`): a 4 MB file with an error at
+its end took 30-40 s and up to 1.3 GB to refuse when PyYAML read all of it again."""
 MAX_INT_BITS = 1024
 """The widest integer read (a float's range, about 1.8e308): no figure is larger, and a
 wider one could not even be printed in a message (Python writes at most 4,300 digits)."""
@@ -126,6 +143,20 @@ class _TooDeep(Exception):
     def __init__(self, line: int) -> None:
         super().__init__(line)
         self.line = line
+
+
+class _TooMany(Exception):
+    """Raised before composing when the text holds more than MAX_VALUES values."""
+
+    def __init__(self, line: int, path: Path) -> None:
+        super().__init__(line, path)
+        self.line = line
+        self.path = path
+
+
+def _too_many_values() -> str:
+    """The refusal of a file of more than MAX_VALUES values, counted ahead or by the builder."""
+    return f"the file expands to too many values (alias bomb?); limit {MAX_VALUES}"
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -264,16 +295,198 @@ def _compose(text: str) -> Node | None:
     """The text's node tree: through libyaml when it is there, the text is printable
     throughout and its tree within the depth limit; on any problem, and otherwise,
     through PyYAML's own parser and `_Composer`, whose messages (and exceptions) are the
-    ones users see."""
-    if _CParser is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
-        try:
-            root = yaml.compose(text, Loader=_CLoader)
-        except Exception:  # PyYAML's parser says what is wrong, below
-            pass
-        else:
-            if _within_depth(root):
-                return root
+    ones users see. A text longer than REPARSE_CHARS goes through `_compose_long`."""
+    if _CParser is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return yaml.compose(text, Loader=_Loader)  # a control character: refused at once
+    if len(text) > REPARSE_CHARS:
+        return _compose_long(text)
+    try:
+        root = yaml.compose(text, Loader=_CLoader)
+    except Exception:  # PyYAML's parser says what is wrong, below
+        pass
+    else:
+        if _within_depth(root):
+            return root
     return yaml.compose(text, Loader=_Loader)
+
+
+def _compose_long(text: str) -> Node | None:
+    """A long text's node tree (libyaml's), refused in time and memory bounded by the
+    limits rather than by the file: nesting and the number of values are checked as
+    libyaml parses, before any tree is built (`_refuse_early`, which also checks the
+    depth `_within_depth` checks); a YAML error is raised as PyYAML would word it
+    (`_pyyaml_error`), without PyYAML reading the whole text again."""
+    try:
+        _refuse_early(text)
+        return yaml.compose(text, Loader=_CLoader)
+    except yaml.MarkedYAMLError as exc:
+        if "maximum nesting depth" in (exc.problem or "") and exc.problem_mark is not None:
+            raise _TooDeep(_too_deep_line(text, exc.problem_mark)) from None
+        raise _pyyaml_error(exc, text) from None
+
+
+def _too_deep_line(text: str, mark: yaml.Mark) -> int:
+    """The line `_Composer` refuses as too deep in a text libyaml refused at `mark` for
+    nesting past its own limit (1,000 levels, far past MAX_DEPTH): libyaml's scanner reads
+    ahead of its parser, so it stops before the parser has given the node at depth
+    MAX_DEPTH + 1. The text up to the mark, parsed again (`_refuse_early`), gives that node;
+    libyaml's mark if it does not (it always should)."""
+    try:
+        _refuse_early(text[: mark.index])
+    except _TooDeep as exc:
+        return exc.line
+    except yaml.MarkedYAMLError:
+        pass
+    return mark.line + 1
+
+
+_NODE_STARTS = (ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent)
+_COLLECTION_ENDS = (MappingEndEvent, SequenceEndEvent)
+_DOCUMENT_ENDS = (DocumentEndEvent, StreamEndEvent)
+
+
+def _refuse_early(text: str) -> None:
+    """Refuse the first document of `text`, as libyaml parses it (nothing is kept), where
+    it is nested too deeply or holds too many values: `_TooDeep` or `_TooMany` at the
+    line of the first node past the limit, in the order written.
+
+    Too deep: a node at depth > MAX_DEPTH (the root at 1, every key, value, item and
+    alias one below its collection), the very node `_Composer` refuses first.
+    Too many: the (MAX_VALUES + 1)-th node written (scalar, alias, list or mapping)
+    outside a merge (a '<<' key and its value are not counted). `_Builder` enters each such
+    node at least once (an alias again wherever it is used), so its count is at least
+    this one: a file refused here would be refused by the builder too, for too many
+    values or for a problem it meets first. This costs at most MAX_VALUES events (about
+    0.3 s), where libyaml's tree of two million numbers took 656 MB before the builder
+    counted."""
+    parser = _CLoader(text)
+    count, merged_from = 0, 0  # merged_from: the height of an open merged collection
+    stack: list[list[Any]] = []  # [path, mapping?, nodes seen in it, last key]
+    try:
+        while True:
+            event = parser.get_event()
+            if isinstance(event, _COLLECTION_ENDS):
+                stack.pop()
+                if len(stack) < merged_from:
+                    merged_from = 0
+                continue
+            if not isinstance(event, _NODE_STARTS):
+                if isinstance(event, _DOCUMENT_ENDS):
+                    return
+                continue
+            counted, merge_value, path = True, False, ()
+            if stack:
+                frame = stack[-1]
+                seen = frame[2]
+                frame[2] = seen + 1
+                if not frame[1]:
+                    path = (*frame[0], seen)
+                elif seen % 2 == 0:  # a key
+                    path = frame[0]
+                    scalar = isinstance(event, ScalarEvent)
+                    counted = not (scalar and (event.value == "<<" or event.tag == _MERGE))
+                    frame[3] = (event.value if scalar else "?") if counted else _MERGE_KEY
+                else:
+                    merge_value = frame[3] is _MERGE_KEY
+                    counted = not merge_value
+                    path = (*frame[0], frame[3])
+            if len(stack) >= MAX_DEPTH:
+                raise _TooDeep(event.start_mark.line + 1)
+            if counted and not merged_from:
+                count += 1
+                if count > MAX_VALUES:
+                    raise _TooMany(event.start_mark.line + 1, path)
+            if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+                stack.append([path, isinstance(event, MappingStartEvent), 0, None])
+                if merge_value and not merged_from:
+                    merged_from = len(stack)
+    finally:
+        parser.dispose()
+
+
+def _line_end(text: str, line: int, limit: int) -> int | None:
+    """Where line `line` (0-based) of the text ends, past its newline; None if past `limit`."""
+    end = -1
+    for _ in range(line + 1):
+        end = text.find("\n", end + 1, limit + 1)
+        if end < 0:
+            return len(text) if len(text) <= limit else None
+    return end + 1
+
+
+def _pyyaml_error(exc: yaml.MarkedYAMLError, text: str) -> yaml.MarkedYAMLError:
+    """The error PyYAML's own parser and composer raise for a long text libyaml refused
+    with `exc`, found by PyYAML reading only the text up to the end of the line after
+    libyaml's mark, where that is at most REPARSE_CHARS.
+
+    Reading the same characters, PyYAML meets the same error in the same place (nearly
+    always: where the two differ, PyYAML's is the one users see on a short file); an error
+    it reports on a later line than libyaml's mark is only where the cut text ends, and is
+    not taken. Otherwise (the mark further on, or the prefix read clean) it is libyaml's
+    own error in PyYAML's words (`_in_pyyaml_words`)."""
+    mark = exc.problem_mark or exc.context_mark
+    cut = _line_end(text, mark.line + 1, REPARSE_CHARS) if mark is not None else None
+    if mark is not None and cut is not None:
+        try:
+            yaml.compose(text[:cut], Loader=_Loader)
+        except yaml.MarkedYAMLError as own:
+            own_mark = own.problem_mark or own.context_mark
+            if own_mark is not None and own_mark.line <= mark.line:
+                return own
+    return _in_pyyaml_words(exc, text)
+
+
+_KEY_AHEAD = re.compile(  # a key (quoted or plain) and its ":"
+    r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"\[\]{},?:-][^#]*?"""
+    r"""|[?:-][^\s#][^#]*?)\s*:(?:\s|$)""")
+_ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
+
+
+def _found(rest: str, at_indent: bool) -> str:
+    """The token PyYAML's scanner finds at the start of `rest` (the text from the mark on),
+    as its messages name it: '-' (a list item), '?', '<block mapping start>' (a key where
+    its line starts), a bracket or ',', or '<scalar>' (any other text)."""
+    if rest[:1] in ("-", "?") and rest[1:2] in ("", " ", "\t", "\r", "\n"):
+        return rest[0]
+    if at_indent and _KEY_AHEAD.match(rest):
+        return "<block mapping start>"
+    if rest[:1] in ("[", "]", "{", "}", ","):
+        return rest[0]
+    return "<scalar>"
+
+
+def _in_pyyaml_words(exc: yaml.MarkedYAMLError, text: str) -> yaml.MarkedYAMLError:
+    """libyaml's error said in PyYAML's words, for `plain_yaml_error`.
+
+    libyaml names what it expected where PyYAML names what it found ('did not find
+    expected key' against "expected <block end>, but found '-'"): what was found is read
+    from the text at libyaml's mark (`_found`), whose line and column are PyYAML's. The
+    phrasings that differ otherwise are renamed; the rest are the same in both."""
+    problem, context, context_mark = exc.problem or "", exc.context, exc.context_mark
+    mark = exc.problem_mark
+    rest, at_indent = "", False
+    if mark is not None:
+        start = (_line_end(text, mark.line - 1, len(text)) or 0) if mark.line else 0
+        end = text.find("\n", start)
+        here = text[start:end if end >= 0 else len(text)]
+        rest = here[mark.column:]
+        at_indent = mark.column == len(here) - len(here.lstrip(" "))
+    found = _found(rest, at_indent)
+    if problem == "did not find expected key":
+        problem = f"expected <block end>, but found '{found}'"
+    elif problem == "did not find expected '-' indicator":
+        key = "?" if found == "<block mapping start>" else found
+        problem = f"expected <block end>, but found '{key}'"
+    elif problem == "did not find expected node content":
+        problem = f"expected the node content, but found '{found}'"
+    elif problem == "mapping values are not allowed in this context":
+        problem = "mapping values are not allowed here"
+    elif problem == "found character that cannot start any token" and rest:
+        problem, context_mark = f"found character {rest[0]!r} that cannot start any token", None
+    anchor = _ANCHOR.match(rest)
+    if context == "found duplicate anchor; first occurrence" and anchor:
+        context = f"found duplicate anchor {anchor.group(1)!r}; first occurrence"
+    return type(exc)(context, context_mark, problem, mark, exc.note)
 
 
 def _fail(file: str, line: int | None, message: str, path: Sequence[str | int] = ()) -> NoReturn:
@@ -303,8 +516,7 @@ class _Builder:
     def enter(self, node: Node, path: Path) -> None:
         self.count += 1
         if self.count > MAX_VALUES:
-            message = f"the file expands to too many values (alias bomb?); limit {MAX_VALUES}"
-            self.fail(node, path, message)
+            self.fail(node, path, _too_many_values())
         if len(path) > MAX_DEPTH or len(self.active) > MAX_DEPTH:  # active: nodes being built
             message = f"the data is nested too deeply (more than {MAX_DEPTH} levels)"
             self.fail(node, path[:3], message)  # the full path would be unreadable
@@ -451,6 +663,8 @@ def parse_yaml(text: str, file: str) -> Source:
         root = _compose(text)
     except _TooDeep as exc:
         _fail(file, exc.line, f"the data is nested too deeply (more than {MAX_DEPTH} levels)")
+    except _TooMany as exc:
+        _fail(file, exc.line, _too_many_values(), exc.path)
     except yaml.MarkedYAMLError as exc:
         line, message = plain_yaml_error(exc, text)
         _fail(file, line, f"invalid YAML: {message}")
