@@ -43,10 +43,8 @@ variables) is priced with them fixed at its optimum: which services run stays as
 from __future__ import annotations
 
 import math
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import partial
 from typing import Any
 
 import highspy
@@ -343,8 +341,6 @@ class Vertex:
     row_value: np.ndarray
     sense: float
     """+1 where HiGHS minimises, -1 where it maximises."""
-    solves: BasisSolves | None = None
-    """How the basis's solves are made (`solve`), settled at the first."""
 
     @classmethod
     def of(cls, lp: CompiledLP) -> Vertex | None:
@@ -398,104 +394,6 @@ class Vertex:
     def status(self, columns: bool, places: np.ndarray) -> np.ndarray:
         """The HighsBasisStatus (as its integer) of each of `places`: columns or rows."""
         return self.col_status(places) if columns else self.row_status[places]
-
-    def solve(self, rhs: np.ndarray, transpose: bool = False) -> np.ndarray | None:
-        """B^-1 rhs (B'^-1 rhs where `transpose`) on HiGHS's factors of the basis it holds,
-        dense; None where HiGHS gives no solve (`BasisSolves`)."""
-        if self.solves is None:
-            self.solves = BasisSolves(self.highs)
-        return self.solves.solve(rhs, transpose)
-
-
-DIRECT_HIGHSPY = "1.16.0"
-"""The highspy release whose basis solves `BasisSolves` may call in HiGHS's own library."""
-_HIGHS_SOLVES = ("_ZN5Highs13getBasisSolveEPKdPdPiS3_",
-                 "_ZN5Highs22getBasisTransposeSolveEPKdPdPiS3_")
-"""Highs::getBasisSolve and Highs::getBasisTransposeSolve (rhs, solution, NULL, NULL) as
-that library exports them."""
-
-
-class BasisSolves:
-    """HiGHS's solves with the factored basis B of one Highs: B w = r and B' rho = u.
-
-    highspy 1.16 hands each dense result back through a Python list of its m floats: on a
-    model of 5,000 rows that is ~0.14 ms of a ~0.16 ms solve (HiGHS's own work ~0.02 ms;
-    its sparse variants hand back two such lists, and cost more). Where this is that
-    release of highspy (pybind11, 64-bit CPython: `_direct_solves`), the same two HiGHS
-    functions are called in the library highspy loaded, on the same Highs, the result
-    written straight into a NumPy array: the same function on the same factors and the
-    same right-hand side, so the same bits. Each kind's first solve on a Highs is made both
-    ways and compared byte for byte; the binding's result is used, and any difference (or
-    status) leaves every later solve of that kind to the binding."""
-
-    def __init__(self, highs: highspy.Highs) -> None:
-        self.highs = highs
-        self.rows = highs.getNumRow()
-        found = _direct_solves(highs.version())
-        self.address = None if found is None else _object_address(highs)
-        self.direct: list[Any] = [None, None] if found is None or self.address is None \
-            else list(found)
-        self.checked = [False, False]
-
-    def solve(self, rhs: np.ndarray, transpose: bool = False) -> np.ndarray | None:
-        """B^-1 rhs, or B'^-1 rhs where `transpose`; None where HiGHS gives no solve."""
-        kind = int(transpose)
-        rhs = np.ascontiguousarray(rhs, dtype=np.float64)
-        direct = self.direct[kind] if rhs.shape == (self.rows,) else None
-        if direct is not None and self.checked[kind]:
-            out = np.zeros(self.rows)
-            if self.rows and direct(self.address, rhs.ctypes.data, out.ctypes.data,
-                                    None, None) != int(highspy.HighsStatus.kOk):
-                return None
-            return out
-        h = self.highs
-        found, solved = (h.getBasisTransposeSolve(rhs) if transpose  # type: ignore[attr-defined]
-                         else h.getBasisSolve(rhs))  # type: ignore[attr-defined]
-        if found != highspy.HighsStatus.kOk:
-            return None
-        solved = np.asarray(solved, dtype=float)
-        if direct is not None and not self.checked[kind]:
-            out = np.zeros(self.rows)
-            same = len(solved) == self.rows and (not self.rows or direct(
-                self.address, rhs.ctypes.data, out.ctypes.data, None, None) == int(
-                highspy.HighsStatus.kOk)) and out.tobytes() == solved.tobytes()
-            self.direct[kind] = direct if same else None
-            self.checked[kind] = True
-        return solved
-
-
-@cache
-def _direct_solves(version: str) -> tuple[Callable[..., int], Callable[..., int]] | None:
-    """Highs::getBasisSolve and Highs::getBasisTransposeSolve from the library highspy
-    loaded, callable with (Highs*, rhs, solution, NULL, NULL) -> HighsStatus; None where
-    this is not HiGHS `version` DIRECT_HIGHSPY (highspy is released with HiGHS's number)
-    on pybind11 and 64-bit CPython, or they are not found (then `BasisSolves` uses the
-    binding)."""
-    import ctypes
-
-    try:
-        if (version != DIRECT_HIGHSPY or sys.implementation.name != "cpython"
-                or ctypes.sizeof(ctypes.c_void_p) != 8
-                or type(highspy.Highs).__name__ != "pybind11_type"):
-            return None
-        from highspy import _core
-
-        library = ctypes.CDLL(_core.__file__)
-        solve, transpose = (library[name] for name in _HIGHS_SOLVES)
-    except (OSError, AttributeError, ImportError):
-        return None
-    for f in (solve, transpose):
-        f.restype = ctypes.c_int
-        f.argtypes = [ctypes.c_void_p] * 5
-    return solve, transpose
-
-
-def _object_address(highs: highspy.Highs) -> int | None:
-    """The address of the C++ Highs behind a pybind11 Highs: the pointer that follows the
-    object's header."""
-    import ctypes
-
-    return ctypes.c_void_p.from_address(id(highs) + object.__basicsize__).value
 
 
 def _column_states(col_basic: np.ndarray, lower: np.ndarray, upper: np.ndarray,
@@ -602,7 +500,8 @@ def limit_move(v: Vertex, columns: bool, places: np.ndarray, upper: bool) -> np.
     else:
         r = np.zeros(len(v.row_lower))
         r[free] = -1.0
-    return v.solve(r)
+    found, solved = v.highs.getBasisSolve(r)  # type: ignore[attr-defined]
+    return np.asarray(solved, dtype=float) if found == highspy.HighsStatus.kOk else None
 
 
 def _fixed(v: Vertex, columns: bool, places: np.ndarray) -> bool:
@@ -770,9 +669,10 @@ class Tableau:
         if i not in self.read:
             u = np.zeros(len(v.row_lower))
             u[i] = 1.0
-            rho = v.solve(u, transpose=True)
-            if rho is None:
+            found, solved = v.highs.getBasisTransposeSolve(u)  # type: ignore[attr-defined]
+            if found != highspy.HighsStatus.kOk:
                 return None
+            rho = np.asarray(solved, dtype=float)
             at = np.flatnonzero(rho)
             self.read[i] = (at, rho[at])
         at, entries = self.read[i]
@@ -1033,10 +933,10 @@ def _pivoted_side(v: Vertex, t: Tableau, ks: np.ndarray, moves_upper: bool, r: f
         for q, tq in zip(entered, extra.tolist(), strict=True):
             at_q, entries = column_of(q)
             np.add.at(combined, at_q, entries * tq)
-        solved = v.solve(combined)
-        if solved is None:
+        found, solved = v.highs.getBasisSolve(combined)  # type: ignore[attr-defined]
+        if found != highspy.HighsStatus.kOk:
             return None
-        current = drift - solved
+        current = drift - np.asarray(solved, dtype=float)
 
 
 def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
