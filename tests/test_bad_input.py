@@ -142,9 +142,10 @@ CASES: list[tuple[str, str, str, int | None]] = [
     ("an integer beyond any float, in hex",
      edit("    budget: 100\n", "    budget: 0x" + "f" * 5000 + "\n"),
      "at streams.asc.budget: 0xffffffffffffff... (5002 characters) is too large a number", 15),
-    ("an integer beyond any float, in binary",
+    ("an integer beyond any float, in binary (YAML 1.1's, text in YAML 1.2)",
      edit("    budget: 100\n", "    budget: 0b1" + "0" * 1100 + "\n"),
-     "is too large a number (more than 1.8e308)", 15),
+     "(1103 characters) is a binary number in YAML 1.1 and text in YAML 1.2; write it in "
+     "decimal digits", 15),
     ("a start year beyond the calendar",
      edit("start_year: 2010", "start_year: 1" + "0" * 30), "at start_year: must be at most 9999",
      2),
@@ -528,6 +529,15 @@ CASES: list[tuple[str, str, str, int | None]] = [
      19),
     ("zero padded target", edit("target: 5", "target: 005"), "write 5 (or quote it", 38),
     ("base 60 budget", edit("budget: 100", "budget: 1:40"), "reads as a base-60 number", 15),
+    # YAML 1.1 numbers YAML 1.2 reads as text, and the other way round
+    ("grouped budget", edit("budget: 100", "budget: 1_000"),
+     "1_000 has '_' between digits, which YAML 1.1 reads as a number and YAML 1.2 as text; "
+     "write 1000 (or quote it, '1_000', if it is text)", 15),
+    ("grouped unit cost", edit("unit_cost: 10\n", "unit_cost: 1_0.5\n"), "write 10.5", 23),
+    ("binary unit cost", edit("unit_cost: 10\n", "unit_cost: 0b1010\n"),
+     "0b1010 is a binary number in YAML 1.1 and text in YAML 1.2; write 10", 23),
+    ("YAML 1.2 octal target", edit("target: 5", "target: 0o5"),
+     "0o5 is an octal number in YAML 1.2 and text in YAML 1.1; write 5", 38),
     ("base 60 fraction", edit("unit_cost: 10\n", "unit_cost: 1:40.5\n"), "base-60", 23),
     ("yes and 1 as keys",
      edit("  ring_fenced: {pooling: false}\n",

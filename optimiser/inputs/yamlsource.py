@@ -624,16 +624,36 @@ class _Builder:
 
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]*[0-9][0-9_]*")
 _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_GROUPED = re.compile(r"[-+]?(?:0x[0-9a-fA-F_]*|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)")
+_BINARY = re.compile(r"[-+]?0b[01_]+")
+_OCTAL_12 = re.compile(r"0o[0-7]+")
+_SHOWN_DIGITS = 24
+"""A number is shown in a message, as what to write instead, up to this many characters."""
+
+
+def _as_written(text: str) -> str:
+    """What to write for a YAML 1.1 integer or float (underscores, 0x, 0b, 0o allowed): its
+    value in plain decimal digits, as `write 1000`; '' where it is too long to show."""
+    plain = text.replace("_", "")
+    try:
+        value: float = int(plain, 0) if not re.search(r"[.eE]", plain) or "0x" in plain else float(
+            plain)
+    except ValueError:
+        return ""
+    shown = str(value) if isinstance(value, int) else repr(value)
+    return f"write {shown}" if len(shown) <= _SHOWN_DIGITS else "write it in decimal digits"
 
 
 def yaml11_number(text: str) -> str | None:
-    """Why a plain number YAML 1.1 would misread is refused, or None.
+    """Why a plain number YAML 1.1 and YAML 1.2 read differently is refused, or None.
 
     YAML 1.1 (what PyYAML implements) reads `0100` as octal (64) and `1:40` as base 60
-    (100); YAML 1.2 and every spreadsheet read them otherwise. Rather than guess, such a
-    figure is refused, with what to write instead.
+    (100); YAML 1.2 and every spreadsheet read them otherwise. It also reads `1_000` as
+    1000 and `0b101` as 5, which YAML 1.2 reads as text, and `0o17` as text, which YAML 1.2
+    reads as 15. Rather than guess, such a figure is refused, with what to write instead
+    (the instance's numbers are YAML 1.2's).
     """
-    if ":" not in text and "0" not in text[:2]:  # neither pattern can match
+    if ":" not in text and "_" not in text and "0" not in text[:2]:  # no pattern can match
         return None
     if _LEADING_ZERO.fullmatch(text):
         digits = text.lstrip("+-").replace("_", "").lstrip("0") or "0"
@@ -643,6 +663,17 @@ def yaml11_number(text: str) -> str | None:
     if _SEXAGESIMAL.fullmatch(text):
         return (f"{text} has ':' between digits, which YAML 1.1 reads as a base-60 number; "
                 f"write one plain number (or quote it, '{text}', if it is text)")
+    shown = text if len(text) <= _SHOWN_DIGITS else f"{text[:16]}... ({len(text)} characters)"
+    quote = f"(or quote it, '{shown}', if it is text)"
+    if _BINARY.fullmatch(text):
+        return (f"{shown} is a binary number in YAML 1.1 and text in YAML 1.2; "
+                f"{_as_written(text)} {quote}")
+    if "_" in text and _GROUPED.fullmatch(text):
+        return (f"{shown} has '_' between digits, which YAML 1.1 reads as a number and "
+                f"YAML 1.2 as text; {_as_written(text)} {quote}")
+    if _OCTAL_12.fullmatch(text):
+        return (f"{shown} is an octal number in YAML 1.2 and text in YAML 1.1; "
+                f"{_as_written(text)} {quote}")
     return None
 
 
