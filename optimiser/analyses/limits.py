@@ -395,6 +395,12 @@ class Vertex:
         """The HighsBasisStatus (as its integer) of each of `places`: columns or rows."""
         return self.col_status(places) if columns else self.row_status[places]
 
+    def bounds(self, columns: bool, places: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The (lower, upper) bounds of each of `places`: columns or rows (copies)."""
+        if columns:
+            return self.col_lower[places], self.col_upper[places]
+        return self.row_lower[places], self.row_upper[places]
+
 
 def _column_states(col_basic: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                    value: np.ndarray) -> np.ndarray:
@@ -458,8 +464,7 @@ def ranged_rates(v: Vertex, ranges: BoundRanges, columns: bool, places: np.ndarr
     if bool(np.any(held >= 0)) or bool(np.any(v.status(columns, places) != int(at))) or \
             _fixed(v, columns, places):
         return None
-    lower = (v.col_lower if columns else v.row_lower)[places]
-    high = (v.col_upper if columns else v.row_upper)[places]
+    lower, high = v.bounds(columns, places)
     bound = high if upper else lower
     step = STEP * max(1.0, float(np.abs(bound).max(initial=0.0)))
     reach = len(places) * step
@@ -506,8 +511,7 @@ def limit_move(v: Vertex, columns: bool, places: np.ndarray, upper: bool) -> np.
 
 def _fixed(v: Vertex, columns: bool, places: np.ndarray) -> bool:
     """Whether any of `places` (columns, or rows) has equal bounds, l_j = u_j."""
-    lower = (v.col_lower if columns else v.row_lower)[places]
-    high = (v.col_upper if columns else v.row_upper)[places]
+    lower, high = v.bounds(columns, places)
     return bool(np.any(lower == high))
 
 
@@ -540,8 +544,7 @@ def basis_rates(v: Vertex, columns: bool, places: np.ndarray, upper: bool, more:
     bounds: at a corner of the plans (a basic variable at a bound that moves out of it:
     a degenerate limit) the hand pivots (`pivoted_rates`) or the re-solves find the two
     rates. `moved` is the limit's `limit_move`, where it is already known."""
-    lower = (v.col_lower if columns else v.row_lower)[places]
-    high = (v.col_upper if columns else v.row_upper)[places]
+    lower, high = v.bounds(columns, places)
     step = STEP * max(1.0, float(np.abs(high if upper else lower).max(initial=0.0)))
     held = (v.col_basic if columns else v.row_basic)[places]  # a basic place's position
     if moved is None:
@@ -739,8 +742,7 @@ def pivoted_rates(v: Vertex, t: Tableau, columns: bool, places: np.ndarray, uppe
     bound. `moved` is the limit's `limit_move`
     (w = B^-1 r, so dv_B / de = -s w), where it is already known."""
     n = len(v.col_lower)
-    lower = (v.col_lower if columns else v.row_lower)[places]
-    high = (v.col_upper if columns else v.row_upper)[places]
+    lower, high = v.bounds(columns, places)
     step = STEP * max(1.0, float(np.abs(high if upper else lower).max(initial=0.0)))
     ks = places if columns else n + places  # the places among the n + m variables
     moves_upper = upper if columns else not upper  # which of its bounds moves, in v's terms
@@ -825,22 +827,19 @@ def _pivoted_side(v: Vertex, t: Tableau, ks: np.ndarray, moves_upper: bool, r: f
     def w_row(rho: np.ndarray) -> np.ndarray:  # rho . a_q for every q of Q
         return np.array([dot(rho, q) for q in entered])
 
-    def past_of(k: int, at_zero: float, rate: float) -> tuple[float, float, float]:
-        """(past, below, above) of variable k at e = E, from its value and rate."""
+    def past_of(k: Any, at_zero: Any, rate: Any) -> tuple[Any, Any, Any]:
+        """(past, below, above) of variable(s) k at e = E, from value(s) and rate(s): how
+        far past its lower bound, its upper, and the larger, each in its bound's scale."""
         at_e = at_zero + step * rate
         below = (lower_e[k] - at_e) / t.wide_lower[k]
         above = (at_e - upper_e[k]) / t.wide_upper[k]
-        return max(below, above), below, above
+        return np.maximum(below, above), below, above
 
     while True:
         mask = (current != 0) | placed[basic]
         mask[positions] = False
         check = np.flatnonzero(mask)
-        k = basic[check]
-        at_e = start[check] + step * current[check]
-        below = (lower_e[k] - at_e) / t.wide_lower[k]
-        above = (at_e - upper_e[k]) / t.wide_upper[k]
-        past = np.maximum(below, above)
+        past = past_of(basic[check], start[check], current[check])[0]
         held = [past_of(q, level[q], own[q] + extra[j])[0] for j, q in enumerate(entered)]
         every = np.concatenate([past, held])
         at = np.concatenate([check, positions]).astype(np.int64)
@@ -971,8 +970,7 @@ def one_sided_rates(lp: CompiledLP, z: float, columns: bool, places: np.ndarray,
         high = np.asarray(model.col_upper_ if columns else model.row_upper_,
                           dtype=float)[places]
     else:
-        lower = (vertex.col_lower if columns else vertex.row_lower)[places]
-        high = (vertex.col_upper if columns else vertex.row_upper)[places]
+        lower, high = vertex.bounds(columns, places)
     bound = high if upper else lower
     if start is None:
         start = h.getBasis()
