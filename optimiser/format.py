@@ -17,13 +17,14 @@ def currency_symbol(currency: str) -> str:
     return SYMBOLS.get(currency, currency + " ")
 
 
-def _missing(value: float | None) -> bool:
+def no_figure(value: object) -> bool:
+    """Whether a value is no figure: None, or a float (numpy's float64 too) that is NaN."""
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def money(value: float | None, currency: str = "GBP") -> str:
     """Money for people, short: £1.23m, £45.6k, £789, £1.20bn ('-' when there is none)."""
-    if value is None or _missing(value):
+    if value is None or no_figure(value):
         return "-"
     symbol = currency_symbol(currency)
     v = abs(value)

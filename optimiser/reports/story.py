@@ -31,7 +31,7 @@ from models.data import benefit_coefficients, effective_units, plan_objective
 from optimiser import __version__
 from optimiser.analyses.limits import limits_table
 from optimiser.analyses.prices import price_sentences, price_table
-from optimiser.format import currency_symbol, money, pence
+from optimiser.format import currency_symbol, money, no_figure, pence
 from optimiser.inputs.schema import Instance, Scenario
 from optimiser.pipeline import RunResult
 from optimiser.place.scenarios import main_pooled
@@ -234,11 +234,10 @@ def account_table(result: RunResult) -> pd.DataFrame:
 
 
 def missing(value: Any) -> bool:
-    """`pd.isna` of one value, a float's own check first: None, NaN, pandas' NA and NaT."""
-    if value is None:
-        return True
-    if isinstance(value, float):  # numpy's float64 too
-        return value != value
+    """`pd.isna` of one value: None and a NaN float by `no_figure` first (cheap), then
+    pandas' NA and NaT."""
+    if value is None or isinstance(value, float):  # numpy's float64 too
+        return no_figure(value)
     return bool(pd.isna(value))
 
 
