@@ -32,6 +32,7 @@ from models.data import PlaceData
 from optimiser.inputs.named import Use
 from optimiser.inputs.schema import Instance, Intervention, Range
 from optimiser.inputs.yamlsource import dotted
+from optimiser.recent import Recent
 
 FigurePath = tuple[str | int, ...]
 ARRAYS = ("cost", "effect", "saving")
@@ -172,20 +173,18 @@ def central(value: Any) -> Any:
     return value.central if isinstance(value, Range) else value
 
 
-_CENTRAL: list[tuple[Instance, Instance]] = []
-"""The last few instances given to `central_instance` and what it made of them (instances
-are frozen: the same object always gives the same central instance)."""
+_CENTRAL: Recent[Instance] = Recent()
+"""What `central_instance` made of the last few instances (instances are frozen: the same
+object always gives the same central instance)."""
 
 
 def central_instance(instance: Instance) -> Instance:
     """The instance with every range replaced by its central value (what a plain run uses):
     made once for the same instance (every scenario of a run that shares it asks)."""
-    for given, made in _CENTRAL:
-        if given is instance:
-            return made
-    made = _central(instance)
-    _CENTRAL.insert(0, (instance, made))
-    del _CENTRAL[4:]
+    made = _CENTRAL.get(instance)
+    if made is None:
+        made = _central(instance)
+        _CENTRAL.keep(made, instance)
     return made
 
 
@@ -194,9 +193,8 @@ def central_at_rate(instance: Instance, rate: float) -> Instance:
     `central_instance` as the central instance at that rate, which is this instance's
     own central instance at that rate: the ranges are not made central again."""
     at_rate = instance.model_copy(update={"discount_rate": rate})
-    made = central_instance(instance).model_copy(update={"discount_rate": rate})
-    _CENTRAL.insert(0, (at_rate, made))
-    del _CENTRAL[4:]
+    _CENTRAL.keep(central_instance(instance).model_copy(update={"discount_rate": rate}),
+                  at_rate)
     return at_rate
 
 

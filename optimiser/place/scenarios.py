@@ -22,6 +22,7 @@ from optimiser.inputs.ranges import central_instance, multiplier, written_figure
 from optimiser.inputs.schema import DEFAULT_SCENARIOS, Instance, RiskShare, Scenario
 from optimiser.inputs.validate import check_references, check_schema, per_year, suggest
 from optimiser.inputs.yamlsource import Source, dotted
+from optimiser.recent import Recent
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ def place_data(
     )
 
 
-_TABLES: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+_TABLES: Recent[dict[str, Any]] = Recent()
 """`place_tables` of the last few places, by the objects they were made from."""
 
 
@@ -248,15 +249,13 @@ def place_tables(inst: Instance) -> dict[str, Any]:
     run sharing them, and handed out as copies (no scenario's data shares an array with
     another's). `inst` has its central figures (`central_instance`)."""
     parts = (inst.years, inst.agencies, inst.streams, inst.interventions, inst.outcomes)
-    for known, tables in _TABLES:
-        if len(known) == len(parts) and all(a is b for a, b in zip(known, parts, strict=True)):
-            return {k: v.copy() if isinstance(v, np.ndarray) else
-                    [list(f) for f in v] if k == "fence" else
-                    list(v) if isinstance(v, list) else v for k, v in tables.items()}
-    tables = _place_tables(inst)
-    _TABLES.insert(0, (parts, tables))
-    del _TABLES[4:]
-    return place_tables(inst)
+    tables = _TABLES.get(*parts)
+    if tables is None:
+        tables = _place_tables(inst)
+        _TABLES.keep(tables, *parts)
+    return {k: v.copy() if isinstance(v, np.ndarray) else
+            [list(f) for f in v] if k == "fence" else
+            list(v) if isinstance(v, list) else v for k, v in tables.items()}
 
 
 def _place_tables(inst: Instance) -> dict[str, Any]:
