@@ -191,10 +191,8 @@ def shown_width(value: Any, kind: str, symbol: Any) -> float:
     """About how many characters a value takes once formatted."""
     if kind == "money":
         return len(f"{abs(float(value)):,.0f}") + len(str(symbol)) + (value < 0)
-    if kind in ("number", "ratio", "seconds", "pence"):
-        return len(f"{float(value):,.4f}")
-    if kind == "count":
-        return len(f"{float(value):,.1f}")
+    if kind in _DECIMALS:
+        return len(f"{float(value):,.{_DECIMALS[kind]}f}")
     if kind == "share":
         return 5
     if kind == "percent":
